@@ -1,0 +1,7 @@
+"""``python -m git_mlv``."""
+
+import sys
+
+from .cli.main import main
+
+sys.exit(main())

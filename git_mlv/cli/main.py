@@ -1,0 +1,74 @@
+"""``git mlv``: parse the command line, call ``ops``, render. No logic lives here.
+
+Each verb is a module ``cli/cmd_<verb>.py`` with ``register(subparsers)``; the parser it adds sets
+``func`` to a ``run(args) -> int`` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .. import __version__
+from ..errors import MlvError
+
+# verb modules, in the order --help lists them
+COMMANDS = [
+    "install", "track", "add", "status", "ls_files", "checkout", "fsck", "du", "gc",
+    "remote", "push", "fetch", "pull",
+    "run", "stage", "repro", "dag", "metrics", "params", "plots",
+    "filter_process", "clean", "smudge", "textconv", "hook",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (every registered verb)."""
+    parser = argparse.ArgumentParser(
+        prog="git mlv",
+        description="Version machine-learning data and models inside git.",
+    )
+    parser.add_argument("--version", action="version", version=f"git-mlv {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f".cmd_{name}", __package__)
+        except ModuleNotFoundError as e:
+            if e.name and e.name.endswith(f"cmd_{name}"):
+                continue  # verb not built yet
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``git-mlv`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if not argv else 2
+    try:
+        return int(args.func(args) or 0)
+    except MlvError as e:
+        print(f"git-mlv: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("git-mlv: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as e:  # a bug: say so plainly, the traceback with --verbose
+        if args.verbose or os.environ.get("MLV_DEBUG"):
+            raise
+        print(f"git-mlv: internal error: {type(e).__name__}: {e} (rerun with -v for details)",
+              file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

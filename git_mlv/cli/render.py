@@ -1,0 +1,62 @@
+"""Rendering helpers for the CLI: tables, JSON, sizes, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+
+def human_size(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO = sys.stdout) -> None:
+    """A plain aligned text table."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, r in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+def print_json(data: Any, out: TextIO = sys.stdout) -> None:
+    """Pretty JSON with sorted keys."""
+    json.dump(data, out, indent=2, sort_keys=True, default=str)
+    out.write("\n")
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal and not quiet.
+
+    Pass it as the ``progress`` callback of ops that accept one: ``progress(done, total)``.
+    """
+
+    def __init__(self, label: str, quiet: bool = False, unit: str = "B") -> None:
+        self.label = label
+        self.unit = unit
+        self.enabled = not quiet and sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return
+        self._last = now
+        frac = done / total if total else 1.0
+        bar = "#" * int(frac * 30)
+        fmt = human_size if self.unit == "B" else str
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac:4.0%} {fmt(done)}/{fmt(total)}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()

@@ -1,0 +1,54 @@
+"""Manifests: the ordered chunk list of a file cut into more than one chunk (docs/formats.md#manifest).
+
+Layout (little-endian)::
+
+    magic b"MLVMANI\\0" | version u32 | reserved u32 | file size u64 | count u64     32 bytes
+    count x (chunk id 32 | chunk length u32)                                         36 each
+    sha256 of everything above                                                      32 bytes
+
+A manifest is stored under the file's own oid (kind "manifest"), which can only be checked by hashing
+the whole file; the trailing sha256 lets every read check the manifest itself at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from ..errors import CorruptObject
+
+MAGIC = b"MLVMANI\0"
+VERSION = 1
+HEADER = struct.Struct("<8sIIQQ")
+ITEM = struct.Struct("<32sI")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A file's size and its chunks, in order, as (id, length)."""
+
+    size: int
+    chunks: tuple[tuple[bytes, int], ...]
+
+    def encode(self) -> bytes:
+        """The stored bytes of this manifest."""
+        body = HEADER.pack(MAGIC, VERSION, 0, self.size, len(self.chunks)) + b"".join(
+            ITEM.pack(cid, n) for cid, n in self.chunks
+        )
+        return body + hashlib.sha256(body).digest()
+
+    @classmethod
+    def decode(cls, data: bytes) -> Manifest:
+        """Parse and check stored manifest bytes."""
+        if len(data) < HEADER.size + 32 or hashlib.sha256(data[:-32]).digest() != data[-32:]:
+            raise CorruptObject("damaged manifest (checksum mismatch)")
+        magic, version, _, size, count = HEADER.unpack_from(data, 0)
+        if magic != MAGIC or version != VERSION:
+            raise CorruptObject("not a git-mlv manifest, or an unsupported version")
+        if len(data) != HEADER.size + count * ITEM.size + 32:
+            raise CorruptObject("damaged manifest (length)")
+        chunks = tuple(ITEM.iter_unpack(data[HEADER.size : -32]))
+        if sum(n for _, n in chunks) != size:
+            raise CorruptObject("damaged manifest (chunk lengths do not add up)")
+        return cls(size, chunks)

@@ -1,0 +1,152 @@
+"""Pack files: many stored objects in one file, written as a stream (docs/formats.md#pack).
+
+Layout (little-endian)::
+
+    header   magic b"MLVPACK\\0" | version u32 | reserved u32                       16 bytes
+    entry*   id 32 | kind u8 | codec u8 | reserved u16 | raw_len u32 | stored_len u32
+             | crc32(previous 44 bytes) u32                                         48 bytes
+             stored bytes                                                           stored_len
+    trailer  magic b"MLVPEND\\0" | entry count u64                                  16 bytes
+
+Entries are self-describing, so a pack whose index was never written (a crash mid-write) can be
+scanned, cut back to its last whole entry, and indexed.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ..errors import CorruptObject
+
+MAGIC = b"MLVPACK\0"
+END_MAGIC = b"MLVPEND\0"
+VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+HEADER = struct.Struct("<8sII")
+ENTRY = struct.Struct("<32sBBHII")
+ENTRY_SIZE = ENTRY.size + 4
+TRAILER = struct.Struct("<8sQ")
+
+KIND_CHUNK = 1
+KIND_MANIFEST = 2
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one stored object sits in a pack."""
+
+    id: bytes
+    kind: int
+    codec: int
+    offset: int  # of the entry header
+    stored_len: int
+    raw_len: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + ENTRY_SIZE + self.stored_len
+
+
+def encode_entry(oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> bytes:
+    """Header + data of one entry, ready to append."""
+    head = ENTRY.pack(oid, kind, codec, 0, raw_len, len(stored))
+    return head + struct.pack("<I", zlib.crc32(head)) + stored
+
+
+def decode_entry_header(buf: bytes, offset: int) -> Entry:
+    """Parse and check a 48-byte entry header found at ``offset``."""
+    if len(buf) < ENTRY_SIZE:
+        raise CorruptObject(f"truncated pack entry at offset {offset}")
+    head = buf[: ENTRY.size]
+    (crc,) = struct.unpack_from("<I", buf, ENTRY.size)
+    if zlib.crc32(head) != crc:
+        raise CorruptObject(f"damaged pack entry header at offset {offset}")
+    oid, kind, codec, _, raw_len, stored_len = ENTRY.unpack(head)
+    return Entry(oid, kind, codec, offset, stored_len, raw_len)
+
+
+class PackWriter:
+    """Appends entries to a new pack file; ``finish`` writes the trailer and fsyncs."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._f = open(path, "xb", buffering=1 << 20)  # noqa: SIM115 - closed in finish/abort
+        self._f.write(HEADER.pack(MAGIC, VERSION, 0))
+        self.size = HEADER.size
+        self.entries: list[Entry] = []
+
+    def append(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> Entry:
+        """Append one object; returns where it went."""
+        entry = Entry(oid, kind, codec, self.size, len(stored), raw_len)
+        self._f.write(encode_entry(oid, kind, codec, raw_len, stored))
+        self.size = entry.end
+        self.entries.append(entry)
+        return entry
+
+    def flush(self) -> None:
+        """Hand what was appended to the OS, so other processes can read it."""
+        self._f.flush()
+
+    def finish(self) -> None:
+        """Write the trailer and make the pack durable."""
+        self._f.write(TRAILER.pack(END_MAGIC, len(self.entries)))
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._f.close()
+
+    def abort(self) -> None:
+        """Close and delete an unfinished pack."""
+        self._f.close()
+        os.unlink(self.path)
+
+
+def read_header(f: BinaryIO, path: str) -> None:
+    """Check a pack's magic and version."""
+    head = f.read(HEADER.size)
+    if len(head) < HEADER.size:
+        raise CorruptObject(f"{path}: truncated pack header")
+    magic, version, _ = HEADER.unpack(head)
+    if magic != MAGIC:
+        raise CorruptObject(f"{path}: not a git-mlv pack")
+    if version not in SUPPORTED_VERSIONS:
+        raise CorruptObject(f"{path}: pack version {version} is not supported; upgrade git-mlv")
+
+
+def scan(path: str) -> tuple[list[Entry], int, bool]:
+    """Entries of a pack read from its headers: (entries, end of the last whole entry, has trailer)."""
+    entries: list[Entry] = []
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        read_header(f, path)
+        pos = HEADER.size
+        while pos + ENTRY_SIZE <= size:
+            f.seek(pos)
+            buf = f.read(ENTRY_SIZE)
+            if buf[:8] == END_MAGIC and pos + TRAILER.size == size:
+                return entries, pos, True
+            try:
+                entry = decode_entry_header(buf, pos)
+            except CorruptObject:
+                break
+            if entry.end > size:
+                break
+            entries.append(entry)
+            pos = entry.end
+        if pos + TRAILER.size == size:
+            f.seek(pos)
+            if f.read(8) == END_MAGIC:
+                return entries, pos, True
+    return entries, pos, False
+
+
+def iter_stored(path: str, entries: list[Entry]) -> Iterator[tuple[Entry, bytes]]:
+    """(entry, stored bytes) for each entry, reading the pack in order."""
+    with open(path, "rb") as f:
+        for entry in entries:
+            f.seek(entry.offset + ENTRY_SIZE)
+            yield entry, f.read(entry.stored_len)

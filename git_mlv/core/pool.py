@@ -1,0 +1,414 @@
+"""The object pool: chunks and manifests in packs under ``.git/mlv`` (DESIGN.md §3, docs/formats.md).
+
+Readers see every pack that has an index, plus packs a live writer is still appending to (found by
+scanning their self-describing entries). A pack left without an index by a crash is repaired by the
+next process that opens the pool: cut back to its last whole entry, given a trailer and an index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from ..errors import CorruptObject, MissingObject
+from . import index as idx
+from .chunker import Chunker
+from .compress import compress, decompress
+from .fsutil import try_lock, unlock
+from .hashing import EMPTY_OID, digest
+from .manifest import Manifest
+from .pack import (
+    ENTRY_SIZE,
+    KIND_CHUNK,
+    KIND_MANIFEST,
+    TRAILER,
+    Entry,
+    PackWriter,
+    decode_entry_header,
+    scan,
+)
+from .pointer import Pointer
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Location:
+    """A stored object: the pack it is in and its entry there."""
+
+    pack: str
+    entry: Entry
+
+
+class Pool:
+    """Content-addressed storage of file data, deduplicated by chunk."""
+
+    def __init__(self, root: str, settings: Settings | None = None) -> None:
+        self.root = root
+        self.settings = settings or Settings()
+        self.pack_dir = os.path.join(root, "packs")
+        self._indexes: dict[str, idx.IndexFile] = {}  # pack path -> index
+        self._journal: dict[bytes, Location] = {}  # entries of live, unindexed packs
+        self._loaded = False
+        self._handles: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._writer: PoolWriter | None = None
+
+    # -- loading -------------------------------------------------------------------------------
+    def ensure_dirs(self) -> None:
+        """Create the pool's folders."""
+        os.makedirs(self.pack_dir, exist_ok=True)
+
+    def refresh(self) -> None:
+        """Pick up packs written by other processes since we last looked; repair orphans."""
+        with self._lock:
+            self._load()
+
+    def _load(self) -> None:
+        self._loaded = True
+        try:
+            names = os.listdir(self.pack_dir)
+        except FileNotFoundError:
+            return
+        live = set(names)
+        own = self._writer.pack_path if self._writer and self._writer.pack else None
+        self._journal = {}
+        for name in sorted(names):
+            path = os.path.join(self.pack_dir, name)
+            if name.endswith(".idx"):
+                pack = path[:-4] + ".pack"
+                if pack not in self._indexes and name[:-4] + ".pack" in live:
+                    self._indexes[pack] = idx.IndexFile(path)
+            elif name.endswith(".pack") and name[:-5] + ".idx" not in live and path != own:
+                self._adopt_unindexed(path)
+        for pack in [p for p in self._indexes if os.path.basename(p) not in live]:
+            self._indexes.pop(pack).close()
+
+    def _adopt_unindexed(self, path: str) -> None:
+        fd = try_lock(path)
+        try:
+            entries, end, _ = scan(path)
+        except (CorruptObject, FileNotFoundError):
+            entries, end = [], 0
+        if fd is None:  # a live writer owns it: read what it has written so far
+            for e in entries:
+                self._journal[idx.key(e.id, e.kind)] = Location(path, e)
+            return
+        try:  # abandoned by a crash: repair it
+            if not entries:
+                os.unlink(path)
+                return
+            with open(path, "r+b") as f:
+                f.truncate(end)
+                f.seek(end)
+                f.write(TRAILER.pack(b"MLVPEND\0", len(entries)))
+                f.flush()
+                os.fsync(f.fileno())
+            idx.write(path[:-5] + ".idx", entries)
+            self._indexes[path] = idx.IndexFile(path[:-5] + ".idx")
+        finally:
+            unlock(fd)
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    self._load()
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Threads for hashing and (de)compression: zstd and hashlib release the GIL."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max(1, self.settings.threads))
+        return self._executor
+
+    def close(self) -> None:
+        """Finish any writer, release files and threads."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+        for fd in self._handles.values():
+            os.close(fd)
+        self._handles.clear()
+        for index in self._indexes.values():
+            index.close()
+        self._indexes.clear()
+        self._loaded = False
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- lookups -------------------------------------------------------------------------------
+    def locate(self, oid: bytes, kind: int, refresh: bool = False) -> Location | None:
+        """Where the object (oid, kind) is stored, or None."""
+        self._ensure_loaded()
+        k = idx.key(oid, kind)
+        loc = self._locate_key(k)
+        if loc is None and refresh:
+            self.refresh()
+            loc = self._locate_key(k)
+        return loc
+
+    def _locate_key(self, k: bytes) -> Location | None:
+        w = self._writer
+        if w is not None:
+            e = w.pending.get(k)
+            if e is not None:
+                return Location(w.pack_path, e)
+        for pack, index in self._indexes.items():
+            i = index.find(k)
+            if i >= 0:
+                return Location(pack, index.entry(i))
+        return self._journal.get(k)
+
+    def contains(self, keys: Iterable[bytes]) -> np.ndarray:
+        """Boolean mask over 33-byte keys: which are stored (vectorised; for transfer and gc)."""
+        self._ensure_loaded()
+        arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
+        found = np.zeros(len(arr), dtype=bool)
+        for index in self._indexes.values():
+            found |= index.contains_many(arr)
+        extra = set(self._journal)
+        if self._writer is not None:
+            extra |= set(self._writer.pending)
+        if extra:
+            for i, k in enumerate(arr.tolist()):
+                if not found[i] and k in extra:
+                    found[i] = True
+        return found
+
+    def has_file(self, oid: str, refresh: bool = False) -> bool:
+        """True when the whole content of file ``oid`` is in the pool."""
+        if oid == EMPTY_OID:
+            return True
+        raw = bytes.fromhex(oid)
+        return (
+            self.locate(raw, KIND_MANIFEST, refresh) is not None
+            or self.locate(raw, KIND_CHUNK, refresh) is not None
+        )
+
+    def packs(self) -> list[str]:
+        """Paths of the indexed packs."""
+        self._ensure_loaded()
+        return list(self._indexes)
+
+    def index_of(self, pack: str) -> idx.IndexFile:
+        """The index of an indexed pack."""
+        return self._indexes[pack]
+
+    def journal(self) -> dict[bytes, Location]:
+        """Entries of packs a live writer has not indexed yet."""
+        self._ensure_loaded()
+        return dict(self._journal)
+
+    # -- reading -------------------------------------------------------------------------------
+    def read_stored(self, loc: Location) -> bytes:
+        """The stored (possibly compressed) bytes of an entry, header checked."""
+        fd = self._handles.get(loc.pack)
+        if fd is None:
+            fd = self._handles.setdefault(loc.pack, os.open(loc.pack, os.O_RDONLY))
+        e = loc.entry
+        buf = os.pread(fd, ENTRY_SIZE + e.stored_len, e.offset)
+        head = decode_entry_header(buf[:ENTRY_SIZE], e.offset)
+        if head.id != e.id or head.kind != e.kind or len(buf) != ENTRY_SIZE + e.stored_len:
+            raise CorruptObject(f"{loc.pack}: entry at {e.offset} is not what the index says")
+        return buf[ENTRY_SIZE:]
+
+    def read_object(self, oid: bytes, kind: int, refresh: bool = True) -> bytes:
+        """The raw bytes of a stored object, verified (chunk: sha256; manifest: its checksum)."""
+        loc = self.locate(oid, kind, refresh)
+        if loc is None:
+            raise MissingObject(f"object {oid.hex()} is not in the pool; run `git mlv pull`")
+        raw = decompress(loc.entry.codec, self.read_stored(loc), loc.entry.raw_len)
+        if kind == KIND_CHUNK and digest(raw) != oid:
+            raise CorruptObject(f"chunk {oid.hex()} in {loc.pack} is damaged; run `git mlv fsck`")
+        return raw
+
+    def file_chunks(self, oid: str, size: int | None = None) -> list[tuple[bytes, int]]:
+        """The (chunk id, length) list of file ``oid``; raises MissingObject."""
+        if oid == EMPTY_OID:
+            return []
+        raw = bytes.fromhex(oid)
+        loc = self.locate(raw, KIND_MANIFEST, refresh=False) or self.locate(
+            raw, KIND_MANIFEST, refresh=not self.locate(raw, KIND_CHUNK)
+        )
+        if loc is not None:
+            m = Manifest.decode(self.read_object(raw, KIND_MANIFEST))
+            return list(m.chunks)
+        loc = self.locate(raw, KIND_CHUNK, refresh=True)
+        if loc is None:
+            raise MissingObject(f"data of {oid[:12]} is not in the pool; run `git mlv pull`")
+        return [(raw, loc.entry.raw_len)]
+
+    def iter_file(self, oid: str, verify: bool = True) -> Iterator[bytes]:
+        """The content of file ``oid`` in pieces, each chunk verified; with ``verify`` the whole too.
+
+        Chunks are read and decompressed ahead on the thread pool, in order.
+        """
+        chunks = self.file_chunks(oid)
+        whole = hashlib.sha256() if verify else None
+        window: deque[Future[bytes]] = deque()
+        ahead = 4 * max(1, self.settings.threads)
+        it = iter(chunks)
+        for cid, _ in it:
+            window.append(self.executor.submit(self.read_object, cid, KIND_CHUNK, False))
+            if len(window) >= ahead:
+                break
+        while window:
+            data = window.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                window.append(self.executor.submit(self.read_object, nxt[0], KIND_CHUNK, False))
+            if whole is not None:
+                whole.update(data)
+            yield data
+        if whole is not None and whole.hexdigest() != oid:
+            raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
+
+    def write_file_to(self, oid: str, out: BinaryIO) -> int:
+        """Write file ``oid`` to ``out``; returns its size."""
+        n = 0
+        for data in self.iter_file(oid):
+            out.write(data)
+            n += len(data)
+        return n
+
+    # -- writing -------------------------------------------------------------------------------
+    def writer(self) -> PoolWriter:
+        """The pool's writer (one per Pool); close the Pool or the writer to commit its pack."""
+        if self._writer is None:
+            self.ensure_dirs()
+            self._writer = PoolWriter(self)
+        return self._writer
+
+
+class PoolWriter:
+    """Adds files to the pool; new chunks go into a pack that is indexed when full or closed.
+
+    Every ``add_*`` call flushes before it returns, so the data is on disk (in a pack another
+    process can scan, or repair after a crash) before git records the pointer.
+    """
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.settings = pool.settings
+        self.pack: PackWriter | None = None
+        self.pack_path = ""
+        self._lock_fd: int | None = None
+        self.pending: dict[bytes, Entry] = {}
+        self._chunker = Chunker(self.settings)
+        self.new_bytes = 0
+
+    def _open_pack(self) -> PackWriter:
+        if self.pack is None:
+            self.pool._ensure_loaded()
+            self.pack_path = os.path.join(self.pool.pack_dir, f"pack-{secrets.token_hex(16)}.pack")
+            self.pack = PackWriter(self.pack_path)
+            self._lock_fd = try_lock(self.pack_path)
+        return self.pack
+
+    def has(self, oid: bytes, kind: int) -> bool:
+        """True when the object is stored or pending in our pack."""
+        return self.pool.locate(oid, kind) is not None
+
+    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> bool:
+        """Store an already verified, already encoded object unless present; True if written."""
+        k = idx.key(oid, kind)
+        if k in self.pending or self.pool._locate_key(k) is not None:
+            return False
+        self.pending[k] = self._open_pack().append(oid, kind, codec, raw_len, stored)
+        self.new_bytes += len(stored)
+        return True
+
+    def _prepare(self, data: bytes) -> tuple[bytes, int, int, bytes | None]:
+        cid = digest(data)
+        if self.has(cid, KIND_CHUNK):
+            return cid, len(data), 0, None
+        codec, stored = compress(data, self.settings.compression_level)
+        return cid, len(data), codec, stored
+
+    def add_stream(self, stream: BinaryIO) -> Pointer:
+        """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe."""
+        whole = hashlib.sha256()
+        size = 0
+        chunks: list[tuple[bytes, int]] = []
+        window: deque[Future[tuple[bytes, int, int, bytes | None]]] = deque()
+        depth = 2 * max(1, self.settings.threads) + 2
+        ex = self.pool.executor
+
+        def store(fut: Future[tuple[bytes, int, int, bytes | None]]) -> None:
+            cid, n, codec, stored = fut.result()
+            chunks.append((cid, n))
+            if stored is not None:
+                self.add_object(cid, KIND_CHUNK, codec, n, stored)
+
+        for data in self._chunker.cut_stream(stream):
+            whole.update(data)
+            size += len(data)
+            window.append(ex.submit(self._prepare, data))
+            if len(window) >= depth:
+                store(window.popleft())
+        while window:
+            store(window.popleft())
+        oid = whole.digest()
+        if len(chunks) > 1:
+            body = Manifest(size, tuple(chunks)).encode()
+            codec, stored = compress(body, self.settings.compression_level)
+            self.add_object(oid, KIND_MANIFEST, codec, len(body), stored)
+        self.flush()
+        return Pointer(oid.hex(), size)
+
+    def add_bytes(self, data: bytes) -> Pointer:
+        """Store a small in-memory file."""
+        import io
+
+        return self.add_stream(io.BytesIO(data))
+
+    def add_path(self, path: str) -> Pointer:
+        """Store the file at ``path``."""
+        with open(path, "rb") as f:
+            return self.add_stream(f)
+
+    def flush(self) -> None:
+        """Push written data to the OS; roll over to a new pack when this one is full."""
+        if self.pack is None:
+            return
+        self.pack.flush()
+        if self.pack.size >= self.settings.pack_size:
+            self.commit()
+
+    def commit(self) -> None:
+        """Finish the current pack and write its index: from now on every reader sees it."""
+        pack = self.pack
+        if pack is None:
+            return
+        pack.finish()
+        index_path = self.pack_path[:-5] + ".idx"
+        idx.write(index_path, pack.entries)
+        with self.pool._lock:
+            self.pool._indexes[self.pack_path] = idx.IndexFile(index_path)
+        if self._lock_fd is not None:
+            unlock(self._lock_fd)
+        self.pack = None
+        self._lock_fd = None
+        self.pending = {}
+
+    def close(self) -> None:
+        """Commit what was written."""
+        self.commit()
+        if self.pool._writer is self:
+            self.pool._writer = None

@@ -1,0 +1,64 @@
+"""Tunable parameters of the pool, with the defaults we measured (docs/formats.md, bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import UsageError
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Chunking, compression and packing parameters.
+
+    FastCDC's mean chunk is ``chunk_avg + chunk_min`` (cut-point skipping): 48 KiB + 16 KiB gives the
+    ~64 KiB mean DESIGN.md asks for; measured 1.6 GB/s on this machine (shared/notes).
+    zstd level 1 is the default: on float32 weights it is 4x faster than level 3 for a 2 % worse ratio,
+    on numeric CSV 4x faster for a better one (shared/notes/measured-here.md).
+    """
+
+    chunk_avg: int = 48 * KiB
+    chunk_min: int = 16 * KiB
+    chunk_max: int = 256 * KiB
+    compression_level: int = 1
+    pack_size: int = 64 * MiB
+    threads: int = 2
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str]) -> Settings:
+        """Settings from ``mlv.*`` keys of git config (lower-cased names, as ``git config -l`` prints)."""
+        d = cls()
+        return cls(
+            chunk_avg=_int(config, "mlv.chunkavg", d.chunk_avg),
+            chunk_min=_int(config, "mlv.chunkmin", d.chunk_min),
+            chunk_max=_int(config, "mlv.chunkmax", d.chunk_max),
+            compression_level=_int(config, "mlv.compressionlevel", d.compression_level),
+            pack_size=_int(config, "mlv.packsize", d.pack_size),
+            threads=_int(config, "mlv.threads", d.threads),
+        )
+
+
+def parse_size(text: str) -> int:
+    """``65536``, ``64k``, ``64KiB``, ``32m`` -> bytes."""
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    mult = {"k": KiB, "m": MiB, "g": 1024 * MiB}.get(t[-1:], 1)
+    if mult != 1:
+        t = t[:-1]
+    try:
+        return int(t) * mult
+    except ValueError:
+        raise UsageError(f"not a size: {text!r} (use e.g. 65536, 64k, 32m)") from None
+
+
+def _int(config: Mapping[str, str], key: str, default: int) -> int:
+    value = config.get(key)
+    if value is None:
+        return default
+    try:
+        return parse_size(value)
+    except UsageError:
+        raise UsageError(f"git config {key} = {value!r} is not a number") from None

@@ -1,0 +1,106 @@
+"""Running git: the one place that starts git processes and turns their failures into MlvErrors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..errors import MlvError, NotARepository
+
+
+class GitError(MlvError):
+    """A git command failed."""
+
+
+def run(args: Sequence[str], cwd: str | None = None, input: bytes | None = None,
+        check: bool = True, env: dict[str, str] | None = None) -> bytes:
+    """Run ``git ARGS`` and return its stdout; a GitError with git's own message on failure."""
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=input, capture_output=True, env=env
+        )
+    except FileNotFoundError:
+        raise MlvError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {args[0]}: {msg[-1] if msg else 'failed'}")
+    return proc.stdout
+
+
+def text(args: Sequence[str], cwd: str | None = None, check: bool = True) -> str:
+    """``run`` decoded and stripped."""
+    return run(args, cwd=cwd, check=check).decode("utf-8", errors="surrogateescape").strip()
+
+
+@dataclass
+class Repo:
+    """Where a git repository's parts are; found from ``cwd`` with one ``git rev-parse``."""
+
+    worktree: str | None
+    git_dir: str
+    common_dir: str
+    _config: dict[str, str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def discover(cls, cwd: str | None = None) -> Repo:
+        """The repository containing ``cwd`` (default: the current directory)."""
+        proc = subprocess.run(
+            ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
+             "--git-common-dir", "--show-toplevel"],
+            cwd=cwd, capture_output=True,
+        )
+        out = proc.stdout.decode("utf-8", errors="surrogateescape").splitlines()
+        if proc.returncode != 0 and len(out) < 3:
+            raise NotARepository("not a git repository (run `git init` first, or cd into one)")
+        bare = out[0] == "true"
+        git_dir = out[1]
+        common = out[2]
+        if not os.path.isabs(common):
+            common = os.path.normpath(os.path.join(cwd or os.getcwd(), common))
+        worktree = None if bare or len(out) < 4 else out[3]
+        return cls(worktree, git_dir, common)
+
+    @property
+    def top(self) -> str:
+        """The worktree root; an error in a bare repository."""
+        if self.worktree is None:
+            raise MlvError("this command needs a work tree; run it inside a checkout, not a bare repo")
+        return self.worktree
+
+    @property
+    def mlv_dir(self) -> str:
+        """The pool's folder: ``mlv.pool`` when set (a pool shared by clones), else .git/mlv."""
+        shared = self.config.get("mlv.pool")
+        if shared:
+            return os.path.abspath(os.path.expanduser(shared))
+        return os.path.join(self.common_dir, "mlv")
+
+    @property
+    def config(self) -> dict[str, str]:
+        """Effective git config (``git config -l``; keys lower-cased, last value wins)."""
+        if self._config is None:
+            raw = run(["config", "-l", "-z"], cwd=self.worktree or self.git_dir, check=False)
+            cfg: dict[str, str] = {}
+            for item in raw.split(b"\0"):
+                if item:
+                    k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
+                    cfg[k] = v
+            self._config = cfg
+        return self._config
+
+    def git(self, *args: str, check: bool = True) -> bytes:
+        """Run git in this repository's work tree (or git dir when bare)."""
+        return run(args, cwd=self.worktree or self.git_dir, check=check)
+
+    def git_text(self, *args: str, check: bool = True) -> str:
+        """``git`` decoded and stripped."""
+        return self.git(*args, check=check).decode("utf-8", errors="surrogateescape").strip()
+
+    @cached_property
+    def hooks_dir(self) -> str:
+        """Where git looks for hooks (respects core.hooksPath)."""
+        path = self.git_text("rev-parse", "--git-path", "hooks")
+        return path if os.path.isabs(path) else os.path.join(self.worktree or self.git_dir, path)

@@ -1,0 +1,42 @@
+"""The workspace a verb runs in: the git repository, its settings and its pool."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from ..core.pool import Pool
+from ..core.settings import Settings
+from ..gitio.git import Repo
+
+
+class Workspace:
+    """A git repository and its git-mlv pool, opened lazily."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+
+    @classmethod
+    def discover(cls, cwd: str | None = None) -> Workspace:
+        """The workspace of the repository containing ``cwd``."""
+        return cls(Repo.discover(cwd))
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Pool settings from ``mlv.*`` git config."""
+        return Settings.from_config(self.repo.config)
+
+    @cached_property
+    def pool(self) -> Pool:
+        """The object pool (created on first write)."""
+        return Pool(self.repo.mlv_dir, self.settings)
+
+    def close(self) -> None:
+        """Commit pending writes and release the pool."""
+        if "pool" in self.__dict__:
+            self.pool.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
