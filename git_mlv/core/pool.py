@@ -7,6 +7,7 @@ next process that opens the pool: cut back to its last whole entry, given a trai
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import secrets
@@ -288,12 +289,28 @@ class Pool:
         return n
 
     # -- writing -------------------------------------------------------------------------------
-    def writer(self) -> PoolWriter:
-        """The pool's writer (one per Pool); close the Pool or the writer to commit its pack."""
+    def writer(self, gc_shared_lock: bool = True) -> PoolWriter:
+        """The pool's writer (one per Pool); close the Pool or the writer to commit its pack.
+
+        A writer holds a shared lock on ``gc.lock`` for its life: gc takes it exclusively, so it never
+        deletes an object a writer has just found present and decided not to write again.
+        """
         if self._writer is None:
             self.ensure_dirs()
-            self._writer = PoolWriter(self)
+            self._writer = PoolWriter(self, gc_shared_lock)
         return self._writer
+
+    def gc_lock(self) -> int | None:
+        """Take the pool's gc lock exclusively, without waiting; the fd, or None if writers are busy."""
+        self.ensure_dirs()
+        path = os.path.join(self.root, "gc.lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
 
 
 class PoolWriter:
@@ -303,7 +320,7 @@ class PoolWriter:
     process can scan, or repair after a crash) before git records the pointer.
     """
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, gc_shared_lock: bool = True) -> None:
         self.pool = pool
         self.settings = pool.settings
         self.pack: PackWriter | None = None
@@ -312,6 +329,10 @@ class PoolWriter:
         self.pending: dict[bytes, Entry] = {}
         self._chunker = Chunker(self.settings)
         self.new_bytes = 0
+        self._gc_fd: int | None = None
+        if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
+            self._gc_fd = os.open(os.path.join(pool.root, "gc.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self._gc_fd, fcntl.LOCK_SH)
 
     def _open_pack(self) -> PackWriter:
         if self.pack is None:
@@ -325,10 +346,14 @@ class PoolWriter:
         """True when the object is stored or pending in our pack."""
         return self.pool.locate(oid, kind) is not None
 
-    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> bool:
-        """Store an already verified, already encoded object unless present; True if written."""
+    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes,
+                   force: bool = False) -> bool:
+        """Store an already verified, already encoded object unless present; True if written.
+
+        ``force`` writes it even if another pack has it (gc copying live objects out of a pack).
+        """
         k = idx.key(oid, kind)
-        if k in self.pending or self.pool._locate_key(k) is not None:
+        if k in self.pending or (not force and self.pool._locate_key(k) is not None):
             return False
         self.pending[k] = self._open_pack().append(oid, kind, codec, raw_len, stored)
         self.new_bytes += len(stored)
@@ -408,7 +433,10 @@ class PoolWriter:
         self.pending = {}
 
     def close(self) -> None:
-        """Commit what was written."""
+        """Commit what was written and let gc run again."""
         self.commit()
+        if self._gc_fd is not None:
+            os.close(self._gc_fd)
+            self._gc_fd = None
         if self.pool._writer is self:
             self.pool._writer = None

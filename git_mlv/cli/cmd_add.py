@@ -1,0 +1,25 @@
+"""git mlv add."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("add", help="track these exact paths and git add them",
+                       description="Track each path (a folder: everything under it) in "
+                       ".gitattributes, then `git add` it and .gitattributes.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ops import setup
+    from ..ops.context import Workspace
+
+    with Workspace.discover() as ws:
+        res = setup.add(ws, args.paths)
+    for p in res.tracked:
+        print(f'Tracking "{p}"')
+    print(f"Added {len(res.staged)} path(s); commit with `git commit`")
+    return 0

@@ -1,0 +1,28 @@
+"""git mlv checkout."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("checkout", help="replace pointer files in the worktree by their data",
+                       description="Write the data of tracked files that are still pointers in the "
+                       "worktree, from the local pool (use `git mlv pull` to fetch first).")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ops import data
+    from ..ops.context import Workspace
+    from .render import Progress, human_size
+
+    with Workspace.discover() as ws:
+        res = data.checkout(ws, args.paths or None, progress=Progress("checkout", args.quiet))
+    if not args.quiet:
+        print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
+    for p in res.missing:
+        print(f"missing data: {p} (run `git mlv pull`)")
+    return 0

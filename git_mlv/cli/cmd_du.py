@@ -1,0 +1,38 @@
+"""git mlv du."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("du", help="logical vs stored size, dedup and compression ratios")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ops import maintenance
+    from ..ops.context import Workspace
+    from .render import human_size, print_json, table
+
+    with Workspace.discover() as ws:
+        r = maintenance.du(ws)
+    data = {
+        "files": r.files, "missing": r.missing, "logical": r.logical, "unique": r.unique,
+        "stored": r.stored, "on_disk": r.on_disk, "dedup_ratio": round(r.dedup_ratio, 3),
+        "compression_ratio": round(r.compression_ratio, 3), "total_ratio": round(r.total_ratio, 3),
+    }
+    if args.json:
+        print_json(data)
+        return 0
+    table([
+        ["file versions", r.files, ""],
+        ["logical size (every version whole)", human_size(r.logical), ""],
+        ["after dedup (distinct chunks)", human_size(r.unique), f"{r.dedup_ratio:.2f}x"],
+        ["after compression (stored)", human_size(r.stored), f"{r.compression_ratio:.2f}x"],
+        ["pool on disk (packs + indexes)", human_size(r.on_disk), f"{r.total_ratio:.2f}x overall"],
+    ], ["", "size", "ratio"])
+    if r.missing:
+        print(f"{r.missing} referenced version(s) have no data here (`git mlv fetch --all`)")
+    return 0

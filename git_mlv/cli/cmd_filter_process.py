@@ -1,0 +1,60 @@
+"""git mlv filter-process / clean / smudge: what git itself calls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("filter-process", help="(plumbing) git's long-running filter, protocol v2")
+    p.set_defaults(func=run_process)
+    c = sub.add_parser("clean", help="(plumbing) content on stdin -> pointer on stdout")
+    c.add_argument("path", nargs="?", default="")
+    c.set_defaults(func=run_clean)
+    s = sub.add_parser("smudge", help="(plumbing) pointer on stdin -> content on stdout")
+    s.add_argument("path", nargs="?", default="")
+    s.set_defaults(func=run_smudge)
+
+
+def run_process(args: argparse.Namespace) -> int:
+    from ..gitio.filter_process import serve
+    from ..ops.context import Workspace
+    from ..ops.filter import PoolFilter
+    from ..ops.setup import ensure_hooks
+
+    ws = Workspace.discover()
+    if ws.repo.worktree is not None:
+        ensure_hooks(ws.repo)
+    serve(PoolFilter(ws))
+    return 0
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    from ..ops.context import Workspace
+    from ..ops.filter import PoolFilter
+
+    f = PoolFilter(Workspace.discover())
+    try:
+        out = f.clean(args.path, sys.stdin.buffer)  # type: ignore[arg-type]
+    finally:
+        f.close()
+    sys.stdout.buffer.write(out)
+    return 0
+
+
+def run_smudge(args: argparse.Namespace) -> int:
+    from ..ops.context import Workspace
+    from ..ops.filter import PoolFilter
+
+    f = PoolFilter(Workspace.discover())
+    try:
+        blob = sys.stdin.buffer.read()
+        chunks = f.smudge(args.path, blob)
+        if chunks is None:
+            chunks = [f.missing(args.path or "<stdin>", blob)]
+        for data in chunks:
+            sys.stdout.buffer.write(data)
+    finally:
+        f.close()
+    return 0

@@ -1,0 +1,52 @@
+"""git mlv install / uninstall."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _scope(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--global", dest="scope", action="store_const", const="global",
+                   help="for every repository of this user (default)")
+    g.add_argument("--local", dest="scope", action="store_const", const="local",
+                   help="for this repository only")
+    g.add_argument("--system", dest="scope", action="store_const", const="system",
+                   help="for every user of this machine")
+    p.set_defaults(scope="global")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("install", help="configure git to use git-mlv (filter, diff, hooks)",
+                       description="Set filter.mlv.* and diff.mlv.* in git config and, inside a "
+                       "repository, install the pre-push, post-checkout and post-merge hooks.")
+    _scope(p)
+    p.add_argument("--force", action="store_true",
+                   help="replace existing hooks that are not ours (they are kept as NAME.mlv-backup)")
+    p.set_defaults(func=run_install)
+    u = sub.add_parser("uninstall", help="remove git-mlv's git config and hooks")
+    _scope(u)
+    u.set_defaults(func=run_uninstall)
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from ..ops import setup
+
+    res = setup.install(args.scope, force=args.force)
+    print(f"git-mlv filter configured ({args.scope})")
+    if res.hooks is not None:
+        for name in res.hooks.installed + res.hooks.upgraded + res.hooks.backed_up:
+            print(f"hook {name} installed in {res.hooks_dir}")
+        for name in res.hooks.skipped:
+            print(f"hook {name}: left your own hook alone; add `git mlv hook {name} \"$@\"` to it "
+                  "or rerun with --force")
+    return 0
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    from ..ops import setup
+
+    for name in setup.uninstall(args.scope):
+        print(f"hook {name} removed")
+    print(f"git-mlv filter removed ({args.scope})")
+    return 0

@@ -1,0 +1,29 @@
+"""git mlv ls-files."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ls-files", help="tracked files with oid, size and local presence")
+    p.add_argument("rev", nargs="?", help="a revision (default: the index)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ops import data
+    from ..ops.context import Workspace
+    from .render import human_size, print_json
+
+    with Workspace.discover() as ws:
+        files = data.ls_files(ws, args.rev)
+    if args.json:
+        print_json([dataclasses.asdict(f) for f in files])
+        return 0
+    for f in files:
+        mark = "*" if f.present else "-"
+        print(f"{f.oid[:12]} {mark} {human_size(f.size):>10}  {f.path}")
+    return 0

@@ -1,0 +1,43 @@
+"""git mlv status."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="tracked files: modified, data missing, not on the remote")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-remote", action="store_true", help="do not compare with the default remote")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ops import data
+    from ..ops.context import Workspace
+    from .render import print_json
+
+    with Workspace.discover() as ws:
+        st = data.status(ws, check_remote=not args.no_remote)
+    if args.json:
+        print_json(dataclasses.asdict(st))
+        return 0
+    print(f"{st.files} file(s) tracked by git-mlv")
+    sections = [
+        ("Modified (not staged)", st.modified),
+        ("Data not in the local pool (run `git mlv pull`)", st.missing_data),
+        ("Pointers in the worktree (run `git mlv checkout`)",
+         [p for p in st.not_checked_out if p not in st.missing_data]),
+        (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
+    ]
+    clean = True
+    for title, paths in sections:
+        if paths:
+            clean = False
+            print(f"\n{title}:")
+            for p in paths:
+                print(f"  {p}")
+    if clean:
+        print("Everything is in place" + (f" and on remote '{st.remote}'" if st.remote else ""))
+    return 0

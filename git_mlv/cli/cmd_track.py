@@ -1,0 +1,50 @@
+"""git mlv track / untrack."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("track", help="route files matching patterns through git-mlv",
+                       description="Add `PATTERN filter=mlv diff=mlv merge=mlv -text` lines to "
+                       ".gitattributes. Without patterns, list the tracked ones.")
+    p.add_argument("patterns", nargs="*", metavar="PATTERN", help='e.g. "*.h5" "data/**"')
+    p.add_argument("--json", action="store_true", help="list as JSON")
+    p.set_defaults(func=run_track)
+    u = sub.add_parser("untrack", help="stop routing patterns through git-mlv")
+    u.add_argument("patterns", nargs="+", metavar="PATTERN")
+    u.set_defaults(func=run_untrack)
+
+
+def run_track(args: argparse.Namespace) -> int:
+    from ..ops import setup
+    from ..ops.context import Workspace
+    from .render import print_json
+
+    ws = Workspace.discover()
+    if not args.patterns:
+        pats = setup.tracked_patterns(ws)
+        if args.json:
+            print_json(pats)
+        else:
+            for p in pats:
+                print(p)
+        return 0
+    added = setup.track(ws, args.patterns)
+    for p in args.patterns:
+        print(f'Tracking "{p}"' if p in added else f'"{p}" already tracked')
+    if added:
+        print("Files already committed stay as they are until re-added: "
+              "`git add --renormalize .`")
+    return 0
+
+
+def run_untrack(args: argparse.Namespace) -> int:
+    from ..ops import setup
+    from ..ops.context import Workspace
+
+    removed = setup.untrack(Workspace.discover(), args.patterns)
+    for p in args.patterns:
+        print(f'Untracked "{p}"' if p in removed else f'"{p}" was not tracked')
+    return 0

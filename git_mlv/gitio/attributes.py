@@ -1,0 +1,63 @@
+"""The ``.gitattributes`` lines that route files through git-mlv."""
+
+from __future__ import annotations
+
+import os
+
+from ..core.fsutil import atomic_write
+
+ATTRS = "filter=mlv diff=mlv merge=mlv -text"
+FILENAME = ".gitattributes"
+
+
+def _escape(pattern: str) -> str:
+    # gitattributes splits on whitespace; git-lfs writes spaces as [[:space:]] too.
+    return pattern.replace(" ", "[[:space:]]")
+
+
+def _unescape(pattern: str) -> str:
+    return pattern.replace("[[:space:]]", " ")
+
+
+def _read(worktree: str) -> list[str]:
+    try:
+        with open(os.path.join(worktree, FILENAME), encoding="utf-8") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _is_ours(line: str) -> bool:
+    parts = line.split()
+    return len(parts) > 1 and not line.lstrip().startswith("#") and "filter=mlv" in parts[1:]
+
+
+def patterns(worktree: str) -> list[str]:
+    """Patterns the root ``.gitattributes`` routes through git-mlv, in file order."""
+    return [_unescape(line.split()[0]) for line in _read(worktree) if _is_ours(line)]
+
+
+def track(worktree: str, pats: list[str]) -> list[str]:
+    """Add a line for each pattern not yet tracked; returns the patterns added."""
+    lines = _read(worktree)
+    have = set(patterns(worktree))
+    added = [p for p in dict.fromkeys(pats) if p not in have]
+    if added:
+        lines += [f"{_escape(p)} {ATTRS}" for p in added]
+        atomic_write(os.path.join(worktree, FILENAME), ("\n".join(lines) + "\n").encode())
+    return added
+
+
+def untrack(worktree: str, pats: list[str]) -> list[str]:
+    """Remove our lines for these patterns; returns the patterns removed."""
+    lines = _read(worktree)
+    drop = set(pats)
+    kept, removed = [], []
+    for line in lines:
+        if _is_ours(line) and _unescape(line.split()[0]) in drop:
+            removed.append(_unescape(line.split()[0]))
+        else:
+            kept.append(line)
+    if removed:
+        atomic_write(os.path.join(worktree, FILENAME), ("\n".join(kept) + "\n").encode() if kept else b"")
+    return removed

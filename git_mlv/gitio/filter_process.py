@@ -1,0 +1,173 @@
+"""git's long-running filter process, protocol version 2 (clean, smudge, delay).
+
+Protocol only: what to do with content is the ``FilterHandler``'s business (ops/filter.py).
+The one hazard that shapes this code: git writes a whole request before it reads our answer, so we
+read every request through its final flush before writing a byte (shared/notes/git-filter-protocol.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterable
+from typing import BinaryIO, Protocol
+
+from ..errors import MlvError
+from .pktline import ContentStream, PktReader, PktWriter, ProtocolError
+
+CAPABILITIES = ("clean", "smudge", "delay")
+# Smudge input above this cannot be a pointer: it is passed through, spooled to disk past 8 MiB.
+_SPOOL = 8 << 20
+
+
+class FilterHandler(Protocol):
+    """What the filter process asks of the layer above it."""
+
+    def clean(self, pathname: str, content: ContentStream) -> bytes:
+        """Store ``content``; return what git should keep (a pointer)."""
+
+    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
+        """The worktree content for ``blob`` (a pointer or anything else); None when its data is
+        missing here and may be fetched (the caller then delays it, if git allows)."""
+
+    def missing(self, pathname: str, blob: bytes) -> bytes:
+        """What to write when the data cannot be had: the pointer itself (after warning)."""
+
+    def delay(self, pathname: str, blob: bytes) -> bool:
+        """Start fetching ``blob``'s data in the background; False if that is not possible."""
+
+    def available(self) -> list[str]:
+        """Block until some delayed paths are ready; [] when none are pending."""
+
+    def close(self) -> None:
+        """Git closed the pipe: make everything written durable."""
+
+
+def serve(handler: FilterHandler, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+    """Run the protocol until git closes our stdin."""
+    fin = stdin or open(sys.stdin.fileno(), "rb", buffering=1 << 20, closefd=False)  # noqa: SIM115
+    fout = stdout or open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)  # noqa: SIM115
+    r, w = PktReader(fin), PktWriter(fout)
+    try:
+        caps = _handshake(r, w)
+        delayed: dict[str, bytes] = {}
+        while True:
+            try:
+                headers = r.read_kv()
+            except EOFError:
+                break
+            command = headers.get("command")
+            path = headers.get("pathname", "")
+            if command == "clean" and "clean" in caps:
+                _clean(handler, r, w, path)
+            elif command == "smudge" and "smudge" in caps:
+                can_delay = "delay" in caps and headers.get("can-delay") == "1"
+                _smudge(handler, r, w, path, can_delay, delayed)
+            elif command == "list_available_blobs" and "delay" in caps:
+                for p in handler.available():
+                    w.text(f"pathname={p}")
+                w.flush_pkt()
+                w.text("status=success")
+                w.flush_pkt()
+            else:
+                if command in ("clean", "smudge"):
+                    r.content().drain()
+                w.text("status=error")
+                w.flush_pkt()
+    finally:
+        handler.close()
+
+
+def _handshake(r: PktReader, w: PktWriter) -> set[str]:
+    try:
+        hello = r.read_text_list()
+    except EOFError:
+        raise ProtocolError("git closed the filter before the handshake") from None
+    if hello[:1] != ["git-filter-client"] or "version=2" not in hello[1:]:
+        raise ProtocolError(f"not a git filter client (got {hello!r})")
+    w.text("git-filter-server")
+    w.text("version=2")
+    w.flush_pkt()
+    offered = {line.removeprefix("capability=") for line in r.read_text_list()}
+    caps = [c for c in CAPABILITIES if c in offered]
+    for c in caps:
+        w.text(f"capability={c}")
+    w.flush_pkt()
+    return set(caps)
+
+
+def _answer(w: PktWriter, chunks: Iterable[bytes]) -> None:
+    w.text("status=success")
+    w.flush_pkt()
+    try:
+        for data in chunks:
+            w.content(data)
+    except MlvError as e:  # content half sent: git must discard it
+        print(f"git-mlv: {e}", file=sys.stderr)
+        w.flush_pkt()
+        w.text("status=error")
+        w.flush_pkt()
+        return
+    w.flush_pkt()
+    w.flush_pkt()  # empty trailing status list: keep "success"
+
+
+def _error(w: PktWriter, path: str, e: Exception) -> None:
+    print(f"git-mlv: {path}: {e}", file=sys.stderr)
+    w.text("status=error")
+    w.flush_pkt()
+
+
+def _clean(handler: FilterHandler, r: PktReader, w: PktWriter, path: str) -> None:
+    content = r.content()
+    try:
+        pointer = handler.clean(path, content)
+    except MlvError as e:
+        content.drain()
+        _error(w, path, e)
+        return
+    except OSError as e:  # disk full, permissions: refuse this file, keep serving
+        content.drain()
+        _error(w, path, e)
+        return
+    content.drain()
+    _answer(w, [pointer])
+
+
+def _read_blob(content: ContentStream) -> bytes | BinaryIO:
+    head = content.read(_SPOOL)
+    if content.done:
+        return head
+    spool = tempfile.TemporaryFile()
+    spool.write(head)
+    while True:
+        data = content.read(1 << 20)
+        if not data:
+            break
+        spool.write(data)
+    spool.seek(0)
+    return spool
+
+
+def _smudge(handler: FilterHandler, r: PktReader, w: PktWriter, path: str, can_delay: bool,
+            delayed: dict[str, bytes]) -> None:
+    blob = _read_blob(r.content())
+    if not isinstance(blob, bytes):  # too big to be a pointer: content committed before tracking
+        _answer(w, iter(lambda: blob.read(1 << 20), b""))
+        blob.close()
+        return
+    if not blob and path in delayed:  # git asks again for a blob we delayed
+        blob = delayed.pop(path)
+    try:
+        chunks = handler.smudge(path, blob)
+        if chunks is None:
+            if can_delay and handler.delay(path, blob):
+                delayed[path] = blob
+                w.text("status=delayed")
+                w.flush_pkt()
+                return
+            chunks = [handler.missing(path, blob)]
+    except MlvError as e:
+        _error(w, path, e)
+        return
+    _answer(w, chunks)

@@ -1,0 +1,148 @@
+"""pkt-line framing, as git's protocol-common.txt defines it (shared/notes/git-filter-protocol.md).
+
+4 hex digits give the packet length including themselves; ``0000`` is a flush. Payloads are at most
+65516 bytes. We never send the empty packet ``0004``.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from ..errors import MlvError
+
+MAX_PAYLOAD = 65516
+FLUSH = b"0000"
+
+
+class ProtocolError(MlvError):
+    """The other side broke pkt-line framing."""
+
+
+class PktReader:
+    """Reads packets from a binary stream."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._f = stream
+
+    def read_packet(self) -> bytes | None:
+        """The next payload; None for a flush packet; EOFError at a clean end of stream."""
+        head = self._f.read(4)
+        if not head:
+            raise EOFError
+        if len(head) < 4:
+            raise ProtocolError("truncated pkt-line header")
+        try:
+            n = int(head, 16)
+        except ValueError:
+            raise ProtocolError(f"bad pkt-line header {head!r}") from None
+        if n == 0:
+            return None
+        if n < 4 or n > MAX_PAYLOAD + 4:
+            raise ProtocolError(f"bad pkt-line length {n}")
+        data = self._f.read(n - 4)
+        if len(data) != n - 4:
+            raise ProtocolError("truncated pkt-line")
+        return data
+
+    def read_text_list(self) -> list[str]:
+        """Text packets up to the next flush, trailing LF removed."""
+        lines = []
+        while True:
+            pkt = self.read_packet()
+            if pkt is None:
+                return lines
+            lines.append(pkt.decode("utf-8", errors="surrogateescape").removesuffix("\n"))
+
+    def read_kv(self) -> dict[str, str]:
+        """``key=value`` text packets up to the next flush (values may contain ``=``)."""
+        out: dict[str, str] = {}
+        for line in self.read_text_list():
+            k, _, v = line.partition("=")
+            out[k] = v
+        return out
+
+    def content(self) -> ContentStream:
+        """A file-like view of the binary packets up to the next flush."""
+        return ContentStream(self)
+
+
+class ContentStream:
+    """Reads packet payloads as one byte stream, ending at the flush packet.
+
+    ``readinto`` is what pyfastcdc prefers; ``drain`` consumes whatever the reader left unread.
+    """
+
+    def __init__(self, reader: PktReader) -> None:
+        self._r = reader
+        self._buf = memoryview(b"")
+        self.done = False
+
+    def _fill(self) -> bool:
+        if self.done:
+            return False
+        pkt = self._r.read_packet()
+        if pkt is None:
+            self.done = True
+            return False
+        self._buf = memoryview(pkt)
+        return True
+
+    def readinto(self, b: memoryview | bytearray) -> int:
+        """Fill ``b`` as far as the stream allows; 0 at the end."""
+        view = memoryview(b).cast("B")
+        n = 0
+        while n < len(view):
+            if not self._buf and not self._fill():
+                break
+            k = min(len(view) - n, len(self._buf))
+            view[n : n + k] = self._buf[:k]
+            self._buf = self._buf[k:]
+            n += k
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all when negative)."""
+        parts = []
+        want = size if size >= 0 else float("inf")
+        got = 0
+        while got < want:
+            if not self._buf and not self._fill():
+                break
+            k = int(min(want - got, len(self._buf)))
+            parts.append(bytes(self._buf[:k]))
+            self._buf = self._buf[k:]
+            got += k
+        return b"".join(parts)
+
+    def drain(self) -> None:
+        """Skip to the flush that ends this content."""
+        self._buf = memoryview(b"")
+        while self._fill():
+            self._buf = memoryview(b"")
+
+
+class PktWriter:
+    """Writes packets to a binary stream (buffered; call ``flush_stream`` at message ends)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._f = stream
+
+    def packet(self, data: bytes | memoryview) -> None:
+        """One data packet (must be non-empty and at most MAX_PAYLOAD)."""
+        self._f.write(b"%04x" % (len(data) + 4))
+        self._f.write(data)
+
+    def text(self, line: str) -> None:
+        """One text packet, LF-terminated."""
+        self.packet(line.encode("utf-8", errors="surrogateescape") + b"\n")
+
+    def flush_pkt(self) -> None:
+        """A flush packet, and push everything buffered to git."""
+        self._f.write(FLUSH)
+        self._f.flush()
+
+    def content(self, data: bytes | memoryview) -> None:
+        """``data`` split into as many packets as needed (nothing for empty data)."""
+        view = memoryview(data)
+        for i in range(0, len(view), MAX_PAYLOAD):
+            self.packet(view[i : i + MAX_PAYLOAD])

@@ -1,0 +1,179 @@
+"""The clean/smudge logic behind git's filter: content <-> pool + pointer (DESIGN.md §5).
+
+- clean stores the content before it answers git, so no pointer is ever committed without its data;
+  content that already is a valid pointer is returned unchanged.
+- smudge streams verified content from the pool; when the data is missing it fetches it from the
+  default remote in the background (git's ``delay``), or writes the pointer and warns.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from typing import BinaryIO
+
+from ..core.pointer import MAX_SIZE, Pointer
+from .context import Workspace
+
+_WARN_LIMIT = 10  # name this many missing files, then count the rest
+
+
+class _Prefixed:
+    """A stream that first returns ``head``, then the rest of ``tail``."""
+
+    def __init__(self, head: bytes, tail: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._tail = tail
+
+    def readinto(self, b: memoryview | bytearray) -> int:
+        view = memoryview(b).cast("B")
+        n = 0
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+        if n < len(view):
+            n += self._tail.readinto(view[n:])  # type: ignore[attr-defined]
+        return n
+
+
+def _read_head(stream: BinaryIO, n: int) -> bytes:
+    buf = bytearray(n)
+    got = stream.readinto(buf)  # type: ignore[attr-defined]
+    return bytes(buf[:got])
+
+
+class PoolFilter:
+    """A FilterHandler (gitio.filter_process) over a workspace's pool."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.pool = ws.pool
+        self.missing_paths: list[str] = []
+        self._fetcher: _Fetcher | None = None
+        self._fetch_checked = False
+
+    # -- clean -------------------------------------------------------------------------------
+    def clean(self, pathname: str, content: BinaryIO) -> bytes:
+        """Store ``content``; the pointer git should keep."""
+        head = _read_head(content, MAX_SIZE)
+        if not head:
+            return b""  # an empty file is its own pointer (git skips filters on empty files in diff)
+        if len(head) < MAX_SIZE and Pointer.try_parse(head) is not None:
+            return head  # already a pointer (e.g. a file whose data was never fetched)
+        pointer = self.pool.writer().add_stream(_Prefixed(head, content))  # type: ignore[arg-type]
+        return pointer.encode()
+
+    # -- smudge ------------------------------------------------------------------------------
+    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
+        """Content for ``blob``; None when its data is missing here."""
+        pointer = Pointer.try_parse(blob)
+        if pointer is None:
+            return [blob]  # not ours: committed before the path was tracked
+        if self.pool.has_file(pointer.oid, refresh=True):
+            return self.pool.iter_file(pointer.oid)
+        return None
+
+    def missing(self, pathname: str, blob: bytes) -> bytes:
+        """Leave the pointer in place and say how to get the data."""
+        self.missing_paths.append(pathname)
+        if len(self.missing_paths) <= _WARN_LIMIT:
+            print(f"git-mlv: warning: data of '{pathname}' is not here; the file stays a pointer "
+                  "until you run `git mlv pull`", file=sys.stderr)
+        return blob
+
+    def delay(self, pathname: str, blob: bytes) -> bool:
+        """Fetch in the background from the default remote, if there is one."""
+        fetcher = self._get_fetcher()
+        if fetcher is None:
+            return False
+        pointer = Pointer.try_parse(blob)
+        if pointer is None:
+            return False
+        fetcher.add(pathname, pointer.oid)
+        return True
+
+    def available(self) -> list[str]:
+        """Paths whose fetch finished (fetched or not), waiting for at least one."""
+        if self._fetcher is None:
+            return []
+        return self._fetcher.wait_ready()
+
+    def _get_fetcher(self) -> _Fetcher | None:
+        if not self._fetch_checked:
+            self._fetch_checked = True
+            try:
+                from . import sync
+            except ImportError:
+                return None
+            if sync.default_remote_name(self.ws) is not None:
+                self._fetcher = _Fetcher(self.ws)
+        return self._fetcher
+
+    def close(self) -> None:
+        """Commit the pack; sum up missing files."""
+        if self._fetcher is not None:
+            self._fetcher.stop()
+        extra = len(self.missing_paths) - _WARN_LIMIT
+        if extra > 0:
+            print(f"git-mlv: warning: ... and {extra} more files are pointers without data; "
+                  "run `git mlv pull`", file=sys.stderr)
+        self.ws.close()
+
+
+class _Fetcher:
+    """Downloads delayed blobs in batches on a background thread (parallelism lives in transfer)."""
+
+    BATCH_WAIT = 0.05  # seconds to gather more requests before a batch starts
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._cond = threading.Condition()
+        self._queue: list[tuple[str, str]] = []
+        self._ready: list[str] = []
+        self._inflight = 0
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
+        self._thread.start()
+
+    def add(self, path: str, oid: str) -> None:
+        with self._cond:
+            self._queue.append((path, oid))
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        from . import sync
+
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopped:
+                    self._cond.wait()
+                if self._stopped and not self._queue:
+                    return
+            time.sleep(self.BATCH_WAIT)
+            with self._cond:
+                batch, self._queue = self._queue, []
+                self._inflight += len(batch)
+            try:
+                sync.fetch_oids(self.ws, [oid for _, oid in batch])
+            except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
+                print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
+            self.ws.pool.refresh()
+            with self._cond:
+                self._inflight -= len(batch)
+                self._ready += [p for p, _ in batch]
+                self._cond.notify_all()
+
+    def wait_ready(self) -> list[str]:
+        with self._cond:
+            while not self._ready and (self._queue or self._inflight):
+                self._cond.wait()
+            ready, self._ready = self._ready, []
+            return ready
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()

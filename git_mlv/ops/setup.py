@@ -1,0 +1,136 @@
+"""install / uninstall / track / untrack / add: wiring git to git-mlv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+
+from ..errors import UsageError
+from ..gitio import attributes, hooks
+from ..gitio.git import GitError, Repo, run
+from .context import Workspace
+
+
+def _executable() -> str:
+    """How git should start us: ``git-mlv`` when it is on PATH, else the full path we run from."""
+    if shutil.which("git-mlv"):
+        return "git-mlv"
+    me = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return me if os.path.basename(me) == "git-mlv" and os.path.exists(me) else "git-mlv"
+
+
+def filter_config() -> dict[str, str]:
+    """The git config git-mlv needs (DESIGN.md §2)."""
+    exe = _executable()
+    return {
+        "filter.mlv.process": f"{exe} filter-process",
+        "filter.mlv.clean": f"{exe} clean -- %f",
+        "filter.mlv.smudge": f"{exe} smudge -- %f",
+        "filter.mlv.required": "true",
+        "diff.mlv.textconv": f"{exe} textconv",
+        "diff.mlv.binary": "true",
+    }
+
+
+@dataclass
+class InstallResult:
+    """What ``install`` changed."""
+
+    scope: str
+    config: dict[str, str]
+    hooks_dir: str | None = None
+    hooks: hooks.HookReport | None = None
+
+
+def install(scope: str = "global", force: bool = False, cwd: str | None = None) -> InstallResult:
+    """Set the filter config in ``scope`` and, inside a repository, install the hooks."""
+    if scope not in ("global", "local", "system"):
+        raise UsageError(f"unknown scope {scope!r}")
+    repo = None
+    try:
+        repo = Repo.discover(cwd)
+    except Exception:  # noqa: BLE001 - outside a repository is fine for --global
+        if scope == "local":
+            raise UsageError("--local needs a git repository: cd into one first") from None
+    cfg = filter_config()
+    where = repo.worktree or repo.git_dir if repo else cwd
+    for k, v in cfg.items():
+        run(["config", f"--{scope}", k, v], cwd=where)
+    result = InstallResult(scope, cfg)
+    if repo is not None:
+        result.hooks_dir = repo.hooks_dir
+        result.hooks = hooks.install_hooks(repo.hooks_dir, force=force)
+    return result
+
+
+def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
+    """Remove the filter config from ``scope`` and our hooks from this repository."""
+    try:
+        repo: Repo | None = Repo.discover(cwd)
+    except Exception:  # noqa: BLE001
+        repo = None
+    where = (repo.worktree or repo.git_dir) if repo else cwd
+    for section in ("filter.mlv", "diff.mlv"):
+        try:
+            run(["config", f"--{scope}", "--remove-section", section], cwd=where)
+        except GitError:
+            pass  # not there
+    return hooks.uninstall_hooks(repo.hooks_dir) if repo else []
+
+
+def ensure_hooks(repo: Repo) -> None:
+    """Install missing hooks quietly (the filter does this, so clones get them too)."""
+    try:
+        if hooks.hooks_missing(repo.hooks_dir):
+            hooks.install_hooks(repo.hooks_dir)
+    except OSError:
+        pass  # a read-only hooks dir must not break a checkout
+
+
+def track(ws: Workspace, patterns: list[str]) -> list[str]:
+    """Route ``patterns`` through git-mlv; returns those newly added."""
+    for p in patterns:
+        if not p.strip() or "\n" in p:
+            raise UsageError(f"not a usable pattern: {p!r}")
+        if p.startswith("!"):
+            raise UsageError(f"negative patterns are not allowed in .gitattributes: {p!r}")
+    return attributes.track(ws.repo.top, patterns)
+
+
+def untrack(ws: Workspace, patterns: list[str]) -> list[str]:
+    """Stop routing ``patterns`` through git-mlv; returns those removed."""
+    return attributes.untrack(ws.repo.top, patterns)
+
+
+def tracked_patterns(ws: Workspace) -> list[str]:
+    """Patterns routed through git-mlv."""
+    return attributes.patterns(ws.repo.top)
+
+
+@dataclass
+class AddResult:
+    """What ``add`` did."""
+
+    tracked: list[str] = field(default_factory=list)
+    staged: list[str] = field(default_factory=list)
+
+
+def add(ws: Workspace, paths: list[str]) -> AddResult:
+    """Track these exact paths (a folder: everything under it) and ``git add`` them."""
+    top = ws.repo.top
+    pats = []
+    for p in paths:
+        full = os.path.abspath(p)
+        if not os.path.exists(full):
+            raise UsageError(f"{p}: no such file or folder")
+        rel = os.path.relpath(full, top)
+        if rel.startswith(".."):
+            raise UsageError(f"{p}: outside the repository")
+        rel = rel.replace(os.sep, "/")
+        pats.append(f"{rel}/**" if os.path.isdir(full) else rel)
+    added = attributes.track(top, pats)
+    run(["add", "--", ".gitattributes", *[os.path.relpath(os.path.abspath(p), top) for p in paths]],
+        cwd=top)
+    return AddResult(added, paths)

@@ -1,0 +1,67 @@
+"""Hermetic test environment: a temp HOME, no system git config, tiny chunk and pack sizes.
+
+Every test that drives git gets a HOME whose global git config installs git-mlv (as a user would
+with `git mlv install`) and shrinks chunks and packs so small data still runs the multi-chunk,
+multi-pack paths (borg's conftest does the same).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, mlv
+
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+
+# Small sizes so a few hundred KB of test data makes many chunks and several packs.
+TEST_CONFIG = {
+    "mlv.chunkAvg": "4096",
+    "mlv.chunkMin": "1024",
+    "mlv.chunkMax": "16384",
+    "mlv.packSize": "262144",
+}
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One HOME for the session with git-mlv installed globally."""
+    home = tmp_path_factory.mktemp("home")
+    return home
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(session_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scrub GIT_* and point HOME, XDG and git's identity at the test's own."""
+    for k in list(os.environ):
+        if k.startswith(("GIT_", "MLV_", "AWS_")) or k in ("XDG_CONFIG_HOME",):
+            monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("HOME", str(session_home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(session_home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
+    gitconfig = session_home / ".gitconfig"
+    if not gitconfig.exists():
+        git("config", "--global", "init.defaultBranch", "main", cwd=session_home)
+        git("config", "--global", "advice.detachedHead", "false", cwd=session_home)
+        git("config", "--global", "protocol.file.allow", "always", cwd=session_home)
+        for k, v in TEST_CONFIG.items():
+            git("config", "--global", k, v, cwd=session_home)
+        mlv("install", "--global", cwd=session_home)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A fresh git repository tracking ``*.bin`` and ``data/**`` with git-mlv."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git("init", "-q", cwd=path)
+    mlv("track", "*.bin", "data/**", cwd=path)
+    return path

@@ -1,0 +1,74 @@
+"""Helpers shared by the tests: run git and git-mlv, make data, hash files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+
+
+def run(args: list[str], cwd: str | Path, check: bool = True, input: bytes | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run a command; on an unexpected failure raise with its stderr in the message."""
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, input=input, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, args))} exited {proc.returncode}\n"
+            f"stdout: {proc.stdout.decode(errors='replace')}\n"
+            f"stderr: {proc.stderr.decode(errors='replace')}"
+        )
+    return proc
+
+
+def git(*args: str, cwd: str | Path, check: bool = True, input: bytes | None = None
+        ) -> subprocess.CompletedProcess[bytes]:
+    """Run the real git binary."""
+    return run(["git", *args], cwd=cwd, check=check, input=input)
+
+
+def mlv(*args: str, cwd: str | Path, check: bool = True, input: bytes | None = None
+        ) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git-mlv`` from this virtualenv (as git would find it on PATH)."""
+    return run([os.path.join(BIN, "git-mlv"), *args], cwd=cwd, check=check, input=input)
+
+
+def out(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """A process's stdout as text."""
+    return proc.stdout.decode()
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's content."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def random_bytes(n: int, seed: int = 0) -> bytes:
+    """Deterministic incompressible bytes."""
+    import random
+
+    return random.Random(seed).randbytes(n)
+
+
+def write(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path``, creating folders."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def commit_all(repo: str | Path, message: str) -> None:
+    """``git add -A && git commit -q -m MESSAGE``."""
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", message, cwd=repo)
+
+
+def pool_size(repo: str | Path) -> int:
+    """Bytes stored in the repo's pool packs."""
+    packs = Path(repo) / ".git" / "mlv" / "packs"
+    return sum(p.stat().st_size for p in packs.glob("*.pack")) if packs.exists() else 0
