@@ -1,0 +1,111 @@
+"""Content ids of deps and outs in the work tree: files and directories.
+
+A file's oid is the sha256 of its content, the id its pointer carries; a file still in pointer form
+(data not pulled) counts as the data it points to. A directory's oid is the sha256 of its *listing*:
+one line ``<oid> <size> <relpath>\\n`` per file below it, sorted by relpath (``/`` separators). The
+listing of a directory output is stored in the pool, so the directory can be restored file by file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+
+from ..core.pointer import MAX_SIZE, Pointer
+from ..errors import MlvError
+from .lock import Record
+from .statcache import StatCache
+
+Listing = list[tuple[str, str, int]]  # (relpath, oid, size)
+
+
+def hash_file(path: str) -> str:
+    """The sha256 hex of a file, read in 1 MiB pieces."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def encode_listing(entries: Listing) -> bytes:
+    """The canonical bytes of a directory listing."""
+    return "".join(f"{oid} {size} {rel}\n" for rel, oid, size in sorted(entries)).encode("utf-8")
+
+
+def decode_listing(data: bytes) -> Listing:
+    """Entries of an encoded listing."""
+    out: Listing = []
+    for line in data.decode("utf-8").splitlines():
+        oid, size, rel = line.split(" ", 2)
+        out.append((rel, oid, int(size)))
+    return out
+
+
+class Fingerprinter:
+    """Hashes work-tree paths, skipping files whose stat the cache already knows."""
+
+    def __init__(self, top: str, cache: StatCache | None = None) -> None:
+        self.top = top
+        self.cache = cache
+
+    def abspath(self, rel: str) -> str:
+        """The absolute path of a root-relative path."""
+        return os.path.join(self.top, *rel.split("/"))
+
+    def file(self, path: str) -> tuple[str, int]:
+        """(oid, size) of the file at absolute ``path``."""
+        st = os.stat(path)
+        oid = self.cache.get(path, st) if self.cache else None
+        if oid is None:
+            oid = self._pointer_oid(path, st.st_size) or hash_file(path)
+            if self.cache:
+                self.cache.put(path, st, oid)
+        return oid, st.st_size
+
+    @staticmethod
+    def _pointer_oid(path: str, size: int) -> str | None:
+        if size >= MAX_SIZE:
+            return None
+        with open(path, "rb") as f:
+            p = Pointer.try_parse(f.read())
+        return p.oid if p else None
+
+    def remember(self, path: str, oid: str) -> None:
+        """Tell the cache the oid of a file we just stored (saves hashing it again)."""
+        if self.cache:
+            self.cache.put(path, os.stat(path), oid)
+
+    def walk(self, rel: str) -> Iterator[tuple[str, str]]:
+        """(relpath inside the directory, absolute path) of every file below directory ``rel``."""
+        base = self.abspath(rel)
+        for d, dirs, files in os.walk(base):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(d, name)
+                sub = os.path.relpath(full, base).replace(os.sep, "/")
+                if "\n" in sub:
+                    raise MlvError(f"{rel}/{sub!r}: file names with a newline are not supported")
+                yield sub, full
+
+    def listing(self, rel: str) -> Listing:
+        """The listing of directory ``rel``."""
+        out: Listing = []
+        for sub, full in self.walk(rel):
+            oid, size = self.file(full)
+            out.append((sub, oid, size))
+        return out
+
+    def record(self, rel: str) -> Record | None:
+        """The Record of a file or directory, None when it does not exist."""
+        path = self.abspath(rel)
+        if os.path.isdir(path):
+            entries = self.listing(rel)
+            return Record(hashlib.sha256(encode_listing(entries)).hexdigest(),
+                          sum(e[2] for e in entries), True)
+        try:
+            oid, size = self.file(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return Record(oid, size)

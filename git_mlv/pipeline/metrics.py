@@ -1,0 +1,146 @@
+"""Metrics and parameters across revisions, read from git objects (the work tree only for
+``workspace``). Which files are metrics, and which parameters matter, comes from the spec committed
+at each revision. A revision without a file is a missing cell, not an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.pool import Pool
+from ..errors import MlvError
+from ..gitio.git import Repo
+from . import spec as specfile
+from .params import values as param_values
+from .readers import flatten, is_number, parse
+from .revisions import WORKSPACE, read_blobs, read_worktree
+
+Values = dict[str, dict[str, Any]]  # path -> {flat key: value}
+
+
+@dataclass
+class MetricsTable:
+    """Metric values by revision: ``data[rev][path][key]``; ``errors`` for files that did not parse."""
+
+    revs: list[str]
+    data: dict[str, Values] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def columns(self) -> list[tuple[str, str]]:
+        """Every (path, key) seen, sorted."""
+        return sorted({(p, k) for vals in self.data.values() for p, kv in vals.items() for k in kv})
+
+    def column_names(self) -> list[str]:
+        """Column labels: the key alone when there is one metric file, else ``path:key``."""
+        cols = self.columns()
+        single = len({p for p, _ in cols}) <= 1
+        return [k if single else f"{p}:{k}" for p, k in cols]
+
+    def rows(self) -> list[list[Any]]:
+        """One row per revision: the revision then each column's value (None when missing)."""
+        cols = self.columns()
+        return [[rev, *(self.data.get(rev, {}).get(p, {}).get(k) for p, k in cols)] for rev in self.revs]
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One value at two revisions; ``change`` = new - old when both are numbers."""
+
+    path: str
+    key: str
+    old: Any
+    new: Any
+
+    @property
+    def change(self) -> float | int | None:
+        """new - old for numbers, else None."""
+        if is_number(self.old) and is_number(self.new):
+            return self.new - self.old
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {"path": self.path, "key": self.key, "old": self.old, "new": self.new, "change": self.change}
+
+
+def _spec(repo: Repo, rev: str) -> specfile.Spec:
+    if rev == WORKSPACE:
+        return specfile.load(repo)
+    return specfile.load_at(repo, rev)
+
+
+def metric_paths(spec: specfile.Spec) -> list[str]:
+    """Every metric file a spec names, sorted."""
+    return sorted({m for st in spec.stages.values() for m in st.metrics})
+
+
+def _read(repo: Repo, wanted: list[tuple[str, str]], pool: Pool | None) -> dict[tuple[str, str], bytes | None]:
+    in_git = [(r, p) for r, p in wanted if r != WORKSPACE]
+    got = read_blobs(repo, in_git, pool)
+    for r, p in wanted:
+        if r == WORKSPACE:
+            got[(r, p)] = read_worktree(repo.top, p, pool)
+    return got
+
+
+def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str] | None = None
+         ) -> MetricsTable:
+    """Metric values at each revision (``WORKSPACE`` = the work tree); ``paths`` overrides the spec."""
+    table = MetricsTable(revs=list(revs))
+    wanted = [(rev, p) for rev in revs for p in (paths or metric_paths(_spec(repo, rev)))]
+    blobs = _read(repo, wanted, pool)
+    for (rev, path), data in blobs.items():
+        if data is None:
+            continue
+        try:
+            values = flatten(parse(path, data))
+        except MlvError as e:
+            table.errors.append(f"{rev}: {e}")
+            continue
+        table.data.setdefault(rev, {})[path] = values
+    return table
+
+
+def diff_values(old: Values, new: Values, show_all: bool = False) -> list[DiffRow]:
+    """Rows for every (path, key) on either side; unchanged ones only with ``show_all``."""
+    rows = []
+    keys = sorted({(p, k) for side in (old, new) for p, kv in side.items() for k in kv})
+    for p, k in keys:
+        a, b = old.get(p, {}).get(k), new.get(p, {}).get(k)
+        if show_all or a != b or type(a) is not type(b):
+            rows.append(DiffRow(p, k, a, b))
+    return rows
+
+
+def diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: bool = False,
+         paths: list[str] | None = None) -> list[DiffRow]:
+    """Metric values at ``a`` against ``b``."""
+    table = show(repo, [a, b], pool, paths)
+    if table.errors:
+        raise MlvError(table.errors[0])
+    return diff_values(table.data.get(a, {}), table.data.get(b, {}), show_all)
+
+
+def params_at(repo: Repo, rev: str, pool: Pool | None = None) -> Values:
+    """Every parameter the spec at ``rev`` names, by file: ``{file: {key: value}}``."""
+    spec = _spec(repo, rev)
+    entries = sorted({p for st in spec.stages.values() for p in st.params})
+    files = sorted({specfile.parse_param(e)[0] for e in entries})
+    blobs = _read(repo, [(rev, f) for f in files], pool)
+    flat = param_values(entries, lambda f: blobs.get((rev, f)), strict=False)
+    out: Values = {}
+    for name, value in flat.items():
+        file, _, key = name.partition(":")
+        out.setdefault(file, {})[key] = value
+    return out
+
+
+def params_diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: bool = False
+                ) -> list[DiffRow]:
+    """Parameter values at ``a`` against ``b``."""
+    return diff_values(params_at(repo, a, pool), params_at(repo, b, pool), show_all)
+
+
+__all__ = ["WORKSPACE", "DiffRow", "MetricsTable", "diff", "diff_values", "flatten", "params_diff",
+           "params_at", "show"]

@@ -1,0 +1,57 @@
+"""Parameter values of stages: ``param = FILE:KEY`` entries resolved against a parameter file.
+
+``FILE:KEY`` selects the key (``a.b.c`` reaches into nested mappings) and, when the value is a
+mapping, every key below it; ``FILE`` alone selects every key of the file. Values are named
+``FILE:flat.key`` in the lock and in diffs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..errors import MlvError
+from .readers import flatten, parse, select
+from .spec import Stage, parse_param
+
+
+class ParamError(MlvError):
+    """A parameter a stage names cannot be read."""
+
+
+def stage_values(
+    stage: Stage, read: Callable[[str], bytes | None], strict: bool = True
+) -> dict[str, Any]:
+    """``{"FILE:key": value}`` for every param of ``stage``; ``read(path)`` gives a file's bytes or
+    None. With ``strict`` a missing file or key is a ParamError naming the stage, else it is skipped."""
+    return values(stage.params, read, strict, f"stage {stage.name!r}")
+
+
+def values(entries: Iterable[str], read: Callable[[str], bytes | None], strict: bool = True,
+           where: str = "params") -> dict[str, Any]:
+    """Resolve ``FILE:KEY`` entries (see ``stage_values``)."""
+    docs: dict[str, dict[str, Any] | None] = {}
+    out: dict[str, Any] = {}
+    for entry in entries:
+        file, key = parse_param(entry)
+        if file not in docs:
+            data = read(file)
+            if data is None:
+                docs[file] = None
+            else:
+                try:
+                    docs[file] = flatten(parse(file, data))
+                except MlvError as e:
+                    if strict:
+                        raise ParamError(f"{where}: {e}") from None
+                    docs[file] = None
+        flat = docs[file]
+        if flat is None:
+            if strict:
+                raise ParamError(f"{where}: parameter file {file!r} does not exist")
+            continue
+        chosen = select(flat, key)
+        if not chosen and strict and key:
+            raise ParamError(f"{where}: no parameter {key!r} in {file}")
+        out.update({f"{file}:{k}": v for k, v in chosen.items()})
+    return out

@@ -1,0 +1,87 @@
+"""Parsing parameter and metric files: JSON, YAML, TOML and CSV, flattened to ``{"a.b.c": value}``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import posixpath
+from typing import Any
+
+from ..errors import MlvError
+
+
+class FormatError(MlvError):
+    """A parameter or metric file cannot be parsed."""
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _csv(text: str) -> dict[str, Any]:
+    # Column headers are the metric names; the last row holds their latest values (a training log).
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        return {}
+    header, last = rows[0], rows[-1] if len(rows) > 1 else []
+    return {h.strip(): _number(v.strip()) for h, v in zip(header, last) if h.strip()}
+
+
+def parse(path: str, data: bytes) -> Any:
+    """The document in ``data``, by the extension of ``path``; FormatError when it does not parse."""
+    ext = posixpath.splitext(path)[1].lower()
+    try:
+        text = data.decode("utf-8-sig")
+        if ext == ".json":
+            return json.loads(text)
+        if ext == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib  # type: ignore[no-redef]
+            return tomllib.loads(text)
+        if ext in (".csv", ".tsv"):
+            return _csv(text) if ext == ".csv" else _csv(text.replace("\t", ","))
+        import yaml  # YAML is a superset of JSON: the reader for .yaml, .yml and anything else
+
+        return yaml.safe_load(text)
+    except FormatError:
+        raise
+    except Exception as e:  # every parser has its own error class; all mean "not parseable"
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise FormatError(f"cannot parse {path}: {first}") from None
+
+
+def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as ``{"a.b.c": leaf}``; lists and scalars are leaves."""
+    if not isinstance(doc, dict):
+        return {prefix: doc} if prefix else {}
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, key))
+        else:
+            out[key] = v
+    return out
+
+
+def select(flat: dict[str, Any], key: str) -> dict[str, Any]:
+    """Entries of ``flat`` named ``key`` or below it (``model`` selects ``model.lr``...); all for ''."""
+    if not key:
+        return dict(flat)
+    return {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
+
+
+def is_number(v: Any) -> bool:
+    """True for int and float, not bool."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

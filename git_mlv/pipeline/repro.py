@@ -1,0 +1,419 @@
+"""Reproduce a pipeline: run the stages whose command, deps or params changed, or whose outputs are
+missing or modified; restore outputs from the run-cache or the pool instead of running when the same
+inputs were seen before. Independent stages run in parallel with ``jobs > 1``.
+
+A stage whose command fails stops the stages that need it (others go on), keeps its old lock entry,
+and is reported with its exit code once the rest is done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.pool import Pool
+from ..errors import MlvError
+from . import lock as lockfile
+from .dag import Dag, check_deps
+from .fingerprint import Fingerprinter, decode_listing, encode_listing
+from .lock import LockEntry, Record, canonical_json
+from .params import ParamError, stage_values
+from .runcache import RunCache, make_key
+from .spec import Spec, Stage
+
+# Event kinds, in the order a stage may see them
+RUNNING, RAN, RESTORED, UP_TO_DATE, WOULD_RUN, FAILED, SKIPPED = (
+    "running", "ran", "restored", "up-to-date", "would-run", "failed", "skipped")
+
+
+class StageFailed(MlvError):
+    """One or more stages failed; the message names them and their exit codes."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a stage; ``detail`` is the command, the reason or the source."""
+
+    kind: str
+    stage: str
+    detail: str = ""
+
+
+@dataclass
+class Options:
+    """What ``repro`` should do."""
+
+    targets: list[str] = field(default_factory=list)
+    single: bool = False  # only the targets, not what they need
+    force: bool = False  # run even when up to date (and bypass the run-cache)
+    dry_run: bool = False
+    jobs: int = 1
+    run_cache: bool = True
+
+
+@dataclass
+class Result:
+    """Every event of a run, in the order they happened."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def stages(self, kind: str) -> list[str]:
+        """Names of the stages that saw an event of ``kind``."""
+        return [e.stage for e in self.events if e.kind == kind]
+
+
+class _Failure(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class _Current:
+    deps: dict[str, Record]
+    params: dict[str, Any]
+    outs: dict[str, Record | None]
+
+
+class Reproducer:
+    """One ``repro`` over a spec, its lock and the pool."""
+
+    def __init__(self, top: str, spec: Spec, dag: Dag, entries: dict[str, LockEntry], pool: Pool,
+                 runcache: RunCache, fp: Fingerprinter, save_lock: Callable[[dict[str, LockEntry]], None],
+                 on_event: Callable[[Event], None] | None = None) -> None:
+        self.top = top
+        self.spec = spec
+        self.dag = dag
+        self.entries = dict(entries)
+        self.pool = pool
+        self.runcache = runcache
+        self.fp = fp
+        self.save_lock = save_lock
+        self.on_event = on_event
+        self.result = Result()
+        self._lock = threading.Lock()  # events, lock entries
+        self._pool_lock = threading.Lock()  # one writer per pool; reads share its state
+        self._would_run: set[str] = set()
+        _umask()  # read it once here, before threads exist: reading it means setting it
+
+    # -- driving ------------------------------------------------------------------------------
+    def run(self, opts: Options) -> Result:
+        """Reproduce the selected stages; StageFailed after the others finished if any failed."""
+        selected = self.dag.select(opts.targets, opts.single)
+        check_deps(self.spec, self.dag, selected, lambda p: os.path.lexists(self.fp.abspath(p)))
+        chosen = set(selected)
+        pending = list(selected)
+        failed: dict[str, str] = {}
+        finished: set[str] = set()
+        jobs = max(1, opts.jobs)
+        with ThreadPoolExecutor(jobs) as ex:
+            running: dict[Future[None], str] = {}
+            while pending or running:
+                for name in list(pending):
+                    ups = self.dag.upstream[name] & chosen
+                    if ups & set(failed):
+                        pending.remove(name)
+                        failed[name] = ""
+                        self._emit(Event(SKIPPED, name, ", ".join(sorted(ups & set(failed)))))
+                    elif ups <= finished and len(running) < jobs:
+                        pending.remove(name)
+                        running[ex.submit(self._one, name, opts)] = name
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    name = running.pop(fut)
+                    try:
+                        fut.result()
+                        finished.add(name)
+                    except _Failure as e:
+                        failed[name] = e.message
+                        self._emit(Event(FAILED, name, e.message))
+        if self.fp.cache:
+            self.fp.cache.flush()
+        real = {n: m for n, m in failed.items() if m}
+        if real:
+            first = min(real, key=selected.index)
+            msg = f"stage {first!r} failed: {real[first]}"
+            others = [n for n in selected if n in failed and n != first]
+            if others:
+                msg += f" ({len(others)} more stage(s) failed or not run: {', '.join(others)})"
+            raise StageFailed(msg)
+        return self.result
+
+    def _emit(self, event: Event) -> None:
+        with self._lock:
+            self.result.events.append(event)
+        if self.on_event:
+            self.on_event(event)
+
+    # -- one stage ----------------------------------------------------------------------------
+    def _one(self, name: str, opts: Options) -> None:
+        st = self.spec.stages[name]
+        if opts.dry_run:
+            ups = self.dag.upstream[name] & self._would_run
+            if ups:
+                self._mark_would_run(name, f"upstream {', '.join(sorted(ups))} would run")
+                return
+        cur = self._current(st)
+        entry = self.entries.get(name)
+        reason = "forced" if opts.force else self._why_stale(st, entry, cur)
+        if reason is None:
+            self._emit(Event(UP_TO_DATE, name))
+            return
+        source = None if opts.force else self._restorable(st, entry, cur, opts.run_cache)
+        if opts.dry_run:
+            if source is not None:
+                self._emit(Event(WOULD_RUN, name, f"{reason}; would restore from the {source[0]}"))
+            else:
+                self._mark_would_run(name, reason)
+            return
+        if source is not None:
+            self._restore(st, source[1], cur)
+            self._commit(st, cur, source[1])
+            self._emit(Event(RESTORED, name, source[0]))
+            return
+        self._emit(Event(RUNNING, name, st.cmd))
+        self._execute(st)
+        outs = self._store_outputs(st)
+        self._commit(st, cur, outs)
+        self._emit(Event(RAN, name, reason))
+
+    def _mark_would_run(self, name: str, reason: str) -> None:
+        with self._lock:
+            self._would_run.add(name)
+        self._emit(Event(WOULD_RUN, name, reason))
+
+    def _current(self, st: Stage) -> _Current:
+        deps: dict[str, Record] = {}
+        for d in st.deps:
+            rec = self.fp.record(d)
+            if rec is None:
+                owner = self.spec.owner_of(d)
+                hint = f"; run `git mlv repro {owner}` first" if owner else ""
+                raise _Failure(f"dependency {d!r} is missing{hint}")
+            deps[d] = rec
+        try:
+            params = stage_values(st, self._read)
+        except ParamError as e:
+            raise _Failure(str(e).removeprefix(f"stage {st.name!r}: ")) from None
+        outs = {o: self.fp.record(o) for o in st.all_outs}
+        return _Current(deps, params, outs)
+
+    def _read(self, rel: str) -> bytes | None:
+        try:
+            with open(self.fp.abspath(rel), "rb") as f:
+                return f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    @staticmethod
+    def _kinds(st: Stage) -> dict[str, str]:
+        kinds = {o: "out" for o in st.outs}
+        kinds.update({o: "outnocache" for o in st.outs_nocache})
+        kinds.update({o: "metric" for o in st.metrics})
+        return kinds
+
+    def _why_stale(self, st: Stage, entry: LockEntry | None, cur: _Current) -> str | None:
+        if entry is None:
+            return "never run"
+        if entry.cmd != st.cmd or entry.wdir != st.wdir:
+            return "command changed"
+        if set(entry.deps) != set(cur.deps):
+            return "dependencies changed"
+        for d in st.deps:
+            if entry.deps[d].oid != cur.deps[d].oid:
+                return f"{d} changed"
+        if set(entry.params) != set(cur.params):
+            return "parameters changed"
+        for k in sorted(cur.params):
+            if entry.params[k] != canonical_json(cur.params[k]):
+                return f"param {k} changed"
+        if {p: k for p, (k, _) in entry.outs.items()} != self._kinds(st):
+            return "outputs changed"
+        for o in st.all_outs:
+            now = cur.outs[o]
+            if now is None:
+                return f"{o} missing"
+            if now.oid != entry.outs[o][1].oid:
+                return f"{o} modified"
+        return None
+
+    # -- restoring ----------------------------------------------------------------------------
+    def _restorable(self, st: Stage, entry: LockEntry | None, cur: _Current, use_cache: bool
+                    ) -> tuple[str, dict[str, tuple[str, Record]]] | None:
+        """Where the outputs for the current inputs can come from without running, or None."""
+        if st.outs_nocache or not use_cache:
+            return None  # part of the result is not stored anywhere, or the user wants a real run
+        kinds = self._kinds(st)
+        candidates: list[tuple[str, dict[str, tuple[str, Record]]]] = []
+        hit = self.runcache.lookup(self._key(st, cur))
+        if hit is not None:
+            outs = {p: (kinds.get(p, ""), _record_of(v))
+                    for p, v in hit["outs"].items() if isinstance(v, dict)}
+            candidates.append(("run-cache", outs))
+        if entry is not None and self._inputs_match(st, entry, cur):
+            candidates.append(("pool", dict(entry.outs)))
+        for source, outs in candidates:
+            if set(outs) == set(kinds) and all(k == kinds[p] for p, (k, _) in outs.items()) \
+                    and all(self._in_pool(r) for _, r in outs.values()):
+                return source, outs
+        return None
+
+    def _inputs_match(self, st: Stage, entry: LockEntry, cur: _Current) -> bool:
+        return (entry.cmd == st.cmd and entry.wdir == st.wdir
+                and {p: r.oid for p, r in entry.deps.items()} == {p: r.oid for p, r in cur.deps.items()}
+                and entry.params == {k: canonical_json(v) for k, v in cur.params.items()})
+
+    def _in_pool(self, rec: Record) -> bool:
+        with self._pool_lock:
+            if not self.pool.has_file(rec.oid, refresh=True):
+                return False
+            if not rec.is_dir:
+                return True
+            listing = decode_listing(b"".join(self.pool.iter_file(rec.oid)))
+            return all(self.pool.has_file(oid) for _, oid, _ in listing)
+
+    def _restore(self, st: Stage, outs: dict[str, tuple[str, Record]], cur: _Current) -> None:
+        for path, (_, rec) in sorted(outs.items()):
+            now = cur.outs.get(path)
+            if now is not None and now.oid == rec.oid and now.is_dir == rec.is_dir:
+                continue
+            target = self.fp.abspath(path)
+            with self._pool_lock:
+                if rec.is_dir:
+                    self._restore_dir(target, rec.oid)
+                else:
+                    _remove(target)
+                    self._restore_file(target, rec.oid)
+
+    def _restore_file(self, target: str, oid: str) -> None:
+        parent = os.path.dirname(target)
+        os.makedirs(parent, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-restore-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                self.pool.write_file_to(oid, f)
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+        except BaseException:
+            _remove(tmp)
+            raise
+        self.fp.remember(target, oid)
+
+    def _restore_dir(self, target: str, oid: str) -> None:
+        listing = decode_listing(b"".join(self.pool.iter_file(oid)))
+        parent = os.path.dirname(target)
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=parent, prefix=".mlv-restore-")
+        try:
+            for rel, file_oid, _ in listing:
+                self._restore_file(os.path.join(tmp, *rel.split("/")), file_oid)
+            os.chmod(tmp, 0o777 & ~_umask())
+            _remove(target)
+            os.replace(tmp, target)
+        except BaseException:
+            _remove(tmp)
+            raise
+
+    # -- running ------------------------------------------------------------------------------
+    def _execute(self, st: Stage) -> None:
+        for o in st.all_outs:  # a command must not see (or append to) the outputs of an old run
+            target = self.fp.abspath(o)
+            _remove(target)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        cwd = self.fp.abspath(st.wdir) if st.wdir else self.top
+        try:
+            proc = subprocess.run(st.cmd, shell=True, cwd=cwd, stdin=subprocess.DEVNULL)
+        except OSError as e:
+            raise _Failure(f"cannot start the command: {e}") from None
+        if proc.returncode != 0:
+            code = proc.returncode
+            how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            raise _Failure(f"command {how}: {st.cmd}")
+
+    def _store_outputs(self, st: Stage) -> dict[str, tuple[str, Record]]:
+        outs: dict[str, tuple[str, Record]] = {}
+        for path, kind in sorted(self._kinds(st).items()):
+            target = self.fp.abspath(path)
+            if not os.path.lexists(target):
+                raise _Failure(f"the command did not create output {path!r}")
+            if kind == "outnocache":
+                rec = self.fp.record(path)
+                assert rec is not None
+            else:
+                with self._pool_lock:
+                    rec = self._store(path, target)
+            outs[path] = (kind, rec)
+        return outs
+
+    def _store(self, path: str, target: str) -> Record:
+        w = self.pool.writer()
+        if not os.path.isdir(target):
+            ptr = w.add_path(target)
+            self.fp.remember(target, ptr.oid)
+            return Record(ptr.oid, ptr.size)
+        entries = []
+        for sub, full in self.fp.walk(path):
+            ptr = w.add_path(full)
+            self.fp.remember(full, ptr.oid)
+            entries.append((sub, ptr.oid, ptr.size))
+        listing = w.add_bytes(encode_listing(entries))
+        return Record(listing.oid, sum(e[2] for e in entries), True)
+
+    def _key(self, st: Stage, cur: _Current) -> str:
+        return make_key(st.cmd, {p: r.oid for p, r in cur.deps.items()}, cur.params, st.wdir)
+
+    def _commit(self, st: Stage, cur: _Current, outs: dict[str, tuple[str, Record]]) -> None:
+        """Record a successful run in the lock and, unless part of it is not stored, the run-cache."""
+        entry = LockEntry(cmd=st.cmd, wdir=st.wdir, deps=dict(cur.deps),
+                          params={k: canonical_json(v) for k, v in cur.params.items()}, outs=outs)
+        with self._lock:
+            self.entries[st.name] = entry
+            self.save_lock({n: e for n, e in self.entries.items() if n in self.spec.stages})
+        if not st.outs_nocache:
+            doc: dict[str, Any] = {
+                "cmd": st.cmd,
+                "deps": {p: r.oid for p, r in cur.deps.items()},
+                "params": cur.params,
+                "outs": {p: {"oid": r.oid, "size": r.size, **({"dir": True} if r.is_dir else {})}
+                         for p, (_, r) in outs.items()},
+            }
+            if st.wdir:
+                doc["wdir"] = st.wdir
+            with self._pool_lock:
+                self.runcache.record(self._key(st, cur), doc)
+
+
+def _record_of(out: dict[str, Any]) -> Record:
+    return Record(str(out.get("oid")), int(out.get("size", 0)), bool(out.get("dir")))
+
+
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def save_lock_for(repo: Any) -> Callable[[dict[str, LockEntry]], None]:
+    """A ``save_lock`` callback writing the work tree's ``.gitmlv.lock``."""
+    return lambda entries: lockfile.save(repo, entries)

@@ -1,0 +1,119 @@
+"""The run-cache: (command, dep oids, param values) -> the outputs a successful run produced.
+
+Format (a contract with the remotes code, which pushes and fetches it with the data):
+
+- **key**: sha256 hex of the canonical JSON (sorted keys, no spaces, UTF-8) of
+  ``{"cmd": CMD, "deps": {PATH: OID}, "params": {"FILE:KEY": VALUE}}`` plus ``"wdir": DIR`` when the
+  stage has one. Paths are root-relative with ``/``; a directory dep's oid is its listing's oid.
+- **local entry file**: ``<mlv_dir>/runcache/<key>``, content ``<entry oid hex>\\n``, written atomically.
+  One key keeps its latest entry.
+- **entry**: a pool file (stored like any data) whose content is the canonical JSON
+  ``{"cmd": ..., "deps": {...}, "params": {...}, "outs": {PATH: {"oid": HEX, "size": N}}}``; an output
+  that is a directory has ``"dir": true`` and its oid is the pool file of its listing
+  (``fingerprint.encode_listing``), whose lines name the oid of every file inside.
+
+A hit restores the outputs from the pool instead of running the command. Stages with an output that
+is not cached (``outnocache``) are neither recorded nor restored: part of their result is not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+from ..core.fsutil import atomic_write
+from ..core.hashing import is_oid
+from ..core.pool import Pool
+from ..errors import MlvError
+from .fingerprint import decode_listing
+from .lock import canonical_json
+
+_KEY = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def make_key(cmd: str, deps: dict[str, str], params: dict[str, Any], wdir: str = "") -> str:
+    """The run-cache key of a run."""
+    doc: dict[str, Any] = {"cmd": cmd, "deps": deps, "params": params}
+    if wdir:
+        doc["wdir"] = wdir
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+class RunCache:
+    """Run-cache entries of one pool: key files under ``<mlv_dir>/runcache``, entries in the pool."""
+
+    def __init__(self, pool: Pool, mlv_dir: str) -> None:
+        self.pool = pool
+        self.dir = os.path.join(mlv_dir, "runcache")
+
+    def _entry_oid(self, key: str) -> str | None:
+        try:
+            with open(os.path.join(self.dir, key), encoding="ascii") as f:
+                oid = f.read().strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+        return oid if is_oid(oid) else None
+
+    def lookup(self, key: str) -> dict[str, Any] | None:
+        """The entry recorded for ``key``, or None (also when its data is not in the pool)."""
+        oid = self._entry_oid(key)
+        if oid is None or not self.pool.has_file(oid, refresh=True):
+            return None
+        try:
+            entry = json.loads(b"".join(self.pool.iter_file(oid)))
+        except (ValueError, MlvError):
+            return None
+        return entry if isinstance(entry, dict) and isinstance(entry.get("outs"), dict) else None
+
+    def record(self, key: str, entry: dict[str, Any]) -> str:
+        """Store ``entry`` in the pool and point ``key`` at it; returns the entry's oid."""
+        if not _KEY.match(key):
+            raise ValueError(f"bad run-cache key {key!r}")
+        ptr = self.pool.writer().add_bytes(canonical_json(entry).encode("utf-8"))
+        os.makedirs(self.dir, exist_ok=True)
+        atomic_write(os.path.join(self.dir, key), f"{ptr.oid}\n".encode("ascii"))
+        return ptr.oid
+
+    def keys(self) -> list[str]:
+        """Every local key, sorted."""
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if _KEY.match(n))
+
+    def entry_oids(self) -> set[str]:
+        """The pool oids of every local entry."""
+        return {oid for k in self.keys() if (oid := self._entry_oid(k))}
+
+
+def out_oids(pool: Pool, entry: dict[str, Any]) -> set[str]:
+    """Oids an entry's outputs need: each file, and for a directory its listing and every file in it
+    (when the listing is in the pool)."""
+    oids: set[str] = set()
+    for out in entry.get("outs", {}).values():
+        oid = out.get("oid") if isinstance(out, dict) else None
+        if not isinstance(oid, str) or not is_oid(oid):
+            continue
+        oids.add(oid)
+        if out.get("dir") and pool.has_file(oid):
+            oids |= {o for _, o, _ in decode_listing(b"".join(pool.iter_file(oid)))}
+    return oids
+
+
+def live_oids(pool: Pool, mlv_dir: str) -> set[str]:
+    """Every pool file the local run-cache keeps alive: entries and their outputs (for gc)."""
+    rc = RunCache(pool, mlv_dir)
+    live: set[str] = set()
+    for key in rc.keys():  # noqa: SIM118 (a RunCache, not a dict)
+        oid = rc._entry_oid(key)
+        if oid is None:
+            continue
+        live.add(oid)
+        entry = rc.lookup(key)
+        if entry is not None:
+            live |= out_oids(pool, entry)
+    return live

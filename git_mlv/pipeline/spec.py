@@ -1,0 +1,246 @@
+"""The pipeline spec: ``[stage "NAME"]`` sections of ``.gitmlv`` at the repository root.
+
+Format (docs/pipelines.md)::
+
+    [stage "train"]
+        cmd = python train.py
+        wdir = src                  # optional: where cmd runs, relative to the root
+        dep = train.py              # multi-valued; a file or a directory
+        param = params.yaml:lr      # FILE:KEY (nested keys as a.b.c) or FILE alone = every key
+        out = model.h5              # stored in the pool, tracked by the mlv filter
+        outnocache = log.txt        # an output that is not stored
+        metric = metrics.json       # kept in git as a normal file
+
+Paths are relative to the repository root, with ``/`` separators, whatever the directory a command
+was typed in. The same file holds ``[core]`` and ``[remote "x"]`` written by other verbs; we rewrite
+only the stage sections: sorted by name, keys in the order above, unknown keys kept after them.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from ..core.fsutil import atomic_write
+from ..errors import MlvError
+from ..gitio.git import Repo
+from .configfile import read_items, render_section, replace_sections
+
+FILENAME = ".gitmlv"
+SECTION = "stage"
+# key in the file -> Stage attribute; the order is the canonical order of the file
+LIST_KEYS = {"dep": "deps", "param": "params", "out": "outs", "outnocache": "outs_nocache",
+             "metric": "metrics"}
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
+
+
+class SpecError(MlvError):
+    """The pipeline spec is invalid; the message names the stage and the problem."""
+
+
+@dataclass
+class Stage:
+    """One stage: a command, what it reads and what it writes."""
+
+    name: str
+    cmd: str
+    deps: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    outs: list[str] = field(default_factory=list)
+    outs_nocache: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    wdir: str = ""
+    extra: list[tuple[str, str]] = field(default_factory=list)  # keys we do not know, kept as is
+
+    @property
+    def all_outs(self) -> list[str]:
+        """Every output: cached, not cached and metrics."""
+        return [*self.outs, *self.outs_nocache, *self.metrics]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (key, value) lines of this stage in canonical order."""
+        out = [("cmd", self.cmd)]
+        if self.wdir:
+            out.append(("wdir", self.wdir))
+        for key, attr in LIST_KEYS.items():
+            out += [(key, v) for v in getattr(self, attr)]
+        return out + self.extra
+
+
+def normalize_path(path: str, top: str, cwd: str | None = None) -> str:
+    """``path`` (as typed, relative to ``cwd``) as a root-relative ``/`` path; SpecError if outside."""
+    cwd = cwd or top
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    rel = os.path.relpath(absolute, top).replace(os.sep, "/")
+    check_path(rel, path)
+    return rel
+
+
+def check_path(rel: str, shown: str | None = None) -> None:
+    """SpecError unless ``rel`` is a clean root-relative path inside the work tree (and not .git)."""
+    shown = shown if shown is not None else rel
+    if not rel or rel == "." or rel.startswith("/") or posixpath.normpath(rel) != rel:
+        raise SpecError(f"{shown!r} is not a clean path relative to the repository root")
+    if rel == ".." or rel.startswith("../"):
+        raise SpecError(f"{shown!r} is outside the repository")
+    if rel.split("/")[0] == ".git":
+        raise SpecError(f"{shown!r} is inside .git")
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    """``FILE:KEY`` -> (FILE, KEY); ``FILE`` alone -> (FILE, "") meaning every key of the file."""
+    file, _, key = text.partition(":")
+    return file, key
+
+
+def param_args(arg: str, top: str, cwd: str | None = None) -> list[str]:
+    """One ``-p`` argument (``FILE``, ``FILE:K1,K2``) as spec entries ``FILE:K1``, ``FILE:K2``."""
+    file, sep, keys = arg.partition(":")
+    rel = normalize_path(file, top, cwd)
+    if not sep:
+        return [rel]
+    names = [k.strip() for k in keys.split(",") if k.strip()]
+    if not names:
+        raise SpecError(f"-p {arg}: no keys after ':' (write FILE alone for every key)")
+    return [f"{rel}:{k}" for k in names]
+
+
+def _check_stage(st: Stage) -> None:
+    where = f"stage {st.name!r}"
+    if not _NAME.match(st.name):
+        raise SpecError(f"{where}: a stage name is letters, digits, '_' and '-' only")
+    if not st.cmd.strip():
+        raise SpecError(f"{where}: has no cmd")
+    if st.wdir:
+        try:
+            check_path(st.wdir)
+        except SpecError as e:
+            raise SpecError(f"{where}: wdir {e}") from None
+    for attr in LIST_KEYS.values():
+        values = getattr(st, attr)
+        if len(set(values)) != len(values):
+            dup = next(v for v in values if values.count(v) > 1)
+            raise SpecError(f"{where}: {dup!r} is listed twice")
+        for v in values:
+            path = parse_param(v)[0] if attr == "params" else v
+            try:
+                check_path(path)
+            except SpecError as e:
+                raise SpecError(f"{where}: {e}") from None
+    for p in st.params:
+        key = parse_param(p)[1]
+        if "=" in key or key != key.strip() or key.startswith(".") or key.endswith("."):
+            raise SpecError(f"{where}: param key {key!r} is not a usable key name")
+    outs = st.all_outs
+    if len(set(outs)) != len(outs):
+        dup = next(v for v in outs if outs.count(v) > 1)
+        raise SpecError(f"{where}: output {dup!r} is declared twice")
+    for d in st.deps:
+        for o in outs:
+            if d == o or d.startswith(o + "/") or o.startswith(d + "/"):
+                raise SpecError(f"{where}: {d!r} is both a dependency and an output ({o!r})")
+
+
+def _overlap(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+@dataclass
+class Spec:
+    """All stages of a pipeline, by name."""
+
+    stages: dict[str, Stage] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """SpecError for a bad stage, or an output claimed by two stages (cycles: see dag)."""
+        owners: list[tuple[str, str]] = []
+        for name in sorted(self.stages):
+            st = self.stages[name]
+            _check_stage(st)
+            for o in st.all_outs:
+                for other, p in owners:
+                    if _overlap(o, p) and other != name:
+                        raise SpecError(
+                            f"stage {name!r}: output {o!r} is already an output of stage {other!r}"
+                        )
+                owners.append((name, o))
+
+    def owner_of(self, path: str) -> str | None:
+        """The stage whose output is ``path`` or contains it."""
+        for st in self.stages.values():
+            for o in st.all_outs:
+                if path == o or path.startswith(o + "/"):
+                    return st.name
+        return None
+
+    def render(self) -> str:
+        """The canonical text of the stage sections."""
+        return "".join(render_section(SECTION, n, self.stages[n].pairs()) for n in sorted(self.stages))
+
+
+def _from_items(items: list[tuple[str, str, str, str | None]], where: str) -> Spec:
+    spec = Spec()
+    raw: dict[str, dict[str, list[str]]] = {}
+    order: dict[str, list[str]] = {}
+    for section, sub, var, value in items:
+        if section != SECTION:
+            continue
+        if not sub:
+            raise SpecError(f"{where}: a [stage] section needs a name: [stage \"NAME\"]")
+        if value is None:
+            raise SpecError(f"{where}: stage {sub!r}: key {var!r} has no value")
+        keys = raw.setdefault(sub, {})
+        if var not in keys:
+            order.setdefault(sub, []).append(var)
+        keys.setdefault(var, []).append(value)
+    for name, keys in raw.items():
+        cmds = keys.get("cmd", [])
+        if len(cmds) != 1:
+            raise SpecError(f"{where}: stage {name!r} needs exactly one cmd (has {len(cmds)})")
+        wdirs = keys.get("wdir", [""])
+        if len(wdirs) != 1:
+            raise SpecError(f"{where}: stage {name!r} has more than one wdir")
+        st = Stage(name=name, cmd=cmds[0], wdir=wdirs[0].rstrip("/"))
+        for key, attr in LIST_KEYS.items():
+            setattr(st, attr, [v.rstrip("/") if key != "param" else v for v in keys.get(key, [])])
+        st.extra = [(k, v) for k in order[name] if k not in LIST_KEYS and k not in ("cmd", "wdir")
+                    for v in keys[k]]
+        spec.stages[name] = st
+    return spec
+
+
+def load(repo: Repo) -> Spec:
+    """The spec in the work tree's ``.gitmlv`` (empty when there is none); validated."""
+    path = os.path.join(repo.top, FILENAME)
+    if not os.path.exists(path):
+        return Spec()
+    spec = _from_items(read_items(repo, path=path), FILENAME)
+    spec.validate()
+    return spec
+
+
+def load_at(repo: Repo, rev: str) -> Spec:
+    """The spec as committed at ``rev`` (empty when that revision has no ``.gitmlv``); not validated."""
+    if not _blob_exists(repo, rev):
+        return Spec()
+    return _from_items(read_items(repo, blob=f"{rev}:{FILENAME}"), f"{rev}:{FILENAME}")
+
+
+def _blob_exists(repo: Repo, rev: str) -> bool:
+    out = repo.git("rev-parse", "--verify", "-q", f"{rev}:{FILENAME}", check=False)
+    return bool(out.strip())
+
+
+def save(repo: Repo, spec: Spec) -> None:
+    """Write the stage sections canonically, keeping every other section of ``.gitmlv`` as it was."""
+    path = os.path.join(repo.top, FILENAME)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = ""
+    new = replace_sections(text, SECTION, spec.render())
+    if new != text:
+        atomic_write(path, new.encode("utf-8"))
