@@ -1,0 +1,112 @@
+"""The storage boundary: one small ``Remote`` interface that every backend implements.
+
+A remote is dumb storage of named blobs (DESIGN.md §3 "Remote layout")::
+
+    packs/pack-<32 hex>.pack    packs in the local pool's format (core/pack.py)
+    packs/pack-<32 hex>.idx     their indexes (core/index.py); the index is the pack's commit point
+    runcache/<64 hex>           run-cache entries: the oid of the entry object, as text
+
+Backends only move bytes and classify failures. They never retry: a backend raises a
+``RemoteError`` whose ``retryable`` flag says whether trying again may help, and
+``remotes.transfer`` decides (restic's ``IsPermanentError``, STYLE.md).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+
+from ..errors import MlvError
+
+
+class RemoteError(MlvError):
+    """A remote operation failed; ``retryable`` says whether trying again may help."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class RemoteNotFound(RemoteError):
+    """The named object does not exist on the remote (never retryable)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+# Why each rule exists (borgstore's validate_name does the same):
+# - relative, no "." / ".." / empty parts: a name must never climb out of the remote's root folder or
+#   prefix, whatever a damaged listing or a hostile index says;
+# - a small alphabet: the same name must be valid on a file system, in an S3 key and over SFTP;
+# - known top-level folders with hex where an id is expected: anything else is a bug in the caller.
+_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+_PACK = re.compile(r"packs/pack-[0-9a-f]{32}\.(pack|idx)\Z")
+_RUNCACHE = re.compile(r"runcache/[0-9a-f]{64}\Z")
+_TOP = ("packs", "runcache")
+
+
+def validate_name(name: str) -> str:
+    """Check an object name at the boundary; returns it, or raises ``RemoteError``."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(not _PART.match(p) for p in parts):
+        raise RemoteError(f"invalid remote object name {name!r} (must be relative, without '..')")
+    if parts[0] not in _TOP:
+        raise RemoteError(f"invalid remote object name {name!r} (unknown folder {parts[0]!r})")
+    if not (_PACK.match(name) or _RUNCACHE.match(name)):
+        raise RemoteError(f"invalid remote object name {name!r} (expected a hex id)")
+    return name
+
+
+def validate_prefix(prefix: str) -> str:
+    """Check a listing prefix: a known folder name followed by ``/``."""
+    if prefix.endswith("/") and prefix[:-1] in _TOP:
+        return prefix
+    raise RemoteError(f"invalid remote listing prefix {prefix!r} (expected e.g. 'packs/')")
+
+
+class Remote(ABC):
+    """Named blobs on some storage. Names are checked with ``validate_name`` before use.
+
+    Implementations must make ``put`` atomic (readers see the old object or the whole new one,
+    never a part) and be safe to call from several threads at once.
+    """
+
+    #: a URL-like description for messages
+    url: str = ""
+    #: how many transfers to run at once against this backend
+    parallelism: int = 4
+
+    @abstractmethod
+    def exists(self, name: str) -> bool:
+        """True when the object exists."""
+
+    @abstractmethod
+    def get(self, name: str) -> bytes:
+        """The whole object; ``RemoteNotFound`` when absent."""
+
+    @abstractmethod
+    def get_range(self, name: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset``; fewer only when the object ends first."""
+
+    @abstractmethod
+    def put(self, name: str, data: bytes) -> None:
+        """Store ``data`` under ``name`` atomically, replacing any previous object."""
+
+    @abstractmethod
+    def list(self, prefix: str) -> dict[str, int]:
+        """``{name: size}`` of the objects directly under folder ``prefix`` (e.g. ``"packs/"``)."""
+
+    @abstractmethod
+    def delete(self, name: str) -> None:
+        """Remove the object; no error when it is already gone."""
+
+    def close(self) -> None:  # noqa: B027 - optional: only backends with connections override it
+        """Release connections."""
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

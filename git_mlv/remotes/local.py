@@ -1,0 +1,98 @@
+"""A remote in a folder: a local path, a mounted share, or ``file://``."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from ..core.fsutil import atomic_write
+from .base import Remote, RemoteError, RemoteNotFound, validate_name, validate_prefix
+
+
+class FolderRemote(Remote):
+    """Objects are files under ``root``; ``put`` writes a temp file, fsyncs it and renames it."""
+
+    # Two threads keep one disk busy while the other copies; more only add seeks (2-core machine).
+    parallelism = 2
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.url = self.root
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.root, *validate_name(name).split("/"))
+
+    def _error(self, e: OSError, what: str) -> RemoteError:
+        if isinstance(e, FileNotFoundError):
+            return RemoteNotFound(f"{self.url}: {what} does not exist")
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return RemoteError(f"{self.url}: permission denied writing or reading {what}")
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return RemoteError(f"{self.url}: no space left on the device")
+        # EIO, ESTALE (NFS) and friends: a share that comes back may work on the next try
+        return RemoteError(f"{self.url}: {what}: {e.strerror or e}", retryable=True)
+
+    def exists(self, name: str) -> bool:
+        """True when the file exists."""
+        return os.path.exists(self._path(name))
+
+    def get(self, name: str) -> bytes:
+        """The whole file."""
+        try:
+            with open(self._path(name), "rb") as f:
+                return f.read()
+        except OSError as e:
+            raise self._error(e, name) from None
+
+    def get_range(self, name: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset``."""
+        try:
+            fd = os.open(self._path(name), os.O_RDONLY)
+        except OSError as e:
+            raise self._error(e, name) from None
+        try:
+            parts = []
+            while length > 0:  # pread may return less than asked for on big reads
+                buf = os.pread(fd, length, offset)
+                if not buf:
+                    break
+                parts.append(buf)
+                offset += len(buf)
+                length -= len(buf)
+            return b"".join(parts)
+        finally:
+            os.close(fd)
+
+    def put(self, name: str, data: bytes) -> None:
+        """Write atomically, creating folders."""
+        path = self._path(name)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            atomic_write(path, data)
+        except OSError as e:
+            raise self._error(e, name) from None
+
+    def list(self, prefix: str) -> dict[str, int]:
+        """Files directly under ``prefix``, skipping temp files of unfinished writes."""
+        folder = os.path.join(self.root, validate_prefix(prefix))
+        out: dict[str, int] = {}
+        try:
+            with os.scandir(folder) as it:
+                for d in it:
+                    if d.name.startswith(".") or not d.is_file():
+                        continue
+                    out[prefix + d.name] = d.stat().st_size
+        except FileNotFoundError:
+            return {}
+        except OSError as e:
+            raise self._error(e, prefix) from None
+        return out
+
+    def delete(self, name: str) -> None:
+        """Remove the file if present."""
+        try:
+            os.unlink(self._path(name))
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise self._error(e, name) from None

@@ -1,0 +1,340 @@
+"""A remote on an SSH server, over SFTP (paramiko): no server-side software beyond sshd.
+
+Honours ``~/.ssh/config`` (HostName, User, Port, IdentityFile, IdentitiesOnly, UserKnownHostsFile,
+StrictHostKeyChecking, ProxyCommand), keys and the agent. Host keys are checked against
+``known_hosts``; an unknown host is rejected unless the user opts in with
+``mlv-remote.NAME.acceptNewHostKey=true`` (then its key is appended, like OpenSSH's ``accept-new``).
+A changed host key is always rejected. paramiko is imported only when an SSH remote is opened.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import socket
+import stat
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Remote, RemoteError, RemoteNotFound, validate_name, validate_prefix
+
+# paramiko's SFTP requests carry at most 32 KiB; feed writes in bigger pieces so Python overhead
+# per call stays small while paramiko pipelines the requests.
+_WRITE_PIECE = 1024 * 1024
+
+
+class _UnknownHost(Exception):
+    pass
+
+
+class SSHRemote(Remote):
+    """Objects are files under ``path`` on ``host``; ``put`` writes a temp file and renames it."""
+
+    # One SSH connection, one SFTP channel per thread: a second channel overlaps round trips, more
+    # only compete for the 2 cores paramiko's crypto needs (shared/notes/measured-here.md).
+    parallelism = 2
+
+    def __init__(self, host: str, path: str, user: str | None = None, port: int | None = None,
+                 options: Mapping[str, str] | None = None) -> None:
+        self.host = host
+        self.user = user
+        self.port = port
+        self.root = path.rstrip("/") if path not in ("", "/") else path
+        self.options = dict(options or {})
+        where = f"{user}@{host}" if user else host
+        self.url = f"ssh://{where}{':' + str(port) if port else ''}/{path.lstrip('/')}"
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._generation = 0
+        self._local = threading.local()
+
+    # -- connection ----------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        import paramiko
+
+        cfg = self._ssh_config()
+        hostname = cfg.get("hostname", self.host)
+        port = int(self.port or cfg.get("port", 22))
+        user = self.user or cfg.get("user") or _local_user()
+        accept_new = _truthy(self.options.get("acceptnewhostkey")) or str(
+            cfg.get("stricthostkeychecking", "")).lower() in ("accept-new", "no", "off")
+        client = paramiko.SSHClient()
+        client.load_system_host_keys()
+        known_files = [os.path.expanduser(p) for p in
+                       cfg.get("userknownhostsfile", "").split() if p and p != "/dev/null"]
+        for path in known_files:
+            if os.path.exists(path):
+                client.load_system_host_keys(path)
+        client.set_missing_host_key_policy(_AcceptNewPolicy(known_files) if accept_new else _RejectPolicy())
+        keys = [os.path.expanduser(k) for k in cfg.get("identityfile", [])]
+        if self.options.get("identityfile"):
+            keys = [os.path.expanduser(self.options["identityfile"])]
+        only = bool(self.options.get("identityfile")) or str(cfg.get("identitiesonly", "")).lower() == "yes"
+        keys = [k for k in keys if os.path.exists(k)]
+        sock = self._socket(hostname, port, cfg)
+        try:
+            client.connect(
+                hostname, port=port, username=user, sock=sock, key_filename=keys or None,
+                look_for_keys=not only, allow_agent=True, timeout=15, banner_timeout=15,
+                auth_timeout=15,
+            )
+        except BaseException:
+            client.close()
+            sock.close()
+            raise
+        return client
+
+    def _ssh_config(self) -> dict[str, Any]:
+        import paramiko
+
+        path = os.path.expanduser("~/.ssh/config")
+        if not os.path.exists(path):
+            return {}
+        try:
+            return dict(paramiko.SSHConfig.from_path(path).lookup(self.host))
+        except Exception as e:  # a broken config should say where it is broken
+            raise RemoteError(f"{path}: cannot parse: {e}") from None
+
+    def _socket(self, hostname: str, port: int, cfg: Mapping[str, Any]) -> Any:
+        proxy = cfg.get("proxycommand")
+        if proxy and proxy.lower() != "none":
+            import paramiko
+
+            return paramiko.ProxyCommand(proxy)
+        sock = socket.create_connection((hostname, port), timeout=15)
+        # paramiko leaves Nagle on: every SFTP request then waits for the previous ACK and
+        # throughput falls from 60-90 MB/s to 1-5 MB/s (shared/notes/measured-here.md).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _sftp(self) -> Any:
+        """This thread's SFTP channel, (re)connecting when needed."""
+        loc = self._local
+        if getattr(loc, "generation", -1) == self._generation and loc.sftp is not None:
+            return loc.sftp
+        try:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._connect()
+                client, gen = self._client, self._generation
+            sftp = client.open_sftp()
+        except RemoteError:
+            raise
+        except Exception as e:
+            raise self._error(e, "connection") from None
+        loc.sftp, loc.generation = sftp, gen
+        return sftp
+
+    def _reset(self) -> None:
+        """Drop a broken connection so the next call reconnects."""
+        with self._lock:
+            if self._client is not None:
+                try:
+                    self._client.close()
+                except Exception:
+                    pass
+                self._client = None
+            self._generation += 1
+
+    def close(self) -> None:
+        """Close the SSH connection."""
+        self._reset()
+
+    # -- errors --------------------------------------------------------------------------------
+    def _error(self, e: BaseException, what: str) -> RemoteError:
+        import paramiko
+
+        if isinstance(e, RemoteError):
+            return e
+        if isinstance(e, _UnknownHost):
+            return RemoteError(
+                f"{self.url}: host key of {e} is not in known_hosts; connect once with ssh to check "
+                "and accept it, or set git config mlv-remote.<name>.acceptNewHostKey true"
+            )
+        if isinstance(e, paramiko.BadHostKeyException):
+            return RemoteError(
+                f"{self.url}: HOST KEY CHANGED for {e.hostname} (possible man-in-the-middle); "
+                "fix known_hosts if the change is expected"
+            )
+        if isinstance(e, paramiko.PasswordRequiredException):
+            return RemoteError(f"{self.url}: the SSH key needs a passphrase; add it to ssh-agent")
+        if isinstance(e, paramiko.AuthenticationException):
+            return RemoteError(f"{self.url}: permission denied (publickey): {e}; check your keys or agent")
+        if isinstance(e, socket.gaierror):
+            return RemoteError(f"{self.url}: cannot resolve host {self.host!r}")
+        if isinstance(e, OSError) and not isinstance(e, ConnectionError | TimeoutError):
+            # paramiko turns SFTP status codes into IOError: ENOENT, EACCES, or no errno for the
+            # generic SSH_FX_FAILURE (disk full, rename refused...), which a retry does not fix.
+            if e.errno == errno.ENOENT:
+                return RemoteNotFound(f"{self.url}: {what} does not exist")
+            if e.errno in (errno.EACCES, errno.EPERM):
+                return RemoteError(f"{self.url}: permission denied on {what}")
+            if e.errno is None:
+                return RemoteError(f"{self.url}: {what}: {e}")
+        # connection refused/reset/dropped, timeouts, protocol errors: a new connection may work
+        self._reset()
+        return RemoteError(f"{self.url}: connection failed: {type(e).__name__}: {e}", retryable=True)
+
+    def _do(self, what: str, fn: Any) -> Any:
+        try:
+            return fn(self._sftp())
+        except RemoteError:
+            raise
+        except (Exception, EOFError) as e:
+            raise self._error(e, what) from None
+
+    def _path(self, name: str) -> str:
+        name = validate_name(name)
+        return f"{self.root}/{name}" if self.root else name
+
+    # -- the interface -------------------------------------------------------------------------
+    def exists(self, name: str) -> bool:
+        """stat the file."""
+        try:
+            self._do(name, lambda s: s.stat(self._path(name)))
+            return True
+        except RemoteNotFound:
+            return False
+
+    def get(self, name: str) -> bytes:
+        """Read the whole file with prefetching (requests pipelined ahead of the reads)."""
+        def read(s: Any) -> bytes:
+            with s.open(self._path(name), "rb") as f:
+                size = f.stat().st_size
+                f.prefetch(size)
+                return f.read(size)
+
+        return self._do(name, read)
+
+    def get_range(self, name: str, offset: int, length: int) -> bytes:
+        """Read a range with ``readv`` (its requests are pipelined)."""
+        if length <= 0:
+            return b""
+
+        def read(s: Any) -> bytes:
+            with s.open(self._path(name), "rb") as f:
+                size = f.stat().st_size
+                n = max(0, min(length, size - offset))
+                return b"".join(f.readv([(offset, n)])) if n else b""
+
+        return self._do(name, read)
+
+    def put(self, name: str, data: bytes) -> None:
+        """Pipelined write to a temp file, then an atomic rename over the target."""
+        path = self._path(name)
+        folder = path.rsplit("/", 1)[0] if "/" in path else "."
+        tmp = f"{folder}/.tmp-{secrets.token_hex(8)}"
+
+        def write(s: Any) -> None:
+            try:
+                f = s.open(tmp, "wb")
+            except OSError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+                _makedirs(s, folder)
+                f = s.open(tmp, "wb")
+            try:
+                with f:
+                    f.set_pipelined(True)
+                    view = memoryview(data)
+                    for i in range(0, len(view), _WRITE_PIECE):
+                        f.write(view[i:i + _WRITE_PIECE])
+                try:
+                    s.posix_rename(tmp, path)
+                except OSError:
+                    _replace(s, tmp, path)
+            except BaseException:
+                try:
+                    s.remove(tmp)
+                except Exception:
+                    pass
+                raise
+
+        self._do(name, write)
+
+    def list(self, prefix: str) -> dict[str, int]:
+        """Regular files directly under ``prefix``."""
+        folder = self._path_prefix(validate_prefix(prefix))
+
+        def ls(s: Any) -> dict[str, int]:
+            try:
+                entries = s.listdir_attr(folder)
+            except OSError as e:
+                if e.errno == errno.ENOENT:
+                    return {}
+                raise
+            return {prefix + a.filename: int(a.st_size or 0) for a in entries
+                    if not a.filename.startswith(".") and stat.S_ISREG(a.st_mode or 0)}
+
+        return self._do(prefix, ls)
+
+    def _path_prefix(self, prefix: str) -> str:
+        return f"{self.root}/{prefix.rstrip('/')}" if self.root else prefix.rstrip("/")
+
+    def delete(self, name: str) -> None:
+        """Remove the file if present."""
+        try:
+            self._do(name, lambda s: s.remove(self._path(name)))
+        except RemoteNotFound:
+            pass
+
+
+def _makedirs(sftp: Any, folder: str) -> None:
+    parts = folder.split("/")
+    for i in range(1, len(parts) + 1):
+        sub = "/".join(parts[:i])
+        if not sub:
+            continue
+        try:
+            sftp.mkdir(sub)
+        except OSError:
+            pass  # exists already (or the next open reports the real problem)
+
+
+def _replace(sftp: Any, tmp: str, path: str) -> None:
+    """Rename for servers without the posix-rename extension (not atomic: remove, then rename)."""
+    try:
+        sftp.remove(path)
+    except OSError:
+        pass
+    sftp.rename(tmp, path)
+
+
+def _truthy(value: str | None) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _local_user() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _make_policies() -> tuple[type, type]:
+    import paramiko
+
+    class Reject(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            raise _UnknownHost(hostname)
+
+    class AcceptNew(paramiko.MissingHostKeyPolicy):
+        def __init__(self, files: list[str]) -> None:
+            self.path = files[0] if files else os.path.expanduser("~/.ssh/known_hosts")
+
+        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            client.get_host_keys().add(hostname, key.get_name(), key)
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:  # append: never rewrite the user's file
+                f.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+
+    return Reject, AcceptNew
+
+
+def _RejectPolicy() -> Any:  # noqa: N802 - a factory standing in for a class built on import
+    return _make_policies()[0]()
+
+
+def _AcceptNewPolicy(files: list[str]) -> Any:  # noqa: N802
+    return _make_policies()[1](files)

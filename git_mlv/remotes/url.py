@@ -1,0 +1,89 @@
+"""Remote URLs: which backend a URL names, and opening it.
+
+Accepted forms::
+
+    /abs/folder   rel/folder   ~/folder   file:///abs/folder        a folder
+    s3://bucket[/prefix]                                            an S3 bucket
+    ssh://[user@]host[:port]/abs/path    [user@]host:rel/or/abs     SFTP on an SSH server
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from ..errors import UsageError
+from .base import Remote
+
+_SCP = re.compile(r"(?:(?P<user>[^@/:]+)@)?(?P<host>[A-Za-z0-9._-]+):(?P<path>.*)\Z")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+
+
+@dataclass(frozen=True)
+class RemoteURL:
+    """A parsed remote URL."""
+
+    scheme: str  # "folder", "s3" or "ssh"
+    path: str  # folder path, S3 prefix, or path on the SSH server
+    host: str = ""  # S3 bucket or SSH host
+    user: str | None = None
+    port: int | None = None
+
+
+def parse(url: str, base_dir: str | None = None) -> RemoteURL:
+    """Parse ``url``; a relative folder path is taken relative to ``base_dir``."""
+    url = url.strip()
+    if not url:
+        raise UsageError("empty remote URL")
+    if url.startswith("s3://"):
+        parts = urlsplit(url)
+        if not _BUCKET.match(parts.netloc):
+            raise UsageError(f"not a valid S3 bucket name in {url!r}")
+        return RemoteURL("s3", parts.path.strip("/"), host=parts.netloc)
+    if url.startswith("ssh://"):
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise UsageError(f"no host in {url!r} (expected ssh://[user@]host[:port]/path)")
+        try:
+            port = parts.port
+        except ValueError:
+            raise UsageError(f"bad port in {url!r}") from None
+        path = unquote(parts.path) or "/"
+        # ssh://host/~/x means relative to the login folder, as in git's ssh URLs
+        if path.startswith("/~/"):
+            path = path[3:]
+        return RemoteURL("ssh", path, host=parts.hostname, user=parts.username, port=port)
+    if url.startswith("file://"):
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise UsageError(f"file:// URLs must be local: {url!r}")
+        return RemoteURL("folder", unquote(parts.path))
+    if "://" in url:
+        raise UsageError(f"unsupported remote URL {url!r} (use a folder, file://, s3:// or ssh://)")
+    m = _SCP.match(url)
+    if m and not url.startswith(("/", ".", "~")) and "/" not in url.split(":", 1)[0]:
+        return RemoteURL("ssh", m["path"] or ".", host=m["host"], user=m["user"])
+    path = os.path.expanduser(url)
+    if not os.path.isabs(path):
+        path = os.path.join(base_dir or os.getcwd(), path)
+    return RemoteURL("folder", os.path.normpath(path))
+
+
+def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: str | None = None) -> Remote:
+    """The backend for ``url``; ``options`` are the remote's ``mlv-remote.NAME.*`` settings."""
+    opts = {k.lower(): v for k, v in (options or {}).items()}
+    u = parse(url, base_dir)
+    if u.scheme == "s3":
+        from .s3 import S3Remote
+
+        return S3Remote(u.host, u.path, opts)
+    if u.scheme == "ssh":
+        from .ssh import SSHRemote
+
+        return SSHRemote(u.host, u.path, user=u.user, port=u.port, options=opts)
+    from .local import FolderRemote
+
+    return FolderRemote(u.path)
