@@ -35,11 +35,24 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return d
 
 
+def _looks_incompressible(data: bytes, c: zstandard.ZstdCompressor) -> bool:
+    # Like borg's "auto" mode: a cheap trial on two 2 KiB samples predicts whether the whole chunk
+    # is worth compressing. On random bytes (images, encrypted data) this skips a full zstd pass:
+    # 2 x 2 KiB costs ~10 us against ~80 us for a 64 KiB chunk (shared/notes: zstd L1 730 MB/s).
+    n = len(data)
+    mid = n // 2
+    sample = data[:2048] + data[mid : mid + 2048]
+    return len(c.compress(sample)) > len(sample) - len(sample) // _MIN_SAVING
+
+
 def compress(data: bytes, level: int) -> tuple[int, bytes]:
     """(codec, stored bytes) for ``data``; level 0 stores raw."""
     if level <= 0 or len(data) < 64:
         return CODEC_RAW, data
-    packed = _compressor(level).compress(data)
+    c = _compressor(level)
+    if len(data) > 16384 and _looks_incompressible(data, c):
+        return CODEC_RAW, data
+    packed = c.compress(data)
     if len(packed) > len(data) - len(data) // _MIN_SAVING:
         return CODEC_RAW, data
     return CODEC_ZSTD, packed

@@ -170,7 +170,7 @@ class Pool:
             e = w.pending.get(k)
             if e is not None:
                 return Location(w.pack_path, e)
-        for pack, index in self._indexes.items():
+        for pack, index in tuple(self._indexes.items()):  # snapshot: a writer thread may add one
             i = index.find(k)
             if i >= 0:
                 return Location(pack, index.entry(i))
@@ -181,7 +181,7 @@ class Pool:
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         found = np.zeros(len(arr), dtype=bool)
-        for index in self._indexes.values():
+        for index in tuple(self._indexes.values()):
             found |= index.contains_many(arr)
         extra = set(self._journal)
         if self._writer is not None:
@@ -328,6 +328,7 @@ class PoolWriter:
         self._lock_fd: int | None = None
         self.pending: dict[bytes, Entry] = {}
         self._chunker = Chunker(self.settings)
+        self._hasher = ThreadPoolExecutor(1)  # whole-file sha256, in chunk order
         self.new_bytes = 0
         self._gc_fd: int | None = None
         if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
@@ -355,8 +356,11 @@ class PoolWriter:
         k = idx.key(oid, kind)
         if k in self.pending or (not force and self.pool._locate_key(k) is not None):
             return False
-        self.pending[k] = self._open_pack().append(oid, kind, codec, raw_len, stored)
+        pack = self._open_pack()
+        self.pending[k] = pack.append(oid, kind, codec, raw_len, stored)
         self.new_bytes += len(stored)
+        if pack.size >= self.settings.pack_size:
+            self.commit()  # packs stay tens of MiB even for a file of many GB
         return True
 
     def _prepare(self, data: bytes) -> tuple[bytes, int, int, bytes | None]:
@@ -367,13 +371,20 @@ class PoolWriter:
         return cid, len(data), codec, stored
 
     def add_stream(self, stream: BinaryIO) -> Pointer:
-        """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe."""
-        whole = hashlib.sha256()
+        """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
+
+        Three stages overlap: this thread reads and cuts; the pool's threads hash and compress
+        chunks; one more thread hashes the whole file in order. A one-chunk file's id is its chunk's
+        id, so it is hashed once.
+        """
         size = 0
         chunks: list[tuple[bytes, int]] = []
         window: deque[Future[tuple[bytes, int, int, bytes | None]]] = deque()
         depth = 2 * max(1, self.settings.threads) + 2
         ex = self.pool.executor
+        whole = hashlib.sha256()
+        hashing: deque[Future[None]] = deque()
+        first: bytes | None = None
 
         def store(fut: Future[tuple[bytes, int, int, bytes | None]]) -> None:
             cid, n, codec, stored = fut.result()
@@ -381,16 +392,35 @@ class PoolWriter:
             if stored is not None:
                 self.add_object(cid, KIND_CHUNK, codec, n, stored)
 
+        def feed(data: bytes) -> None:
+            hashing.append(self._hasher.submit(whole.update, data))
+            while len(hashing) > depth:
+                hashing.popleft().result()
+
+        count = 0
         for data in self._chunker.cut_stream(stream):
-            whole.update(data)
+            count += 1
+            if count == 1:
+                first = data
+            else:
+                if first is not None:
+                    feed(first)
+                    first = None
+                feed(data)
             size += len(data)
             window.append(ex.submit(self._prepare, data))
             if len(window) >= depth:
                 store(window.popleft())
         while window:
             store(window.popleft())
-        oid = whole.digest()
-        if len(chunks) > 1:
+        while hashing:
+            hashing.popleft().result()
+        if count == 0:
+            oid = whole.digest()
+        elif count == 1:
+            oid = chunks[0][0]
+        else:
+            oid = whole.digest()
             body = Manifest(size, tuple(chunks)).encode()
             codec, stored = compress(body, self.settings.compression_level)
             self.add_object(oid, KIND_MANIFEST, codec, len(body), stored)
@@ -435,6 +465,7 @@ class PoolWriter:
     def close(self) -> None:
         """Commit what was written and let gc run again."""
         self.commit()
+        self._hasher.shutdown()
         if self._gc_fd is not None:
             os.close(self._gc_fd)
             self._gc_fd = None

@@ -30,7 +30,6 @@ def filter_config() -> dict[str, str]:
         "filter.mlv.smudge": f"{exe} smudge -- %f",
         "filter.mlv.required": "true",
         "diff.mlv.textconv": f"{exe} textconv",
-        "diff.mlv.binary": "true",
     }
 
 
