@@ -53,8 +53,10 @@ def test_too_many_extra_keys_cannot_encode() -> None:
     oid=st.text("0123456789abcdef", min_size=64, max_size=64),
     size=st.integers(min_value=0, max_value=2**63),
     extra=st.dictionaries(
-        st.from_regex(r"[a-z0-9][a-z0-9.-]{0,8}", fullmatch=True).filter(lambda k: k not in ("oid", "size", "version")),
-        st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1, max_size=20),
+        st.from_regex(r"[a-z0-9][a-z0-9.-]{0,8}", fullmatch=True).filter(
+            lambda k: k not in ("oid", "size", "version")),
+        st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)),
+                min_size=1, max_size=20),
         max_size=4,
     ),
 )
