@@ -6,15 +6,17 @@ at each revision. A revision without a file is a missing cell, not an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.pool import Pool
 from ..errors import MlvError
 from ..gitio.git import Repo
 from . import spec as specfile
 from .params import values as param_values
 from .readers import flatten, is_number, parse
 from .revisions import WORKSPACE, read_blobs, read_worktree
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
 
 Values = dict[str, dict[str, Any]]  # path -> {flat key: value}
 
@@ -75,7 +77,8 @@ def metric_paths(spec: specfile.Spec) -> list[str]:
     return sorted({m for st in spec.stages.values() for m in st.metrics})
 
 
-def _read(repo: Repo, wanted: list[tuple[str, str]], pool: Pool | None) -> dict[tuple[str, str], bytes | None]:
+def _read(repo: Repo, wanted: list[tuple[str, str]], pool: Pool | None
+          ) -> dict[tuple[str, str], bytes | None]:
     in_git = [(r, p) for r, p in wanted if r != WORKSPACE]
     got = read_blobs(repo, in_git, pool)
     for r, p in wanted:

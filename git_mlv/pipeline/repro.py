@@ -16,9 +16,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.pool import Pool
 from ..errors import MlvError
 from . import lock as lockfile
 from .dag import Dag, check_deps
@@ -27,6 +26,9 @@ from .lock import LockEntry, Record, canonical_json
 from .params import ParamError, stage_values
 from .runcache import RunCache, make_key
 from .spec import Spec, Stage
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
 
 # Event kinds, in the order a stage may see them
 RUNNING, RAN, RESTORED, UP_TO_DATE, WOULD_RUN, FAILED, SKIPPED = (

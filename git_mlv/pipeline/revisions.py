@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..core.pointer import Pointer
-from ..core.pool import Pool
 from ..errors import MlvError
 from ..gitio.git import Repo, run
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
 
 WORKSPACE = "workspace"  # the label of the work tree among revisions
 _HEAD = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")

@@ -22,14 +22,16 @@ import hashlib
 import json
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.fsutil import atomic_write
 from ..core.hashing import is_oid
-from ..core.pool import Pool
 from ..errors import MlvError
 from .fingerprint import decode_listing
 from .lock import canonical_json
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
 
 _KEY = re.compile(r"[0-9a-f]{64}\Z")
 

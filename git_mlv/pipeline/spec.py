@@ -64,8 +64,8 @@ class Stage:
         out = [("cmd", self.cmd)]
         if self.wdir:
             out.append(("wdir", self.wdir))
-        for key, attr in LIST_KEYS.items():
-            out += [(key, v) for v in getattr(self, attr)]
+        for key, attr in LIST_KEYS.items():  # sorted: the same stage always has the same text
+            out += [(key, v) for v in sorted(getattr(self, attr))]
         return out + self.extra
 
 

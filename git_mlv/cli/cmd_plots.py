@@ -1,0 +1,84 @@
+"""``git mlv plots``: a PNG with each metric across revisions."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from ..errors import MlvError
+
+
+def register(sub: Any) -> None:
+    """Add the ``plots`` verb."""
+    p = sub.add_parser("plots", help="draw each metric across revisions (PNG)",
+                       description="One panel per numeric metric, revisions along the x axis. Needs "
+                                   "matplotlib (pip install 'git-mlv[plots]').")
+    p.add_argument("revs", nargs="*", metavar="REV", help="revisions (default: every tag)")
+    p.add_argument("-T", "--all-tags", action="store_true", help="every tag, oldest first")
+    p.add_argument("-a", "--all-branches", action="store_true", help="every branch")
+    p.add_argument("-m", "--metric", dest="metrics", action="append", metavar="NAME",
+                   help="only this metric (repeatable; the column name `metrics show` prints)")
+    p.add_argument("-o", "--output", default="plots.png", metavar="FILE", help="PNG to write (plots.png)")
+    p.set_defaults(func=run)
+
+
+def draw(path: str, revs: list[str], series: dict[str, list[float | None]]) -> None:
+    """Write a PNG grid: one line chart per series over ``revs``, atomically."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise MlvError("plots need matplotlib: pip install 'git-mlv[plots]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(series)
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False)
+    xs = list(range(len(revs)))
+    for ax, (name, ys) in zip(axes.flat, series.items()):
+        pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+        ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o")
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(revs, rotation=30, ha="right", fontsize=8)
+        ax.grid(True, alpha=0.3)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp.png")
+    try:
+        fig.savefig(tmp, format="png", dpi=100)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run(args: Any) -> int:
+    """Collect the metrics and draw them."""
+    from ..ops import pipeline
+    from ..ops.context import Workspace
+    from ..pipeline.readers import is_number
+
+    with Workspace.discover() as ws:
+        all_tags = args.all_tags or not (args.revs or args.all_branches)
+        t = pipeline.metrics_show(ws, args.revs, all_tags, args.all_branches)
+    names = t.column_names()
+    rows = t.rows()
+    series = {}
+    for i, name in enumerate(names, start=1):
+        ys = [r[i] if is_number(r[i]) else None for r in rows]
+        if (not args.metrics or name in args.metrics) and any(y is not None for y in ys):
+            series[name] = ys
+    if args.metrics:
+        unknown = sorted(set(args.metrics) - set(series))
+        if unknown:
+            raise MlvError(f"no numeric metric named {unknown[0]!r} (metrics: {', '.join(names) or 'none'})")
+    if not series:
+        raise MlvError("no numeric metrics at those revisions; define some with `git mlv run -M FILE`")
+    draw(args.output, t.revs, series)
+    print(f"Wrote {args.output} ({len(series)} metric(s) over {len(t.revs)} revision(s))")
+    return 0

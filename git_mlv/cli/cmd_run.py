@@ -1,0 +1,80 @@
+"""``git mlv run``: define a pipeline stage and run it."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from ..errors import UsageError
+
+
+def add_stage_arguments(p: argparse.ArgumentParser) -> None:
+    """The options shared by ``run`` and ``stage add``."""
+    p.add_argument("-n", "--name", required=True, help="stage name (letters, digits, '_', '-')")
+    p.add_argument("-d", "--dep", dest="deps", action="append", default=[], metavar="PATH",
+                   help="a file or directory the command reads (repeatable)")
+    p.add_argument("-o", "--out", dest="outs", action="append", default=[], metavar="PATH",
+                   help="an output stored in the pool and tracked by the mlv filter (repeatable)")
+    p.add_argument("-O", "--out-no-cache", dest="outs_nocache", action="append", default=[],
+                   metavar="PATH", help="an output that is not stored in the pool (repeatable)")
+    p.add_argument("-M", "--metric", dest="metrics", action="append", default=[], metavar="PATH",
+                   help="a metrics file (JSON, YAML, CSV) kept in git as a normal file (repeatable)")
+    p.add_argument("-p", "--params", dest="params", action="append", default=[], metavar="FILE[:KEYS]",
+                   help="parameters: FILE:KEY1,KEY2 (nested keys as a.b), or FILE alone for every key")
+    p.add_argument("-w", "--wdir", default=None,
+                   help="directory the command runs in (default: the current directory)")
+    p.add_argument("-f", "--force", action="store_true", help="replace a stage of the same name")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD...", help="the command to run")
+
+
+def stage_def(args: Any) -> Any:
+    """A StageDef from parsed arguments."""
+    from ..ops.pipeline import StageDef
+
+    words = list(args.command)
+    if words and words[0] == "--":
+        words = words[1:]
+    if not words:
+        raise UsageError("no command given: git mlv run -n NAME [-d DEP]... CMD...")
+    cmd = words[0] if len(words) == 1 else shlex.join(words)
+    return StageDef(name=args.name, cmd=cmd, deps=args.deps, outs=args.outs,
+                    outs_nocache=args.outs_nocache, metrics=args.metrics, params=args.params,
+                    wdir=args.wdir)
+
+
+def register(sub: Any) -> None:
+    """Add the ``run`` verb."""
+    p = sub.add_parser(
+        "run", help="define a pipeline stage and run it",
+        description="Define a stage in .gitmlv (git-config syntax) and run it. Paths are relative to "
+                    "the current directory; they are stored relative to the repository root.",
+    )
+    add_stage_arguments(p)
+    p.add_argument("--no-exec", action="store_true", help="define the stage without running it")
+    p.add_argument("--no-run-cache", action="store_true",
+                   help="run the command even if the run-cache has its outputs")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.set_defaults(func=run)
+
+
+def run(args: Any) -> int:
+    """Define the stage, then reproduce just that stage unless --no-exec."""
+    from ..ops import pipeline
+    from ..ops.context import Workspace
+    from .cmd_repro import print_event, print_summary
+
+    with Workspace.discover() as ws:
+        added = pipeline.add_stage(ws, stage_def(args), force=args.force)
+        if not args.quiet:
+            verb = "Replaced" if added.replaced else "Added"
+            print(f"{verb} stage {added.stage.name!r} in .gitmlv", flush=True)
+            for pat in added.tracked:
+                print(f"Tracking {pat} (in .gitattributes)", flush=True)
+        if args.no_exec:
+            return 0
+        opts = pipeline.Options(targets=[added.stage.name], single=True, run_cache=not args.no_run_cache)
+        result = pipeline.repro(ws, opts, None if args.quiet else print_event)
+    if not args.quiet:
+        print_summary(result)
+    return 0

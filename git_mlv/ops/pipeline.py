@@ -1,0 +1,206 @@
+"""Pipeline verbs: define stages, reproduce them, and read metrics and params across revisions.
+
+Everything returns data; the CLI renders. ``repro`` reports progress through an ``on_event``
+callback (``pipeline.repro.Event``) so the CLI can print as stages start and finish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..gitio import attributes
+from ..pipeline import dag as dagmod
+from ..pipeline import lock as lockfile
+from ..pipeline import metrics as metricsmod
+from ..pipeline import spec as specfile
+from ..pipeline.repro import Event, Options, Reproducer, Result
+from ..pipeline.revisions import WORKSPACE, branches, tags, verify
+from ..pipeline.spec import Spec, SpecError, Stage
+from .context import Workspace
+
+
+@dataclass
+class StageDef:
+    """A stage as typed on the command line (paths relative to ``cwd``)."""
+
+    name: str
+    cmd: str
+    deps: list[str] = field(default_factory=list)
+    outs: list[str] = field(default_factory=list)
+    outs_nocache: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)  # -p arguments: FILE or FILE:K1,K2
+    wdir: str | None = None  # default: cwd relative to the root
+
+
+@dataclass
+class AddResult:
+    """The stage written to ``.gitmlv`` and the ``.gitattributes`` patterns added for its outputs."""
+
+    stage: Stage
+    replaced: bool
+    tracked: list[str]
+
+
+def add_stage(ws: Workspace, d: StageDef, cwd: str | None = None, force: bool = False) -> AddResult:
+    """Define (or with ``force`` replace) a stage; validates the whole pipeline before writing."""
+    top = ws.repo.top
+    cwd = os.path.abspath(cwd or os.getcwd())
+
+    def norm(paths: list[str]) -> list[str]:
+        return [specfile.normalize_path(p, top, cwd) for p in paths]
+
+    wdir = d.wdir if d.wdir is not None else os.path.relpath(cwd, top).replace(os.sep, "/")
+    wdir = "" if wdir in (".", "") else specfile.normalize_path(wdir, top, top)
+    params = [e for p in d.params for e in specfile.param_args(p, top, cwd)]
+    st = Stage(name=d.name, cmd=d.cmd, deps=norm(d.deps), params=params, outs=norm(d.outs),
+               outs_nocache=norm(d.outs_nocache), metrics=norm(d.metrics), wdir=wdir)
+    spec = specfile.load(ws.repo)
+    replaced = d.name in spec.stages
+    if replaced and not force:
+        raise SpecError(f"stage {d.name!r} already exists; use --force to replace it")
+    if replaced:
+        st.extra = spec.stages[d.name].extra
+    spec.stages[d.name] = st
+    spec.validate()
+    dagmod.build(spec)
+    specfile.save(ws.repo, spec)
+    return AddResult(st, replaced, track_outputs(ws, [st]))
+
+
+def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
+    """Route cached outputs through the mlv filter (``/path``, ``/dir/**`` for a directory) unless
+    ``.gitattributes`` already does; returns the patterns added."""
+    top = ws.repo.top
+    want: dict[str, str] = {}  # pattern -> a path it must cover
+    for st in stages:
+        for o in st.outs:
+            is_dir = os.path.isdir(os.path.join(top, o))
+            want[f"/{_glob_escape(o)}/**" if is_dir else f"/{_glob_escape(o)}"] = f"{o}/x" if is_dir else o
+    if not want:
+        return []
+    covered = _filtered(ws, list(want.values()))
+    return attributes.track(top, [p for p, path in want.items() if path not in covered])
+
+
+def _filtered(ws: Workspace, paths: list[str]) -> set[str]:
+    """Which of ``paths`` git already sends through ``filter=mlv``."""
+    raw = ws.repo.git("check-attr", "-z", "filter", "--", *paths)
+    parts = raw.split(b"\0")
+    out = set()
+    for i in range(0, len(parts) - 2, 3):
+        if parts[i + 2] == b"mlv":
+            out.add(parts[i].decode("utf-8", errors="surrogateescape"))
+    return out
+
+
+def _glob_escape(path: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\!#" else c for c in path)
+
+
+def remove_stages(ws: Workspace, names: list[str]) -> list[str]:
+    """Remove stages from ``.gitmlv`` and their entries from the lock (outputs stay where they are)."""
+    spec = specfile.load(ws.repo)
+    for n in names:
+        if n not in spec.stages:
+            raise SpecError(f"unknown stage {n!r} (stages: {', '.join(sorted(spec.stages)) or 'none'})")
+    for n in names:
+        del spec.stages[n]
+    specfile.save(ws.repo, spec)
+    entries = lockfile.load(ws.repo)
+    lockfile.save(ws.repo, {n: e for n, e in entries.items() if n not in names})
+    return names
+
+
+def list_stages(ws: Workspace) -> list[Stage]:
+    """Stages in topological order."""
+    spec = specfile.load(ws.repo)
+    dag = dagmod.build(spec)
+    return [spec.stages[n] for n in dag.order()]
+
+
+@dataclass
+class DagView:
+    """The stages, their edges and an order to run them in."""
+
+    order: list[str]
+    edges: list[tuple[str, str]]
+    stages: dict[str, Stage]
+
+
+def dag(ws: Workspace) -> DagView:
+    """The pipeline graph."""
+    spec = specfile.load(ws.repo)
+    g = dagmod.build(spec)
+    return DagView(g.order(), g.edges(), spec.stages)
+
+
+def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None = None) -> Result:
+    """Bring the selected stages up to date (see ``pipeline.repro``)."""
+    from ..pipeline.fingerprint import Fingerprinter
+    from ..pipeline.runcache import RunCache
+    from ..pipeline.statcache import StatCache
+
+    repo = ws.repo
+    spec = specfile.load(repo)
+    g = dagmod.build(spec)
+    entries = lockfile.load(repo)
+    cache = StatCache(repo.mlv_dir)
+    try:
+        r = Reproducer(repo.top, spec, g, entries, ws.pool, RunCache(ws.pool, repo.mlv_dir),
+                       Fingerprinter(repo.top, cache), lambda e: lockfile.save(repo, e), on_event)
+        try:
+            result = r.run(opts)
+        finally:
+            done = {e.stage for e in r.result.events if e.kind in ("ran", "restored")}
+            track_outputs(ws, [spec.stages[n] for n in sorted(done)])
+    finally:
+        cache.close()
+    return result
+
+
+def _revs(ws: Workspace, revs: list[str], all_tags: bool, all_branches: bool) -> list[str]:
+    out = list(revs)
+    if all_tags:
+        out += tags(ws.repo)
+    if all_branches:
+        out += branches(ws.repo)
+    out = list(dict.fromkeys(out)) or [WORKSPACE]
+    for r in out:
+        verify(ws.repo, r)
+    return out
+
+
+def metrics_show(ws: Workspace, revs: list[str] | None = None, all_tags: bool = False,
+                 all_branches: bool = False, paths: list[str] | None = None) -> metricsmod.MetricsTable:
+    """Metric values by revision (default: the work tree)."""
+    return metricsmod.show(ws.repo, _revs(ws, revs or [], all_tags, all_branches), ws.pool, paths)
+
+
+def _pair(ws: Workspace, a: str | None, b: str | None) -> tuple[str, str]:
+    a = a or "HEAD"
+    b = b or WORKSPACE
+    verify(ws.repo, a)
+    verify(ws.repo, b)
+    return a, b
+
+
+def metrics_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_all: bool = False,
+                 paths: list[str] | None = None) -> list[metricsmod.DiffRow]:
+    """Metrics at ``a`` (default HEAD) against ``b`` (default the work tree)."""
+    a, b = _pair(ws, a, b)
+    return metricsmod.diff(ws.repo, a, b, ws.pool, show_all, paths)
+
+
+def params_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_all: bool = False
+                ) -> list[metricsmod.DiffRow]:
+    """Parameters at ``a`` (default HEAD) against ``b`` (default the work tree)."""
+    a, b = _pair(ws, a, b)
+    return metricsmod.params_diff(ws.repo, a, b, ws.pool, show_all)
+
+
+__all__ = ["AddResult", "DagView", "Event", "Options", "Result", "Spec", "StageDef", "add_stage", "dag",
+           "list_stages", "metrics_diff", "metrics_show", "params_diff", "remove_stages", "repro",
+           "track_outputs"]
