@@ -8,6 +8,7 @@ writing the same content write the same bytes, and diffs and merges stay clean.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -35,9 +36,10 @@ def read_items(repo: Repo, path: str | None = None, blob: str | None = None) -> 
     try:
         raw = repo.git("config", *src, "-l", "-z")
     except GitError as e:
-        where = path if path is not None else blob
+        where = blob or os.path.relpath(str(path), repo.worktree or ".")
         msg = str(e).removeprefix("git config: ").removeprefix("fatal: ")
-        raise ConfigFileError(f"cannot read {where}: {msg}") from None
+        msg = re.sub(r" in (file|blob) .*$", "", msg)  # git names the file again, in full
+        raise ConfigFileError(f"{where} is malformed: {msg}") from None
     items: Items = []
     for rec in raw.split(b"\0"):
         if not rec:
