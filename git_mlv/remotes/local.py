@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 
-from ..core.fsutil import atomic_write
 from .base import Remote, RemoteError, RemoteNotFound, validate_name, validate_prefix
 
 
@@ -64,11 +64,27 @@ class FolderRemote(Remote):
             os.close(fd)
 
     def put(self, name: str, data: bytes) -> None:
-        """Write atomically, creating folders."""
+        """Write a temp file, fsync, rename: readers see the whole object or none of it.
+
+        Files get the umask's permissions (not mkstemp's 0600): a folder remote is often shared.
+        """
         path = self._path(name)
+        tmp = os.path.join(os.path.dirname(path), f".tmp-{secrets.token_hex(8)}")
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            atomic_write(path, data)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+                raise
         except OSError as e:
             raise self._error(e, name) from None
 

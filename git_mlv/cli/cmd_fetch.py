@@ -1,0 +1,63 @@
+"""git mlv fetch [REMOTE] [REV...|--all]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..ops.sync import FetchResult
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fetch", help="download data the local pool lacks",
+        description="Download into the local pool the data of the tracked files in REV (default "
+        "HEAD), or of every commit reachable from any ref with --all, from the data remote "
+        "(default: the default remote). Run-cache entries come too (their outputs with --all). "
+        "The worktree is not touched: see `git mlv pull` or `git mlv checkout`.",
+    )
+    p.add_argument("words", nargs="*", metavar="[REMOTE] [REV]")
+    p.add_argument("--all", action="store_true", help="every commit reachable from any ref")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def report(res: FetchResult, quiet: bool) -> int:
+    """Print a FetchResult's outcome; the exit code."""
+    from .render import human_size
+
+    if not quiet:
+        print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
+              f"from {res.remote}")
+    for path in res.not_on_remote[:10]:
+        print(f"git-mlv: warning: {path}: data not on the remote", file=sys.stderr)
+    for msg in res.damaged[:10]:
+        print(f"git-mlv: error: {msg}", file=sys.stderr)
+    if res.damaged:
+        print(f"git-mlv: error: {len(res.damaged)} object(s) on the remote failed verification and "
+              "were not stored; repair the remote (push again from a clone that has the data)",
+              file=sys.stderr)
+        return 3
+    return 1 if res.not_on_remote else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ..errors import UsageError
+    from ..ops import sync
+    from ..ops.context import Workspace
+    from .render import Progress, print_json
+
+    with Workspace.discover() as ws:
+        remote, revs = sync.split_remote_arg(ws, args.words)
+        if args.all and revs:
+            raise UsageError("give revisions or --all, not both")
+        res = sync.fetch(ws, remote, revs or None, all=args.all,
+                         progress=Progress("fetch", args.quiet or args.json))
+    if args.json:
+        print_json(asdict(res))
+    return report(res, args.quiet or args.json)

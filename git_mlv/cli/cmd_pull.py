@@ -1,0 +1,36 @@
+"""git mlv pull [REMOTE] [PATH...]."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "pull", help="fetch the data of HEAD's files and check them out",
+        description="Download the data of the tracked files of HEAD (under PATHs) from the data "
+        "remote (default: the default remote), then write them into the worktree.",
+    )
+    p.add_argument("words", nargs="*", metavar="[REMOTE] [PATH]")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ..ops import sync
+    from ..ops.context import Workspace
+    from .cmd_fetch import report
+    from .render import Progress, print_json
+
+    with Workspace.discover() as ws:
+        remote, paths = sync.split_remote_arg(ws, args.words)
+        res = sync.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json))
+    if args.json:
+        print_json(asdict(res))
+    code = report(res.fetch, args.quiet or args.json)
+    if not (args.quiet or args.json):
+        print(f"Checked out {len(res.restored)} file(s)")
+    return code

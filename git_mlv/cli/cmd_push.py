@@ -1,0 +1,49 @@
+"""git mlv push [REMOTE] [REV...|--all]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "push", help="upload data the remote lacks",
+        description="Upload the data of the tracked files in REV (default HEAD), or of every commit "
+        "reachable from any ref with --all, that the data remote (default: the default remote) "
+        "does not have yet. Local run-cache entries go too. `git push` does this by itself "
+        "through the pre-push hook.",
+    )
+    p.add_argument("words", nargs="*", metavar="[REMOTE] [REV]")
+    p.add_argument("--all", action="store_true", help="every commit reachable from any ref")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ..errors import UsageError
+    from ..ops import sync
+    from ..ops.context import Workspace
+    from .render import Progress, human_size, print_json
+
+    with Workspace.discover() as ws:
+        remote, revs = sync.split_remote_arg(ws, args.words)
+        if args.all and revs:
+            raise UsageError("give revisions or --all, not both")
+        res = sync.push(ws, remote, revs or None, all=args.all,
+                        progress=Progress("push", args.quiet or args.json))
+    if args.json:
+        print_json(asdict(res))
+    elif not args.quiet:
+        print(f"Pushed {res.objects} object(s) in {res.packs} pack(s), {human_size(res.bytes_sent)} "
+              f"to {res.remote} ({res.files} file(s) on the remote)")
+    for path in res.missing[:10]:
+        print(f"git-mlv: warning: no data for {path} here nor on the remote", file=sys.stderr)
+    if res.missing:
+        print(f"git-mlv: error: {len(res.missing)} file(s) could not be pushed: their data is not "
+              "in the local pool (fetch it from where it is, then push again)", file=sys.stderr)
+        return 1
+    return 0

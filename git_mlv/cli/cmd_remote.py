@@ -1,0 +1,66 @@
+"""git mlv remote add|list|remove|modify: where the data goes."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "remote", help="manage data remotes (folder, s3://, ssh://)",
+        description="Data remotes hold the data git-mlv pushes: a folder path or file:// URL, "
+        "s3://bucket/prefix, or ssh://[user@]host[:port]/path. They are recorded in the tracked "
+        ".gitmlv (shared with every clone), or with --local in .git/config. Per-remote settings "
+        "that must not be shared (S3 endpoint, region, profile; SSH identity file, host-key opt-in) "
+        "go in .git/config via `remote modify`.",
+    )
+    verbs = p.add_subparsers(dest="remote_verb", metavar="ACTION")
+    a = verbs.add_parser("add", help="add a data remote")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("url", metavar="URL")
+    a.add_argument("--default", action="store_true", help="make it the default remote")
+    a.add_argument("--local", action="store_true", help="record it in .git/config, not .gitmlv")
+    ls = verbs.add_parser("list", help="list data remotes")
+    ls.add_argument("--json", action="store_true")
+    r = verbs.add_parser("remove", help="forget a data remote (its data stays where it is)")
+    r.add_argument("name", metavar="NAME")
+    m = verbs.add_parser(
+        "modify", help="change a remote's url or a local setting",
+        description="KEY is url, or one of: endpoint, region, profile, addressingStyle (S3), "
+        "identityFile, acceptNewHostKey (SSH). Everything but url is stored in .git/config "
+        "as mlv-remote.NAME.KEY.",
+    )
+    m.add_argument("name", metavar="NAME")
+    m.add_argument("key", metavar="KEY")
+    m.add_argument("value", metavar="VALUE")
+    p.set_defaults(func=run, parser=p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ops import remote_config
+    from ..ops.context import Workspace
+    from .render import print_json, table
+
+    verb = args.remote_verb or "list"
+    with Workspace.discover() as ws:
+        if verb == "add":
+            rc = remote_config.add(ws, args.name, args.url, default=args.default, local=args.local)
+            where = ".git/config" if args.local else ".gitmlv"
+            print(f"Added data remote {rc.name} -> {rc.url} in {where}"
+                  + (" (default)" if rc.default else ""))
+        elif verb == "remove":
+            rc = remote_config.remove(ws, args.name)
+            print(f"Removed data remote {rc.name}")
+        elif verb == "modify":
+            rc = remote_config.modify(ws, args.name, args.key, args.value)
+            print(f"Updated data remote {rc.name}")
+        else:
+            rows = sorted(remote_config.remotes(ws).values(), key=lambda r: r.name)
+            if getattr(args, "json", False):
+                print_json([{"name": r.name, "url": r.url, "default": r.default, "scope": r.scope,
+                             "options": r.options} for r in rows])
+            elif rows:
+                table([(("* " if r.default else "  ") + r.name, r.url, r.scope,
+                        " ".join(f"{k}={v}" for k, v in sorted(r.options.items())))
+                       for r in rows], ["NAME", "URL", "WHERE", "SETTINGS"])
+    return 0

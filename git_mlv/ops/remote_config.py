@@ -1,0 +1,232 @@
+"""Data remotes: where they are recorded and how to change them (``git mlv remote ...``).
+
+- Tracked, shared with everyone who clones: ``.gitmlv`` at the repo root, git-config syntax,
+  ``[core] remote = NAME`` and ``[remote "NAME"] url = URL``.
+- Local, untracked: ``.git/config``: ``mlv.remote = NAME`` (overrides the tracked default),
+  ``mlv-remote.NAME.url`` (a remote only this clone knows, or a local override of a tracked URL)
+  and every other per-remote setting ``mlv-remote.NAME.KEY``: S3 endpoint, region, profile,
+  addressing style; SSH identity file and host-key opt-in. Credentials never go in tracked files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+
+from ..errors import UsageError
+from ..gitio.git import GitError, run
+from ..remotes.url import parse
+from .context import Workspace
+
+GITMLV = ".gitmlv"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+
+#: settings ``remote modify`` accepts besides ``url`` (stored in .git/config), with what they do
+OPTIONS = {
+    "endpoint": "S3 endpoint URL (SeaweedFS, MinIO, R2...); default: boto3's (AWS_ENDPOINT_URL_S3)",
+    "region": "S3 region; default: boto3's (AWS_REGION, profile)",
+    "profile": "AWS profile in ~/.aws/config to take credentials and settings from",
+    "addressingStyle": "S3 addressing style: auto, path or virtual",
+    "identityFile": "SSH private key to use (then only this key is tried, besides the agent)",
+    "acceptNewHostKey": "true: accept and remember an SSH host key not yet in known_hosts",
+}
+_OPTION_KEYS = {k.lower(): k for k in OPTIONS}
+
+
+@dataclass
+class RemoteConfig:
+    """One data remote."""
+
+    name: str
+    url: str
+    default: bool = False
+    scope: str = "tracked"  # "tracked" (.gitmlv) or "local" (.git/config)
+    options: dict[str, str] = field(default_factory=dict)  # lower-cased keys
+
+
+def check_name(name: str) -> str:
+    """A remote name usable as a git config subsection and a folder name."""
+    if not _NAME.match(name) or ".." in name:
+        raise UsageError(f"invalid remote name {name!r} (letters, digits, '.', '_', '-')")
+    return name
+
+
+def _gitmlv_path(ws: Workspace) -> str | None:
+    return os.path.join(ws.repo.worktree, GITMLV) if ws.repo.worktree else None
+
+
+def read_gitmlv(ws: Workspace) -> dict[str, str]:
+    """``.gitmlv`` as ``git config -l`` keys; from HEAD when the worktree has no copy (mid-clone, bare)."""
+    path = _gitmlv_path(ws)
+    if path and os.path.exists(path):
+        args = ["config", "-f", path, "-l", "-z"]
+    else:
+        args = ["config", f"--blob=HEAD:{GITMLV}", "-l", "-z"]
+    try:
+        raw = ws.repo.git(*args)
+    except GitError:
+        return {}
+    out: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        if item:
+            k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
+            out[k] = v
+    return out
+
+
+def _local_config(ws: Workspace) -> dict[str, str]:
+    """Repository-local config, read fresh (``ws.repo.config`` is cached for the whole process)."""
+    try:
+        raw = ws.repo.git("config", "--local", "-l", "-z")
+    except GitError:
+        return {}
+    out: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        if item:
+            k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
+            out[k] = v
+    return out
+
+
+def _split(key: str, section: str) -> tuple[str, str] | None:
+    """``section.NAME.key`` -> (NAME, key), the name keeping its case."""
+    if not key.lower().startswith(section + "."):
+        return None
+    rest = key[len(section) + 1:]
+    name, dot, k = rest.rpartition(".")
+    return (name, k.lower()) if dot and name else None
+
+
+def remotes(ws: Workspace) -> dict[str, RemoteConfig]:
+    """Every configured data remote, local settings applied over tracked ones."""
+    tracked = read_gitmlv(ws)
+    local = {**ws.repo.config, **_local_config(ws)}
+    found: dict[str, RemoteConfig] = {}
+    for key, value in tracked.items():
+        nk = _split(key, "remote")
+        if nk and nk[1] == "url":
+            found[nk[0]] = RemoteConfig(nk[0], value, scope="tracked")
+    for key, value in local.items():
+        nk = _split(key, "mlv-remote")
+        if not nk:
+            continue
+        name, k = nk
+        if k == "url":
+            if name in found:
+                found[name].url = value  # a local override of a tracked URL
+            else:
+                found[name] = RemoteConfig(name, value, scope="local")
+    for key, value in local.items():
+        nk = _split(key, "mlv-remote")
+        if nk and nk[1] != "url" and nk[0] in found:
+            found[nk[0]].options[nk[1]] = value
+    default = default_remote_name(ws, tracked, local)
+    if default in found:
+        found[default].default = True
+    return found
+
+
+def default_remote_name(ws: Workspace, tracked: dict[str, str] | None = None,
+                        local: dict[str, str] | None = None) -> str | None:
+    """The default data remote: ``mlv.remote`` in git config, else ``core.remote`` in ``.gitmlv``."""
+    local = ws.repo.config if local is None else local
+    name = local.get("mlv.remote")
+    if name:
+        return name
+    tracked = read_gitmlv(ws) if tracked is None else tracked
+    return tracked.get("core.remote") or None
+
+
+def get(ws: Workspace, name: str | None) -> RemoteConfig:
+    """The remote called ``name``, or the default one; a clear error when there is none."""
+    all_ = remotes(ws)
+    if name is None:
+        name = default_remote_name(ws)
+        if name is None:
+            if len(all_) == 1:
+                return next(iter(all_.values()))
+            raise UsageError("no default data remote; add one with "
+                             "`git mlv remote add NAME URL --default` or name one")
+    if name not in all_:
+        known = ", ".join(sorted(all_)) or "none"
+        raise UsageError(f"no data remote named {name!r} (known: {known}); see `git mlv remote list`")
+    return all_[name]
+
+
+def _gitmlv_set(ws: Workspace, *args: str) -> None:
+    path = _gitmlv_path(ws)
+    if path is None:
+        raise UsageError("tracked remotes need a work tree; use --local in a bare repository")
+    run(["config", "-f", path, *args], cwd=ws.repo.worktree)
+
+
+def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool = False) -> RemoteConfig:
+    """Record a new remote (tracked in ``.gitmlv``, or in ``.git/config`` with ``local``)."""
+    check_name(name)
+    parse(url)  # reject what we could not open later
+    if name in remotes(ws):
+        raise UsageError(f"data remote {name!r} already exists; use `git mlv remote modify {name} url URL`")
+    if local:
+        ws.repo.git("config", "--local", f"mlv-remote.{name}.url", url)
+        if default:
+            ws.repo.git("config", "--local", "mlv.remote", name)
+    else:
+        _gitmlv_set(ws, f"remote.{name}.url", url)
+        if default:
+            _gitmlv_set(ws, "core.remote", name)
+    ws.repo._config = None  # the cached config is stale now
+    return remotes(ws)[name]
+
+
+def remove(ws: Workspace, name: str) -> RemoteConfig:
+    """Forget a remote (both places), its default status and its cached indexes."""
+    rc = get(ws, check_name(name))
+    path = _gitmlv_path(ws)
+    if path and os.path.exists(path):
+        run(["config", "-f", path, "--remove-section", f"remote.{name}"], cwd=ws.repo.worktree, check=False)
+        if read_gitmlv(ws).get("core.remote") == name:
+            run(["config", "-f", path, "--unset", "core.remote"], cwd=ws.repo.worktree, check=False)
+    ws.repo.git("config", "--local", "--remove-section", f"mlv-remote.{name}", check=False)
+    if _local_config(ws).get("mlv.remote") == name:
+        ws.repo.git("config", "--local", "--unset", "mlv.remote", check=False)
+    shutil.rmtree(cache_dir(ws, name), ignore_errors=True)
+    ws.repo._config = None
+    return rc
+
+
+def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
+    """Change ``url`` (where the remote is recorded) or a local setting (see ``OPTIONS``)."""
+    rc = get(ws, check_name(name))
+    if key.lower() == "url":
+        parse(value)
+        if rc.scope == "tracked" and "url" not in _local_only_keys(ws, name):
+            _gitmlv_set(ws, f"remote.{name}.url", value)
+        else:
+            ws.repo.git("config", "--local", f"mlv-remote.{name}.url", value)
+    elif key.lower() in _OPTION_KEYS:
+        ws.repo.git("config", "--local", f"mlv-remote.{name}.{_OPTION_KEYS[key.lower()]}", value)
+    else:
+        raise UsageError(f"unknown remote setting {key!r}; known: url, " + ", ".join(OPTIONS))
+    ws.repo._config = None
+    return remotes(ws)[name]
+
+
+def _local_only_keys(ws: Workspace, name: str) -> set[str]:
+    keys = set()
+    for key in _local_config(ws):
+        nk = _split(key, "mlv-remote")
+        if nk and nk[0] == name:
+            keys.add(nk[1])
+    return keys
+
+
+def cache_dir(ws: Workspace, name: str) -> str:
+    """Where the remote's indexes are cached: ``<pool>/remotes/<name>``."""
+    return os.path.join(ws.repo.mlv_dir, "remotes", check_name(name))
+
+
+def base_dir(ws: Workspace) -> str:
+    """What a relative folder URL is relative to: the repository's root."""
+    return ws.repo.worktree or ws.repo.git_dir
