@@ -62,6 +62,7 @@ class Pool:
         self._handles: dict[str, int] = {}
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+        self._hasher: ThreadPoolExecutor | None = None
         self._writer: PoolWriter | None = None
 
     # -- loading -------------------------------------------------------------------------------
@@ -126,6 +127,13 @@ class Pool:
                     self._load()
 
     @property
+    def hasher(self) -> ThreadPoolExecutor:
+        """One thread for whole-file sha256, fed in order while other threads work on chunks."""
+        if self._hasher is None:
+            self._hasher = ThreadPoolExecutor(1)
+        return self._hasher
+
+    @property
     def executor(self) -> ThreadPoolExecutor:
         """Threads for hashing and (de)compression: zstd and hashlib release the GIL."""
         if self._executor is None:
@@ -136,9 +144,10 @@ class Pool:
         """Finish any writer, release files and threads."""
         if self._writer is not None:
             self._writer.close()
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
+        for ex in (self._executor, self._hasher):
+            if ex is not None:
+                ex.shutdown()
+        self._executor = self._hasher = None
         for fd in self._handles.values():
             os.close(fd)
         self._handles.clear()
@@ -258,10 +267,13 @@ class Pool:
     def iter_file(self, oid: str, verify: bool = True) -> Iterator[bytes]:
         """The content of file ``oid`` in pieces, each chunk verified; with ``verify`` the whole too.
 
-        Chunks are read and decompressed ahead on the thread pool, in order.
+        Chunks are read, decompressed and hashed ahead on the thread pool, in order; the whole-file
+        hash runs on one more thread, so this thread only hands bytes on.
         """
         chunks = self.file_chunks(oid)
-        whole = hashlib.sha256() if verify else None
+        verify = verify and len(chunks) > 1  # one chunk: its id is the file's oid, checked on read
+        whole = hashlib.sha256()
+        hashing: deque[Future[None]] = deque()
         window: deque[Future[bytes]] = deque()
         ahead = 4 * max(1, self.settings.threads)
         it = iter(chunks)
@@ -274,11 +286,16 @@ class Pool:
             nxt = next(it, None)
             if nxt is not None:
                 window.append(self.executor.submit(self.read_object, nxt[0], KIND_CHUNK, False))
-            if whole is not None:
-                whole.update(data)
+            if verify:
+                hashing.append(self.hasher.submit(whole.update, data))
+                if len(hashing) > ahead:
+                    hashing.popleft().result()
             yield data
-        if whole is not None and whole.hexdigest() != oid:
-            raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
+        if verify:
+            while hashing:
+                hashing.popleft().result()
+            if whole.hexdigest() != oid:
+                raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
     def write_file_to(self, oid: str, out: BinaryIO) -> int:
         """Write file ``oid`` to ``out``; returns its size."""
@@ -328,7 +345,6 @@ class PoolWriter:
         self._lock_fd: int | None = None
         self.pending: dict[bytes, Entry] = {}
         self._chunker = Chunker(self.settings)
-        self._hasher = ThreadPoolExecutor(1)  # whole-file sha256, in chunk order
         self.new_bytes = 0
         self._gc_fd: int | None = None
         if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
@@ -393,7 +409,7 @@ class PoolWriter:
                 self.add_object(cid, KIND_CHUNK, codec, n, stored)
 
         def feed(data: bytes) -> None:
-            hashing.append(self._hasher.submit(whole.update, data))
+            hashing.append(self.pool.hasher.submit(whole.update, data))
             while len(hashing) > depth:
                 hashing.popleft().result()
 
@@ -465,7 +481,6 @@ class PoolWriter:
     def close(self) -> None:
         """Commit what was written and let gc run again."""
         self.commit()
-        self._hasher.shutdown()
         if self._gc_fd is not None:
             os.close(self._gc_fd)
             self._gc_fd = None
