@@ -1,0 +1,107 @@
+"""metrics show/diff, params diff and plots across three tags, read from git objects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, mlv, write
+
+REVS = {  # tag: (metrics.json, eval/scores.yaml, params.yaml)
+    "v1.0": ({"acc": 0.5, "loss": {"train": 0.9, "val": 1.0}}, "auc: 0.6\n",
+             "lr: 0.1\nepochs: 3\nseed: 1\n"),
+    "v2.0": ({"acc": 0.7, "loss": {"train": 0.5, "val": 0.8}}, "auc: 0.7\n",
+             "lr: 0.05\nepochs: 3\nseed: 1\n"),
+    "v3.0": ({"acc": 0.75, "loss": {"train": 0.4, "val": 0.7}}, None,
+             "lr: 0.05\nepochs: 5\nseed: 1\n"),
+}
+
+
+@pytest.fixture
+def tagged(repo: Path) -> Path:
+    """Three tags with a JSON and a YAML metric file (the YAML one missing at v3.0)."""
+    mlv("stage", "add", "-n", "train", "-p", "params.yaml:lr,epochs", "-M", "metrics.json", "true", cwd=repo)
+    mlv("stage", "add", "-n", "eval", "-M", "eval/scores.yaml", "true", cwd=repo)
+    for tag, (metrics, scores, params) in REVS.items():
+        write(repo / "metrics.json", json.dumps(metrics).encode())
+        write(repo / "params.yaml", params.encode())
+        if scores is None:
+            (repo / "eval" / "scores.yaml").unlink()
+        else:
+            write(repo / "eval" / "scores.yaml", scores.encode())
+        git("add", "-A", cwd=repo)
+        git("commit", "-qm", tag, cwd=repo)
+        git("tag", "-a", "-m", tag, tag, cwd=repo)
+    write(repo / "metrics.json", b"{\"acc\": 0.99}")  # the work tree differs from every tag
+    return repo
+
+
+def out(*args: str, cwd: Path) -> str:
+    return mlv(*args, cwd=cwd).stdout.decode()
+
+
+def test_show_all_tags(tagged: Path) -> None:
+    data = json.loads(out("metrics", "show", "--all-tags", "--json", cwd=tagged))
+    assert list(data) == ["v1.0", "v2.0", "v3.0"]
+    assert data["v2.0"]["metrics.json"] == {"acc": 0.7, "loss.train": 0.5, "loss.val": 0.8}
+    assert data["v1.0"]["eval/scores.yaml"] == {"auc": 0.6}
+    assert "eval/scores.yaml" not in data["v3.0"]  # missing file: missing cells, not an error
+    table = out("metrics", "show", "-T", cwd=tagged).splitlines()
+    assert table[0].split() == ["rev", "eval/scores.yaml:auc", "metrics.json:acc", "metrics.json:loss.train",
+                                "metrics.json:loss.val"]
+    assert table[4].split() == ["v3.0", "-", "0.75", "0.4", "0.7"]
+    csv = out("metrics", "show", "-T", "--csv", cwd=tagged).splitlines()
+    assert csv[3] == "v3.0,,0.75,0.4,0.7"
+    md = out("metrics", "show", "v1.0", "--md", cwd=tagged).splitlines()
+    assert md[0].startswith("| rev | eval/scores.yaml:auc |") and md[2].startswith("| v1.0 | 0.6 |")
+    work = json.loads(out("metrics", "show", "--json", cwd=tagged))["workspace"]
+    assert work["metrics.json"] == {"acc": 0.99}
+
+
+def test_diff_between_tags(tagged: Path) -> None:
+    rows = json.loads(out("metrics", "diff", "v1.0", "v3.0", "--json", cwd=tagged))
+    by_key = {(r["path"], r["key"]): r for r in rows}
+    assert by_key[("metrics.json", "acc")]["old"] == 0.5
+    assert by_key[("metrics.json", "acc")]["new"] == 0.75
+    assert by_key[("metrics.json", "acc")]["change"] == pytest.approx(0.25)
+    assert by_key[("eval/scores.yaml", "auc")] == {"path": "eval/scores.yaml", "key": "auc", "old": 0.6,
+                                                   "new": None, "change": None}
+    text = out("metrics", "diff", "v1.0", "v2.0", cwd=tagged)
+    assert text.splitlines()[0].split() == ["path", "metric", "old", "new", "change"]
+    assert any(line.split() == ["metrics.json", "acc", "0.5", "0.7", "0.2"] for line in text.splitlines())
+    # default: HEAD against the work tree
+    rows = json.loads(out("metrics", "diff", "--json", cwd=tagged))
+    assert {(r["key"], r["old"], r["new"]) for r in rows if r["path"] == "metrics.json"} >= {
+        ("acc", 0.75, 0.99), ("loss.train", 0.4, None)}
+
+
+def test_params_diff(tagged: Path) -> None:
+    rows = json.loads(out("params", "diff", "v1.0", "v3.0", "--json", cwd=tagged))
+    assert [(r["key"], r["old"], r["new"]) for r in rows] == [("epochs", 3, 5), ("lr", 0.1, 0.05)]
+    assert json.loads(out("params", "diff", "v2.0", "v3.0", "--json", cwd=tagged)) == [
+        {"path": "params.yaml", "key": "epochs", "old": 3, "new": 5, "change": 2}]
+    every = json.loads(out("params", "diff", "v2.0", "v3.0", "--all", "--json", cwd=tagged))
+    assert {r["key"] for r in every} == {"epochs", "lr"}  # seed is no stage's param
+    assert out("params", "diff", "v3.0", "v3.0", cwd=tagged) == "No changes.\n"
+
+
+def test_plots_writes_a_png(tagged: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    target = tmp_path / "metrics.png"
+    msg = out("plots", "--all-tags", "-o", str(target), cwd=tagged)
+    assert msg == f"Wrote {target} (4 metric(s) over 3 revision(s))\n"
+    with Image.open(target) as im:
+        assert im.format == "PNG"
+        assert im.size[0] > 400 and im.size[1] > 200
+        im.verify()
+    p = mlv("plots", "-m", "nope", "-o", str(target), cwd=tagged, check=False)
+    assert p.returncode == 1
+    assert p.stderr.decode().startswith("git-mlv: error: no numeric metric named 'nope'")
+
+
+def test_unknown_revision(tagged: Path) -> None:
+    p = mlv("metrics", "diff", "v9", "--json", cwd=tagged, check=False)
+    assert p.returncode == 1 and p.stderr.decode() == "git-mlv: error: unknown revision 'v9'\n"
