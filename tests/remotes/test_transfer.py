@@ -1,0 +1,187 @@
+"""remotes/transfer on every backend: pool -> remote -> another pool, byte for byte, only what is missing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from git_mlv.core import index as idx
+from git_mlv.core.pack import ENTRY_SIZE, KIND_MANIFEST
+from git_mlv.core.pool import Pool
+from git_mlv.core.settings import Settings
+from git_mlv.remotes.base import Remote
+from git_mlv.remotes.cache import RemoteIndex
+from git_mlv.remotes.transfer import RetryPolicy, fetch_files, push_objects
+from tests.helpers import random_bytes
+
+SMALL = Settings(chunk_avg=4096, chunk_min=1024, chunk_max=16384, pack_size=128 * 1024)
+RETRY = RetryPolicy(attempts=2, base_delay=0.05)
+
+
+def make_pool(root: Path, files: dict[str, bytes]) -> tuple[Pool, dict[str, bytes]]:
+    """A pool holding ``files``; returns it and {oid: content}."""
+    pool = Pool(str(root), SMALL)
+    w = pool.writer()
+    by_oid = {w.add_bytes(data).oid: data for data in files.values()}
+    w.commit()
+    return pool, by_oid
+
+
+def read_all(pool: Pool, oid: str) -> bytes:
+    return b"".join(pool.iter_file(oid))
+
+
+class Recording(Remote):
+    """A real remote that remembers the order of its puts (instrumentation, not a mock)."""
+
+    def __init__(self, inner: Remote) -> None:
+        self.inner, self.url, self.parallelism = inner, inner.url, inner.parallelism
+        self.puts: list[str] = []
+        self.ranges = 0
+
+    def exists(self, name: str) -> bool:
+        return self.inner.exists(name)
+
+    def get(self, name: str) -> bytes:
+        return self.inner.get(name)
+
+    def get_range(self, name: str, offset: int, length: int) -> bytes:
+        self.ranges += 1
+        return self.inner.get_range(name, offset, length)
+
+    def put(self, name: str, data: bytes) -> None:
+        self.inner.put(name, data)
+        self.puts.append(name)
+
+    def list(self, prefix: str) -> dict[str, int]:
+        return self.inner.list(prefix)
+
+    def delete(self, name: str) -> None:
+        self.inner.delete(name)
+
+
+def files_set(seed: int = 0) -> dict[str, bytes]:
+    return {
+        "big": random_bytes(300_000, seed + 1),  # many chunks: has a manifest
+        "text": b"some,csv,row\n" * 20_000,  # compressible, several chunks
+        "small": random_bytes(700, seed + 2),  # one chunk, no manifest
+        "empty": b"",
+    }
+
+
+def test_push_then_fetch_into_another_pool(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src, by_oid = make_pool(tmp_path / "a", files_set())
+    remote = Recording(backend.open())
+    rindex = RemoteIndex(remote, str(tmp_path / "a-cache"))
+    stats = push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
+    assert stats.packs >= 3 and not stats.missing_locally
+    # each pack before its index; every manifest in the last pack, put after every other index
+    order = {name: i for i, name in enumerate(remote.puts)}
+    assert len(order) == 2 * stats.packs
+    assert all(order[n[:-4] + ".pack"] < i for n, i in order.items() if n.endswith(".idx"))
+    last_idx = remote.puts[-1]
+    assert last_idx.endswith(".idx") and remote.puts[-2] == last_idx[:-4] + ".pack"
+    for name in [n for n in remote.puts if n.endswith(".idx")]:
+        kinds = {e.kind for e in _index_entries(remote.get(name))}
+        assert (KIND_MANIFEST in kinds) == (name == last_idx)
+
+    again = push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
+    assert again.bytes_sent == 0 and again.packs == 0
+
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "b-cache")), by_oid, RETRY)
+    dst.writer().commit()
+    assert got.present == set(by_oid) and not got.damaged and not got.not_on_remote
+    for oid, data in by_oid.items():
+        assert read_all(dst, oid) == data
+
+
+def _index_entries(data: bytes) -> list:  # type: ignore[type-arg]
+    """The entries of index bytes (as the local pool would read them)."""
+    import numpy as np
+
+    count = idx.HEADER.unpack_from(data, 0)[2]
+    keys = [data[16 + i * 33:16 + (i + 1) * 33] for i in range(count)]
+    recs = np.frombuffer(data, dtype=idx.RECORD, count=count, offset=16 + 33 * count)
+    from git_mlv.core.pack import Entry
+
+    return [Entry(k[:32], k[32], int(r["codec"]), int(r["offset"]), int(r["stored_len"]), int(r["raw_len"]))
+            for k, r in zip(keys, recs)]
+
+
+def test_fetch_reads_only_the_needed_ranges(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = {f"f{i}": random_bytes(40_000, seed=100 + i) for i in range(30)}
+    src, by_oid = make_pool(tmp_path / "a", files)
+    remote = Recording(backend.open())
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid, SMALL.pack_size, RETRY)
+    total = sum(remote.inner.list("packs/").values())
+    want = list(by_oid)[:2]
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), want, RETRY)
+    dst.writer().commit()
+    assert got.fetched == set(want)
+    assert got.bytes_received < total / 5
+    assert remote.ranges <= 4  # the chunks of a file sit together: a range or two each
+    for oid in want:
+        assert hashlib.sha256(read_all(dst, oid)).hexdigest() == oid
+
+
+def test_incremental_push_sends_only_new_chunks(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    v1 = random_bytes(400_000, seed=7)
+    v2 = v1[:200_000] + b"an edit in the middle" + v1[200_000:]
+    pool, oids = make_pool(tmp_path / "a", {"v1": v1})
+    remote = backend.open()
+    rindex = RemoteIndex(remote, str(tmp_path / "ac"))
+    push_objects(pool, remote, rindex, oids, SMALL.pack_size, RETRY)
+    oid2 = pool.writer().add_bytes(v2).oid
+    pool.writer().commit()
+    stats = push_objects(pool, remote, rindex, [oid2], SMALL.pack_size, RETRY)
+    assert 0 < stats.bytes_sent < 0.2 * len(v2)
+
+
+def test_a_corrupted_remote_pack_never_reaches_the_pool(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = {"a": random_bytes(30_000, seed=11), "b": random_bytes(200_000, seed=12)}
+    src, by_oid = make_pool(tmp_path / "a", files)
+    remote = backend.open()
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid, 1 << 20, RETRY)
+    (pack,) = [n for n in remote.list("packs/") if n.endswith(".pack")]
+    entries = _index_entries(remote.get(pack[:-5] + ".idx"))
+    oid_a = hashlib.sha256(files["a"]).hexdigest()
+    victim = next(e for e in entries if e.id.hex() == oid_a)  # "a" is one chunk
+    data = bytearray(remote.get(pack))
+    data[victim.offset + ENTRY_SIZE + 100] ^= 0xFF  # one bit of stored bytes: headers stay valid
+    remote.put(pack, bytes(data))
+
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst.writer().commit()
+    assert any(oid_a[:12] in m and "damaged" in m for m in got.damaged)
+    assert oid_a not in got.present and not dst.has_file(oid_a, refresh=True)
+    oid_b = hashlib.sha256(files["b"]).hexdigest()
+    assert read_all(dst, oid_b) == files["b"]  # the rest still arrives
+
+
+def test_a_pack_without_index_is_ignored_and_collected(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src, by_oid = make_pool(tmp_path / "a", {"x": random_bytes(50_000, seed=3)})
+    remote = backend.open()
+    rindex = RemoteIndex(remote, str(tmp_path / "ac"))
+    orphan = "packs/pack-" + "ab" * 16 + ".pack"
+    remote.put(orphan, b"half a pack")  # what a push killed before its index leaves
+    rindex.set_pending({orphan})
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    assert not fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY).present
+    push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
+    assert not remote.exists(orphan) and rindex.pending() == set()
+
+
+@pytest.mark.parametrize("kind", ["folder"])
+def test_missing_locally_is_reported(kind: str, tmp_path: Path) -> None:
+    from git_mlv.remotes.local import FolderRemote
+
+    pool, _ = make_pool(tmp_path / "a", {})
+    remote = FolderRemote(str(tmp_path / "store"))
+    stats = push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "c")), ["ab" * 32],
+                         SMALL.pack_size, RETRY)
+    assert stats.missing_locally == ["ab" * 32] and stats.bytes_sent == 0
