@@ -52,8 +52,8 @@ def add_stage(ws: Workspace, d: StageDef, cwd: str | None = None, force: bool = 
     def norm(paths: list[str]) -> list[str]:
         return [specfile.normalize_path(p, top, cwd) for p in paths]
 
-    wdir = d.wdir if d.wdir is not None else os.path.relpath(cwd, top).replace(os.sep, "/")
-    wdir = "" if wdir in (".", "") else specfile.normalize_path(wdir, top, top)
+    wdir = os.path.relpath(os.path.join(cwd, d.wdir or "."), top).replace(os.sep, "/")
+    wdir = "" if wdir == "." else specfile.normalize_path(wdir, top, top)
     params = [e for p in d.params for e in specfile.param_args(p, top, cwd)]
     st = Stage(name=d.name, cmd=d.cmd, deps=norm(d.deps), params=params, outs=norm(d.outs),
                outs_nocache=norm(d.outs_nocache), metrics=norm(d.metrics), wdir=wdir)

@@ -95,12 +95,26 @@ def parse_param(text: str) -> tuple[str, str]:
     return file, key
 
 
+DEFAULT_PARAMS = "params.yaml"
+PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+
+
 def param_args(arg: str, top: str, cwd: str | None = None) -> list[str]:
-    """One ``-p`` argument (``FILE``, ``FILE:K1,K2``) as spec entries ``FILE:K1``, ``FILE:K2``."""
+    """One ``-p`` argument as spec entries.
+
+    ``FILE:K1,K2`` -> ``FILE:K1``, ``FILE:K2``; ``FILE`` alone (an existing file, or a name ending in
+    .yaml/.yml/.json/.toml) -> ``FILE``, every key of it; anything else, ``K1,K2`` -> keys of
+    ``params.yaml`` in the current directory (the DVC habit ``-p lr,epochs``).
+    """
     file, sep, keys = arg.partition(":")
-    rel = normalize_path(file, top, cwd)
     if not sep:
-        return [rel]
+        looks_like_file = file.lower().endswith(PARAM_SUFFIXES) or os.path.isfile(
+            os.path.join(cwd or top, file))
+        if not looks_like_file:
+            file, keys = DEFAULT_PARAMS, arg
+        else:
+            return [normalize_path(file, top, cwd)]
+    rel = normalize_path(file, top, cwd)
     names = [k.strip() for k in keys.split(",") if k.strip()]
     if not names:
         raise SpecError(f"-p {arg}: no keys after ':' (write FILE alone for every key)")

@@ -143,6 +143,10 @@ def test_param_args_and_paths(tmp_path: Path) -> None:
     sub = str(tmp_path / "src")
     assert specfile.param_args("params.yaml:lr, epochs", top) == ["params.yaml:lr", "params.yaml:epochs"]
     assert specfile.param_args("params.yaml", top) == ["params.yaml"]
+    assert specfile.param_args("lr,model.depth", top) == ["params.yaml:lr", "params.yaml:model.depth"]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "conf").write_text("a: 1\n")
+    assert specfile.param_args("conf", top, sub) == ["src/conf"]
     assert specfile.param_args("../p.json:a.b", top, sub) == ["p.json:a.b"]
     assert specfile.normalize_path("x/../y/", top, sub) == "src/y"
     with pytest.raises(SpecError, match="outside the repository"):
