@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 
 from ..core.pointer import MAX_SIZE, Pointer
@@ -56,12 +57,13 @@ class Fingerprinter:
 
     def file(self, path: str) -> tuple[str, int]:
         """(oid, size) of the file at absolute ``path``."""
+        when = time.time_ns()  # before the stat: a write racing with our read stays racy
         st = os.stat(path)
         oid = self.cache.get(path, st) if self.cache else None
         if oid is None:
             oid = self._pointer_oid(path, st.st_size) or hash_file(path)
             if self.cache:
-                self.cache.put(path, st, oid)
+                self.cache.put(path, st, oid, when)
         return oid, st.st_size
 
     @staticmethod

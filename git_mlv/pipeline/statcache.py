@@ -69,10 +69,12 @@ class StatCache:
             return None
         return str(oid)
 
-    def put(self, path: str, st: os.stat_result, oid: str) -> None:
-        """Remember that ``path`` with stat ``st`` hashed to ``oid`` (written on ``flush``)."""
+    def put(self, path: str, st: os.stat_result, oid: str, checked_ns: int | None = None) -> None:
+        """Remember that ``path`` with stat ``st`` hashed to ``oid`` (written on ``flush``);
+        ``checked_ns`` is when ``st`` was taken (default: now)."""
+        when = time.time_ns() if checked_ns is None else checked_ns
         with self._lock:
-            self._pending[path] = (st.st_size, st.st_mtime_ns, st.st_ino, oid, time.time_ns())
+            self._pending[path] = (st.st_size, st.st_mtime_ns, st.st_ino, oid, when)
 
     def flush(self) -> None:
         """Write remembered entries in one transaction."""
