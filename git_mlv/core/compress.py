@@ -1,18 +1,32 @@
-"""Per-chunk compression: zstd, or the raw bytes when zstd does not shrink them."""
+"""Per-chunk compression: zstd, zstd over byte-shuffled 32-bit words, or raw (docs/formats.md).
+
+Model weights are mostly float32: their exponent bytes repeat while their mantissa bytes look random,
+so zstd sees noise. Grouping byte 0 of every word, then byte 1, ... (the "shuffle" filter of Blosc and
+HDF5) puts the repetitive bytes side by side: measured here, float32 weights go from ratio 1.25 to
+1.80 at zstd level 1, and compress faster (shared/notes/measured-here.md). Each chunk is tried on a
+small sample both ways, and stored raw when neither pays.
+"""
 
 from __future__ import annotations
 
 import threading
 
+import numpy as np
 import zstandard
 
 from ..errors import CorruptObject
 
 CODEC_RAW = 0
 CODEC_ZSTD = 1
+CODEC_SHUFFLE4_ZSTD = 2
+CODECS = (CODEC_RAW, CODEC_ZSTD, CODEC_SHUFFLE4_ZSTD)
 # Keep zstd's output only when it saves at least 1/32 of the chunk: below that, decompressing on every
 # checkout costs more than the bytes saved (random "image" bytes come out at ratio 1.00).
 _MIN_SAVING = 32
+_SAMPLE = 4096  # bytes tried from the middle of a chunk; ~10 us a trial at level 1
+# Shuffle only when it beats plain zstd on the sample by 5 % (4 KiB samples understate the gain: 8 %
+# on a sample for 15 % on the chunk, float32 weights); CSV text compresses worse shuffled.
+_SHUFFLE_GAIN = 0.95
 
 _local = threading.local()
 
@@ -35,14 +49,32 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return d
 
 
-def _looks_incompressible(data: bytes, c: zstandard.ZstdCompressor) -> bool:
-    # Like borg's "auto" mode: a cheap trial on two 2 KiB samples predicts whether the whole chunk
-    # is worth compressing. On random bytes (images, encrypted data) this skips a full zstd pass:
-    # 2 x 2 KiB costs ~10 us against ~80 us for a 64 KiB chunk (shared/notes: zstd L1 730 MB/s).
-    n = len(data)
-    mid = n // 2
-    sample = data[:2048] + data[mid : mid + 2048]
-    return len(c.compress(sample)) > len(sample) - len(sample) // _MIN_SAVING
+def shuffle4(data: bytes) -> bytes:
+    """Bytes 0 of every 4-byte word, then bytes 1, 2, 3; a tail shorter than a word stays at the end."""
+    n = len(data) - len(data) % 4
+    words = np.frombuffer(data, dtype=np.uint8, count=n).reshape(-1, 4)
+    return words.T.tobytes() + data[n:]
+
+
+def unshuffle4(data: bytes) -> bytes:
+    """The inverse of ``shuffle4``."""
+    n = len(data) - len(data) % 4
+    planes = np.frombuffer(data, dtype=np.uint8, count=n).reshape(4, -1)
+    return planes.T.tobytes() + data[n:]
+
+
+def _choose(data: bytes, c: zstandard.ZstdCompressor) -> int:
+    """The codec a sample from the middle of ``data`` says is worth it."""
+    mid = (len(data) // 2) & ~3
+    sample = data[mid : mid + _SAMPLE]
+    limit = len(sample) - len(sample) // _MIN_SAVING
+    plain = len(c.compress(sample))
+    shuffled = len(c.compress(shuffle4(sample)))
+    if shuffled < plain * _SHUFFLE_GAIN and shuffled <= limit:
+        return CODEC_SHUFFLE4_ZSTD
+    if plain <= limit:
+        return CODEC_ZSTD
+    return CODEC_RAW
 
 
 def compress(data: bytes, level: int) -> tuple[int, bytes]:
@@ -50,21 +82,23 @@ def compress(data: bytes, level: int) -> tuple[int, bytes]:
     if level <= 0 or len(data) < 64:
         return CODEC_RAW, data
     c = _compressor(level)
-    if len(data) > 16384 and _looks_incompressible(data, c):
+    codec = _choose(data, c) if len(data) >= 2 * _SAMPLE else CODEC_ZSTD
+    if codec == CODEC_RAW:
         return CODEC_RAW, data
-    packed = c.compress(data)
+    packed = c.compress(shuffle4(data) if codec == CODEC_SHUFFLE4_ZSTD else data)
     if len(packed) > len(data) - len(data) // _MIN_SAVING:
         return CODEC_RAW, data
-    return CODEC_ZSTD, packed
+    return codec, packed
 
 
 def decompress(codec: int, stored: bytes, raw_len: int) -> bytes:
     """The raw bytes of a stored chunk."""
     if codec == CODEC_RAW:
         return stored
-    if codec == CODEC_ZSTD:
+    if codec in (CODEC_ZSTD, CODEC_SHUFFLE4_ZSTD):
         try:
-            return _decompressor().decompress(stored, max_output_size=raw_len)
+            raw = _decompressor().decompress(stored, max_output_size=raw_len)
         except zstandard.ZstdError as e:
             raise CorruptObject(f"damaged compressed chunk: {e}") from None
-    raise CorruptObject(f"unknown codec {codec}")
+        return unshuffle4(raw) if codec == CODEC_SHUFFLE4_ZSTD else raw
+    raise CorruptObject(f"unknown codec {codec}; upgrade git-mlv")
