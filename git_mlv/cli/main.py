@@ -19,7 +19,7 @@ COMMANDS = [
     "install", "track", "add", "status", "ls_files", "checkout", "fsck", "du", "gc",
     "remote", "push", "fetch", "pull",
     "run", "stage", "repro", "dag", "metrics", "params", "plots",
-    "filter_process", "textconv", "hook",
+    "filter_process", "textconv", "merge_driver", "hook",
 ]
 
 

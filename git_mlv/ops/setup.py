@@ -30,6 +30,8 @@ def filter_config() -> dict[str, str]:
         "filter.mlv.smudge": f"{exe} smudge -- %f",
         "filter.mlv.required": "true",
         "diff.mlv.textconv": f"{exe} textconv",
+        "merge.mlv.name": "git-mlv data (keep ours on conflict)",
+        "merge.mlv.driver": f"{exe} merge-driver %O %A %B %P",
     }
 
 
@@ -71,7 +73,7 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
     except Exception:  # noqa: BLE001
         repo = None
     where = (repo.worktree or repo.git_dir) if repo else cwd
-    for section in ("filter.mlv", "diff.mlv"):
+    for section in ("filter.mlv", "diff.mlv", "merge.mlv"):
         try:
             run(["config", f"--{scope}", "--remove-section", section], cwd=where)
         except GitError:

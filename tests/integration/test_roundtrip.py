@@ -226,3 +226,24 @@ def test_300mb_file(repo: Path) -> None:
     git("checkout", "--", "huge.bin", cwd=repo)
     assert sha256_file(path) == want
     assert_clean(repo)
+
+
+def test_conflicting_data_keeps_ours_and_says_how_to_take_theirs(repo: Path) -> None:
+    write(repo / "model.bin", random_bytes(20000, 70))
+    commit_all(repo, "base")
+    git("checkout", "-q", "-b", "side", cwd=repo)
+    theirs = random_bytes(20000, 71)
+    write(repo / "model.bin", theirs)
+    commit_all(repo, "side")
+    git("checkout", "-q", "main", cwd=repo)
+    ours = random_bytes(20000, 72)
+    write(repo / "model.bin", ours)
+    commit_all(repo, "main")
+    proc = git("merge", "side", cwd=repo, check=False)
+    assert proc.returncode != 0
+    assert b"kept ours" in proc.stderr and b"--theirs" in proc.stderr
+    assert (repo / "model.bin").read_bytes() == ours  # real data, no conflict markers
+    git("checkout", "--theirs", "--", "model.bin", cwd=repo)
+    assert (repo / "model.bin").read_bytes() == theirs
+    commit_all(repo, "take theirs")
+    assert_clean(repo)
