@@ -10,6 +10,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..core.fsutil import try_lock, unlock
+from ..errors import MlvError
 from ..gitio import attributes
 from ..pipeline import dag as dagmod
 from ..pipeline import lock as lockfile
@@ -147,6 +149,13 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
     spec = specfile.load(repo)
     g = dagmod.build(spec)
     entries = lockfile.load(repo)
+    guard = os.path.join(repo.git_dir, "mlv-repro.lock")  # per work tree
+    if not os.path.exists(guard):
+        with open(guard, "ab"):
+            pass
+    fd = try_lock(guard)
+    if fd is None:
+        raise MlvError("another `git mlv repro` is running in this work tree; wait for it to finish")
     cache = StatCache(repo.mlv_dir)
     try:
         r = Reproducer(repo.top, spec, g, entries, ws.pool, RunCache(ws.pool, repo.mlv_dir),
@@ -158,6 +167,7 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
             track_outputs(ws, [spec.stages[n] for n in sorted(done)])
     finally:
         cache.close()
+        unlock(fd)
     return result
 
 

@@ -91,7 +91,15 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
          ) -> MetricsTable:
     """Metric values at each revision (``WORKSPACE`` = the work tree); ``paths`` overrides the spec."""
     table = MetricsTable(revs=list(revs))
-    wanted = [(rev, p) for rev in revs for p in (paths or metric_paths(_spec(repo, rev)))]
+    wanted = []
+    for rev in revs:
+        if paths:
+            wanted += [(rev, p) for p in paths]
+            continue
+        try:
+            wanted += [(rev, p) for p in metric_paths(_spec(repo, rev))]
+        except MlvError as e:  # one bad revision should not hide the others
+            table.errors.append(f"{rev}: {e}")
     blobs = _read(repo, wanted, pool)
     for (rev, path), data in blobs.items():
         if data is None:

@@ -126,7 +126,7 @@ class Reproducer:
                         self._emit(Event(SKIPPED, name, ", ".join(sorted(ups & set(failed)))))
                     elif ups <= finished and len(running) < jobs:
                         pending.remove(name)
-                        running[ex.submit(self._one, name, opts)] = name
+                        running[ex.submit(self._guarded, name, opts)] = name
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -157,6 +157,14 @@ class Reproducer:
             self.on_event(event)
 
     # -- one stage ----------------------------------------------------------------------------
+    def _guarded(self, name: str, opts: Options) -> None:
+        """``_one``, with a file-system or pool error turned into this stage's failure."""
+        try:
+            self._one(name, opts)
+        except (OSError, MlvError) as e:
+            detail = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.filename else str(e)
+            raise _Failure(detail) from None
+
     def _one(self, name: str, opts: Options) -> None:
         st = self.spec.stages[name]
         if opts.dry_run:

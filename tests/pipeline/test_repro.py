@@ -200,3 +200,19 @@ def test_malformed_gitmlv(repo: Path) -> None:
     p = mlv("repro", cwd=repo, check=False)
     assert p.returncode == 1
     assert p.stderr.decode() == "git-mlv: error: .gitmlv is malformed: bad config line 3\n"
+
+
+def test_independent_stages_go_on_after_a_failure(repo: Path) -> None:
+    mlv("stage", "add", "-n", "a_bad", "-o", "a.out", "exit 7", cwd=repo)
+    mlv("stage", "add", "-n", "b_lazy", "-o", "b.out", "true", cwd=repo)
+    mlv("stage", "add", "-n", "c_good", "-o", "c.out", "echo hi > c.out", cwd=repo)
+    mlv("stage", "add", "-n", "d_after", "-d", "a.out", "-o", "d.out", "touch d.out", cwd=repo)
+    p = mlv("repro", cwd=repo, check=False)
+    err = p.stderr.decode()
+    assert p.returncode == 1
+    assert "Stage 'b_lazy' failed: the command did not create output 'b.out'" in err
+    assert err.endswith("git-mlv: error: stage 'a_bad' failed: command exited with code 7: exit 7"
+                        " (2 more stage(s) failed or not run: b_lazy, d_after)\n")
+    assert (repo / "c.out").read_text() == "hi\n"
+    lock_text = (repo / ".gitmlv.lock").read_text()
+    assert '[stage "c_good"]' in lock_text and "a_bad" not in lock_text and "b_lazy" not in lock_text
