@@ -1,0 +1,1 @@
+"""Pipelines: stages in .gitmlv, the lock, the DAG, reproduction, run-cache, metrics (docs/pipelines.md)."""

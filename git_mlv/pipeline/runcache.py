@@ -51,7 +51,8 @@ class RunCache:
         self.pool = pool
         self.dir = os.path.join(mlv_dir, "runcache")
 
-    def _entry_oid(self, key: str) -> str | None:
+    def entry_oid(self, key: str) -> str | None:
+        """The pool oid of the entry recorded for ``key`` (None when there is none)."""
         try:
             with open(os.path.join(self.dir, key), encoding="ascii") as f:
                 oid = f.read().strip()
@@ -59,9 +60,11 @@ class RunCache:
             return None
         return oid if is_oid(oid) else None
 
+    _entry_oid = entry_oid  # the name ops/sync.py first used
+
     def lookup(self, key: str) -> dict[str, Any] | None:
         """The entry recorded for ``key``, or None (also when its data is not in the pool)."""
-        oid = self._entry_oid(key)
+        oid = self.entry_oid(key)
         if oid is None or not self.pool.has_file(oid, refresh=True):
             return None
         try:
@@ -89,7 +92,7 @@ class RunCache:
 
     def entry_oids(self) -> set[str]:
         """The pool oids of every local entry."""
-        return {oid for k in self.keys() if (oid := self._entry_oid(k))}
+        return {oid for k in self.keys() if (oid := self.entry_oid(k))}
 
 
 def out_oids(pool: Pool, entry: dict[str, Any]) -> set[str]:
@@ -111,7 +114,7 @@ def live_oids(pool: Pool, mlv_dir: str) -> set[str]:
     rc = RunCache(pool, mlv_dir)
     live: set[str] = set()
     for key in rc.keys():  # noqa: SIM118 (a RunCache, not a dict)
-        oid = rc._entry_oid(key)
+        oid = rc.entry_oid(key)
         if oid is None:
             continue
         live.add(oid)
