@@ -144,8 +144,11 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
         if progress:
             progress(result.bytes, total)
     if result.restored:
-        # the files changed on disk but match the index once cleaned: let git re-stat them
-        ws.repo.git("update-index", "-q", "--refresh", check=False)
+        # the files changed on disk but match the index once cleaned: let git re-stat them. Not
+        # `--refresh`: a size that differs from the index's (the pointer's) marks a file modified
+        # without git looking at its content; naming the paths re-hashes them through the filter.
+        walk.repo_run(ws.repo, ["update-index", "-q", "-z", "--stdin"],
+                      b"".join(os.fsencode(p) + b"\0" for p in result.restored))
     return result
 
 
