@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from ..core.pool import Pool
 from ..core.settings import Settings
 from ..gitio.git import Repo
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
 
 
 class Workspace:
@@ -27,7 +30,9 @@ class Workspace:
 
     @cached_property
     def pool(self) -> Pool:
-        """The object pool (created on first write)."""
+        """The object pool (created on first write); imported here so light verbs start fast."""
+        from ..core.pool import Pool
+
         return Pool(self.repo.mlv_dir, self.settings)
 
     def close(self) -> None:

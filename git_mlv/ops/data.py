@@ -121,6 +121,8 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
         if _matches(path, specs) and (not os.path.exists(full) or _worktree_is_pointer(full)):
             todo.append((path, p, mode))
     result = CheckoutResult()
+    if not todo:
+        return result  # the common case after a checkout: no pool, no heavy imports
     total = sum(p.size for _, p, _ in todo)
     pool = ws.pool
     for path, p, mode in todo:
