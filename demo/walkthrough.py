@@ -412,7 +412,11 @@ def main() -> int:
           f"and the model): {human(res.pool_bytes)}; folder data remote: {human(res.remote_bytes)}")
     print(f"Every step ran for real and every check held ({elapsed:.0f} s).")
     if keep:
-        print(f"Look around: cd {base}/project  (HOME for git there: {base}/home)")
+        bindir = os.path.dirname(sys.executable)
+        print("Look around with the demo's git settings:")
+        print(f"  export HOME={shlex.quote(os.path.join(base, 'home'))} GIT_CONFIG_NOSYSTEM=1 "
+              f"PATH={shlex.quote(bindir)}:\"$PATH\"")
+        print(f"  cd {shlex.quote(os.path.join(base, 'project'))} && git log --oneline")
     else:
         shutil.rmtree(base, ignore_errors=True)
     return 0
