@@ -75,6 +75,8 @@ class Remote(ABC):
 
     #: a URL-like description for messages
     url: str = ""
+    #: the remote's configured name, for messages that name a setting (mlv-remote.NAME.KEY)
+    name: str = "NAME"
     #: how many transfers to run at once against this backend
     parallelism: int = 4
 

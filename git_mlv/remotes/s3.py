@@ -60,7 +60,8 @@ class S3Remote(Remote):
         try:
             session = boto3.session.Session(profile_name=o.get("profile") or None)
         except botocore.exceptions.ProfileNotFound as e:
-            raise RemoteError(f"{self.url}: {e}; fix mlv-remote.<name>.profile or ~/.aws/config") from None
+            raise RemoteError(
+                f"{self.url}: {e}; fix mlv-remote.{self.name}.profile or ~/.aws/config") from None
         s3cfg: dict[str, Any] = {}
         if o.get("addressingstyle"):
             s3cfg["addressing_style"] = o["addressingstyle"]
@@ -114,7 +115,7 @@ class S3Remote(Remote):
         if isinstance(e, bx.NoCredentialsError | bx.PartialCredentialsError):
             return RemoteError(
                 f"{self.url}: no S3 credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-                "AWS_PROFILE or mlv-remote.<name>.profile"
+                f"AWS_PROFILE or mlv-remote.{self.name}.profile"
             )
         if isinstance(e, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.ReadTimeoutError
                       | bx.ConnectTimeoutError | bx.ResponseStreamingError | ConnectionError):

@@ -61,12 +61,15 @@ class SSHRemote(Remote):
         accept_new = _truthy(self.options.get("acceptnewhostkey")) or str(
             cfg.get("stricthostkeychecking", "")).lower() in ("accept-new", "no", "off")
         client = paramiko.SSHClient()
-        client.load_system_host_keys()
+        # as OpenSSH: UserKnownHostsFile replaces ~/.ssh/known_hosts; the global file always counts
         known_files = [os.path.expanduser(p) for p in
-                       cfg.get("userknownhostsfile", "").split() if p and p != "/dev/null"]
-        for path in known_files:
+                       cfg.get("userknownhostsfile", "~/.ssh/known_hosts").split() if p != "/dev/null"]
+        for path in [*known_files, "/etc/ssh/ssh_known_hosts"]:
             if os.path.exists(path):
-                client.load_system_host_keys(path)
+                try:
+                    client.load_system_host_keys(path)
+                except Exception as e:  # paramiko's parse errors vary by version
+                    raise RemoteError(f"{path}: cannot read known hosts: {e}") from None
         client.set_missing_host_key_policy(_AcceptNewPolicy(known_files) if accept_new else _RejectPolicy())
         keys = [os.path.expanduser(k) for k in cfg.get("identityfile", [])]
         if self.options.get("identityfile"):
@@ -151,7 +154,7 @@ class SSHRemote(Remote):
         if isinstance(e, _UnknownHost):
             return RemoteError(
                 f"{self.url}: host key of {e} is not in known_hosts; connect once with ssh to check "
-                "and accept it, or set git config mlv-remote.<name>.acceptNewHostKey true"
+                "and accept it, or set git config mlv-remote.{self.name}.acceptNewHostKey true"
             )
         if isinstance(e, paramiko.BadHostKeyException):
             return RemoteError(
@@ -161,7 +164,8 @@ class SSHRemote(Remote):
         if isinstance(e, paramiko.PasswordRequiredException):
             return RemoteError(f"{self.url}: the SSH key needs a passphrase; add it to ssh-agent")
         if isinstance(e, paramiko.AuthenticationException):
-            return RemoteError(f"{self.url}: permission denied (publickey): {e}; check your keys or agent")
+            why = str(e).rstrip(".")
+            return RemoteError(f"{self.url}: permission denied (publickey): {why}; check your keys or agent")
         if isinstance(e, socket.gaierror):
             return RemoteError(f"{self.url}: cannot resolve host {self.host!r}")
         if isinstance(e, OSError) and not isinstance(e, ConnectionError | TimeoutError):

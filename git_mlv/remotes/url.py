@@ -72,18 +72,23 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
     return RemoteURL("folder", os.path.normpath(path))
 
 
-def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: str | None = None) -> Remote:
+def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: str | None = None,
+                name: str = "NAME") -> Remote:
     """The backend for ``url``; ``options`` are the remote's ``mlv-remote.NAME.*`` settings."""
     opts = {k.lower(): v for k, v in (options or {}).items()}
     u = parse(url, base_dir)
+    remote: Remote
     if u.scheme == "s3":
         from .s3 import S3Remote
 
-        return S3Remote(u.host, u.path, opts)
-    if u.scheme == "ssh":
+        remote = S3Remote(u.host, u.path, opts)
+    elif u.scheme == "ssh":
         from .ssh import SSHRemote
 
-        return SSHRemote(u.host, u.path, user=u.user, port=u.port, options=opts)
-    from .local import FolderRemote
+        remote = SSHRemote(u.host, u.path, user=u.user, port=u.port, options=opts)
+    else:
+        from .local import FolderRemote
 
-    return FolderRemote(u.path)
+        remote = FolderRemote(u.path)
+    remote.name = name
+    return remote
