@@ -135,6 +135,7 @@ def _label(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:
 def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
          progress: ProgressFn | None = None) -> PushResult:
     """Upload the data of ``revs`` (default HEAD; every commit with ``all``) the remote lacks."""
+    remote = remote_config.get(ws, remote).name  # a missing remote is the first thing to report
     paths = _pointers_of_revs(ws, revs, all)
     return _push_oids(ws, remote, set(paths), paths, progress)
 
@@ -230,6 +231,7 @@ def _runcache_to_push(ws: Workspace, pool: Pool, rem: Remote, retry: RetryPolicy
 def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
           progress: ProgressFn | None = None) -> FetchResult:
     """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks."""
+    remote = remote_config.get(ws, remote).name
     paths = _pointers_of_revs(ws, revs, all)
     return _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all)
 

@@ -1,0 +1,155 @@
+"""Remote URLs and configuration (`git mlv remote ...`), and run-cache sync. No servers needed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from git_mlv.errors import UsageError
+from git_mlv.remotes.url import RemoteURL, parse
+from tests.helpers import git, mlv, out, random_bytes, write
+
+
+@pytest.mark.parametrize("url, want", [
+    ("/srv/data", RemoteURL("folder", "/srv/data")),
+    ("rel/store", RemoteURL("folder", "/base/rel/store")),
+    ("../up", RemoteURL("folder", "/up")),
+    ("file:///srv/x%20y", RemoteURL("folder", "/srv/x y")),
+    ("s3://bucket", RemoteURL("s3", "", host="bucket")),
+    ("s3://my.bucket-1/a/b/", RemoteURL("s3", "a/b", host="my.bucket-1")),
+    ("ssh://host/srv/mlv", RemoteURL("ssh", "/srv/mlv", host="host")),
+    ("ssh://me@host:2222/srv/mlv", RemoteURL("ssh", "/srv/mlv", host="host", user="me", port=2222)),
+    ("ssh://me@host/~/mlv", RemoteURL("ssh", "mlv", host="host", user="me")),
+    ("me@host:mlv/store", RemoteURL("ssh", "mlv/store", host="host", user="me")),
+    ("host:/abs", RemoteURL("ssh", "/abs", host="host")),
+])
+def test_parse_urls(url: str, want: RemoteURL) -> None:
+    assert parse(url, base_dir="/base") == want
+
+
+@pytest.mark.parametrize("url", ["", "http://x/y", "s3://UPPER/x", "s3://ab", "ssh:///path",
+                                 "ssh://host:port/x", "file://otherhost/x"])
+def test_bad_urls(url: str) -> None:
+    with pytest.raises(UsageError):
+        parse(url)
+
+
+def gitmlv(repo: Path, *args: str) -> str:
+    return out(git("config", "-f", ".gitmlv", *args, cwd=repo, check=False)).strip()
+
+
+def test_add_list_modify_remove(repo: Path, tmp_path: Path) -> None:
+    mlv("remote", "add", "store", "s3://bucket/prefix", "--default", cwd=repo)
+    assert gitmlv(repo, "remote.store.url") == "s3://bucket/prefix"
+    assert gitmlv(repo, "core.remote") == "store"
+    mlv("remote", "add", "box", "ssh://me@host:2222/srv/mlv", cwd=repo)
+    mlv("remote", "add", "mine", str(tmp_path / "store"), "--local", cwd=repo)
+    assert out(git("config", "mlv-remote.mine.url", cwd=repo)).strip() == str(tmp_path / "store")
+    assert "mine" not in (repo / ".gitmlv").read_text()
+
+    # settings that must not be shared go to .git/config, never to the tracked file
+    mlv("remote", "modify", "store", "endpoint", "http://127.0.0.1:9", cwd=repo)
+    mlv("remote", "modify", "store", "profile", "team", cwd=repo)
+    assert out(git("config", "mlv-remote.store.endpoint", cwd=repo)).strip() == "http://127.0.0.1:9"
+    assert "endpoint" not in (repo / ".gitmlv").read_text()
+    mlv("remote", "modify", "box", "url", "ssh://me@host:2223/srv/mlv", cwd=repo)
+    assert gitmlv(repo, "remote.box.url") == "ssh://me@host:2223/srv/mlv"
+
+    rows = {r["name"]: r for r in json.loads(out(mlv("remote", "list", "--json", cwd=repo)))}
+    assert rows["store"]["default"] and rows["store"]["scope"] == "tracked"
+    assert rows["store"]["options"] == {"endpoint": "http://127.0.0.1:9", "profile": "team"}
+    assert rows["mine"]["scope"] == "local" and not rows["mine"]["default"]
+    assert "* store" in out(mlv("remote", "list", cwd=repo))
+
+    # .git/config's mlv.remote overrides the tracked default
+    git("config", "mlv.remote", "mine", cwd=repo)
+    rows = {r["name"]: r for r in json.loads(out(mlv("remote", "list", "--json", cwd=repo)))}
+    assert rows["mine"]["default"] and not rows["store"]["default"]
+    git("config", "--unset", "mlv.remote", cwd=repo)
+
+    (repo / ".git" / "mlv" / "remotes" / "store").mkdir(parents=True)
+    mlv("remote", "remove", "store", cwd=repo)
+    assert gitmlv(repo, "remote.store.url") == "" and gitmlv(repo, "core.remote") == ""
+    assert out(git("config", "--get-regexp", "mlv-remote.store", cwd=repo, check=False)) == ""
+    assert not (repo / ".git" / "mlv" / "remotes" / "store").exists()
+    names = [r["name"] for r in json.loads(out(mlv("remote", "list", "--json", cwd=repo)))]
+    assert names == ["box", "mine"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["add", "store", "/x", "--default"], ["already exists"]),
+    (["add", "bad/name", "/x"], ["invalid remote name"]),
+    (["add", "x", "ftp://h/p"], ["unsupported remote url"]),
+    (["modify", "store", "colour", "red"], ["unknown remote setting", "endpoint"]),
+    (["remove", "nope"], ["no data remote named 'nope'"]),
+])
+def test_config_errors_are_one_line(repo: Path, args: list[str], words: list[str]) -> None:
+    mlv("remote", "add", "store", "/x", cwd=repo)
+    proc = mlv("remote", *args, cwd=repo, check=False)
+    lines = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("git-mlv: error:")
+    for w in words:
+        assert w.lower() in lines[0].lower()
+
+
+def test_push_without_a_remote_says_how_to_add_one(repo: Path) -> None:
+    proc = mlv("push", cwd=repo, check=False)
+    assert proc.returncode == 2
+    assert "git mlv remote add" in proc.stderr.decode()
+
+
+def test_remote_name_or_revision(repo: Path, tmp_path: Path) -> None:
+    """`push [REMOTE] [REV...]`: the first word is a remote only if one has that name."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(5000, seed=1))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "a", cwd=repo)
+    git("tag", "v1", cwd=repo)
+    res = json.loads(out(mlv("push", "--json", "store", "v1", cwd=repo)))
+    assert res["remote"] == "store" and res["files"] == 1
+    res = json.loads(out(mlv("push", "--json", "v1", cwd=repo)))
+    assert res["remote"] == "store" and res["bytes_sent"] == 0
+    proc = mlv("push", "no-such-rev", cwd=repo, check=False)
+    assert proc.returncode != 0 and proc.stderr.decode().count("\n") == 1
+
+
+def test_runcache_entries_travel_with_push_and_fetch(repo: Path, tmp_path: Path) -> None:
+    """Push sends local run-cache entries and their outputs; fetch brings keys and entries back,
+    and the outputs' data with --all."""
+    from git_mlv.core.pool import Pool
+
+    store = tmp_path / "store"
+    mlv("remote", "add", "store", str(store), "--default", cwd=repo)
+    git("add", ".gitmlv", cwd=repo)
+    git("commit", "-q", "-m", "remote", cwd=repo)
+    output = random_bytes(30_000, seed=9)
+    pool = Pool(str(repo / ".git" / "mlv"))
+    out_oid = pool.writer().add_bytes(output).oid
+    entry = {"cmd": "python train.py", "deps": {}, "params": {},
+             "outs": {"model.bin": {"oid": out_oid, "size": len(output)}}}
+    entry_oid = pool.writer().add_bytes(json.dumps(entry, sort_keys=True).encode()).oid
+    pool.close()
+    key = "f" * 64
+    write(repo / ".git" / "mlv" / "runcache" / key, f"{entry_oid}\n".encode())
+
+    res = json.loads(out(mlv("push", "--json", cwd=repo)))
+    assert res["runcache_entries"] == 1
+    assert (store / "runcache" / key).read_text() == f"{entry_oid}\n"
+    assert json.loads(out(mlv("push", "--json", cwd=repo)))["runcache_entries"] == 0
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    res = json.loads(out(mlv("fetch", "--json", cwd=clone)))
+    assert res["runcache_entries"] == 1
+    assert (clone / ".git" / "mlv" / "runcache" / key).read_text() == f"{entry_oid}\n"
+    pool = Pool(str(clone / ".git" / "mlv"))
+    assert pool.has_file(entry_oid) and not pool.has_file(out_oid)
+    pool.close()
+    mlv("fetch", "--all", cwd=clone)
+    pool = Pool(str(clone / ".git" / "mlv"))
+    assert b"".join(pool.iter_file(out_oid)) == output
+    pool.close()
+    assert os.listdir(clone / ".git" / "mlv" / "runcache") == [key]
