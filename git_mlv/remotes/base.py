@@ -13,10 +13,13 @@ Backends only move bytes and classify failures. They never retry: a backend rais
 
 from __future__ import annotations
 
+import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from ..errors import MlvError
+from ..errors import CorruptObject, MlvError
 
 
 class RemoteError(MlvError):
@@ -34,6 +37,67 @@ class RemoteNotFound(RemoteError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=False)
+
+
+@dataclass(frozen=True)
+class FileSlice:
+    """``length`` bytes of a local file from ``offset``, read only when they are sent.
+
+    A pushed pack is runs of the local packs' bytes: as slices, a pack goes out without being
+    copied into memory first (folder remotes copy them in the kernel with ``copy_file_range``).
+    """
+
+    path: str
+    offset: int
+    length: int
+
+    def __len__(self) -> int:
+        return self.length
+
+    def pieces(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The bytes, ``size`` at a time."""
+        with open(self.path, "rb", buffering=0) as f:
+            pos, end = self.offset, self.offset + self.length
+            while pos < end:
+                buf = os.pread(f.fileno(), min(size, end - pos), pos)
+                if not buf:
+                    raise CorruptObject(f"{self.path}: shorter than expected; run `git mlv fsck`")
+                pos += len(buf)
+                yield buf
+
+
+#: what ``put`` stores: bytes, or parts (bytes or local file slices) stored back to back.
+Part = bytes | FileSlice
+Data = bytes | Sequence[Part]
+
+
+def parts_of(data: Data) -> Sequence[Part]:
+    """The parts of ``data``."""
+    return (data,) if isinstance(data, bytes | bytearray | memoryview) else data
+
+
+def size_of(data: Data) -> int:
+    """Total length of ``data``."""
+    return sum(len(p) for p in parts_of(data))
+
+
+def pieces_of(data: Data, size: int = 1 << 20) -> Iterator[bytes | memoryview]:
+    """The bytes of ``data`` in order, at most ``size`` at a time, reading file slices lazily."""
+    for part in parts_of(data):
+        if isinstance(part, FileSlice):
+            yield from part.pieces(size)
+        else:
+            view = memoryview(part)
+            for i in range(0, len(view), size):
+                yield view[i:i + size]
+
+
+def join(data: Data) -> bytes:
+    """``data`` as one bytes object."""
+    parts = parts_of(data)
+    if len(parts) == 1 and isinstance(parts[0], bytes):
+        return parts[0]
+    return b"".join(pieces_of(data, 1 << 24))
 
 
 # Why each rule exists (borgstore's validate_name does the same):
@@ -93,8 +157,9 @@ class Remote(ABC):
         """``length`` bytes from ``offset``; fewer only when the object ends first."""
 
     @abstractmethod
-    def put(self, name: str, data: bytes) -> None:
-        """Store ``data`` under ``name`` atomically, replacing any previous object."""
+    def put(self, name: str, data: Data) -> None:
+        """Store ``data`` (its parts back to back) under ``name`` atomically, replacing any previous
+        object. Called again with the same ``data`` on a retry."""
 
     @abstractmethod
     def list(self, prefix: str) -> dict[str, int]:

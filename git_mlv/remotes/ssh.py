@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Remote, RemoteError, RemoteNotFound, validate_name, validate_prefix
+from .base import Data, Remote, RemoteError, RemoteNotFound, pieces_of, validate_name, validate_prefix
 
 # paramiko's SFTP requests carry at most 32 KiB; feed writes in bigger pieces so Python overhead
 # per call stays small while paramiko pipelines the requests.
@@ -225,7 +225,7 @@ class SSHRemote(Remote):
 
         return self._do(name, read)
 
-    def put(self, name: str, data: bytes) -> None:
+    def put(self, name: str, data: Data) -> None:
         """Pipelined write to a temp file, then an atomic rename over the target."""
         path = self._path(name)
         folder = path.rsplit("/", 1)[0] if "/" in path else "."
@@ -242,9 +242,8 @@ class SSHRemote(Remote):
             try:
                 with f:
                     f.set_pipelined(True)
-                    view = memoryview(data)
-                    for i in range(0, len(view), _WRITE_PIECE):
-                        f.write(view[i:i + _WRITE_PIECE])
+                    for piece in pieces_of(data, _WRITE_PIECE):
+                        f.write(piece)
                 try:
                     s.posix_rename(tmp, path)
                 except OSError:

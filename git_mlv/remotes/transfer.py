@@ -49,7 +49,7 @@ from ..core.pack import (
 )
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject
-from .base import Remote, RemoteError
+from .base import FileSlice, Part, Remote, RemoteError, size_of
 from .cache import RemoteIndex
 
 T = TypeVar("T")
@@ -132,6 +132,30 @@ class PushStats:
     missing_locally: list[str] = field(default_factory=list)  # file oids neither here nor there
 
 
+def locate_many(pool: Pool, keys: list[bytes]) -> list[Location | None]:
+    """``pool.locate`` for many 33-byte keys at once: one ``searchsorted`` per index, not per key."""
+    import numpy as np
+
+    out: list[Location | None] = [None] * len(keys)
+    if not keys:
+        return out
+    arr = np.array(keys, dtype=f"S{idx.KEY_SIZE}")
+    found = np.zeros(len(arr), dtype=bool)
+    for pack in pool.packs():
+        index = pool.index_of(pack)
+        if index.count == 0:
+            continue
+        pos = np.searchsorted(index.keys, arr)
+        pos[pos >= index.count] = index.count - 1
+        hit = (index.keys[pos] == arr) & ~found
+        for i in np.nonzero(hit)[0].tolist():
+            out[i] = Location(pack, index.entry(int(pos[i])))
+        found |= hit
+    for i in np.nonzero(~found)[0].tolist():  # live packs of other writers, our own pending ones
+        out[i] = pool.locate(keys[i][:32], keys[i][32])
+    return out
+
+
 def needed_for_push(pool: Pool, rindex: RemoteIndex, oids: Iterable[str]) -> tuple[list[bytes], list[str]]:
     """The keys of objects the remote lacks for these files, and the files we cannot send."""
     todo = sorted({o for o in oids if o != EMPTY_OID})
@@ -140,17 +164,19 @@ def needed_for_push(pool: Pool, rindex: RemoteIndex, oids: Iterable[str]) -> tup
     chunk_keys = [idx.key(r, KIND_CHUNK) for r in raws]
     on_remote_m = rindex.contains(man_keys)
     on_remote_c = rindex.contains(chunk_keys)
+    here_m = pool.contains(man_keys) if todo else []
+    here_c = pool.contains(chunk_keys) if todo else []
     keys: list[bytes] = []
     missing: list[str] = []
     for i, oid in enumerate(todo):
         if on_remote_m[i]:  # a manifest is only ever uploaded after all its chunks
             continue
-        if pool.locate(raws[i], KIND_MANIFEST) is not None:
+        if here_m[i]:
             keys.append(man_keys[i])
             keys.extend(idx.key(cid, KIND_CHUNK) for cid, _ in pool.file_chunks(oid))
         elif on_remote_c[i]:
             continue
-        elif pool.locate(raws[i], KIND_CHUNK) is not None:
+        elif here_c[i]:
             keys.append(chunk_keys[i])
         else:
             missing.append(oid)
@@ -178,9 +204,11 @@ def _plan_packs(locs: list[Location], pack_size: int) -> list[list[Location]]:
     return packs
 
 
-def _assemble(locs: list[Location]) -> tuple[bytes, list[Entry]]:
-    """A pack of these objects, copying runs of adjacent local entries in one read each."""
-    out = bytearray(HEADER.pack(MAGIC, VERSION, 0))
+def _assemble(locs: list[Location]) -> tuple[list[Part], list[Entry]]:
+    """A pack of these objects as parts: header, runs of adjacent local entries as file slices
+    (their entry headers checked here; the bytes are read only when sent), trailer."""
+    parts: list[Part] = [HEADER.pack(MAGIC, VERSION, 0)]
+    size = HEADER.size
     entries: list[Entry] = []
     fds: dict[str, int] = {}
     try:
@@ -194,24 +222,21 @@ def _assemble(locs: list[Location]) -> tuple[bytes, list[Entry]]:
             fd = fds.get(locs[i].pack)
             if fd is None:
                 fd = fds[locs[i].pack] = os.open(locs[i].pack, os.O_RDONLY)
-            run = os.pread(fd, last.end - first.offset, first.offset)
-            if len(run) != last.end - first.offset:
-                raise CorruptObject(f"{locs[i].pack}: truncated; run `git mlv fsck`")
-            base = len(out)
             for loc in locs[i:j]:
                 e = loc.entry
-                rel = e.offset - first.offset
-                head = decode_entry_header(run[rel:rel + ENTRY_SIZE], e.offset)
+                head = decode_entry_header(os.pread(fd, ENTRY_SIZE, e.offset), e.offset)
                 if head.id != e.id or head.kind != e.kind or head.stored_len != e.stored_len:
                     raise CorruptObject(f"{loc.pack}: entry at {e.offset} is damaged; run `git mlv fsck`")
-                entries.append(Entry(e.id, e.kind, e.codec, base + rel, e.stored_len, e.raw_len))
-            out += run
+                entries.append(Entry(e.id, e.kind, e.codec, size + e.offset - first.offset,
+                                     e.stored_len, e.raw_len))
+            parts.append(FileSlice(locs[i].pack, first.offset, last.end - first.offset))
+            size += last.end - first.offset
             i = j
     finally:
         for fd in fds.values():
             os.close(fd)
-    out += TRAILER.pack(END_MAGIC, len(entries))
-    return bytes(out), entries
+    parts.append(TRAILER.pack(END_MAGIC, len(entries)))
+    return parts, entries
 
 
 def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
@@ -224,8 +249,7 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     stats = PushStats(files=len(set(oids) - set(missing)), missing_locally=missing)
     chunks: list[Location] = []
     manifests: list[Location] = []
-    for k in keys:
-        loc = pool.locate(k[:32], k[32])
+    for k, loc in zip(keys, locate_many(pool, keys)):
         if loc is None:  # gone between the plan and now (a concurrent gc): say so, don't guess
             raise CorruptObject(f"object {k[:32].hex()} vanished from the pool during push")
         (manifests if k[32] == KIND_MANIFEST else chunks).append(loc)
@@ -255,7 +279,7 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
             rindex.set_pending(started)
             stats.packs += 1
             stats.objects += len(entries)
-            stats.bytes_sent += len(data) + len(index_bytes)
+            stats.bytes_sent += size_of(data) + len(index_bytes)
         counter.add(sum(ENTRY_SIZE + e.stored_len for e in entries))
 
     workers = max(1, min(remote.parallelism, MAX_IN_FLIGHT // max(pack_size, 1)))
@@ -329,9 +353,13 @@ def _coalesce(found: Iterable[tuple[str, Entry]]) -> list[_Range]:
     return ranges
 
 
-def _read_range(remote: Remote, retry: RetryPolicy, r: _Range
+def _read_range(remote: Remote, retry: RetryPolicy, r: _Range, keep_raw: set[bytes] | frozenset[bytes]
                 ) -> tuple[list[tuple[Entry, bytes, bytes]], list[str], int]:
-    """Download one range; returns verified (entry, stored, raw-if-manifest), problems, bytes."""
+    """Download one range; returns verified (entry, stored, raw), problems, bytes read.
+
+    ``raw`` is kept for manifests and for chunks in ``keep_raw`` (they feed whole-file hashes);
+    for other chunks it is dropped at once, to keep memory flat.
+    """
     data = retry.run(lambda: remote.get_range(r.pack, r.start, r.end - r.start))
     good: list[tuple[Entry, bytes, bytes]] = []
     bad: list[str] = []
@@ -349,7 +377,8 @@ def _read_range(remote: Remote, retry: RetryPolicy, r: _Range
             if e.kind == KIND_CHUNK:
                 if len(raw) != e.raw_len or digest(raw) != e.id:
                     raise CorruptObject("chunk does not match its sha256")
-                raw = b""  # not needed any more: keep memory flat
+                if e.id not in keep_raw:
+                    raw = b""
             else:
                 Manifest.decode(raw)
             good.append((e, stored, raw))
@@ -358,12 +387,50 @@ def _read_range(remote: Remote, retry: RetryPolicy, r: _Range
     return good, bad, len(data)
 
 
+def present_files(pool: Pool, oids: list[str]) -> list[bool]:
+    """For each file oid, whether the pool has its whole content (vectorised ``has_file``)."""
+    if not oids:
+        return []
+    raws = [bytes.fromhex(o) for o in oids]
+    m = pool.contains([idx.key(r, KIND_MANIFEST) for r in raws])
+    c = pool.contains([idx.key(r, KIND_CHUNK) for r in raws])
+    return [bool(a or b) or o == EMPTY_OID for o, a, b in zip(oids, m, c)]
+
+
+class _FileHash:
+    """The whole-file sha256 of a multi-chunk file, fed chunk by chunk as they arrive in order."""
+
+    def __init__(self, oid: str, manifest: Manifest) -> None:
+        self.oid, self.chunks, self.pos, self.hash = oid, manifest.chunks, 0, hashlib.sha256()
+
+
+class _StreamingVerifier:
+    """Hashes files while their chunks arrive: chunks of a file usually sit in file order in the
+    remote packs, so most files are verified without reading their chunks back from the pool."""
+
+    def __init__(self, files: list[_FileHash]) -> None:
+        self.files = files
+        self.waiting: dict[bytes, list[_FileHash]] = {}
+        for f in files:
+            if f.chunks:
+                self.waiting.setdefault(f.chunks[0][0], []).append(f)
+
+    def feed(self, cid: bytes, raw: bytes) -> None:
+        """A chunk arrived: advance the files waiting for it (once per consecutive repeat)."""
+        for f in self.waiting.pop(cid, ()):
+            while f.pos < len(f.chunks) and f.chunks[f.pos][0] == cid:
+                f.hash.update(raw)
+                f.pos += 1
+            if f.pos < len(f.chunks):
+                self.waiting.setdefault(f.chunks[f.pos][0], []).append(f)
+
+
 def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
                 retry: RetryPolicy, progress: Progress | None = None, max_age: float = 0.0) -> FetchStats:
     """Download the data of files ``oids`` that the pool lacks; the caller commits the pool."""
     stats = FetchStats()
     wanted = sorted(set(oids))
-    todo = [o for o in wanted if not pool.has_file(o)]
+    todo = [o for o, here in zip(wanted, present_files(pool, wanted)) if not here]
     stats.present = set(wanted) - set(todo)
     if not todo:
         return stats
@@ -378,13 +445,14 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
     # 1. manifests: small; checked now, stored only after their file is verified
     manifests: dict[str, tuple[Entry, bytes, Manifest]] = {}
     m_found = [(loc[0], loc[1]) for loc in m_loc if loc is not None]
-    for good, bad, n in parallel(lambda r: _read_range(remote, retry, r), _coalesce(m_found), workers):
+    for good, bad, n in parallel(lambda r: _read_range(remote, retry, r, frozenset()),
+                                 _coalesce(m_found), workers):
         stats.damaged.extend(bad)
         stats.bytes_received += n
         for e, stored, raw in good:
             manifests[e.id.hex()] = (e, stored, Manifest.decode(raw))
 
-    # 2. the chunks the pool lacks
+    # 2. the chunks the pool lacks, feeding the whole-file hashes on the way
     need: dict[bytes, None] = {}
     for i, oid in enumerate(todo):
         if oid in manifests:
@@ -397,12 +465,14 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
     keys = list(need)
     have = pool.contains(keys) if keys else []
     keys = [k for k, h in zip(keys, have) if not h]
-    found = [loc for loc in rindex.lookup(keys) if loc is not None]
-    ranges = _coalesce(found)
+    ranges = _coalesce(loc for loc in rindex.lookup(keys) if loc is not None)
+    hashes = [_FileHash(oid, m) for oid, (_, _, m) in manifests.items()]
+    verifier = _StreamingVerifier(hashes)
+    keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
     counter = _Counter(sum(r.end - r.start for r in ranges), progress)
 
     def get(r: _Range) -> tuple[list[tuple[Entry, bytes, bytes]], list[str], int]:
-        res = _read_range(remote, retry, r)
+        res = _read_range(remote, retry, r, keep)
         counter.add(r.end - r.start)
         return res
 
@@ -410,46 +480,49 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
         for good, bad, n in parallel(get, ranges, workers):
             stats.damaged.extend(bad)
             stats.bytes_received += n
-            for e, stored, _ in good:
+            for e, stored, raw in good:
                 if writer.add_object(e.id, KIND_CHUNK, e.codec, e.raw_len, stored):
                     stats.objects += 1
+                if raw:
+                    verifier.feed(e.id, raw)
             writer.flush()  # on disk now: an interrupted fetch keeps what arrived
     finally:
         writer.flush()
 
     # 3. whole files: a manifest enters the pool only once its file hashes to its oid
-    for oid, (e, stored, m) in manifests.items():
-        if _verify_file(pool, oid, m, stats):
+    for f in hashes:
+        e, stored, m = manifests[f.oid]
+        if _finish_hash(pool, f, stats):
             writer.add_object(e.id, KIND_MANIFEST, e.codec, e.raw_len, stored)
             stats.objects += 1
     writer.flush()
-    for oid in todo:
-        if pool.has_file(oid):
+    for oid, here in zip(todo, present_files(pool, todo)):
+        if here:
             stats.fetched.add(oid)
             stats.present.add(oid)
     return stats
 
 
-def _verify_file(pool: Pool, oid: str, m: Manifest, stats: FetchStats) -> bool:
-    """Hash the file's chunks (now in the pool) in order; record a problem when it does not match.
+def _finish_hash(pool: Pool, f: _FileHash, stats: FetchStats) -> bool:
+    """Complete a file's hash from the pool where streaming stopped (chunks that were here before,
+    or arrived out of order); record a problem when the file does not hash to its oid.
 
-    Each chunk was checked against its own id when it entered the pool; here only the whole-file
-    hash is new, so chunks are decompressed without hashing them a second time.
+    Each chunk was checked against its own id when it entered the pool; only the whole-file hash
+    is new, so chunks are decompressed without hashing them a second time.
     """
-    whole = hashlib.sha256()
     try:
-        for cid, n in m.chunks:
+        for cid, n in f.chunks[f.pos:]:
             loc = pool.locate(cid, KIND_CHUNK)
             if loc is None:
                 return False  # missing or damaged on the remote: already reported
             data = decompress(loc.entry.codec, pool.read_stored(loc), loc.entry.raw_len)
             if len(data) != n:
                 raise CorruptObject("a chunk has the wrong length")
-            whole.update(data)
+            f.hash.update(data)
     except CorruptObject as err:
-        stats.damaged.append(f"file {oid[:12]}: {err}")
+        stats.damaged.append(f"file {f.oid[:12]}: {err}")
         return False
-    if whole.hexdigest() != oid:
-        stats.damaged.append(f"file {oid[:12]}: its chunks on the remote do not hash to its id")
+    if f.hash.hexdigest() != f.oid:
+        stats.damaged.append(f"file {f.oid[:12]}: its chunks on the remote do not hash to its id")
         return False
     return True

@@ -185,3 +185,50 @@ def test_missing_locally_is_reported(kind: str, tmp_path: Path) -> None:
     stats = push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "c")), ["ab" * 32],
                          SMALL.pack_size, RETRY)
     assert stats.missing_locally == ["ab" * 32] and stats.bytes_sent == 0
+
+
+def test_fetch_when_some_chunks_are_here_already(tmp_path: Path) -> None:
+    """Streaming whole-file hashing stalls on chunks that are already local; the rest is read back."""
+    from git_mlv.remotes.local import FolderRemote
+
+    v1 = random_bytes(300_000, seed=21)
+    v2 = v1[:150_000] + b"changed" + v1[150_000:]
+    src, oids = make_pool(tmp_path / "a", {"v1": v1, "v2": v2})
+    remote = FolderRemote(str(tmp_path / "store"))
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), oids, SMALL.pack_size, RETRY)
+    dst, _ = make_pool(tmp_path / "b", {"v1": v1})
+    oid2 = hashlib.sha256(v2).hexdigest()
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), [oid2], RETRY)
+    dst.writer().commit()
+    assert got.fetched == {oid2} and not got.damaged
+    assert read_all(dst, oid2) == v2
+    assert got.bytes_received < 0.5 * len(v2)
+
+
+def test_a_manifest_that_lies_about_its_file_is_rejected(tmp_path: Path) -> None:
+    """A self-consistent manifest whose chunks do not hash to its oid never enters the pool."""
+    from git_mlv.core.compress import compress
+    from git_mlv.core.manifest import Manifest
+    from git_mlv.core.pack import END_MAGIC, HEADER, MAGIC, TRAILER, VERSION, Entry, encode_entry
+    from git_mlv.remotes.local import FolderRemote
+
+    real = random_bytes(100_000, seed=31)
+    src, oids = make_pool(tmp_path / "a", {"real": real})
+    remote = FolderRemote(str(tmp_path / "store"))
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), oids, SMALL.pack_size, RETRY)
+    (oid,) = oids
+    fake_oid = hashlib.sha256(b"something else").digest()
+    body = Manifest(len(real), tuple(src.file_chunks(oid))).encode()
+    codec, stored = compress(body, 1)
+    pack = HEADER.pack(MAGIC, VERSION, 0) + encode_entry(fake_oid, KIND_MANIFEST, codec, len(body), stored)
+    pack += TRAILER.pack(END_MAGIC, 1)
+    entry = Entry(fake_oid, KIND_MANIFEST, codec, HEADER.size, len(stored), len(body))
+    name = "packs/pack-" + "cd" * 16
+    remote.put(name + ".pack", pack)
+    remote.put(name + ".idx", idx.encode([entry]))
+
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), [fake_oid.hex()], RETRY)
+    dst.writer().commit()
+    assert not got.present and any("do not hash to its id" in m for m in got.damaged)
+    assert not dst.has_file(fake_oid.hex(), refresh=True)
