@@ -117,13 +117,16 @@ def read_header(f: BinaryIO, path: str) -> None:
         raise CorruptObject(f"{path}: pack version {version} is not supported; upgrade git-mlv")
 
 
-def scan(path: str) -> tuple[list[Entry], int, bool]:
-    """Entries of a pack read from its headers: (entries, end of the last whole entry, has trailer)."""
+def scan(path: str, start: int = 0) -> tuple[list[Entry], int, bool]:
+    """Entries of a pack read from its headers: (entries, end of the last whole entry, has trailer).
+
+    ``start`` (an entry boundary a previous scan returned) resumes a scan of a pack still growing.
+    """
     entries: list[Entry] = []
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         read_header(f, path)
-        pos = HEADER.size
+        pos = max(start, HEADER.size)
         while pos + ENTRY_SIZE <= size:
             f.seek(pos)
             buf = f.read(ENTRY_SIZE)

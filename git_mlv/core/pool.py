@@ -58,6 +58,7 @@ class Pool:
         self.pack_dir = os.path.join(root, "packs")
         self._indexes: dict[str, idx.IndexFile] = {}  # pack path -> index
         self._journal: dict[bytes, Location] = {}  # entries of live, unindexed packs
+        self._scanned: dict[str, int] = {}  # live pack -> end of what we have scanned of it
         self._loaded = False
         self._handles: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -83,7 +84,12 @@ class Pool:
             return
         live = set(names)
         own = self._writer.pack_path if self._writer and self._writer.pack else None
-        self._journal = {}
+        gone = [p for p in self._scanned if os.path.basename(p) not in live or
+                os.path.basename(p)[:-5] + ".idx" in live]
+        if gone:  # a live pack got its index (or vanished): its entries are found there now
+            for p in gone:
+                del self._scanned[p]
+            self._journal = {k: v for k, v in self._journal.items() if v.pack in self._scanned}
         for name in sorted(names):
             path = os.path.join(self.pack_dir, name)
             if name.endswith(".idx"):
@@ -97,14 +103,20 @@ class Pool:
 
     def _adopt_unindexed(self, path: str) -> None:
         fd = try_lock(path)
+        if fd is None:  # a live writer owns it: read what it has written since we last looked
+            try:
+                entries, end, _ = scan(path, self._scanned.get(path, 0))
+            except (CorruptObject, FileNotFoundError):
+                return
+            self._scanned[path] = end
+            for e in entries:
+                self._journal[idx.key(e.id, e.kind)] = Location(path, e)
+            return
+        self._scanned.pop(path, None)
         try:
             entries, end, _ = scan(path)
         except (CorruptObject, FileNotFoundError):
             entries, end = [], 0
-        if fd is None:  # a live writer owns it: read what it has written so far
-            for e in entries:
-                self._journal[idx.key(e.id, e.kind)] = Location(path, e)
-            return
         try:  # abandoned by a crash: repair it
             if not entries:
                 os.unlink(path)
@@ -248,54 +260,97 @@ class Pool:
             raise CorruptObject(f"chunk {oid.hex()} in {loc.pack} is damaged; run `git mlv fsck`")
         return raw
 
-    def file_chunks(self, oid: str, size: int | None = None) -> list[tuple[bytes, int]]:
-        """The (chunk id, length) list of file ``oid``; raises MissingObject."""
+    def resolve(self, oid: str, refresh: bool = False) -> list[tuple[bytes, int]] | None:
+        """The (chunk id, length) list of file ``oid``, or None when its data is not here.
+
+        One pass: the manifest if there is one, else the file is a single chunk. With ``refresh``,
+        a miss looks again after picking up packs other processes wrote.
+        """
         if oid == EMPTY_OID:
             return []
         raw = bytes.fromhex(oid)
-        loc = self.locate(raw, KIND_MANIFEST, refresh=False) or self.locate(
-            raw, KIND_MANIFEST, refresh=not self.locate(raw, KIND_CHUNK)
-        )
-        if loc is not None:
-            m = Manifest.decode(self.read_object(raw, KIND_MANIFEST))
-            return list(m.chunks)
-        loc = self.locate(raw, KIND_CHUNK, refresh=True)
-        if loc is None:
+        self._ensure_loaded()
+        for again in (False, True) if refresh else (False,):
+            if again:
+                self.refresh()
+            loc = self._locate_key(idx.key(raw, KIND_MANIFEST))
+            if loc is not None:
+                body = decompress(loc.entry.codec, self.read_stored(loc), loc.entry.raw_len)
+                return list(Manifest.decode(body).chunks)
+            loc = self._locate_key(idx.key(raw, KIND_CHUNK))
+            if loc is not None:
+                return [(raw, loc.entry.raw_len)]
+        return None
+
+    def file_chunks(self, oid: str) -> list[tuple[bytes, int]]:
+        """The (chunk id, length) list of file ``oid``; raises MissingObject."""
+        chunks = self.resolve(oid, refresh=True)
+        if chunks is None:
             raise MissingObject(f"data of {oid[:12]} is not in the pool; run `git mlv pull`")
-        return [(raw, loc.entry.raw_len)]
+        return chunks
 
-    def iter_file(self, oid: str, verify: bool = True) -> Iterator[bytes]:
-        """The content of file ``oid`` in pieces, each chunk verified; with ``verify`` the whole too.
+    def locate_chunks(self, ids: list[bytes]) -> list[Location]:
+        """Locations of many chunks with one vectorised search per index; MissingObject if any lacks."""
+        self._ensure_loaded()
+        keys = np.array([idx.key(i, KIND_CHUNK) for i in ids], dtype=f"S{idx.KEY_SIZE}")
+        found: list[Location | None] = [None] * len(ids)
+        for pack, index in tuple(self._indexes.items()):
+            if index.count == 0:
+                continue
+            pos = np.searchsorted(index.keys, keys)
+            np.minimum(pos, index.count - 1, out=pos)
+            for i in np.flatnonzero(index.keys[pos] == keys).tolist():
+                if found[i] is None:
+                    found[i] = Location(pack, index.entry(int(pos[i])))
+        for i, loc in enumerate(found):
+            if loc is None:
+                loc = self._locate_key(idx.key(ids[i], KIND_CHUNK))  # journal or pending
+                if loc is None:
+                    raise MissingObject(f"chunk {ids[i].hex()[:12]} is not in the pool; run `git mlv pull`")
+                found[i] = loc
+        return found  # type: ignore[return-value]
 
-        Chunks are read, decompressed and hashed ahead on the thread pool, in order; the whole-file
-        hash runs on one more thread, so this thread only hands bytes on.
+    def read_chunk(self, loc: Location) -> bytes:
+        """The raw bytes of the chunk at ``loc``, checked against its id."""
+        raw = decompress(loc.entry.codec, self.read_stored(loc), loc.entry.raw_len)
+        if digest(raw) != loc.entry.id:
+            raise CorruptObject(f"chunk {loc.entry.id.hex()} in {loc.pack} is damaged; "
+                                "run `git mlv fsck`")
+        return raw
+
+    def iter_file(self, oid: str, chunks: list[tuple[bytes, int]] | None = None,
+                  verify: bool = False) -> Iterator[bytes]:
+        """The content of file ``oid`` in pieces, every chunk checked against its sha256.
+
+        The manifest is checked by its own checksum and was itself checked against the file's oid
+        when it entered the pool (clean hashes the file; fetch verifies whole files), so a smudge
+        does not hash the file again; ``verify`` does (fsck's deeper check). Chunks are read,
+        decompressed and hashed ahead on the thread pool, in order.
         """
-        chunks = self.file_chunks(oid)
-        verify = verify and len(chunks) > 1  # one chunk: its id is the file's oid, checked on read
-        whole = hashlib.sha256()
-        hashing: deque[Future[None]] = deque()
+        if chunks is None:
+            chunks = self.file_chunks(oid)
+        if len(chunks) == 1:  # most small files: no threads, no futures
+            yield self.read_chunk(self.locate_chunks([chunks[0][0]])[0])
+            return
+        locs = self.locate_chunks([cid for cid, _ in chunks])
+        whole = hashlib.sha256() if verify else None
         window: deque[Future[bytes]] = deque()
         ahead = 4 * max(1, self.settings.threads)
-        it = iter(chunks)
-        for cid, _ in it:
-            window.append(self.executor.submit(self.read_object, cid, KIND_CHUNK, False))
+        it = iter(locs)
+        for loc in it:
+            window.append(self.executor.submit(self.read_chunk, loc))
             if len(window) >= ahead:
                 break
         while window:
             data = window.popleft().result()
             nxt = next(it, None)
             if nxt is not None:
-                window.append(self.executor.submit(self.read_object, nxt[0], KIND_CHUNK, False))
-            if verify:
-                hashing.append(self.hasher.submit(whole.update, data))
-                if len(hashing) > ahead:
-                    hashing.popleft().result()
+                window.append(self.executor.submit(self.read_chunk, nxt))
+            if whole is not None:
+                whole.update(data)
             yield data
-        if verify:
-            while hashing:
-                hashing.popleft().result()
-            if whole.hexdigest() != oid:
-                raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
+        if whole is not None and whole.hexdigest() != oid:
+            raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
     def write_file_to(self, oid: str, out: BinaryIO) -> int:
         """Write file ``oid`` to ``out``; returns its size."""

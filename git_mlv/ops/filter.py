@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import BinaryIO
 
 from ..core.pointer import MAX_SIZE, Pointer
+from ..errors import CorruptObject
 from .context import Workspace
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
@@ -72,9 +73,13 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return [blob]  # not ours: committed before the path was tracked
-        if self.pool.has_file(pointer.oid, refresh=True):
-            return self.pool.iter_file(pointer.oid)
-        return None
+        chunks = self.pool.resolve(pointer.oid, refresh=True)
+        if chunks is None:
+            return None
+        if sum(n for _, n in chunks) != pointer.size:
+            raise CorruptObject(f"stored data of {pointer.oid[:12]} does not have the pointer's size; "
+                                "run `git mlv fsck`")
+        return self.pool.iter_file(pointer.oid, chunks)
 
     def missing(self, pathname: str, blob: bytes) -> bytes:
         """Leave the pointer in place and say how to get the data."""
