@@ -184,7 +184,7 @@ def ratio_table(res: dict, subject: str = "mlv", peers: tuple[str, ...] = ("lfs"
     return "\n".join(lines)
 
 
-def write_report(res_json: str, command: str, harness_md: str) -> str:
+def write_report(res_json: str, command: str, harness_md: str, code: str) -> str:
     """bench/results/s<scale>.md: how it was run, the harness's tables, the ratio table."""
     with open(res_json) as f:
         res = json.load(f)
@@ -193,7 +193,7 @@ def write_report(res_json: str, command: str, harness_md: str) -> str:
               f"- date: {meta.get('started', '?')}, elapsed {meta.get('elapsed_s', '?')} s",
               f"- machine: {meta.get('host', platform.node())}",
               f"- command: `{command}`",
-              f"- git-mlv commit: {git_head()}", ""]
+              f"- git-mlv code: {code}", ""]
     body = harness_md.strip() + "\n\n" + ratio_table(res) + "\n"
     path = os.path.splitext(res_json)[0] + ".md"
     tmp = path + ".tmp"
@@ -203,11 +203,28 @@ def write_report(res_json: str, command: str, harness_md: str) -> str:
     return path
 
 
-def git_head() -> str:
-    """The checkout's commit, with '+dirty' when tracked files changed."""
-    def q(*a: str) -> str:
-        return subprocess.run(["git", "-C", ROOT, *a], capture_output=True, text=True).stdout.strip()
-    return q("rev-parse", "--short", "HEAD") + ("+dirty" if q("status", "--porcelain", "-uno") else "")
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True).stdout.strip()
+
+
+def snapshot_code() -> tuple[str, str]:
+    """Export HEAD's git_mlv package to bench/work/snapshot-<commit>; (folder, description).
+
+    The checkout is shared and its files change while a run lasts minutes: the editable install would
+    run whatever is on disk at each step. A snapshot of the committed code, put first on PYTHONPATH,
+    makes every step of a run measure the same commit.
+    """
+    head = _git("rev-parse", "--short=12", "HEAD")
+    dest = os.path.join(WORK, f"snapshot-{head}")
+    if not os.path.isdir(os.path.join(dest, "git_mlv")):
+        tmp = dest + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        archive = subprocess.run(["git", "-C", ROOT, "archive", "HEAD", "git_mlv"], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        os.replace(tmp, dest)
+    return dest, f"{head} (committed code, exported to {os.path.relpath(dest, ROOT)})"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -222,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--remote-root", default=None, help="put the remotes here (skips the loop mount)")
     ap.add_argument("--same-fs", action="store_true", help="remotes on the repos' filesystem")
     ap.add_argument("--out", default=None, help="results JSON (default bench/results/s<scale>.json)")
+    ap.add_argument("--live", action="store_true",
+                    help="run the checkout's files as they are (default: a snapshot of HEAD's commit)")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
     ap.add_argument("harness_args", nargs="*", help="passed on to anchor_bench.py (after --)")
     a = ap.parse_args(argv)
@@ -230,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.render:
         proc = subprocess.run([sys.executable, os.path.join(shared, "anchor_bench.py"), "--render", a.render],
                               capture_output=True, text=True, check=True)
-        print(write_report(a.render, "(re-rendered)", proc.stdout))
+        print(write_report(a.render, "(re-rendered)", proc.stdout, "(see the original report)"))
         return 0
     ensure_git_lfs()
     peers_bin = ensure_peers()
@@ -244,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         os.remove(md)  # the harness writes a fresh one; never decorate an old one twice
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), peers_bin,
                                                  os.environ.get("PATH", "")]))
+    if a.live:
+        dirty = _git("status", "--porcelain", "-uno", "--", "git_mlv")
+        code = _git("rev-parse", "--short=12", "HEAD") + ("+uncommitted changes" if dirty else "") + " (live)"
+    else:
+        snap, code = snapshot_code()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (snap, os.environ.get("PYTHONPATH")) if p)
+    log(f"git-mlv code: {code}")
     with remote_filesystem(a.scale, a.same_fs, a.remote_root) as remote_root:
         cmd = [sys.executable, os.path.join(shared, "anchor_bench.py"), "--tools", a.tools,
                "--tool-spec", spec, "--scale", f"{a.scale:g}", "--reps", str(a.reps),
@@ -256,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.exists(out) and os.path.exists(md):
         with open(md) as f:
             harness_md = f.read()
-        path = write_report(out, command, harness_md)
+        path = write_report(out, command, harness_md, code)
         with open(out) as f:
             print("\n" + ratio_table(json.load(f)))
         log(f"report: {os.path.relpath(path, ROOT)}")
