@@ -361,11 +361,13 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
     return stats.present | ({EMPTY_OID} & wanted)
 
 
-def not_on_remote(ws: Workspace, oids: Iterable[str], refresh: bool = True) -> set[str]:
+def not_on_remote(ws: Workspace, oids: Iterable[str], refresh: bool = True,
+                  max_age: float = 60.0) -> set[str]:
     """Which of these files the default remote lacks (empty when there is no remote).
 
-    Looks at the remote's listing when it can be reached; otherwise (offline) answers from the
-    indexes cached at the last push or fetch.
+    Answers from the remote's indexes cached by the last push, fetch or status; lists the remote
+    first when that cache is older than ``max_age`` seconds (and ``refresh``), so `git mlv status`
+    run again and again does not connect every time. Offline, the cache answers.
     """
     name = default_remote_name(ws)
     todo = {o for o in oids if o != EMPTY_OID}
@@ -376,7 +378,7 @@ def not_on_remote(ws: Workspace, oids: Iterable[str], refresh: bool = True) -> s
     except MlvError:
         return set()
     try:
-        if refresh:
+        if refresh and rindex.age() > max_age:
             try:
                 rindex.refresh(workers=rem.parallelism)
             except RemoteError:

@@ -92,6 +92,25 @@ def pieces_of(data: Data, size: int = 1 << 20) -> Iterator[bytes | memoryview]:
                 yield view[i:i + size]
 
 
+def read_at(data: Data, offset: int, length: int) -> bytes:
+    """``length`` bytes of ``data`` from ``offset`` (reading only the file slices involved)."""
+    out: list[bytes] = []
+    pos = 0
+    end = offset + length
+    for part in parts_of(data):
+        n = len(part)
+        lo, hi = max(offset, pos), min(end, pos + n)
+        if lo < hi:
+            if isinstance(part, FileSlice):
+                out.extend(FileSlice(part.path, part.offset + lo - pos, hi - lo).pieces(1 << 24))
+            else:
+                out.append(bytes(memoryview(part)[lo - pos:hi - pos]))
+        pos += n
+        if pos >= end:
+            break
+    return out[0] if len(out) == 1 else b"".join(out)
+
+
 def join(data: Data) -> bytes:
     """``data`` as one bytes object."""
     parts = parts_of(data)

@@ -10,6 +10,7 @@ Files::
     url                 the URL the cache belongs to (a changed URL empties the cache)
     packs/<pack>.idx    verified copies of the remote's indexes
     pending             names of packs this clone started uploading and has not indexed yet
+    listed              empty; its mtime says when the remote was last listed
 """
 
 from __future__ import annotations
@@ -95,6 +96,14 @@ class RemoteIndex:
                 self._drop(pack)
             self.listing = listing
             self.refreshed_at = time.monotonic()
+            atomic_write(os.path.join(self.dir, "listed"), b"")  # its mtime: see age()
+
+    def age(self) -> float:
+        """Seconds since any process last refreshed this cache (infinite if never)."""
+        try:
+            return max(0.0, time.time() - os.path.getmtime(os.path.join(self.dir, "listed")))
+        except OSError:
+            return float("inf")
 
     def _call(self, fn):  # type: ignore[no-untyped-def]
         return self._retry(fn) if callable(self._retry) else fn()

@@ -20,9 +20,14 @@ from typing import Any
 
 from .base import Data, Remote, RemoteError, RemoteNotFound, pieces_of, validate_name, validate_prefix
 
-# paramiko's SFTP requests carry at most 32 KiB; feed writes in bigger pieces so Python overhead
-# per call stays small while paramiko pipelines the requests.
+# Feed writes in 1 MiB pieces: few Python calls, while paramiko pipelines the requests.
 _WRITE_PIECE = 1024 * 1024
+# paramiko sends SFTP requests of 32 KiB in SSH packets of 32 KiB: every request then spans two
+# packets. OpenSSH takes requests up to 255 KiB; 128 KiB requests in 257 KiB packets measured here
+# (128 MiB, loopback): put 143 -> 208-225 MB/s, get 113-130 -> 121-163 MB/s; OpenSSH's own sftp
+# 159-179 MB/s. Other servers keep paramiko's defaults.
+_OPENSSH_REQUEST = 128 * 1024
+_OPENSSH_PACKET = 256 * 1024 + 1024
 
 
 class _UnknownHost(Exception):
@@ -49,6 +54,7 @@ class SSHRemote(Remote):
         self._client: Any = None
         self._generation = 0
         self._local = threading.local()
+        self._request = 32 * 1024  # SFTP request size; raised for OpenSSH servers on connect
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -87,6 +93,10 @@ class SSHRemote(Remote):
             client.close()
             sock.close()
             raise
+        transport = client.get_transport()
+        if "openssh" in (transport.remote_version or "").lower():
+            transport.default_max_packet_size = _OPENSSH_PACKET  # for the channels opened from now on
+            self._request = _OPENSSH_REQUEST
         return client
 
     def _ssh_config(self) -> dict[str, Any]:
@@ -141,6 +151,12 @@ class SSHRemote(Remote):
                 self._client = None
             self._generation += 1
 
+    def _connected(self) -> bool:
+        """True while the SSH transport is up (paramiko says "Socket is closed" with no errno)."""
+        client = self._client
+        transport = client.get_transport() if client is not None else None
+        return bool(transport is not None and transport.is_active())
+
     def close(self) -> None:
         """Close the SSH connection."""
         self._reset()
@@ -175,7 +191,7 @@ class SSHRemote(Remote):
                 return RemoteNotFound(f"{self.url}: {what} does not exist")
             if e.errno in (errno.EACCES, errno.EPERM):
                 return RemoteError(f"{self.url}: permission denied on {what}")
-            if e.errno is None:
+            if e.errno is None and self._connected():
                 return RemoteError(f"{self.url}: {what}: {e}")
         # connection refused/reset/dropped, timeouts, protocol errors: a new connection may work
         self._reset()
@@ -202,26 +218,35 @@ class SSHRemote(Remote):
         except RemoteNotFound:
             return False
 
+    def _open(self, sftp: Any, path: str, mode: str) -> Any:
+        f = sftp.open(path, mode)
+        f.MAX_REQUEST_SIZE = self._request  # an instance attribute: paramiko reads it per call
+        return f
+
+    def _read(self, f: Any, offset: int, length: int) -> bytes:
+        """Read with pipelined requests of one request size each: paramiko's ``read`` of a large
+        size concatenates its buffer over and over (0.7 MB/s for 128 MiB in one call)."""
+        step = self._request
+        pieces = [(o, min(step, offset + length - o)) for o in range(offset, offset + length, step)]
+        return b"".join(f.readv(pieces)) if pieces else b""
+
     def get(self, name: str) -> bytes:
-        """Read the whole file with prefetching (requests pipelined ahead of the reads)."""
+        """Read the whole file."""
         def read(s: Any) -> bytes:
-            with s.open(self._path(name), "rb") as f:
-                size = f.stat().st_size
-                f.prefetch(size)
-                return f.read(size)
+            with self._open(s, self._path(name), "rb") as f:
+                return self._read(f, 0, f.stat().st_size)
 
         return self._do(name, read)
 
     def get_range(self, name: str, offset: int, length: int) -> bytes:
-        """Read a range with ``readv`` (its requests are pipelined)."""
+        """Read a range (fewer bytes when the file ends first)."""
         if length <= 0:
             return b""
 
         def read(s: Any) -> bytes:
-            with s.open(self._path(name), "rb") as f:
+            with self._open(s, self._path(name), "rb") as f:
                 size = f.stat().st_size
-                n = max(0, min(length, size - offset))
-                return b"".join(f.readv([(offset, n)])) if n else b""
+                return self._read(f, offset, max(0, min(length, size - offset)))
 
         return self._do(name, read)
 
@@ -233,12 +258,12 @@ class SSHRemote(Remote):
 
         def write(s: Any) -> None:
             try:
-                f = s.open(tmp, "wb")
+                f = self._open(s, tmp, "wb")
             except OSError as e:
                 if e.errno != errno.ENOENT:
                     raise
                 _makedirs(s, folder)
-                f = s.open(tmp, "wb")
+                f = self._open(s, tmp, "wb")
             try:
                 with f:
                     f.set_pipelined(True)

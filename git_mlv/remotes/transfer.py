@@ -255,9 +255,14 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         (manifests if k[32] == KIND_MANIFEST else chunks).append(loc)
     chunks.sort(key=lambda loc: (loc.pack, loc.entry.offset))
     plan = _plan_packs(chunks, pack_size)
-    if manifests:  # the last pack carries every manifest: visible only once all chunks are
-        if not plan or sum(ENTRY_SIZE + x.entry.stored_len for x in plan[-1]) > pack_size // 2:
+    if manifests:
+        # The last pack carries every manifest and goes up after all others are indexed, so a
+        # manifest is never visible before its chunks. With several chunk packs the manifests get
+        # a small pack of their own: then every chunk pack uploads in parallel, none waits.
+        if len(plan) > 1:
             plan.append([])
+        elif not plan:
+            plan = [[]]
         plan[-1] = plan[-1] + sorted(manifests, key=lambda loc: (loc.pack, loc.entry.offset))
     total = sum(ENTRY_SIZE + loc.entry.stored_len for p in plan for loc in p)
     counter = _Counter(total, progress)
