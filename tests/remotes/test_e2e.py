@@ -108,6 +108,7 @@ def test_push_clone_checkout(backend, repo: Path, tmp_path: Path, monkeypatch) -
     assert out(git("status", "--porcelain", cwd=clone)) == ""
 
 
+@pytest.mark.slow
 def test_fetch_and_pull_paths(backend, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A clone made without data gets it with fetch (pool only) and pull (pool + worktree)."""
     backend.configure(repo)
