@@ -445,51 +445,51 @@ class PoolWriter:
         """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
 
         Three stages overlap: this thread reads and cuts; the pool's threads hash and compress
-        chunks; one more thread hashes the whole file in order. A one-chunk file's id is its chunk's
-        id, so it is hashed once.
+        chunks; one more thread hashes the whole file in order. The first chunk is held back until a
+        second one shows up: a one-chunk file (most small files) is then handled right here, with
+        no thread hand-offs, and hashed once, since its id is its chunk's id.
         """
         size = 0
         chunks: list[tuple[bytes, int]] = []
         window: deque[Future[tuple[bytes, int, int, bytes | None]]] = deque()
         depth = 2 * max(1, self.settings.threads) + 2
-        ex = self.pool.executor
         whole = hashlib.sha256()
         hashing: deque[Future[None]] = deque()
         first: bytes | None = None
 
-        def store(fut: Future[tuple[bytes, int, int, bytes | None]]) -> None:
-            cid, n, codec, stored = fut.result()
+        def store(prepared: tuple[bytes, int, int, bytes | None]) -> None:
+            cid, n, codec, stored = prepared
             chunks.append((cid, n))
             if stored is not None:
                 self.add_object(cid, KIND_CHUNK, codec, n, stored)
 
-        def feed(data: bytes) -> None:
+        def submit(data: bytes) -> None:
             hashing.append(self.pool.hasher.submit(whole.update, data))
+            window.append(self.pool.executor.submit(self._prepare, data))
             while len(hashing) > depth:
                 hashing.popleft().result()
+            while len(window) >= depth:
+                store(window.popleft().result())
 
         count = 0
         for data in self._chunker.cut_stream(stream):
             count += 1
+            size += len(data)
             if count == 1:
                 first = data
-            else:
-                if first is not None:
-                    feed(first)
-                    first = None
-                feed(data)
-            size += len(data)
-            window.append(ex.submit(self._prepare, data))
-            if len(window) >= depth:
-                store(window.popleft())
+                continue
+            if first is not None:
+                submit(first)
+                first = None
+            submit(data)
+        if first is not None:
+            store(self._prepare(first))
         while window:
-            store(window.popleft())
+            store(window.popleft().result())
         while hashing:
             hashing.popleft().result()
-        if count == 0:
-            oid = whole.digest()
-        elif count == 1:
-            oid = chunks[0][0]
+        if count <= 1:
+            oid = chunks[0][0] if chunks else whole.digest()
         else:
             oid = whole.digest()
             body = Manifest(size, tuple(chunks)).encode()
