@@ -24,7 +24,8 @@ from ..errors import MlvError, UsageError
 from ..gitio import walk
 from ..remotes.base import Remote, RemoteError
 from ..remotes.cache import RemoteIndex
-from ..remotes.transfer import FetchStats, RetryPolicy, fetch_files, push_objects
+from ..remotes.fetch import FetchStats, fetch_files
+from ..remotes.transfer import RetryPolicy, push_objects
 from ..remotes.url import open_remote
 from . import remote_config
 from .context import Workspace

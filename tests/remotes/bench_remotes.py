@@ -21,7 +21,8 @@ from pathlib import Path
 from git_mlv.core.pool import Pool
 from git_mlv.core.settings import Settings
 from git_mlv.remotes.cache import RemoteIndex
-from git_mlv.remotes.transfer import RetryPolicy, fetch_files, push_objects
+from git_mlv.remotes.fetch import fetch_files
+from git_mlv.remotes.transfer import RetryPolicy, push_objects
 from git_mlv.remotes.url import open_remote
 from tests.remotes.servers import SeaweedServer, SSHServer
 

@@ -13,7 +13,8 @@ from git_mlv.core.pool import Pool
 from git_mlv.core.settings import Settings
 from git_mlv.remotes.base import Remote
 from git_mlv.remotes.cache import RemoteIndex
-from git_mlv.remotes.transfer import RetryPolicy, fetch_files, push_objects
+from git_mlv.remotes.fetch import fetch_files
+from git_mlv.remotes.transfer import RetryPolicy, push_objects
 from tests.helpers import random_bytes
 
 SMALL = Settings(chunk_avg=4096, chunk_min=1024, chunk_max=16384, pack_size=128 * 1024)
