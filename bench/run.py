@@ -184,11 +184,22 @@ def ratio_table(res: dict, subject: str = "mlv", peers: tuple[str, ...] = ("lfs"
     return "\n".join(lines)
 
 
-def write_report(res_json: str, command: str, harness_md: str, code: str) -> str:
-    """bench/results/s<scale>.md: how it was run, the harness's tables, the ratio table."""
+def write_report(res_json: str, harness_md: str, command: str | None = None, code: str | None = None) -> str:
+    """bench/results/s<scale>.md: how it was run, the harness's tables, the ratio table.
+
+    command and code are stored in the JSON's meta (key "bench_run") so that --render finds them again.
+    """
     with open(res_json) as f:
         res = json.load(f)
     meta = res["meta"]
+    if command is not None:
+        meta["bench_run"] = {"command": command, "code": code}
+        tmp = res_json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(res, f, indent=1)
+        os.replace(tmp, res_json)
+    command = meta.get("bench_run", {}).get("command", "?")
+    code = meta.get("bench_run", {}).get("code", "?")
     header = [f"# Benchmark, scale {meta['scale']:g}", "",
               f"- date: {meta.get('started', '?')}, elapsed {meta.get('elapsed_s', '?')} s",
               f"- machine: {meta.get('host', platform.node())}",
@@ -249,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.render:
         proc = subprocess.run([sys.executable, os.path.join(shared, "anchor_bench.py"), "--render", a.render],
                               capture_output=True, text=True, check=True)
-        print(write_report(a.render, "(re-rendered)", proc.stdout, "(see the original report)"))
+        print(write_report(a.render, proc.stdout))
         return 0
     ensure_git_lfs()
     peers_bin = ensure_peers()
@@ -282,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.exists(out) and os.path.exists(md):
         with open(md) as f:
             harness_md = f.read()
-        path = write_report(out, command, harness_md, code)
+        path = write_report(out, harness_md, command, code)
         with open(out) as f:
             print("\n" + ratio_table(json.load(f)))
         log(f"report: {os.path.relpath(path, ROOT)}")
