@@ -25,10 +25,11 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def try_lock(path: str) -> int | None:
-    """Take an exclusive flock on ``path`` without waiting; the fd, or None if someone holds it."""
+def try_lock(path: str, create: bool = False) -> int | None:
+    """Take an exclusive flock on ``path`` without waiting; the fd, or None if someone holds it
+    (or, without ``create``, if the file does not exist)."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
     except FileNotFoundError:
         return None
     try:

@@ -375,14 +375,7 @@ class Pool:
     def gc_lock(self) -> int | None:
         """Take the pool's gc lock exclusively, without waiting; the fd, or None if writers are busy."""
         self.ensure_dirs()
-        path = os.path.join(self.root, "gc.lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        return fd
+        return try_lock(os.path.join(self.root, "gc.lock"), create=True)
 
 
 class PoolWriter:

@@ -30,6 +30,16 @@ def run(args: Sequence[str], cwd: str | None = None, input: bytes | None = None,
     return proc.stdout
 
 
+def parse_config_z(raw: bytes) -> dict[str, str]:
+    """The output of ``git config -l -z`` as a dict (keys as git prints them; last value wins)."""
+    out: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        if item:
+            k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
+            out[k] = v
+    return out
+
+
 def text(args: Sequence[str], cwd: str | None = None, check: bool = True) -> str:
     """``run`` decoded and stripped."""
     return run(args, cwd=cwd, check=check).decode("utf-8", errors="surrogateescape").strip()
@@ -83,12 +93,7 @@ class Repo:
         """Effective git config (``git config -l``; keys lower-cased, last value wins)."""
         if self._config is None:
             raw = run(["config", "-l", "-z"], cwd=self.worktree or self.git_dir, check=False)
-            cfg: dict[str, str] = {}
-            for item in raw.split(b"\0"):
-                if item:
-                    k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
-                    cfg[k] = v
-            self._config = cfg
+            self._config = parse_config_z(raw)
         return self._config
 
     def git(self, *args: str, check: bool = True) -> bytes:

@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from ..gitio.git import GitError, run
+from ..gitio.git import GitError, parse_config_z, run
 from ..remotes.url import parse
 from .context import Workspace
 
@@ -68,12 +68,7 @@ def read_gitmlv(ws: Workspace) -> dict[str, str]:
         raw = ws.repo.git(*args)
     except GitError:
         return {}
-    out: dict[str, str] = {}
-    for item in raw.split(b"\0"):
-        if item:
-            k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
-            out[k] = v
-    return out
+    return parse_config_z(raw)
 
 
 def _local_config(ws: Workspace) -> dict[str, str]:
@@ -82,12 +77,7 @@ def _local_config(ws: Workspace) -> dict[str, str]:
         raw = ws.repo.git("config", "--local", "-l", "-z")
     except GitError:
         return {}
-    out: dict[str, str] = {}
-    for item in raw.split(b"\0"):
-        if item:
-            k, _, v = item.decode("utf-8", errors="surrogateescape").partition("\n")
-            out[k] = v
-    return out
+    return parse_config_z(raw)
 
 
 def _split(key: str, section: str) -> tuple[str, str] | None:
