@@ -14,6 +14,7 @@ scanned, cut back to its last whole entry, and indexed.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import struct
 import zlib
@@ -71,12 +72,23 @@ def decode_entry_header(buf: bytes, offset: int) -> Entry:
 
 
 class PackWriter:
-    """Appends entries to a new pack file; ``finish`` writes the trailer and fsyncs."""
+    """Appends entries to a new pack file; ``finish`` writes the trailer and fsyncs.
+
+    The pack is created under a temporary name, locked (``lock_fd``, an flock that outlives the
+    file's own descriptor until the owner releases it), and only then renamed to ``path``: another
+    process never sees a ``.pack`` without an index that is not locked by a live writer, so it never
+    mistakes a pack being born for a crash's leftover.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._f = open(path, "xb", buffering=1 << 20)  # noqa: SIM115 - closed in finish/abort
+        tmp = path + ".new"
+        self._f = open(tmp, "xb", buffering=1 << 20)  # noqa: SIM115 - closed in finish/abort
+        self.lock_fd = os.dup(self._f.fileno())
+        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
         self._f.write(HEADER.pack(MAGIC, VERSION, 0))
+        self._f.flush()
+        os.rename(tmp, path)
         self.size = HEADER.size
         self.entries: list[Entry] = []
 

@@ -113,6 +113,12 @@ class Pool:
                 self._journal[idx.key(e.id, e.kind)] = Location(path, e)
             return
         self._scanned.pop(path, None)
+        index_path = path[:-5] + ".idx"
+        if os.path.exists(index_path):  # its writer finished after we listed the folder
+            unlock(fd)
+            if path not in self._indexes:
+                self._indexes[path] = idx.IndexFile(index_path)
+            return
         try:
             entries, end, _ = scan(path)
         except (CorruptObject, FileNotFoundError):
@@ -404,7 +410,7 @@ class PoolWriter:
             self.pool._ensure_loaded()
             self.pack_path = os.path.join(self.pool.pack_dir, f"pack-{secrets.token_hex(16)}.pack")
             self.pack = PackWriter(self.pack_path)
-            self._lock_fd = try_lock(self.pack_path)
+            self._lock_fd = self.pack.lock_fd
         return self.pack
 
     def has(self, oid: bytes, kind: int) -> bool:

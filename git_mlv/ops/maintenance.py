@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..core import index as idx
 from ..core.compress import decompress
-from ..core.fsutil import unlock
+from ..core.fsutil import try_lock, unlock
 from ..core.hashing import digest
 from ..core.pack import KIND_CHUNK, KIND_MANIFEST, scan
 from ..errors import CorruptObject, MlvError
@@ -194,6 +194,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         for pack, _ in plan:
             _remove_pack(pool, pack)
         writer.close()
+        _remove_stillborn(pool.pack_dir)
         return res
     finally:
         if lock is not None:
@@ -204,6 +205,17 @@ def _loc(pack: str, entry: object) -> object:
     from ..core.pool import Location
 
     return Location(pack, entry)  # type: ignore[arg-type]
+
+
+def _remove_stillborn(pack_dir: str) -> None:
+    """Packs whose writer died between creating and naming them (``*.pack.new``, unlocked)."""
+    for name in os.listdir(pack_dir):
+        if name.endswith(".pack.new"):
+            path = os.path.join(pack_dir, name)
+            fd = try_lock(path)
+            if fd is not None:
+                os.unlink(path)
+                unlock(fd)
 
 
 def _remove_pack(pool: object, pack: str) -> None:

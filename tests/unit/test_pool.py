@@ -105,7 +105,8 @@ def test_orphan_pack_is_repaired(tmp_path: Path) -> None:
     # simulate kill -9: no finish, no index; a torn last write
     with open(path, "ab") as f:
         f.write(b"\x01\x02partial-entry")
-    os.close(w._lock_fd)
+    os.close(w._lock_fd)  # kill -9 closes every descriptor: the lock goes with them
+    w.pack._f.close()
     w._lock_fd = None
     w.pack = None  # abandon
     assert not os.path.exists(path[:-5] + ".idx")
@@ -144,3 +145,24 @@ def test_index_is_sorted_and_verifiable(tmp_path: Path) -> None:
         assert [idx.key(e.id, e.kind) for e in keys] == sorted(idx.key(e.id, e.kind) for e in keys)
         assert any(e.kind == KIND_MANIFEST for e in keys) or index.count > 0
         index.close()
+
+
+def test_a_pack_being_born_is_never_taken_for_a_crash(tmp_path: Path) -> None:
+    """Another process refreshing while a writer opens its pack must not delete or repair it."""
+    writer_pool = Pool(str(tmp_path), SMALL)
+    w = writer_pool.writer()
+    data = rnd(30_000)
+    reader = Pool(str(tmp_path), SMALL)
+    p = None
+    for _ in range(5):
+        reader.refresh()  # sees a live, locked pack (or none) at every moment
+        p = w.add_bytes(data)
+        reader.refresh()
+        assert reader.has_file(p.oid)
+        w.commit()
+    assert p is not None
+    writer_pool.close()
+    reader.refresh()
+    assert read_back(reader, p.oid) == data
+    assert not list((tmp_path / "packs").glob("*.new"))
+    reader.close()
