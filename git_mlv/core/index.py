@@ -87,7 +87,7 @@ class IndexFile:
 
     def find(self, k: bytes) -> int:
         """Row of key ``k``, or -1."""
-        i = int(np.searchsorted(self.keys, k))
+        i = int(self.keys.searchsorted(k))  # the method: np.searchsorted's wrapper costs ~5 us
         if i < self.count and self.keys[i] == k:
             return i
         return -1
