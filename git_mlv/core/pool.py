@@ -337,16 +337,18 @@ class Pool:
         """
         if chunks is None:
             chunks = self.file_chunks(oid)
-        locs = self.locate_chunks([cid for cid, _ in chunks])
         whole = hashlib.sha256() if verify else None
+        for data in self._read_ahead(self.locate_chunks([cid for cid, _ in chunks])):
+            if whole is not None:
+                whole.update(data)
+            yield data
+        if whole is not None and whole.hexdigest() != oid:
+            raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
+
+    def _read_ahead(self, locs: list[Location]) -> Iterator[bytes]:
+        """Verified chunk contents in order; read ahead on the pool's threads for big files."""
         if len(locs) <= _INLINE_CHUNKS:  # small files: thread hand-offs cost more than they give
-            for loc in locs:
-                data = self.read_chunk(loc)
-                if whole is not None:
-                    whole.update(data)
-                yield data
-            if whole is not None and whole.hexdigest() != oid:
-                raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
+            yield from map(self.read_chunk, locs)
             return
         window: deque[Future[bytes]] = deque()
         ahead = 4 * max(1, self.settings.threads)
@@ -360,11 +362,7 @@ class Pool:
             nxt = next(it, None)
             if nxt is not None:
                 window.append(self.executor.submit(self.read_chunk, nxt))
-            if whole is not None:
-                whole.update(data)
             yield data
-        if whole is not None and whole.hexdigest() != oid:
-            raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
     def write_file_to(self, oid: str, out: BinaryIO) -> int:
         """Write file ``oid`` to ``out``; returns its size."""
