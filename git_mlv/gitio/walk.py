@@ -10,6 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 from ..core.pointer import MAX_SIZE, Pointer
 from .git import GitError, Repo
@@ -25,8 +26,8 @@ def read_blobs(repo: Repo, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )
     assert proc.stdin and proc.stdout
-    # feed stdin from a thread-free loop: git answers in order, so write all then read all is
-    # safe only for small outputs; interleave by writing in slices.
+    # Ask in windows of 64 and read each window's answers before asking more: git answers in
+    # order, and neither pipe can fill up and deadlock us (the blobs asked for are small).
     out = proc.stdout
     pending = iter(todo)
     window = 0
@@ -44,13 +45,13 @@ def read_blobs(repo: Repo, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     proc.wait()
 
 
-def _read_one(out: object) -> tuple[str, bytes]:
-    header = out.readline().split()  # type: ignore[attr-defined]
+def _read_one(out: IO[bytes]) -> tuple[str, bytes]:
+    header = out.readline().split()
     if len(header) < 3:  # "<oid> missing"
         return header[0].decode(), b""
     size = int(header[2])
-    data = out.read(size)  # type: ignore[attr-defined]
-    out.read(1)  # type: ignore[attr-defined]
+    data = out.read(size)
+    out.read(1)  # the LF after the content
     return header[0].decode(), data
 
 

@@ -11,6 +11,7 @@ from ..core.compress import decompress
 from ..core.fsutil import try_lock, unlock
 from ..core.hashing import digest
 from ..core.pack import KIND_CHUNK, KIND_MANIFEST, scan
+from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError
 from ..gitio import walk
 from .context import Workspace
@@ -182,7 +183,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         writer = pool.writer(gc_shared_lock=False)
         for pack, live in plan:
             for e in live:
-                stored = pool.read_stored(_loc(pack, e))
+                stored = pool.read_stored(Location(pack, e))
                 if e.kind == KIND_CHUNK and digest(decompress(e.codec, stored, e.raw_len)) != e.id:
                     raise CorruptObject(f"{pack}: chunk {e.id.hex()} is damaged; gc stopped, run fsck")
                 writer.add_object(e.id, e.kind, e.codec, e.raw_len, stored, force=True)
@@ -201,12 +202,6 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             unlock(lock)
 
 
-def _loc(pack: str, entry: object) -> object:
-    from ..core.pool import Location
-
-    return Location(pack, entry)  # type: ignore[arg-type]
-
-
 def _remove_stillborn(pack_dir: str) -> None:
     """Packs whose writer died between creating and naming them (``*.pack.new``, unlocked)."""
     for name in os.listdir(pack_dir):
@@ -218,10 +213,10 @@ def _remove_stillborn(pack_dir: str) -> None:
                 unlock(fd)
 
 
-def _remove_pack(pool: object, pack: str) -> None:
+def _remove_pack(pool: Pool, pack: str) -> None:
     for path in (pack[:-5] + ".idx", pack):  # index first: a pack without index is ignored
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
-    pool.refresh()  # type: ignore[attr-defined]
+    pool.refresh()
