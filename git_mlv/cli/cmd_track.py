@@ -34,7 +34,7 @@ def run_track(args: argparse.Namespace) -> int:
     added = setup.track(ws, args.patterns)
     for p in args.patterns:
         print(f'Tracking "{p}"' if p in added else f'"{p}" already tracked')
-    if added:
+    if added and setup.has_commits(ws):
         print("Files already committed stay as they are until re-added: "
               "`git add --renormalize .`")
     return 0

@@ -100,6 +100,11 @@ def track(ws: Workspace, patterns: list[str]) -> list[str]:
     return attributes.track(ws.repo.top, patterns)
 
 
+def has_commits(ws: Workspace) -> bool:
+    """True once the repository has a commit (files may then be stored as plain git blobs)."""
+    return bool(ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False))
+
+
 def untrack(ws: Workspace, patterns: list[str]) -> list[str]:
     """Stop routing ``patterns`` through git-mlv; returns those removed."""
     return attributes.untrack(ws.repo.top, patterns)
