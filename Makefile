@@ -32,6 +32,7 @@ bench: venv
 
 lint: venv
 	$(PY) -m ruff check git_mlv tests bench demo
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -153,8 +153,9 @@ def _smudge(handler: FilterHandler, r: PktReader, w: PktWriter, path: str, can_d
             delayed: dict[str, bytes]) -> None:
     blob = _read_blob(r.content())
     if not isinstance(blob, bytes):  # too big to be a pointer: content committed before tracking
-        _answer(w, iter(lambda: blob.read(1 << 20), b""))
-        blob.close()
+        spool = blob
+        _answer(w, iter(lambda: spool.read(1 << 20), b""))
+        spool.close()
         return
     if not blob and path in delayed:  # git asks again for a blob we delayed
         blob = delayed.pop(path)

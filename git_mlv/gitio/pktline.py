@@ -46,7 +46,7 @@ class PktReader:
 
     def read_text_list(self) -> list[str]:
         """Text packets up to the next flush, trailing LF removed."""
-        lines = []
+        lines: list[str] = []
         while True:
             pkt = self.read_packet()
             if pkt is None:

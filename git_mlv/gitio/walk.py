@@ -86,10 +86,10 @@ def index_pointers(repo: Repo) -> Iterator[tuple[str, Pointer, int]]:
     for item in raw.split(b"\0"):
         if not item:
             continue
-        meta, _, path = item.partition(b"\t")
-        mode, oid, stage = meta.split()
-        if stage == b"0" and mode in (b"100644", b"100755"):
-            entries.setdefault(oid.decode(), []).append((os.fsdecode(path), int(mode, 8)))
+        meta, _, raw_path = item.partition(b"\t")
+        raw_mode, raw_oid, stage = meta.split()
+        if stage == b"0" and raw_mode in (b"100644", b"100755"):
+            entries.setdefault(raw_oid.decode(), []).append((os.fsdecode(raw_path), int(raw_mode, 8)))
     sizes = _sizes(repo, entries)
     small = {o: v for o, v in entries.items() if 0 <= sizes.get(o, MAX_SIZE) < MAX_SIZE}
     for oid, data in read_blobs(repo, small):

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import Protocol
 
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import CorruptObject
@@ -21,10 +21,16 @@ from .context import Workspace
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
 
 
+class Readable(Protocol):
+    """What clean reads from: git's pkt-line content stream, or a binary file (stdin)."""
+
+    def readinto(self, b: memoryview | bytearray, /) -> int | None: ...
+
+
 class _Prefixed:
     """A stream that first returns ``head``, then the rest of ``tail``."""
 
-    def __init__(self, head: bytes, tail: BinaryIO) -> None:
+    def __init__(self, head: bytes, tail: Readable) -> None:
         self._head = memoryview(head)
         self._tail = tail
 
@@ -36,13 +42,18 @@ class _Prefixed:
             view[:n] = self._head[:n]
             self._head = self._head[n:]
         if n < len(view):
-            n += self._tail.readinto(view[n:])  # type: ignore[attr-defined]
+            n += self._tail.readinto(view[n:]) or 0
         return n
 
 
-def _read_head(stream: BinaryIO, n: int) -> bytes:
+def _read_head(stream: Readable, n: int) -> bytes:
     buf = bytearray(n)
-    got = stream.readinto(buf)  # type: ignore[attr-defined]
+    got = 0
+    while got < n:  # a raw file may return less than asked before its end
+        k = stream.readinto(memoryview(buf)[got:])
+        if not k:
+            break
+        got += k
     return bytes(buf[:got])
 
 
@@ -57,7 +68,7 @@ class PoolFilter:
         self._fetch_checked = False
 
     # -- clean -------------------------------------------------------------------------------
-    def clean(self, pathname: str, content: BinaryIO) -> bytes:
+    def clean(self, pathname: str, content: Readable) -> bytes:
         """Store ``content``; the pointer git should keep."""
         head = _read_head(content, MAX_SIZE)
         if not head:

@@ -18,6 +18,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from ..errors import CorruptObject, MlvError
 
@@ -73,7 +74,9 @@ Data = bytes | Sequence[Part]
 
 def parts_of(data: Data) -> Sequence[Part]:
     """The parts of ``data``."""
-    return (data,) if isinstance(data, bytes | bytearray | memoryview) else data
+    if isinstance(data, bytes | bytearray | memoryview):
+        return (cast(bytes, data),)
+    return data
 
 
 def size_of(data: Data) -> int:

@@ -184,7 +184,7 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
         elif m_loc[i] is None:
             stats.not_on_remote.append(oid)
     keys = list(need)
-    have = pool.contains(keys) if keys else []
+    have: list[bool] = pool.contains(keys).tolist() if keys else []
     keys = [k for k, h in zip(keys, have) if not h]
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
     ranges = _coalesce((loc for loc in rindex.lookup(keys) if loc is not None), max_range)

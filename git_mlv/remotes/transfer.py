@@ -152,8 +152,8 @@ def needed_for_push(pool: Pool, rindex: RemoteIndex, oids: Iterable[str]) -> tup
     chunk_keys = [idx.key(r, KIND_CHUNK) for r in raws]
     on_remote_m = rindex.contains(man_keys)
     on_remote_c = rindex.contains(chunk_keys)
-    here_m = pool.contains(man_keys) if todo else []
-    here_c = pool.contains(chunk_keys) if todo else []
+    here_m: list[bool] = pool.contains(man_keys).tolist() if todo else []
+    here_c: list[bool] = pool.contains(chunk_keys).tolist() if todo else []
     keys: list[bytes] = []
     missing: list[str] = []
     for i, oid in enumerate(todo):
