@@ -27,11 +27,11 @@ from .transfer import Progress, ProgressCounter, RetryPolicy, parallel
 # Reading a gap of up to this many unneeded bytes costs less than another request (a round trip
 # on S3/SFTP); ranges stop growing at MAX_RANGE so several run in parallel and memory stays bounded.
 GAP = 512 * 1024
-MAX_RANGE = 8 * 1024 * 1024
+MAX_RANGE = 4 * 1024 * 1024
 # Ranges downloaded and not yet stored: ``parallel`` keeps 2 x workers in flight, each held as
 # stored bytes and, until verified, decompressed too. Cap their total so a fetch stays well under
-# the 200 MB RSS bar with S3's 8 workers (measured: clone peaked near 200 MB with 8 MiB ranges).
-MAX_FETCH_IN_FLIGHT = 48 * 1024 * 1024
+# the 200 MB RSS bar (measured at scale 1: a clone's filter peaked at 190 MB with 8 MiB ranges).
+MAX_FETCH_IN_FLIGHT = 32 * 1024 * 1024
 
 
 @dataclass
