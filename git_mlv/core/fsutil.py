@@ -25,6 +25,18 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
+_UMASK: int | None = None
+
+
+def umask() -> int:
+    """The process's umask (read once: setting it to read it is not thread-safe to repeat)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
 def try_lock(path: str, create: bool = False) -> int | None:
     """Take an exclusive flock on ``path`` without waiting; the fd, or None if someone holds it
     (or, without ``create``, if the file does not exist)."""

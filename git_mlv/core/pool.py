@@ -7,10 +7,12 @@ next process that opens the pool: cut back to its last whole entry, given a trai
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import secrets
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -24,7 +26,7 @@ from ..errors import CorruptObject, MissingObject
 from . import index as idx
 from .chunker import Chunker
 from .compress import compress, decompress
-from .fsutil import try_lock, unlock
+from .fsutil import try_lock, umask, unlock
 from .hashing import EMPTY_OID, digest
 from .manifest import Manifest
 from .pack import (
@@ -363,6 +365,21 @@ class Pool:
             if nxt is not None:
                 window.append(self.executor.submit(self.read_chunk, nxt))
             yield data
+
+    def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
+        """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
+        parent = os.path.dirname(path) or "."
+        os.makedirs(parent, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                self.write_file_to(oid, f)
+            os.chmod(tmp, (0o777 if executable else 0o666) & ~umask())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     def write_file_to(self, oid: str, out: BinaryIO) -> int:
         """Write file ``oid`` to ``out``; returns its size."""

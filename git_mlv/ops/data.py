@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -129,18 +128,7 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
         if not pool.has_file(p.oid, refresh=True):
             result.missing.append(path)
             continue
-        full = os.path.join(top, path)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(full), prefix=".mlv-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pool.write_file_to(p.oid, f)
-            os.chmod(tmp, 0o777 & ~_umask() if mode == 0o100755 else 0o666 & ~_umask())
-            os.replace(tmp, full)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        pool.restore_to(p.oid, os.path.join(top, path), executable=mode == 0o100755)
         result.restored.append(path)
         result.bytes += p.size
         if progress:
@@ -152,9 +140,3 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
         walk.repo_run(ws.repo, ["update-index", "-q", "-z", "--stdin"],
                       b"".join(os.fsencode(p) + b"\0" for p in result.restored))
     return result
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.fsutil import umask
 from ..errors import MlvError
 from . import lock as lockfile
 from .dag import Dag, check_deps
@@ -103,7 +104,7 @@ class Reproducer:
         self._lock = threading.Lock()  # events, lock entries
         self._pool_lock = threading.Lock()  # one writer per pool; reads share its state
         self._would_run: set[str] = set()
-        _umask()  # read it once here, before threads exist: reading it means setting it
+        umask()  # read it once here, before threads exist: reading it means setting it
 
     # -- driving ------------------------------------------------------------------------------
     def run(self, opts: Options) -> Result:
@@ -305,17 +306,7 @@ class Reproducer:
                     self._restore_file(target, rec.oid)
 
     def _restore_file(self, target: str, oid: str) -> None:
-        parent = os.path.dirname(target)
-        os.makedirs(parent, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-restore-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                self.pool.write_file_to(oid, f)
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, target)
-        except BaseException:
-            _remove(tmp)
-            raise
+        self.pool.restore_to(oid, target)
         self.fp.remember(target, oid)
 
     def _restore_dir(self, target: str, oid: str) -> None:
@@ -326,7 +317,7 @@ class Reproducer:
         try:
             for rel, file_oid, _ in listing:
                 self._restore_file(os.path.join(tmp, *rel.split("/")), file_oid)
-            os.chmod(tmp, 0o777 & ~_umask())
+            os.chmod(tmp, 0o777 & ~umask())
             _remove(target)
             os.replace(tmp, target)
         except BaseException:
@@ -404,17 +395,6 @@ class Reproducer:
 
 def _record_of(out: dict[str, Any]) -> Record:
     return Record(str(out.get("oid")), int(out.get("size", 0)), bool(out.get("dir")))
-
-
-_UMASK: int | None = None
-
-
-def _umask() -> int:
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
 
 
 def _remove(path: str) -> None:
