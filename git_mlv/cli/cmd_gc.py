@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     verb = "would free" if r.dry_run else "freed"
     print(f"{r.live_files} live file version(s), {r.kept_objects} object(s) kept, "
           f"{r.dead_objects} unreachable; {verb} {human_size(r.freed_bytes)}")
-    if not r.dry_run and (r.packs_removed or r.packs_rewritten):
-        print(f"{r.packs_removed} pack(s) deleted, {r.packs_rewritten} rewritten")
+    if not r.dry_run and r.packs_merged:
+        print(f"{r.packs_merged} pack(s) consolidated into {r.packs_written}; "
+              f"{r.packs_after} pack(s) now")
     return 0

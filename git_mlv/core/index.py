@@ -94,11 +94,11 @@ class IndexFile:
 
     def contains_many(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` (an ``S33`` array) this index holds."""
-        if self.count == 0 or len(keys) == 0:
-            return np.zeros(len(keys), dtype=bool)
-        pos = np.searchsorted(self.keys, keys)
-        pos[pos >= self.count] = self.count - 1
-        return self.keys[pos] == keys
+        return search(self.keys, keys)[0]
+
+    def search(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For an ``S33`` array: (found mask, row of each key; meaningless where not found)."""
+        return search(self.keys, arr)
 
     def entry(self, i: int) -> Entry:
         """The entry at row ``i``."""
@@ -127,3 +127,13 @@ class IndexFile:
             self._map.close()
         except BufferError:
             pass  # a numpy view is still alive somewhere; the GC will unmap it
+
+
+def search(keys: np.ndarray, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found mask, row) of each key of the ``S33`` array ``arr`` in the sorted column ``keys``."""
+    n = len(keys)
+    if n == 0 or len(arr) == 0:
+        return np.zeros(len(arr), dtype=bool), np.zeros(len(arr), dtype=np.intp)
+    pos = np.searchsorted(keys, arr)
+    pos[pos >= n] = n - 1
+    return keys[pos] == arr, pos

@@ -71,6 +71,12 @@ def decode_entry_header(buf: bytes, offset: int) -> Entry:
     return Entry(oid, kind, codec, offset, stored_len, raw_len)
 
 
+def same_object(a: Entry, b: Entry) -> bool:
+    """True when two entries describe the same stored object (id, kind, codec, lengths)."""
+    return (a.id, a.kind, a.codec, a.stored_len, a.raw_len) == (
+        b.id, b.kind, b.codec, b.stored_len, b.raw_len)
+
+
 class PackWriter:
     """Appends entries to a new pack file; ``finish`` writes the trailer and fsyncs.
 
@@ -99,6 +105,15 @@ class PackWriter:
         self.size = entry.end
         self.entries.append(entry)
         return entry
+
+    def append_encoded(self, entry: Entry, data: bytes | memoryview) -> Entry:
+        """Append an entry copied verbatim from another pack (``data``: its header and stored bytes,
+        already checked); returns where it went."""
+        moved = Entry(entry.id, entry.kind, entry.codec, self.size, entry.stored_len, entry.raw_len)
+        self._f.write(data)
+        self.size = moved.end
+        self.entries.append(moved)
+        return moved
 
     def flush(self) -> None:
         """Hand what was appended to the OS, so other processes can read it."""

@@ -27,6 +27,9 @@ class Settings:
     compression_level: int = 1
     pack_size: int = 64 * MiB
     threads: int = 2
+    # Consolidate when this many packs are not covered by the midx (0: never). 8 keeps a pool of
+    # 1,000 small commits at <= 13 packs in a simulation (docs/formats.md#consolidation).
+    auto_packs: int = 8
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> Settings:
@@ -39,6 +42,7 @@ class Settings:
             compression_level=_int(config, "mlv.compressionlevel", d.compression_level),
             pack_size=_int(config, "mlv.packsize", d.pack_size),
             threads=_int(config, "mlv.threads", d.threads),
+            auto_packs=_int(config, "mlv.autopacks", d.auto_packs),
         )
 
 

@@ -6,11 +6,15 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..core import index as idx
+from ..core import midx as mx
 from ..core.compress import decompress
-from ..core.fsutil import try_lock, unlock
+from ..core.consolidate import consolidate
+from ..core.fsutil import unlock
 from ..core.hashing import digest
-from ..core.pack import KIND_CHUNK, KIND_MANIFEST, scan
+from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError
 from ..gitio import walk
@@ -29,19 +33,20 @@ class FsckResult:
 
 
 def fsck(ws: Workspace) -> FsckResult:
-    """Re-hash every object in every pack; check indexes against packs and files against manifests."""
+    """Re-hash every object in every pack; check indexes and the midx against packs, and files
+    against manifests."""
     pool = ws.pool
     pool.refresh()
     res = FsckResult()
     manifests: list[bytes] = []
     for pack in pool.packs():
         res.packs += 1
-        index = pool.index_of(pack)
         try:
+            index = pool.index_of(pack)
             index.verify()
             entries, _, _ = scan(pack)
-        except CorruptObject as e:
-            res.errors.append(str(e))
+        except (CorruptObject, FileNotFoundError) as e:
+            res.errors.append(f"{os.path.basename(pack)}: {e}")
             continue
         in_pack = {idx.key(e.id, e.kind): e for e in entries}
         for entry in index:
@@ -51,13 +56,17 @@ def fsck(ws: Workspace) -> FsckResult:
                 continue
             res.objects += 1
             try:
-                raw = pool.read_object(entry.id, entry.kind, refresh=False)
-            except CorruptObject as e:
+                head, stored = pool.read_entry(Location(pack, entry))
+                raw = decompress(head.codec, stored, head.raw_len)
+                if entry.kind == KIND_CHUNK and digest(raw) != entry.id:
+                    raise CorruptObject(f"chunk {entry.id.hex()} is damaged")
+            except MlvError as e:
                 res.errors.append(f"{os.path.basename(pack)}: {e}")
                 continue
             res.bytes += len(raw)
             if entry.kind == KIND_MANIFEST:
                 manifests.append(entry.id)
+    res.errors.extend(check_midx(pool))
     for oid in manifests:
         res.files += 1
         whole = hashlib.sha256()
@@ -70,6 +79,40 @@ def fsck(ws: Workspace) -> FsckResult:
         if whole.digest() != oid:
             res.errors.append(f"file {oid.hex()[:12]}: chunks do not hash to the file id")
     return res
+
+
+def check_midx(pool: Pool) -> list[str]:
+    """Problems of ``packs/pool.midx``: checksum, order, and every record against the pack indexes."""
+    path = pool.packset.midx_path
+    if not os.path.exists(path):
+        return []
+    fix = "; run `git mlv gc` to rewrite it (readers use the pack indexes meanwhile)"
+    try:
+        m = mx.MidxFile(path)
+    except (CorruptObject, OSError) as e:
+        return [f"{e}{fix}"]
+    try:
+        m.verify()
+        rows = m.records
+        for n, name in enumerate(m.pack_names):
+            pack = os.path.join(pool.pack_dir, name + ".pack")
+            if not os.path.exists(pack):
+                return [f"{path}: names {name}, which is not in the pool{fix}"]
+            mine = np.flatnonzero(rows["pack"] == n)
+            index = idx.IndexFile(pack[:-5] + ".idx")
+            hit, at = index.search(m.keys[mine])
+            theirs = index.records[at]
+            ok = hit & (theirs["offset"] == rows["offset"][mine]) & (
+                theirs["stored_len"] == rows["stored_len"][mine]) & (
+                theirs["raw_len"] == rows["raw_len"][mine]) & (theirs["codec"] == rows["codec"][mine])
+            index.close()
+            if not bool(ok.all()):
+                return [f"{path}: {int((~ok).sum())} record(s) disagree with {name}.idx{fix}"]
+    except CorruptObject as e:
+        return [f"{e}{fix}"]
+    finally:
+        m.close()
+    return []
 
 
 @dataclass
@@ -130,8 +173,9 @@ class GcResult:
     kept_objects: int = 0
     dead_objects: int = 0
     freed_bytes: int = 0
-    packs_removed: int = 0
-    packs_rewritten: int = 0
+    packs_merged: int = 0  # old packs rewritten into new ones (and deleted)
+    packs_written: int = 0
+    packs_after: int = 0
     dry_run: bool = False
 
 
@@ -158,7 +202,10 @@ def live_keys(ws: Workspace, reflog_days: float) -> tuple[set[bytes], int]:
 
 
 def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
-    """Remove objects no ref, index, stash, recent reflog entry or run-cache entry needs."""
+    """Remove objects no ref, index, stash, recent reflog entry or run-cache entry needs, and
+    consolidate fully: every pack holding dead objects or not full yet is rewritten, leaving full
+    packs and at most one partial one, all covered by a fresh midx (docs/formats.md#consolidation).
+    """
     days = float(ws.repo.config.get("mlv.gcreflogdays", "90"))
     pool = ws.pool
     res = GcResult(dry_run=dry_run)
@@ -167,56 +214,39 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         raise PoolBusy("another git-mlv process is writing to the pool; run gc again when it is done")
     try:
         pool.refresh()
+        _check_midx(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep, res.live_files = live_keys(ws, days)
+        keep_arr = np.sort(np.array(sorted(keep), dtype=f"S{idx.KEY_SIZE}"))
         plan = []
         for pack in pool.packs():
-            entries = list(pool.index_of(pack))
-            live = [e for e in entries if idx.key(e.id, e.kind) in keep]
-            dead = [e for e in entries if idx.key(e.id, e.kind) not in keep]
-            res.kept_objects += len(live)
-            res.dead_objects += len(dead)
+            index = pool.index_of(pack)
+            live = idx.search(keep_arr, index.keys)[0] if len(keep_arr) else np.zeros(index.count, bool)
+            dead = int(index.count - live.sum())
+            res.kept_objects += int(live.sum())
+            res.dead_objects += dead
             if dead:
-                res.freed_bytes += sum(e.stored_len + 48 for e in dead)
-                plan.append((pack, live))
+                sizes = index.records["stored_len"][~live].astype(np.int64) + ENTRY_SIZE
+                res.freed_bytes += int(sizes.sum())
+            if dead or os.path.getsize(pack) < pool.settings.pack_size:
+                plan.append(pack)
         if dry_run:
             return res
-        writer = pool.writer(gc_shared_lock=False)
-        for pack, live in plan:
-            for e in live:
-                stored = pool.read_stored(Location(pack, e))
-                if e.kind == KIND_CHUNK and digest(decompress(e.codec, stored, e.raw_len)) != e.id:
-                    raise CorruptObject(f"{pack}: chunk {e.id.hex()} is damaged; gc stopped, run fsck")
-                writer.add_object(e.id, e.kind, e.codec, e.raw_len, stored, force=True)
-            if live:
-                res.packs_rewritten += 1
-            else:
-                res.packs_removed += 1
-        writer.commit()  # new packs are durable and indexed before any old one goes
-        for pack, _ in plan:
-            _remove_pack(pool, pack)
-        writer.close()
-        _remove_stillborn(pool.pack_dir)
+        done = consolidate(pool, merge=plan, keep=keep_arr)
+        if done is None:
+            raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it is done")
+        res.packs_merged, res.packs_written = done.merged, done.written
+        res.packs_after = len(pool.packs())
         return res
     finally:
         if lock is not None:
             unlock(lock)
 
 
-def _remove_stillborn(pack_dir: str) -> None:
-    """Packs whose writer died between creating and naming them (``*.pack.new``, unlocked)."""
-    for name in os.listdir(pack_dir):
-        if name.endswith(".pack.new"):
-            path = os.path.join(pack_dir, name)
-            fd = try_lock(path)
-            if fd is not None:
-                os.unlink(path)
-                unlock(fd)
-
-
-def _remove_pack(pool: Pool, pack: str) -> None:
-    for path in (pack[:-5] + ".idx", pack):  # index first: a pack without index is ignored
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-    pool.refresh()
+def _check_midx(pool: Pool) -> None:
+    m = pool.packset.midx
+    if m is None:
+        return
+    try:
+        m.verify()
+    except CorruptObject:
+        pool.packset.drop_midx()

@@ -98,8 +98,9 @@ def test_kill_9_during_add_leaves_pool_readable(repo: Path) -> None:
     deadline = time.time() + 30
     while time.time() < deadline and len(list(packs.glob("*.pack"))) < 5:
         time.sleep(0.01)
-    # kill the filter process (git's child) mid-stream
-    filt = subprocess.run(["pgrep", "-f", "git-mlv filter-process"], capture_output=True, text=True)
+    # kill the filter process (this git's child, no one else's) mid-stream
+    filt = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "git-mlv filter-process"],
+                          capture_output=True, text=True)
     for pid in filt.stdout.split():
         os.kill(int(pid), signal.SIGKILL)
     proc.wait(timeout=60)
