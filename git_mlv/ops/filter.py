@@ -176,7 +176,7 @@ class _Fetcher:
                 sync.fetch_oids(self.ws, [oid for _, oid in batch])
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
-            self.ws.pool.refresh()
+            # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
             with self._cond:
                 self._inflight -= len(batch)
                 self._ready += [p for p, _ in batch]

@@ -333,9 +333,11 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
                progress: ProgressFn | None = None) -> set[str]:
     """Download the data of these files (those not here yet); the set of them now in the pool.
 
-    Safe to call from a background thread while ``ws.pool`` serves reads: it writes through its
-    own Pool, committed before returning (the caller refreshes ``ws.pool``). The connection and
-    the remote's index are kept for the next call, so batches do not reconnect.
+    Safe to call from a background thread while ``ws.pool`` serves reads: it writes into
+    ``ws.pool`` (its writer is thread-safe), flushed before returning, so reads see every object
+    at once; the pack is indexed when it reaches ``mlv.packSize`` or when the workspace closes, so
+    a clone writes one pack per 64 MiB, not one per batch. The connection and the remote's index
+    are kept for the next call, so batches neither reconnect nor list the remote again (for 30 s).
     """
     wanted = {o for o in oids if is_oid(o)}
     rc = remote_config.get(ws, remote_name)
@@ -347,7 +349,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
             rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), retry_policy(ws).run)
             opened = _opened[key] = (remote, rindex)
         remote, rindex = opened
-        pool = Pool(ws.repo.mlv_dir, ws.settings)
+        pool = ws.pool
         retry = retry_policy(ws)
         try:
             before = rindex.refreshed_at
@@ -358,7 +360,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
                 more = fetch_files(pool, remote, rindex, stats.not_on_remote, retry, progress)
                 stats.present |= more.present
         finally:
-            pool.close()
+            pool.writer().flush()
     return stats.present | ({EMPTY_OID} & wanted)
 
 

@@ -4,6 +4,7 @@ A remote is dumb storage of named blobs (DESIGN.md §3 "Remote layout")::
 
     packs/pack-<32 hex>.pack    packs in the local pool's format (core/pack.py)
     packs/pack-<32 hex>.idx     their indexes (core/index.py); the index is the pack's commit point
+    packs/midx-<32 hex>.midx    multi-pack indexes (core/midx.py): they commit the packs they name too
     runcache/<64 hex>           run-cache entries: the oid of the entry object, as text
 
 Backends only move bytes and classify failures. They never retry: a backend raises a
@@ -67,6 +68,14 @@ class FileSlice:
                 yield buf
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing says about one object."""
+
+    size: int
+    mtime: float  # seconds since the epoch, by the storage's clock
+
+
 #: what ``put`` stores: bytes, or parts (bytes or local file slices) stored back to back.
 Part = bytes | FileSlice
 Data = bytes | Sequence[Part]
@@ -128,7 +137,7 @@ def join(data: Data) -> bytes:
 # - a small alphabet: the same name must be valid on a file system, in an S3 key and over SFTP;
 # - known top-level folders with hex where an id is expected: anything else is a bug in the caller.
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
-_PACK = re.compile(r"packs/pack-[0-9a-f]{32}\.(pack|idx)\Z")
+_PACK = re.compile(r"packs/(pack-[0-9a-f]{32}\.(pack|idx)|midx-[0-9a-f]{32}\.midx)\Z")
 _RUNCACHE = re.compile(r"runcache/[0-9a-f]{64}\Z")
 _TOP = ("packs", "runcache")
 
@@ -184,8 +193,13 @@ class Remote(ABC):
         object. Called again with the same ``data`` on a retry."""
 
     @abstractmethod
+    def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
+        """``{name: ObjectInfo}`` of the objects directly under folder ``prefix`` (e.g. ``"packs/"``):
+        size, and the time the storage says the object was written (for gc's grace period)."""
+
     def list(self, prefix: str) -> dict[str, int]:
-        """``{name: size}`` of the objects directly under folder ``prefix`` (e.g. ``"packs/"``)."""
+        """``{name: size}`` of the objects directly under folder ``prefix``."""
+        return {name: info.size for name, info in self.list_info(prefix).items()}
 
     @abstractmethod
     def delete(self, name: str) -> None:

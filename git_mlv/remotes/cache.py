@@ -1,16 +1,19 @@
-"""What a remote holds, known locally: copies of its pack indexes under ``<pool>/remotes/<name>/``.
+"""What a remote holds, known locally: copies of its index files under ``<pool>/remotes/<name>/``.
 
-Indexes never change once written (a pack and its index are immutable), so the cache is refreshed
-by one listing of ``packs/``: indexes not seen before are downloaded (and checked), indexes gone
-from the remote are dropped. Lookups are numpy ``searchsorted`` over the mmapped key columns, as in
-the local pool (core/index.py).
+A remote's ``packs/`` holds pack indexes (one pack each) and multi-pack indexes (several packs
+each, written by index consolidation: docs/remotes.md). Index files never change once written, so
+the cache is refreshed by one listing: files not seen before are downloaded and checked — new
+midxes first, then the indexes of packs no midx covers — and files gone from the remote are
+dropped. A listed pack is committed when its index or a listed midx names it. Lookups are numpy
+``searchsorted`` over the mmapped key columns of the few cached files (core/index.py, core/midx.py).
 
 Files::
 
-    url                 the URL the cache belongs to (a changed URL empties the cache)
-    packs/<pack>.idx    verified copies of the remote's indexes
-    pending             names of packs this clone started uploading and has not indexed yet
-    listed              empty; its mtime says when the remote was last listed
+    url                       the URL the cache belongs to (a changed URL empties the cache)
+    packs/pack-<hex>.idx      verified copies of the remote's pack indexes
+    packs/midx-<hex>.midx     verified copies of the remote's multi-pack indexes
+    pending                   names of packs this clone started uploading and has not indexed yet
+    listed                    empty; its mtime says when the remote was last listed
 """
 
 from __future__ import annotations
@@ -18,32 +21,60 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..core import index as idx
+from ..core import midx as mx
 from ..core.fsutil import atomic_write
 from ..core.pack import Entry
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound
 
 PACKS = "packs/"
+# A listing that names an index file gone by the time we download it means a consolidation
+# replaced it in between; listing again finds what replaced it. More rounds than this: give up.
+_LIST_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One index file of the remote and what it covers (for consolidation and gc)."""
+
+    name: str  # packs/pack-<hex>.idx or packs/midx-<hex>.midx
+    packs: tuple[str, ...]  # packs/pack-<hex>.pack names it covers
+    objects: int
+
+
+@dataclass(frozen=True)
+class _View:
+    """One consistent snapshot of the cached tables (swapped whole under the lock)."""
+
+    # (name, midx, its packs by number, which of them the listing has)
+    midxes: tuple[tuple[str, mx.MidxFile, tuple[str, ...], np.ndarray], ...] = ()
+    indexes: tuple[tuple[str, idx.IndexFile], ...] = ()  # pack name, index
+    committed: frozenset[str] = frozenset()  # packs an index file names (and the listing has)
 
 
 class RemoteIndex:
-    """The cached indexes of one remote; thread-safe."""
+    """The cached index files of one remote; thread-safe."""
 
-    def __init__(self, remote: Remote, cache_dir: str, retry: object | None = None) -> None:
+    def __init__(self, remote: Remote, cache_dir: str, retry: Callable[..., object] | None = None) -> None:
         self.remote = remote
         self.dir = cache_dir
         self.pack_dir = os.path.join(cache_dir, "packs")
-        self._indexes: dict[str, idx.IndexFile] = {}  # remote pack name -> index
+        self._indexes: dict[str, idx.IndexFile] = {}  # remote pack name -> its index
+        self._midxes: dict[str, mx.MidxFile] = {}  # remote midx name -> it
         self._lock = threading.RLock()
+        self._view = _View()
         self.listing: dict[str, int] = {}
+        self._listed = False
         self.damaged: list[str] = []
         self.refreshed_at = 0.0
+        self.downloads = 0  # index files downloaded by this object (tests and benchmarks count)
         self._retry = retry
         os.makedirs(self.pack_dir, exist_ok=True)
         self._check_url()
@@ -66,37 +97,75 @@ class RemoteIndex:
 
     def _load(self) -> None:
         for name in sorted(os.listdir(self.pack_dir)):
-            if name.endswith(".idx") and not name.startswith("."):
-                pack = PACKS + name[:-4] + ".pack"
-                if pack not in self._indexes:
-                    try:
-                        self._indexes[pack] = idx.IndexFile(os.path.join(self.pack_dir, name))
-                    except CorruptObject:
-                        os.unlink(os.path.join(self.pack_dir, name))  # fetched again on refresh
+            path = os.path.join(self.pack_dir, name)
+            try:
+                if name.startswith("pack-") and name.endswith(".idx"):
+                    self._indexes.setdefault(PACKS + name[:-4] + ".pack", idx.IndexFile(path))
+                elif name.startswith("midx-") and name.endswith(".midx"):
+                    self._midxes.setdefault(PACKS + name, mx.MidxFile(path))
+            except CorruptObject:
+                os.unlink(path)  # fetched again on refresh
+        self._rebuild()
 
     # -- refresh -------------------------------------------------------------------------------
     def refresh(self, max_age: float = 0.0, workers: int = 4) -> None:
-        """List the remote's packs; fetch indexes we lack, forget those it no longer has.
+        """List the remote's packs; fetch index files we lack, forget those it no longer has.
 
         With ``max_age`` > 0, skip when the last refresh is more recent than that many seconds.
         """
         if max_age and time.monotonic() - self.refreshed_at < max_age:
             return
         with self._lock:
-            listing = self._call(lambda: self.remote.list(PACKS))
-            wanted = [n for n in listing if n.endswith(".idx")
-                      and n[:-4] + ".pack" not in self._indexes and n[:-4] + ".pack" in listing]
             self.damaged = []
-            if wanted:
-                with ThreadPoolExecutor(max(1, workers)) as ex:
-                    for name, data in zip(wanted, ex.map(self._download, wanted)):
-                        if data is not None:
-                            self._store(name[:-4] + ".pack", data)
-            for pack in [p for p in self._indexes if p[:-5] + ".idx" not in listing]:
-                self._drop(pack)
+            for _ in range(_LIST_ROUNDS):
+                listing = self._call(lambda: self.remote.list(PACKS))
+                vanished = self._fetch_new(listing, workers)
+                if not vanished:
+                    break
+            self._forget_unlisted(listing)
             self.listing = listing
+            self._listed = True
+            self._rebuild()
             self.refreshed_at = time.monotonic()
             atomic_write(os.path.join(self.dir, "listed"), b"")  # its mtime: see age()
+
+    def _fetch_new(self, listing: dict[str, int], workers: int) -> bool:
+        """Download new midxes, then indexes of packs none covers; True if one vanished meanwhile."""
+        vanished = False
+        new_m = [n for n in listing if n.endswith(".midx") and n not in self._midxes]
+        for name, data in zip(new_m, self._download_all(new_m, workers)):
+            if data is None:
+                vanished = True
+            elif data:
+                self._store(name, data)
+        covered = self._covered(listing)
+        new_i = [n for n in listing if n.endswith(".idx") and n[:-4] + ".pack" in listing
+                 and n[:-4] + ".pack" not in covered and n[:-4] + ".pack" not in self._indexes]
+        for name, data in zip(new_i, self._download_all(new_i, workers)):
+            if data is None:
+                vanished = True
+            elif data:
+                self._store(name, data)
+        return vanished
+
+    def _covered(self, listing: dict[str, int]) -> set[str]:
+        return {PACKS + p + ".pack" for name, m in self._midxes.items() if name in listing
+                for p in m.pack_names}
+
+    def _download_all(self, names: list[str], workers: int) -> list[bytes | None]:
+        if not names:
+            return []
+        with ThreadPoolExecutor(max(1, min(workers, len(names)))) as ex:
+            return list(ex.map(self._download, names))
+
+    def _forget_unlisted(self, listing: dict[str, int]) -> None:
+        covered = self._covered(listing)
+        for name in [n for n in self._midxes if n not in listing]:
+            self._midxes.pop(name).close()
+            _unlink(os.path.join(self.pack_dir, os.path.basename(name)))
+        for pack in [p for p in self._indexes if p[:-5] + ".idx" not in listing or p in covered]:
+            self._indexes.pop(pack).close()
+            _unlink(os.path.join(self.pack_dir, os.path.basename(pack)[:-5] + ".idx"))
 
     def age(self) -> float:
         """Seconds since any process last refreshed this cache (infinite if never)."""
@@ -109,69 +178,162 @@ class RemoteIndex:
         return self._retry(fn) if callable(self._retry) else fn()
 
     def _download(self, name: str) -> bytes | None:
+        """The checked bytes of an index file; None if it vanished, b"" if it is damaged."""
         try:
             data = self._call(lambda: self.remote.get(name))
         except RemoteNotFound:  # deleted between the listing and now
             return None
+        self.downloads += 1
         try:
-            _check_index(data, name)
+            if name.endswith(".midx"):
+                mx.check_bytes(data, f"remote {name}")
+            else:
+                _check_index(data, name)
         except CorruptObject:
             self.damaged.append(name)
-            return None
+            return b""
         return data
 
-    def _store(self, pack: str, data: bytes) -> None:
-        path = os.path.join(self.pack_dir, os.path.basename(pack)[:-5] + ".idx")
+    def _store(self, name: str, data: bytes) -> None:
+        """Keep a checked copy of a remote index file (``packs/pack-X.idx`` or ``packs/midx-Y.midx``)."""
+        path = os.path.join(self.pack_dir, os.path.basename(name))
         atomic_write(path, data)
         with self._lock:
-            old = self._indexes.pop(pack, None)
-            if old is not None:
-                old.close()
-            self._indexes[pack] = idx.IndexFile(path)
+            if name.endswith(".midx"):
+                old_m = self._midxes.pop(name, None)
+                if old_m is not None:
+                    old_m.close()
+                self._midxes[name] = mx.MidxFile(path)
+            else:
+                pack = name[:-4] + ".pack"
+                old = self._indexes.pop(pack, None)
+                if old is not None:
+                    old.close()
+                self._indexes[pack] = idx.IndexFile(path)
 
-    def _drop(self, pack: str) -> None:
-        self._indexes.pop(pack).close()
-        try:
-            os.unlink(os.path.join(self.pack_dir, os.path.basename(pack)[:-5] + ".idx"))
-        except FileNotFoundError:
-            pass
+    def _rebuild(self) -> None:
+        """Swap in a new lookup snapshot; packs not in the listing (gone) are not answered."""
+        with self._lock:
+            listed = self._listed
+            midxes = []
+            for name, m in sorted(self._midxes.items(), key=lambda kv: -kv[1].count):
+                if listed and name not in self.listing:
+                    continue
+                packs = tuple(PACKS + p + ".pack" for p in m.pack_names)
+                present = np.array([not listed or p in self.listing for p in packs], dtype=bool)
+                midxes.append((name, m, packs, present))
+            indexes = tuple((p, i) for p, i in self._indexes.items() if not listed or p in self.listing)
+            committed = {p for _, _, packs, present in midxes for p, ok in zip(packs, present) if ok}
+            committed.update(p for p, _ in indexes)
+            self._view = _View(tuple(midxes), indexes, frozenset(committed))
 
     def add(self, pack: str, index_bytes: bytes) -> None:
         """Record a pack we just uploaded (its index is already on the remote)."""
-        self._store(pack, index_bytes)
-        self.listing[pack] = -1
-        self.listing[pack[:-5] + ".idx"] = len(index_bytes)
+        with self._lock:
+            self.listing[pack] = -1
+            self.listing[pack[:-5] + ".idx"] = len(index_bytes)
+            self._store(pack[:-5] + ".idx", index_bytes)
+            self._rebuild()
+
+    def add_midx(self, name: str, data: bytes) -> None:
+        """Record a midx we just uploaded."""
+        with self._lock:
+            self.listing[name] = len(data)
+            self._store(name, data)
+            self._rebuild()
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Index files we have just deleted on the remote."""
+        with self._lock:
+            for name in names:
+                self.listing.pop(name, None)
+            self._forget_unlisted(self.listing)
+            self._rebuild()
+
+    # -- what is there -------------------------------------------------------------------------
+    def packs(self) -> list[str]:
+        """Names of the committed remote packs we know of."""
+        return sorted(self._view.committed)
+
+    def committed(self, pack: str) -> bool:
+        """True when an index or a midx we know names ``pack`` (and the remote still lists it)."""
+        return pack in self._view.committed
+
+    def units(self) -> list[Unit]:
+        """Each listed index file with what it covers: every midx, and each pack index of a pack
+        no midx covers (what a consolidation weighs)."""
+        v = self._view
+        out = [Unit(name, tuple(p for p, ok in zip(packs, present) if ok), m.count)
+               for name, m, packs, present in v.midxes]
+        out += [Unit(p[:-5] + ".idx", (p,), i.count) for p, i in v.indexes]
+        return out
+
+    def table(self, unit: Unit) -> mx.Source:
+        """The keys and records of a unit, for building a midx from it."""
+        with self._lock:
+            if unit.name.endswith(".midx"):
+                return mx.source_of(self._midxes[unit.name])
+            pack = unit.packs[0]
+            return mx.source_of(self._indexes[pack], pack)
+
+    def entries_of(self, pack: str) -> list[Entry]:
+        """Every entry a known index file gives for ``pack`` (each key once)."""
+        v = self._view
+        for p, index in v.indexes:
+            if p == pack:
+                return list(index)
+        out: dict[bytes, Entry] = {}
+        for _, m, packs, _ in v.midxes:
+            if pack in packs:
+                n = packs.index(pack)
+                for i in np.flatnonzero(m.records["pack"] == n).tolist():
+                    e = m.entry(i)
+                    out.setdefault(idx.key(e.id, e.kind), e)
+        return list(out.values())
 
     # -- lookups -------------------------------------------------------------------------------
-    def packs(self) -> list[str]:
-        """Names of the indexed remote packs we know of."""
-        with self._lock:
-            return list(self._indexes)
-
     def contains(self, keys: Sequence[bytes]) -> np.ndarray:
-        """Boolean mask: which 33-byte keys some remote pack holds."""
+        """Boolean mask: which 33-byte keys some committed remote pack holds."""
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         found = np.zeros(len(arr), dtype=bool)
-        with self._lock:
-            for index in self._indexes.values():
-                found |= index.contains_many(arr)
+        v = self._view
+        for _, m, _, present in v.midxes:
+            hit, rows = m.search(arr)
+            at = np.flatnonzero(hit)
+            if len(at):
+                nums = m.records["pack"][rows[at]].astype(np.int64)
+                ok = nums < len(present)
+                ok[ok] = present[nums[ok]]
+                hit[at] = ok
+            found |= hit
+        for _, index in v.indexes:
+            found |= index.search(arr)[0]
         return found
 
     def lookup(self, keys: Sequence[bytes]) -> list[tuple[str, Entry] | None]:
         """For each key, (remote pack, entry) of one copy, or None."""
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         out: list[tuple[str, Entry] | None] = [None] * len(arr)
-        found = np.zeros(len(arr), dtype=bool)
-        with self._lock:
-            for pack, index in self._indexes.items():
-                if index.count == 0 or found.all():
-                    continue
-                pos = np.searchsorted(index.keys, arr)
-                pos[pos >= index.count] = index.count - 1
-                hit = (index.keys[pos] == arr) & ~found
-                for i in np.nonzero(hit)[0].tolist():
-                    out[i] = (pack, index.entry(int(pos[i])))
-                found |= hit
+        todo = np.ones(len(arr), dtype=bool)
+        v = self._view
+        for _, m, packs, present in v.midxes:
+            if not todo.any():
+                break
+            hit, rows = m.search(arr)
+            hit &= todo
+            for i in np.flatnonzero(hit).tolist():
+                n = int(m.records[int(rows[i])]["pack"])
+                if n < len(packs) and present[n]:
+                    out[i] = (packs[n], m.entry(int(rows[i])))
+                    todo[i] = False
+        for pack, index in v.indexes:
+            if not todo.any():
+                break
+            hit, rows = index.search(arr)
+            hit &= todo
+            for i in np.flatnonzero(hit).tolist():
+                out[i] = (pack, index.entry(int(rows[i])))
+            todo &= ~hit
         return out
 
     # -- our unfinished uploads ----------------------------------------------------------------
@@ -189,15 +351,26 @@ class RemoteIndex:
         atomic_write(os.path.join(self.dir, "pending"), text.encode())
 
     def close(self) -> None:
-        """Release the mapped indexes."""
+        """Release the mapped index files."""
         with self._lock:
             for index in self._indexes.values():
                 index.close()
+            for m in self._midxes.values():
+                m.close()
             self._indexes.clear()
+            self._midxes.clear()
+            self._view = _View()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _check_index(data: bytes, name: str) -> None:
-    """Check a downloaded index: magic, version, size and trailing checksum."""
+    """Check a downloaded index: magic, version, size, trailing checksum and key order."""
     import hashlib
 
     if len(data) < idx.HEADER.size + idx.TRAILER_SIZE:
@@ -209,3 +382,6 @@ def _check_index(data: bytes, name: str) -> None:
         raise CorruptObject(f"remote index {name} has the wrong size")
     if hashlib.sha256(data[: -idx.TRAILER_SIZE]).digest() != data[-idx.TRAILER_SIZE:]:
         raise CorruptObject(f"remote index {name} is damaged (checksum mismatch)")
+    keys = np.frombuffer(data, dtype=f"S{idx.KEY_SIZE}", count=count, offset=idx.HEADER.size)
+    if count > 1 and not bool(np.all(keys[1:] > keys[:-1])):
+        raise CorruptObject(f"remote index {name} is damaged (keys out of order)")

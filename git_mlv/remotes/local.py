@@ -9,6 +9,7 @@ import secrets
 from .base import (
     Data,
     FileSlice,
+    ObjectInfo,
     Remote,
     RemoteError,
     RemoteNotFound,
@@ -102,16 +103,17 @@ class FolderRemote(Remote):
         except OSError as e:
             raise self._error(e, name) from None
 
-    def list(self, prefix: str) -> dict[str, int]:
+    def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
         """Files directly under ``prefix``, skipping temp files of unfinished writes."""
         folder = os.path.join(self.root, validate_prefix(prefix))
-        out: dict[str, int] = {}
+        out: dict[str, ObjectInfo] = {}
         try:
             with os.scandir(folder) as it:
                 for d in it:
                     if d.name.startswith(".") or not d.is_file():
                         continue
-                    out[prefix + d.name] = d.stat().st_size
+                    st = d.stat()
+                    out[prefix + d.name] = ObjectInfo(st.st_size, st.st_mtime)
         except FileNotFoundError:
             return {}
         except OSError as e:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .base import (
     Data,
+    ObjectInfo,
     Remote,
     RemoteError,
     RemoteNotFound,
@@ -211,17 +212,17 @@ class S3Remote(Remote):
                 pass
             raise
 
-    def list(self, prefix: str) -> dict[str, int]:
-        """Paginated listing of ``prefix``."""
+    def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
+        """Paginated listing of ``prefix`` (LastModified is the server's time of the write)."""
         full = self._key_prefix(validate_prefix(prefix))
-        out: dict[str, int] = {}
+        out: dict[str, ObjectInfo] = {}
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full)
             for page in pages:
                 for obj in page.get("Contents", ()):
                     rest = obj["Key"][len(full):]
                     if rest and "/" not in rest:
-                        out[prefix + rest] = int(obj["Size"])
+                        out[prefix + rest] = ObjectInfo(int(obj["Size"]), obj["LastModified"].timestamp())
         except RemoteError:
             raise
         except Exception as e:

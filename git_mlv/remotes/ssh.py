@@ -18,7 +18,16 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Data, Remote, RemoteError, RemoteNotFound, pieces_of, validate_name, validate_prefix
+from .base import (
+    Data,
+    ObjectInfo,
+    Remote,
+    RemoteError,
+    RemoteNotFound,
+    pieces_of,
+    validate_name,
+    validate_prefix,
+)
 
 # Feed writes in 1 MiB pieces: few Python calls, while paramiko pipelines the requests.
 _WRITE_PIECE = 1024 * 1024
@@ -282,19 +291,19 @@ class SSHRemote(Remote):
 
         self._do(name, write)
 
-    def list(self, prefix: str) -> dict[str, int]:
+    def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
         """Regular files directly under ``prefix``."""
         folder = self._path_prefix(validate_prefix(prefix))
 
-        def ls(s: Any) -> dict[str, int]:
+        def ls(s: Any) -> dict[str, ObjectInfo]:
             try:
                 entries = s.listdir_attr(folder)
             except OSError as e:
                 if e.errno == errno.ENOENT:
                     return {}
                 raise
-            return {prefix + a.filename: int(a.st_size or 0) for a in entries
-                    if not a.filename.startswith(".") and stat.S_ISREG(a.st_mode or 0)}
+            return {prefix + a.filename: ObjectInfo(int(a.st_size or 0), float(a.st_mtime or 0))
+                    for a in entries if not a.filename.startswith(".") and stat.S_ISREG(a.st_mode or 0)}
 
         return self._do(prefix, ls)
 

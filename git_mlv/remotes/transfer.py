@@ -294,8 +294,8 @@ def _collect_orphans(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy) ->
     rindex.refresh()
     left = set()
     for name in pending:
-        if name[:-5] + ".idx" in rindex.listing:
-            continue  # its index made it after all
+        if rindex.committed(name):
+            continue  # its index made it after all (it may be covered by a midx by now)
         try:
             retry.run(lambda n=name: remote.delete(n))  # type: ignore[misc]
         except RemoteError:

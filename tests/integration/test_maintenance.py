@@ -87,6 +87,18 @@ def test_gc_keeps_what_is_reachable(repo: Path, tmp_path: Path) -> None:
     assert all(f["present"] for f in ls)
 
 
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (children, grandchildren...)."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        kids = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True, text=True)
+        found = [int(k) for k in kids.stdout.split()]
+        out += found
+        todo += found
+    return out
+
+
 @pytest.mark.slow
 def test_kill_9_during_add_leaves_pool_readable(repo: Path) -> None:
     git("config", "mlv.packSize", "1m", cwd=repo)
@@ -98,11 +110,11 @@ def test_kill_9_during_add_leaves_pool_readable(repo: Path) -> None:
     deadline = time.time() + 30
     while time.time() < deadline and len(list(packs.glob("*.pack"))) < 5:
         time.sleep(0.01)
-    # kill the filter process (this git's child, no one else's) mid-stream
-    filt = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "git-mlv filter-process"],
-                          capture_output=True, text=True)
-    for pid in filt.stdout.split():
-        os.kill(int(pid), signal.SIGKILL)
+    # kill the filter process mid-stream: this git's descendant (git -> sh -> git-mlv), no one
+    # else's (other test sessions may run filters on this machine)
+    for pid in _descendants(proc.pid):
+        if "filter-process" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+            os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=60)
     assert proc.returncode != 0  # filter.mlv.required: git add fails rather than store raw data
     fsck = mlv("fsck", cwd=repo, check=False)

@@ -11,7 +11,7 @@ from git_mlv.core import index as idx
 from git_mlv.core.pack import ENTRY_SIZE, KIND_MANIFEST
 from git_mlv.core.pool import Pool
 from git_mlv.core.settings import Settings
-from git_mlv.remotes.base import Remote
+from git_mlv.remotes.base import ObjectInfo, Remote
 from git_mlv.remotes.cache import RemoteIndex
 from git_mlv.remotes.fetch import fetch_files
 from git_mlv.remotes.transfer import RetryPolicy, push_objects
@@ -56,8 +56,8 @@ class Recording(Remote):
         self.inner.put(name, data)
         self.puts.append(name)
 
-    def list(self, prefix: str) -> dict[str, int]:
-        return self.inner.list(prefix)
+    def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
+        return self.inner.list_info(prefix)
 
     def delete(self, name: str) -> None:
         self.inner.delete(name)
