@@ -1,28 +1,47 @@
-"""git mlv gc."""
+"""git mlv gc [--remote NAME]."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..remotes.collect import RemoteGcResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("gc", help="remove data nothing refers to any more",
+    p = sub.add_parser("gc", help="remove data nothing refers to any more (here, or on a remote)",
                        description="Keep everything reachable from any ref, any worktree's index and "
                        "HEAD, stashes, reflog entries of the last mlv.gcReflogDays days (90) and the "
-                       "run-cache; repack or delete the rest.")
+                       "run-cache; repack or delete the rest, and consolidate the pool's packs. With "
+                       "--remote, do the same to a data remote's packs (run `git fetch --all` first: "
+                       "refs this clone has not seen are not kept; a remote serves one repository).")
     p.add_argument("-n", "--dry-run", action="store_true", help="say what would go, remove nothing")
+    p.add_argument("--remote", metavar="NAME", help="collect this data remote instead of the local pool")
+    p.add_argument("--grace-hours", type=float, metavar="H",
+                   help="with --remote: keep packs younger than this (default mlv.remoteGcGraceHours, "
+                   "24): they may belong to a push in progress")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import maintenance
+    from ..errors import UsageError
     from ..ops.context import Workspace
+
+    if args.grace_hours is not None and not args.remote:
+        raise UsageError("--grace-hours goes with --remote NAME")
+    with Workspace.discover() as ws:
+        if args.remote:
+            from ..ops.remote_gc import gc_remote
+
+            return _render_remote(gc_remote(ws, args.remote, args.dry_run, args.grace_hours), args.json)
+        from ..ops import maintenance
+
+        r = maintenance.gc(ws, dry_run=args.dry_run)
     from .render import human_size, print_json
 
-    with Workspace.discover() as ws:
-        r = maintenance.gc(ws, dry_run=args.dry_run)
     if args.json:
         print_json(dataclasses.asdict(r))
         return 0
@@ -32,4 +51,19 @@ def run(args: argparse.Namespace) -> int:
     if not r.dry_run and r.packs_merged:
         print(f"{r.packs_merged} pack(s) consolidated into {r.packs_written}; "
               f"{r.packs_after} pack(s) now")
+    return 0
+
+
+def _render_remote(r: RemoteGcResult, as_json: bool) -> int:
+    from .render import human_size, print_json
+
+    if as_json:
+        print_json(dataclasses.asdict(r))
+        return 0
+    verb = "would" if r.dry_run else "did"
+    print(f"{r.live_files} live file version(s); {r.live_objects} object(s) live, "
+          f"{r.dead_objects} dead on the remote")
+    print(f"{verb} delete {r.packs_deleted} pack(s), repack {r.packs_repacked} "
+          f"(into {r.packs_written}), free {human_size(r.freed_bytes)}; "
+          f"{r.packs_recent} pack(s) younger than the grace period kept")
     return 0

@@ -24,6 +24,7 @@ from ..errors import MlvError, UsageError
 from ..gitio import walk
 from ..remotes.base import Remote, RemoteError
 from ..remotes.cache import RemoteIndex
+from ..remotes.compact import compact_indexes
 from ..remotes.fetch import FetchStats, fetch_files
 from ..remotes.transfer import RetryPolicy, push_objects
 from ..remotes.url import open_remote
@@ -190,6 +191,7 @@ def _push_oids(ws: Workspace, remote: str | None, oids: set[str], paths: dict[st
         after, rc_oids = _runcache_to_push(ws, pool, rem, retry)
         stats = push_objects(pool, rem, rindex, oids | rc_oids, ws.settings.pack_size, retry,
                              progress, after)
+        compact_indexes(rem, rindex, retry, ws.settings.auto_packs)  # docs/remotes.md
     finally:
         rindex.close()
         rem.close()

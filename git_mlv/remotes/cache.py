@@ -276,20 +276,27 @@ class RemoteIndex:
             pack = unit.packs[0]
             return mx.source_of(self._indexes[pack], pack)
 
-    def entries_of(self, pack: str) -> list[Entry]:
-        """Every entry a known index file gives for ``pack`` (each key once)."""
+    def rows_of(self, pack: str) -> tuple[np.ndarray, np.ndarray]:
+        """The keys (``S33``, sorted, each once) and records (offset, stored_len, raw_len, codec)
+        that the known index files give for ``pack``."""
         v = self._view
+        keys: list[np.ndarray] = []
+        recs: list[np.ndarray] = []
         for p, index in v.indexes:
             if p == pack:
-                return list(index)
-        out: dict[bytes, Entry] = {}
+                keys.append(np.asarray(index.keys))
+                recs.append(index.records[["offset", "stored_len", "raw_len", "codec"]])
         for _, m, packs, _ in v.midxes:
             if pack in packs:
-                n = packs.index(pack)
-                for i in np.flatnonzero(m.records["pack"] == n).tolist():
-                    e = m.entry(i)
-                    out.setdefault(idx.key(e.id, e.kind), e)
-        return list(out.values())
+                rows = m.records["pack"] == packs.index(pack)
+                keys.append(np.asarray(m.keys[rows]))
+                recs.append(m.records[rows][["offset", "stored_len", "raw_len", "codec"]])
+        if not keys:
+            return np.zeros(0, dtype=f"S{idx.KEY_SIZE}"), np.zeros(0, dtype=idx.RECORD)
+        all_keys = np.concatenate(keys)
+        all_recs = np.concatenate([r.astype(recs[0].dtype) for r in recs])
+        _, first = np.unique(all_keys, return_index=True)
+        return all_keys[first], all_recs[first]
 
     # -- lookups -------------------------------------------------------------------------------
     def contains(self, keys: Sequence[bytes]) -> np.ndarray:

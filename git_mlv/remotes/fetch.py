@@ -20,7 +20,7 @@ from ..core.manifest import Manifest
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, Entry, decode_entry_header
 from ..core.pool import Pool
 from ..errors import CorruptObject
-from .base import Remote
+from .base import Remote, RemoteNotFound
 from .cache import RemoteIndex
 from .transfer import Progress, ProgressCounter, RetryPolicy, parallel
 
@@ -148,7 +148,21 @@ class _StreamingVerifier:
 
 def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
                 retry: RetryPolicy, progress: Progress | None = None, max_age: float = 0.0) -> FetchStats:
-    """Download the data of files ``oids`` that the pool lacks; the caller commits the pool."""
+    """Download the data of files ``oids`` that the pool lacks; the caller commits the pool.
+
+    A remote pack that vanishes while we read it (``gc --remote`` repacked it) sends us back once
+    to the remote's listing, which names where its objects went; what already arrived is kept.
+    """
+    oids = list(oids)
+    try:
+        return _fetch_files(pool, remote, rindex, oids, retry, progress, max_age)
+    except RemoteNotFound:
+        rindex.refresh(workers=remote.parallelism)
+        return _fetch_files(pool, remote, rindex, oids, retry, progress, float("inf"))
+
+
+def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
+                 retry: RetryPolicy, progress: Progress | None, max_age: float) -> FetchStats:
     stats = FetchStats()
     wanted = sorted(set(oids))
     todo = [o for o, here in zip(wanted, present_files(pool, wanted)) if not here]

@@ -1,0 +1,65 @@
+"""``git mlv gc --remote NAME``: collect a data remote (docs/remotes.md "Collecting a remote")."""
+
+from __future__ import annotations
+
+from ..errors import MlvError, UsageError
+from ..gitio import walk
+from ..remotes import collect
+from ..remotes.collect import RemoteGcResult
+from . import sync
+from .context import Workspace
+
+DEFAULT_GRACE_HOURS = 24.0
+
+
+def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
+              grace_hours: float | None = None) -> RemoteGcResult:
+    """Delete the packs of remote ``name`` that no live file needs; repack mixed ones.
+
+    Live: every file reachable from any ref (remote-tracking refs too), any worktree's HEAD and
+    index, stashes, reflog entries of the last ``mlv.gcReflogDays`` days, and the run-cache (the
+    remote's keys are fetched first). Packs younger than ``grace_hours`` are kept whole.
+    """
+    days = float(ws.repo.config.get("mlv.gcreflogdays", "90"))
+    grace = _grace(ws, grace_hours)
+    rc, rem, rindex = sync.open_named(ws, name)
+    retry = sync.retry_policy(ws)
+    pool = ws.pool
+    res = RemoteGcResult(dry_run=dry_run)
+    try:
+        infos = retry.run(lambda: rem.list_info("packs/"))  # before the refresh: see collect.plan
+        rindex.refresh(workers=rem.parallelism)
+        sync._fetch_runcache(ws, pool, rem, rindex, retry, with_outs=False)
+        oids = set(walk.reachable_pointers(ws.repo, days))
+        from ..pipeline import runcache
+
+        oids |= runcache.live_oids(pool, ws.repo.mlv_dir)
+        if not oids and rindex.packs():
+            raise MlvError(f"no ref of this repository reaches any data, so every pack of {rc.name} "
+                           "would go; refusing (delete the remote's folder yourself if that is meant)")
+        live = collect.live_keys(pool, rem, rindex, retry, oids)
+        res.live_files = len(oids)
+        p = collect.plan(rindex, infos, live, grace * 3600, res)
+        if dry_run:
+            res.removed = sorted({*p.delete, *(pack for pack, _ in p.repack)})
+            res.packs_deleted, res.packs_repacked = len(p.delete), len(p.repack)
+        else:
+            collect.collect(rem, rindex, retry, p, ws.settings.pack_size, res)
+    finally:
+        pool.writer().commit()
+        rindex.close()
+        rem.close()
+    return res
+
+
+def _grace(ws: Workspace, hours: float | None) -> float:
+    raw = ws.repo.config.get("mlv.remotegcgracehours")
+    if hours is None and raw is not None:
+        try:
+            hours = float(raw)
+        except ValueError:
+            raise UsageError(f"git config mlv.remoteGcGraceHours = {raw!r} is not a number") from None
+    hours = DEFAULT_GRACE_HOURS if hours is None else hours
+    if hours < 0:
+        raise UsageError("the grace period cannot be negative")
+    return hours

@@ -1,0 +1,82 @@
+"""Index consolidation on a remote: many small index files become one multi-pack index
+(docs/remotes.md "Index consolidation").
+
+Each push adds an index; a clone downloads every index file. When a remote has ``threshold`` index
+units or more (each midx, and each index of a pack no midx covers), the small ones that break a
+factor-2 progression are merged into one midx — built from the verified copies in the local cache,
+so nothing is downloaded — which is uploaded before the files it replaces are deleted. Only files
+this clone listed and that its new midx covers are deleted, so concurrent pushers and consolidators
+never lose an object; the packs themselves are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from ..core import midx as mx
+from ..core.consolidate import geometric_split
+from ..core.crashpoint import crashpoint
+from ..core.fsutil import atomic_write
+from .base import Remote, RemoteError
+from .cache import RemoteIndex
+from .transfer import RetryPolicy
+
+# A remote that refuses deletes (an append-only bucket policy) would get a new midx on every push
+# and never lose the files it replaces: after a refused delete, leave it alone for a day.
+_BACKOFF = 24 * 3600
+
+
+@dataclass
+class CompactResult:
+    """What an index consolidation did."""
+
+    midx: str = ""  # the multi-pack index uploaded
+    replaced: list[str] = field(default_factory=list)  # index files it replaced (deleted)
+    objects: int = 0
+    error: str = ""  # why some replaced files could not be deleted (they stay: duplicates)
+
+
+def compact_indexes(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, threshold: int
+                    ) -> CompactResult | None:
+    """Consolidate the remote's index files once there are ``threshold`` of them (0: never).
+
+    ``rindex`` must have been refreshed (a push has just done so). None when nothing was done.
+    """
+    marker = os.path.join(rindex.dir, "compact-refused")
+    if threshold <= 0 or _recent(marker):
+        return None
+    units = sorted(rindex.units(), key=lambda u: u.objects)
+    if len(units) < threshold:
+        return None
+    split = geometric_split([max(1, u.objects) for u in units])
+    chosen = units[:split]
+    if len(chosen) < 2:
+        return None
+    keep = {mx.raw_name(p) for u in chosen for p in u.packs}
+    data = mx.encode([rindex.table(u) for u in chosen], keep)
+    name = f"packs/midx-{secrets.token_hex(16)}.midx"
+    retry.run(lambda: remote.put(name, data))  # the new commit point of every pack it names
+    crashpoint("remote-compact-uploaded")
+    rindex.add_midx(name, data)
+    res = CompactResult(midx=name, objects=mx.HEADER.unpack_from(data, 0)[3])
+    try:
+        for u in chosen:
+            retry.run(lambda n=u.name: remote.delete(n))  # type: ignore[misc]
+            res.replaced.append(u.name)
+            if len(res.replaced) == 1:
+                crashpoint("remote-compact-deleting")
+    except RemoteError as e:
+        res.error = str(e)
+        atomic_write(marker, f"{e}\n".encode())
+    rindex.forget(res.replaced)
+    return res
+
+
+def _recent(path: str) -> bool:
+    try:
+        return time.time() - os.path.getmtime(path) < _BACKOFF
+    except OSError:
+        return False
