@@ -130,6 +130,7 @@ def write_midx(pool: Pool, exclude: set[str] = frozenset(), extra: Sequence[str]
     """Write ``packs/pool.midx`` over every indexed pack but ``exclude``, plus ``extra`` (new packs
     not in the view yet); returns its object count. The old midx is reused only once verified."""
     ps = pool.packset
+    packs = pool.packs()  # loads the view if this pool has not looked yet
     old = ps.midx
     if old is not None:
         try:
@@ -142,7 +143,7 @@ def write_midx(pool: Pool, exclude: set[str] = frozenset(), extra: Sequence[str]
     if old is not None:
         covered = {os.path.join(pool.pack_dir, n + ".pack") for n in old.pack_names}
         sources.append(mx.source_of(old))
-    for pack in [*ps.packs(), *extra]:
+    for pack in [*packs, *extra]:
         if pack in exclude:
             continue
         keep_names.add(mx.raw_name(pack))
@@ -170,6 +171,12 @@ class _Output:
         if self.writer.size >= self.pack_size:
             self.finish()
 
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+            unlock(self.writer.lock_fd)
+            self.writer = None
+
     def finish(self) -> None:
         w = self.writer
         if w is None:
@@ -193,41 +200,53 @@ def _merge(pool: Pool, packs: list[str], keep: np.ndarray | None, res: Consolida
             wanted &= idx.search(keep, all_keys)[0]
     res.objects_dropped += int(len(all_keys) - wanted.sum())
     out = _Output(pool.pack_dir, pool.settings.pack_size)
-    start = 0
-    first_run = True
-    for pack, index in zip(packs, indexes):
-        mask = wanted[start:start + index.count]
-        start += index.count
-        order = np.argsort(index.records["offset"], kind="stable")  # file order: chunks stay together
-        rows = order[mask[order]].tolist()
-        with open(pack, "rb", buffering=0) as f:
-            i = 0
-            while i < len(rows):
-                lo = int(index.records[rows[i]]["offset"])
-                j = i + 1
-                while j < len(rows) and _end(index, rows[j]) - lo <= RUN:
-                    j += 1
-                hi = _end(index, rows[j - 1])
-                buf = memoryview(os.pread(f.fileno(), hi - lo, lo))
-                for r in rows[i:j]:
-                    e = index.entry(r)
-                    at = e.offset - lo
-                    piece = buf[at:at + ENTRY_SIZE + e.stored_len]
-                    head = decode_entry_header(bytes(piece[:ENTRY_SIZE]), e.offset)
-                    if not same_object(head, e) or len(piece) != ENTRY_SIZE + e.stored_len:
-                        raise CorruptObject(f"{pack}: entry at {e.offset} is not what its index says; "
-                                            "consolidation stopped, run `git mlv fsck`")
-                    out.append(e, piece)
-                    res.objects_copied += 1
-                    res.bytes_copied += len(piece)
-                if first_run and out.writer is not None:
-                    out.writer.flush()
-                    first_run = False
-                    crashpoint("consolidate-copying")
-                i = j
+    try:
+        start = 0
+        for pack, index in zip(packs, indexes):
+            mask = wanted[start:start + index.count]
+            start += index.count
+            order = np.argsort(index.records["offset"], kind="stable")  # file order: chunks stay together
+            _copy(pack, index, order[mask[order]].tolist(), out, res)
+    except BaseException:
+        out.abort()  # packs already indexed stay: extra copies, merged next time
+        raise
     out.finish()
     res.written = len(out.done)
     return out.done
+
+
+def _copy(pack: str, index: idx.IndexFile, rows: list[int], out: _Output, res: ConsolidateResult) -> None:
+    """Append the entries at ``rows`` of ``pack`` to ``out``, reading runs of at most ``RUN`` bytes."""
+    with open(pack, "rb", buffering=0) as f:
+        i = 0
+        while i < len(rows):
+            lo = int(index.records[rows[i]]["offset"])
+            j = i + 1
+            while j < len(rows) and _end(index, rows[j]) - lo <= RUN:
+                j += 1
+            buf = memoryview(os.pread(f.fileno(), _end(index, rows[j - 1]) - lo, lo))
+            for r in rows[i:j]:
+                e = index.entry(r)
+                piece = buf[e.offset - lo:e.offset - lo + ENTRY_SIZE + e.stored_len]
+                _check(pack, e, piece)
+                out.append(e, piece)
+                res.objects_copied += 1
+                res.bytes_copied += len(piece)
+            if out.writer is not None:
+                out.writer.flush()
+            crashpoint("consolidate-copying")  # a run is in the new pack, which has no index yet
+            i = j
+
+
+def _check(pack: str, e: Entry, piece: memoryview) -> None:
+    """The entry header in ``piece`` (CRC, id, kind, codec, lengths) must be what the index says."""
+    try:
+        head = decode_entry_header(bytes(piece[:ENTRY_SIZE]), e.offset)
+    except CorruptObject:
+        head = None
+    if head is None or not same_object(head, e) or len(piece) != ENTRY_SIZE + e.stored_len:
+        raise CorruptObject(f"{pack}: entry at {e.offset} is not what its index says; "
+                            "consolidation stopped, run `git mlv fsck`")
 
 
 def _end(index: idx.IndexFile, row: int) -> int:

@@ -162,6 +162,7 @@ class MidxFile:
         self.records = np.frombuffer(self._map, dtype=RECORD, count=self.count,
                                      offset=start + self.count * KEY_SIZE)
         self._key_start = start
+        self.verified = False  # set once ``verify`` passed (readers check a midx on their first miss)
 
     def find(self, k: bytes) -> int:
         """Row of key ``k``, or -1."""
@@ -192,6 +193,7 @@ class MidxFile:
     def verify(self) -> None:
         """Check the checksum, the order of names and keys, and every pack number."""
         check_bytes(self._map, self.path)
+        self.verified = True
 
     def close(self) -> None:
         """Release the mapping (if no numpy view of it is alive)."""

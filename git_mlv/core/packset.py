@@ -86,6 +86,15 @@ class PackSet:
         self._trusted = False
 
     def _relist(self, own: str | None) -> None:
+        for _ in range(4):
+            try:
+                self._relist_once(own)
+                return
+            except FileNotFoundError:  # an index we listed went away: a consolidation ran; again
+                continue
+        self._relist_once(own)
+
+    def _relist_once(self, own: str | None) -> None:
         self.relists += 1
         old = self._view
         names: set[str] = set()
@@ -127,10 +136,10 @@ class PackSet:
         except FileNotFoundError:
             return None
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
-        if current is not None and current.stat == key:
-            return current
         if key == self._bad_midx:
             return None
+        if current is not None and current.stat == key:
+            return current
         return mx.open_if_valid(self.midx_path)
 
     def _rescan_live(self) -> None:
@@ -160,8 +169,12 @@ class PackSet:
         index_path = path[:-5] + ".idx"
         if os.path.exists(index_path):  # its writer finished after we listed the folder
             unlock(fd)
+            try:
+                index = idx.IndexFile(index_path)
+            except FileNotFoundError:
+                return  # and a consolidation merged it away since: the next listing finds it
             v = self._view
-            self._view = _View(v.midx, v.midx_packs, {**v.indexes, path: idx.IndexFile(index_path)})
+            self._view = _View(v.midx, v.midx_packs, {**v.indexes, path: index})
             return
         try:
             entries, end, _ = scan(path)
@@ -224,7 +237,27 @@ class PackSet:
             i = index.find(k)
             if i >= 0:
                 return Location(pack, index.entry(i))
-        return self._journal.get(k)
+        loc = self._journal.get(k)
+        if loc is None and self._midx_was_bad():
+            return self.locate_key(k)
+        return loc
+
+    def _midx_was_bad(self) -> bool:
+        """A lookup missed. A damaged key in the midx could hide an object (or misdirect the binary
+        search), so the first miss checks the midx whole (sha256: ~2 ms for 50k objects, once per
+        process); True when it was damaged and has been dropped (look again)."""
+        m = self._view.midx
+        if m is None or m.verified:
+            return False
+        with self._lock:
+            if m.verified or m is not self._view.midx:
+                return m is not self._view.midx
+            try:
+                m.verify()
+                return False
+            except CorruptObject:
+                self.drop_midx()
+                return True
 
     def _midx_location(self, v: _View, row: int) -> Location:
         assert v.midx is not None
@@ -255,6 +288,8 @@ class PackSet:
         if self._journal and todo.any():
             for i in np.flatnonzero(todo).tolist():
                 out[i] = self._journal.get(bytes(arr[i]))
+        if any(loc is None for loc in out) and self._midx_was_bad():
+            return self.locate_keys(arr)
         return out
 
     def contains(self, arr: np.ndarray) -> np.ndarray:
@@ -270,6 +305,8 @@ class PackSet:
             for i in np.flatnonzero(~found).tolist():
                 if bytes(arr[i]) in journal:
                     found[i] = True
+        if not found.all() and self._midx_was_bad():
+            return self.contains(arr)
         return found
 
     # -- the packs -----------------------------------------------------------------------------
