@@ -268,6 +268,13 @@ class RemoteIndex:
         out += [Unit(p[:-5] + ".idx", (p,), i.count) for p, i in v.indexes]
         return out
 
+    def redundant(self) -> list[str]:
+        """Listed pack indexes whose pack a listed midx covers too (a consolidation killed before it
+        deleted them, or two at once): safe to delete."""
+        with self._lock:
+            covered = self._covered(self.listing)
+            return sorted(n for n in self.listing if n.endswith(".idx") and n[:-4] + ".pack" in covered)
+
     def table(self, unit: Unit) -> mx.Source:
         """The keys and records of a unit, for building a midx from it."""
         with self._lock:

@@ -48,31 +48,39 @@ def compact_indexes(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, thr
     marker = os.path.join(rindex.dir, "compact-refused")
     if threshold <= 0 or _recent(marker):
         return None
+    res = CompactResult()
+    _delete(remote, rindex, retry, rindex.redundant(), res, marker)
     units = sorted(rindex.units(), key=lambda u: u.objects)
-    if len(units) < threshold:
-        return None
-    split = geometric_split([max(1, u.objects) for u in units])
+    split = geometric_split([max(1, u.objects) for u in units]) if len(units) >= threshold else 0
     chosen = units[:split]
     if len(chosen) < 2:
-        return None
+        return res if res.replaced else None
     keep = {mx.raw_name(p) for u in chosen for p in u.packs}
     data = mx.encode([rindex.table(u) for u in chosen], keep)
     name = f"packs/midx-{secrets.token_hex(16)}.midx"
     retry.run(lambda: remote.put(name, data))  # the new commit point of every pack it names
     crashpoint("remote-compact-uploaded")
     rindex.add_midx(name, data)
-    res = CompactResult(midx=name, objects=mx.HEADER.unpack_from(data, 0)[3])
+    res.midx, res.objects = name, mx.HEADER.unpack_from(data, 0)[3]
+    _delete(remote, rindex, retry, [u.name for u in chosen], res, marker)
+    return res
+
+
+def _delete(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, names: list[str],
+            res: CompactResult, marker: str) -> None:
+    """Delete index files a listed midx now covers; remember a refusal (see ``_BACKOFF``)."""
+    done: list[str] = []
     try:
-        for u in chosen:
-            retry.run(lambda n=u.name: remote.delete(n))  # type: ignore[misc]
-            res.replaced.append(u.name)
-            if len(res.replaced) == 1:
+        for n in names:
+            retry.run(lambda n=n: remote.delete(n))  # type: ignore[misc]
+            done.append(n)
+            if len(done) == 1:
                 crashpoint("remote-compact-deleting")
     except RemoteError as e:
         res.error = str(e)
         atomic_write(marker, f"{e}\n".encode())
-    rindex.forget(res.replaced)
-    return res
+    res.replaced += done
+    rindex.forget(done)
 
 
 def _recent(path: str) -> bool:
