@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import MlvError, UsageError
+from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..remotes import collect
 from ..remotes.collect import RemoteGcResult
@@ -29,6 +29,9 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
     try:
         infos = retry.run(lambda: rem.list_info("packs/"))  # before the refresh: see collect.plan
         rindex.refresh(workers=rem.parallelism)
+        if rindex.damaged:  # its packs would look unindexed: never collect around a damaged index
+            raise CorruptObject(f"{rc.name}: index file {rindex.damaged[0]} is damaged; gc --remote "
+                                "stopped (repair or remove it first)")
         sync._fetch_runcache(ws, pool, rem, rindex, retry, with_outs=False)
         oids = set(walk.reachable_pointers(ws.repo, days))
         from ..pipeline import runcache

@@ -283,27 +283,30 @@ class RemoteIndex:
             pack = unit.packs[0]
             return mx.source_of(self._indexes[pack], pack)
 
-    def rows_of(self, pack: str) -> tuple[np.ndarray, np.ndarray]:
-        """The keys (``S33``, sorted, each once) and records (offset, stored_len, raw_len, codec)
-        that the known index files give for ``pack``."""
+    def rows_by_pack(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """For every committed pack: the keys (``S33``, sorted, each once) and records (offset,
+        stored_len, raw_len, codec) the known index files give for it (one pass over each file)."""
+        fields = ["offset", "stored_len", "raw_len", "codec"]
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         v = self._view
-        keys: list[np.ndarray] = []
-        recs: list[np.ndarray] = []
         for p, index in v.indexes:
-            if p == pack:
-                keys.append(np.asarray(index.keys))
-                recs.append(index.records[["offset", "stored_len", "raw_len", "codec"]])
-        for _, m, packs, _ in v.midxes:
-            if pack in packs:
-                rows = m.records["pack"] == packs.index(pack)
-                keys.append(np.asarray(m.keys[rows]))
-                recs.append(m.records[rows][["offset", "stored_len", "raw_len", "codec"]])
-        if not keys:
-            return np.zeros(0, dtype=f"S{idx.KEY_SIZE}"), np.zeros(0, dtype=idx.RECORD)
-        all_keys = np.concatenate(keys)
-        all_recs = np.concatenate([r.astype(recs[0].dtype) for r in recs])
-        _, first = np.unique(all_keys, return_index=True)
-        return all_keys[first], all_recs[first]
+            parts.setdefault(p, []).append((np.asarray(index.keys), _plain(index.records[fields])))
+        for _, m, packs, present in v.midxes:
+            order = np.argsort(m.records["pack"], kind="stable")
+            nums = m.records["pack"][order]
+            bounds = np.searchsorted(nums, np.arange(len(packs) + 1))
+            for n, pack in enumerate(packs):
+                rows = order[bounds[n]:bounds[n + 1]]
+                if present[n] and len(rows):
+                    got = (np.asarray(m.keys[rows]), _plain(m.records[rows][fields]))
+                    parts.setdefault(pack, []).append(got)
+        out = {}
+        for pack, tables in parts.items():
+            keys = np.concatenate([k for k, _ in tables])
+            recs = np.concatenate([r for _, r in tables])
+            _, first = np.unique(keys, return_index=True)
+            out[pack] = (keys[first], recs[first])
+        return out
 
     # -- lookups -------------------------------------------------------------------------------
     def contains(self, keys: Sequence[bytes]) -> np.ndarray:
@@ -374,6 +377,15 @@ class RemoteIndex:
             self._indexes.clear()
             self._midxes.clear()
             self._view = _View()
+
+
+def _plain(records: np.ndarray) -> np.ndarray:
+    """A copy of selected record fields in one packed layout, whichever file they came from."""
+    out = np.zeros(len(records), dtype=[("offset", "<u8"), ("stored_len", "<u4"), ("raw_len", "<u4"),
+                                        ("codec", "u1")])
+    for f in out.dtype.names or ():
+        out[f] = records[f]
+    return out
 
 
 def _unlink(path: str) -> None:

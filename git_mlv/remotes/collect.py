@@ -103,16 +103,17 @@ def plan(rindex: RemoteIndex, infos: dict[str, ObjectInfo], live: np.ndarray, gr
     out = _Plan()
     kept: list[np.ndarray] = []
     mixed: list[tuple[str, np.ndarray, np.ndarray]] = []
+    rows = rindex.rows_by_pack()
     for pack in sorted(n for n in infos if n.endswith(".pack")):
         old = now - infos[pack].mtime > grace
-        if not rindex.committed(pack):
+        if pack not in rows:  # no index file names it
             if old:  # an upload that never got an index
                 out.delete.append(pack)
                 res.freed_bytes += infos[pack].size
             else:
                 res.packs_recent += 1
             continue
-        keys, recs = rindex.rows_of(pack)
+        keys, recs = rows[pack]
         alive = idx.search(live, keys)[0] if len(live) else np.zeros(len(keys), dtype=bool)
         res.live_objects += int(alive.sum())
         res.dead_objects += int((~alive).sum())

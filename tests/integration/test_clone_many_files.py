@@ -33,3 +33,6 @@ def test_clone_of_many_files_gets_every_byte(repo: Path, tmp_path: Path) -> None
         got = {p.name: sha256_file(p) for p in (clone / "data").iterdir()}
         assert got == want
         assert git("status", "--porcelain", cwd=clone).stdout == b""
+        # one pack per mlv.packSize (~29 MB of data here: 8 packs of 4 MiB), not one per batch
+        packs = list((clone / ".git" / "mlv" / "packs").glob("*.pack"))
+        assert len(packs) <= 10, len(packs)

@@ -98,3 +98,16 @@ def test_names_are_validated_before_any_io(remote, bad: str) -> None:  # type: i
             op()
     with pytest.raises(RemoteError, match="invalid remote listing prefix"):
         remote.list("../")
+
+
+def test_list_info_gives_sizes_and_write_times(remote) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    a, b = pack_name(), pack_name("idx")
+    remote.put(a, b"x" * 1234)
+    remote.put(b, b"")
+    info = remote.list_info("packs/")
+    assert {n: i.size for n, i in info.items()} == {a: 1234, b: 0} == remote.list("packs/")
+    for i in info.values():  # the storage's clock: same machine here, so close to ours
+        assert abs(i.mtime - time.time()) < 300
+    assert remote.list_info("runcache/") == {}

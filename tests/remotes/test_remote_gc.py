@@ -95,8 +95,8 @@ def test_gc_remote(backend: Backend, repo: Path, tmp_path: Path, monkeypatch: py
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("kind", "point"), [("folder", "remote-gc-repacked"), ("folder", "remote-gc-deleting"),
-                                             ("s3", "remote-gc-indexed")])
+@pytest.mark.parametrize(("kind", "point"), [
+    ("folder", "remote-gc-repacked"), ("folder", "remote-gc-deleting"), ("s3", "remote-gc-indexed")])
 def test_kill_9_during_gc_remote(kind: str, point: str, repo: Path, tmp_path: Path,
                                  request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     backend = make_backend(kind, request, tmp_path, monkeypatch)
