@@ -271,7 +271,11 @@ class Pool:
 
     def locate_chunks(self, ids: list[bytes]) -> list[Location]:
         """Locations of many chunks with one vectorised search per table; MissingObject if any lacks."""
-        found = self.locate_keys([idx.key(i, KIND_CHUNK) for i in ids])
+        if len(ids) <= _INLINE_CHUNKS:  # numpy's per-call cost outweighs a few scalar searches
+            self._ensure_loaded()
+            found = [self._locate_key(idx.key(i, KIND_CHUNK)) for i in ids]
+        else:
+            found = self.locate_keys([idx.key(i, KIND_CHUNK) for i in ids])
         for i, loc in enumerate(found):
             if loc is None:
                 raise MissingObject(f"chunk {ids[i].hex()[:12]} is not in the pool; run `git mlv pull`")

@@ -98,17 +98,17 @@ def _handshake(r: PktReader, w: PktWriter) -> set[str]:
 
 def _answer(w: PktWriter, chunks: Iterable[bytes]) -> None:
     w.text("status=success")
-    w.flush_pkt()
+    w.flush_pkt(push=False)  # the whole answer goes to git at once (big content streams anyway)
     try:
         for data in chunks:
             w.content(data)
     except MlvError as e:  # content half sent: git must discard it
         print(f"git-mlv: {e}", file=sys.stderr)
-        w.flush_pkt()
+        w.flush_pkt(push=False)
         w.text("status=error")
         w.flush_pkt()
         return
-    w.flush_pkt()
+    w.flush_pkt(push=False)
     w.flush_pkt()  # empty trailing status list: keep "success"
 
 

@@ -136,10 +136,15 @@ class PktWriter:
         """One text packet, LF-terminated."""
         self.packet(line.encode("utf-8", errors="surrogateescape") + b"\n")
 
-    def flush_pkt(self) -> None:
-        """A flush packet, and push everything buffered to git."""
+    def flush_pkt(self, push: bool = True) -> None:
+        """A flush packet, and (``push``) everything buffered handed to git.
+
+        Inside one response, ``push=False``: each push wakes git, and on two cores every wake-up is
+        a context switch (measured: a 50k-file clone spent ~40 % of the filter's time in them).
+        """
         self._f.write(FLUSH)
-        self._f.flush()
+        if push:
+            self._f.flush()
 
     def content(self, data: bytes | memoryview) -> None:
         """``data`` split into as many packets as needed (nothing for empty data)."""

@@ -329,6 +329,7 @@ def _runcache_outs(pool: Pool, rcache: object) -> set[str]:
 # -- for the filter, hooks and status -------------------------------------------------------------
 _open_lock = threading.Lock()
 _opened: dict[tuple[str, str, str], tuple[Remote, RemoteIndex]] = {}
+_configs: dict[tuple[str, str | None], remote_config.RemoteConfig] = {}
 
 
 def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = None,
@@ -342,9 +343,11 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
     are kept for the next call, so batches neither reconnect nor list the remote again (for 30 s).
     """
     wanted = {o for o in oids if is_oid(o)}
-    rc = remote_config.get(ws, remote_name)
-    key = (ws.repo.mlv_dir, rc.name, rc.url)
     with _open_lock:
+        rc = _configs.get((ws.repo.mlv_dir, remote_name))
+        if rc is None:  # read once per process: it runs `git config`, and a clone has ~200 batches
+            rc = _configs[(ws.repo.mlv_dir, remote_name)] = remote_config.get(ws, remote_name)
+        key = (ws.repo.mlv_dir, rc.name, rc.url)
         opened = _opened.get(key)
         if opened is None:
             remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name)
