@@ -215,3 +215,37 @@ def open_if_valid(path: str) -> MidxFile | None:
         raise
     except (CorruptObject, ValueError, OSError):
         return None
+
+
+def check_file(path: str, pack_dir: str) -> list[str]:
+    """Problems of the midx at ``path`` (none if there is no file): its checksum and order, and
+    every record against the index of the pack it names (fsck)."""
+    if not os.path.exists(path):
+        return []
+    fix = "; run `git mlv gc` to rewrite it (readers use the pack indexes meanwhile)"
+    try:
+        m = MidxFile(path)
+    except (CorruptObject, OSError) as e:
+        return [f"{e}{fix}"]
+    try:
+        m.verify()
+        rows = m.records
+        for n, name in enumerate(m.pack_names):
+            pack = os.path.join(pack_dir, name + ".pack")
+            if not os.path.exists(pack):
+                return [f"{path}: names {name}, which is not in the pool{fix}"]
+            mine = np.flatnonzero(rows["pack"] == n)
+            index = IndexFile(pack[:-5] + ".idx")
+            hit, at = index.search(m.keys[mine])
+            theirs = index.records[at]
+            ok = hit.copy()
+            for f in ("offset", "stored_len", "raw_len", "codec"):
+                ok &= theirs[f] == rows[f][mine]
+            index.close()
+            if not bool(ok.all()):
+                return [f"{path}: {int((~ok).sum())} record(s) disagree with {name}.idx{fix}"]
+    except CorruptObject as e:
+        return [f"{e}{fix}"]
+    finally:
+        m.close()
+    return []

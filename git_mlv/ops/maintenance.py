@@ -82,37 +82,8 @@ def fsck(ws: Workspace) -> FsckResult:
 
 
 def check_midx(pool: Pool) -> list[str]:
-    """Problems of ``packs/pool.midx``: checksum, order, and every record against the pack indexes."""
-    path = pool.packset.midx_path
-    if not os.path.exists(path):
-        return []
-    fix = "; run `git mlv gc` to rewrite it (readers use the pack indexes meanwhile)"
-    try:
-        m = mx.MidxFile(path)
-    except (CorruptObject, OSError) as e:
-        return [f"{e}{fix}"]
-    try:
-        m.verify()
-        rows = m.records
-        for n, name in enumerate(m.pack_names):
-            pack = os.path.join(pool.pack_dir, name + ".pack")
-            if not os.path.exists(pack):
-                return [f"{path}: names {name}, which is not in the pool{fix}"]
-            mine = np.flatnonzero(rows["pack"] == n)
-            index = idx.IndexFile(pack[:-5] + ".idx")
-            hit, at = index.search(m.keys[mine])
-            theirs = index.records[at]
-            ok = hit & (theirs["offset"] == rows["offset"][mine]) & (
-                theirs["stored_len"] == rows["stored_len"][mine]) & (
-                theirs["raw_len"] == rows["raw_len"][mine]) & (theirs["codec"] == rows["codec"][mine])
-            index.close()
-            if not bool(ok.all()):
-                return [f"{path}: {int((~ok).sum())} record(s) disagree with {name}.idx{fix}"]
-    except CorruptObject as e:
-        return [f"{e}{fix}"]
-    finally:
-        m.close()
-    return []
+    """Problems of ``packs/pool.midx`` (core/midx.py ``check_file``)."""
+    return mx.check_file(pool.packset.midx_path, pool.pack_dir)
 
 
 @dataclass

@@ -3,7 +3,6 @@ processes keep working while it runs."""
 
 from __future__ import annotations
 
-import io
 import os
 import random
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from git_mlv.core import index as idx
+from git_mlv.core import midx as mx
 from git_mlv.core.compress import decompress
 from git_mlv.core.consolidate import auto_consolidate, consolidate
 from git_mlv.core.crashpoint import ENV
@@ -22,20 +22,11 @@ from git_mlv.core.hashing import digest
 from git_mlv.core.pack import KIND_CHUNK, scan
 from git_mlv.core.pool import Location, Pool
 from git_mlv.core.settings import Settings
-from git_mlv.ops.maintenance import check_midx
+from tests.unit.test_pool import read_back, rnd
 
 SETTINGS = dict(chunk_avg=1024, chunk_min=256, chunk_max=4096, pack_size=256 * 1024)
 MANUAL = Settings(**SETTINGS, auto_packs=0)  # type: ignore[arg-type]
 
-
-def rnd(n: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-def read_back(pool: Pool, oid: str) -> bytes:
-    out = io.BytesIO()
-    pool.write_file_to(oid, out)
-    return out.getvalue()
 
 
 def add_files(root: Path, n: int, seed: int = 0, settings: Settings = MANUAL) -> dict[str, bytes]:
@@ -56,7 +47,7 @@ def check_pool(root: Path, files: dict[str, bytes]) -> None:
     """What fsck checks, without git: every index and entry, the midx, every file byte for byte."""
     with Pool(str(root), MANUAL) as pool:
         pool.refresh()
-        assert check_midx(pool) == []
+        assert mx.check_file(pool.packset.midx_path, pool.pack_dir) == []
         for pack in pool.packs():
             index = pool.index_of(pack)
             index.verify()

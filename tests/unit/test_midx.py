@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import os
-import random
 import struct
 from pathlib import Path
 
@@ -18,19 +16,11 @@ from git_mlv.core.pack import KIND_CHUNK
 from git_mlv.core.pool import Pool
 from git_mlv.core.settings import Settings
 from git_mlv.errors import CorruptObject
+from tests.unit.test_pool import read_back, rnd
 
 # tiny packs, no automatic consolidation: the tests decide when a midx is written
 SMALL = Settings(chunk_avg=1024, chunk_min=256, chunk_max=4096, pack_size=64 * 1024, auto_packs=0)
 
-
-def rnd(n: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-def read_back(pool: Pool, oid: str) -> bytes:
-    out = io.BytesIO()
-    pool.write_file_to(oid, out)
-    return out.getvalue()
 
 
 def make_pool(root: Path, n: int = 12) -> dict[str, bytes]:
@@ -96,7 +86,6 @@ def _records_offset(path: Path) -> int:
 
 @pytest.mark.parametrize("region", ["header", "names", "keys", "records", "trailer", "truncated"])
 def test_damaged_midx_never_gives_a_wrong_answer(tmp_path: Path, region: str) -> None:
-    from git_mlv.ops.maintenance import check_midx
 
     files = make_pool(tmp_path)
     with Pool(str(tmp_path), SMALL) as pool:
@@ -119,7 +108,7 @@ def test_damaged_midx_never_gives_a_wrong_answer(tmp_path: Path, region: str) ->
     with Pool(str(tmp_path), SMALL) as pool:
         for oid, want in files.items():
             assert read_back(pool, oid) == want  # through the midx, or around it
-        problems = check_midx(pool)
+        problems = mx.check_file(pool.packset.midx_path, pool.pack_dir)
     assert problems and "git mlv gc" in problems[0]
 
 
