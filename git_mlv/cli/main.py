@@ -16,7 +16,7 @@ from ..errors import MlvError
 
 # verb modules, in the order --help lists them
 COMMANDS = [
-    "install", "track", "add", "status", "ls_files", "checkout", "fsck", "du", "gc",
+    "install", "track", "add", "status", "ls_files", "diff", "checkout", "fsck", "du", "gc",
     "remote", "push", "fetch", "pull",
     "run", "stage", "repro", "dag", "metrics", "params", "plots",
     "filter_process", "textconv", "merge_driver", "hook",

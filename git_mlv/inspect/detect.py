@@ -72,7 +72,13 @@ def detect(path: str, name: str | None = None) -> Kind:
                 tail = f.read(4)
     except OSError:
         return BYTES
-    ext, ext_comp = _split_ext(name or path)
+    return detect_head(head, tail, size, name or path)
+
+
+def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
+    """The format of a file of ``size`` bytes that starts with ``head`` (at least 64 bytes, or
+    the whole file when it is smaller than a pointer) and ends with ``tail`` (4 bytes)."""
+    ext, ext_comp = _split_ext(name)
     if size < MAX_SIZE and Pointer.try_parse(head) is not None:
         return POINTER
     if head.startswith(b"PAR1") and tail == b"PAR1":

@@ -60,7 +60,10 @@ def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None =
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    stream = pa.input_stream(source, compression=kind.compression) if isinstance(source, str) else source
+    if isinstance(source, str):
+        stream = pa.input_stream(source, compression=kind.compression)
+    else:
+        stream = pa.CompressedInputStream(source, kind.compression) if kind.compression else source
     if kind.name == "jsonl":
         import pyarrow.json as pjson
 
