@@ -47,7 +47,8 @@ def pointer(path: str) -> Summary:
         return summarize(path)
     return Summary("pointer", p.size, [
         f"sha256 {p.oid}",
-        "note data not in the local pool: run `git mlv pull` (or `git mlv fetch` for all revisions)",
+        "note data not in the local pool: `git mlv pull` gets the checked-out files, "
+        "`git mlv fetch --all` every revision's",
     ])
 
 
