@@ -54,7 +54,7 @@ class ArrayStats:
                     return
         elif block.dtype.kind == "b":
             block = block.astype(np.uint8)
-        lo, hi = block.min().item(), block.max().item()
+        lo, hi = block.min(), block.max()  # numpy scalars: printed at their own precision
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
         wide = block.astype(np.float64, copy=False)

@@ -32,6 +32,11 @@ def number(v: Any) -> str:
         return str(v).lower()
     if isinstance(v, int):
         return str(v)
+    if hasattr(v, "dtype") and v.dtype.kind == "f":  # a numpy float: shortest repr at its own precision
+        f = float(v)
+        return number(f) if math.isnan(f) or math.isinf(f) else str(v)
+    if hasattr(v, "dtype"):
+        return number(v.item())
     if isinstance(v, float):
         if math.isnan(v):
             return "nan"

@@ -38,6 +38,7 @@ class ColumnStats:
         self.total = 0.0
         self.numeric = pt.is_integer(dtype) or pt.is_floating(dtype) or pt.is_decimal(dtype)
         self.ordered = self.numeric or pt.is_temporal(dtype)
+        self.narrow_float = pt.is_float32(dtype) or pt.is_float16(dtype)
         self.boolean = pt.is_boolean(dtype)
         self.trues = 0
         self.stringy = pt.is_string(dtype) or pt.is_large_string(dtype) or pt.is_dictionary(dtype)
@@ -57,6 +58,10 @@ class ColumnStats:
         if self.ordered:
             mm = pc.min_max(col)
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
+            if self.narrow_float and lo is not None:  # print 0.1f as 0.1, not 0.10000000149011612
+                import numpy as np
+
+                lo, hi = np.float32(lo), np.float32(hi)
             if lo is not None:
                 self.min = lo if self.min is None else min(self.min, lo)
                 self.max = hi if self.max is None else max(self.max, hi)
