@@ -4,9 +4,17 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: demo test test-fast bench lint venv clean
+.PHONY: demo test test-fast bench lint venv node clean
 
 venv: $(VENV)/.installed
+
+# Servers the tests start that come from npm (Azurite), pinned by tools/node/package-lock.json
+NODE_STAMP := tools/node/node_modules/.installed
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,11 +27,11 @@ demo: venv
 	$(PY) demo/walkthrough.py
 
 ## test: the whole suite, servers included
-test: venv
+test: venv node
 	$(PY) -m pytest -q
 
 ## test-fast: skip tests marked slow
-test-fast: venv
+test-fast: venv node
 	$(PY) -m pytest -q -m "not slow"
 
 ## bench: git-mlv vs git, git-lfs and DVC on ../shared/bench's workload (BENCH_SCALE=0.25)
@@ -35,4 +43,4 @@ lint: venv
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info tools/node/node_modules
