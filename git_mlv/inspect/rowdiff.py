@@ -254,6 +254,15 @@ def row_diff(old: Source, old_kind: Kind, new: Source, new_kind: Kind, key: str,
     ``size`` (the larger side's byte size) sets the number of partitions; ``limit`` rows of each
     kind are returned as examples (smallest keys first); spill files go under ``tmp_dir``.
     """
+    return row_diff_and_shapes(old, old_kind, new, new_kind, key, size=size, limit=limit, labels=labels,
+                               tmp_dir=tmp_dir)[0]
+
+
+def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind, key: str, *,
+                        size: int, limit: int = 10,
+                        labels: tuple[str, str] = ("the old version", "the new version"),
+                        tmp_dir: str | None = None) -> tuple[RowDiff, list[tuple[pa.Schema, int]]]:
+    """``row_diff``, and the (schema, rows) of both sides that the same pass read."""
     schemas = []
     for src, kind, label in ((old, old_kind, labels[0]), (new, new_kind, labels[1])):
         schema = peek_schema(src, kind)
@@ -266,12 +275,12 @@ def row_diff(old: Source, old_kind: Kind, new: Source, new_kind: Kind, key: str,
     try:
         writers = [_Partitioner(folder, side, key, key_type, parts, label)
                    for side, label in (("old", labels[0]), ("new", labels[1]))]
-        final: list[pa.Schema | None] = [None, None]
+        final: list[tuple[pa.Schema, int] | None] = [None, None]
         errors: list[BaseException] = []
 
         def run(i: int, src: Source, kind: Kind) -> None:
             try:
-                final[i] = scan(src, kind, writers[i])[0]
+                final[i] = scan(src, kind, writers[i])
                 writers[i].finish()
             except BaseException as e:  # re-raised in the calling thread
                 errors.append(e)
@@ -291,6 +300,7 @@ def row_diff(old: Source, old_kind: Kind, new: Source, new_kind: Kind, key: str,
         for p in range(parts):
             a, b = _load(writers[0].spill(p)), _load(writers[1].spill(p))
             _join(result, a, b, labels, limit)
-        return result
+        shapes = [f for f in final if f is not None]
+        return result, shapes
     finally:
         shutil.rmtree(folder, ignore_errors=True)

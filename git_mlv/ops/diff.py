@@ -216,13 +216,16 @@ class _PoolStream:
             rest = self._buf + b"".join(self._it)
             self._buf = b""
             return rest
-        while len(self._buf) < n:
+        parts, have = [self._buf], len(self._buf)
+        while have < n:
             nxt = next(self._it, None)
             if nxt is None:
                 break
-            self._buf += nxt
-        data, self._buf = self._buf[:n], self._buf[n:]
-        return data
+            parts.append(nxt)
+            have += len(nxt)
+        data = b"".join(parts)
+        self._buf = data[n:]
+        return data[:n]
 
     def readable(self) -> bool:
         return True
@@ -266,17 +269,17 @@ def _kind(ws: Workspace, side: Side, tmp: str) -> Any:
     if side.rev == WORKTREE:
         full = os.path.join(ws.repo.top, side.path)
         return detect(full, side.path)
-    head = b""
-    for piece in ws.pool.iter_file(side.oid):
-        head += piece
-        if len(head) >= 64:
-            break
-    tail = b""
-    if side.size >= 12:  # Parquet's closing magic: read the file's last chunk only
-        chunks = ws.pool.file_chunks(side.oid)
-        last = ws.pool.read_chunk(ws.pool.locate_chunks([chunks[-1][0]])[0])
-        tail = last[-4:] if len(last) >= 4 else (head + last)[-4:]
-    return detect_head(head, tail, side.size, side.path)
+    pool = ws.pool
+    chunks = pool.file_chunks(side.oid)
+    if not chunks:
+        return detect_head(b"", b"", 0, side.path)
+    # the first chunk for the magic, the last for Parquet's closing magic: two chunks, not the file
+    head = pool.read_chunk(pool.locate_chunks([chunks[0][0]])[0])
+    if len(head) < 64 and len(chunks) > 1:
+        head += pool.read_chunk(pool.locate_chunks([chunks[1][0]])[0])
+    last = head if len(chunks) == 1 else pool.read_chunk(pool.locate_chunks([chunks[-1][0]])[0])
+    tail = last[-4:] if len(last) >= 4 else (head + last)[-4:]
+    return detect_head(head[:1024], tail, side.size, side.path)
 
 
 def _open_tmp(ws: Workspace) -> str:
@@ -300,11 +303,27 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
         return
     change = TableChange()
     fc.table = change
+    shapes: list[Any] = []
+    if key is not None and fc.old is not None and fc.new is not None:
+        # one pass over both sides gives the rows by key and the shapes: no second read
+        from ..inspect.rowdiff import KeyColumnError, row_diff_and_shapes
+
+        with _source(ws, fc.old, kinds[0], tmp) as a, _source(ws, fc.new, kinds[1], tmp) as b:
+            try:
+                fc.rows, shapes = row_diff_and_shapes(
+                    a, kinds[0], b, kinds[1], key, size=max(fc.old.size, fc.new.size), limit=limit,
+                    tmp_dir=tmp, labels=(f"{fc.path} at {fc.old.rev}", f"{fc.path} at {fc.new.rev}"))
+            except KeyColumnError as e:  # one table without the key must not hide the others
+                fc.note = f"rows not compared: {e}"
+            except NotThisFormat as e:
+                change.error = str(e)
+                return
     try:
-        shapes = []
-        for side, kind in zip(sides, kinds):
-            with _source(ws, side, kind, tmp) as src:
-                shapes.append(scan.shape(src, kind))
+        if len(shapes) != len(sides):
+            shapes = []
+            for side, kind in zip(sides, kinds):
+                with _source(ws, side, kind, tmp) as src:
+                    shapes.append(scan.shape(src, kind))
     except NotThisFormat as e:
         change.error = str(e)
         return
@@ -321,19 +340,6 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
     change.removed_columns = [(n, t) for n, t in old_types.items() if n not in new_types]
     change.retyped_columns = [(n, old_types[n], t) for n, t in new_types.items()
                               if n in old_types and old_types[n] != t]
-    if key is not None:
-        from ..inspect.rowdiff import KeyColumnError, row_diff
-
-        assert fc.old is not None and fc.new is not None
-        with _source(ws, fc.old, kinds[0], tmp) as a, _source(ws, fc.new, kinds[1], tmp) as b:
-            try:
-                fc.rows = row_diff(a, kinds[0], b, kinds[1], key, size=max(fc.old.size, fc.new.size),
-                                   limit=limit, tmp_dir=tmp,
-                                   labels=(f"{fc.path} at {fc.old.rev}", f"{fc.path} at {fc.new.rev}"))
-            except KeyColumnError as e:  # one table without the key must not hide the others
-                fc.note = f"rows not compared: {e}"
-            except NotThisFormat as e:
-                change.error = str(e)
 
 
 def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10) -> DataDiff:
