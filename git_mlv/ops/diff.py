@@ -355,6 +355,14 @@ def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10
     if not revs and not ws.repo.git("rev-parse", "--verify", "-q", "HEAD^{commit}", check=False).strip():
         raise MlvError("no commit yet: nothing to compare the work tree with")
     specs = _top_relative(ws, paths)
+    for arg, spec in zip(paths, specs):
+        # like git: an argument that is neither a revision nor a path anywhere is a typo, not "no change"
+        if os.path.exists(arg) or spec == ".":
+            continue
+        if not any(ws.repo.git("ls-tree", "-r", "--name-only", rev, "--", spec, check=False).strip()
+                   for rev in (r for r in (old, new) if r)):
+            raise UsageError(f"{arg!r} is neither a revision nor a path in the work tree or the revisions "
+                             "compared")
     result = DataDiff(old, new or WORKTREE, key=key)
     result.files = changed_files(ws, old, new, specs)
     tmp = _open_tmp(ws)

@@ -163,6 +163,11 @@ def test_mlv_diff_errors_are_one_line(repo: Path) -> None:
     proc = mlv("diff", cwd=repo, check=False)
     assert proc.returncode != 0 and proc.stderr.decode().count("\n") == 1
     assert b"no commit yet" in proc.stderr
+    write(repo / "data" / "a.bin", b"x" * 100)
+    commit_all(repo, "one")
+    proc = mlv("diff", "HEAD", "no-such-rev-or-path", cwd=repo, check=False)
+    assert proc.returncode == 2 and b"neither a revision nor a path" in proc.stderr
+    assert proc.stderr.decode().count("\n") == 1
 
 
 @pytest.mark.slow
