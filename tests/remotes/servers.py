@@ -316,11 +316,11 @@ class AzuriteServer:
             self.proc = None
 
     def stop(self) -> None:
-        """Stop: SIGTERM, SIGKILL after 3 s."""
+        """Stop: SIGTERM (Azurite then saves its metadata database), SIGKILL after 15 s."""
         if self.proc is not None:
             self.proc.terminate()
             try:
-                self.proc.wait(3)
+                self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
             self.proc = None
