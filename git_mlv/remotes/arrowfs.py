@@ -24,7 +24,16 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Data, Remote, RemoteError, RemoteNotFound, pieces_of, validate_name, validate_prefix
+from .base import (
+    Data,
+    Remote,
+    RemoteError,
+    RemoteNotFound,
+    read_at,
+    size_of,
+    validate_name,
+    validate_prefix,
+)
 
 WRITE_PIECE = 8 << 20  # bytes per write: one Azure block (Put Block) or GCS upload chunk each
 CLIENT_RETRY_SECONDS = 1
@@ -168,10 +177,13 @@ class ArrowFSRemote(Remote):
             raise self._error(e, name) from None
 
     def _write(self, path: str, data: Data, name: str) -> None:
+        size = size_of(data)
         try:
             with self.fs.open_output_stream(path) as out:
-                for piece in pieces_of(data, WRITE_PIECE):
-                    out.write(piece)
+                # whole 8 MiB pieces whatever the parts' sizes: on Azure each write is one staged
+                # block (a request), so a pack made of many small runs must not become many blocks
+                for offset in range(0, size, WRITE_PIECE):
+                    out.write(read_at(data, offset, min(WRITE_PIECE, size - offset)))
         except OSError as e:
             raise self._error(e, name, writing=True) from None
 

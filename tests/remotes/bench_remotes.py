@@ -121,6 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--mb", type=int, default=256)
     ap.add_argument("--backends", default="folder,s3,ssh")
+    ap.add_argument("--rounds", type=int, default=1, help="Azure/GCS: rounds of (pyarrow alone, git-mlv)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mlv-bench-"))
     home = work / "home"
@@ -150,8 +151,10 @@ def main() -> None:
                 try:
                     az.make_container("bench")
                     os.environ["AZURE_STORAGE_KEY"] = az.KEY
-                    run(f"az://bench@{az.ACCOUNT}/p", {"endpoint": az.endpoint}, pool, oids, sub, args.mb)
-                    pyarrow_alone(az.filesystem(), "bench/alone", args.mb)
+                    for r in range(args.rounds):  # interleaved: the machine's load drifts
+                        pyarrow_alone(az.filesystem(), f"bench/alone{r}", args.mb)
+                        run(f"az://bench@{az.ACCOUNT}/p{r}", {"endpoint": az.endpoint}, pool, oids,
+                            sub / str(r), args.mb)
                 finally:
                     az.stop()
             elif kind == "gcs":
@@ -164,11 +167,12 @@ def main() -> None:
                 try:
                     gcs.make_bucket("bench")
                     opts = {"endpoint": gcs.endpoint, "anonymous": "true"}
-                    run("gs://bench/p", opts, pool, oids, sub, args.mb)
-                    pyarrow_alone(pafs.GcsFileSystem(anonymous=True, scheme="http",
-                                                     endpoint_override=gcs.endpoint.split("://")[1],
-                                                     retry_time_limit=datetime.timedelta(seconds=1)),
-                                  "bench/alone", args.mb)
+                    gfs = pafs.GcsFileSystem(anonymous=True, scheme="http",
+                                             endpoint_override=gcs.endpoint.split("://")[1],
+                                             retry_time_limit=datetime.timedelta(seconds=1))
+                    for r in range(args.rounds):
+                        pyarrow_alone(gfs, f"bench/alone{r}", args.mb)
+                        run(f"gs://bench/p{r}", opts, pool, oids, sub / str(r), args.mb)
                 finally:
                     gcs.stop()
             elif kind == "ssh":
