@@ -11,8 +11,9 @@ not fit in memory):
    are aligned by sorting on the key and compared column by column (nulls equal nulls, NaN
    equals NaN). The ``limit`` smallest keys of each kind are kept as examples.
 
-Peak memory: the two streaming readers (~40 MB each, ``tables.BLOCK_SIZE``) during phase 1, two
-partitions during phase 2. The key must be unique on each side; a duplicate is reported.
+Peak memory: the two streaming readers (~40 MB each, ``tables.BLOCK_SIZE``) and 64 Ki-row buffers
+during phase 1, two partitions during phase 2: 252 MB for the workload's 2 x 300 MB CSV, read
+from the pool (bench/RESULTS.md). The key must be unique on each side; a duplicate is reported.
 """
 
 from __future__ import annotations
