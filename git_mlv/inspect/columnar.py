@@ -3,8 +3,8 @@
 Parquet's footer holds the schema, the row count, and per row group and column chunk the
 compression and min/max/null statistics: reading it costs the same for 1 MB and 100 GB, and no
 data page is touched (tests/unit/test_inspect.py zeroes them all and gets the same summary).
-Means are not in the footer, so a Parquet summary has none. Arrow IPC files are memory-mapped: record batches are views of the
-page cache, and statistics are computed over them batch by batch.
+Means are not in the footer, so a Parquet summary has none. Arrow IPC files are memory-mapped:
+record batches are views of the page cache, and statistics are computed over them batch by batch.
 """
 
 from __future__ import annotations
