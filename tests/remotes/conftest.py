@@ -76,9 +76,12 @@ def fake_gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGCSServer
 
 @pytest.fixture(autouse=True)
 def remote_env(hermetic_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ssh-agent of the developer's, no EC2 metadata probes (they wait for a timeout)."""
+    """No ssh-agent of the developer's, no EC2 or GCE metadata probes (they wait for a timeout)."""
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Google's credential chain ends at the metadata server: keep any such probe on loopback
+    monkeypatch.setenv("GCE_METADATA_ROOT", "127.0.0.1:9")
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
 
 
 @dataclass

@@ -321,8 +321,8 @@ def test_missing_gcs_bucket_and_no_credentials(repo: Path, tmp_path: Path, reque
     backend.configure(repo)
     commit_data(repo, n=1)
     one_error(mlv("push", cwd=repo, check=False), "bucket", "no-such-bucket-here", "does not exist")
-    # without `anonymous`, the client looks for Google credentials; the test HOME has none
-    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # no metadata server: fail fast, offline
+    # without `anonymous`, the client looks for Google credentials; the test HOME has none, and the
+    # metadata server is pointed at a closed loopback port (remote_env)
     git("config", "--unset", "mlv-remote.store.anonymous", cwd=repo)
     one_error(mlv("push", cwd=repo, check=False), "credentials", "GOOGLE_APPLICATION_CREDENTIALS")
 
