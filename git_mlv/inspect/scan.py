@@ -47,12 +47,9 @@ def peek_schema(source: Source, kind: Kind) -> pa.Schema:
             with pa.memory_map(source) as f:
                 opener = pa.ipc.open_file if kind.name == "arrow" else pa.ipc.open_stream
                 return opener(f).schema
-        from .tables import open_batches
+        from .tables import head_schema
 
-        reader = open_batches(_stream(source), kind)
-        schema = reader.schema
-        reader.close()
-        return schema
+        return head_schema(_stream(source), kind)
     except (pa.ArrowInvalid, OSError) as e:
         raise NotThisFormat(str(e).splitlines()[0]) from None
 

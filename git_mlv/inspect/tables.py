@@ -72,6 +72,43 @@ def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None =
     return pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
 
 
+def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = None,
+                multiline: bool = False) -> pa.Schema:
+    """The schema pyarrow infers from the first block, read into memory and parsed there.
+
+    A streaming reader closed early keeps its read-ahead thread; on a stream backed by Python (a
+    file read from the pool) that thread could still be reading when the interpreter exits, and
+    the process aborts ("terminate called without an active exception", seen once under load).
+    Parsing a copy of the first block leaves nothing running.
+    """
+    import pyarrow as pa
+
+    if multiline:  # row ends cannot be found by looking for newlines: let a reader read it all
+        reader = open_batches(source, kind, types, multiline)
+        for _ in reader:
+            pass
+        return reader.schema
+    if isinstance(source, str):
+        stream = pa.input_stream(source, compression=kind.compression)
+    else:
+        stream = pa.CompressedInputStream(source, kind.compression) if kind.compression else source
+    try:
+        data = stream.read(BLOCK_SIZE)
+        while data and b"\n" not in data and len(data) < (64 << 20):  # a header longer than a block
+            more = stream.read(BLOCK_SIZE)
+            if not more:
+                break
+            data += more
+        if len(data) >= BLOCK_SIZE and stream.read(1):
+            data = data[:data.rfind(b"\n") + 1] or data
+    finally:
+        stream.close()
+    reader = open_batches(pa.BufferReader(bytes(data)), Kind(kind.name, kind.family), types)
+    for _ in reader:  # a block: drained, so no thread is left behind
+        pass
+    return reader.schema
+
+
 def _widen(dtype: pa.DataType) -> pa.DataType:
     import pyarrow as pa
     import pyarrow.types as pt
@@ -118,14 +155,14 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
     attempts = _Attempts(kind)
     for _ in range(64):
         schema = None
+        src: Any = None
         try:
             if kind.name != "jsonl" and not attempts.types:
                 # name every column's type: pyarrow parses ~1.5x faster with explicit types than
                 # with the types it inferred itself from the first block (CPU time, measured)
-                first = open_batches(source if isinstance(source, str) else source(), kind,
-                                     multiline=attempts.multiline)
-                attempts.types = {f.name: f.type for f in first.schema}
-                first.close()
+                first = head_schema(source if isinstance(source, str) else source(), kind,
+                                    multiline=attempts.multiline)
+                attempts.types = {f.name: f.type for f in first}
             src = source if isinstance(source, str) else source()
             reader = open_batches(src, kind, attempts.types, attempts.multiline)
             schema = reader.schema
@@ -140,10 +177,38 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
                 attempts.handle(e, schema)
             except Retry:
                 continue
+        finally:
+            # a reader left behind (an error, a retry) keeps reading ahead: end its stream, so that
+            # no thread is still reading a Python-backed stream when the interpreter exits
+            if src is not None and not isinstance(src, str):
+                src.close()
     raise NotThisFormat("column types keep changing")
 
 
-class RangeFile:
+class ReadStream:
+    """A forward-only binary stream for ``pyarrow.PythonFile``: subclasses define ``read``."""
+
+    closed = False
+
+    def read(self, n: int = -1) -> bytes:  # pragma: no cover - overridden
+        """Up to ``n`` bytes."""
+        raise NotImplementedError
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Stop reading."""
+        self.closed = True
+
+
+class RangeFile(ReadStream):
     """Bytes ``[start, end)`` of a file as a read-only stream (for ``pyarrow.PythonFile``)."""
 
     def __init__(self, path: str, start: int, end: int) -> None:
@@ -154,20 +219,13 @@ class RangeFile:
 
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all that is left when ``n`` < 0)."""
+        if self.closed:
+            return b""
         left = self.end - self.pos
         n = left if n is None or n < 0 else min(n, left)
         data = os.pread(self.fd, n, self.pos) if n > 0 else b""
         self.pos += len(data)
         return data
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return False
 
     def close(self) -> None:
         """Close the file descriptor."""
@@ -227,9 +285,7 @@ def parallel_stats(path: str, kind: Kind, workers: int) -> tuple[pa.Schema, int,
             raise Retry()
         schema = None
         try:
-            reader = open_batches(path, kind, attempts.types)
-            schema = reader.schema  # names and types inferred once, from the first block
-            reader.close()
+            schema = head_schema(path, kind, attempts.types)  # inferred once, from the first block
             known: pa.Schema = schema
             with ThreadPoolExecutor(len(ranges)) as ex:
                 # the readers share one reader's read-ahead budget (~70 blocks each, see BLOCK_SIZE):

@@ -22,6 +22,7 @@ from typing import Any
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError, UsageError
 from ..gitio import walk
+from ..inspect.tables import ReadStream
 from .context import Workspace
 
 WORKTREE = "worktree"
@@ -202,16 +203,17 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
 
 
 # -- reading a side's data ----------------------------------------------------------------------
-class _PoolStream:
+class _PoolStream(ReadStream):
     """A pooled file as a read-only binary stream (chunks decompressed and verified as read)."""
 
     def __init__(self, pool: Any, oid: str) -> None:
         self._it = iter(pool.iter_file(oid))
         self._buf = b""
-        self.closed = False
 
     def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes."""
+        """Up to ``n`` bytes (none once closed: a reader left behind stops at once)."""
+        if self.closed:
+            return b""
         if n is None or n < 0:
             rest = self._buf + b"".join(self._it)
             self._buf = b""
@@ -226,19 +228,6 @@ class _PoolStream:
         data = b"".join(parts)
         self._buf = data[n:]
         return data[:n]
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        """Stop reading."""
-        self.closed = True
 
 
 @contextmanager
