@@ -29,6 +29,8 @@ def report(res: FetchResult, quiet: bool) -> int:
     """Print a FetchResult's outcome; the exit code."""
     from .render import human_size
 
+    for note in res.notes:
+        print(note, file=sys.stderr)
     if not quiet:
         print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
               f"from {res.remote}")

@@ -90,6 +90,19 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
     return hooks.uninstall_hooks(repo.hooks_dir) if repo else []
 
 
+def hook_problems(repo: Repo) -> list[str]:
+    """Why each of our hooks would not run where git looks for hooks (status reports these)."""
+    out = []
+    for name in hooks.HOOKS:
+        try:
+            problem = hooks.check(repo.hooks_dir, name)
+        except OSError as e:
+            problem = f"cannot read {repo.hooks_dir}: {e.strerror or e}"
+        if problem:
+            out.append(f"{name}: {problem}")
+    return out
+
+
 def persistent_hooks_dir(repo: Repo) -> str | None:
     """``core.hooksPath`` as set in a config file (not a one-off ``git -c``), absolute; None if unset."""
     if "core.hookspath" not in repo.config:

@@ -66,6 +66,7 @@ class FetchResult:
     not_on_remote: list[str] = field(default_factory=list)  # paths (or oids)
     damaged: list[str] = field(default_factory=list)  # one message per object that failed checks
     runcache_entries: int = 0
+    notes: list[str] = field(default_factory=list)  # for the user: which (untrusted) URL was read
 
 
 @dataclass
@@ -280,6 +281,8 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
     rc, rem, rindex = open_named(ws, remote)
     retry = retry_policy(ws)
     result = FetchResult(remote=rc.name, url=rem.url, files=len(oids))
+    note = trust.for_fetch(ws, rc)
+    result.notes += [note] if note else []
     try:
         stats = fetch_files(pool, rem, rindex, oids, retry, progress)
         rc_stats, entries = _fetch_runcache(ws, pool, rem, rindex, retry, runcache_outs)
@@ -360,6 +363,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
     """
     wanted = {o for o in oids if is_oid(o)}
     rc = remote_config.get(ws, remote_name)
+    trust.announce(trust.for_fetch(ws, rc))  # a clone says which data remote it reads
     key = (ws.repo.mlv_dir, rc.name, rc.url)
     with _open_lock:
         opened = _opened.get(key)

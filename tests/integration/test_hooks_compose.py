@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_CONFIG
-from tests.helpers import git, mlv, random_bytes, run, sha256_file, write
+from tests.helpers import git, mlv, out, random_bytes, run, sha256_file, write
 
 if shutil.which("git-lfs") is None:  # a missing tool fails, never skips (.ci/run installs it)
     raise RuntimeError("git-lfs is not installed; `apt-get install git-lfs` (see .ci/run)")
@@ -265,3 +265,25 @@ def test_uninstall_puts_chained_hooks_back(tmp_path: Path) -> None:
     mlv("uninstall", "--local", cwd=r)
     assert mine.read_text() == "#!/bin/sh\necho mine\n"
     assert not (_hooks(r) / "pre-push.mlv-chained").exists()
+
+
+def test_status_reports_commits_whose_data_is_not_on_the_remote(repo: Path, tmp_path: Path) -> None:
+    import json
+
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    for i in range(2):
+        write(repo / f"f{i}.bin", random_bytes(20_000, seed=i))
+        git("add", "-A", cwd=repo)
+        git("commit", "-q", "-m", f"add f{i}", cwd=repo)
+    st = json.loads(mlv("status", "--json", cwd=repo).stdout)
+    assert [c["subject"] for c in st["commits_not_on_remote"]] == ["add f1", "add f0"]
+    assert "Commits whose data is not all on remote 'store'" in out(mlv("status", cwd=repo))
+    mlv("push", cwd=repo)  # HEAD's files: both commits' data
+    st = json.loads(mlv("status", "--json", cwd=repo).stdout)
+    assert st["commits_not_on_remote"] == [] and st["hook_problems"] == []
+    assert (repo / ".git" / "mlv" / "remotes" / "store" / "verified").exists()  # next time: from here
+    git("checkout", "-q", "-b", "side", "HEAD~1", cwd=repo)
+    write(repo / "f0.bin", random_bytes(20_000, seed=7))
+    git("commit", "-q", "-am", "change f0 on side", cwd=repo)
+    st = json.loads(mlv("status", "--json", cwd=repo).stdout)
+    assert [c["subject"] for c in st["commits_not_on_remote"]] == ["change f0 on side"]
