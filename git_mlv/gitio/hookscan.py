@@ -88,7 +88,7 @@ def classify(text: str, name: str, shim_text: str) -> HookText:
     calls = any(_runs_ours(c, name) for c in cmds)
     if PRE_COMMIT_MARK in text:
         return HookText("pre-commit", cmds, calls_ours=calls)
-    return HookText("foreign", cmds, calls_ours=calls, stdin_safe=_stdin_safe(cmds, name))
+    return HookText("foreign", cmds, calls_ours=calls, stdin_safe=not calls or _stdin_safe(cmds, name))
 
 
 def _stdin_safe(cmds: tuple[str, ...], name: str) -> bool:
