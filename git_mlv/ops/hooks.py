@@ -117,9 +117,9 @@ def after_checkout(ws: Workspace) -> None:
         if sync.default_remote_name(ws) is None:
             return
         st = data.ls_files(ws, paths=None)
-        need = {f.oid for f in st if not f.present}
+        need = {f.oid: f.size for f in st if not f.present}
         if need:
-            sync.fetch_oids(ws, need)
+            sync.fetch_oids(ws, need, sizes=need)
             ws.pool.refresh()
             data.checkout(ws)
     except MlvError as e:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..core.hashing import EMPTY_OID, is_oid
-from ..core.pointer import MAX_SIZE, Pointer
 from ..core.pool import Pool
 from ..errors import MlvError, UsageError
 from ..gitio import walk
@@ -67,6 +66,8 @@ class FetchResult:
     damaged: list[str] = field(default_factory=list)  # one message per object that failed checks
     runcache_entries: int = 0
     notes: list[str] = field(default_factory=list)  # for the user: which (untrusted) URL was read
+    failed: dict[str, str] = field(default_factory=dict)  # path (or oid) -> why it was not fetched
+    warnings: list[str] = field(default_factory=list)  # e.g. stray names on the remote, skipped
 
 
 @dataclass
@@ -76,6 +77,7 @@ class PullResult:
     fetch: FetchResult
     restored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)  # missing path -> why it stayed a pointer
 
 
 # -- opening remotes -----------------------------------------------------------------------------
@@ -105,33 +107,20 @@ def split_remote_arg(ws: Workspace, words: list[str] | None) -> tuple[str | None
 
 
 # -- which data ----------------------------------------------------------------------------------
-def _pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool) -> dict[str, list[str]]:
-    """oid -> paths of the tracked files in ``revs`` (default HEAD), or in all history with ``all``."""
+def _pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool,
+                      sizes: dict[str, int] | None = None) -> dict[str, list[str]]:
+    """oid -> paths of the tracked files in ``revs`` (default HEAD), or in all history with ``all``;
+    their sizes (from the pointers) go into ``sizes`` when given."""
+    sizes = {} if sizes is None else sizes
     if all_refs:
-        return {oid: [] for oid in walk.all_ref_pointers(ws.repo)}
+        found = walk.all_ref_pointers(ws.repo)
+        sizes.update((oid, p.size) for oid, p in found.items())
+        return {oid: [] for oid in found}
     out: dict[str, list[str]] = {}
     for path, p in walk.iter_pointers(ws.repo, revs or ["HEAD"]):
         out.setdefault(p.oid, []).append(path)
+        sizes[p.oid] = p.size
     return out
-
-
-def _pointers_in_new_objects(ws: Workspace, args: list[str]) -> set[str]:
-    """Oids of pointer blobs ``git rev-list --objects ARGS`` lists (reachable from the tips, not
-    from the excluded commits): the cost grows with what is new, not with the history."""
-    listing = ws.repo.git("rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", *args)
-    objs = [line.split(b" ", 1)[0].decode() for line in listing.splitlines() if line]
-    if not objs:
-        return set()
-    check = walk.repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-                          ("\n".join(objs) + "\n").encode())
-    blobs = [p[0] for p in (line.split() for line in check.decode().splitlines())
-             if len(p) == 3 and p[1] == "blob" and int(p[2]) < MAX_SIZE]
-    found = set()
-    for _, data in walk.read_blobs(ws.repo, blobs):
-        ptr = Pointer.try_parse(data)
-        if ptr is not None:
-            found.add(ptr.oid)
-    return found
 
 
 def _label(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:
@@ -255,8 +244,10 @@ def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = Non
           progress: ProgressFn | None = None) -> FetchResult:
     """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks."""
     remote = remote_config.get(ws, remote).name
-    paths = _pointers_of_revs(ws, revs, all)
-    return _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all)
+    sizes: dict[str, int] = {}
+    paths = _pointers_of_revs(ws, revs, all, sizes)
+    return _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all,
+                            sizes=sizes)
 
 
 def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
@@ -266,25 +257,33 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
 
     specs = data._rel_specs(ws, paths)
     found: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for path, p in walk.iter_pointers(ws.repo, ["HEAD"]):
         if data._matches(path, specs):
             found.setdefault(p.oid, []).append(path)
-    fres = _fetch_oids_into(ws, ws.pool, remote, set(found), found, progress, runcache_outs=False)
+            sizes[p.oid] = p.size
+    fres = _fetch_oids_into(ws, ws.pool, remote, set(found), found, progress, runcache_outs=False,
+                            sizes=sizes)
     ws.pool.refresh()
     co = data.checkout(ws, paths)
-    return PullResult(fres, co.restored, co.missing)
+    return PullResult(fres, co.restored, co.missing, stayed_pointers(co.missing, fres))
+
+
+def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
+    """Why each of these worktree files is still a pointer (the fetch's reason, if it had one)."""
+    return {p: fres.failed.get(p, "its data is neither here nor on the remote") for p in missing}
 
 
 def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[str],
                      paths: dict[str, list[str]], progress: ProgressFn | None,
-                     runcache_outs: bool) -> FetchResult:
+                     runcache_outs: bool, sizes: dict[str, int] | None = None) -> FetchResult:
     rc, rem, rindex = open_named(ws, remote)
     retry = retry_policy(ws)
     result = FetchResult(remote=rc.name, url=rem.url, files=len(oids))
     note = trust.for_fetch(ws, rc)
     result.notes += [note] if note else []
     try:
-        stats = fetch_files(pool, rem, rindex, oids, retry, progress)
+        stats = fetch_files(pool, rem, rindex, oids, retry, progress, sizes=sizes)
         rc_stats, entries = _fetch_runcache(ws, pool, rem, rindex, retry, runcache_outs)
         result.runcache_entries = entries
         stats.damaged += rc_stats.damaged
@@ -297,6 +296,9 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
     result.bytes_received = stats.bytes_received
     result.not_on_remote = _label(stats.not_on_remote, paths)
     result.damaged = stats.damaged
+    result.warnings = stats.warnings
+    result.failed = {label: why for oid, why in stats.failed.items() if oid in oids
+                     for label in (paths.get(oid) or [oid])}
     return result
 
 
@@ -354,7 +356,7 @@ _opened: dict[tuple[str, str, str], tuple[Remote, RemoteIndex]] = {}
 
 
 def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = None,
-               progress: ProgressFn | None = None) -> set[str]:
+               progress: ProgressFn | None = None, sizes: dict[str, int] | None = None) -> set[str]:
     """Download the data of these files (those not here yet); the set of them now in the pool.
 
     Safe to call from a background thread while ``ws.pool`` serves reads: it writes through its
@@ -376,11 +378,13 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
         retry = retry_policy(ws)
         try:
             before = rindex.refreshed_at
-            stats = fetch_files(pool, remote, rindex, wanted, retry, progress, max_age=30.0)
+            stats = fetch_files(pool, remote, rindex, wanted, retry, progress, max_age=30.0,
+                                sizes=sizes)
             if stats.not_on_remote and rindex.refreshed_at == before:
                 # pushed since we last looked? one more listing settles it
                 rindex.refreshed_at = 0.0
-                more = fetch_files(pool, remote, rindex, stats.not_on_remote, retry, progress)
+                more = fetch_files(pool, remote, rindex, stats.not_on_remote, retry, progress,
+                                   sizes=sizes)
                 stats.present |= more.present
         finally:
             pool.close()
