@@ -6,7 +6,6 @@ callback (``pipeline.repro.Event``) so the CLI can print as stages start and fin
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -89,14 +88,22 @@ def undo_on_failure(ws: Workspace) -> Iterator[None]:
     try:
         yield
     except BaseException as e:
+        undone = False
         for name, data in saved.items():
             path = os.path.join(top, name)
+            try:
+                with open(path, "rb") as f:
+                    now: bytes | None = f.read()
+            except FileNotFoundError:
+                now = None
+            if now == data:
+                continue
+            undone = True
             if data is None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+                os.unlink(path)
             else:
                 atomic_write(path, data)
-        if isinstance(e, MlvError):
+        if undone and isinstance(e, MlvError):
             e.args = (f"{e}; .gitmlv and .gitattributes are as they were",)
         raise
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import struct
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,12 +40,14 @@ TIME_LIMIT = 10.0  # seconds per fetch; the honest fetch of this data takes ~0.1
 MEMORY_LIMIT = 48 << 20  # bytes of Python allocations at the peak; the data is ~0.6 MB
 
 
-@dataclass
 class Template:
     """A folder remote holding ``files`` (oid -> bytes), pushed once, copied for each example."""
 
-    root: Path
-    files: dict[str, bytes]
+    def __init__(self, root: Path, files: dict[str, bytes]) -> None:
+        self.root, self.files = root, files
+
+    def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example: keep it short
+        return f"Template({self.root}, {len(self.files)} files)"
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +61,18 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 def _packs(store: Path) -> list[Path]:
-    return sorted(p for p in (store / "packs").iterdir() if p.suffix in (".pack", ".idx"))
+    """The remote's packs and indexes (not the strays a tampering may have added)."""
+    return sorted(p for p in (store / "packs").iterdir()
+                  if re.fullmatch(r"pack-[0-9a-f]{32}\.(pack|idx)", p.name) and not p.is_symlink())
 
 
 def _entries(index: bytes) -> list[Entry]:
+    """The records of index bytes; [] for bytes an earlier tampering left unreadable."""
+    if len(index) < 16:
+        return []
     count = idx.HEADER.unpack_from(index, 0)[2]
+    if len(index) != 16 + 53 * count + 32:
+        return []
     out = []
     for i in range(count):
         k = index[16 + 33 * i:16 + 33 * (i + 1)]
@@ -113,8 +122,10 @@ def symlink(store: Path, rnd: st.DataObject) -> None:
         victim.unlink()
         victim.symlink_to(secret)
     else:
-        extra = store / "packs" / ("pack-" + "12" * 16 + victim.suffix)
-        extra.symlink_to(victim if rnd.draw(st.booleans()) else secret)
+        extra = store / "packs" / ("pack-" + rnd.draw(st.binary(min_size=16, max_size=16)).hex()
+                                   + victim.suffix)
+        if not extra.exists() and not extra.is_symlink():
+            extra.symlink_to(victim if rnd.draw(st.booleans()) else secret)
 
 
 def bogus_records(store: Path, rnd: st.DataObject) -> None:
