@@ -24,6 +24,7 @@ def _modes(root: Path) -> tuple[set[int], set[int]]:
     return files, dirs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask,file_mode,dir_mode", [("022", 0o644, 0o755), ("002", 0o664, 0o775)])
 def test_pool_files_follow_the_umask(repo: Path, tmp_path: Path, umask: str, file_mode: int,
                                      dir_mode: int) -> None:

@@ -44,6 +44,7 @@ def _one_clear_line(stderr: bytes) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_add_on_a_full_disk_then_rerun(repo: Path, small_fs: Path) -> None:
     git("config", "mlv.pool", str(small_fs / "pool"), cwd=repo)
     files = {f"f{i}.bin": random_bytes(400_000, seed=i) for i in range(3)}
@@ -65,6 +66,7 @@ def test_add_on_a_full_disk_then_rerun(repo: Path, small_fs: Path) -> None:
         assert (repo / name).read_bytes() == data
 
 
+@pytest.mark.slow
 def test_fetch_on_a_full_disk_then_rerun(repo: Path, tmp_path: Path, small_fs: Path) -> None:
     store = tmp_path / "store"
     mlv("remote", "add", "store", str(store), "--default", cwd=repo)

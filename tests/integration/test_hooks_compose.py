@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_CONFIG
-from tests.helpers import git, mlv, out, random_bytes, run, sha256_file, write
+from tests.helpers import git, mlv, origin_and_store, out, random_bytes, run, sha256_file, write
 
 if shutil.which("git-lfs") is None:  # a missing tool fails, never skips (.ci/run installs it)
     raise RuntimeError("git-lfs is not installed; `apt-get install git-lfs` (see .ci/run)")
@@ -117,16 +117,11 @@ def test_the_old_advice_and_git_lfs_install_force_are_recomposed(lfs_home: Path,
     assert (_hooks(src) / "pre-push.mlv-chained").read_text() == lfs_hook
 
 
+@pytest.mark.slow
 def test_pushed_commits_already_on_the_remote_tracking_ref_are_still_checked(repo: Path, tmp_path: Path
                                                                             ) -> None:
     """A push that skipped the hook (or lost its stdin) is repaired by the next push."""
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    write(repo / "one.bin", random_bytes(40_000, seed=1))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "one", cwd=repo)
+    origin = origin_and_store(repo, tmp_path)
     git("push", "-q", "--no-verify", "origin", "main", cwd=repo)  # commits there, data not
     write(repo / "two.bin", random_bytes(40_000, seed=2))
     git("add", "-A", cwd=repo)
@@ -135,7 +130,7 @@ def test_pushed_commits_already_on_the_remote_tracking_ref_are_still_checked(rep
     assert b"pushed data of 2 file(s)" in res.stderr
     clone = tmp_path / "clone"
     git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
-    for name in ("one.bin", "two.bin"):
+    for name in ("f0.bin", "two.bin"):
         assert sha256_file(clone / name) == sha256_file(repo / name)
     # the next push walks only what is new: nothing to upload, and it says so in one line
     res = git("push", "origin", "main:other", cwd=repo)
@@ -144,14 +139,9 @@ def test_pushed_commits_already_on_the_remote_tracking_ref_are_still_checked(rep
                      "0 file(s) already there"]
 
 
+@pytest.mark.slow
 def test_a_script_that_reads_stdin_before_ours_makes_push_fail_loudly(repo: Path, tmp_path: Path) -> None:
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    write(repo / "one.bin", random_bytes(40_000, seed=1))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "one", cwd=repo)
+    origin_and_store(repo, tmp_path)
     hook = _hooks(repo) / "pre-push"
     hook.write_text('#!/bin/sh\ncat > /dev/null\ngit mlv hook pre-push "$@"\n')
     res = mlv("install", "--local", cwd=repo, check=False)
@@ -182,11 +172,9 @@ printf '%s\\n' "$stdin" > "$here/../pre-commit-saw"
 """
 
 
+@pytest.mark.slow
 def test_pre_commit_runs_ours_as_its_legacy_hook(repo: Path, tmp_path: Path) -> None:
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    origin_and_store(repo, tmp_path, files=0)
     hooks = _hooks(repo)
     hooks.mkdir(exist_ok=True)
     (hooks / "pre-push").write_text(PRE_COMMIT_HOOK)
@@ -211,11 +199,9 @@ HUSKY_RUNNER = '#!/usr/bin/env sh\nn=$(basename "$0")\ns=$(dirname "$(dirname "$
                '[ ! -f "$s" ] && exit 0\nsh -e "$s" "$@"\n'
 
 
+@pytest.mark.slow
 def test_husky_is_told_the_exact_lines_and_they_work(repo: Path, tmp_path: Path) -> None:
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    origin_and_store(repo, tmp_path, files=0)
     husky = repo / ".husky"
     (husky / "_").mkdir(parents=True)
     (husky / "_" / "h").write_text(HUSKY_RUNNER)
@@ -267,6 +253,7 @@ def test_uninstall_puts_chained_hooks_back(tmp_path: Path) -> None:
     assert not (_hooks(r) / "pre-push.mlv-chained").exists()
 
 
+@pytest.mark.slow
 def test_status_reports_commits_whose_data_is_not_on_the_remote(repo: Path, tmp_path: Path) -> None:
     import json
 

@@ -5,28 +5,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import git, mlv, out, random_bytes, sha256_file, write
+import pytest
+
+from tests.helpers import git, mlv, origin_and_store, out, random_bytes, sha256_file, write
 
 
 def _setup(repo: Path, tmp_path: Path) -> Path:
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "good"), "--default", cwd=repo)
-    write(repo / "one.bin", random_bytes(30_000, seed=1))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "one", cwd=repo)
+    origin = origin_and_store(repo, tmp_path)
     git("push", "-q", "origin", "main", cwd=repo)
     return origin
 
 
+@pytest.mark.slow
 def test_a_changed_tracked_url_is_announced_and_push_refuses_until_trusted(repo: Path, tmp_path: Path
                                                                           ) -> None:
     origin = _setup(repo, tmp_path)
     clone = tmp_path / "clone"
     res = git("clone", str(origin), str(clone), cwd=tmp_path)
-    assert f"reading data from 'store' at {tmp_path / 'good'}".encode() in res.stderr  # clone says where
-    assert sha256_file(clone / "one.bin") == sha256_file(repo / "one.bin")
+    assert f"reading data from 'store' at {tmp_path / 'store'}".encode() in res.stderr  # clone says where
+    assert sha256_file(clone / "f0.bin") == sha256_file(repo / "f0.bin")
     # someone commits a .gitmlv that sends data elsewhere
     evil = tmp_path / "evil"
     git("config", "-f", ".gitmlv", "remote.store.url", str(evil), cwd=repo)
@@ -43,7 +40,7 @@ def test_a_changed_tracked_url_is_announced_and_push_refuses_until_trusted(repo:
     res = mlv("push", cwd=clone, check=False)
     assert res.returncode == 7 and res.stderr.count(b"\n") == 1
     listing = out(mlv("remote", "list", cwd=clone))
-    assert f"changed from {tmp_path / 'good'}" in listing
+    assert f"changed from {tmp_path / 'store'}" in listing
     # fetch reads from the new place, and says so
     res = mlv("fetch", cwd=clone, check=False)
     assert b"note: data remote 'store' is now" in res.stderr

@@ -311,6 +311,7 @@ def test_tampering_on_every_backend(backend, tmp_path: Path) -> None:  # type: i
     remote.close()
 
 
+@pytest.mark.slow
 def test_clone_and_pull_name_each_file_that_stayed_a_pointer_and_why(repo: Path, tmp_path: Path) -> None:
     from tests.helpers import git, mlv, write
 
