@@ -190,6 +190,10 @@ class ArrowFSRemote(Remote):
     def put(self, name: str, data: Data) -> None:
         """Packs in place; indexes and run-cache keys through a temp object and a server-side copy."""
         path = self._path(name)
+        with self._lock:
+            stale = self._inputs.pop(name, None)  # a replaced object must not be read through an old handle
+        if stale is not None:
+            stale.close()
         if name.endswith(".pack"):
             self._write(path, data, name)
             return
