@@ -1,0 +1,91 @@
+"""git mlv migrate import | from-lfs | from-dvc."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from .render import Progress, human_size, print_json
+
+IMPORT_EPILOG = """\
+examples:
+  git mlv migrate import --include="*.bin,data/**" --everything   rewrite all branches and tags
+  git mlv migrate import --include="*.h5" --no-rewrite            one new commit on top, history kept
+  git mlv migrate import --include="*.bin" --dry-run              what would change
+
+The old refs stay under refs/mlv-migrate/ until you delete them
+(git for-each-ref --format='delete %(refname)' refs/mlv-migrate/ | git update-ref --stdin).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("migrate", help="bring data in from plain git, git-lfs or DVC",
+                       description="Convert an existing repository to git-mlv: files in plain git "
+                       "history (import), git-lfs pointers (from-lfs) or a DVC project (from-dvc).")
+    verbs = p.add_subparsers(dest="migrate_verb", metavar="MODE", required=True)
+
+    imp = verbs.add_parser("import", help="turn files of a plain-git history into git-mlv pointers",
+                           description="Rewrite the checked-out branch (or REFs, or --everything) so "
+                           "that files matching --include become git-mlv pointers, their bytes go into "
+                           "the pool, and every commit carries the matching .gitattributes lines. "
+                           "Tags are rewritten too; the old refs are kept under refs/mlv-migrate/.",
+                           epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp.add_argument("refs", nargs="*", metavar="REF", help="branches or tags to rewrite "
+                     "(default: the checked-out branch)")
+    imp.add_argument("-I", "--include", action="append", default=[], metavar="PATTERNS",
+                     help="comma-separated gitattributes patterns of the files to convert "
+                     "(default: the patterns `git mlv track` wrote)")
+    imp.add_argument("-X", "--exclude", action="append", default=[], metavar="PATTERNS",
+                     help="comma-separated patterns of files to leave in git")
+    imp.add_argument("--everything", action="store_true", help="rewrite every local branch and tag")
+    imp.add_argument("--no-rewrite", action="store_true",
+                     help="keep history: convert the checked-out tree in one new commit")
+    imp.add_argument("-m", "--message", help="message of the --no-rewrite commit")
+    imp.add_argument("--dry-run", action="store_true", help="only say what would change")
+    imp.add_argument("--json", action="store_true", help="print the result as JSON")
+    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=run_import)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ..ops import migrate
+    from ..ops.context import Workspace
+
+    opts = migrate.ImportOptions(include=args.include, exclude=args.exclude, refs=args.refs,
+                                 everything=args.everything, no_rewrite=args.no_rewrite,
+                                 dry_run=args.dry_run, message=args.message)
+    with Workspace.discover() as ws:
+        res = migrate.import_files(ws, opts, Progress("Rewriting", args.quiet, unit="commits"))
+    if args.json:
+        print_json(dataclasses.asdict(res))
+        return 0
+    render_summary(res, "file(s)")
+    return 0
+
+
+def render_summary(res: Any, noun: str) -> None:
+    """The common report of a migration: what was converted, which refs moved, what to push."""
+    verb = "Would convert" if res.dry_run else "Converted"
+    print(f"{verb} {res.files} {noun} ({human_size(res.bytes)}) in {res.rewritten} of {res.commits} "
+          f"commit(s)")
+    if res.dry_run:
+        for r in res.refs:
+            print(f"  would rewrite {r.name}")
+        return
+    if not res.refs:
+        print("Nothing to change: already converted")
+        return
+    if getattr(res, "commit", None):
+        print(f"New commit {res.commit[:12]} on {res.refs[0].name.removeprefix('refs/heads/')}")
+    else:
+        for r in res.refs:
+            print(f"  {r.name}: {r.old[:12]} -> {r.new[:12]}")
+        if res.backups:
+            print(f"Old refs kept under refs/mlv-migrate/ ({len(res.backups)} new backup(s))")
+    for w in res.warnings:
+        print(f"warning: {w}")
+    if res.push:
+        print("To publish:")
+        for cmd in res.push:
+            print(f"  {cmd}")
