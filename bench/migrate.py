@@ -213,8 +213,9 @@ def bench_from_dvc(b: Bench, reps: int) -> list[dict]:
 
 def report(rows: list[dict], b: Bench, command: str) -> str:
     """Markdown: every run, then the medians and ratios."""
-    lines = [f"### Migration bars, scale {b.scale:g} ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d "
-             f"%H:%M} UTC)", "", f"- command: `{command}`", f"- git-mlv code: {b.code}", "",
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    lines = [f"### Migration bars, scale {b.scale:g} ({now} UTC)", "", f"- command: `{command}`",
+             f"- git-mlv code: {b.code}", "",
              "| bench | rep | tool | wall s | peak RSS MB | store MB |", "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['bench']} | {r['rep']} | {r['tool']} | {r['wall_s']:.1f} | {r['rss_mb']:.0f} | "
@@ -227,10 +228,11 @@ def report(rows: list[dict], b: Bench, command: str) -> str:
             continue
         ratios = [x["wall_s"] / y["wall_s"] for x, y in zip(pa, pb)]
         store = [x["store_mb"] / y["store_mb"] for x, y in zip(pa, pb) if y["store_mb"]]
-        lines.append(f"- **{bench}**: time {a} / {bb} per pair {', '.join(f'{r:.2f}' for r in ratios)}, "
-                     f"median **{statistics.median(ratios):.2f}**; peak RSS {a} "
+        pairs = ", ".join(f"{r:.2f}" for r in ratios)
+        lines.append(f"- **{bench}**: time {a} / {bb} per pair {pairs}, median "
+                     f"**{statistics.median(ratios):.2f}**; peak RSS of {a}: "
                      f"{max(r['rss_mb'] for r in pa):.0f} MB; store ratio "
-                     f"{statistics.median(store):.2f}" if store else "")
+                     f"{statistics.median(store) if store else float('nan'):.2f}")
     return "\n".join(lines) + "\n"
 
 
