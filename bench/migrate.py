@@ -74,7 +74,7 @@ class Bench:
                     ["dvc", "config", "--global", "core.analytics", "false"],
                     ["dvc", "config", "--global", "core.check_update", "false"]):
             self.sh(cmd, self.home)
-        wl = _load("make_workload", os.path.join(RUN.find_shared_bench(), "make_workload.py"))
+        self.workload = wl = _load("make_workload", os.path.join(RUN.find_shared_bench(), "make_workload.py"))
         self.trees = wl.build_cache(os.path.join(self.work, f"cache-s{scale:g}"), scale, log=log)
 
     def sh(self, cmd: list[str], cwd: str) -> None:
@@ -94,9 +94,13 @@ class Bench:
         return wall, int(proc.stderr.decode().strip().splitlines()[-1]) / 1024
 
     def put_tree(self, version: str, repo: str) -> None:
-        """Make repo/data equal the workload's tree of ``version`` (rsync --delete)."""
-        src = os.path.join(self.trees[version], "data") + "/"
-        self.sh(["rsync", "-a", "--delete", src, os.path.join(repo, "data") + "/"], self.work)
+        """v1: copy the workload's v1 tree into repo/data; v2: apply v2's edits in place, as the
+        shared harness does (unchanged files keep their stat data, so git looks at changed ones)."""
+        if version == "v1":
+            shutil.rmtree(os.path.join(repo, "data"), ignore_errors=True)
+            subprocess.run(["cp", "-a", os.path.join(self.trees["v1"], "data"), repo], check=True)
+        else:
+            self.workload.apply_v2(repo, self.scale, 0)
 
 
 def du(path: str) -> float:

@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
     imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=run_import)
+    register_from_lfs(verbs)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -89,3 +90,33 @@ def render_summary(res: Any, noun: str) -> None:
         print("To publish:")
         for cmd in res.push:
             print(f"  {cmd}")
+
+
+def register_from_lfs(verbs: argparse._SubParsersAction) -> None:
+    """``migrate from-lfs``."""
+    p = verbs.add_parser("from-lfs", help="turn git-lfs pointers and objects into git-mlv data",
+                         description="Convert git-lfs files: their pointers become git-mlv pointers, "
+                         "their bytes go from .git/lfs/objects into the pool (each checked against "
+                         "git-lfs's sha256), and filter=lfs lines in .gitattributes become filter=mlv. "
+                         "Without --everything the checked-out tree is converted in one new commit; "
+                         "with it every local branch and tag is rewritten (old refs kept under "
+                         "refs/mlv-migrate/).")
+    p.add_argument("--everything", action="store_true", help="rewrite every local branch and tag")
+    p.add_argument("--dry-run", action="store_true", help="only say what would change")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_from_lfs)
+
+
+def run_from_lfs(args: argparse.Namespace) -> int:
+    from ..ops import migrate_lfs
+    from ..ops.context import Workspace
+
+    with Workspace.discover() as ws:
+        res = migrate_lfs.from_lfs(ws, args.everything, args.dry_run,
+                                   Progress("Rewriting", args.quiet, unit="commits"))
+    if args.json:
+        print_json(dataclasses.asdict(res))
+        return 0
+    render_summary(res, "git-lfs file(s)")
+    return 0

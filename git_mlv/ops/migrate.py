@@ -149,6 +149,9 @@ class ImportTransform:
                     changed = True
         return changed
 
+    def done(self) -> None:
+        """Nothing to check."""
+
 
 def _patterns(ws: Workspace, include: list[str]) -> list[str]:
     pats = [p.strip() for item in include for p in item.split(",") if p.strip()]

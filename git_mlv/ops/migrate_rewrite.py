@@ -48,6 +48,10 @@ class Transform(Protocol):
         """Edit ``commit.changes`` in place; True when anything changed."""
         ...
 
+    def done(self) -> None:
+        """Called after the last commit, before anything is written: raise to stop the migration."""
+        ...
+
 
 @dataclass
 class RefChange:
@@ -202,6 +206,7 @@ class Rewriter:
                     result.commits += 1
                     if self.progress:
                         self.progress(result.commits, total)
+                self.transform.done()
                 self.ws.close()  # the last pack indexed before any ref names its data
                 importer.finish()
             except BaseException:

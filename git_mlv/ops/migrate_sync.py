@@ -38,6 +38,15 @@ def _worktree_blob(path: str) -> str | None:
         return None
 
 
+def _holds_small(path: str, blob: str) -> bool:
+    """True when the file at ``path`` is the small blob ``blob`` (say, a git-lfs pointer git-lfs
+    never smudged); big files are not read."""
+    try:
+        return blob != ZERO and os.path.getsize(path) < MAX_SIZE and _worktree_blob(path) == blob
+    except OSError:
+        return False
+
+
 def _pointer(cat: CatFile, oid: str) -> Pointer | None:
     info = cat.info(oid)
     if info is None or info[1] >= MAX_SIZE:
@@ -69,8 +78,8 @@ def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str) -> list[str
             index_info.append(line.encode() + os.fsencode(path) + b"\0")
         full = os.path.join(top, path)
         ptr = _pointer(cat, new_blob) if new_blob != ZERO else None
-        if ptr is not None:
-            if not os.path.lexists(full):
+        if ptr is not None:  # the work tree has the data, unless it holds the old pointer (or nothing)
+            if not os.path.lexists(full) or _holds_small(full, old_blob):
                 restore.append((path, ptr.oid, mode == "100755"))
             continue
         have = _worktree_blob(full)
