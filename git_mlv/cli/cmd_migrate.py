@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=run_import)
     register_from_lfs(verbs)
+    register_from_dvc(verbs)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -119,4 +120,48 @@ def run_from_lfs(args: argparse.Namespace) -> int:
         print_json(dataclasses.asdict(res))
         return 0
     render_summary(res, "git-lfs file(s)")
+    return 0
+
+
+def register_from_dvc(verbs: argparse._SubParsersAction) -> None:
+    """``migrate from-dvc``."""
+    p = verbs.add_parser("from-dvc", help="turn a DVC project into a git-mlv one",
+                         description="Convert a DVC project: outputs of .dvc files and cached dvc.yaml "
+                         "outputs become tracked git-mlv data (bytes from .dvc/cache, md5-checked); "
+                         "dvc.yaml stages become .gitmlv stages and dvc.lock becomes .gitmlv.lock, so "
+                         "`git mlv repro` finds up to date what DVC did; DVC remotes git-mlv supports "
+                         "are printed as `git mlv remote add` commands. Without --everything the "
+                         "checked-out state is converted in one new commit; with it every local branch "
+                         "and tag is rewritten (old refs kept under refs/mlv-migrate/).")
+    p.add_argument("--everything", action="store_true", help="rewrite every local branch and tag")
+    p.add_argument("--dry-run", action="store_true", help="only say what would change")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_from_dvc)
+
+
+def run_from_dvc(args: argparse.Namespace) -> int:
+    from ..ops import migrate_dvc
+    from ..ops.context import Workspace
+
+    with Workspace.discover() as ws:
+        res = migrate_dvc.from_dvc(ws, args.everything, args.dry_run,
+                                   Progress("Rewriting", args.quiet, unit="commits"))
+    if args.json:
+        print_json(dataclasses.asdict(res))
+        return 0
+    render_summary(res, "DVC file(s)")
+    if res.stages:
+        print(f"Stages: {', '.join(res.stages)}")
+        if res.stale:
+            print(f"Not up to date in DVC's lock (git mlv repro will run them): {', '.join(res.stale)}")
+    if res.remotes:
+        print("DVC remotes, as git-mlv remotes (run these to add them):")
+        for cmd in res.remotes:
+            print(f"  {cmd}")
+    for r in res.unsupported:
+        print(f"DVC remote {r}: a kind git-mlv does not support; not converted")
+    if not res.dry_run and res.refs:
+        print("DVC's own folder is left as it was: `git rm -r -q .dvc .dvcignore && rm -rf .dvc` when "
+              "you no longer need it")
     return 0

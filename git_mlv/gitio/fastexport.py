@@ -101,6 +101,7 @@ class Commit:
     message: bytes
     parents: list[str] = field(default_factory=list)  # ":N" marks (or SHA-1s), first parent first
     changes: list[FileChange] = field(default_factory=list)
+    original: str = ""  # the id of the commit this one rewrites
 
     def encode(self) -> bytes:
         """The command as fast-import reads it."""
@@ -148,7 +149,7 @@ class Exporter:
     def __init__(self, repo: Repo, revs: list[str], marks_file: str) -> None:
         self._err = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            ["git", "fast-export", "--no-data", "--reencode=no", "--signed-tags=strip",
+            ["git", "fast-export", "--no-data", "--reencode=no", "--signed-tags=strip", "--show-original-ids",
              "--tag-of-filtered-object=drop", "--use-done-feature", f"--export-marks={marks_file}",
              "--stdin"],
             cwd=repo.worktree or repo.git_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -204,6 +205,7 @@ class Exporter:
 
     def _commit(self, ref: str) -> Commit:
         mark = 0
+        original = ""
         headers: list[bytes] = []
         while True:
             line = self._line()
@@ -213,12 +215,12 @@ class Exporter:
                 message = self._data(line.rstrip(b"\n"))
                 break
             elif line.startswith(b"original-oid "):
-                continue
+                original = line[13:].strip().decode()
             elif not line:
                 raise GitError("git fast-export: stream ended inside a commit")
             else:
                 headers.append(line.rstrip(b"\n"))
-        c = Commit(ref, mark, headers, message)
+        c = Commit(ref, mark, headers, message, original=original)
         while True:
             line = self._line()
             if not line or line == b"\n":
