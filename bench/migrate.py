@@ -124,7 +124,7 @@ def fresh_copy(src: str, dest: str) -> str:
 def plain_template(b: Bench) -> str:
     """The plain-git repository with v1 and v2 (made once; kept in the workdir)."""
     path = os.path.join(b.work, f"plain-s{b.scale:g}")
-    if os.path.exists(os.path.join(path, ".done")):
+    if os.path.exists(path + ".done"):  # beside it: an untracked file would make the repo dirty
         return path
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -135,14 +135,14 @@ def plain_template(b: Bench) -> str:
         b.sh(["git", "add", "-A", "data"], path)
         b.sh(["git", "commit", "-q", "-m", v], path)
         b.sh(["git", "tag", v], path)
-    open(os.path.join(path, ".done"), "w").close()
+    open(path + ".done", "w").close()
     return path
 
 
 def dvc_template(b: Bench) -> str:
     """The DVC project with v1 and v2 (``dvc add data``, as the shared harness does)."""
     path = os.path.join(b.work, f"dvc-s{b.scale:g}")
-    if os.path.exists(os.path.join(path, ".done")):
+    if os.path.exists(path + ".done"):
         return path
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -156,7 +156,7 @@ def dvc_template(b: Bench) -> str:
         b.sh(["git", "add", "data.dvc", ".gitignore"], path)
         b.sh(["git", "commit", "-q", "-m", v], path)
         b.sh(["git", "tag", v], path)
-    open(os.path.join(path, ".done"), "w").close()
+    open(path + ".done", "w").close()
     return path
 
 
