@@ -43,6 +43,7 @@ class LooseStream:
                 raise GitError(f"{f.name}: not a git object")
             head += more
         header, _, self._buf = head.partition(b"\0")
+        self._pos = 0  # what of _buf was handed out (slicing it each time would copy it again and again)
         kind, _, size = header.partition(b" ")
         self.kind = kind.decode()
         self.left = int(size)
@@ -58,13 +59,13 @@ class LooseStream:
         view = memoryview(b).cast("B")
         if self.left == 0 or len(view) == 0:
             return 0
-        while not self._buf:
-            self._buf = self._inflate()
+        while self._pos >= len(self._buf):
+            self._buf, self._pos = self._inflate(), 0
             if not self._buf:
                 raise GitError(f"{self._f.name}: object ends early")
-        n = min(len(view), len(self._buf), self.left)
-        view[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
+        n = min(len(view), len(self._buf) - self._pos, self.left)
+        view[:n] = memoryview(self._buf)[self._pos:self._pos + n]
+        self._pos += n
         self.left -= n
         return n
 
