@@ -18,7 +18,7 @@ from ..errors import MlvError
 COMMANDS = [
     "install", "track", "add", "status", "ls_files", "checkout", "fsck", "du", "gc",
     "remote", "push", "fetch", "pull",
-    "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate",
+    "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate", "help",
     "filter_process", "textconv", "merge_driver", "hook",
 ]
 

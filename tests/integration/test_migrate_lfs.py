@@ -12,7 +12,6 @@ from git_mlv.ops.migrate_lfs import parse_lfs_pointer
 from tests.helpers import git, mlv, out, random_bytes, sha256_file, write
 
 
-
 def lfs(*args: str, cwd: Path) -> str:
     assert shutil.which("git-lfs"), "git-lfs is not installed (apt-get install git-lfs; .ci/run does)"
     return out(git("lfs", *args, cwd=cwd))
