@@ -62,10 +62,11 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
         if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) or a.help == argparse.SUPPRESS:
             continue
         if a.option_strings:
-            metavar = "" if a.nargs == 0 else " " + (a.metavar or a.dest.upper())
+            mv = a.metavar if not isinstance(a.metavar, tuple) else " ".join(a.metavar)
+            metavar = "" if a.nargs == 0 else " " + (mv or a.dest.upper())
             name = ", ".join(f"{o}{metavar}" for o in a.option_strings)
         else:
-            name = str(a.metavar or a.dest)
+            name = " ".join(a.metavar) if isinstance(a.metavar, tuple) else str(a.metavar or a.dest)
         help_text = (a.help or "") % {"default": a.default, "prog": parser.prog} if a.help else ""
         out += [".TP", f".B {_esc(name)}", _esc(" ".join(help_text.split()))]
     return out
