@@ -109,17 +109,24 @@ def register_from_lfs(verbs: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_from_lfs)
 
 
-def run_from_lfs(args: argparse.Namespace) -> int:
-    from ..ops import migrate_lfs
+def _run_from(args: argparse.Namespace, convert: Any) -> Any:
+    """Run a from-X conversion in the current repository; the result, or None once printed as JSON."""
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
-        res = migrate_lfs.from_lfs(ws, args.everything, args.dry_run,
-                                   Progress("Rewriting", args.quiet, unit="commits"))
+        res = convert(ws, args.everything, args.dry_run, Progress("Rewriting", args.quiet, unit="commits"))
     if args.json:
         print_json(dataclasses.asdict(res))
-        return 0
-    render_summary(res, "git-lfs file(s)")
+        return None
+    return res
+
+
+def run_from_lfs(args: argparse.Namespace) -> int:
+    from ..ops import migrate_lfs
+
+    res = _run_from(args, migrate_lfs.from_lfs)
+    if res is not None:
+        render_summary(res, "git-lfs file(s)")
     return 0
 
 
@@ -142,13 +149,9 @@ def register_from_dvc(verbs: argparse._SubParsersAction) -> None:
 
 def run_from_dvc(args: argparse.Namespace) -> int:
     from ..ops import migrate_dvc
-    from ..ops.context import Workspace
 
-    with Workspace.discover() as ws:
-        res = migrate_dvc.from_dvc(ws, args.everything, args.dry_run,
-                                   Progress("Rewriting", args.quiet, unit="commits"))
-    if args.json:
-        print_json(dataclasses.asdict(res))
+    res = _run_from(args, migrate_dvc.from_dvc)
+    if res is None:
         return 0
     render_summary(res, "DVC file(s)")
     if res.stages:

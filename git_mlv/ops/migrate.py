@@ -193,24 +193,47 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
     return result
 
 
+def checked_out(ws: Workspace, what: str) -> tuple[str, str]:
+    """(branch ref, HEAD commit) of the checked-out branch; MigrateError naming ``what`` needs it."""
+    branch = gitrefs.current_branch(ws.repo)
+    head = ws.repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+    if branch is None or not head:
+        raise MigrateError(f"{what} needs a checked-out branch with a commit")
+    return branch, head
+
+
+def tree_files(ws: Workspace, rev: str) -> list[FileChange]:
+    """Every blob of ``rev``'s tree as an ``M`` change (path, mode, blob id)."""
+    out = []
+    for item in ws.repo.git("ls-tree", "-r", "-z", "--full-tree", rev).split(b"\0"):
+        if item:
+            meta, _, raw_path = item.partition(b"\t")
+            mode, kind, sha = meta.decode().split()
+            if kind == "blob":
+                out.append(FileChange("M", raw_path, mode, sha))
+    return out
+
+
+def commit_head(ws: Workspace, cat: CatFile, branch: str, head: str, changes: list[FileChange],
+                message: bytes, result: ImportResult) -> None:
+    """One new commit of ``changes`` on the checked-out branch; the branch, index and work tree move."""
+    ws.close()  # the data is indexed in the pool before a commit names it
+    new = commit_on_top(ws, head, changes, message)
+    gitrefs.update_atomically(ws.repo, [f"update {branch} {new} {head}"])
+    result.commit = new
+    result.refs = [RefChange(branch, head, new)]
+    result.warnings = sync_after_move(ws, cat, head, new)
+
+
 def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: ImportOptions,
                 result: ImportResult) -> None:
-    repo = ws.repo
-    branch = gitrefs.current_branch(repo)
-    head = repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-    if branch is None or not head:
-        raise MigrateError("--no-rewrite needs a checked-out branch with a commit")
+    branch, head = checked_out(ws, "--no-rewrite")
     if not opts.dry_run:
         check_attributes_clean(ws)
     changes = []
-    for item in repo.git("ls-tree", "-r", "-z", "--full-tree", head).split(b"\0"):
-        if not item:
-            continue
-        meta, _, raw_path = item.partition(b"\t")
-        mode, kind, sha = meta.decode().split()
-        ch = FileChange("M", raw_path, mode, sha)
-        if kind == "blob" and mode in FILE_MODES and chosen(ch.name, transform.paths):
-            ptr = transform.conv.convert(sha)
+    for ch in tree_files(ws, head):
+        if ch.mode in FILE_MODES and chosen(ch.name, transform.paths):
+            ptr = transform.conv.convert(ch.dataref)
             if ptr is not None:
                 ch.dataref, ch.data = "inline", ptr
                 changes.append(ch)
@@ -220,15 +243,9 @@ def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: I
         changes.append(FileChange("M", b".gitattributes", "100644", "inline", new_attrs))
     result.commits = 1
     result.rewritten = 1 if changes else 0
-    if not changes or opts.dry_run:
-        return
-    ws.close()  # the data is indexed in the pool before a commit names it
-    message = opts.message or "Convert to git-mlv: " + ", ".join(transform.include) + "\n"
-    new = commit_on_top(ws, head, changes, message.encode())
-    gitrefs.update_atomically(repo, [f"update {branch} {new} {head}"])
-    result.commit = new
-    result.refs = [RefChange(branch, head, new)]
-    result.warnings = sync_after_move(ws, cat, head, new)
+    if changes and not opts.dry_run:
+        message = opts.message or "Convert to git-mlv: " + ", ".join(transform.include) + "\n"
+        commit_head(ws, cat, branch, head, changes, message.encode(), result)
 
 
 def commit_on_top(ws: Workspace, parent: str, changes: list[FileChange], message: bytes) -> str:

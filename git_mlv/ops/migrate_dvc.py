@@ -23,12 +23,11 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
 from ..pipeline.spec import Spec
 from .context import Workspace
-from .migrate import ImportResult, commit_on_top, push_commands
+from .migrate import ImportResult, checked_out, commit_head, push_commands, tree_files
 from .migrate_dvcdata import (
     DvcData,
     Source,
@@ -55,13 +54,11 @@ from .migrate_dvcfiles import (
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
-    RefChange,
     Rewriter,
     check_attributes_clean,
     check_can_rewrite,
     choose_refs,
 )
-from .migrate_sync import sync_after_move
 
 
 @dataclass
@@ -208,12 +205,8 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
 
 def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: DvcResult) -> None:
     repo = ws.repo
-    branch = gitrefs.current_branch(repo)
-    head = repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-    if branch is None or not head:
-        raise MigrateError("from-dvc needs a checked-out branch with a commit")
-    paths = [os.fsdecode(p) for p in repo.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", head)
-             .split(b"\0") if p]
+    branch, head = checked_out(ws, "from-dvc")
+    paths = [c.name for c in tree_files(ws, head)]
     dvc_files = [p for p in paths if is_dvc_file(p)]
     yamls = [p for p in paths if posixpath.basename(p) == "dvc.yaml"]
     if not dvc_files and not yamls:
@@ -239,12 +232,7 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
     if dry_run:
         return
     conv.data.check()
-    ws.close()
-    new = commit_on_top(ws, head, changes, b"Convert the DVC project to git-mlv\n")
-    gitrefs.update_atomically(repo, [f"update {branch} {new} {head}"])
-    result.commit = new
-    result.refs = [RefChange(branch, head, new)]
-    result.warnings = sync_after_move(ws, cat, head, new)
+    commit_head(ws, cat, branch, head, changes, b"Convert the DVC project to git-mlv\n", result)
 
 
 class DvcTransform:

@@ -18,21 +18,18 @@ import re
 from dataclasses import dataclass, field
 
 from ..core.pointer import MAX_SIZE
-from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
 from .context import Workspace
-from .migrate import FILE_MODES, ImportResult, commit_on_top, push_commands
+from .migrate import FILE_MODES, ImportResult, checked_out, commit_head, push_commands, tree_files
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
-    RefChange,
     Rewriter,
     check_attributes_clean,
     check_can_rewrite,
     choose_refs,
 )
-from .migrate_sync import sync_after_move
 
 _LFS_POINTER = re.compile(
     rb"version https://(?:git-lfs\.github\.com|hawser\.github\.com)/spec/v1\n"
@@ -197,34 +194,17 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
 
 def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bool,
                result: ImportResult) -> None:
-    repo = ws.repo
-    branch = gitrefs.current_branch(repo)
-    head = repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-    if branch is None or not head:
-        raise MigrateError("from-lfs needs a checked-out branch with a commit")
-    commit = Commit("", 0, [], b"", [head])
-    for item in repo.git("ls-tree", "-r", "-z", "--full-tree", head).split(b"\0"):
-        if item:
-            meta, _, raw_path = item.partition(b"\t")
-            mode, kind, sha = meta.decode().split()
-            if kind == "blob":
-                commit.changes.append(FileChange("M", raw_path, mode, sha))
+    branch, head = checked_out(ws, "from-lfs")
+    commit = Commit("", 0, [], b"", [head], tree_files(ws, head))
     root_attrs = next((c for c in commit.changes if c.path == b".gitattributes"), None)
     transform.commit(commit)
     changes = [c for c in commit.changes if c.dataref == "inline"]
     if root_attrs is not None:
-        new = lfs_attributes(cat.read(root_attrs.dataref) or b"")
-        if new != (cat.read(root_attrs.dataref) or b""):
-            changes.append(FileChange("M", b".gitattributes", root_attrs.mode, "inline", new))
+        old = cat.read(root_attrs.dataref) or b""
+        if lfs_attributes(old) != old:
+            changes.append(FileChange("M", b".gitattributes", root_attrs.mode, "inline", lfs_attributes(old)))
     result.commits, result.rewritten = 1, 1 if changes else 0
-    if dry_run:
-        return
-    transform.done()
-    if not changes:
-        return
-    ws.close()
-    new_commit = commit_on_top(ws, head, changes, b"Convert git-lfs files to git-mlv\n")
-    gitrefs.update_atomically(repo, [f"update {branch} {new_commit} {head}"])
-    result.commit = new_commit
-    result.refs = [RefChange(branch, head, new_commit)]
-    result.warnings = sync_after_move(ws, cat, head, new_commit)
+    if not dry_run:
+        transform.done()
+        if changes:
+            commit_head(ws, cat, branch, head, changes, b"Convert git-lfs files to git-mlv\n", result)
