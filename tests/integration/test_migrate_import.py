@@ -31,6 +31,9 @@ def make_history(repo: Path, big: int = 6000) -> None:
     git("init", "-q", "-b", "main", cwd=repo)
     write(repo / "README.md", b"# project\n")
     write(repo / "src" / "code.py", b"print('hi')\n")
+    write(repo / "data" / "ünï côde \"q\".bin", random_bytes(big, seed=99))  # quoted by fast-export
+    write(repo / "tools" / "run.bin", random_bytes(big, seed=98)).chmod(0o755)
+    os.symlink("README.md", repo / "link.bin")  # a symlink is never converted
     for i in range(50):
         if i % 5 == 0:
             write(repo / "models" / f"m{i}.bin", random_bytes(big + i * 37, seed=i))
@@ -68,13 +71,13 @@ def commits_of(repo: Path, ref: str) -> list[str]:
     return out(git("rev-list", "--topo-order", "--reverse", ref, cwd=repo)).split()
 
 
-def tree_files(repo: Path, rev: str) -> dict[str, str]:
-    """path -> blob id of every file at ``rev``."""
+def tree_files(repo: Path, rev: str, modes: bool = False) -> dict[str, str]:
+    """path -> blob id (or mode) of every file at ``rev``."""
     files = {}
     for item in git("ls-tree", "-r", "-z", rev, cwd=repo).stdout.split(b"\0"):
         if item:
             meta, _, path = item.partition(b"\t")
-            files[path.decode()] = meta.split()[2].decode()
+            files[path.decode()] = meta.split()[0 if modes else 2].decode()
     return files
 
 
@@ -90,10 +93,13 @@ def check_same_bytes(repo: Path, pairs: list[tuple[str, str]], checkouts: int = 
     with Workspace.discover(str(repo)) as ws, CatFile(ws.repo) as cat:
         for old, new in pairs:
             want, got = tree_files(repo, old), tree_files(repo, new)
+            old_modes, new_modes = tree_files(repo, old, True), tree_files(repo, new, True)
             assert set(got) - set(want) <= {".gitattributes"}, (old, new)
             for path, blob in want.items():
+                assert new_modes[path] == old_modes[path], path  # executable bits and links kept
                 if got[path] == blob:
-                    assert not PATTERNS(path) or not (cat.info(blob) or ("", 1))[1], path
+                    unconverted = old_modes[path] == "120000" or not (cat.info(blob) or ("", 1))[1]
+                    assert not PATTERNS(path) or unconverted, path
                     continue
                 assert PATTERNS(path), f"{path} changed at {new} but is not a chosen file"
                 data = cat.read(blob) or b""
@@ -107,7 +113,9 @@ def check_same_bytes(repo: Path, pairs: list[tuple[str, str]], checkouts: int = 
     for old, new in pairs[::-1][::step][:checkouts]:
         git("checkout", "-q", "--detach", new, cwd=repo)
         for path, blob in tree_files(repo, old).items():
-            assert blob_id((repo / path).read_bytes()) == blob, f"{path} at {new} differs from {old}"
+            p = repo / path
+            data = os.readlink(p).encode() if p.is_symlink() else p.read_bytes()
+            assert blob_id(data) == blob, f"{path} at {new} differs from {old}"
         assert out(git("status", "--porcelain", cwd=repo)) == ""
 
 
