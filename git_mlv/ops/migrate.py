@@ -28,7 +28,7 @@ from .migrate_rewrite import (
     check_can_rewrite,
     choose_refs,
 )
-from .migrate_sync import sync_after_move
+from .migrate_sync import SameBytes, sync_after_move
 
 FILE_MODES = ("100644", "100755")
 # files git itself reads: never turned into pointers, whatever the patterns say
@@ -215,14 +215,14 @@ def tree_files(ws: Workspace, rev: str) -> list[FileChange]:
 
 
 def commit_head(ws: Workspace, cat: CatFile, branch: str, head: str, changes: list[FileChange],
-                message: bytes, result: ImportResult) -> None:
+                message: bytes, result: ImportResult, same_bytes: SameBytes | None = None) -> None:
     """One new commit of ``changes`` on the checked-out branch; the branch, index and work tree move."""
     ws.close()  # the data is indexed in the pool before a commit names it
     new = commit_on_top(ws, head, changes, message)
     gitrefs.update_atomically(ws.repo, [f"update {branch} {new} {head}"])
     result.commit = new
     result.refs = [RefChange(branch, head, new)]
-    result.warnings = sync_after_move(ws, cat, head, new)
+    result.warnings = sync_after_move(ws, cat, head, new, same_bytes)
 
 
 def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: ImportOptions,

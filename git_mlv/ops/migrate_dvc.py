@@ -186,14 +186,17 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
     with CatFile(ws.repo) as cat:
         data = DvcData(ws, dvc_dir, store=not dry_run)
         conv = _Converter(ws, cat, data, result)
-        if everything:
-            refs = choose_refs(ws, [], True)
-            transform = DvcTransform(ws, cat, conv, [r.name for r in refs])
-            done = Rewriter(ws, cat, transform, progress).run(refs, dry_run=dry_run)
-            result.commits, result.rewritten = done.commits, done.rewritten
-            result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
-        else:
-            _head(ws, cat, conv, dry_run, result)
+        try:
+            if everything:
+                refs = choose_refs(ws, [], True)
+                transform = DvcTransform(ws, cat, conv, [r.name for r in refs])
+                done = Rewriter(ws, cat, transform, progress, data.same_bytes).run(refs, dry_run=dry_run)
+                result.commits, result.rewritten = done.commits, done.rewritten
+                result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+            else:
+                _head(ws, cat, conv, dry_run, result)
+        finally:
+            data.close()
         result.files, result.bytes = data.files, data.bytes
         if dry_run:
             data.check()
@@ -232,7 +235,8 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
     if dry_run:
         return
     conv.data.check()
-    commit_head(ws, cat, branch, head, changes, b"Convert the DVC project to git-mlv\n", result)
+    commit_head(ws, cat, branch, head, changes, b"Convert the DVC project to git-mlv\n", result,
+                conv.data.same_bytes)
 
 
 class DvcTransform:

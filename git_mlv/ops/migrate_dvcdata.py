@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +40,7 @@ from .migrate_dvcfiles import (
 from .migrate_rewrite import MigrateError
 
 _MISSING_SHOWN = 5
+_MD5_AHEAD = 8  # blocks the md5 thread may lag behind the reader
 
 
 class MissingDvcData(MigrateError):
@@ -112,6 +115,31 @@ class DvcData:
         self.missing = Missing()
         self._known: dict[str, tuple[str, int]] = {}  # md5 -> (sha256, size)
         self._listings: dict[str, list[tuple[str, str]]] = {}
+        self.sources: dict[str, str] = {}  # sha256 -> the cache file whose bytes we stored
+        self._md5_thread = ThreadPoolExecutor(1)
+
+    def close(self) -> None:
+        """Stop the md5 thread."""
+        self._md5_thread.shutdown()
+
+    def same_bytes(self, path: str, oid: str) -> bool | None:
+        """Whether the file at ``path`` holds the bytes stored as ``oid`` (compared with the cache
+        file they came from: reading is cheaper than hashing); None when we have no such file."""
+        src = self.sources.get(oid)
+        if src is None:
+            return None
+        try:
+            with open(path, "rb") as a, open(src, "rb") as b:
+                if os.fstat(a.fileno()).st_size != os.fstat(b.fileno()).st_size:
+                    return False
+                while True:
+                    x, y = a.read(1 << 20), b.read(1 << 20)
+                    if x != y:
+                        return False
+                    if not x:
+                        return True
+        except OSError:
+            return False
 
     def cache_path(self, md5: str, is_dir: bool = False) -> str | None:
         """The cache file of an object (DVC 3's layout, then DVC 2's), None when absent."""
@@ -152,12 +180,13 @@ class DvcData:
             got = ("0" * 64, size)  # a dry run, or a run that stops anyway: count, store nothing
         else:
             with open(path, "rb") as f:
-                reader = _Md5Reader(f)
+                reader = _Md5Reader(f, self._md5_thread)
                 ptr = self.ws.pool.writer().add_stream(reader)  # type: ignore[arg-type]
-            if reader.md5.hexdigest() != md5:
+            if reader.hexdigest() != md5:
                 raise MigrateError(f"{path} does not hash to its DVC md5 {md5} (for {where}); "
                                    "the DVC cache is damaged: fetch it again (`dvc fetch`)")
             got = (ptr.oid, ptr.size)
+            self.sources.setdefault(ptr.oid, path)
         self._known[md5] = got
         return got
 
@@ -210,17 +239,32 @@ class DvcData:
 
 
 class _Md5Reader:
-    """A file whose bytes are md5-hashed as they are read."""
+    """A file whose bytes are md5-hashed as they are read, on a thread of its own.
 
-    def __init__(self, f: object) -> None:
+    The reading thread also cuts chunks, and was the slowest stage of the store pipeline with the
+    md5 inline (scale 1, v1 + v2: 50.7 s against 38.1 s without it); the digest is computed from
+    copies of the blocks, at most ``_MD5_AHEAD`` blocks behind (hashlib releases the GIL).
+    """
+
+    def __init__(self, f: object, hasher: ThreadPoolExecutor) -> None:
         self._f = f
-        self.md5 = hashlib.md5()
+        self._hasher = hasher
+        self._md5 = hashlib.md5()
+        self._pending: deque[Future[None]] = deque()
 
     def readinto(self, b: memoryview | bytearray) -> int:
         n = self._f.readinto(b)  # type: ignore[attr-defined]
         if n:
-            self.md5.update(memoryview(b)[:n])
+            self._pending.append(self._hasher.submit(self._md5.update, bytes(memoryview(b)[:n])))
+            while len(self._pending) > _MD5_AHEAD:
+                self._pending.popleft().result()
         return n or 0
+
+    def hexdigest(self) -> str:
+        """The md5 of everything read."""
+        while self._pending:
+            self._pending.popleft().result()
+        return self._md5.hexdigest()
 
 
 # -- outputs -> tree changes ------------------------------------------------------------------------

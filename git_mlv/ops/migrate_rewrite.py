@@ -26,7 +26,7 @@ from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import SCRATCH, Commit, Exporter, FileChange, Importer, Reset, read_marks, scratch_ref
 from .context import Workspace
-from .migrate_sync import sync_after_move
+from .migrate_sync import SameBytes, sync_after_move
 
 BACKUP = "refs/mlv-migrate/"
 ATTRIBUTES = b".gitattributes"
@@ -137,8 +137,9 @@ class Rewriter:
     """One rewrite of ``refs`` through ``transform``."""
 
     def __init__(self, ws: Workspace, cat: CatFile, transform: Transform,
-                 progress: ProgressFn | None = None) -> None:
+                 progress: ProgressFn | None = None, same_bytes: SameBytes | None = None) -> None:
         self.ws = ws
+        self.same_bytes = same_bytes
         self.cat = cat
         self.transform = transform
         self.progress = progress
@@ -225,7 +226,8 @@ class Rewriter:
             head = gitrefs.current_branch(repo)
             moved = {r.name: r for r in result.refs}
             if head in moved:
-                result.warnings += sync_after_move(self.ws, self.cat, moved[head].old, moved[head].new)
+                result.warnings += sync_after_move(self.ws, self.cat, moved[head].old, moved[head].new,
+                                                   self.same_bytes)
         return result
 
     def _map_refs(self, refs: list[gitrefs.Ref], exported: str, imported: str) -> list[RefChange]:

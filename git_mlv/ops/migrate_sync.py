@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -103,8 +104,16 @@ def _stat_of(full: str, mode: int) -> tuple[int, ...] | None:
     return indexfile.stat_words(st, mode, racy=st.st_mtime > time.time() - _RACY_S)
 
 
-def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str) -> list[str]:
-    """Update index and work tree from commit ``old`` to ``new``; returns warnings."""
+SameBytes = Callable[[str, str], "bool | None"]
+
+
+def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str,
+                    same_bytes: SameBytes | None = None) -> list[str]:
+    """Update index and work tree from commit ``old`` to ``new``; returns warnings.
+
+    ``same_bytes(path, oid)`` may vouch that a file holds the data ``oid`` more cheaply than hashing
+    it (a comparison with the file the data came from); None leaves it to hashing.
+    """
     repo = ws.repo
     top = repo.top
     changes = _changes(ws, old, new)
@@ -147,18 +156,21 @@ def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str) -> list[str
         if ours:
             upd.keep_stat, upd.stat = False, _stat_of(full, mode) if c.new != ZERO else None
             updates.append(upd)
-    _verify(to_verify)
+    _verify(to_verify, same_bytes)
     _write_index(ws, updates)
     repo.git("update-index", "-q", "--refresh", check=False)
     return warnings
 
 
-def _verify(items: list[tuple[indexfile.Update, str, Pointer]]) -> None:
-    """Give a new entry its file's stat when the file hashes to its pointer (two threads: hashlib
-    releases the GIL); otherwise no stat, and git looks at the file."""
+def _verify(items: list[tuple[indexfile.Update, str, Pointer]], same_bytes: SameBytes | None) -> None:
+    """Give a new entry its file's stat when the file holds its pointer's data (two threads: hashlib
+    and file reads release the GIL); otherwise no stat, and git looks at the file."""
     def check(item: tuple[indexfile.Update, str, Pointer]) -> None:
         upd, full, ptr = item
-        if _sha256(full) == (ptr.oid, ptr.size):
+        same = same_bytes(full, ptr.oid) if same_bytes else None
+        if same is None:
+            same = _sha256(full) == (ptr.oid, ptr.size)
+        if same:
             upd.stat = _stat_of(full, upd.mode)
 
     with ThreadPoolExecutor(2) as ex:
