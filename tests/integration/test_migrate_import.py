@@ -71,14 +71,20 @@ def commits_of(repo: Path, ref: str) -> list[str]:
     return out(git("rev-list", "--topo-order", "--reverse", ref, cwd=repo)).split()
 
 
-def tree_files(repo: Path, rev: str, modes: bool = False) -> dict[str, str]:
-    """path -> blob id (or mode) of every file at ``rev``."""
+def tree_entries(repo: Path, rev: str) -> dict[str, tuple[str, str]]:
+    """path -> (mode, blob id) of every file at ``rev``."""
     files = {}
     for item in git("ls-tree", "-r", "-z", rev, cwd=repo).stdout.split(b"\0"):
         if item:
             meta, _, path = item.partition(b"\t")
-            files[path.decode()] = meta.split()[0 if modes else 2].decode()
+            mode, _, blob = meta.decode().split()
+            files[path.decode()] = (mode, blob)
     return files
+
+
+def tree_files(repo: Path, rev: str) -> dict[str, str]:
+    """path -> blob id of every file at ``rev``."""
+    return {p: blob for p, (_, blob) in tree_entries(repo, rev).items()}
 
 
 def blob_id(data: bytes) -> str:
@@ -92,18 +98,17 @@ def check_same_bytes(repo: Path, pairs: list[tuple[str, str]], checkouts: int = 
     and compared byte for byte."""
     with Workspace.discover(str(repo)) as ws, CatFile(ws.repo) as cat:
         for old, new in pairs:
-            want, got = tree_files(repo, old), tree_files(repo, new)
-            old_modes, new_modes = tree_files(repo, old, True), tree_files(repo, new, True)
+            want, got = tree_entries(repo, old), tree_entries(repo, new)
             assert set(got) - set(want) <= {".gitattributes"}, (old, new)
-            for path, blob in want.items():
-                assert new_modes[path] == old_modes[path], path  # executable bits and links kept
-                if got[path] == blob:
-                    unconverted = old_modes[path] == "120000" or not (cat.info(blob) or ("", 1))[1]
+            for path, (mode, blob) in want.items():
+                assert got[path][0] == mode, path  # executable bits and links kept
+                if got[path][1] == blob:
+                    unconverted = mode == "120000" or not (cat.info(blob) or ("", 1))[1]
                     assert not PATTERNS(path) or unconverted, path
                     continue
                 assert PATTERNS(path), f"{path} changed at {new} but is not a chosen file"
                 data = cat.read(blob) or b""
-                ptr = Pointer.parse(cat.read(got[path]) or b"")
+                ptr = Pointer.parse(cat.read(got[path][1]) or b"")
                 assert (ptr.oid, ptr.size) == (hashlib.sha256(data).hexdigest(), len(data)), path
                 assert ws.pool.has_file(ptr.oid), path
             attrs = (cat.read(f"{new}:.gitattributes") or b"").decode()
