@@ -46,6 +46,7 @@ from .migrate_dvcfiles import (
     DvcStage,
     LockedStage,
     Output,
+    dvc_cache_dir,
     parse_dvc_config,
     parse_dvc_file,
     parse_dvc_lock,
@@ -184,7 +185,7 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
         raise UsageError("no .dvc folder here: run from-dvc at the root of a DVC project")
     result = DvcResult("rewrite" if everything else "no-rewrite", dry_run, [])
     with CatFile(ws.repo) as cat:
-        data = DvcData(ws, dvc_dir, store=not dry_run)
+        data = DvcData(ws, dvc_dir, store=not dry_run, cache_dir=dvc_cache_dir(_configs(dvc_dir)))
         conv = _Converter(ws, cat, data, result)
         try:
             if everything:
@@ -350,18 +351,26 @@ class DvcTransform:
         self.conv.data.check()
 
 
+def _configs(dvc_dir: str) -> list[str]:
+    """The text of ``.dvc/config`` and ``.dvc/config.local`` (the local one last: it wins)."""
+    texts = []
+    for name in ("config", "config.local"):
+        try:
+            with open(os.path.join(dvc_dir, name), encoding="utf-8") as f:
+                texts.append(f.read())
+        except FileNotFoundError:
+            continue
+    return texts
+
+
 def _remotes(ws: Workspace, result: DvcResult) -> None:
     from ..remotes.url import parse
 
     top = ws.repo.top
     remotes: dict[str, str] = {}
     default = None
-    for name in ("config", "config.local"):
-        try:
-            with open(os.path.join(top, ".dvc", name), encoding="utf-8") as f:
-                r, d = parse_dvc_config(f.read())
-        except FileNotFoundError:
-            continue
+    for text in _configs(os.path.join(top, ".dvc")):
+        r, d = parse_dvc_config(text)
         remotes.update(r)
         default = d or default
     for name, url in sorted(remotes.items()):

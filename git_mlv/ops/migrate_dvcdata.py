@@ -106,10 +106,11 @@ class DvcData:
     migration instead of becoming git-mlv data.
     """
 
-    def __init__(self, ws: Workspace, dvc_dir: str, store: bool = True) -> None:
+    def __init__(self, ws: Workspace, dvc_dir: str, store: bool = True, cache_dir: str | None = None) -> None:
         self.ws = ws
         self.store = store
-        self.cache_dir = os.path.join(dvc_dir, "cache")
+        # DVC reads a relative `cache.dir` from its config relative to .dvc/
+        self.cache_dir = os.path.join(dvc_dir, os.path.expanduser(cache_dir or "cache"))
         self.files = 0
         self.bytes = 0
         self.missing = Missing()

@@ -211,6 +211,20 @@ def parse_dvc_config(text: str) -> tuple[dict[str, str], str | None]:
     return remotes, default
 
 
+def dvc_cache_dir(texts: list[str]) -> str | None:
+    """``[cache] dir`` of ``.dvc/config`` files (later ones win), as written (relative to ``.dvc/``)."""
+    found = None
+    for text in texts:
+        section = ""
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("["):
+                section = line.strip("[]'\" ")
+            elif section == "cache" and line.partition("=")[0].strip() == "dir":
+                found = line.partition("=")[2].strip().strip("'\"")
+    return found
+
+
 def dir_md5(listing: list[tuple[str, str]]) -> str:
     """DVC's md5 of a directory from its (relpath, md5) files."""
     entries = [{"md5": md5, "relpath": rel} for rel, md5 in sorted(listing)]

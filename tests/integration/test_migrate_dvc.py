@@ -230,6 +230,7 @@ def test_from_dvc_missing_cache(tmp_path: Path, dvc_env: Path) -> None:
     dvc("add", "-q", "data", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "one", cwd=repo)
+    shutil.copytree(repo / ".dvc" / "cache", tmp_path / "elsewhere")
     for obj in (repo / ".dvc" / "cache").rglob("*"):
         if obj.is_file() and not obj.name.endswith(".dir"):
             obj.chmod(0o644)
@@ -242,3 +243,8 @@ def test_from_dvc_missing_cache(tmp_path: Path, dvc_env: Path) -> None:
     assert out(git("rev-parse", "HEAD", cwd=repo)) == before
     proc = mlv("migrate", "from-dvc", cwd=tmp_path, check=False)
     assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+    # a cache kept elsewhere (`dvc cache dir`): found there; the missing work-tree file is written
+    write(repo / ".dvc" / "config.local", f"[cache]\n    dir = {tmp_path / 'elsewhere'}\n".encode())
+    mlv("migrate", "from-dvc", cwd=repo)
+    assert (repo / "data" / "a.bin").read_bytes() == random_bytes(5000)
+    assert out(git("status", "--porcelain", cwd=repo)) == ""

@@ -13,6 +13,7 @@ from git_mlv.ops.migrate_dvcdata import gitignore_without
 from git_mlv.ops.migrate_dvcfiles import (
     DvcFormatError,
     dir_md5,
+    dvc_cache_dir,
     file_md5,
     parse_dvc_config,
     parse_dvc_file,
@@ -100,6 +101,9 @@ def test_dvc_config_and_gitignore() -> None:
     remotes, default = parse_dvc_config("[core]\n    remote = store\n['remote \"store\"']\n    url = s3://b/p\n"
                                         "['remote \"other\"']\n    url = ../elsewhere\n")
     assert remotes == {"store": "s3://b/p", "other": "../elsewhere"} and default == "store"
+    shared = dvc_cache_dir(["[cache]\n    dir = ../shared-cache\n", "[core]\n    remote = x\n"])
+    assert shared == "../shared-cache"
+    assert dvc_cache_dir(["[core]\n    remote = x\n"]) is None
     assert gitignore_without(b"/data\n/model.pkl\n*.log\n", {"data", "model.pkl"}) == b"*.log\n"
     assert gitignore_without(b"/data\n", {"data"}) == b""
     assert gitignore_without(b"data\n", {"data"}) == b"data\n"  # not a line DVC wrote
