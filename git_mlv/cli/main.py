@@ -19,7 +19,7 @@ from ..errors import MlvError
 COMMANDS = [
     "install", "track", "add", "status", "ls_files", "diff", "checkout", "fsck", "du", "gc",
     "remote", "push", "fetch", "pull",
-    "run", "stage", "repro", "dag", "metrics", "params", "plots",
+    "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate", "help",
     "filter_process", "textconv", "merge_driver", "hook",
 ]
 
