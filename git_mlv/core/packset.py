@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CorruptObject
+from ..errors import CorruptObject, MlvError
 from . import index as idx
 from . import midx as mx
 from .fsutil import try_lock, unlock
@@ -193,6 +193,9 @@ class PackSet:
             idx.write(index_path, entries)
             v = self._view
             self._view = _View(v.midx, v.midx_packs, {**v.indexes, path: idx.IndexFile(index_path)})
+        except (OSError, MlvError):  # a full or read-only disk: read it as it is, repair it later
+            for e in entries:
+                self._journal[idx.key(e.id, e.kind)] = Location(path, e)
         finally:
             unlock(fd)
 

@@ -19,10 +19,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import CorruptObject, MissingObject
+from ..errors import CorruptObject, MissingObject, MlvError
 from . import index as idx
 from .compress import decompress
-from .fsutil import try_lock, umask
+from .fsutil import file_mode, fs_error, makedirs, try_lock
 from .hashing import EMPTY_OID, digest
 from .manifest import Manifest
 from .pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, Entry, decode_entry_header, same_object
@@ -53,7 +53,7 @@ class Pool:
     # -- loading -------------------------------------------------------------------------------
     def ensure_dirs(self) -> None:
         """Create the pool's folders."""
-        os.makedirs(self.pack_dir, exist_ok=True)
+        makedirs(self.pack_dir)
 
     def refresh(self) -> None:
         """Pick up packs written by other processes since we last looked; repair orphans.
@@ -331,17 +331,31 @@ class Pool:
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
         parent = os.path.dirname(path) or "."
-        os.makedirs(parent, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as f:
-                self.write_file_to(oid, f)
-            os.chmod(tmp, (0o777 if executable else 0o666) & ~umask())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+            os.makedirs(parent, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    self.write_file_to(oid, f)
+                os.chmod(tmp, file_mode(executable))
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        except OSError as e:  # a full disk, no permission: one clear line (fsutil.fs_error)
+            err = fs_error(e, path, self._size_hint(oid))
+            if err is None:
+                raise
+            raise err from None
+
+    def _size_hint(self, oid: str) -> int | None:
+        """The size of file ``oid`` if its data is here (for "needed N more" in disk-full errors)."""
+        try:
+            chunks = self.resolve(oid)
+        except MlvError:
+            return None
+        return sum(n for _, n in chunks) if chunks is not None else None
 
     def write_file_to(self, oid: str, out: BinaryIO) -> int:
         """Write file ``oid`` to ``out``; returns its size."""

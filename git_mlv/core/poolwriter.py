@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from . import index as idx
 from .chunker import Chunker
 from .compress import compress
-from .fsutil import unlock
+from .fsutil import open_lock_file, unlock
 from .hashing import digest
 from .manifest import Manifest
 from .pack import KIND_CHUNK, KIND_MANIFEST, Entry, PackWriter
@@ -49,7 +49,7 @@ class PoolWriter:
         self._mutex = threading.RLock()
         self._gc_fd: int | None = None
         if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
-            self._gc_fd = os.open(os.path.join(pool.root, "gc.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            self._gc_fd = open_lock_file(os.path.join(pool.root, "gc.lock"))
             fcntl.flock(self._gc_fd, fcntl.LOCK_SH)
 
     def _open_pack(self) -> PackWriter:

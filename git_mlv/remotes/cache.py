@@ -32,7 +32,7 @@ from ..core import midx as mx
 from ..core.fsutil import atomic_write
 from ..core.pack import Entry
 from ..errors import CorruptObject
-from .base import Remote, RemoteNotFound
+from .base import Remote, RemoteNotFound, is_pack_name
 
 PACKS = "packs/"
 # A listing that names an index file gone by the time we download it means a consolidation
@@ -73,6 +73,7 @@ class RemoteIndex:
         self.listing: dict[str, int] = {}
         self._listed = False
         self.damaged: list[str] = []
+        self.skipped: list[str] = []  # names in packs/ that are not pack names
         self.refreshed_at = 0.0
         self.downloads = 0  # index files downloaded by this object (tests and benchmarks count)
         self._retry = retry
@@ -119,6 +120,9 @@ class RemoteIndex:
             self.damaged = []
             for _ in range(_LIST_ROUNDS):
                 listing = self._call(lambda: self.remote.list(PACKS))
+                # a stray name (not a pack, index or midx name) is skipped, reported by fetch, never fatal
+                self.skipped = sorted(n for n in listing if not is_pack_name(n))
+                listing = {n: size for n, size in listing.items() if is_pack_name(n)}
                 vanished = self._fetch_new(listing, workers)
                 if not vanished:
                     break

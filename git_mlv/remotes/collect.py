@@ -89,7 +89,7 @@ def live_keys(pool: Pool, remote: Remote, rindex: RemoteIndex, retry: RetryPolic
         for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()),
                                 _coalesce(loc for loc in found if loc is not None)):
             if bad:
-                raise CorruptObject(f"{bad[0]}; gc --remote stopped (it cannot tell what that file needs)")
+                raise CorruptObject(f"{bad[0][1]}; gc --remote stopped (it cannot tell what that file needs)")
             for e, _, raw_bytes in good:
                 keys.add(idx.key(e.id, KIND_MANIFEST))
                 keys.update(idx.key(cid, KIND_CHUNK) for cid, _ in Manifest.decode(raw_bytes).chunks)
@@ -197,7 +197,7 @@ def _repack(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, entries: li
 
     for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()), _coalesce(entries)):
         if bad:
-            raise MlvError(f"{bad[0]}; gc --remote stopped before deleting anything")
+            raise MlvError(f"{bad[0][1]}; gc --remote stopped before deleting anything")
         for e, stored, _ in good:
             blob = encode_entry(e.id, e.kind, e.codec, e.raw_len, stored)
             if written and size + len(blob) > pack_size:
