@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 FACTOR = 2
 # Entries are copied in reads of at most this many bytes (plus one entry): memory stays flat.
 RUN = 8 << 20
-# Temp files of an atomic write killed midway are removed once this old (seconds).
+# Temp files of an atomic write, and packs that died before they were named, are removed once this
+# old (seconds): younger ones may belong to a live writer in another process.
 STALE_TEMP = 3600
 
 
@@ -255,7 +256,7 @@ def _end(index: idx.IndexFile, row: int) -> int:
 
 
 def sweep(pack_dir: str) -> None:
-    """Remove leftovers of crashes: packs that died before they were named (``*.pack.new``,
+    """Remove leftovers of crashes: packs that died before they were named (``*.pack.new``, old and
     unlocked), indexes whose pack was deleted, and old temp files of atomic writes."""
     import time
 
@@ -268,8 +269,8 @@ def sweep(pack_dir: str) -> None:
         path = os.path.join(pack_dir, name)
         try:
             if name.endswith(".pack.new"):
-                fd = try_lock(path)
-                if fd is not None:
+                # a writer creates it and locks it a moment later: only an old one is a leftover
+                if now - os.path.getmtime(path) > STALE_TEMP and (fd := try_lock(path)) is not None:
                     os.unlink(path)
                     unlock(fd)
             elif name.endswith(".idx") and name[:-4] + ".pack" not in names:

@@ -11,14 +11,14 @@ from tests.helpers import commit_all, git, mlv, out, random_bytes, sha256_file, 
 
 
 def test_adds_consolidate_and_gc_consolidates_fully(repo: Path) -> None:
-    git("config", "mlv.autoPacks", "3", cwd=repo)
+    git("config", "mlv.autoPacks", "2", cwd=repo)
     want = {}
-    for i in range(9):  # nine git adds: nine packs without consolidation
+    for i in range(6):  # six git adds: six packs without consolidation
         p = write(repo / "data" / f"f{i}.bin", random_bytes(4_000 + 1_000 * i, seed=i))
         want[p] = sha256_file(p)
         commit_all(repo, f"c{i}")
     packs = repo / ".git" / "mlv" / "packs"
-    assert len(list(packs.glob("*.pack"))) <= 4
+    assert len(list(packs.glob("*.pack"))) <= 3
     assert (packs / "pool.midx").exists()
     res = json.loads(out(mlv("gc", "--json", cwd=repo)))
     assert res["packs_after"] == 1 == len(list(packs.glob("*.pack")))  # all of it fits one pack

@@ -15,9 +15,9 @@ def test_small_commits_each_pushed_leave_few_packs_and_indexes(repo: Path, tmp_p
     git("init", "-q", "--bare", str(origin), cwd=tmp_path)
     git("remote", "add", "origin", str(origin), cwd=repo)
     mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    git("config", "mlv.autoPacks", "3", cwd=repo)  # 12 rounds run the consolidations of ~36 with 8
+    git("config", "mlv.autoPacks", "2", cwd=repo)  # 8 rounds run the consolidations of ~32 with 8
     want = {}
-    for i in range(12):
+    for i in range(8):
         p = write(repo / "data" / f"d{i % 3}" / f"f{i}.bin", random_bytes(5_000 + 3_000 * i, seed=i))
         want[str(p.relative_to(repo))] = sha256_file(p)
         git("add", "-A", cwd=repo)  # one filter process, one pack
@@ -25,9 +25,9 @@ def test_small_commits_each_pushed_leave_few_packs_and_indexes(repo: Path, tmp_p
         git("push", "-q", "origin", "main", cwd=repo)  # one remote index
     local = list((repo / ".git" / "mlv" / "packs").glob("*.pack"))
     remote = [p.name for p in (tmp_path / "store" / "packs").iterdir()]
-    assert len(local) <= 5, len(local)
-    assert len([n for n in remote if n.endswith(".pack")]) == 12  # remote packs are left alone
-    assert len([n for n in remote if n.endswith((".idx", ".midx"))]) <= 5, remote
+    assert len(local) <= 4, len(local)
+    assert len([n for n in remote if n.endswith(".pack")]) == 8  # remote packs are left alone
+    assert len([n for n in remote if n.endswith((".idx", ".midx"))]) <= 4, remote
     assert out(mlv("fsck", cwd=repo)).strip().endswith("pool is healthy")
     clone = tmp_path / "clone"
     git("clone", "-q", str(origin), str(clone), cwd=tmp_path)

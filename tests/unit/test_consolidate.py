@@ -147,7 +147,7 @@ READER = textwrap.dedent("""
 @pytest.mark.slow
 def test_readers_and_writers_in_other_processes_during_consolidations(tmp_path: Path) -> None:
     files = add_files(tmp_path, 10)
-    until = time.time() + 8
+    until = time.time() + 5
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(tmp_path), ",".join(files), str(until)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     writer_script = textwrap.dedent("""
