@@ -121,27 +121,9 @@ class PushStats:
 
 
 def locate_many(pool: Pool, keys: list[bytes]) -> list[Location | None]:
-    """``pool.locate`` for many 33-byte keys at once: one ``searchsorted`` per index, not per key."""
-    import numpy as np
-
-    out: list[Location | None] = [None] * len(keys)
-    if not keys:
-        return out
-    arr = np.array(keys, dtype=f"S{idx.KEY_SIZE}")
-    found = np.zeros(len(arr), dtype=bool)
-    for pack in pool.packs():
-        index = pool.index_of(pack)
-        if index.count == 0:
-            continue
-        pos = np.searchsorted(index.keys, arr)
-        pos[pos >= index.count] = index.count - 1
-        hit = (index.keys[pos] == arr) & ~found
-        for i in np.nonzero(hit)[0].tolist():
-            out[i] = Location(pack, index.entry(int(pos[i])))
-        found |= hit
-    for i in np.nonzero(~found)[0].tolist():  # live packs of other writers, our own pending ones
-        out[i] = pool.locate(keys[i][:32], keys[i][32])
-    return out
+    """``pool.locate`` for many 33-byte keys at once: one ``searchsorted`` per table (the midx and
+    the few packs it does not cover), not per key nor per pack."""
+    return pool.locate_keys(keys) if keys else []
 
 
 def needed_for_push(pool: Pool, rindex: RemoteIndex, oids: Iterable[str]) -> tuple[list[bytes], list[str]]:
