@@ -22,5 +22,5 @@ def run(args: argparse.Namespace) -> int:
             remote = args.hook_args[0] if args.hook_args else ""
             url = args.hook_args[1] if len(args.hook_args) > 1 else ""
             return hooks.pre_push(ws, remote, url, sys.stdin.read().splitlines())
-        hooks.after_checkout(ws)
+        hooks.after_checkout(ws, args.name, args.hook_args)
     return 0

@@ -1,105 +1,91 @@
-"""Finding pointers in git: in trees of revisions, in the index, and everything gc must keep.
+"""Finding pointers in git: in the index, in trees of revisions, in what a checkout changed, and
+everything gc must keep.
 
-Pointers are small blobs (< 1024 bytes), so every walk asks git for object sizes first and reads
-only the small blobs, in one ``git cat-file --batch`` per walk.
+Pointers are small blobs (< 1024 bytes). Which blob is a pointer is answered by the pointer cache
+(gitio/pointer_cache.py) when many are asked at once, else by git: object sizes first, then only the
+small blobs' contents, each step one ``git cat-file`` for the whole batch.
+
+Why ``git`` subprocesses and not libgit2 (pygit2) in process: measured here (docs/design-notes.md),
+pygit2's import alone costs ~90 ms, more than any in-process read saves on these workloads; ``git
+rev-list`` walks history faster than a Python loop over libgit2 trees, and ``ls-files`` reads a
+sparse index, which libgit2 does not understand.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import NamedTuple
 
 from ..core.pointer import MAX_SIZE, Pointer
 from .git import GitError, Repo
+from .pointer_cache import PointerBlob, PointerCache, remember_written
+
+ZERO_OID = "0" * 40
+# Below this many blobs, read them from git rather than open the cache: opening it checks every
+# cache file's checksum (~3 ms for 50,000 entries), one `git cat-file` costs ~5 ms, and a checkout
+# that changed a few files should cost what a few files cost.
+_CACHE_MIN = 64
+# Up to this many paths are looked up in the index by pathspec; beyond, the whole index is listed
+# once: git matches every pathspec against every entry (1,000 pathspecs on 50,000 entries: 0.4 s,
+# the whole listing: 0.03 s).
+_PATHSPEC_MAX = 32
+_REGULAR = (0o100644, 0o100755)
+_REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
 
 
+class IndexEntry(NamedTuple):
+    """A stage-0 regular file in the index."""
+
+    path: str
+    mode: int
+    blob: str
+    skip_worktree: bool  # outside a sparse checkout: git does not write it, neither do we
+
+
+def cache_of(repo: Repo) -> PointerCache:
+    """The pointer cache of ``repo``'s pool."""
+    return PointerCache(os.path.join(repo.mlv_dir, "pointer-cache"))
+
+
+def remember_pointers(repo: Repo, pointers: Iterable[bytes]) -> None:
+    """Tell the pointer cache about pointers handed to git (by the filter): git stores each as a
+    blob whose id we can compute, so no later walk needs to read it."""
+    fmt = repo.config.get("extensions.objectformat", "sha1")
+    remember_written(cache_of(repo).root, pointers, fmt)
+
+
+def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:
+    """Run git in ``repo`` with ``input`` on stdin."""
+    from .git import run
+
+    return run(args, cwd=repo.worktree or repo.git_dir, input=input)
+
+
+# -- reading objects -----------------------------------------------------------------------------
 def read_blobs(repo: Repo, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """(oid, content) of each blob, via one ``git cat-file --batch``."""
+    """(oid, content) of each object, via one ``git cat-file --batch``; everything is read into memory
+    at once, so callers ask for small blobs only (sizes first: ``object_sizes``)."""
     todo = list(dict.fromkeys(oids))
     if not todo:
         return
-    proc = subprocess.Popen(
-        ["git", "cat-file", "--batch"], cwd=repo.worktree or repo.git_dir,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    )
-    assert proc.stdin and proc.stdout
-    # Ask in windows of 64 and read each window's answers before asking more: git answers in
-    # order, and neither pipe can fill up and deadlock us (the blobs asked for are small).
-    out = proc.stdout
-    pending = iter(todo)
-    window = 0
-    for oid in pending:
-        proc.stdin.write(oid.encode() + b"\n")
-        window += 1
-        if window >= 64:
-            proc.stdin.flush()
-            for _ in range(window):
-                yield _read_one(out)
-            window = 0
-    proc.stdin.close()
-    for _ in range(window):
-        yield _read_one(out)
-    proc.wait()
-
-
-def _read_one(out: IO[bytes]) -> tuple[str, bytes]:
-    header = out.readline().split()
-    if len(header) < 3:  # "<oid> missing"
-        return header[0].decode(), b""
-    size = int(header[2])
-    data = out.read(size)
-    out.read(1)  # the LF after the content
-    return header[0].decode(), data
-
-
-def _pointers(repo: Repo, candidates: dict[str, list[str]]) -> Iterator[tuple[str, Pointer]]:
-    """(path, pointer) for candidate blob oids -> paths."""
-    for oid, data in read_blobs(repo, candidates):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            for path in candidates[oid]:
-                yield path, p
-
-
-def iter_pointers(repo: Repo, revs: list[str]) -> Iterator[tuple[str, Pointer]]:
-    """(path, pointer) of every pointer blob in the trees of ``revs`` (a path may repeat across revs)."""
-    candidates: dict[str, list[str]] = {}
-    for rev in revs:
-        raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev)
-        for item in raw.split(b"\0"):
-            if not item:
-                continue
-            meta, _, path = item.partition(b"\t")
-            mode, kind, oid, size = meta.split()
-            if kind == b"blob" and size != b"-" and int(size) < MAX_SIZE:
-                candidates.setdefault(oid.decode(), []).append(os.fsdecode(path))
-    yield from _pointers(repo, candidates)
-
-
-def index_pointers(repo: Repo) -> Iterator[tuple[str, Pointer, int]]:
-    """(path, pointer, mode) of pointer blobs staged in the index (stage 0)."""
-    raw = repo.git("ls-files", "-s", "-z")
-    entries: dict[str, list[tuple[str, int]]] = {}
-    for item in raw.split(b"\0"):
-        if not item:
+    raw = repo_run(repo, ["cat-file", "--batch"], ("\n".join(todo) + "\n").encode())
+    pos = 0
+    for _ in todo:
+        eol = raw.index(b"\n", pos)
+        header = raw[pos:eol].split()
+        pos = eol + 1
+        if len(header) < 3:  # "<oid> missing"
+            yield header[0].decode(), b""
             continue
-        meta, _, raw_path = item.partition(b"\t")
-        raw_mode, raw_oid, stage = meta.split()
-        if stage == b"0" and raw_mode in (b"100644", b"100755"):
-            entries.setdefault(raw_oid.decode(), []).append((os.fsdecode(raw_path), int(raw_mode, 8)))
-    sizes = _sizes(repo, entries)
-    small = {o: v for o, v in entries.items() if 0 <= sizes.get(o, MAX_SIZE) < MAX_SIZE}
-    for oid, data in read_blobs(repo, small):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            for path, mode in small[oid]:
-                yield path, p, mode
+        size = int(header[2])
+        yield header[0].decode(), raw[pos:pos + size]
+        pos += size + 1  # the LF after the content
 
 
-def _sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
+def object_sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
+    """Size of each blob among ``oids`` (other objects and missing ones are left out)."""
     todo = "\n".join(oids)
     if not todo:
         return {}
@@ -113,11 +99,118 @@ def _sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
     return sizes
 
 
-def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:
-    """Run git in ``repo`` with ``input`` on stdin."""
-    from .git import run
+def pointer_blobs(repo: Repo, oids: Iterable[str], sizes: dict[str, int] | None = None
+                  ) -> dict[str, PointerBlob]:
+    """The objects among ``oids`` that are pointer blobs: object id -> (pointer, blob length).
 
-    return run(args, cwd=repo.worktree or repo.git_dir, input=input)
+    ``sizes`` (object id -> size, e.g. from ``ls-tree -l``) spares asking git for them; an id
+    missing from it is taken as "not a small blob".
+    """
+    todo = list(dict.fromkeys(oids))
+    cache = cache_of(repo) if len(todo) >= _CACHE_MIN else None
+    found: dict[str, PointerBlob | None] = {}
+    if cache is not None:
+        found, todo = cache.lookup(todo)
+    if todo:
+        learned: dict[str, PointerBlob | None] = dict.fromkeys(todo)
+        if sizes is None:
+            sizes = object_sizes(repo, todo)
+        small = [o for o in todo if sizes.get(o, MAX_SIZE) < MAX_SIZE]
+        for oid, data in read_blobs(repo, small):
+            p = Pointer.try_parse(data)
+            if p is not None:
+                learned[oid] = PointerBlob(p, len(data))
+        found.update(learned)
+        if cache is not None:
+            cache.add(learned)
+    return {o: pb for o, pb in found.items() if pb is not None}
+
+
+# -- the index -----------------------------------------------------------------------------------
+def index_entries(repo: Repo, paths: list[str] | None = None) -> list[IndexEntry]:
+    """Stage-0 regular files of the index (all, or those at these exact repository paths).
+
+    ``git ls-files -s -t``: the tag ``S`` marks skip-worktree entries (sparse checkouts); git
+    expands a sparse index for ``ls-files``, so every file is listed.
+    """
+    args = ["ls-files", "-s", "-t", "-z"]
+    wanted: set[str] | None = None
+    if paths is not None:
+        if not paths:
+            return []
+        if len(paths) <= _PATHSPEC_MAX:
+            args = ["--literal-pathspecs", *args, "--", *paths]
+        else:
+            wanted = set(paths)
+    text = repo.git(*args).decode("utf-8", errors="surrogateescape")  # what os.fsdecode does, at once
+    out = []
+    for item in text.split("\0"):
+        if not item:
+            continue
+        meta, _, path = item.partition("\t")
+        tag, mode, blob, stage = meta.split(" ")
+        if stage != "0" or mode not in _REGULAR_TEXT or (wanted is not None and path not in wanted):
+            continue
+        out.append(IndexEntry(path, _REGULAR_TEXT[mode], blob, tag == "S"))
+    return out
+
+
+def index_pointers(repo: Repo, paths: list[str] | None = None
+                   ) -> list[tuple[IndexEntry, PointerBlob]]:
+    """Index entries that are pointers, with their pointers (all, or at these exact paths)."""
+    entries = index_entries(repo, paths)
+    ptrs = pointer_blobs(repo, (e.blob for e in entries))
+    return [(e, ptrs[e.blob]) for e in entries if e.blob in ptrs]
+
+
+def changed_paths(repo: Repo, old: str, new: str) -> list[str]:
+    """Paths whose content differs between commits ``old`` and ``new`` and that are files in ``new``."""
+    raw = repo.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new)
+    return _raw_diff_paths(raw)
+
+
+def staged_paths(repo: Repo) -> list[str]:
+    """Paths whose index content differs from HEAD's and that are files in the index."""
+    raw = repo.git("diff-index", "--cached", "-z", "--no-renames", "HEAD")
+    return _raw_diff_paths(raw)
+
+
+def _raw_diff_paths(raw: bytes) -> list[str]:
+    # --raw -z: ":<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0" per change
+    parts = raw.split(b"\0")
+    out = []
+    for i in range(0, len(parts) - 1, 2):
+        meta = parts[i].split()
+        if len(meta) >= 5 and int(meta[1], 8) in _REGULAR:
+            out.append(os.fsdecode(parts[i + 1]))
+    return out
+
+
+def resolve_commit(repo: Repo, rev: str) -> str | None:
+    """The commit ``rev`` names, or None."""
+    out = repo.git_text("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
+    return out or None
+
+
+# -- trees and history ---------------------------------------------------------------------------
+def iter_pointers(repo: Repo, revs: list[str]) -> Iterator[tuple[str, Pointer]]:
+    """(path, pointer) of every pointer blob in the trees of ``revs`` (a path may repeat across revs)."""
+    candidates: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for rev in revs:
+        raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev)
+        for item in raw.split(b"\0"):
+            if not item:
+                continue
+            meta, _, path = item.partition(b"\t")
+            mode, kind, oid, size = meta.split()
+            if kind == b"blob" and size != b"-" and int(size) < MAX_SIZE:
+                o = oid.decode()
+                candidates.setdefault(o, []).append(os.fsdecode(path))
+                sizes[o] = int(size)
+    for blob, pb in pointer_blobs(repo, candidates, sizes).items():
+        for name in candidates[blob]:
+            yield name, pb.pointer
 
 
 def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:
@@ -158,15 +251,9 @@ def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Point
         out = repo_run(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"")
     except GitError:
         out = b""
-    oids = [line.split(b" ", 1)[0].decode() for line in out.splitlines() if line]
-    sizes = _sizes(repo, oids)
-    small = [o for o, s in sizes.items() if s < MAX_SIZE]
-    result: dict[str, Pointer] = {}
-    for _, data in read_blobs(repo, small):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            result[p.oid] = p
-    return result
+    # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
+    oids = [line[:line.index(b" ")].decode() for line in out.splitlines() if b" " in line]
+    return {pb.pointer.oid: pb.pointer for pb in pointer_blobs(repo, oids).values()}
 
 
 def _existing_commits(repo: Repo, oids: set[str]) -> list[str]:

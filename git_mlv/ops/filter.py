@@ -64,6 +64,7 @@ class PoolFilter:
         self.ws = ws
         self.pool = ws.pool
         self.missing_paths: list[str] = []
+        self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
         self._fetcher: _Fetcher | None = None
         self._fetch_checked = False
 
@@ -74,9 +75,12 @@ class PoolFilter:
         if not head:
             return b""  # an empty file is its own pointer (git skips filters on empty files in diff)
         if len(head) < MAX_SIZE and Pointer.try_parse(head) is not None:
+            self.pointers_seen.append(head)
             return head  # already a pointer (e.g. a file whose data was never fetched)
         pointer = self.pool.writer().add_stream(_Prefixed(head, content))  # type: ignore[arg-type]
-        return pointer.encode()
+        data = pointer.encode()
+        self.pointers_seen.append(data)
+        return data
 
     # -- smudge ------------------------------------------------------------------------------
     def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
@@ -84,6 +88,7 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return [blob]  # not ours: committed before the path was tracked
+        self.pointers_seen.append(blob)
         chunks = self.pool.resolve(pointer.oid, refresh=True)
         if chunks is None:
             return None
@@ -136,6 +141,10 @@ class PoolFilter:
         if extra > 0:
             print(f"git-mlv: warning: ... and {extra} more files are pointers without data; "
                   "run `git mlv pull`", file=sys.stderr)
+        if self.pointers_seen:  # git stores each as a blob: status and walks then need not read them
+            from ..gitio import walk
+
+            walk.remember_pointers(self.ws.repo, self.pointers_seen)
         self.ws.close()
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import sys
+from dataclasses import dataclass
 
 from ..errors import MlvError
+from ..gitio import walk
 from . import data
 from .context import Workspace
 
@@ -29,25 +34,77 @@ def pre_push(ws: Workspace, remote: str, url: str, lines: list[str]) -> int:
     return 0
 
 
-def after_checkout(ws: Workspace) -> None:
-    """Replace pointers left in the worktree by data that is here now, fetching what is missing."""
-    if ws.repo.worktree is None:
-        return
-    try:
-        res = data.checkout(ws)
-        if not res.missing:
-            return
-        from . import sync
+@dataclass
+class AfterCheckout:
+    """What the post-checkout / post-merge hook did."""
 
-        if sync.default_remote_name(ws) is None:
-            return
-        st = data.ls_files(ws, paths=None)
-        need = {f.oid for f in st if not f.present}
-        if need:
-            sync.fetch_oids(ws, need)
-            ws.pool.refresh()
-            data.checkout(ws)
+    scope: str  # "changed": the paths the checkout changed; "all": the whole index; "none"
+    examined: int = 0  # worktree paths looked at: follows the change, not the number of tracked files
+    restored: int = 0
+    fetched: int = 0  # files whose data came from the default remote
+    missing: int = 0  # files left as pointers
+
+
+def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
+    """The paths this checkout or merge changed; None when that is unknown (look at everything).
+
+    post-checkout gets ``<old> <new> <flag>``: flag 0 is a file checkout (``git checkout -- PATH``),
+    whose files the filter wrote; old 000... is a clone or a new worktree. post-merge gets
+    ``<squash>``: a merge moved HEAD from ORIG_HEAD, a squash merge only changed the index.
+    """
+    try:
+        if hook == "post-merge":
+            if args and args[0] == "1":
+                return walk.staged_paths(ws.repo)
+            orig = walk.resolve_commit(ws.repo, "ORIG_HEAD")
+            return None if orig is None else walk.changed_paths(ws.repo, orig, "HEAD")
+        if len(args) < 3:
+            return None
+        old, new, flag = args[:3]
+        if flag == "0" or old == new:
+            return []
+        if old.strip("0") == "" or walk.resolve_commit(ws.repo, old) is None:
+            return None
+        return walk.changed_paths(ws.repo, old, new)
+    except MlvError:
+        return None  # e.g. a commit git cannot read here: the whole index is the safe answer
+
+
+def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] | None = None
+                   ) -> AfterCheckout:
+    """Replace pointers the checkout left in the worktree by data that is here now, fetching what
+    is missing from the default remote. Only the paths the checkout changed are looked at (a
+    clone's first checkout: all of them); files outside a sparse checkout never are."""
+    if ws.repo.worktree is None:
+        return AfterCheckout("none")
+    paths = _changed_by(ws, hook, list(args or []))
+    done = AfterCheckout("none" if paths == [] else "all" if paths is None else "changed")
+    if paths == []:
+        return _trace(done, hook)
+    try:
+        res = data.checkout_paths(ws, paths)
+        done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
+        if res.missing_oids:
+            from . import sync
+
+            if sync.default_remote_name(ws) is not None:
+                got = sync.fetch_oids(ws, set(res.missing_oids))
+                ws.pool.refresh()
+                again = data.checkout_paths(ws, [p for o in got for p in res.missing_oids.get(o, [])])
+                done.fetched = len(again.restored)
+                done.restored += len(again.restored)
+                done.missing -= len(again.restored)
     except MlvError as e:
         print(f"git-mlv: warning: {e}", file=sys.stderr)
     except ImportError:
         pass
+    return _trace(done, hook)
+
+
+def _trace(done: AfterCheckout, hook: str) -> AfterCheckout:
+    """With MLV_HOOK_TRACE=FILE, append what the hook did as one JSON line (tests count the work)."""
+    path = os.environ.get("MLV_HOOK_TRACE")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"hook": hook, **dataclasses.asdict(done)}) + "\n")
+    return done
