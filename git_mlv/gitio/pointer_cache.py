@@ -22,23 +22,34 @@ import os
 import secrets
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
-
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.fsutil import atomic_write, try_lock, unlock
 from ..core.pointer import Pointer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"MLVPTRC\0"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 HEADER = struct.Struct("<8sII")  # magic, version, count
 KEY_SIZE = 20  # git object ids; a sha256 repository's ids are cut to their first 20 bytes
-VALUE = np.dtype([("oid", "u1", (32,)), ("size", "<u8"), ("length", "<u4")])  # 44 bytes
+VALUE_SIZE = 44  # oid 32 | size u64 | length u32
 TRAILER_SIZE = 32
 NOT_POINTER = 2**64 - 1  # the size of an entry whose object is not a pointer
 _GEOMETRIC = 2  # keep a file only if it holds at least twice the entries of all smaller ones together
 SUFFIX = ".mpc"
+
+
+@cache
+def _value_dtype() -> np.dtype:
+    # numpy is imported on first use: a hook that reads a few blobs never opens the cache, and
+    # importing numpy costs ~0.1 s (docs/design-notes.md, start-up)
+    import numpy as np
+
+    return np.dtype([("oid", "u1", (32,)), ("size", "<u8"), ("length", "<u4")])
 
 
 class PointerBlob(NamedTuple):
@@ -55,15 +66,16 @@ def key_of(object_id: str) -> bytes:
 
 def encode(entries: Mapping[bytes, PointerBlob | None]) -> bytes:
     """The bytes of one cache file over ``entries`` (key -> pointer blob, or None: not a pointer)."""
+    import numpy as np
+
     keys = sorted(entries)
-    values = np.zeros(len(keys), dtype=VALUE)
-    for i, k in enumerate(keys):
-        pb = entries[k]
-        if pb is None:
-            values[i]["size"] = NOT_POINTER
-        else:
-            values[i] = (np.frombuffer(bytes.fromhex(pb.pointer.oid), dtype=np.uint8), pb.pointer.size,
-                         pb.length)
+    blobs = [entries[k] for k in keys]
+    values = np.zeros(len(keys), dtype=_value_dtype())
+    zero = bytes(32)
+    values["oid"] = np.frombuffer(b"".join(zero if pb is None else bytes.fromhex(pb.pointer.oid)
+                                           for pb in blobs), dtype=np.uint8).reshape(len(keys), 32)
+    values["size"] = [NOT_POINTER if pb is None else pb.pointer.size for pb in blobs]
+    values["length"] = [0 if pb is None else pb.length for pb in blobs]
     return _with_trailer(HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + values.tobytes())
 
 
@@ -75,6 +87,8 @@ class _File:
     """One checked, memory-mapped cache file."""
 
     def __init__(self, path: str) -> None:
+        import numpy as np
+
         self.path = path
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
@@ -86,13 +100,13 @@ class _File:
             raise ValueError("not a pointer cache file")
         if version not in SUPPORTED_VERSIONS:
             raise LookupError(f"version {version}")
-        if size != HEADER.size + count * (KEY_SIZE + VALUE.itemsize) + TRAILER_SIZE:
+        if size != HEADER.size + count * (KEY_SIZE + VALUE_SIZE) + TRAILER_SIZE:
             raise ValueError("size does not match the count")
         if hashlib.sha256(self._map[: size - TRAILER_SIZE]).digest() != self._map[size - TRAILER_SIZE:]:
             raise ValueError("checksum mismatch")
         self.count = count
         self.keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=count, offset=HEADER.size)
-        self.values = np.frombuffer(self._map, dtype=VALUE, count=count,
+        self.values = np.frombuffer(self._map, dtype=_value_dtype(), count=count,
                                     offset=HEADER.size + count * KEY_SIZE)
 
 
@@ -129,6 +143,8 @@ class PointerCache:
 
     def lookup(self, object_ids: Sequence[str]) -> tuple[dict[str, PointerBlob | None], list[str]]:
         """(what the cache knows: id -> pointer blob or None for "not a pointer", ids it does not know)."""
+        import numpy as np
+
         files = self._load()
         ids = list(dict.fromkeys(object_ids))
         if not files or not ids:
@@ -177,6 +193,8 @@ class PointerCache:
 
     def _merge(self) -> None:
         """Merge the smallest files while they are not much smaller than the next one up."""
+        import numpy as np
+
         lock = try_lock(os.path.join(self.root, "merge.lock"), create=True)
         if lock is None:
             return  # another process is merging

@@ -63,11 +63,11 @@ def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
         old, new, flag = args[:3]
         if flag == "0" or old == new:
             return []
-        if old.strip("0") == "" or walk.resolve_commit(ws.repo, old) is None:
+        if old.strip("0") == "":
             return None
         return walk.changed_paths(ws.repo, old, new)
     except MlvError:
-        return None  # e.g. a commit git cannot read here: the whole index is the safe answer
+        return None  # e.g. an old commit git cannot read here: the whole index is the safe answer
 
 
 def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] | None = None

@@ -158,3 +158,33 @@ def test_user_edits_are_not_overwritten(repo: Path, history: dict) -> None:
     write(target, other)
     mlv("checkout", cwd=repo)
     assert target.read_bytes() == other
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_filter_fills_the_pointer_cache(tmp_path: Path, object_format: str) -> None:
+    """After `git add`, every pointer blob git stored is known to the cache (so status reads none),
+    in sha1 and sha256 repositories alike; status and checkouts work in both."""
+    from git_mlv.gitio.pointer_cache import PointerCache
+
+    root = tmp_path / object_format
+    root.mkdir()
+    git("init", "-q", f"--object-format={object_format}", cwd=root)
+    mlv("track", "data/**", cwd=root)
+    for i in range(5):
+        write(root / "data" / f"f{i}.bin", random_bytes(2000 + i, seed=i))
+    commit_all(root, "v1")
+    staged = out_lines(git("ls-files", "-s", "data", cwd=root).stdout)
+    blobs = [line.split()[1] for line in staged]
+    known, missing = PointerCache(str(root / ".git" / "mlv" / "pointer-cache")).lookup(blobs)
+    assert not missing and all(pb is not None for pb in known.values())
+    write(root / "data" / "f0.bin", random_bytes(2100, seed=50))
+    commit_all(root, "v2")
+    want = snapshot(root)
+    git("checkout", "-q", "HEAD~1", cwd=root)
+    git("checkout", "-q", "main", cwd=root)
+    assert snapshot(root) == want
+    assert "Everything is in place" in mlv("status", cwd=root).stdout.decode()
+
+
+def out_lines(raw: bytes) -> list[str]:
+    return raw.decode().splitlines()
