@@ -14,11 +14,13 @@ sparse index, which libgit2 does not understand.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from ..core.pointer import MAX_SIZE, Pointer
+from ..errors import MlvError
 from .git import GitError, Repo
 from .pointer_cache import PointerBlob, PointerCache, remember_written
 
@@ -33,6 +35,7 @@ _CACHE_MIN = 64
 _PATHSPEC_MAX = 32
 _REGULAR = (0o100644, 0o100755)
 _REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
+_BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")
 
 
 class IndexEntry(NamedTuple):
@@ -82,6 +85,31 @@ def read_blobs(repo: Repo, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         size = int(header[2])
         yield header[0].decode(), raw[pos:pos + size]
         pos += size + 1  # the LF after the content
+
+
+def read_at_revisions(repo: Repo, wanted: Iterable[tuple[str, str]]
+                      ) -> dict[tuple[str, str], bytes | None]:
+    """Content of each (revision, path) blob, None where that revision has no such file; one
+    ``git cat-file --batch`` for all (metrics and params across revisions)."""
+    keys = list(dict.fromkeys(wanted))
+    if not keys:
+        return {}
+    if any("\n" in r or "\n" in p for r, p in keys):
+        raise MlvError("revision names and paths with a newline are not supported")
+    raw = repo_run(repo, ["cat-file", "--batch"], "".join(f"{r}:{p}\n" for r, p in keys).encode("utf-8"))
+    out: dict[tuple[str, str], bytes | None] = {}
+    pos = 0
+    for key in keys:
+        eol = raw.index(b"\n", pos)
+        m = _BATCH_HEADER.match(raw[pos:eol])
+        pos = eol + 1
+        if m is None:  # "<name> missing" or "<name> ambiguous": no content follows
+            out[key] = None
+            continue
+        size = int(m.group(2))
+        out[key] = raw[pos:pos + size] if m.group(1) == b"blob" else None
+        pos += size + 1
+    return out
 
 
 def object_sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
