@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -94,6 +94,13 @@ def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
     return {o for o, h in zip(order, here.tolist()) if h} | ({EMPTY_OID} & wanted)
 
 
+def _batches(ws: Workspace, specs: list[str] | None
+             ) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
+    """The index's pointers under ``specs`` (repository-relative), in batches."""
+    for batch in walk.index_pointer_batches(ws.repo):
+        yield [(e, pb) for e, pb in batch if _matches(e.path, specs)] if specs else batch
+
+
 def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = None) -> list[FileInfo]:
     """Tracked files at ``rev`` (default: the index) with oid, size and local presence."""
     if rev is not None:
@@ -101,18 +108,17 @@ def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = No
         here = present_oids(ws.pool, (p.oid for _, p in found)) if found else set()
         return sorted((FileInfo(path, p.oid, p.size, p.oid in here) for path, p in found),
                       key=lambda f: f.path)
-    specs = _rel_specs(ws, paths)
-    entries = [(e, pb) for e, pb in walk.index_pointers(ws.repo) if _matches(e.path, specs)]
-    here = present_oids(ws.pool, (pb.pointer.oid for _, pb in entries)) if entries else set()
     top = ws.repo.top + os.sep  # a concatenation: os.path.join costs more than the lstat (50k files)
     out = []
-    for e, pb in entries:
-        p = pb.pointer
-        if e.skip_worktree:
-            out.append(FileInfo(e.path, p.oid, p.size, p.oid in here, None, True))
-        else:
-            checked = worktree_state(top + e.path, pb) == OTHER
-            out.append(FileInfo(e.path, p.oid, p.size, p.oid in here, checked))
+    for batch in _batches(ws, _rel_specs(ws, paths)):
+        here = present_oids(ws.pool, (pb.pointer.oid for _, pb in batch))
+        for e, pb in batch:
+            p = pb.pointer
+            if e.skip_worktree:
+                out.append(FileInfo(e.path, p.oid, p.size, p.oid in here, None, True))
+            else:
+                checked = worktree_state(top + e.path, pb) == OTHER
+                out.append(FileInfo(e.path, p.oid, p.size, p.oid in here, checked))
     return sorted(out, key=lambda f: f.path)
 
 
@@ -130,27 +136,41 @@ class Status:
 
 
 def status(ws: Workspace, check_remote: bool = True) -> Status:
-    """Tracked files: modified, data missing locally, not yet on the default remote."""
-    # git compares the worktree with the index while we look at the pool: both cores work
-    diff = ws.repo.git_later("diff", "--name-only", "-z")
-    files = ls_files(ws)
-    changed = diff().split(b"\0")
-    st = Status(files=len(files))
-    tracked = {f.path for f in files}
-    st.modified = sorted(p for p in (os.fsdecode(c) for c in changed if c) if p in tracked)
-    here = [f for f in files if not f.sparse]
-    st.sparse = len(files) - len(here)
-    st.not_checked_out = [f.path for f in here if f.checked_out is False]
-    st.missing_data = [f.path for f in here if not f.present]
-    if check_remote and files:
+    """Tracked files: modified, data missing locally, not yet on the default remote.
+
+    The index is read in batches and only what needs attention is kept, so memory stays flat; the
+    paths of files missing on the remote are found by a second pass, only when there are some.
+    """
+    diff = ws.repo.git_later("diff", "--name-only", "-z")  # git works on the other core meanwhile
+    st = Status()
+    present: set[str] = set()
+    top = ws.repo.top + os.sep
+    for batch in _batches(ws, None):
+        here = present_oids(ws.pool, (pb.pointer.oid for _, pb in batch))
+        present |= here
+        st.files += len(batch)
+        for e, pb in batch:
+            if e.skip_worktree:
+                st.sparse += 1
+                continue
+            if pb.pointer.oid not in here:
+                st.missing_data.append(e.path)
+            if worktree_state(top + e.path, pb) != OTHER:
+                st.not_checked_out.append(e.path)
+    changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
+    if changed:  # which of them are ours: usually a few paths, looked up by pathspec
+        st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
+    if check_remote and st.files:
         try:
             from . import sync
         except ImportError:
             return st
         st.remote = sync.default_remote_name(ws)
         if st.remote is not None:
-            lacking = sync.not_on_remote(ws, {f.oid for f in files if f.present})
-            st.not_on_remote = [f.path for f in files if f.oid in lacking]
+            lacking = sync.not_on_remote(ws, present)
+            if lacking:
+                st.not_on_remote = [e.path for batch in _batches(ws, None) for e, pb in batch
+                                    if pb.pointer.oid in lacking]
     return st
 
 
@@ -172,27 +192,26 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
 
     ``paths`` are the user's (files or folders, relative to the current directory).
     """
-    specs = _rel_specs(ws, paths)
-    entries = [(e, pb) for e, pb in walk.index_pointers(ws.repo) if _matches(e.path, specs)]
-    return _restore(ws, entries, progress)
+    return _restore(ws, _batches(ws, _rel_specs(ws, paths)), progress)
 
 
 def checkout_paths(ws: Workspace, paths: list[str] | None) -> CheckoutResult:
     """Like ``checkout``, for exact repository paths (what a git checkout changed); None: all."""
-    return _restore(ws, walk.index_pointers(ws.repo, paths), None)
+    return _restore(ws, walk.index_pointer_batches(ws.repo, paths), None)
 
 
-def _restore(ws: Workspace, entries: list[tuple[walk.IndexEntry, PointerBlob]],
+def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, PointerBlob]]],
              progress: ProgressFn | None) -> CheckoutResult:
-    top = ws.repo.top
+    top = ws.repo.top + os.sep
     result = CheckoutResult()
     todo = []
-    for e, pb in entries:
-        if e.skip_worktree:
-            continue  # outside the sparse checkout: git leaves it out, so do we
-        result.examined += 1
-        if worktree_state(top + os.sep + e.path, pb) != OTHER:
-            todo.append((e, pb.pointer))
+    for batch in batches:
+        for e, pb in batch:
+            if e.skip_worktree:
+                continue  # outside the sparse checkout: git leaves it out, so do we
+            result.examined += 1
+            if worktree_state(top + e.path, pb) != OTHER:
+                todo.append((e, pb.pointer))
     if not todo:
         return result  # the common case after a checkout: no pool, no heavy imports
     total = sum(p.size for _, p in todo)
@@ -206,7 +225,7 @@ def _restore(ws: Workspace, entries: list[tuple[walk.IndexEntry, PointerBlob]],
             result.missing.append(e.path)
             result.missing_oids.setdefault(p.oid, []).append(e.path)
             continue
-        pool.restore_to(p.oid, os.path.join(top, e.path), executable=e.mode == 0o100755)
+        pool.restore_to(p.oid, top + e.path, executable=e.mode == 0o100755)
         result.restored.append(e.path)
         result.bytes += p.size
         if progress:
@@ -223,9 +242,9 @@ def _restore(ws: Workspace, entries: list[tuple[walk.IndexEntry, PointerBlob]],
 def worktree_pointers(ws: Workspace, paths: list[str] | None = None) -> dict[str, list[str]]:
     """oid -> paths of the index's pointers under ``paths`` that belong in the worktree (not
     skip-worktree): what ``pull`` fetches."""
-    specs = _rel_specs(ws, paths)
     out: dict[str, list[str]] = {}
-    for e, pb in walk.index_pointers(ws.repo):
-        if not e.skip_worktree and _matches(e.path, specs):
-            out.setdefault(pb.pointer.oid, []).append(e.path)
+    for batch in _batches(ws, _rel_specs(ws, paths)):
+        for e, pb in batch:
+            if not e.skip_worktree:
+                out.setdefault(pb.pointer.oid, []).append(e.path)
     return out
