@@ -53,10 +53,20 @@ def _value_dtype() -> np.dtype:
 
 
 class PointerBlob(NamedTuple):
-    """A git blob that is a pointer: what it points to and the blob's own length in bytes."""
+    """A git blob that is a pointer: the pointer's oid and size, and the blob's own length in bytes.
 
-    pointer: Pointer
+    Flat fields, not a Pointer inside: status makes one per tracked file, and a frozen dataclass
+    costs twice a tuple to build (measured: 50,000 in ~80 ms against ~35 ms).
+    """
+
+    oid: str
+    size: int
     length: int
+
+    @property
+    def pointer(self) -> Pointer:
+        """The pointer (without extra keys: the cache does not keep them)."""
+        return Pointer(self.oid, self.size)
 
 
 def key_of(object_id: str) -> bytes:
@@ -72,9 +82,9 @@ def encode(entries: Mapping[bytes, PointerBlob | None]) -> bytes:
     blobs = [entries[k] for k in keys]
     values = np.zeros(len(keys), dtype=_value_dtype())
     zero = bytes(32)
-    values["oid"] = np.frombuffer(b"".join(zero if pb is None else bytes.fromhex(pb.pointer.oid)
+    values["oid"] = np.frombuffer(b"".join(zero if pb is None else bytes.fromhex(pb.oid)
                                            for pb in blobs), dtype=np.uint8).reshape(len(keys), 32)
-    values["size"] = [NOT_POINTER if pb is None else pb.pointer.size for pb in blobs]
+    values["size"] = [NOT_POINTER if pb is None else pb.size for pb in blobs]
     values["length"] = [0 if pb is None else pb.length for pb in blobs]
     return _with_trailer(HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + values.tobytes())
 
@@ -170,10 +180,12 @@ class PointerCache:
                 continue
             vals = f.values[row[sel]]
             hexes = vals["oid"].tobytes().hex()  # one conversion, then slices: 50k oids in ~10 ms
-            for j, (i, size, length) in enumerate(zip(sel.tolist(), vals["size"].tolist(),
-                                                      vals["length"].tolist())):
-                known[ids[i]] = None if size == NOT_POINTER else PointerBlob(
-                    Pointer(hexes[64 * j: 64 * j + 64], size), length)
+            oids = [hexes[k:k + 64] for k in range(0, len(hexes), 64)]
+            new = tuple.__new__  # what PointerBlob() calls, without its Python frame: 50k a status
+            known.update(zip([ids[i] for i in sel.tolist()],
+                             [None if size == NOT_POINTER else new(PointerBlob, (oid, size, length))
+                              for oid, size, length in zip(oids, vals["size"].tolist(),
+                                                           vals["length"].tolist())]))
         missing = [ids[i] for i in np.flatnonzero(which < 0).tolist()]
         return known, missing
 
@@ -258,5 +270,5 @@ def remember_written(root: str, pointers: Iterable[bytes], object_format: str = 
     for data in pointers:
         p = Pointer.try_parse(data)
         if p is not None:
-            found[blob_id(data, object_format)] = PointerBlob(p, len(data))
+            found[blob_id(data, object_format)] = PointerBlob(p.oid, p.size, len(data))
     PointerCache(root).add(found)

@@ -152,7 +152,7 @@ def pointer_blobs(repo: Repo, oids: Iterable[str], sizes: dict[str, int] | None 
         for oid, data in read_blobs(repo, small):
             p = Pointer.try_parse(data)
             if p is not None:
-                learned[oid] = PointerBlob(p, len(data))
+                learned[oid] = PointerBlob(p.oid, p.size, len(data))
         found.update(learned)
         if cache is not None:
             cache.add(learned)
@@ -176,11 +176,12 @@ def iter_index_entries(repo: Repo, paths: list[str] | None = None) -> Iterator[I
             args = ["--literal-pathspecs", *args, "--", *paths]
         else:
             wanted = set(paths)
+    new = tuple.__new__  # IndexEntry() without its Python frame: one per tracked file
     for record in repo.git_records(*args):
         meta, _, path = record.decode("utf-8", errors="surrogateescape").partition("\t")  # = fsdecode
         tag, mode, blob, stage = meta.split(" ")
         if stage == "0" and mode in _REGULAR_TEXT and (wanted is None or path in wanted):
-            yield IndexEntry(path, _REGULAR_TEXT[mode], blob, tag == "S")
+            yield new(IndexEntry, (path, _REGULAR_TEXT[mode], blob, tag == "S"))
 
 
 def index_entries(repo: Repo, paths: list[str] | None = None) -> list[IndexEntry]:
@@ -307,7 +308,7 @@ def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Point
         out = b""
     # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
     oids = [line[:line.index(b" ")].decode() for line in out.splitlines() if b" " in line]
-    return {pb.pointer.oid: pb.pointer for pb in pointer_blobs(repo, oids).values()}
+    return {pb.oid: pb.pointer for pb in pointer_blobs(repo, oids).values()}
 
 
 def _existing_commits(repo: Repo, oids: set[str]) -> list[str]:

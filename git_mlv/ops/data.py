@@ -70,7 +70,7 @@ def worktree_state(full: str, pb: PointerBlob) -> str:
             p = Pointer.try_parse(f.read(pb.length + 1))
     except OSError:
         return OTHER
-    return POINTER if p is not None and p.oid == pb.pointer.oid else OTHER
+    return POINTER if p is not None and p.oid == pb.oid else OTHER
 
 
 def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
@@ -111,14 +111,13 @@ def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = No
     top = ws.repo.top + os.sep  # a concatenation: os.path.join costs more than the lstat (50k files)
     out = []
     for batch in _batches(ws, _rel_specs(ws, paths)):
-        here = present_oids(ws.pool, (pb.pointer.oid for _, pb in batch))
+        here = present_oids(ws.pool, (pb.oid for _, pb in batch))
         for e, pb in batch:
-            p = pb.pointer
             if e.skip_worktree:
-                out.append(FileInfo(e.path, p.oid, p.size, p.oid in here, None, True))
+                out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, None, True))
             else:
                 checked = worktree_state(top + e.path, pb) == OTHER
-                out.append(FileInfo(e.path, p.oid, p.size, p.oid in here, checked))
+                out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, checked))
     return sorted(out, key=lambda f: f.path)
 
 
@@ -146,14 +145,14 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
     present: set[str] = set()
     top = ws.repo.top + os.sep
     for batch in _batches(ws, None):
-        here = present_oids(ws.pool, (pb.pointer.oid for _, pb in batch))
+        here = present_oids(ws.pool, (pb.oid for _, pb in batch))
         present |= here
         st.files += len(batch)
         for e, pb in batch:
             if e.skip_worktree:
                 st.sparse += 1
                 continue
-            if pb.pointer.oid not in here:
+            if pb.oid not in here:
                 st.missing_data.append(e.path)
             if worktree_state(top + e.path, pb) != OTHER:
                 st.not_checked_out.append(e.path)
@@ -170,7 +169,7 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
             lacking = sync.not_on_remote(ws, present)
             if lacking:
                 st.not_on_remote = [e.path for batch in _batches(ws, None) for e, pb in batch
-                                    if pb.pointer.oid in lacking]
+                                    if pb.oid in lacking]
     return st
 
 
@@ -246,5 +245,5 @@ def worktree_pointers(ws: Workspace, paths: list[str] | None = None) -> dict[str
     for batch in _batches(ws, _rel_specs(ws, paths)):
         for e, pb in batch:
             if not e.skip_worktree:
-                out.setdefault(pb.pointer.oid, []).append(e.path)
+                out.setdefault(pb.oid, []).append(e.path)
     return out

@@ -14,7 +14,7 @@ from git_mlv.gitio.pointer_cache import PointerBlob, PointerCache
 
 def pointer(i: int) -> PointerBlob:
     p = Pointer(hashlib.sha256(b"%d" % i).hexdigest(), 1000 + i)
-    return PointerBlob(p, len(p.encode()))
+    return PointerBlob(p.oid, p.size, len(p.encode()))
 
 
 def gid(i: int) -> str:
@@ -30,7 +30,7 @@ def test_round_trip_and_misses(tmp_path: Path) -> None:
     assert missing == [gid(i) for i in range(51, 60)]
     assert known == {gid(i): pointer(i) for i in range(50)} | {gid(50): None}
     # oids that end in zero bytes come back whole
-    zero_end = PointerBlob(Pointer("ab" * 30 + "0000", 7), 120)
+    zero_end = PointerBlob("ab" * 30 + "0000", 7, 120)
     cache.add({gid(99): zero_end})
     assert PointerCache(str(tmp_path / "pc")).lookup([gid(99)])[0] == {gid(99): zero_end}
 
@@ -95,4 +95,4 @@ def test_remember_written_keys_by_blob_id(tmp_path: Path) -> None:
     text = p.encode()
     pc.remember_written(str(tmp_path), [text, b"not a pointer"])
     known, _ = PointerCache(str(tmp_path)).lookup([pc.blob_id(text)])
-    assert known == {pc.blob_id(text): PointerBlob(p, len(text))}
+    assert known == {pc.blob_id(text): PointerBlob(p.oid, p.size, len(text))}
