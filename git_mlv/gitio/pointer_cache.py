@@ -189,8 +189,12 @@ class PointerCache:
         missing = [ids[i] for i in np.flatnonzero(which < 0).tolist()]
         return known, missing
 
-    def add(self, found: Mapping[str, PointerBlob | None]) -> None:
-        """Remember these objects (id -> pointer blob, or None: not a pointer); best effort."""
+    def add(self, found: Mapping[str, PointerBlob | None], merge_limit: int | None = None) -> None:
+        """Remember these objects (id -> pointer blob, or None: not a pointer); best effort.
+
+        ``merge_limit``: merge no more entries than this at once (the filter, whose memory must
+        stay flat, leaves bigger merges to the next command that adds).
+        """
         if not found:
             return
         entries = {key_of(i): v for i, v in found.items()}
@@ -199,11 +203,11 @@ class PointerCache:
             path = os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}")
             atomic_write(path, encode(entries))
             self._files = None  # the next lookup lists the folder again
-            self._merge()
+            self._merge(merge_limit)
         except (OSError, ValueError):
             pass  # read-only or full: the cache is an optimisation, the answer is the same without it
 
-    def _merge(self) -> None:
+    def _merge(self, limit: int | None = None) -> None:
         """Merge the smallest files while they are not much smaller than the next one up."""
         import numpy as np
 
@@ -229,6 +233,8 @@ class PointerCache:
                     break
                 smaller += counts[i][0]
                 merge_from = i
+            if limit is not None and sum(c for c, _ in counts[merge_from:]) > limit:
+                return
             group = []
             for _, path in counts[merge_from:]:
                 try:
@@ -264,11 +270,12 @@ def blob_id(content: bytes, object_format: str = "sha1") -> str:
     return h.hexdigest()
 
 
-def remember_written(root: str, pointers: Iterable[bytes], object_format: str = "sha1") -> None:
-    """Add pointers the clean filter handed to git, keyed by the blob id git gives them."""
+def remember_written(root: str, pointers: Iterable[bytes], object_format: str = "sha1",
+                     merge_limit: int | None = None) -> None:
+    """Add pointers the filter handed to git or got from it, keyed by the blob id git gives them."""
     found: dict[str, PointerBlob | None] = {}
     for data in pointers:
         p = Pointer.try_parse(data)
         if p is not None:
             found[blob_id(data, object_format)] = PointerBlob(p.oid, p.size, len(data))
-    PointerCache(root).add(found)
+    PointerCache(root).add(found, merge_limit)

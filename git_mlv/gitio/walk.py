@@ -36,6 +36,10 @@ _PATHSPEC_MAX = 32
 # Index entries resolved at a time: memory stays flat (a 600,000-file index listed whole, with a
 # pointer object per entry, took ~300 MB), while each batch still makes one vectorised lookup.
 _BATCH = 20_000
+# The filter merges cache files of at most this many entries (a merge holds ~64 bytes an entry
+# several times over); bigger merges wait for the next command that adds: the filter of a clone of
+# 600,000 files must stay flat in memory (issue 9: 200 MB for any process).
+_FILTER_MERGE_LIMIT = 200_000
 _REGULAR = (0o100644, 0o100755)
 _REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
 _BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")
@@ -59,7 +63,7 @@ def remember_pointers(repo: Repo, pointers: Iterable[bytes]) -> None:
     """Tell the pointer cache about pointers handed to git (by the filter): git stores each as a
     blob whose id we can compute, so no later walk needs to read it."""
     fmt = repo.config.get("extensions.objectformat", "sha1")
-    remember_written(cache_of(repo).root, pointers, fmt)
+    remember_written(cache_of(repo).root, pointers, fmt, merge_limit=_FILTER_MERGE_LIMIT)
 
 
 def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:

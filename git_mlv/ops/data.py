@@ -194,41 +194,48 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
     return _restore(ws, _batches(ws, _rel_specs(ws, paths)), progress)
 
 
-def checkout_paths(ws: Workspace, paths: list[str] | None) -> CheckoutResult:
-    """Like ``checkout``, for exact repository paths (what a git checkout changed); None: all."""
-    return _restore(ws, walk.index_pointer_batches(ws.repo, paths), None)
+def checkout_paths(ws: Workspace, paths: list[str] | None, want_missing_oids: bool = False
+                   ) -> CheckoutResult:
+    """Like ``checkout``, for exact repository paths (what a git checkout changed); None: all.
+
+    ``want_missing_oids``: fill ``missing_oids`` (for a fetch) as well as ``missing``.
+    """
+    return _restore(ws, walk.index_pointer_batches(ws.repo, paths), None, want_missing_oids)
 
 
 def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, PointerBlob]]],
-             progress: ProgressFn | None) -> CheckoutResult:
+             progress: ProgressFn | None, want_missing_oids: bool = False) -> CheckoutResult:
+    """Restore batch by batch: a clone whose every file stayed a pointer stays flat in memory."""
     top = ws.repo.top + os.sep
     result = CheckoutResult()
-    todo = []
+    total = 0  # bytes to write, as far as the batches seen so far tell
     for batch in batches:
+        todo = []
         for e, pb in batch:
             if e.skip_worktree:
                 continue  # outside the sparse checkout: git leaves it out, so do we
             result.examined += 1
             if worktree_state(top + e.path, pb) != OTHER:
-                todo.append((e, pb.pointer))
-    if not todo:
-        return result  # the common case after a checkout: no pool, no heavy imports
-    total = sum(p.size for _, p in todo)
-    pool = ws.pool
-    here = present_oids(pool, (p.oid for _, p in todo))
-    if len(here) < len({p.oid for _, p in todo}):
-        pool.refresh()  # packs other processes wrote since the pool was opened
-        here = present_oids(pool, (p.oid for _, p in todo))
-    for e, p in todo:
-        if p.oid not in here:
-            result.missing.append(e.path)
-            result.missing_oids.setdefault(p.oid, []).append(e.path)
-            continue
-        pool.restore_to(p.oid, top + e.path, executable=e.mode == 0o100755)
-        result.restored.append(e.path)
-        result.bytes += p.size
-        if progress:
-            progress(result.bytes, total)
+                todo.append((e, pb))
+        if not todo:
+            continue  # the common case after a checkout: no pool, no heavy imports
+        total += sum(pb.size for _, pb in todo)
+        pool = ws.pool
+        here = present_oids(pool, (pb.oid for _, pb in todo))
+        if len(here) < len({pb.oid for _, pb in todo}):
+            pool.refresh()  # packs other processes wrote since the pool was opened
+            here = present_oids(pool, (pb.oid for _, pb in todo))
+        for e, pb in todo:
+            if pb.oid not in here:
+                result.missing.append(e.path)
+                if want_missing_oids:
+                    result.missing_oids.setdefault(pb.oid, []).append(e.path)
+                continue
+            pool.restore_to(pb.oid, top + e.path, executable=e.mode == 0o100755)
+            result.restored.append(e.path)
+            result.bytes += pb.size
+            if progress:
+                progress(result.bytes, total)
     if result.restored:
         # the files changed on disk but match the index once cleaned: let git re-stat them. Not
         # `--refresh`: a size that differs from the index's (the pointer's) marks a file modified

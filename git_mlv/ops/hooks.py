@@ -82,18 +82,20 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
     if paths == []:
         return _trace(done, hook)
     try:
-        res = data.checkout_paths(ws, paths)
+        from .remote_config import default_remote_name  # light: sync imports the pool and remotes
+
+        remote = default_remote_name(ws)
+        res = data.checkout_paths(ws, paths, want_missing_oids=remote is not None)
         done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
-        if res.missing_oids:
+        if res.missing_oids and remote is not None:
             from . import sync
 
-            if sync.default_remote_name(ws) is not None:
-                got = sync.fetch_oids(ws, set(res.missing_oids))
-                ws.pool.refresh()
-                again = data.checkout_paths(ws, [p for o in got for p in res.missing_oids.get(o, [])])
-                done.fetched = len(again.restored)
-                done.restored += len(again.restored)
-                done.missing -= len(again.restored)
+            got = sync.fetch_oids(ws, set(res.missing_oids))
+            ws.pool.refresh()
+            again = data.checkout_paths(ws, [p for o in got for p in res.missing_oids.get(o, [])])
+            done.fetched = len(again.restored)
+            done.restored += len(again.restored)
+            done.missing -= len(again.restored)
     except MlvError as e:
         print(f"git-mlv: warning: {e}", file=sys.stderr)
     except ImportError:
