@@ -58,17 +58,9 @@ def main() -> int:
                       commits=a.commits, tools=["mlv"], load_start=sc.loadavg(),
                       versions=sc.versions(env, ["mlv"]))
     size_gib = max(3, int(2 * (BASE_FILES + 5 * a.commits) * 22_000 / 2**30) + 2)
-    with sc.std.remote_filesystem(0, a.same_fs, None, size_gib=size_gib,
-                                  name=f"remote-history-{a.commits}") as remote_root:
-        remotes = remote_root or os.path.join(work, "remotes")
-        bench.meta["remotes"] = ("a separate loop-mounted ext4 filesystem" if remote_root
-                                 else "the repos' own filesystem")
+    with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-history-{a.commits}") as remotes:
         run(bench, work, remotes, a.commits)
-    bench.meta.update(elapsed_s=round(time.time() - started), load_end=sc.loadavg())
-    _, md = bench.save(report(bench, sys.argv))
-    print(open(md).read())
-    if not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
+    sc.finish(bench, report(bench, sys.argv), work, a.keep, started)
     return 0
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import shutil
 import sys
 import time
 
@@ -130,22 +129,15 @@ def main() -> int:
                       files=a.files, tools=tools, load_start=sc.loadavg(), versions=sc.versions(env, tools))
     # remotes: DVC keeps one file per object (inodes), git-mlv packs; ~3x the data for both
     size_gib = max(3, int(3 * a.files * 2600 / 2**30) + 2)
-    with sc.std.remote_filesystem(0, a.same_fs, None, size_gib=size_gib, bytes_per_inode=4096,
-                                  name=f"remote-many-{a.files}") as remote_root:
-        remotes = remote_root or os.path.join(work, "remotes")
-        bench.meta["remotes"] = ("a separate loop-mounted ext4 filesystem" if remote_root
-                                 else "the repos' own filesystem")
+    with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-many-{a.files}",
+                           bytes_per_inode=4096) as remotes:
         run_steps(bench, tools, work, remotes, a.files)
         if "mlv" in tools:
             bench.count("mlv", "remote indexes", sc.count_files(os.path.join(remotes, "mlv", "data"), ".idx"))
             bench.count("mlv", "remote packs", sc.count_files(os.path.join(remotes, "mlv", "data"), ".pack"))
         if "dvc" in tools:
             bench.count("dvc", "remote files", sc.count_files(os.path.join(remotes, "dvc", "data"), ""))
-    bench.meta.update(elapsed_s=round(time.time() - started), load_end=sc.loadavg())
-    _, md = bench.save(report(bench, sys.argv))
-    print(open(md).read())
-    if not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
+    sc.finish(bench, report(bench, sys.argv), work, a.keep, started)
     return 0
 
 

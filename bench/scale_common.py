@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import run as std  # bench/run.py: peers, the remote filesystem, code snapshots
@@ -111,6 +113,26 @@ class Bench:
                 f.write(text)
             os.replace(path + ".tmp", path)
         return base + ".json", base + ".md"
+
+
+@contextmanager
+def remotes_folder(bench: Bench, work: str, same_fs: bool, size_gib: int, name: str,
+                   bytes_per_inode: int | None = None) -> Iterator[str]:
+    """Where the remotes go: a loop-mounted filesystem of its own (run.py) or ``work/remotes``."""
+    with std.remote_filesystem(0, same_fs, None, size_gib=size_gib, bytes_per_inode=bytes_per_inode,
+                               name=name) as root:
+        bench.meta["remotes"] = ("a separate loop-mounted ext4 filesystem" if root
+                                 else "the repos' own filesystem")
+        yield root or os.path.join(work, "remotes")
+
+
+def finish(bench: Bench, markdown: str, work: str, keep: bool, started: float) -> None:
+    """Save the results, print the report, remove the work folder unless ``keep``."""
+    bench.meta.update(elapsed_s=round(time.time() - started), load_end=loadavg())
+    bench.save(markdown)
+    print(markdown)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def make_env(home: str, tools: list[str], live: bool) -> tuple[dict[str, str], str]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -74,24 +76,49 @@ def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:
 
 
 # -- reading objects -----------------------------------------------------------------------------
+def _cat_file(repo: Repo, option: str, oids: list[str]) -> subprocess.Popen[bytes]:
+    """``git cat-file OPTION`` fed ``oids`` by a thread while the caller reads the answers: memory
+    stays flat and there is no round trip per object (git answers in order, and neither pipe can
+    block the other)."""
+    proc = subprocess.Popen(["git", "cat-file", option], cwd=repo.worktree or repo.git_dir,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    stdin = proc.stdin
+    assert stdin is not None
+
+    def feed() -> None:
+        try:
+            for start in range(0, len(oids), 4096):
+                stdin.write(("\n".join(oids[start:start + 4096]) + "\n").encode())
+            stdin.close()
+        except BrokenPipeError:
+            pass  # git died; the reader sees the end of its output
+
+    threading.Thread(target=feed, name="cat-file-feed", daemon=True).start()
+    return proc
+
+
 def read_blobs(repo: Repo, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """(oid, content) of each object, via one ``git cat-file --batch``; everything is read into memory
-    at once, so callers ask for small blobs only (sizes first: ``object_sizes``)."""
+    """(oid, content) of each object, streamed from one ``git cat-file --batch`` (for small blobs:
+    each content is read whole)."""
     todo = list(dict.fromkeys(oids))
     if not todo:
         return
-    raw = repo_run(repo, ["cat-file", "--batch"], ("\n".join(todo) + "\n").encode())
-    pos = 0
-    for _ in todo:
-        eol = raw.index(b"\n", pos)
-        header = raw[pos:eol].split()
-        pos = eol + 1
-        if len(header) < 3:  # "<oid> missing"
-            yield header[0].decode(), b""
-            continue
-        size = int(header[2])
-        yield header[0].decode(), raw[pos:pos + size]
-        pos += size + 1  # the LF after the content
+    proc = _cat_file(repo, "--batch", todo)
+    out = proc.stdout
+    assert out is not None
+    try:
+        for _ in todo:
+            header = out.readline().split()
+            if len(header) < 3:  # "<oid> missing"
+                yield header[0].decode() if header else "", b""
+                continue
+            size = int(header[2])
+            data = out.read(size)
+            out.read(1)  # the LF after the content
+            yield header[0].decode(), data
+    finally:
+        out.close()
+        proc.wait()
 
 
 def read_at_revisions(repo: Repo, wanted: Iterable[tuple[str, str]]
@@ -121,16 +148,18 @@ def read_at_revisions(repo: Repo, wanted: Iterable[tuple[str, str]]
 
 def object_sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
     """Size of each blob among ``oids`` (other objects and missing ones are left out)."""
-    todo = "\n".join(oids)
+    todo = list(oids)
     if not todo:
         return {}
-    out = repo_run(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-                   (todo + "\n").encode())
+    proc = _cat_file(repo, "--batch-check=%(objectname) %(objecttype) %(objectsize)", todo)
+    assert proc.stdout is not None
     sizes = {}
-    for line in out.decode().splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1] == "blob":
-            sizes[parts[0]] = int(parts[2])
+    with proc.stdout:
+        for line in proc.stdout:
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == b"blob":
+                sizes[parts[0].decode()] = int(parts[2])
+    proc.wait()
     return sizes
 
 
