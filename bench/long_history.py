@@ -49,18 +49,25 @@ def main() -> int:
     ap.add_argument("--same-fs", action="store_true", help="remotes on the repos' filesystem")
     ap.add_argument("--keep", action="store_true", help="keep bench/work/history-<C> afterwards")
     ap.add_argument("--live", action="store_true", help="run the working files, not a snapshot of HEAD")
+    ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
     a = ap.parse_args()
+    if a.render:
+        bench = sc.load(a.render)
+        markdown = report(bench, bench.meta.get("argv", sys.argv))
+        bench.save(markdown)
+        print(markdown)
+        return 0
     started = time.time()
     work = sc.fresh_dir(os.path.join(sc.WORK, f"history-{a.commits}"))
     env, code = sc.make_env(os.path.join(work, "home"), ["mlv"], a.live)
     bench = sc.Bench(f"long-history-{a.commits}", env, code)
     bench.meta.update(started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                      commits=a.commits, tools=["mlv"], load_start=sc.loadavg(),
+                      commits=a.commits, tools=["mlv"], load_start=sc.loadavg(), argv=sys.argv,
                       versions=sc.versions(env, ["mlv"]))
     size_gib = max(3, int(2 * (BASE_FILES + 5 * a.commits) * 22_000 / 2**30) + 2)
     with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-history-{a.commits}") as remotes:
         run(bench, work, remotes, a.commits)
-    sc.finish(bench, report(bench, sys.argv), work, a.keep, started)
+    sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
     return 0
 
 

@@ -119,14 +119,22 @@ def main() -> int:
     ap.add_argument("--same-fs", action="store_true", help="remotes on the repos' filesystem")
     ap.add_argument("--keep", action="store_true", help="keep bench/work/many-<N> afterwards")
     ap.add_argument("--live", action="store_true", help="run the working files, not a snapshot of HEAD")
+    ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
     a = ap.parse_args()
+    if a.render:
+        bench = sc.load(a.render)
+        markdown = report(bench, bench.meta.get("argv", sys.argv))
+        bench.save(markdown)
+        print(markdown)
+        return 0
     tools = [t for t in TOOLS if t in a.tools.split(",")]
     started = time.time()
     work = sc.fresh_dir(os.path.join(sc.WORK, f"many-{a.files}"))
     env, code = sc.make_env(os.path.join(work, "home"), tools, a.live)
     bench = sc.Bench(f"many-files-{a.files}", env, code)
     bench.meta.update(started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                      files=a.files, tools=tools, load_start=sc.loadavg(), versions=sc.versions(env, tools))
+                      files=a.files, tools=tools, load_start=sc.loadavg(), argv=sys.argv,
+                      versions=sc.versions(env, tools))
     # remotes: DVC keeps one file per object (inodes), git-mlv packs; ~3x the data for both
     size_gib = max(3, int(3 * a.files * 2600 / 2**30) + 2)
     with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-many-{a.files}",
@@ -137,7 +145,7 @@ def main() -> int:
             bench.count("mlv", "remote packs", sc.count_files(os.path.join(remotes, "mlv", "data"), ".pack"))
         if "dvc" in tools:
             bench.count("dvc", "remote files", sc.count_files(os.path.join(remotes, "dvc", "data"), ""))
-    sc.finish(bench, report(bench, sys.argv), work, a.keep, started)
+    sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
     return 0
 
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -126,13 +126,24 @@ def remotes_folder(bench: Bench, work: str, same_fs: bool, size_gib: int, name: 
         yield root or os.path.join(work, "remotes")
 
 
-def finish(bench: Bench, markdown: str, work: str, keep: bool, started: float) -> None:
-    """Save the results, print the report, remove the work folder unless ``keep``."""
+def finish(bench: Bench, render: Callable[[], str], work: str, keep: bool, started: float) -> None:
+    """Save the results and the report ``render`` makes, print it, remove the work folder unless
+    ``keep``."""
     bench.meta.update(elapsed_s=round(time.time() - started), load_end=loadavg())
+    markdown = render()
     bench.save(markdown)
     print(markdown)
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def load(path: str) -> Bench:
+    """A run saved by ``Bench.save``, to render its report again (``--render``)."""
+    with open(path) as f:
+        data = json.load(f)
+    bench = Bench(os.path.splitext(os.path.basename(path))[0], {}, data["code"],
+                  [Record(**r) for r in data["records"]], data["counts"], data["meta"])
+    return bench
 
 
 def make_env(home: str, tools: list[str], live: bool) -> tuple[dict[str, str], str]:
