@@ -84,9 +84,13 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
     try:
         from .remote_config import default_remote_name  # light: sync imports the pool and remotes
 
-        remote = default_remote_name(ws)
-        res = data.checkout_paths(ws, paths, want_missing_oids=remote is not None)
+        # which remote is asked only when something is missing, except for a whole index, where
+        # the oids to fetch are only worth collecting if there is somewhere to fetch them from
+        remote = default_remote_name(ws) if paths is None else None
+        res = data.checkout_paths(ws, paths, want_missing_oids=paths is not None or remote is not None)
         done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
+        if res.missing_oids and paths is not None:
+            remote = default_remote_name(ws)
         if res.missing_oids and remote is not None:
             from . import sync
 
