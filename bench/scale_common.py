@@ -151,7 +151,8 @@ def make_env(home: str, tools: list[str], live: bool) -> tuple[dict[str, str], s
     peers_bin = std.ensure_peers() if "dvc" in tools else ""
     if "lfs" in tools:
         std.ensure_git_lfs()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLV_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "MLV_")) and k != "PYTHONDONTWRITEBYTECODE"}  # as for a user
     env.update(HOME=home, GIT_CONFIG_NOSYSTEM="1", LC_ALL="C.UTF-8",
                PATH=os.pathsep.join(p for p in (os.path.dirname(sys.executable), peers_bin,
                                                 os.environ.get("PATH", "")) if p))
