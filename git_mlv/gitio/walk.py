@@ -8,7 +8,7 @@ small blobs' contents, each step one ``git cat-file`` for the whole batch.
 Why ``git`` subprocesses and not libgit2 (pygit2) in process: measured here (docs/design-notes.md),
 pygit2's import alone costs ~90 ms, more than any in-process read saves on these workloads; ``git
 rev-list`` walks history faster than a Python loop over libgit2 trees, and ``ls-files`` reads a
-sparse index, which libgit2 does not understand.
+sparse index, which libgit2 1.9 refuses ("unsupported mandatory extension: 'sdir'").
 """
 
 from __future__ import annotations
