@@ -72,3 +72,16 @@ def pool_size(repo: str | Path) -> int:
     """Bytes stored in the repo's pool packs."""
     packs = Path(repo) / ".git" / "mlv" / "packs"
     return sum(p.stat().st_size for p in packs.glob("*.pack")) if packs.exists() else 0
+
+
+def origin_and_store(repo: Path, tmp_path: Path, files: int = 1) -> Path:
+    """Give ``repo`` a bare git remote ``origin`` and a default folder data remote ``store``
+    (``tmp_path/store``), and commit ``files`` small data files; returns the bare repo's path."""
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    for i in range(files):
+        write(repo / f"f{i}.bin", random_bytes(30_000, seed=1000 + i))
+    commit_all(repo, "data")
+    return origin

@@ -25,15 +25,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def report(res: FetchResult, quiet: bool) -> int:
-    """Print a FetchResult's outcome; the exit code."""
+def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
+    """Print a FetchResult's outcome; the exit code. Files in ``named`` are reported by the caller."""
     from .render import human_size
 
+    for note in res.notes:
+        print(note, file=sys.stderr)
+    for line in res.warnings:
+        print(f"git-mlv: warning: {line}", file=sys.stderr)
     if not quiet:
         print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
               f"from {res.remote}")
-    for path in res.not_on_remote[:10]:
-        print(f"git-mlv: warning: {path}: data not on the remote", file=sys.stderr)
+    unnamed = [(p, why) for p, why in sorted(res.failed.items()) if not named or p not in named]
+    for path, why in unnamed[:10]:
+        print(f"git-mlv: warning: {path}: not fetched: {why}", file=sys.stderr)
+    if len(unnamed) > 10:
+        print(f"git-mlv: warning: ... and {len(unnamed) - 10} more file(s) not fetched", file=sys.stderr)
     for msg in res.damaged[:10]:
         print(f"git-mlv: error: {msg}", file=sys.stderr)
     if res.damaged:
@@ -41,7 +48,7 @@ def report(res: FetchResult, quiet: bool) -> int:
               "were not stored; repair the remote (push again from a clone that has the data)",
               file=sys.stderr)
         return 3
-    return 1 if res.not_on_remote else 0
+    return 1 if res.not_on_remote or res.failed else 0
 
 
 def run(args: argparse.Namespace) -> int:

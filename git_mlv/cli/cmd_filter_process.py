@@ -21,12 +21,16 @@ def run_process(args: argparse.Namespace) -> int:
     from ..gitio.filter_process import serve
     from ..ops.context import Workspace
     from ..ops.filter import PoolFilter
+    from ..ops.remote_config import remotes
     from ..ops.setup import ensure_hooks
 
     ws = Workspace.discover()
     if ws.repo.worktree is not None:
-        ensure_hooks(ws.repo)
+        for line in ensure_hooks(ws.repo, lambda: bool(remotes(ws))):
+            print(line, file=sys.stderr)
     serve(PoolFilter(ws))
+    if ws.repo.worktree is not None:
+        ensure_hooks(ws.repo)  # again: git-lfs's filter may have installed its hooks meanwhile
     return 0
 
 

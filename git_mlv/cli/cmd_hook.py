@@ -7,7 +7,10 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("hook", help="(plumbing) run a git hook's logic")
+    p = sub.add_parser("hook", help="(plumbing) run a git hook's logic",
+                       description="Run git-mlv's part of hook NAME, then the hook it is chained "
+                       "with (NAME.mlv-chained in the hooks folder), with the same arguments and "
+                       "the same stdin.")
     p.add_argument("name", choices=["pre-push", "post-checkout", "post-merge"])
     p.add_argument("hook_args", nargs="*")
     p.set_defaults(func=run)
@@ -16,11 +19,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..ops import hooks
     from ..ops.context import Workspace
+    from .render import push_summary
 
+    stdin = sys.stdin.buffer.read() if args.name == "pre-push" else b""
     with Workspace.discover() as ws:
-        if args.name == "pre-push":
-            remote = args.hook_args[0] if args.hook_args else ""
-            url = args.hook_args[1] if len(args.hook_args) > 1 else ""
-            return hooks.pre_push(ws, remote, url, sys.stdin.read().splitlines())
-        hooks.after_checkout(ws, args.name, args.hook_args)
-    return 0
+        out = hooks.run_ours(ws, args.name, args.hook_args, stdin)
+        for note in out.push.notes if out.push else []:
+            print(note, file=sys.stderr)
+        for line in out.warnings:
+            print(f"git-mlv: warning: {line}", file=sys.stderr)
+        for line in out.errors:
+            print(f"git-mlv: error: {line}", file=sys.stderr)
+        if out.push is not None:
+            print(push_summary(out.push), file=sys.stderr)
+        if out.code:
+            return out.code
+        return hooks.run_chained(ws, args.name, args.hook_args, stdin)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _scope(p: argparse.ArgumentParser) -> None:
@@ -19,10 +20,14 @@ def _scope(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("install", help="configure git to use git-mlv (filter, diff, hooks)",
                        description="Set filter.mlv.* and diff.mlv.* in git config and, inside a "
-                       "repository, install the pre-push, post-checkout and post-merge hooks.")
+                       "repository, install the pre-push, post-checkout and post-merge hooks. A hook "
+                       "already there (git-lfs's, your own) is chained: it moves to NAME.mlv-chained "
+                       "and runs after git-mlv's with the same arguments and stdin; pre-commit's "
+                       "runs git-mlv's as NAME.legacy; for husky the lines to add are printed.")
     _scope(p)
     p.add_argument("--force", action="store_true",
-                   help="replace existing hooks that are not ours (they are kept as NAME.mlv-backup)")
+                   help="replace other hooks instead of chaining them (they are kept as "
+                   "NAME.mlv-backup)")
     p.set_defaults(func=run_install)
     u = sub.add_parser("uninstall", help="remove git-mlv's git config and hooks")
     _scope(u)
@@ -34,13 +39,15 @@ def run_install(args: argparse.Namespace) -> int:
 
     res = setup.install(args.scope, force=args.force)
     print(f"git-mlv filter configured ({args.scope})")
-    if res.hooks is not None:
-        for name in res.hooks.installed + res.hooks.upgraded + res.hooks.backed_up:
-            print(f"hook {name} installed in {res.hooks_dir}")
-        for name in res.hooks.skipped:
-            print(f"hook {name}: left your own hook alone; add `git mlv hook {name} \"$@\"` to it "
-                  "or rerun with --force")
-    return 0
+    if res.hooks is None:
+        return 0
+    for name in res.hooks.installed + res.hooks.upgraded + res.hooks.backed_up:
+        print(f"hook {name} installed in {res.hooks_dir}")
+    for name, what in res.hooks.chained:
+        print(f"hook {name}: chained with {what}")
+    for name, why in res.hooks.refused:
+        print(f"git-mlv: error: hook {name}: {why}", file=sys.stderr)
+    return 1 if res.hooks.refused else 0
 
 
 def run_uninstall(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,13 @@ def run(args: argparse.Namespace) -> int:
         res = sync.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json))
     if args.json:
         print_json(asdict(res))
-    code = report(res.fetch, args.quiet or args.json)
+    code = report(res.fetch, args.quiet or args.json, named=set(res.why))
+    for path, why in sorted(res.why.items())[:20]:
+        print(f"git-mlv: warning: {path} stays a pointer: {why}", file=sys.stderr)
     if not (args.quiet or args.json):
         print(f"Checked out {len(res.restored)} file(s)")
+    if res.why:
+        print(f"git-mlv: {len(res.why)} file(s) stayed pointers"
+              + (" (the first 20 named above)" if len(res.why) > 20 else ""), file=sys.stderr)
+        code = code or 1
     return code

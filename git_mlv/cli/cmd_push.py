@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..ops import sync
     from ..ops.context import Workspace
-    from .render import Progress, human_size, print_json
+    from .render import Progress, print_json, push_summary
 
     with Workspace.discover() as ws:
         remote, revs = sync.split_remote_arg(ws, args.words)
@@ -37,11 +37,12 @@ def run(args: argparse.Namespace) -> int:
                         progress=Progress("push", args.quiet or args.json))
     if args.json:
         print_json(asdict(res))
-    elif not args.quiet:
-        print(f"Pushed {res.objects} object(s) in {res.packs} pack(s), {human_size(res.bytes_sent)} "
-              f"to {res.remote} ({res.files} file(s) on the remote)")
+    for note in res.notes:
+        print(note, file=sys.stderr)
     for path in res.missing[:10]:
         print(f"git-mlv: warning: no data for {path} here nor on the remote", file=sys.stderr)
+    if not args.quiet:
+        print(push_summary(res), file=sys.stderr)
     if res.missing:
         print(f"git-mlv: error: {len(res.missing)} file(s) could not be pushed: their data is not "
               "in the local pool (fetch it from where it is, then push again)", file=sys.stderr)

@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("name", metavar="NAME")
     m.add_argument("key", metavar="KEY")
     m.add_argument("value", metavar="VALUE")
+    t = verbs.add_parser(
+        "trust", help="accept the URL .gitmlv now names for a remote",
+        description="A commit that changes a remote's url in the tracked .gitmlv redirects where "
+        "data goes. Fetch still reads from the new URL (everything is verified by hash) but push "
+        "refuses it until you run this. The accepted URL is kept in .git/config as "
+        "mlv-remote.NAME.trustedUrl.")
+    t.add_argument("name", metavar="NAME")
     p.set_defaults(func=run, parser=p)
 
 
@@ -51,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
         elif verb == "remove":
             rc = remote_config.remove(ws, args.name)
             print(f"Removed data remote {rc.name}")
+        elif verb == "trust":
+            from ..ops import trust
+
+            rc = trust.trust(ws, args.name)
+            print(f"Data remote {rc.name} -> {rc.url} is trusted: push will upload there")
         elif verb == "modify":
             rc = remote_config.modify(ws, args.name, args.key, args.value)
             print(f"Updated data remote {rc.name}")
@@ -58,9 +70,13 @@ def run(args: argparse.Namespace) -> int:
             rows = sorted(remote_config.remotes(ws).values(), key=lambda r: r.name)
             if getattr(args, "json", False):
                 print_json([{"name": r.name, "url": r.url, "default": r.default, "scope": r.scope,
-                             "options": r.options} for r in rows])
+                             "options": r.options, "trusted_url": r.trusted_url} for r in rows])
             elif rows:
+                from ..ops.trust import changed
+
                 table([(("* " if r.default else "  ") + r.name, r.url, r.scope,
-                        " ".join(f"{k}={v}" for k, v in sorted(r.options.items())))
-                       for r in rows], ["NAME", "URL", "WHERE", "SETTINGS"])
+                        " ".join(f"{k}={v}" for k, v in sorted(r.options.items())),
+                        f"changed from {r.trusted_url}: `git mlv remote trust {r.name}`"
+                        if changed(r) else "")
+                       for r in rows], ["NAME", "URL", "WHERE", "SETTINGS", "TRUST"])
     return 0

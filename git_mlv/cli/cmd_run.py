@@ -64,7 +64,7 @@ def run(args: Any) -> int:
     from ..ops.context import Workspace
     from .cmd_repro import print_event, print_summary
 
-    with Workspace.discover() as ws:
+    with Workspace.discover() as ws, pipeline.undo_on_failure(ws):
         added = pipeline.add_stage(ws, stage_def(args), force=args.force)
         if not args.quiet:
             verb = "Replaced" if added.replaced else "Added"

@@ -14,14 +14,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data
+    from ..ops import data, setup, sync
     from ..ops.context import Workspace
     from .render import print_json
 
     with Workspace.discover() as ws:
         st = data.status(ws, check_remote=not args.no_remote)
+        unpushed = None if args.no_remote else sync.commits_not_on_remote(ws)
+        hook_problems = setup.hook_problems(ws.repo) if st.remote else []
     if args.json:
-        print_json(dataclasses.asdict(st))
+        print_json({**dataclasses.asdict(st),
+                    "commits_not_on_remote": [{"commit": c, "subject": s}
+                                              for c, s in (unpushed.commits if unpushed else [])],
+                    "hook_problems": hook_problems})
         return 0
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
@@ -32,6 +37,13 @@ def run(args: argparse.Namespace) -> int:
          [p for p in st.not_checked_out if p not in st.missing_data]),
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
     ]
+    if unpushed is not None and unpushed.files:
+        sections.append((f"Commits whose data is not all on remote '{unpushed.remote}' "
+                         f"({unpushed.files} file(s); `git push` or `git mlv push --all` sends it)",
+                         [f"{c[:10]} {subject}" for c, subject in unpushed.commits]
+                         or ["(in commits of local branches)"]))
+    if hook_problems:
+        sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True
     for title, paths in sections:
         if paths:

@@ -12,6 +12,7 @@ import os
 import sys
 
 from .. import __version__
+from ..core.fsutil import fs_error
 from ..errors import MlvError
 
 # verb modules, in the order --help lists them
@@ -65,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug: say so plainly, the traceback with --verbose
         if args.verbose or os.environ.get("MLV_DEBUG"):
             raise
+        # disk full, permissions... an expected condition raised where no path was known to name
+        err = fs_error(e) if isinstance(e, OSError) else None
+        if err is not None:
+            print(f"git-mlv: error: {err}", file=sys.stderr)
+            return err.exit_code
         print(f"git-mlv: internal error: {type(e).__name__}: {e} (rerun with -v for details)",
               file=sys.stderr)
         return 70

@@ -18,6 +18,15 @@ def human_size(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
+def push_summary(res: Any) -> str:
+    """The one line every push ends with (an ``ops.sync.PushResult``)."""
+    line = (f"git-mlv: pushed data of {res.uploaded_files} file(s), {human_size(res.bytes_sent)} "
+            f"to '{res.remote}' ({res.url}); {res.already_there} file(s) already there")
+    if res.missing:
+        line += f"; {len(res.missing)} file(s) with no data here nor there"
+    return line
+
+
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO = sys.stdout) -> None:
     """A plain aligned text table."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]

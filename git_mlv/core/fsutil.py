@@ -1,31 +1,88 @@
-"""Small file-system helpers: atomic writes and advisory locks."""
+"""Small file-system helpers: atomic writes, advisory locks, file modes, and OS errors a user can act on.
+
+File modes, one rule for every file git-mlv creates (pool packs and indexes, locks, caches, files
+restored into the worktree): ``0666 & ~umask`` (``0777`` for executables), widened as git widens
+repository files when ``core.sharedRepository`` is set (``group``: g+rw, ``all``: g+rw o+r, an octal
+mode: exactly that), so a pool shared between users (``mlv.pool``) is readable by all of them.
+Folders get the same treatment (and setgid when shared, as git does).
+
+OS errors: disk full, quota, permission, read-only file system and too many open files are
+expected conditions, not bugs. ``fs_error`` turns them into a ``FileSystemError``: one line naming
+the path, how much was needed when known, and what to do.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
+
+from ..errors import MlvError
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix."""
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".part")
+class FileSystemError(MlvError):
+    """The file system refused a write or an open: full, over quota, read-only, not allowed."""
+
+    exit_code = 6
+
+
+_HINTS = {
+    errno.ENOSPC: ("no space left on the device", "free some space (`git mlv gc` drops data nothing "
+                                                    "needs), then run the command again"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or ask for a larger quota, then run the "
+                                          "command again"),
+    errno.EACCES: ("permission denied", "check the owner and permissions of that path"),
+    errno.EPERM: ("operation not permitted", "check the owner and permissions of that path"),
+    errno.EROFS: ("read-only file system", "remount it read-write or work in a writable clone"),
+    errno.EMFILE: ("too many open files", "raise the limit (`ulimit -n 4096`) and run the command "
+                                          "again"),
+    errno.ENFILE: ("too many open files on this system", "close some programs and run the command "
+                                                         "again"),
+}
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def fs_error(e: OSError, path: str | None = None, needed: int | None = None) -> FileSystemError | None:
+    """The FileSystemError for ``e`` (None when it is not one of the expected conditions).
+
+    Nothing is lost by these failures: every write is atomic or appends whole entries, so the
+    message says to rerun once the cause is fixed.
+    """
+    hint = _HINTS.get(e.errno or 0)
+    if hint is None:
+        return None
+    where = path or e.filename
+    what, todo = hint
+    need = f" (needed {_size(needed)} more)" if needed and e.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return FileSystemError(f"{what}{need} writing {where}; {todo}" if where else f"{what}{need}; {todo}")
+
+
+@contextlib.contextmanager
+def writing(path: str, needed: int | None = None) -> Iterator[None]:
+    """Turn an expected OSError raised inside into a FileSystemError about ``path``."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        yield
+    except OSError as e:
+        err = fs_error(e, path, needed)
+        if err is None:
+            raise
+        raise err from None
 
 
+# -- modes ------------------------------------------------------------------------------------------
 _UMASK: int | None = None
+_SHARED = 0  # 0: umask only; > 0: permission bits to add; < 0: the exact mode, negated
 
 
 def umask() -> int:
@@ -37,12 +94,123 @@ def umask() -> int:
     return _UMASK
 
 
+def set_shared(value: str | None) -> None:
+    """Apply git's ``core.sharedRepository`` (``umask``/``false``, ``group``/``true``,
+    ``all``/``world``/``everybody``, or an octal mode such as ``0640``) to files created from now on."""
+    global _SHARED
+    v = (value or "").strip().lower()
+    if v in ("", "umask", "false", "0", "no", "off"):
+        _SHARED = 0
+    elif v in ("group", "true", "1", "yes", "on"):
+        _SHARED = 0o660
+    elif v in ("all", "world", "everybody", "2"):
+        _SHARED = 0o664
+    else:
+        try:
+            _SHARED = -(int(v, 8) & 0o666)
+        except ValueError:
+            _SHARED = 0  # git itself rejects such a value; do not guess
+
+
+def shared() -> bool:
+    """True when ``core.sharedRepository`` widens modes beyond the umask."""
+    return _SHARED != 0
+
+
+def file_mode(executable: bool = False) -> int:
+    """The mode for a new file (see the module docstring)."""
+    mode = (0o777 if executable else 0o666) & ~umask()
+    if _SHARED < 0:
+        tweak = -_SHARED
+        if executable:
+            tweak |= (tweak & 0o444) >> 2
+        return tweak
+    if _SHARED > 0:
+        mode |= _SHARED | ((_SHARED & 0o444) >> 2 if executable else 0)
+    return mode
+
+
+def dir_mode() -> int:
+    """The mode for a new folder."""
+    mode = 0o777 & ~umask()
+    if _SHARED:
+        bits = -_SHARED if _SHARED < 0 else _SHARED
+        mode = (mode if _SHARED > 0 else 0o700) | bits | ((bits & 0o444) >> 2) | stat.S_ISGID
+    return mode
+
+
+def makedirs(path: str) -> None:
+    """``os.makedirs(path, exist_ok=True)``, new folders getting ``dir_mode()``."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if parent != path:
+        makedirs(parent)
+    with writing(path):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return
+        if _SHARED:
+            os.chmod(path, dir_mode())
+
+
+def fix_mode(fd: int, executable: bool = False) -> None:
+    """Give a file created by mkstemp (0600) or ``os.open`` the mode the rule says."""
+    os.fchmod(fd, file_mode(executable))
+
+
+# -- writing --------------------------------------------------------------------------------------
+def atomic_write(path: str, data: bytes, executable: bool = False) -> None:
+    """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix."""
+    d = os.path.dirname(path) or "."
+    with writing(path, len(data)):
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                fix_mode(f.fileno(), executable)
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+def write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """``pwrite`` all of ``data`` at ``offset`` (a short write is continued, not dropped)."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+# -- locks ----------------------------------------------------------------------------------------
+def open_lock_file(path: str) -> int:
+    """Open (creating) a lock file with the rule's mode; a FileSystemError when that fails."""
+    with writing(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        if _SHARED:
+            with contextlib.suppress(OSError):  # someone else's lock file: theirs to set
+                fix_mode(fd)
+        return fd
+
+
 def try_lock(path: str, create: bool = False) -> int | None:
     """Take an exclusive flock on ``path`` without waiting; the fd, or None if someone holds it
     (or, without ``create``, if the file does not exist)."""
     try:
-        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        fd = open_lock_file(path) if create else os.open(path, os.O_RDWR)
     except FileNotFoundError:
+        return None
+    except OSError as e:  # another user's file, a read-only pool: we may read it, not lock it
+        if create or e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -14,6 +14,7 @@ scanned, cut back to its last whole entry, and indexed.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import struct
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import CorruptObject
+from .fsutil import fix_mode, fs_error, write_all, writing
+from .fsutil import shared as _shared_modes
 
 MAGIC = b"MLVPACK\0"
 END_MAGIC = b"MLVPEND\0"
@@ -78,42 +81,70 @@ class PackWriter:
     file's own descriptor until the owner releases it), and only then renamed to ``path``: another
     process never sees a ``.pack`` without an index that is not locked by a live writer, so it never
     mistakes a pack being born for a crash's leftover.
+
+    Each entry is written whole with ``pwrite`` at once (no user-space buffer): when a write fails
+    (a full disk) the file is cut back to the last whole entry and nothing is recorded, so the pack
+    stays a sequence of whole entries and the writer's view matches the disk.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         tmp = path + ".new"
-        self._f = open(tmp, "xb", buffering=1 << 20)  # noqa: SIM115 - closed in finish/abort
-        self.lock_fd = os.dup(self._f.fileno())
-        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
-        self._f.write(HEADER.pack(MAGIC, VERSION, 0))
-        self._f.flush()
-        os.rename(tmp, path)
+        with writing(path, HEADER.size):
+            self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                if _shared_modes():
+                    fix_mode(self._fd)
+                self.lock_fd = os.dup(self._fd)
+                fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+                write_all(self._fd, HEADER.pack(MAGIC, VERSION, 0), 0)
+                os.rename(tmp, path)
+            except BaseException:
+                os.close(self._fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         self.size = HEADER.size
         self.entries: list[Entry] = []
+        self.finished = False
+
+    def _write_at_end(self, data: bytes) -> None:
+        try:
+            write_all(self._fd, data, self.size)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self.size)  # drop the partial entry (frees space, too)
+            err = fs_error(e, self.path, len(data))
+            if err is None:
+                raise
+            raise err from None
 
     def append(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> Entry:
         """Append one object; returns where it went."""
         entry = Entry(oid, kind, codec, self.size, len(stored), raw_len)
-        self._f.write(encode_entry(oid, kind, codec, raw_len, stored))
+        self._write_at_end(encode_entry(oid, kind, codec, raw_len, stored))
         self.size = entry.end
         self.entries.append(entry)
         return entry
 
     def flush(self) -> None:
-        """Hand what was appended to the OS, so other processes can read it."""
-        self._f.flush()
+        """Nothing to do: every entry is in the OS (readable by other processes) once appended."""
 
     def finish(self) -> None:
-        """Write the trailer and make the pack durable."""
-        self._f.write(TRAILER.pack(END_MAGIC, len(self.entries)))
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
+        """Write the trailer and make the pack durable (again harmless: a retry after a failure)."""
+        if self.finished:
+            return
+        self._write_at_end(TRAILER.pack(END_MAGIC, len(self.entries)))
+        with writing(self.path):
+            os.fsync(self._fd)
+        os.close(self._fd)
+        self.finished = True
 
     def abort(self) -> None:
         """Close and delete an unfinished pack."""
-        self._f.close()
+        if not self.finished:
+            os.close(self._fd)
+            self.finished = True
         os.unlink(self.path)
 
 

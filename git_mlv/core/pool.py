@@ -22,11 +22,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import CorruptObject, MissingObject
+from ..errors import CorruptObject, MissingObject, MlvError
 from . import index as idx
 from .chunker import Chunker
 from .compress import compress, decompress
-from .fsutil import try_lock, umask, unlock
+from .fsutil import file_mode, fs_error, makedirs, open_lock_file, try_lock, unlock
 from .hashing import EMPTY_OID, digest
 from .manifest import Manifest
 from .pack import (
@@ -73,7 +73,7 @@ class Pool:
     # -- loading -------------------------------------------------------------------------------
     def ensure_dirs(self) -> None:
         """Create the pool's folders."""
-        os.makedirs(self.pack_dir, exist_ok=True)
+        makedirs(self.pack_dir)
 
     def refresh(self) -> None:
         """Pick up packs written by other processes since we last looked; repair orphans."""
@@ -139,6 +139,9 @@ class Pool:
                 os.fsync(f.fileno())
             idx.write(path[:-5] + ".idx", entries)
             self._indexes[path] = idx.IndexFile(path[:-5] + ".idx")
+        except (OSError, MlvError):  # a full or read-only disk: read it as it is, repair it later
+            for e in entries:
+                self._journal[idx.key(e.id, e.kind)] = Location(path, e)
         finally:
             unlock(fd)
 
@@ -369,17 +372,31 @@ class Pool:
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
         parent = os.path.dirname(path) or "."
-        os.makedirs(parent, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as f:
-                self.write_file_to(oid, f)
-            os.chmod(tmp, (0o777 if executable else 0o666) & ~umask())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+            os.makedirs(parent, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    self.write_file_to(oid, f)
+                os.chmod(tmp, file_mode(executable))
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        except OSError as e:  # a full disk, no permission: one clear line (fsutil.fs_error)
+            err = fs_error(e, path, self._size_hint(oid))
+            if err is None:
+                raise
+            raise err from None
+
+    def _size_hint(self, oid: str) -> int | None:
+        """The size of file ``oid`` if its data is here (for "needed N more" in disk-full errors)."""
+        try:
+            chunks = self.resolve(oid)
+        except MlvError:
+            return None
+        return sum(n for _, n in chunks) if chunks is not None else None
 
     def write_file_to(self, oid: str, out: BinaryIO) -> int:
         """Write file ``oid`` to ``out``; returns its size."""
@@ -425,7 +442,7 @@ class PoolWriter:
         self.new_bytes = 0
         self._gc_fd: int | None = None
         if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
-            self._gc_fd = os.open(os.path.join(pool.root, "gc.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            self._gc_fd = open_lock_file(os.path.join(pool.root, "gc.lock"))
             fcntl.flock(self._gc_fd, fcntl.LOCK_SH)
 
     def _open_pack(self) -> PackWriter:

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import BinaryIO, Protocol
 
+from ..core.fsutil import fs_error
 from ..errors import MlvError
 from .pktline import ContentStream, PktReader, PktWriter, ProtocolError
 
@@ -128,7 +129,7 @@ def _clean(handler: FilterHandler, r: PktReader, w: PktWriter, path: str) -> Non
         return
     except OSError as e:  # disk full, permissions: refuse this file, keep serving
         content.drain()
-        _error(w, path, e)
+        _error(w, path, fs_error(e) or e)
         return
     content.drain()
     _answer(w, [pointer])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from ..core.fsutil import set_shared
 from ..core.settings import Settings
 from ..gitio.git import Repo
 
@@ -25,7 +26,8 @@ class Workspace:
 
     @cached_property
     def settings(self) -> Settings:
-        """Pool settings from ``mlv.*`` git config."""
+        """Pool settings from ``mlv.*`` git config (and file modes from ``core.sharedRepository``)."""
+        set_shared(self.repo.config.get("core.sharedrepository"))
         return Settings.from_config(self.repo.config)
 
     @cached_property

@@ -181,6 +181,7 @@ class CheckoutResult:
     restored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     missing_oids: dict[str, list[str]] = field(default_factory=dict)  # oid -> paths, for a fetch
+    missing_sizes: dict[str, int] = field(default_factory=dict)  # oid -> size, for a fetch
     bytes: int = 0
     examined: int = 0
 
@@ -198,7 +199,8 @@ def checkout_paths(ws: Workspace, paths: list[str] | None, want_missing_oids: bo
                    ) -> CheckoutResult:
     """Like ``checkout``, for exact repository paths (what a git checkout changed); None: all.
 
-    ``want_missing_oids``: fill ``missing_oids`` (for a fetch) as well as ``missing``.
+    ``want_missing_oids``: fill ``missing_oids`` and ``missing_sizes`` (for a fetch) as well as
+    ``missing``.
     """
     return _restore(ws, walk.index_pointer_batches(ws.repo, paths), None, want_missing_oids)
 
@@ -230,6 +232,7 @@ def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, Pointe
                 result.missing.append(e.path)
                 if want_missing_oids:
                     result.missing_oids.setdefault(pb.oid, []).append(e.path)
+                    result.missing_sizes[pb.oid] = pb.size
                 continue
             pool.restore_to(pb.oid, top + e.path, executable=e.mode == 0o100755)
             result.restored.append(e.path)
@@ -245,12 +248,15 @@ def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, Pointe
     return result
 
 
-def worktree_pointers(ws: Workspace, paths: list[str] | None = None) -> dict[str, list[str]]:
-    """oid -> paths of the index's pointers under ``paths`` that belong in the worktree (not
-    skip-worktree): what ``pull`` fetches."""
+def worktree_pointers(ws: Workspace, paths: list[str] | None = None
+                      ) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """(oid -> paths, oid -> size) of the index's pointers under ``paths`` that belong in the
+    worktree (not skip-worktree): what ``pull`` fetches."""
     out: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for batch in _batches(ws, _rel_specs(ws, paths)):
         for e, pb in batch:
             if not e.skip_worktree:
                 out.setdefault(pb.oid, []).append(e.path)
-    return out
+                sizes[pb.oid] = pb.size
+    return out, sizes

@@ -127,7 +127,7 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return False
-        fetcher.add(pathname, pointer.oid)
+        fetcher.add(pathname, pointer.oid, pointer.size)
         return True
 
     def available(self) -> list[str]:
@@ -148,13 +148,14 @@ class PoolFilter:
         return self._fetcher
 
     def close(self) -> None:
-        """Commit the pack; sum up missing files."""
+        """Commit the pack; end with one line that sums up the files left as pointers."""
         if self._fetcher is not None:
             self._fetcher.stop()
-        extra = len(self.missing_paths) - _WARN_LIMIT
-        if extra > 0:
-            print(f"git-mlv: warning: ... and {extra} more files are pointers without data; "
-                  "run `git mlv pull`", file=sys.stderr)
+        n = len(self.missing_paths)
+        if n:
+            more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
+            print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
+                  "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
         self._remember_pointers()
         self.ws.close()
 
@@ -167,16 +168,16 @@ class _Fetcher:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self._cond = threading.Condition()
-        self._queue: list[tuple[str, str]] = []
+        self._queue: list[tuple[str, str, int]] = []
         self._ready: list[str] = []
         self._inflight = 0
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
         self._thread.start()
 
-    def add(self, path: str, oid: str) -> None:
+    def add(self, path: str, oid: str, size: int) -> None:
         with self._cond:
-            self._queue.append((path, oid))
+            self._queue.append((path, oid, size))
             self._cond.notify_all()
 
     def _run(self) -> None:
@@ -193,13 +194,14 @@ class _Fetcher:
                 batch, self._queue = self._queue, []
                 self._inflight += len(batch)
             try:
-                sync.fetch_oids(self.ws, [oid for _, oid in batch])
+                sync.fetch_oids(self.ws, [oid for _, oid, _ in batch],
+                                sizes={oid: size for _, oid, size in batch})
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
             self.ws.pool.refresh()
             with self._cond:
                 self._inflight -= len(batch)
-                self._ready += [p for p, _ in batch]
+                self._ready += [p for p, _, _ in batch]
                 self._cond.notify_all()
 
     def wait_ready(self) -> list[str]:

@@ -1,37 +1,110 @@
-"""What the git hooks do: push data before git pushes commits; fill in late data after checkouts."""
+"""What the git hooks do: push data before git pushes commits; fill in late data after checkouts.
+
+``git mlv hook NAME`` reads git's stdin once; our work runs first (``run_ours``), then the hook we
+compose with (``NAME.mlv-chained``: git-lfs's, a user's) gets the same arguments and the same
+stdin bytes (``run_chained``). Without that, the first of two pre-push hooks to read stdin takes
+all the pushed refs and the other pushes nothing (issue 8).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import MlvError
+from ..gitio import hooks as gitio_hooks
 from ..gitio import walk
 from . import data
 from .context import Workspace
 
+if TYPE_CHECKING:
+    from .sync import PushResult
 
-def pre_push(ws: Workspace, remote: str, url: str, lines: list[str]) -> int:
-    """Upload the data the pushed commits need; non-zero (git refuses the push) if that fails."""
+_CHAINED_ENV = "MLV_HOOK_CHAINED"  # set while a chained hook runs: a chained copy of us is a no-op
+
+
+@dataclass
+class HookOutcome:
+    """What our part of a hook did: its exit code, the push it made, lines for the user."""
+
+    code: int = 0
+    push: PushResult | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_ours(ws: Workspace, name: str, args: list[str], stdin: bytes) -> HookOutcome:
+    """Our part of hook ``name``."""
+    if os.environ.get(_CHAINED_ENV):
+        return HookOutcome()  # our shim was chained behind another copy of itself
+    if name == "pre-push":
+        return pre_push(ws, args, stdin)
+    after_checkout(ws, name, args)
+    from .setup import ensure_hooks
+
+    ensure_hooks(ws.repo)  # end of a clone: git-lfs's filter may have run after ours
+    return HookOutcome()
+
+
+def run_chained(ws: Workspace, name: str, args: list[str], stdin: bytes) -> int:
+    """Run ``NAME.mlv-chained`` (if executable, as git would) with the same arguments and stdin."""
+    path = gitio_hooks.chained_path(ws.repo.hooks_dir, name)
+    if not os.access(path, os.X_OK) or os.environ.get(_CHAINED_ENV):
+        return 0
+    env = {**os.environ, _CHAINED_ENV: "1"}
+    try:
+        return subprocess.run([path, *args], input=stdin, env=env).returncode
+    except OSError as e:
+        print(f"git-mlv: error: could not run {path}: {e.strerror or e}", file=sys.stderr)
+        return 1
+
+
+def _push_fail_ok(ws: Workspace) -> bool:
+    return ws.repo.config.get("mlv.pushfailok", "false").lower() in ("true", "1", "yes", "on")
+
+
+def _failed(ws: Workspace, why: str, push: PushResult | None = None) -> HookOutcome:
+    if _push_fail_ok(ws):
+        return HookOutcome(0, push, warnings=[f"data not pushed ({why}); pushing commits anyway "
+                                              "(mlv.pushFailOk)"])
+    return HookOutcome(1, push, errors=[
+        f"the data upload failed, so the push was stopped: {why}",
+        "fix the problem and push again, or set mlv.pushFailOk=true to push commits without their data"])
+
+
+def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
+    """Upload the data the pushed commits need; a non-zero code (git refuses the push) if that fails."""
     try:
         from . import sync
     except ImportError:
-        return 0
+        return HookOutcome()
+    remote = args[0] if args else ""
+    url = args[1] if len(args) > 1 else ""
+    lines = [line for line in stdin.decode("utf-8", errors="replace").splitlines() if line.strip()]
     try:
-        sync.pre_push(ws, remote, url, lines)
+        if not lines:
+            # git gives no lines only when nothing is pushed, or when another command in the hook
+            # script read them first: then say so rather than push nothing and exit 0
+            problem = gitio_hooks.check(ws.repo.hooks_dir, "pre-push")
+            if problem and sync.remote_config.remotes(ws):
+                return HookOutcome(1, errors=[f"git-mlv's pre-push hook got no pushed refs: {problem}"])
+            return HookOutcome()
+        res = sync.pre_push(ws, remote, url, lines)
     except MlvError as e:
-        if ws.repo.config.get("mlv.pushfailok", "false").lower() in ("true", "1", "yes", "on"):
-            print(f"git-mlv: warning: data not pushed ({e}); pushing commits anyway "
-                  "(mlv.pushFailOk)", file=sys.stderr)
-            return 0
-        print(f"git-mlv: error: data upload failed, so the push was stopped: {e}\n"
-              "git-mlv: fix the problem and push again, or set mlv.pushFailOk=true to push commits "
-              "without their data", file=sys.stderr)
-        return 1
-    return 0
+        return _failed(ws, str(e))
+    if res is None:
+        return HookOutcome()
+    if res.missing:
+        where = "".join(f"; added in {c[:10]} \"{subj}\"" for c, subj in res.missing_in[:1])
+        return _failed(ws, f"the data of {len(res.missing)} file(s) is neither here nor on "
+                           f"'{res.remote}' (e.g. {res.missing[0][:12]}{where}); fetch it from "
+                           "where it is, then push again", res)
+    return HookOutcome(0, res)
 
 
 @dataclass
@@ -94,7 +167,8 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
         if res.missing_oids and remote is not None:
             from . import sync
 
-            got = sync.fetch_oids(ws, set(res.missing_oids))
+            # sizes: each fetched manifest is checked against its pointer's size (issue 8)
+            got = sync.fetch_oids(ws, res.missing_sizes, sizes=res.missing_sizes)
             ws.pool.refresh()
             again = data.checkout_paths(ws, [p for o in got for p in res.missing_oids.get(o, [])])
             done.fetched = len(again.restored)

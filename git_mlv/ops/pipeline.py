@@ -7,10 +7,11 @@ callback (``pipeline.repro.Event``) so the CLI can print as stages start and fin
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..core.fsutil import try_lock, unlock
+from ..core.fsutil import atomic_write, try_lock, unlock
 from ..errors import MlvError
 from ..gitio import attributes
 from ..pipeline import dag as dagmod
@@ -70,6 +71,41 @@ def add_stage(ws: Workspace, d: StageDef, cwd: str | None = None, force: bool = 
     dagmod.build(spec)
     specfile.save(ws.repo, spec)
     return AddResult(st, replaced, track_outputs(ws, [st]))
+
+
+@contextmanager
+def undo_on_failure(ws: Workspace) -> Iterator[None]:
+    """Put ``.gitmlv`` and ``.gitattributes`` back as they were if the block fails: a `git mlv run`
+    whose dependency is missing or whose command fails leaves no stage and no pattern behind."""
+    top = ws.repo.top
+    saved: dict[str, bytes | None] = {}
+    for name in (specfile.FILENAME, attributes.FILENAME):
+        try:
+            with open(os.path.join(top, name), "rb") as f:
+                saved[name] = f.read()
+        except FileNotFoundError:
+            saved[name] = None
+    try:
+        yield
+    except BaseException as e:
+        undone = False
+        for name, data in saved.items():
+            path = os.path.join(top, name)
+            try:
+                with open(path, "rb") as f:
+                    now: bytes | None = f.read()
+            except FileNotFoundError:
+                now = None
+            if now == data:
+                continue
+            undone = True
+            if data is None:
+                os.unlink(path)
+            else:
+                atomic_write(path, data)
+        if undone and isinstance(e, MlvError):
+            e.args = (f"{e}; .gitmlv and .gitattributes are as they were",)
+        raise
 
 
 def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
@@ -213,4 +249,4 @@ def params_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_
 
 __all__ = ["AddResult", "DagView", "Event", "Options", "Result", "Spec", "StageDef", "add_stage", "dag",
            "list_stages", "metrics_diff", "metrics_show", "params_diff", "remove_stages", "repro",
-           "track_outputs"]
+           "track_outputs", "undo_on_failure"]

@@ -33,6 +33,8 @@ OPTIONS = {
     "acceptNewHostKey": "true: accept and remember an SSH host key not yet in known_hosts",
 }
 _OPTION_KEYS = {k.lower(): k for k in OPTIONS}
+#: ``mlv-remote.NAME.trustedUrl``: the tracked URL this clone last accepted (ops/trust.py)
+TRUSTED_KEY = "trustedUrl"
 
 
 @dataclass
@@ -44,6 +46,8 @@ class RemoteConfig:
     default: bool = False
     scope: str = "tracked"  # "tracked" (.gitmlv) or "local" (.git/config)
     options: dict[str, str] = field(default_factory=dict)  # lower-cased keys
+    url_from_tracked: bool = False  # the URL is .gitmlv's (no local mlv-remote.NAME.url)
+    trusted_url: str | None = None  # mlv-remote.NAME.trustedUrl: the tracked URL this clone accepted
 
 
 def check_name(name: str) -> str:
@@ -97,7 +101,7 @@ def remotes(ws: Workspace) -> dict[str, RemoteConfig]:
     for key, value in tracked.items():
         nk = _split(key, "remote")
         if nk and nk[1] == "url":
-            found[nk[0]] = RemoteConfig(nk[0], value, scope="tracked")
+            found[nk[0]] = RemoteConfig(nk[0], value, scope="tracked", url_from_tracked=True)
     for key, value in local.items():
         nk = _split(key, "mlv-remote")
         if not nk:
@@ -106,11 +110,14 @@ def remotes(ws: Workspace) -> dict[str, RemoteConfig]:
         if k == "url":
             if name in found:
                 found[name].url = value  # a local override of a tracked URL
+                found[name].url_from_tracked = False
             else:
                 found[name] = RemoteConfig(name, value, scope="local")
     for key, value in local.items():
         nk = _split(key, "mlv-remote")
-        if nk and nk[1] != "url" and nk[0] in found:
+        if nk and nk[1] == TRUSTED_KEY.lower() and nk[0] in found:
+            found[nk[0]].trusted_url = value
+        elif nk and nk[1] != "url" and nk[0] in found:
             found[nk[0]].options[nk[1]] = value
     default = default_remote_name(ws, tracked, local)
     if default in found:
@@ -166,6 +173,7 @@ def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool =
         _gitmlv_set(ws, f"remote.{name}.url", url)
         if default:
             _gitmlv_set(ws, "core.remote", name)
+        remember_url(ws, name, url)  # the user chose it: this clone trusts it
     ws.repo._config = None  # the cached config is stale now
     return remotes(ws)[name]
 
@@ -193,6 +201,7 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
         parse(value)
         if rc.scope == "tracked" and "url" not in _local_only_keys(ws, name):
             _gitmlv_set(ws, f"remote.{name}.url", value)
+            remember_url(ws, name, value)
         else:
             ws.repo.git("config", "--local", f"mlv-remote.{name}.url", value)
     elif key.lower() in _OPTION_KEYS:
@@ -201,6 +210,12 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
         raise UsageError(f"unknown remote setting {key!r}; known: url, " + ", ".join(OPTIONS))
     ws.repo._config = None
     return remotes(ws)[name]
+
+
+def remember_url(ws: Workspace, name: str, url: str) -> None:
+    """Record ``url`` as the tracked URL of ``name`` this clone trusts (``.git/config``)."""
+    ws.repo.git("config", "--local", f"mlv-remote.{name}.{TRUSTED_KEY}", url)
+    ws.repo._config = None
 
 
 def _local_only_keys(ws: Workspace, name: str) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
@@ -61,9 +62,17 @@ def install(scope: str = "global", force: bool = False, cwd: str | None = None) 
         run(["config", f"--{scope}", k, v], cwd=where)
     result = InstallResult(scope, cfg)
     if repo is not None:
+        repo._config = None  # we just changed it
         result.hooks_dir = repo.hooks_dir
-        result.hooks = hooks.install_hooks(repo.hooks_dir, force=force)
+        result.hooks = hooks.install_hooks(repo.hooks_dir, force=force, lfs_texts=_lfs_texts(repo))
     return result
+
+
+def _lfs_texts(repo: Repo) -> hooks.LfsTexts | None:
+    """git-lfs's hook texts, asked for only if git-lfs is in use here and they are needed."""
+    if not hooks.lfs_in_use(repo.config, repo.common_dir):
+        return None
+    return lambda: hooks.lfs_hook_texts(repo.worktree or repo.git_dir)
 
 
 def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
@@ -81,13 +90,57 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
     return hooks.uninstall_hooks(repo.hooks_dir) if repo else []
 
 
-def ensure_hooks(repo: Repo) -> None:
-    """Install missing hooks quietly (the filter does this, so clones get them too)."""
+def hook_problems(repo: Repo) -> list[str]:
+    """Why each of our hooks would not run where git looks for hooks (status reports these)."""
+    out = []
+    for name in hooks.HOOKS:
+        try:
+            problem = hooks.check(repo.hooks_dir, name)
+        except OSError as e:
+            problem = f"cannot read {repo.hooks_dir}: {e.strerror or e}"
+        if problem:
+            out.append(f"{name}: {problem}")
+    return out
+
+
+def persistent_hooks_dir(repo: Repo) -> str | None:
+    """``core.hooksPath`` as set in a config file (not a one-off ``git -c``), absolute; None if unset."""
+    if "core.hookspath" not in repo.config:
+        return None
     try:
-        if hooks.hooks_missing(repo.hooks_dir):
-            hooks.install_hooks(repo.hooks_dir)
+        out = repo.git_text("config", "--show-scope", "--get-all", "core.hooksPath")
+    except GitError:
+        return None
+    values = [v for scope, _, v in (line.partition("\t") for line in out.splitlines())
+              if scope != "command" and v]
+    if not values:
+        return None
+    path = os.path.expanduser(values[-1])
+    return path if os.path.isabs(path) else os.path.join(repo.worktree or repo.git_dir, path)
+
+
+def ensure_hooks(repo: Repo, has_data_remote: Callable[[], bool] | None = None) -> list[str]:
+    """The filter's quiet check that our hooks run; warnings for the user (empty when all is well).
+
+    Writes only into the repository's own ``hooks`` folder, never where a one-off
+    ``git -c core.hooksPath=...`` points; it chains git-lfs's hooks (a clone runs both filters),
+    and leaves other foreign hooks and a configured ``core.hooksPath`` to `git mlv install`,
+    warning when a push would then upload no data.
+    """
+    try:
+        own = os.path.join(repo.common_dir, "hooks")
+        configured = persistent_hooks_dir(repo)
+        if configured is None or os.path.realpath(configured) == os.path.realpath(own):
+            report = hooks.install_hooks(own, compose_foreign=False, lfs_texts=_lfs_texts(repo))
+            problems = [msg for name, msg in report.refused if name == "pre-push"]
+        else:
+            problem = hooks.check(configured, "pre-push")
+            problems = [problem] if problem else []
     except OSError:
-        pass  # a read-only hooks dir must not break a checkout
+        return []  # a read-only hooks dir must not break a checkout
+    if problems and (has_data_remote is None or has_data_remote()):
+        return [f"git-mlv: warning: `git push` will not upload git-mlv data: {p}" for p in problems]
+    return []
 
 
 def track(ws: Workspace, patterns: list[str]) -> list[str]:

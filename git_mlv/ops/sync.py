@@ -1,8 +1,9 @@
 """push / fetch / pull of data, the pre-push hook's work, and "not yet on the remote" for status.
 
 Which data: ``push``/``fetch`` with revisions take the files in those revisions' trees (default
-HEAD); ``--all`` takes every commit reachable from any ref. The pre-push hook takes the commits git
-is about to push that the remote-tracking refs do not already have.
+HEAD); ``--all`` takes every commit reachable from any ref. The pre-push hook takes every pointer
+reachable from the pushed commits that is not reachable from a commit already verified complete on
+the data remote (ops/verified.py): a commit on the remote-tracking ref proves nothing about the data.
 
 Run-cache (pipeline/runcache.py): every push uploads local entries the remote lacks, with the data
 of the entry and of its outputs, and then the key object ``runcache/<key>``. Every fetch downloads
@@ -18,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..core.hashing import EMPTY_OID, is_oid
-from ..core.pointer import MAX_SIZE, Pointer
 from ..core.pool import Pool
 from ..errors import MlvError, UsageError
 from ..gitio import walk
@@ -27,7 +27,7 @@ from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import FetchStats, fetch_files
 from ..remotes.transfer import RetryPolicy, push_objects
 from ..remotes.url import open_remote
-from . import remote_config
+from . import remote_config, trust, verified
 from .context import Workspace
 from .remote_config import default_remote_name  # noqa: F401 - part of this module's interface
 
@@ -42,11 +42,15 @@ class PushResult:
     remote: str | None = None
     url: str = ""
     files: int = 0  # files whose data the remote has now
+    uploaded_files: int = 0  # files whose data this push sent (some of it at least)
+    already_there: int = 0  # files the remote had before
     objects: int = 0  # objects uploaded
     packs: int = 0
     bytes_sent: int = 0
     missing: list[str] = field(default_factory=list)  # paths (or oids) with data nowhere
     runcache_entries: int = 0
+    notes: list[str] = field(default_factory=list)  # for the user: a remote trusted on first use
+    missing_in: list[tuple[str, str]] = field(default_factory=list)  # (commit, subject) adding them
 
 
 @dataclass
@@ -61,6 +65,9 @@ class FetchResult:
     not_on_remote: list[str] = field(default_factory=list)  # paths (or oids)
     damaged: list[str] = field(default_factory=list)  # one message per object that failed checks
     runcache_entries: int = 0
+    notes: list[str] = field(default_factory=list)  # for the user: which (untrusted) URL was read
+    failed: dict[str, str] = field(default_factory=dict)  # path (or oid) -> why it was not fetched
+    warnings: list[str] = field(default_factory=list)  # e.g. stray names on the remote, skipped
 
 
 @dataclass
@@ -70,6 +77,7 @@ class PullResult:
     fetch: FetchResult
     restored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)  # missing path -> why it stayed a pointer
 
 
 # -- opening remotes -----------------------------------------------------------------------------
@@ -99,33 +107,20 @@ def split_remote_arg(ws: Workspace, words: list[str] | None) -> tuple[str | None
 
 
 # -- which data ----------------------------------------------------------------------------------
-def _pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool) -> dict[str, list[str]]:
-    """oid -> paths of the tracked files in ``revs`` (default HEAD), or in all history with ``all``."""
+def _pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool,
+                      sizes: dict[str, int] | None = None) -> dict[str, list[str]]:
+    """oid -> paths of the tracked files in ``revs`` (default HEAD), or in all history with ``all``;
+    their sizes (from the pointers) go into ``sizes`` when given."""
+    sizes = {} if sizes is None else sizes
     if all_refs:
-        return {oid: [] for oid in walk.all_ref_pointers(ws.repo)}
+        found = walk.all_ref_pointers(ws.repo)
+        sizes.update((oid, p.size) for oid, p in found.items())
+        return {oid: [] for oid in found}
     out: dict[str, list[str]] = {}
     for path, p in walk.iter_pointers(ws.repo, revs or ["HEAD"]):
         out.setdefault(p.oid, []).append(path)
+        sizes[p.oid] = p.size
     return out
-
-
-def _pointers_in_new_objects(ws: Workspace, args: list[str]) -> set[str]:
-    """Oids of pointer blobs ``git rev-list --objects ARGS`` lists (reachable from the tips, not
-    from the excluded commits): the cost grows with what is new, not with the history."""
-    listing = ws.repo.git("rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", *args)
-    objs = [line.split(b" ", 1)[0].decode() for line in listing.splitlines() if line]
-    if not objs:
-        return set()
-    check = walk.repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-                          ("\n".join(objs) + "\n").encode())
-    blobs = [p[0] for p in (line.split() for line in check.decode().splitlines())
-             if len(p) == 3 and p[1] == "blob" and int(p[2]) < MAX_SIZE]
-    found = set()
-    for _, data in walk.read_blobs(ws.repo, blobs):
-        ptr = Pointer.try_parse(data)
-        if ptr is not None:
-            found.add(ptr.oid)
-    return found
 
 
 def _label(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:
@@ -136,64 +131,80 @@ def _label(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:
 def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
          progress: ProgressFn | None = None) -> PushResult:
     """Upload the data of ``revs`` (default HEAD; every commit with ``all``) the remote lacks."""
-    remote = remote_config.get(ws, remote).name  # a missing remote is the first thing to report
+    rc = remote_config.get(ws, remote)  # a missing remote is the first thing to report
     paths = _pointers_of_revs(ws, revs, all)
-    return _push_oids(ws, remote, set(paths), paths, progress)
-
-
-def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> PushResult:
-    """The pre-push hook: upload the data the commits being pushed to git remote ``remote_name`` need.
-
-    ``lines`` are git's ``<local ref> <local sha> <remote ref> <remote sha>``. Commits the
-    remote-tracking refs of ``remote_name`` already have are assumed to have their data there too.
-    Does nothing when no data remote is configured.
-    """
-    if not remote_config.remotes(ws):
-        return PushResult()
-    tips: list[str] = []
-    exclude: list[str] = []
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 4 or parts[1] == _ZERO:  # a deletion pushes no data
-            continue
-        tips.append(parts[1])
-        if parts[3] != _ZERO and _is_commit(ws, parts[3]):
-            exclude.append("^" + parts[3])
-    if not tips:
-        return PushResult()
-    if remote_name and not _looks_like_url(remote_name):
-        exclude += ["--not", f"--remotes={remote_name}"]
-    oids = _pointers_in_new_objects(ws, tips + exclude)
-    result = _push_oids(ws, None, oids, {}, None)
-    if result.missing:
-        raise MlvError(f"{len(result.missing)} files have no data here nor on the data remote "
-                       f"(e.g. {result.missing[0]}); fetch them or set mlv.pushFailOk")
-    return result
-
-
-def _looks_like_url(name: str) -> bool:
-    return "/" in name or ":" in name
-
-
-def _is_commit(ws: Workspace, sha: str) -> bool:
-    return ws.repo.git_text("cat-file", "-t", sha, check=False) == "commit"
-
-
-def _push_oids(ws: Workspace, remote: str | None, oids: set[str], paths: dict[str, list[str]],
-               progress: ProgressFn | None) -> PushResult:
-    rc, rem, rindex = open_named(ws, remote)
-    retry = retry_policy(ws)
-    result = PushResult(remote=rc.name, url=rem.url)
+    rc, rem, rindex = open_named(ws, rc.name)
     try:
-        pool = ws.pool
+        note = trust.for_push(ws, rc)
         rindex.refresh(workers=rem.parallelism)
-        after, rc_oids = _runcache_to_push(ws, pool, rem, retry)
-        stats = push_objects(pool, rem, rindex, oids | rc_oids, ws.settings.pack_size, retry,
-                             progress, after)
+        result = _push_open(ws, rc, rem, rindex, set(paths), paths, progress)
     finally:
         rindex.close()
         rem.close()
-    result.files = stats.files
+    result.notes += [note] if note else []
+    return result
+
+
+def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> PushResult | None:
+    """The pre-push hook: make sure the default data remote holds the data of every pushed commit.
+
+    ``lines`` are git's ``<local ref> <local sha> <remote ref> <remote sha>``. Every pointer
+    reachable from the pushed commits is checked, except those reachable from commits already
+    verified on the data remote (ops/verified.py); what the remote lacks is uploaded. None when
+    there is no data remote or nothing pushed carries data.
+    """
+    if not remote_config.remotes(ws):
+        return None
+    tips = [p[1] for p in (line.split() for line in lines) if len(p) == 4 and p[1] != _ZERO]
+    if not tips:  # deletions only
+        return None
+    rc, rem, rindex = open_named(ws, None)
+    try:
+        note = trust.for_push(ws, rc)
+        rindex.refresh(workers=rem.parallelism)
+        ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
+        if not ver.still_valid(rindex.packs()):
+            ver.reset()  # a pack we counted on is gone: check everything once more
+        new = verified.pointers_since(ws, tips, ver.commits)
+        result = _push_open(ws, rc, rem, rindex, set(new.oids), {}, None)
+        result.notes += [note] if note else []
+        if result.missing:
+            blobs = {b for o in result.missing for b in new.oids.get(o, [])}
+            result.missing_in = verified.commits_adding(ws, tips, ver.commits, blobs, limit=5)
+            return result
+        ver.save(ws, tips, rindex.packs())
+    finally:
+        rindex.close()
+        rem.close()
+    return result
+
+
+def _on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
+    """Which of these files the remote's cached indexes hold (manifest, or the one chunk)."""
+    from ..core import index as idx
+    from ..core.pack import KIND_CHUNK, KIND_MANIFEST
+
+    order = sorted({o for o in oids if o != EMPTY_OID})
+    if not order:
+        return set()
+    raws = [bytes.fromhex(o) for o in order]
+    has_m = rindex.contains([idx.key(r, KIND_MANIFEST) for r in raws])
+    has_c = rindex.contains([idx.key(r, KIND_CHUNK) for r in raws])
+    return {o for o, m, c in zip(order, has_m, has_c) if m or c}
+
+
+def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rindex: RemoteIndex,
+               oids: set[str], paths: dict[str, list[str]], progress: ProgressFn | None) -> PushResult:
+    """Push through an opened, refreshed remote; count what was sent and what was there already."""
+    retry = retry_policy(ws)
+    result = PushResult(remote=rc.name, url=rem.url)
+    there = _on_remote(rindex, oids)
+    after, rc_oids = _runcache_to_push(ws, ws.pool, rem, retry)
+    stats = push_objects(ws.pool, rem, rindex, oids | rc_oids, ws.settings.pack_size, retry,
+                         progress, after)
+    result.files = len(oids - set(stats.missing_locally))
+    result.already_there = len(there)
+    result.uploaded_files = len(oids - there - set(stats.missing_locally) - {EMPTY_OID})
     result.objects, result.packs, result.bytes_sent = stats.objects, stats.packs, stats.bytes_sent
     result.missing = _label(stats.missing_locally, paths)
     result.runcache_entries = len(after)
@@ -233,8 +244,10 @@ def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = Non
           progress: ProgressFn | None = None) -> FetchResult:
     """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks."""
     remote = remote_config.get(ws, remote).name
-    paths = _pointers_of_revs(ws, revs, all)
-    return _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all)
+    sizes: dict[str, int] = {}
+    paths = _pointers_of_revs(ws, revs, all, sizes)
+    return _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all,
+                            sizes=sizes)
 
 
 def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
@@ -242,21 +255,29 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     """Fetch the data of the checked-out files (under ``paths``) and write them into the worktree."""
     from . import data
 
-    found = data.worktree_pointers(ws, paths)  # the index's files, outside a sparse checkout's none
-    fres = _fetch_oids_into(ws, ws.pool, remote, set(found), found, progress, runcache_outs=False)
+    found, sizes = data.worktree_pointers(ws, paths)  # the index's files; a sparse checkout's only
+    fres = _fetch_oids_into(ws, ws.pool, remote, set(found), found, progress, runcache_outs=False,
+                            sizes=sizes)
     ws.pool.refresh()
     co = data.checkout(ws, paths)
-    return PullResult(fres, co.restored, co.missing)
+    return PullResult(fres, co.restored, co.missing, stayed_pointers(co.missing, fres))
+
+
+def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
+    """Why each of these worktree files is still a pointer (the fetch's reason, if it had one)."""
+    return {p: fres.failed.get(p, "its data is neither here nor on the remote") for p in missing}
 
 
 def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[str],
                      paths: dict[str, list[str]], progress: ProgressFn | None,
-                     runcache_outs: bool) -> FetchResult:
+                     runcache_outs: bool, sizes: dict[str, int] | None = None) -> FetchResult:
     rc, rem, rindex = open_named(ws, remote)
     retry = retry_policy(ws)
     result = FetchResult(remote=rc.name, url=rem.url, files=len(oids))
+    note = trust.for_fetch(ws, rc)
+    result.notes += [note] if note else []
     try:
-        stats = fetch_files(pool, rem, rindex, oids, retry, progress)
+        stats = fetch_files(pool, rem, rindex, oids, retry, progress, sizes=sizes)
         rc_stats, entries = _fetch_runcache(ws, pool, rem, rindex, retry, runcache_outs)
         result.runcache_entries = entries
         stats.damaged += rc_stats.damaged
@@ -269,6 +290,9 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
     result.bytes_received = stats.bytes_received
     result.not_on_remote = _label(stats.not_on_remote, paths)
     result.damaged = stats.damaged
+    result.warnings = stats.warnings
+    result.failed = {label: why for oid, why in stats.failed.items() if oid in oids
+                     for label in (paths.get(oid) or [oid])}
     return result
 
 
@@ -326,7 +350,7 @@ _opened: dict[tuple[str, str, str], tuple[Remote, RemoteIndex]] = {}
 
 
 def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = None,
-               progress: ProgressFn | None = None) -> set[str]:
+               progress: ProgressFn | None = None, sizes: dict[str, int] | None = None) -> set[str]:
     """Download the data of these files (those not here yet); the set of them now in the pool.
 
     Safe to call from a background thread while ``ws.pool`` serves reads: it writes through its
@@ -335,6 +359,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
     """
     wanted = {o for o in oids if is_oid(o)}
     rc = remote_config.get(ws, remote_name)
+    trust.announce(trust.for_fetch(ws, rc))  # a clone says which data remote it reads
     key = (ws.repo.mlv_dir, rc.name, rc.url)
     with _open_lock:
         opened = _opened.get(key)
@@ -347,11 +372,13 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
         retry = retry_policy(ws)
         try:
             before = rindex.refreshed_at
-            stats = fetch_files(pool, remote, rindex, wanted, retry, progress, max_age=30.0)
+            stats = fetch_files(pool, remote, rindex, wanted, retry, progress, max_age=30.0,
+                                sizes=sizes)
             if stats.not_on_remote and rindex.refreshed_at == before:
                 # pushed since we last looked? one more listing settles it
                 rindex.refreshed_at = 0.0
-                more = fetch_files(pool, remote, rindex, stats.not_on_remote, retry, progress)
+                more = fetch_files(pool, remote, rindex, stats.not_on_remote, retry, progress,
+                                   sizes=sizes)
                 stats.present |= more.present
         finally:
             pool.close()
@@ -375,19 +402,61 @@ def not_on_remote(ws: Workspace, oids: Iterable[str], refresh: bool = True,
     except MlvError:
         return set()
     try:
-        if refresh and rindex.age() > max_age:
-            try:
-                rindex.refresh(workers=rem.parallelism)
-            except RemoteError:
-                pass  # offline: the cache says what we knew
-        from ..core import index as idx
-        from ..core.pack import KIND_CHUNK, KIND_MANIFEST
+        _refresh_quietly(rem, rindex, refresh, max_age)
+        return todo - _on_remote(rindex, todo)
+    finally:
+        rindex.close()
+        rem.close()
 
-        order = sorted(todo)
-        raws = [bytes.fromhex(o) for o in order]
-        has_m = rindex.contains([idx.key(r, KIND_MANIFEST) for r in raws])
-        has_c = rindex.contains([idx.key(r, KIND_CHUNK) for r in raws])
-        return {o for o, m, c in zip(order, has_m, has_c) if not (m or c)}
+
+def _refresh_quietly(rem: Remote, rindex: RemoteIndex, refresh: bool, max_age: float) -> None:
+    """List the remote when the cache is older than ``max_age``; offline, the cache answers."""
+    if refresh and rindex.age() > max_age:
+        try:
+            rindex.refresh(workers=rem.parallelism)
+        except RemoteError:
+            pass
+
+
+@dataclass
+class UnpushedCommits:
+    """Commits of local branches whose data is not (all) on the default data remote."""
+
+    remote: str
+    commits: list[tuple[str, str]] = field(default_factory=list)  # (sha, subject), newest first
+    files: int = 0  # files whose data the remote lacks
+
+
+def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
+                          ) -> UnpushedCommits | None:
+    """Local commits whose data the default remote lacks (None without a default remote).
+
+    Cheap: walks only the commits not verified on the remote yet (ops/verified.py) and answers from
+    its cached indexes (listed again when older than ``max_age``); a walk that finds everything
+    there records the branch tips as verified, so the next status starts from them.
+    """
+    name = default_remote_name(ws)
+    if name is None or name not in remote_config.remotes(ws):
+        return None
+    tips = ws.repo.git_text("for-each-ref", "--format=%(objectname)", "refs/heads/").split()
+    head = ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False)
+    tips = list(dict.fromkeys(tips + ([head] if head else [])))
+    rc, rem, rindex = open_named(ws, name)
+    try:
+        _refresh_quietly(rem, rindex, refresh, max_age)
+        ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
+        if not ver.still_valid(rindex.packs()):
+            ver.reset()
+        new = verified.pointers_since(ws, tips, ver.commits)
+        lacking = set(new.oids) - _on_remote(rindex, new.oids)
+        out = UnpushedCommits(rc.name, files=len(lacking))
+        if not lacking:
+            if tips:
+                ver.save(ws, tips, rindex.packs())
+            return out
+        blobs = {b for o in lacking for b in new.oids[o]}
+        out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)
+        return out
     finally:
         rindex.close()
         rem.close()

@@ -145,6 +145,11 @@ def validate_name(name: str) -> str:
     return name
 
 
+def is_pack_name(name: str) -> bool:
+    """True for ``packs/pack-<32 hex>.pack`` or ``.idx``: anything else in ``packs/`` is a stray."""
+    return bool(_PACK.match(name))
+
+
 def validate_prefix(prefix: str) -> str:
     """Check a listing prefix: a known folder name followed by ``/``."""
     if prefix.endswith("/") and prefix[:-1] in _TOP:

@@ -27,7 +27,7 @@ from ..core import index as idx
 from ..core.fsutil import atomic_write
 from ..core.pack import Entry
 from ..errors import CorruptObject
-from .base import Remote, RemoteNotFound
+from .base import Remote, RemoteNotFound, is_pack_name
 
 PACKS = "packs/"
 
@@ -43,6 +43,7 @@ class RemoteIndex:
         self._lock = threading.RLock()
         self.listing: dict[str, int] = {}
         self.damaged: list[str] = []
+        self.skipped: list[str] = []  # names in packs/ that are not pack names
         self.refreshed_at = 0.0
         self._retry = retry
         os.makedirs(self.pack_dir, exist_ok=True)
@@ -84,6 +85,9 @@ class RemoteIndex:
             return
         with self._lock:
             listing = self._call(lambda: self.remote.list(PACKS))
+            # a stray name (not packs/pack-<hex>.pack|idx) is skipped, reported by fetch, never fatal
+            self.skipped = sorted(n for n in listing if not is_pack_name(n))
+            listing = {n: size for n, size in listing.items() if is_pack_name(n)}
             wanted = [n for n in listing if n.endswith(".idx")
                       and n[:-4] + ".pack" not in self._indexes and n[:-4] + ".pack" in listing]
             self.damaged = []

@@ -5,17 +5,25 @@ ranges of the remote packs in parallel. Every chunk is decompressed and checked 
 before it enters the pool; a manifest enters only after the whole file hashes to its oid. Chunks
 are flushed to the pool as they arrive, so a rerun after an interruption asks only for what is
 still missing.
+
+A remote may be damaged or hostile: nothing it says is believed before it is checked, and checks
+that cost little come before work whose cost the remote controls. A manifest must claim the size
+the pointer says (``sizes``) and chunks of at least one byte, so the hashing it asks for is bounded
+by the file's real size; an index record must lie inside its pack as listed. Every file not
+fetched gets a reason (``FetchStats.failed``), so callers say which files stayed pointers and why.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..core import index as idx
-from ..core.compress import decompress
+from ..core.compress import CODEC_RAW, decompress
 from ..core.hashing import EMPTY_OID, digest
+from ..core.manifest import HEADER as MANIFEST_HEADER
+from ..core.manifest import ITEM as MANIFEST_ITEM
 from ..core.manifest import Manifest
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, Entry, decode_entry_header
 from ..core.pool import Pool
@@ -42,6 +50,8 @@ class FetchStats:
     present: set[str] = field(default_factory=set)  # every requested oid now in the pool
     not_on_remote: list[str] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)  # messages about objects that failed checks
+    failed: dict[str, str] = field(default_factory=dict)  # file oid -> why it was not fetched
+    warnings: list[str] = field(default_factory=list)  # e.g. names in packs/ that are not packs
     bytes_received: int = 0
     objects: int = 0
 
@@ -54,36 +64,45 @@ class _Range:
     entries: tuple[Entry, ...]
 
 
-def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE) -> list[_Range]:
-    """Group entries by remote pack into byte ranges of at most ``max_range``, bridging small gaps."""
+def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
+              overlaps: list[tuple[str, Entry, Entry]] | None = None) -> list[_Range]:
+    """Group entries by remote pack into byte ranges of at most ``max_range``, bridging small gaps.
+
+    Two records whose bytes overlap cannot both be right: the second goes into a range of its own
+    (its header check then decides) and is listed in ``overlaps``, never silently dropped.
+    """
     by_pack: dict[str, list[Entry]] = {}
     for pack, e in found:
         by_pack.setdefault(pack, []).append(e)
     ranges: list[_Range] = []
     for pack, entries in by_pack.items():
-        entries.sort(key=lambda e: e.offset)
+        entries.sort(key=lambda e: (e.offset, e.end))
         cur: list[Entry] = []
         for e in entries:
+            if cur and e.offset < cur[-1].end:
+                if overlaps is not None:
+                    overlaps.append((pack, cur[-1], e))
+                ranges.append(_Range(pack, e.offset, e.end, (e,)))
+                continue
             if cur and (e.offset - cur[-1].end > GAP or e.end - cur[0].offset > max_range):
                 ranges.append(_Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
                 cur = []
-            if not cur or e.offset >= cur[-1].end:  # the same object twice in a pack: once is enough
-                cur.append(e)
+            cur.append(e)
         if cur:
             ranges.append(_Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
     return ranges
 
 
 def _read_range(remote: Remote, retry: RetryPolicy, r: _Range, keep_raw: set[bytes] | frozenset[bytes]
-                ) -> tuple[list[tuple[Entry, bytes, bytes]], list[str], int]:
-    """Download one range; returns verified (entry, stored, raw), problems, bytes read.
+                ) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
+    """Download one range; returns verified (entry, stored, raw), (entry, problem)s, bytes read.
 
     ``raw`` is kept for manifests and for chunks in ``keep_raw`` (they feed whole-file hashes);
     for other chunks it is dropped at once, to keep memory flat.
     """
     data = retry.run(lambda: remote.get_range(r.pack, r.start, r.end - r.start))
     good: list[tuple[Entry, bytes, bytes]] = []
-    bad: list[str] = []
+    bad: list[tuple[Entry, str]] = []
     for e in r.entries:
         rel = e.offset - r.start
         try:
@@ -104,8 +123,45 @@ def _read_range(remote: Remote, retry: RetryPolicy, r: _Range, keep_raw: set[byt
                 Manifest.decode(raw)
             good.append((e, stored, raw))
         except CorruptObject as err:
-            bad.append(f"{remote.url}/{r.pack}: object {e.id.hex()[:12]} at {e.offset} is damaged ({err})")
+            bad.append((e, f"{remote.url}/{r.pack}: object {e.id.hex()[:12]} at {e.offset} is damaged "
+                           f"({err})"))
     return good, bad, len(data)
+
+
+# FastCDC never cuts below 64 bytes (pyfastcdc's MIN_SIZE_LOWER_BOUND), so a file of N bytes has at
+# most N // 64 + 1 chunks: a manifest listing more is a lie whose hashing cost we refuse to pay.
+MIN_CHUNK = 64
+# Without the pointer's size, a manifest above this is refused (a 1 TB file of 64 KiB chunks: 576 MB).
+MAX_MANIFEST = 1 << 30
+
+
+def _max_manifest_bytes(size: int | None) -> int:
+    if size is None:
+        return MAX_MANIFEST
+    return MANIFEST_HEADER.size + MANIFEST_ITEM.size * (size // MIN_CHUNK + 2) + 32
+
+
+def _record_problem(e: Entry, pack_size: int | None, want_raw: int | None = None,
+                    max_raw: int | None = None) -> str | None:
+    """What is impossible about an index record, before a byte of it is downloaded."""
+    if pack_size is not None and pack_size >= 0 and e.end > pack_size:
+        return "lies past the end of the pack (truncated pack or damaged index)"
+    if e.stored_len > e.raw_len or (e.codec == CODEC_RAW and e.stored_len != e.raw_len):
+        return f"claims {e.stored_len} stored bytes for {e.raw_len} (damaged index)"
+    if want_raw is not None and e.raw_len != want_raw:
+        return f"is {e.raw_len} bytes long, the manifest or pointer says {want_raw}"
+    if max_raw is not None and e.raw_len > max_raw:
+        return f"claims a {e.raw_len}-byte manifest, too long for the pointer's size"
+    return None
+
+
+def _check_manifest(m: Manifest, want: int | None) -> str | None:
+    """Why a manifest cannot be this file's (None: plausible). Cheap: before any chunk is fetched."""
+    if want is not None and m.size != want:
+        return f"its manifest on the remote claims {m.size} bytes, the pointer says {want}"
+    if any(n < 1 for _, n in m.chunks) or len(m.chunks) > m.size // MIN_CHUNK + 2:
+        return "its manifest on the remote lists impossible chunks"
+    return None
 
 
 def present_files(pool: Pool, oids: list[str]) -> list[bool]:
@@ -147,9 +203,15 @@ class _StreamingVerifier:
 
 
 def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
-                retry: RetryPolicy, progress: Progress | None = None, max_age: float = 0.0) -> FetchStats:
-    """Download the data of files ``oids`` that the pool lacks; the caller commits the pool."""
+                retry: RetryPolicy, progress: Progress | None = None, max_age: float = 0.0,
+                sizes: Mapping[str, int] | None = None) -> FetchStats:
+    """Download the data of files ``oids`` that the pool lacks; the caller commits the pool.
+
+    ``sizes`` (file oid -> size, from the pointers) lets every claim of the remote be checked
+    against the pointer before its cost is paid.
+    """
     stats = FetchStats()
+    sizes = sizes or {}
     wanted = sorted(set(oids))
     todo = [o for o, here in zip(wanted, present_files(pool, wanted)) if not here]
     stats.present = set(wanted) - set(todo)
@@ -157,50 +219,78 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
         return stats
     rindex.refresh(max_age=max_age, workers=remote.parallelism)
     stats.damaged.extend(f"{remote.url}/{n}: index is damaged" for n in rindex.damaged)
+    stats.warnings.extend(f"{remote.url}/{n}: not a pack name; ignored"
+                          for n in getattr(rindex, "skipped", ()))
+    listing = rindex.listing
     raws = [bytes.fromhex(o) for o in todo]
     m_loc = rindex.lookup([idx.key(r, KIND_MANIFEST) for r in raws])
     c_loc = rindex.lookup([idx.key(r, KIND_CHUNK) for r in raws])
     workers = remote.parallelism
     writer = pool.writer()
+    bad_objects: dict[bytes, str] = {}  # object id -> why it was not stored
+
+    def plausible(loc: tuple[str, Entry], want_raw: int | None = None, max_raw: int | None = None
+                  ) -> bool:
+        why = _record_problem(loc[1], listing.get(loc[0]), want_raw, max_raw)
+        if why is not None:
+            msg = f"{remote.url}/{loc[0]}: object {loc[1].id.hex()[:12]} {why}"
+            stats.damaged.append(msg)
+            bad_objects[loc[1].id] = msg
+        return why is None
 
     # 1. manifests: small; checked now, stored only after their file is verified
     manifests: dict[str, tuple[Entry, bytes, Manifest]] = {}
-    m_found = [(loc[0], loc[1]) for loc in m_loc if loc is not None]
+    m_found = [(loc[0], loc[1]) for oid, loc in zip(todo, m_loc)
+               if loc is not None and plausible(loc, max_raw=_max_manifest_bytes(sizes.get(oid)))]
+    overlaps: list[tuple[str, Entry, Entry]] = []
     for good, bad, n in parallel(lambda r: _read_range(remote, retry, r, frozenset()),
-                                 _coalesce(m_found), workers):
-        stats.damaged.extend(bad)
+                                 _coalesce(m_found, overlaps=overlaps), workers):
+        _record_bad(bad, stats, bad_objects)
         stats.bytes_received += n
         for e, stored, raw in good:
-            manifests[e.id.hex()] = (e, stored, Manifest.decode(raw))
+            m = Manifest.decode(raw)
+            why = _check_manifest(m, sizes.get(e.id.hex()))
+            if why is None:
+                manifests[e.id.hex()] = (e, stored, m)
+            else:
+                stats.damaged.append(f"{remote.url}/{e.id.hex()[:12]}: {why}")
+                stats.failed[e.id.hex()] = why
 
     # 2. the chunks the pool lacks, feeding the whole-file hashes on the way
-    need: dict[bytes, None] = {}
+    need: dict[bytes, int | None] = {}  # chunk key -> its length as a manifest says
     for i, oid in enumerate(todo):
         if oid in manifests:
-            for cid, _ in manifests[oid][2].chunks:
-                need[idx.key(cid, KIND_CHUNK)] = None
-        elif m_loc[i] is None and c_loc[i] is not None:
-            need[idx.key(raws[i], KIND_CHUNK)] = None
+            for cid, n in manifests[oid][2].chunks:
+                need[idx.key(cid, KIND_CHUNK)] = n
+        elif m_loc[i] is None and (loc := c_loc[i]) is not None:
+            want = sizes.get(oid)
+            if plausible(loc, want_raw=want):
+                need[idx.key(raws[i], KIND_CHUNK)] = want
         elif m_loc[i] is None:
             stats.not_on_remote.append(oid)
     keys = list(need)
     have: list[bool] = pool.contains(keys).tolist() if keys else []
     keys = [k for k, h in zip(keys, have) if not h]
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
-    ranges = _coalesce((loc for loc in rindex.lookup(keys) if loc is not None), max_range)
+    located = [loc for k, loc in zip(keys, rindex.lookup(keys))
+               if loc is not None and plausible(loc, want_raw=need[k])]
+    ranges = _coalesce(located, max_range, overlaps)
+    for pack, first, second in overlaps:
+        stats.damaged.append(f"{remote.url}/{pack[:-5]}.idx: records of {first.id.hex()[:12]} and "
+                             f"{second.id.hex()[:12]} overlap at offset {second.offset} (damaged index)")
     hashes = [_FileHash(oid, m) for oid, (_, _, m) in manifests.items()]
     verifier = _StreamingVerifier(hashes)
     keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
     counter = ProgressCounter(sum(r.end - r.start for r in ranges), progress)
 
-    def get(r: _Range) -> tuple[list[tuple[Entry, bytes, bytes]], list[str], int]:
+    def get(r: _Range) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
         res = _read_range(remote, retry, r, keep)
         counter.add(r.end - r.start)
         return res
 
     try:
         for good, bad, n in parallel(get, ranges, workers):
-            stats.damaged.extend(bad)
+            _record_bad(bad, stats, bad_objects)
             stats.bytes_received += n
             for e, stored, raw in good:
                 if writer.add_object(e.id, KIND_CHUNK, e.codec, e.raw_len, stored):
@@ -222,7 +312,31 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
         if here:
             stats.fetched.add(oid)
             stats.present.add(oid)
+        elif oid not in stats.failed:
+            stats.failed[oid] = _why_missing(oid, manifests, bad_objects, stats)
     return stats
+
+
+def _record_bad(bad: list[tuple[Entry, str]], stats: FetchStats, bad_objects: dict[bytes, str]) -> None:
+    for e, msg in bad:
+        stats.damaged.append(msg)
+        bad_objects[e.id] = msg
+
+
+def _why_missing(oid: str, manifests: dict[str, tuple[Entry, bytes, Manifest]],
+                 bad_objects: dict[bytes, str], stats: FetchStats) -> str:
+    """One reason a requested file did not arrive, for the user."""
+    if oid in stats.not_on_remote:
+        return "not on the remote"
+    raw = bytes.fromhex(oid)
+    if raw in bad_objects:
+        return bad_objects[raw]
+    if oid in manifests:
+        for cid, _ in manifests[oid][2].chunks:
+            if cid in bad_objects:
+                return f"chunk {cid.hex()[:12]} of it: {bad_objects[cid]}"
+        return "some of its chunks are missing on the remote, or they do not hash to its id"
+    return "its data on the remote failed verification"
 
 
 def _finish_hash(pool: Pool, f: _FileHash, stats: FetchStats) -> bool:

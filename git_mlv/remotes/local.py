@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 
+from ..core.fsutil import fs_error
 from .base import (
     Data,
     FileSlice,
@@ -19,7 +21,13 @@ from .base import (
 
 
 class FolderRemote(Remote):
-    """Objects are files under ``root``; ``put`` writes a temp file, fsyncs it and renames it."""
+    """Objects are files under ``root``; ``put`` writes a temp file, fsyncs it and renames it.
+
+    Symbolic links inside the root are never followed (the root itself may be one: that is the
+    user's choice). Every name is opened component by component with ``O_NOFOLLOW`` relative to
+    the root's descriptor, so a link planted in ``packs/`` cannot make a push write, or a fetch
+    read, anything outside the remote.
+    """
 
     # Two threads keep one disk busy while the other copies; more only add seeks (2-core machine).
     parallelism = 2
@@ -28,27 +36,71 @@ class FolderRemote(Remote):
         self.root = os.path.abspath(os.path.expanduser(root))
         self.url = self.root
 
-    def _path(self, name: str) -> str:
-        return os.path.join(self.root, *validate_name(name).split("/"))
-
     def _error(self, e: OSError, what: str) -> RemoteError:
         if isinstance(e, FileNotFoundError):
             return RemoteNotFound(f"{self.url}: {what} does not exist")
-        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return RemoteError(f"{self.url}: permission denied writing or reading {what}")
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            return RemoteError(f"{self.url}: no space left on the device")
+        if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and "symlink" in str(e)):
+            return RemoteError(f"{self.url}: {what} is a symbolic link; a folder remote must not "
+                               "contain links (remove it)")
+        translated = fs_error(e, os.path.join(self.url, what))
+        if translated is not None:
+            return RemoteError(str(translated))
         # EIO, ESTALE (NFS) and friends: a share that comes back may work on the next try
         return RemoteError(f"{self.url}: {what}: {e.strerror or e}", retryable=True)
 
+    def _dir_fd(self, parts: list[str], create: bool = False) -> int:
+        """A descriptor of folder ``root/parts...``, no component a symlink."""
+        if create:
+            os.makedirs(self.root, exist_ok=True)
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts:
+                if create:
+                    try:
+                        os.mkdir(part, 0o777, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = nxt
+        except OSError as e:
+            os.close(fd)
+            if e.errno == errno.ENOTDIR:  # O_NOFOLLOW|O_DIRECTORY on a link: ENOTDIR or ELOOP
+                raise OSError(errno.ELOOP, "a symlink or not a folder", part) from None
+            raise
+        return fd
+
+    def _open(self, name: str, flags: int, mode: int = 0o666) -> int:
+        *folders, base = validate_name(name).split("/")
+        dfd = self._dir_fd(folders)
+        try:
+            return os.open(base, flags | os.O_NOFOLLOW, mode, dir_fd=dfd)
+        finally:
+            os.close(dfd)
+
     def exists(self, name: str) -> bool:
-        """True when the file exists."""
-        return os.path.exists(self._path(name))
+        """True when the file exists (a symlink does not count)."""
+        *folders, base = validate_name(name).split("/")
+        try:
+            dfd = self._dir_fd(folders)
+        except OSError:
+            return False
+        try:
+            st = os.stat(base, dir_fd=dfd, follow_symlinks=False)
+        except OSError:
+            return False
+        finally:
+            os.close(dfd)
+        return stat.S_ISREG(st.st_mode)
 
     def get(self, name: str) -> bytes:
         """The whole file."""
         try:
-            with open(self._path(name), "rb") as f:
+            fd = self._open(name, os.O_RDONLY)
+        except OSError as e:
+            raise self._error(e, name) from None
+        try:
+            with os.fdopen(fd, "rb") as f:
                 return f.read()
         except OSError as e:
             raise self._error(e, name) from None
@@ -56,13 +108,13 @@ class FolderRemote(Remote):
     def get_range(self, name: str, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset``."""
         try:
-            fd = os.open(self._path(name), os.O_RDONLY)
+            fd = self._open(name, os.O_RDONLY)
         except OSError as e:
             raise self._error(e, name) from None
         try:
             parts = []
             while length > 0:  # pread may return less than asked for on big reads
-                buf = os.pread(fd, length, offset)
+                buf = os.pread(fd, min(length, 16 << 20), offset)
                 if not buf:
                     break
                 parts.append(buf)
@@ -77,11 +129,14 @@ class FolderRemote(Remote):
 
         Files get the umask's permissions (not mkstemp's 0600): a folder remote is often shared.
         """
-        path = self._path(name)
-        tmp = os.path.join(os.path.dirname(path), f".tmp-{secrets.token_hex(8)}")
+        *folders, base = validate_name(name).split("/")
+        tmp = f".tmp-{secrets.token_hex(8)}"
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            dfd = self._dir_fd(folders, create=True)
+        except OSError as e:
+            raise self._error(e, name) from None
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=dfd)
             try:
                 try:
                     for part in parts_of(data):
@@ -92,40 +147,59 @@ class FolderRemote(Remote):
                     os.fsync(fd)  # the data is durable before the rename makes it visible
                 finally:
                     os.close(fd)
-                os.replace(tmp, path)
+                # a symlink planted at the target is replaced by the file, never written through
+                os.replace(tmp, base, src_dir_fd=dfd, dst_dir_fd=dfd)
             except BaseException:
                 try:
-                    os.unlink(tmp)
+                    os.unlink(tmp, dir_fd=dfd)
                 except FileNotFoundError:
                     pass
                 raise
         except OSError as e:
             raise self._error(e, name) from None
+        finally:
+            os.close(dfd)
 
     def list(self, prefix: str) -> dict[str, int]:
-        """Files directly under ``prefix``, skipping temp files of unfinished writes."""
-        folder = os.path.join(self.root, validate_prefix(prefix))
+        """Regular files directly under ``prefix``, skipping temp files of unfinished writes and
+        symbolic links."""
+        folder = validate_prefix(prefix).rstrip("/")
         out: dict[str, int] = {}
         try:
-            with os.scandir(folder) as it:
-                for d in it:
-                    if d.name.startswith(".") or not d.is_file():
-                        continue
-                    out[prefix + d.name] = d.stat().st_size
+            dfd = self._dir_fd([folder])
         except FileNotFoundError:
             return {}
         except OSError as e:
             raise self._error(e, prefix) from None
+        try:
+            with os.scandir(dfd) as it:
+                for d in it:
+                    if d.name.startswith(".") or not d.is_file(follow_symlinks=False):
+                        continue
+                    out[prefix + d.name] = d.stat(follow_symlinks=False).st_size
+        except OSError as e:
+            raise self._error(e, prefix) from None
+        finally:
+            os.close(dfd)
         return out
 
     def delete(self, name: str) -> None:
-        """Remove the file if present."""
+        """Remove the file if present (a symlink is removed, not what it points to)."""
+        *folders, base = validate_name(name).split("/")
         try:
-            os.unlink(self._path(name))
+            dfd = self._dir_fd(folders)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise self._error(e, name) from None
+        try:
+            os.unlink(base, dir_fd=dfd)
         except FileNotFoundError:
             pass
         except OSError as e:
             raise self._error(e, name) from None
+        finally:
+            os.close(dfd)
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

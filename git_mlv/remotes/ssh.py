@@ -170,7 +170,7 @@ class SSHRemote(Remote):
         if isinstance(e, _UnknownHost):
             return RemoteError(
                 f"{self.url}: host key of {e} is not in known_hosts; connect once with ssh to check "
-                "and accept it, or set git config mlv-remote.{self.name}.acceptNewHostKey true"
+                f"and accept it, or set git config mlv-remote.{self.name}.acceptNewHostKey true"
             )
         if isinstance(e, paramiko.BadHostKeyException):
             return RemoteError(

@@ -124,9 +124,11 @@ def test_hooks_installed_without_clobbering(tmp_path: Path) -> None:
     mine.parent.mkdir(exist_ok=True)
     mine.write_text("#!/bin/sh\necho mine\n")
     res = out(mlv("install", "--local", cwd=r))
-    assert "left your own hook alone" in res
-    assert mine.read_text() == "#!/bin/sh\necho mine\n"
+    assert "hook pre-push: chained with your hook" in res  # it now runs after ours, same stdin
+    assert (r / ".git" / "hooks" / "pre-push.mlv-chained").read_text() == "#!/bin/sh\necho mine\n"
     assert "git mlv hook post-checkout" in (r / ".git" / "hooks" / "post-checkout").read_text()
+    mlv("uninstall", "--local", cwd=r)
+    assert mine.read_text() == "#!/bin/sh\necho mine\n"  # put back
     mlv("install", "--local", "--force", cwd=r)
     assert "git mlv hook pre-push" in mine.read_text()
     assert (r / ".git" / "hooks" / "pre-push.mlv-backup").read_text() == "#!/bin/sh\necho mine\n"

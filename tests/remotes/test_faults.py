@@ -171,7 +171,7 @@ def test_unknown_host_key_is_rejected_unless_accepted(repo: Path, sshd: SSHServe
     url = f"ssh://{sshd.user}@localhost:{sshd.port}{tmp_path}/store"
     Backend("ssh", url).configure(repo)
     commit_data(repo, n=1)
-    one_error(mlv("push", cwd=repo, check=False), "known_hosts", "acceptNewHostKey")
+    one_error(mlv("push", cwd=repo, check=False), "known_hosts", "mlv-remote.store.acceptNewHostKey")
     mlv("remote", "modify", "store", "acceptNewHostKey", "true", cwd=repo)
     mlv("push", "-q", cwd=repo)
     known = (Path(os.environ["HOME"]) / ".ssh" / "known_hosts").read_text()

@@ -106,7 +106,7 @@ def test_orphan_pack_is_repaired(tmp_path: Path) -> None:
     with open(path, "ab") as f:
         f.write(b"\x01\x02partial-entry")
     os.close(w._lock_fd)  # kill -9 closes every descriptor: the lock goes with them
-    w.pack._f.close()
+    os.close(w.pack._fd)
     w._lock_fd = None
     w.pack = None  # abandon
     assert not os.path.exists(path[:-5] + ".idx")

@@ -1,0 +1,161 @@
+"""Which commits a data remote is known to hold the data of, so that checks walk only what is new.
+
+A commit is *verified* on a remote when the data of every pointer reachable from it (its tree and
+its whole history) was found in the remote's indexes. The pre-push hook and ``git mlv status`` walk
+``git rev-list --objects TIPS --not VERIFIED``: only commits not verified yet, so 1,000 pushes of
+small commits cost what each small commit costs. The frontier is kept small (``git merge-base
+--independent``): verifying a commit covers its ancestors.
+
+Stored in ``<pool>/remotes/<name>/verified`` (text)::
+
+    git-mlv verified v1
+    url <the remote's URL>
+    pack <remote pack name>      one line per pack the remote listed when this was written
+    commit <hex id>              the verified frontier, newest first
+
+It is trusted while the URL is the same and every listed pack is still on the remote: a pack that
+disappeared (a remote gc, a deletion, another remote at that URL) may have taken data with it, and
+then everything is walked and checked again once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..core.fsutil import atomic_write
+from ..core.pointer import MAX_SIZE
+from ..gitio import walk
+from ..gitio.git import GitError
+from .context import Workspace
+
+HEADER = "git-mlv verified v1"
+MAX_FRONTIER = 64  # more independent tips than this: keep the newest (the rest is re-walked)
+
+
+@dataclass
+class Verified:
+    """The verified frontier of one data remote."""
+
+    path: str
+    url: str
+    commits: list[str] = field(default_factory=list)
+    packs: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, cache_dir: str, url: str) -> Verified:
+        """Read ``<cache_dir>/verified``; empty when absent, unreadable or for another URL."""
+        v = cls(os.path.join(cache_dir, "verified"), url)
+        try:
+            with open(v.path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return v
+        if not lines or lines[0] != HEADER or len(lines) < 2 or lines[1] != f"url {url}":
+            return v
+        for line in lines[2:]:
+            key, _, value = line.partition(" ")
+            if key == "pack":
+                v.packs.add(value)
+            elif key == "commit" and _is_hex_id(value):
+                v.commits.append(value)
+        return v
+
+    def still_valid(self, packs_now: Iterable[str]) -> bool:
+        """True when every pack seen at verification is still on the remote."""
+        return self.packs <= set(packs_now)
+
+    def reset(self) -> None:
+        """Forget everything: the next walk checks all history."""
+        self.commits, self.packs = [], set()
+
+    def save(self, ws: Workspace, tips: Iterable[str], packs_now: Iterable[str]) -> None:
+        """Add ``tips`` (now verified) to the frontier and write the file atomically."""
+        commits = _independent(ws, [*dict.fromkeys([*_commits_of(ws, tips), *self.commits])])
+        self.commits = commits[:MAX_FRONTIER]
+        self.packs = set(packs_now)
+        text = [HEADER, f"url {self.url}", *(f"pack {p}" for p in sorted(self.packs)),
+                *(f"commit {c}" for c in self.commits)]
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        atomic_write(self.path, ("\n".join(text) + "\n").encode())
+
+
+def _is_hex_id(s: str) -> bool:
+    return len(s) in (40, 64) and all(c in "0123456789abcdef" for c in s)
+
+
+def _commits_of(ws: Workspace, revs: Iterable[str]) -> list[str]:
+    """The commits ``revs`` name (annotated tags peeled); others and unknown ones dropped."""
+    revs = [r for r in revs if r]
+    if not revs:
+        return []
+    out = walk.repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                        ("\n".join(f"{r}^{{commit}}" for r in revs) + "\n").encode())
+    return [p[0] for p in (line.split() for line in out.decode().splitlines())
+            if len(p) == 2 and p[1] == "commit"]
+
+
+def _independent(ws: Workspace, commits: list[str]) -> list[str]:
+    """``commits`` without those reachable from another one (order kept)."""
+    if len(commits) <= 1:
+        return commits
+    try:
+        keep = set(ws.repo.git_text("merge-base", "--independent", *commits).split())
+    except GitError:
+        return commits
+    return [c for c in commits if c in keep]
+
+
+@dataclass
+class NewPointers:
+    """Pointer blobs reachable from some tips but not from the verified commits."""
+
+    oids: dict[str, list[str]] = field(default_factory=dict)  # file oid -> git blob ids
+
+
+def pointers_since(ws: Workspace, tips: list[str], verified: list[str]) -> NewPointers:
+    """Pointers in ``rev-list --objects TIPS --not VERIFIED``: the cost follows what is new."""
+    found = NewPointers()
+    if not tips:
+        return found
+    lines = [*tips, *(f"^{c}" for c in verified)]
+    try:
+        listing = walk.repo_run(ws.repo, ["rev-list", "--objects", "--ignore-missing", "--stdin",
+                                          f"--filter=blob:limit={MAX_SIZE - 1}"],
+                                ("\n".join(lines) + "\n").encode())
+    except GitError:  # a verified commit gone (gc'd branch) broke the listing: walk without them
+        if not verified:
+            raise
+        return pointers_since(ws, tips, [])
+    # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
+    objs = [line[:line.index(b" ")].decode() for line in listing.splitlines() if b" " in line]
+    for blob, pb in walk.pointer_blobs(ws.repo, objs).items():  # the pointer cache answers most
+        found.oids.setdefault(pb.oid, []).append(blob)
+    return found
+
+
+def commits_adding(ws: Workspace, tips: list[str], verified: list[str], blobs: set[str],
+                   limit: int = 20) -> list[tuple[str, str]]:
+    """(commit, subject) of unverified commits that add or change one of ``blobs`` (newest first)."""
+    if not blobs:
+        return []
+    args = ["log", "--raw", "--no-abbrev", "--no-renames", "--format=@%H %s", *tips,
+            *(f"^{c}" for c in verified), "--"]
+    try:
+        out = ws.repo.git_text(*args)
+    except GitError:
+        return []
+    found: list[tuple[str, str]] = []
+    current: tuple[str, str] | None = None
+    for line in out.splitlines():
+        if line.startswith("@"):
+            sha, _, subject = line[1:].partition(" ")
+            current = (sha, subject)
+        elif line.startswith(":") and current is not None:
+            meta = line.split("\t", 1)[0].split()
+            if len(meta) >= 4 and meta[3] in blobs and (not found or found[-1] != current):
+                found.append(current)
+                if len(found) >= limit:
+                    break
+    return found
