@@ -65,9 +65,11 @@ def main() -> int:
                       commits=a.commits, tools=["mlv"], load_start=sc.loadavg(), argv=sys.argv,
                       versions=sc.versions(env, ["mlv"]))
     size_gib = max(3, int(2 * (BASE_FILES + 5 * a.commits) * 22_000 / 2**30) + 2)
-    with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-history-{a.commits}") as remotes:
-        run(bench, work, remotes, a.commits)
-    sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
+    try:  # whatever happens, the report says what was measured and the work folder goes
+        with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-history-{a.commits}") as remotes:
+            run(bench, work, remotes, a.commits)
+    finally:
+        sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
     return 0
 
 

@@ -5,8 +5,9 @@ git-lfs (and plain git where it has the step), one run, the same bytes for every
 Steps (interleaved: every tool does a step before the next step starts):
 
   add_commit    git add -A + commit (DVC: dvc add data + git add/commit; git-lfs: git add + commit)
-  status_1/2    git mlv status / dvc status, twice (the first may refresh caches)
   push          git push (git-mlv's pre-push hook uploads the data; DVC: git push + dvc push)
+  status_1/2    git mlv status / dvc status, twice, everything pushed (git mlv status also
+                compares with the data remote, from its cached indexes; dvc status does not)
   clone_data    git clone + data (git-mlv: the filter fetches during the checkout; DVC: + dvc pull),
                 checked byte for byte against the source afterwards
   checkout_old  git checkout of a commit that changes one file (DVC: + dvc checkout), and back
@@ -82,7 +83,7 @@ SPECS: dict[str, dict[str, str | None]] = {
         "checkout_back": "git checkout -q main",
     },
 }
-STEPS = ["add_commit", "status_1", "status_2", "push", "clone_data", "checkout_old", "checkout_back", "gc"]
+STEPS = ["add_commit", "push", "status_1", "status_2", "clone_data", "checkout_old", "checkout_back", "gc"]
 
 
 def generate(root: str, n: int, seed: int = 7) -> int:
@@ -137,15 +138,18 @@ def main() -> int:
                       versions=sc.versions(env, tools))
     # remotes: DVC keeps one file per object (inodes), git-mlv packs; ~3x the data for both
     size_gib = max(3, int(3 * a.files * 2600 / 2**30) + 2)
-    with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-many-{a.files}",
-                           bytes_per_inode=4096) as remotes:
-        run_steps(bench, tools, work, remotes, a.files)
-        if "mlv" in tools:
-            bench.count("mlv", "remote indexes", sc.count_files(os.path.join(remotes, "mlv", "data"), ".idx"))
-            bench.count("mlv", "remote packs", sc.count_files(os.path.join(remotes, "mlv", "data"), ".pack"))
-        if "dvc" in tools:
-            bench.count("dvc", "remote files", sc.count_files(os.path.join(remotes, "dvc", "data"), ""))
-    sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
+    try:  # whatever happens, the report says what was measured and the work folder goes
+        with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-many-{a.files}",
+                               bytes_per_inode=4096) as remotes:
+            run_steps(bench, tools, work, remotes, a.files)
+            if "mlv" in tools:
+                data = os.path.join(remotes, "mlv", "data")
+                bench.count("mlv", "remote indexes", sc.count_files(data, ".idx"))
+                bench.count("mlv", "remote packs", sc.count_files(data, ".pack"))
+            if "dvc" in tools:
+                bench.count("dvc", "remote files", sc.count_files(os.path.join(remotes, "dvc", "data"), ""))
+    finally:
+        sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
     return 0
 
 
@@ -169,15 +173,15 @@ def run_steps(bench: sc.Bench, tools: list[str], work: str, remotes: str, n: int
             cmd = SPECS[t].get(key or name)
             if cmd:
                 repo, fill = dirs[t]
-                bench.sh(t, name, cmd.format(**fill), repo)
+                bench.sh(t, name, cmd.format(**fill), repo, check=False)  # a failure is reported
 
     step("add_commit")
     if "mlv" in tools:
         repo = dirs["mlv"][0]
         bench.count("mlv", "packs after add", sc.pool_packs(repo))
+    step("push")
     step("status_1", "status")
     step("status_2", "status")
-    step("push")
     step("clone_data")
     for t in tools:
         if SPECS[t].get("clone_data"):
@@ -209,9 +213,9 @@ def report(bench: sc.Bench, argv: list[str]) -> str:
     lines += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for s in STEPS:
         cells = [bench.wall(t, s) for t in tools]
-        if all(c is None for c in cells):
+        if all(c is None for c in cells) and not any(bench.failed(t, s) for t in tools):
             continue
-        row = [s] + [sc.fmt(c) for c in cells]
+        row = [s] + [sc.fmt("failed" if bench.failed(t, s) else c) for t, c in zip(tools, cells)]
         if "mlv" in tools:
             row += [sc.ratio(bench.wall("mlv", s), bench.wall(p, s)) for p in peers]
         lines.append("| " + " | ".join(row) + " |")

@@ -92,6 +92,10 @@ class Bench:
         self.counts.setdefault(tool, {})[what] = value
         log(f"{tool:4s} {what:24s} {value}")
 
+    def failed(self, tool: str, step: str) -> bool:
+        """True when the step ran and failed."""
+        return any(r.tool == tool and r.step == step and not r.ok for r in self.records)
+
     def wall(self, tool: str, step: str) -> float | None:
         """The step's wall time (the median if it ran several times)."""
         xs = sorted(r.wall_s for r in self.records if r.tool == tool and r.step == step and r.ok)
@@ -217,10 +221,12 @@ def disk_mb(folder: str) -> float:
     return round(int(p.stdout.split()[0]) / 1024, 1) if p.returncode == 0 else 0.0
 
 
-def fmt(v: float | None) -> str:
+def fmt(v: float | None | str) -> str:
     """A figure for a table cell."""
     if v is None:
         return "-"
+    if isinstance(v, str):
+        return v
     return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
 
 
