@@ -2,11 +2,21 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+DVC_VENV ?= .venv-dvc
+MAN_DIR := git_mlv/man/man1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: demo test test-fast bench lint venv clean
+.PHONY: demo test test-fast bench lint venv venv-dvc node man man-links clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed man-links
+
+# Servers the tests start that come from npm (Azurite), pinned by tools/node/package-lock.json
+NODE_STAMP := tools/node/node_modules/.installed
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,16 +24,37 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+## venv-dvc: DVC in a virtualenv of its own (the from-dvc tests drive the real dvc; its many
+## dependencies never meet ours)
+venv-dvc: $(DVC_VENV)/.installed
+
+$(DVC_VENV)/.installed:
+	test -x $(DVC_VENV)/bin/python || $(PYTHON) -m venv $(DVC_VENV)
+	$(DVC_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DVC_VENV)/bin/python -m pip install -q 'dvc>=3,<4'
+	touch $@
+
+## man: regenerate the man pages from the argparse definitions (commit them; a test checks they are current)
+man: $(VENV)/.installed
+	$(PY) -m git_mlv.cli.manpage $(MAN_DIR)
+	$(MAKE) --no-print-directory man-links
+
+# An editable install skips data files: link the pages where man looks for them (PATH's ../share/man)
+man-links:
+	mkdir -p $(VENV)/share/man/man1
+	rm -f $(VENV)/share/man/man1/git-mlv*.1
+	ln -s $(abspath $(MAN_DIR))/*.1 $(VENV)/share/man/man1/
+
 ## demo: the cats-vs-dogs walkthrough end to end (DEMO_DIR=... keeps the result)
 demo: venv
 	$(PY) demo/walkthrough.py
 
 ## test: the whole suite, servers included
-test: venv
+test: venv venv-dvc node
 	$(PY) -m pytest -q
 
 ## test-fast: skip tests marked slow
-test-fast: venv
+test-fast: venv venv-dvc node
 	$(PY) -m pytest -q -m "not slow"
 
 ## bench: git-mlv vs git, git-lfs and DVC on ../shared/bench's workload (BENCH_SCALE=0.25)
@@ -35,4 +66,4 @@ lint: venv
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(DVC_VENV) build *.egg-info tools/node/node_modules

@@ -37,7 +37,8 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hermetic_env(session_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Scrub GIT_* and point HOME, XDG and git's identity at the test's own."""
     for k in list(os.environ):
-        if k.startswith(("GIT_", "MLV_", "AWS_")) or k in ("XDG_CONFIG_HOME",):
+        if k.startswith(("GIT_", "MLV_", "AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_")) or k in (
+                "XDG_CONFIG_HOME", "STORAGE_EMULATOR_HOST"):
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("HOME", str(session_home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(session_home / ".config"))

@@ -1,37 +1,37 @@
-"""git mlv textconv: what `git diff` shows for a tracked file.
+"""git mlv textconv: what `git diff` and `git log -p` show for a tracked file.
 
-git hands textconv the smudged content of both sides (real data where it is here), so we summarise
-content by its sha256 and size, the same id the pointer carries.
+git hands textconv a temporary file with the smudged content of each side (the real data when it
+is here, the pointer when not) and diffs what we print: a summary of the data, one fact per line
+(git_mlv/inspect, docs/inspect.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("textconv", help="(plumbing) a readable summary of tracked data for git diff")
+    p = sub.add_parser(
+        "textconv", help="(plumbing) a readable summary of tracked data for git diff",
+        description="Print a summary of FILE, one fact per line: tables (CSV, TSV, JSON Lines, Parquet, "
+                    "Arrow/Feather): schema, rows, per-column statistics; arrays and weights (npy, npz, "
+                    "safetensors): dtypes, shapes, statistics; images: dimensions; anything else: size "
+                    "and sha256. git runs it as the diff driver `diff.mlv.textconv`.")
     p.add_argument("file")
+    p.add_argument("--name", help="the file's name in the repository, when FILE is a temporary copy")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import hashlib
+    from ..errors import UsageError
+    from ..inspect import summarize
 
-    from ..core.pointer import MAX_SIZE, Pointer
-    from .render import human_size
-
-    with open(args.file, "rb") as f:
-        head = f.read(MAX_SIZE)
-        p = Pointer.try_parse(head) if len(head) < MAX_SIZE else None
-        if p is not None:
-            oid, size, note = p.oid, p.size, " (data not here: `git mlv pull`)"
-        else:
-            h = hashlib.sha256(head)
-            size = len(head)
-            while data := f.read(1 << 20):
-                h.update(data)
-                size += len(data)
-            oid, note = h.hexdigest(), ""
-    print(f"git-mlv data sha256:{oid}\nsize {size} ({human_size(size)}){note}")
+    try:
+        summary = summarize(args.file, args.name)
+    except FileNotFoundError:
+        raise UsageError(f"{args.file}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{args.file}: is a folder, not a file") from None
+    sys.stdout.write(summary.text())
     return 0

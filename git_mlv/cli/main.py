@@ -17,9 +17,9 @@ from ..errors import MlvError
 
 # verb modules, in the order --help lists them
 COMMANDS = [
-    "install", "track", "add", "status", "ls_files", "checkout", "fsck", "du", "gc",
+    "install", "track", "add", "status", "ls_files", "diff", "checkout", "fsck", "du", "gc",
     "remote", "push", "fetch", "pull",
-    "run", "stage", "repro", "dag", "metrics", "params", "plots",
+    "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate", "help",
     "filter_process", "textconv", "merge_driver", "hook",
 ]
 

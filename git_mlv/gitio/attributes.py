@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from ..core.fsutil import atomic_write
 
@@ -61,3 +62,20 @@ def untrack(worktree: str, pats: list[str]) -> list[str]:
     if removed:
         atomic_write(os.path.join(worktree, FILENAME), ("\n".join(kept) + "\n").encode() if kept else b"")
     return removed
+
+
+UNSET = "!filter !diff !merge !text"
+
+
+def with_patterns(text: bytes, include: Sequence[str], exclude: Sequence[str] = ()) -> bytes:
+    """``.gitattributes`` content plus a line for every pattern it does not route through git-mlv
+    yet, and an ``!filter ...`` line for every excluded pattern (a pure function of ``text``: a
+    history rewrite gives every commit the same lines)."""
+    lines = text.decode("utf-8", "surrogateescape").splitlines()
+    have = {_unescape(line.split()[0]) for line in lines if _is_ours(line)}
+    unset = {_unescape(line.split()[0]) for line in lines if line.split()[1:] == UNSET.split()}
+    add = [f"{_escape(p)} {ATTRS}" for p in dict.fromkeys(include) if p not in have]
+    add += [f"{_escape(p)} {UNSET}" for p in dict.fromkeys(exclude) if p not in unset]
+    if not add:
+        return text
+    return ("\n".join(lines + add) + "\n").encode("utf-8", "surrogateescape")

@@ -25,7 +25,12 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 #: settings ``remote modify`` accepts besides ``url`` (stored in .git/config), with what they do
 OPTIONS = {
-    "endpoint": "S3 endpoint URL (SeaweedFS, MinIO, R2...); default: boto3's (AWS_ENDPOINT_URL_S3)",
+    "endpoint": "endpoint URL: S3 (SeaweedFS, MinIO, R2...; default boto3's, AWS_ENDPOINT_URL_S3), "
+                "Azure blob service or GCS (emulators, private endpoints)",
+    "account": "Azure storage account (default: the URL's az://container@ACCOUNT, AZURE_STORAGE_ACCOUNT)",
+    "accountKey": "Azure account key (default: AZURE_STORAGE_KEY, else DefaultAzureCredential)",
+    "sasToken": "Azure SAS token (default: AZURE_STORAGE_SAS_TOKEN)",
+    "anonymous": "GCS: true to send no credentials (public buckets, emulators)",
     "region": "S3 region; default: boto3's (AWS_REGION, profile)",
     "profile": "AWS profile in ~/.aws/config to take credentials and settings from",
     "addressingStyle": "S3 addressing style: auto, path or virtual",

@@ -4,6 +4,8 @@ Accepted forms::
 
     /abs/folder   rel/folder   ~/folder   file:///abs/folder        a folder
     s3://bucket[/prefix]                                            an S3 bucket
+    gs://bucket[/prefix]                                            a Google Cloud Storage bucket
+    az://container[@account][/prefix]                               an Azure Blob Storage container
     ssh://[user@]host[:port]/abs/path    [user@]host:rel/or/abs     SFTP on an SSH server
 """
 
@@ -20,16 +22,19 @@ from .base import Remote
 
 _SCP = re.compile(r"(?:(?P<user>[^@/:]+)@)?(?P<host>[A-Za-z0-9._-]+):(?P<path>.*)\Z")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_GCS_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\Z")
+_AZ_CONTAINER = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\Z")
+_AZ_ACCOUNT = re.compile(r"[a-z0-9]{3,24}\Z")
 
 
 @dataclass(frozen=True)
 class RemoteURL:
     """A parsed remote URL."""
 
-    scheme: str  # "folder", "s3" or "ssh"
-    path: str  # folder path, S3 prefix, or path on the SSH server
-    host: str = ""  # S3 bucket or SSH host
-    user: str | None = None
+    scheme: str  # "folder", "s3", "gs", "az" or "ssh"
+    path: str  # folder path, bucket/container prefix, or path on the SSH server
+    host: str = ""  # bucket, container or SSH host
+    user: str | None = None  # SSH user, or the Azure storage account
     port: int | None = None
 
 
@@ -43,6 +48,20 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
         if not _BUCKET.match(parts.netloc):
             raise UsageError(f"not a valid S3 bucket name in {url!r}")
         return RemoteURL("s3", parts.path.strip("/"), host=parts.netloc)
+    if url.startswith("gs://"):
+        parts = urlsplit(url)
+        if not _GCS_BUCKET.match(parts.netloc):
+            raise UsageError(f"not a valid GCS bucket name in {url!r}")
+        return RemoteURL("gs", parts.path.strip("/"), host=parts.netloc)
+    if url.startswith("az://"):
+        parts = urlsplit(url)
+        container, _, account = parts.netloc.partition("@")
+        if not _AZ_CONTAINER.match(container):
+            raise UsageError(f"not a valid Azure container name in {url!r} (3-63 lowercase letters, "
+                             "digits and single hyphens)")
+        if account and not _AZ_ACCOUNT.match(account):
+            raise UsageError(f"not a valid Azure storage account name in {url!r}")
+        return RemoteURL("az", parts.path.strip("/"), host=container, user=account or None)
     if url.startswith("ssh://"):
         parts = urlsplit(url)
         if not parts.hostname:
@@ -62,7 +81,7 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
             raise UsageError(f"file:// URLs must be local: {url!r}")
         return RemoteURL("folder", unquote(parts.path))
     if "://" in url:
-        raise UsageError(f"unsupported remote URL {url!r} (use a folder, file://, s3:// or ssh://)")
+        raise UsageError(f"unsupported remote URL {url!r} (use a folder, file://, s3://, gs://, az:// or ssh://)")
     m = _SCP.match(url)
     if m and not url.startswith(("/", ".", "~")) and "/" not in url.split(":", 1)[0]:
         return RemoteURL("ssh", m["path"] or ".", host=m["host"], user=m["user"])
@@ -82,6 +101,14 @@ def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: st
         from .s3 import S3Remote
 
         remote = S3Remote(u.host, u.path, opts)
+    elif u.scheme == "gs":
+        from .arrowfs import GCSRemote
+
+        remote = GCSRemote(u.host, u.path, opts)
+    elif u.scheme == "az":
+        from .arrowfs import AzureRemote
+
+        remote = AzureRemote(u.host, u.path, opts, account=u.user)
     elif u.scheme == "ssh":
         from .ssh import SSHRemote
 

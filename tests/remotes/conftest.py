@@ -1,5 +1,6 @@
-"""Fixtures for the remote tests: one SeaweedFS and one sshd per session, and a ``backend`` fixture
-that runs a test once per backend (folder, S3, SFTP) against a fresh, empty location."""
+"""Fixtures for the remote tests: one SeaweedFS, sshd, Azurite and fake-gcs-server per session, and a
+``backend`` fixture that runs a test once per backend (folder, S3, SFTP, Azure, GCS) against a
+fresh, empty location."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from git_mlv.remotes.base import Remote
 from git_mlv.remotes.url import open_remote
 from tests.helpers import git
-from tests.remotes.servers import SeaweedServer, SSHServer
+from tests.remotes.servers import AzuriteServer, FakeGCSServer, SeaweedServer, SSHServer
 
 BUCKET = "mlv-tests"
 
@@ -49,11 +50,38 @@ def sshd(tmp_path_factory: pytest.TempPathFactory, session_home: Path) -> Iterat
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteServer]:
+    """An Azurite blob service for the whole session, with container ``mlv-tests``."""
+    server = AzuriteServer(tmp_path_factory.mktemp("azurite"))
+    server.start()
+    try:
+        server.make_container(BUCKET)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGCSServer]:
+    """A fake-gcs-server for the whole session, with bucket ``mlv-tests``."""
+    server = FakeGCSServer(tmp_path_factory.mktemp("fake-gcs"))
+    server.start()
+    try:
+        server.make_bucket(BUCKET)
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def remote_env(hermetic_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ssh-agent of the developer's, no EC2 metadata probes (they wait for a timeout)."""
+    """No ssh-agent of the developer's, no EC2 or GCE metadata probes (they wait for a timeout)."""
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Google's credential chain ends at the metadata server: keep any such probe on loopback
+    monkeypatch.setenv("GCE_METADATA_ROOT", "127.0.0.1:9")
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
 
 
 @dataclass
@@ -63,7 +91,7 @@ class Backend:
     kind: str
     url: str
     options: dict[str, str] = field(default_factory=dict)  # mlv-remote.NAME.* in .git/config
-    server: SeaweedServer | SSHServer | None = None
+    server: SeaweedServer | SSHServer | AzuriteServer | FakeGCSServer | None = None
 
     def open(self) -> Remote:
         """The Remote for this location."""
@@ -90,11 +118,20 @@ def make_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path,
         monkeypatch.setenv("AWS_REGION", "us-east-1")
         return Backend("s3", f"s3://{BUCKET}/t/{secrets.token_hex(6)}", {"endpoint": server.endpoint},
                        server)
+    if kind == "azure":
+        az: AzuriteServer = request.getfixturevalue("azurite")
+        monkeypatch.setenv("AZURE_STORAGE_KEY", az.KEY)  # the key from the environment, as `az` reads it
+        return Backend("azure", f"az://{BUCKET}@{az.ACCOUNT}/t/{secrets.token_hex(6)}",
+                       {"endpoint": az.endpoint}, az)
+    if kind == "gcs":
+        gcs: FakeGCSServer = request.getfixturevalue("fake_gcs")
+        return Backend("gcs", f"gs://{BUCKET}/t/{secrets.token_hex(6)}",
+                       {"endpoint": gcs.endpoint, "anonymous": "true"}, gcs)
     ssh: SSHServer = request.getfixturevalue("sshd")
     return Backend("ssh", f"ssh://{ssh.user}@127.0.0.1:{ssh.port}{tmp_path}/store", {}, ssh)
 
 
-@pytest.fixture(params=["folder", "s3", "ssh"])
+@pytest.fixture(params=["folder", "s3", "ssh", "azure", "gcs"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """Each test using this runs once per backend."""
     return make_backend(request.param, request, tmp_path, monkeypatch)

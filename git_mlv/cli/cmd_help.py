@@ -1,0 +1,45 @@
+"""git mlv help [VERB]: the manual page of git-mlv or of one verb."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("help", help="show the manual of git-mlv or of one verb",
+                       description="Open the manual page of git-mlv, or of VERB, with man (`git mlv "
+                       "--help` does the same through git). Without man, print the verb's --help.")
+    p.add_argument("verb", nargs="?", metavar="VERB", help="a git-mlv verb, e.g. migrate")
+    p.set_defaults(func=run)
+
+
+def _page_file(name: str) -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "man", "man1",
+                        f"{name}.1")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from .main import build_parser
+
+    parser = build_parser()
+    parser.prog = "git mlv"
+    target = parser
+    if args.verb:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        if args.verb not in sub.choices:
+            raise UsageError(f"no verb {args.verb!r}; `git mlv --help` lists them")
+        target = sub.choices[args.verb]
+    name = "git-mlv" + (f"-{args.verb}" if args.verb else "")
+    man = shutil.which("man")
+    if man:
+        # the installed page (found from PATH, like git's own), else the one shipped in the package
+        if subprocess.run([man, "-w", name], capture_output=True).returncode == 0:
+            return subprocess.run([man, name]).returncode
+        if os.path.exists(_page_file(name)):
+            return subprocess.run([man, "-l", _page_file(name)]).returncode
+    print(target.format_help(), end="")
+    return 0

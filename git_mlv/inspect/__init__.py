@@ -1,0 +1,95 @@
+"""Readable summaries of data files: what ``git diff`` shows for a tracked file (``git mlv textconv``).
+
+A summary is a pure function of a file's bytes (and its name, for the format): one fact per line,
+in a stable order, so that git's own line diff of two summaries shows exactly what moved::
+
+    format csv
+    size 300000110 (286.1 MiB)
+    rows 2727272
+    column id int64
+    ...
+    f0 mean 49.998713
+
+Every reader streams or reads only headers and footers: memory stays bounded whatever the file
+size (docs/inspect.md has the formats, the limits and the measurements). pyarrow and numpy are
+imported by the modules that need them, not here: git starts ``textconv`` once per changed file.
+
+Layer: like ``remotes`` and ``pipeline``, this package sits on ``core`` and libraries only; it
+knows nothing of git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .detect import Kind, detect
+
+
+@dataclass
+class Summary:
+    """What a file holds, as facts; ``lines()`` is the text ``git diff`` compares."""
+
+    kind: str  # the format: "csv", "parquet", "npy", "safetensors", "png", "binary", "pointer"...
+    size: int
+    facts: list[str] = field(default_factory=list)
+    #: tables only: (name, type) of each column, and the row count (None when unknown)
+    schema: list[tuple[str, str]] | None = None
+    rows: int | None = None
+
+    def lines(self) -> list[str]:
+        """The summary as lines: the format, the size, then the facts of that format."""
+        from .fmt import size_line
+
+        return [f"format {self.kind}", size_line(self.size), *self.facts]
+
+    def text(self) -> str:
+        """``lines()`` joined, ending in a newline."""
+        return "".join(line + "\n" for line in self.lines())
+
+
+def summarize(path: str, name: str | None = None) -> Summary:
+    """The summary of the file at ``path``; ``name`` (default ``path``) gives its extension.
+
+    A file that is not in the format its name or magic suggests is summarised as plain bytes
+    (size and sha256) with a note, never an error: ``git diff`` must always show something.
+    """
+    kind = detect(path, name or path)
+    return summarize_as(path, kind)
+
+
+def summarize_as(path: str, kind: Kind) -> Summary:
+    """The summary of ``path`` read as ``kind`` (falls back to bytes when it does not parse)."""
+    from . import fallback
+
+    try:
+        if kind.family == "table":
+            from . import tables
+
+            return tables.summarize(path, kind)
+        if kind.family == "columnar":
+            from . import columnar
+
+            return columnar.summarize(path, kind)
+        if kind.name in ("npy", "npz"):
+            from . import arrays
+
+            return arrays.summarize(path, kind)
+        if kind.name == "safetensors":
+            from . import safetensors
+
+            return safetensors.summarize(path)
+        if kind.family == "image":
+            from . import images
+
+            return images.summarize(path, kind)
+        if kind.name == "pointer":
+            return fallback.pointer(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (ValueError, NotImplementedError, OSError) as e:  # NotThisFormat, and pyarrow's parse errors
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return fallback.summarize(path, note=f"not a readable {kind.name} file: {first}")
+    return fallback.summarize(path)
+
+
+__all__ = ["Kind", "Summary", "detect", "summarize", "summarize_as"]

@@ -1,0 +1,113 @@
+"""Which format a file is in: its magic bytes first, its name's extension where formats have no magic.
+
+Magic wins over the name (a ``.bin`` that starts with ``PAR1...`` is Parquet); text formats
+without magic (CSV, TSV, JSON Lines) are known by extension, under any compression pyarrow reads
+(``.csv.gz``, ``.tsv.zst``...). git hands textconv a temporary file named ``XXXXXX_<basename>``,
+so the extension survives.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+
+from ..core.pointer import MAX_SIZE, Pointer
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A file format: ``name`` (csv, parquet, npy...), its ``family``, and an outer compression."""
+
+    name: str
+    family: str  # "table", "columnar", "array", "image", "bytes"
+    compression: str | None = None  # pyarrow's name: gzip, bz2, zstd, lz4
+
+    @property
+    def label(self) -> str:
+        """``csv`` or ``csv (gzip)``."""
+        return f"{self.name} ({self.compression})" if self.compression else self.name
+
+
+_COMPRESSION_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bz2"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+)
+_COMPRESSION_EXT = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2",
+                    ".lz4": "lz4"}
+_TABLE_EXT = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+)
+
+BYTES = Kind("binary", "bytes")
+POINTER = Kind("pointer", "bytes")
+
+
+def _split_ext(name: str) -> tuple[str, str | None]:
+    """(the extension that names the format, the compression its outer extension names)."""
+    base = os.path.basename(name).lower()
+    stem, ext = os.path.splitext(base)
+    comp = _COMPRESSION_EXT.get(ext)
+    if comp:
+        ext = os.path.splitext(stem)[1]
+    return ext, comp
+
+
+def detect(path: str, name: str | None = None) -> Kind:
+    """The format of the file at ``path`` (``name`` supplies the extension; default ``path``)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(MAX_SIZE if size < MAX_SIZE else 64)
+            tail = b""
+            if size >= 12:
+                f.seek(size - 4)
+                tail = f.read(4)
+    except OSError:
+        return BYTES
+    return detect_head(head, tail, size, name or path)
+
+
+def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
+    """The format of a file of ``size`` bytes that starts with ``head`` (at least 64 bytes, or
+    the whole file when it is smaller than a pointer) and ends with ``tail`` (4 bytes)."""
+    ext, ext_comp = _split_ext(name)
+    if size < MAX_SIZE and Pointer.try_parse(head) is not None:
+        return POINTER
+    if head.startswith(b"PAR1") and tail == b"PAR1":
+        return Kind("parquet", "columnar")
+    if head.startswith(b"ARROW1"):
+        return Kind("arrow", "columnar")
+    if head.startswith(b"\xff\xff\xff\xff") and ext in (".arrows", ".arrow", ".ipc", ".feather"):
+        return Kind("arrow-stream", "columnar")
+    if head.startswith(b"\x93NUMPY"):
+        return Kind("npy", "array")
+    if head.startswith(b"PK\x03\x04") and ext == ".npz":
+        return Kind("npz", "array")
+    for magic, image in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return Kind(image, "image")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return Kind("webp", "image")
+    if _looks_like_safetensors(head, size):
+        return Kind("safetensors", "array")
+    magic_comp = next((c for m, c in _COMPRESSION_MAGIC if head.startswith(m)), None)
+    table = _TABLE_EXT.get(ext)
+    if table is not None and (magic_comp is None or ext_comp == magic_comp or ext_comp is None):
+        return Kind(table, "table", magic_comp)
+    return BYTES
+
+
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """safetensors: an 8-byte little-endian header length, then a JSON object that fits the file."""
+    if len(head) < 10:
+        return False
+    (n,) = struct.unpack_from("<Q", head, 0)
+    return 2 <= n <= size - 8 and head[8:9] == b"{"

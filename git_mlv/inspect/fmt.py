@@ -1,0 +1,63 @@
+"""How facts are written: numbers that read well and compare stably between two summaries."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def human_size(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover - the loop returns
+
+
+def size_line(size: int) -> str:
+    """``size 6000 (5.9 KiB)``."""
+    return f"size {size} ({human_size(size)})"
+
+
+def number(v: Any) -> str:
+    """A value as a fact: integers exactly, floats by their shortest exact repr, others as text.
+
+    Means and standard deviations go through ``stat`` instead: they are sums of many floats, and
+    8 significant digits show any real change without printing summation noise.
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, int):
+        return str(v)
+    if hasattr(v, "dtype") and v.dtype.kind == "f":  # a numpy float: shortest repr at its own precision
+        f = float(v)
+        return number(f) if math.isnan(f) or math.isinf(f) else str(v)
+    if hasattr(v, "dtype"):
+        return number(v.item())
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, bytes):
+        return v.hex() if not v.isascii() else text(v.decode("ascii"))
+    return text(str(v))
+
+
+def stat(v: float | None) -> str:
+    """A derived statistic (mean, std) to 8 significant digits."""
+    if v is None:
+        return "-"
+    if math.isnan(v) or math.isinf(v):
+        return number(v)
+    return f"{v:.8g}"
+
+
+def text(s: str, limit: int = 60) -> str:
+    """A string value on one line: control characters escaped, long values cut with '...'."""
+    s = s.encode("unicode_escape").decode("ascii") if not s.isprintable() else s
+    return s if len(s) <= limit else s[:limit] + "..."

@@ -1,0 +1,314 @@
+"""Rows added, removed and changed between two versions of a table, matched by a key column,
+in bounded memory whatever the tables' size (a grace hash join, as databases do when a join does
+not fit in memory):
+
+1. *Partition.* Both sides are streamed batch by batch; each row goes to partition
+   ``hash(key) mod P`` and is appended to that partition's spill file (Arrow IPC, uncompressed,
+   in a temp folder). ``P`` is chosen so that one partition of each side is ~16 MiB of input.
+   Rows with equal keys land in the same partition on both sides.
+2. *Join.* Partition by partition, both sides are loaded (~2 x 16 MiB), and compared with pyarrow:
+   keys only in the new side were added, keys only in the old side removed; rows of common keys
+   are aligned by sorting on the key and compared column by column (nulls equal nulls, NaN
+   equals NaN). The ``limit`` smallest keys of each kind are kept as examples.
+
+Peak memory: the two streaming readers (~40 MB each, ``tables.BLOCK_SIZE``) and 64 Ki-row buffers
+during phase 1, two partitions during phase 2: 252 MB for the workload's 2 x 300 MB CSV, read
+from the pool (bench/RESULTS.md). The key must be unique on each side; a duplicate is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MlvError
+from .detect import Kind
+from .scan import Source, peek_schema, scan
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+PARTITION_BYTES = 16 << 20
+FLUSH_ROWS = 1 << 16
+MAX_PARTITIONS = 1024
+
+
+class KeyColumnError(MlvError):
+    """The key column cannot match rows: missing on a side, empty values, or not unique."""
+
+    exit_code = 2
+
+
+@dataclass
+class RowDiff:
+    """Counts and examples of rows added, removed and changed (matched by ``key``)."""
+
+    key: str
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    compared_columns: list[str] = field(default_factory=list)
+    added_rows: list[dict[str, Any]] = field(default_factory=list)
+    removed_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: {"key": value, "changes": {column: [old, new]}}
+    changed_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _partitions(size: int) -> int:
+    p = 1
+    while p * PARTITION_BYTES < size and p < MAX_PARTITIONS:
+        p *= 2
+    return p
+
+
+def _key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    """One type for the key on both sides: int64 when both are integers, else string."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_integer(a) and pt.is_integer(b):
+        return pa.int64()
+    if a == b and (pt.is_string(a) or pt.is_floating(a) or pt.is_temporal(a)):
+        return a
+    return pa.string()
+
+
+def _hash(key: pa.Array, parts: int) -> np.ndarray:
+    """Partition number of each key (multiplicative hashing of integers; Python's hash of text)."""
+    import numpy as np
+    import pyarrow.types as pt
+
+    if parts == 1:
+        return np.zeros(len(key), dtype=np.int64)
+    bits = parts.bit_length() - 1
+    if pt.is_integer(key.type) or pt.is_floating(key.type) or pt.is_temporal(key.type):
+        raw = key.to_numpy(zero_copy_only=False)
+        u = raw.view(np.uint64) if raw.dtype.itemsize == 8 else raw.astype(np.int64).view(np.uint64)
+        return ((u * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)).astype(np.int64)
+    return np.fromiter((hash(v) for v in key.to_pylist()), dtype=np.int64, count=len(key)) & (parts - 1)
+
+
+class _Partitioner:
+    """Writes each batch's rows to the spill file of their key's partition."""
+
+    def __init__(self, folder: str, side: str, key: str, key_type: pa.DataType, parts: int, label: str
+                 ) -> None:
+        self.folder, self.side, self.key, self.key_type, self.parts = folder, side, key, key_type, parts
+        self.label = label
+        self.writers: list[Any] = []
+        self.schema: pa.Schema | None = None
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
+
+    def spill(self, part: int) -> str:
+        """The spill file of partition ``part``."""
+        return os.path.join(self.folder, f"{self.side}-{part}.arrow")
+
+    def _close(self) -> None:
+        for w in self.writers:
+            w.close()
+        self.writers = []
+
+    def __call__(self, schema: pa.Schema, batch: pa.RecordBatch | None) -> None:
+        import pyarrow as pa
+
+        if batch is None:  # (re)start: a type was widened and the file is read again
+            self._close()
+            if self.key not in schema.names:
+                raise KeyColumnError(f"no column {self.key!r} in {self.label} (columns: "
+                                     f"{', '.join(schema.names[:20])})")
+            i = schema.get_field_index(self.key)
+            self.schema = schema.set(i, pa.field(self.key, self.key_type))
+            self.pending, self.pending_rows = [], 0
+            self.writers = [pa.ipc.new_stream(self.spill(p), self.schema) for p in range(self.parts)]
+            return
+        self.pending.append(batch)
+        self.pending_rows += batch.num_rows
+        if self.pending_rows >= FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Partition the buffered batches as one: one sort and P writes per ~64k rows instead of
+        per parser block (~5k rows) cut the partitioning CPU time by ~4x (measured)."""
+        import numpy as np
+        import pyarrow as pa
+
+        if not self.pending:
+            return
+        assert self.schema is not None
+        batch = pa.Table.from_batches(self.pending).combine_chunks().to_batches()[0]
+        self.pending, self.pending_rows = [], 0
+        i = batch.schema.get_field_index(self.key)
+        key = batch.column(i)
+        if key.type != self.key_type:
+            key = key.cast(self.key_type)
+            batch = batch.set_column(i, self.key, key)
+        if key.null_count:
+            raise KeyColumnError(f"column {self.key!r} has {key.null_count} empty values in {self.label}; "
+                                 "a key must name every row")
+        part = _hash(key, self.parts)
+        order = np.argsort(part, kind="stable")
+        counts = np.bincount(part, minlength=self.parts)
+        rows = pa.RecordBatch.from_arrays(batch.take(pa.array(order)).columns, schema=self.schema)
+        start = 0
+        for p, n in enumerate(counts.tolist()):
+            if n:
+                self.writers[p].write_batch(rows.slice(start, n))
+                start += n
+
+    def finish(self) -> None:
+        """Write what is buffered and close the spill files."""
+        self._flush()
+        self._close()
+
+
+def _load(path: str) -> pa.Table:
+    import pyarrow as pa
+
+    with pa.memory_map(path) as f:
+        return pa.ipc.open_stream(f).read_all().combine_chunks()
+
+
+def _check_unique(t: pa.Table, key: str, label: str) -> None:
+    """``t`` is sorted by ``key``: a duplicate sits next to its twin (cheaper than count_distinct,
+    which took a third of the join's time, measured)."""
+    import pyarrow.compute as pc
+
+    k = t[key].combine_chunks()
+    if len(k) < 2:
+        return
+    same = pc.equal(k.slice(1), k.slice(0, len(k) - 1))
+    if pc.any(same).as_py():
+        dup = k[pc.index(same, True).as_py()].as_py()
+        raise KeyColumnError(f"column {key!r} is not unique in {label} (e.g. {dup!r} appears more than "
+                             "once); choose a key that names one row")
+
+
+def _differs(a: pa.Array, b: pa.Array) -> pa.Array:
+    """Per row: True where the values differ (nulls equal nulls; NaN equals NaN)."""
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    if a.type != b.type:
+        a, b = a.cast("string"), b.cast("string")
+    ne = pc.not_equal(a, b)
+    if a.null_count or b.null_count:  # null == null; null != value
+        ne = pc.or_(pc.fill_null(ne, False), pc.xor(pc.is_null(a), pc.is_null(b)))
+    # NaN != NaN in IEEE; a NaN left as it was is no change. Checked only where values differ at
+    # all (most columns of most partitions: nowhere), which keeps the join at ~1 kernel a column.
+    if pt.is_floating(a.type) and pc.any(ne).as_py():
+        both_nan = pc.and_(pc.fill_null(pc.is_nan(a), False), pc.fill_null(pc.is_nan(b), False))
+        ne = pc.and_(ne, pc.invert(both_nan))
+    return ne
+
+
+def _smallest(rows: list[dict[str, Any]], more: list[dict[str, Any]], key: str, limit: int
+              ) -> list[dict[str, Any]]:
+    merged = rows + more
+    merged.sort(key=lambda r: (r[key] is None, r[key]))
+    return merged[:limit]
+
+
+def _join(result: RowDiff, old: pa.Table, new: pa.Table, labels: tuple[str, str], limit: int) -> None:
+    import pyarrow.compute as pc
+
+    key = result.key
+    # sorted once: duplicates become neighbours, and the rows both sides share come out aligned
+    old, new = old.sort_by(key), new.sort_by(key)
+    _check_unique(old, key, labels[0])
+    _check_unique(new, key, labels[1])
+    in_new = pc.is_in(old[key], value_set=new[key])
+    in_old = pc.is_in(new[key], value_set=old[key])
+    removed = old.filter(pc.invert(in_new))
+    added = new.filter(pc.invert(in_old))
+    result.removed += removed.num_rows
+    result.added += added.num_rows
+    if limit:
+        result.removed_rows = _smallest(result.removed_rows, removed.slice(0, limit).to_pylist(), key, limit)
+        result.added_rows = _smallest(result.added_rows, added.slice(0, limit).to_pylist(), key, limit)
+    a = old.filter(in_new)
+    b = new.filter(in_old)
+    if not a.num_rows:
+        return
+    diffs = {c: _differs(a[c].combine_chunks(), b[c].combine_chunks()) for c in result.compared_columns}
+    changed = None
+    for d in diffs.values():
+        changed = d if changed is None else pc.or_(changed, d)
+    n = 0 if changed is None else pc.sum(changed).as_py() or 0
+    result.changed += n
+    result.unchanged += a.num_rows - n
+    if n and limit and changed is not None:
+        idx = pc.indices_nonzero(changed).slice(0, limit)
+        keys = a[key].take(idx).to_pylist()
+        rows = []
+        for j, k in enumerate(keys):
+            i = idx[j].as_py()
+            changes = {c: [a[c][i].as_py(), b[c][i].as_py()] for c, d in diffs.items() if d[i].as_py()}
+            rows.append({key: k, "changes": changes})
+        result.changed_rows = _smallest(result.changed_rows, rows, key, limit)
+
+
+def row_diff(old: Source, old_kind: Kind, new: Source, new_kind: Kind, key: str, *,
+             size: int, limit: int = 10, labels: tuple[str, str] = ("the old version", "the new version"),
+             tmp_dir: str | None = None) -> RowDiff:
+    """Rows added, removed and changed from ``old`` to ``new``, matched by column ``key``.
+
+    ``size`` (the larger side's byte size) sets the number of partitions; ``limit`` rows of each
+    kind are returned as examples (smallest keys first); spill files go under ``tmp_dir``.
+    """
+    return row_diff_and_shapes(old, old_kind, new, new_kind, key, size=size, limit=limit, labels=labels,
+                               tmp_dir=tmp_dir)[0]
+
+
+def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind, key: str, *,
+                        size: int, limit: int = 10,
+                        labels: tuple[str, str] = ("the old version", "the new version"),
+                        tmp_dir: str | None = None) -> tuple[RowDiff, list[tuple[pa.Schema, int]]]:
+    """``row_diff``, and the (schema, rows) of both sides that the same pass read."""
+    schemas = []
+    for src, kind, label in ((old, old_kind, labels[0]), (new, new_kind, labels[1])):
+        schema = peek_schema(src, kind)
+        if key not in schema.names:
+            raise KeyColumnError(f"no column {key!r} in {label} (columns: {', '.join(schema.names[:20])})")
+        schemas.append(schema)
+    key_type = _key_type(schemas[0].field(key).type, schemas[1].field(key).type)
+    parts = _partitions(size)
+    folder = tempfile.mkdtemp(prefix="mlv-rowdiff-", dir=tmp_dir)
+    try:
+        writers = [_Partitioner(folder, side, key, key_type, parts, label)
+                   for side, label in (("old", labels[0]), ("new", labels[1]))]
+        final: list[tuple[pa.Schema, int] | None] = [None, None]
+        errors: list[BaseException] = []
+
+        def run(i: int, src: Source, kind: Kind) -> None:
+            try:
+                final[i] = scan(src, kind, writers[i])
+                writers[i].finish()
+            except BaseException as e:  # re-raised in the calling thread
+                errors.append(e)
+
+        # both sides at once: each streaming reader parses on one core
+        threads = [threading.Thread(target=run, args=(i, s, k))
+                   for i, (s, k) in enumerate(((old, old_kind), (new, new_kind)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        old_names = set(writers[0].schema.names if writers[0].schema else ())
+        new_names = writers[1].schema.names if writers[1].schema else []
+        result = RowDiff(key, compared_columns=[c for c in new_names if c in old_names and c != key])
+        for p in range(parts):
+            a, b = _load(writers[0].spill(p)), _load(writers[1].spill(p))
+            _join(result, a, b, labels, limit)
+        shapes = [f for f in final if f is not None]
+        return result, shapes
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

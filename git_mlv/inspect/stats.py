@@ -1,0 +1,143 @@
+"""Per-column statistics of tables, fed one record batch at a time (bounded memory).
+
+Numbers: nulls, min, max, mean. Booleans: true/false counts. Strings: distinct values and the
+most frequent ones, counted exactly up to ``DISTINCT_CAP`` distinct values and then given up
+("distinct >10000"): a column of unique ids must not grow a dict as large as the file.
+Timestamps and dates: min and max.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .fmt import number, stat, text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: distinct values tracked exactly per string column; past this, "distinct >10000" and no top values
+#: (bounded memory: a column of unique ids must not grow a dict as large as the file)
+DISTINCT_CAP = 10_000
+TOP_VALUES = 3
+
+
+class ColumnStats:
+    """Statistics of one column, fed one chunk at a time."""
+
+    def __init__(self, name: str, dtype: pa.DataType) -> None:
+        import pyarrow.types as pt
+
+        self.name = name
+        self.dtype = dtype
+        self.nulls = 0
+        self.count = 0  # non-null values
+        self.min: Any = None
+        self.max: Any = None
+        self.total = 0.0
+        self.numeric = pt.is_integer(dtype) or pt.is_floating(dtype) or pt.is_decimal(dtype)
+        self.ordered = self.numeric or pt.is_temporal(dtype)
+        self.narrow_float = pt.is_float32(dtype) or pt.is_float16(dtype)
+        self.boolean = pt.is_boolean(dtype)
+        self.trues = 0
+        self.stringy = pt.is_string(dtype) or pt.is_large_string(dtype) or pt.is_dictionary(dtype)
+        self.values: dict[Any, int] | None = {} if self.stringy else None
+
+    def update(self, col: pa.Array | pa.ChunkedArray) -> None:
+        """Fold ``col`` into the statistics."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = len(col)
+        nulls = col.null_count
+        self.nulls += nulls
+        self.count += n - nulls
+        if n == nulls:
+            return
+        if self.ordered:
+            mm = pc.min_max(col)
+            lo, hi = mm["min"].as_py(), mm["max"].as_py()
+            if self.narrow_float and lo is not None:  # print 0.1f as 0.1, not 0.10000000149011612
+                import numpy as np
+
+                lo, hi = np.float32(lo), np.float32(hi)
+            if lo is not None:
+                self.min = lo if self.min is None else min(self.min, lo)
+                self.max = hi if self.max is None else max(self.max, hi)
+            if self.numeric:
+                s = pc.sum(col if self.dtype == pa.float64() else pc.cast(col, pa.float64())).as_py()
+                self.total += s or 0.0
+        elif self.boolean:
+            self.trues += pc.sum(pc.cast(col, pa.int64())).as_py() or 0
+        elif self.values is not None:
+            counts = pc.value_counts(col)
+            vals = counts.field("values").to_pylist()
+            cnts = counts.field("counts").to_pylist()
+            for v, c in zip(vals, cnts):
+                if v is not None:
+                    self.values[v] = self.values.get(v, 0) + c
+            if len(self.values) > DISTINCT_CAP:
+                self.values = None  # too many to count exactly: stop tracking
+
+    def merge(self, other: ColumnStats) -> None:
+        """Fold in the statistics of another part of the same column."""
+        self.nulls += other.nulls
+        self.count += other.count
+        if other.min is not None:
+            self.min = other.min if self.min is None else min(self.min, other.min)
+            self.max = other.max if self.max is None else max(self.max, other.max)
+        self.total += other.total
+        self.trues += other.trues
+        if self.values is not None and other.values is not None:
+            for v, c in other.values.items():
+                self.values[v] = self.values.get(v, 0) + c
+            if len(self.values) > DISTINCT_CAP:
+                self.values = None
+        else:
+            self.values = None if self.stringy else self.values
+
+    def facts(self) -> list[str]:
+        """``<name> nulls N``, ``<name> min ...`` lines, in a fixed order."""
+        label = _label(self.name)
+        out = [f"{label} nulls {self.nulls}"]
+        if self.ordered and self.count:
+            out.append(f"{label} min {number(self.min)}")
+            out.append(f"{label} max {number(self.max)}")
+            if self.numeric:
+                out.append(f"{label} mean {stat(self.total / self.count)}")
+        elif self.boolean and self.count:
+            out.append(f"{label} true {self.trues}")
+            out.append(f"{label} false {self.count - self.trues}")
+        elif self.stringy:
+            if self.values is None:
+                out.append(f"{label} distinct >{DISTINCT_CAP}")
+            else:
+                out.append(f"{label} distinct {len(self.values)}")
+                top = sorted(self.values.items(), key=lambda kv: (-kv[1], str(kv[0])))[:TOP_VALUES]
+                for v, c in top:
+                    out.append(f"{label} top {json.dumps(text(str(v)), ensure_ascii=False)} {c}")
+        return out
+
+
+def _label(name: str) -> str:
+    """A column name as the first word of a fact: quoted when it has spaces or is empty."""
+    if name and not any(c.isspace() for c in name) and name.isprintable():
+        return name
+    return json.dumps(name, ensure_ascii=False)
+
+
+def type_name(dtype: pa.DataType) -> str:
+    """Arrow's name for a type (``int64``, ``string``, ``timestamp[s]``...)."""
+    return str(dtype)
+
+
+def table_facts(schema: pa.Schema, rows: int, stats: Iterable[ColumnStats], extra: Iterable[str] = ()
+                ) -> list[str]:
+    """rows, columns, schema lines, any format-specific lines, then per-column statistics."""
+    out = [f"rows {rows}", f"columns {len(schema)}"]
+    out += [f"column {_label(f.name)} {type_name(f.type)}" for f in schema]
+    out += list(extra)
+    for s in stats:
+        out += s.facts()
+    return out

@@ -1,0 +1,290 @@
+"""``git mlv migrate import``: files of a plain-git history become git-mlv pointers.
+
+Rewrite mode (the default) runs every commit of the chosen refs through the rewrite engine
+(``migrate_rewrite``): each blob at a chosen path is stored in the pool once (cached by its SHA-1)
+and replaced by its pointer, and every commit gets the ``.gitattributes`` lines. ``--no-rewrite``
+converts the checked-out tree in one new commit on top. ``--dry-run`` reports what would change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..core.pointer import MAX_SIZE, Pointer
+from ..errors import UsageError
+from ..gitio import attributes
+from ..gitio import refs as gitrefs
+from ..gitio.catfile import CatFile
+from ..gitio.fastexport import Commit, FileChange, Importer, read_marks, scratch_ref
+from ..gitio.pathmatch import PathFilter
+from .context import Workspace
+from .migrate_rewrite import (
+    MigrateError,
+    ProgressFn,
+    RefChange,
+    Rewriter,
+    check_attributes_clean,
+    check_can_rewrite,
+    choose_refs,
+)
+from .migrate_sync import SameBytes, sync_after_move
+
+FILE_MODES = ("100644", "100755")
+# files git itself reads: never turned into pointers, whatever the patterns say
+GIT_FILES = {".gitattributes", ".gitignore", ".gitmodules", ".mailmap", ".gitmlv", ".gitmlv.lock"}
+_CACHE_LIMIT = 1 << 18  # blob -> pointer entries kept (~200 B each): flat memory on huge histories
+
+
+@dataclass
+class ImportOptions:
+    """What ``migrate import`` should do."""
+
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+    everything: bool = False
+    no_rewrite: bool = False
+    dry_run: bool = False
+    message: str | None = None
+
+
+@dataclass
+class ImportResult:
+    """What ``migrate import`` did (or, with ``dry_run``, would do)."""
+
+    mode: str  # "rewrite" or "no-rewrite"
+    dry_run: bool
+    patterns: list[str]
+    files: int = 0  # distinct file versions converted
+    bytes: int = 0  # their size
+    commits: int = 0  # commits read
+    rewritten: int = 0  # commits whose content changes
+    refs: list[RefChange] = field(default_factory=list)
+    backups: list[str] = field(default_factory=list)
+    commit: str | None = None  # the new commit of --no-rewrite
+    warnings: list[str] = field(default_factory=list)
+    push: list[str] = field(default_factory=list)  # commands that publish the result
+
+
+class BlobConverter:
+    """Blob SHA-1 -> pointer text, storing the content in the pool (each blob once).
+
+    Empty blobs and blobs that already are git-mlv pointers are left as they are (None).
+    """
+
+    def __init__(self, ws: Workspace, cat: CatFile, store: bool = True) -> None:
+        self.ws = ws
+        self.cat = cat
+        self.store = store
+        self.files = 0
+        self.bytes = 0
+        self._cache: dict[str, bytes | None] = {}
+
+    def convert(self, sha: str) -> bytes | None:
+        """The pointer that replaces blob ``sha``, or None to keep it."""
+        if sha in self._cache:
+            return self._cache[sha]
+        result = self._convert(sha)
+        if len(self._cache) >= _CACHE_LIMIT:  # forget the older half; they are only re-hashed
+            for key in list(self._cache)[: _CACHE_LIMIT // 2]:
+                del self._cache[key]
+        self._cache[sha] = result
+        return result
+
+    def _convert(self, sha: str) -> bytes | None:
+        if not self.store:
+            info = self.cat.info(sha)
+            if info is None or info[0] != "blob" or info[1] == 0:
+                return None
+            if info[1] < MAX_SIZE and Pointer.try_parse(self.cat.read(sha) or b"") is not None:
+                return None
+            self.files += 1
+            self.bytes += info[1]
+            return b""
+        got = self.cat.open(sha)
+        if got is None or got[0] != "blob" or got[1].left == 0:
+            return None
+        stream = got[1]
+        size = stream.left
+        if size < MAX_SIZE:
+            head = stream.read()
+            if Pointer.try_parse(head) is not None:
+                return None
+            ptr = self.ws.pool.writer().add_bytes(head)
+        else:
+            ptr = self.ws.pool.writer().add_stream(stream)  # type: ignore[arg-type]
+        self.files += 1
+        self.bytes += size
+        return ptr.encode()
+
+
+def chosen(path: str, paths: PathFilter) -> bool:
+    """True when ``path`` is to be converted (git's own dotfiles never are)."""
+    return path.rsplit("/", 1)[-1] not in GIT_FILES and paths(path)
+
+
+class ImportTransform:
+    """The rewrite transform of ``migrate import``."""
+
+    def __init__(self, conv: BlobConverter, include: list[str], exclude: list[str]) -> None:
+        self.conv = conv
+        self.include = include
+        self.exclude = exclude
+        self.paths = PathFilter(include, exclude)
+
+    def attributes(self, text: bytes) -> bytes:
+        """Our lines added to the commit's ``.gitattributes``."""
+        return attributes.with_patterns(text, self.include, self.exclude)
+
+    def commit(self, commit: Commit) -> bool:
+        """Chosen blobs become inline pointers."""
+        changed = False
+        for ch in commit.changes:
+            if (ch.op == "M" and ch.mode in FILE_MODES and ch.dataref != "inline"
+                    and chosen(ch.name, self.paths)):
+                ptr = self.conv.convert(ch.dataref)
+                if ptr is not None:
+                    ch.dataref, ch.data = "inline", ptr
+                    changed = True
+        return changed
+
+    def done(self) -> None:
+        """Nothing to check."""
+
+
+def _patterns(ws: Workspace, include: list[str]) -> list[str]:
+    pats = [p.strip() for item in include for p in item.split(",") if p.strip()]
+    if not pats:  # the patterns `git mlv track` already wrote
+        pats = attributes.patterns(ws.repo.top)
+    if not pats:
+        raise UsageError("say which files to convert: --include PATTERN (e.g. --include '*.bin,data/**'), "
+                         "or `git mlv track PATTERN` first")
+    for p in pats:
+        if p.startswith("!") or "\n" in p:
+            raise UsageError(f"not a usable pattern: {p!r}")
+    return pats
+
+
+def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None = None) -> ImportResult:
+    """Run ``migrate import`` (see the module docstring)."""
+    include = _patterns(ws, opts.include)
+    exclude = [p.strip() for item in opts.exclude for p in item.split(",") if p.strip()]
+    if opts.no_rewrite and (opts.everything or opts.refs):
+        raise UsageError("--no-rewrite converts the checked-out branch only; drop --everything and REFs")
+    check_can_rewrite(ws)
+    result = ImportResult("no-rewrite" if opts.no_rewrite else "rewrite", opts.dry_run, include)
+    with CatFile(ws.repo) as cat:
+        conv = BlobConverter(ws, cat, store=not opts.dry_run)
+        transform = ImportTransform(conv, include, exclude)
+        if opts.no_rewrite:
+            _no_rewrite(ws, cat, transform, opts, result)
+        else:
+            refs = choose_refs(ws, opts.refs, opts.everything)
+            if not opts.dry_run:
+                check_attributes_clean(ws)
+            rw = Rewriter(ws, cat, transform, progress)
+            done = rw.run(refs, dry_run=opts.dry_run)
+            result.commits, result.rewritten = done.commits, done.rewritten
+            result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+        result.files, result.bytes = conv.files, conv.bytes
+    if not opts.dry_run:
+        result.push = push_commands(ws, result.refs, forced=not opts.no_rewrite)
+    return result
+
+
+def checked_out(ws: Workspace, what: str) -> tuple[str, str]:
+    """(branch ref, HEAD commit) of the checked-out branch; MigrateError naming ``what`` needs it."""
+    branch = gitrefs.current_branch(ws.repo)
+    head = ws.repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+    if branch is None or not head:
+        raise MigrateError(f"{what} needs a checked-out branch with a commit")
+    return branch, head
+
+
+def tree_files(ws: Workspace, rev: str) -> list[FileChange]:
+    """Every blob of ``rev``'s tree as an ``M`` change (path, mode, blob id)."""
+    out = []
+    for item in ws.repo.git("ls-tree", "-r", "-z", "--full-tree", rev).split(b"\0"):
+        if item:
+            meta, _, raw_path = item.partition(b"\t")
+            mode, kind, sha = meta.decode().split()
+            if kind == "blob":
+                out.append(FileChange("M", raw_path, mode, sha))
+    return out
+
+
+def commit_head(ws: Workspace, cat: CatFile, branch: str, head: str, changes: list[FileChange],
+                message: bytes, result: ImportResult, same_bytes: SameBytes | None = None) -> None:
+    """One new commit of ``changes`` on the checked-out branch; the branch, index and work tree move."""
+    ws.close()  # the data is indexed in the pool before a commit names it
+    new = commit_on_top(ws, head, changes, message)
+    gitrefs.update_atomically(ws.repo, [f"update {branch} {new} {head}"])
+    result.commit = new
+    result.refs = [RefChange(branch, head, new)]
+    result.warnings = sync_after_move(ws, cat, head, new, same_bytes)
+
+
+def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: ImportOptions,
+                result: ImportResult) -> None:
+    branch, head = checked_out(ws, "--no-rewrite")
+    if not opts.dry_run:
+        check_attributes_clean(ws)
+    changes = []
+    for ch in tree_files(ws, head):
+        if ch.mode in FILE_MODES and chosen(ch.name, transform.paths):
+            ptr = transform.conv.convert(ch.dataref)
+            if ptr is not None:
+                ch.dataref, ch.data = "inline", ptr
+                changes.append(ch)
+    old_attrs = cat.read(f"{head}:.gitattributes") or b""
+    new_attrs = transform.attributes(old_attrs)
+    if new_attrs != old_attrs:
+        changes.append(FileChange("M", b".gitattributes", "100644", "inline", new_attrs))
+    result.commits = 1
+    result.rewritten = 1 if changes else 0
+    if changes and not opts.dry_run:
+        message = opts.message or "Convert to git-mlv: " + ", ".join(transform.include) + "\n"
+        commit_head(ws, cat, branch, head, changes, message.encode(), result)
+
+
+def commit_on_top(ws: Workspace, parent: str, changes: list[FileChange], message: bytes) -> str:
+    """Write one commit (``changes`` on ``parent``'s tree) with fast-import; its id. No ref moves."""
+    repo = ws.repo
+    marks = os.path.join(repo.common_dir, f"mlv-migrate-{os.getpid()}.marks")
+    author = repo.git_text("var", "GIT_AUTHOR_IDENT")
+    committer = repo.git_text("var", "GIT_COMMITTER_IDENT")
+    scratch = scratch_ref("heads/no-rewrite")
+    commit = Commit(scratch, 1, [f"author {author}".encode(), f"committer {committer}".encode()],
+                    message, [parent], changes)
+    try:
+        imp = Importer(repo, marks)
+        try:
+            imp.write(commit)
+        except BaseException:
+            imp.kill()
+            raise
+        imp.finish()
+        new = read_marks(marks, want_marks={1})[1]
+    finally:
+        if os.path.exists(marks):
+            os.unlink(marks)
+    gitrefs.update_atomically(repo, [f"delete {scratch}"])
+    return new
+
+
+def push_commands(ws: Workspace, changes: list[RefChange], forced: bool) -> list[str]:
+    """The ``git push`` commands that publish moved refs to each git remote."""
+    remotes = ws.repo.git_text("remote").split()
+    if not changes or not remotes:
+        return []
+    branches = [c.name.removeprefix("refs/heads/") for c in changes if c.name.startswith("refs/heads/")]
+    tags = [c.name.removeprefix("refs/tags/") for c in changes if c.name.startswith("refs/tags/")]
+    out = []
+    for r in remotes:
+        if branches:
+            flag = "--force-with-lease " if forced else ""
+            out.append(f"git push {flag}{r} {' '.join(branches)}")
+        if tags:
+            out.append(f"git push --force {r} " + " ".join(f"refs/tags/{t}" for t in tags))
+    return out

@@ -1,0 +1,255 @@
+"""DVC's files, as DVC 3 writes them (and DVC 2's, read the same way), for ``migrate from-dvc``.
+
+- ``X.dvc``: YAML, ``outs: [{path, md5, size, nfiles?, hash: md5}]`` (+ optional ``wdir``); paths are
+  relative to the file's folder.
+- ``dvc.yaml``: ``stages: {NAME: {cmd, wdir?, deps, params, outs, metrics, plots}}``; an output is a
+  path or ``{path: {cache: false, ...}}``; a param is ``key`` (of ``params.yaml``) or
+  ``{file: [keys]}`` (no keys: the whole file). Paths are relative to the stage's ``wdir``, itself
+  relative to the ``dvc.yaml``'s folder.
+- ``dvc.lock``: ``stages: {NAME: {cmd, deps: [{path, md5, size, nfiles?, hash}], params: {file: {key:
+  value}}, outs: [...]}}``; an entry without ``hash: md5`` is DVC 2's ``md5-dos2unix``.
+- The cache: ``.dvc/cache/files/md5/<aa>/<rest>`` (DVC 3), ``.dvc/cache/<aa>/<rest>`` (DVC 2); a
+  directory is a ``<md5>.dir`` object: JSON ``[{"md5", "relpath"}]`` sorted by relpath, whose md5
+  is that of ``json.dumps(list, sort_keys=True)``.
+- ``.dvc/config``: configobj INI, ``['remote "NAME"']`` sections with ``url``, ``[core] remote``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .migrate_rewrite import MigrateError
+
+DEFAULT_PARAMS = "params.yaml"
+
+
+class DvcFormatError(MigrateError):
+    """A DVC file git-mlv cannot read; the message names it."""
+
+
+@dataclass(frozen=True)
+class Hash:
+    """A DVC content hash: md5 hex, whether it names a ``.dir`` listing, and DVC 2's flavour."""
+
+    md5: str
+    is_dir: bool
+    legacy: bool  # md5-dos2unix (DVC 2): text files hashed with CRLF turned into LF
+    size: int | None = None
+
+
+@dataclass
+class Output:
+    """A DVC output: root-relative path, its hash (None when never computed), and its kind."""
+
+    path: str
+    hash: Hash | None
+    kind: str = "out"  # out | outnocache | metric | plot
+    cache: bool = True
+
+
+@dataclass
+class DvcStage:
+    """A ``dvc.yaml`` stage, paths made root-relative."""
+
+    name: str
+    cmd: str
+    wdir: str  # root-relative ("" = the root)
+    yaml_dir: str = ""  # the folder of its dvc.yaml
+    deps: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)  # FILE:KEY or FILE, root-relative FILE
+    outs: list[Output] = field(default_factory=list)
+
+
+@dataclass
+class LockedStage:
+    """A ``dvc.lock`` entry: what the stage read and wrote at its last run."""
+
+    cmd: str
+    deps: dict[str, Hash] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # root-relative file -> {key: value}
+    outs: dict[str, Hash] = field(default_factory=dict)
+
+
+def _join(base: str, path: str, where: str) -> str:
+    joined = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
+    if joined.startswith("../") or joined == ".." or posixpath.isabs(joined):
+        raise DvcFormatError(f"{where}: path {path!r} is outside the repository")
+    return "" if joined == "." else joined
+
+
+def _load(text: bytes, where: str) -> Any:
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise DvcFormatError(f"{where} is not valid YAML: {str(e).splitlines()[0]}") from None
+
+
+def _hash(entry: dict[str, Any]) -> Hash | None:
+    md5 = entry.get("md5")
+    if not isinstance(md5, str) or not re.fullmatch(r"[0-9a-f]{32}(\.dir)?", md5):
+        return None
+    size = entry.get("size")
+    return Hash(md5[:32], md5.endswith(".dir"), entry.get("hash") != "md5",
+                size if isinstance(size, int) else None)
+
+
+def parse_dvc_file(path: str, text: bytes) -> list[Output]:
+    """The outputs an ``X.dvc`` file tracks (root-relative paths)."""
+    doc = _load(text, path)
+    if not isinstance(doc, dict):
+        raise DvcFormatError(f"{path}: not a DVC file")
+    base = _join(posixpath.dirname(path), str(doc.get("wdir", ".")), path)
+    outs = []
+    for o in doc.get("outs") or []:
+        if not isinstance(o, dict) or "path" not in o:
+            raise DvcFormatError(f"{path}: an output without a path")
+        cache = o.get("cache", True) is not False
+        outs.append(Output(_join(base, str(o["path"]), path), _hash(o), "out", cache))
+    return outs
+
+
+def _entries(items: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """``[path | {path: {options}}]`` -> [(path, options)]."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for item in items or []:
+        if isinstance(item, str):
+            out.append((item, {}))
+        elif isinstance(item, dict) and len(item) == 1:
+            (p, opts), = item.items()
+            out.append((str(p), opts if isinstance(opts, dict) else {}))
+        else:
+            raise DvcFormatError(f"{where}: cannot read entry {item!r}")
+    return out
+
+
+def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
+    """The stages of a ``dvc.yaml`` (root-relative paths)."""
+    doc = _load(text, path)
+    here = posixpath.dirname(path)
+    stages = []
+    for name, st in (doc.get("stages") or {}).items():
+        where = f"{path}: stage {name!r}"
+        if not isinstance(st, dict) or "cmd" not in st:
+            raise DvcFormatError(f"{where}: has no cmd")
+        if "foreach" in st or "matrix" in st:
+            raise DvcFormatError(f"{where}: foreach/matrix stages are not supported; "
+                                 "write them out as plain stages first")
+        cmd = st["cmd"]
+        cmd = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+        wdir = _join(here, str(st.get("wdir", ".")), where)
+        stage = DvcStage(str(name), cmd, wdir, here)
+        stage.deps = [_join(wdir, str(d), where) for d in st.get("deps") or []]
+        for p in st.get("params") or []:
+            if isinstance(p, str):
+                stage.params.append(f"{_join(wdir, DEFAULT_PARAMS, where)}:{p}")
+            elif isinstance(p, dict):
+                for file, keys in p.items():
+                    f = _join(wdir, str(file), where)
+                    if not keys:
+                        stage.params.append(f)
+                    else:
+                        stage.params += [f"{f}:{k}" for k in keys]
+        for section, kind in (("outs", "out"), ("metrics", "metric"), ("plots", "plot")):
+            for p, opts in _entries(st.get(section), where):
+                cache = opts.get("cache", True) is not False
+                stage.outs.append(Output(_join(wdir, p, where), None, kind, cache))
+        stages.append(stage)
+    return stages
+
+
+def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, LockedStage]:
+    """The ``dvc.lock`` entries of ``stages`` (paths made root-relative with each stage's wdir)."""
+    doc = _load(text, path)
+    wdirs = {s.name: s.wdir for s in stages}
+    out = {}
+    for name, st in (doc.get("stages") or {}).items():
+        if name not in wdirs or not isinstance(st, dict):
+            continue
+        where = f"{path}: stage {name!r}"
+        wdir = wdirs[name]
+        cmd = st.get("cmd", "")
+        locked = LockedStage(" && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
+        for key, target in (("deps", locked.deps), ("outs", locked.outs)):
+            for e in st.get(key) or []:
+                h = _hash(e) if isinstance(e, dict) else None
+                if h is not None:
+                    target[_join(wdir, str(e["path"]), where)] = h
+        for file, values in (st.get("params") or {}).items():
+            locked.params[_join(wdir, str(file), where)] = dict(values or {})
+        out[str(name)] = locked
+    return out
+
+
+def parse_dvc_config(text: str) -> tuple[dict[str, str], str | None]:
+    """(remote name -> url, default remote) from ``.dvc/config``."""
+    remotes: dict[str, str] = {}
+    default = None
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]'\" ")
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip().strip("'\"")
+        m = re.fullmatch(r'remote\s+"?([^"]+)"?', section)
+        if m and key == "url":
+            remotes[m.group(1)] = value
+        elif section == "core" and key == "remote":
+            default = value
+    return remotes, default
+
+
+def dvc_cache_dir(texts: list[str]) -> str | None:
+    """``[cache] dir`` of ``.dvc/config`` files (later ones win), as written (relative to ``.dvc/``)."""
+    found = None
+    for text in texts:
+        section = ""
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("["):
+                section = line.strip("[]'\" ")
+            elif section == "cache" and line.partition("=")[0].strip() == "dir":
+                found = line.partition("=")[2].strip().strip("'\"")
+    return found
+
+
+def dir_md5(listing: list[tuple[str, str]]) -> str:
+    """DVC's md5 of a directory from its (relpath, md5) files."""
+    entries = [{"md5": md5, "relpath": rel} for rel, md5 in sorted(listing)]
+    return hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest()
+
+
+def parse_dir_object(data: bytes, where: str) -> list[tuple[str, str]]:
+    """(relpath, md5) of a ``.dir`` cache object."""
+    try:
+        entries = json.loads(data)
+        return [(str(e["relpath"]), str(e["md5"])) for e in entries]
+    except (ValueError, KeyError, TypeError):
+        raise DvcFormatError(f"{where}: not a DVC directory listing") from None
+
+
+def file_md5(data_iter: Any, legacy: bool) -> str:
+    """DVC's md5 of a file's content (an iterable of byte blocks); ``legacy``: DVC 2's dos2unix
+    flavour, CRLF -> LF for files without NUL in their first 8 KiB."""
+    h = hashlib.md5()
+    if not legacy:
+        for block in data_iter:
+            h.update(block)
+        return h.hexdigest()
+    data = b"".join(data_iter)
+    if b"\0" not in data[:8192]:
+        data = data.replace(b"\r\n", b"\n")
+    h.update(data)
+    return h.hexdigest()

@@ -1,0 +1,210 @@
+"""``git mlv migrate from-lfs``: git-lfs pointers and objects become git-mlv pointers and pool data.
+
+A git-lfs pointer names its content by sha256, as ours does, so no file is hashed to find its new
+name: the bytes are read from git-lfs's store (``.git/lfs/objects/<aa>/<bb>/<oid>``, or under
+``lfs.storage``), stored in the pool, and the sha256 the pool computes while storing must equal
+git-lfs's oid (a damaged object stops the migration). ``filter=lfs diff=lfs merge=lfs`` in every
+``.gitattributes`` becomes ``filter=mlv diff=mlv merge=mlv``.
+
+Without ``--everything`` the checked-out tree is converted in one new commit; with it every local
+branch and tag is rewritten (``migrate_rewrite``). Objects missing locally are all named before
+anything changes, with the fix: ``git lfs fetch --all``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..core.pointer import MAX_SIZE
+from ..gitio.catfile import CatFile
+from ..gitio.fastexport import Commit, FileChange
+from .context import Workspace
+from .migrate import FILE_MODES, ImportResult, checked_out, commit_head, push_commands, tree_files
+from .migrate_rewrite import (
+    MigrateError,
+    ProgressFn,
+    Rewriter,
+    check_attributes_clean,
+    check_can_rewrite,
+    choose_refs,
+)
+
+_LFS_POINTER = re.compile(
+    rb"version https://(?:git-lfs\.github\.com|hawser\.github\.com)/spec/v1\n"
+    rb"(?:ext-[^\n]*\n)*oid sha256:([0-9a-f]{64})\nsize (0|[1-9][0-9]*)\n(?:[a-z0-9.-]+ [^\n]*\n)*\Z")
+_LFS_ATTR = re.compile(r"(?<!\S)(-?)(filter|diff|merge)=lfs(?!\S)")
+_MISSING_SHOWN = 5
+
+
+class MissingLfsObjects(MigrateError):
+    """git-lfs objects named in the history are not in the local git-lfs store."""
+
+
+def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
+    """(sha256 hex, size) of a git-lfs pointer, or None when ``data`` is not one."""
+    if len(data) >= MAX_SIZE:
+        return None
+    m = _LFS_POINTER.match(data)
+    return (m.group(1).decode(), int(m.group(2))) if m else None
+
+
+def lfs_attributes(text: bytes) -> bytes:
+    """``.gitattributes`` with every ``filter=lfs``/``diff=lfs``/``merge=lfs`` made ours (and ``-text``
+    on those lines, as ``git mlv track`` writes)."""
+    lines = text.decode("utf-8", "surrogateescape").split("\n")
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) > 1 and not line.lstrip().startswith("#") and "filter=lfs" in parts[1:]:
+            line = _LFS_ATTR.sub(lambda m: f"{m.group(1)}{m.group(2)}=mlv", line)
+            if "-text" not in line.split():
+                line = line.rstrip() + " -text"
+        out.append(line)
+    return "\n".join(out).encode("utf-8", "surrogateescape")
+
+
+def lfs_store(ws: Workspace) -> str:
+    """git-lfs's object folder: ``lfs.storage`` (relative to the git dir) or ``<git dir>/lfs``."""
+    base = ws.repo.config.get("lfs.storage") or "lfs"
+    base = os.path.expanduser(base)
+    if not os.path.isabs(base):
+        base = os.path.join(ws.repo.common_dir, base)
+    return os.path.join(base, "objects")
+
+
+@dataclass
+class _Missing:
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+class LfsConverter:
+    """git-lfs pointer blob -> git-mlv pointer, its object stored in the pool (each blob once)."""
+
+    def __init__(self, ws: Workspace, cat: CatFile, store: bool = True) -> None:
+        self.ws = ws
+        self.cat = cat
+        self.store = store
+        self.objects = lfs_store(ws)
+        self.files = 0
+        self.bytes = 0
+        self.missing = _Missing()
+        self._cache: dict[str, bytes | None] = {}
+
+    def convert(self, sha: str, path: str) -> bytes | None:
+        """Our pointer for blob ``sha`` when it is a git-lfs pointer, else None."""
+        if sha in self._cache:
+            return self._cache[sha]
+        result = None
+        info = self.cat.info(sha)
+        if info is not None and info[0] == "blob" and 0 < info[1] < MAX_SIZE:
+            lfs = parse_lfs_pointer(self.cat.read(sha) or b"")
+            if lfs is not None:
+                result = self._store(*lfs, path)
+        self._cache[sha] = result
+        return result
+
+    def _store(self, oid: str, size: int, path: str) -> bytes | None:
+        obj = os.path.join(self.objects, oid[0:2], oid[2:4], oid)
+        if not os.path.exists(obj) and size > 0:
+            self.missing.count += 1
+            if len(self.missing.examples) < _MISSING_SHOWN:
+                self.missing.examples.append(f"{path} ({oid[:12]})")
+            return None
+        self.files += 1
+        self.bytes += size
+        if not self.store or self.missing.count:
+            return b""  # a dry run, or a run that will stop anyway: count, store nothing
+        with open(obj, "rb") if size else open(os.devnull, "rb") as f:
+            ptr = self.ws.pool.writer().add_stream(f)
+        if (ptr.oid, ptr.size) != (oid, size):
+            raise MigrateError(f"git-lfs object {oid[:12]} of {path} is damaged (its content hashes to "
+                               f"{ptr.oid[:12]}); run `git lfs fsck` and fetch it again")
+        return ptr.encode() if size else b""
+
+    def check(self) -> None:
+        """MissingLfsObjects naming what is missing (nothing has been changed yet)."""
+        m = self.missing
+        if m.count:
+            more = f" and {m.count - len(m.examples)} more" if m.count > len(m.examples) else ""
+            raise MissingLfsObjects(
+                f"{m.count} git-lfs object(s) are not in {os.path.relpath(self.objects, self.ws.repo.top)}: "
+                f"{', '.join(m.examples)}{more}; run `git lfs fetch --all` and try again")
+
+
+class LfsTransform:
+    """The rewrite transform of ``from-lfs``."""
+
+    def __init__(self, conv: LfsConverter) -> None:
+        self.conv = conv
+
+    def attributes(self, text: bytes) -> bytes:
+        """git-lfs's lines made ours."""
+        return lfs_attributes(text)
+
+    def commit(self, commit: Commit) -> bool:
+        """git-lfs pointers become ours; nested .gitattributes files are converted too."""
+        changed = False
+        for ch in commit.changes:
+            if ch.op != "M" or ch.mode not in FILE_MODES or ch.dataref == "inline":
+                continue
+            if ch.name.endswith("/.gitattributes"):
+                old = self.conv.cat.read(ch.dataref) or b""
+                new = lfs_attributes(old)
+                if new != old:
+                    ch.dataref, ch.data = "inline", new
+                    changed = True
+                continue
+            ptr = self.conv.convert(ch.dataref, ch.name)
+            if ptr is not None:
+                ch.dataref, ch.data = "inline", ptr
+                changed = True
+        return changed
+
+    def done(self) -> None:
+        """Stop before any ref moves when objects were missing."""
+        self.conv.check()
+
+
+def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
+             progress: ProgressFn | None = None) -> ImportResult:
+    """Run ``migrate from-lfs`` (see the module docstring)."""
+    check_can_rewrite(ws)
+    if not dry_run:
+        check_attributes_clean(ws)
+    result = ImportResult("rewrite" if everything else "no-rewrite", dry_run, [])
+    with CatFile(ws.repo) as cat:
+        conv = LfsConverter(ws, cat, store=not dry_run)
+        transform = LfsTransform(conv)
+        if everything:
+            done = Rewriter(ws, cat, transform, progress).run(choose_refs(ws, [], True), dry_run=dry_run)
+            result.commits, result.rewritten = done.commits, done.rewritten
+            result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+        else:
+            _head_only(ws, cat, transform, dry_run, result)
+        result.files, result.bytes = conv.files, conv.bytes
+        if dry_run:
+            conv.check()
+    if not dry_run:
+        result.push = push_commands(ws, result.refs, forced=everything)
+    return result
+
+
+def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bool,
+               result: ImportResult) -> None:
+    branch, head = checked_out(ws, "from-lfs")
+    commit = Commit("", 0, [], b"", [head], tree_files(ws, head))
+    root_attrs = next((c for c in commit.changes if c.path == b".gitattributes"), None)
+    transform.commit(commit)
+    changes = [c for c in commit.changes if c.dataref == "inline"]
+    if root_attrs is not None:
+        old = cat.read(root_attrs.dataref) or b""
+        if lfs_attributes(old) != old:
+            changes.append(FileChange("M", b".gitattributes", root_attrs.mode, "inline", lfs_attributes(old)))
+    result.commits, result.rewritten = 1, 1 if changes else 0
+    if not dry_run:
+        transform.done()
+        if changes:
+            commit_head(ws, cat, branch, head, changes, b"Convert git-lfs files to git-mlv\n", result)
