@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
                                               for c, s in (unpushed.commits if unpushed else [])],
                     "hook_problems": hook_problems})
         return 0
-    print(f"{st.files} file(s) tracked by git-mlv")
+    print(f"{st.files} file(s) tracked by git-mlv"
+          + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
     sections = [
         ("Modified (not staged)", st.modified),
         ("Data not in the local pool (run `git mlv pull`)", st.missing_data),

@@ -46,11 +46,12 @@ def resolve(repo: Repo, name: str) -> str | None:
 
 def rewrite_tag(repo: Repo, tag_oid: str, new_target: str) -> str:
     """Write a copy of annotated tag ``tag_oid`` pointing at ``new_target``; its signature (which
-    would no longer verify) is dropped. Returns the new tag object's id."""
-    import pygit2
+    would no longer verify) is dropped. Returns the new tag object's id.
 
-    odb = pygit2.Repository(repo.common_dir).odb
-    raw = odb.read(tag_oid)[1]
+    Two git processes (``cat-file tag``, ``hash-object -t tag -w``): pygit2's import alone costs
+    more (docs/design-notes.md, "Reading git"), and git-mlv does not depend on it.
+    """
+    raw = repo.git("cat-file", "tag", tag_oid)
     head, sep, body = raw.partition(b"\n\n")
     lines = head.split(b"\n")
     if not lines[0].startswith(b"object "):
@@ -58,7 +59,9 @@ def rewrite_tag(repo: Repo, tag_oid: str, new_target: str) -> str:
     lines[0] = b"object " + new_target.encode()
     lines = [line for line in lines if not line.startswith(b"gpgsig")]
     body = _SIGNATURE.sub(b"", body) if sep else body
-    return str(odb.write(pygit2.enums.ObjectType.TAG, b"\n".join(lines) + sep + body))
+    out = run(["hash-object", "-t", "tag", "-w", "--stdin"], cwd=repo.worktree or repo.git_dir,
+              input=b"\n".join(lines) + sep + body)
+    return out.decode().strip()
 
 
 def object_type(repo: Repo, oid: str) -> str:

@@ -1,72 +1,291 @@
-"""Finding pointers in git: in trees of revisions, in the index, and everything gc must keep.
+"""Finding pointers in git: in the index, in trees of revisions, in what a checkout changed, and
+everything gc must keep.
 
-Pointers are small blobs (< 1024 bytes), so every walk asks git for object sizes first and reads
-only the small blobs, in one ``git cat-file --batch`` per walk.
+Pointers are small blobs (< 1024 bytes). Which blob is a pointer is answered by the pointer cache
+(gitio/pointer_cache.py) when many are asked at once, else by git: object sizes first, then only the
+small blobs' contents, each step one ``git cat-file`` for the whole batch.
+
+Why ``git`` subprocesses and not libgit2 (pygit2) in process: measured here (docs/design-notes.md),
+pygit2's import alone costs ~90 ms, more than any in-process read saves on these workloads; ``git
+rev-list`` walks history faster than a Python loop over libgit2 trees, and ``ls-files`` reads a
+sparse index, which libgit2 1.9 refuses ("unsupported mandatory extension: 'sdir'").
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import NamedTuple
 
 from ..core.pointer import MAX_SIZE, Pointer
+from ..errors import MlvError
 from .git import GitError, Repo
+from .pointer_cache import PointerBlob, PointerCache, remember_written
+
+ZERO_OID = "0" * 40
+# Below this many blobs, read them from git rather than open the cache: opening it checks every
+# cache file's checksum (~3 ms for 50,000 entries), one `git cat-file` costs ~5 ms, and a checkout
+# that changed a few files should cost what a few files cost.
+_CACHE_MIN = 64
+# Up to this many paths are looked up in the index by pathspec; beyond, the whole index is listed
+# once: git matches every pathspec against every entry (1,000 pathspecs on 50,000 entries: 0.4 s,
+# the whole listing: 0.03 s).
+_PATHSPEC_MAX = 32
+# Index entries resolved at a time: memory stays flat while each batch still makes one vectorised
+# lookup. Holding every entry at once, `git mlv status` peaked at 87 MB on 50,000 files, ~50 MB
+# above its start (measured before batches): at 600,000 files that is over 0.6 GB.
+_BATCH = 20_000
+# The filter merges cache files of at most this many entries (a merge holds ~64 bytes an entry
+# several times over); bigger merges wait for the next command that adds: the filter of a clone of
+# 600,000 files must stay flat in memory (issue 9: 200 MB for any process).
+_FILTER_MERGE_LIMIT = 200_000
+_REGULAR = (0o100644, 0o100755)
+_REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
+_BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")
+
+
+class IndexEntry(NamedTuple):
+    """A stage-0 regular file in the index."""
+
+    path: str
+    mode: int
+    blob: str
+    skip_worktree: bool  # outside a sparse checkout: git does not write it, neither do we
+
+
+def cache_of(repo: Repo) -> PointerCache:
+    """The pointer cache of ``repo``'s pool."""
+    return PointerCache(os.path.join(repo.mlv_dir, "pointer-cache"))
+
+
+def remember_pointers(repo: Repo, pointers: Iterable[bytes]) -> None:
+    """Tell the pointer cache about pointers handed to git (by the filter): git stores each as a
+    blob whose id we can compute, so no later walk needs to read it."""
+    fmt = repo.config.get("extensions.objectformat", "sha1")
+    remember_written(cache_of(repo).root, pointers, fmt, merge_limit=_FILTER_MERGE_LIMIT)
+
+
+def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:
+    """Run git in ``repo`` with ``input`` on stdin."""
+    from .git import run
+
+    return run(args, cwd=repo.worktree or repo.git_dir, input=input)
+
+
+# -- reading objects -----------------------------------------------------------------------------
+def _cat_file(repo: Repo, option: str, oids: list[str]) -> subprocess.Popen[bytes]:
+    """``git cat-file OPTION`` fed ``oids`` by a thread while the caller reads the answers: memory
+    stays flat and there is no round trip per object (git answers in order, and neither pipe can
+    block the other)."""
+    proc = subprocess.Popen(["git", "cat-file", option], cwd=repo.worktree or repo.git_dir,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    stdin = proc.stdin
+    assert stdin is not None
+
+    def feed() -> None:
+        try:
+            for start in range(0, len(oids), 4096):
+                stdin.write(("\n".join(oids[start:start + 4096]) + "\n").encode())
+            stdin.close()
+        except BrokenPipeError:
+            pass  # git died; the reader sees the end of its output
+
+    threading.Thread(target=feed, name="cat-file-feed", daemon=True).start()
+    return proc
 
 
 def read_blobs(repo: Repo, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """(oid, content) of each blob, via one ``git cat-file --batch``."""
+    """(oid, content) of each object, streamed from one ``git cat-file --batch`` (for small blobs:
+    each content is read whole)."""
     todo = list(dict.fromkeys(oids))
     if not todo:
         return
-    proc = subprocess.Popen(
-        ["git", "cat-file", "--batch"], cwd=repo.worktree or repo.git_dir,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    )
-    assert proc.stdin and proc.stdout
-    # Ask in windows of 64 and read each window's answers before asking more: git answers in
-    # order, and neither pipe can fill up and deadlock us (the blobs asked for are small).
+    proc = _cat_file(repo, "--batch", todo)
     out = proc.stdout
-    pending = iter(todo)
-    window = 0
-    for oid in pending:
-        proc.stdin.write(oid.encode() + b"\n")
-        window += 1
-        if window >= 64:
-            proc.stdin.flush()
-            for _ in range(window):
-                yield _read_one(out)
-            window = 0
-    proc.stdin.close()
-    for _ in range(window):
-        yield _read_one(out)
+    assert out is not None
+    try:
+        for _ in todo:
+            header = out.readline().split()
+            if len(header) < 3:  # "<oid> missing"
+                yield header[0].decode() if header else "", b""
+                continue
+            size = int(header[2])
+            data = out.read(size)
+            out.read(1)  # the LF after the content
+            yield header[0].decode(), data
+    finally:
+        out.close()
+        proc.wait()
+
+
+def read_at_revisions(repo: Repo, wanted: Iterable[tuple[str, str]]
+                      ) -> dict[tuple[str, str], bytes | None]:
+    """Content of each (revision, path) blob, None where that revision has no such file; one
+    ``git cat-file --batch`` for all (metrics and params across revisions)."""
+    keys = list(dict.fromkeys(wanted))
+    if not keys:
+        return {}
+    if any("\n" in r or "\n" in p for r, p in keys):
+        raise MlvError("revision names and paths with a newline are not supported")
+    raw = repo_run(repo, ["cat-file", "--batch"], "".join(f"{r}:{p}\n" for r, p in keys).encode("utf-8"))
+    out: dict[tuple[str, str], bytes | None] = {}
+    pos = 0
+    for key in keys:
+        eol = raw.index(b"\n", pos)
+        m = _BATCH_HEADER.match(raw[pos:eol])
+        pos = eol + 1
+        if m is None:  # "<name> missing" or "<name> ambiguous": no content follows
+            out[key] = None
+            continue
+        size = int(m.group(2))
+        out[key] = raw[pos:pos + size] if m.group(1) == b"blob" else None
+        pos += size + 1
+    return out
+
+
+def object_sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
+    """Size of each blob among ``oids`` (other objects and missing ones are left out)."""
+    todo = list(oids)
+    if not todo:
+        return {}
+    proc = _cat_file(repo, "--batch-check=%(objectname) %(objecttype) %(objectsize)", todo)
+    assert proc.stdout is not None
+    sizes = {}
+    with proc.stdout:
+        for line in proc.stdout:
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == b"blob":
+                sizes[parts[0].decode()] = int(parts[2])
     proc.wait()
+    return sizes
 
 
-def _read_one(out: IO[bytes]) -> tuple[str, bytes]:
-    header = out.readline().split()
-    if len(header) < 3:  # "<oid> missing"
-        return header[0].decode(), b""
-    size = int(header[2])
-    data = out.read(size)
-    out.read(1)  # the LF after the content
-    return header[0].decode(), data
+def pointer_blobs(repo: Repo, oids: Iterable[str], sizes: dict[str, int] | None = None,
+                  cache: PointerCache | None = None) -> dict[str, PointerBlob]:
+    """The objects among ``oids`` that are pointer blobs: object id -> (pointer, blob length).
+
+    ``sizes`` (object id -> size, e.g. from ``ls-tree -l``) spares asking git for them; an id
+    missing from it is taken as "not a small blob". ``cache``: an opened pointer cache (callers
+    asking in batches open it once); without it, one is opened for _CACHE_MIN ids or more.
+    """
+    todo = list(dict.fromkeys(oids))
+    if cache is None and len(todo) >= _CACHE_MIN:
+        cache = cache_of(repo)
+    found: dict[str, PointerBlob | None] = {}
+    if cache is not None:
+        found, todo = cache.lookup(todo)
+    if todo:
+        learned: dict[str, PointerBlob | None] = dict.fromkeys(todo)
+        if sizes is None:
+            sizes = object_sizes(repo, todo)
+        small = [o for o in todo if sizes.get(o, MAX_SIZE) < MAX_SIZE]
+        for oid, data in read_blobs(repo, small):
+            p = Pointer.try_parse(data)
+            if p is not None:
+                learned[oid] = PointerBlob(p.oid, p.size, len(data))
+        found.update(learned)
+        if cache is not None:
+            cache.add(learned)
+    return {o: pb for o, pb in found.items() if pb is not None}
 
 
-def _pointers(repo: Repo, candidates: dict[str, list[str]]) -> Iterator[tuple[str, Pointer]]:
-    """(path, pointer) for candidate blob oids -> paths."""
-    for oid, data in read_blobs(repo, candidates):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            for path in candidates[oid]:
-                yield path, p
+# -- the index -----------------------------------------------------------------------------------
+def iter_index_entries(repo: Repo, paths: list[str] | None = None) -> Iterator[IndexEntry]:
+    """Stage-0 regular files of the index (all, or those at these exact repository paths), as git
+    lists them: the whole index is never held in memory.
+
+    ``git ls-files -s -t``: the tag ``S`` marks skip-worktree entries (sparse checkouts); git
+    expands a sparse index for ``ls-files``, so every file is listed.
+    """
+    args = ["ls-files", "-s", "-t", "-z"]
+    wanted: set[str] | None = None
+    if paths is not None:
+        if not paths:
+            return
+        if len(paths) <= _PATHSPEC_MAX:
+            args = ["--literal-pathspecs", *args, "--", *paths]
+        else:
+            wanted = set(paths)
+    new = tuple.__new__  # IndexEntry() without its Python frame: one per tracked file
+    for record in repo.git_records(*args):
+        meta, _, path = record.decode("utf-8", errors="surrogateescape").partition("\t")  # = fsdecode
+        tag, mode, blob, stage = meta.split(" ")
+        if stage == "0" and mode in _REGULAR_TEXT and (wanted is None or path in wanted):
+            yield new(IndexEntry, (path, _REGULAR_TEXT[mode], blob, tag == "S"))
 
 
+def index_entries(repo: Repo, paths: list[str] | None = None) -> list[IndexEntry]:
+    """``iter_index_entries`` as a list."""
+    return list(iter_index_entries(repo, paths))
+
+
+def index_pointer_batches(repo: Repo, paths: list[str] | None = None
+                          ) -> Iterator[list[tuple[IndexEntry, PointerBlob]]]:
+    """Index entries that are pointers, with their pointers, in batches of at most _BATCH entries
+    (all, or at these exact paths): status, checkout and the hooks stay flat in memory at any size."""
+    cache: PointerCache | None = None
+    batch: list[IndexEntry] = []
+
+    def resolve(entries: list[IndexEntry]) -> list[tuple[IndexEntry, PointerBlob]]:
+        nonlocal cache
+        if cache is None and len(entries) >= _CACHE_MIN:
+            cache = cache_of(repo)  # opened once for every batch
+        ptrs = pointer_blobs(repo, (e.blob for e in entries), cache=cache)
+        return [(e, ptrs[e.blob]) for e in entries if e.blob in ptrs]
+
+    for e in iter_index_entries(repo, paths):
+        batch.append(e)
+        if len(batch) >= _BATCH:
+            yield resolve(batch)
+            batch = []
+    if batch:
+        yield resolve(batch)
+
+
+def index_pointers(repo: Repo, paths: list[str] | None = None
+                   ) -> list[tuple[IndexEntry, PointerBlob]]:
+    """Index entries that are pointers, with their pointers (all, or at these exact paths)."""
+    return [pair for batch in index_pointer_batches(repo, paths) for pair in batch]
+
+
+def changed_paths(repo: Repo, old: str, new: str) -> list[str]:
+    """Paths whose content differs between commits ``old`` and ``new`` and that are files in ``new``."""
+    raw = repo.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new)
+    return _raw_diff_paths(raw)
+
+
+def staged_paths(repo: Repo) -> list[str]:
+    """Paths whose index content differs from HEAD's and that are files in the index."""
+    raw = repo.git("diff-index", "--cached", "-z", "--no-renames", "HEAD")
+    return _raw_diff_paths(raw)
+
+
+def _raw_diff_paths(raw: bytes) -> list[str]:
+    # --raw -z: ":<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0" per change
+    parts = raw.split(b"\0")
+    out = []
+    for i in range(0, len(parts) - 1, 2):
+        meta = parts[i].split()
+        if len(meta) >= 5 and int(meta[1], 8) in _REGULAR:
+            out.append(os.fsdecode(parts[i + 1]))
+    return out
+
+
+def resolve_commit(repo: Repo, rev: str) -> str | None:
+    """The commit ``rev`` names, or None."""
+    out = repo.git_text("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
+    return out or None
+
+
+# -- trees and history ---------------------------------------------------------------------------
 def iter_pointers(repo: Repo, revs: list[str]) -> Iterator[tuple[str, Pointer]]:
     """(path, pointer) of every pointer blob in the trees of ``revs`` (a path may repeat across revs)."""
     candidates: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for rev in revs:
         raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev)
         for item in raw.split(b"\0"):
@@ -75,49 +294,12 @@ def iter_pointers(repo: Repo, revs: list[str]) -> Iterator[tuple[str, Pointer]]:
             meta, _, path = item.partition(b"\t")
             mode, kind, oid, size = meta.split()
             if kind == b"blob" and size != b"-" and int(size) < MAX_SIZE:
-                candidates.setdefault(oid.decode(), []).append(os.fsdecode(path))
-    yield from _pointers(repo, candidates)
-
-
-def index_pointers(repo: Repo) -> Iterator[tuple[str, Pointer, int]]:
-    """(path, pointer, mode) of pointer blobs staged in the index (stage 0)."""
-    raw = repo.git("ls-files", "-s", "-z")
-    entries: dict[str, list[tuple[str, int]]] = {}
-    for item in raw.split(b"\0"):
-        if not item:
-            continue
-        meta, _, raw_path = item.partition(b"\t")
-        raw_mode, raw_oid, stage = meta.split()
-        if stage == b"0" and raw_mode in (b"100644", b"100755"):
-            entries.setdefault(raw_oid.decode(), []).append((os.fsdecode(raw_path), int(raw_mode, 8)))
-    sizes = _sizes(repo, entries)
-    small = {o: v for o, v in entries.items() if 0 <= sizes.get(o, MAX_SIZE) < MAX_SIZE}
-    for oid, data in read_blobs(repo, small):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            for path, mode in small[oid]:
-                yield path, p, mode
-
-
-def _sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
-    todo = "\n".join(oids)
-    if not todo:
-        return {}
-    out = repo_run(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-                   (todo + "\n").encode())
-    sizes = {}
-    for line in out.decode().splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1] == "blob":
-            sizes[parts[0]] = int(parts[2])
-    return sizes
-
-
-def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:
-    """Run git in ``repo`` with ``input`` on stdin."""
-    from .git import run
-
-    return run(args, cwd=repo.worktree or repo.git_dir, input=input)
+                o = oid.decode()
+                candidates.setdefault(o, []).append(os.fsdecode(path))
+                sizes[o] = int(size)
+    for blob, pb in pointer_blobs(repo, candidates, sizes).items():
+        for name in candidates[blob]:
+            yield name, pb.pointer
 
 
 def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:
@@ -158,15 +340,9 @@ def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Point
         out = repo_run(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"")
     except GitError:
         out = b""
-    oids = [line.split(b" ", 1)[0].decode() for line in out.splitlines() if line]
-    sizes = _sizes(repo, oids)
-    small = [o for o, s in sizes.items() if s < MAX_SIZE]
-    result: dict[str, Pointer] = {}
-    for _, data in read_blobs(repo, small):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            result[p.oid] = p
-    return result
+    # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
+    oids = [line[:line.index(b" ")].decode() for line in out.splitlines() if b" " in line]
+    return {pb.oid: pb.pointer for pb in pointer_blobs(repo, oids).values()}
 
 
 def _existing_commits(repo: Repo, oids: set[str]) -> list[str]:

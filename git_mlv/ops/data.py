@@ -1,16 +1,31 @@
-"""status / ls-files / checkout: what the worktree holds compared with the pool."""
+"""status / ls-files / checkout: what the worktree holds compared with the pool.
+
+Costs per tracked file are kept to what cannot be avoided: one ``ls-files`` for the index, the
+pointer cache for the pointers (gitio/pointer_cache.py), one vectorised pool lookup for all of
+them, and one ``lstat`` per file (a file is opened only when its size is the size of its pointer
+text). Files outside a sparse checkout (skip-worktree) are never written, fetched or reported.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import stat as stat_mod
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..core.pointer import MAX_SIZE, Pointer
+from ..core.hashing import EMPTY_OID
+from ..core.pointer import Pointer
 from ..gitio import walk
+from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
 
+if TYPE_CHECKING:
+    from ..core.pool import Pool
+
 ProgressFn = Callable[[int, int], None]
+
+ABSENT, POINTER, OTHER = "absent", "pointer", "other"  # what the worktree holds at a tracked path
 
 
 @dataclass
@@ -22,6 +37,7 @@ class FileInfo:
     size: int
     present: bool  # data in the local pool
     checked_out: bool | None = None  # worktree holds the data, not the pointer (index only)
+    sparse: bool = False  # outside the sparse checkout (skip-worktree): not in the worktree by design
 
 
 def _matches(path: str, specs: list[str] | None) -> bool:
@@ -38,32 +54,70 @@ def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
             if os.path.relpath(os.path.abspath(p), top) != "." else "" for p in paths] or None
 
 
-def _worktree_is_pointer(path: str) -> bool:
+def worktree_state(full: str, pb: PointerBlob) -> str:
+    """ABSENT, POINTER (the worktree file is this pointer's text) or OTHER (data, or anything else).
+
+    Decided by ``lstat`` alone unless the file has exactly the pointer text's length.
+    """
     try:
-        st = os.lstat(path)
-        if st.st_size >= MAX_SIZE:
-            return False
-        with open(path, "rb") as f:
-            return Pointer.try_parse(f.read()) is not None
+        st = os.lstat(full)
+    except (FileNotFoundError, NotADirectoryError):
+        return ABSENT
+    if not stat_mod.S_ISREG(st.st_mode) or st.st_size != pb.length:
+        return OTHER
+    try:
+        with open(full, "rb") as f:
+            p = Pointer.try_parse(f.read(pb.length + 1))
     except OSError:
-        return False
+        return OTHER
+    return POINTER if p is not None and p.oid == pb.oid else OTHER
+
+
+def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
+    """Which of these files have their whole content in the pool: one vectorised lookup for all."""
+    import numpy as np
+
+    from ..core import index as idx
+    from ..core.pack import KIND_CHUNK, KIND_MANIFEST
+
+    wanted = set(oids)
+    order = list(wanted - {EMPTY_OID})
+    n = len(order)
+    # a file is here if its manifest is, or (a one-chunk file) its chunk: 2n index keys, built as
+    # one array rather than 2n bytes objects (docs/formats.md#index: key = id | kind)
+    ids = np.frombuffer(bytes.fromhex("".join(order)), dtype=np.uint8).reshape(n, 32)
+    keys = np.empty((2, n, idx.KEY_SIZE), dtype=np.uint8)
+    keys[:, :, :32] = ids
+    keys[0, :, 32], keys[1, :, 32] = KIND_MANIFEST, KIND_CHUNK
+    found = pool.contains(keys.reshape(2 * n, idx.KEY_SIZE).view(f"S{idx.KEY_SIZE}").ravel())
+    here = found[:n] | found[n:]
+    return {o for o, h in zip(order, here.tolist()) if h} | ({EMPTY_OID} & wanted)
+
+
+def _batches(ws: Workspace, specs: list[str] | None
+             ) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
+    """The index's pointers under ``specs`` (repository-relative), in batches."""
+    for batch in walk.index_pointer_batches(ws.repo):
+        yield [(e, pb) for e, pb in batch if _matches(e.path, specs)] if specs else batch
 
 
 def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = None) -> list[FileInfo]:
     """Tracked files at ``rev`` (default: the index) with oid, size and local presence."""
-    specs = _rel_specs(ws, paths) if rev is None else paths
-    pool = ws.pool
+    if rev is not None:
+        found = [(path, p) for path, p in walk.iter_pointers(ws.repo, [rev]) if _matches(path, paths)]
+        here = present_oids(ws.pool, (p.oid for _, p in found)) if found else set()
+        return sorted((FileInfo(path, p.oid, p.size, p.oid in here) for path, p in found),
+                      key=lambda f: f.path)
+    top = ws.repo.top + os.sep  # a concatenation: os.path.join costs more than the lstat (50k files)
     out = []
-    if rev is None:
-        for path, p, _ in walk.index_pointers(ws.repo):
-            if _matches(path, specs):
-                full = os.path.join(ws.repo.top, path)
-                out.append(FileInfo(path, p.oid, p.size, pool.has_file(p.oid),
-                                    os.path.exists(full) and not _worktree_is_pointer(full)))
-    else:
-        for path, p in walk.iter_pointers(ws.repo, [rev]):
-            if _matches(path, specs):
-                out.append(FileInfo(path, p.oid, p.size, pool.has_file(p.oid)))
+    for batch in _batches(ws, _rel_specs(ws, paths)):
+        here = present_oids(ws.pool, (pb.oid for _, pb in batch))
+        for e, pb in batch:
+            if e.skip_worktree:
+                out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, None, True))
+            else:
+                checked = worktree_state(top + e.path, pb) == OTHER
+                out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, checked))
     return sorted(out, key=lambda f: f.path)
 
 
@@ -77,62 +131,114 @@ class Status:
     missing_data: list[str] = field(default_factory=list)  # no data in the local pool
     not_on_remote: list[str] = field(default_factory=list)
     remote: str | None = None
+    sparse: int = 0  # files outside the sparse checkout: neither in the worktree nor needed here
 
 
 def status(ws: Workspace, check_remote: bool = True) -> Status:
-    """Tracked files: modified, data missing locally, not yet on the default remote."""
-    files = ls_files(ws)
-    st = Status(files=len(files))
-    tracked = {f.path for f in files}
-    changed = ws.repo.git("diff", "--name-only", "-z").split(b"\0")
-    st.modified = sorted(p for p in (os.fsdecode(c) for c in changed if c) if p in tracked)
-    st.not_checked_out = [f.path for f in files if f.checked_out is False]
-    st.missing_data = [f.path for f in files if not f.present]
-    if check_remote and files:
+    """Tracked files: modified, data missing locally, not yet on the default remote.
+
+    The index is read in batches and only what needs attention is kept, so memory stays flat; the
+    paths of files missing on the remote are found by a second pass, only when there are some.
+    """
+    diff = ws.repo.git_later("diff", "--name-only", "-z")  # git works on the other core meanwhile
+    st = Status()
+    present: set[str] = set()
+    top = ws.repo.top + os.sep
+    for batch in _batches(ws, None):
+        here = present_oids(ws.pool, (pb.oid for _, pb in batch))
+        present |= here
+        st.files += len(batch)
+        for e, pb in batch:
+            if e.skip_worktree:
+                st.sparse += 1
+                continue
+            if pb.oid not in here:
+                st.missing_data.append(e.path)
+            if worktree_state(top + e.path, pb) != OTHER:
+                st.not_checked_out.append(e.path)
+    changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
+    if changed:  # which of them are ours: usually a few paths, looked up by pathspec
+        st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
+    if check_remote and st.files:
         try:
             from . import sync
         except ImportError:
             return st
         st.remote = sync.default_remote_name(ws)
         if st.remote is not None:
-            lacking = sync.not_on_remote(ws, {f.oid for f in files if f.present})
-            st.not_on_remote = [f.path for f in files if f.oid in lacking]
+            lacking = sync.not_on_remote(ws, present)
+            if lacking:
+                st.not_on_remote = [e.path for batch in _batches(ws, None) for e, pb in batch
+                                    if pb.oid in lacking]
     return st
 
 
 @dataclass
 class CheckoutResult:
-    """What ``checkout`` wrote."""
+    """What ``checkout`` wrote, and what it looked at (``examined``: paths whose worktree file was
+    checked; the post-checkout hook's cost follows it, and tests count it)."""
 
     restored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    missing_oids: dict[str, list[str]] = field(default_factory=dict)  # oid -> paths, for a fetch
+    missing_sizes: dict[str, int] = field(default_factory=dict)  # oid -> size, for a fetch
     bytes: int = 0
+    examined: int = 0
 
 
 def checkout(ws: Workspace, paths: list[str] | None = None,
              progress: ProgressFn | None = None) -> CheckoutResult:
-    """Replace pointer files in the worktree by their data from the pool (index version)."""
-    specs = _rel_specs(ws, paths)
-    top = ws.repo.top
-    todo = []
-    for path, p, mode in walk.index_pointers(ws.repo):
-        full = os.path.join(top, path)
-        if _matches(path, specs) and (not os.path.exists(full) or _worktree_is_pointer(full)):
-            todo.append((path, p, mode))
+    """Replace pointer files in the worktree by their data from the pool (index version).
+
+    ``paths`` are the user's (files or folders, relative to the current directory).
+    """
+    return _restore(ws, _batches(ws, _rel_specs(ws, paths)), progress)
+
+
+def checkout_paths(ws: Workspace, paths: list[str] | None, want_missing_oids: bool = False
+                   ) -> CheckoutResult:
+    """Like ``checkout``, for exact repository paths (what a git checkout changed); None: all.
+
+    ``want_missing_oids``: fill ``missing_oids`` and ``missing_sizes`` (for a fetch) as well as
+    ``missing``.
+    """
+    return _restore(ws, walk.index_pointer_batches(ws.repo, paths), None, want_missing_oids)
+
+
+def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, PointerBlob]]],
+             progress: ProgressFn | None, want_missing_oids: bool = False) -> CheckoutResult:
+    """Restore batch by batch: a clone whose every file stayed a pointer stays flat in memory."""
+    top = ws.repo.top + os.sep
     result = CheckoutResult()
-    if not todo:
-        return result  # the common case after a checkout: no pool, no heavy imports
-    total = sum(p.size for _, p, _ in todo)
-    pool = ws.pool
-    for path, p, mode in todo:
-        if not pool.has_file(p.oid, refresh=True):
-            result.missing.append(path)
-            continue
-        pool.restore_to(p.oid, os.path.join(top, path), executable=mode == 0o100755)
-        result.restored.append(path)
-        result.bytes += p.size
-        if progress:
-            progress(result.bytes, total)
+    total = 0  # bytes to write, as far as the batches seen so far tell
+    for batch in batches:
+        todo = []
+        for e, pb in batch:
+            if e.skip_worktree:
+                continue  # outside the sparse checkout: git leaves it out, so do we
+            result.examined += 1
+            if worktree_state(top + e.path, pb) != OTHER:
+                todo.append((e, pb))
+        if not todo:
+            continue  # the common case after a checkout: no pool, no heavy imports
+        total += sum(pb.size for _, pb in todo)
+        pool = ws.pool
+        here = present_oids(pool, (pb.oid for _, pb in todo))
+        if len(here) < len({pb.oid for _, pb in todo}):
+            pool.refresh()  # packs other processes wrote since the pool was opened
+            here = present_oids(pool, (pb.oid for _, pb in todo))
+        for e, pb in todo:
+            if pb.oid not in here:
+                result.missing.append(e.path)
+                if want_missing_oids:
+                    result.missing_oids.setdefault(pb.oid, []).append(e.path)
+                    result.missing_sizes[pb.oid] = pb.size
+                continue
+            pool.restore_to(pb.oid, top + e.path, executable=e.mode == 0o100755)
+            result.restored.append(e.path)
+            result.bytes += pb.size
+            if progress:
+                progress(result.bytes, total)
     if result.restored:
         # the files changed on disk but match the index once cleaned: let git re-stat them. Not
         # `--refresh`: a size that differs from the index's (the pointer's) marks a file modified
@@ -140,3 +246,17 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
         walk.repo_run(ws.repo, ["update-index", "-q", "-z", "--stdin"],
                       b"".join(os.fsencode(p) + b"\0" for p in result.restored))
     return result
+
+
+def worktree_pointers(ws: Workspace, paths: list[str] | None = None
+                      ) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """(oid -> paths, oid -> size) of the index's pointers under ``paths`` that belong in the
+    worktree (not skip-worktree): what ``pull`` fetches."""
+    out: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for batch in _batches(ws, _rel_specs(ws, paths)):
+        for e, pb in batch:
+            if not e.skip_worktree:
+                out.setdefault(pb.oid, []).append(e.path)
+                sizes[pb.oid] = pb.size
+    return out, sizes

@@ -154,11 +154,9 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     """Tracked data files that differ between ``old`` and ``new`` (None: the work tree)."""
     entries = _raw_diff(ws, old, new, specs)
     blobs = {b for _, _, a, c in entries for b in (a, c) if b != _ZERO}
-    pointers: dict[str, Pointer] = {}
-    for oid, data in walk.read_blobs(ws.repo, blobs):
-        p = Pointer.try_parse(data)
-        if p is not None:
-            pointers[oid] = p
+    # sizes first, then only small blobs read (or the pointer cache): a changed 1 GB file that
+    # git stores itself is never read into memory here
+    pointers: dict[str, Pointer] = {b: pb.pointer for b, pb in walk.pointer_blobs(ws.repo, blobs).items()}
     unhashed = [path for _, path, a, c in entries if new is None and c == _ZERO and a not in pointers]
     attr = _tracked(ws, unhashed)
     pool = ws.pool

@@ -64,6 +64,7 @@ class PoolFilter:
         self.ws = ws
         self.pool = ws.pool
         self.missing_paths: list[str] = []
+        self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
         self._fetcher: _Fetcher | None = None
         self._fetch_checked = False
 
@@ -74,9 +75,12 @@ class PoolFilter:
         if not head:
             return b""  # an empty file is its own pointer (git skips filters on empty files in diff)
         if len(head) < MAX_SIZE and Pointer.try_parse(head) is not None:
+            self._seen(head)
             return head  # already a pointer (e.g. a file whose data was never fetched)
         pointer = self.pool.writer().add_stream(_Prefixed(head, content))  # type: ignore[arg-type]
-        return pointer.encode()
+        data = pointer.encode()
+        self._seen(data)
+        return data
 
     # -- smudge ------------------------------------------------------------------------------
     def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
@@ -84,6 +88,7 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return [blob]  # not ours: committed before the path was tracked
+        self._seen(blob)
         chunks = self.pool.resolve(pointer.oid, refresh=True)
         if chunks is None:
             return None
@@ -91,6 +96,20 @@ class PoolFilter:
             raise CorruptObject(f"stored data of {pointer.oid[:12]} does not have the pointer's size; "
                                 "run `git mlv fsck`")
         return self.pool.iter_file(pointer.oid, chunks)
+
+    def _seen(self, pointer: bytes) -> None:
+        """Note a pointer git stores or holds, for the pointer cache; written every 50,000 so
+        that a clone of many files stays flat in memory."""
+        self.pointers_seen.append(pointer)
+        if len(self.pointers_seen) >= 50_000:
+            self._remember_pointers()
+
+    def _remember_pointers(self) -> None:
+        if self.pointers_seen:  # git stores each as a blob: status and walks then need not read them
+            from ..gitio import walk
+
+            walk.remember_pointers(self.ws.repo, self.pointers_seen)
+            self.pointers_seen = []
 
     def missing(self, pathname: str, blob: bytes) -> bytes:
         """Leave the pointer in place and say how to get the data."""
@@ -137,6 +156,7 @@ class PoolFilter:
             more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
             print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
                   "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
+        self._remember_pointers()
         self.ws.close()
 
 

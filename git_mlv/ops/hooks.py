@@ -8,6 +8,8 @@ all the pushed refs and the other pushes nothing (issue 8).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MlvError
 from ..gitio import hooks as gitio_hooks
+from ..gitio import walk
 from . import data
 from .context import Workspace
 
@@ -41,7 +44,7 @@ def run_ours(ws: Workspace, name: str, args: list[str], stdin: bytes) -> HookOut
         return HookOutcome()  # our shim was chained behind another copy of itself
     if name == "pre-push":
         return pre_push(ws, args, stdin)
-    after_checkout(ws)
+    after_checkout(ws, name, args)
     from .setup import ensure_hooks
 
     ensure_hooks(ws.repo)  # end of a clone: git-lfs's filter may have run after ours
@@ -104,25 +107,84 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
     return HookOutcome(0, res)
 
 
-def after_checkout(ws: Workspace) -> None:
-    """Replace pointers left in the worktree by data that is here now, fetching what is missing."""
-    if ws.repo.worktree is None:
-        return
-    try:
-        res = data.checkout(ws)
-        if not res.missing:
-            return
-        from . import sync
+@dataclass
+class AfterCheckout:
+    """What the post-checkout / post-merge hook did."""
 
-        if sync.default_remote_name(ws) is None:
-            return
-        st = data.ls_files(ws, paths=None)
-        need = {f.oid: f.size for f in st if not f.present}
-        if need:
-            sync.fetch_oids(ws, need, sizes=need)
+    scope: str  # "changed": the paths the checkout changed; "all": the whole index; "none"
+    examined: int = 0  # worktree paths looked at: follows the change, not the number of tracked files
+    restored: int = 0
+    fetched: int = 0  # files whose data came from the default remote
+    missing: int = 0  # files left as pointers
+
+
+def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
+    """The paths this checkout or merge changed; None when that is unknown (look at everything).
+
+    post-checkout gets ``<old> <new> <flag>``: flag 0 is a file checkout (``git checkout -- PATH``),
+    whose files the filter wrote; old 000... is a clone or a new worktree. post-merge gets
+    ``<squash>``: a merge moved HEAD from ORIG_HEAD, a squash merge only changed the index.
+    """
+    try:
+        if hook == "post-merge":
+            if args and args[0] == "1":
+                return walk.staged_paths(ws.repo)
+            orig = walk.resolve_commit(ws.repo, "ORIG_HEAD")
+            return None if orig is None else walk.changed_paths(ws.repo, orig, "HEAD")
+        if len(args) < 3:
+            return None
+        old, new, flag = args[:3]
+        if flag == "0" or old == new:
+            return []
+        if old.strip("0") == "":
+            return None
+        return walk.changed_paths(ws.repo, old, new)
+    except MlvError:
+        return None  # e.g. an old commit git cannot read here: the whole index is the safe answer
+
+
+def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] | None = None
+                   ) -> AfterCheckout:
+    """Replace pointers the checkout left in the worktree by data that is here now, fetching what
+    is missing from the default remote. Only the paths the checkout changed are looked at (a
+    clone's first checkout: all of them); files outside a sparse checkout never are."""
+    if ws.repo.worktree is None:
+        return AfterCheckout("none")
+    paths = _changed_by(ws, hook, list(args or []))
+    done = AfterCheckout("none" if paths == [] else "all" if paths is None else "changed")
+    if paths == []:
+        return _trace(done, hook)
+    try:
+        from .remote_config import default_remote_name  # light: sync imports the pool and remotes
+
+        # which remote is asked only when something is missing, except for a whole index, where
+        # the oids to fetch are only worth collecting if there is somewhere to fetch them from
+        remote = default_remote_name(ws) if paths is None else None
+        res = data.checkout_paths(ws, paths, want_missing_oids=paths is not None or remote is not None)
+        done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
+        if res.missing_oids and paths is not None:
+            remote = default_remote_name(ws)
+        if res.missing_oids and remote is not None:
+            from . import sync
+
+            # sizes: each fetched manifest is checked against its pointer's size (issue 8)
+            got = sync.fetch_oids(ws, res.missing_sizes, sizes=res.missing_sizes)
             ws.pool.refresh()
-            data.checkout(ws)
+            again = data.checkout_paths(ws, [p for o in got for p in res.missing_oids.get(o, [])])
+            done.fetched = len(again.restored)
+            done.restored += len(again.restored)
+            done.missing -= len(again.restored)
     except MlvError as e:
         print(f"git-mlv: warning: {e}", file=sys.stderr)
     except ImportError:
         pass
+    return _trace(done, hook)
+
+
+def _trace(done: AfterCheckout, hook: str) -> AfterCheckout:
+    """With MLV_HOOK_TRACE=FILE, append what the hook did as one JSON line (tests count the work)."""
+    path = os.environ.get("MLV_HOOK_TRACE")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"hook": hook, **dataclasses.asdict(done)}) + "\n")
+    return done

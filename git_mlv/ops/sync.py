@@ -254,16 +254,10 @@ def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = Non
 
 def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
          progress: ProgressFn | None = None) -> PullResult:
-    """Fetch the data of HEAD's files (under ``paths``) and write them into the worktree."""
+    """Fetch the data of the checked-out files (under ``paths``) and write them into the worktree."""
     from . import data
 
-    specs = data._rel_specs(ws, paths)
-    found: dict[str, list[str]] = {}
-    sizes: dict[str, int] = {}
-    for path, p in walk.iter_pointers(ws.repo, ["HEAD"]):
-        if data._matches(path, specs):
-            found.setdefault(p.oid, []).append(path)
-            sizes[p.oid] = p.size
+    found, sizes = data.worktree_pointers(ws, paths)  # the index's files; a sparse checkout's only
     fres = _fetch_oids_into(ws, ws.pool, remote, set(found), found, progress, runcache_outs=False,
                             sizes=sizes)
     ws.pool.refresh()

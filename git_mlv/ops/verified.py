@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..core.fsutil import atomic_write
-from ..core.pointer import MAX_SIZE, Pointer
+from ..core.pointer import MAX_SIZE
 from ..gitio import walk
 from ..gitio.git import GitError
 from .context import Workspace
@@ -128,17 +128,10 @@ def pointers_since(ws: Workspace, tips: list[str], verified: list[str]) -> NewPo
         if not verified:
             raise
         return pointers_since(ws, tips, [])
-    objs = [line.split(b" ", 1)[0].decode() for line in listing.splitlines() if line]
-    if not objs:
-        return found
-    check = walk.repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-                          ("\n".join(objs) + "\n").encode())
-    blobs = [p[0] for p in (line.split() for line in check.decode().splitlines())
-             if len(p) == 3 and p[1] == "blob" and int(p[2]) < MAX_SIZE]
-    for blob, data in walk.read_blobs(ws.repo, blobs):
-        ptr = Pointer.try_parse(data)
-        if ptr is not None:
-            found.oids.setdefault(ptr.oid, []).append(blob)
+    # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
+    objs = [line[:line.index(b" ")].decode() for line in listing.splitlines() if b" " in line]
+    for blob, pb in walk.pointer_blobs(ws.repo, objs).items():  # the pointer cache answers most
+        found.oids.setdefault(pb.oid, []).append(blob)
     return found
 
 

@@ -1,50 +1,33 @@
 """Reading files at any revision from git objects (never the work tree), and naming revisions.
 
-One ``git cat-file --batch`` call serves every (revision, path) asked at once. A blob that is a
+One ``git cat-file --batch`` call serves every (revision, path) asked at once (gitio/walk.py; in
+process with pygit2 it was slower once its import is paid: docs/design-notes.md). A blob that is a
 git-mlv pointer is read from the pool when the data is there (a metric file someone tracked).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..core.pointer import Pointer
 from ..errors import MlvError
-from ..gitio.git import Repo, run
+from ..gitio import walk
+from ..gitio.git import Repo
 
 if TYPE_CHECKING:
     from ..core.pool import Pool
 
 WORKSPACE = "workspace"  # the label of the work tree among revisions
-_HEAD = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")
 
 
 def read_blobs(repo: Repo, wanted: Iterable[tuple[str, str]], pool: Pool | None = None
                ) -> dict[tuple[str, str], bytes | None]:
-    """Content of each (rev, path), None where that revision has no such file."""
-    keys = list(dict.fromkeys(wanted))
-    if not keys:
-        return {}
-    if any("\n" in r or "\n" in p for r, p in keys):
-        raise MlvError("revision names and paths with a newline are not supported")
-    query = "".join(f"{r}:{p}\n" for r, p in keys).encode("utf-8")
-    raw = run(["cat-file", "--batch"], cwd=repo.worktree or repo.git_dir, input=query)
-    out: dict[tuple[str, str], bytes | None] = {}
-    pos = 0
-    for key in keys:
-        eol = raw.index(b"\n", pos)
-        m = _HEAD.match(raw[pos:eol])
-        pos = eol + 1
-        if m is None:  # "<name> missing" or "<name> ambiguous": no content follows
-            out[key] = None
-            continue
-        size = int(m.group(2))
-        out[key] = _unpoint(raw[pos:pos + size], pool) if m.group(1) == b"blob" else None
-        pos += size + 1
-    return out
+    """Content of each (rev, path), None where that revision has no such file; a pointer's data
+    when the pool has it."""
+    return {key: None if data is None else _unpoint(data, pool)
+            for key, data in walk.read_at_revisions(repo, wanted).items()}
 
 
 def read_worktree(top: str, path: str, pool: Pool | None = None) -> bytes | None:
