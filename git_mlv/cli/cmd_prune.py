@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
           f"commit(s), {len(r.recent_refs)} ref(s) younger than {r.keep_days:g} day(s) or "
           f"{r.unpushed_commits} unpushed commit(s) need")
     if r.not_on_remote:
-        print(f"Kept {r.not_on_remote} object(s) remote '{r.remote}' does not hold "
-              "(`git mlv push --all` sends them)")
+        print(f"Kept {r.not_on_remote} object(s) nothing here needs, because remote '{r.remote}' "
+              "does not hold them")
     return 0

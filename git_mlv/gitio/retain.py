@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..core.pointer import MAX_SIZE
 from .git import Repo
-from .walk import index_pointer_batches, iter_pointers, pointer_blobs, repo_run
+from .walk import index_pointer_batches, iter_pointers, pointer_blobs
 
 _ZERO = "0" * 40
 
@@ -78,8 +78,9 @@ def unpushed(repo: Repo, tips: list[str]) -> tuple[set[str], int]:
     reaches; without any remote-tracking ref, that is every commit."""
     if not tips:
         return set(), 0
-    args = ["rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", "--stdin"]
-    raw = repo_run(repo, args, ("\n".join([*tips, "--not", "--remotes"]) + "\n").encode())
+    # the tips on the command line: `rev-list --stdin` refuses --not/--remotes lines
+    raw = repo.git("rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", *tips,
+                   "--not", "--remotes")
     commits = 0
     blobs = []
     for line in raw.splitlines():

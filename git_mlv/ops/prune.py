@@ -177,9 +177,9 @@ def _count(ws: Workspace, pool: Pool, gone: np.ndarray, res: PruneResult) -> Non
     """Objects, chunks and file versions among the deleted keys: a file version goes with its
     manifest, or (a one-chunk file, which has none) with its only chunk."""
     res.objects = len(gone)
-    kinds = np.frombuffer(gone.tobytes(), np.uint8).reshape(-1, idx.KEY_SIZE)[:, 32] if len(gone) else []
-    res.chunks = int((np.asarray(kinds) == KIND_CHUNK).sum())
-    manifests = int((np.asarray(kinds) == KIND_MANIFEST).sum())
+    kinds = np.frombuffer(gone.tobytes(), np.uint8).reshape(-1, idx.KEY_SIZE)[:, 32]
+    res.chunks = int((kinds == KIND_CHUNK).sum())
+    manifests = int((kinds == KIND_MANIFEST).sum())
     if res.chunks == 0:
         res.files = manifests
         return

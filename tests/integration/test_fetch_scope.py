@@ -59,7 +59,8 @@ def test_clone_with_scope_then_pull_widens_it(origin: tuple[Path, dict], tmp_pat
     git("config", "mlv.fetchExclude", "*.ckpt", cwd=clone)
     st = json.loads(out(mlv("status", "--json", "--no-remote", cwd=clone)))
     assert st["missing_data"] == ["data/val/c.bin"] and st["out_of_scope"] == 1
-    assert "1 file(s) left as pointers, out of the fetch scope" in out(mlv("status", "--no-remote", cwd=clone))
+    text = out(mlv("status", "--no-remote", cwd=clone))
+    assert "1 file(s) left as pointers, out of the fetch scope" in text
 
     res = json.loads(out(mlv("pull", "--json", cwd=clone)))  # val comes, the checkpoint does not
     assert res["fetch"]["out_of_scope"] == 1 and res["missing"] == []
@@ -71,6 +72,7 @@ def test_clone_with_scope_then_pull_widens_it(origin: tuple[Path, dict], tmp_pat
     assert json.loads(out(mlv("status", "--json", "--no-remote", cwd=clone)))["out_of_scope"] == 0
 
 
+@pytest.mark.slow
 def test_checkout_across_commits_keeps_the_scope(origin: tuple[Path, dict], tmp_path: Path) -> None:
     bare, states = origin
     clone = tmp_path / "clone"
