@@ -2,7 +2,7 @@
 
 - the trees of HEAD (every worktree's) and of every ref whose tip commit is younger than N days
   (branches, tags, remote-tracking branches);
-- every pointer in the index;
+- every pointer in the index of every worktree (``rev-list --indexed-objects``);
 - the trees of every stash entry (worktree, index and untracked parts);
 - every pointer in commits of local branches (and HEAD) that no remote-tracking ref contains:
   unpushed commits, found by one ``rev-list --objects TIPS --not --remotes``.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..core.pointer import MAX_SIZE
 from .git import Repo
-from .walk import index_pointer_batches, iter_pointers, pointer_blobs
+from .walk import iter_pointers, pointer_blobs
 
 _ZERO = "0" * 40
 
@@ -29,7 +29,7 @@ class Retained:
 
     oids: set[str] = field(default_factory=set)
     recent_refs: list[str] = field(default_factory=list)  # refs younger than the limit
-    stashes: int = 0
+    stashes: int = 0  # stash commits (an entry has two or three)
     unpushed_commits: int = 0
 
     def add(self, oids: set[str]) -> None:
@@ -81,6 +81,11 @@ def unpushed(repo: Repo, tips: list[str]) -> tuple[set[str], int]:
     # the tips on the command line: `rev-list --stdin` refuses --not/--remotes lines
     raw = repo.git("rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", *tips,
                    "--not", "--remotes")
+    return _pointers_listed(repo, raw)
+
+
+def _pointers_listed(repo: Repo, raw: bytes) -> tuple[set[str], int]:
+    """(pointer oids, commits) in the output of ``rev-list --objects``."""
     commits = 0
     blobs = []
     for line in raw.splitlines():
@@ -102,8 +107,8 @@ def retained(repo: Repo, keep_days: float) -> Retained:
     revs = list(dict.fromkeys([*here, *(c for _, c in refs), *stash]))
     if revs:
         keep.add({p.oid for _, p in iter_pointers(repo, revs)})
-    for batch in index_pointer_batches(repo):
-        keep.add({pb.oid for _, pb in batch})
+    indexed = repo.git("rev-list", "--objects", "--indexed-objects", f"--filter=blob:limit={MAX_SIZE - 1}")
+    keep.add(_pointers_listed(repo, indexed)[0])
     branches = repo.git_text("for-each-ref", "--format=%(objectname)", "refs/heads/").split()
     oids, keep.unpushed_commits = unpushed(repo, list(dict.fromkeys([*here, *branches])))
     keep.add(oids)
