@@ -23,6 +23,7 @@ import numpy as np
 from ..core import index as idx
 from ..core.consolidate import consolidate
 from ..core.fsutil import unlock
+from ..core.hashing import EMPTY_OID
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST
 from ..core.pool import Pool
 from ..errors import MlvError, UsageError
@@ -119,18 +120,27 @@ def _needed_keys(ws: Workspace, pool: Pool, oids: set[str]) -> tuple[np.ndarray,
         oids = oids | RunCache(pool, ws.repo.mlv_dir).entry_oids()
     except ImportError:
         pass
-    keys: set[bytes] = set()
-    kept = 0
-    for oid in oids:
-        if not pool.has_file(oid):
-            continue
-        kept += 1
-        raw = bytes.fromhex(oid)
-        if pool.locate(raw, KIND_MANIFEST) is not None:
-            keys.add(idx.key(raw, KIND_MANIFEST))
-        for cid, _ in pool.file_chunks(oid):
+    order = sorted(o for o in oids if o != EMPTY_OID)
+    mkeys, ckeys = _file_keys(order)
+    has_m, has_c = pool.contains(mkeys), pool.contains(ckeys)  # one vectorised lookup each
+    # a one-chunk file has no manifest: its key is its chunk's; the others' chunks are in theirs
+    keys: set[bytes] = set(mkeys[has_m].tolist()) | set(ckeys[has_c & ~has_m].tolist())
+    for i in np.flatnonzero(has_m).tolist():
+        for cid, _ in pool.resolve(order[i]) or []:
             keys.add(idx.key(cid, KIND_CHUNK))
-    return np.sort(np.array(sorted(keys), dtype=f"S{idx.KEY_SIZE}")), kept
+    arr = np.unique(np.array(list(keys), dtype=f"S{idx.KEY_SIZE}"))  # sorted, each once
+    return arr, int((has_m | has_c).sum())
+
+
+def _file_keys(oids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The manifest keys and the chunk keys (``S33``) of these file ids, in their order."""
+    n = len(oids)
+    ids = np.frombuffer(bytes.fromhex("".join(oids)), dtype=np.uint8).reshape(n, 32)
+    keys = np.empty((2, n, idx.KEY_SIZE), dtype=np.uint8)
+    keys[:, :, :32] = ids
+    keys[0, :, 32], keys[1, :, 32] = KIND_MANIFEST, KIND_CHUNK
+    both = keys.reshape(2 * n, idx.KEY_SIZE).view(f"S{idx.KEY_SIZE}").ravel()
+    return both[:n], both[n:]
 
 
 def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: PruneResult
@@ -184,8 +194,7 @@ def _count(ws: Workspace, pool: Pool, gone: np.ndarray, res: PruneResult) -> Non
         res.files = manifests
         return
     # one-chunk files: ids of files known to history, deleted as chunks and without a manifest
-    known = walk.reachable_pointers(ws.repo, reflog_days=0)
-    single = np.array(sorted(idx.key(bytes.fromhex(o), KIND_CHUNK) for o in known
-                             if pool.locate(bytes.fromhex(o), KIND_MANIFEST) is None),
-                      dtype=f"S{idx.KEY_SIZE}")
+    known = sorted(o for o in walk.reachable_pointers(ws.repo, reflog_days=0) if o != EMPTY_OID)
+    mkeys, ckeys = _file_keys(known)
+    single = np.sort(ckeys[~pool.contains(mkeys)])
     res.files = manifests + (int(idx.search(single, gone)[0].sum()) if len(single) else 0)
