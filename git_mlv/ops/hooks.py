@@ -165,7 +165,8 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
         remote = default_remote_name(ws) if paths is None else None
         res = data.checkout_paths(ws, paths, want_missing_oids=paths is not None or remote is not None)
         done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
-        wanted, done.out_of_scope = filter_oids(fetch_scope(ws), res.missing_oids)
+        wanted, done.out_of_scope = (filter_oids(fetch_scope(ws), res.missing_oids)
+                                     if res.missing_oids else ({}, 0))
         if wanted and paths is not None:
             remote = default_remote_name(ws)
         if wanted and remote is not None:
