@@ -24,7 +24,6 @@ import hashlib
 import io
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,7 +170,8 @@ NOOP_FILTER = textwrap.dedent("""\
         return out
     def send(b):
         fout.write(b"%04x" % (len(b) + 4) + b)
-    until_flush(); [send(x) for x in (b"git-filter-server\\n", b"version=2\\n")]; fout.write(b"0000"); fout.flush()
+    until_flush(); [send(x) for x in (b"git-filter-server\\n", b"version=2\\n")]
+    fout.write(b"0000"); fout.flush()
     until_flush(); send(b"capability=clean\\n"); send(b"capability=smudge\\n"); fout.write(b"0000")
     fout.flush()
     while True:
@@ -273,7 +273,8 @@ def main() -> None:
 
     print("\n| floor, s per GB of the standard mix | one core | two cores (ideal) |")
     print("|---|---|---|")
-    for label, group in (("commit (filter side)", COMMIT_STAGES), ("checkout (filter side)", CHECKOUT_STAGES)):
+    for label, group in (("commit (filter side)", COMMIT_STAGES),
+                         ("checkout (filter side)", CHECKOUT_STAGES)):
         for s in group:
             print(f"| &nbsp; {s} | {per_gb(s):.2f} | |")
         tot = sum(per_gb(s) for s in group)
