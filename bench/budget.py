@@ -241,7 +241,7 @@ def git_side(root: str, reps: int) -> dict[str, tuple[float, int]]:
 
 COMMIT_STAGES = ("pkt-line read (pipe)", "FastCDC", "sha256 per chunk", "sha256 whole file",
                  "codec choice + compress (L1)")
-CHECKOUT_STAGES = ("sha256 per chunk", "decompress (codec, incl. unshuffle)", "pkt-line write (pipe)")
+CHECKOUT_STAGES = ("crc32 per chunk", "decompress (codec, incl. unshuffle)", "pkt-line write (pipe)")
 
 
 def main() -> None:
