@@ -22,7 +22,7 @@ from . import index as idx
 from . import midx as mx
 from .crashpoint import crashpoint
 from .fsutil import atomic_write, try_lock, unlock
-from .pack import ENTRY_SIZE, Entry, PackWriter, decode_entry_header, same_object
+from .pack import ENTRY_SIZE, Entry, PackWriter, check_stored, decode_entry_header, same_object
 
 if TYPE_CHECKING:
     from .pool import Pool
@@ -240,9 +240,11 @@ def _copy(pack: str, index: idx.IndexFile, rows: list[int], out: _Output, res: C
 
 
 def _check(pack: str, e: Entry, piece: memoryview) -> None:
-    """The entry header in ``piece`` (CRC, id, kind, codec, lengths) must be what the index says."""
+    """The entry in ``piece`` (header CRC, id, kind, codec, lengths, stored bytes' CRC) must be what
+    the index says: a damaged object is never copied into a new pack under a fresh header."""
     try:
-        head = decode_entry_header(bytes(piece[:ENTRY_SIZE]), e.offset)
+        head = decode_entry_header(piece, e.offset)
+        check_stored(head, piece[ENTRY_SIZE:], pack)
     except CorruptObject:
         head = None
     if head is None or not same_object(head, e) or len(piece) != ENTRY_SIZE + e.stored_len:

@@ -2,14 +2,16 @@
 
 Layout (little-endian)::
 
-    header   magic b"MLVPACK\\0" | version u32 | reserved u32                       16 bytes
+    header   magic b"MLVPACK\\0" | version u32 = 2 | reserved u32                   16 bytes
     entry*   id 32 | kind u8 | codec u8 | reserved u16 | raw_len u32 | stored_len u32
-             | crc32(previous 44 bytes) u32                                         48 bytes
+             | crc32(stored bytes) u32 | crc32(previous 48 bytes) u32              56 bytes
              stored bytes                                                           stored_len
     trailer  magic b"MLVPEND\\0" | entry count u64                                  16 bytes
 
 Entries are self-describing, so a pack whose index was never written (a crash mid-write) can be
-scanned, cut back to its last whole entry, and indexed.
+scanned, cut back to its last whole entry, and indexed. The stored bytes' CRC is what a local read
+checks (docs/formats.md#reading-is-verifying): bit rot and torn writes, at 3.3 GB/s against sha256's
+1.4 GB/s on this machine (bench/budget.py).
 """
 
 from __future__ import annotations
@@ -29,12 +31,17 @@ from .fsutil import shared as _shared_modes
 
 MAGIC = b"MLVPACK\0"
 END_MAGIC = b"MLVPEND\0"
-VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+VERSION = 2
+SUPPORTED_VERSIONS = (2,)
 HEADER = struct.Struct("<8sII")
-ENTRY = struct.Struct("<32sBBHII")
+ENTRY = struct.Struct("<32sBBHIII")
 ENTRY_SIZE = ENTRY.size + 4
 TRAILER = struct.Struct("<8sQ")
+
+
+class UnsupportedPack(CorruptObject):
+    """A pack of a version this git-mlv does not read: left alone, never repaired or deleted."""
+
 
 KIND_CHUNK = 1
 KIND_MANIFEST = 2
@@ -50,28 +57,42 @@ class Entry:
     offset: int  # of the entry header
     stored_len: int
     raw_len: int
+    crc: int = 0  # crc32 of the stored bytes, as the pack's entry header says (0: not read yet)
 
     @property
     def end(self) -> int:
         return self.offset + ENTRY_SIZE + self.stored_len
 
 
+def entry_header(oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes | memoryview) -> bytes:
+    """The 56-byte header of an entry holding ``stored``."""
+    head = ENTRY.pack(oid, kind, codec, 0, raw_len, len(stored), zlib.crc32(stored))
+    return head + struct.pack("<I", zlib.crc32(head))
+
+
 def encode_entry(oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> bytes:
     """Header + data of one entry, ready to append."""
-    head = ENTRY.pack(oid, kind, codec, 0, raw_len, len(stored))
-    return head + struct.pack("<I", zlib.crc32(head)) + stored
+    return entry_header(oid, kind, codec, raw_len, stored) + stored
 
 
-def decode_entry_header(buf: bytes, offset: int) -> Entry:
-    """Parse and check a 48-byte entry header found at ``offset``."""
+def decode_entry_header(buf: bytes | memoryview, offset: int) -> Entry:
+    """Parse and check a 56-byte entry header found at ``offset``."""
     if len(buf) < ENTRY_SIZE:
         raise CorruptObject(f"truncated pack entry at offset {offset}")
     head = buf[: ENTRY.size]
     (crc,) = struct.unpack_from("<I", buf, ENTRY.size)
     if zlib.crc32(head) != crc:
         raise CorruptObject(f"damaged pack entry header at offset {offset}")
-    oid, kind, codec, _, raw_len, stored_len = ENTRY.unpack(head)
-    return Entry(oid, kind, codec, offset, stored_len, raw_len)
+    oid, kind, codec, _, raw_len, stored_len, data_crc = ENTRY.unpack(head)
+    return Entry(oid, kind, codec, offset, stored_len, raw_len, data_crc)
+
+
+def check_stored(head: Entry, stored: bytes | memoryview, where: str) -> None:
+    """``stored`` must have the length and CRC its (already checked) header says: the local read's
+    proof against bit rot and torn writes."""
+    if len(stored) != head.stored_len or zlib.crc32(stored) != head.crc:
+        raise CorruptObject(f"{where}: object {head.id.hex()[:12]} at {head.offset} is damaged; "
+                            "run `git mlv fsck`")
 
 
 def same_object(a: Entry, b: Entry) -> bool:
@@ -114,21 +135,22 @@ class PackWriter:
         self.entries: list[Entry] = []
         self.finished = False
 
-    def _write_at_end(self, data: bytes) -> None:
+    def _write_at_end(self, data: bytes | memoryview, more: bytes | memoryview = b"") -> None:
         try:
-            write_all(self._fd, data, self.size)
+            write_all(self._fd, data, self.size, more)
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self.size)  # drop the partial entry (frees space, too)
-            err = fs_error(e, self.path, len(data))
+            err = fs_error(e, self.path, len(data) + len(more))
             if err is None:
                 raise
             raise err from None
 
     def append(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> Entry:
         """Append one object; returns where it went."""
+        head = entry_header(oid, kind, codec, raw_len, stored)
         entry = Entry(oid, kind, codec, self.size, len(stored), raw_len)
-        self._write_at_end(encode_entry(oid, kind, codec, raw_len, stored))
+        self._write_at_end(head, stored)
         self.size = entry.end
         self.entries.append(entry)
         return entry
@@ -137,7 +159,7 @@ class PackWriter:
         """Append an entry copied verbatim from another pack (``data``: its header and stored bytes,
         already checked); returns where it went."""
         moved = Entry(entry.id, entry.kind, entry.codec, self.size, entry.stored_len, entry.raw_len)
-        self._write_at_end(bytes(data))
+        self._write_at_end(data)
         self.size = moved.end
         self.entries.append(moved)
         return moved
@@ -172,13 +194,23 @@ def read_header(f: BinaryIO, path: str) -> None:
     if magic != MAGIC:
         raise CorruptObject(f"{path}: not a git-mlv pack")
     if version not in SUPPORTED_VERSIONS:
-        raise CorruptObject(f"{path}: pack version {version} is not supported; upgrade git-mlv")
+        raise UnsupportedPack(unsupported(path, version))
 
 
-def scan(path: str, start: int = 0) -> tuple[list[Entry], int, bool]:
+def unsupported(path: str, version: int) -> str:
+    """The one line that refuses a pack of another version."""
+    if version < VERSION:
+        return (f"{path}: pack version {version} was written by an older git-mlv, which this one no "
+                f"longer reads (it reads version {VERSION}); fetch the data again into a new clone")
+    return f"{path}: pack version {version} is not supported; upgrade git-mlv"
+
+
+def scan(path: str, start: int = 0, verify: bool = False) -> tuple[list[Entry], int, bool]:
     """Entries of a pack read from its headers: (entries, end of the last whole entry, has trailer).
 
     ``start`` (an entry boundary a previous scan returned) resumes a scan of a pack still growing.
+    ``verify`` also checks each entry's stored bytes against its CRC and stops at the first that
+    fails (repairing a crash's leftover: a torn write may have left a header without its data).
     """
     entries: list[Entry] = []
     size = os.path.getsize(path)
@@ -196,6 +228,11 @@ def scan(path: str, start: int = 0) -> tuple[list[Entry], int, bool]:
                 break
             if entry.end > size:
                 break
+            if verify:
+                try:
+                    check_stored(entry, f.read(entry.stored_len), path)
+                except CorruptObject:
+                    break
             entries.append(entry)
             pos = entry.end
         if pos + TRAILER.size == size:

@@ -19,7 +19,7 @@ from ..errors import CorruptObject, MlvError
 from . import index as idx
 from . import midx as mx
 from .fsutil import try_lock, unlock
-from .pack import TRAILER, Entry, scan
+from .pack import TRAILER, Entry, UnsupportedPack, scan
 
 # A listing taken this soon after the folder's mtime is not trusted: file-system timestamps are
 # coarse (a jiffy, up to 10 ms; more on network file systems), so a change in the same tick would
@@ -177,7 +177,10 @@ class PackSet:
             self._view = _View(v.midx, v.midx_packs, {**v.indexes, path: index})
             return
         try:
-            entries, end, _ = scan(path)
+            entries, end, _ = scan(path, verify=True)
+        except UnsupportedPack:
+            unlock(fd)
+            return  # another version's pack: not ours to repair or delete
         except (CorruptObject, FileNotFoundError):
             entries, end = [], 0
         try:  # abandoned by a crash: repair it

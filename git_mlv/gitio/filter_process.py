@@ -7,6 +7,8 @@ read every request through its final flush before writing a byte (shared/notes/g
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -19,6 +21,16 @@ from .pktline import ContentStream, PktReader, PktWriter, ProtocolError
 CAPABILITIES = ("clean", "smudge", "delay")
 # Smudge input above this cannot be a pointer: it is passed through, spooled to disk past 8 MiB.
 _SPOOL = 8 << 20
+# Our pipes to git are grown from the kernel's 64 KiB to 1 MiB (the unprivileged maximum,
+# /proc/sys/fs/pipe-max-size): with 64 KiB, every 64 KiB packet of a smudge fills the pipe and
+# hands the core to git and back; see docs/design-notes.md for the measurement.
+_PIPE_SIZE = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+def _grow_pipe(fd: int) -> None:
+    with contextlib.suppress(OSError):  # not a pipe, or a lower system limit: speed only
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
 
 
 class FilterHandler(Protocol):
@@ -49,6 +61,7 @@ def serve(handler: FilterHandler, stdin: BinaryIO | None = None, stdout: BinaryI
     fin = stdin or open(sys.stdin.fileno(), "rb", buffering=1 << 20, closefd=False)  # noqa: SIM115
     fout = stdout or open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)  # noqa: SIM115
     r, w = PktReader(fin), PktWriter(fout)
+    _grow_pipe(fout.fileno())
     try:
         caps = _handshake(r, w)
         delayed: dict[str, bytes] = {}

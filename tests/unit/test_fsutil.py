@@ -33,19 +33,19 @@ def test_a_failed_append_leaves_whole_entries(tmp_path: Path, monkeypatch: pytes
     the writer records nothing for it, so nothing can later claim the object is stored."""
     w = PackWriter(str(tmp_path / "pack-x.pack"))
     w.append(b"a" * 32, 1, 0, 5, b"hello")
-    real = os.pwrite
+    real = os.pwritev
     calls = {"n": 0}
 
-    def half_then_fail(fd: int, data: bytes, offset: int) -> int:
+    def half_then_fail(fd: int, views: list[memoryview], offset: int) -> int:
         calls["n"] += 1
         if calls["n"] == 1:
-            return real(fd, bytes(data)[:10], offset)
+            return real(fd, [bytes(views[0])[:10]], offset)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "pwrite", half_then_fail)
+    monkeypatch.setattr(os, "pwritev", half_then_fail)
     with pytest.raises(fsutil.FileSystemError, match="no space left"):
         w.append(b"b" * 32, 1, 0, 5000, b"x" * 5000)
-    monkeypatch.setattr(os, "pwrite", real)
+    monkeypatch.setattr(os, "pwritev", real)
     assert len(w.entries) == 1 and w.size == os.path.getsize(w.path)
     w.append(b"c" * 32, 1, 0, 3, b"abc")
     w.finish()
