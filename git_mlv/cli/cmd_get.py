@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .render import human_size
+
+if TYPE_CHECKING:
+    from ..ops.imports import Imported
 
 
 def add_source_args(p: argparse.ArgumentParser) -> None:
@@ -31,12 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def summary(verb: str, res: object) -> str:
+def summary(verb: str, r: Imported) -> str:
     """One line: what was written where, from which commit."""
-    r = res  # an ops.imports.Imported
-    return (f"{verb} {r.out}: {r.files} file(s), {human_size(r.size)} from {r.url} "  # type: ignore[attr-defined]
-            f"{r.path} at {r.commit[:10]}"  # type: ignore[attr-defined]
-            f" ({r.written} written, {human_size(r.bytes_received)} downloaded)")  # type: ignore[attr-defined]
+    return (f"{verb} {r.out}: {r.files} file(s), {human_size(r.size)} from {r.url} {r.path} at "
+            f"{r.commit[:10]} ({r.written} written, {human_size(r.bytes_received)} downloaded)")
 
 
 def run(args: argparse.Namespace) -> int:

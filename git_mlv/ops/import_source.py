@@ -8,10 +8,10 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
-from ..core.pool import Pool
 from ..errors import UsageError
 from ..gitio import walk
 from ..gitio.catfile import CatFile
@@ -22,6 +22,9 @@ from ..remotes.fetch import fetch_files
 from ..remotes.transfer import RetryPolicy
 from ..remotes.url import open_remote
 from .remote_config import GITMLV
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
 
 ProgressFn = Callable[[int, int], None]
 _REGULAR = {"100644": 0o100644, "100755": 0o100755}
@@ -130,7 +133,6 @@ def _fetch_data(src: SourceRepo, source: Source, wanted: dict[str, int], base: s
                 retry: RetryPolicy, progress: ProgressFn | None) -> None:
     """Fetch the data of ``wanted`` (oid -> size) from the source's data remote into ``pool``."""
     from ..remotes.url import parse
-
     from .data import present_oids
 
     here = present_oids(pool, wanted)  # one vectorised lookup: the remote is opened only if needed

@@ -14,10 +14,9 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..core.pointer import Pointer
-from ..core.pool import Pool
-from ..core.settings import Settings
 from ..errors import NotARepository, UsageError
 from ..gitio import walk
 from ..gitio.git import GitError
@@ -27,7 +26,10 @@ from ..pipeline import importrec, spec
 from ..pipeline.importrec import ImportRecord, listing_digest
 from .context import Workspace
 from .data import OTHER, worktree_state
-from .import_source import Source, clean_source_path, read_source
+
+if TYPE_CHECKING:  # the pool (numpy) is imported when data moves: `status` only asks git
+    from ..core.pool import Pool
+    from .import_source import Source
 
 ProgressFn = Callable[[int, int], None]
 _GIT_FILES = {".gitmlv", ".gitmlv.lock", ".gitattributes", ".gitignore", ".gitmodules"}
@@ -163,6 +165,10 @@ def _result(out: str, source: Source, written: int, removed: int) -> Imported:
 def get(url: str, path: str, out: str | None = None, rev: str = "", force: bool = False,
         cwd: str | None = None, progress: ProgressFn | None = None) -> Imported:
     """Download ``path`` of ``url`` at ``rev`` to ``out``: untracked, nothing recorded."""
+    from ..core.pool import Pool
+    from ..core.settings import Settings
+    from .import_source import clean_source_path, read_source
+
     cwd = cwd or os.getcwd()
     path = clean_source_path(path)
     out = out or _default_out(path)
@@ -267,6 +273,8 @@ def _stage(ws: Workspace, rec: ImportRecord, old_pattern: str | None) -> None:
 
 def _read(ws: Workspace, scratch: str, url: str, path: str, rev: str,
           progress: ProgressFn | None) -> Source:
+    from .import_source import read_source
+
     source = read_source(scratch, url, path, rev, ws.repo.top, ws.pool,
                          os.path.join(ws.repo.mlv_dir, "imports"), _options_for(ws), _retry(ws), progress)
     ws.pool.writer().commit()
@@ -278,6 +286,8 @@ def import_(ws: Workspace, url: str, path: str, out: str | None = None, rev: str
             force: bool = False, cwd: str | None = None,
             progress: ProgressFn | None = None) -> Imported:
     """Download ``path`` of ``url`` at ``rev`` to ``out``, track it and record the source."""
+    from .import_source import clean_source_path
+
     top = ws.repo.top
     cwd = cwd or os.getcwd()
     path = clean_source_path(path)
