@@ -85,6 +85,7 @@ class SourceRepo:
         self.repo = Repo(None, scratch, scratch)
         run(["init", "-q", "--bare", scratch])
         self.repo.git("remote", "add", "origin", url)
+        self._want = self._commit = ""
 
     def fetch(self, rev: str) -> str:
         """Fetch ``rev`` (a branch, tag or full commit id; empty: the source's HEAD); its commit."""
@@ -102,7 +103,20 @@ class SourceRepo:
         commit = self.repo.git_text("rev-parse", "--verify", "-q", "FETCH_HEAD^{commit}", check=False)
         if not commit:
             raise SourceError(f"{want!r} in {self.shown} does not name a commit")
+        self._want, self._commit = want, commit
         return commit
+
+    def _refetch(self, filter_arg: str | None) -> None:
+        """Fetch the same revision again by its name, with more of its blobs (``--refetch``)."""
+        args = ["fetch", "-q", "--no-tags", "--refetch", "--depth=1"]
+        args += [filter_arg] if filter_arg else []
+        try:
+            _git([*args, "origin", self._want], cwd=self.repo.git_dir)
+        except GitError as e:
+            raise SourceError(f"cannot fetch from {self.shown}: {_git_message(e)}") from None
+        now = self.repo.git_text("rev-parse", "--verify", "-q", "FETCH_HEAD^{commit}", check=False)
+        if now != self._commit:
+            raise SourceError(f"{self._want!r} of {self.shown} moved while it was read; run again")
 
     def entries(self, commit: str, path: str) -> tuple[str, list[TreeEntry]]:
         """("file" or "dir", the entries at or below ``path``); SourceError when it is absent."""
@@ -141,12 +155,28 @@ class SourceRepo:
             _git(["-c", "fetch.negotiationAlgorithm=noop", "fetch", "-q", "--no-tags",
                  "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
                  "--stdin", "origin"], cwd=self.repo.git_dir, input="\n".join(todo).encode() + b"\n")
+            return
         except GitError as e:
-            raise SourceError(f"cannot fetch file contents from {self.shown}: {_git_message(e)}") from None
+            if not any(s in str(e) for s in _NO_REV):
+                raise SourceError(f"cannot fetch file contents from {self.shown}: "
+                                  f"{_git_message(e)}") from None
+        # Protocol v0 (git over ssh unless sshd accepts GIT_PROTOCOL) serves objects by id only
+        # with uploadpack.allowAnySHA1InWant: fetch the revision again by name, first with every
+        # blob under 1 KiB (all pointers), then whole if plain files under PATH are bigger.
+        for filter_arg in ("--filter=blob:limit=1023", None):
+            self._refetch(filter_arg)
+            todo = self.missing(todo)
+            if not todo:
+                return
+        raise SourceError(f"{self.shown} did not send {len(todo)} object(s) of {self._want!r}")
+
+    def blob_id(self, commit: str, name: str) -> str | None:
+        """The object id of file ``name`` at the root of ``commit`` (its content may be absent)."""
+        return self.repo.git_text("rev-parse", "--verify", "-q", f"{commit}:{name}", check=False) or None
 
     def config_at(self, commit: str, name: str) -> dict[str, str]:
         """A git-config file of the commit (``.gitmlv``) as ``git config -l`` keys; {} if absent."""
-        blob = self.repo.git_text("rev-parse", "--verify", "-q", f"{commit}:{name}", check=False)
+        blob = self.blob_id(commit, name)
         if not blob:
             return {}
         self.fetch_blobs([blob])

@@ -86,7 +86,8 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
     if bad:
         what = "a submodule" if bad[0].kind == "commit" else "a symbolic link"
         raise SourceError(f"{bad[0].path} in {url} is {what}; only regular files can be imported")
-    src.fetch_blobs([e.oid for e in entries])
+    config_blob = src.blob_id(commit, GITMLV)  # fetched with the rest: one request, not two
+    src.fetch_blobs([e.oid for e in entries] + ([config_blob] if config_blob else []))
     sizes = walk.object_sizes(src.repo, [e.oid for e in entries])
     pointers = walk.pointer_blobs(src.repo, [e.oid for e in entries], sizes)
     source = Source(url, path, rev, commit, kind)
