@@ -365,6 +365,13 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
     for rec in chosen:
         listing, changed, modified = states[rec.out]
         want_rev = rec.rev if rev is None else rev
+        if not changed and want_rev == rec.rev and len(_checked_out(ws, rec.out, listing, modified)) \
+                == len(listing) and _names_now(ws, rec.url, want_rev) == rec.commit:
+            # the source still names the recorded commit: one ls-remote, nothing fetched
+            results.append(Imported(rec.out, rec.url, rec.path, rec.rev, rec.commit,
+                                    rec.files if rec.files is not None else 1, rec.size,
+                                    old_commit=rec.commit, up_to_date=True))
+            continue
         with _scratch() as scratch:
             source = _read(ws, scratch, rec.url, rec.path, want_rev, progress)
             new = _record(rec.out, rec.url, source, rec)
@@ -385,6 +392,20 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
 
 
 # -- status --------------------------------------------------------------------------------------
+def _pinned(rev: str) -> bool:
+    return len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
+
+
+def _names_now(ws: Workspace, url: str, rev: str) -> str | None:
+    """The commit ``rev`` of ``url`` names now (a pinned rev: itself); None when unknown."""
+    if _pinned(rev):
+        return rev
+    try:
+        return ls_remote(git_url(url, ws.repo.top), rev)
+    except GitError:
+        return None  # the fetch that follows says what is wrong
+
+
 def source_states(ws: Workspace) -> list[SourceState]:
     """Each import with the commit its source names now: one ``git ls-remote`` per distinct
     (URL, rev); a pinned rev (a full commit id) is not asked. Empty when there are no imports."""
@@ -399,7 +420,7 @@ def source_states(ws: Workspace) -> list[SourceState]:
     asked: dict[tuple[str, str], tuple[str | None, str | None]] = {}
     for rec in sorted(importrec.load(ws.repo).values(), key=lambda r: r.out):
         st = SourceState(rec.out, rec.url, rec.rev, rec.commit)
-        if len(rec.rev) == 40 and all(c in "0123456789abcdef" for c in rec.rev):
+        if _pinned(rec.rev):
             st.now = rec.rev
         else:
             key = (rec.url, rec.rev)
