@@ -175,6 +175,9 @@ def get(url: str, path: str, out: str | None = None, rev: str = "", force: bool 
     out_abs = os.path.abspath(os.path.join(cwd, out))
     if os.path.lexists(out_abs) and not force:
         raise UsageError(f"{out} already exists; use --force to replace it")
+    if cwd == out_abs or cwd.startswith(out_abs.rstrip(os.sep) + os.sep) or \
+            os.path.lexists(os.path.join(out_abs, ".git")):
+        raise UsageError(f"{out} holds the current folder or a repository; name a new place with -o")
     try:
         ws: Workspace | None = Workspace.discover(cwd)
         settings = ws.settings if ws is not None else Settings()
