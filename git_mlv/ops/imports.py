@@ -205,6 +205,14 @@ def _record_url(url: str, top: str, cwd: str) -> str:
     return os.path.relpath(os.path.join(cwd, url), top).replace(os.sep, "/")
 
 
+def _check_filter(ws: Workspace) -> None:
+    """UsageError unless git runs git-mlv's filter here: without it `git add` would put the
+    imported bytes into git itself."""
+    if not ws.repo.config.get("filter.mlv.process") and not ws.repo.config.get("filter.mlv.clean"):
+        raise UsageError("git-mlv's filter is not installed for this repository; "
+                         "run `git mlv install` (or `git mlv install --local`) first")
+
+
 def _check_out_path(ws: Workspace, out: str, records: Mapping[str, ImportRecord]) -> None:
     if out in _GIT_FILES:
         raise UsageError(f"{out} is git's or git-mlv's own file; choose another place with -o")
@@ -294,6 +302,7 @@ def import_(ws: Workspace, url: str, path: str, out: str | None = None, rev: str
     top = ws.repo.top
     cwd = cwd or os.getcwd()
     path = clean_source_path(path)
+    _check_filter(ws)
     out_rel = spec.normalize_path(out or _default_out(path), top, cwd)
     records = importrec.load(ws.repo)
     _check_out_path(ws, out_rel, records)
@@ -354,6 +363,7 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
     """Move imports to their source's current commit (or to ``rev``); one result each."""
     cwd = cwd or os.getcwd()
     chosen = _select(ws, outs, cwd)
+    _check_filter(ws)
     states = {}
     for rec in chosen:  # every refusal before any change
         listing, others = _index_listing(ws, rec.out)
