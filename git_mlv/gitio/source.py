@@ -56,13 +56,19 @@ def local_path(url: str) -> str | None:
     return url[len("file://"):] if url.startswith("file://") else None
 
 
-def _git(args: list[str], cwd: str | None = None, input: bytes | None = None) -> bytes:
+def _git(args: list[str], cwd: str | None = None, input: bytes | None = None,
+         timeout: float | None = None) -> bytes:
     """``git ARGS``; a GitError carrying git's first ``fatal:`` line (its last line is often
-    advice such as "and the repository exists.")."""
+    advice such as "and the repository exists."). git never asks on the terminal (a prompt
+    inside `git mlv status` would hang it): credentials come from helpers and agents."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True)
+        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env,
+                              timeout=timeout)
     except FileNotFoundError:
         raise MlvError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"no answer within {timeout:.0f} s") from None
     if proc.returncode != 0:
         lines = proc.stderr.decode(errors="replace").strip().splitlines() or ["failed"]
         fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
@@ -189,13 +195,19 @@ class SourceRepo:
                               f"{_git_message(e)}") from None
 
 
+#: ``status`` asks every import's source; a host that does not answer must not hold it longer
+LS_REMOTE_TIMEOUT = 30.0
+
+
 def ls_remote(url: str, rev: str) -> str | None:
     """The commit ``rev`` (empty: HEAD) names in ``url`` now; None when it names nothing.
 
-    GitError when the source cannot be reached. An annotated tag is peeled to its commit.
+    GitError when the source cannot be reached (or does not answer within LS_REMOTE_TIMEOUT).
+    An annotated tag is peeled to its commit.
     """
     want = rev or "HEAD"
-    raw = _git(["ls-remote", url, want, f"{want}^{{}}"]).decode("utf-8", errors="replace")
+    raw = _git(["ls-remote", url, want, f"{want}^{{}}"], timeout=LS_REMOTE_TIMEOUT
+               ).decode("utf-8", errors="replace")
     found: dict[str, str] = {}
     for line in raw.splitlines():
         oid, _, ref = line.partition("\t")
