@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..core.fsutil import atomic_write, try_lock, unlock
+from ..core.fsutil import atomic_write, makedirs, try_lock, unlock
 from ..core.pointer import Pointer
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class PointerCache:
             return
         entries = {key_of(i): v for i, v in found.items()}
         try:
-            os.makedirs(self.root, exist_ok=True)
+            makedirs(self.root)
             path = os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}")
             atomic_write(path, encode(entries))
             self._files = None  # the next lookup lists the folder again

@@ -302,6 +302,7 @@ def _fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex,
                     with_outs: bool) -> tuple[FetchStats, int]:
     """Remote run-cache keys missing here, with their entry objects (and outputs' data)."""
     from ..core.fsutil import atomic_write
+    from ..core.fsutil import makedirs as fsutil_makedirs
     from ..pipeline.runcache import RunCache
 
     rcache = RunCache(pool, ws.repo.mlv_dir)
@@ -317,7 +318,7 @@ def _fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex,
     stats = fetch_files(pool, rem, rindex, set(keys.values()), retry, max_age=60)
     pool.writer().flush()
     added = 0
-    os.makedirs(rcache.dir, exist_ok=True)
+    fsutil_makedirs(rcache.dir)
     for key, oid in keys.items():
         if oid in stats.present:  # only keys whose entry arrived: a key without entry is useless
             atomic_write(os.path.join(rcache.dir, key), f"{oid}\n".encode())

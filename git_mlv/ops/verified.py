@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..core.fsutil import atomic_write
+from ..core.fsutil import atomic_write, makedirs
 from ..core.pointer import MAX_SIZE
 from ..gitio import walk
 from ..gitio.git import GitError
@@ -77,7 +77,7 @@ class Verified:
         self.packs = set(packs_now)
         text = [HEADER, f"url {self.url}", *(f"pack {p}" for p in sorted(self.packs)),
                 *(f"commit {c}" for c in self.commits)]
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        makedirs(os.path.dirname(self.path))
         atomic_write(self.path, ("\n".join(text) + "\n").encode())
 
 

@@ -24,7 +24,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..core.fsutil import atomic_write
+from ..core.fsutil import atomic_write, makedirs
 from ..core.hashing import is_oid
 from ..errors import MlvError
 from .fingerprint import decode_listing
@@ -78,7 +78,7 @@ class RunCache:
         if not _KEY.match(key):
             raise ValueError(f"bad run-cache key {key!r}")
         ptr = self.pool.writer().add_bytes(canonical_json(entry).encode("utf-8"))
-        os.makedirs(self.dir, exist_ok=True)
+        makedirs(self.dir)
         atomic_write(os.path.join(self.dir, key), f"{ptr.oid}\n".encode("ascii"))
         return ptr.oid
 

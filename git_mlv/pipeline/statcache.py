@@ -14,6 +14,8 @@ import sqlite3
 import threading
 import time
 
+from ..core.fsutil import makedirs
+
 RACY_NS = 2_000_000_000  # 2 s: covers file systems with 1-2 s timestamps (FAT, HFS+, ext3)
 
 
@@ -83,7 +85,7 @@ class StatCache:
                 return
             db = self._conn()
             if db is None:
-                os.makedirs(self._mlv_dir, exist_ok=True)
+                makedirs(self._mlv_dir)
                 db = self._conn()
             assert db is not None
             rows = [(p, *v) for p, v in self._pending.items()]

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core import index as idx
 from ..core import midx as mx
-from ..core.fsutil import atomic_write
+from ..core.fsutil import atomic_write, makedirs
 from ..core.pack import Entry
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound, is_pack_name
@@ -77,7 +77,7 @@ class RemoteIndex:
         self.refreshed_at = 0.0
         self.downloads = 0  # index files downloaded by this object (tests and benchmarks count)
         self._retry = retry
-        os.makedirs(self.pack_dir, exist_ok=True)
+        makedirs(self.pack_dir)
         self._check_url()
         self._load()
 

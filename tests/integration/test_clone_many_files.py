@@ -28,7 +28,7 @@ def test_clone_of_many_files_gets_every_byte(repo: Path, tmp_path: Path) -> None
     git("push", "-q", str(origin), "main", cwd=repo)
     for n in range(2):
         clone = tmp_path / f"clone{n}"
-        proc = git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+        proc = git("clone", "-q", "--config", "mlv.packSize=4m", str(origin), str(clone), cwd=tmp_path)
         assert b"not here" not in proc.stderr, proc.stderr.decode()[-500:]
         got = {p.name: sha256_file(p) for p in (clone / "data").iterdir()}
         assert got == want
