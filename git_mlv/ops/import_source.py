@@ -71,12 +71,15 @@ def clean_source_path(path: str) -> str:
 
 def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Pool,
                 cache_dir: str, options_for: Callable[[str], Mapping[str, str]],
-                retry: RetryPolicy, progress: ProgressFn | None = None) -> Source:
+                retry: RetryPolicy, progress: ProgressFn | None = None,
+                known: Mapping[str, tuple[str, int]] | None = None) -> Source:
     """Fetch ``path`` at ``rev`` of ``url`` (into the scratch folder), its data into ``pool``.
 
     ``base``: what a relative local URL is relative to; ``options_for(remote_url)``: settings for
-    the source's data remote (an S3 endpoint...). Raises SourceError for any part that cannot be
-    read: nothing is written anywhere but the scratch folder and the pool.
+    the source's data remote (an S3 endpoint...); ``known``: git blob id -> (sha256, size) of
+    pointers we hold already (an update's previous import): a pointer has one valid encoding, so
+    the same blob id is the same pointer and is not fetched again. Raises SourceError for any part
+    that cannot be read: nothing is written anywhere but the scratch folder and the pool.
     """
     gurl = git_url(url, base)
     src = SourceRepo(os.path.join(scratch, "source.git"), gurl, url)
@@ -86,10 +89,13 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
     if bad:
         what = "a submodule" if bad[0].kind == "commit" else "a symbolic link"
         raise SourceError(f"{bad[0].path} in {url} is {what}; only regular files can be imported")
+    known = known or {}
+    unknown = list(dict.fromkeys(e.oid for e in entries if e.oid not in known))
     config_blob = src.blob_id(commit, GITMLV)  # fetched with the rest: one request, not two
-    src.fetch_blobs([e.oid for e in entries] + ([config_blob] if config_blob else []))
-    sizes = walk.object_sizes(src.repo, [e.oid for e in entries])
-    pointers = walk.pointer_blobs(src.repo, [e.oid for e in entries], sizes)
+    src.fetch_blobs(unknown + ([config_blob] if config_blob else []))
+    sizes = walk.object_sizes(src.repo, unknown)
+    pointers = {b: (pb.oid, pb.size) for b, pb in walk.pointer_blobs(src.repo, unknown, sizes).items()}
+    pointers.update((e.oid, known[e.oid]) for e in entries if e.oid in known)
     source = Source(url, path, rev, commit, kind)
     plain: dict[str, Pointer] = {}
     with CatFile(src.repo) as cat:  # plain git files go into the pool, streamed
@@ -106,7 +112,7 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
         rel = "" if kind == "file" else e.path[len(path) + 1:]
         pb = pointers.get(e.oid)
         if pb is not None:
-            source.files.append(SourceFile(rel, _REGULAR[e.mode], pb.oid, pb.size, True))
+            source.files.append(SourceFile(rel, _REGULAR[e.mode], pb[0], pb[1], True))
         else:
             p = plain[e.oid]
             source.files.append(SourceFile(rel, _REGULAR[e.mode], p.oid, p.size, False))

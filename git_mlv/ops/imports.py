@@ -224,8 +224,10 @@ def _check_out_path(ws: Workspace, out: str, records: Mapping[str, ImportRecord]
             raise UsageError(f"{out} overlaps the import at {other}; choose another place with -o")
 
 
-def _index_listing(ws: Workspace, out: str) -> tuple[dict[str, tuple[str, int, int]], list[str]]:
-    """Our index under ``out``: rel -> (sha256, mode, size) of its pointers; paths that are not."""
+def _index_listing(ws: Workspace, out: str, known: dict[str, tuple[str, int]] | None = None
+                   ) -> tuple[dict[str, tuple[str, int, int]], list[str]]:
+    """Our index under ``out``: rel -> (sha256, mode, size) of its pointers; paths that are not.
+    ``known`` receives blob id -> (sha256, size) of those pointers."""
     entries = walk.index_entries(ws.repo, [out])
     entries = [e for e in entries if e.path == out or e.path.startswith(out + "/")]
     ptrs = walk.pointer_blobs(ws.repo, [e.blob for e in entries])
@@ -238,6 +240,8 @@ def _index_listing(ws: Workspace, out: str) -> tuple[dict[str, tuple[str, int, i
             others.append(e.path)
         else:
             listing[rel] = (pb.oid, e.mode, pb.size)
+            if known is not None:
+                known[e.blob] = (pb.oid, pb.size)
     return listing, others
 
 
@@ -283,11 +287,12 @@ def _stage(ws: Workspace, rec: ImportRecord, old_pattern: str | None) -> None:
 
 
 def _read(ws: Workspace, scratch: str, url: str, path: str, rev: str,
-          progress: ProgressFn | None) -> Source:
+          progress: ProgressFn | None, known: dict[str, tuple[str, int]] | None = None) -> Source:
     from .import_source import read_source
 
     source = read_source(scratch, url, path, rev, ws.repo.top, ws.pool,
-                         os.path.join(ws.repo.mlv_dir, "imports"), _options_for(ws), _retry(ws), progress)
+                         os.path.join(ws.repo.mlv_dir, "imports"), _options_for(ws), _retry(ws), progress,
+                         known)
     ws.pool.writer().commit()
     ws.pool.refresh()
     return source
@@ -365,8 +370,9 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
     chosen = _select(ws, outs, cwd)
     _check_filter(ws)
     states = {}
+    known: dict[str, tuple[str, int]] = {}  # our pointers' blob ids: not fetched from the source again
     for rec in chosen:  # every refusal before any change
-        listing, others = _index_listing(ws, rec.out)
+        listing, others = _index_listing(ws, rec.out, known)
         why = _local_changes(ws, rec, listing, others)
         if why and not force:
             raise UsageError(f"{rec.out} has local changes ({why[0]}); commit or undo them, "
@@ -386,7 +392,7 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
                                     old_commit=rec.commit, up_to_date=True))
             continue
         with _scratch() as scratch:
-            source = _read(ws, scratch, rec.url, rec.path, want_rev, progress)
+            source = _read(ws, scratch, rec.url, rec.path, want_rev, progress, known)
             new = _record(rec.out, rec.url, source, rec)
             same = (new.commit, new.oid, new.listing, new.rev) == (rec.commit, rec.oid, rec.listing, rec.rev)
             current = _checked_out(ws, rec.out, listing, modified)

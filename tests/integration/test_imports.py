@@ -37,12 +37,10 @@ def _source(tmp_path: Path, allow_filter: bool = True) -> Path:
 
 
 def _dest(tmp_path: Path) -> Path:
-    """Our repository: its own git origin and its own folder data remote."""
+    """Our repository, with its own folder data remote."""
     dst = tmp_path / "dst"
     dst.mkdir()
     git("init", "-q", cwd=dst)
-    git("init", "-q", "--bare", str(tmp_path / "dst-origin.git"), cwd=tmp_path)
-    git("remote", "add", "origin", str(tmp_path / "dst-origin.git"), cwd=dst)
     mlv("remote", "add", "mine", str(tmp_path / "dst-store"), "--default", cwd=dst)
     commit_all(dst, "start")
     return dst
@@ -127,7 +125,8 @@ def test_import_update_reruns_dependent_stage_and_push_uploads(tmp_path: Path) -
     commit_all(dst, "update ds")
 
     # our own push uploads the imported data to our own remote: a clone reads it from there only
-    git("push", "-q", "origin", "HEAD:main", cwd=dst)
+    git("init", "-q", "--bare", str(tmp_path / "dst-origin.git"), cwd=tmp_path)
+    git("push", "-q", str(tmp_path / "dst-origin.git"), "HEAD:main", cwd=dst)
     (tmp_path / "src-store").rename(tmp_path / "src-store-gone")
     clone = tmp_path / "clone"
     git("clone", "-q", str(tmp_path / "dst-origin.git"), str(clone), cwd=tmp_path)
