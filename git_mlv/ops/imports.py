@@ -245,8 +245,8 @@ def _index_listing(ws: Workspace, out: str, known: dict[str, tuple[str, int]] | 
     return listing, others
 
 
-def _local_changes(ws: Workspace, rec: ImportRecord,
-                   listing: dict[str, tuple[str, int, int]], others: list[str]) -> list[str]:
+def _local_changes(rec: ImportRecord, listing: dict[str, tuple[str, int, int]], others: list[str],
+                   modified: set[str]) -> list[str]:
     """Why ``rec.out`` differs from what was imported (a few reasons), or [] when it does not."""
     why = [f"{p} is not git-mlv data" for p in others[:_SHOW]]
     if rec.is_dir:
@@ -255,8 +255,7 @@ def _local_changes(ws: Workspace, rec: ImportRecord,
             why.append(f"files under {rec.out} were changed, added or removed since the import")
     elif rec.oid is None or listing.get("", ("",))[0] != rec.oid.removeprefix("sha256:"):
         why.append(f"{rec.out} was changed since the import")
-    diff = ws.repo.git("diff", "--name-only", "-z", "--", rec.out)
-    why += [f"{os.fsdecode(p)} is modified" for p in diff.split(b"\0") if p][:_SHOW]
+    why += [f"{p} is modified" for p in sorted(modified)][:_SHOW]
     return why
 
 
@@ -373,19 +372,19 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
     known: dict[str, tuple[str, int]] = {}  # our pointers' blob ids: not fetched from the source again
     for rec in chosen:  # every refusal before any change
         listing, others = _index_listing(ws, rec.out, known)
-        why = _local_changes(ws, rec, listing, others)
+        modified = {os.fsdecode(p) for p in ws.repo.git("diff", "--name-only", "-z", "--", rec.out)
+                    .split(b"\0") if p}
+        why = _local_changes(rec, listing, others, modified)
         if why and not force:
             raise UsageError(f"{rec.out} has local changes ({why[0]}); commit or undo them, "
                              "or use --force to overwrite them")
-        modified = {os.fsdecode(p) for p in ws.repo.git("diff", "--name-only", "-z", "--", rec.out)
-                    .split(b"\0") if p}
-        states[rec.out] = (listing, bool(why), modified)
+        states[rec.out] = (listing, bool(why), _checked_out(ws, rec.out, listing, modified))
     results = []
     for rec in chosen:
-        listing, changed, modified = states[rec.out]
+        listing, changed, current = states[rec.out]
         want_rev = rec.rev if rev is None else rev
-        if not changed and want_rev == rec.rev and len(_checked_out(ws, rec.out, listing, modified)) \
-                == len(listing) and _names_now(ws, rec.url, want_rev) == rec.commit:
+        if not changed and want_rev == rec.rev and len(current) == len(listing) \
+                and _names_now(ws, rec.url, want_rev) == rec.commit:
             # the source still names the recorded commit: one ls-remote, nothing fetched
             results.append(Imported(rec.out, rec.url, rec.path, rec.rev, rec.commit,
                                     rec.files if rec.files is not None else 1, rec.size,
@@ -395,7 +394,6 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
             source = _read(ws, scratch, rec.url, rec.path, want_rev, progress, known)
             new = _record(rec.out, rec.url, source, rec)
             same = (new.commit, new.oid, new.listing, new.rev) == (rec.commit, rec.oid, rec.listing, rec.rev)
-            current = _checked_out(ws, rec.out, listing, modified)
             if same and not changed and len(current) == len(listing):
                 res = _result(rec.out, source, 0, 0)
                 res.old_commit, res.up_to_date = rec.commit, True
