@@ -19,7 +19,8 @@ from ..errors import MlvError
 COMMANDS = [
     "install", "track", "add", "status", "ls_files", "diff", "checkout", "fsck", "du", "gc",
     "remote", "push", "fetch", "pull",
-    "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate", "help",
+    "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate", "get", "import", "update",
+    "help",
     "filter_process", "textconv", "merge_driver", "hook",
 ]
 
