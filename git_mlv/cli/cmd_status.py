@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data, setup, sync
+    from ..ops import data, imports, setup, sync
     from ..ops.context import Workspace
     from .render import print_json
 
@@ -22,11 +22,13 @@ def run(args: argparse.Namespace) -> int:
         st = data.status(ws, check_remote=not args.no_remote)
         unpushed = None if args.no_remote else sync.commits_not_on_remote(ws)
         hook_problems = setup.hook_problems(ws.repo) if st.remote else []
+        sources = [] if args.no_remote else imports.source_states(ws)
     if args.json:
         print_json({**dataclasses.asdict(st),
                     "commits_not_on_remote": [{"commit": c, "subject": s}
                                               for c, s in (unpushed.commits if unpushed else [])],
-                    "hook_problems": hook_problems})
+                    "hook_problems": hook_problems,
+                    "imports": [{**dataclasses.asdict(s), "moved": s.moved} for s in sources]})
         return 0
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
@@ -45,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
                          f"({unpushed.files} file(s); `git push` or `git mlv push --all` sends it)",
                          [f"{c[:10]} {subject}" for c, subject in unpushed.commits]
                          or ["(in commits of local branches)"]))
+    moved = [f"{s.out}: {s.url} {s.rev or 'HEAD'} is at {s.now[:10]}, imported {s.commit[:10]}"
+             for s in sources if s.moved and s.now]
+    sections.append(("Imports whose source moved (`git mlv update OUT` follows it)", moved))
+    sections.append(("Import sources that could not be asked", [f"{s.out}: {s.error}" for s in sources
+                                                              if s.error]))
     if hook_problems:
         sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True

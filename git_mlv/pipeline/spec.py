@@ -12,8 +12,10 @@ Format (docs/pipelines.md)::
         metric = metrics.json       # kept in git as a normal file
 
 Paths are relative to the repository root, with ``/`` separators, whatever the directory a command
-was typed in. The same file holds ``[core]`` and ``[remote "x"]`` written by other verbs; we rewrite
-only the stage sections: sorted by name, keys in the order above, unknown keys kept after them.
+was typed in. The same file holds ``[core]`` and ``[remote "x"]`` written by other verbs, and
+``[import "OUT"]`` (pipeline/importrec.py); we rewrite only the stage sections: sorted by name, keys
+in the order above, unknown keys kept after them. A stage may depend on an imported path like on any
+other: ``git mlv update`` changes its bytes, so ``repro`` reruns the stage.
 """
 
 from __future__ import annotations

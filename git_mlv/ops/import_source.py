@@ -1,0 +1,178 @@
+"""The source side of ``get``/``import``/``update``: one revision of another repository, the files
+under a path in it, and their data in a pool of ours (docs/imports.md, "What is fetched").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..core.hashing import EMPTY_OID
+from ..core.pointer import Pointer
+from ..errors import UsageError
+from ..gitio import walk
+from ..gitio.catfile import CatFile
+from ..gitio.source import SourceError, SourceRepo, git_url, local_path
+from ..remotes.base import RemoteError
+from ..remotes.cache import RemoteIndex
+from ..remotes.fetch import fetch_files
+from ..remotes.transfer import RetryPolicy
+from ..remotes.url import open_remote
+from .remote_config import GITMLV
+
+if TYPE_CHECKING:
+    from ..core.pool import Pool
+
+ProgressFn = Callable[[int, int], None]
+_REGULAR = {"100644": 0o100644, "100755": 0o100755}
+_SHOW = 5  # files named in an error about many
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of the source under PATH."""
+
+    rel: str  # relative to PATH ("" when PATH is the file itself)
+    mode: int  # 0o100644 or 0o100755
+    oid: str  # sha256 hex of the content
+    size: int
+    pointer: bool  # tracked by git-mlv there (else a plain git file)
+
+
+@dataclass
+class Source:
+    """What PATH is at one commit of the source repository."""
+
+    url: str  # as the user gave it
+    path: str
+    rev: str
+    commit: str
+    kind: str  # "file" or "dir"
+    files: list[SourceFile] = field(default_factory=list)
+    remote_url: str | None = None  # the source's default data remote, when any file needs it
+    bytes_received: int = 0
+
+    @property
+    def size(self) -> int:
+        """Total bytes of the files."""
+        return sum(f.size for f in self.files)
+
+
+def clean_source_path(path: str) -> str:
+    """PATH as a clean path relative to the source's root; UsageError otherwise."""
+    p = path.strip().strip("/")
+    if not p or p == "." or os.path.normpath(p) != p or p.startswith("../") or p == "..":
+        raise UsageError(f"{path!r}: give a file or folder path relative to the source repository's root")
+    return p
+
+
+def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Pool,
+                cache_dir: str, options_for: Callable[[str], Mapping[str, str]],
+                retry: RetryPolicy, progress: ProgressFn | None = None,
+                known: Mapping[str, tuple[str, int]] | None = None) -> Source:
+    """Fetch ``path`` at ``rev`` of ``url`` (into the scratch folder), its data into ``pool``.
+
+    ``base``: what a relative local URL is relative to; ``options_for(remote_url)``: settings for
+    the source's data remote (an S3 endpoint...); ``known``: git blob id -> (sha256, size) of
+    pointers we hold already (an update's previous import): a pointer has one valid encoding, so
+    the same blob id is the same pointer and is not fetched again. Raises SourceError for any part
+    that cannot be read: nothing is written anywhere but the scratch folder and the pool.
+    """
+    gurl = git_url(url, base)
+    src = SourceRepo(os.path.join(scratch, "source.git"), gurl, url)
+    commit = src.fetch(rev)
+    kind, entries = src.entries(commit, path)
+    bad = [e for e in entries if e.kind != "blob" or e.mode not in _REGULAR]
+    if bad:
+        what = "a submodule" if bad[0].kind == "commit" else "a symbolic link"
+        raise SourceError(f"{bad[0].path} in {url} is {what}; only regular files can be imported")
+    known = known or {}
+    unknown = list(dict.fromkeys(e.oid for e in entries if e.oid not in known))
+    config_blob = src.blob_id(commit, GITMLV)  # fetched with the rest: one request, not two
+    src.fetch_blobs(unknown + ([config_blob] if config_blob else []))
+    sizes = walk.object_sizes(src.repo, unknown)
+    pointers = {b: (pb.oid, pb.size) for b, pb in walk.pointer_blobs(src.repo, unknown, sizes).items()}
+    pointers.update((e.oid, known[e.oid]) for e in entries if e.oid in known)
+    source = Source(url, path, rev, commit, kind)
+    plain: dict[str, Pointer] = {}
+    with CatFile(src.repo) as cat:  # plain git files go into the pool, streamed
+        writer = pool.writer()
+        for e in entries:
+            if e.oid in pointers or e.oid in plain:
+                continue
+            got = cat.open(e.oid)
+            if got is None:
+                raise SourceError(f"{e.path}: its content did not come with the fetch from {url}")
+            plain[e.oid] = writer.add_stream(got[1])  # type: ignore[arg-type]
+        writer.flush()
+    for e in entries:
+        rel = "" if kind == "file" else e.path[len(path) + 1:]
+        pb = pointers.get(e.oid)
+        if pb is not None:
+            source.files.append(SourceFile(rel, _REGULAR[e.mode], pb[0], pb[1], True))
+        else:
+            p = plain[e.oid]
+            source.files.append(SourceFile(rel, _REGULAR[e.mode], p.oid, p.size, False))
+    wanted = {f.oid: f.size for f in source.files if f.pointer and f.oid != EMPTY_OID}
+    if wanted:
+        _fetch_data(src, source, wanted, base, pool, cache_dir, options_for, retry, progress)
+    return source
+
+
+def _source_remote(src: SourceRepo, commit: str) -> str:
+    """The URL of the source's default data remote, from its committed ``.gitmlv``."""
+    cfg = src.config_at(commit, GITMLV)
+    urls = {k[len("remote."):-len(".url")]: v for k, v in cfg.items()
+            if k.lower().startswith("remote.") and k.lower().endswith(".url")}
+    name = cfg.get("core.remote") or (next(iter(urls)) if len(urls) == 1 else None)
+    if name is None or name not in urls:
+        raise SourceError(f"{src.url} at {commit[:12]} names no default data remote in its "
+                          f"{GITMLV}; its data cannot be fetched (its owner sets one with "
+                          "`git mlv remote add NAME URL --default`)")
+    return urls[name]
+
+
+def _fetch_data(src: SourceRepo, source: Source, wanted: dict[str, int], base: str, pool: Pool,
+                cache_dir: str, options_for: Callable[[str], Mapping[str, str]],
+                retry: RetryPolicy, progress: ProgressFn | None) -> None:
+    """Fetch the data of ``wanted`` (oid -> size) from the source's data remote into ``pool``."""
+    from ..remotes.url import parse
+    from .data import present_oids
+
+    here = present_oids(pool, wanted)  # one vectorised lookup: the remote is opened only if needed
+    todo = {o: s for o, s in wanted.items() if o not in here}
+    if not todo:
+        return
+    rurl = _source_remote(src, source.commit)
+    source.remote_url = rurl
+    root = local_path(src.url)
+    if parse(rurl).scheme == "folder" and not os.path.isabs(os.path.expanduser(rurl)) and root is None:
+        raise SourceError(f"the data remote of {source.url} is a relative folder ({rurl}); it can be "
+                          "read only when the source repository is a local path")
+    remote_base = root or base
+    try:
+        remote = open_remote(rurl, options_for(rurl), remote_base, "source")
+        rindex = RemoteIndex(remote, os.path.join(cache_dir, hashlib.sha256(
+            remote.url.encode()).hexdigest()[:16]), retry.run)
+    except RemoteError as e:
+        raise SourceError(f"cannot open the data remote {rurl} of {source.url}: {e}") from None
+    try:
+        stats = fetch_files(pool, remote, rindex, todo, retry, progress, sizes=todo)
+    except RemoteError as e:
+        raise SourceError(f"cannot read the data remote {rurl} of {source.url}: {e}") from None
+    finally:
+        pool.writer().flush()
+        rindex.close()
+        remote.close()
+    source.bytes_received = stats.bytes_received
+    lacking = [o for o in todo if o not in stats.present]
+    if lacking:
+        names = {f.oid: f.rel or source.path for f in source.files}
+        shown = ", ".join(f"{names[o]} ({stats.failed.get(o, 'not there')})" for o in lacking[:_SHOW])
+        more = f" and {len(lacking) - _SHOW} more" if len(lacking) > _SHOW else ""
+        raise SourceError(f"{len(lacking)} file(s) of {source.path} have no data on {rurl}, the "
+                          f"data remote of {source.url}: {shown}{more}; nothing was written "
+                          "(the source's owner should `git mlv push`)")
