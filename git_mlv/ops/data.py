@@ -139,44 +139,51 @@ class Status:
 def status(ws: Workspace, check_remote: bool = True) -> Status:
     """Tracked files: modified, data missing locally, not yet on the default remote.
 
-    The index is read in batches and only what needs attention is kept, so memory stays flat; the
-    paths of files missing on the remote are found by a second pass, only when there are some.
+    The index is read in batches, each asked of the pool and of the remote's cached indexes, and
+    only what needs attention is kept, so memory stays flat.
     """
     diff = ws.repo.git_later("diff", "--name-only", "-z")  # git works on the other core meanwhile
     st = Status()
     scope = fetch_scope(ws)
-    present: set[str] = set()
     top = ws.repo.top + os.sep
-    for batch in _batches(ws, None):
-        here = present_oids(ws.pool, (pb.oid for _, pb in batch))
-        present |= here
-        st.files += len(batch)
-        for e, pb in batch:
-            if e.skip_worktree:
-                st.sparse += 1
-                continue
-            pointer = worktree_state(top + e.path, pb) != OTHER
-            if pb.oid not in here:
-                if pointer and scope.limited and not scope(e.path):
-                    st.out_of_scope += 1  # left out on purpose: counted, not listed
+    lookup = None
+    if check_remote:
+        try:
+            from . import sync
+        except ImportError:  # a build without remotes
+            pass
+        else:
+            lookup = sync.RemoteLookup(ws)
+    try:
+        for batch in _batches(ws, None):
+            here = present_oids(ws.pool, (pb.oid for _, pb in batch))
+            st.files += len(batch)
+            for e, pb in batch:
+                if e.skip_worktree:
+                    st.sparse += 1
                     continue
-                st.missing_data.append(e.path)
-            if pointer:
-                st.not_checked_out.append(e.path)
+                pointer = worktree_state(top + e.path, pb) != OTHER
+                if pb.oid not in here:
+                    if pointer and scope.limited and not scope(e.path):
+                        st.out_of_scope += 1  # left out on purpose: counted, not listed
+                        continue
+                    st.missing_data.append(e.path)
+                if pointer:
+                    st.not_checked_out.append(e.path)
+            if lookup is not None and lookup.name is not None and here:
+                # the remote is asked per batch: memory follows the batch (data not here is
+                # reported as missing, not as unpushed)
+                lacking = lookup.lacking(here)
+                if lacking:
+                    st.not_on_remote += [e.path for e, pb in batch if pb.oid in lacking]
+    finally:
+        if lookup is not None:
+            lookup.close()
+    if lookup is not None and st.files:
+        st.remote = lookup.name
     changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
     if changed:  # which of them are ours: usually a few paths, looked up by pathspec
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
-    if check_remote and st.files:
-        try:
-            from . import sync
-        except ImportError:
-            return st
-        st.remote = sync.default_remote_name(ws)
-        if st.remote is not None:
-            lacking = sync.not_on_remote(ws, present)
-            if lacking:
-                st.not_on_remote = [e.path for batch in _batches(ws, None) for e, pb in batch
-                                    if pb.oid in lacking]
     return st
 
 

@@ -7,6 +7,7 @@ The data-loss bug these guard against: two pre-push hooks where the first reads 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_CONFIG
-from tests.helpers import git, mlv, origin_and_store, out, random_bytes, run, sha256_file, write
+from tests.helpers import commit_all, git, mlv, origin_and_store, out, random_bytes, run, sha256_file, write
 
 if shutil.which("git-lfs") is None:  # a missing tool fails, never skips (.ci/run installs it)
     raise RuntimeError("git-lfs is not installed; `apt-get install git-lfs` (see .ci/run)")
@@ -274,3 +275,19 @@ def test_status_reports_commits_whose_data_is_not_on_the_remote(repo: Path, tmp_
     git("commit", "-q", "-am", "change f0 on side", cwd=repo)
     st = json.loads(mlv("status", "--json", cwd=repo).stdout)
     assert [c["subject"] for c in st["commits_not_on_remote"]] == ["change f0 on side"]
+
+
+def test_status_names_the_files_whose_data_is_not_on_the_remote(repo: Path, tmp_path: Path) -> None:
+    """Per file (asked of the remote's cached indexes batch by batch): before the push the new
+    file is listed, the pushed one is not; after the push, none; data not here is not listed."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "data" / "old.bin", random_bytes(5000, seed=1))
+    commit_all(repo, "old")
+    mlv("push", cwd=repo)
+    write(repo / "data" / "new.bin", random_bytes(6000, seed=2))
+    commit_all(repo, "new")
+    st = json.loads(out(mlv("status", "--json", cwd=repo)))
+    assert st["remote"] == "store" and st["not_on_remote"] == ["data/new.bin"], st
+    mlv("push", cwd=repo)
+    st = json.loads(out(mlv("status", "--json", cwd=repo)))
+    assert st["not_on_remote"] == [] and st["files"] == 2, st
