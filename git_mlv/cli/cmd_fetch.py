@@ -1,4 +1,4 @@
-"""git mlv fetch [REMOTE] [REV...|--all]."""
+"""git mlv fetch [REMOTE] [REV...|--all] [-I PATTERNS] [-X PATTERNS]."""
 
 from __future__ import annotations
 
@@ -15,14 +15,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fetch", help="download data the local pool lacks",
         description="Download into the local pool the data of the tracked files in REV (default "
         "HEAD), or of every commit reachable from any ref with --all, from the data remote "
-        "(default: the default remote). Run-cache entries come too (their outputs with --all). "
+        "(default: the default remote). Files out of the fetch scope (mlv.fetchInclude / "
+        "mlv.fetchExclude, or -I/-X) are left out, except with --all. Run-cache entries come too "
+        "(their outputs with --all). "
         "The worktree is not touched: see `git mlv pull` or `git mlv checkout`.",
     )
     p.add_argument("words", nargs="*", metavar="[REMOTE] [REV]")
     p.add_argument("--all", action="store_true", help="every commit reachable from any ref")
+    add_scope_options(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
+
+
+def add_scope_options(p: argparse.ArgumentParser) -> None:
+    """``-I/--include`` and ``-X/--exclude``: mlv.fetchInclude/Exclude for one command."""
+    p.add_argument("-I", "--include", metavar="PATTERNS",
+                   help="only files matching these comma-separated patterns (replaces "
+                   "mlv.fetchInclude; empty: everything)")
+    p.add_argument("-X", "--exclude", metavar="PATTERNS",
+                   help="not files matching these comma-separated patterns (replaces "
+                   "mlv.fetchExclude; empty: none)")
 
 
 def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
@@ -36,6 +49,9 @@ def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
     if not quiet:
         print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
               f"from {res.remote}")
+        if res.out_of_scope:
+            print(f"{res.out_of_scope} file(s) out of the fetch scope (mlv.fetchInclude/Exclude, "
+                  "-I/-X) not fetched")
     unnamed = [(p, why) for p, why in sorted(res.failed.items()) if not named or p not in named]
     for path, why in unnamed[:10]:
         print(f"git-mlv: warning: {path}: not fetched: {why}", file=sys.stderr)
@@ -57,14 +73,16 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..ops import sync
     from ..ops.context import Workspace
+    from ..ops.scope import fetch_scope
     from .render import Progress, print_json
 
     with Workspace.discover() as ws:
         remote, revs = sync.split_remote_arg(ws, args.words)
         if args.all and revs:
             raise UsageError("give revisions or --all, not both")
+        scope = fetch_scope(ws, args.include, args.exclude)
         res = sync.fetch(ws, remote, revs or None, all=args.all,
-                         progress=Progress("fetch", args.quiet or args.json))
+                         progress=Progress("fetch", args.quiet or args.json), scope=scope)
     if args.json:
         print_json(asdict(res))
     return report(res, args.quiet or args.json)

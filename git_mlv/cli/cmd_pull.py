@@ -1,18 +1,23 @@
-"""git mlv pull [REMOTE] [PATH...]."""
+"""git mlv pull [REMOTE] [PATH...] [-I PATTERNS] [-X PATTERNS]."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .cmd_fetch import add_scope_options
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "pull", help="fetch the data of HEAD's files and check them out",
         description="Download the data of the tracked files of HEAD (under PATHs) from the data "
-        "remote (default: the default remote), then write them into the worktree.",
+        "remote (default: the default remote), then write them into the worktree. Files out of the "
+        "fetch scope (mlv.fetchInclude / mlv.fetchExclude, or -I/-X) are not downloaded; they are "
+        "written only if their data is here already.",
     )
     p.add_argument("words", nargs="*", metavar="[REMOTE] [PATH]")
+    add_scope_options(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -23,12 +28,15 @@ def run(args: argparse.Namespace) -> int:
 
     from ..ops import sync
     from ..ops.context import Workspace
+    from ..ops.scope import fetch_scope
     from .cmd_fetch import report
     from .render import Progress, print_json
 
     with Workspace.discover() as ws:
         remote, paths = sync.split_remote_arg(ws, args.words)
-        res = sync.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json))
+        scope = fetch_scope(ws, args.include, args.exclude)
+        res = sync.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json),
+                        scope=scope)
     if args.json:
         print_json(asdict(res))
     code = report(res.fetch, args.quiet or args.json, named=set(res.why))

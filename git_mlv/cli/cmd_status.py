@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
+    if st.out_of_scope:
+        print(f"{st.out_of_scope} file(s) left as pointers, out of the fetch scope "
+              "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")
     sections = [
         ("Modified (not staged)", st.modified),
         ("Data not in the local pool (run `git mlv pull`)", st.missing_data),

@@ -17,7 +17,7 @@ from ..errors import MlvError
 
 # verb modules, in the order --help lists them
 COMMANDS = [
-    "install", "track", "add", "status", "ls_files", "diff", "checkout", "fsck", "du", "gc",
+    "install", "track", "add", "status", "ls_files", "diff", "checkout", "fsck", "du", "gc", "prune",
     "remote", "push", "fetch", "pull",
     "run", "stage", "repro", "dag", "metrics", "params", "plots", "migrate", "get", "import", "update",
     "help",

@@ -19,6 +19,7 @@ from ..core.pointer import Pointer
 from ..gitio import walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
+from .scope import fetch_scope
 
 if TYPE_CHECKING:
     from ..core.pool import Pool
@@ -132,6 +133,7 @@ class Status:
     not_on_remote: list[str] = field(default_factory=list)
     remote: str | None = None
     sparse: int = 0  # files outside the sparse checkout: neither in the worktree nor needed here
+    out_of_scope: int = 0  # pointers without data here, out of mlv.fetchInclude/Exclude on purpose
 
 
 def status(ws: Workspace, check_remote: bool = True) -> Status:
@@ -142,6 +144,7 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
     """
     diff = ws.repo.git_later("diff", "--name-only", "-z")  # git works on the other core meanwhile
     st = Status()
+    scope = fetch_scope(ws)
     top = ws.repo.top + os.sep
     lookup = None
     if check_remote:
@@ -159,9 +162,13 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
                 if e.skip_worktree:
                     st.sparse += 1
                     continue
+                pointer = worktree_state(top + e.path, pb) != OTHER
                 if pb.oid not in here:
+                    if pointer and scope.limited and not scope(e.path):
+                        st.out_of_scope += 1  # left out on purpose: counted, not listed
+                        continue
                     st.missing_data.append(e.path)
-                if worktree_state(top + e.path, pb) != OTHER:
+                if pointer:
                     st.not_checked_out.append(e.path)
             if lookup is not None and lookup.name is not None and here:
                 # the remote is asked per batch: memory follows the batch (data not here is

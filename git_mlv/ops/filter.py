@@ -17,6 +17,7 @@ from typing import Protocol
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import CorruptObject
 from .context import Workspace
+from .scope import FetchScope, fetch_scope
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
 
@@ -67,6 +68,8 @@ class PoolFilter:
         self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
         self._fetcher: _Fetcher | None = None
         self._fetch_checked = False
+        self._scope: FetchScope | None = None
+        self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -111,8 +114,18 @@ class PoolFilter:
             walk.remember_pointers(self.ws.repo, self.pointers_seen)
             self.pointers_seen = []
 
+    def in_scope(self, pathname: str) -> bool:
+        """True when ``pathname``'s data may be downloaded (docs/fetch-scope.md)."""
+        if self._scope is None:
+            self._scope = fetch_scope(self.ws)
+        return self._scope(pathname)
+
     def missing(self, pathname: str, blob: bytes) -> bytes:
-        """Leave the pointer in place and say how to get the data."""
+        """Leave the pointer in place and say how to get the data (out of the fetch scope: silently,
+        the user asked for it; `git mlv status` counts them)."""
+        if not self.in_scope(pathname):
+            self.out_of_scope += 1
+            return blob
         self.missing_paths.append(pathname)
         if len(self.missing_paths) <= _WARN_LIMIT:
             print(f"git-mlv: warning: data of '{pathname}' is not here; the file stays a pointer "
@@ -120,7 +133,10 @@ class PoolFilter:
         return blob
 
     def delay(self, pathname: str, blob: bytes) -> bool:
-        """Fetch in the background from the default remote, if there is one."""
+        """Fetch in the background from the default remote, if there is one and the path is in
+        the fetch scope."""
+        if not self.in_scope(pathname):
+            return False
         fetcher = self._get_fetcher()
         if fetcher is None:
             return False

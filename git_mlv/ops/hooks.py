@@ -21,6 +21,7 @@ from ..gitio import hooks as gitio_hooks
 from ..gitio import walk
 from . import data
 from .context import Workspace
+from .scope import fetch_scope, filter_oids
 
 if TYPE_CHECKING:
     from .sync import PushResult
@@ -116,6 +117,7 @@ class AfterCheckout:
     restored: int = 0
     fetched: int = 0  # files whose data came from the default remote
     missing: int = 0  # files left as pointers
+    out_of_scope: int = 0  # of those, files mlv.fetchInclude/Exclude leaves out (not fetched)
 
 
 def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
@@ -147,7 +149,8 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
                    ) -> AfterCheckout:
     """Replace pointers the checkout left in the worktree by data that is here now, fetching what
     is missing from the default remote. Only the paths the checkout changed are looked at (a
-    clone's first checkout: all of them); files outside a sparse checkout never are."""
+    clone's first checkout: all of them); files outside a sparse checkout never are, and files out
+    of the fetch scope (mlv.fetchInclude/Exclude) are written only when their data is here."""
     if ws.repo.worktree is None:
         return AfterCheckout("none")
     paths = _changed_by(ws, hook, list(args or []))
@@ -162,15 +165,18 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
         remote = default_remote_name(ws) if paths is None else None
         res = data.checkout_paths(ws, paths, want_missing_oids=paths is not None or remote is not None)
         done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
-        if res.missing_oids and paths is not None:
+        wanted, done.out_of_scope = (filter_oids(fetch_scope(ws), res.missing_oids)
+                                     if res.missing_oids else ({}, 0))
+        if wanted and paths is not None:
             remote = default_remote_name(ws)
-        if res.missing_oids and remote is not None:
+        if wanted and remote is not None:
             from . import sync
 
             # sizes: each fetched manifest is checked against its pointer's size (issue 8)
-            got = sync.fetch_oids(ws, res.missing_sizes, sizes=res.missing_sizes)
+            sizes = {o: res.missing_sizes[o] for o in wanted}
+            got = sync.fetch_oids(ws, sizes, sizes=sizes)
             ws.pool.refresh()
-            again = data.checkout_paths(ws, [p for o in got for p in res.missing_oids.get(o, [])])
+            again = data.checkout_paths(ws, [p for o in got for p in wanted.get(o, [])])
             done.fetched = len(again.restored)
             done.restored += len(again.restored)
             done.missing -= len(again.restored)

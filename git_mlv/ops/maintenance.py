@@ -185,7 +185,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         raise PoolBusy("another git-mlv process is writing to the pool; run gc again when it is done")
     try:
         pool.refresh()
-        _check_midx(pool)  # keep-or-drop decisions must not rest on a damaged table
+        check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep, res.live_files = live_keys(ws, days)
         keep_arr = np.sort(np.array(sorted(keep), dtype=f"S{idx.KEY_SIZE}"))
         plan = []
@@ -213,7 +213,9 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             unlock(lock)
 
 
-def _check_midx(pool: Pool) -> None:
+def check_midx_or_drop(pool: Pool) -> None:
+    """Verify the midx whole before gc or prune decide from it; a damaged one is dropped (the pack
+    indexes answer instead)."""
     m = pool.packset.midx
     if m is None:
         return

@@ -31,6 +31,7 @@ from ..remotes.url import open_remote
 from . import remote_config, trust, verified
 from .context import Workspace
 from .remote_config import default_remote_name  # noqa: F401 - part of this module's interface
+from .scope import FetchScope, fetch_scope, filter_oids
 
 ProgressFn = Callable[[int, int], None]
 _ZERO = "0" * 40
@@ -69,6 +70,7 @@ class FetchResult:
     notes: list[str] = field(default_factory=list)  # for the user: which (untrusted) URL was read
     failed: dict[str, str] = field(default_factory=dict)  # path (or oid) -> why it was not fetched
     warnings: list[str] = field(default_factory=list)  # e.g. stray names on the remote, skipped
+    out_of_scope: int = 0  # files not asked for: outside mlv.fetchInclude/Exclude (or -I/-X)
 
 
 @dataclass
@@ -243,26 +245,36 @@ def _runcache_to_push(ws: Workspace, pool: Pool, rem: Remote, retry: RetryPolicy
 
 # -- fetch ---------------------------------------------------------------------------------------
 def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
-          progress: ProgressFn | None = None) -> FetchResult:
-    """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks."""
+          progress: ProgressFn | None = None, scope: FetchScope | None = None) -> FetchResult:
+    """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks;
+    files out of ``scope`` (default: mlv.fetchInclude/Exclude) are left out, except with ``all``."""
     remote = remote_config.get(ws, remote).name
     sizes: dict[str, int] = {}
     paths = _pointers_of_revs(ws, revs, all, sizes)
-    return _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all,
-                            sizes=sizes)
+    paths, left_out = filter_oids(fetch_scope(ws) if scope is None else scope, paths)
+    res = _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all,
+                           sizes=sizes)
+    res.out_of_scope = left_out
+    return res
 
 
 def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
-         progress: ProgressFn | None = None) -> PullResult:
-    """Fetch the data of the checked-out files (under ``paths``) and write them into the worktree."""
+         progress: ProgressFn | None = None, scope: FetchScope | None = None) -> PullResult:
+    """Fetch the data of the checked-out files (under ``paths``, in ``scope``: default
+    mlv.fetchInclude/Exclude) and write them into the worktree; data already here is written
+    whatever the scope."""
     from . import data
 
+    scope = fetch_scope(ws) if scope is None else scope
     found, sizes = data.worktree_pointers(ws, paths)  # the index's files; a sparse checkout's only
-    fres = _fetch_oids_into(ws, ws.pool, remote, set(found), found, progress, runcache_outs=False,
+    wanted, left_out = filter_oids(scope, found)
+    fres = _fetch_oids_into(ws, ws.pool, remote, set(wanted), wanted, progress, runcache_outs=False,
                             sizes=sizes)
+    fres.out_of_scope = left_out
     ws.pool.refresh()
     co = data.checkout(ws, paths)
-    return PullResult(fres, co.restored, co.missing, stayed_pointers(co.missing, fres))
+    missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
+    return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres))
 
 
 def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:

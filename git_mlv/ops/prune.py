@@ -1,0 +1,200 @@
+"""``git mlv prune``: delete local data the default remote is verified to hold and nothing here
+needs (docs/fetch-scope.md#prune; the ``git lfs prune`` contract).
+
+Kept: every file version of HEAD, the index, stashes, refs younger than ``keep_days`` and unpushed
+commits (gitio/retain.py), and run-cache entry objects (small; their outputs are fetched again on a
+hit). Deleted: every other object (chunk or manifest) of the local packs that the remote's index
+files name, read after a fresh listing of the remote so a remote that lost a pack is seen. A chunk
+shared with a kept file is kept, since keep and delete are decided per object.
+
+Packs holding deleted objects are rewritten by the consolidation machinery (core/consolidate.py):
+the kept entries are copied into new packs, the midx is rewritten, and only then are the old packs
+deleted, so a kill at any moment leaves a readable pool and readers retry on a vanished index;
+memory holds the keys, not the data. The pool's gc lock is held exclusively: no writer runs while
+prune decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core import index as idx
+from ..core.consolidate import consolidate
+from ..core.fsutil import unlock
+from ..core.hashing import EMPTY_OID
+from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST
+from ..core.pool import Pool
+from ..errors import MlvError, UsageError
+from ..gitio import retain, walk
+from ..remotes.base import RemoteError
+from . import remote_config
+from .context import Workspace
+from .maintenance import PoolBusy, check_midx_or_drop
+
+DEFAULT_KEEP_DAYS = 7.0  # git-lfs's lfs.fetchrecentrefsdays
+
+
+class NoRemoteToVerify(MlvError):
+    """prune deletes only what a remote is verified to hold: there is no remote to ask."""
+
+    exit_code = 2
+
+
+@dataclass
+class PruneResult:
+    """What prune deleted (or, with ``dry_run``, would delete)."""
+
+    remote: str
+    keep_days: float
+    dry_run: bool = False
+    files: int = 0  # file versions whose data leaves the pool (manifest, or a one-chunk file's chunk)
+    chunks: int = 0  # chunk objects deleted
+    objects: int = 0  # objects deleted (chunks and manifests)
+    bytes_freed: int = 0  # pack bytes those objects took
+    retained_files: int = 0  # file versions kept because HEAD, the index, a stash, a ref... needs them
+    not_on_remote: int = 0  # objects not needed here, kept because the remote lacks them
+    packs_rewritten: int = 0
+    packs_written: int = 0
+    recent_refs: list[str] = field(default_factory=list)
+    stashes: int = 0
+    unpushed_commits: int = 0
+
+
+def keep_days_setting(ws: Workspace, given: float | None) -> float:
+    """``--keep-days``, else ``mlv.pruneKeepDays``, else 7; a clear error for a bad value."""
+    raw: object = given if given is not None else ws.repo.config.get("mlv.prunekeepdays",
+                                                                      DEFAULT_KEEP_DAYS)
+    try:
+        days = float(raw)  # type: ignore[arg-type]
+    except ValueError:
+        raise UsageError(f"mlv.pruneKeepDays = {raw!r} is not a number of days") from None
+    if days < 0 or days != days:
+        raise UsageError(f"keep-days must be 0 or more, not {raw}")
+    return days
+
+
+def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) -> PruneResult:
+    """Delete local objects the default remote holds and nothing here needs; see the module."""
+    if ws.repo.config.get("mlv.pool"):
+        raise UsageError("this repository uses a shared pool (mlv.pool): other clones may need its "
+                         "data, so prune refuses; prune from a clone with its own pool")
+    name = remote_config.default_remote_name(ws)
+    if name is None or name not in remote_config.remotes(ws):
+        raise NoRemoteToVerify("prune deletes only data a remote is verified to hold, and there is no "
+                               "default data remote; add one with `git mlv remote add NAME URL "
+                               "--default` and push")
+    days = keep_days_setting(ws, keep_days)
+    res = PruneResult(remote=name, keep_days=days, dry_run=dry_run)
+    pool = ws.pool
+    lock = None if dry_run else pool.gc_lock()
+    if not dry_run and lock is None:
+        raise PoolBusy("another git-mlv process is writing to the pool; run prune again when it is done")
+    try:
+        pool.refresh()
+        check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
+        keep = retain.retained(ws.repo, days)
+        res.recent_refs, res.stashes = keep.recent_refs, keep.stashes
+        res.unpushed_commits = keep.unpushed_commits
+        needed, res.retained_files = _needed_keys(ws, pool, keep.oids)
+        plan, survivors = _plan(ws, pool, name, needed, res)
+        if dry_run or not plan:
+            return res
+        done = consolidate(pool, merge=plan, keep=survivors)
+        if done is None:
+            raise PoolBusy("another git-mlv process is consolidating the pool; run prune again "
+                           "when it is done")
+        res.packs_rewritten, res.packs_written = done.merged, done.written
+        return res
+    finally:
+        if lock is not None:
+            unlock(lock)
+
+
+def _needed_keys(ws: Workspace, pool: Pool, oids: set[str]) -> tuple[np.ndarray, int]:
+    """Sorted ``S33`` keys of every object the kept files (and run-cache entries) need here."""
+    try:
+        from ..pipeline.runcache import RunCache
+
+        oids = oids | RunCache(pool, ws.repo.mlv_dir).entry_oids()
+    except ImportError:
+        pass
+    order = sorted(o for o in oids if o != EMPTY_OID)
+    mkeys, ckeys = _file_keys(order)
+    has_m, has_c = pool.contains(mkeys), pool.contains(ckeys)  # one vectorised lookup each
+    # a one-chunk file has no manifest: its key is its chunk's; the others' chunks are in theirs
+    keys: set[bytes] = set(mkeys[has_m].tolist()) | set(ckeys[has_c & ~has_m].tolist())
+    for i in np.flatnonzero(has_m).tolist():
+        for cid, _ in pool.resolve(order[i]) or []:
+            keys.add(idx.key(cid, KIND_CHUNK))
+    arr = np.unique(np.array(list(keys), dtype=f"S{idx.KEY_SIZE}"))  # sorted, each once
+    return arr, int((has_m | has_c).sum())
+
+
+def _file_keys(oids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The manifest keys and the chunk keys (``S33``) of these file ids, in their order."""
+    n = len(oids)
+    ids = np.frombuffer(bytes.fromhex("".join(oids)), dtype=np.uint8).reshape(n, 32)
+    keys = np.empty((2, n, idx.KEY_SIZE), dtype=np.uint8)
+    keys[:, :, :32] = ids
+    keys[0, :, 32], keys[1, :, 32] = KIND_MANIFEST, KIND_CHUNK
+    both = keys.reshape(2 * n, idx.KEY_SIZE).view(f"S{idx.KEY_SIZE}").ravel()
+    return both[:n], both[n:]
+
+
+def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: PruneResult
+          ) -> tuple[list[str], np.ndarray]:
+    """Packs holding objects to delete, and the keys of those packs that survive; counts into
+    ``res``. The remote is listed first: a pack it lost is not taken for a copy."""
+    from . import sync
+
+    _, rem, rindex = sync.open_named(ws, remote)
+    try:
+        try:
+            rindex.refresh(workers=rem.parallelism)
+        except RemoteError as e:
+            raise RemoteError(f"prune could not list remote '{remote}' to verify what it holds, so "
+                              f"nothing was deleted: {e}") from e
+        plan: list[str] = []
+        survivors: list[np.ndarray] = []
+        deleted: list[np.ndarray] = []
+        for pack in pool.packs():
+            index = pool.index_of(pack)
+            keys = np.asarray(index.keys)
+            spare = ~idx.search(needed, keys)[0] if len(needed) else np.ones(len(keys), bool)
+            there = np.zeros(len(keys), bool)
+            if spare.any():
+                there[spare] = rindex.contains(list(keys[spare]))
+            res.not_on_remote += int((spare & ~there).sum())
+            if not there.any():
+                continue
+            plan.append(pack)
+            survivors.append(keys[~there])
+            deleted.append(keys[there])
+            sizes = index.records["stored_len"][there].astype(np.int64) + ENTRY_SIZE
+            res.bytes_freed += int(sizes.sum())
+        gone = np.unique(np.concatenate(deleted)) if deleted else np.zeros(0, f"S{idx.KEY_SIZE}")
+        _count(ws, pool, gone, res)
+        keep = np.unique(np.concatenate(survivors)) if survivors else np.zeros(0, f"S{idx.KEY_SIZE}")
+        return plan, keep
+    finally:
+        rindex.close()
+        rem.close()
+
+
+def _count(ws: Workspace, pool: Pool, gone: np.ndarray, res: PruneResult) -> None:
+    """Objects, chunks and file versions among the deleted keys: a file version goes with its
+    manifest, or (a one-chunk file, which has none) with its only chunk."""
+    res.objects = len(gone)
+    kinds = np.frombuffer(gone.tobytes(), np.uint8).reshape(-1, idx.KEY_SIZE)[:, 32]
+    res.chunks = int((kinds == KIND_CHUNK).sum())
+    manifests = int((kinds == KIND_MANIFEST).sum())
+    if res.chunks == 0:
+        res.files = manifests
+        return
+    # one-chunk files: ids of files known to history, deleted as chunks and without a manifest
+    known = sorted(o for o in walk.reachable_pointers(ws.repo, reflog_days=0) if o != EMPTY_OID)
+    mkeys, ckeys = _file_keys(known)
+    single = np.sort(ckeys[~pool.contains(mkeys)])
+    res.files = manifests + (int(idx.search(single, gone)[0].sum()) if len(single) else 0)
