@@ -14,13 +14,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data, imports, setup, sync
+    from ..ops import data, imports, remote_state, setup
     from ..ops.context import Workspace
     from .render import print_json
 
     with Workspace.discover() as ws:
         st = data.status(ws, check_remote=not args.no_remote)
-        unpushed = None if args.no_remote else sync.commits_not_on_remote(ws)
+        unpushed = None if args.no_remote else remote_state.commits_not_on_remote(ws)
         hook_problems = setup.hook_problems(ws.repo) if st.remote else []
         sources = [] if args.no_remote else imports.source_states(ws)
     if args.json:

@@ -149,11 +149,11 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
     lookup = None
     if check_remote:
         try:
-            from . import sync
+            from . import remote_state
         except ImportError:  # a build without remotes
             pass
         else:
-            lookup = sync.RemoteLookup(ws)
+            lookup = remote_state.RemoteLookup(ws)
     try:
         for batch in _batches(ws, None):
             here = present_oids(ws.pool, (pb.oid for _, pb in batch))

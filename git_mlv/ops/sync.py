@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
-from ..errors import MlvError, UsageError
+from ..errors import UsageError
 from ..gitio import walk
-from ..remotes.base import Remote, RemoteError
+from ..remotes.base import Remote
 from ..remotes.cache import RemoteIndex
 from ..remotes.compact import compact_indexes
 from ..remotes.fetch import FetchStats, fetch_files
@@ -182,7 +182,7 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
     return result
 
 
-def _on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
+def on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
     """Which of these files the remote's cached indexes hold (manifest, or the one chunk)."""
     from ..core import index as idx
     from ..core.pack import KIND_CHUNK, KIND_MANIFEST
@@ -201,7 +201,7 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
     """Push through an opened, refreshed remote; count what was sent and what was there already."""
     retry = retry_policy(ws)
     result = PushResult(remote=rc.name, url=rem.url)
-    there = _on_remote(rindex, oids)
+    there = on_remote(rindex, oids)
     after, rc_oids = _runcache_to_push(ws, ws.pool, rem, retry)
     stats = push_objects(ws.pool, rem, rindex, oids | rc_oids, ws.settings.pack_size, retry,
                          progress, after)
@@ -403,100 +403,3 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
         finally:
             pool.writer().flush()
     return stats.present | ({EMPTY_OID} & wanted)
-
-
-class RemoteLookup:
-    """The default remote's cached indexes, asked batch by batch so that memory follows the batch,
-    not the repository (600,000 files: a set of every oid held ~250 MB in `git mlv status`).
-
-    The cache is listed again first when older than ``max_age`` seconds (and ``refresh``), so
-    `git mlv status` run again and again does not connect every time. Offline, the cache answers;
-    a remote that cannot be opened lacks nothing (``name`` still says which it is).
-    """
-
-    def __init__(self, ws: Workspace, refresh: bool = True, max_age: float = 60.0) -> None:
-        self.name = default_remote_name(ws)
-        self._rindex: RemoteIndex | None = None
-        if self.name is None:
-            return
-        try:
-            _, rem, self._rindex = open_named(ws, self.name)
-        except MlvError:
-            return
-        _refresh_quietly(rem, self._rindex, refresh, max_age)
-
-    def lacking(self, oids: Iterable[str]) -> set[str]:
-        """Which of these files the remote lacks."""
-        todo = {o for o in oids if o != EMPTY_OID}
-        if self._rindex is None or not todo:
-            return set()
-        return todo - _on_remote(self._rindex, todo)
-
-    def close(self) -> None:
-        """Release the cached indexes."""
-        if self._rindex is not None:
-            self._rindex.close()
-            self._rindex = None
-
-
-def not_on_remote(ws: Workspace, oids: Iterable[str], refresh: bool = True,
-                  max_age: float = 60.0) -> set[str]:
-    """Which of these files the default remote lacks (empty when there is no remote)."""
-    lookup = RemoteLookup(ws, refresh, max_age)
-    try:
-        return lookup.lacking(oids)
-    finally:
-        lookup.close()
-
-
-def _refresh_quietly(rem: Remote, rindex: RemoteIndex, refresh: bool, max_age: float) -> None:
-    """List the remote when the cache is older than ``max_age``; offline, the cache answers."""
-    if refresh and rindex.age() > max_age:
-        try:
-            rindex.refresh(workers=rem.parallelism)
-        except RemoteError:
-            pass
-
-
-@dataclass
-class UnpushedCommits:
-    """Commits of local branches whose data is not (all) on the default data remote."""
-
-    remote: str
-    commits: list[tuple[str, str]] = field(default_factory=list)  # (sha, subject), newest first
-    files: int = 0  # files whose data the remote lacks
-
-
-def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
-                          ) -> UnpushedCommits | None:
-    """Local commits whose data the default remote lacks (None without a default remote).
-
-    Cheap: walks only the commits not verified on the remote yet (ops/verified.py) and answers from
-    its cached indexes (listed again when older than ``max_age``); a walk that finds everything
-    there records the branch tips as verified, so the next status starts from them.
-    """
-    name = default_remote_name(ws)
-    if name is None or name not in remote_config.remotes(ws):
-        return None
-    tips = ws.repo.git_text("for-each-ref", "--format=%(objectname)", "refs/heads/").split()
-    head = ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False)
-    tips = list(dict.fromkeys(tips + ([head] if head else [])))
-    rc, rem, rindex = open_named(ws, name)
-    try:
-        _refresh_quietly(rem, rindex, refresh, max_age)
-        ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
-        if not ver.still_valid(rindex.packs()):
-            ver.reset()
-        new = verified.pointers_since(ws, tips, ver.commits)
-        lacking = set(new.oids) - _on_remote(rindex, new.oids)
-        out = UnpushedCommits(rc.name, files=len(lacking))
-        if not lacking:
-            if tips:
-                ver.save(ws, tips, rindex.packs())
-            return out
-        blobs = {b for o in lacking for b in new.oids[o]}
-        out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)
-        return out
-    finally:
-        rindex.close()
-        rem.close()

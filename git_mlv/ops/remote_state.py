@@ -1,0 +1,105 @@
+"""What the default data remote lacks, as `git mlv status` asks it: per file (batch by batch) and
+per commit (only the commits not verified on the remote yet). Answers come from the remote's
+cached indexes, listed again when older than ``max_age``; offline, the cache answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..core.hashing import EMPTY_OID
+from ..errors import MlvError
+from ..remotes.base import Remote, RemoteError
+from ..remotes.cache import RemoteIndex
+from . import remote_config, verified
+from .context import Workspace
+from .remote_config import default_remote_name
+from .sync import on_remote, open_named
+
+
+class RemoteLookup:
+    """The default remote's cached indexes, asked batch by batch so that memory follows the batch,
+    not the repository (600,000 files: a set of every oid held ~250 MB in `git mlv status`).
+
+    The cache is listed again first when older than ``max_age`` seconds (and ``refresh``), so
+    `git mlv status` run again and again does not connect every time. Offline, the cache answers;
+    a remote that cannot be opened lacks nothing (``name`` still says which it is).
+    """
+
+    def __init__(self, ws: Workspace, refresh: bool = True, max_age: float = 60.0) -> None:
+        self.name = default_remote_name(ws)
+        self._rindex: RemoteIndex | None = None
+        if self.name is None:
+            return
+        try:
+            _, rem, self._rindex = open_named(ws, self.name)
+        except MlvError:
+            return
+        _refresh_quietly(rem, self._rindex, refresh, max_age)
+
+    def lacking(self, oids: Iterable[str]) -> set[str]:
+        """Which of these files the remote lacks."""
+        todo = {o for o in oids if o != EMPTY_OID}
+        if self._rindex is None or not todo:
+            return set()
+        return todo - on_remote(self._rindex, todo)
+
+    def close(self) -> None:
+        """Release the cached indexes."""
+        if self._rindex is not None:
+            self._rindex.close()
+            self._rindex = None
+
+
+def _refresh_quietly(rem: Remote, rindex: RemoteIndex, refresh: bool, max_age: float) -> None:
+    """List the remote when the cache is older than ``max_age``; offline, the cache answers."""
+    if refresh and rindex.age() > max_age:
+        try:
+            rindex.refresh(workers=rem.parallelism)
+        except RemoteError:
+            pass
+
+
+@dataclass
+class UnpushedCommits:
+    """Commits of local branches whose data is not (all) on the default data remote."""
+
+    remote: str
+    commits: list[tuple[str, str]] = field(default_factory=list)  # (sha, subject), newest first
+    files: int = 0  # files whose data the remote lacks
+
+
+def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
+                          ) -> UnpushedCommits | None:
+    """Local commits whose data the default remote lacks (None without a default remote).
+
+    Cheap: walks only the commits not verified on the remote yet (ops/verified.py) and answers from
+    its cached indexes (listed again when older than ``max_age``); a walk that finds everything
+    there records the branch tips as verified, so the next status starts from them.
+    """
+    name = default_remote_name(ws)
+    if name is None or name not in remote_config.remotes(ws):
+        return None
+    tips = ws.repo.git_text("for-each-ref", "--format=%(objectname)", "refs/heads/").split()
+    head = ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False)
+    tips = list(dict.fromkeys(tips + ([head] if head else [])))
+    rc, rem, rindex = open_named(ws, name)
+    try:
+        _refresh_quietly(rem, rindex, refresh, max_age)
+        ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
+        if not ver.still_valid(rindex.packs()):
+            ver.reset()
+        new = verified.pointers_since(ws, tips, ver.commits)
+        lacking = set(new.oids) - on_remote(rindex, new.oids)
+        out = UnpushedCommits(rc.name, files=len(lacking))
+        if not lacking:
+            if tips:
+                ver.save(ws, tips, rindex.packs())
+            return out
+        blobs = {b for o in lacking for b in new.oids[o]}
+        out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)
+        return out
+    finally:
+        rindex.close()
+        rem.close()
