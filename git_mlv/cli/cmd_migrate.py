@@ -102,11 +102,16 @@ def register_from_lfs(verbs: argparse._SubParsersAction) -> None:
                          "Without --everything the checked-out tree is converted in one new commit; "
                          "with it every local branch and tag is rewritten (old refs kept under "
                          "refs/mlv-migrate/).")
+    _from_args(p, run_from_lfs)
+
+
+def _from_args(p: argparse.ArgumentParser, run: Any) -> None:
+    """The options every from-X conversion takes."""
     p.add_argument("--everything", action="store_true", help="rewrite every local branch and tag")
     p.add_argument("--dry-run", action="store_true", help="only say what would change")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_from_lfs)
+    p.set_defaults(func=run)
 
 
 def _run_from(args: argparse.Namespace, convert: Any) -> Any:
@@ -140,11 +145,7 @@ def register_from_dvc(verbs: argparse._SubParsersAction) -> None:
                          "are printed as `git mlv remote add` commands. Without --everything the "
                          "checked-out state is converted in one new commit; with it every local branch "
                          "and tag is rewritten (old refs kept under refs/mlv-migrate/).")
-    p.add_argument("--everything", action="store_true", help="rewrite every local branch and tag")
-    p.add_argument("--dry-run", action="store_true", help="only say what would change")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_from_dvc)
+    _from_args(p, run_from_dvc)
 
 
 def run_from_dvc(args: argparse.Namespace) -> int:
