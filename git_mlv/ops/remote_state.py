@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..core import idarray as ida
 from ..core.hashing import EMPTY_OID
 from ..errors import MlvError
+from ..remotes import pushplan
 from ..remotes.base import Remote, RemoteError
 from ..remotes.cache import RemoteIndex
 from . import remote_config, verified
@@ -91,13 +93,14 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
         if not ver.still_valid(rindex.packs()):
             ver.reset()
         new = verified.pointers_since(ws, tips, ver.commits)
-        lacking = set(new.oids) - on_remote(rindex, new.oids)
+        ids = new.ids[new.ids != ida.EMPTY]
+        lacking = ids[~pushplan.on_remote_mask(rindex, ids)]
         out = UnpushedCommits(rc.name, files=len(lacking))
-        if not lacking:
+        if not len(lacking):
             if tips:
                 ver.save(ws, tips, rindex.packs())
             return out
-        blobs = {b for o in lacking for b in new.oids[o]}
+        blobs = verified.blobs_pointing_to(ws, tips, ver.commits, ida.hexes(lacking))
         out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)
         return out
     finally:

@@ -18,10 +18,14 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..core import idarray as ida
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
 from ..errors import UsageError
 from ..gitio import walk
+from ..remotes import pushplan
 from ..remotes.base import Remote
 from ..remotes.cache import RemoteIndex
 from ..remotes.compact import compact_indexes
@@ -140,7 +144,7 @@ def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None
     try:
         note = trust.for_push(ws, rc)
         rindex.refresh(workers=rem.parallelism)
-        result = _push_open(ws, rc, rem, rindex, set(paths), paths, progress)
+        result = _push_open(ws, rc, rem, rindex, ida.ids_of(paths), paths, progress)
     finally:
         rindex.close()
         rem.close()
@@ -169,10 +173,11 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
         if not ver.still_valid(rindex.packs()):
             ver.reset()  # a pack we counted on is gone: check everything once more
         new = verified.pointers_since(ws, tips, ver.commits)
-        result = _push_open(ws, rc, rem, rindex, set(new.oids), {}, None)
+        result = _push_open(ws, rc, rem, rindex, new.ids, {}, None)
+        del new
         result.notes += [note] if note else []
         if result.missing:
-            blobs = {b for o in result.missing for b in new.oids.get(o, [])}
+            blobs = verified.blobs_pointing_to(ws, tips, ver.commits, result.missing)
             result.missing_in = verified.commits_adding(ws, tips, ver.commits, blobs, limit=5)
             return result
         ver.save(ws, tips, rindex.packs())
@@ -184,31 +189,26 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
 
 def on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
     """Which of these files the remote's cached indexes hold (manifest, or the one chunk)."""
-    from ..core import index as idx
-    from ..core.pack import KIND_CHUNK, KIND_MANIFEST
-
-    order = sorted({o for o in oids if o != EMPTY_OID})
-    if not order:
-        return set()
-    raws = [bytes.fromhex(o) for o in order]
-    has_m = rindex.contains([idx.key(r, KIND_MANIFEST) for r in raws])
-    has_c = rindex.contains([idx.key(r, KIND_CHUNK) for r in raws])
-    return {o for o, m, c in zip(order, has_m, has_c) if m or c}
+    ids = ida.ids_of(o for o in oids if o != EMPTY_OID)
+    return set(ida.hexes(ids[pushplan.on_remote_mask(rindex, ids)]))
 
 
 def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rindex: RemoteIndex,
-               oids: set[str], paths: dict[str, list[str]], progress: ProgressFn | None) -> PushResult:
-    """Push through an opened, refreshed remote; count what was sent and what was there already."""
+               ids: np.ndarray, paths: dict[str, list[str]], progress: ProgressFn | None) -> PushResult:
+    """Push the files ``ids`` (sorted unique raw ids, remotes/pushplan.py) through an opened,
+    refreshed remote; count what was sent and what was there already."""
     retry = retry_policy(ws)
     result = PushResult(remote=rc.name, url=rem.url)
-    there = on_remote(rindex, oids)
+    there = pushplan.on_remote_mask(rindex, ids)
+    there[ids == ida.EMPTY] = False
     after, rc_oids = _runcache_to_push(ws, ws.pool, rem, retry)
-    stats = push_objects(ws.pool, rem, rindex, oids | rc_oids, ws.settings.pack_size, retry,
-                         progress, after)
+    send = np.union1d(ids, ida.ids_of(rc_oids)) if rc_oids else ids
+    stats = push_objects(ws.pool, rem, rindex, send, ws.settings.pack_size, retry, progress, after)
     compact_indexes(rem, rindex, retry, ws.settings.auto_packs)  # docs/remotes.md
-    result.files = len(oids - set(stats.missing_locally))
-    result.already_there = len(there)
-    result.uploaded_files = len(oids - there - set(stats.missing_locally) - {EMPTY_OID})
+    lost = np.isin(ids, ida.ids_of(stats.missing_locally))
+    result.files = int((~lost).sum())
+    result.already_there = int(there.sum())
+    result.uploaded_files = int((~there & ~lost & (ids != ida.EMPTY)).sum())
     result.objects, result.packs, result.bytes_sent = stats.objects, stats.packs, stats.bytes_sent
     result.missing = _label(stats.missing_locally, paths)
     result.runcache_entries = len(after)

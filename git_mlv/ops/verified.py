@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..core import idarray as ida
 from ..core.fsutil import atomic_write, makedirs
 from ..core.pointer import MAX_SIZE
 from ..gitio import walk
 from ..gitio.git import GitError
+from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
 
 HEADER = "git-mlv verified v1"
@@ -113,36 +116,52 @@ def _independent(ws: Workspace, commits: list[str]) -> list[str]:
 class NewPointers:
     """Pointer blobs reachable from some tips but not from the verified commits."""
 
-    oids: dict[str, list[str]] = field(default_factory=dict)  # file oid -> git blob ids
-
+    ids: np.ndarray  # their file ids: sorted unique raw 32-byte ids (remotes/pushplan.py)
 
 def pointers_since(ws: Workspace, tips: list[str], verified: list[str]) -> NewPointers:
-    """Pointers in ``rev-list --objects TIPS --not VERIFIED``: the cost follows what is new."""
-    found = NewPointers()
+    """Pointers in ``rev-list --objects TIPS --not VERIFIED``: the cost follows what is new, and
+    memory holds 32 bytes per new file (a first push of 600,000 files held ~1 KB a file as Python
+    strings in dicts and sets: 748 MB, bench/RESULTS.md)."""
+    parts = [np.zeros(0, dtype=ida.ID)]
+    for blobs in _pointer_batches(ws, tips, verified):
+        parts.append(ida.ids_of(pb.oid for pb in blobs.values()))
+    return NewPointers(np.unique(np.concatenate(parts)))
+
+
+def _pointer_batches(ws: Workspace, tips: list[str], verified: list[str]
+                     ) -> Iterator[dict[str, PointerBlob]]:
+    """The pointer blobs of ``rev-list --objects TIPS --not VERIFIED``, _BATCH listed objects at a
+    time, the listing streamed: memory follows the batch, not the listing."""
     if not tips:
-        return found
+        return
     lines = [*tips, *(f"^{c}" for c in verified)]
+    args = ["rev-list", "--objects", "--ignore-missing", "--stdin", f"--filter=blob:limit={MAX_SIZE - 1}"]
     try:
-        listing = walk.repo_run(ws.repo, ["rev-list", "--objects", "--ignore-missing", "--stdin",
-                                          f"--filter=blob:limit={MAX_SIZE - 1}"],
-                                ("\n".join(lines) + "\n").encode())
+        # rev-list reads all of stdin before it prints: a short input through a file is safe
+        listing = walk.repo_records(ws.repo, args, ("\n".join(lines) + "\n").encode(), sep=b"\n")
+        # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers.
+        # The pointer cache is opened once for every batch.
+        objs = (rec[:rec.index(b" ")].decode() for rec in listing if b" " in rec)
+        cache = walk.cache_of(ws.repo)
+        while batch := list(itertools.islice(objs, _BATCH)):
+            yield walk.pointer_blobs(ws.repo, batch, cache=cache)
     except GitError:  # a verified commit gone (gc'd branch) broke the listing: walk without them
         if not verified:
             raise
-        return pointers_since(ws, tips, [])
-    # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers.
-    # Asked in batches, with the pointer cache opened once: memory follows the batch, not the
-    # listing (a first push of 600,000 files held three lists of every object id at once).
-    objs = (m.group(1).decode() for m in _LISTED.finditer(listing))
-    cache = walk.cache_of(ws.repo)
-    while batch := list(itertools.islice(objs, _BATCH)):
-        for blob, pb in walk.pointer_blobs(ws.repo, batch, cache=cache).items():
-            found.oids.setdefault(pb.oid, []).append(blob)
+        yield from _pointer_batches(ws, tips, [])
+
+
+_BATCH = 20_000  # listed objects resolved at a time: ~20 MB of Python objects a batch
+
+
+def blobs_pointing_to(ws: Workspace, tips: list[str], verified: list[str], oids: Iterable[str]) -> set[str]:
+    """The git blob ids of the new pointers (as ``pointers_since``) to these files: walked again,
+    as keeping a blob id per file would cost more than the whole push (the error path)."""
+    wanted = set(oids)
+    found: set[str] = set()
+    for blobs in _pointer_batches(ws, tips, verified):
+        found.update(b for b, pb in blobs.items() if pb.oid in wanted)
     return found
-
-
-_LISTED = re.compile(rb"^([0-9a-f]{40,64}) ", re.M)
-_BATCH = 50_000
 
 
 def commits_adding(ws: Workspace, tips: list[str], verified: list[str], blobs: set[str],

@@ -313,9 +313,10 @@ class RemoteIndex:
         return out
 
     # -- lookups -------------------------------------------------------------------------------
-    def contains(self, keys: Sequence[bytes]) -> np.ndarray:
-        """Boolean mask: which 33-byte keys some committed remote pack holds."""
-        arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
+    def contains(self, keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
+        """Boolean mask: which 33-byte keys (a list, or an ``S33`` array) some committed remote
+        pack holds."""
+        arr = _keys(keys)
         found = np.zeros(len(arr), dtype=bool)
         v = self._view
         for _, m, _, present in v.midxes:
@@ -331,9 +332,9 @@ class RemoteIndex:
             found |= index.search(arr)[0]
         return found
 
-    def lookup(self, keys: Sequence[bytes]) -> list[tuple[str, Entry] | None]:
+    def lookup(self, keys: Sequence[bytes] | np.ndarray) -> list[tuple[str, Entry] | None]:
         """For each key, (remote pack, entry) of one copy, or None."""
-        arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
+        arr = _keys(keys)
         out: list[tuple[str, Entry] | None] = [None] * len(arr)
         todo = np.ones(len(arr), dtype=bool)
         v = self._view
@@ -381,6 +382,13 @@ class RemoteIndex:
             self._indexes.clear()
             self._midxes.clear()
             self._view = _View()
+
+
+def _keys(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
+    """An ``S33`` array of these keys (an array is taken as it is: no Python object per key)."""
+    if isinstance(keys, np.ndarray) and keys.dtype == np.dtype(f"S{idx.KEY_SIZE}"):
+        return keys
+    return np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
 
 
 def _plain(records: np.ndarray) -> np.ndarray:

@@ -25,14 +25,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
+
+from ..core import idarray as ida
 from ..core import index as idx
-from ..core.hashing import EMPTY_OID
 from ..core.pack import (
     END_MAGIC,
     ENTRY_SIZE,
     HEADER,
-    KIND_CHUNK,
-    KIND_MANIFEST,
     MAGIC,
     TRAILER,
     VERSION,
@@ -41,6 +41,7 @@ from ..core.pack import (
 )
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject
+from . import pushplan
 from .base import FileSlice, Part, Remote, RemoteError, size_of
 from .cache import RemoteIndex
 
@@ -120,60 +121,6 @@ class PushStats:
     missing_locally: list[str] = field(default_factory=list)  # file oids neither here nor there
 
 
-def locate_many(pool: Pool, keys: list[bytes]) -> list[Location | None]:
-    """``pool.locate`` for many 33-byte keys at once: one ``searchsorted`` per table (the midx and
-    the few packs it does not cover), not per key nor per pack."""
-    return pool.locate_keys(keys) if keys else []
-
-
-def needed_for_push(pool: Pool, rindex: RemoteIndex, oids: Iterable[str]) -> tuple[list[bytes], list[str]]:
-    """The keys of objects the remote lacks for these files, and the files we cannot send."""
-    todo = sorted({o for o in oids if o != EMPTY_OID})
-    raws = [bytes.fromhex(o) for o in todo]
-    man_keys = [idx.key(r, KIND_MANIFEST) for r in raws]
-    chunk_keys = [idx.key(r, KIND_CHUNK) for r in raws]
-    on_remote_m = rindex.contains(man_keys)
-    on_remote_c = rindex.contains(chunk_keys)
-    here_m: list[bool] = pool.contains(man_keys).tolist() if todo else []
-    here_c: list[bool] = pool.contains(chunk_keys).tolist() if todo else []
-    keys: list[bytes] = []
-    missing: list[str] = []
-    for i, oid in enumerate(todo):
-        if on_remote_m[i]:  # a manifest is only ever uploaded after all its chunks
-            continue
-        if here_m[i]:
-            keys.append(man_keys[i])
-            keys.extend(idx.key(cid, KIND_CHUNK) for cid, _ in pool.file_chunks(oid))
-        elif on_remote_c[i]:
-            continue
-        elif here_c[i]:
-            keys.append(chunk_keys[i])
-        else:
-            missing.append(oid)
-    keys = list(dict.fromkeys(keys))
-    if keys:
-        have = rindex.contains(keys)
-        keys = [k for k, h in zip(keys, have) if not h]
-    return keys, missing
-
-
-def _plan_packs(locs: list[Location], pack_size: int) -> list[list[Location]]:
-    """Cut chunk locations (sorted by local pack and offset) into remote packs of ~pack_size."""
-    packs: list[list[Location]] = []
-    cur: list[Location] = []
-    size = HEADER.size
-    for loc in locs:
-        n = ENTRY_SIZE + loc.entry.stored_len
-        if cur and size + n > pack_size:
-            packs.append(cur)
-            cur, size = [], HEADER.size
-        cur.append(loc)
-        size += n
-    if cur:
-        packs.append(cur)
-    return packs
-
-
 def _assemble(locs: list[Location]) -> tuple[list[Part], list[Entry]]:
     """A pack of these objects as parts: header, runs of adjacent local entries as file slices
     (their entry headers checked here; the bytes are read only when sent), trailer."""
@@ -209,38 +156,24 @@ def _assemble(locs: list[Location]) -> tuple[list[Part], list[Entry]]:
     return parts, entries
 
 
-def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
+def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str] | np.ndarray,
                  pack_size: int, retry: RetryPolicy, progress: Progress | None = None,
                  after: Iterable[tuple[str, bytes]] = ()) -> PushStats:
-    """Upload what the remote lacks of files ``oids``, then the small objects ``after`` (run-cache)."""
-    oids = list(oids)
+    """Upload what the remote lacks of files ``oids`` (hex ids, or an ``S32`` array of raw ids),
+    then the small objects ``after`` (run-cache). Memory follows a pack, not the push
+    (remotes/pushplan.py)."""
+    ids = ida.ids_of(oids)
     _collect_orphans(remote, rindex, retry)
-    keys, missing = needed_for_push(pool, rindex, oids)
-    stats = PushStats(files=len(set(oids) - set(missing)), missing_locally=missing)
-    chunks: list[Location] = []
-    manifests: list[Location] = []
-    for k, loc in zip(keys, locate_many(pool, keys)):
-        if loc is None:  # gone between the plan and now (a concurrent gc): say so, don't guess
-            raise CorruptObject(f"object {k[:32].hex()} vanished from the pool during push")
-        (manifests if k[32] == KIND_MANIFEST else chunks).append(loc)
-    chunks.sort(key=lambda loc: (loc.pack, loc.entry.offset))
-    plan = _plan_packs(chunks, pack_size)
-    if manifests:
-        # The last pack carries every manifest and goes up after all others are indexed, so a
-        # manifest is never visible before its chunks. With several chunk packs the manifests get
-        # a small pack of their own: then every chunk pack uploads in parallel, none waits.
-        if len(plan) > 1:
-            plan.append([])
-        elif not plan:
-            plan = [[]]
-        plan[-1] = plan[-1] + sorted(manifests, key=lambda loc: (loc.pack, loc.entry.offset))
-    total = sum(ENTRY_SIZE + loc.entry.stored_len for p in plan for loc in p)
-    counter = ProgressCounter(total, progress)
+    keys, missing = pushplan.needed_keys(pool, rindex, ids)
+    stats = PushStats(files=len(ids) - len(missing), missing_locally=ida.hexes(missing))
+    plan = pushplan.plan_packs(pool, keys, pack_size)
+    del keys
+    counter = ProgressCounter(plan.total, progress)
     lock = threading.Lock()
     started = rindex.pending()
 
-    def upload(locs: list[Location]) -> None:
-        data, entries = _assemble(locs)
+    def upload(i: int) -> None:
+        data, entries = _assemble(plan.locations(pool, i))
         name = f"packs/pack-{secrets.token_hex(16)}"
         with lock:
             started.add(name + ".pack")
@@ -258,10 +191,10 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         counter.add(sum(ENTRY_SIZE + e.stored_len for e in entries))
 
     workers = max(1, min(remote.parallelism, MAX_IN_FLIGHT // max(pack_size, 1)))
-    for _ in parallel(upload, plan[:-1], workers):
+    for _ in parallel(upload, range(len(plan) - 1), workers):
         pass
-    if plan:
-        upload(plan[-1])
+    if len(plan):
+        upload(len(plan) - 1)
     for name, data in after:
         retry.run(lambda n=name, d=data: remote.put(n, d))  # type: ignore[misc]
         stats.bytes_sent += len(data)
