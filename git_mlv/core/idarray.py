@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import index as idx
 from .hashing import EMPTY_OID
+from .pack import KIND_CHUNK
+
+if TYPE_CHECKING:
+    from .pool import Pool
 
 # Ids asked of the indexes at once: each batch is one vectorised search per index, and its
 # temporaries (Python bytes per key in Pool.contains/locate_keys) stay a few MB.
@@ -30,11 +35,22 @@ def ids_of(oids: Iterable[str] | np.ndarray) -> np.ndarray:
     if isinstance(oids, np.ndarray):
         arr = oids.astype(ID, copy=False)
         return arr if bool((arr[1:] > arr[:-1]).all()) else np.unique(arr)  # no copy when it is one
-    parts = [np.zeros(0, dtype=ID)]
+    parts = []
     it = iter(oids)
     while batch := list(itertools.islice(it, BATCH)):
         parts.append(np.unique(np.frombuffer(bytes.fromhex("".join(batch)), dtype=ID)))
-    return np.unique(np.concatenate(parts))
+    return merge(parts)
+
+
+def merge(parts: list[np.ndarray], dtype: str = ID) -> np.ndarray:
+    """Sorted unique union of these arrays, emptying ``parts``: sorted in place, so the peak is
+    about twice the result (``np.unique(np.concatenate(...))`` holds three or four copies)."""
+    arr = np.concatenate([np.zeros(0, dtype=dtype), *parts])
+    parts.clear()
+    arr.sort()
+    if len(arr) > 1:
+        arr = arr[np.concatenate([[True], arr[1:] != arr[:-1]])]
+    return arr
 
 
 def hexes(ids: np.ndarray) -> list[str]:
@@ -55,3 +71,10 @@ def batches(arr: np.ndarray, size: int = BATCH) -> Iterator[np.ndarray]:
     """Consecutive slices of ``arr`` of at most ``size``."""
     for start in range(0, len(arr), size):
         yield arr[start:start + size]
+
+
+def chunk_keys_of(pool: Pool, ids: np.ndarray) -> np.ndarray:
+    """``S33`` keys of the chunks of files ``ids`` that have a manifest here (read from their
+    manifests: large files only, so few per batch)."""
+    keys = [idx.key(cid, KIND_CHUNK) for h in hexes(ids) for cid, _ in pool.file_chunks(h)]
+    return np.array(keys, dtype=KEY).reshape(-1)

@@ -13,6 +13,7 @@ sparse index, which libgit2 1.9 refuses ("unsupported mandatory extension: 'sdir
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -372,20 +373,29 @@ def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:
     return found
 
 
-def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Pointer]:
-    """oid -> pointer for every pointer gc must keep: reachable from any ref (all worktrees' HEADs),
-    any index, stash entries, and reflog entries of the last ``reflog_days`` days."""
+def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0,
+                              batch: int = _BATCH) -> Iterator[dict[str, PointerBlob]]:
+    """The pointer blobs gc must keep (blob id -> pointer blob), ``batch`` listed objects at a
+    time, the listing streamed: reachable from any ref (all worktrees' HEADs), any index, stash
+    entries, and reflog entries of the last ``reflog_days`` days. A pointer may come in several
+    batches (one per blob holding it)."""
     args = ["rev-list", "--objects", "--all", "--indexed-objects", f"--filter=blob:limit={MAX_SIZE - 1}",
             "--stdin"]
-    extra = reflog_commits(repo, reflog_days)
-    existing = _existing_commits(repo, extra)
-    try:
-        out = repo_run(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"")
-    except GitError:
-        out = b""
+    existing = _existing_commits(repo, reflog_commits(repo, reflog_days))
+    listing = repo_records(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"", b"\n")
     # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
-    oids = [line[:line.index(b" ")].decode() for line in out.splitlines() if b" " in line]
-    return {pb.oid: pb.pointer for pb in pointer_blobs(repo, oids).values()}
+    objs = (rec[:rec.index(b" ")].decode() for rec in listing if b" " in rec)
+    cache = cache_of(repo)
+    # a listing that fails (a damaged repository) raises: gc must not take what it could not list
+    # for dead (before the listing streamed, a failure counted as an empty listing)
+    while todo := list(itertools.islice(objs, batch)):
+        yield pointer_blobs(repo, todo, cache=cache)
+
+
+def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Pointer]:
+    """oid -> pointer for every pointer gc must keep (``reachable_pointer_batches`` as one dict:
+    for the commands that need each pointer's size, not for gc)."""
+    return {pb.oid: pb.pointer for b in reachable_pointer_batches(repo, reflog_days) for pb in b.values()}
 
 
 def _existing_commits(repo: Repo, oids: set[str]) -> list[str]:

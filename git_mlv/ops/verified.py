@@ -122,10 +122,8 @@ def pointers_since(ws: Workspace, tips: list[str], verified: list[str]) -> NewPo
     """Pointers in ``rev-list --objects TIPS --not VERIFIED``: the cost follows what is new, and
     memory holds 32 bytes per new file (a first push of 600,000 files held ~1 KB a file as Python
     strings in dicts and sets: 748 MB, bench/RESULTS.md)."""
-    parts = [np.zeros(0, dtype=ida.ID)]
-    for blobs in _pointer_batches(ws, tips, verified):
-        parts.append(ida.ids_of(pb.oid for pb in blobs.values()))
-    return NewPointers(np.unique(np.concatenate(parts)))
+    parts = [ida.ids_of(pb.oid for pb in blobs.values()) for blobs in _pointer_batches(ws, tips, verified)]
+    return NewPointers(ida.merge(parts))
 
 
 def _pointer_batches(ws: Workspace, tips: list[str], verified: list[str]

@@ -36,8 +36,8 @@ def on_remote_mask(rindex: RemoteIndex, ids: np.ndarray) -> np.ndarray:
 def needed_keys(pool: Pool, rindex: RemoteIndex, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted ``S33`` keys of the objects the remote lacks for these files, and the ids of files
     neither here nor there (the empty file needs nothing)."""
-    keys: list[np.ndarray] = [np.zeros(0, dtype=ida.KEY)]
-    missing: list[np.ndarray] = [np.zeros(0, dtype=ida.ID)]
+    keys: list[np.ndarray] = []
+    missing: list[np.ndarray] = []
     for b in ida.batches(ids[ids != ida.EMPTY]):
         man, chunk = ida.keys_of(b, KIND_MANIFEST), ida.keys_of(b, KIND_CHUNK)
         todo = ~rindex.contains(man)  # a manifest is only ever uploaded after all its chunks
@@ -45,14 +45,10 @@ def needed_keys(pool: Pool, rindex: RemoteIndex, ids: np.ndarray) -> tuple[np.nd
         todo &= ~here_m & ~rindex.contains(chunk)
         here_c = todo & pool.contains(chunk)
         missing.append(b[todo & ~here_c])
-        # a file with a manifest: its chunks (read from the manifest; large files only, so few)
-        of_manifests = [idx.key(cid, KIND_CHUNK)
-                        for h in ida.hexes(b[here_m]) for cid, _ in pool.file_chunks(h)]
-        found = np.unique(np.concatenate([man[here_m], chunk[here_c],
-                                          np.array(of_manifests, dtype=ida.KEY).reshape(-1)]))
+        found = np.unique(np.concatenate([man[here_m], chunk[here_c], ida.chunk_keys_of(pool, b[here_m])]))
         if len(found):
             keys.append(found[~rindex.contains(found)])
-    return np.unique(np.concatenate(keys)), np.concatenate(missing)
+    return ida.merge(keys, ida.KEY), ida.merge(missing)
 
 
 @dataclass
