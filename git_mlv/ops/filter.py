@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import struct
 import sys
 import threading
 import time
@@ -20,6 +21,33 @@ from .context import Workspace
 from .scope import FetchScope, fetch_scope
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
+# Delayed files fetched in one batch, and paths listed available in one answer to git: the
+# batch's Python objects (ids, sizes, lookups) stay a few MB, whatever the clone's size.
+_FETCH_BATCH = 20_000
+_COMMON = struct.Struct("<BQ32s")  # a delayed file's record: 0, size, oid (a pointer without extras)
+_OTHER = struct.Struct("<BI")  # 1, length of the pointer blob that follows (one with extra keys)
+
+
+def _record(pathname: str, pointer: Pointer, blob: bytes) -> bytes:
+    """A delayed file as one bytes object (~100 bytes, against ~500 as a tuple of strings): a
+    clone delays every file before git asks for any again (docs/design-notes.md, delayed smudge)."""
+    path = pathname.encode("utf-8", "surrogateescape")
+    if pointer.encode() == blob:
+        return _COMMON.pack(0, pointer.size, bytes.fromhex(pointer.oid)) + path
+    return _OTHER.pack(1, len(blob)) + blob + path
+
+
+def _unpack(rec: bytes) -> tuple[str, bytes, str, int]:
+    """(path, pointer blob, oid, size) of a record."""
+    if rec[0] == 0:
+        _, size, raw = _COMMON.unpack_from(rec)
+        path = rec[_COMMON.size:].decode("utf-8", "surrogateescape")
+        pointer = Pointer(raw.hex(), size)
+        return path, pointer.encode(), pointer.oid, size
+    _, n = _OTHER.unpack_from(rec)
+    blob = rec[_OTHER.size:_OTHER.size + n]
+    pointer = Pointer.parse(blob)
+    return rec[_OTHER.size + n:].decode("utf-8", "surrogateescape"), blob, pointer.oid, pointer.size
 
 
 class Readable(Protocol):
@@ -67,6 +95,7 @@ class PoolFilter:
         self.missing_paths: list[str] = []
         self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
         self._fetcher: _Fetcher | None = None
+        self._listed: dict[str, bytes] = {}  # delayed paths listed available: their records
         self._fetch_checked = False
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
@@ -143,14 +172,25 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return False
-        fetcher.add(pathname, pointer.oid, pointer.size)
+        fetcher.add(_record(pathname, pointer, blob))
         return True
 
     def available(self) -> list[str]:
-        """Paths whose fetch finished (fetched or not), waiting for at least one."""
+        """Paths whose fetch finished (fetched or not), waiting for at least one; at most
+        _FETCH_BATCH at a time (git asks again until none is left)."""
         if self._fetcher is None:
             return []
-        return self._fetcher.wait_ready()
+        out = []
+        for rec in self._fetcher.wait_ready(_FETCH_BATCH):
+            path = _unpack(rec)[0]
+            self._listed[path] = rec
+            out.append(path)
+        return out
+
+    def take_delayed(self, pathname: str) -> bytes | None:
+        """The pointer blob of a delayed path listed available (forgotten once taken)."""
+        rec = self._listed.pop(pathname, None)
+        return None if rec is None else _unpack(rec)[1]
 
     def _get_fetcher(self) -> _Fetcher | None:
         if not self._fetch_checked:
@@ -184,16 +224,16 @@ class _Fetcher:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self._cond = threading.Condition()
-        self._queue: list[tuple[str, str, int]] = []
-        self._ready: list[str] = []
+        self._queue: list[bytes] = []  # records (_record) to fetch
+        self._ready: list[bytes] = []  # records whose fetch finished
         self._inflight = 0
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
         self._thread.start()
 
-    def add(self, path: str, oid: str, size: int) -> None:
+    def add(self, rec: bytes) -> None:
         with self._cond:
-            self._queue.append((path, oid, size))
+            self._queue.append(rec)
             self._cond.notify_all()
 
     def _run(self) -> None:
@@ -207,24 +247,26 @@ class _Fetcher:
                     return
             time.sleep(self.BATCH_WAIT)
             with self._cond:
-                batch, self._queue = self._queue, []
+                batch, self._queue = self._queue[:_FETCH_BATCH], self._queue[_FETCH_BATCH:]
                 self._inflight += len(batch)
             try:
-                sync.fetch_oids(self.ws, [oid for _, oid, _ in batch],
-                                sizes={oid: size for _, oid, size in batch})
+                files = [_unpack(rec) for rec in batch]
+                sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
+                                sizes={oid: size for _, _, oid, size in files})
+                del files
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
             # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
             with self._cond:
                 self._inflight -= len(batch)
-                self._ready += [p for p, _, _ in batch]
+                self._ready += batch
                 self._cond.notify_all()
 
-    def wait_ready(self) -> list[str]:
+    def wait_ready(self, limit: int) -> list[bytes]:
         with self._cond:
             while not self._ready and (self._queue or self._inflight):
                 self._cond.wait()
-            ready, self._ready = self._ready, []
+            ready, self._ready = self._ready[:limit], self._ready[limit:]
             return ready
 
     def stop(self) -> None:
