@@ -44,6 +44,8 @@ _BATCH = 20_000
 # several times over); bigger merges wait for the next command that adds: the filter of a clone of
 # 600,000 files must stay flat in memory (issue 9: 200 MB for any process).
 _FILTER_MERGE_LIMIT = 200_000
+# Bytes of git's output split into records at a time (repo_records): large reads, few system calls.
+_READ = 1 << 20
 _REGULAR = (0o100644, 0o100755)
 _REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
 _BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")
@@ -102,7 +104,7 @@ def repo_records(repo: Repo, args: list[str], input: bytes, sep: bytes = b"\0") 
         t.start()
     try:
         rest = b""
-        while chunk := stdout.read(1 << 20):
+        while chunk := stdout.read(_READ):
             parts = (rest + chunk).split(sep)
             rest = parts.pop()
             yield from parts
@@ -373,9 +375,8 @@ def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:
     return found
 
 
-def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0,
-                              batch: int = _BATCH) -> Iterator[dict[str, PointerBlob]]:
-    """The pointer blobs gc must keep (blob id -> pointer blob), ``batch`` listed objects at a
+def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0) -> Iterator[dict[str, PointerBlob]]:
+    """The pointer blobs gc must keep (blob id -> pointer blob), _BATCH listed objects at a
     time, the listing streamed: reachable from any ref (all worktrees' HEADs), any index, stash
     entries, and reflog entries of the last ``reflog_days`` days. A pointer may come in several
     batches (one per blob holding it)."""
@@ -388,7 +389,7 @@ def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0,
     cache = cache_of(repo)
     # a listing that fails (a damaged repository) raises: gc must not take what it could not list
     # for dead (before the listing streamed, a failure counted as an empty listing)
-    while todo := list(itertools.islice(objs, batch)):
+    while todo := list(itertools.islice(objs, _BATCH)):
         yield pointer_blobs(repo, todo, cache=cache)
 
 
