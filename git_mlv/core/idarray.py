@@ -44,13 +44,14 @@ def ids_of(oids: Iterable[str] | np.ndarray) -> np.ndarray:
 
 def merge(parts: list[np.ndarray], dtype: str = ID) -> np.ndarray:
     """Sorted unique union of these arrays, emptying ``parts``: sorted in place, so the peak is
-    about twice the result (``np.unique(np.concatenate(...))`` holds three or four copies)."""
+    about twice the result (``np.unique(np.concatenate(...))`` holds three or four copies), once
+    when the parts are already in order."""
     arr = np.concatenate([np.zeros(0, dtype=dtype), *parts])
     parts.clear()
+    if len(arr) < 2 or bool((arr[1:] > arr[:-1]).all()):
+        return arr  # sorted parts of ascending ranges (batches of sorted ids): nothing to copy
     arr.sort()
-    if len(arr) > 1:
-        arr = arr[np.concatenate([[True], arr[1:] != arr[:-1]])]
-    return arr
+    return arr[np.concatenate([[True], arr[1:] != arr[:-1]])]
 
 
 def hexes(ids: np.ndarray) -> list[str]:

@@ -167,13 +167,17 @@ def live_keys(ws: Workspace, reflog_days: float) -> tuple[np.ndarray, int]:
     except ImportError:
         pass
     ids = ida.merge(parts)
-    keys = []
-    for b in ida.batches(ids[ids != ida.EMPTY]):
+    n, live = len(ids), ids[ids != ida.EMPTY]
+    del ids
+    keys, b = [], live[:0]
+    for start in range(0, len(live), ida.BATCH):
+        b = live[start:start + ida.BATCH]
         man, chunk = ida.keys_of(b, KIND_MANIFEST), ida.keys_of(b, KIND_CHUNK)
         has_m = pool.contains(man)
         has_c = ~has_m & pool.contains(chunk)  # a file without a manifest is its one chunk
         keys.append(np.unique(np.concatenate([man[has_m], chunk[has_c], ida.chunk_keys_of(pool, b[has_m])])))
-    return ida.merge(keys, ida.KEY), len(ids)
+    del live, b
+    return ida.merge(keys, ida.KEY), n
 
 
 def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
