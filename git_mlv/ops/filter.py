@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable
 from typing import Protocol
 
+from ..core import heap
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import CorruptObject
 from .context import Workspace
@@ -222,6 +223,7 @@ class _Fetcher:
     BATCH_WAIT = 0.05  # seconds to gather more requests before a batch starts
 
     def __init__(self, ws: Workspace) -> None:
+        heap.return_large_blocks()  # a clone: batch after batch of downloads and lookups
         self.ws = ws
         self._cond = threading.Condition()
         self._queue: list[bytes] = []  # records (_record) to fetch

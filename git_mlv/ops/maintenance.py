@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core import heap
 from ..core import idarray as ida
 from ..core import index as idx
 from ..core import midx as mx
@@ -185,6 +186,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     consolidate fully: every pack holding dead objects or not full yet is rewritten, leaving full
     packs and at most one partial one, all covered by a fresh midx (docs/formats.md#consolidation).
     """
+    heap.return_large_blocks()  # every live file's key, built batch by batch
     days = float(ws.repo.config.get("mlv.gcreflogdays", "90"))
     pool = ws.pool
     res = GcResult(dry_run=dry_run)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core import heap
 from ..core import idarray as ida
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
@@ -165,6 +166,7 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
     tips = [p[1] for p in (line.split() for line in lines) if len(p) == 4 and p[1] != _ZERO]
     if not tips:  # deletions only
         return None
+    heap.return_large_blocks()  # before the walk: how many files it finds is not known yet
     rc, rem, rindex = open_named(ws, None)
     try:
         note = trust.for_push(ws, rc)
@@ -197,6 +199,8 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
                ids: np.ndarray, paths: dict[str, list[str]], progress: ProgressFn | None) -> PushResult:
     """Push the files ``ids`` (sorted unique raw ids, remotes/pushplan.py) through an opened,
     refreshed remote; count what was sent and what was there already."""
+    if len(ids) >= ida.BATCH:
+        heap.return_large_blocks()  # a push of many files: batches of arrays come and go
     retry = retry_policy(ws)
     result = PushResult(remote=rc.name, url=rem.url)
     there = pushplan.on_remote_mask(rindex, ids)
