@@ -13,6 +13,7 @@ Files::
     packs/pack-<hex>.idx      verified copies of the remote's pack indexes
     packs/midx-<hex>.midx     verified copies of the remote's multi-pack indexes
     pending                   names of packs this clone started uploading and has not indexed yet
+    superseded                packs this clone merged away, with when (remotes/merge.py)
     listed                    empty; its mtime says when the remote was last listed
 """
 
