@@ -18,8 +18,8 @@ Pushes merge the data remote's small packs (docs/remotes.md "Pack merging"); `--
     .venv/bin/python bench/long_history.py --commits 50      # a couple of minutes
     .venv/bin/python bench/long_history.py --commits 1000
 
-Results: bench/results/long-history-<C>.md (and .json, gitignored). Work folders:
-bench/work/history-<C> (removed at the end unless --keep). Remotes: a loop-mounted ext4 image
+Results: bench/results/long-history-<C>[-no-merge].md (and .json, gitignored). Work folders:
+bench/work/history-<C>[-no-merge] (removed at the end unless --keep). Remotes: a loop-mounted ext4 image
 (bench/run.py), unless --same-fs.
 """
 
@@ -66,9 +66,10 @@ def main() -> int:
         print(markdown)
         return 0
     started = time.time()
-    work = sc.fresh_dir(os.path.join(sc.WORK, f"history-{a.commits}"))
+    name = f"long-history-{a.commits}{'-no-merge' if a.no_merge else ''}"
+    work = sc.fresh_dir(os.path.join(sc.WORK, name[5:]))
     env, code = sc.make_env(os.path.join(work, "home"), ["mlv"], a.live)
-    bench = sc.Bench(f"long-history-{a.commits}{'-no-merge' if a.no_merge else ''}", env, code)
+    bench = sc.Bench(name, env, code)
     if a.no_merge:
         bench.sh("mlv", None, "git config --global mlv.remoteMergePacks false", work)
     bench.meta.update(merge=not a.no_merge,
@@ -77,7 +78,7 @@ def main() -> int:
                       versions=sc.versions(env, ["mlv"]))
     size_gib = max(3, int(2 * (BASE_FILES + 5 * a.commits) * 22_000 / 2**30) + 2)
     try:  # whatever happens, the report says what was measured and the work folder goes
-        with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-history-{a.commits}") as remotes:
+        with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-{name[5:]}") as remotes:
             run(bench, work, remotes, a.commits)
     finally:
         sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
