@@ -2,7 +2,7 @@
 merging").
 
 Each push adds a pack; a clone then reads ranges of every one of them. At the end of a push, once
-the remote has ``threshold`` committed packs smaller than the pack size, the small ones that break a
+the remote has ``threshold`` committed packs under half the pack size, the small ones that break a
 factor-2 progression (by bytes, as ``git repack --geometric``) are merged: the pusher builds the
 merged pack from its *own pool* (nothing is downloaded; a pack with an object the pool lacks is left
 out), uploads it with its index (the commit point), and only then makes the old packs uncommitted
@@ -101,7 +101,10 @@ def _choose(rindex: RemoteIndex, threshold: int, pack_size: int) -> list[str]:
     """The committed small packs a geometric merge takes (sizes from the listing; packs this clone
     has just uploaded are listed as -1 and weighed by their index)."""
     listing = rindex.listing
-    small = [p for p in rindex.packs() if listing.get(p, -1) < pack_size]
+    # A pack at least half full stays: merging packs near the pack size would cut them into packs
+    # near the pack size again, and re-upload them at every push.
+    limit = pack_size // 2
+    small = [p for p in rindex.packs() if listing.get(p, -1) < limit]
     if len(small) < threshold:
         return []
     unknown = [p for p in small if listing.get(p, -1) < 0]
@@ -109,7 +112,7 @@ def _choose(rindex: RemoteIndex, threshold: int, pack_size: int) -> list[str]:
     for p, (_, recs) in rindex.rows_by_pack(set(unknown)).items():
         sizes[p] = (HEADER.size + TRAILER.size
                     + int((recs["stored_len"].astype(np.int64) + ENTRY_SIZE).sum()))
-    weighed = sorted((s, p) for p, s in sizes.items() if s < pack_size)
+    weighed = sorted((s, p) for p, s in sizes.items() if s < limit)
     split = geometric_split([max(1, s) for s, _ in weighed])
     return [p for _, p in weighed[:split]] if split >= 2 else []
 

@@ -30,7 +30,7 @@ def packs_of(remote: Remote) -> list[str]:
 
 
 def push(tmp_path: Path, remote: Remote, rounds: int, seed: int = 0, merge: int = 3,
-         grace: float = 0.0, base: dict[str, bytes] | None = None) -> dict[str, bytes]:
+         grace: float = 0.0, pack_size: int = SMALL.pack_size) -> dict[str, bytes]:
     """``rounds`` pushes of two new files each from pool ``src<seed>`` (one pack each), merging
     (threshold ``merge``; 0: never) and consolidating indexes after each, as a push does."""
     pool = Pool(str(tmp_path / f"src{seed}"), SMALL)
@@ -44,8 +44,8 @@ def push(tmp_path: Path, remote: Remote, rounds: int, seed: int = 0, merge: int 
             new[w.add_bytes(data).oid] = data
         w.commit()
         rindex.refresh()
-        push_objects(pool, remote, rindex, new, SMALL.pack_size, RETRY)
-        merge_packs(pool, remote, rindex, RETRY, merge, SMALL.pack_size, grace)
+        push_objects(pool, remote, rindex, new, pack_size, RETRY)
+        merge_packs(pool, remote, rindex, RETRY, merge, pack_size, grace)
         compact_indexes(remote, rindex, RETRY, 3)
         files.update(new)
     pool.close()
@@ -81,6 +81,13 @@ def test_superseded_packs_stay_for_the_grace_period(tmp_path: Path) -> None:
     fetch_all(tmp_path, remote, files).close()
     pool.close()
     cache.close()
+
+
+def test_packs_half_full_are_left_alone(tmp_path: Path) -> None:
+    remote = Backend("folder", str(tmp_path / "store")).open()
+    files = push(tmp_path, remote, 6, pack_size=12_000)  # each push: one pack of ~7-8 KB
+    assert len(packs_of(remote)) == 6  # else each push would cut them into full packs again
+    fetch_all(tmp_path, remote, files).close()
 
 
 def test_only_packs_whose_data_is_here_are_merged(tmp_path: Path) -> None:
