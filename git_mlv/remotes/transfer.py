@@ -121,6 +121,24 @@ class PushStats:
     missing_locally: list[str] = field(default_factory=list)  # file oids neither here nor there
 
 
+def _plan_packs(locs: list[Location], pack_size: int) -> list[list[Location]]:
+    """Cut chunk locations (sorted by local pack and offset) into remote packs of ~pack_size
+    (remotes/merge.py: a merge of small packs; a push plans with remotes/pushplan.py)."""
+    packs: list[list[Location]] = []
+    cur: list[Location] = []
+    size = HEADER.size
+    for loc in locs:
+        n = ENTRY_SIZE + loc.entry.stored_len
+        if cur and size + n > pack_size:
+            packs.append(cur)
+            cur, size = [], HEADER.size
+        cur.append(loc)
+        size += n
+    if cur:
+        packs.append(cur)
+    return packs
+
+
 def _assemble(locs: list[Location]) -> tuple[list[Part], list[Entry]]:
     """A pack of these objects as parts: header, runs of adjacent local entries as file slices
     (their entry headers checked here; the bytes are read only when sent), trailer."""
