@@ -43,10 +43,6 @@ class FilterHandler(Protocol):
         """The worktree content for ``blob`` (a pointer or anything else); None when its data is
         missing here and may be fetched (the caller then delays it, if git allows)."""
 
-    def prepare(self, pathname: str, blob: bytes) -> bool:
-        """Start making ``blob``'s content ready in the background, for a later ``smudge`` of
-        ``pathname`` (git's delay); False to answer now instead."""
-
     def missing(self, pathname: str, blob: bytes) -> bytes:
         """What to write when the data cannot be had: the pointer itself (after warning)."""
 
@@ -54,8 +50,7 @@ class FilterHandler(Protocol):
         """Start fetching ``blob``'s data in the background; False if that is not possible."""
 
     def available(self) -> list[str]:
-        """Block until some delayed paths (prepared or being fetched) are ready; [] when none
-        are pending."""
+        """Block until some delayed paths are ready; [] when none are pending."""
 
     def close(self) -> None:
         """Git closed the pipe: make everything written durable."""
@@ -176,14 +171,9 @@ def _smudge(handler: FilterHandler, r: PktReader, w: PktWriter, path: str, can_d
         _answer(w, iter(lambda: spool.read(1 << 20), b""))
         spool.close()
         return
+    if not blob and path in delayed:  # git asks again for a blob we delayed
+        blob = delayed.pop(path)
     try:
-        if not blob and path in delayed:  # git asks again for a blob we delayed
-            blob = delayed.pop(path)
-        elif can_delay and handler.prepare(path, blob):  # decoded while git goes on
-            delayed[path] = blob
-            w.text("status=delayed")
-            w.flush_pkt()
-            return
         chunks = handler.smudge(path, blob)
         if chunks is None:
             if can_delay and handler.delay(path, blob):

@@ -4,8 +4,6 @@
   content that already is a valid pointer is returned unchanged.
 - smudge streams verified content from the pool; when the data is missing it fetches it from the
   default remote in the background (git's ``delay``), or writes the pointer and warns.
-- small files git lets us delay are decoded on threads while git keeps asking (``prepare``): git's
-  own work (reading its objects, writing files) then overlaps ours instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -13,23 +11,15 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from typing import Protocol
 
-from ..core.fsutil import fs_error
 from ..core.pointer import MAX_SIZE, Pointer
-from ..core.pool import Location, Pool
-from ..errors import CorruptObject, MlvError
+from ..errors import CorruptObject
 from .context import Workspace
 from .scope import FetchScope, fetch_scope
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
-# Delayed decoding (``prepare``): files up to this size are decoded whole in memory on threads;
-# larger ones stream, read ahead on the pool's threads. At most this many decoded bytes wait for
-# git at once, so memory stays flat however many files a checkout writes.
-_DECODE_FILE_MAX = 4 << 20
-_DECODE_BUDGET = 64 << 20
 
 
 class Readable(Protocol):
@@ -80,11 +70,6 @@ class PoolFilter:
         self._fetch_checked = False
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
-        self._decoder: _Decoder | None = None
-        # Delayed paths (decoding or fetching) not yet reported to git, and those ready to report.
-        self._cond = threading.Condition()
-        self._waiting = 0
-        self._ready: list[str] = []
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -103,10 +88,6 @@ class PoolFilter:
     # -- smudge ------------------------------------------------------------------------------
     def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
         """Content for ``blob``; None when its data is missing here."""
-        if self._decoder is not None:
-            parts = self._decoder.take(pathname)
-            if parts is not None:
-                return parts
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return [blob]  # not ours: committed before the path was tracked
@@ -118,33 +99,6 @@ class PoolFilter:
             raise CorruptObject(f"stored data of {pointer.oid[:12]} does not have the pointer's size; "
                                 "run `git mlv fsck`")
         return self.pool.iter_file(pointer.oid, chunks)
-
-    def prepare(self, pathname: str, blob: bytes) -> bool:
-        """Start decoding a small file whose data is here, for git to take later; False when it
-        is not one (not a pointer, too big, data missing, or the decoded-bytes budget is full)."""
-        pointer = Pointer.try_parse(blob)
-        if pointer is None or not pointer.size or pointer.size > _DECODE_FILE_MAX:
-            return False
-        if self._decoder is None:
-            self._decoder = _Decoder(self.pool, self._report)
-        if not self._decoder.has_room(pointer.size):
-            return False
-        chunks = self.pool.resolve(pointer.oid)  # a miss goes the usual way (smudge, then fetch)
-        if chunks is None or sum(n for _, n in chunks) != pointer.size:
-            return False  # smudge says what is wrong with it
-        with self._cond:
-            self._waiting += 1
-        self._decoder.submit(pathname, self.pool.locate_chunks([cid for cid, _ in chunks]),
-                             pointer.size)
-        self._seen(blob)
-        return True
-
-    def _report(self, paths: list[str]) -> None:
-        """Delayed paths are ready (decoded, fetched, or failed: git asks for them all the same)."""
-        with self._cond:
-            self._ready += paths
-            self._waiting -= len(paths)
-            self._cond.notify_all()
 
     def _seen(self, pointer: bytes) -> None:
         """Note a pointer git stores or holds, for the pointer cache; written every 50,000 so
@@ -189,19 +143,14 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return False
-        with self._cond:
-            self._waiting += 1
         fetcher.add(pathname, pointer.oid, pointer.size)
         return True
 
     def available(self) -> list[str]:
-        """Delayed paths now ready (decoded, or whose fetch finished, with data or not), waiting for
-        at least one; [] when none is pending."""
-        with self._cond:
-            while not self._ready and self._waiting:
-                self._cond.wait()
-            ready, self._ready = self._ready, []
-        return ready
+        """Paths whose fetch finished (fetched or not), waiting for at least one."""
+        if self._fetcher is None:
+            return []
+        return self._fetcher.wait_ready()
 
     def _get_fetcher(self) -> _Fetcher | None:
         if not self._fetch_checked:
@@ -211,15 +160,13 @@ class PoolFilter:
             except ImportError:
                 return None
             if sync.default_remote_name(self.ws) is not None:
-                self._fetcher = _Fetcher(self.ws, self._report)
+                self._fetcher = _Fetcher(self.ws)
         return self._fetcher
 
     def close(self) -> None:
         """Commit the pack; end with one line that sums up the files left as pointers."""
         if self._fetcher is not None:
             self._fetcher.stop()
-        if self._decoder is not None:
-            self._decoder.stop()
         n = len(self.missing_paths)
         if n:
             more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
@@ -229,59 +176,17 @@ class PoolFilter:
         self.ws.close()
 
 
-class _Decoder:
-    """Decodes whole small files on threads (zstd, crc32 and pread release the GIL), holding at
-    most ``_DECODE_BUDGET`` decoded bytes until git takes them."""
-
-    def __init__(self, pool: Pool, report: Callable[[list[str]], None]) -> None:
-        self.pool = pool
-        self._report = report
-        self._threads = ThreadPoolExecutor(max(1, pool.settings.threads), thread_name_prefix="mlv-decode")
-        self._jobs: dict[str, tuple[Future[list[bytes]], int]] = {}
-        self._held = 0  # only the serving thread changes it
-
-    def has_room(self, size: int) -> bool:
-        """True when ``size`` more decoded bytes fit the budget."""
-        return self._held + size <= _DECODE_BUDGET
-
-    def submit(self, path: str, locs: list[Location], size: int) -> None:
-        """Decode ``path``'s chunks; ``report`` names it when done (or failed)."""
-        job = self._threads.submit(self._decode, locs)
-        self._jobs[path] = (job, size)
-        self._held += size
-        job.add_done_callback(lambda _job: self._report([path]))
-
-    def _decode(self, locs: list[Location]) -> list[bytes]:
-        try:
-            return [self.pool.read_chunk(loc) for loc in locs]  # each chunk checked (CRC, length)
-        except OSError as e:  # an unreadable pack: that file fails, the others go on
-            raise fs_error(e) or MlvError(f"cannot read the pool: {e}") from e
-
-    def take(self, path: str) -> list[bytes] | None:
-        """The decoded content of ``path`` (raising what decoding raised); None if not decoded here."""
-        job = self._jobs.pop(path, None)
-        if job is None:
-            return None
-        future, size = job
-        self._held -= size
-        return future.result()
-
-    def stop(self) -> None:
-        """Drop what git never took (it stopped asking) and end the threads."""
-        self._threads.shutdown(wait=True, cancel_futures=True)
-        self._jobs.clear()
-
-
 class _Fetcher:
     """Downloads delayed blobs in batches on a background thread (parallelism lives in transfer)."""
 
     BATCH_WAIT = 0.05  # seconds to gather more requests before a batch starts
 
-    def __init__(self, ws: Workspace, report: Callable[[list[str]], None]) -> None:
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self._report = report
         self._cond = threading.Condition()
         self._queue: list[tuple[str, str, int]] = []
+        self._ready: list[str] = []
+        self._inflight = 0
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
         self._thread.start()
@@ -303,14 +208,24 @@ class _Fetcher:
             time.sleep(self.BATCH_WAIT)
             with self._cond:
                 batch, self._queue = self._queue, []
+                self._inflight += len(batch)
             try:
                 sync.fetch_oids(self.ws, [oid for _, oid, _ in batch],
                                 sizes={oid: size for _, oid, size in batch})
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
-            finally:  # git waits for every delayed path: report them whatever happened
-                # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
-                self._report([p for p, _, _ in batch])
+            # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
+            with self._cond:
+                self._inflight -= len(batch)
+                self._ready += [p for p, _, _ in batch]
+                self._cond.notify_all()
+
+    def wait_ready(self) -> list[str]:
+        with self._cond:
+            while not self._ready and (self._queue or self._inflight):
+                self._cond.wait()
+            ready, self._ready = self._ready, []
+            return ready
 
     def stop(self) -> None:
         with self._cond:
