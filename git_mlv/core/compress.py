@@ -61,8 +61,8 @@ def shuffle4(data: bytes) -> bytes:
     return planes.tobytes() + data[n:]
 
 
-def unshuffle4(data: bytes) -> bytearray:
-    """The inverse of ``shuffle4`` (a bytearray: its buffer is returned as is, not copied again)."""
+def unshuffle4(data: bytes) -> bytes:
+    """The inverse of ``shuffle4``."""
     n = len(data) - len(data) % 4
     planes = np.frombuffer(data, dtype=np.uint8, count=n).reshape(4, -1)
     out = bytearray(len(data))
@@ -70,7 +70,7 @@ def unshuffle4(data: bytes) -> bytearray:
     for i in range(4):
         words[:, i] = planes[i]
     out[n:] = data[n:]
-    return out
+    return bytes(out)
 
 
 def _choose(data: bytes, c: zstandard.ZstdCompressor) -> int:
@@ -101,7 +101,7 @@ def compress(data: bytes, level: int) -> tuple[int, bytes]:
     return codec, packed
 
 
-def decompress(codec: int, stored: bytes | bytearray, raw_len: int) -> bytes | bytearray:
+def decompress(codec: int, stored: bytes, raw_len: int) -> bytes:
     """The raw bytes of a stored chunk."""
     if codec == CODEC_RAW:
         return stored

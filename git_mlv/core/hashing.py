@@ -11,7 +11,7 @@ EMPTY_OID = hashlib.sha256(b"").hexdigest()
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
-def digest(data: bytes | bytearray | memoryview) -> bytes:
+def digest(data: bytes | memoryview) -> bytes:
     """The raw 32-byte sha256 of ``data``."""
     return hashlib.sha256(data).digest()
 

@@ -39,7 +39,7 @@ class Manifest:
         return body + hashlib.sha256(body).digest()
 
     @classmethod
-    def decode(cls, data: bytes | bytearray) -> Manifest:
+    def decode(cls, data: bytes) -> Manifest:
         """Parse and check stored manifest bytes."""
         if len(data) < HEADER.size + 32 or hashlib.sha256(data[:-32]).digest() != data[-32:]:
             raise CorruptObject("damaged manifest (checksum mismatch)")

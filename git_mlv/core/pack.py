@@ -75,7 +75,7 @@ def encode_entry(oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes)
     return entry_header(oid, kind, codec, raw_len, stored) + stored
 
 
-def decode_entry_header(buf: bytes | bytearray | memoryview, offset: int) -> Entry:
+def decode_entry_header(buf: bytes | memoryview, offset: int) -> Entry:
     """Parse and check a 56-byte entry header found at ``offset``."""
     if len(buf) < ENTRY_SIZE:
         raise CorruptObject(f"truncated pack entry at offset {offset}")
@@ -87,7 +87,7 @@ def decode_entry_header(buf: bytes | bytearray | memoryview, offset: int) -> Ent
     return Entry(oid, kind, codec, offset, stored_len, raw_len, data_crc)
 
 
-def check_stored(head: Entry, stored: bytes | bytearray | memoryview, where: str) -> None:
+def check_stored(head: Entry, stored: bytes | memoryview, where: str) -> None:
     """``stored`` must have the length and CRC its (already checked) header says: the local read's
     proof against bit rot and torn writes."""
     if len(stored) != head.stored_len or zlib.crc32(stored) != head.crc:

@@ -213,7 +213,7 @@ class Pool:
         return self.packset.journal()
 
     # -- reading -------------------------------------------------------------------------------
-    def read_entry(self, loc: Location) -> tuple[Entry, bytearray]:
+    def read_entry(self, loc: Location) -> tuple[Entry, bytes]:
         """The entry as its pack's header describes it, and its stored (maybe compressed) bytes.
 
         The header must match ``loc`` (id, kind, codec, lengths). When the pack was deleted under
@@ -237,7 +237,7 @@ class Pool:
         except FileNotFoundError:
             raise MissingObject(f"{again.pack} vanished while it was read; run the command again") from None
 
-    def _read_at(self, loc: Location) -> tuple[Entry, bytearray]:
+    def _read_at(self, loc: Location) -> tuple[Entry, bytes]:
         fd = self._handles.get(loc.pack)
         if fd is None:
             fd = os.open(loc.pack, os.O_RDONLY)
@@ -253,17 +253,15 @@ class Pool:
                 else:
                     self._handles[loc.pack] = fd
         e = loc.entry
-        # Header and payload land in buffers of their own (one preadv): slicing the payload out of
-        # one read copied every stored byte once more, with the GIL held.
-        header, stored = bytearray(ENTRY_SIZE), bytearray(e.stored_len)
-        got = os.preadv(fd, [header, stored], e.offset)
-        head = decode_entry_header(header, e.offset)
-        if not same_object(head, e) or got != ENTRY_SIZE + e.stored_len:
+        buf = os.pread(fd, ENTRY_SIZE + e.stored_len, e.offset)
+        head = decode_entry_header(buf, e.offset)
+        if not same_object(head, e) or len(buf) != ENTRY_SIZE + e.stored_len:
             raise CorruptObject(f"{loc.pack}: entry at {e.offset} is not what the index says")
+        stored = buf[ENTRY_SIZE:]
         check_stored(head, stored, loc.pack)
         return head, stored
 
-    def read_stored(self, loc: Location) -> bytearray:
+    def read_stored(self, loc: Location) -> bytes:
         """The stored (possibly compressed) bytes of the entry at ``loc``, header checked.
 
         If the object had to be found again (see ``read_entry``), its new copy is returned only
@@ -275,7 +273,7 @@ class Pool:
                                 "run the command again")
         return stored
 
-    def read_object(self, oid: bytes, kind: int, refresh: bool = True) -> bytes | bytearray:
+    def read_object(self, oid: bytes, kind: int, refresh: bool = True) -> bytes:
         """The raw bytes of a stored object, checked as every local read is (``read_chunk``)."""
         loc = self.locate(oid, kind, refresh)
         if loc is None:
@@ -324,7 +322,7 @@ class Pool:
                 raise MissingObject(f"chunk {ids[i].hex()[:12]} is not in the pool; run `git mlv pull`")
         return found  # type: ignore[return-value]
 
-    def read_chunk(self, loc: Location) -> bytes | bytearray:
+    def read_chunk(self, loc: Location) -> bytes:
         """The raw bytes of the chunk at ``loc``, checked: header CRC, id, kind and lengths as the
         index says, stored bytes against their CRC, then a decode that must give ``raw_len`` bytes.
 
@@ -340,7 +338,7 @@ class Pool:
         return raw
 
     def iter_file(self, oid: str, chunks: list[tuple[bytes, int]] | None = None,
-                  verify: bool = False) -> Iterator[bytes | bytearray]:
+                  verify: bool = False) -> Iterator[bytes]:
         """The content of file ``oid`` in pieces, every chunk checked (``read_chunk``).
 
         The manifest is checked by its own checksum and was itself checked against the file's oid
@@ -358,7 +356,7 @@ class Pool:
         if whole is not None and whole.hexdigest() != oid:
             raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
-    def _read_ahead(self, locs: list[Location]) -> Iterator[bytes | bytearray]:
+    def _read_ahead(self, locs: list[Location]) -> Iterator[bytes]:
         """Verified chunk contents in order; read ahead on the pool's threads for big files.
 
         Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
@@ -368,7 +366,7 @@ class Pool:
         if len(locs) <= _INLINE_CHUNKS:  # small files: thread hand-offs cost more than they give
             yield from map(self.read_chunk, locs)
             return
-        window: deque[Future[list[bytes | bytearray]]] = deque()
+        window: deque[Future[list[bytes]]] = deque()
         ahead = 2 * max(1, self.settings.threads)  # ~2 MiB per thread decoded ahead of git
         batches = _batches(locs, _READ_BATCH)
         for batch in batches:
@@ -382,7 +380,7 @@ class Pool:
                 window.append(self.executor.submit(self._read_batch, nxt))
             yield from data
 
-    def _read_batch(self, locs: list[Location]) -> list[bytes | bytearray]:
+    def _read_batch(self, locs: list[Location]) -> list[bytes]:
         return [self.read_chunk(loc) for loc in locs]
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:

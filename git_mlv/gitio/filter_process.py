@@ -39,7 +39,7 @@ class FilterHandler(Protocol):
     def clean(self, pathname: str, content: ContentStream) -> bytes:
         """Store ``content``; return what git should keep (a pointer)."""
 
-    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes | bytearray] | None:
+    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
         """The worktree content for ``blob`` (a pointer or anything else); None when its data is
         missing here and may be fetched (the caller then delays it, if git allows)."""
 
@@ -110,7 +110,7 @@ def _handshake(r: PktReader, w: PktWriter) -> set[str]:
     return set(caps)
 
 
-def _answer(w: PktWriter, chunks: Iterable[bytes | bytearray]) -> None:
+def _answer(w: PktWriter, chunks: Iterable[bytes]) -> None:
     w.text("status=success")
     w.flush_pkt(push=False)  # the whole answer goes to git at once (big content streams anyway)
     try:

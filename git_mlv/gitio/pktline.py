@@ -190,7 +190,7 @@ class PktWriter:
             elif self._parts:
                 self._send()
 
-    def content(self, data: bytes | bytearray | memoryview) -> None:
+    def content(self, data: bytes | memoryview) -> None:
         """``data`` split into as many packets as needed (nothing for empty data)."""
         view = memoryview(data)
         for i in range(0, len(view), MAX_PAYLOAD):

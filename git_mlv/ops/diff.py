@@ -266,7 +266,7 @@ def _kind(ws: Workspace, side: Side, tmp: str) -> Any:
         head += pool.read_chunk(pool.locate_chunks([chunks[1][0]])[0])
     last = head if len(chunks) == 1 else pool.read_chunk(pool.locate_chunks([chunks[-1][0]])[0])
     tail = last[-4:] if len(last) >= 4 else (head + last)[-4:]
-    return detect_head(bytes(head[:1024]), bytes(tail), side.size, side.path)
+    return detect_head(head[:1024], tail, side.size, side.path)
 
 
 def _open_tmp(ws: Workspace) -> str:

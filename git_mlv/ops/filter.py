@@ -86,7 +86,7 @@ class PoolFilter:
         return data
 
     # -- smudge ------------------------------------------------------------------------------
-    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes | bytearray] | None:
+    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
         """Content for ``blob``; None when its data is missing here."""
         pointer = Pointer.try_parse(blob)
         if pointer is None:

@@ -94,14 +94,14 @@ def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
 
 
 def _read_range(remote: Remote, retry: RetryPolicy, r: _Range, keep_raw: set[bytes] | frozenset[bytes]
-                ) -> tuple[list[tuple[Entry, bytes, bytes | bytearray]], list[tuple[Entry, str]], int]:
+                ) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
     """Download one range; returns verified (entry, stored, raw), (entry, problem)s, bytes read.
 
     ``raw`` is kept for manifests and for chunks in ``keep_raw`` (they feed whole-file hashes);
     for other chunks it is dropped at once, to keep memory flat.
     """
     data = retry.run(lambda: remote.get_range(r.pack, r.start, r.end - r.start))
-    good: list[tuple[Entry, bytes, bytes | bytearray]] = []
+    good: list[tuple[Entry, bytes, bytes]] = []
     bad: list[tuple[Entry, str]] = []
     for e in r.entries:
         rel = e.offset - r.start
@@ -192,7 +192,7 @@ class _StreamingVerifier:
             if f.chunks:
                 self.waiting.setdefault(f.chunks[0][0], []).append(f)
 
-    def feed(self, cid: bytes, raw: bytes | bytearray) -> None:
+    def feed(self, cid: bytes, raw: bytes) -> None:
         """A chunk arrived: advance the files waiting for it (once per consecutive repeat)."""
         for f in self.waiting.pop(cid, ()):
             while f.pos < len(f.chunks) and f.chunks[f.pos][0] == cid:
@@ -296,7 +296,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
     counter = ProgressCounter(sum(r.end - r.start for r in ranges), progress)
 
-    def get(r: _Range) -> tuple[list[tuple[Entry, bytes, bytes | bytearray]], list[tuple[Entry, str]], int]:
+    def get(r: _Range) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
         res = _read_range(remote, retry, r, keep)
         counter.add(r.end - r.start)
         return res

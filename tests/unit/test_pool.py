@@ -90,7 +90,7 @@ def test_small_file_and_chunk_of_large_file_share_an_id(tmp_path: Path) -> None:
         assert read_back(pool, pbig.oid) == big
 
 
-def read_back_chunk(pool: Pool, cid: bytes) -> bytes | bytearray:
+def read_back_chunk(pool: Pool, cid: bytes) -> bytes:
     return pool.read_object(cid, KIND_CHUNK)
 
 
