@@ -13,6 +13,7 @@ examples:
   git mlv migrate import --include="*.bin,data/**" --everything   rewrite all branches and tags
   git mlv migrate import --include="*.h5" --no-rewrite            one new commit on top, history kept
   git mlv migrate import --include="*.bin" --dry-run              what would change
+  git mlv migrate import --above=10MB --everything                only files bigger than 10 MB
 
 The old refs stay under refs/mlv-migrate/ until you delete them
 (git for-each-ref --format='delete %(refname)' refs/mlv-migrate/ | git update-ref --stdin).
@@ -38,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "(default: the patterns `git mlv track` wrote)")
     imp.add_argument("-X", "--exclude", action="append", default=[], metavar="PATTERNS",
                      help="comma-separated patterns of files to leave in git")
+    imp.add_argument("--above", metavar="SIZE", help="convert only the paths that hold a file bigger "
+                     "than SIZE (e.g. 10MB, 1GiB) somewhere in the rewritten history; each gets its own "
+                     ".gitattributes line")
     imp.add_argument("--everything", action="store_true", help="rewrite every local branch and tag")
     imp.add_argument("--no-rewrite", action="store_true",
                      help="keep history: convert the checked-out tree in one new commit")
@@ -53,10 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_import(args: argparse.Namespace) -> int:
     from ..ops import migrate
     from ..ops.context import Workspace
+    from ..ops.migrate_above import parse_size
 
+    above = parse_size(args.above) if args.above is not None else None
     opts = migrate.ImportOptions(include=args.include, exclude=args.exclude, refs=args.refs,
                                  everything=args.everything, no_rewrite=args.no_rewrite,
-                                 dry_run=args.dry_run, message=args.message)
+                                 dry_run=args.dry_run, message=args.message, above=above)
     with Workspace.discover() as ws:
         res = migrate.import_files(ws, opts, Progress("Rewriting", args.quiet, unit="commits"))
     if args.json:
@@ -76,7 +82,8 @@ def render_summary(res: Any, noun: str) -> None:
             print(f"  would rewrite {r.name}")
         return
     if not res.refs:
-        print("Nothing to change: already converted")
+        print(f"Nothing to change: {res.warnings[0]}" if res.warnings else
+              "Nothing to change: already converted")
         return
     if getattr(res, "commit", None):
         print(f"New commit {res.commit[:12]} on {res.refs[0].name.removeprefix('refs/heads/')}")

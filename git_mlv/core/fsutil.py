@@ -161,8 +161,12 @@ def fix_mode(fd: int, executable: bool = False) -> None:
 
 
 # -- writing --------------------------------------------------------------------------------------
-def atomic_write(path: str, data: bytes, executable: bool = False) -> None:
-    """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix."""
+def atomic_write(path: str, data: bytes, executable: bool = False, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
+
+    ``durable=False`` skips the fsync, for files that are only an optimisation and carry their own
+    checksum (a crash may leave them empty or torn; their reader then ignores them).
+    """
     d = os.path.dirname(path) or "."
     with writing(path, len(data)):
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".part")
@@ -171,7 +175,8 @@ def atomic_write(path: str, data: bytes, executable: bool = False) -> None:
                 f.write(data)
                 f.flush()
                 fix_mode(f.fileno(), executable)
-                os.fsync(f.fileno())
+                if durable:
+                    os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             try:

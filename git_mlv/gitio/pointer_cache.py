@@ -201,7 +201,7 @@ class PointerCache:
         try:
             makedirs(self.root)
             path = os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}")
-            atomic_write(path, encode(entries))
+            atomic_write(path, encode(entries), durable=False)  # checksummed: a torn file is dropped
             self._files = None  # the next lookup lists the folder again
             self._merge(merge_limit)
         except (OSError, ValueError):
@@ -247,7 +247,8 @@ class PointerCache:
             values = np.concatenate([f.values for f in group])
             keys, first = np.unique(keys, return_index=True)  # sorted; equal keys hold equal values
             body = HEADER.pack(MAGIC, VERSION, len(keys)) + keys.tobytes() + values[first].tobytes()
-            atomic_write(os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}"), _with_trailer(body))
+            atomic_write(os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}"), _with_trailer(body),
+                         durable=False)
             for f in group:  # the merged file is in place first: a reader always finds every entry
                 try:
                     os.unlink(f.path)

@@ -46,9 +46,12 @@ def run_ours(ws: Workspace, name: str, args: list[str], stdin: bytes) -> HookOut
     if name == "pre-push":
         return pre_push(ws, args, stdin)
     after_checkout(ws, name, args)
-    from .setup import ensure_hooks
+    if name == "post-checkout" and args and args[0].strip("0") == "":
+        from .setup import ensure_hooks
 
-    ensure_hooks(ws.repo)  # end of a clone: git-lfs's filter may have run after ours
+        # end of a clone (or a new worktree): git-lfs's filter may have run after ours. Not on
+        # every checkout: it costs two git calls, and the filter checks at every start anyway
+        ensure_hooks(ws.repo)
     return HookOutcome()
 
 

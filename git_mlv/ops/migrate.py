@@ -9,6 +9,7 @@ converts the checked-out tree in one new commit on top. ``--dry-run`` reports wh
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..core.pointer import MAX_SIZE, Pointer
@@ -19,6 +20,7 @@ from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange, Importer, read_marks, scratch_ref
 from ..gitio.pathmatch import PathFilter
 from .context import Workspace
+from .migrate_above import literal_pattern, paths_above, paths_above_in
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
@@ -47,6 +49,7 @@ class ImportOptions:
     no_rewrite: bool = False
     dry_run: bool = False
     message: str | None = None
+    above: int | None = None  # only paths holding a file bigger than this (ops/migrate_above.py)
 
 
 @dataclass
@@ -119,7 +122,7 @@ class BlobConverter:
         return ptr.encode()
 
 
-def chosen(path: str, paths: PathFilter) -> bool:
+def chosen(path: str, paths: Callable[[str], bool]) -> bool:
     """True when ``path`` is to be converted (git's own dotfiles never are)."""
     return path.rsplit("/", 1)[-1] not in GIT_FILES and paths(path)
 
@@ -127,11 +130,12 @@ def chosen(path: str, paths: PathFilter) -> bool:
 class ImportTransform:
     """The rewrite transform of ``migrate import``."""
 
-    def __init__(self, conv: BlobConverter, include: list[str], exclude: list[str]) -> None:
+    def __init__(self, conv: BlobConverter, include: list[str], exclude: list[str],
+                 paths: Callable[[str], bool] | None = None) -> None:
         self.conv = conv
         self.include = include
         self.exclude = exclude
-        self.paths = PathFilter(include, exclude)
+        self.paths = paths or PathFilter(include, exclude)
 
     def attributes(self, text: bytes) -> bytes:
         """Our lines added to the commit's ``.gitattributes``."""
@@ -153,8 +157,10 @@ class ImportTransform:
         """Nothing to check."""
 
 
-def _patterns(ws: Workspace, include: list[str]) -> list[str]:
+def _patterns(ws: Workspace, include: list[str], above: int | None = None) -> list[str]:
     pats = [p.strip() for item in include for p in item.split(",") if p.strip()]
+    if not pats and above is not None:
+        pats = ["*"]  # --above alone: any file, chosen by its size
     if not pats:  # the patterns `git mlv track` already wrote
         pats = attributes.patterns(ws.repo.top)
     if not pats:
@@ -168,7 +174,7 @@ def _patterns(ws: Workspace, include: list[str]) -> list[str]:
 
 def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None = None) -> ImportResult:
     """Run ``migrate import`` (see the module docstring)."""
-    include = _patterns(ws, opts.include)
+    include = _patterns(ws, opts.include, opts.above)
     exclude = [p.strip() for item in opts.exclude for p in item.split(",") if p.strip()]
     if opts.no_rewrite and (opts.everything or opts.refs):
         raise UsageError("--no-rewrite converts the checked-out branch only; drop --everything and REFs")
@@ -177,6 +183,13 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
     with CatFile(ws.repo) as cat:
         conv = BlobConverter(ws, cat, store=not opts.dry_run)
         transform = ImportTransform(conv, include, exclude)
+        if opts.above is not None:
+            transform = _above(ws, conv, transform, opts)
+            result.patterns = transform.include
+            if not transform.include:
+                result.warnings.append(f"no file chosen by {', '.join(include)} is bigger than "
+                                       f"{opts.above} bytes: nothing to convert")
+                return result
         if opts.no_rewrite:
             _no_rewrite(ws, cat, transform, opts, result)
         else:
@@ -191,6 +204,23 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
     if not opts.dry_run:
         result.push = push_commands(ws, result.refs, forced=not opts.no_rewrite)
     return result
+
+
+def _above(ws: Workspace, conv: BlobConverter, transform: ImportTransform, opts: ImportOptions
+           ) -> ImportTransform:
+    """The transform of ``--above``: exactly the paths that hold a file bigger than the size."""
+    assert opts.above is not None
+    pick = transform.paths
+    if opts.no_rewrite:
+        head = checked_out(ws, "--no-rewrite")[1]
+        files = ((ch.name, ch.dataref) for ch in tree_files(ws, head)
+                 if ch.mode in FILE_MODES and chosen(ch.name, pick))
+        big = paths_above_in(ws, files, opts.above)
+    else:
+        tips = [r.peeled for r in choose_refs(ws, opts.refs, opts.everything)]
+        big = paths_above(ws, tips, lambda p: chosen(p, pick), opts.above)
+    wanted = set(big)
+    return ImportTransform(conv, [literal_pattern(p) for p in big], [], paths=wanted.__contains__)
 
 
 def checked_out(ws: Workspace, what: str) -> tuple[str, str]:
@@ -244,7 +274,8 @@ def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: I
     result.commits = 1
     result.rewritten = 1 if changes else 0
     if changes and not opts.dry_run:
-        message = opts.message or "Convert to git-mlv: " + ", ".join(transform.include) + "\n"
+        what = f"files above {opts.above} bytes" if opts.above is not None else ", ".join(transform.include)
+        message = opts.message or f"Convert to git-mlv: {what}\n"
         commit_head(ws, cat, branch, head, changes, message.encode(), result)
 
 

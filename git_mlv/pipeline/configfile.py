@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterable
 
+from ..core.fsutil import atomic_write
 from ..errors import MlvError
 from ..gitio.git import GitError, Repo
 
@@ -89,3 +90,16 @@ def replace_sections(text: str, section: str, rendered: str) -> str:
     head = "".join(kept).rstrip("\n")
     head = head + "\n" if head.strip() else ""
     return head + rendered
+
+
+def save_sections(path: str, section: str, rendered: str) -> None:
+    """Replace every ``[section ...]`` block of the file at ``path`` by ``rendered`` (atomically,
+    and only when that changes the file), keeping every other line as it was."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = ""
+    new = replace_sections(text, section, rendered)
+    if new != text:
+        atomic_write(path, new.encode("utf-8"))

@@ -12,10 +12,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..core.fsutil import atomic_write
 from ..errors import MlvError
 from ..gitio.git import Repo
-from .configfile import read_items, render_section, replace_sections
+from .configfile import read_items, render_section, save_sections
 from .spec import FILENAME, SpecError, check_path
 
 SECTION = "import"
@@ -112,13 +111,5 @@ def load(repo: Repo) -> dict[str, ImportRecord]:
 
 def save(repo: Repo, records: dict[str, ImportRecord]) -> None:
     """Write the import sections sorted by ``out``, keeping every other section as it was."""
-    path = os.path.join(repo.top, FILENAME)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
     rendered = "".join(render_section(SECTION, o, records[o].pairs()) for o in sorted(records))
-    new = replace_sections(text, SECTION, rendered)
-    if new != text:
-        atomic_write(path, new.encode("utf-8"))
+    save_sections(os.path.join(repo.top, FILENAME), SECTION, rendered)

@@ -25,10 +25,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..core.fsutil import atomic_write
 from ..errors import MlvError
 from ..gitio.git import Repo
-from .configfile import read_items, render_section, replace_sections
+from .configfile import read_items, render_section, save_sections
 
 FILENAME = ".gitmlv"
 SECTION = "stage"
@@ -251,12 +250,4 @@ def _blob_exists(repo: Repo, rev: str) -> bool:
 
 def save(repo: Repo, spec: Spec) -> None:
     """Write the stage sections canonically, keeping every other section of ``.gitmlv`` as it was."""
-    path = os.path.join(repo.top, FILENAME)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    new = replace_sections(text, SECTION, spec.render())
-    if new != text:
-        atomic_write(path, new.encode("utf-8"))
+    save_sections(os.path.join(repo.top, FILENAME), SECTION, spec.render())

@@ -229,3 +229,63 @@ def test_kill_midway_keeps_refs(tmp_path: Path) -> None:
     main = commits_of(repo, "refs/mlv-migrate/heads/main")
     assert main == commits_of(repo, before["refs/heads/main"])
     check_same_bytes(repo, list(zip(main, commits_of(repo, "main")))[-3:])
+
+
+def _above_history(repo: Path) -> dict[str, bytes]:
+    """Two commits on main and one on a tagged branch; returns what each file held at its peak."""
+    git("init", "-q", "-b", "main", cwd=repo)
+    big, odd, shrunk = random_bytes(30000, 1), random_bytes(20000, 2), random_bytes(40000, 3)
+    write(repo / "data" / "big.csv", big)
+    write(repo / "data" / "small.csv", b"a,b\n1,2\n")
+    write(repo / "data" / "we ird[1].bin", odd)  # spaces and glob characters in the exact pattern
+    write(repo / "data" / "shrinks.bin", shrunk)
+    write(repo / "logs" / "huge.log", random_bytes(50000, 4))  # excluded below
+    write(repo / "cfg.yaml", b"lr: 0.1\n")
+    _commit(repo, "one")
+    write(repo / "data" / "shrinks.bin", b"now small\n")  # its small version must follow it
+    write(repo / "data" / "small.csv", b"a,b\n" * 500)  # 2,000 bytes: never above the size
+    _commit(repo, "two")
+    git("switch", "-q", "-c", "side", cwd=repo)
+    write(repo / "side.bin", random_bytes(12000, 5))
+    _commit(repo, "three")
+    git("tag", "-a", "v1", "-m", "tag", cwd=repo)
+    git("switch", "-q", "main", cwd=repo)
+    return {"big": big, "odd": odd, "shrunk": shrunk}
+
+
+def test_import_above_converts_whole_paths(tmp_path: Path) -> None:
+    """--above SIZE: exactly the paths that ever hold a file bigger than SIZE, in every commit,
+    each with its own anchored .gitattributes line; bytes equal after checkout; bad sizes refused."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _above_history(repo)
+    before = {r: commits_of(repo, r) for r in ("main", "side")}
+    bad = mlv("migrate", "import", "--above", "10 parsecs", cwd=repo, check=False)
+    assert bad.returncode == 2 and b"not a size" in bad.stderr and b"Traceback" not in bad.stderr
+    res = out(mlv("migrate", "import", "--above=10kB", "-X", "logs/**", "--everything", cwd=repo))
+    assert "Converted 5 file(s)" in res, res  # big, odd, both versions of shrinks, side
+    chosen = {"data/big.csv", "data/we ird[1].bin", "data/shrinks.bin", "side.bin"}
+    with Workspace.discover(str(repo)) as ws, CatFile(ws.repo) as cat:
+        for r, old_commits in before.items():
+            for old, new in zip(old_commits, commits_of(repo, r), strict=True):
+                want, got = tree_files(repo, old), tree_files(repo, new)
+                attrs = (cat.read(f"{new}:.gitattributes") or b"").decode()
+                assert attrs.count("filter=mlv") == len(chosen)
+                assert "/data/we[[:space:]]ird\\[1].bin filter=mlv" in attrs
+                for path, blob in want.items():
+                    if path not in chosen:
+                        assert got[path] == blob, path  # small, excluded and git's files untouched
+                        continue
+                    data = cat.read(blob) or b""
+                    ptr = Pointer.parse(cat.read(got[path]) or b"")
+                    assert ptr.oid == hashlib.sha256(data).hexdigest() and ws.pool.has_file(ptr.oid)
+    assert out(git("status", "--porcelain", cwd=repo)) == ""
+    for rev, old_rev in (("v1", "refs/mlv-migrate/tags/v1"), ("main~1", "refs/mlv-migrate/heads/main~1")):
+        git("checkout", "-q", "--detach", rev, cwd=repo)  # through the real filter, byte for byte
+        for path, blob in tree_files(repo, old_rev).items():
+            assert blob_id((repo / path).read_bytes()) == blob, (rev, path)
+        check = out(git("check-attr", "filter", "--", "data/we ird[1].bin", "data/small.csv", cwd=repo))
+        assert "we ird[1].bin: filter: mlv" in check and "small.csv: filter: unspecified" in check
+    git("switch", "-q", "main", cwd=repo)
+    none = out(mlv("migrate", "import", "--above=1GB", "--no-rewrite", cwd=repo))
+    assert "nothing to convert" in none
