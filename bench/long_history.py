@@ -9,13 +9,17 @@ uploads the data to a folder remote. Then:
   - walks over the whole history: `git mlv push --all` (nothing left to send), `git mlv gc
     --dry-run`, `git mlv ls-files` of an old revision, `git mlv status`;
   - `git clone` + data of that history, against the clone of the same final tree committed at once
-    (a second repository, one commit, its own remote): the ratio is the cost of the history.
+    (a second repository, one commit, its own remote): the ratio is the cost of the history. Each
+    clone is also timed with git-mlv's filter and hooks off (git's own share, not ours to fix).
+
+Pushes merge the data remote's small packs (docs/remotes.md "Pack merging"); `--no-merge` sets
+`mlv.remoteMergePacks false` for the whole run (the figures before merging existed).
 
     .venv/bin/python bench/long_history.py --commits 50      # a couple of minutes
     .venv/bin/python bench/long_history.py --commits 1000
 
-Results: bench/results/long-history-<C>.md (and .json, gitignored). Work folders:
-bench/work/history-<C> (removed at the end unless --keep). Remotes: a loop-mounted ext4 image
+Results: bench/results/long-history-<C>[-no-merge].md (and .json, gitignored). Work folders:
+bench/work/history-<C>[-no-merge] (removed at the end unless --keep). Remotes: a loop-mounted ext4 image
 (bench/run.py), unless --same-fs.
 """
 
@@ -33,6 +37,9 @@ import numpy as np
 import scale_common as sc
 
 BASE_FILES = 200
+# git alone: the filter and hooks off, pointers checked out as they are
+GIT_ONLY = ("git -c filter.mlv.process= -c filter.mlv.smudge=cat -c filter.mlv.required=false "
+            "-c core.hooksPath=/dev/null")
 
 
 def write_file(path: str, rng: np.random.Generator) -> None:
@@ -49,6 +56,7 @@ def main() -> int:
     ap.add_argument("--same-fs", action="store_true", help="remotes on the repos' filesystem")
     ap.add_argument("--keep", action="store_true", help="keep bench/work/history-<C> afterwards")
     ap.add_argument("--live", action="store_true", help="run the working files, not a snapshot of HEAD")
+    ap.add_argument("--no-merge", action="store_true", help="pushes do not merge remote packs")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
     a = ap.parse_args()
     if a.render:
@@ -58,15 +66,19 @@ def main() -> int:
         print(markdown)
         return 0
     started = time.time()
-    work = sc.fresh_dir(os.path.join(sc.WORK, f"history-{a.commits}"))
+    name = f"long-history-{a.commits}{'-no-merge' if a.no_merge else ''}"
+    work = sc.fresh_dir(os.path.join(sc.WORK, name[5:]))
     env, code = sc.make_env(os.path.join(work, "home"), ["mlv"], a.live)
-    bench = sc.Bench(f"long-history-{a.commits}", env, code)
-    bench.meta.update(started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    bench = sc.Bench(name, env, code)
+    if a.no_merge:
+        bench.sh("mlv", None, "git config --global mlv.remoteMergePacks false", work)
+    bench.meta.update(merge=not a.no_merge,
+                      started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                       commits=a.commits, tools=["mlv"], load_start=sc.loadavg(), argv=sys.argv,
                       versions=sc.versions(env, ["mlv"]))
     size_gib = max(3, int(2 * (BASE_FILES + 5 * a.commits) * 22_000 / 2**30) + 2)
     try:  # whatever happens, the report says what was measured and the work folder goes
-        with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-history-{a.commits}") as remotes:
+        with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-{name[5:]}") as remotes:
             run(bench, work, remotes, a.commits)
     finally:
         sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
@@ -102,7 +114,8 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
     bench.meta["files"] = nxt
     bench.count("mlv", "packs in the pool", sc.pool_packs(repo))
     bench.count("mlv", "remote indexes", sc.count_files(data, ".idx"))
-    bench.count("mlv", "remote packs", sc.count_files(data, ".pack"))
+    bench.count("mlv", "remote packs (files)", sc.count_files(data, ".pack"))
+    bench.count("mlv", "remote packs (committed: an index names them)", sc.committed_packs(data))
     old = f"HEAD~{commits // 2}"
     for step, cmd in (("push --all (nothing to send)", "git mlv push --all"),
                       ("gc --dry-run", "git mlv gc --dry-run"),
@@ -115,6 +128,7 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
     clone = os.path.join(work, "clone")
     bench.sh("mlv", "clone_data (history)", f"git clone -q --no-local {origin} {clone}", work)
     bench.count("mlv", "history clone bytes equal", int(sc.tree_digest(clone, "data") == source))
+    bench.sh("mlv", "git-only clone (history)", f"{GIT_ONLY} clone -q --no-local {origin} {clone}-git", work)
     bench.count("mlv", "packs in the history clone", sc.pool_packs(clone))
     # the same final tree, committed at once, in its own repository and remotes
     flat = sc.fresh_dir(os.path.join(work, "flat"))
@@ -127,6 +141,8 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
     fclone = os.path.join(work, "flat-clone")
     bench.sh("mlv", "clone_data (one commit)", f"git clone -q --no-local {forigin} {fclone}", work)
     bench.count("mlv", "one-commit clone bytes equal", int(sc.tree_digest(fclone, "data") == source))
+    bench.sh("mlv", "git-only clone (one commit)", f"{GIT_ONLY} clone -q --no-local {forigin} {fclone}-git",
+             work)
     bench.count("mlv", "remote indexes (one commit)", sc.count_files(fdata, ".idx"))
 
 
@@ -155,8 +171,14 @@ def report(bench: sc.Bench, argv: list[str]) -> str:
         lines.append(f"| {step} | {sc.fmt(bench.wall('mlv', step))} | {sc.fmt(bench.peak('mlv', [step]))} |")
     lines.append(f"| every add/commit/push | - | {sc.fmt(bench.peak('mlv', ['add', 'commit', 'push']))} |")
     hist, flat = bench.wall("mlv", "clone_data (history)"), bench.wall("mlv", "clone_data (one commit)")
+    ghist = bench.wall("mlv", "git-only clone (history)")
+    gflat = bench.wall("mlv", "git-only clone (one commit)")
+    ours = (hist - ghist if hist is not None and ghist is not None else None,
+            flat - gflat if flat is not None and gflat is not None else None)
     lines += ["", "clone + data of the history / of the same tree in one commit: "
-              f"**{sc.ratio(hist, flat)}**", "", "| count | value |", "|---|---|"]
+              f"**{sc.ratio(hist, flat)}**; git alone (filter and hooks off): {sc.ratio(ghist, gflat)}; "
+              f"git-mlv's part (the difference, {sc.fmt(ours[0])} s / {sc.fmt(ours[1])} s): "
+              f"{sc.ratio(*ours)}", "", "| count | value |", "|---|---|"]
     for what, value in bench.counts.get("mlv", {}).items():
         lines.append(f"| {what} | {sc.fmt(value)} |")
     return "\n".join(lines) + "\n"

@@ -210,6 +210,22 @@ def count_files(folder: str, suffix: str) -> int:
     return sum(1 for _, _, files in os.walk(folder) for n in files if n.endswith(suffix))
 
 
+def committed_packs(folder: str) -> int:
+    """Packs of a folder data remote that an index or a multi-pack index names (readers see them;
+    others are uploads in progress or packs a merge superseded, kept for the grace period)."""
+    from git_mlv.core.midx import MidxFile
+
+    packs = os.path.join(folder, "packs")
+    names = set(os.listdir(packs)) if os.path.isdir(packs) else set()
+    named = {n[:-4] for n in names if n.endswith(".idx")}
+    for n in names:
+        if n.endswith(".midx"):
+            m = MidxFile(os.path.join(packs, n))
+            named.update(m.pack_names)
+            m.close()
+    return sum(1 for n in names if n.endswith(".pack") and n[:-5] in named)
+
+
 def pool_packs(repo: str) -> int:
     """Packs in a repository's git-mlv pool."""
     return count_files(os.path.join(repo, ".git", "mlv", "packs"), ".pack")

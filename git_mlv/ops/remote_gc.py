@@ -5,7 +5,11 @@ from __future__ import annotations
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..remotes import collect
+from ..remotes.base import Remote
+from ..remotes.cache import RemoteIndex
 from ..remotes.collect import RemoteGcResult
+from ..remotes.merge import MergeResult, merge_packs
+from ..remotes.transfer import RetryPolicy
 from . import sync
 from .context import Workspace
 
@@ -53,6 +57,16 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         rindex.close()
         rem.close()
     return res
+
+
+def merge_after_push(ws: Workspace, rem: Remote, rindex: RemoteIndex, retry: RetryPolicy
+                     ) -> MergeResult | None:
+    """At the end of a push: merge the remote's small packs from local data, unless
+    ``mlv.remoteMergePacks`` is false (a metered remote); docs/remotes.md "Pack merging"."""
+    if ws.repo.config.get("mlv.remotemergepacks", "true").lower() in ("false", "0", "no", "off"):
+        return None
+    return merge_packs(ws.pool, rem, rindex, retry, ws.settings.auto_packs, ws.settings.pack_size,
+                       _grace(ws, None) * 3600)
 
 
 def _grace(ws: Workspace, hours: float | None) -> float:

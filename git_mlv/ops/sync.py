@@ -205,6 +205,9 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
     after, rc_oids = _runcache_to_push(ws, ws.pool, rem, retry)
     stats = push_objects(ws.pool, rem, rindex, oids | rc_oids, ws.settings.pack_size, retry,
                          progress, after)
+    from .remote_gc import merge_after_push  # (remote_gc imports this module)
+
+    merge_after_push(ws, rem, rindex, retry)  # docs/remotes.md "Pack merging"
     compact_indexes(rem, rindex, retry, ws.settings.auto_packs)  # docs/remotes.md
     result.files = len(oids - set(stats.missing_locally))
     result.already_there = len(there)

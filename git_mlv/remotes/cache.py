@@ -13,6 +13,7 @@ Files::
     packs/pack-<hex>.idx      verified copies of the remote's pack indexes
     packs/midx-<hex>.midx     verified copies of the remote's multi-pack indexes
     pending                   names of packs this clone started uploading and has not indexed yet
+    superseded                packs this clone merged away, with when (remotes/merge.py)
     listed                    empty; its mtime says when the remote was last listed
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -287,21 +288,25 @@ class RemoteIndex:
             pack = unit.packs[0]
             return mx.source_of(self._indexes[pack], pack)
 
-    def rows_by_pack(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """For every committed pack: the keys (``S33``, sorted, each once) and records (offset,
-        stored_len, raw_len, codec) the known index files give for it (one pass over each file)."""
+    def rows_by_pack(self, only: Collection[str] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """For every committed pack (of ``only``, when given): the keys (``S33``, sorted, each once)
+        and records (offset, stored_len, raw_len, codec) the known index files give for it (one
+        pass over each file; with ``only``, files naming none of those packs are skipped)."""
         fields = ["offset", "stored_len", "raw_len", "codec"]
         parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         v = self._view
         for p, index in v.indexes:
-            parts.setdefault(p, []).append((np.asarray(index.keys), _plain(index.records[fields])))
+            if only is None or p in only:
+                parts.setdefault(p, []).append((np.asarray(index.keys), _plain(index.records[fields])))
         for _, m, packs, present in v.midxes:
+            if only is not None and not any(p in only for p in packs):
+                continue
             order = np.argsort(m.records["pack"], kind="stable")
             nums = m.records["pack"][order]
             bounds = np.searchsorted(nums, np.arange(len(packs) + 1))
             for n, pack in enumerate(packs):
                 rows = order[bounds[n]:bounds[n + 1]]
-                if present[n] and len(rows):
+                if present[n] and len(rows) and (only is None or pack in only):
                     got = (np.asarray(m.keys[rows]), _plain(m.records[rows][fields]))
                     parts.setdefault(pack, []).append(got)
         out = {}

@@ -147,7 +147,22 @@ def collect(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, p: _Plan, p
     _repack(remote, rindex, retry, [(pack, e) for pack, entries in p.repack for e in entries],
             pack_size, res)
     crashpoint("remote-gc-repacked")
-    listing = rindex.listing
+    res.index_files_rewritten += unindex(remote, rindex, retry, removed, "remote-gc-indexed")
+    for n, pack in enumerate(sorted(removed)):
+        retry.run(lambda q=pack: remote.delete(q))  # type: ignore[misc]
+        if n == 0:
+            crashpoint("remote-gc-deleting")
+    res.packs_deleted = len(p.delete)
+    res.packs_repacked = len(p.repack)
+    res.removed = sorted(removed)
+
+
+def unindex(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, removed: set[str],
+            point: str = "") -> int:
+    """Make the packs ``removed`` uncommitted (their bytes stay): every midx naming one is replaced
+    by a midx of the rest (uploaded before the old one is deleted), then their own indexes are
+    deleted. Returns how many midxes were rewritten; ``point`` names the crash point between."""
+    rewritten = 0
     for unit in rindex.units():  # midxes naming a removed pack: replaced by one without it
         if not unit.name.endswith(".midx") or not removed & set(unit.packs):
             continue
@@ -159,19 +174,15 @@ def collect(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, p: _Plan, p
             rindex.add_midx(name, data)
         retry.run(lambda n=unit.name: remote.delete(n))  # type: ignore[misc]
         rindex.forget([unit.name])
-        res.index_files_rewritten += 1
-    crashpoint("remote-gc-indexed")
+        rewritten += 1
+    if point:
+        crashpoint(point)
+    listing = rindex.listing
     for pack in sorted(removed):
         if pack[:-5] + ".idx" in listing:
             retry.run(lambda n=pack[:-5] + ".idx": remote.delete(n))  # type: ignore[misc]
     rindex.forget(pack[:-5] + ".idx" for pack in removed)
-    for n, pack in enumerate(sorted(removed)):
-        retry.run(lambda q=pack: remote.delete(q))  # type: ignore[misc]
-        if n == 0:
-            crashpoint("remote-gc-deleting")
-    res.packs_deleted = len(p.delete)
-    res.packs_repacked = len(p.repack)
-    res.removed = sorted(removed)
+    return rewritten
 
 
 def _repack(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, entries: list[tuple[str, Entry]],

@@ -27,6 +27,7 @@ from .transfer import RetryPolicy
 # A remote that refuses deletes (an append-only bucket policy) would get a new midx on every push
 # and never lose the files it replaces: after a refused delete, leave it alone for a day.
 _BACKOFF = 24 * 3600
+REFUSED = "compact-refused"  # in the remote's cache folder; its mtime is the last refusal
 
 
 @dataclass
@@ -45,11 +46,10 @@ def compact_indexes(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, thr
 
     ``rindex`` must have been refreshed (a push has just done so). None when nothing was done.
     """
-    marker = os.path.join(rindex.dir, "compact-refused")
-    if threshold <= 0 or _recent(marker):
+    if threshold <= 0 or deletes_refused(rindex):
         return None
     res = CompactResult()
-    _delete(remote, rindex, retry, rindex.redundant(), res, marker)
+    _delete(remote, rindex, retry, rindex.redundant(), res)
     units = sorted(rindex.units(), key=lambda u: u.objects)
     split = geometric_split([max(1, u.objects) for u in units]) if len(units) >= threshold else 0
     chosen = units[:split]
@@ -62,12 +62,12 @@ def compact_indexes(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, thr
     crashpoint("remote-compact-uploaded")
     rindex.add_midx(name, data)
     res.midx, res.objects = name, mx.HEADER.unpack_from(data, 0)[3]
-    _delete(remote, rindex, retry, [u.name for u in chosen], res, marker)
+    _delete(remote, rindex, retry, [u.name for u in chosen], res)
     return res
 
 
 def _delete(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, names: list[str],
-            res: CompactResult, marker: str) -> None:
+            res: CompactResult) -> None:
     """Delete index files a listed midx now covers; remember a refusal (see ``_BACKOFF``)."""
     done: list[str] = []
     try:
@@ -78,13 +78,20 @@ def _delete(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, names: list
                 crashpoint("remote-compact-deleting")
     except RemoteError as e:
         res.error = str(e)
-        atomic_write(marker, f"{e}\n".encode())
+        note_refusal(rindex, e)
     res.replaced += done
     rindex.forget(done)
 
 
-def _recent(path: str) -> bool:
+def deletes_refused(rindex: RemoteIndex) -> bool:
+    """True when the remote refused a delete less than ``_BACKOFF`` ago (consolidation and pack
+    merging then wait: each would only add files)."""
     try:
-        return time.time() - os.path.getmtime(path) < _BACKOFF
+        return time.time() - os.path.getmtime(os.path.join(rindex.dir, REFUSED)) < _BACKOFF
     except OSError:
         return False
+
+
+def note_refusal(rindex: RemoteIndex, err: RemoteError) -> None:
+    """Remember that the remote refused a delete (see ``deletes_refused``)."""
+    atomic_write(os.path.join(rindex.dir, REFUSED), f"{err}\n".encode())
