@@ -46,6 +46,21 @@ from .settings import Settings
 __all__ = ["Location", "Pool", "PoolWriter"]
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
+_READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
+
+
+def _batches(locs: list[Location], limit: int) -> Iterator[list[Location]]:
+    """Consecutive runs of ``locs`` of about ``limit`` raw bytes (at least one chunk each)."""
+    batch: list[Location] = []
+    size = 0
+    for loc in locs:
+        batch.append(loc)
+        size += loc.entry.raw_len
+        if size >= limit:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _check_version(fd: int, path: str) -> None:
@@ -342,23 +357,31 @@ class Pool:
             raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
     def _read_ahead(self, locs: list[Location]) -> Iterator[bytes]:
-        """Verified chunk contents in order; read ahead on the pool's threads for big files."""
+        """Verified chunk contents in order; read ahead on the pool's threads for big files.
+
+        Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
+        task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
+        the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs").
+        """
         if len(locs) <= _INLINE_CHUNKS:  # small files: thread hand-offs cost more than they give
             yield from map(self.read_chunk, locs)
             return
-        window: deque[Future[bytes]] = deque()
-        ahead = 4 * max(1, self.settings.threads)
-        it = iter(locs)
-        for loc in it:
-            window.append(self.executor.submit(self.read_chunk, loc))
+        window: deque[Future[list[bytes]]] = deque()
+        ahead = 2 * max(1, self.settings.threads)  # ~2 MiB per thread decoded ahead of git
+        batches = _batches(locs, _READ_BATCH)
+        for batch in batches:
+            window.append(self.executor.submit(self._read_batch, batch))
             if len(window) >= ahead:
                 break
         while window:
             data = window.popleft().result()
-            nxt = next(it, None)
+            nxt = next(batches, None)
             if nxt is not None:
-                window.append(self.executor.submit(self.read_chunk, nxt))
-            yield data
+                window.append(self.executor.submit(self._read_batch, nxt))
+            yield from data
+
+    def _read_batch(self, locs: list[Location]) -> list[bytes]:
+        return [self.read_chunk(loc) for loc in locs]
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
