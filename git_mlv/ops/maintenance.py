@@ -170,15 +170,21 @@ def live_keys(ws: Workspace, reflog_days: float) -> tuple[np.ndarray, int]:
     ids = ida.merge(parts)
     n, live = len(ids), ids[ids != ida.EMPTY]
     del ids
-    keys, b = [], live[:0]
-    for start in range(0, len(live), ida.BATCH):
-        b = live[start:start + ida.BATCH]
+    return stored_keys(pool, live)[0], n
+
+
+def stored_keys(pool: Pool, ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Sorted ``S33`` keys of every object the files ``ids`` (``S32``, no empty file) have in the
+    pool — the manifest and its chunks, or a one-chunk file's chunk — built batch by batch; and how
+    many of those files are here (gc and prune decide what to keep from these)."""
+    keys, here = [], 0
+    for b in ida.batches(ids):
         man, chunk = ida.keys_of(b, KIND_MANIFEST), ida.keys_of(b, KIND_CHUNK)
         has_m = pool.contains(man)
         has_c = ~has_m & pool.contains(chunk)  # a file without a manifest is its one chunk
+        here += int((has_m | has_c).sum())
         keys.append(np.unique(np.concatenate([man[has_m], chunk[has_c], ida.chunk_keys_of(pool, b[has_m])])))
-    del live, b
-    return ida.merge(keys, ida.KEY), n
+    return ida.merge(keys, ida.KEY), here
 
 
 def gc(ws: Workspace, dry_run: bool = False) -> GcResult:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core import idarray as ida
 from ..core import index as idx
 from ..core.consolidate import consolidate
 from ..core.fsutil import unlock
@@ -31,7 +32,7 @@ from ..gitio import retain, walk
 from ..remotes.base import RemoteError
 from . import remote_config
 from .context import Workspace
-from .maintenance import PoolBusy, check_midx_or_drop
+from .maintenance import PoolBusy, check_midx_or_drop, stored_keys
 
 DEFAULT_KEEP_DAYS = 7.0  # git-lfs's lfs.fetchrecentrefsdays
 
@@ -120,27 +121,7 @@ def _needed_keys(ws: Workspace, pool: Pool, oids: set[str]) -> tuple[np.ndarray,
         oids = oids | RunCache(pool, ws.repo.mlv_dir).entry_oids()
     except ImportError:
         pass
-    order = sorted(o for o in oids if o != EMPTY_OID)
-    mkeys, ckeys = _file_keys(order)
-    has_m, has_c = pool.contains(mkeys), pool.contains(ckeys)  # one vectorised lookup each
-    # a one-chunk file has no manifest: its key is its chunk's; the others' chunks are in theirs
-    keys: set[bytes] = set(mkeys[has_m].tolist()) | set(ckeys[has_c & ~has_m].tolist())
-    for i in np.flatnonzero(has_m).tolist():
-        for cid, _ in pool.resolve(order[i]) or []:
-            keys.add(idx.key(cid, KIND_CHUNK))
-    arr = np.unique(np.array(list(keys), dtype=f"S{idx.KEY_SIZE}"))  # sorted, each once
-    return arr, int((has_m | has_c).sum())
-
-
-def _file_keys(oids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The manifest keys and the chunk keys (``S33``) of these file ids, in their order."""
-    n = len(oids)
-    ids = np.frombuffer(bytes.fromhex("".join(oids)), dtype=np.uint8).reshape(n, 32)
-    keys = np.empty((2, n, idx.KEY_SIZE), dtype=np.uint8)
-    keys[:, :, :32] = ids
-    keys[0, :, 32], keys[1, :, 32] = KIND_MANIFEST, KIND_CHUNK
-    both = keys.reshape(2 * n, idx.KEY_SIZE).view(f"S{idx.KEY_SIZE}").ravel()
-    return both[:n], both[n:]
+    return stored_keys(pool, ida.ids_of(o for o in oids if o != EMPTY_OID))
 
 
 def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: PruneResult
@@ -194,7 +175,7 @@ def _count(ws: Workspace, pool: Pool, gone: np.ndarray, res: PruneResult) -> Non
         res.files = manifests
         return
     # one-chunk files: ids of files known to history, deleted as chunks and without a manifest
-    known = sorted(o for o in walk.reachable_pointers(ws.repo, reflog_days=0) if o != EMPTY_OID)
-    mkeys, ckeys = _file_keys(known)
+    known = ida.ids_of(o for o in walk.reachable_pointers(ws.repo, reflog_days=0) if o != EMPTY_OID)
+    mkeys, ckeys = ida.keys_of(known, KIND_MANIFEST), ida.keys_of(known, KIND_CHUNK)
     single = np.sort(ckeys[~pool.contains(mkeys)])
     res.files = manifests + (int(idx.search(single, gone)[0].sum()) if len(single) else 0)
