@@ -76,23 +76,14 @@ def worktree_state(full: str, pb: PointerBlob) -> str:
 
 def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
     """Which of these files have their whole content in the pool: one vectorised lookup for all."""
-    import numpy as np
-
-    from ..core import index as idx
+    from ..core import idarray as ida
     from ..core.pack import KIND_CHUNK, KIND_MANIFEST
 
     wanted = set(oids)
-    order = list(wanted - {EMPTY_OID})
-    n = len(order)
-    # a file is here if its manifest is, or (a one-chunk file) its chunk: 2n index keys, built as
-    # one array rather than 2n bytes objects (docs/formats.md#index: key = id | kind)
-    ids = np.frombuffer(bytes.fromhex("".join(order)), dtype=np.uint8).reshape(n, 32)
-    keys = np.empty((2, n, idx.KEY_SIZE), dtype=np.uint8)
-    keys[:, :, :32] = ids
-    keys[0, :, 32], keys[1, :, 32] = KIND_MANIFEST, KIND_CHUNK
-    found = pool.contains(keys.reshape(2 * n, idx.KEY_SIZE).view(f"S{idx.KEY_SIZE}").ravel())
-    here = found[:n] | found[n:]
-    return {o for o, h in zip(order, here.tolist()) if h} | ({EMPTY_OID} & wanted)
+    ids = ida.ids_of(o for o in wanted if o != EMPTY_OID)
+    # a file is here if its manifest is, or (a one-chunk file) its chunk (docs/formats.md#index)
+    here = pool.contains(ida.keys_of(ids, KIND_MANIFEST)) | pool.contains(ida.keys_of(ids, KIND_CHUNK))
+    return set(ida.hexes(ids[here])) | ({EMPTY_OID} & wanted)
 
 
 def _batches(ws: Workspace, specs: list[str] | None
