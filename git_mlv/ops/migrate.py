@@ -180,20 +180,29 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
         raise UsageError("--no-rewrite converts the checked-out branch only; drop --everything and REFs")
     check_can_rewrite(ws)
     result = ImportResult("no-rewrite" if opts.no_rewrite else "rewrite", opts.dry_run, include)
+    files: list[FileChange] | None = None  # --no-rewrite: the checked-out tree, read once
+    refs: list[gitrefs.Ref] | None = None  # a rewrite: the refs it moves
+    if opts.no_rewrite:
+        branch, head = checked_out(ws, "--no-rewrite")
+        files = tree_files(ws, head)
+    else:
+        refs = choose_refs(ws, opts.refs, opts.everything)
     with CatFile(ws.repo) as cat:
         conv = BlobConverter(ws, cat, store=not opts.dry_run)
         transform = ImportTransform(conv, include, exclude)
         if opts.above is not None:
-            transform = _above(ws, conv, transform, opts)
+            big = _above(ws, transform.paths, opts.above, files, refs)
+            wanted = set(big)  # exactly these paths, each by its own anchored pattern
+            transform = ImportTransform(conv, [literal_pattern(p) for p in big], [],
+                                        paths=wanted.__contains__)
             result.patterns = transform.include
             if not transform.include:
                 result.warnings.append(f"no file chosen by {', '.join(include)} is bigger than "
                                        f"{opts.above} bytes: nothing to convert")
                 return result
-        if opts.no_rewrite:
-            _no_rewrite(ws, cat, transform, opts, result)
-        else:
-            refs = choose_refs(ws, opts.refs, opts.everything)
+        if files is not None:
+            _no_rewrite(ws, cat, transform, opts, result, branch, head, files)
+        elif refs is not None:
             if not opts.dry_run:
                 check_attributes_clean(ws)
             rw = Rewriter(ws, cat, transform, progress)
@@ -206,21 +215,14 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
     return result
 
 
-def _above(ws: Workspace, conv: BlobConverter, transform: ImportTransform, opts: ImportOptions
-           ) -> ImportTransform:
-    """The transform of ``--above``: exactly the paths that hold a file bigger than the size."""
-    assert opts.above is not None
-    pick = transform.paths
-    if opts.no_rewrite:
-        head = checked_out(ws, "--no-rewrite")[1]
-        files = ((ch.name, ch.dataref) for ch in tree_files(ws, head)
-                 if ch.mode in FILE_MODES and chosen(ch.name, pick))
-        big = paths_above_in(ws, files, opts.above)
-    else:
-        tips = [r.peeled for r in choose_refs(ws, opts.refs, opts.everything)]
-        big = paths_above(ws, tips, lambda p: chosen(p, pick), opts.above)
-    wanted = set(big)
-    return ImportTransform(conv, [literal_pattern(p) for p in big], [], paths=wanted.__contains__)
+def _above(ws: Workspace, pick: Callable[[str], bool], above: int, files: list[FileChange] | None,
+           refs: list[gitrefs.Ref] | None) -> list[str]:
+    """The chosen paths that hold a file bigger than ``above``: in the checked-out tree's ``files``
+    (--no-rewrite), else anywhere in the history of ``refs``."""
+    if files is not None:
+        return paths_above_in(ws, ((ch.name, ch.dataref) for ch in files
+                                   if ch.mode in FILE_MODES and chosen(ch.name, pick)), above)
+    return paths_above(ws, [r.peeled for r in refs or []], lambda p: chosen(p, pick), above)
 
 
 def checked_out(ws: Workspace, what: str) -> tuple[str, str]:
@@ -256,12 +258,11 @@ def commit_head(ws: Workspace, cat: CatFile, branch: str, head: str, changes: li
 
 
 def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: ImportOptions,
-                result: ImportResult) -> None:
-    branch, head = checked_out(ws, "--no-rewrite")
+                result: ImportResult, branch: str, head: str, files: list[FileChange]) -> None:
     if not opts.dry_run:
         check_attributes_clean(ws)
     changes = []
-    for ch in tree_files(ws, head):
+    for ch in files:
         if ch.mode in FILE_MODES and chosen(ch.name, transform.paths):
             ptr = transform.conv.convert(ch.dataref)
             if ptr is not None:
