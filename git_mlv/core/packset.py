@@ -12,14 +12,16 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject, MlvError
 from . import index as idx
 from . import midx as mx
 from .fsutil import try_lock, unlock
 from .pack import TRAILER, Entry, UnsupportedPack, scan
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A listing taken this soon after the folder's mtime is not trusted: file-system timestamps are
 # coarse (a jiffy, up to 10 ms; more on network file systems), so a change in the same tick would
@@ -224,7 +226,7 @@ class PackSet:
         if v.midx is None or loc.pack not in v.midx_packs:
             return False
         i = v.midx.find(idx.key(loc.entry.id, loc.entry.kind))
-        return i >= 0 and int(v.midx.records[i]["offset"]) == loc.entry.offset
+        return i >= 0 and v.midx.entry(i).offset == loc.entry.offset
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -267,14 +269,16 @@ class PackSet:
 
     def _midx_location(self, v: _View, row: int) -> Location:
         assert v.midx is not None
-        n = int(v.midx.records[row]["pack"])
+        n, entry = v.midx.located(row)
         if n >= len(v.midx_packs):
             raise CorruptObject(f"{v.midx.path}: a record names pack {n} of {len(v.midx_packs)}; "
                                 "run `git mlv gc`")
-        return Location(v.midx_packs[n], v.midx.entry(row))
+        return Location(v.midx_packs[n], entry)
 
     def locate_keys(self, arr: np.ndarray) -> list[Location | None]:
         """``locate_key`` for an ``S33`` array: one ``searchsorted`` per table."""
+        import numpy as np
+
         v = self._view
         out: list[Location | None] = [None] * len(arr)
         todo = np.ones(len(arr), dtype=bool)
@@ -300,6 +304,8 @@ class PackSet:
 
     def contains(self, arr: np.ndarray) -> np.ndarray:
         """Boolean mask over an ``S33`` array: which keys are stored."""
+        import numpy as np
+
         v = self._view
         found = np.zeros(len(arr), dtype=bool)
         if v.midx is not None:

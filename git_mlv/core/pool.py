@@ -10,14 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
-
-import numpy as np
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import CorruptObject, MissingObject, MlvError
 from . import index as idx
@@ -40,10 +36,19 @@ from .pack import (
     unsupported,
 )
 from .packset import Location, PackSet
-from .poolwriter import PoolWriter
 from .settings import Settings
 
-__all__ = ["Location", "Pool", "PoolWriter"]
+# Imported where used, not here (numpy, concurrent.futures with its logging, tempfile, the writer):
+# a filter that smudges one small file needs none of them, and its start-up is most of a one-file
+# checkout (issue 9, bench/RESULTS.md "read4").
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import numpy as np
+
+    from .poolwriter import PoolWriter
+
+__all__ = ["Location", "Pool"]
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
 _READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
@@ -111,6 +116,8 @@ class Pool:
     def hasher(self) -> ThreadPoolExecutor:
         """One thread for whole-file sha256, fed in order while other threads work on chunks."""
         if self._hasher is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._hasher = ThreadPoolExecutor(1)
         return self._hasher
 
@@ -118,6 +125,8 @@ class Pool:
     def executor(self) -> ThreadPoolExecutor:
         """Threads for hashing and (de)compression: zstd and hashlib release the GIL."""
         if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._executor = ThreadPoolExecutor(max(1, self.settings.threads))
         return self._executor
 
@@ -162,6 +171,8 @@ class Pool:
 
     def locate_keys(self, keys: Iterable[bytes]) -> list[Location | None]:
         """``locate`` for many 33-byte keys at once (one ``searchsorted`` per table)."""
+        import numpy as np
+
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         out = self.packset.locate_keys(arr)
@@ -177,6 +188,8 @@ class Pool:
 
     def contains(self, keys: Iterable[bytes]) -> np.ndarray:
         """Boolean mask over 33-byte keys: which are stored (vectorised; for transfer and gc)."""
+        import numpy as np
+
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         found = self.packset.contains(arr)
@@ -385,6 +398,8 @@ class Pool:
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
+        import tempfile
+
         parent = os.path.dirname(path) or "."
         try:
             os.makedirs(parent, exist_ok=True)
@@ -429,6 +444,8 @@ class Pool:
         """
         w = self._writer
         if w is None:
+            from .poolwriter import PoolWriter  # not at import: a smudge never writes (start-up, issue 9)
+
             with self._lock:
                 if self._writer is None:
                     self.ensure_dirs()
