@@ -234,8 +234,12 @@ class PackSet:
         """The midx in use, if any."""
         return self._view.midx
 
-    def locate_key(self, k: bytes) -> Location | None:
-        """Where the object with 33-byte key ``k`` is, or None."""
+    def locate_key(self, k: bytes, check_miss: bool = True) -> Location | None:
+        """Where the object with 33-byte key ``k`` is, or None.
+
+        ``check_miss=False`` for a key that is often absent by design (a file's manifest key, when
+        the file is one chunk): the caller calls ``midx_hid_it`` if its object turns out missing.
+        """
         v = self._view
         if v.midx is not None:
             i = v.midx.find(k)
@@ -246,11 +250,11 @@ class PackSet:
             if i >= 0:
                 return Location(pack, index.entry(i))
         loc = self._journal.get(k)
-        if loc is None and self._midx_was_bad():
+        if loc is None and check_miss and self.midx_hid_it():
             return self.locate_key(k)
         return loc
 
-    def _midx_was_bad(self) -> bool:
+    def midx_hid_it(self) -> bool:
         """A lookup missed. A damaged key in the midx could hide an object (or misdirect the binary
         search), so the first miss checks the midx whole (sha256: ~2 ms for 50k objects, once per
         process); True when it was damaged and has been dropped (look again)."""
@@ -298,7 +302,7 @@ class PackSet:
         if self._journal and todo.any():
             for i in np.flatnonzero(todo).tolist():
                 out[i] = self._journal.get(bytes(arr[i]))
-        if any(loc is None for loc in out) and self._midx_was_bad():
+        if any(loc is None for loc in out) and self.midx_hid_it():
             return self.locate_keys(arr)
         return out
 
@@ -317,7 +321,7 @@ class PackSet:
             for i in np.flatnonzero(~found).tolist():
                 if bytes(arr[i]) in journal:
                     found[i] = True
-        if not found.all() and self._midx_was_bad():
+        if not found.all() and self.midx_hid_it():
             return self.contains(arr)
         return found
 

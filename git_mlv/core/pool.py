@@ -161,13 +161,28 @@ class Pool:
             loc = self._locate_key(k)
         return loc
 
-    def _locate_key(self, k: bytes) -> Location | None:
+    def _locate_key(self, k: bytes, check_miss: bool = True) -> Location | None:
         w = self._writer
         if w is not None:
             e = w.pending.get(k)
             if e is not None:
                 return Location(w.pack_path, e)
-        return self.packset.locate_key(k)
+        return self.packset.locate_key(k, check_miss)
+
+    def _locate_file(self, raw: bytes) -> Location | None:
+        """The manifest of file ``raw``, else its one chunk, else None.
+
+        A one-chunk file has no manifest: that miss is normal, and must not make the reader check
+        the whole midx (and import numpy for it) on a one-file smudge; only a file found under
+        neither key does (``PackSet.midx_hid_it``)."""
+        for _ in range(2):
+            for kind in (KIND_MANIFEST, KIND_CHUNK):
+                loc = self._locate_key(idx.key(raw, kind), check_miss=False)
+                if loc is not None:
+                    return loc
+            if not self.packset.midx_hid_it():
+                return None
+        return None
 
     def locate_keys(self, keys: Iterable[bytes]) -> list[Location | None]:
         """``locate`` for many 33-byte keys at once (one ``searchsorted`` per table)."""
@@ -206,10 +221,13 @@ class Pool:
         if oid == EMPTY_OID:
             return True
         raw = bytes.fromhex(oid)
-        return (
-            self.locate(raw, KIND_MANIFEST, refresh) is not None
-            or self.locate(raw, KIND_CHUNK, refresh) is not None
-        )
+        self._ensure_loaded()
+        if self._locate_file(raw) is not None:
+            return True
+        if refresh:
+            self.refresh()
+            return self._locate_file(raw) is not None
+        return False
 
     def packs(self) -> list[str]:
         """Paths of the indexed packs."""
@@ -307,11 +325,10 @@ class Pool:
         for again in (False, True) if refresh else (False,):
             if again:
                 self.refresh()
-            loc = self._locate_key(idx.key(raw, KIND_MANIFEST))
-            if loc is not None:
+            loc = self._locate_file(raw)
+            if loc is not None and loc.entry.kind == KIND_MANIFEST:
                 entry, stored = self.read_entry(loc)
                 return list(Manifest.decode(decompress(entry.codec, stored, entry.raw_len)).chunks)
-            loc = self._locate_key(idx.key(raw, KIND_CHUNK))
             if loc is not None:
                 return [(raw, loc.entry.raw_len)]
         return None
