@@ -28,7 +28,7 @@ def run_process(args: argparse.Namespace) -> int:
 
         return bool(remotes(ws))
 
-    ws = Workspace.discover()
+    ws = Workspace.discover(with_config=True)
     if ws.repo.worktree is not None:
         for line in ensure_hooks(ws.repo, has_remote):
             print(line, file=sys.stderr)
