@@ -306,6 +306,40 @@ class PackSet:
             return self.locate_keys(arr)
         return out
 
+    def locate_columns(self, arr: np.ndarray) -> tuple[list[str], list[list[int]]]:
+        """Where the keys of an ``S33`` array are, as columns (no Python object per key): (pack
+        paths, [pack number, offset, stored_len, raw_len, codec] each a list over ``arr``), pack
+        number -1 where neither the midx nor a pack index has the key (the caller asks
+        ``locate_key`` for those: live packs, a midx that hides an object)."""
+        import numpy as np
+
+        v = self._view
+        n = len(arr)
+        cols = np.zeros((5, n), dtype=np.int64)
+        cols[0] = -1
+        paths = list(v.midx_packs)
+        if v.midx is not None and n:
+            hit, rows = v.midx.search(arr)
+            rec = v.midx.records[rows[hit]]
+            if len(rec) and int(rec["pack"].max()) >= len(paths):
+                raise CorruptObject(f"{v.midx.path}: a record names pack {int(rec['pack'].max())} of "
+                                    f"{len(paths)}; run `git mlv gc`")
+            for i, f in enumerate(("pack", "offset", "stored_len", "raw_len", "codec")):
+                cols[i][hit] = rec[f]
+        for pack, index in v.indexes.items():
+            todo = cols[0] < 0
+            if not todo.any():
+                break
+            hit, rows = index.search(arr)
+            hit &= todo
+            if hit.any():
+                rec = index.records[rows[hit]]
+                cols[0][hit] = len(paths)
+                paths.append(pack)
+                for i, f in enumerate(("offset", "stored_len", "raw_len", "codec"), 1):
+                    cols[i][hit] = rec[f]
+        return paths, cols.tolist()
+
     def contains(self, arr: np.ndarray) -> np.ndarray:
         """Boolean mask over an ``S33`` array: which keys are stored."""
         import numpy as np

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import CorruptObject, MissingObject, MlvError
+from . import chunkread
 from . import index as idx
 from .compress import decompress
 from .fsutil import file_mode, fs_error, makedirs, try_lock
@@ -52,20 +53,6 @@ __all__ = ["Location", "Pool"]
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
 _READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
-
-
-def _batches(locs: list[Location], limit: int) -> Iterator[list[Location]]:
-    """Consecutive runs of ``locs`` of about ``limit`` raw bytes (at least one chunk each)."""
-    batch: list[Location] = []
-    size = 0
-    for loc in locs:
-        batch.append(loc)
-        size += loc.entry.raw_len
-        if size >= limit:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
 
 
 def _check_version(fd: int, path: str) -> None:
@@ -268,21 +255,26 @@ class Pool:
         except FileNotFoundError:
             raise MissingObject(f"{again.pack} vanished while it was read; run the command again") from None
 
-    def _read_at(self, loc: Location) -> tuple[Entry, bytes]:
-        fd = self._handles.get(loc.pack)
+    def pack_fd(self, pack: str) -> int:
+        """A read-only descriptor of ``pack`` (opened once per process, its version checked)."""
+        fd = self._handles.get(pack)
         if fd is None:
-            fd = os.open(loc.pack, os.O_RDONLY)
+            fd = os.open(pack, os.O_RDONLY)
             try:
-                _check_version(fd, loc.pack)
+                _check_version(fd, pack)
             except BaseException:
                 os.close(fd)
                 raise
             with self._lock:
-                if loc.pack in self._handles:
+                if pack in self._handles:
                     os.close(fd)
-                    fd = self._handles[loc.pack]
+                    fd = self._handles[pack]
                 else:
-                    self._handles[loc.pack] = fd
+                    self._handles[pack] = fd
+        return fd
+
+    def _read_at(self, loc: Location) -> tuple[Entry, bytes]:
+        fd = self.pack_fd(loc.pack)
         e = loc.entry
         buf = os.pread(fd, ENTRY_SIZE + e.stored_len, e.offset)
         head = decode_entry_header(buf, e.offset)
@@ -379,39 +371,38 @@ class Pool:
         if chunks is None:
             chunks = self.file_chunks(oid)
         whole = hashlib.sha256() if verify else None
-        for data in self._read_ahead(self.locate_chunks([cid for cid, _ in chunks])):
+        ids = [cid for cid, _ in chunks]
+        pieces = map(self.read_chunk, self.locate_chunks(ids)) if len(ids) <= _INLINE_CHUNKS \
+            else self._read_ahead(ids)
+        for data in pieces:
             if whole is not None:
                 whole.update(data)
             yield data
         if whole is not None and whole.hexdigest() != oid:
             raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
-    def _read_ahead(self, locs: list[Location]) -> Iterator[bytes]:
-        """Verified chunk contents in order; read ahead on the pool's threads for big files.
+    def _read_ahead(self, ids: list[bytes]) -> Iterator[bytes]:
+        """Verified contents of chunks ``ids`` in order, read ahead on the pool's threads.
 
         Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
         task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
-        the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs").
+        the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs"). Locations come as
+        columns and adjacent entries are read at once (core/chunkread.py).
         """
-        if len(locs) <= _INLINE_CHUNKS:  # small files: thread hand-offs cost more than they give
-            yield from map(self.read_chunk, locs)
-            return
+        paths, rows = chunkread.locate(self, ids)
         window: deque[Future[list[bytes]]] = deque()
         ahead = 2 * max(1, self.settings.threads)  # ~2 MiB per thread decoded ahead of git
-        batches = _batches(locs, _READ_BATCH)
+        batches = chunkread.batches(rows, _READ_BATCH)
         for batch in batches:
-            window.append(self.executor.submit(self._read_batch, batch))
+            window.append(self.executor.submit(chunkread.read_rows, self, paths, batch))
             if len(window) >= ahead:
                 break
         while window:
             data = window.popleft().result()
             nxt = next(batches, None)
             if nxt is not None:
-                window.append(self.executor.submit(self._read_batch, nxt))
+                window.append(self.executor.submit(chunkread.read_rows, self, paths, nxt))
             yield from data
-
-    def _read_batch(self, locs: list[Location]) -> list[bytes]:
-        return [self.read_chunk(loc) for loc in locs]
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
