@@ -23,7 +23,7 @@ import hashlib
 import mmap
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject
@@ -77,7 +77,44 @@ def write(path: str, entries: Iterable[Entry]) -> None:
     atomic_write(path, encode(entries))
 
 
-class IndexFile:
+class KeyTable:
+    """A sorted key column and its record column in a mapping (a pack index, a midx): one key found
+    by a binary search without numpy, the columns as numpy views on demand."""
+
+    _map: mmap.mmap
+    count: int
+    _key_start: int
+    _rec_start: int
+    _dtype: Callable[[], np.dtype]
+    _keys: np.ndarray | None = None
+    _records: np.ndarray | None = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted key column as an ``S33`` array (a view of the mapping; imports numpy)."""
+        if self._keys is None:
+            import numpy as np
+
+            self._keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count,
+                                       offset=self._key_start)
+        return self._keys
+
+    @property
+    def records(self) -> np.ndarray:
+        """The record column as a numpy structured array (a view of the mapping; imports numpy)."""
+        if self._records is None:
+            import numpy as np
+
+            self._records = np.frombuffer(self._map, dtype=self._dtype(), count=self.count,
+                                          offset=self._rec_start)
+        return self._records
+
+    def find(self, k: bytes) -> int:
+        """Row of key ``k``, or -1 (a binary search over the mapping, no numpy)."""
+        return find_key(self._map, self._key_start, self.count, k)
+
+
+class IndexFile(KeyTable):
     """A read-only, memory-mapped pack index."""
 
     def __init__(self, path: str) -> None:
@@ -95,33 +132,9 @@ class IndexFile:
         if size != HEADER.size + count * (KEY_SIZE + RECORD_SIZE) + TRAILER_SIZE:
             raise CorruptObject(f"{path}: index size does not match its count; run `git mlv fsck`")
         self.count = count
+        self._key_start = HEADER.size
         self._rec_start = HEADER.size + count * KEY_SIZE
-        self._keys: np.ndarray | None = None
-        self._records: np.ndarray | None = None
-
-    @property
-    def keys(self) -> np.ndarray:
-        """The sorted key column as an ``S33`` array (a view of the mapping; imports numpy)."""
-        if self._keys is None:
-            import numpy as np
-
-            self._keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count,
-                                       offset=HEADER.size)
-        return self._keys
-
-    @property
-    def records(self) -> np.ndarray:
-        """The record column as a ``record_dtype`` array (a view of the mapping; imports numpy)."""
-        if self._records is None:
-            import numpy as np
-
-            self._records = np.frombuffer(self._map, dtype=record_dtype(), count=self.count,
-                                          offset=self._rec_start)
-        return self._records
-
-    def find(self, k: bytes) -> int:
-        """Row of key ``k``, or -1 (a binary search over the mapping, no numpy)."""
-        return find_key(self._map, HEADER.size, self.count, k)
+        self._dtype = record_dtype
 
     def contains_many(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` (an ``S33`` array) this index holds."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject
-from .index import KEY_SIZE, IndexFile, find_key, search
+from .index import KEY_SIZE, IndexFile, KeyTable, search
 from .pack import Entry
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def _check_header(view: memoryview | mmap.mmap, size: int, what: str) -> tuple[i
     return count, packs
 
 
-class MidxFile:
+class MidxFile(KeyTable):
     """A read-only, memory-mapped multi-pack index (structure checked; ``verify`` checks the rest)."""
 
     def __init__(self, path: str) -> None:
@@ -194,33 +194,8 @@ class MidxFile:
         start = HEADER.size + packs * NAME_SIZE
         self._key_start = start
         self._rec_start = start + self.count * KEY_SIZE
-        self._keys: np.ndarray | None = None
-        self._records: np.ndarray | None = None
+        self._dtype = record_dtype
         self.verified = False  # set once ``verify`` passed (readers check a midx on their first miss)
-
-    @property
-    def keys(self) -> np.ndarray:
-        """The sorted key column as an ``S33`` array (a view of the mapping; imports numpy)."""
-        if self._keys is None:
-            import numpy as np
-
-            self._keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count,
-                                       offset=self._key_start)
-        return self._keys
-
-    @property
-    def records(self) -> np.ndarray:
-        """The record column as a ``record_dtype`` array (a view of the mapping; imports numpy)."""
-        if self._records is None:
-            import numpy as np
-
-            self._records = np.frombuffer(self._map, dtype=record_dtype(), count=self.count,
-                                          offset=self._rec_start)
-        return self._records
-
-    def find(self, k: bytes) -> int:
-        """Row of key ``k``, or -1 (a binary search over the mapping, no numpy)."""
-        return find_key(self._map, self._key_start, self.count, k)
 
     def search(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For an ``S33`` array: (found mask, row of each key; meaningless where not found)."""
