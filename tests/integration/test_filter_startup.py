@@ -14,6 +14,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import commit_all, git, mlv, random_bytes, write
 
 
@@ -65,6 +67,7 @@ def _imported(stderr: str) -> set[str]:
     return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
 
 
+@pytest.mark.slow  # ~5 s: two commits, a gc and two filter processes
 def test_one_small_file_smudges_without_numpy(repo: Path) -> None:
     floats = struct.pack("<4096f", *(i / 7 for i in range(4096)))  # 16 KiB: shuffled, many chunks
     files = {
