@@ -25,6 +25,11 @@ _WARN_LIMIT = 10  # name this many missing files, then count the rest
 # Delayed files fetched in one batch, and paths listed available in one answer to git: the
 # batch's Python objects (ids, sizes, lookups) stay a few MB, whatever the clone's size.
 _FETCH_BATCH = 20_000
+# ... and at most this many bytes of files in one batch (one bigger file is a batch of its own):
+# git gets a batch's files only once all of it is fetched and verified, so smaller batches let git
+# write one while the next downloads. With one batch for the whole rest of a clone, fetch and
+# smudge of the scale-1 workload's two big files ran one after the other (bench/RESULTS.md, clone4).
+_FETCH_BYTES = 64 << 20
 _COMMON = struct.Struct("<BQ32s")  # a delayed file's record: 0, size, oid (a pointer without extras)
 _OTHER = struct.Struct("<BI")  # 1, length of the pointer blob that follows (one with extra keys)
 
@@ -36,6 +41,23 @@ def _record(pathname: str, pointer: Pointer, blob: bytes) -> bytes:
     if pointer.encode() == blob:
         return _COMMON.pack(0, pointer.size, bytes.fromhex(pointer.oid)) + path
     return _OTHER.pack(1, len(blob)) + blob + path
+
+
+def _size(rec: bytes) -> int:
+    """The file size of a record."""
+    if rec[0] == 0:
+        return int(_COMMON.unpack_from(rec)[1])
+    return _unpack(rec)[3]
+
+
+def _take_batch(queue: list[bytes]) -> int:
+    """How many records from the head of ``queue`` make the next batch."""
+    total = 0
+    for i, rec in enumerate(queue[:_FETCH_BATCH]):
+        total += _size(rec)
+        if total > _FETCH_BYTES:
+            return max(i, 1)
+    return min(len(queue), _FETCH_BATCH)
 
 
 def _unpack(rec: bytes) -> tuple[str, bytes, str, int]:
@@ -249,7 +271,8 @@ class _Fetcher:
                     return
             time.sleep(self.BATCH_WAIT)
             with self._cond:
-                batch, self._queue = self._queue[:_FETCH_BATCH], self._queue[_FETCH_BATCH:]
+                n = _take_batch(self._queue)
+                batch, self._queue = self._queue[:n], self._queue[n:]
                 self._inflight += len(batch)
             try:
                 files = [_unpack(rec) for rec in batch]
