@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from ..core import heap
+from ..core import index as idx
+from ..core.pack import KIND_CHUNK, KIND_MANIFEST
 from ..core.pointer import MAX_SIZE, Pointer
+from ..core.pool import Location
 from ..errors import CorruptObject
 from .context import Workspace
 from .scope import FetchScope, fetch_scope
@@ -119,6 +122,7 @@ class PoolFilter:
         self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
         self._fetcher: _Fetcher | None = None
         self._listed: dict[str, bytes] = {}  # delayed paths listed available: their records
+        self._located: dict[str, Location] = {}  # ... and where a one-chunk file's data is
         self._fetch_checked = False
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
@@ -144,6 +148,9 @@ class PoolFilter:
         if pointer is None:
             return [blob]  # not ours: committed before the path was tracked
         self._seen(blob)
+        loc = self._located.pop(pathname, None) if self._located else None
+        if loc is not None and loc.entry.id.hex() == pointer.oid:
+            return [self.pool.read_chunk(loc)]  # a delayed file, located when it was listed
         chunks = self.pool.resolve(pointer.oid, refresh=True)
         if chunks is None:
             return None
@@ -204,11 +211,28 @@ class PoolFilter:
         if self._fetcher is None:
             return []
         out = []
-        for rec in self._fetcher.wait_ready(_FETCH_BATCH):
-            path = _unpack(rec)[0]
+        self._located.clear()  # git smudged every path of the last answer before asking again
+        recs = self._fetcher.wait_ready(_FETCH_BATCH)
+        files = [_unpack(rec) for rec in recs]
+        for rec, (path, _, _, _), loc in zip(recs, files, self._locate_one_chunk(files)):
             self._listed[path] = rec
+            if loc is not None:
+                self._located[path] = loc
             out.append(path)
         return out
+
+    def _locate_one_chunk(self, files: list[tuple[str, bytes, str, int]]) -> list[Location | None]:
+        """For each listed file, where its data is when it is one chunk (else None): one
+        vectorised search for the whole answer instead of two lookups through every pack's index
+        per smudge (``Pool.resolve``, then ``iter_file``): 2.2 s of a scale-1 clone's samples."""
+        raws = [bytes.fromhex(oid) for _, _, oid, _ in files]
+        if not raws:
+            return []
+        locs = self.pool.locate_keys([idx.key(r, KIND_MANIFEST) for r in raws]
+                                     + [idx.key(r, KIND_CHUNK) for r in raws])
+        n = len(raws)
+        return [c if m is None and c is not None and c.entry.raw_len == size else None
+                for m, c, (_, _, _, size) in zip(locs[:n], locs[n:], files)]
 
     def take_delayed(self, pathname: str) -> bytes | None:
         """The pointer blob of a delayed path listed available (forgotten once taken)."""
