@@ -18,6 +18,7 @@ imported on first use; shared/notes: 20k lookups in 1M ids take 32 ms).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import hashlib
 import mmap
@@ -112,6 +113,13 @@ class KeyTable:
     def find(self, k: bytes) -> int:
         """Row of key ``k``, or -1 (a binary search over the mapping, no numpy)."""
         return find_key(self._map, self._key_start, self.count, k)
+
+    def drop_pages(self) -> None:
+        """Hand back the pages of the mapping that reads touched: they count in the process's RSS
+        until then (a 600,000-object midx: 33 MB). Later reads fault them in again from the page
+        cache; numpy views stay valid (same addresses)."""
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # no madvise, or closed
+            self._map.madvise(mmap.MADV_DONTNEED)
 
 
 class IndexFile(KeyTable):

@@ -22,7 +22,7 @@ import hashlib
 import mmap
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,10 +88,12 @@ def source_of(table: IndexFile | MidxFile, name: str | None = None) -> Source:
     return Source(table.keys, table.records, [raw_name(name)])
 
 
-def encode(sources: Sequence[Source], keep: set[bytes] | None = None) -> bytes:
+def encode(sources: Sequence[Source], keep: set[bytes] | None = None,
+           copied: Callable[[], None] | None = None) -> bytes:
     """The bytes of a midx over ``sources`` (rows of packs not in ``keep``, when given, are left out).
 
-    A key found in several sources keeps the row of the first.
+    A key found in several sources keeps the row of the first. ``copied`` is called once the
+    sources' rows are copied out (e.g. to hand back the pages of the mappings they were read from).
     """
     import numpy as np
 
@@ -117,6 +119,8 @@ def encode(sources: Sequence[Source], keep: set[bytes] | None = None) -> bytes:
     recs = np.concatenate(rec_parts) if rec_parts else np.zeros(0, dtype=record)
     keys_parts.clear()  # memory: a push's index consolidation covers every object on the remote
     rec_parts.clear()
+    if copied is not None:
+        copied()
     order = np.argsort(keys, kind="stable")  # sorted runs: timsort merges them
     keys, recs = keys[order], recs[order]
     del order

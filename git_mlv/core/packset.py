@@ -385,6 +385,15 @@ class PackSet:
         """Entries of packs a live writer has not indexed yet."""
         return dict(self._journal)
 
+    def drop_pages(self) -> None:
+        """Hand back the touched pages of every index and midx mapping (``KeyTable.drop_pages``)."""
+        with self._lock:
+            v = self._view
+            for index in [*v.indexes.values(), *self._covered_indexes.values()]:
+                index.drop_pages()
+            if v.midx is not None:
+                v.midx.drop_pages()
+
     def close(self) -> None:
         """Release every mapping."""
         with self._lock:

@@ -117,6 +117,11 @@ class Pool:
             self._executor = ThreadPoolExecutor(max(1, self.settings.threads))
         return self._executor
 
+    def drop_pages(self) -> None:
+        """Hand back the index pages lookups touched (RSS only: the next lookup reads them again);
+        for a long command's later phases that no longer look things up here."""
+        self.packset.drop_pages()
+
     def close(self) -> None:
         """Finish any writer (consolidating if packs piled up), release files and threads."""
         if self._writer is not None:

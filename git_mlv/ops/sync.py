@@ -211,6 +211,9 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
     from .remote_gc import merge_after_push  # (remote_gc imports this module)
 
     merge_after_push(ws, rem, rindex, retry)  # docs/remotes.md "Pack merging"
+    # the consolidation holds a midx of every object on the remote while it builds it: first give
+    # back the pool's index pages the plan touched (33 MB at 600,000 files, issue 9's 200 MB bar)
+    ws.pool.drop_pages()
     compact_indexes(rem, rindex, retry, ws.settings.auto_packs)  # docs/remotes.md
     lost = np.isin(ids, ida.ids_of(stats.missing_locally))
     result.files = int((~lost).sum())

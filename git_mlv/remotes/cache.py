@@ -280,6 +280,12 @@ class RemoteIndex:
             covered = self._covered(self.listing)
             return sorted(n for n in self.listing if n.endswith(".idx") and n[:-4] + ".pack" in covered)
 
+    def drop_pages(self) -> None:
+        """Hand back the touched pages of every cached index and midx (``KeyTable.drop_pages``)."""
+        with self._lock:
+            for t in [*self._indexes.values(), *self._midxes.values()]:
+                t.drop_pages()
+
     def table(self, unit: Unit) -> mx.Source:
         """The keys and records of a unit, for building a midx from it."""
         with self._lock:
