@@ -11,11 +11,11 @@ import secrets
 import threading
 from collections import deque
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from . import index as idx
-from .chunker import Chunker
-from .compress import compress
+from .chunker import Chunker, Readable
+from .compress import CODEC_RAW, choose, compress
 from .fsutil import open_lock_file, unlock
 from .hashing import digest
 from .manifest import Manifest
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .pool import Pool
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are stored without threads
+# The codec is chosen from a sample once every this many chunks of a file (~1 MiB), not for each
+# chunk: the two trial compressions of a choice cost a third of compressing the CSV chunk itself
+# (bench/RESULTS.md, write4, lever 2), and a file's content rarely changes kind within a MiB. A
+# chunk that does not compress with the choice is still stored raw.
+_CHOOSE_EVERY = 16
 
 
 class PoolWriter:
@@ -64,7 +69,7 @@ class PoolWriter:
         """True when the object is stored or pending in our pack."""
         return self.pool.locate(oid, kind) is not None
 
-    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes,
+    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes | memoryview,
                    force: bool = False) -> bool:
         """Store an already verified, already encoded object unless present; True if written.
 
@@ -81,14 +86,14 @@ class PoolWriter:
                 self.commit()  # packs stay tens of MiB even for a file of many GB
         return True
 
-    def _prepare(self, data: bytes) -> tuple[bytes, int, int, bytes | None]:
+    def _prepare(self, data: memoryview, codec: int) -> tuple[bytes, int, int, bytes | memoryview | None]:
         cid = digest(data)
         if self.has(cid, KIND_CHUNK):
             return cid, len(data), 0, None
-        codec, stored = compress(data, self.settings.compression_level)
+        codec, stored = compress(data, self.settings.compression_level, codec)
         return cid, len(data), codec, stored
 
-    def add_stream(self, stream: BinaryIO) -> Pointer:
+    def add_stream(self, stream: Readable) -> Pointer:
         """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
 
         Three stages overlap: this thread reads and cuts; the pool's threads hash and compress
@@ -99,41 +104,50 @@ class PoolWriter:
         """
         size = 0
         chunks: list[tuple[bytes, int]] = []
-        window: deque[Future[tuple[bytes, int, int, bytes | None]]] = deque()
+        window: deque[Future[tuple[bytes, int, int, bytes | memoryview | None]]] = deque()
         depth = 2 * max(1, self.settings.threads) + 2
         whole = hashlib.sha256()
         hashing: deque[Future[None]] = deque()
 
-        def store(prepared: tuple[bytes, int, int, bytes | None]) -> None:
+        def store(prepared: tuple[bytes, int, int, bytes | memoryview | None]) -> None:
             cid, n, codec, stored = prepared
             chunks.append((cid, n))
             if stored is not None:
                 self.add_object(cid, KIND_CHUNK, codec, n, stored)
 
-        def submit(data: bytes) -> None:
+        level = self.settings.compression_level
+        codec = CODEC_RAW
+
+        def pick(data: memoryview, i: int) -> int:
+            nonlocal codec
+            if i % _CHOOSE_EVERY == 0:
+                codec = choose(data, level)
+            return codec
+
+        def submit(data: memoryview, i: int) -> None:
             hashing.append(self.pool.hasher.submit(whole.update, data))
-            window.append(self.pool.executor.submit(self._prepare, data))
+            window.append(self.pool.executor.submit(self._prepare, data, pick(data, i)))
             while len(hashing) > depth:
                 hashing.popleft().result()
             while len(window) >= depth:
                 store(window.popleft().result())
 
         count = 0
-        held: list[bytes] = []  # the first chunks, handled here if the file ends soon
+        held: list[memoryview] = []  # the first chunks, handled here if the file ends soon
         for data in self._chunker.cut_stream(stream):
             count += 1
             size += len(data)
             if count <= _INLINE_CHUNKS:
                 held.append(data)
                 continue
-            for h in held:
-                submit(h)
+            for i, h in enumerate(held):
+                submit(h, i)
             held = []
-            submit(data)
-        for h in held:  # the file ended within its first few chunks
+            submit(data, count - 1)
+        for i, h in enumerate(held):  # the file ended within its first few chunks
             if count > 1:
                 whole.update(h)
-            store(self._prepare(h))
+            store(self._prepare(h, pick(h, i)))
         while window:
             store(window.popleft().result())
         while hashing:
