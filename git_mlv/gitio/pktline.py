@@ -59,7 +59,9 @@ class PktReader:
         """Fill ``view`` with the next payload bytes (no intermediate bytes object)."""
         got = 0
         while got < len(view):
-            k = self._f.readinto(view[got:])
+            # typing's BinaryIO lacks readinto; every stream we are given has it (the filter's
+            # BufferedReader over git's pipe, tests' BytesIO)
+            k = self._f.readinto(view[got:])  # type: ignore[attr-defined]
             if not k:
                 raise ProtocolError("truncated pkt-line")
             got += k
