@@ -38,7 +38,8 @@ def kinds(n: int) -> list[bytes]:
 
 @pytest.mark.parametrize("n", [0, 1, 255, 256, 4096, 8191, 8192, 8193, 50_000, 70_001])
 def test_cuts_are_the_stream_chunkers(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    monkeypatch.setattr(chunker_mod, "_BLOCK", 16384)  # many blocks, carried tails at every size
+    monkeypatch.setattr(chunker_mod, "_FIRST", 2048)  # many blocks, carried tails at every size
+    monkeypatch.setattr(chunker_mod, "_BLOCK", 16384)
     cdc = FastCDC(SMALL.chunk_avg, min_size=SMALL.chunk_min, max_size=SMALL.chunk_max)
     for data in kinds(n):
         want = [bytes(c.data) for c in cdc.cut_stream(io.BytesIO(data))]
@@ -55,6 +56,7 @@ def test_default_sizes_across_real_blocks() -> None:
 
 
 def test_chunks_stay_valid_after_later_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunker_mod, "_FIRST", 2048)
     monkeypatch.setattr(chunker_mod, "_BLOCK", 16384)
     data = random.Random(2).randbytes(100_000)
     views = list(Chunker(SMALL).cut_stream(Trickle(data, 3)))  # all kept, then read
