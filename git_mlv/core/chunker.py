@@ -37,9 +37,10 @@ class Chunker:
         Each view keeps its block alive and no block is written after it is cut, so a chunk may be
         handed to other threads without copying it (pyfastcdc's own ``cut_stream`` reuses one
         buffer; with each chunk copied out of it, it cut the workload's CSV at 603 MB/s against
-        1,451 MB/s without the copy, bench/RESULTS.md, write4). The cuts are pyfastcdc's stream cuts exactly: a cut is taken only with at least
-        ``chunk_max`` bytes after it in the block, or at the end of the stream, which is when its
-        stream chunker cuts too (tests/unit/test_chunker.py).
+        1,451 MB/s without the copy, bench/RESULTS.md, write4). The cuts are pyfastcdc's stream
+        cuts exactly: a cut is taken only with at least ``chunk_max`` bytes after it in the block,
+        or at the end of the stream, which is when its stream chunker cuts too
+        (tests/unit/test_chunker.py).
         """
         carry = memoryview(b"")
         size = _FIRST
