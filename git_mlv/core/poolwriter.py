@@ -31,6 +31,16 @@ _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are stored with
 # (bench/RESULTS.md, write4, lever 2), and a file's content rarely changes kind within a MiB. A
 # chunk that does not compress with the choice is still stored raw.
 _CHOOSE_EVERY = 16
+# Chunks are handed to the pool's threads ~512 KiB at a time, not one by one: two futures per
+# 64 KiB chunk held the GIL ~0.4 s of a scale-0.25 commit in submit() alone (py-spy --gil,
+# bench/RESULTS.md, write4); the speed3 helper measured the same on checkout's read-ahead.
+_TASK_BYTES = 512 << 10
+_Prepared = tuple[bytes, int, int, "bytes | memoryview | None"]  # chunk id, length, codec, stored
+
+
+def _update(whole: hashlib._Hash, pieces: list[memoryview]) -> None:
+    for piece in pieces:
+        whole.update(piece)
 
 
 class PoolWriter:
@@ -86,30 +96,33 @@ class PoolWriter:
                 self.commit()  # packs stay tens of MiB even for a file of many GB
         return True
 
-    def _prepare(self, data: memoryview, codec: int) -> tuple[bytes, int, int, bytes | memoryview | None]:
+    def _prepare(self, data: memoryview, codec: int) -> _Prepared:
         cid = digest(data)
         if self.has(cid, KIND_CHUNK):
             return cid, len(data), 0, None
         codec, stored = compress(data, self.settings.compression_level, codec)
         return cid, len(data), codec, stored
 
+    def _prepare_all(self, batch: list[tuple[memoryview, int]]) -> list[_Prepared]:
+        return [self._prepare(data, codec) for data, codec in batch]
+
     def add_stream(self, stream: Readable) -> Pointer:
         """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
 
         Three stages overlap: this thread reads and cuts; the pool's threads hash and compress
-        chunks; one more thread hashes the whole file in order. The first few chunks are held back:
-        a small file is handled right here, without thread hand-offs (measured: they cost more than
-        the parallelism gives on files of a few chunks), and a one-chunk file is hashed once, since
-        its id is its chunk's id.
+        chunks, ~512 KiB of them per task; one more thread hashes the whole file in order. The
+        first few chunks are held back: a small file is handled right here, without thread
+        hand-offs (measured: they cost more than the parallelism gives on files of a few chunks),
+        and a one-chunk file is hashed once, since its id is its chunk's id.
         """
         size = 0
         chunks: list[tuple[bytes, int]] = []
-        window: deque[Future[tuple[bytes, int, int, bytes | memoryview | None]]] = deque()
+        window: deque[Future[list[_Prepared]]] = deque()
         depth = 2 * max(1, self.settings.threads) + 2
         whole = hashlib.sha256()
         hashing: deque[Future[None]] = deque()
 
-        def store(prepared: tuple[bytes, int, int, bytes | memoryview | None]) -> None:
+        def store(prepared: _Prepared) -> None:
             cid, n, codec, stored = prepared
             chunks.append((cid, n))
             if stored is not None:
@@ -124,13 +137,26 @@ class PoolWriter:
                 codec = choose(data, level)
             return codec
 
-        def submit(data: memoryview, i: int) -> None:
-            hashing.append(self.pool.hasher.submit(whole.update, data))
-            window.append(self.pool.executor.submit(self._prepare, data, pick(data, i)))
+        batch: list[tuple[memoryview, int]] = []
+        batch_bytes = 0
+
+        def submit() -> None:
+            nonlocal batch, batch_bytes
+            hashing.append(self.pool.hasher.submit(_update, whole, [data for data, _ in batch]))
+            window.append(self.pool.executor.submit(self._prepare_all, batch))
+            batch, batch_bytes = [], 0
             while len(hashing) > depth:
                 hashing.popleft().result()
             while len(window) >= depth:
-                store(window.popleft().result())
+                for prepared in window.popleft().result():
+                    store(prepared)
+
+        def add(data: memoryview, i: int) -> None:
+            nonlocal batch_bytes
+            batch.append((data, pick(data, i)))
+            batch_bytes += len(data)
+            if batch_bytes >= _TASK_BYTES:
+                submit()
 
         count = 0
         held: list[memoryview] = []  # the first chunks, handled here if the file ends soon
@@ -141,15 +167,18 @@ class PoolWriter:
                 held.append(data)
                 continue
             for i, h in enumerate(held):
-                submit(h, i)
+                add(h, i)
             held = []
-            submit(data, count - 1)
+            add(data, count - 1)
+        if batch:
+            submit()
         for i, h in enumerate(held):  # the file ended within its first few chunks
             if count > 1:
                 whole.update(h)
             store(self._prepare(h, pick(h, i)))
         while window:
-            store(window.popleft().result())
+            for prepared in window.popleft().result():
+                store(prepared)
         while hashing:
             hashing.popleft().result()
         if count <= 1:
