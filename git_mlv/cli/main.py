@@ -15,7 +15,6 @@ import threading
 from typing import NoReturn
 
 from .. import __version__
-from ..core.fsutil import fs_error
 from ..errors import MlvError
 
 # verb modules, in the order --help lists them
@@ -108,6 +107,8 @@ def _main(argv: list[str]) -> int:
     except Exception as e:  # a bug: say so plainly, the traceback with --verbose
         if args.verbose or os.environ.get("MLV_DEBUG"):
             raise
+        from ..core.fsutil import fs_error  # not at start-up: hooks and the filter start often
+
         # disk full, permissions... an expected condition raised where no path was known to name
         err = fs_error(e) if isinstance(e, OSError) else None
         if err is not None:

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import MlvError
+from .pointer_text import MAX_SIZE, VERSION
 
-VERSION = "https://git-mlv.dev/spec/v1"
-MAX_SIZE = 1024
 _KEY = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
 _OID = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _SIZE = re.compile(r"(0|[1-9][0-9]{0,19})\Z")

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 from ..core.fsutil import atomic_write
 from .hookscan import MARKER, classify, fix_lines, lfs_command, only_lfs_and_ours
+from .quickgit import CHAINED
 
 HOOKS = ("pre-push", "post-checkout", "post-merge")
 #: every hook git-lfs installs (it installs them all or, at the first conflict, none)
 LFS_HOOKS = ("pre-push", "post-checkout", "post-commit", "post-merge")
-CHAINED = ".mlv-chained"
 VERSION_LINE = "# git-mlv hook shim v1: all logic lives in `git mlv hook`."
 
 LfsTexts = Callable[[], dict[str, str]]

@@ -26,6 +26,7 @@ from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError
 from .git import GitError, Repo
 from .pointer_cache import PointerBlob, PointerCache, remember_written
+from .quickgit import raw_diff_paths
 
 ZERO_OID = "0" * 40
 # Below this many blobs, read them from git rather than open the cache: opening it checks every
@@ -46,7 +47,6 @@ _BATCH = 20_000
 _FILTER_MERGE_LIMIT = 200_000
 # Bytes of git's output split into records at a time (repo_records): large reads, few system calls.
 _READ = 1 << 20
-_REGULAR = (0o100644, 0o100755)
 _REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
 _BATCH_HEADER = re.compile(rb"[0-9a-f]{40,64} (blob|tree|commit|tag) ([0-9]+)\Z")
 
@@ -301,24 +301,13 @@ def index_pointers(repo: Repo, paths: list[str] | None = None
 def changed_paths(repo: Repo, old: str, new: str) -> list[str]:
     """Paths whose content differs between commits ``old`` and ``new`` and that are files in ``new``."""
     raw = repo.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new)
-    return _raw_diff_paths(raw)
+    return raw_diff_paths(raw)
 
 
 def staged_paths(repo: Repo) -> list[str]:
     """Paths whose index content differs from HEAD's and that are files in the index."""
     raw = repo.git("diff-index", "--cached", "-z", "--no-renames", "HEAD")
-    return _raw_diff_paths(raw)
-
-
-def _raw_diff_paths(raw: bytes) -> list[str]:
-    # --raw -z: ":<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0" per change
-    parts = raw.split(b"\0")
-    out = []
-    for i in range(0, len(parts) - 1, 2):
-        meta = parts[i].split()
-        if len(meta) >= 5 and int(meta[1], 8) in _REGULAR:
-            out.append(os.fsdecode(parts[i + 1]))
-    return out
+    return raw_diff_paths(raw)
 
 
 def resolve_commit(repo: Repo, rev: str) -> str | None:

@@ -9,9 +9,7 @@ all the pushed refs and the other pushes nothing (issue 8).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,15 +17,12 @@ from typing import TYPE_CHECKING
 from ..errors import MlvError
 from ..gitio import hooks as gitio_hooks
 from ..gitio import walk
-from . import data
+from . import data, hookquick
 from .context import Workspace
 from .scope import fetch_scope, filter_oids
 
 if TYPE_CHECKING:
     from .sync import PushResult
-
-_CHAINED_ENV = "MLV_HOOK_CHAINED"  # set while a chained hook runs: a chained copy of us is a no-op
-
 
 @dataclass
 class HookOutcome:
@@ -41,7 +36,7 @@ class HookOutcome:
 
 def run_ours(ws: Workspace, name: str, args: list[str], stdin: bytes) -> HookOutcome:
     """Our part of hook ``name``."""
-    if os.environ.get(_CHAINED_ENV):
+    if os.environ.get(hookquick.CHAINED_ENV):
         return HookOutcome()  # our shim was chained behind another copy of itself
     if name == "pre-push":
         return pre_push(ws, args, stdin)
@@ -57,15 +52,7 @@ def run_ours(ws: Workspace, name: str, args: list[str], stdin: bytes) -> HookOut
 
 def run_chained(ws: Workspace, name: str, args: list[str], stdin: bytes) -> int:
     """Run ``NAME.mlv-chained`` (if executable, as git would) with the same arguments and stdin."""
-    path = gitio_hooks.chained_path(ws.repo.hooks_dir, name)
-    if not os.access(path, os.X_OK) or os.environ.get(_CHAINED_ENV):
-        return 0
-    env = {**os.environ, _CHAINED_ENV: "1"}
-    try:
-        return subprocess.run([path, *args], input=stdin, env=env).returncode
-    except OSError as e:
-        print(f"git-mlv: error: could not run {path}: {e.strerror or e}", file=sys.stderr)
-        return 1
+    return hookquick.run_chained(ws.repo.hooks_dir, name, args, stdin)
 
 
 def _push_fail_ok(ws: Workspace) -> bool:
@@ -192,8 +179,5 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
 
 def _trace(done: AfterCheckout, hook: str) -> AfterCheckout:
     """With MLV_HOOK_TRACE=FILE, append what the hook did as one JSON line (tests count the work)."""
-    path = os.environ.get("MLV_HOOK_TRACE")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"hook": hook, **dataclasses.asdict(done)}) + "\n")
+    hookquick.trace({"hook": hook, **dataclasses.asdict(done)})
     return done

@@ -188,3 +188,32 @@ def test_filter_fills_the_pointer_cache(tmp_path: Path, object_format: str) -> N
 
 def out_lines(raw: bytes) -> list[str]:
     return raw.decode().splitlines()
+
+
+@pytest.mark.parametrize("hooks_path", [False, True])
+def test_nothing_to_do_still_runs_the_chained_hook(repo: Path, history: dict, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch, hooks_path: bool) -> None:
+    """When the filter wrote every changed file our part answers without its heavy imports
+    (ops/hookquick.py); the hook we compose with still runs, once, with git's arguments, wherever
+    git looks for hooks."""
+    hooks = repo / ".git" / "hooks"
+    if hooks_path:
+        moved = tmp_path / "my-hooks"
+        moved.mkdir()
+        (moved / "post-checkout").write_bytes((hooks / "post-checkout").read_bytes())
+        os.chmod(moved / "post-checkout", 0o755)
+        git("config", "core.hooksPath", str(moved), cwd=repo)
+        hooks = moved
+    seen = tmp_path / "chained-args"
+    chained = hooks / "post-checkout.mlv-chained"
+    chained.write_text(f'#!/bin/sh\necho "$@" >> "{seen}"\n')
+    os.chmod(chained, 0o755)
+    trace = tmp_path / "trace.jsonl"
+    monkeypatch.setenv("MLV_HOOK_TRACE", str(trace))
+    old = git("rev-parse", "HEAD", cwd=repo).stdout.decode().strip()
+    git("checkout", "-q", "v2", cwd=repo)
+    new = git("rev-parse", "HEAD", cwd=repo).stdout.decode().strip()
+    assert snapshot(repo) == history["v2"]
+    assert seen.read_text() == f"{old} {new} 1\n"
+    (run,) = read_trace(trace)
+    assert (run["scope"], run["examined"], run["restored"]) == ("changed", 41, 0)
