@@ -18,10 +18,14 @@ $(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
 	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENV)/.installed: pyproject.toml
+# editable_mode=compat: a plain path in a .pth file, as an installed package is found. The default
+# (an import hook in site-packages) loaded pathlib, urllib and ipaddress at every interpreter start:
+# `python -c pass` 59 ms CPU against 22 ms here (bench/RESULTS.md, read4), paid by the filter and
+# by every hook of every git command.
+$(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 ## venv-dvc: DVC in a virtualenv of its own (the from-dvc tests drive the real dvc; its many

@@ -21,12 +21,16 @@ def run_process(args: argparse.Namespace) -> int:
     from ..gitio.filter_process import serve
     from ..ops.context import Workspace
     from ..ops.filter import PoolFilter
-    from ..ops.remote_config import remotes
     from ..ops.setup import ensure_hooks
 
-    ws = Workspace.discover()
+    def has_remote() -> bool:  # asked only when a hook is missing: remotes' modules load then
+        from ..ops.remote_config import remotes
+
+        return bool(remotes(ws))
+
+    ws = Workspace.discover(with_config=True)
     if ws.repo.worktree is not None:
-        for line in ensure_hooks(ws.repo, lambda: bool(remotes(ws))):
+        for line in ensure_hooks(ws.repo, has_remote):
             print(line, file=sys.stderr)
     serve(PoolFilter(ws))
     if ws.repo.worktree is not None:

@@ -10,11 +10,15 @@ small sample both ways (once per run of chunks of a file), and stored raw when n
 from __future__ import annotations
 
 import threading
-
-import numpy as np
-import zstandard
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject
+
+if TYPE_CHECKING:
+    import zstandard
+
+# numpy and zstandard are imported where they are used, not here: a smudge of a raw chunk needs
+# neither, and numpy's import was most of the filter's start-up (issue 9: a one-file checkout).
 
 CODEC_RAW = 0
 CODEC_ZSTD = 1
@@ -43,6 +47,8 @@ def _compressor(level: int) -> zstandard.ZstdCompressor:
         cache = _local.compressors = {}
     c = cache.get(level)
     if c is None:
+        import zstandard
+
         # write_content_size: decompress() needs the size in the frame (shared/notes).
         c = cache[level] = zstandard.ZstdCompressor(level=level, write_content_size=True)
     return c
@@ -51,6 +57,8 @@ def _compressor(level: int) -> zstandard.ZstdCompressor:
 def _decompressor() -> zstandard.ZstdDecompressor:
     d = getattr(_local, "decompressor", None)
     if d is None:
+        import zstandard
+
         d = _local.decompressor = zstandard.ZstdDecompressor()
     return d
 
@@ -60,6 +68,8 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 # ``np.copyto`` through a transposed view, whose inner loop is the 4-byte word (bench/budget.py).
 def shuffle4(data: bytes | memoryview) -> bytearray:
     """Bytes 0 of every 4-byte word, then bytes 1, 2, 3; a tail shorter than a word stays at the end."""
+    import numpy as np
+
     n = len(data) - len(data) % 4
     words = np.frombuffer(data, dtype=np.uint8, count=n).reshape(-1, 4)
     out = bytearray(len(data))  # written in place: no second copy to append the tail
@@ -70,6 +80,8 @@ def shuffle4(data: bytes | memoryview) -> bytearray:
 
 def unshuffle4(data: bytes) -> bytes:
     """The inverse of ``shuffle4``."""
+    import numpy as np
+
     n = len(data) - len(data) % 4
     planes = np.frombuffer(data, dtype=np.uint8, count=n).reshape(4, -1)
     out = bytearray(len(data))
@@ -134,8 +146,11 @@ def decompress(codec: int, stored: bytes, raw_len: int) -> bytes:
     if codec == CODEC_RAW:
         return stored
     if codec in (CODEC_ZSTD, CODEC_SHUFFLE4_ZSTD):
+        d = _decompressor()
+        import zstandard  # loaded by _decompressor: a dictionary lookup
+
         try:
-            raw = _decompressor().decompress(stored, max_output_size=raw_len)
+            raw = d.decompress(stored, max_output_size=raw_len)
         except zstandard.ZstdError as e:
             raise CorruptObject(f"damaged compressed chunk: {e}") from None
         return unshuffle4(raw) if codec == CODEC_SHUFFLE4_ZSTD else raw

@@ -18,7 +18,6 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 
 from ..errors import MlvError
@@ -169,6 +168,8 @@ def atomic_write(path: str, data: bytes, executable: bool = False, durable: bool
     """
     d = os.path.dirname(path) or "."
     with writing(path, len(data)):
+        import tempfile  # not at import: ~5 ms of every start-up (it loads shutil, random)
+
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:

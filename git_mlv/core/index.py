@@ -8,34 +8,50 @@ Layout (little-endian)::
     trailer  sha256 of everything above                                             32 bytes
 
 The key carries the kind, so a chunk and a manifest with the same id (a one-chunk file's id is its
-chunk's id) are two different keys and never shadow each other. Lookups are numpy ``searchsorted``
-over the mmapped key column: nothing is built in memory at start-up (shared/notes: 20k lookups in
-1M ids take 32 ms).
+chunk's id) are two different keys and never shadow each other. Nothing is built in memory when an
+index is opened. One key is found by a binary search over the mmapped key column in plain Python
+(``find``, ``entry``: no numpy, whose import is most of a one-file smudge's start-up, issue 9); many
+keys at once by numpy's ``searchsorted`` over the same column (``keys``, ``search``: numpy is
+imported on first use; shared/notes: 20k lookups in 1M ids take 32 ms).
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import mmap
 import os
 import struct
-from collections.abc import Iterable, Iterator
-
-import numpy as np
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject
 from .fsutil import atomic_write
 from .pack import Entry
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"MLVIDX\0\0"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 HEADER = struct.Struct("<8sII")
 KEY_SIZE = 33
-RECORD = np.dtype(
-    [("offset", "<u8"), ("stored_len", "<u4"), ("raw_len", "<u4"), ("codec", "u1"), ("pad", "V3")]
-)
+# a record, for ``find``/``entry`` (struct) and as numpy's dtype (``record_dtype``): the same bytes
+RECORD_STRUCT = struct.Struct("<QIIB3x")
+RECORD_SIZE = RECORD_STRUCT.size
 TRAILER_SIZE = 32
+
+
+@functools.cache
+def record_dtype() -> np.dtype:
+    """numpy's view of a record (offset, stored_len, raw_len, codec, pad)."""
+    import numpy as np
+
+    return np.dtype(
+        [("offset", "<u8"), ("stored_len", "<u4"), ("raw_len", "<u4"), ("codec", "u1"), ("pad", "V3")]
+    )
 
 
 def key(oid: bytes, kind: int) -> bytes:
@@ -49,11 +65,10 @@ def encode(entries: Iterable[Entry]) -> bytes:
     for e in entries:
         by_key.setdefault(key(e.id, e.kind), e)
     keys = sorted(by_key)
-    records = np.zeros(len(keys), dtype=RECORD)
-    for i, k in enumerate(keys):
-        e = by_key[k]
-        records[i] = (e.offset, e.stored_len, e.raw_len, e.codec, b"\0\0\0")
-    body = HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + records.tobytes()
+    pack = RECORD_STRUCT.pack
+    records = b"".join(pack(e.offset, e.stored_len, e.raw_len, e.codec)
+                       for e in map(by_key.__getitem__, keys))
+    body = HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + records
     return body + hashlib.sha256(body).digest()
 
 
@@ -62,7 +77,44 @@ def write(path: str, entries: Iterable[Entry]) -> None:
     atomic_write(path, encode(entries))
 
 
-class IndexFile:
+class KeyTable:
+    """A sorted key column and its record column in a mapping (a pack index, a midx): one key found
+    by a binary search without numpy, the columns as numpy views on demand."""
+
+    _map: mmap.mmap
+    count: int
+    _key_start: int
+    _rec_start: int
+    _dtype: Callable[[], np.dtype]
+    _keys: np.ndarray | None = None
+    _records: np.ndarray | None = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted key column as an ``S33`` array (a view of the mapping; imports numpy)."""
+        if self._keys is None:
+            import numpy as np
+
+            self._keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count,
+                                       offset=self._key_start)
+        return self._keys
+
+    @property
+    def records(self) -> np.ndarray:
+        """The record column as a numpy structured array (a view of the mapping; imports numpy)."""
+        if self._records is None:
+            import numpy as np
+
+            self._records = np.frombuffer(self._map, dtype=self._dtype(), count=self.count,
+                                          offset=self._rec_start)
+        return self._records
+
+    def find(self, k: bytes) -> int:
+        """Row of key ``k``, or -1 (a binary search over the mapping, no numpy)."""
+        return find_key(self._map, self._key_start, self.count, k)
+
+
+class IndexFile(KeyTable):
     """A read-only, memory-mapped pack index."""
 
     def __init__(self, path: str) -> None:
@@ -77,20 +129,12 @@ class IndexFile:
             raise CorruptObject(f"{path}: not a git-mlv index")
         if version not in SUPPORTED_VERSIONS:
             raise CorruptObject(f"{path}: index version {version} is not supported; upgrade git-mlv")
-        if size != HEADER.size + count * (KEY_SIZE + RECORD.itemsize) + TRAILER_SIZE:
+        if size != HEADER.size + count * (KEY_SIZE + RECORD_SIZE) + TRAILER_SIZE:
             raise CorruptObject(f"{path}: index size does not match its count; run `git mlv fsck`")
         self.count = count
-        self.keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=count, offset=HEADER.size)
-        self.records = np.frombuffer(
-            self._map, dtype=RECORD, count=count, offset=HEADER.size + count * KEY_SIZE
-        )
-
-    def find(self, k: bytes) -> int:
-        """Row of key ``k``, or -1."""
-        i = int(self.keys.searchsorted(k))  # the method: np.searchsorted's wrapper costs ~5 us
-        if i < self.count and self.keys[i] == k:
-            return i
-        return -1
+        self._key_start = HEADER.size
+        self._rec_start = HEADER.size + count * KEY_SIZE
+        self._dtype = record_dtype
 
     def contains_many(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` (an ``S33`` array) this index holds."""
@@ -102,11 +146,10 @@ class IndexFile:
 
     def entry(self, i: int) -> Entry:
         """The entry at row ``i``."""
-        k = bytes(self._map[HEADER.size + i * KEY_SIZE : HEADER.size + (i + 1) * KEY_SIZE])
-        r = self.records[i]
-        return Entry(
-            k[:32], k[32], int(r["codec"]), int(r["offset"]), int(r["stored_len"]), int(r["raw_len"])
-        )
+        at = HEADER.size + i * KEY_SIZE
+        offset, stored_len, raw_len, codec = RECORD_STRUCT.unpack_from(
+            self._map, self._rec_start + i * RECORD_SIZE)
+        return Entry(self._map[at:at + 32], self._map[at + 32], codec, offset, stored_len, raw_len)
 
     def __iter__(self) -> Iterator[Entry]:
         for i in range(self.count):
@@ -117,20 +160,32 @@ class IndexFile:
         body = self._map[: len(self._map) - TRAILER_SIZE]
         if hashlib.sha256(body).digest() != self._map[len(self._map) - TRAILER_SIZE :]:
             raise CorruptObject(f"{self.path}: index checksum mismatch")
-        if self.count > 1 and not bool(np.all(self.keys[1:] > self.keys[:-1])):
+        if self.count > 1 and not bool((self.keys[1:] > self.keys[:-1]).all()):
             raise CorruptObject(f"{self.path}: index keys are not sorted")
 
     def close(self) -> None:
         """Release the mapping."""
-        self.keys = self.records = None  # type: ignore[assignment]
+        self._keys = self._records = None
         try:
             self._map.close()
         except BufferError:
             pass  # a numpy view is still alive somewhere; the GC will unmap it
 
 
+def find_key(buf: mmap.mmap, start: int, count: int, k: bytes) -> int:
+    """Row of the 33-byte key ``k`` in the sorted column of ``count`` keys at ``start`` of ``buf``,
+    or -1: ~log2(count) slices of the mapping (17 for 10^5 objects, a few microseconds)."""
+    i = bisect.bisect_left(range(count), k,
+                           key=lambda r: buf[start + r * KEY_SIZE:start + (r + 1) * KEY_SIZE])
+    if i < count and buf[start + i * KEY_SIZE:start + (i + 1) * KEY_SIZE] == k:
+        return i
+    return -1
+
+
 def search(keys: np.ndarray, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(found mask, row) of each key of the ``S33`` array ``arr`` in the sorted column ``keys``."""
+    import numpy as np
+
     n = len(keys)
     if n == 0 or len(arr) == 0:
         return np.zeros(len(arr), dtype=bool), np.zeros(len(arr), dtype=np.intp)

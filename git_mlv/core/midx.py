@@ -9,35 +9,49 @@ Layout (little-endian)::
     trailer  sha256 of everything above                                                  32 bytes
 
 The same file serves the local pool (``packs/pool.midx``, one) and remotes
-(``packs/midx-<32 hex>.midx``, a few). Lookups are ``searchsorted`` over the mmapped key column,
-as in a pack index; building one merges the sorted key columns of its sources (a stable sort of
-concatenated sorted runs: 85 ms for 10^6 keys on this machine).
+(``packs/midx-<32 hex>.midx``, a few). Lookups are as in a pack index (core/index.py): one key by a
+binary search in plain Python over the mmapped key column, many by numpy's ``searchsorted``.
+Building one merges the sorted key columns of its sources (a stable sort of concatenated sorted
+runs: 85 ms for 10^6 keys on this machine).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mmap
 import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject
-from .index import KEY_SIZE, IndexFile, search
+from .index import KEY_SIZE, IndexFile, KeyTable, search
 from .pack import Entry
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"MLVMIDX\0"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 HEADER = struct.Struct("<8sIIQ")
 NAME_SIZE = 16
-RECORD = np.dtype([("offset", "<u8"), ("stored_len", "<u4"), ("raw_len", "<u4"), ("pack", "<u4"),
-                   ("codec", "u1"), ("pad", "V3")])
+# a record, for one lookup (struct) and as numpy's dtype (``record_dtype``): the same bytes
+RECORD_STRUCT = struct.Struct("<QIIIB3x")
+RECORD_SIZE = RECORD_STRUCT.size
 TRAILER_SIZE = 32
 LOCAL_NAME = "pool.midx"
+
+
+@functools.cache
+def record_dtype() -> np.dtype:
+    """numpy's view of a record (offset, stored_len, raw_len, pack, codec, pad)."""
+    import numpy as np
+
+    return np.dtype([("offset", "<u8"), ("stored_len", "<u4"), ("raw_len", "<u4"), ("pack", "<u4"),
+                     ("codec", "u1"), ("pad", "V3")])
 
 
 class UnsupportedVersion(CorruptObject):
@@ -79,6 +93,9 @@ def encode(sources: Sequence[Source], keep: set[bytes] | None = None) -> bytes:
 
     A key found in several sources keeps the row of the first.
     """
+    import numpy as np
+
+    record = record_dtype()
     names = sorted({n for s in sources for n in s.packs if keep is None or n in keep})
     number = {n: i for i, n in enumerate(names)}
     keys_parts: list[np.ndarray] = []
@@ -90,14 +107,14 @@ def encode(sources: Sequence[Source], keep: set[bytes] | None = None) -> bytes:
         packs = (local[s.records["pack"].astype(np.int64)] if "pack" in (s.records.dtype.names or ())
                  else np.full(len(s.keys), local[0], dtype=np.int64))
         mask = packs >= 0
-        rec = np.zeros(int(mask.sum()), dtype=RECORD)
+        rec = np.zeros(int(mask.sum()), dtype=record)
         for f in ("offset", "stored_len", "raw_len", "codec"):
             rec[f] = s.records[f][mask]
         rec["pack"] = packs[mask]
         keys_parts.append(np.asarray(s.keys[mask], dtype=f"S{KEY_SIZE}"))
         rec_parts.append(rec)
     keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=f"S{KEY_SIZE}")
-    recs = np.concatenate(rec_parts) if rec_parts else np.zeros(0, dtype=RECORD)
+    recs = np.concatenate(rec_parts) if rec_parts else np.zeros(0, dtype=record)
     keys_parts.clear()  # memory: a push's index consolidation covers every object on the remote
     rec_parts.clear()
     order = np.argsort(keys, kind="stable")  # sorted runs: timsort merges them
@@ -126,6 +143,8 @@ def encode(sources: Sequence[Source], keep: set[bytes] | None = None) -> bytes:
 def check_bytes(data: bytes | memoryview | mmap.mmap, what: str) -> None:
     """Full check of a midx's bytes (checksum, names, key order, pack numbers): for files that come
     from a remote, for fsck and before gc trusts one."""
+    import numpy as np
+
     view = memoryview(data)
     count, packs = _check_header(view, len(view), what)
     if hashlib.sha256(view[:-TRAILER_SIZE]).digest() != bytes(view[-TRAILER_SIZE:]):
@@ -138,7 +157,7 @@ def check_bytes(data: bytes | memoryview | mmap.mmap, what: str) -> None:
     keys = np.frombuffer(view, dtype=f"S{KEY_SIZE}", count=count, offset=start)
     if count > 1 and not bool(np.all(keys[1:] > keys[:-1])):
         raise CorruptObject(f"{what}: multi-pack index keys are not sorted")
-    recs = np.frombuffer(view, dtype=RECORD, count=count, offset=start + count * KEY_SIZE)
+    recs = np.frombuffer(view, dtype=record_dtype(), count=count, offset=start + count * KEY_SIZE)
     if count and int(recs["pack"].max()) >= packs:
         raise CorruptObject(f"{what}: multi-pack index names a pack it does not list")
 
@@ -152,12 +171,12 @@ def _check_header(view: memoryview | mmap.mmap, size: int, what: str) -> tuple[i
     if version not in SUPPORTED_VERSIONS:
         raise UnsupportedVersion(f"{what}: multi-pack index version {version} is not supported; "
                                  "upgrade git-mlv")
-    if size != HEADER.size + packs * NAME_SIZE + count * (KEY_SIZE + RECORD.itemsize) + TRAILER_SIZE:
+    if size != HEADER.size + packs * NAME_SIZE + count * (KEY_SIZE + RECORD_SIZE) + TRAILER_SIZE:
         raise CorruptObject(f"{what}: multi-pack index size does not match its counts")
     return count, packs
 
 
-class MidxFile:
+class MidxFile(KeyTable):
     """A read-only, memory-mapped multi-pack index (structure checked; ``verify`` checks the rest)."""
 
     def __init__(self, path: str) -> None:
@@ -173,18 +192,10 @@ class MidxFile:
         self.raw_names = [names[i:i + NAME_SIZE] for i in range(0, len(names), NAME_SIZE)]
         self.pack_names = [pack_name(n) for n in self.raw_names]
         start = HEADER.size + packs * NAME_SIZE
-        self.keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count, offset=start)
-        self.records = np.frombuffer(self._map, dtype=RECORD, count=self.count,
-                                     offset=start + self.count * KEY_SIZE)
         self._key_start = start
+        self._rec_start = start + self.count * KEY_SIZE
+        self._dtype = record_dtype
         self.verified = False  # set once ``verify`` passed (readers check a midx on their first miss)
-
-    def find(self, k: bytes) -> int:
-        """Row of key ``k``, or -1."""
-        i = int(self.keys.searchsorted(k))
-        if i < self.count and self.keys[i] == k:
-            return i
-        return -1
 
     def search(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For an ``S33`` array: (found mask, row of each key; meaningless where not found)."""
@@ -192,15 +203,18 @@ class MidxFile:
 
     def entry(self, i: int) -> Entry:
         """The entry at row ``i``."""
+        return self.located(i)[1]
+
+    def located(self, i: int) -> tuple[int, Entry]:
+        """(pack number, entry) of row ``i`` (the pack number unchecked: see ``pack_at``)."""
         at = self._key_start + i * KEY_SIZE
-        k = self._map[at:at + KEY_SIZE]
-        r = self.records[i]
-        return Entry(k[:32], k[32], int(r["codec"]), int(r["offset"]), int(r["stored_len"]),
-                     int(r["raw_len"]))
+        offset, stored_len, raw_len, pack, codec = RECORD_STRUCT.unpack_from(
+            self._map, self._rec_start + i * RECORD_SIZE)
+        return pack, Entry(self._map[at:at + 32], self._map[at + 32], codec, offset, stored_len, raw_len)
 
     def pack_at(self, i: int) -> str:
         """``pack-<hex>`` holding row ``i``; CorruptObject when the record names no listed pack."""
-        n = int(self.records[i]["pack"])
+        n = self.located(i)[0]
         if n >= len(self.pack_names):
             raise CorruptObject(f"{self.path}: a record names pack {n} of {len(self.pack_names)}")
         return self.pack_names[n]
@@ -212,7 +226,7 @@ class MidxFile:
 
     def close(self) -> None:
         """Release the mapping (if no numpy view of it is alive)."""
-        self.keys = self.records = None  # type: ignore[assignment]
+        self._keys = self._records = None
         try:
             self._map.close()
         except BufferError:
@@ -235,6 +249,8 @@ def open_if_valid(path: str) -> MidxFile | None:
 def check_file(path: str, pack_dir: str) -> list[str]:
     """Problems of the midx at ``path`` (none if there is no file): its checksum and order, and
     every record against the index of the pack it names (fsck)."""
+    import numpy as np
+
     if not os.path.exists(path):
         return []
     fix = "; run `git mlv gc` to rewrite it (readers use the pack indexes meanwhile)"

@@ -12,14 +12,16 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject, MlvError
 from . import index as idx
 from . import midx as mx
 from .fsutil import try_lock, unlock
 from .pack import TRAILER, Entry, UnsupportedPack, scan
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A listing taken this soon after the folder's mtime is not trusted: file-system timestamps are
 # coarse (a jiffy, up to 10 ms; more on network file systems), so a change in the same tick would
@@ -224,7 +226,7 @@ class PackSet:
         if v.midx is None or loc.pack not in v.midx_packs:
             return False
         i = v.midx.find(idx.key(loc.entry.id, loc.entry.kind))
-        return i >= 0 and int(v.midx.records[i]["offset"]) == loc.entry.offset
+        return i >= 0 and v.midx.entry(i).offset == loc.entry.offset
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -232,8 +234,12 @@ class PackSet:
         """The midx in use, if any."""
         return self._view.midx
 
-    def locate_key(self, k: bytes) -> Location | None:
-        """Where the object with 33-byte key ``k`` is, or None."""
+    def locate_key(self, k: bytes, check_miss: bool = True) -> Location | None:
+        """Where the object with 33-byte key ``k`` is, or None.
+
+        ``check_miss=False`` for a key that is often absent by design (a file's manifest key, when
+        the file is one chunk): the caller calls ``midx_hid_it`` if its object turns out missing.
+        """
         v = self._view
         if v.midx is not None:
             i = v.midx.find(k)
@@ -244,11 +250,11 @@ class PackSet:
             if i >= 0:
                 return Location(pack, index.entry(i))
         loc = self._journal.get(k)
-        if loc is None and self._midx_was_bad():
+        if loc is None and check_miss and self.midx_hid_it():
             return self.locate_key(k)
         return loc
 
-    def _midx_was_bad(self) -> bool:
+    def midx_hid_it(self) -> bool:
         """A lookup missed. A damaged key in the midx could hide an object (or misdirect the binary
         search), so the first miss checks the midx whole (sha256: ~2 ms for 50k objects, once per
         process); True when it was damaged and has been dropped (look again)."""
@@ -267,14 +273,16 @@ class PackSet:
 
     def _midx_location(self, v: _View, row: int) -> Location:
         assert v.midx is not None
-        n = int(v.midx.records[row]["pack"])
+        n, entry = v.midx.located(row)
         if n >= len(v.midx_packs):
             raise CorruptObject(f"{v.midx.path}: a record names pack {n} of {len(v.midx_packs)}; "
                                 "run `git mlv gc`")
-        return Location(v.midx_packs[n], v.midx.entry(row))
+        return Location(v.midx_packs[n], entry)
 
     def locate_keys(self, arr: np.ndarray) -> list[Location | None]:
         """``locate_key`` for an ``S33`` array: one ``searchsorted`` per table."""
+        import numpy as np
+
         v = self._view
         out: list[Location | None] = [None] * len(arr)
         todo = np.ones(len(arr), dtype=bool)
@@ -294,12 +302,48 @@ class PackSet:
         if self._journal and todo.any():
             for i in np.flatnonzero(todo).tolist():
                 out[i] = self._journal.get(bytes(arr[i]))
-        if any(loc is None for loc in out) and self._midx_was_bad():
+        if any(loc is None for loc in out) and self.midx_hid_it():
             return self.locate_keys(arr)
         return out
 
+    def locate_columns(self, arr: np.ndarray) -> tuple[list[str], list[list[int]]]:
+        """Where the keys of an ``S33`` array are, as columns (no Python object per key): (pack
+        paths, [pack number, offset, stored_len, raw_len, codec] each a list over ``arr``), pack
+        number -1 where neither the midx nor a pack index has the key (the caller asks
+        ``locate_key`` for those: live packs, a midx that hides an object)."""
+        import numpy as np
+
+        v = self._view
+        n = len(arr)
+        cols = np.zeros((5, n), dtype=np.int64)
+        cols[0] = -1
+        paths = list(v.midx_packs)
+        if v.midx is not None and n:
+            hit, rows = v.midx.search(arr)
+            rec = v.midx.records[rows[hit]]
+            if len(rec) and int(rec["pack"].max()) >= len(paths):
+                raise CorruptObject(f"{v.midx.path}: a record names pack {int(rec['pack'].max())} of "
+                                    f"{len(paths)}; run `git mlv gc`")
+            for i, f in enumerate(("pack", "offset", "stored_len", "raw_len", "codec")):
+                cols[i][hit] = rec[f]
+        for pack, index in v.indexes.items():
+            todo = cols[0] < 0
+            if not todo.any():
+                break
+            hit, rows = index.search(arr)
+            hit &= todo
+            if hit.any():
+                rec = index.records[rows[hit]]
+                cols[0][hit] = len(paths)
+                paths.append(pack)
+                for i, f in enumerate(("offset", "stored_len", "raw_len", "codec"), 1):
+                    cols[i][hit] = rec[f]
+        return paths, cols.tolist()
+
     def contains(self, arr: np.ndarray) -> np.ndarray:
         """Boolean mask over an ``S33`` array: which keys are stored."""
+        import numpy as np
+
         v = self._view
         found = np.zeros(len(arr), dtype=bool)
         if v.midx is not None:
@@ -311,7 +355,7 @@ class PackSet:
             for i in np.flatnonzero(~found).tolist():
                 if bytes(arr[i]) in journal:
                     found[i] = True
-        if not found.all() and self._midx_was_bad():
+        if not found.all() and self.midx_hid_it():
             return self.contains(arr)
         return found
 

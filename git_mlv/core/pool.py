@@ -10,16 +10,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
-
-import numpy as np
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import CorruptObject, MissingObject, MlvError
+from . import chunkread
 from . import index as idx
 from .compress import decompress
 from .fsutil import file_mode, fs_error, makedirs, try_lock
@@ -40,27 +37,22 @@ from .pack import (
     unsupported,
 )
 from .packset import Location, PackSet
-from .poolwriter import PoolWriter
 from .settings import Settings
 
-__all__ = ["Location", "Pool", "PoolWriter"]
+# Imported where used, not here (numpy, concurrent.futures with its logging, tempfile, the writer):
+# a filter that smudges one small file needs none of them, and its start-up is most of a one-file
+# checkout (issue 9, bench/RESULTS.md "read4").
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import numpy as np
+
+    from .poolwriter import PoolWriter
+
+__all__ = ["Location", "Pool"]
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
 _READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
-
-
-def _batches(locs: list[Location], limit: int) -> Iterator[list[Location]]:
-    """Consecutive runs of ``locs`` of about ``limit`` raw bytes (at least one chunk each)."""
-    batch: list[Location] = []
-    size = 0
-    for loc in locs:
-        batch.append(loc)
-        size += loc.entry.raw_len
-        if size >= limit:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
 
 
 def _check_version(fd: int, path: str) -> None:
@@ -111,6 +103,8 @@ class Pool:
     def hasher(self) -> ThreadPoolExecutor:
         """One thread for whole-file sha256, fed in order while other threads work on chunks."""
         if self._hasher is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._hasher = ThreadPoolExecutor(1)
         return self._hasher
 
@@ -118,6 +112,8 @@ class Pool:
     def executor(self) -> ThreadPoolExecutor:
         """Threads for hashing and (de)compression: zstd and hashlib release the GIL."""
         if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._executor = ThreadPoolExecutor(max(1, self.settings.threads))
         return self._executor
 
@@ -152,16 +148,33 @@ class Pool:
             loc = self._locate_key(k)
         return loc
 
-    def _locate_key(self, k: bytes) -> Location | None:
+    def _locate_key(self, k: bytes, check_miss: bool = True) -> Location | None:
         w = self._writer
         if w is not None:
             e = w.pending.get(k)
             if e is not None:
                 return Location(w.pack_path, e)
-        return self.packset.locate_key(k)
+        return self.packset.locate_key(k, check_miss)
+
+    def _locate_file(self, raw: bytes) -> Location | None:
+        """The manifest of file ``raw``, else its one chunk, else None.
+
+        A one-chunk file has no manifest: that miss is normal, and must not make the reader check
+        the whole midx (and import numpy for it) on a one-file smudge; only a file found under
+        neither key does (``PackSet.midx_hid_it``)."""
+        for _ in range(2):
+            for kind in (KIND_MANIFEST, KIND_CHUNK):
+                loc = self._locate_key(idx.key(raw, kind), check_miss=False)
+                if loc is not None:
+                    return loc
+            if not self.packset.midx_hid_it():
+                return None
+        return None
 
     def locate_keys(self, keys: Iterable[bytes]) -> list[Location | None]:
         """``locate`` for many 33-byte keys at once (one ``searchsorted`` per table)."""
+        import numpy as np
+
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         out = self.packset.locate_keys(arr)
@@ -177,6 +190,8 @@ class Pool:
 
     def contains(self, keys: Iterable[bytes]) -> np.ndarray:
         """Boolean mask over 33-byte keys: which are stored (vectorised; for transfer and gc)."""
+        import numpy as np
+
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         found = self.packset.contains(arr)
@@ -193,10 +208,13 @@ class Pool:
         if oid == EMPTY_OID:
             return True
         raw = bytes.fromhex(oid)
-        return (
-            self.locate(raw, KIND_MANIFEST, refresh) is not None
-            or self.locate(raw, KIND_CHUNK, refresh) is not None
-        )
+        self._ensure_loaded()
+        if self._locate_file(raw) is not None:
+            return True
+        if refresh:
+            self.refresh()
+            return self._locate_file(raw) is not None
+        return False
 
     def packs(self) -> list[str]:
         """Paths of the indexed packs."""
@@ -237,21 +255,26 @@ class Pool:
         except FileNotFoundError:
             raise MissingObject(f"{again.pack} vanished while it was read; run the command again") from None
 
-    def _read_at(self, loc: Location) -> tuple[Entry, bytes]:
-        fd = self._handles.get(loc.pack)
+    def pack_fd(self, pack: str) -> int:
+        """A read-only descriptor of ``pack`` (opened once per process, its version checked)."""
+        fd = self._handles.get(pack)
         if fd is None:
-            fd = os.open(loc.pack, os.O_RDONLY)
+            fd = os.open(pack, os.O_RDONLY)
             try:
-                _check_version(fd, loc.pack)
+                _check_version(fd, pack)
             except BaseException:
                 os.close(fd)
                 raise
             with self._lock:
-                if loc.pack in self._handles:
+                if pack in self._handles:
                     os.close(fd)
-                    fd = self._handles[loc.pack]
+                    fd = self._handles[pack]
                 else:
-                    self._handles[loc.pack] = fd
+                    self._handles[pack] = fd
+        return fd
+
+    def _read_at(self, loc: Location) -> tuple[Entry, bytes]:
+        fd = self.pack_fd(loc.pack)
         e = loc.entry
         buf = os.pread(fd, ENTRY_SIZE + e.stored_len, e.offset)
         head = decode_entry_header(buf, e.offset)
@@ -294,11 +317,10 @@ class Pool:
         for again in (False, True) if refresh else (False,):
             if again:
                 self.refresh()
-            loc = self._locate_key(idx.key(raw, KIND_MANIFEST))
-            if loc is not None:
+            loc = self._locate_file(raw)
+            if loc is not None and loc.entry.kind == KIND_MANIFEST:
                 entry, stored = self.read_entry(loc)
                 return list(Manifest.decode(decompress(entry.codec, stored, entry.raw_len)).chunks)
-            loc = self._locate_key(idx.key(raw, KIND_CHUNK))
             if loc is not None:
                 return [(raw, loc.entry.raw_len)]
         return None
@@ -349,42 +371,43 @@ class Pool:
         if chunks is None:
             chunks = self.file_chunks(oid)
         whole = hashlib.sha256() if verify else None
-        for data in self._read_ahead(self.locate_chunks([cid for cid, _ in chunks])):
+        ids = [cid for cid, _ in chunks]
+        pieces = map(self.read_chunk, self.locate_chunks(ids)) if len(ids) <= _INLINE_CHUNKS \
+            else self._read_ahead(ids)
+        for data in pieces:
             if whole is not None:
                 whole.update(data)
             yield data
         if whole is not None and whole.hexdigest() != oid:
             raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
-    def _read_ahead(self, locs: list[Location]) -> Iterator[bytes]:
-        """Verified chunk contents in order; read ahead on the pool's threads for big files.
+    def _read_ahead(self, ids: list[bytes]) -> Iterator[bytes]:
+        """Verified contents of chunks ``ids`` in order, read ahead on the pool's threads.
 
         Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
         task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
-        the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs").
+        the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs"). Locations come as
+        columns and adjacent entries are read at once (core/chunkread.py).
         """
-        if len(locs) <= _INLINE_CHUNKS:  # small files: thread hand-offs cost more than they give
-            yield from map(self.read_chunk, locs)
-            return
+        paths, rows = chunkread.locate(self, ids)
         window: deque[Future[list[bytes]]] = deque()
         ahead = 2 * max(1, self.settings.threads)  # ~2 MiB per thread decoded ahead of git
-        batches = _batches(locs, _READ_BATCH)
+        batches = chunkread.batches(rows, _READ_BATCH)
         for batch in batches:
-            window.append(self.executor.submit(self._read_batch, batch))
+            window.append(self.executor.submit(chunkread.read_rows, self, paths, batch))
             if len(window) >= ahead:
                 break
         while window:
             data = window.popleft().result()
             nxt = next(batches, None)
             if nxt is not None:
-                window.append(self.executor.submit(self._read_batch, nxt))
+                window.append(self.executor.submit(chunkread.read_rows, self, paths, nxt))
             yield from data
-
-    def _read_batch(self, locs: list[Location]) -> list[bytes]:
-        return [self.read_chunk(loc) for loc in locs]
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
+        import tempfile
+
         parent = os.path.dirname(path) or "."
         try:
             os.makedirs(parent, exist_ok=True)
@@ -429,6 +452,8 @@ class Pool:
         """
         w = self._writer
         if w is None:
+            from .poolwriter import PoolWriter  # not at import: a smudge never writes (start-up, issue 9)
+
             with self._lock:
                 if self._writer is None:
                     self.ensure_dirs()

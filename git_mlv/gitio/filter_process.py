@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import sys
-import tempfile
 from collections.abc import Iterable
 from typing import BinaryIO, Protocol
 
@@ -161,6 +160,8 @@ def _read_blob(content: ContentStream) -> bytes | BinaryIO:
     head = content.read(_SPOOL)
     if content.done:
         return head
+    import tempfile  # rare (content committed before tracking): not at start-up
+
     spool = tempfile.TemporaryFile()
     spool.write(head)
     while True:

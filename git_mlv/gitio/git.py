@@ -55,13 +55,27 @@ class Repo:
     _config: dict[str, str] | None = field(default=None, repr=False)
 
     @classmethod
-    def discover(cls, cwd: str | None = None) -> Repo:
-        """The repository containing ``cwd`` (default: the current directory)."""
+    def discover(cls, cwd: str | None = None, with_config: bool = False) -> Repo:
+        """The repository containing ``cwd`` (default: the current directory).
+
+        ``with_config`` reads the config (``config``) at the same time, with a second git running
+        beside the first: for a process that needs both before its first answer (the filter).
+        """
+        config = subprocess.Popen(["git", "config", "-l", "-z"], cwd=cwd, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL) if with_config else None
         proc = subprocess.run(
             ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
              "--git-common-dir", "--show-toplevel"],
             cwd=cwd, capture_output=True,
         )
+        raw = config.communicate()[0] if config is not None else None
+        repo = cls._parsed(proc, cwd)
+        if raw is not None:  # run in cwd, inside the repository: the same config as at its top
+            repo._config = parse_config_z(raw)
+        return repo
+
+    @classmethod
+    def _parsed(cls, proc: subprocess.CompletedProcess[bytes], cwd: str | None) -> Repo:
         out = proc.stdout.decode("utf-8", errors="surrogateescape").splitlines()
         if proc.returncode != 0 and len(out) < 3:
             raise NotARepository("not a git repository (run `git init` first, or cd into one)")

@@ -21,7 +21,7 @@ import mmap
 import os
 import secrets
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,7 +36,8 @@ VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 HEADER = struct.Struct("<8sII")  # magic, version, count
 KEY_SIZE = 20  # git object ids; a sha256 repository's ids are cut to their first 20 bytes
-VALUE_SIZE = 44  # oid 32 | size u64 | length u32
+VALUE = struct.Struct("<32sQI")  # oid 32 | size u64 | length u32
+VALUE_SIZE = VALUE.size
 TRAILER_SIZE = 32
 NOT_POINTER = 2**64 - 1  # the size of an entry whose object is not a pointer
 _GEOMETRIC = 2  # keep a file only if it holds at least twice the entries of all smaller ones together
@@ -75,18 +76,17 @@ def key_of(object_id: str) -> bytes:
 
 
 def encode(entries: Mapping[bytes, PointerBlob | None]) -> bytes:
-    """The bytes of one cache file over ``entries`` (key -> pointer blob, or None: not a pointer)."""
-    import numpy as np
+    """The bytes of one cache file over ``entries`` (key -> pointer blob, or None: not a pointer).
 
+    With ``struct``, not numpy: the filter of a one-file checkout writes one entry, and importing
+    numpy for it cost more than the rest of that filter's life (issue 9; 50,000 entries take ~30 ms).
+    """
     keys = sorted(entries)
-    blobs = [entries[k] for k in keys]
-    values = np.zeros(len(keys), dtype=_value_dtype())
-    zero = bytes(32)
-    values["oid"] = np.frombuffer(b"".join(zero if pb is None else bytes.fromhex(pb.oid)
-                                           for pb in blobs), dtype=np.uint8).reshape(len(keys), 32)
-    values["size"] = [NOT_POINTER if pb is None else pb.size for pb in blobs]
-    values["length"] = [0 if pb is None else pb.length for pb in blobs]
-    return _with_trailer(HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + values.tobytes())
+    pack, zero = VALUE.pack, bytes(32)
+    values = b"".join(pack(zero, NOT_POINTER, 0) if pb is None
+                      else pack(bytes.fromhex(pb.oid), pb.size, pb.length)
+                      for pb in map(entries.__getitem__, keys))
+    return _with_trailer(HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + values)
 
 
 def _with_trailer(body: bytes) -> bytes:
@@ -97,8 +97,6 @@ class _File:
     """One checked, memory-mapped cache file."""
 
     def __init__(self, path: str) -> None:
-        import numpy as np
-
         self.path = path
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
@@ -115,9 +113,35 @@ class _File:
         if hashlib.sha256(self._map[: size - TRAILER_SIZE]).digest() != self._map[size - TRAILER_SIZE:]:
             raise ValueError("checksum mismatch")
         self.count = count
-        self.keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=count, offset=HEADER.size)
-        self.values = np.frombuffer(self._map, dtype=_value_dtype(), count=count,
-                                    offset=HEADER.size + count * KEY_SIZE)
+        self._keys: np.ndarray | None = None
+        self._values: np.ndarray | None = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted key column (``S20``; imports numpy on first use)."""
+        if self._keys is None:
+            import numpy as np
+
+            self._keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count, offset=HEADER.size)
+        return self._keys
+
+    @property
+    def values(self) -> np.ndarray:
+        """The value column (imports numpy on first use)."""
+        if self._values is None:
+            import numpy as np
+
+            self._values = np.frombuffer(self._map, dtype=_value_dtype(), count=self.count,
+                                         offset=HEADER.size + self.count * KEY_SIZE)
+        return self._values
+
+    def rows(self) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value bytes) of every entry, in order, without numpy (small merges)."""
+        m, n = self._map, self.count
+        vals = HEADER.size + n * KEY_SIZE
+        for i in range(n):
+            at = HEADER.size + i * KEY_SIZE
+            yield m[at:at + KEY_SIZE], m[vals + i * VALUE_SIZE:vals + (i + 1) * VALUE_SIZE]
 
 
 class PointerCache:
@@ -209,8 +233,6 @@ class PointerCache:
 
     def _merge(self, limit: int | None = None) -> None:
         """Merge the smallest files while they are not much smaller than the next one up."""
-        import numpy as np
-
         lock = try_lock(os.path.join(self.root, "merge.lock"), create=True)
         if lock is None:
             return  # another process is merging
@@ -243,10 +265,7 @@ class PointerCache:
                     continue  # damaged or gone: left for the next reader to judge
             if len(group) < 2:
                 return
-            keys = np.concatenate([f.keys for f in group])
-            values = np.concatenate([f.values for f in group])
-            keys, first = np.unique(keys, return_index=True)  # sorted; equal keys hold equal values
-            body = HEADER.pack(MAGIC, VERSION, len(keys)) + keys.tobytes() + values[first].tobytes()
+            body = _merged(group)
             atomic_write(os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}"), _with_trailer(body),
                          durable=False)
             for f in group:  # the merged file is in place first: a reader always finds every entry
@@ -261,6 +280,28 @@ class PointerCache:
     def files(self) -> list[str]:
         """Paths of the cache files (for tests and ``du``)."""
         return [f.path for f in self._load()]
+
+
+# Merges of up to this many entries are done in plain Python: the filter of a one-file checkout
+# merges a few entries, and numpy's import (~0.1 s) would be most of its life (issue 9).
+_SMALL_MERGE = 4096
+
+
+def _merged(group: list[_File]) -> bytes:
+    """The body (no trailer) of one file holding every entry of ``group`` once, sorted."""
+    if sum(f.count for f in group) <= _SMALL_MERGE:
+        rows: dict[bytes, bytes] = {}
+        for f in group:
+            for k, v in f.rows():
+                rows.setdefault(k, v)  # equal keys hold equal values
+        keys = sorted(rows)
+        return b"".join((HEADER.pack(MAGIC, VERSION, len(keys)), *keys, *map(rows.__getitem__, keys)))
+    import numpy as np
+
+    all_keys = np.concatenate([f.keys for f in group])
+    values = np.concatenate([f.values for f in group])
+    all_keys, first = np.unique(all_keys, return_index=True)  # sorted; equal keys hold equal values
+    return HEADER.pack(MAGIC, VERSION, len(all_keys)) + all_keys.tobytes() + values[first].tobytes()
 
 
 def blob_id(content: bytes, object_format: str = "sha1") -> str:

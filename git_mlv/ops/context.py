@@ -20,9 +20,9 @@ class Workspace:
         self.repo = repo
 
     @classmethod
-    def discover(cls, cwd: str | None = None) -> Workspace:
-        """The workspace of the repository containing ``cwd``."""
-        return cls(Repo.discover(cwd))
+    def discover(cls, cwd: str | None = None, with_config: bool = False) -> Workspace:
+        """The workspace of the repository containing ``cwd`` (``with_config``: see Repo.discover)."""
+        return cls(Repo.discover(cwd, with_config))
 
     @cached_property
     def settings(self) -> Settings:

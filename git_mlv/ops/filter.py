@@ -8,15 +8,20 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from ..core import heap
+from ..core import index as idx
+from ..core.pack import KIND_CHUNK, KIND_MANIFEST
 from ..core.pointer import MAX_SIZE, Pointer
+from ..core.pool import Location
 from ..errors import CorruptObject
 from .context import Workspace
 from .scope import FetchScope, fetch_scope
@@ -25,6 +30,11 @@ _WARN_LIMIT = 10  # name this many missing files, then count the rest
 # Delayed files fetched in one batch, and paths listed available in one answer to git: the
 # batch's Python objects (ids, sizes, lookups) stay a few MB, whatever the clone's size.
 _FETCH_BATCH = 20_000
+# ... and at most this many bytes of files in one batch (one bigger file is a batch of its own):
+# git gets a batch's files only once all of it is fetched and verified, so smaller batches let git
+# write one while the next downloads. With one batch for the whole rest of a clone, fetch and
+# smudge of the scale-1 workload's two big files ran one after the other (bench/RESULTS.md, clone4).
+_FETCH_BYTES = 64 << 20
 _COMMON = struct.Struct("<BQ32s")  # a delayed file's record: 0, size, oid (a pointer without extras)
 _OTHER = struct.Struct("<BI")  # 1, length of the pointer blob that follows (one with extra keys)
 
@@ -36,6 +46,79 @@ def _record(pathname: str, pointer: Pointer, blob: bytes) -> bytes:
     if pointer.encode() == blob:
         return _COMMON.pack(0, pointer.size, bytes.fromhex(pointer.oid)) + path
     return _OTHER.pack(1, len(blob)) + blob + path
+
+
+class _Records:
+    """A first-in first-out queue of records packed into 1 MiB segments: a clone holds a record
+    for every file between git's two passes, ~70 bytes each here against ~120 as a list of bytes
+    objects (freed in pieces, those also left the small-object heap fragmented; issue 9)."""
+
+    _SEGMENT = 1 << 20
+    _LEN = struct.Struct("<I")
+
+    def __init__(self) -> None:
+        self._segments: deque[bytearray] = deque()
+        self._head = 0  # read position in the first segment
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, rec: bytes) -> None:
+        """Add ``rec`` at the end."""
+        if not self._segments or len(self._segments[-1]) + len(rec) + 4 > self._SEGMENT:
+            self._segments.append(bytearray())
+        seg = self._segments[-1]
+        seg += self._LEN.pack(len(rec))
+        seg += rec
+        self._count += 1
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The records from the head on, without taking them."""
+        pos = self._head
+        for seg in list(self._segments):
+            while pos < len(seg):
+                (n,) = self._LEN.unpack_from(seg, pos)
+                yield bytes(seg[pos + 4:pos + 4 + n])
+                pos += 4 + n
+            pos = 0
+
+    def take(self, limit: int) -> list[bytes]:
+        """Remove and return up to ``limit`` records from the head."""
+        out: list[bytes] = []
+        while len(out) < limit and self._segments:
+            seg = self._segments[0]
+            if self._head >= len(seg):
+                self._segments.popleft()
+                self._head = 0
+                continue
+            (n,) = self._LEN.unpack_from(seg, self._head)
+            out.append(bytes(seg[self._head + 4:self._head + 4 + n]))
+            self._head += 4 + n
+        if self._segments and self._head >= len(self._segments[0]):
+            self._segments.popleft()
+            self._head = 0
+        self._count -= len(out)
+        return out
+
+
+def _size(rec: bytes) -> int:
+    """The file size of a record."""
+    if rec[0] == 0:
+        return int(_COMMON.unpack_from(rec)[1])
+    return _unpack(rec)[3]
+
+
+def _take_batch(queue: _Records) -> list[bytes]:
+    """The next batch from the head of ``queue``: at most _FETCH_BATCH records and _FETCH_BYTES
+    bytes of files, or one file bigger than that."""
+    total, n = 0, 0
+    for rec in itertools.islice(queue, _FETCH_BATCH):
+        total += _size(rec)
+        if total > _FETCH_BYTES:
+            break
+        n += 1
+    return queue.take(max(n, 1))
 
 
 def _unpack(rec: bytes) -> tuple[str, bytes, str, int]:
@@ -97,6 +180,7 @@ class PoolFilter:
         self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
         self._fetcher: _Fetcher | None = None
         self._listed: dict[str, bytes] = {}  # delayed paths listed available: their records
+        self._located: dict[str, Location] = {}  # ... and where a one-chunk file's data is
         self._fetch_checked = False
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
@@ -121,10 +205,14 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return [blob]  # not ours: committed before the path was tracked
-        self._seen(blob)
+        loc = self._located.pop(pathname, None) if self._located else None
+        if loc is not None and loc.entry.id.hex() == pointer.oid:
+            self._seen(blob)
+            return [self.pool.read_chunk(loc)]  # a delayed file, located when it was listed
         chunks = self.pool.resolve(pointer.oid, refresh=True)
         if chunks is None:
-            return None
+            return None  # noted when git gets it: a clone asks for every file twice
+        self._seen(blob)
         if sum(n for _, n in chunks) != pointer.size:
             raise CorruptObject(f"stored data of {pointer.oid[:12]} does not have the pointer's size; "
                                 "run `git mlv fsck`")
@@ -153,6 +241,8 @@ class PoolFilter:
     def missing(self, pathname: str, blob: bytes) -> bytes:
         """Leave the pointer in place and say how to get the data (out of the fetch scope: silently,
         the user asked for it; `git mlv status` counts them)."""
+        if Pointer.try_parse(blob) is not None:
+            self._seen(blob)
         if not self.in_scope(pathname):
             self.out_of_scope += 1
             return blob
@@ -182,11 +272,28 @@ class PoolFilter:
         if self._fetcher is None:
             return []
         out = []
-        for rec in self._fetcher.wait_ready(_FETCH_BATCH):
-            path = _unpack(rec)[0]
+        self._located.clear()  # git smudged every path of the last answer before asking again
+        recs = self._fetcher.wait_ready(_FETCH_BATCH)
+        files = [_unpack(rec) for rec in recs]
+        for rec, (path, _, _, _), loc in zip(recs, files, self._locate_one_chunk(files)):
             self._listed[path] = rec
+            if loc is not None:
+                self._located[path] = loc
             out.append(path)
         return out
+
+    def _locate_one_chunk(self, files: list[tuple[str, bytes, str, int]]) -> list[Location | None]:
+        """For each listed file, where its data is when it is one chunk (else None): one
+        vectorised search for the whole answer instead of two lookups through every pack's index
+        per smudge (``Pool.resolve``, then ``iter_file``): 2.2 s of a scale-1 clone's samples."""
+        raws = [bytes.fromhex(oid) for _, _, oid, _ in files]
+        if not raws:
+            return []
+        locs = self.pool.locate_keys([idx.key(r, KIND_MANIFEST) for r in raws]
+                                     + [idx.key(r, KIND_CHUNK) for r in raws])
+        n = len(raws)
+        return [c if m is None and c is not None and c.entry.raw_len == size else None
+                for m, c, (_, _, _, size) in zip(locs[:n], locs[n:], files)]
 
     def take_delayed(self, pathname: str) -> bytes | None:
         """The pointer blob of a delayed path listed available (forgotten once taken)."""
@@ -226,8 +333,8 @@ class _Fetcher:
         heap.return_large_blocks()  # a clone: batch after batch of downloads and lookups
         self.ws = ws
         self._cond = threading.Condition()
-        self._queue: list[bytes] = []  # records (_record) to fetch
-        self._ready: list[bytes] = []  # records whose fetch finished
+        self._queue = _Records()  # records (_record) to fetch
+        self._ready = _Records()  # records whose fetch finished
         self._inflight = 0
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
@@ -249,7 +356,7 @@ class _Fetcher:
                     return
             time.sleep(self.BATCH_WAIT)
             with self._cond:
-                batch, self._queue = self._queue[:_FETCH_BATCH], self._queue[_FETCH_BATCH:]
+                batch = _take_batch(self._queue)
                 self._inflight += len(batch)
             try:
                 files = [_unpack(rec) for rec in batch]
@@ -261,15 +368,15 @@ class _Fetcher:
             # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
             with self._cond:
                 self._inflight -= len(batch)
-                self._ready += batch
+                for rec in batch:
+                    self._ready.append(rec)
                 self._cond.notify_all()
 
     def wait_ready(self, limit: int) -> list[bytes]:
         with self._cond:
             while not self._ready and (self._queue or self._inflight):
                 self._cond.wait()
-            ready, self._ready = self._ready[:limit], self._ready[limit:]
-            return ready
+            return self._ready.take(limit)
 
     def stop(self) -> None:
         with self._cond:

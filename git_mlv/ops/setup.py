@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,8 @@ from .context import Workspace
 
 def _executable() -> str:
     """How git should start us: ``git-mlv`` when it is on PATH, else the full path we run from."""
+    import shutil  # not at import: the filter loads this module at every start (issue 9)
+
     if shutil.which("git-mlv"):
         return "git-mlv"
     me = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""

@@ -421,7 +421,7 @@ def _check_index(data: bytes, name: str) -> None:
     magic, version, count = idx.HEADER.unpack_from(data, 0)
     if magic != idx.MAGIC or version not in idx.SUPPORTED_VERSIONS:
         raise CorruptObject(f"remote index {name} is not a git-mlv index (or a newer version)")
-    if len(data) != idx.HEADER.size + count * (idx.KEY_SIZE + idx.RECORD.itemsize) + idx.TRAILER_SIZE:
+    if len(data) != idx.HEADER.size + count * (idx.KEY_SIZE + idx.RECORD_SIZE) + idx.TRAILER_SIZE:
         raise CorruptObject(f"remote index {name} has the wrong size")
     if hashlib.sha256(data[: -idx.TRAILER_SIZE]).digest() != data[-idx.TRAILER_SIZE:]:
         raise CorruptObject(f"remote index {name} is damaged (checksum mismatch)")

@@ -105,7 +105,7 @@ def _index_entries(data: bytes) -> list:  # type: ignore[type-arg]
 
     count = idx.HEADER.unpack_from(data, 0)[2]
     keys = [data[16 + i * 33:16 + (i + 1) * 33] for i in range(count)]
-    recs = np.frombuffer(data, dtype=idx.RECORD, count=count, offset=16 + 33 * count)
+    recs = np.frombuffer(data, dtype=idx.record_dtype(), count=count, offset=16 + 33 * count)
     from git_mlv.core.pack import Entry
 
     return [Entry(k[:32], k[32], int(r["codec"]), int(r["offset"]), int(r["stored_len"]), int(r["raw_len"]))

@@ -105,3 +105,36 @@ def test_another_versions_pack_is_refused_in_one_line_and_left_alone(tmp_path: P
         assert not pool.has_file(oid)
     assert pack.read_bytes() == bytes(raw)
     assert HEADER.unpack_from(raw)[1] == 1
+
+
+MANY_CHUNKS = Settings(chunk_avg=8192, chunk_min=8192, chunk_max=16384)
+
+
+@pytest.mark.parametrize("codec", [cz.CODEC_RAW, cz.CODEC_SHUFFLE4_ZSTD])
+def test_a_flipped_bit_in_a_big_files_chunk_is_caught_by_the_bulk_read(tmp_path: Path, codec: int) -> None:
+    """A file of many chunks is read in runs of adjacent entries (core/chunkread.py): a flip in
+    any region of one entry in the middle of a run is still caught."""
+    data = (random.Random(3).randbytes(200_000) if codec == cz.CODEC_RAW else
+            np.cumsum(np.random.default_rng(3).normal(0, 1e-3, 50_000)).astype(np.float32).tobytes())
+    with Pool(str(tmp_path), MANY_CHUNKS) as pool:
+        oid = pool.writer().add_bytes(data).oid
+    pack = next((tmp_path / "packs").glob("*.pack"))
+    good = pack.read_bytes()
+    chunks = [e for e in scan(str(pack))[0] if e.kind == KIND_CHUNK]
+    assert len(chunks) > 8 and chunks[len(chunks) // 2].codec == codec
+
+    def read_all() -> bytes:
+        with Pool(str(tmp_path), MANY_CHUNKS) as pool:
+            return b"".join(pool.iter_file(oid))
+
+    assert read_all() == data
+    entry = chunks[len(chunks) // 2]
+    for region, at in _offsets(entry.stored_len).items():
+        bad = bytearray(good)
+        bad[entry.offset + at] ^= 1 << 3
+        pack.write_bytes(bytes(bad))
+        with pytest.raises(CorruptObject):
+            got = read_all()
+            pytest.fail(f"flip in {region} read back {'equal' if got == data else 'changed'}")
+    pack.write_bytes(good)
+    assert read_all() == data

@@ -100,7 +100,7 @@ def test_damaged_midx_never_gives_a_wrong_answer(tmp_path: Path, region: str) ->
               # flip the offset of every record: each one now points into the middle of an entry
               "records": rec}[region]
         if region == "records":
-            for r in range(rec, len(data) - mx.TRAILER_SIZE, mx.RECORD.itemsize):
+            for r in range(rec, len(data) - mx.TRAILER_SIZE, mx.RECORD_SIZE):
                 data[r] ^= 0x08
         else:
             data[at] ^= 0x55

@@ -1,0 +1,105 @@
+"""Reading a big file's chunks in bulk (issue 10: checkout of large files).
+
+Where each chunk is comes as columns from one vectorised search per table (``PackSet.locate_columns``),
+not as a ``Location`` object per chunk; chunks that sit back to back in a pack (a file's chunks
+were written in order) are read with one ``pread`` a run, and each entry in the run is checked
+exactly as ``Pool.read_chunk`` checks one: header CRC, id, kind, codec and lengths as the index
+says, stored bytes against their CRC, decoded length (docs/formats.md#reading-is-verifying).
+Anything unexpected (a pack consolidated away meanwhile, a header that disagrees with the midx)
+sends that run through ``Pool.read_chunk``, which knows how to look again or fail clearly.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..errors import CorruptObject, MissingObject, MlvError
+from . import index as idx
+from .compress import CODEC_RAW, decompress
+from .pack import ENTRY, ENTRY_SIZE, KIND_CHUNK, Entry
+from .packset import Location
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+# (pack number into the paths list, offset, stored_len, raw_len, codec, chunk id)
+Row = tuple[int, int, int, int, int, bytes]
+_CRC = struct.Struct("<I")
+
+
+def locate(pool: Pool, ids: list[bytes]) -> tuple[list[str], list[Row]]:
+    """(pack paths, a row per chunk id) for the chunks ``ids``; MissingObject if any is not here."""
+    import numpy as np
+
+    keys = np.array([idx.key(i, KIND_CHUNK) for i in ids], dtype=f"S{idx.KEY_SIZE}")
+    paths, (pack, offset, stored, raw, codec) = pool.packset.locate_columns(keys)
+    for i in [i for i, p in enumerate(pack) if p < 0]:  # live packs, the writer's own, a bad midx
+        loc = pool.locate(ids[i], KIND_CHUNK)
+        if loc is None:
+            raise MissingObject(f"chunk {ids[i].hex()[:12]} is not in the pool; run `git mlv pull`")
+        e = loc.entry
+        paths.append(loc.pack)
+        pack[i], offset[i], stored[i] = len(paths) - 1, e.offset, e.stored_len
+        raw[i], codec[i] = e.raw_len, e.codec
+    return paths, list(zip(pack, offset, stored, raw, codec, ids))
+
+
+def batches(rows: list[Row], limit: int) -> Iterator[list[Row]]:
+    """Consecutive runs of ``rows`` of about ``limit`` raw bytes (at least one chunk each)."""
+    start, size = 0, 0
+    for i, row in enumerate(rows):
+        size += row[3]
+        if size >= limit:
+            yield rows[start:i + 1]
+            start, size = i + 1, 0
+    if start < len(rows):
+        yield rows[start:]
+
+
+def read_rows(pool: Pool, paths: list[str], rows: list[Row]) -> list[bytes]:
+    """The raw bytes of each chunk of ``rows``, checked; one ``pread`` per run of adjacent entries."""
+    out: list[bytes] = []
+    i = 0
+    while i < len(rows):
+        p, start = rows[i][0], rows[i][1]
+        j, end = i, start
+        while j < len(rows) and rows[j][0] == p and rows[j][1] == end:
+            end += ENTRY_SIZE + rows[j][2]
+            j += 1
+        run = rows[i:j]
+        try:
+            out += _read_run(pool.pack_fd(paths[p]), start, end, run)
+        except (OSError, MlvError):  # gone, moved or damaged: one by one, the careful way
+            out += [pool.read_chunk(Location(paths[p], Entry(cid, KIND_CHUNK, codec, offset, stored, raw)))
+                    for _, offset, stored, raw, codec, cid in run]
+        i = j
+    return out
+
+
+def _read_run(fd: int, start: int, end: int, run: list[Row]) -> list[bytes]:
+    buf = os.pread(fd, end - start, start)
+    if len(buf) != end - start:
+        raise CorruptObject("short read")
+    view = memoryview(buf)
+    out = []
+    pos = 0
+    for _, _, stored_len, raw_len, codec, cid in run:
+        head = view[pos:pos + ENTRY.size]
+        oid, kind, c, _, r, s, data_crc = ENTRY.unpack(head)
+        if (zlib.crc32(head) != _CRC.unpack_from(view, pos + ENTRY.size)[0] or oid != cid
+                or kind != KIND_CHUNK or c != codec or r != raw_len or s != stored_len):
+            raise CorruptObject("entry header is not what the index says")
+        pos += ENTRY_SIZE
+        stored = view[pos:pos + stored_len]
+        pos += stored_len
+        if zlib.crc32(stored) != data_crc:
+            raise CorruptObject("stored bytes do not match their CRC")
+        data = bytes(stored) if codec == CODEC_RAW else decompress(codec, stored, raw_len)  # type: ignore[arg-type]
+        if len(data) != raw_len:
+            raise CorruptObject("decoded length differs")
+        out.append(data)
+    return out
