@@ -4,7 +4,7 @@ Model weights are mostly float32: their exponent bytes repeat while their mantis
 so zstd sees noise. Grouping byte 0 of every word, then byte 1, ... (the "shuffle" filter of Blosc and
 HDF5) puts the repetitive bytes side by side: measured here, float32 weights go from ratio 1.25 to
 1.80 at zstd level 1, and compress faster (shared/notes/measured-here.md). Each chunk is tried on a
-small sample both ways, and stored raw when neither pays.
+small sample both ways (once per run of chunks of a file), and stored raw when neither pays.
 """
 
 from __future__ import annotations
@@ -66,15 +66,16 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 # Both directions copy one byte plane at a time (a strided copy whose inner loop runs the length of
 # the chunk): measured on float32 model chunks here, unshuffle 134 -> 259 MB/s against one
 # ``np.copyto`` through a transposed view, whose inner loop is the 4-byte word (bench/budget.py).
-def shuffle4(data: bytes) -> bytes:
+def shuffle4(data: bytes | memoryview) -> bytearray:
     """Bytes 0 of every 4-byte word, then bytes 1, 2, 3; a tail shorter than a word stays at the end."""
     import numpy as np
 
     n = len(data) - len(data) % 4
     words = np.frombuffer(data, dtype=np.uint8, count=n).reshape(-1, 4)
-    planes = np.empty((4, n // 4), dtype=np.uint8)
-    np.copyto(planes.T, words)
-    return planes.tobytes() + data[n:]
+    out = bytearray(len(data))  # written in place: no second copy to append the tail
+    np.copyto(np.frombuffer(out, dtype=np.uint8, count=n).reshape(4, -1).T, words)
+    out[n:] = data[n:]
+    return out
 
 
 def unshuffle4(data: bytes) -> bytes:
@@ -91,7 +92,7 @@ def unshuffle4(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _choose(data: bytes, c: zstandard.ZstdCompressor) -> int:
+def _choose(data: bytes | memoryview, c: zstandard.ZstdCompressor) -> int:
     """The codec a sample from the middle of ``data`` says is worth it."""
     mid = (len(data) // 2) & ~3
     sample = data[mid : mid + _SAMPLE]
@@ -105,18 +106,36 @@ def _choose(data: bytes, c: zstandard.ZstdCompressor) -> int:
     return CODEC_RAW
 
 
-def compress(data: bytes, level: int) -> tuple[int, bytes]:
-    """(codec, stored bytes) for ``data``; level 0 stores raw."""
+def choose(data: bytes | memoryview, level: int) -> int:
+    """The codec worth using for ``data`` at ``level``, judged on a sample from its middle.
+
+    The writer asks once per run of chunks of a file, not per chunk (core/poolwriter.py): the two
+    trial compressions cost a third of what compressing a CSV chunk costs (bench/RESULTS.md, write4).
+    """
+    if level <= 0 or len(data) < 64:
+        return CODEC_RAW
+    if len(data) < 2 * _SAMPLE:
+        return CODEC_ZSTD
+    return _choose(data, _compressor(level))
+
+
+def compress(data: bytes | memoryview, level: int,
+             codec: int | None = None) -> tuple[int, bytes | memoryview]:
+    """(codec, stored bytes) for ``data``; level 0 stores raw.
+
+    ``codec`` is the choice made for this chunk's neighbours (``choose``); None chooses from this
+    chunk's own sample. Whatever the choice, a chunk that does not compress is stored raw.
+    """
     if level <= 0 or len(data) < 64:
         return CODEC_RAW, data
-    c = _compressor(level)
-    codec = _choose(data, c) if len(data) >= 2 * _SAMPLE else CODEC_ZSTD
+    if codec is None:
+        codec = choose(data, level)
     if codec == CODEC_RAW:
         return CODEC_RAW, data
     if codec == CODEC_SHUFFLE4_ZSTD:
         packed = _compressor(min(level, _SHUFFLED_LEVEL) if level <= 1 else level).compress(shuffle4(data))
     else:
-        packed = c.compress(data)
+        packed = _compressor(level).compress(data)
     if len(packed) > len(data) - len(data) // _MIN_SAVING:
         return CODEC_RAW, data
     return codec, packed

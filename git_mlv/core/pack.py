@@ -146,7 +146,7 @@ class PackWriter:
                 raise
             raise err from None
 
-    def append(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> Entry:
+    def append(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes | memoryview) -> Entry:
         """Append one object; returns where it went."""
         head = entry_header(oid, kind, codec, raw_len, stored)
         entry = Entry(oid, kind, codec, self.size, len(stored), raw_len)

@@ -11,11 +11,11 @@ import secrets
 import threading
 from collections import deque
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from . import index as idx
-from .chunker import Chunker
-from .compress import compress
+from .chunker import Chunker, Readable
+from .compress import CODEC_RAW, choose, compress
 from .fsutil import open_lock_file, unlock
 from .hashing import digest
 from .manifest import Manifest
@@ -26,6 +26,21 @@ if TYPE_CHECKING:
     from .pool import Pool
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are stored without threads
+# The codec is chosen from a sample once every this many chunks of a file (~1 MiB), not for each
+# chunk: the two trial compressions of a choice cost a third of compressing the CSV chunk itself
+# (bench/RESULTS.md, write4, lever 2), and a file's content rarely changes kind within a MiB. A
+# chunk that does not compress with the choice is still stored raw.
+_CHOOSE_EVERY = 16
+# Chunks are handed to the pool's threads ~512 KiB at a time, not one by one: two futures per
+# 64 KiB chunk held the GIL ~0.4 s of a scale-0.25 commit in submit() alone (py-spy --gil,
+# bench/RESULTS.md, write4); the speed3 helper measured the same on checkout's read-ahead.
+_TASK_BYTES = 512 << 10
+_Prepared = tuple[bytes, int, int, "bytes | memoryview | None"]  # chunk id, length, codec, stored
+
+
+def _update(whole: hashlib._Hash, pieces: list[memoryview]) -> None:
+    for piece in pieces:
+        whole.update(piece)
 
 
 class PoolWriter:
@@ -64,7 +79,7 @@ class PoolWriter:
         """True when the object is stored or pending in our pack."""
         return self.pool.locate(oid, kind) is not None
 
-    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes,
+    def add_object(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes | memoryview,
                    force: bool = False) -> bool:
         """Store an already verified, already encoded object unless present; True if written.
 
@@ -81,61 +96,89 @@ class PoolWriter:
                 self.commit()  # packs stay tens of MiB even for a file of many GB
         return True
 
-    def _prepare(self, data: bytes) -> tuple[bytes, int, int, bytes | None]:
+    def _prepare(self, data: memoryview, codec: int) -> _Prepared:
         cid = digest(data)
         if self.has(cid, KIND_CHUNK):
             return cid, len(data), 0, None
-        codec, stored = compress(data, self.settings.compression_level)
+        codec, stored = compress(data, self.settings.compression_level, codec)
         return cid, len(data), codec, stored
 
-    def add_stream(self, stream: BinaryIO) -> Pointer:
+    def _prepare_all(self, batch: list[tuple[memoryview, int]]) -> list[_Prepared]:
+        return [self._prepare(data, codec) for data, codec in batch]
+
+    def add_stream(self, stream: Readable) -> Pointer:
         """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
 
         Three stages overlap: this thread reads and cuts; the pool's threads hash and compress
-        chunks; one more thread hashes the whole file in order. The first few chunks are held back:
-        a small file is handled right here, without thread hand-offs (measured: they cost more than
-        the parallelism gives on files of a few chunks), and a one-chunk file is hashed once, since
-        its id is its chunk's id.
+        chunks, ~512 KiB of them per task; one more thread hashes the whole file in order. The
+        first few chunks are held back: a small file is handled right here, without thread
+        hand-offs (measured: they cost more than the parallelism gives on files of a few chunks),
+        and a one-chunk file is hashed once, since its id is its chunk's id.
         """
         size = 0
         chunks: list[tuple[bytes, int]] = []
-        window: deque[Future[tuple[bytes, int, int, bytes | None]]] = deque()
+        window: deque[Future[list[_Prepared]]] = deque()
         depth = 2 * max(1, self.settings.threads) + 2
         whole = hashlib.sha256()
         hashing: deque[Future[None]] = deque()
 
-        def store(prepared: tuple[bytes, int, int, bytes | None]) -> None:
+        def store(prepared: _Prepared) -> None:
             cid, n, codec, stored = prepared
             chunks.append((cid, n))
             if stored is not None:
                 self.add_object(cid, KIND_CHUNK, codec, n, stored)
 
-        def submit(data: bytes) -> None:
-            hashing.append(self.pool.hasher.submit(whole.update, data))
-            window.append(self.pool.executor.submit(self._prepare, data))
+        level = self.settings.compression_level
+        codec = CODEC_RAW
+
+        def pick(data: memoryview, i: int) -> int:
+            nonlocal codec
+            if i % _CHOOSE_EVERY == 0:
+                codec = choose(data, level)
+            return codec
+
+        batch: list[tuple[memoryview, int]] = []
+        batch_bytes = 0
+
+        def submit() -> None:
+            nonlocal batch, batch_bytes
+            hashing.append(self.pool.hasher.submit(_update, whole, [data for data, _ in batch]))
+            window.append(self.pool.executor.submit(self._prepare_all, batch))
+            batch, batch_bytes = [], 0
             while len(hashing) > depth:
                 hashing.popleft().result()
             while len(window) >= depth:
-                store(window.popleft().result())
+                for prepared in window.popleft().result():
+                    store(prepared)
+
+        def add(data: memoryview, i: int) -> None:
+            nonlocal batch_bytes
+            batch.append((data, pick(data, i)))
+            batch_bytes += len(data)
+            if batch_bytes >= _TASK_BYTES:
+                submit()
 
         count = 0
-        held: list[bytes] = []  # the first chunks, handled here if the file ends soon
+        held: list[memoryview] = []  # the first chunks, handled here if the file ends soon
         for data in self._chunker.cut_stream(stream):
             count += 1
             size += len(data)
             if count <= _INLINE_CHUNKS:
                 held.append(data)
                 continue
-            for h in held:
-                submit(h)
+            for i, h in enumerate(held):
+                add(h, i)
             held = []
-            submit(data)
-        for h in held:  # the file ended within its first few chunks
+            add(data, count - 1)
+        if batch:
+            submit()
+        for i, h in enumerate(held):  # the file ended within its first few chunks
             if count > 1:
                 whole.update(h)
-            store(self._prepare(h))
+            store(self._prepare(h, pick(h, i)))
         while window:
-            store(window.popleft().result())
+            for prepared in window.popleft().result():
+                store(prepared)
         while hashing:
             hashing.popleft().result()
         if count <= 1:

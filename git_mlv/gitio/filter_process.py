@@ -21,8 +21,8 @@ CAPABILITIES = ("clean", "smudge", "delay")
 # Smudge input above this cannot be a pointer: it is passed through, spooled to disk past 8 MiB.
 _SPOOL = 8 << 20
 # Our pipes to git are grown from the kernel's 64 KiB to 1 MiB (the unprivileged maximum,
-# /proc/sys/fs/pipe-max-size): with 64 KiB, every 64 KiB packet of a smudge fills the pipe and
-# hands the core to git and back; see docs/design-notes.md for the measurement.
+# /proc/sys/fs/pipe-max-size): with 64 KiB, every 64 KiB packet of a smudge (or of a clean's
+# content) fills the pipe and hands the core to git and back; see docs/design-notes.md.
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -69,6 +69,8 @@ def serve(handler: FilterHandler, stdin: BinaryIO | None = None, stdout: BinaryI
     fout = stdout or open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)  # noqa: SIM115
     r, w = PktReader(fin), PktWriter(fout)
     _grow_pipe(fout.fileno())
+    if stdin is None:  # git's pipe to us, too: a clean's content arrives 1 MiB ahead of our reads
+        _grow_pipe(fin.fileno())
     try:
         caps = _handshake(r, w)
         while True:

@@ -27,8 +27,9 @@ class PktReader:
     def __init__(self, stream: BinaryIO) -> None:
         self._f = stream
 
-    def read_packet(self) -> bytes | None:
-        """The next payload; None for a flush packet; EOFError at a clean end of stream."""
+    def read_length(self) -> int | None:
+        """The payload length of the next packet, whose payload is left to read; None for a
+        flush packet; EOFError at a clean end of stream."""
         head = self._f.read(4)
         if not head:
             raise EOFError
@@ -42,10 +43,33 @@ class PktReader:
             return None
         if n < 4 or n > MAX_PAYLOAD + 4:
             raise ProtocolError(f"bad pkt-line length {n}")
-        data = self._f.read(n - 4)
-        if len(data) != n - 4:
-            raise ProtocolError("truncated pkt-line")
+        return n - 4
+
+    def read_exact(self, n: int) -> bytes:
+        """The next ``n`` payload bytes."""
+        data = self._f.read(n)
+        while len(data) < n:  # a raw stream may return less than asked before its end
+            more = self._f.read(n - len(data))
+            if not more:
+                raise ProtocolError("truncated pkt-line")
+            data += more
         return data
+
+    def read_into(self, view: memoryview) -> None:
+        """Fill ``view`` with the next payload bytes (no intermediate bytes object)."""
+        got = 0
+        while got < len(view):
+            # typing's BinaryIO lacks readinto; every stream we are given has it (the filter's
+            # BufferedReader over git's pipe, tests' BytesIO)
+            k = self._f.readinto(view[got:])  # type: ignore[attr-defined]
+            if not k:
+                raise ProtocolError("truncated pkt-line")
+            got += k
+
+    def read_packet(self) -> bytes | None:
+        """The next payload; None for a flush packet; EOFError at a clean end of stream."""
+        n = self.read_length()
+        return None if n is None else self.read_exact(n)
 
     def read_text_list(self) -> list[str]:
         """Text packets up to the next flush, trailing LF removed."""
@@ -72,34 +96,36 @@ class PktReader:
 class ContentStream:
     """Reads packet payloads as one byte stream, ending at the flush packet.
 
-    ``readinto`` is what pyfastcdc prefers; ``drain`` consumes whatever the reader left unread.
+    ``readinto`` is what the chunker uses: payload bytes go from the reader's buffer straight
+    into the caller's, without a bytes object per packet (bench/RESULTS.md, write4).
+    ``drain`` consumes whatever the reader left unread.
     """
 
     def __init__(self, reader: PktReader) -> None:
         self._r = reader
-        self._buf = memoryview(b"")
+        self._left = 0  # payload bytes of the current packet not read yet
         self.done = False
 
-    def _fill(self) -> bool:
-        if self.done:
-            return False
-        pkt = self._r.read_packet()
-        if pkt is None:
-            self.done = True
-            return False
-        self._buf = memoryview(pkt)
+    def _more(self) -> bool:
+        """True when payload bytes are waiting (reads the next packet's header if needed)."""
+        while not self._left:
+            if self.done:
+                return False
+            n = self._r.read_length()
+            if n is None:
+                self.done = True
+                return False
+            self._left = n
         return True
 
     def readinto(self, b: memoryview | bytearray) -> int:
         """Fill ``b`` as far as the stream allows; 0 at the end."""
         view = memoryview(b).cast("B")
         n = 0
-        while n < len(view):
-            if not self._buf and not self._fill():
-                break
-            k = min(len(view) - n, len(self._buf))
-            view[n : n + k] = self._buf[:k]
-            self._buf = self._buf[k:]
+        while n < len(view) and self._more():
+            k = min(len(view) - n, self._left)
+            self._r.read_into(view[n : n + k])
+            self._left -= k
             n += k
         return n
 
@@ -108,20 +134,19 @@ class ContentStream:
         parts = []
         want = size if size >= 0 else float("inf")
         got = 0
-        while got < want:
-            if not self._buf and not self._fill():
-                break
-            k = int(min(want - got, len(self._buf)))
-            parts.append(bytes(self._buf[:k]))
-            self._buf = self._buf[k:]
+        while got < want and self._more():
+            k = int(min(want - got, self._left))
+            parts.append(self._r.read_exact(k))
+            self._left -= k
             got += k
         return b"".join(parts)
 
     def drain(self) -> None:
         """Skip to the flush that ends this content."""
-        self._buf = memoryview(b"")
-        while self._fill():
-            self._buf = memoryview(b"")
+        while self._more():
+            k = min(self._left, 1 << 20)
+            self._r.read_exact(k)
+            self._left -= k
 
 
 class PktWriter:

@@ -211,19 +211,38 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
 
 
 def _copy_slice(part: FileSlice, out: int) -> None:
-    """Copy a slice of a local file in the kernel (no user-space copy); plain reads if unsupported."""
+    """Copy a slice of a local file in the kernel (no user-space copy); plain reads if unsupported.
+
+    ``copy_file_range`` first (the same file system: it may share extents); across file systems
+    Linux refuses it (EXDEV) and ``sendfile`` copies through the page cache instead: measured here
+    on a push of 222 MB of packs into a loop-mounted ext4, 0.18 s of CPU against 0.32-0.40 s for
+    8 MiB reads and writes (bench/RESULTS.md, write4). Both advance ``out``'s file position, so a
+    method that fails part-way is continued by the next from where it stopped.
+    """
     src = os.open(part.path, os.O_RDONLY)
     try:
         pos, end = part.offset, part.offset + part.length
-        while pos < end:
+        for copy in (_copy_file_range, _sendfile):
             try:
-                n = os.copy_file_range(src, out, end - pos, pos)
+                while pos < end:
+                    n = copy(src, out, pos, end - pos)
+                    if n == 0:
+                        break
+                    pos += n
             except OSError:  # EXDEV/ENOSYS/EINVAL on old kernels and some file systems
-                for piece in FileSlice(part.path, pos, end - pos).pieces(8 << 20):
-                    _write_all(out, piece)
-                return
-            if n == 0:
+                continue
+            if pos < end:
                 raise OSError(f"{part.path}: shorter than expected")
-            pos += n
+            return
+        for piece in FileSlice(part.path, pos, end - pos).pieces(8 << 20):
+            _write_all(out, piece)
     finally:
         os.close(src)
+
+
+def _copy_file_range(src: int, out: int, pos: int, count: int) -> int:
+    return os.copy_file_range(src, out, count, pos)
+
+
+def _sendfile(src: int, out: int, pos: int, count: int) -> int:
+    return os.sendfile(out, src, pos, count)

@@ -166,3 +166,33 @@ def test_a_pack_being_born_is_never_taken_for_a_crash(tmp_path: Path) -> None:
     assert read_back(reader, p.oid) == data
     assert not list((tmp_path / "packs").glob("*.new"))
     reader.close()
+
+
+def test_codec_follows_a_file_whose_content_changes_kind(tmp_path: Path) -> None:
+    """The codec is chosen once per run of chunks, not per chunk (core/poolwriter.py): text, then
+    random bytes, then text again in one file still stores the text compressed and the random
+    part raw, within a run of chunks of each change."""
+    from git_mlv.core.compress import CODEC_RAW, CODEC_ZSTD
+
+    mid = Settings(chunk_avg=16384, chunk_min=4096, chunk_max=65536)
+    text = b"".join(b"%09d,%.6f,%.6f\n" % (i, i / 7, i / 3) for i in range(60_000))  # ~2 MB
+    noise = rnd(2_000_000, seed=7)
+    data = text + noise + text[::-1]
+    with Pool(str(tmp_path), mid) as pool:
+        p = pool.writer().add_bytes(data)
+        chunks = pool.resolve(p.oid)
+        assert chunks is not None and len(chunks) > 150
+        codecs, offset = [], 0
+        for cid, n in chunks:
+            loc = pool.locate(cid, KIND_CHUNK)
+            assert loc is not None
+            codecs.append((offset, loc.entry.codec))
+            offset += n
+    first, last = len(text), len(text) + len(noise)
+    assert all(c == CODEC_ZSTD for o, c in codecs if o < first - 70_000)
+    in_noise = [c for o, c in codecs if first <= o < last]
+    assert all(c == CODEC_RAW for c in in_noise)  # kept raw at once, then chosen raw
+    late = [c for o, c in codecs if o >= last + 16 * 65536]  # a run of chunks after the change
+    assert late and all(c == CODEC_ZSTD for c in late)
+    with Pool(str(tmp_path), mid) as pool:
+        assert read_back(pool, p.oid) == data
