@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+HOOKS = ("pre-push", "post-checkout", "post-merge")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run git-mlv's part of hook NAME, then the hook it is chained "
                        "with (NAME.mlv-chained in the hooks folder), with the same arguments and "
                        "the same stdin.")
-    p.add_argument("name", choices=["pre-push", "post-checkout", "post-merge"])
+    p.add_argument("name", choices=HOOKS)
     p.add_argument("hook_args", nargs="*")
     p.set_defaults(func=run)
 
