@@ -385,23 +385,22 @@ class PackSet:
         """Entries of packs a live writer has not indexed yet."""
         return dict(self._journal)
 
+    def _tables(self) -> list[idx.IndexFile | mx.MidxFile]:
+        """Every mapped index and midx (under the lock)."""
+        v = self._view
+        return [*v.indexes.values(), *self._covered_indexes.values(), *([v.midx] if v.midx else [])]
+
     def drop_pages(self) -> None:
         """Hand back the touched pages of every index and midx mapping (``KeyTable.drop_pages``)."""
         with self._lock:
-            v = self._view
-            for index in [*v.indexes.values(), *self._covered_indexes.values()]:
-                index.drop_pages()
-            if v.midx is not None:
-                v.midx.drop_pages()
+            for t in self._tables():
+                t.drop_pages()
 
     def close(self) -> None:
         """Release every mapping."""
         with self._lock:
-            v = self._view
-            for index in [*v.indexes.values(), *self._covered_indexes.values()]:
-                index.close()
-            if v.midx is not None:
-                v.midx.close()
+            for t in self._tables():
+                t.close()
             self._view, self._covered_indexes = _View(), {}
             self._journal, self._scanned = {}, {}
             self._sig, self._trusted = None, False
