@@ -33,10 +33,22 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _ephemeral_low() -> int:
+    """The first port of the kernel's range for connections' source ports."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port(with_grpc: bool = False) -> int:
-    """A free loopback port (and port + 10000 when SeaweedFS needs it for gRPC)."""
+    """A free loopback port (and port + 10000 when SeaweedFS needs it for gRPC), below the kernel's
+    ephemeral range: a server killed mid-transfer and restarted on its port (test_faults) found it
+    taken by some connection's source port (CI, 2026-12-01: "bind: address already in use")."""
+    top = _ephemeral_low() - 1 - (10000 if with_grpc else 0)
     for _ in range(500):
-        port = random.randint(20000, 40000)
+        port = random.randint(10000, max(10001, top))
         if _port_free(port) and (not with_grpc or _port_free(port + 10000)):
             return port
     raise RuntimeError("no free port found")
