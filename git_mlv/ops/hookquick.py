@@ -17,7 +17,7 @@ import stat
 import subprocess
 import sys
 
-from ..core.pointer_text import MAX_SIZE, could_be_pointer
+from ..core.pointer_text import HEAD, MAX_SIZE, could_be_pointer
 from ..gitio import quickgit
 
 CHAINED_ENV = "MLV_HOOK_CHAINED"  # set while a chained hook runs: a chained copy of us is a no-op
@@ -51,7 +51,7 @@ def nothing_to_do(hook: str, args: list[str]) -> int | None:
             continue
         try:
             with open(path, "rb") as f:
-                head = f.read(len(b"version "))
+                head = f.read(len(HEAD))
         except OSError:
             return None
         if could_be_pointer(st.st_size, head):
