@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_process(args: argparse.Namespace) -> int:
-    from ..gitio.filter_process import serve
+    from ..gitio.filter_process import FilterHandler, serve
+    from ..ops import hookquick
     from ..ops.context import Workspace
     from ..ops.filter import PoolFilter
     from ..ops.setup import ensure_hooks
@@ -35,7 +36,12 @@ def run_process(args: argparse.Namespace) -> int:
     if ws.repo.worktree is not None:
         for line in ensure_hooks(ws.repo, has_remote):
             print(line, file=sys.stderr)
-    serve(PoolFilter(ws))
+    handler: FilterHandler = PoolFilter(ws)
+    record = hookquick.record_path(ws.repo.git_dir, ws.repo.worktree)
+    process = hookquick.git_process() if record else None
+    if record and process:  # lets the hooks of this git command skip Python (docs/formats.md)
+        handler = hookquick.Recorder(handler, record, process)
+    serve(handler)
     if ws.repo.worktree is not None:
         ensure_hooks(ws.repo)  # again: git-lfs's filter may have installed its hooks meanwhile
     return 0
