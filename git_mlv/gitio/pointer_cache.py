@@ -312,6 +312,56 @@ def blob_id(content: bytes, object_format: str = "sha1") -> str:
     return h.hexdigest()
 
 
+# Up to this many pointers, the filter first asks whether the cache knows them all (a binary search
+# per file and key) before it writes a cache file: a one-file checkout's filter re-cleans and
+# smudges pointers the cache has held since they were first written, and a new file of two
+# entries, then a merge, at every checkout cost more than the rest of its exit (bench/RESULTS.md,
+# one5). Above, adding is the common case (a clone, a commit of many files).
+_CHECK_MAX = 64
+
+
+def known(root: str, keys: Sequence[bytes]) -> bool:
+    """True when every key (``key_of``) is in a cache file under ``root``.
+
+    Plain binary searches of each file's mapped key column: no numpy and no checksum. A damaged
+    file can only make this say True for a key it does not really hold, and so skip an add (an
+    optimisation lost); every answer that names a pointer comes from ``lookup``, which checks each
+    file it opens.
+    """
+    todo = set(keys)
+    try:
+        names = [n for n in os.listdir(root) if n.endswith(SUFFIX)]
+    except OSError:
+        return not todo
+    for name in names:
+        if not todo:
+            break
+        try:
+            with open(os.path.join(root, name), "rb") as f:
+                m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            continue
+        with m:
+            if len(m) < HEADER.size:
+                continue
+            magic, version, count = HEADER.unpack_from(m, 0)
+            if magic != MAGIC or version != VERSION or len(m) < HEADER.size + count * KEY_SIZE:
+                continue
+            for k in list(todo):
+                lo, hi = 0, count
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    at = HEADER.size + mid * KEY_SIZE
+                    if m[at:at + KEY_SIZE] < k:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                at = HEADER.size + lo * KEY_SIZE
+                if lo < count and m[at:at + KEY_SIZE] == k:
+                    todo.discard(k)
+    return not todo
+
+
 def remember_written(root: str, pointers: Iterable[bytes], object_format: str = "sha1",
                      merge_limit: int | None = None) -> None:
     """Add pointers the filter handed to git or got from it, keyed by the blob id git gives them."""
@@ -320,4 +370,6 @@ def remember_written(root: str, pointers: Iterable[bytes], object_format: str = 
         p = Pointer.try_parse(data)
         if p is not None:
             found[blob_id(data, object_format)] = PointerBlob(p.oid, p.size, len(data))
+    if not found or (len(found) <= _CHECK_MAX and known(root, [key_of(i) for i in found])):
+        return
     PointerCache(root).add(found, merge_limit)
