@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-import secrets
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
@@ -30,6 +29,8 @@ from ..core.pointer import Pointer
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from .git import Repo
 
 MAGIC = b"MLVPTRC\0"
 VERSION = 1
@@ -224,7 +225,8 @@ class PointerCache:
         entries = {key_of(i): v for i, v in found.items()}
         try:
             makedirs(self.root)
-            path = os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}")
+            path = os.path.join(self.root, f"pc-{os.urandom(8).hex()}{SUFFIX}")  # no `secrets`: its
+            # import (random, hmac, base64) was most of this module's at the filter's exit
             atomic_write(path, encode(entries), durable=False)  # checksummed: a torn file is dropped
             self._files = None  # the next lookup lists the folder again
             self._merge(merge_limit)
@@ -266,7 +268,7 @@ class PointerCache:
             if len(group) < 2:
                 return
             body = _merged(group)
-            atomic_write(os.path.join(self.root, f"pc-{secrets.token_hex(8)}{SUFFIX}"), _with_trailer(body),
+            atomic_write(os.path.join(self.root, f"pc-{os.urandom(8).hex()}{SUFFIX}"), _with_trailer(body),
                          durable=False)
             for f in group:  # the merged file is in place first: a reader always finds every entry
                 try:
@@ -373,3 +375,21 @@ def remember_written(root: str, pointers: Iterable[bytes], object_format: str = 
     if not found or (len(found) <= _CHECK_MAX and known(root, [key_of(i) for i in found])):
         return
     PointerCache(root).add(found, merge_limit)
+
+
+# The filter merges cache files of at most this many entries (a merge holds ~64 bytes an entry
+# several times over); bigger merges wait for the next command that adds: the filter of a clone of
+# 600,000 files must stay flat in memory (issue 9: 200 MB for any process).
+_FILTER_MERGE_LIMIT = 200_000
+
+
+def folder(mlv_dir: str) -> str:
+    """The pointer cache's folder in the pool at ``mlv_dir``."""
+    return os.path.join(mlv_dir, "pointer-cache")
+
+
+def remember_pointers(repo: Repo, pointers: Iterable[bytes]) -> None:
+    """Tell the pointer cache about pointers handed to git (by the filter): git stores each as a
+    blob whose id we can compute, so no later walk needs to read it."""
+    fmt = repo.config.get("extensions.objectformat", "sha1")
+    remember_written(folder(repo.mlv_dir), pointers, fmt, merge_limit=_FILTER_MERGE_LIMIT)

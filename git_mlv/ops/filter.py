@@ -261,9 +261,9 @@ class PoolFilter:
 
     def _remember_pointers(self) -> None:
         if self.pointers_seen:  # git stores each as a blob: status and walks then need not read them
-            from ..gitio import walk
+            from ..gitio.pointer_cache import remember_pointers
 
-            walk.remember_pointers(self.ws.repo, self.pointers_seen)
+            remember_pointers(self.ws.repo, self.pointers_seen)
             self.pointers_seen = []
 
     def in_scope(self, pathname: str) -> bool:
