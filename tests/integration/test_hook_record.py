@@ -93,6 +93,7 @@ def test_pointers_left_by_a_checkout_are_still_filled_in(repo: Path, two_version
     assert snapshot(repo) == two_versions["v1"]  # the pointer the checkout left was replaced
 
 
+@pytest.mark.slow  # a clone, an add and three checkouts: ~10 s at load 13
 def test_a_smudge_that_leaves_a_pointer_hands_over_to_the_hook(
         repo: Path, two_versions: dict, logged: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
