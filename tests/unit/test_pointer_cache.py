@@ -96,3 +96,23 @@ def test_remember_written_keys_by_blob_id(tmp_path: Path) -> None:
     pc.remember_written(str(tmp_path), [text, b"not a pointer"])
     known, _ = PointerCache(str(tmp_path)).lookup([pc.blob_id(text)])
     assert known == {pc.blob_id(text): PointerBlob(p.oid, p.size, len(text))}
+
+
+def test_known_pointers_are_not_written_again(tmp_path: Path) -> None:
+    """The filter's cheap check (binary searches, no numpy): pointers the cache holds, in any of
+    its files, add no file; one it lacks adds one, and then every one of them is found."""
+    root = str(tmp_path / "pc")
+    texts = [Pointer(hashlib.sha256(b"%d" % i).hexdigest(), 10 + i).encode() for i in range(40)]
+    pc.remember_written(root, texts[:30])
+    pc.remember_written(root, texts[30:35])
+    files = sorted(os.listdir(root))
+    keys = [pc.key_of(pc.blob_id(t)) for t in texts]
+    assert pc.known(root, keys[:35]) and pc.known(root, [keys[0], keys[29], keys[34]])
+    assert not pc.known(root, keys[:36]) and not pc.known(root, [bytes(20)])
+    pc.remember_written(root, [texts[3], texts[33]])  # both known: nothing written
+    assert sorted(os.listdir(root)) == files
+    pc.remember_written(root, [texts[3], texts[39]])  # one new
+    assert sorted(os.listdir(root)) != files
+    known, missing = PointerCache(root).lookup([pc.blob_id(t) for t in texts[:35] + texts[39:]])
+    assert not missing and len(known) == 36
+    assert pc.known(str(tmp_path / "none"), []) and not pc.known(str(tmp_path / "none"), keys[:1])
