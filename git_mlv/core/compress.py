@@ -98,6 +98,12 @@ def _choose(data: bytes | memoryview, c: zstandard.ZstdCompressor) -> int:
     sample = data[mid : mid + _SAMPLE]
     limit = len(sample) - len(sample) // _MIN_SAVING
     plain = len(c.compress(sample))
+    if plain >= len(sample):
+        # zstd found neither matches nor a skewed byte histogram. Shuffling permutes the bytes, so
+        # the histogram stays as flat; only matches between byte planes could appear, and on the
+        # workloads measured none did (store byte-identical, bench/RESULTS.md, commit5). Skipping
+        # the shuffled trial halves the choice for incompressible files (an image: ~100 us).
+        return CODEC_RAW
     shuffled = len(c.compress(shuffle4(sample)))
     if shuffled < plain * _SHUFFLE_GAIN and shuffled <= limit:
         return CODEC_SHUFFLE4_ZSTD

@@ -187,18 +187,21 @@ def atomic_write(path: str, data: bytes, executable: bool = False, durable: bool
             raise
 
 
-def write_all(fd: int, data: bytes | memoryview, offset: int, more: bytes | memoryview = b"") -> None:
-    """``pwrite`` all of ``data`` then ``more`` at ``offset`` (one ``pwritev``, no joined copy; a short
-    write is continued, not dropped)."""
-    views = [v for v in (memoryview(data), memoryview(more)) if v.nbytes]
+def write_all(fd: int, data: bytes | memoryview, offset: int, *more: bytes | memoryview) -> None:
+    """``pwrite`` all of ``data`` then each of ``more`` at ``offset`` (one ``pwritev`` of up to
+    ``IOV_MAX`` pieces, no joined copy; a short write is continued, not dropped)."""
+    views = [v for v in (memoryview(data), *(memoryview(m) for m in more)) if v.nbytes]
     while views:
-        n = os.pwritev(fd, views, offset)
+        n = os.pwritev(fd, views[:_IOV_MAX], offset)
         offset += n
         while views and n >= views[0].nbytes:
             n -= views[0].nbytes
             views.pop(0)
         if views and n:
             views[0] = views[0][n:]
+
+
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 1024
 
 
 # -- locks ----------------------------------------------------------------------------------------

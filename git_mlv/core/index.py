@@ -24,6 +24,7 @@ import hashlib
 import mmap
 import os
 import struct
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -111,8 +112,15 @@ class KeyTable:
         return self._records
 
     def find(self, k: bytes) -> int:
-        """Row of key ``k``, or -1 (a binary search over the mapping, no numpy)."""
-        return find_key(self._map, self._key_start, self.count, k)
+        """Row of key ``k``, or -1: a binary search over the mapping, by numpy's ``searchsorted``
+        once numpy is loaded anyway (the pool writer's codec choice loads it): ~2 us a table
+        against ~8 for the plain-Python search, and a commit's new chunks miss every table
+        (bench/RESULTS.md, commit5). Without numpy loaded, no numpy (a smudge's start-up)."""
+        if self._keys is None and "numpy" not in sys.modules:
+            return find_key(self._map, self._key_start, self.count, k)
+        keys = self.keys
+        i = int(keys.searchsorted(k))
+        return i if i < self.count and keys[i] == k else -1
 
     def drop_pages(self) -> None:
         """Hand back the pages of the mapping that reads touched: they count in the process's RSS

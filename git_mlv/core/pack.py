@@ -21,7 +21,7 @@ import fcntl
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from ..errors import CorruptObject
@@ -45,6 +45,10 @@ class UnsupportedPack(CorruptObject):
 
 KIND_CHUNK = 1
 KIND_MANIFEST = 2
+
+
+# An object ready to append: (id, kind, codec, raw length, stored bytes, its entry_header).
+Encoded = tuple[bytes, int, int, int, "bytes | memoryview", bytes]
 
 
 class Entry(Record):
@@ -146,13 +150,13 @@ class PackWriter:
         self.entries: list[Entry] = []
         self.finished = False
 
-    def _write_at_end(self, data: bytes | memoryview, more: bytes | memoryview = b"") -> None:
+    def _write_at_end(self, data: bytes | memoryview, *more: bytes | memoryview) -> None:
         try:
-            write_all(self._fd, data, self.size, more)
+            write_all(self._fd, data, self.size, *more)
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self.size)  # drop the partial entry (frees space, too)
-            err = fs_error(e, self.path, len(data) + len(more))
+            err = fs_error(e, self.path, len(data) + sum(len(m) for m in more))
             if err is None:
                 raise
             raise err from None
@@ -160,11 +164,24 @@ class PackWriter:
     def append(self, oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes | memoryview) -> Entry:
         """Append one object; returns where it went."""
         head = entry_header(oid, kind, codec, raw_len, stored)
-        entry = Entry(oid, kind, codec, self.size, len(stored), raw_len)
-        self._write_at_end(head, stored)
-        self.size = entry.end
-        self.entries.append(entry)
-        return entry
+        return self.append_many([(oid, kind, codec, raw_len, stored, head)])[0]
+
+    def append_many(self, items: Sequence[Encoded]) -> list[Entry]:
+        """Append objects whose headers ``entry_header`` made (perhaps on another thread) with one
+        ``pwritev``; returns where they went. All or nothing: a failed write is cut back whole."""
+        views: list[bytes | memoryview] = []
+        entries: list[Entry] = []
+        pos = self.size
+        for oid, kind, codec, raw_len, stored, head in items:
+            entry = Entry(oid, kind, codec, pos, len(stored), raw_len)
+            views += (head, stored)
+            entries.append(entry)
+            pos = entry.end
+        if views:
+            self._write_at_end(*views)
+        self.size = pos
+        self.entries += entries
+        return entries
 
     def append_encoded(self, entry: Entry, data: bytes | memoryview) -> Entry:
         """Append an entry copied verbatim from another pack (``data``: its header and stored bytes,

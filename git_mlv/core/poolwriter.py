@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from . import index as idx
 from .chunker import Chunker, Readable
-from .compress import CODEC_RAW, choose, compress
+from .compress import choose, compress
 from .fsutil import open_lock_file, unlock
 from .hashing import digest
 from .manifest import Manifest
-from .pack import KIND_CHUNK, KIND_MANIFEST, Entry, PackWriter
+from .pack import KIND_CHUNK, KIND_MANIFEST, Encoded, Entry, PackWriter, entry_header
 from .pointer import Pointer
 
 if TYPE_CHECKING:
@@ -29,13 +29,14 @@ _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are stored with
 # The codec is chosen from a sample once every this many chunks of a file (~1 MiB), not for each
 # chunk: the two trial compressions of a choice cost a third of compressing the CSV chunk itself
 # (bench/RESULTS.md, write4, lever 2), and a file's content rarely changes kind within a MiB. A
-# chunk that does not compress with the choice is still stored raw.
+# chunk that does not compress with the choice is still stored raw. Such a run of chunks is also
+# what one task of the pool's threads handles (~1 MiB: hash, choose, compress, CRC and entry
+# header), and what the reading thread appends to the pack with one write: per chunk, that thread
+# only cuts (bench/RESULTS.md, commit5: it was the commit's busiest thread).
 _CHOOSE_EVERY = 16
-# Chunks are handed to the pool's threads ~512 KiB at a time, not one by one: two futures per
-# 64 KiB chunk held the GIL ~0.4 s of a scale-0.25 commit in submit() alone (py-spy --gil,
-# bench/RESULTS.md, write4); the speed3 helper measured the same on checkout's read-ahead.
-_TASK_BYTES = 512 << 10
-_Prepared = tuple[bytes, int, int, "bytes | memoryview | None"]  # chunk id, length, codec, stored
+# A chunk's id, length, codec, stored bytes (None: already in the pool), the pack entry's header,
+# and the writer's generation when the chunk was looked up (see PoolWriter._generation).
+_Prepared = tuple[bytes, int, int, "bytes | memoryview | None", bytes, int]
 
 
 def _update(whole: hashlib._Hash, pieces: list[memoryview]) -> None:
@@ -62,6 +63,12 @@ class PoolWriter:
         self._chunker = Chunker(self.settings)
         self.new_bytes = 0
         self._mutex = threading.RLock()
+        # Counts this writer's pack commits. A chunk looked up (pool, then ``pending``) in the
+        # current generation needs only ``pending`` checked again before it is appended: nothing
+        # else of this writer's can have reached the pool's indexes since. Without it, every new
+        # chunk was looked up twice, and a miss searches every pack index written so far (a
+        # bisection each; ~10 indexes by the end of a 1 GB commit).
+        self._generation = 0
         self._gc_fd: int | None = None
         if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
             self._gc_fd = open_lock_file(os.path.join(pool.root, "gc.lock"))
@@ -89,98 +96,109 @@ class PoolWriter:
         with self._mutex:
             if k in self.pending or (not force and self.pool.packset.locate_key(k) is not None):
                 return False
-            pack = self._open_pack()
-            self.pending[k] = pack.append(oid, kind, codec, raw_len, stored)
-            self.new_bytes += len(stored)
-            if pack.size >= self.settings.pack_size:
-                self.commit()  # packs stay tens of MiB even for a file of many GB
+            head = entry_header(oid, kind, codec, raw_len, stored)
+            self._append([(oid, kind, codec, raw_len, stored, head)])
         return True
 
-    def _prepare(self, data: memoryview, codec: int) -> _Prepared:
-        cid = digest(data)
-        if self.has(cid, KIND_CHUNK):
-            return cid, len(data), 0, None
-        codec, stored = compress(data, self.settings.compression_level, codec)
-        return cid, len(data), codec, stored
+    def _append(self, items: list[Encoded]) -> None:
+        """Append objects known to be absent (caller holds the mutex); commit the pack when full."""
+        pack = self._open_pack()
+        for e in pack.append_many(items):
+            self.pending[idx.key(e.id, e.kind)] = e
+            self.new_bytes += e.stored_len
+        if pack.size >= self.settings.pack_size:
+            self.commit()  # packs stay tens of MiB even for a file of many GB
 
-    def _prepare_all(self, batch: list[tuple[memoryview, int]]) -> list[_Prepared]:
-        return [self._prepare(data, codec) for data, codec in batch]
+    def _store_run(self, run: list[_Prepared]) -> None:
+        """Append the new chunks of a prepared run with one write (duplicates dropped)."""
+        with self._mutex:
+            items: list[Encoded] = []
+            keys: set[bytes] = set()
+            for cid, n, codec, stored, head, generation in run:
+                if stored is None:
+                    continue
+                k = idx.key(cid, KIND_CHUNK)
+                if k in keys or k in self.pending:
+                    continue
+                if generation != self._generation and self.pool.packset.locate_key(k) is not None:
+                    continue  # a pack of ours was indexed after the lookup, and holds it
+                keys.add(k)
+                items.append((cid, KIND_CHUNK, codec, n, stored, head))
+            if items:
+                self._append(items)
+
+    def _prepare_run(self, run: list[memoryview]) -> list[_Prepared]:
+        """Hash each chunk of a run; compress those the pool lacks with the codec the run's first
+        chunk chooses (chosen only when one needs it: a run already stored costs its hashes)."""
+        level = self.settings.compression_level
+        codec: int | None = None
+        out: list[_Prepared] = []
+        for data in run:
+            generation = self._generation  # read before the lookup: see _store_run
+            cid = digest(data)
+            if self.has(cid, KIND_CHUNK):
+                out.append((cid, len(data), 0, None, b"", generation))
+                continue
+            if codec is None:
+                codec = choose(run[0], level)
+            chosen, stored = compress(data, level, codec)
+            head = entry_header(cid, KIND_CHUNK, chosen, len(data), stored)
+            out.append((cid, len(data), chosen, stored, head, generation))
+        return out
 
     def add_stream(self, stream: Readable) -> Pointer:
         """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
 
-        Three stages overlap: this thread reads and cuts; the pool's threads hash and compress
-        chunks, ~512 KiB of them per task; one more thread hashes the whole file in order. The
-        first few chunks are held back: a small file is handled right here, without thread
-        hand-offs (measured: they cost more than the parallelism gives on files of a few chunks),
-        and a one-chunk file is hashed once, since its id is its chunk's id.
+        Three stages overlap: this thread reads, cuts and appends to the pack; the pool's threads
+        hash, compress and frame runs of ``_CHOOSE_EVERY`` chunks; one more thread hashes the whole
+        file in order. The first few chunks are held back: a small file is handled right here,
+        without thread hand-offs (measured: they cost more than the parallelism gives on files of
+        a few chunks), and a one-chunk file is hashed once, since its id is its chunk's id.
         """
+        # Loaded here, before any thread looks up: Pool.refresh marks the pool loaded before its
+        # packs are listed, so a thread's lookup racing the first load could miss a stored chunk
+        # (it would then be stored twice: tests/unit/test_pool.py, dedup, failed 1 run in 6).
+        self.pool._ensure_loaded()
         size = 0
+        count = 0
         chunks: list[tuple[bytes, int]] = []
         window: deque[Future[list[_Prepared]]] = deque()
         depth = 2 * max(1, self.settings.threads) + 2
         whole = hashlib.sha256()
         hashing: deque[Future[None]] = deque()
+        run: list[memoryview] = []
 
-        def store(prepared: _Prepared) -> None:
-            cid, n, codec, stored = prepared
-            chunks.append((cid, n))
-            if stored is not None:
-                self.add_object(cid, KIND_CHUNK, codec, n, stored)
-
-        level = self.settings.compression_level
-        codec = CODEC_RAW
-
-        def pick(data: memoryview, i: int) -> int:
-            nonlocal codec
-            if i % _CHOOSE_EVERY == 0:
-                codec = choose(data, level)
-            return codec
-
-        batch: list[tuple[memoryview, int]] = []
-        batch_bytes = 0
+        def collect(prepared: list[_Prepared]) -> None:
+            chunks.extend((p[0], p[1]) for p in prepared)
+            self._store_run(prepared)
 
         def submit() -> None:
-            nonlocal batch, batch_bytes
-            hashing.append(self.pool.hasher.submit(_update, whole, [data for data, _ in batch]))
-            window.append(self.pool.executor.submit(self._prepare_all, batch))
-            batch, batch_bytes = [], 0
+            nonlocal run
+            hashing.append(self.pool.hasher.submit(_update, whole, run))
+            window.append(self.pool.executor.submit(self._prepare_run, run))
+            run = []
             while len(hashing) > depth:
                 hashing.popleft().result()
             while len(window) >= depth:
-                for prepared in window.popleft().result():
-                    store(prepared)
+                collect(window.popleft().result())
 
-        def add(data: memoryview, i: int) -> None:
-            nonlocal batch_bytes
-            batch.append((data, pick(data, i)))
-            batch_bytes += len(data)
-            if batch_bytes >= _TASK_BYTES:
-                submit()
-
-        count = 0
-        held: list[memoryview] = []  # the first chunks, handled here if the file ends soon
         for data in self._chunker.cut_stream(stream):
             count += 1
             size += len(data)
-            if count <= _INLINE_CHUNKS:
-                held.append(data)
-                continue
-            for i, h in enumerate(held):
-                add(h, i)
-            held = []
-            add(data, count - 1)
-        if batch:
-            submit()
-        for i, h in enumerate(held):  # the file ended within its first few chunks
+            run.append(data)
+            if count > _INLINE_CHUNKS and len(run) == _CHOOSE_EVERY:
+                submit()
+        if count > _INLINE_CHUNKS:
+            if run:
+                submit()
+            while window:
+                collect(window.popleft().result())
+            while hashing:
+                hashing.popleft().result()
+        else:  # the file ended within its first few chunks
             if count > 1:
-                whole.update(h)
-            store(self._prepare(h, pick(h, i)))
-        while window:
-            for prepared in window.popleft().result():
-                store(prepared)
-        while hashing:
-            hashing.popleft().result()
+                _update(whole, run)
+            collect(self._prepare_run(run))
         if count <= 1:
             oid = chunks[0][0] if chunks else whole.digest()
         else:
@@ -227,6 +245,7 @@ class PoolWriter:
             self.pack = None
             self._lock_fd = None
             self.pending = {}
+            self._generation += 1
 
     def close(self) -> None:
         """Commit what was written, consolidate the pool if packs piled up, let gc run again."""

@@ -64,3 +64,20 @@ def test_shuffled_floats_use_the_fast_level_and_plain_zstd_keeps_its_own() -> No
     assert codec == CODEC_ZSTD and stored == frame(text, 1)
     for c, s, raw in ((CODEC_SHUFFLE4_ZSTD, compress(weights, 1)[1], weights), (codec, stored, text)):
         assert decompress(c, s, len(raw)) == raw
+
+
+def test_incompressible_data_is_judged_raw_without_the_shuffled_trial(monkeypatch) -> None:
+    """When zstd cannot shrink the sample at all, shuffling (a permutation of the same bytes) is
+    not tried: that trial was most of an image's codec choice (bench/RESULTS.md, commit5)."""
+    from git_mlv.core import compress as c
+
+    noise = random.Random(3).randbytes(64 * 1024)
+
+    def no_shuffle(data: bytes) -> bytearray:
+        raise AssertionError("shuffled trial on incompressible data")
+
+    monkeypatch.setattr(c, "shuffle4", no_shuffle)
+    assert c.choose(noise, 1) == CODEC_RAW
+    monkeypatch.undo()
+    floats = np.cumsum(np.random.default_rng(0).normal(size=16384)).astype(np.float32).tobytes()
+    assert c.choose(floats, 1) == CODEC_SHUFFLE4_ZSTD  # the shuffled trial still runs when zstd can

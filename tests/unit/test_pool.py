@@ -196,3 +196,54 @@ def test_codec_follows_a_file_whose_content_changes_kind(tmp_path: Path) -> None
     assert late and all(c == CODEC_ZSTD for c in late)
     with Pool(str(tmp_path), mid) as pool:
         assert read_back(pool, p.oid) == data
+
+
+def test_a_file_repeating_itself_across_packs_is_stored_once(tmp_path: Path, monkeypatch) -> None:
+    """A chunk prepared twice in one file (on the pool's threads, before either copy is written) is
+    appended once, also when its first copy went into a pack committed in between (the writer's
+    generation check, core/poolwriter.py): 60 KB, then 30 KB twice, in 64 KiB packs."""
+    part = rnd(30_000, seed=2)
+    data = rnd(60_000) + part + part
+    with Pool(str(tmp_path / "once"), SMALL) as pool:
+        pool.writer().add_bytes(data[:90_000])
+    once = pack_bytes(tmp_path / "once")
+    import time
+
+    from git_mlv.core.poolwriter import PoolWriter
+
+    store_run = PoolWriter._store_run
+
+    def late(self: PoolWriter, run: list) -> None:  # the threads prepare the copies ahead
+        time.sleep(0.02)
+        store_run(self, run)
+
+    monkeypatch.setattr(PoolWriter, "_store_run", late)
+    with Pool(str(tmp_path), SMALL) as pool:
+        p = pool.writer().add_bytes(data)
+    assert pack_bytes(tmp_path) < once + 4_000  # the chunks around the seam, a longer manifest
+    with Pool(str(tmp_path), SMALL) as pool:
+        assert read_back(pool, p.oid) == data
+
+
+def test_the_first_lookups_of_a_new_writer_see_every_stored_pack(tmp_path: Path, monkeypatch) -> None:
+    """The pool's threads look chunks up while the pool may still be listing its packs: a lookup
+    that raced that first listing missed and stored the chunk again (1 run in 6, before the writer
+    loaded the pool first). A slow listing makes the race certain."""
+    import time
+
+    from git_mlv.core.packset import PackSet
+
+    data = rnd(400_000)
+    with Pool(str(tmp_path), SMALL) as pool:
+        pool.writer().add_bytes(data)
+    before = pack_bytes(tmp_path)
+    slow = PackSet.refresh
+
+    def slow_refresh(self: PackSet, *args: object, **kwargs: object) -> None:
+        time.sleep(0.3)
+        slow(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PackSet, "refresh", slow_refresh)
+    with Pool(str(tmp_path), SMALL) as pool:
+        pool.writer().add_bytes(data)
+        assert pack_bytes(tmp_path) == before
