@@ -199,8 +199,6 @@ def test_find_key_agrees_with_a_dict(spread: str) -> None:
     """The interpolating search finds every key and nothing else, whether keys are spread evenly
     (sha256 ids) or bunched (made-up ids, where each guess is poor and the binary search finishes);
     tables a little over the binary search's share make guesses land next to the key."""
-    import mmap
-
     if spread == "just-interpolated":
         for n in range(17, 60, 2):
             _find_all(n, "even")
