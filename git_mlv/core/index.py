@@ -193,8 +193,8 @@ def find_key(buf: mmap.mmap, start: int, count: int, k: bytes) -> int:
     to ~16 rows (interpolation search: ~log2 log2 n steps), then a binary search finishes it. Each
     guess only narrows [lo, hi) by a comparison, as a binary search step does, so keys that are not
     spread evenly (tests' made-up ids) cost at most ``_INTERPOLATIONS`` more slices, never a wrong
-    answer. 2,000 one-chunk files smudged against 13 packs: 22,656 lookups, 267,437 key slices
-    before, ~6 a lookup after (bench/RESULTS.md, chk5).
+    answer. The 2,000 small files of the scale-1 switch, 13 packs: 12.8 key slices a lookup before,
+    6.3 after (bench/RESULTS.md, chk5).
     """
     lo, hi = 0, count
     t = int.from_bytes(k[:8], "big")

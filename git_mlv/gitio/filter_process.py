@@ -24,15 +24,15 @@ _SPOOL = 8 << 20
 # /proc/sys/fs/pipe-max-size): a clean's content arrives up to 1 MiB ahead of our reads. Our pipe
 # to git is NOT grown (it was, to 1 MiB, until chk5): a smudge's bytes then cross the pipe while
 # they are still in the CPU's cache (L2 is 512 KiB a core here), and git, which copies every byte
-# out of the pipe, spent less system time: checkout v1 then v2 at scale 1, 4 pairs, CPU 0.93x,
-# wall 0.78x (bench/RESULTS.md, chk5); see docs/design-notes.md.
+# out of the pipe, spent less system time (scale-1 switch pairs: ~0.5 s of ~6.5 s; one A/B CPU 0.93x,
+# wall 0.78x, a second one no change: bench/RESULTS.md, chk5); see docs/design-notes.md.
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
-def _grow_pipe(fd: int, size: int = _PIPE_SIZE) -> None:
+def _grow_pipe(fd: int) -> None:
     with contextlib.suppress(OSError):  # not a pipe, or a lower system limit: speed only
-        fcntl.fcntl(fd, _F_SETPIPE_SZ, size)
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
 
 
 class FilterHandler(Protocol):
