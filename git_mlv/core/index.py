@@ -188,10 +188,39 @@ class IndexFile(KeyTable):
             pass  # a numpy view is still alive somewhere; the GC will unmap it
 
 
+_INTERPOLATIONS = 4  # guesses before the binary search takes over (log2 log2 10^6 ~ 4.3)
+_NARROW = 16  # rows left for the binary search to finish
+
+
 def find_key(buf: mmap.mmap, start: int, count: int, k: bytes) -> int:
     """Row of the 33-byte key ``k`` in the sorted column of ``count`` keys at ``start`` of ``buf``,
-    or -1: ~log2(count) slices of the mapping (17 for 10^5 objects, a few microseconds)."""
-    i = bisect.bisect_left(range(count), k,
+    or -1.
+
+    Keys begin with a sha256 digest, so they are spread evenly: a key's row is about where its first
+    8 bytes fall between the first 8 bytes of the range's ends. A few such guesses narrow the range
+    to ~16 rows (interpolation search: ~log2 log2 n steps), then a binary search finishes it. Each
+    guess only narrows [lo, hi) by a comparison, as a binary search step does, so keys that are not
+    spread evenly (tests' made-up ids) cost at most ``_INTERPOLATIONS`` more slices, never a wrong
+    answer. The 2,000 small files of the scale-1 switch, 13 packs: 12.8 key slices a lookup before,
+    6.3 after (bench/RESULTS.md, chk5).
+    """
+    lo, hi = 0, count
+    t = int.from_bytes(k[:8], "big")
+    v_lo, v_hi = 0, 1 << 64  # v_lo <= t < v_hi: bounds of the prefixes of rows lo .. hi-1
+    for _ in range(_INTERPOLATIONS):
+        n = hi - lo
+        if n <= _NARROW:
+            break
+        i = lo + (t - v_lo) * n // (v_hi - v_lo)
+        at = start + i * KEY_SIZE
+        row = buf[at:at + KEY_SIZE]
+        if row < k:
+            lo, v_lo = i + 1, int.from_bytes(row[:8], "big")
+        elif row > k:
+            hi, v_hi = i, int.from_bytes(row[:8], "big") + 1
+        else:
+            return i
+    i = bisect.bisect_left(range(count), k, lo, hi,
                            key=lambda r: buf[start + r * KEY_SIZE:start + (r + 1) * KEY_SIZE])
     if i < count and buf[start + i * KEY_SIZE:start + (i + 1) * KEY_SIZE] == k:
         return i

@@ -20,9 +20,12 @@ from .pktline import ContentStream, PktReader, PktWriter, ProtocolError
 CAPABILITIES = ("clean", "smudge", "delay")
 # Smudge input above this cannot be a pointer: it is passed through, spooled to disk past 8 MiB.
 _SPOOL = 8 << 20
-# Our pipes to git are grown from the kernel's 64 KiB to 1 MiB (the unprivileged maximum,
-# /proc/sys/fs/pipe-max-size): with 64 KiB, every 64 KiB packet of a smudge (or of a clean's
-# content) fills the pipe and hands the core to git and back; see docs/design-notes.md.
+# git's pipe to us is grown from the kernel's 64 KiB to 1 MiB (the unprivileged maximum,
+# /proc/sys/fs/pipe-max-size): a clean's content arrives up to 1 MiB ahead of our reads. Our pipe
+# to git is NOT grown (it was, to 1 MiB, until chk5): a smudge's bytes then cross the pipe while
+# they are still in the CPU's cache (L2 is 512 KiB a core here), and git, which copies every byte
+# out of the pipe, spent less system time (scale-1 switch pairs: ~0.5 s of ~6.5 s; one A/B CPU 0.93x,
+# wall 0.78x, a second one no change: bench/RESULTS.md, chk5); see docs/design-notes.md.
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -68,8 +71,7 @@ def serve(handler: FilterHandler, stdin: BinaryIO | None = None, stdout: BinaryI
     fin = stdin or open(sys.stdin.fileno(), "rb", buffering=1 << 20, closefd=False)  # noqa: SIM115
     fout = stdout or open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)  # noqa: SIM115
     r, w = PktReader(fin), PktWriter(fout)
-    _grow_pipe(fout.fileno())
-    if stdin is None:  # git's pipe to us, too: a clean's content arrives 1 MiB ahead of our reads
+    if stdin is None:  # git's pipe to us: a clean's content arrives 1 MiB ahead of our reads
         _grow_pipe(fin.fileno())
     try:
         caps = _handshake(r, w)

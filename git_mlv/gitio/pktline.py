@@ -13,7 +13,7 @@ from ..errors import MlvError
 
 MAX_PAYLOAD = 65516
 FLUSH = b"0000"
-_SEND_AT = 1 << 20  # bytes gathered per writev: the pipe to git is grown to 1 MiB (filter_process)
+_SEND_AT = 1 << 20  # bytes gathered per writev (one syscall; the kernel feeds git's pipe as git reads)
 _IOV_MAX = 1024  # pieces per writev (Linux's IOV_MAX)
 
 

@@ -194,6 +194,37 @@ def test_search_agrees_with_a_dict() -> None:
     assert all(keys[r] == probe[i] for i, r in enumerate(rows.tolist()) if hit[i])
 
 
+@pytest.mark.parametrize("spread", ["even", "uneven", "tiny", "just-interpolated"])
+def test_find_key_agrees_with_a_dict(spread: str) -> None:
+    """The interpolating search finds every key and nothing else, whether keys are spread evenly
+    (sha256 ids) or bunched (made-up ids, where each guess is poor and the binary search finishes);
+    tables a little over the binary search's share make guesses land next to the key."""
+    if spread == "just-interpolated":
+        for n in range(17, 60, 2):
+            _find_all(n, "even")
+        return
+    _find_all({"even": 3000, "uneven": 3000, "tiny": 5}[spread], spread)
+
+
+def _find_all(n: int, spread: str) -> None:
+    import mmap
+
+    if spread == "uneven":  # all in a narrow band, plus a few far out: guesses land badly
+        made = {bytes(30) + i.to_bytes(2, "big") + b"\x01" for i in range(n)} | {b"\xff" * 33, b"\x80" * 33}
+    else:
+        made = {os.urandom(32) + bytes([1 + i % 2]) for i in range(n)}
+    keys = sorted(made)
+    buf = mmap.mmap(-1, 7 + len(keys) * idx.KEY_SIZE)
+    buf[7:] = b"".join(keys)
+    for row, k in enumerate(keys):
+        assert idx.find_key(buf, 7, len(keys), k) == row
+    near = [k[:-1] + bytes([k[-1] ^ 3]) for k in keys[::50]] + [os.urandom(33) for _ in range(200)]
+    near += [bytes(33), b"\xff" * 32 + b"\x00", bytes(30) + b"\xff\xff\x01"]
+    for k in near:
+        assert idx.find_key(buf, 7, len(keys), k) == (keys.index(k) if k in made else -1)
+    assert idx.find_key(buf, 7, 0, keys[0]) == -1
+
+
 def test_corrupt_remote_midx_bytes_are_rejected(tmp_path: Path) -> None:
     make_pool(tmp_path, 3)
     with Pool(str(tmp_path), SMALL) as pool:
