@@ -11,14 +11,19 @@ produced a block of rows at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
 
 # Rows gathered per piece: with 33-byte keys, 2 MiB.
 BLOCK = 1 << 16
+# Keys searched per slice by ``in_key_order``: a slice of 2,048 sorted keys out of a fetch batch of
+# 20,000 random ones falls in ~1/10 of a table's rows, so ~1/10 of its pages are touched at a time.
+SLICE = 2048
+
+T = TypeVar("T")
 
 
 def first_in_order(keys: np.ndarray) -> np.ndarray:
@@ -44,3 +49,27 @@ def gathered(columns: list[np.ndarray], order: np.ndarray) -> Iterator[bytes]:
         for i in range(0, len(order), BLOCK):
             yield column[order[i:i + BLOCK]].tobytes()
         del column
+
+
+def in_key_order(keys: np.ndarray, look: Callable[[np.ndarray], Sequence[T]],
+                 after: Callable[[], None]) -> list[T]:
+    """``look(keys)`` (one result per key), done over ``keys`` sorted, ``SLICE`` at a time,
+    calling ``after`` (hand back the mapped pages the search touched) after each slice.
+
+    Random keys searched in one go touch every page of a sorted table: a clone's batch of 20,000
+    files made a 600,000-object remote midx (34 MB) and the pool's pack indexes resident at once
+    (issue 9). Sorted slices touch one band of each table at a time."""
+    import numpy as np
+
+    if len(keys) <= SLICE:
+        found = list(look(keys))
+        after()
+        return found
+    order = np.argsort(keys, kind="stable")
+    out: list[T] = [None] * len(keys)  # type: ignore[list-item]  # every slot is set below
+    for i in range(0, len(order), SLICE):
+        part = order[i:i + SLICE]
+        for j, value in zip(part.tolist(), look(keys[part])):
+            out[j] = value
+        after()
+    return out

@@ -289,8 +289,14 @@ class PoolFilter:
         raws = [bytes.fromhex(oid) for _, _, oid, _ in files]
         if not raws:
             return []
-        locs = self.pool.locate_keys([idx.key(r, KIND_MANIFEST) for r in raws]
-                                     + [idx.key(r, KIND_CHUNK) for r in raws])
+        import numpy as np
+
+        from ..core.sortedrows import in_key_order
+
+        keys = np.array([idx.key(r, KIND_MANIFEST) for r in raws] + [idx.key(r, KIND_CHUNK) for r in raws],
+                        dtype=f"S{idx.KEY_SIZE}")
+        # a band of the pool's indexes at a time: their pages count in RSS once touched (issue 9)
+        locs = in_key_order(keys, self.pool.locate_keys, self.pool.drop_pages)
         n = len(raws)
         return [c if m is None and c is not None and c.entry.raw_len == size else None
                 for m, c, (_, _, _, size) in zip(locs[:n], locs[n:], files)]

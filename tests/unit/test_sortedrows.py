@@ -47,3 +47,22 @@ def test_gathered_writes_each_column_in_order_then_lets_it_go(monkeypatch: pytes
     rest = b"".join(pieces)
     assert first + rest == keys[order].tobytes() + values[order].tobytes()
     assert columns == []
+
+
+def test_in_key_order_answers_in_the_callers_order_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sortedrows, "SLICE", 4)
+    keys = np.array([b"%03d" % ((i * 37) % 101) for i in range(30)], dtype="S33")
+    seen: list[list[bytes]] = []
+    after: list[int] = []
+
+    def look(part: np.ndarray) -> list[bytes]:
+        seen.append(part.tolist())
+        return [k.upper() + b"!" for k in part.tolist()]
+
+    got = sortedrows.in_key_order(keys, look, lambda: after.append(len(seen)))
+    assert got == [k + b"!" for k in keys.tolist()]  # each answer at its key's place
+    assert [len(s) for s in seen] == [4] * 7 + [2] and after == list(range(1, 9))  # pages after each
+    flat = [k for s in seen for k in s]
+    assert flat == sorted(flat)  # slices in key order: each falls in one band of a table
+    assert sortedrows.in_key_order(keys[:3], look, lambda: after.append(-1)) == [
+        k + b"!" for k in keys[:3].tolist()] and after[-1] == -1
