@@ -10,7 +10,8 @@ uploads the data to a folder remote. Then:
     --dry-run`, `git mlv ls-files` of an old revision, `git mlv status`;
   - `git clone` + data of that history, against the clone of the same final tree committed at once
     (a second repository, one commit, its own remote): the ratio is the cost of the history. Each
-    clone is also timed with git-mlv's filter and hooks off (git's own share, not ours to fix).
+    clone is also timed with git-mlv's filter and hooks off (git's own share, not ours to fix). The
+    four clones run interleaved, three times each, and the report gives medians.
 
 Pushes merge the data remote's small packs (docs/remotes.md "Pack merging"); `--no-merge` sets
 `mlv.remoteMergePacks false` for the whole run (the figures before merging existed).
@@ -37,6 +38,7 @@ import numpy as np
 import scale_common as sc
 
 BASE_FILES = 200
+CLONE_REPS = 3  # each clone of the history and of the flat tree, interleaved; medians
 # git alone: the filter and hooks off, pointers checked out as they are
 GIT_ONLY = ("git -c filter.mlv.process= -c filter.mlv.smudge=cat -c filter.mlv.required=false "
             "-c core.hooksPath=/dev/null")
@@ -125,11 +127,6 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
                       ("checkout back", "git checkout -q main")):
         bench.sh("mlv", step, cmd, repo)
     source = sc.tree_digest(repo, "data")
-    clone = os.path.join(work, "clone")
-    bench.sh("mlv", "clone_data (history)", f"git clone -q --no-local {origin} {clone}", work)
-    bench.count("mlv", "history clone bytes equal", int(sc.tree_digest(clone, "data") == source))
-    bench.sh("mlv", "git-only clone (history)", f"{GIT_ONLY} clone -q --no-local {origin} {clone}-git", work)
-    bench.count("mlv", "packs in the history clone", sc.pool_packs(clone))
     # the same final tree, committed at once, in its own repository and remotes
     flat = sc.fresh_dir(os.path.join(work, "flat"))
     forigin, fdata = os.path.join(remotes, "flat-origin.git"), os.path.join(remotes, "flat-data")
@@ -138,13 +135,23 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
                           f"git mlv remote add store {fdata} --default >/dev/null && "
                           f"git init -q --bare {forigin} && git remote add origin {forigin} && "
                           "git add -A && git commit -q -m flat && git push -q -u origin main", flat)
-    fclone = os.path.join(work, "flat-clone")
-    bench.sh("mlv", "clone_data (one commit)", f"git clone -q --no-local {forigin} {fclone}", work)
-    bench.count("mlv", "one-commit clone bytes equal", int(sc.tree_digest(fclone, "data") == source))
-    bench.sh("mlv", "git-only clone (one commit)", f"{GIT_ONLY} clone -q --no-local {forigin} {fclone}-git",
-             work)
+    # the four clones, interleaved, CLONE_REPS times each: one clone is a single sample of a few
+    # seconds, and the ratio of two single samples moved by 0.2 between runs on a loaded machine
+    for rep in range(CLONE_REPS):
+        for kind, src, only_git in (("history", origin, False), ("one commit", forigin, False),
+                                    ("history", origin, True), ("one commit", forigin, True)):
+            dest = os.path.join(work, f"clone-{kind.replace(' ', '-')}{'-git' if only_git else ''}")
+            if os.path.exists(dest):
+                shutil.rmtree(dest)
+            if only_git:
+                cmd = f"{GIT_ONLY} clone -q --no-local {src} {dest}"
+                bench.sh("mlv", f"git-only clone ({kind})", cmd, work)
+                continue
+            bench.sh("mlv", f"clone_data ({kind})", f"git clone -q --no-local {src} {dest}", work)
+            if rep == 0:
+                bench.count("mlv", f"{kind} clone bytes equal", int(sc.tree_digest(dest, "data") == source))
+                bench.count("mlv", f"packs in the {kind} clone", sc.pool_packs(dest))
     bench.count("mlv", "remote indexes (one commit)", sc.count_files(fdata, ".idx"))
-
 
 def _tenths(bench: sc.Bench, step: str) -> tuple[float | None, float | None]:
     xs = [r.wall_s for r in bench.records if r.step == step and r.ok]
@@ -175,7 +182,8 @@ def report(bench: sc.Bench, argv: list[str]) -> str:
     gflat = bench.wall("mlv", "git-only clone (one commit)")
     ours = (hist - ghist if hist is not None and ghist is not None else None,
             flat - gflat if flat is not None and gflat is not None else None)
-    lines += ["", "clone + data of the history / of the same tree in one commit: "
+    lines += ["", f"Clones: medians of {CLONE_REPS}, the four kinds interleaved.", "",
+              "clone + data of the history / of the same tree in one commit: "
               f"**{sc.ratio(hist, flat)}**; git alone (filter and hooks off): {sc.ratio(ghist, gflat)}; "
               f"git-mlv's part (the difference, {sc.fmt(ours[0])} s / {sc.fmt(ours[1])} s): "
               f"{sc.ratio(*ours)}", "", "| count | value |", "|---|---|"]
