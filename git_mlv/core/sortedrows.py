@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 # Rows gathered per piece: with 33-byte keys, 2 MiB.
 BLOCK = 1 << 16
 # Keys searched per slice by ``in_key_order``: a slice of 2,048 sorted keys out of a fetch batch of
-# 20,000 random ones falls in ~1/10 of a table's rows, so ~1/10 of its pages are touched at a time.
+# 20,000 random ones falls in ~1/10 of a table's rows. Measured on a 600,000-object midx (keys
+# 19 MB): 20,000 keys in one search left 19 MB of it resident, in sorted slices at most 6.8 MB.
+# A few hundred keys spread over the whole key space touch every page whatever the order (each
+# binary search faults ~12 pages in, and the kernel maps 16 pages around each fault).
 SLICE = 2048
 
 T = TypeVar("T")
@@ -58,7 +61,7 @@ def in_key_order(keys: np.ndarray, look: Callable[[np.ndarray], Sequence[T]],
 
     Random keys searched in one go touch every page of a sorted table: a clone's batch of 20,000
     files made a 600,000-object remote midx (34 MB) and the pool's pack indexes resident at once
-    (issue 9). Sorted slices touch one band of each table at a time."""
+    (issue 9). Sorted slices of a big batch touch one band of each table at a time."""
     import numpy as np
 
     if len(keys) <= SLICE:
