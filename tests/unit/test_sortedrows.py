@@ -17,7 +17,8 @@ def _reference(keys: np.ndarray) -> list[int]:
 
 
 @pytest.mark.parametrize("block", [1, 3, 7, sortedrows.BLOCK])
-def test_first_in_order_keeps_the_first_row_of_equal_keys(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+def test_first_in_order_keeps_the_first_row_of_equal_keys(monkeypatch: pytest.MonkeyPatch,
+                                                          block: int) -> None:
     monkeypatch.setattr(sortedrows, "BLOCK", block)  # block edges fall on duplicates too
     rng = np.random.default_rng(5)
     # 3 sorted runs (as concatenated sorted files are) sharing keys; some keys end in zero bytes
@@ -49,7 +50,8 @@ def test_gathered_writes_each_column_in_order_then_lets_it_go(monkeypatch: pytes
     assert columns == []
 
 
-def test_in_key_order_answers_in_the_callers_order_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_key_order_answers_in_the_callers_order_a_slice_at_a_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sortedrows, "SLICE", 4)
     keys = np.array([b"%03d" % ((i * 37) % 101) for i in range(30)], dtype="S33")
     seen: list[list[bytes]] = []
