@@ -151,8 +151,8 @@ def write_midx(pool: Pool, exclude: set[str] = frozenset(), extra: Sequence[str]
         if pack not in covered:
             sources.append(mx.source_of(pool.index_of(pack) if pack not in extra
                                         else idx.IndexFile(pack[:-5] + ".idx"), pack))
-    # the mapped tables' pages are handed back once copied: they count in RSS (a clone of 600,000
-    # files consolidating its packs peaked at 215 MB, issue 9's bar is 200)
+    # the mapped tables' pages are handed back once copied: they count in RSS (~57 bytes an
+    # object; issue 9's bar is 200 MB for any process at 600,000 files)
     count, size, pieces = mx.encode_pieces(sources, keep_names, copied=ps.drop_pages)
     del sources
     atomic_write_pieces(ps.midx_path, pieces, size)  # written as encoded, never held whole
