@@ -21,23 +21,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_process(args: argparse.Namespace) -> int:
-    from ..gitio.filter_process import serve
+    from ..gitio.filter_process import FilterHandler, serve
+    from ..gitio.shimtext import hooks_current
+    from ..ops import hookquick
     from ..ops.context import Workspace
     from ..ops.filter import PoolFilter
-    from ..ops.setup import ensure_hooks
 
     def has_remote() -> bool:  # asked only when a hook is missing: remotes' modules load then
         from ..ops.remote_config import remotes
 
         return bool(remotes(ws))
 
+    def check_hooks() -> list[str]:  # the installer is imported only when a hook is not ours
+        if ws.repo.worktree is None or hooks_current(ws.repo.config, ws.repo.common_dir):
+            return []
+        from ..ops.setup import ensure_hooks
+
+        return ensure_hooks(ws.repo, has_remote)
+
     ws = Workspace.discover(with_config=True)
-    if ws.repo.worktree is not None:
-        for line in ensure_hooks(ws.repo, has_remote):
-            print(line, file=sys.stderr)
-    serve(PoolFilter(ws))
-    if ws.repo.worktree is not None:
-        ensure_hooks(ws.repo)  # again: git-lfs's filter may have installed its hooks meanwhile
+    for line in check_hooks():
+        print(line, file=sys.stderr)
+    handler: FilterHandler = PoolFilter(ws)
+    record = hookquick.record_path(ws.repo.git_dir, ws.repo.worktree)
+    process = hookquick.git_process() if record else None
+    if record and process:  # lets the hooks of this git command skip Python (docs/formats.md)
+        handler = hookquick.Recorder(handler, record, process)
+    serve(handler)
+    check_hooks()  # again, quietly: git-lfs's filter may have installed its hooks meanwhile
     return 0
 
 

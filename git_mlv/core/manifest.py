@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass
 
 from ..errors import CorruptObject
+from .record import Record
 
 MAGIC = b"MLVMANI\0"
 VERSION = 1
@@ -24,12 +24,16 @@ HEADER = struct.Struct("<8sIIQQ")
 ITEM = struct.Struct("<32sI")
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
     """A file's size and its chunks, in order, as (id, length)."""
 
+    __slots__ = ("size", "chunks")
     size: int
     chunks: tuple[tuple[bytes, int], ...]
+
+    def __init__(self, size: int, chunks: tuple[tuple[bytes, int], ...]) -> None:
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "chunks", chunks)
 
     def encode(self) -> bytes:
         """The stored bytes of this manifest."""

@@ -23,13 +23,13 @@ import mmap
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject
 from . import sortedrows
 from .index import KEY_SIZE, IndexFile, KeyTable, search
 from .pack import Entry
+from .record import Record
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,13 +72,18 @@ def raw_name(name: str) -> bytes:
     return bytes.fromhex(base[5:])
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Record):
     """What a midx is built from: a table of keys and records, and the packs its rows are in."""
 
+    __slots__ = ("keys", "records", "packs")
     keys: np.ndarray  # S33, sorted
     records: np.ndarray  # fields offset, stored_len, raw_len, codec (pack optional)
     packs: Sequence[bytes]  # 16-byte names; one name, or the table a ``pack`` field indexes
+
+    def __init__(self, keys: np.ndarray, records: np.ndarray, packs: Sequence[bytes]) -> None:
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "records", records)
+        object.__setattr__(self, "packs", packs)
 
 
 def source_of(table: IndexFile | MidxFile, name: str | None = None) -> Source:

@@ -22,12 +22,12 @@ import os
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import CorruptObject
 from .fsutil import fix_mode, fs_error, write_all, writing
 from .fsutil import shared as _shared_modes
+from .record import Record
 
 MAGIC = b"MLVPACK\0"
 END_MAGIC = b"MLVPEND\0"
@@ -47,17 +47,28 @@ KIND_CHUNK = 1
 KIND_MANIFEST = 2
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """Where one stored object sits in a pack."""
 
+    __slots__ = ("id", "kind", "codec", "offset", "stored_len", "raw_len", "crc")
     id: bytes
     kind: int
     codec: int
     offset: int  # of the entry header
     stored_len: int
     raw_len: int
-    crc: int = 0  # crc32 of the stored bytes, as the pack's entry header says (0: not read yet)
+    crc: int  # crc32 of the stored bytes, as the pack's entry header says (0: not read yet)
+
+    def __init__(self, id: bytes, kind: int, codec: int, offset: int, stored_len: int, raw_len: int,
+                 crc: int = 0) -> None:
+        put = object.__setattr__
+        put(self, "id", id)
+        put(self, "kind", kind)
+        put(self, "codec", codec)
+        put(self, "offset", offset)
+        put(self, "stored_len", stored_len)
+        put(self, "raw_len", raw_len)
+        put(self, "crc", crc)
 
     @property
     def end(self) -> int:

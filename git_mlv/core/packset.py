@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject, MlvError
@@ -19,6 +18,7 @@ from . import index as idx
 from . import midx as mx
 from .fsutil import try_lock, unlock
 from .pack import TRAILER, Entry, UnsupportedPack, scan
+from .record import Record
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,21 +29,31 @@ if TYPE_CHECKING:
 _RACY_NS = 1_000_000_000
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Record):
     """A stored object: the pack it is in and its entry there."""
 
+    __slots__ = ("pack", "entry")
     pack: str
     entry: Entry
 
+    def __init__(self, pack: str, entry: Entry) -> None:
+        object.__setattr__(self, "pack", pack)
+        object.__setattr__(self, "entry", entry)
 
-@dataclass(frozen=True)
-class _View:
+
+class _View(Record):
     """One consistent snapshot of the indexed packs (swapped whole, so threads never mix two)."""
 
-    midx: mx.MidxFile | None = None
-    midx_packs: tuple[str, ...] = ()  # pack paths, by midx pack number
-    indexes: dict[str, idx.IndexFile] = field(default_factory=dict)  # packs the midx does not cover
+    __slots__ = ("midx", "midx_packs", "indexes")
+    midx: mx.MidxFile | None
+    midx_packs: tuple[str, ...]  # pack paths, by midx pack number
+    indexes: dict[str, idx.IndexFile]  # packs the midx does not cover
+
+    def __init__(self, midx: mx.MidxFile | None = None, midx_packs: tuple[str, ...] = (),
+                 indexes: dict[str, idx.IndexFile] | None = None) -> None:
+        object.__setattr__(self, "midx", midx)
+        object.__setattr__(self, "midx_packs", midx_packs)
+        object.__setattr__(self, "indexes", {} if indexes is None else indexes)
 
 
 class PackSet:

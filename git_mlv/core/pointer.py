@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from ..errors import MlvError
 from .pointer_text import MAX_SIZE, VERSION
+from .record import Record
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
 _OID = re.compile(r"sha256:[0-9a-f]{64}\Z")
@@ -23,13 +23,18 @@ class PointerError(MlvError):
     """Text that claims to be a pointer but breaks a MUST rule of the spec."""
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(Record):
     """A parsed pointer: the sha256 and size of a file's content, plus keys we do not know."""
 
+    __slots__ = ("oid", "size", "extra")
     oid: str  # 64 lowercase hex digits, no "sha256:" prefix
     size: int
-    extra: tuple[tuple[str, str], ...] = field(default=())
+    extra: tuple[tuple[str, str], ...]
+
+    def __init__(self, oid: str, size: int, extra: tuple[tuple[str, str], ...] = ()) -> None:
+        object.__setattr__(self, "oid", oid)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "extra", extra)
 
     def encode(self) -> bytes:
         """The one valid encoding of this pointer."""

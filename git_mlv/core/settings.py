@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from ..errors import UsageError
+from .record import Record
 
 KiB = 1024
 MiB = 1024 * KiB
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Record):
     """Chunking, compression and packing parameters.
 
     FastCDC's mean chunk is ``chunk_avg + chunk_min`` (cut-point skipping): 48 KiB + 16 KiB gives the
@@ -21,15 +20,24 @@ class Settings:
     on numeric CSV 4x faster for a better one (shared/notes/measured-here.md).
     """
 
-    chunk_avg: int = 48 * KiB
-    chunk_min: int = 16 * KiB
-    chunk_max: int = 256 * KiB
-    compression_level: int = 1
-    pack_size: int = 64 * MiB
-    threads: int = 2
-    # Consolidate when this many packs are not covered by the midx (0: never). 8 keeps a pool of
-    # 1,000 small commits at <= 13 packs in a simulation (docs/formats.md#consolidation).
-    auto_packs: int = 8
+    __slots__ = ("chunk_avg", "chunk_min", "chunk_max", "compression_level", "pack_size", "threads",
+                 "auto_packs")
+    chunk_avg: int
+    chunk_min: int
+    chunk_max: int
+    compression_level: int
+    pack_size: int
+    threads: int
+    auto_packs: int
+
+    def __init__(self, chunk_avg: int = 48 * KiB, chunk_min: int = 16 * KiB, chunk_max: int = 256 * KiB,
+                 compression_level: int = 1, pack_size: int = 64 * MiB, threads: int = 2,
+                 auto_packs: int = 8) -> None:
+        # auto_packs: consolidate when this many packs are not covered by the midx (0: never). 8
+        # keeps a pool of 1,000 small commits at <= 13 packs in a simulation (formats.md#consolidation)
+        for name, value in zip(self.__slots__, (chunk_avg, chunk_min, chunk_max, compression_level,
+                                                pack_size, threads, auto_packs)):
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> Settings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..errors import MlvError, NotARepository
@@ -45,14 +44,29 @@ def text(args: Sequence[str], cwd: str | None = None, check: bool = True) -> str
     return run(args, cwd=cwd, check=check).decode("utf-8", errors="surrogateescape").strip()
 
 
-@dataclass
 class Repo:
-    """Where a git repository's parts are; found from ``cwd`` with one ``git rev-parse``."""
+    """Where a git repository's parts are; found from ``cwd`` with one ``git rev-parse``.
 
-    worktree: str | None
-    git_dir: str
-    common_dir: str
-    _config: dict[str, str] | None = field(default=None, repr=False)
+    A plain class, not a dataclass: importing ``dataclasses`` at every filter start cost more
+    than the rest of a one-file smudge's imports (core/record.py)."""
+
+    def __init__(self, worktree: str | None, git_dir: str, common_dir: str,
+                 _config: dict[str, str] | None = None) -> None:
+        self.worktree = worktree
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self._config = _config
+
+    def __repr__(self) -> str:
+        return f"Repo(worktree={self.worktree!r}, git_dir={self.git_dir!r}, common_dir={self.common_dir!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Repo):
+            return NotImplemented
+        return (self.worktree, self.git_dir, self.common_dir) == (other.worktree, other.git_dir,
+                                                                  other.common_dir)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
     @classmethod
     def discover(cls, cwd: str | None = None, with_config: bool = False) -> Repo:

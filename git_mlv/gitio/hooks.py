@@ -20,24 +20,11 @@ from dataclasses import dataclass, field
 from ..core.fsutil import atomic_write
 from .hookscan import MARKER, classify, fix_lines, lfs_command, only_lfs_and_ours
 from .quickgit import CHAINED
+from .shimtext import HOOKS, lfs_in_use, shim  # noqa: F401 - the shims' text lives in shimtext
 
-HOOKS = ("pre-push", "post-checkout", "post-merge")
 #: every hook git-lfs installs (it installs them all or, at the first conflict, none)
 LFS_HOOKS = ("pre-push", "post-checkout", "post-commit", "post-merge")
-VERSION_LINE = "# git-mlv hook shim v1: all logic lives in `git mlv hook`."
-
 LfsTexts = Callable[[], dict[str, str]]
-
-
-def shim(name: str) -> str:
-    """The text of our shim for hook ``name`` (the files in the repo's hooks/ are these, verbatim)."""
-    return (
-        "#!/bin/sh\n"
-        f"{VERSION_LINE}\n"
-        f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: install it, '
-        f'or remove .git/hooks/{name}"; exit 2; }}\n'
-        f'exec git mlv hook {name} "$@"\n'
-    )
 
 
 def lfs_fallback(name: str) -> str:
@@ -277,12 +264,6 @@ def uninstall_hooks(hooks_dir: str) -> list[str]:
 def active(hooks_dir: str) -> bool:
     """True when every one of our hooks runs (cheap: reads a few small files)."""
     return all(check(hooks_dir, n) is None for n in HOOKS)
-
-
-def lfs_in_use(config: dict[str, str], common_dir: str) -> bool:
-    """git-lfs is configured and has run in this repository (its ``lfs`` folder exists)."""
-    configured = any(k in config for k in ("filter.lfs.process", "filter.lfs.clean"))
-    return configured and os.path.isdir(os.path.join(common_dir, "lfs"))
 
 
 def lfs_hook_texts(cwd: str) -> dict[str, str]:

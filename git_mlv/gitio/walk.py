@@ -25,7 +25,7 @@ from typing import NamedTuple
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError
 from .git import GitError, Repo
-from .pointer_cache import PointerBlob, PointerCache, remember_written
+from .pointer_cache import PointerBlob, PointerCache, folder
 from .quickgit import raw_diff_paths
 
 ZERO_OID = "0" * 40
@@ -41,10 +41,6 @@ _PATHSPEC_MAX = 32
 # lookup. Holding every entry at once, `git mlv status` peaked at 87 MB on 50,000 files, ~50 MB
 # above its start (measured before batches): at 600,000 files that is over 0.6 GB.
 _BATCH = 20_000
-# The filter merges cache files of at most this many entries (a merge holds ~64 bytes an entry
-# several times over); bigger merges wait for the next command that adds: the filter of a clone of
-# 600,000 files must stay flat in memory (issue 9: 200 MB for any process).
-_FILTER_MERGE_LIMIT = 200_000
 # Bytes of git's output split into records at a time (repo_records): large reads, few system calls.
 _READ = 1 << 20
 _REGULAR_TEXT = {"100644": 0o100644, "100755": 0o100755}
@@ -62,14 +58,7 @@ class IndexEntry(NamedTuple):
 
 def cache_of(repo: Repo) -> PointerCache:
     """The pointer cache of ``repo``'s pool."""
-    return PointerCache(os.path.join(repo.mlv_dir, "pointer-cache"))
-
-
-def remember_pointers(repo: Repo, pointers: Iterable[bytes]) -> None:
-    """Tell the pointer cache about pointers handed to git (by the filter): git stores each as a
-    blob whose id we can compute, so no later walk needs to read it."""
-    fmt = repo.config.get("extensions.objectformat", "sha1")
-    remember_written(cache_of(repo).root, pointers, fmt, merge_limit=_FILTER_MERGE_LIMIT)
+    return PointerCache(folder(repo.mlv_dir))
 
 
 def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:

@@ -8,6 +8,11 @@ the standard library only: one ``git diff-tree`` for the changed paths, an ``lst
 read of the few bytes of a file small enough to be a pointer. Anything unusual — a clone, a squash
 merge, a changed path missing from the worktree (sparse checkout, or a file git could not write), a
 file that could be a pointer, git failing — takes the full path (``ops/hooks.py``), which decides.
+
+Cheaper still, the hook shims for post-checkout and post-merge skip Python altogether when the
+filter of the very git process that runs them left a record saying that every smudge it was asked
+for gave git the file's data (the *smudge record*, docs/formats.md#smudge-record): written here
+(``Recorder``), read by the shim's shell (gitio/hooks.py).
 """
 
 from __future__ import annotations
@@ -16,11 +21,22 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..core.pointer_text import HEAD, MAX_SIZE, could_be_pointer
 from ..gitio import quickgit
 
+if TYPE_CHECKING:
+    from ..gitio.filter_process import FilterHandler
+    from ..gitio.pktline import ContentStream
+
 CHAINED_ENV = "MLV_HOOK_CHAINED"  # set while a chained hook runs: a chained copy of us is a no-op
+RECORD = "mlv-smudged"  # the smudge record, in a main worktree's .git folder
+OK, LEFT = "ok", "left"  # its states: every smudge gave data / one may have left a pointer
+# git runs a filter command with arguments through `sh -c` (dash does not exec the last command):
+# then our parent is that shell and the git process is its parent
+_SHELLS = (b"sh", b"dash", b"bash")
 
 
 def nothing_to_do(hook: str, args: list[str]) -> int | None:
@@ -93,3 +109,108 @@ def trace(record: dict[str, object]) -> None:
 
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+
+
+def git_process(pid: int | None = None) -> str | None:
+    """``"<pid> <start time>"`` of the git process that started the filter: its id and its start
+    in clock ticks since boot (field 22 of ``/proc/PID/stat``; the pair never names two processes
+    of one boot). None without /proc: no record, the hooks run Python as before."""
+    pid = os.getppid() if pid is None else pid
+    for _ in range(2):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            return None
+        end = stat.rfind(b")")
+        comm, fields = stat[stat.find(b"(") + 1:end], stat[end + 2:].split()
+        if len(fields) < 20:
+            return None
+        if comm not in _SHELLS:
+            return f"{pid} {int(fields[19])}"
+        pid = int(fields[1])
+    return None
+
+
+def record_path(git_dir: str, worktree: str | None) -> str | None:
+    """Where the filter writes its smudge record: ``.git/mlv-smudged`` of a main worktree (the
+    only place the shims look); None elsewhere (bare repositories, linked worktrees)."""
+    if worktree is None or os.path.normpath(git_dir) != os.path.join(os.path.normpath(worktree), ".git"):
+        return None
+    return os.path.join(git_dir, RECORD)
+
+
+def write_record(path: str, process: str, state: str) -> None:
+    """Replace the record by ``<process> <state>``; best effort (the shims then run Python)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, f"{process} {state}\n".encode())
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(path)  # a stale "ok" must not outlive a "left" we could not write
+        except OSError:
+            pass
+
+
+class Recorder:
+    """Wraps the filter's handler and keeps the smudge record of this git process: "ok" from the
+    start, "left" from the first smudge that gave git anything but the file's data (data missing,
+    out of the fetch scope, an error)."""
+
+    def __init__(self, handler: FilterHandler, path: str, process: str) -> None:
+        self._h = handler
+        self._path, self._process = path, process
+        self._left = False
+        write_record(path, process, OK)
+
+    def left(self) -> None:
+        """A smudge may have left a pointer in the worktree: the hooks must look (once is enough)."""
+        if not self._left:
+            self._left = True
+            write_record(self._path, self._process, LEFT)
+
+    def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
+        """The handler's smudge; an error on the way marks the record."""
+        try:
+            chunks = self._h.smudge(pathname, blob)
+        except Exception:
+            self.left()
+            raise
+        return None if chunks is None else self._watched(chunks)
+
+    def _watched(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        try:
+            yield from chunks
+        except Exception:
+            self.left()
+            raise
+
+    def missing(self, pathname: str, blob: bytes) -> bytes:
+        """The handler's answer when the data cannot be had: a pointer stays."""
+        self.left()
+        return self._h.missing(pathname, blob)
+
+    def clean(self, pathname: str, content: ContentStream) -> bytes:
+        """The handler's clean."""
+        return self._h.clean(pathname, content)
+
+    def delay(self, pathname: str, blob: bytes) -> bool:
+        """The handler's delay (what it fetches comes back through ``smudge`` or ``missing``)."""
+        return self._h.delay(pathname, blob)
+
+    def available(self) -> list[str]:
+        """The handler's delayed paths now ready."""
+        return self._h.available()
+
+    def take_delayed(self, pathname: str) -> bytes | None:
+        """The handler's delayed blob for ``pathname``."""
+        return self._h.take_delayed(pathname)
+
+    def close(self) -> None:
+        """The handler's close."""
+        self._h.close()

@@ -95,3 +95,60 @@ def test_one_small_file_smudges_without_numpy(repo: Path) -> None:
     got, err = _smudge_all(repo, ["model.bin"])
     assert got == {"model.bin": files["model.bin"]}
     assert "numpy" in _imported(err)  # a big file's batch lookups and float un-shuffle use it
+
+
+def _clean_all(repo: Path, contents: dict[str, bytes]) -> tuple[dict[str, bytes], str]:
+    """(the pointer the filter answers for each path's content, the filter's stderr)."""
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    proc = subprocess.Popen(["git-mlv", "filter-process"], cwd=repo, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(_text("git-filter-client") + _text("version=2") + b"0000"
+                     + _text("capability=clean") + _text("capability=smudge") + b"0000")
+    proc.stdin.flush()
+    assert _read_until_flush(proc.stdout) == [b"git-filter-server\n", b"version=2\n"]
+    _read_until_flush(proc.stdout)
+    got = {}
+    for p, data in contents.items():
+        body = b"".join(_pkt(data[i:i + 65516]) for i in range(0, len(data), 65516))
+        proc.stdin.write(_text("command=clean") + _text(f"pathname={p}") + b"0000" + body + b"0000")
+        proc.stdin.flush()
+        assert _read_until_flush(proc.stdout) == [b"status=success\n"]
+        got[p] = b"".join(_read_until_flush(proc.stdout))
+        assert _read_until_flush(proc.stdout) == []
+    proc.stdin.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0, err
+    return got, err
+
+
+def test_stored_small_files_are_cleaned_without_the_writer(repo: Path) -> None:
+    """A racily clean file git re-reads after a checkout: content of at most chunkMin bytes (one
+    chunk whatever the cut points) already in the pool gets its pointer without the pool's writer
+    (FastCDC, thread pools); the pointers are the writer's, byte for byte, on both sides of the
+    bounds (the pointer's 1,024-byte head, the tests' chunkMin of 1,024)."""
+    sizes = {"a.bin": 700, "b.bin": 1023, "c.bin": 1024, "d.bin": 1025, "e.bin": 3000}
+    files = {name: random_bytes(n, seed=n) for name, n in sizes.items()}
+    for name, data in files.items():
+        write(repo / name, data)
+    commit_all(repo, "v1")
+    stored = {name: git("cat-file", "-p", f":{name}", cwd=repo).stdout for name in files}
+
+    small = {k: files[k] for k in ("a.bin", "b.bin", "c.bin")}
+    got, err = _clean_all(repo, small)
+    assert got == {k: stored[k] for k in small}
+    assert "git_mlv.core.poolwriter" not in _imported(err)
+
+    got, err = _clean_all(repo, files)  # the bigger ones through the writer: the same pointers
+    assert got == stored
+    assert "git_mlv.core.poolwriter" in _imported(err)
+
+    fresh = random_bytes(600, seed=12345)  # small but not stored: the writer stores it
+    got, err = _clean_all(repo, {"f.bin": fresh})
+    assert "git_mlv.core.poolwriter" in _imported(err)
+    write(repo / "f.bin", fresh)
+    commit_all(repo, "v2")
+    assert git("cat-file", "-p", ":f.bin", cwd=repo).stdout == got["f.bin"]
+    (repo / "f.bin").unlink()
+    git("checkout", "--", "f.bin", cwd=repo)
+    assert (repo / "f.bin").read_bytes() == fresh

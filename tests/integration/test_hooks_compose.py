@@ -79,7 +79,7 @@ def test_git_lfs_and_git_mlv_push_and_two_generations_of_clones(lfs_home: Path, 
     git("clone", "-q", str(tmp_path / "origin.git"), str(gen1), cwd=tmp_path)
     assert _files(gen1, [lfs_name, mlv_name]) == _files(src, [lfs_name, mlv_name])
     # both tools' hooks run in the clone, whichever filter started first
-    assert "git mlv hook pre-push" in (_hooks(gen1) / "pre-push").read_text()
+    assert "git-mlv hook pre-push" in (_hooks(gen1) / "pre-push").read_text()
     assert 'git lfs pre-push "$@"' in (_hooks(gen1) / "pre-push.mlv-chained").read_text()
     assert (_hooks(gen1) / "post-commit").exists()  # git-lfs's own, which its installer gave up on
     write(gen1 / "more.bin", random_bytes(50_000, seed=3))
@@ -111,10 +111,10 @@ def test_the_old_advice_and_git_lfs_install_force_are_recomposed(lfs_home: Path,
     # `git lfs install --force` puts git-lfs's hook back in our place; the next git-mlv filter run
     # (any add or checkout) chains it again
     git("lfs", "install", "--local", "--force", cwd=src)
-    assert "git mlv hook" not in pre_push.read_text()
+    assert "git-mlv hook" not in pre_push.read_text()
     write(src / "c.bin", random_bytes(30_000, seed=9))
     git("add", "c.bin", cwd=src)
-    assert "git mlv hook pre-push" in pre_push.read_text()
+    assert "git-mlv hook pre-push" in pre_push.read_text()
     assert (_hooks(src) / "pre-push.mlv-chained").read_text() == lfs_hook
 
 
@@ -235,7 +235,7 @@ def test_the_filter_installs_hooks_only_into_the_repository(repo: Path, tmp_path
     write(repo / "one.bin", random_bytes(1000, seed=1))
     git("-c", f"core.hooksPath={elsewhere}", "add", "-A", cwd=repo)
     assert not elsewhere.exists()
-    assert "git mlv hook pre-push" in (_hooks(repo) / "pre-push").read_text()
+    assert "git-mlv hook pre-push" in (_hooks(repo) / "pre-push").read_text()
 
 
 def test_uninstall_puts_chained_hooks_back(tmp_path: Path) -> None:

@@ -139,11 +139,11 @@ def test_hooks_installed_without_clobbering(tmp_path: Path) -> None:
     res = out(mlv("install", "--local", cwd=r))
     assert "hook pre-push: chained with your hook" in res  # it now runs after ours, same stdin
     assert (r / ".git" / "hooks" / "pre-push.mlv-chained").read_text() == "#!/bin/sh\necho mine\n"
-    assert "git mlv hook post-checkout" in (r / ".git" / "hooks" / "post-checkout").read_text()
+    assert "git-mlv hook post-checkout" in (r / ".git" / "hooks" / "post-checkout").read_text()
     mlv("uninstall", "--local", cwd=r)
     assert mine.read_text() == "#!/bin/sh\necho mine\n"  # put back
     mlv("install", "--local", "--force", cwd=r)
-    assert "git mlv hook pre-push" in mine.read_text()
+    assert "git-mlv hook pre-push" in mine.read_text()
     assert (r / ".git" / "hooks" / "pre-push.mlv-backup").read_text() == "#!/bin/sh\necho mine\n"
     # core.hooksPath is respected
     git("config", "core.hooksPath", "myhooks", cwd=r)
@@ -151,7 +151,7 @@ def test_hooks_installed_without_clobbering(tmp_path: Path) -> None:
     assert (r / "myhooks" / "post-merge").exists()
     mlv("uninstall", "--local", cwd=r)
     assert not (r / "myhooks" / "post-merge").exists()
-    assert "git mlv hook" in mine.read_text()  # .git/hooks is not where git looks now: untouched
+    assert "git-mlv hook" in mine.read_text()  # .git/hooks is not where git looks now: untouched
     git("config", "--unset", "core.hooksPath", cwd=r)
     mlv("uninstall", "--local", cwd=r)
     assert mine.read_text() == "#!/bin/sh\necho mine\n"  # restored from the backup

@@ -168,7 +168,7 @@ def test_a_reader_finds_objects_moved_by_a_consolidation(tmp_path: Path) -> None
     locs = {oid: reader.locate(bytes.fromhex(oid), KIND_CHUNK) or reader.locate(bytes.fromhex(oid), 2)
             for oid in files}
     assert all(loc is not None for loc in locs.values())
-    with Pool(str(tmp_path), Settings(**{**SMALL.__dict__, "pack_size": 1 << 20})) as other:
+    with Pool(str(tmp_path), SMALL.replace(pack_size=1 << 20)) as other:
         res = consolidate(other)
     assert res is not None and res.merged >= 2
     for oid, want in files.items():  # stale locations: the packs are gone, found again once

@@ -115,3 +115,23 @@ def test_big_merges_and_duplicate_rows_keep_every_entry_once(tmp_path: Path, mon
     assert [known[pc.blob_id(t)] for t in texts] == [
         PointerBlob(Pointer.parse(t).oid, Pointer.parse(t).size, len(t)) for t in texts]
     assert sum(pc._File(f).count for f in cache.files()) == 150  # each id once
+
+
+def test_known_pointers_are_not_written_again(tmp_path: Path) -> None:
+    """The filter's cheap check (binary searches, no numpy): pointers the cache holds, in any of
+    its files, add no file; one it lacks adds one, and then every one of them is found."""
+    root = str(tmp_path / "pc")
+    texts = [Pointer(hashlib.sha256(b"%d" % i).hexdigest(), 10 + i).encode() for i in range(40)]
+    pc.remember_written(root, texts[:30])
+    pc.remember_written(root, texts[30:35])
+    files = sorted(os.listdir(root))
+    keys = [pc.key_of(pc.blob_id(t)) for t in texts]
+    assert pc.known(root, keys[:35]) and pc.known(root, [keys[0], keys[29], keys[34]])
+    assert not pc.known(root, keys[:36]) and not pc.known(root, [bytes(20)])
+    pc.remember_written(root, [texts[3], texts[33]])  # both known: nothing written
+    assert sorted(os.listdir(root)) == files
+    pc.remember_written(root, [texts[3], texts[39]])  # one new
+    assert sorted(os.listdir(root)) != files
+    known, missing = PointerCache(root).lookup([pc.blob_id(t) for t in texts[:35] + texts[39:]])
+    assert not missing and len(known) == 36
+    assert pc.known(str(tmp_path / "none"), []) and not pc.known(str(tmp_path / "none"), keys[:1])

@@ -1,0 +1,84 @@
+"""The text of our hook shims, and the filter's cheap check that they are what git runs.
+
+Light on purpose (``os`` only): the filter checks our hooks at every start and at its end, and
+importing the installer (``gitio/hooks.py``: dataclasses, the hook-file scanner's regular
+expressions) for hooks that are already ours cost ~10 ms of a one-file checkout's filter
+(bench/RESULTS.md, one5). Anything but our exact shims goes to ``ops/setup.ensure_hooks``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from .quickgit import CHAINED
+
+HOOKS = ("pre-push", "post-checkout", "post-merge")
+VERSION_LINE = "# git-mlv hook shim v2: git-mlv's work lives in `git mlv hook`."
+
+# post-checkout and post-merge: when git-mlv has nothing to do, the shim says so without starting
+# Python, which cost ~0.1 s of a 0.46 s one-file checkout at 50,000 files (bench/RESULTS.md). The
+# common case is a checkout whose filter gave git the data of every file it smudged: that filter
+# (one per git process) keeps the *smudge record* (ops/hookquick.py, docs/formats.md#smudge-record),
+# naming the git process, which is the hook's parent. Anything else runs `git mlv hook` as before.
+_SMUDGED = """\
+smudged() {  # this git's filter gave git the data of every file (docs/formats.md#smudge-record)
+\t[ -r .git/mlv-smudged ] && [ -r /proc/$PPID/stat ] && read -r rec < .git/mlv-smudged &&
+\t\tread -r stat < /proc/$PPID/stat || return 1
+\tset -- ${stat##*") "}
+\t[ "$rec" = "$PPID ${20} ok" ]
+}
+"""
+_NOTHING_TO_DO = {
+    # not a clone's first checkout; a file checkout or one that did not move HEAD is the filter's
+    "post-checkout": ('\tcase $1 in *[!0]*) ;; *) return 1 ;; esac\n'
+                      '\t[ "$3" = 1 ] && [ "$1" != "$2" ] || return 0\n'
+                      "\tsmudged\n"),
+    "post-merge": '\t[ "$1" = 0 ] && smudged\n',  # not a squash merge: HEAD moved
+}
+
+
+def shim(name: str) -> str:
+    """The text of our shim for hook ``name`` (the files in the repo's hooks/ are these, verbatim)."""
+    text = (
+        "#!/bin/sh\n"
+        f"{VERSION_LINE}\n"
+        f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: install it, '
+        f'or remove .git/hooks/{name}"; exit 2; }}\n'
+    )
+    if name in _NOTHING_TO_DO:
+        text += (f"{_SMUDGED}"
+                 "nothing_to_do() {  # without a trace to write, a chained copy of us, the hook's folder\n"
+                 '\t[ -z "$MLV_HOOK_TRACE$MLV_HOOK_CHAINED" ] || return 1\n'
+                 "\tcase $0 in */*) ;; *) return 1 ;; esac\n"
+                 f"{_NOTHING_TO_DO[name]}"
+                 "}\n"
+                 "if nothing_to_do \"$@\"; then  # then only the hook chained after ours runs\n"
+                 f'\tchained="${{0%/*}}/{name}{CHAINED}"\n'
+                 '\t[ -x "$chained" ] && MLV_HOOK_CHAINED=1 exec "$chained" "$@"\n'
+                 "\texit 0\n"
+                 "fi\n")
+    return text + f'exec git-mlv hook {name} "$@"\n'
+
+
+def lfs_in_use(config: Mapping[str, str], common_dir: str) -> bool:
+    """git-lfs is configured and has run in this repository (its ``lfs`` folder exists)."""
+    configured = any(k in config for k in ("filter.lfs.process", "filter.lfs.clean"))
+    return configured and os.path.isdir(os.path.join(common_dir, "lfs"))
+
+
+def hooks_current(config: Mapping[str, str], common_dir: str) -> bool:
+    """True when the filter's hook check (``ops.setup.ensure_hooks``) would neither write nor warn:
+    each of our hooks is exactly our shim in the repository's own hooks folder, no
+    ``core.hooksPath`` is set, and git-lfs (whose hooks that check would chain) is not in use."""
+    if "core.hookspath" in config or lfs_in_use(config, common_dir):
+        return False
+    folder = os.path.join(common_dir, "hooks")
+    for name in HOOKS:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
+                if f.read() != shim(name):
+                    return False
+        except OSError:
+            return False
+    return True
