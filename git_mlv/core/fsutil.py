@@ -18,7 +18,7 @@ import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import MlvError
 
@@ -166,14 +166,22 @@ def atomic_write(path: str, data: bytes, executable: bool = False, durable: bool
     ``durable=False`` skips the fsync, for files that are only an optimisation and carry their own
     checksum (a crash may leave them empty or torn; their reader then ignores them).
     """
+    atomic_write_pieces(path, (data,), len(data), executable, durable)
+
+
+def atomic_write_pieces(path: str, pieces: Iterable[bytes | memoryview], size: int,
+                        executable: bool = False, durable: bool = True) -> None:
+    """``atomic_write`` of the concatenation of ``pieces`` (``size`` bytes in all), written as they
+    come: a file built in parts is never held whole in memory (the pool's midx, issue 9)."""
     d = os.path.dirname(path) or "."
-    with writing(path, len(data)):
+    with writing(path, size):
         import tempfile  # not at import: ~5 ms of every start-up (it loads shutil, random)
 
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                for piece in pieces:
+                    f.write(piece)
                 f.flush()
                 fix_mode(f.fileno(), executable)
                 if durable:

@@ -12,6 +12,7 @@ import).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 THRESHOLD = 256 * 1024
 _M_MMAP_THRESHOLD = -3  # glibc's malloc.h
@@ -33,3 +34,23 @@ def return_large_blocks() -> None:
         mallopt(ctypes.c_int(_M_MMAP_THRESHOLD), ctypes.c_int(THRESHOLD))
     except (OSError, AttributeError):
         pass  # not glibc (musl, macOS): their allocators keep no such threshold to fix
+
+
+def trim() -> None:
+    """Give the free memory of every malloc arena back to the system (glibc's ``malloc_trim``,
+    which also hands back free pages inside an arena, not only at its top). Worker threads
+    allocate in arenas of their own, and what one batch of a clone freed there stayed in RSS.
+    Best effort: a no-op without glibc."""
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None

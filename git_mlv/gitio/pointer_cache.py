@@ -17,6 +17,7 @@ optimisation: any file that cannot be read or written is ignored, and a miss rea
 from __future__ import annotations
 
 import hashlib
+import itertools
 import mmap
 import os
 import struct
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..core.fsutil import atomic_write, makedirs, try_lock, unlock
+from ..core.fsutil import atomic_write_pieces, makedirs, try_lock, unlock
 from ..core.pointer import Pointer
 
 if TYPE_CHECKING:
@@ -76,22 +77,51 @@ def key_of(object_id: str) -> bytes:
     return bytes.fromhex(object_id[: 2 * KEY_SIZE])
 
 
-def encode(entries: Mapping[bytes, PointerBlob | None]) -> bytes:
-    """The bytes of one cache file over ``entries`` (key -> pointer blob, or None: not a pointer).
+def _row(key: bytes, pb: PointerBlob | None) -> bytes:
+    """One entry as a file holds it: key, then value."""
+    if pb is None:
+        return key + VALUE.pack(bytes(32), NOT_POINTER, 0)
+    return key + VALUE.pack(bytes.fromhex(pb.oid), pb.size, pb.length)
+
+
+# Rows per piece of a file written from Python rows (``_file_pieces``).
+_ROWS_PER_PIECE = 4096
+
+
+def _file_pieces(rows: list[bytes]) -> tuple[int, Iterator[bytes]]:
+    """A cache file over ``rows`` (key then value bytes each, in any order; of equal keys one is
+    kept) as (its size, its bytes in pieces).
 
     With ``struct``, not numpy: the filter of a one-file checkout writes one entry, and importing
     numpy for it cost more than the rest of that filter's life (issue 9; 50,000 entries take ~30 ms).
+    Rows, not a dict of ids to tuples: the filter of a clone writes 50,000 at a time, and that dict
+    with its copies held ~36 MB (the clone's peak, issue 9); rows are ~100 bytes each.
     """
-    keys = sorted(entries)
-    pack, zero = VALUE.pack, bytes(32)
-    values = b"".join(pack(zero, NOT_POINTER, 0) if pb is None
-                      else pack(bytes.fromhex(pb.oid), pb.size, pb.length)
-                      for pb in map(entries.__getitem__, keys))
-    return _with_trailer(HEADER.pack(MAGIC, VERSION, len(keys)) + b"".join(keys) + values)
+    rows.sort()  # by key first; equal keys hold equal values
+    if len(rows) > 1:
+        rows[:] = [r for i, r in enumerate(rows) if i == 0 or r[:KEY_SIZE] != rows[i - 1][:KEY_SIZE]]
+    head = HEADER.pack(MAGIC, VERSION, len(rows))
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for part in (slice(None, KEY_SIZE), slice(KEY_SIZE, None)):
+            for i in range(0, len(rows), _ROWS_PER_PIECE):
+                yield b"".join(r[part] for r in rows[i:i + _ROWS_PER_PIECE])
+
+    return _with_trailer(len(head) + len(rows) * (KEY_SIZE + VALUE_SIZE), body())
 
 
-def _with_trailer(body: bytes) -> bytes:
-    return body + hashlib.sha256(body).digest()
+def _with_trailer(size: int, body: Iterator[bytes]) -> tuple[int, Iterator[bytes]]:
+    """(size, pieces) of a file: ``body`` (``size`` bytes) and then its sha256."""
+
+    def pieces() -> Iterator[bytes]:
+        h = hashlib.sha256()
+        for piece in body:
+            h.update(piece)
+            yield piece
+        yield h.digest()
+
+    return size + TRAILER_SIZE, pieces()
 
 
 class _File:
@@ -135,6 +165,14 @@ class _File:
             self._values = np.frombuffer(self._map, dtype=_value_dtype(), count=self.count,
                                          offset=HEADER.size + self.count * KEY_SIZE)
         return self._values
+
+    def close(self) -> None:
+        """Release the mapping (its touched pages count in RSS until then)."""
+        self._keys = self._values = None
+        try:
+            self._map.close()
+        except BufferError:
+            pass  # a view of it is still alive: the GC unmaps it
 
     def rows(self) -> Iterator[tuple[bytes, bytes]]:
         """(key, value bytes) of every entry, in order, without numpy (small merges)."""
@@ -220,14 +258,18 @@ class PointerCache:
         ``merge_limit``: merge no more entries than this at once (the filter, whose memory must
         stay flat, leaves bigger merges to the next command that adds).
         """
-        if not found:
+        self.add_rows([_row(key_of(i), v) for i, v in found.items()], merge_limit)
+
+    def add_rows(self, rows: list[bytes], merge_limit: int | None = None) -> None:
+        """``add`` of entries given as their bytes in a file (key, then value; ``_row``)."""
+        if not rows:
             return
-        entries = {key_of(i): v for i, v in found.items()}
         try:
             makedirs(self.root)
             path = os.path.join(self.root, f"pc-{os.urandom(8).hex()}{SUFFIX}")  # no `secrets`: its
             # import (random, hmac, base64) was most of this module's at the filter's exit
-            atomic_write(path, encode(entries), durable=False)  # checksummed: a torn file is dropped
+            size, pieces = _file_pieces(rows)
+            atomic_write_pieces(path, pieces, size, durable=False)  # checksummed: a torn file is dropped
             self._files = None  # the next lookup lists the folder again
             self._merge(merge_limit)
         except (OSError, ValueError):
@@ -267,9 +309,9 @@ class PointerCache:
                     continue  # damaged or gone: left for the next reader to judge
             if len(group) < 2:
                 return
-            body = _merged(group)
-            atomic_write(os.path.join(self.root, f"pc-{os.urandom(8).hex()}{SUFFIX}"), _with_trailer(body),
-                         durable=False)
+            size, pieces = _merged(group)
+            atomic_write_pieces(os.path.join(self.root, f"pc-{os.urandom(8).hex()}{SUFFIX}"), pieces, size,
+                                durable=False)
             for f in group:  # the merged file is in place first: a reader always finds every entry
                 try:
                     os.unlink(f.path)
@@ -289,29 +331,34 @@ class PointerCache:
 _SMALL_MERGE = 4096
 
 
-def _merged(group: list[_File]) -> bytes:
-    """The body (no trailer) of one file holding every entry of ``group`` once, sorted."""
+def _merged(group: list[_File]) -> tuple[int, Iterator[bytes]]:
+    """(size, pieces) of one file holding every entry of ``group`` once, sorted."""
     if sum(f.count for f in group) <= _SMALL_MERGE:
-        rows: dict[bytes, bytes] = {}
-        for f in group:
-            for k, v in f.rows():
-                rows.setdefault(k, v)  # equal keys hold equal values
-        keys = sorted(rows)
-        return b"".join((HEADER.pack(MAGIC, VERSION, len(keys)), *keys, *map(rows.__getitem__, keys)))
+        return _file_pieces([bytes(k) + bytes(v) for f in group for k, v in f.rows()])
     import numpy as np
 
-    all_keys = np.concatenate([f.keys for f in group])
+    from ..core import sortedrows
+
+    keys = np.concatenate([f.keys for f in group])
     values = np.concatenate([f.values for f in group])
-    all_keys, first = np.unique(all_keys, return_index=True)  # sorted; equal keys hold equal values
-    return HEADER.pack(MAGIC, VERSION, len(all_keys)) + all_keys.tobytes() + values[first].tobytes()
+    for f in group:
+        f.close()  # copied: the mapped pages need not count in RSS while the merge is written
+    order = sortedrows.first_in_order(keys)  # equal keys hold equal values
+    head = HEADER.pack(MAGIC, VERSION, len(order))
+    size = len(head) + len(order) * (KEY_SIZE + VALUE_SIZE)
+    return _with_trailer(size, itertools.chain([head], sortedrows.gathered([keys, values], order)))
 
 
 def blob_id(content: bytes, object_format: str = "sha1") -> str:
     """The git object id of a blob with this content (what ``git hash-object`` prints)."""
+    return _blob_hash(content, object_format).hexdigest()
+
+
+def _blob_hash(content: bytes, object_format: str) -> hashlib._Hash:
     h = hashlib.new("sha256" if object_format == "sha256" else "sha1")
     h.update(b"blob %d\0" % len(content))
     h.update(content)
-    return h.hexdigest()
+    return h
 
 
 # Up to this many pointers, the filter first asks whether the cache knows them all (a binary search
@@ -367,14 +414,15 @@ def known(root: str, keys: Sequence[bytes]) -> bool:
 def remember_written(root: str, pointers: Iterable[bytes], object_format: str = "sha1",
                      merge_limit: int | None = None) -> None:
     """Add pointers the filter handed to git or got from it, keyed by the blob id git gives them."""
-    found: dict[str, PointerBlob | None] = {}
+    rows = []
     for data in pointers:
         p = Pointer.try_parse(data)
         if p is not None:
-            found[blob_id(data, object_format)] = PointerBlob(p.oid, p.size, len(data))
-    if not found or (len(found) <= _CHECK_MAX and known(root, [key_of(i) for i in found])):
+            key = _blob_hash(data, object_format).digest()[:KEY_SIZE]
+            rows.append(key + VALUE.pack(bytes.fromhex(p.oid), p.size, len(data)))
+    if not rows or (len(rows) <= _CHECK_MAX and known(root, [r[:KEY_SIZE] for r in rows])):
         return
-    PointerCache(root).add(found, merge_limit)
+    PointerCache(root).add_rows(rows, merge_limit)
 
 
 # The filter merges cache files of at most this many entries (a merge holds ~64 bytes an entry

@@ -323,8 +323,14 @@ class PoolFilter:
         raws = [bytes.fromhex(oid) for _, _, oid, _ in files]
         if not raws:
             return []
-        locs = self.pool.locate_keys([idx.key(r, KIND_MANIFEST) for r in raws]
-                                     + [idx.key(r, KIND_CHUNK) for r in raws])
+        import numpy as np
+
+        from ..core.sortedrows import in_key_order
+
+        keys = np.array([idx.key(r, KIND_MANIFEST) for r in raws] + [idx.key(r, KIND_CHUNK) for r in raws],
+                        dtype=f"S{idx.KEY_SIZE}")
+        # a band of the pool's indexes at a time: their pages count in RSS once touched (issue 9)
+        locs = in_key_order(keys, self.pool.locate_keys, self.pool.drop_pages)
         n = len(raws)
         return [c if m is None and c is not None and c.entry.raw_len == size else None
                 for m, c, (_, _, _, size) in zip(locs[:n], locs[n:], files)]
@@ -347,8 +353,12 @@ class PoolFilter:
 
     def close(self) -> None:
         """Commit the pack; end with one line that sums up the files left as pointers."""
-        if self._fetcher is not None:
-            self._fetcher.stop()
+        if self._fetcher is not None and self._fetcher.stop():
+            from . import sync
+
+            sync.close_fetch(self.ws)  # the remote index's pages go before the pool consolidates
+        self._listed.clear()
+        self._located.clear()
         n = len(self.missing_paths)
         if n:
             more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
@@ -402,6 +412,7 @@ class _Fetcher:
                 del files
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
+            sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
             # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
             with self._cond:
                 self._inflight -= len(batch)
@@ -415,7 +426,13 @@ class _Fetcher:
                 self._cond.wait()
             return self._ready.take(limit)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Let the thread end once its queue is done; True when it has ended (it is waited for
+        only when nothing is left to fetch: git closed the pipe after its last file)."""
         with self._cond:
             self._stopped = True
+            idle = not self._queue and not self._inflight
             self._cond.notify_all()
+        if idle:
+            self._thread.join()
+        return not self._thread.is_alive()

@@ -19,6 +19,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..core import index as idx
 from ..core.compress import CODEC_RAW, decompress
 from ..core.hashing import EMPTY_OID, digest
@@ -27,6 +29,7 @@ from ..core.manifest import ITEM as MANIFEST_ITEM
 from ..core.manifest import Manifest
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, Entry, decode_entry_header
 from ..core.pool import Pool
+from ..core.sortedrows import in_key_order
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound
 from .cache import RemoteIndex
@@ -169,9 +172,23 @@ def present_files(pool: Pool, oids: list[str]) -> list[bool]:
     if not oids:
         return []
     raws = [bytes.fromhex(o) for o in oids]
-    m = pool.contains([idx.key(r, KIND_MANIFEST) for r in raws])
-    c = pool.contains([idx.key(r, KIND_CHUNK) for r in raws])
+    m = _pool_contains(pool, [idx.key(r, KIND_MANIFEST) for r in raws])
+    c = _pool_contains(pool, [idx.key(r, KIND_CHUNK) for r in raws])
     return [bool(a or b) or o == EMPTY_OID for o, a, b in zip(oids, m, c)]
+
+
+def _pool_contains(pool: Pool, keys: list[bytes]) -> list[bool]:
+    """``pool.contains`` a band of the pool's indexes at a time (``sortedrows.in_key_order``)."""
+    return in_key_order(_array(keys), lambda a: pool.contains(a).tolist(), pool.drop_pages)
+
+
+def _remote_lookup(rindex: RemoteIndex, keys: list[bytes]) -> list[tuple[str, Entry] | None]:
+    """``rindex.lookup`` a band of the remote's indexes at a time (``sortedrows.in_key_order``)."""
+    return in_key_order(_array(keys), rindex.lookup, rindex.drop_pages)
+
+
+def _array(keys: list[bytes]) -> np.ndarray:
+    return np.array(keys, dtype=f"S{idx.KEY_SIZE}")
 
 
 class _FileHash:
@@ -273,8 +290,8 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                           for n in getattr(rindex, "skipped", ()))
     listing = rindex.listing
     raws = [bytes.fromhex(o) for o in todo]
-    m_loc = rindex.lookup([idx.key(r, KIND_MANIFEST) for r in raws])
-    c_loc = rindex.lookup([idx.key(r, KIND_CHUNK) for r in raws])
+    m_loc = _remote_lookup(rindex, [idx.key(r, KIND_MANIFEST) for r in raws])
+    c_loc = _remote_lookup(rindex, [idx.key(r, KIND_CHUNK) for r in raws])
     workers = remote.parallelism
     writer = pool.writer()
     bad_objects: dict[bytes, str] = {}  # object id -> why it was not stored
@@ -319,10 +336,10 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         elif m_loc[i] is None:
             stats.not_on_remote.append(oid)
     keys = list(need)
-    have: list[bool] = pool.contains(keys).tolist() if keys else []
+    have: list[bool] = _pool_contains(pool, keys) if keys else []
     keys = [k for k, h in zip(keys, have) if not h]
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
-    located = [loc for k, loc in zip(keys, rindex.lookup(keys))
+    located = [loc for k, loc in zip(keys, _remote_lookup(rindex, keys))
                if loc is not None and plausible(loc, want_raw=need[k])]
     ranges = _coalesce(located, max_range, overlaps)
     for pack, first, second in overlaps:

@@ -98,6 +98,25 @@ def test_remember_written_keys_by_blob_id(tmp_path: Path) -> None:
     assert known == {pc.blob_id(text): PointerBlob(p.oid, p.size, len(text))}
 
 
+def test_big_merges_and_duplicate_rows_keep_every_entry_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The numpy merge (over _SMALL_MERGE entries) and rows added twice: one entry per id, each the
+    right pointer, in a file that passes its own checks."""
+    monkeypatch.setattr(pc, "_SMALL_MERGE", 0)
+    cache = PointerCache(str(tmp_path))
+    for start in (0, 30, 60, 30):  # the last adds ids already there
+        cache.add({gid(i): pointer(i) for i in range(start, start + 40)})
+    texts = [Pointer(hashlib.sha256(b"w%d" % i).hexdigest(), i).encode() for i in range(50)]
+    pc.remember_written(str(tmp_path), texts + texts[:10])  # a pointer noted on both passes
+    cache = PointerCache(str(tmp_path))
+    ids = [gid(i) for i in range(100)] + [pc.blob_id(t) for t in texts]
+    known, missing = cache.lookup(ids)
+    assert not missing
+    assert {i: known[i] for i in ids[:100]} == {gid(i): pointer(i) for i in range(100)}
+    assert [known[pc.blob_id(t)] for t in texts] == [
+        PointerBlob(Pointer.parse(t).oid, Pointer.parse(t).size, len(t)) for t in texts]
+    assert sum(pc._File(f).count for f in cache.files()) == 150  # each id once
+
+
 def test_known_pointers_are_not_written_again(tmp_path: Path) -> None:
     """The filter's cheap check (binary searches, no numpy): pointers the cache holds, in any of
     its files, add no file; one it lacks adds one, and then every one of them is found."""
