@@ -92,9 +92,11 @@ class Pool:
 
         Cheap when nothing changed: one ``stat`` of the pack folder (core/packset.py).
         """
-        self._loaded = True
         w = self._writer
         self.packset.refresh(w.pack_path if w is not None and w.pack is not None else None)
+        # only now: another thread that sees _loaded set looks keys up at once, and must find every
+        # pack listed (marked first, a writer's thread missed stored chunks and stored them again)
+        self._loaded = True
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:

@@ -247,3 +247,29 @@ def test_the_first_lookups_of_a_new_writer_see_every_stored_pack(tmp_path: Path,
     with Pool(str(tmp_path), SMALL) as pool:
         pool.writer().add_bytes(data)
         assert pack_bytes(tmp_path) == before
+
+
+def test_a_lookup_racing_the_first_listing_waits_for_it(tmp_path: Path, monkeypatch) -> None:
+    """A thread whose first lookup comes while another thread is still listing the packs must not
+    be told "not stored": the pool counts as loaded only once the listing is done."""
+    import threading
+    import time
+
+    from git_mlv.core.packset import PackSet
+
+    data = rnd(300_000)
+    with Pool(str(tmp_path), SMALL) as pool:
+        oid = pool.writer().add_bytes(data).oid
+    slow = PackSet.refresh
+
+    def slow_refresh(self: PackSet, *args: object, **kwargs: object) -> None:
+        time.sleep(0.3)
+        slow(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PackSet, "refresh", slow_refresh)
+    with Pool(str(tmp_path), SMALL) as pool:
+        first = threading.Thread(target=pool.has_file, args=(oid,))
+        first.start()
+        time.sleep(0.1)  # inside the first thread's listing
+        assert pool.has_file(oid)
+        first.join()
