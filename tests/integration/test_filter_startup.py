@@ -36,9 +36,10 @@ def _read_until_flush(f) -> list[bytes]:  # type: ignore[no-untyped-def]
         out.append(f.read(n - 4))
 
 
-def _smudge_all(repo: Path, paths: list[str]) -> tuple[dict[str, bytes], str]:
-    """(content git would get for each path, the filter's stderr)."""
-    blobs = {p: git("cat-file", "-p", f"HEAD:{p}", cwd=repo).stdout for p in paths}
+def _filter_all(repo: Path, command: str, contents: dict[str, bytes]) -> tuple[dict[str, bytes], str]:
+    """Speak git's filter protocol to one real filter process, under PYTHONPROFILEIMPORTTIME:
+    ``command`` (clean or smudge) for each path's content; (what the filter answers for each
+    path, the filter's stderr)."""
     env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
     proc = subprocess.Popen(["git-mlv", "filter-process"], cwd=repo, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -47,12 +48,11 @@ def _smudge_all(repo: Path, paths: list[str]) -> tuple[dict[str, bytes], str]:
                      + _text("capability=clean") + _text("capability=smudge") + b"0000")
     proc.stdin.flush()
     assert _read_until_flush(proc.stdout) == [b"git-filter-server\n", b"version=2\n"]
-    assert b"capability=smudge\n" in _read_until_flush(proc.stdout)
+    assert f"capability={command}\n".encode() in _read_until_flush(proc.stdout)
     got = {}
-    for p in paths:
-        blob = blobs[p]
-        body = b"".join(_pkt(blob[i:i + 65516]) for i in range(0, len(blob), 65516))
-        proc.stdin.write(_text("command=smudge") + _text(f"pathname={p}") + b"0000" + body + b"0000")
+    for p, data in contents.items():
+        body = b"".join(_pkt(data[i:i + 65516]) for i in range(0, len(data), 65516))
+        proc.stdin.write(_text(f"command={command}") + _text(f"pathname={p}") + b"0000" + body + b"0000")
         proc.stdin.flush()
         assert _read_until_flush(proc.stdout) == [b"status=success\n"]
         got[p] = b"".join(_read_until_flush(proc.stdout))
@@ -61,6 +61,12 @@ def _smudge_all(repo: Path, paths: list[str]) -> tuple[dict[str, bytes], str]:
     err = proc.stderr.read().decode()
     assert proc.wait() == 0, err
     return got, err
+
+
+def _smudge_all(repo: Path, paths: list[str]) -> tuple[dict[str, bytes], str]:
+    """(content git would get for each path, the filter's stderr)."""
+    blobs = {p: git("cat-file", "-p", f"HEAD:{p}", cwd=repo).stdout for p in paths}
+    return _filter_all(repo, "smudge", blobs)
 
 
 def _imported(stderr: str) -> set[str]:
@@ -97,31 +103,6 @@ def test_one_small_file_smudges_without_numpy(repo: Path) -> None:
     assert "numpy" in _imported(err)  # a big file's batch lookups and float un-shuffle use it
 
 
-def _clean_all(repo: Path, contents: dict[str, bytes]) -> tuple[dict[str, bytes], str]:
-    """(the pointer the filter answers for each path's content, the filter's stderr)."""
-    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
-    proc = subprocess.Popen(["git-mlv", "filter-process"], cwd=repo, env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    proc.stdin.write(_text("git-filter-client") + _text("version=2") + b"0000"
-                     + _text("capability=clean") + _text("capability=smudge") + b"0000")
-    proc.stdin.flush()
-    assert _read_until_flush(proc.stdout) == [b"git-filter-server\n", b"version=2\n"]
-    _read_until_flush(proc.stdout)
-    got = {}
-    for p, data in contents.items():
-        body = b"".join(_pkt(data[i:i + 65516]) for i in range(0, len(data), 65516))
-        proc.stdin.write(_text("command=clean") + _text(f"pathname={p}") + b"0000" + body + b"0000")
-        proc.stdin.flush()
-        assert _read_until_flush(proc.stdout) == [b"status=success\n"]
-        got[p] = b"".join(_read_until_flush(proc.stdout))
-        assert _read_until_flush(proc.stdout) == []
-    proc.stdin.close()
-    err = proc.stderr.read().decode()
-    assert proc.wait() == 0, err
-    return got, err
-
-
 def test_stored_small_files_are_cleaned_without_the_writer(repo: Path) -> None:
     """A racily clean file git re-reads after a checkout: content of at most chunkMin bytes (one
     chunk whatever the cut points) already in the pool gets its pointer without the pool's writer
@@ -135,16 +116,16 @@ def test_stored_small_files_are_cleaned_without_the_writer(repo: Path) -> None:
     stored = {name: git("cat-file", "-p", f":{name}", cwd=repo).stdout for name in files}
 
     small = {k: files[k] for k in ("a.bin", "b.bin", "c.bin")}
-    got, err = _clean_all(repo, small)
+    got, err = _filter_all(repo, "clean", small)
     assert got == {k: stored[k] for k in small}
     assert "git_mlv.core.poolwriter" not in _imported(err)
 
-    got, err = _clean_all(repo, files)  # the bigger ones through the writer: the same pointers
+    got, err = _filter_all(repo, "clean", files)  # the bigger ones through the writer: the same pointers
     assert got == stored
     assert "git_mlv.core.poolwriter" in _imported(err)
 
     fresh = random_bytes(600, seed=12345)  # small but not stored: the writer stores it
-    got, err = _clean_all(repo, {"f.bin": fresh})
+    got, err = _filter_all(repo, "clean", {"f.bin": fresh})
     assert "git_mlv.core.poolwriter" in _imported(err)
     write(repo / "f.bin", fresh)
     commit_all(repo, "v2")

@@ -225,18 +225,12 @@ def test_a_file_repeating_itself_across_packs_is_stored_once(tmp_path: Path, mon
         assert read_back(pool, p.oid) == data
 
 
-def test_the_first_lookups_of_a_new_writer_see_every_stored_pack(tmp_path: Path, monkeypatch) -> None:
-    """The pool's threads look chunks up while the pool may still be listing its packs: a lookup
-    that raced that first listing missed and stored the chunk again (1 run in 6, before the writer
-    loaded the pool first). A slow listing makes the race certain."""
+def _slow_pack_listing(monkeypatch) -> None:
+    """Every pack listing takes 0.3 s more: a race with the first listing becomes certain."""
     import time
 
     from git_mlv.core.packset import PackSet
 
-    data = rnd(400_000)
-    with Pool(str(tmp_path), SMALL) as pool:
-        pool.writer().add_bytes(data)
-    before = pack_bytes(tmp_path)
     slow = PackSet.refresh
 
     def slow_refresh(self: PackSet, *args: object, **kwargs: object) -> None:
@@ -244,6 +238,17 @@ def test_the_first_lookups_of_a_new_writer_see_every_stored_pack(tmp_path: Path,
         slow(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(PackSet, "refresh", slow_refresh)
+
+
+def test_the_first_lookups_of_a_new_writer_see_every_stored_pack(tmp_path: Path, monkeypatch) -> None:
+    """The pool's threads look chunks up while the pool may still be listing its packs: a lookup
+    that raced that first listing missed and stored the chunk again (1 run in 6, before the writer
+    loaded the pool first). A slow listing makes the race certain."""
+    data = rnd(400_000)
+    with Pool(str(tmp_path), SMALL) as pool:
+        pool.writer().add_bytes(data)
+    before = pack_bytes(tmp_path)
+    _slow_pack_listing(monkeypatch)
     with Pool(str(tmp_path), SMALL) as pool:
         pool.writer().add_bytes(data)
         assert pack_bytes(tmp_path) == before
@@ -255,18 +260,10 @@ def test_a_lookup_racing_the_first_listing_waits_for_it(tmp_path: Path, monkeypa
     import threading
     import time
 
-    from git_mlv.core.packset import PackSet
-
     data = rnd(300_000)
     with Pool(str(tmp_path), SMALL) as pool:
         oid = pool.writer().add_bytes(data).oid
-    slow = PackSet.refresh
-
-    def slow_refresh(self: PackSet, *args: object, **kwargs: object) -> None:
-        time.sleep(0.3)
-        slow(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(PackSet, "refresh", slow_refresh)
+    _slow_pack_listing(monkeypatch)
     with Pool(str(tmp_path), SMALL) as pool:
         first = threading.Thread(target=pool.has_file, args=(oid,))
         first.start()
