@@ -155,10 +155,6 @@ class PoolWriter:
         without thread hand-offs (measured: they cost more than the parallelism gives on files of
         a few chunks), and a one-chunk file is hashed once, since its id is its chunk's id.
         """
-        # Loaded here, before any thread looks up: Pool.refresh marks the pool loaded before its
-        # packs are listed, so a thread's lookup racing the first load could miss a stored chunk
-        # (it would then be stored twice: tests/unit/test_pool.py, dedup, failed 1 run in 6).
-        self.pool._ensure_loaded()
         size = 0
         count = 0
         chunks: list[tuple[bytes, int]] = []
