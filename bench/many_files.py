@@ -86,6 +86,9 @@ SPECS: dict[str, dict[str, str | None]] = {
 STEPS = ["add_commit", "push", "status_1", "status_2", "clone_data", "checkout_old", "checkout_back", "gc"]
 
 
+STEPS = ("add_commit", "push", "status", "clone_data", "checkout", "gc")
+
+
 def generate(root: str, n: int, seed: int = 7) -> int:
     """N files of 1-4 KB (incompressible) in data/d000..d099; the same bytes for the same seed.
     Returns the bytes written. Generated in blocks, so memory stays flat at any N."""
@@ -121,7 +124,12 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep bench/work/many-<N> afterwards")
     ap.add_argument("--live", action="store_true", help="run the working files, not a snapshot of HEAD")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
+    ap.add_argument("--steps", default=",".join(STEPS),
+                    help=f"timed steps to run, a subset of {','.join(STEPS)} (add_commit and push always run)")
     a = ap.parse_args()
+    steps = set(a.steps.split(",")) | {"add_commit", "push"}
+    if not steps <= set(STEPS):
+        ap.error(f"--steps: unknown step(s) {', '.join(sorted(steps - set(STEPS)))}")
     if a.render:
         bench = sc.load(a.render)
         markdown = report(bench, bench.meta.get("argv", sys.argv))
@@ -141,7 +149,7 @@ def main() -> int:
     try:  # whatever happens, the report says what was measured and the work folder goes
         with sc.remotes_folder(bench, work, a.same_fs, size_gib, f"remote-many-{a.files}",
                                bytes_per_inode=4096) as remotes:
-            run_steps(bench, tools, work, remotes, a.files)
+            run_steps(bench, tools, work, remotes, a.files, steps)
             if "mlv" in tools:
                 data = os.path.join(remotes, "mlv", "data")
                 bench.count("mlv", "remote indexes", sc.count_files(data, ".idx"))
@@ -153,8 +161,9 @@ def main() -> int:
     return 0
 
 
-def run_steps(bench: sc.Bench, tools: list[str], work: str, remotes: str, n: int) -> None:
-    """Every step, interleaved across tools."""
+def run_steps(bench: sc.Bench, tools: list[str], work: str, remotes: str, n: int,
+              steps: set[str] = frozenset(STEPS)) -> None:
+    """Every step of ``steps``, interleaved across tools."""
     dirs = {}
     for t in tools:
         repo = sc.fresh_dir(os.path.join(work, t, "repo"))
@@ -169,6 +178,8 @@ def run_steps(bench: sc.Bench, tools: list[str], work: str, remotes: str, n: int
     source = sc.tree_digest(dirs[tools[0]][0], "data")
 
     def step(name: str, key: str | None = None) -> None:
+        if (name.split("_")[0] if name.startswith(("status", "checkout")) else name) not in steps:
+            return
         for t in tools:
             cmd = SPECS[t].get(key or name)
             if cmd:
@@ -184,7 +195,7 @@ def run_steps(bench: sc.Bench, tools: list[str], work: str, remotes: str, n: int
     step("status_2", "status")
     step("clone_data")
     for t in tools:
-        if SPECS[t].get("clone_data"):
+        if SPECS[t].get("clone_data") and "clone_data" in steps:
             clone = dirs[t][1]["clone"]
             ok = sc.tree_digest(clone, "data") == source
             bench.count(t, "clone bytes equal", int(ok))
@@ -192,6 +203,9 @@ def run_steps(bench: sc.Bench, tools: list[str], work: str, remotes: str, n: int
                 sc.log(f"{t}: the clone's data differs from the source!")
             if t == "mlv":
                 bench.count(t, "packs in the clone", sc.pool_packs(clone))
+    if "checkout" not in steps:
+        step("gc")
+        return
     for t in tools:  # the commit that changes one file, then settle the index (untimed)
         repo, _ = dirs[t]
         change_one(repo)
