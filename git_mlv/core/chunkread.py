@@ -63,6 +63,33 @@ def batches(rows: list[Row], limit: int) -> Iterator[list[Row]]:
 def read_rows(pool: Pool, paths: list[str], rows: list[Row]) -> list[bytes]:
     """The raw bytes of each chunk of ``rows``, checked; one ``pread`` per run of adjacent entries."""
     out: list[bytes] = []
+    for p, start, end, run in _runs(rows):
+        try:
+            out += _read_run(pool.pack_fd(paths[p]), start, end, run)
+        except (OSError, MlvError):  # gone, moved or damaged: one by one, the careful way
+            out += [pool.read_chunk(_location(paths[p], row)) for row in run]
+    return out
+
+
+def check_rows(pool: Pool, paths: list[str], rows: list[Row]) -> None:
+    """Check the stored copy of each chunk of ``rows`` as ``read_rows`` does, without decoding it
+    (a racily clean file's re-clean, ops/racyclean.py); CorruptObject when one is damaged."""
+    for p, start, end, run in _runs(rows):
+        try:
+            for _ in _checked(pool.pack_fd(paths[p]), start, end, run):
+                pass
+        except (OSError, MlvError):
+            for row in run:
+                pool.read_entry(_location(paths[p], row))  # looks again, or fails clearly
+
+
+def _location(path: str, row: Row) -> Location:
+    _, offset, stored, raw, codec, cid = row
+    return Location(path, Entry(cid, KIND_CHUNK, codec, offset, stored, raw))
+
+
+def _runs(rows: list[Row]) -> Iterator[tuple[int, int, int, list[Row]]]:
+    """(pack number, start, end, rows) of each run of entries adjacent in one pack."""
     i = 0
     while i < len(rows):
         p, start = rows[i][0], rows[i][1]
@@ -70,24 +97,19 @@ def read_rows(pool: Pool, paths: list[str], rows: list[Row]) -> list[bytes]:
         while j < len(rows) and rows[j][0] == p and rows[j][1] == end:
             end += ENTRY_SIZE + rows[j][2]
             j += 1
-        run = rows[i:j]
-        try:
-            out += _read_run(pool.pack_fd(paths[p]), start, end, run)
-        except (OSError, MlvError):  # gone, moved or damaged: one by one, the careful way
-            out += [pool.read_chunk(Location(paths[p], Entry(cid, KIND_CHUNK, codec, offset, stored, raw)))
-                    for _, offset, stored, raw, codec, cid in run]
+        yield p, start, end, rows[i:j]
         i = j
-    return out
 
 
-def _read_run(fd: int, start: int, end: int, run: list[Row]) -> list[bytes]:
+def _checked(fd: int, start: int, end: int, run: list[Row]) -> Iterator[tuple[memoryview, Row]]:
+    """The stored bytes of each entry of a run, header and CRC checked against the index's row."""
     buf = os.pread(fd, end - start, start)
     if len(buf) != end - start:
         raise CorruptObject("short read")
     view = memoryview(buf)
-    out = []
     pos = 0
-    for _, _, stored_len, raw_len, codec, cid in run:
+    for row in run:
+        _, _, stored_len, raw_len, codec, cid = row
         head = view[pos:pos + ENTRY.size]
         oid, kind, c, _, r, s, data_crc = ENTRY.unpack(head)
         if (zlib.crc32(head) != _CRC.unpack_from(view, pos + ENTRY.size)[0] or oid != cid
@@ -98,6 +120,12 @@ def _read_run(fd: int, start: int, end: int, run: list[Row]) -> list[bytes]:
         pos += stored_len
         if zlib.crc32(stored) != data_crc:
             raise CorruptObject("stored bytes do not match their CRC")
+        yield stored, row
+
+
+def _read_run(fd: int, start: int, end: int, run: list[Row]) -> list[bytes]:
+    out = []
+    for stored, (_, _, _, raw_len, codec, _) in _checked(fd, start, end, run):
         data = bytes(stored) if codec == CODEC_RAW else decompress(codec, stored, raw_len)  # type: ignore[arg-type]
         if len(data) != raw_len:
             raise CorruptObject("decoded length differs")

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..core import heap
 from ..core import index as idx
@@ -29,6 +29,9 @@ from ..core.pool import Location
 from ..errors import CorruptObject, MlvError
 from .context import Workspace
 from .scope import FetchScope, fetch_scope
+
+if TYPE_CHECKING:
+    from .racyclean import RacyClean
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
 # Delayed files fetched in one batch, and paths listed available in one answer to git: the
@@ -189,6 +192,7 @@ class PoolFilter:
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
         self._gc_fd: int | None = None  # gc.lock held shared (_hold_gc_lock)
+        self._racy: RacyClean | None = None  # created at the first clean of more than a head
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -213,7 +217,18 @@ class PoolFilter:
                 data = Pointer(oid.hex(), len(head)).encode()
                 self._seen(data)
                 return data
-        pointer = self.pool.writer().add_stream(_Prefixed(head, content))  # type: ignore[arg-type]
+        stream: Readable = _Prefixed(head, content)
+        if not whole and self._hold_gc_lock():  # maybe a racily clean file: check, don't re-cut
+            if self._racy is None:
+                from .racyclean import RacyClean
+
+                self._racy = RacyClean(self.ws)
+            answer = self._racy.clean(pathname, stream)
+            if isinstance(answer, bytes):
+                self._seen(answer)
+                return answer
+            stream = answer
+        pointer = self.pool.writer().add_stream(stream)  # type: ignore[arg-type]
         data = pointer.encode()
         self._seen(data)
         return data
@@ -365,6 +380,8 @@ class PoolFilter:
             print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
                   "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
         self._remember_pointers()
+        if self._racy is not None:
+            self._racy.close()
         self.ws.close()
         if self._gc_fd is not None:
             os.close(self._gc_fd)

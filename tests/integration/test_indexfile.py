@@ -64,3 +64,27 @@ def test_kept_stat_is_not_re_read(repo: Path, tmp_path: Path) -> None:
     assert not mark.exists(), "git re-read a file whose entry kept its stat"
     assert "M  a" in st and "D  z" in st and "AD added" in st and "UD conflict" in st
     assert out(git("ls-files", "-s", "a", cwd=repo)).split()[1] == upper
+
+
+def test_entry_finder_matches_the_full_parse(repo: Path) -> None:
+    git("add", "-A", cwd=repo)  # "new" becomes a plain entry again; add one more path that ends like another
+    write(repo / "sub" / "d", b"not dir/sub/d\n")
+    git("add", "sub/d", cwd=repo)
+    git("update-index", "--index-version", "3", cwd=repo)
+    path = str(repo / ".git" / "index")
+    full = indexfile.Index(path)
+    finder = indexfile.EntryFinder(path)
+    try:
+        stage0 = [e for e in full.entries if e.stage == 0]
+        assert len(stage0) >= 6
+        for e in stage0:
+            found = finder.stage0(e.path)
+            assert found is not None and (found.stat, found.oid, found.path) == (e.stat, e.oid, e.path)
+        assert finder.stage0(b"conflict") is None  # stages 1 and 2: conflicted
+        assert finder.stage0(b"d") is None and finder.stage0(b"missing") is None
+        assert finder.stage0(b"sub/d").oid != finder.stage0(b"dir/sub/d").oid  # type: ignore[union-attr]
+    finally:
+        finder.close()
+    git("update-index", "--index-version", "4", cwd=repo)
+    with pytest.raises(indexfile.IndexFormatError):
+        indexfile.EntryFinder(path)
