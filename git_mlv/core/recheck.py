@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 # a chunk against 12 packs, what the normal clean pays for its own lookups). Measured with
 # bench/racy_clean.py on the scale-1 CSV (bench/RESULTS.md, racy6).
 _VECTOR_FROM = 1024
-# Raw bytes of chunks one thread task hashes and checks (~16 chunks): a task per 64 KiB chunk spent
-# more in hand-offs than in the work on the checkout side (bench/RESULTS.md, issue 10 read-ahead).
-_TASK_BYTES = 1 << 20
+# Raw bytes of chunks one thread task hashes and checks, in the largest chunks (1 MiB at the default
+# 256 KiB, ~13 chunks of the CSV): a task per 64 KiB chunk spent more in hand-offs than in the work on
+# the checkout side (bench/RESULTS.md, issue 10 read-ahead). In chunks so that the suite's tiny
+# chunks make several tasks of a small file (and the fall-back's read-back from the pool runs).
+_TASK_CHUNKS = 4
 
 
 def _locate(pool: Pool, ids: list[bytes]) -> tuple[list[str], list[chunkread.Row]]:
@@ -130,7 +132,7 @@ def same_file(pool: Pool, chunks: list[tuple[bytes, int]], stream: Readable) -> 
     depth = 2 * max(1, pool.settings.threads)  # ~1 MiB a task: a few MiB in memory
     window: deque[tuple[int, bytearray, Future[int]]] = deque()  # first chunk, bytes, verdict
     done = 0  # chunks proven equal and no longer held
-    batches = chunkread.batches(rows, _TASK_BYTES)
+    batches = chunkread.batches(rows, _TASK_CHUNKS * pool.settings.chunk_max)
     first = 0
     ended = False
     while True:
