@@ -24,17 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import MlvError
+from .indexentry import _FLAG_ASSUME_VALID, _FLAG_EXTENDED, _HEADER, _STAT, IndexFormatError
 
-_HEADER = struct.Struct(">4sLL")
-_STAT = struct.Struct(">10L")  # ctime s, ns, mtime s, ns, dev, ino, mode, uid, gid, size
 _KEEP_EXTENSIONS = {b"REUC"}  # resolve-undo: state only git has; every other optional one is a cache
-_FLAG_EXTENDED = 0x4000
-_FLAG_ASSUME_VALID = 0x8000
-_EXT_SKIP_WORKTREE = 0x4000  # in the extended flags (version 3)
-
-
-class IndexFormatError(MlvError):
-    """An index this module will not rewrite (the caller uses git instead)."""
 
 
 @dataclass
@@ -51,10 +43,6 @@ class Entry:
     def stage(self) -> int:
         return (self.flags >> 12) & 3
 
-    @property
-    def skips_worktree(self) -> bool:
-        """True when git does not look at the entry's file (assume-valid or skip-worktree)."""
-        return bool(self.flags & _FLAG_ASSUME_VALID or (self.ext_flags or 0) & _EXT_SKIP_WORKTREE)
 
     def encode(self) -> bytes:
         flags = (self.flags & 0xF000) | min(len(self.path), 0xFFF)
@@ -135,75 +123,6 @@ class Index:
             if os.path.exists(lock):
                 os.unlink(lock)
             raise
-
-
-class EntryFinder:
-    """One path's entry in git's index, found without parsing the others (a racily clean file's
-    re-clean, ops/racyclean.py).
-
-    The file is mapped once; a lookup is one ``find`` of ``path + NUL`` (memchr speed: a 600,000-
-    entry index is ~60 MB, a Python walk of its entries ~0.3 s) and a check that each hit is an
-    entry's name: 8-byte aligned entry start, the flags' name length, NUL padding. Version 4 (prefix-
-    compressed names) makes ``IndexFormatError``. A hit that passed those checks inside another
-    entry's bytes would still have to match the file's stat to the nanosecond and its inode, and
-    then the content is verified by sha256 (docs/formats.md#racy-clean): a misparse costs a normal
-    clean, never a wrong answer.
-    """
-
-    def __init__(self, path: str, hash_size: int = 20) -> None:
-        import mmap
-
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size < _HEADER.size + hash_size:
-                raise IndexFormatError("the index is truncated")
-            self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        sig, version, _ = _HEADER.unpack_from(self._data)
-        if sig != b"DIRC" or version not in (2, 3):
-            self._data.close()
-            raise IndexFormatError(f"index version {version} is not handled here")
-        self._flags_at = 40 + hash_size  # ten stat words, then the object id, then the flags
-        self._hash_size = hash_size
-
-    def close(self) -> None:
-        """Unmap the file."""
-        self._data.close()
-
-    def stage0(self, path: bytes) -> Entry | None:
-        """The stage-0 entry of ``path``; None when there is none, or the path is conflicted."""
-        needle = path + b"\0"
-        found: list[Entry] = []
-        pos = _HEADER.size
-        while True:
-            c = self._data.find(needle, pos)
-            if c < 0:
-                break
-            pos = c + 1
-            e = self._entry_named_at(c, path)
-            if e is not None:
-                found.append(e)
-        if len(found) != 1 or found[0].stage != 0:
-            return None
-        return found[0]
-
-    def _entry_named_at(self, name_at: int, path: bytes) -> Entry | None:
-        data = self._data
-        for extended in (False, True):
-            flags_pos = name_at - (4 if extended else 2)
-            start = flags_pos - self._flags_at
-            if start < _HEADER.size or (start - _HEADER.size) % 8:
-                continue  # every entry is a multiple of 8 bytes, the first at offset 12
-            (flags,) = struct.unpack_from(">H", data, flags_pos)
-            if bool(flags & _FLAG_EXTENDED) != extended or flags & 0xFFF != min(len(path), 0xFFF):
-                continue
-            end = name_at + len(path)
-            padded = start + ((end - start + 8) & ~7)
-            if padded > len(data) or data[end:padded].strip(b"\0"):
-                continue
-            ext = struct.unpack_from(">H", data, name_at - 2)[0] if extended else None
-            oid = data[start + 40:start + 40 + self._hash_size]
-            return Entry(_STAT.unpack_from(data, start), oid, flags, ext, path)
-        return None
 
 
 @dataclass

@@ -20,7 +20,7 @@ from ..errors import MissingObject, MlvError
 
 if TYPE_CHECKING:
     from ..core.chunker import Readable
-    from ..gitio.indexfile import EntryFinder
+    from ..gitio.indexentry import EntryFinder
     from .context import Workspace
 
 # Files of fewer bytes than this many of the largest chunks (8 MiB at the default 256 KiB) are
@@ -63,7 +63,7 @@ class RacyClean:
 
     def _index(self) -> EntryFinder | None:
         if self._finder is None and not self._unusable:
-            from ..gitio import indexfile  # only for a big file: it imports dataclasses (start-up)
+            from ..gitio.indexentry import EntryFinder
 
             repo = self.ws.repo
             path = os.environ.get("GIT_INDEX_FILE") or os.path.join(repo.git_dir, "index")
@@ -71,7 +71,7 @@ class RacyClean:
                 path = os.path.join(repo.top, path)
             sha256 = repo.config.get("extensions.objectformat") == "sha256"
             try:
-                self._finder = indexfile.EntryFinder(path, 32 if sha256 else 20)
+                self._finder = EntryFinder(path, 32 if sha256 else 20)
             except (OSError, ValueError, MlvError):  # no index yet, version 4, truncated
                 self._unusable = True
         return self._finder

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from git_mlv.gitio import indexfile
+from git_mlv.gitio import indexentry, indexfile
 from tests.helpers import git, out, write
 
 
@@ -73,13 +73,13 @@ def test_entry_finder_matches_the_full_parse(repo: Path) -> None:
     git("update-index", "--index-version", "3", cwd=repo)
     path = str(repo / ".git" / "index")
     full = indexfile.Index(path)
-    finder = indexfile.EntryFinder(path)
+    finder = indexentry.EntryFinder(path)
     try:
         stage0 = [e for e in full.entries if e.stage == 0]
         assert len(stage0) >= 6
         for e in stage0:
             found = finder.stage0(e.path)
-            assert found is not None and (found.stat, found.oid, found.path) == (e.stat, e.oid, e.path)
+            assert found is not None and (found.stat, found.oid, found.flags) == (e.stat, e.oid, e.flags)
         assert finder.stage0(b"conflict") is None  # stages 1 and 2: conflicted
         assert finder.stage0(b"d") is None and finder.stage0(b"missing") is None
         assert finder.stage0(b"sub/d").oid != finder.stage0(b"dir/sub/d").oid  # type: ignore[union-attr]
@@ -87,4 +87,4 @@ def test_entry_finder_matches_the_full_parse(repo: Path) -> None:
         finder.close()
     git("update-index", "--index-version", "4", cwd=repo)
     with pytest.raises(indexfile.IndexFormatError):
-        indexfile.EntryFinder(path)
+        indexentry.EntryFinder(path)
