@@ -59,10 +59,9 @@ def _locate(pool: Pool, ids: list[bytes]) -> tuple[list[str], list[chunkread.Row
     return paths, rows
 
 
-def _check_piece(pool: Pool, paths: list[str], rows: list[chunkread.Row], buf: bytearray) -> int:
-    """How many chunks of ``rows``, from the first, ``buf`` holds exactly; when that is all of them,
+def _check_piece(pool: Pool, paths: list[str], rows: list[chunkread.Row], view: memoryview) -> int:
+    """How many chunks of ``rows``, from the first, ``view`` holds exactly; when that is all of them,
     their stored copies are checked too (CorruptObject when one is damaged)."""
-    view = memoryview(buf)
     pos = 0
     for i, row in enumerate(rows):
         n = row[3]
@@ -73,29 +72,28 @@ def _check_piece(pool: Pool, paths: list[str], rows: list[chunkread.Row], buf: b
     return len(rows)
 
 
-def _read_full(stream: Readable, n: int) -> bytearray:
-    buf = bytearray(n)
-    view = memoryview(buf)
+def _read_full(stream: Readable, view: memoryview) -> memoryview:
+    """``view`` filled from ``stream`` as far as it goes: all of it, or less at the stream's end."""
     got = 0
-    while got < n:
+    while got < len(view):
         k = stream.readinto(view[got:])
         if not k:
-            return buf[:got]  # the stream ended early (a copy, once)
+            break
         got += k
-    return buf
+    return view[:got]
 
 
 class _Replay:
     """A stream of: the first ``count`` chunks of a file read back from the pool (each hashed
     against its id), then ``held`` buffers, then the rest of ``tail``."""
 
-    def __init__(self, pool: Pool, ids: list[bytes], held: list[bytes | bytearray], tail: Readable) -> None:
+    def __init__(self, pool: Pool, ids: list[bytes], held: list[memoryview], tail: Readable) -> None:
         self._pieces = self._iter(pool, ids, held)
         self._cur = memoryview(b"")
         self._tail = tail
 
     @staticmethod
-    def _iter(pool: Pool, ids: list[bytes], held: list[bytes | bytearray]) -> Iterator[bytes | bytearray]:
+    def _iter(pool: Pool, ids: list[bytes], held: list[memoryview]) -> Iterator[bytes | memoryview]:
         if ids:
             chunks = [(cid, 0) for cid in ids]  # lengths are not used by iter_file
             for cid, data in zip(ids, pool.iter_file("", chunks)):
@@ -130,9 +128,14 @@ def same_file(pool: Pool, chunks: list[tuple[bytes, int]], stream: Readable) -> 
     ids = [cid for cid, _ in chunks]
     paths, rows = _locate(pool, ids)
     depth = 2 * max(1, pool.settings.threads)  # ~1 MiB a task: a few MiB in memory
-    window: deque[tuple[int, bytearray, Future[int]]] = deque()  # first chunk, bytes, verdict
+    limit = _TASK_CHUNKS * pool.settings.chunk_max
+    # first chunk, buffer, the bytes read into it, verdict
+    window: deque[tuple[int, bytearray, memoryview, Future[int]]] = deque()
+    # buffers whose task is done, filled again: a new 1 MiB bytearray is zeroed and faulted in
+    # each time (memset and page faults were ~5 % of a racy `git status`'s samples)
+    spare: list[bytearray] = []
     done = 0  # chunks proven equal and no longer held
-    batches = chunkread.batches(rows, _TASK_CHUNKS * pool.settings.chunk_max)
+    batches = chunkread.batches(rows, limit)
     first = 0
     ended = False
     while True:
@@ -140,27 +143,30 @@ def same_file(pool: Pool, chunks: list[tuple[bytes, int]], stream: Readable) -> 
             piece = next(batches, None)
             if piece is None:
                 break
-            buf = _read_full(stream, sum(r[3] for r in piece))
-            ended = len(buf) < sum(r[3] for r in piece)
-            window.append((first, buf, pool.executor.submit(_check_piece, pool, paths, piece, buf)))
+            want = sum(r[3] for r in piece)  # at most limit + chunk_max
+            buf = spare.pop() if spare else bytearray(limit + pool.settings.chunk_max)
+            got = _read_full(stream, memoryview(buf)[:want])
+            ended = len(got) < want
+            window.append((first, buf, got, pool.executor.submit(_check_piece, pool, paths, piece, got)))
             first += len(piece)
         if not window:
             break
-        start, buf, verdict = window[0]
+        start, buf, got, verdict = window[0]
         try:
             good = verdict.result()
         except BaseException:
-            for _, _, f in window:
+            for *_, f in window:
                 f.cancel()
             raise
         end = window[1][0] if len(window) > 1 else first
         if start + good < end:  # a difference: replay what was consumed, then hand it all over
-            for _, _, f in window:
+            for *_, f in window:
                 f.cancel()
-            return _Replay(pool, ids[:done], [b for _, b, _ in window], stream)
+            return _Replay(pool, ids[:done], [v for _, _, v, _ in window], stream)
         window.popleft()
+        spare.append(buf)
         done = end
-    extra = _read_full(stream, 1)
+    extra = _read_full(stream, memoryview(bytearray(1)))
     if extra:  # longer than the stored file
         return _Replay(pool, ids, [extra], stream)
     return None
