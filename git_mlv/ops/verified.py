@@ -29,7 +29,6 @@ import numpy as np
 
 from ..core import idarray as ida
 from ..core.fsutil import atomic_write, makedirs
-from ..core.pointer import MAX_SIZE
 from ..gitio import walk
 from ..gitio.git import GitError
 from ..gitio.pointer_cache import PointerBlob
@@ -133,7 +132,10 @@ def _pointer_batches(ws: Workspace, tips: list[str], verified: list[str]
     if not tips:
         return
     lines = [*tips, *(f"^{c}" for c in verified)]
-    args = ["rev-list", "--objects", "--ignore-missing", "--stdin", f"--filter=blob:limit={MAX_SIZE - 1}"]
+    # No --filter=blob:limit: to filter, git reads every listed blob's header (6,000 loose objects
+    # at scale 1: 0.3-0.8 s, against 0.08 s for the bare listing, push6); the pointer cache
+    # answers for blobs seen before, and only the others are sized (walk.pointer_blobs).
+    args = ["rev-list", "--objects", "--ignore-missing", "--stdin"]
     try:
         # rev-list reads all of stdin before it prints: a short input through a file is safe
         listing = walk.repo_records(ws.repo, args, ("\n".join(lines) + "\n").encode(), sep=b"\n")

@@ -55,11 +55,16 @@ def needed_keys(pool: Pool, rindex: RemoteIndex, ids: np.ndarray) -> tuple[np.nd
 class PackPlan:
     """Objects to send, in remote packs of about ``pack_size``: chunks in the order of the local
     packs (so a run of adjacent local entries is one read, and a clone reading the remote in the
-    order files were added coalesces its ranges), manifests in the last pack."""
+    order files were added coalesces its ranges), manifests in the last pack. Where each object
+    was at planning time is kept (local pack number, offset), so an upload need not look every
+    object up again: it checks the entry header it finds there (remotes/transfer.py)."""
 
     keys: np.ndarray  # S33, in upload order
     sizes: np.ndarray  # int32: bytes each object takes in a pack (entry header + stored bytes)
     cuts: list[int]  # pack i holds keys[cuts[i]:cuts[i + 1]]
+    packs: list[str]  # local pack paths, by number
+    pack_no: np.ndarray  # int32: each object's local pack (an index into ``packs``)
+    offsets: np.ndarray  # int64: each object's entry offset in that pack
 
     def __len__(self) -> int:
         return len(self.cuts) - 1
@@ -68,6 +73,12 @@ class PackPlan:
     def total(self) -> int:
         """Bytes of every entry to send (for progress)."""
         return int(self.sizes.sum(dtype=np.int64))
+
+    def slots(self, i: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pack ``i``'s objects where the plan found them: the local pack paths, and for each
+        object its pack's number among them, its offset, key and size."""
+        at = slice(self.cuts[i], self.cuts[i + 1])
+        return self.packs, self.pack_no[at], self.offsets[at], self.keys[at], self.sizes[at]
 
     def locations(self, pool: Pool, i: int) -> list[Location]:
         """Where pack ``i``'s objects are now (asked again: a consolidation may have moved them)."""
@@ -84,38 +95,53 @@ def plan_packs(pool: Pool, keys: np.ndarray, pack_size: int) -> PackPlan:
     """Cut ``keys`` (``S33``) into remote packs of about ``pack_size`` bytes."""
     kinds = np.ascontiguousarray(keys, dtype=ida.KEY).view(np.uint8)[32::idx.KEY_SIZE]
     is_manifest = kinds == KIND_MANIFEST
+    names: dict[str, int] = {}
     if is_manifest.any():
-        chunks = _in_pack_order(pool, keys[~is_manifest])
-        manifests = _in_pack_order(pool, keys[is_manifest])
+        chunks = _in_pack_order(pool, keys[~is_manifest], names)
+        manifests = _in_pack_order(pool, keys[is_manifest], names)
     else:  # no copy of the keys (a push of small files: every key is a chunk's)
-        chunks, manifests = _in_pack_order(pool, keys), (keys[:0], np.zeros(0, dtype=np.int32))
+        chunks = _in_pack_order(pool, keys, names)
+        manifests = _Located(keys[:0], np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32),
+                             np.zeros(0, dtype=np.int64))
     del kinds, is_manifest
     cuts = [0]
-    cum = np.cumsum(chunks[1], dtype=np.int64)
+    cum = np.cumsum(chunks.sizes, dtype=np.int64)
     while cuts[-1] < len(cum):
         start = cuts[-1]
         base = int(cum[start - 1]) if start else 0
         end = int(np.searchsorted(cum, base + pack_size - HEADER.size, side="right"))
         cuts.append(max(end, start + 1))  # an object bigger than a pack goes alone
-    n = len(chunks[0])
-    if len(manifests[0]):
-        # The last pack carries every manifest and goes up after all others are indexed, so a
-        # manifest is never visible before its chunks. With several chunk packs the manifests get
-        # a small pack of their own: then every chunk pack uploads in parallel, none waits.
-        if len(cuts) > 2 or len(cuts) == 1:
-            cuts.append(n + len(manifests[0]))
-        else:
-            cuts[-1] = n + len(manifests[0])
-    if not len(manifests[0]):
-        return PackPlan(chunks[0], chunks[1], cuts)
-    return PackPlan(np.concatenate([chunks[0], manifests[0]]), np.concatenate([chunks[1], manifests[1]]),
-                    cuts)
+    n = len(chunks.keys)
+    packs = sorted(names, key=names.__getitem__)
+    if not len(manifests.keys):
+        return PackPlan(chunks.keys, chunks.sizes, cuts, packs, chunks.pack_no, chunks.offsets)
+    # The last pack carries every manifest and goes up after all others are indexed, so a
+    # manifest is never visible before its chunks. With several chunk packs the manifests get
+    # a small pack of their own: then every chunk pack uploads in parallel, none waits.
+    if len(cuts) > 2 or len(cuts) == 1:
+        cuts.append(n + len(manifests.keys))
+    else:
+        cuts[-1] = n + len(manifests.keys)
+    return PackPlan(np.concatenate([chunks.keys, manifests.keys]),
+                    np.concatenate([chunks.sizes, manifests.sizes]), cuts, packs,
+                    np.concatenate([chunks.pack_no, manifests.pack_no]),
+                    np.concatenate([chunks.offsets, manifests.offsets]))
 
 
-def _in_pack_order(pool: Pool, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class _Located:
+    """Keys in (local pack, offset) order with their sizes, packs and offsets."""
+
+    keys: np.ndarray
+    sizes: np.ndarray
+    pack_no: np.ndarray
+    offsets: np.ndarray
+
+
+def _in_pack_order(pool: Pool, keys: np.ndarray, names: dict[str, int]) -> _Located:
     """``keys`` sorted by (local pack, offset), with each one's size in a pack; located ida.BATCH at
-    a time, keeping three numbers per object, not a ``Location``."""
-    names: dict[str, int] = {}
+    a time, keeping three numbers per object, not a ``Location``. ``names`` numbers the local packs
+    (shared by the calls of one plan)."""
     pack = np.zeros(len(keys), dtype=np.int32)
     offset = np.zeros(len(keys), dtype=np.int64)
     size = np.zeros(len(keys), dtype=np.int32)  # an entry is < 2 GiB (chunks are a few MiB at most)
@@ -133,4 +159,4 @@ def _in_pack_order(pool: Pool, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray
     rank = np.zeros(len(names), dtype=np.int32)  # packs in name order, as before numbering
     rank[[names[p] for p in sorted(names)]] = np.arange(len(names), dtype=np.int32)
     order = np.lexsort((offset, rank[pack])) if len(keys) else np.zeros(0, dtype=np.int64)
-    return keys[order], size[order]
+    return _Located(keys[order], size[order], pack[order], offset[order])

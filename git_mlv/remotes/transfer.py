@@ -142,36 +142,66 @@ def _plan_packs(locs: list[Location], pack_size: int) -> list[list[Location]]:
 def _assemble(locs: list[Location]) -> tuple[list[Part], list[Entry]]:
     """A pack of these objects as parts: header, runs of adjacent local entries as file slices
     (their entry headers checked here; the bytes are read only when sent), trailer."""
+    names: dict[str, int] = {}
+    pack_no = np.array([names.setdefault(loc.pack, len(names)) for loc in locs], dtype=np.int32)
+    keys = np.array([idx.key(loc.entry.id, loc.entry.kind) for loc in locs], dtype=ida.KEY)
+    sizes = np.array([ENTRY_SIZE + loc.entry.stored_len for loc in locs], dtype=np.int64)
+    offsets = np.array([loc.entry.offset for loc in locs], dtype=np.int64)
+    return _assemble_at(list(names), pack_no, offsets, keys, sizes)
+
+
+def _assemble_at(packs: list[str], pack_no: np.ndarray, offsets: np.ndarray, keys: np.ndarray,
+                 sizes: np.ndarray) -> tuple[list[Part], list[Entry]]:
+    """``_assemble`` of the objects ``keys`` (``S33``) said to be at ``offsets`` of local packs
+    ``packs[pack_no]`` and to take ``sizes`` bytes there (entry header + stored bytes): each entry
+    header is read and checked against them, and gives the codec and lengths the remote index
+    records. A header that is damaged or does not match raises CorruptObject. (A mapping of the
+    pack instead of a ``pread`` per header was slower and counted the mapped pages in the
+    hook's RSS: 0.60 s against 0.30 s for the 25,127 headers of a scale-1 pool, push6.)"""
     parts: list[Part] = [HEADER.pack(MAGIC, VERSION, 0)]
     size = HEADER.size
     entries: list[Entry] = []
+    n = len(keys)
+    ends = offsets.astype(np.int64) + sizes
+    # runs of adjacent entries of one local pack: each is one slice, read once when sent
+    breaks = (offsets[1:] != ends[:-1]) | (pack_no[1:] != pack_no[:-1])
+    starts = [0, *(np.flatnonzero(breaks) + 1).tolist(), n] if n else [0]
     fds: dict[str, int] = {}
+    raw = keys.tobytes() if n else b""
+    ksz = idx.KEY_SIZE
     try:
-        i = 0
-        while i < len(locs):
-            j = i + 1
-            while (j < len(locs) and locs[j].pack == locs[i].pack
-                   and locs[j].entry.offset == locs[j - 1].entry.end):
-                j += 1
-            first, last = locs[i].entry, locs[j - 1].entry
-            fd = fds.get(locs[i].pack)
+        for r in range(len(starts) - 1):
+            i, j = starts[r], starts[r + 1]
+            path, first, end = packs[int(pack_no[i])], int(offsets[i]), int(ends[j - 1])
+            fd = fds.get(path)
             if fd is None:
-                fd = fds[locs[i].pack] = os.open(locs[i].pack, os.O_RDONLY)
-            for loc in locs[i:j]:
-                e = loc.entry
-                head = decode_entry_header(os.pread(fd, ENTRY_SIZE, e.offset), e.offset)
-                if head.id != e.id or head.kind != e.kind or head.stored_len != e.stored_len:
-                    raise CorruptObject(f"{loc.pack}: entry at {e.offset} is damaged; run `git mlv fsck`")
-                entries.append(Entry(e.id, e.kind, e.codec, size + e.offset - first.offset,
-                                     e.stored_len, e.raw_len))
-            parts.append(FileSlice(locs[i].pack, first.offset, last.end - first.offset))
-            size += last.end - first.offset
-            i = j
+                fd = fds[path] = os.open(path, os.O_RDONLY)
+            for k, off, want in zip(range(i, j), offsets[i:j].tolist(), sizes[i:j].tolist()):
+                head = decode_entry_header(os.pread(fd, ENTRY_SIZE, off), off)
+                key = raw[k * ksz:(k + 1) * ksz]
+                if head.id != key[:32] or head.kind != key[32] or ENTRY_SIZE + head.stored_len != want:
+                    raise CorruptObject(f"{path}: entry at {off} is damaged; run `git mlv fsck`")
+                entries.append(Entry(head.id, head.kind, head.codec, size + off - first,
+                                     head.stored_len, head.raw_len))
+            parts.append(FileSlice(path, first, end - first))
+            size += end - first
     finally:
         for fd in fds.values():
             os.close(fd)
     parts.append(TRAILER.pack(END_MAGIC, len(entries)))
     return parts, entries
+
+
+def _assemble_planned(pool: Pool, plan: pushplan.PackPlan, i: int) -> tuple[list[Part], list[Entry]]:
+    """Remote pack ``i`` of ``plan`` from where the plan found its objects, without looking each
+    one up again; if they are not there any more (a consolidation moved them since: their old
+    pack is gone, or holds other entries), from where the pool says they are now. A damaged
+    entry fails both ways, with the same CorruptObject."""
+    try:
+        return _assemble_at(*plan.slots(i))
+    except (CorruptObject, FileNotFoundError):
+        pool.refresh()
+        return _assemble(plan.locations(pool, i))
 
 
 def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str] | np.ndarray,
@@ -190,19 +220,23 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     lock = threading.Lock()
     started = rindex.pending()
 
+    # Every pack this push may upload is named at once, before the first goes up, and the list is
+    # written once (not twice per pack): a crash leaves them all pending, and the next push deletes
+    # those whose index never made it (_collect_orphans skips the committed ones).
+    names = [f"packs/pack-{secrets.token_hex(16)}" for _ in range(len(plan))]
+    if names:
+        started.update(n + ".pack" for n in names)
+        rindex.set_pending(started)
+
     def upload(i: int) -> None:
-        data, entries = _assemble(plan.locations(pool, i))
-        name = f"packs/pack-{secrets.token_hex(16)}"
-        with lock:
-            started.add(name + ".pack")
-            rindex.set_pending(started)
+        data, entries = _assemble_planned(pool, plan, i)
+        name = names[i]
         index_bytes = idx.encode(entries)
         retry.run(lambda: remote.put(name + ".pack", data))
         retry.run(lambda: remote.put(name + ".idx", index_bytes))  # the commit point
         rindex.add(name + ".pack", index_bytes)
         with lock:
             started.discard(name + ".pack")
-            rindex.set_pending(started)
             stats.packs += 1
             stats.objects += len(entries)
             stats.bytes_sent += size_of(data) + len(index_bytes)
@@ -213,6 +247,8 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         pass
     if len(plan):
         upload(len(plan) - 1)
+    if names:
+        rindex.set_pending(started)  # what is left: packs of earlier pushes still not collected
     for name, data in after:
         retry.run(lambda n=name, d=data: remote.put(n, d))  # type: ignore[misc]
         stats.bytes_sent += len(data)

@@ -233,3 +233,59 @@ def test_a_manifest_that_lies_about_its_file_is_rejected(tmp_path: Path) -> None
     dst.writer().commit()
     assert not got.present and any("do not hash to its id" in m for m in got.damaged)
     assert not dst.has_file(fake_oid.hex(), refresh=True)
+
+
+def test_push_after_a_consolidation_moved_the_planned_objects(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload reads objects where the plan found them; a consolidation between the plan and
+    the upload (another git-mlv process) deletes those packs: the upload looks them up again.
+    The consolidation is real; the wrapper only runs it at that moment."""
+    from git_mlv.core.consolidate import consolidate
+    from git_mlv.remotes import pushplan
+    from git_mlv.remotes.local import FolderRemote
+
+    files = {f"f{i}": random_bytes(30_000 + 7_000 * i, seed=40 + i) for i in range(12)}
+    pool = Pool(str(tmp_path / "a"), SMALL)
+    by_oid = {}
+    for data in files.values():  # one pack per file: many packs to merge
+        w = pool.writer()
+        by_oid[w.add_bytes(data).oid] = data
+        w.commit()
+    planned: list[pushplan.PackPlan] = []
+    real_plan = pushplan.plan_packs
+
+    def plan_then_consolidate(p: Pool, keys, pack_size: int) -> pushplan.PackPlan:  # type: ignore[no-untyped-def]
+        plan = real_plan(p, keys, pack_size)
+        planned.append(plan)
+        assert consolidate(p, merge=list(plan.packs)) is not None
+        return plan
+
+    monkeypatch.setattr(pushplan, "plan_packs", plan_then_consolidate)
+    remote = FolderRemote(str(tmp_path / "store"))
+    stats = push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid,
+                         SMALL.pack_size, RETRY)
+    assert planned and not any(Path(p).exists() for p in planned[0].packs)  # the plan's packs went
+    assert stats.files == len(by_oid) and not stats.missing_locally
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst.writer().commit()
+    assert set(got.present) == set(by_oid)
+    assert all(read_all(dst, oid) == data for oid, data in by_oid.items())
+
+
+def test_push_refuses_a_local_entry_whose_header_is_damaged(tmp_path: Path) -> None:
+    """A local pack entry whose header no longer matches its index is never sent: the push stops
+    with a line naming the pack, and nothing of that pack is indexed on the remote."""
+    from git_mlv.errors import CorruptObject
+    from git_mlv.remotes.local import FolderRemote
+
+    pool, by_oid = make_pool(tmp_path / "a", {"x": random_bytes(20_000, seed=5)})
+    (pack,) = (tmp_path / "a" / "packs").glob("*.pack")
+    data = bytearray(pack.read_bytes())
+    data[16 + 3] ^= 0x01  # a bit of the first entry's id: its header CRC no longer matches
+    pack.write_bytes(bytes(data))
+    remote = FolderRemote(str(tmp_path / "store"))
+    with pytest.raises(CorruptObject, match="damaged"):
+        push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid,
+                     SMALL.pack_size, RETRY)
+    assert not [n for n in remote.list("packs/") if n.endswith(".idx")]
