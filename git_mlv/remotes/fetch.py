@@ -35,9 +35,8 @@ from .base import Remote, RemoteNotFound
 from .cache import RemoteIndex
 from .transfer import Progress, ProgressCounter, RetryPolicy, parallel
 
-# Reading a gap of up to this many unneeded bytes costs less than another request (a round trip
-# on S3/SFTP); ranges stop growing at MAX_RANGE so several run in parallel and memory stays bounded.
-GAP = 512 * 1024
+# Ranges bridge gaps of up to ``Remote.range_gap`` unneeded bytes (less than another request
+# costs); they stop growing at MAX_RANGE so several run in parallel and memory stays bounded.
 MAX_RANGE = 4 * 1024 * 1024
 # Ranges downloaded and not yet stored: ``parallel`` keeps 2 x workers in flight, each held as
 # stored bytes and, until verified, decompressed too. Cap their total so a fetch stays well under
@@ -68,8 +67,10 @@ class _Range:
 
 
 def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
-              overlaps: list[tuple[str, Entry, Entry]] | None = None) -> list[_Range]:
-    """Group entries by remote pack into byte ranges of at most ``max_range``, bridging small gaps.
+              overlaps: list[tuple[str, Entry, Entry]] | None = None, gap: int = 512 * 1024
+              ) -> list[_Range]:
+    """Group entries by remote pack into byte ranges of at most ``max_range``, bridging gaps of at
+    most ``gap`` bytes.
 
     Two records whose bytes overlap cannot both be right: the second goes into a range of its own
     (its header check then decides) and is listed in ``overlaps``, never silently dropped.
@@ -87,7 +88,7 @@ def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
                     overlaps.append((pack, cur[-1], e))
                 ranges.append(_Range(pack, e.offset, e.end, (e,)))
                 continue
-            if cur and (e.offset - cur[-1].end > GAP or e.end - cur[0].offset > max_range):
+            if cur and (e.offset - cur[-1].end > gap or e.end - cur[0].offset > max_range):
                 ranges.append(_Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
                 cur = []
             cur.append(e)
@@ -311,7 +312,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                if loc is not None and plausible(loc, max_raw=_max_manifest_bytes(sizes.get(oid)))]
     overlaps: list[tuple[str, Entry, Entry]] = []
     for good, bad, n in parallel(lambda r: _read_range(remote, retry, r, frozenset()),
-                                 _coalesce(m_found, overlaps=overlaps), workers):
+                                 _coalesce(m_found, overlaps=overlaps, gap=remote.range_gap), workers):
         _record_bad(bad, stats, bad_objects)
         stats.bytes_received += n
         for e, stored, raw in good:
@@ -341,7 +342,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
     located = [loc for k, loc in zip(keys, _remote_lookup(rindex, keys))
                if loc is not None and plausible(loc, want_raw=need[k])]
-    ranges = _coalesce(located, max_range, overlaps)
+    ranges = _coalesce(located, max_range, overlaps, remote.range_gap)
     for pack, first, second in overlaps:
         stats.damaged.append(f"{remote.url}/{pack[:-5]}.idx: records of {first.id.hex()[:12]} and "
                              f"{second.id.hex()[:12]} overlap at offset {second.offset} (damaged index)")
