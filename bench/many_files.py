@@ -125,7 +125,7 @@ def main() -> int:
     ap.add_argument("--live", action="store_true", help="run the working files, not a snapshot of HEAD")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
     ap.add_argument("--steps", default=",".join(STEPS),
-                    help=f"timed steps to run, a subset of {','.join(STEPS)} (add_commit and push always run)")
+                    help=f"timed steps, a subset of {','.join(STEPS)} (add_commit and push always run)")
     a = ap.parse_args()
     steps = set(a.steps.split(",")) | {"add_commit", "push"}
     if not steps <= set(STEPS):

@@ -41,7 +41,14 @@ def run(args: argparse.Namespace) -> int:
         out = hooks.run_ours(ws, args.name, args.hook_args, stdin)
         for note in out.push.notes if out.push else []:
             print(note, file=sys.stderr)
-        for line in out.warnings:
+        warnings = list(out.warnings)
+        if out.push is not None and out.push.remote and not out.code:
+            from ..ops.remote_hint import pushed_tips, uncommitted_remote
+
+            hint = uncommitted_remote(ws, out.push.remote, pushed_tips(stdin))
+            if hint:
+                warnings.append(hint)
+        for line in warnings:
             print(f"git-mlv: warning: {line}", file=sys.stderr)
         for line in out.errors:
             print(f"git-mlv: error: {line}", file=sys.stderr)

@@ -1,0 +1,59 @@
+"""Does the pushed history tell a clone where its data is?
+
+A data remote added with ``git mlv remote add`` lives in ``.gitmlv``, a tracked file: a clone
+learns the remote only from the ``.gitmlv`` of the commit it checks out. A user who pushes before
+committing that file uploads the data, and every clone then ends with pointers and "no default
+data remote" — the push looked fine. The pre-push hook therefore compares the remote it uploaded
+to with the ``.gitmlv`` of each pushed tip and says so when a tip does not name it (or names
+another URL). A remote added with ``--local`` is this clone's own choice: no warning.
+"""
+
+from __future__ import annotations
+
+from ..gitio.git import GitError, parse_config_z
+from . import remote_config
+from .context import Workspace
+
+_ZERO = "0" * 40
+# A push of many refs checks this many distinct tips at most (one `git config` each, ~3 ms): the
+# warning is about the usual one-branch push, and every tip of a big push shares its .gitmlv.
+_MAX_TIPS = 8
+
+
+def pushed_tips(stdin: bytes) -> list[str]:
+    """Commit ids pushed by a pre-push hook's stdin (deletions left out), in order, distinct."""
+    tips: list[str] = []
+    for line in stdin.decode("utf-8", errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[1].strip("0") and parts[1] not in tips:
+            tips.append(parts[1])
+    return tips
+
+
+def _tracked_at(ws: Workspace, tip: str) -> dict[str, str]:
+    try:
+        raw = ws.repo.git("config", f"--blob={tip}:{remote_config.GITMLV}", "-l", "-z")
+    except GitError:
+        return {}  # no .gitmlv in that commit
+    return parse_config_z(raw)
+
+
+def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | None:
+    """A warning when a pushed tip's ``.gitmlv`` does not name the tracked data remote ``remote``
+    with the URL the worktree's ``.gitmlv`` gives it; None when every tip does, or when the remote
+    is a local one."""
+    try:
+        rc = remote_config.remotes(ws).get(remote)
+    except GitError:
+        return None
+    if rc is None or rc.scope != "tracked" or not rc.url_from_tracked:
+        return None  # a local remote, or a local URL over a tracked one: this clone's choice
+    for tip in tips[:_MAX_TIPS]:
+        tracked = _tracked_at(ws, tip)
+        named = {k.lower(): v for k, v in tracked.items()}.get(f"remote.{remote.lower()}.url")
+        if named != rc.url:
+            what = "does not name it" if named is None else f"names it at {named}"
+            return (f"data remote '{remote}' ({rc.url}) is in your .gitmlv, but the .gitmlv of the "
+                    f"pushed commit {tip[:12]} {what}: a clone will not find this data. Commit "
+                    f".gitmlv and push again")
+    return None

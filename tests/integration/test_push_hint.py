@@ -1,0 +1,59 @@
+"""A push whose commits do not carry the data remote in .gitmlv: the data goes up, but a clone
+would not know where it is. The pre-push hook says so (ops/remote_hint.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import commit_all, git, mlv, random_bytes, write
+
+_HINT = b"a clone will not find this data"
+
+
+def _repo_with_uncommitted_remote(repo: Path, tmp_path: Path) -> Path:
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=1))
+    git("add", "a.bin", cwd=repo)
+    git("commit", "-q", "-m", "data", cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)  # not committed
+    return origin
+
+
+def test_push_warns_when_the_pushed_gitmlv_lacks_the_remote(repo: Path, tmp_path: Path) -> None:
+    origin = _repo_with_uncommitted_remote(repo, tmp_path)
+    res = git("push", "origin", "main", cwd=repo)
+    assert _HINT in res.stderr and b"Commit .gitmlv" in res.stderr
+    assert list((tmp_path / "store" / "packs").glob("*.idx"))  # the data went up all the same
+    # what the warning is about: a clone of that push has no data remote, so only pointers
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    assert (clone / "a.bin").read_bytes().startswith(b"version ")
+    # committed: the next push is silent, and a fresh clone gets the bytes
+    commit_all(repo, "remote")
+    res = git("push", "origin", "main", cwd=repo)
+    assert _HINT not in res.stderr
+    clone2 = tmp_path / "clone2"
+    git("clone", "-q", str(origin), str(clone2), cwd=tmp_path)
+    assert (clone2 / "a.bin").read_bytes() == (repo / "a.bin").read_bytes()
+
+
+def test_push_warns_when_the_pushed_gitmlv_names_another_url(repo: Path, tmp_path: Path) -> None:
+    _repo_with_uncommitted_remote(repo, tmp_path)
+    commit_all(repo, "remote")
+    git("config", "-f", ".gitmlv", "remote.store.url", str(tmp_path / "moved"), cwd=repo)
+    mlv("remote", "trust", "store", cwd=repo)
+    res = git("push", "origin", "main", cwd=repo)
+    assert _HINT in res.stderr and f"names it at {tmp_path / 'store'}".encode() in res.stderr
+
+
+def test_a_local_remote_is_not_warned_about(repo: Path, tmp_path: Path) -> None:
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    mlv("remote", "add", "--local", "mine", str(tmp_path / "mine"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=2))
+    commit_all(repo, "data")
+    res = git("push", "origin", "main", cwd=repo)
+    assert _HINT not in res.stderr and b"pushed data of 1 file(s)" in res.stderr
