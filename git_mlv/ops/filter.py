@@ -405,11 +405,15 @@ class _Fetcher:
             with self._cond:
                 batch = _take_batch(self._queue)
                 self._inflight += len(batch)
+                # the files of the next batches: those whose bytes this batch reads anyway come
+                # along (a history's files lie among their older versions in the remote packs)
+                upcoming = {oid: size for _, _, oid, size in map(_unpack, itertools.islice(
+                    self._queue, _FETCH_BATCH))}
             try:
                 files = [_unpack(rec) for rec in batch]
                 sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
-                                sizes={oid: size for _, _, oid, size in files})
-                del files
+                                sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
+                del files, upcoming
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
             sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size

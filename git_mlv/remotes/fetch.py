@@ -15,6 +15,7 @@ fetched gets a reason (``FetchStats.failed``), so callers say which files stayed
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -259,25 +260,72 @@ def _in_file_order(ranges: list[_Range], hashes: list[_FileHash]) -> list[_Range
 
 def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
                 retry: RetryPolicy, progress: Progress | None = None, max_age: float = 0.0,
-                sizes: Mapping[str, int] | None = None) -> FetchStats:
+                sizes: Mapping[str, int] | None = None, upcoming: Mapping[str, int] | None = None
+                ) -> FetchStats:
     """Download the data of files ``oids`` that the pool lacks; the caller commits the pool.
 
     ``sizes`` (file oid -> size, from the pointers) lets every claim of the remote be checked
     against the pointer before its cost is paid. A remote pack that vanishes while we read it
     (``gc --remote`` repacked it) sends us back once to the remote's listing, which names where
     its objects went; what already arrived is kept.
+
+    ``upcoming`` (file oid -> size) are files a later call will ask for (a clone's next batches):
+    those of one chunk whose bytes lie inside a range this call reads anyway are verified and
+    stored too (``_ride_along``), so the later call does not read those bytes again.
     """
     oids = list(oids)
     try:
-        return _fetch_files(pool, remote, rindex, oids, retry, progress, max_age, sizes)
+        return _fetch_files(pool, remote, rindex, oids, retry, progress, max_age, sizes, upcoming)
     except RemoteNotFound:
         rindex.refresh(workers=remote.parallelism)
-        return _fetch_files(pool, remote, rindex, oids, retry, progress, float("inf"), sizes)
+        return _fetch_files(pool, remote, rindex, oids, retry, progress, float("inf"), sizes, upcoming)
+
+
+def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[_Range], upcoming: Mapping[str, int],
+                listing: Mapping[str, int], skip: set[str]) -> list[_Range]:
+    """``ranges`` with the one-chunk files of ``upcoming`` that the pool lacks added where their
+    bytes lie wholly inside a range (no byte more is read). Only plausible records ride (the
+    length the pointer says, inside the pack as listed, no overlap with a range's own entries);
+    whatever else is wrong with them, the later call finds and reports."""
+    oids = [o for o in upcoming if o not in skip]
+    if not oids or not ranges:
+        return ranges
+    by_pack: dict[str, list[int]] = {}  # pack -> its ranges, by start
+    for i in sorted(range(len(ranges)), key=lambda i: ranges[i].start):
+        by_pack.setdefault(ranges[i].pack, []).append(i)
+    starts = {p: [ranges[i].start for i in rs] for p, rs in by_pack.items()}
+    oids = [o for o, here in zip(oids, present_files(pool, oids)) if not here]
+    keys = [idx.key(bytes.fromhex(o), KIND_CHUNK) for o in oids]
+    extra: dict[int, list[Entry]] = {}
+    for oid, loc in zip(oids, _remote_lookup(rindex, keys) if keys else []):
+        if loc is None or loc[0] not in by_pack:
+            continue
+        pack, e = loc
+        if _record_problem(e, listing.get(pack), upcoming[oid]) is not None:
+            continue
+        at = bisect.bisect_right(starts[pack], e.offset) - 1
+        if at >= 0 and e.end <= ranges[i := by_pack[pack][at]].end:
+            extra.setdefault(i, []).append(e)
+    out = list(ranges)
+    for i, riders in extra.items():
+        r = ranges[i]
+        own = {id(e) for e in r.entries}
+        merged: list[Entry] = []
+        for e in sorted([*r.entries, *riders], key=lambda e: (e.offset, id(e) not in own)):
+            if merged and e.offset < merged[-1].end:
+                if id(e) not in own:
+                    continue  # a rider touching another entry: left to the later call
+                if id(merged[-1]) not in own:
+                    merged.pop()
+            merged.append(e)
+        out[i] = _Range(r.pack, r.start, r.end, tuple(merged))
+    return out
 
 
 def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
                  retry: RetryPolicy, progress: Progress | None, max_age: float,
-                 sizes: Mapping[str, int] | None) -> FetchStats:
+                 sizes: Mapping[str, int] | None, upcoming: Mapping[str, int] | None = None
+                 ) -> FetchStats:
     stats = FetchStats()
     sizes = sizes or {}
     wanted = sorted(set(oids))
@@ -346,6 +394,8 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     for pack, first, second in overlaps:
         stats.damaged.append(f"{remote.url}/{pack[:-5]}.idx: records of {first.id.hex()[:12]} and "
                              f"{second.id.hex()[:12]} overlap at offset {second.offset} (damaged index)")
+    if upcoming:
+        ranges = _ride_along(pool, rindex, ranges, upcoming, listing, set(todo))
     hashes = [_FileHash(oid, m) for oid, (_, _, m) in manifests.items()]
     ranges = _in_file_order(ranges, hashes)
     verifier = _StreamingVerifier(hashes)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from git_mlv.core import index as idx
+from git_mlv.core.pack import KIND_CHUNK
 from git_mlv.core.pool import Pool
 from git_mlv.core.settings import Settings
 from git_mlv.remotes.base import Remote
@@ -71,3 +73,56 @@ def test_a_folder_fetch_reads_what_it_needs_not_the_gaps(tmp_path: Path, gap: in
     for oid, data in want.items():
         assert b"".join(dst.iter_file(oid)) == data
         assert hashlib.sha256(data).hexdigest() == oid
+
+
+def test_files_of_the_next_batch_ride_along_in_bytes_already_read(tmp_path: Path) -> None:
+    """A clone fetches in batches; with a network remote's gap, a batch reads the bytes of files of
+    the next one too: those (``upcoming``) are stored then, and the next batch reads nothing."""
+    remote = Counting(str(tmp_path / "remote"), Remote.range_gap)
+    src = Pool(str(tmp_path / "src"), ONE_CHUNK)
+    w = src.writer()
+    data = [random_bytes(SIZE, seed=900 + i) for i in range(FILES)]
+    oids = [w.add_bytes(d).oid for d in data]
+    w.commit()
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "srcc")), oids, 8 << 20, RETRY)
+    # the files between the first batch's (those after its last one lie outside what it reads)
+    first, later = oids[::EVERY], [o for i, o in enumerate(oids[:-EVERY]) if i % EVERY]
+    dst = Pool(str(tmp_path / "dst"), ONE_CHUNK)
+    rindex = RemoteIndex(remote, str(tmp_path / "dstc"))
+    remote.ranges.clear()
+    got = fetch_files(dst, remote, rindex, first, RETRY, sizes={o: SIZE for o in first},
+                      upcoming={o: SIZE for o in later})
+    assert got.fetched == set(first) and not got.damaged and len(remote.ranges) == 1
+    got = fetch_files(dst, remote, rindex, later, RETRY, sizes={o: SIZE for o in later})
+    assert got.present == set(later) and not got.fetched  # already here: nothing read again
+    assert len(remote.ranges) == 1
+    dst.writer().commit()
+    for oid, content in list(zip(oids, data))[:-EVERY + 1]:
+        assert b"".join(dst.iter_file(oid)) == content
+
+
+def test_a_damaged_rider_is_not_stored(tmp_path: Path) -> None:
+    """An upcoming file whose bytes on the remote do not hash to its id is never stored: the
+    batch that asks for it later reads it again and reports it."""
+    remote = Counting(str(tmp_path / "remote"), Remote.range_gap)
+    src = Pool(str(tmp_path / "src"), ONE_CHUNK)
+    w = src.writer()
+    data = [random_bytes(SIZE, seed=700 + i) for i in range(3)]
+    oids = [w.add_bytes(d).oid for d in data]
+    w.commit()
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "srcc")), oids, 8 << 20, RETRY)
+    rindex = RemoteIndex(remote, str(tmp_path / "dstc"))
+    rindex.refresh()
+    pack, e = rindex.lookup([idx.key(bytes.fromhex(oids[1]), KIND_CHUNK)])[0] or ("", None)
+    assert e is not None
+    path = tmp_path / "remote" / pack
+    raw = bytearray(path.read_bytes())
+    raw[e.end - 1] ^= 0xFF  # the middle file's last byte
+    path.write_bytes(bytes(raw))
+    dst = Pool(str(tmp_path / "dst"), ONE_CHUNK)
+    got = fetch_files(dst, remote, rindex, [oids[0], oids[2]], RETRY, sizes={o: SIZE for o in oids},
+                      upcoming={oids[1]: SIZE})
+    assert got.fetched == {oids[0], oids[2]}
+    assert not dst.has_file(oids[1])
+    got = fetch_files(dst, remote, rindex, [oids[1]], RETRY, sizes={oids[1]: SIZE})
+    assert oids[1] in got.failed and got.damaged
