@@ -98,6 +98,23 @@ def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
     return ranges
 
 
+def _tasks(ranges: list[_Range], max_bytes: int, max_count: int = 64) -> list[list[_Range]]:
+    """``ranges`` in order, in runs of at most ``max_bytes`` (one range more if it is bigger) and
+    ``max_count`` ranges: one thread-pool task each. With a small ``range_gap`` a history's clone
+    reads a range per file, and a task per range cost ~1 ms of hand-over on a loaded machine
+    (cProfile, 1,028 ranges of a 485-push history); memory in flight stays one range's bound."""
+    tasks: list[list[_Range]] = []
+    size = 0
+    for r in ranges:
+        if tasks and len(tasks[-1]) < max_count and size + (r.end - r.start) <= max_bytes:
+            tasks[-1].append(r)
+            size += r.end - r.start
+        else:
+            tasks.append([r])
+            size = r.end - r.start
+    return tasks
+
+
 def _read_range(remote: Remote, retry: RetryPolicy, r: _Range, keep_raw: set[bytes] | frozenset[bytes]
                 ) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
     """Download one range; returns verified (entry, stored, raw), (entry, problem)s, bytes read.
@@ -402,13 +419,20 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
     counter = ProgressCounter(sum(r.end - r.start for r in ranges), progress)
 
-    def get(r: _Range) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
-        res = _read_range(remote, retry, r, keep)
-        counter.add(r.end - r.start)
-        return res
+    def get(task: list[_Range]) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
+        good: list[tuple[Entry, bytes, bytes]] = []
+        bad: list[tuple[Entry, str]] = []
+        n = 0
+        for r in task:
+            g, b, k = _read_range(remote, retry, r, keep)
+            good += g
+            bad += b
+            n += k
+            counter.add(r.end - r.start)
+        return good, bad, n
 
     try:
-        for good, bad, n in parallel(get, ranges, workers):
+        for good, bad, n in parallel(get, _tasks(ranges, max_range), workers):
             _record_bad(bad, stats, bad_objects)
             stats.bytes_received += n
             for e, stored, raw in good:
