@@ -59,6 +59,9 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep bench/work/history-<C> afterwards")
     ap.add_argument("--live", action="store_true", help="run the working files, not a snapshot of HEAD")
     ap.add_argument("--no-merge", action="store_true", help="pushes do not merge remote packs")
+    ap.add_argument("--reuse", action="store_true",
+                    help="only the clones, against the history a `--keep --same-fs` run left (its "
+                         "origins are gc'ed by the second round: the first round is then not raw)")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the report of an earlier run")
     a = ap.parse_args()
     if a.render:
@@ -69,6 +72,8 @@ def main() -> int:
         return 0
     started = time.time()
     name = f"long-history-{a.commits}{'-no-merge' if a.no_merge else ''}"
+    if a.reuse:
+        return reuse(a, name, started)
     work = sc.fresh_dir(os.path.join(sc.WORK, name[5:]))
     env, code = sc.make_env(os.path.join(work, "home"), ["mlv"], a.live)
     bench = sc.Bench(name, env, code)
@@ -85,6 +90,43 @@ def main() -> int:
     finally:
         sc.finish(bench, lambda: report(bench, sys.argv), work, a.keep, started)
     return 0
+
+
+def reuse(a: argparse.Namespace, name: str, started: float) -> int:
+    """The clones alone, against a kept history (``--keep --same-fs``); the report goes to
+    ``<name>-reuse``."""
+    work = os.path.join(sc.WORK, name[5:])
+    remotes = os.path.join(work, "remotes")
+    if not os.path.isdir(os.path.join(remotes, "flat-origin.git")):
+        sys.exit(f"no kept history in {work}: run with --keep --same-fs first")
+    env, code = sc.make_env(os.path.join(work, "home-reuse"), ["mlv"], a.live)
+    bench = sc.Bench(name + "-reuse", env, code)
+    bench.meta.update(merge=not a.no_merge, commits=a.commits, tools=["mlv"], load_start=sc.loadavg(),
+                      started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                      argv=sys.argv, versions=sc.versions(env, ["mlv"]), remotes="kept, same filesystem")
+    try:
+        source = sc.tree_digest(os.path.join(work, "repo"), "data")
+        origin, forigin = os.path.join(remotes, "origin.git"), os.path.join(remotes, "flat-origin.git")
+        compare(bench, work, origin, forigin, source)
+    finally:
+        sc.finish(bench, lambda: report(bench, sys.argv), work, True, started)
+    return 0
+
+
+def compare(bench: sc.Bench, work: str, origin: str, forigin: str, source: str) -> None:
+    """Both rounds of clones: the origins as pushed, then after `git gc` on both."""
+    # git's own part of the history clone is mostly upload-pack packing ~12 loose objects a push
+    # (receive.unpackLimit keeps pushes of < 100 objects loose) with a fresh delta search. A hosting
+    # server repacks (GitHub, GitLab, receive.autoGC): the clones run once against the origins as
+    # pushed and once after `git gc` on BOTH bare origins (untimed), and the report gives both.
+    for kind, bare in (("history", origin), ("one commit", forigin)):
+        bench.count("mlv", f"loose objects in the {kind} origin", _loose_objects(bench, bare))
+    clones(bench, work, origin, forigin, source, "")
+    for bare in (origin, forigin):
+        bench.sh("mlv", None, "git gc -q", bare)
+    for kind, bare in (("history", origin), ("one commit", forigin)):
+        bench.count("mlv", f"loose objects in the {kind} origin after gc", _loose_objects(bench, bare))
+    clones(bench, work, origin, forigin, source, GC)
 
 
 def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
@@ -135,8 +177,26 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
                           f"git mlv remote add store {fdata} --default >/dev/null && "
                           f"git init -q --bare {forigin} && git remote add origin {forigin} && "
                           "git add -A && git commit -q -m flat && git push -q -u origin main", flat)
-    # the four clones, interleaved, CLONE_REPS times each: one clone is a single sample of a few
-    # seconds, and the ratio of two single samples moved by 0.2 between runs on a loaded machine
+    compare(bench, work, origin, forigin, source)
+    bench.count("mlv", "remote indexes (one commit)", sc.count_files(fdata, ".idx"))
+
+
+GC = " after server gc"  # suffix of the steps of the second round of clones
+
+
+def _loose_objects(bench: sc.Bench, bare: str) -> int:
+    """Loose objects in a bare repository (``git count-objects``)."""
+    import subprocess
+
+    out = subprocess.run(["git", "-C", bare, "count-objects"], env=bench.env, capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def clones(bench: sc.Bench, work: str, origin: str, forigin: str, source: str, label: str) -> None:
+    """The four clones (history / one commit, with git-mlv / git alone), interleaved, CLONE_REPS
+    times each: one clone is a single sample of a few seconds, and the ratio of two single samples
+    moved by 0.2 between runs on a loaded machine. ``label`` suffixes the step names."""
     for rep in range(CLONE_REPS):
         for kind, src, only_git in (("history", origin, False), ("one commit", forigin, False),
                                     ("history", origin, True), ("one commit", forigin, True)):
@@ -145,13 +205,14 @@ def run(bench: sc.Bench, work: str, remotes: str, commits: int) -> None:
                 shutil.rmtree(dest)
             if only_git:
                 cmd = f"{GIT_ONLY} clone -q --no-local {src} {dest}"
-                bench.sh("mlv", f"git-only clone ({kind})", cmd, work)
+                bench.sh("mlv", f"git-only clone ({kind}){label}", cmd, work)
                 continue
-            bench.sh("mlv", f"clone_data ({kind})", f"git clone -q --no-local {src} {dest}", work)
+            bench.sh("mlv", f"clone_data ({kind}){label}", f"git clone -q --no-local {src} {dest}", work)
             if rep == 0:
-                bench.count("mlv", f"{kind} clone bytes equal", int(sc.tree_digest(dest, "data") == source))
-                bench.count("mlv", f"packs in the {kind} clone", sc.pool_packs(dest))
-    bench.count("mlv", "remote indexes (one commit)", sc.count_files(fdata, ".idx"))
+                bench.count("mlv", f"{kind} clone bytes equal{label}",
+                            int(sc.tree_digest(dest, "data") == source))
+                bench.count("mlv", f"packs in the {kind} clone{label}", sc.pool_packs(dest))
+
 
 def _tenths(bench: sc.Bench, step: str) -> tuple[float | None, float | None]:
     xs = [r.wall_s for r in bench.records if r.step == step and r.ok]
@@ -177,16 +238,23 @@ def report(bench: sc.Bench, argv: list[str]) -> str:
     for step in once:
         lines.append(f"| {step} | {sc.fmt(bench.wall('mlv', step))} | {sc.fmt(bench.peak('mlv', [step]))} |")
     lines.append(f"| every add/commit/push | - | {sc.fmt(bench.peak('mlv', ['add', 'commit', 'push']))} |")
-    hist, flat = bench.wall("mlv", "clone_data (history)"), bench.wall("mlv", "clone_data (one commit)")
-    ghist = bench.wall("mlv", "git-only clone (history)")
-    gflat = bench.wall("mlv", "git-only clone (one commit)")
-    ours = (hist - ghist if hist is not None and ghist is not None else None,
-            flat - gflat if flat is not None and gflat is not None else None)
-    lines += ["", f"Clones: medians of {CLONE_REPS}, the four kinds interleaved.", "",
-              "clone + data of the history / of the same tree in one commit: "
-              f"**{sc.ratio(hist, flat)}**; git alone (filter and hooks off): {sc.ratio(ghist, gflat)}; "
-              f"git-mlv's part (the difference, {sc.fmt(ours[0])} s / {sc.fmt(ours[1])} s): "
-              f"{sc.ratio(*ours)}", "", "| count | value |", "|---|---|"]
+    lines += ["", f"Clones: medians of {CLONE_REPS}, the four kinds interleaved; first against the bare "
+              "origins as the pushes left them, then after `git gc` on both (what a hosting server's "
+              "maintenance does; untimed)."]
+    for label, what in (("", "origins as pushed"), (GC, "after `git gc` on both origins")):
+        hist = bench.wall("mlv", f"clone_data (history){label}")
+        flat = bench.wall("mlv", f"clone_data (one commit){label}")
+        ghist = bench.wall("mlv", f"git-only clone (history){label}")
+        gflat = bench.wall("mlv", f"git-only clone (one commit){label}")
+        if hist is None and flat is None:
+            continue
+        ours = (hist - ghist if hist is not None and ghist is not None else None,
+                flat - gflat if flat is not None and gflat is not None else None)
+        lines += ["", f"{what}: clone + data of the history / of the same tree in one commit: "
+                  f"**{sc.ratio(hist, flat)}** ({sc.fmt(hist)} s / {sc.fmt(flat)} s); git alone (filter "
+                  f"and hooks off): {sc.ratio(ghist, gflat)}; git-mlv's part (the difference, "
+                  f"{sc.fmt(ours[0])} s / {sc.fmt(ours[1])} s): {sc.ratio(*ours)}"]
+    lines += ["", "| count | value |", "|---|---|"]
     for what, value in bench.counts.get("mlv", {}).items():
         lines.append(f"| {what} | {sc.fmt(value)} |")
     return "\n".join(lines) + "\n"

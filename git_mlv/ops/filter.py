@@ -422,11 +422,17 @@ class _Fetcher:
             with self._cond:
                 batch = _take_batch(self._queue)
                 self._inflight += len(batch)
+                # the files of the next batches: those whose bytes this batch reads anyway come
+                # along (a history's files lie among their older versions in the remote packs);
+                # as many as the batch has, so the lookups stay proportional to the clone
+                later = list(itertools.islice(self._queue, max(len(batch), 256)))
             try:
+                upcoming = {oid: size for _, _, oid, size in map(_unpack, later)}
+                del later
                 files = [_unpack(rec) for rec in batch]
                 sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
-                                sizes={oid: size for _, _, oid, size in files})
-                del files
+                                sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
+                del files, upcoming
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
             sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size

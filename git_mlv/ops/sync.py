@@ -376,7 +376,8 @@ _configs: dict[tuple[str, str | None], remote_config.RemoteConfig] = {}
 
 
 def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = None,
-               progress: ProgressFn | None = None, sizes: dict[str, int] | None = None) -> set[str]:
+               progress: ProgressFn | None = None, sizes: dict[str, int] | None = None,
+               upcoming: dict[str, int] | None = None) -> set[str]:
     """Download the data of these files (those not here yet); the set of them now in the pool.
 
     Safe to call from a background thread while ``ws.pool`` serves reads: it writes into
@@ -384,6 +385,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
     at once; the pack is indexed when it reaches ``mlv.packSize`` or when the workspace closes, so
     a clone writes one pack per 64 MiB, not one per batch. The connection and the remote's index
     are kept for the next call, so batches neither reconnect nor list the remote again (for 30 s).
+    ``upcoming`` (oid -> size): files the next calls will ask for (``fetch_files``).
     """
     wanted = {o for o in oids if is_oid(o)}
     with _open_lock:
@@ -403,7 +405,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
         try:
             before = rindex.refreshed_at
             stats = fetch_files(pool, remote, rindex, wanted, retry, progress, max_age=30.0,
-                                sizes=sizes)
+                                sizes=sizes, upcoming=upcoming)
             if stats.not_on_remote and rindex.refreshed_at == before:
                 # pushed since we last looked? one more listing settles it
                 rindex.refreshed_at = 0.0

@@ -180,6 +180,10 @@ class Remote(ABC):
     name: str = "NAME"
     #: how many transfers to run at once against this backend
     parallelism: int = 4
+    #: unneeded bytes between two wanted objects of one pack that cost less to read than another
+    #: request: a fetch reads across such a gap (remotes/fetch.py). Sized for a round trip to S3
+    #: or an SFTP server; a backend whose requests cost less sets less.
+    range_gap: int = 512 * 1024
 
     @abstractmethod
     def exists(self, name: str) -> bool:

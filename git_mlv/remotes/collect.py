@@ -87,7 +87,8 @@ def live_keys(pool: Pool, remote: Remote, rindex: RemoteIndex, retry: RetryPolic
     if fetch:
         found = rindex.lookup([idx.key(raws[i], KIND_MANIFEST) for i in fetch])
         for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()),
-                                _coalesce(loc for loc in found if loc is not None)):
+                                _coalesce((loc for loc in found if loc is not None),
+                                          gap=remote.range_gap)):
             if bad:
                 raise CorruptObject(f"{bad[0][1]}; gc --remote stopped (it cannot tell what that file needs)")
             for e, _, raw_bytes in good:
@@ -206,7 +207,8 @@ def _repack(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, entries: li
         res.packs_written += 1
         parts, written, size = [], [], HEADER.size
 
-    for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()), _coalesce(entries)):
+    ranges = _coalesce(entries, gap=remote.range_gap)
+    for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()), ranges):
         if bad:
             raise MlvError(f"{bad[0][1]}; gc --remote stopped before deleting anything")
         for e, stored, _ in good:

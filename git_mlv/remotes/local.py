@@ -32,6 +32,11 @@ class FolderRemote(Remote):
 
     # Two threads keep one disk busy while the other copies; more only add seeks (2-core machine).
     parallelism = 2
+    # A ranged read here (open, pread, close) costs ~35 us, what copying ~60 KB out of the page cache
+    # costs (0.6 ms a MB, measured on this machine): a wider gap reads more than it saves. With the
+    # 512 KiB of a network remote, the clone of a 1,000-push history read each pack nearly whole
+    # once per batch (its files' chunks lie among older versions), 3.6x the tree's bytes.
+    range_gap = 64 * 1024
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
