@@ -37,7 +37,8 @@ from ..core.pool import Pool
 from ..errors import CorruptObject, MlvError
 from .base import ObjectInfo, Remote
 from .cache import PACKS, RemoteIndex
-from .fetch import _coalesce, _read_range
+from .fetch import _read_range
+from .ranges import coalesce
 from .transfer import RetryPolicy
 
 
@@ -87,7 +88,7 @@ def live_keys(pool: Pool, remote: Remote, rindex: RemoteIndex, retry: RetryPolic
     if fetch:
         found = rindex.lookup([idx.key(raws[i], KIND_MANIFEST) for i in fetch])
         for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()),
-                                _coalesce((loc for loc in found if loc is not None),
+                                coalesce((loc for loc in found if loc is not None),
                                           gap=remote.range_gap)):
             if bad:
                 raise CorruptObject(f"{bad[0][1]}; gc --remote stopped (it cannot tell what that file needs)")
@@ -207,7 +208,7 @@ def _repack(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, entries: li
         res.packs_written += 1
         parts, written, size = [], [], HEADER.size
 
-    ranges = _coalesce(entries, gap=remote.range_gap)
+    ranges = coalesce(entries, gap=remote.range_gap)
     for good, bad, _ in map(lambda r: _read_range(remote, retry, r, frozenset()), ranges):
         if bad:
             raise MlvError(f"{bad[0][1]}; gc --remote stopped before deleting anything")

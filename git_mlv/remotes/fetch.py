@@ -34,11 +34,9 @@ from ..core.sortedrows import in_key_order
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound
 from .cache import RemoteIndex
+from .ranges import MAX_RANGE, Range, coalesce, in_tasks
 from .transfer import Progress, ProgressCounter, RetryPolicy, parallel
 
-# Ranges bridge gaps of up to ``Remote.range_gap`` unneeded bytes (less than another request
-# costs); they stop growing at MAX_RANGE so several run in parallel and memory stays bounded.
-MAX_RANGE = 4 * 1024 * 1024
 # Ranges downloaded and not yet stored: ``parallel`` keeps 2 x workers in flight, each held as
 # stored bytes and, until verified, decompressed too. Cap their total so a fetch stays well under
 # the 200 MB RSS bar (measured at scale 1: a clone's filter peaked at 190 MB with 8 MiB ranges).
@@ -59,63 +57,7 @@ class FetchStats:
     objects: int = 0
 
 
-@dataclass(frozen=True)
-class _Range:
-    pack: str
-    start: int
-    end: int
-    entries: tuple[Entry, ...]
-
-
-def _coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
-              overlaps: list[tuple[str, Entry, Entry]] | None = None, gap: int = 512 * 1024
-              ) -> list[_Range]:
-    """Group entries by remote pack into byte ranges of at most ``max_range``, bridging gaps of at
-    most ``gap`` bytes.
-
-    Two records whose bytes overlap cannot both be right: the second goes into a range of its own
-    (its header check then decides) and is listed in ``overlaps``, never silently dropped.
-    """
-    by_pack: dict[str, list[Entry]] = {}
-    for pack, e in found:
-        by_pack.setdefault(pack, []).append(e)
-    ranges: list[_Range] = []
-    for pack, entries in by_pack.items():
-        entries.sort(key=lambda e: (e.offset, e.end))
-        cur: list[Entry] = []
-        for e in entries:
-            if cur and e.offset < cur[-1].end:
-                if overlaps is not None:
-                    overlaps.append((pack, cur[-1], e))
-                ranges.append(_Range(pack, e.offset, e.end, (e,)))
-                continue
-            if cur and (e.offset - cur[-1].end > gap or e.end - cur[0].offset > max_range):
-                ranges.append(_Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
-                cur = []
-            cur.append(e)
-        if cur:
-            ranges.append(_Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
-    return ranges
-
-
-def _tasks(ranges: list[_Range], max_bytes: int, max_count: int = 64) -> list[list[_Range]]:
-    """``ranges`` in order, in runs of at most ``max_bytes`` (one range more if it is bigger) and
-    ``max_count`` ranges: one thread-pool task each. With a small ``range_gap`` a history's clone
-    reads a range per file, and a task per range cost ~1 ms of hand-over on a loaded machine
-    (cProfile, 1,028 ranges of a 485-push history); memory in flight stays one range's bound."""
-    tasks: list[list[_Range]] = []
-    size = 0
-    for r in ranges:
-        if tasks and len(tasks[-1]) < max_count and size + (r.end - r.start) <= max_bytes:
-            tasks[-1].append(r)
-            size += r.end - r.start
-        else:
-            tasks.append([r])
-            size = r.end - r.start
-    return tasks
-
-
-def _read_range(remote: Remote, retry: RetryPolicy, r: _Range, keep_raw: set[bytes] | frozenset[bytes]
+def _read_range(remote: Remote, retry: RetryPolicy, r: Range, keep_raw: set[bytes] | frozenset[bytes]
                 ) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
     """Download one range; returns verified (entry, stored, raw), (entry, problem)s, bytes read.
 
@@ -263,7 +205,7 @@ class _StreamingVerifier:
             raw = held
 
 
-def _in_file_order(ranges: list[_Range], hashes: list[_FileHash]) -> list[_Range]:
+def _in_file_order(ranges: list[Range], hashes: list[_FileHash]) -> list[Range]:
     """``ranges`` sorted by the first place a file needs one of their chunks (file by file, then
     by position), so that ``_StreamingVerifier`` sees chunks nearly in order; ranges of
     single-chunk files keep their pack order, after the others."""
@@ -298,8 +240,8 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
         return _fetch_files(pool, remote, rindex, oids, retry, progress, float("inf"), sizes, upcoming)
 
 
-def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[_Range], upcoming: Mapping[str, int],
-                listing: Mapping[str, int], skip: set[str]) -> list[_Range]:
+def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[Range], upcoming: Mapping[str, int],
+                listing: Mapping[str, int], skip: set[str]) -> list[Range]:
     """``ranges`` with the one-chunk files of ``upcoming`` that the pool lacks added where their
     bytes lie wholly inside a range (no byte more is read). Only plausible records ride (the
     length the pointer says, inside the pack as listed, no overlap with a range's own entries);
@@ -335,7 +277,7 @@ def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[_Range], upcoming:
                 if id(merged[-1]) not in own:
                     merged.pop()
             merged.append(e)
-        out[i] = _Range(r.pack, r.start, r.end, tuple(merged))
+        out[i] = Range(r.pack, r.start, r.end, tuple(merged))
     return out
 
 
@@ -377,7 +319,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                if loc is not None and plausible(loc, max_raw=_max_manifest_bytes(sizes.get(oid)))]
     overlaps: list[tuple[str, Entry, Entry]] = []
     for good, bad, n in parallel(lambda r: _read_range(remote, retry, r, frozenset()),
-                                 _coalesce(m_found, overlaps=overlaps, gap=remote.range_gap), workers):
+                                 coalesce(m_found, overlaps=overlaps, gap=remote.range_gap), workers):
         _record_bad(bad, stats, bad_objects)
         stats.bytes_received += n
         for e, stored, raw in good:
@@ -407,7 +349,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
     located = [loc for k, loc in zip(keys, _remote_lookup(rindex, keys))
                if loc is not None and plausible(loc, want_raw=need[k])]
-    ranges = _coalesce(located, max_range, overlaps, remote.range_gap)
+    ranges = coalesce(located, max_range, overlaps, remote.range_gap)
     for pack, first, second in overlaps:
         stats.damaged.append(f"{remote.url}/{pack[:-5]}.idx: records of {first.id.hex()[:12]} and "
                              f"{second.id.hex()[:12]} overlap at offset {second.offset} (damaged index)")
@@ -419,7 +361,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
     counter = ProgressCounter(sum(r.end - r.start for r in ranges), progress)
 
-    def get(task: list[_Range]) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
+    def get(task: list[Range]) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
         good: list[tuple[Entry, bytes, bytes]] = []
         bad: list[tuple[Entry, str]] = []
         n = 0
@@ -432,7 +374,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         return good, bad, n
 
     try:
-        for good, bad, n in parallel(get, _tasks(ranges, max_range), workers):
+        for good, bad, n in parallel(get, in_tasks(ranges, max_range), workers):
             _record_bad(bad, stats, bad_objects)
             stats.bytes_received += n
             for e, stored, raw in good:

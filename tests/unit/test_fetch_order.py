@@ -7,7 +7,8 @@ import os
 
 from git_mlv.core.manifest import Manifest
 from git_mlv.core.pack import Entry
-from git_mlv.remotes.fetch import _FileHash, _in_file_order, _Range, _StreamingVerifier
+from git_mlv.remotes.fetch import _FileHash, _in_file_order, _StreamingVerifier
+from git_mlv.remotes.ranges import Range
 
 
 def _file(n: int) -> tuple[str, Manifest, list[bytes]]:
@@ -39,8 +40,8 @@ def test_ranges_are_fetched_in_the_order_files_need_them() -> None:
     _, m, _ = _file(3)
     f = _FileHash("0" * 64, m)
 
-    def rng(pack: str, cid: bytes, offset: int) -> _Range:
-        return _Range(pack, offset, offset + 10, (Entry(cid, 1, 0, offset, 10, 10),))
+    def rng(pack: str, cid: bytes, offset: int) -> Range:
+        return Range(pack, offset, offset + 10, (Entry(cid, 1, 0, offset, 10, 10),))
 
     single = rng("a.pack", b"\1" * 32, 0)  # a one-chunk file: after the files with manifests
     third, first, second = rng("a.pack", m.chunks[2][0], 20), rng("b.pack", m.chunks[0][0], 0), \

@@ -1,0 +1,71 @@
+"""Which bytes of remote packs one fetch reads: wanted entries grouped into ranges, and ranges
+into thread-pool tasks (no I/O here; remotes/fetch.py and remotes/collect.py read them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..core.pack import Entry
+
+# Ranges bridge gaps of up to ``Remote.range_gap`` unneeded bytes (less than another request
+# costs); they stop growing at MAX_RANGE so several run in parallel and memory stays bounded.
+MAX_RANGE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bytes ``start``..``end`` of remote pack ``pack``, holding ``entries`` (in offset order)."""
+
+    pack: str
+    start: int
+    end: int
+    entries: tuple[Entry, ...]
+
+
+def coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
+              overlaps: list[tuple[str, Entry, Entry]] | None = None, gap: int = 512 * 1024
+              ) -> list[Range]:
+    """Group entries by remote pack into byte ranges of at most ``max_range``, bridging gaps of at
+    most ``gap`` bytes.
+
+    Two records whose bytes overlap cannot both be right: the second goes into a range of its own
+    (its header check then decides) and is listed in ``overlaps``, never silently dropped.
+    """
+    by_pack: dict[str, list[Entry]] = {}
+    for pack, e in found:
+        by_pack.setdefault(pack, []).append(e)
+    ranges: list[Range] = []
+    for pack, entries in by_pack.items():
+        entries.sort(key=lambda e: (e.offset, e.end))
+        cur: list[Entry] = []
+        for e in entries:
+            if cur and e.offset < cur[-1].end:
+                if overlaps is not None:
+                    overlaps.append((pack, cur[-1], e))
+                ranges.append(Range(pack, e.offset, e.end, (e,)))
+                continue
+            if cur and (e.offset - cur[-1].end > gap or e.end - cur[0].offset > max_range):
+                ranges.append(Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
+                cur = []
+            cur.append(e)
+        if cur:
+            ranges.append(Range(pack, cur[0].offset, cur[-1].end, tuple(cur)))
+    return ranges
+
+
+def in_tasks(ranges: list[Range], max_bytes: int, max_count: int = 64) -> list[list[Range]]:
+    """``ranges`` in order, in runs of at most ``max_bytes`` (one range more if it is bigger) and
+    ``max_count`` ranges: one thread-pool task each. With a small ``range_gap`` a history's clone
+    reads a range per file, and a task per range cost ~1 ms of hand-over on a loaded machine
+    (cProfile, 1,028 ranges of a 485-push history); memory in flight stays one range's bound."""
+    tasks: list[list[Range]] = []
+    size = 0
+    for r in ranges:
+        if tasks and len(tasks[-1]) < max_count and size + (r.end - r.start) <= max_bytes:
+            tasks[-1].append(r)
+            size += r.end - r.start
+        else:
+            tasks.append([r])
+            size = r.end - r.start
+    return tasks
