@@ -69,15 +69,20 @@ def _gitmlv_path(ws: Workspace) -> str | None:
 def read_gitmlv(ws: Workspace) -> dict[str, str]:
     """``.gitmlv`` as ``git config -l`` keys; from HEAD when the worktree has no copy (mid-clone, bare)."""
     path = _gitmlv_path(ws)
-    if path and os.path.exists(path):
-        args = ["config", "-f", path, "-l", "-z"]
-    else:
-        args = ["config", f"--blob=HEAD:{GITMLV}", "-l", "-z"]
+    if not (path and os.path.exists(path)):
+        return read_gitmlv_at(ws, "HEAD")
     try:
-        raw = ws.repo.git(*args)
+        return parse_config_z(ws.repo.git("config", "-f", path, "-l", "-z"))
     except GitError:
         return {}
-    return parse_config_z(raw)
+
+
+def read_gitmlv_at(ws: Workspace, rev: str) -> dict[str, str]:
+    """``.gitmlv`` of commit ``rev`` as ``git config -l`` keys; {} when it has none."""
+    try:
+        return parse_config_z(ws.repo.git("config", f"--blob={rev}:{GITMLV}", "-l", "-z"))
+    except GitError:
+        return {}
 
 
 def _local_config(ws: Workspace) -> dict[str, str]:

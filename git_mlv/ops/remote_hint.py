@@ -10,11 +10,10 @@ another URL). A remote added with ``--local`` is this clone's own choice: no war
 
 from __future__ import annotations
 
-from ..gitio.git import GitError, parse_config_z
+from ..gitio.git import GitError
 from . import remote_config
 from .context import Workspace
 
-_ZERO = "0" * 40
 # A push of many refs checks this many distinct tips at most (one `git config` each, ~3 ms): the
 # warning is about the usual one-branch push, and every tip of a big push shares its .gitmlv.
 _MAX_TIPS = 8
@@ -30,14 +29,6 @@ def pushed_tips(stdin: bytes) -> list[str]:
     return tips
 
 
-def _tracked_at(ws: Workspace, tip: str) -> dict[str, str]:
-    try:
-        raw = ws.repo.git("config", f"--blob={tip}:{remote_config.GITMLV}", "-l", "-z")
-    except GitError:
-        return {}  # no .gitmlv in that commit
-    return parse_config_z(raw)
-
-
 def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | None:
     """A warning when a pushed tip's ``.gitmlv`` does not name the tracked data remote ``remote``
     with the URL the worktree's ``.gitmlv`` gives it; None when every tip does, or when the remote
@@ -49,7 +40,7 @@ def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | Non
     if rc is None or rc.scope != "tracked" or not rc.url_from_tracked:
         return None  # a local remote, or a local URL over a tracked one: this clone's choice
     for tip in tips[:_MAX_TIPS]:
-        tracked = _tracked_at(ws, tip)
+        tracked = remote_config.read_gitmlv_at(ws, tip)
         named = {k.lower(): v for k, v in tracked.items()}.get(f"remote.{remote.lower()}.url")
         if named != rc.url:
             what = "does not name it" if named is None else f"names it at {named}"
