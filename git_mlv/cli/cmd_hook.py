@@ -43,9 +43,11 @@ def run(args: argparse.Namespace) -> int:
             print(note, file=sys.stderr)
         warnings = list(out.warnings)
         if out.push is not None and out.push.remote and not out.code:
-            from ..ops.remote_hint import pushed_tips, uncommitted_remote
+            from ..ops.remote_hint import uncommitted_remote
+            from ..ops.sync import pushed_tips
 
-            hint = uncommitted_remote(ws, out.push.remote, pushed_tips(stdin))
+            lines = stdin.decode("utf-8", errors="replace").splitlines()
+            hint = uncommitted_remote(ws, out.push.remote, pushed_tips(lines))
             if hint:
                 warnings.append(hint)
         for line in warnings:

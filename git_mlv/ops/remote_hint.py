@@ -19,16 +19,6 @@ from .context import Workspace
 _MAX_TIPS = 8
 
 
-def pushed_tips(stdin: bytes) -> list[str]:
-    """Commit ids pushed by a pre-push hook's stdin (deletions left out), in order, distinct."""
-    tips: list[str] = []
-    for line in stdin.decode("utf-8", errors="replace").splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[1].strip("0") and parts[1] not in tips:
-            tips.append(parts[1])
-    return tips
-
-
 def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | None:
     """A warning when a pushed tip's ``.gitmlv`` does not name the tracked data remote ``remote``
     with the URL the worktree's ``.gitmlv`` gives it; None when every tip does, or when the remote

@@ -39,7 +39,6 @@ from .remote_config import default_remote_name  # noqa: F401 - part of this modu
 from .scope import FetchScope, fetch_scope, filter_oids
 
 ProgressFn = Callable[[int, int], None]
-_ZERO = "0" * 40
 
 
 @dataclass
@@ -153,6 +152,16 @@ def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None
     return result
 
 
+def pushed_tips(lines: list[str]) -> list[str]:
+    """The commit ids a pre-push hook's ``<local ref> <local sha> <remote ref> <remote sha>``
+    lines push, distinct, in order; deletions (an all-zero id, SHA-1 or SHA-256) left out."""
+    tips: list[str] = []
+    for p in (line.split() for line in lines):
+        if len(p) == 4 and p[1].strip("0") and p[1] not in tips:
+            tips.append(p[1])
+    return tips
+
+
 def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> PushResult | None:
     """The pre-push hook: make sure the default data remote holds the data of every pushed commit.
 
@@ -163,7 +172,7 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
     """
     if not remote_config.remotes(ws):
         return None
-    tips = [p[1] for p in (line.split() for line in lines) if len(p) == 4 and p[1] != _ZERO]
+    tips = pushed_tips(lines)
     if not tips:  # deletions only
         return None
     heap.return_large_blocks()  # before the walk: how many files it finds is not known yet
