@@ -76,6 +76,7 @@ class Pool:
         self._handles: dict[str, int] = {}
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
         self._hasher: ThreadPoolExecutor | None = None
         self._writer: PoolWriter | None = None
         # where the last one-chunk file ``resolve`` found is: the smudge that follows reads it
@@ -122,6 +123,18 @@ class Pool:
             self._executor = ThreadPoolExecutor(max(1, self.settings.threads))
         return self._executor
 
+    @property
+    def reader(self) -> ThreadPoolExecutor:
+        """Threads that decode a big file ahead of its consumer: one fewer than ``mlv.threads``
+        (at least one), since whoever takes the bytes (git reading the filter's pipe, or a file
+        write) keeps a core busy too. With two decoders beside git's reader on two cores, the
+        threads' hand-offs cost more than the second decoder gave (bench/RESULTS.md, issue 10)."""
+        if self._reader is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._reader = ThreadPoolExecutor(max(1, self.settings.threads - 1))
+        return self._reader
+
     def drop_pages(self) -> None:
         """Hand back the index pages lookups touched (RSS only: the next lookup reads them again);
         for a long command's later phases that no longer look things up here."""
@@ -131,10 +144,10 @@ class Pool:
         """Finish any writer (consolidating if packs piled up), release files and threads."""
         if self._writer is not None:
             self._writer.close()
-        for ex in (self._executor, self._hasher):
+        for ex in (self._executor, self._hasher, self._reader):
             if ex is not None:
                 ex.shutdown()
-        self._executor = self._hasher = None
+        self._executor = self._hasher = self._reader = None
         for fd in self._handles.values():
             os.close(fd)
         self._handles.clear()
@@ -396,7 +409,7 @@ class Pool:
             raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
 
     def _read_ahead(self, ids: list[bytes]) -> Iterator[bytes]:
-        """Verified contents of chunks ``ids`` in order, read ahead on the pool's threads.
+        """Verified contents of chunks ``ids`` in order, read ahead on the ``reader`` threads.
 
         Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
         task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
@@ -405,17 +418,17 @@ class Pool:
         """
         paths, rows = chunkread.locate(self, ids)
         window: deque[Future[list[bytes]]] = deque()
-        ahead = 2 * max(1, self.settings.threads)  # ~2 MiB per thread decoded ahead of git
+        ahead = 4  # ~4 MiB decoded ahead of git
         batches = chunkread.batches(rows, _READ_BATCH)
         for batch in batches:
-            window.append(self.executor.submit(chunkread.read_rows, self, paths, batch))
+            window.append(self.reader.submit(chunkread.read_rows, self, paths, batch))
             if len(window) >= ahead:
                 break
         while window:
             data = window.popleft().result()
             nxt = next(batches, None)
             if nxt is not None:
-                window.append(self.executor.submit(chunkread.read_rows, self, paths, nxt))
+                window.append(self.reader.submit(chunkread.read_rows, self, paths, nxt))
             yield from data
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
