@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import struct
-import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject, MissingObject, MlvError
 from . import index as idx
 from .compress import CODEC_RAW, decompress
-from .pack import ENTRY, ENTRY_SIZE, KIND_CHUNK, Entry
+from .pack import ENTRY, ENTRY_SIZE, KIND_CHUNK, Entry, crc32
 from .packset import Location
 
 if TYPE_CHECKING:
@@ -112,13 +111,13 @@ def _checked(fd: int, start: int, end: int, run: list[Row]) -> Iterator[tuple[me
         _, _, stored_len, raw_len, codec, cid = row
         head = view[pos:pos + ENTRY.size]
         oid, kind, c, _, r, s, data_crc = ENTRY.unpack(head)
-        if (zlib.crc32(head) != _CRC.unpack_from(view, pos + ENTRY.size)[0] or oid != cid
+        if (crc32(head) != _CRC.unpack_from(view, pos + ENTRY.size)[0] or oid != cid
                 or kind != KIND_CHUNK or c != codec or r != raw_len or s != stored_len):
             raise CorruptObject("entry header is not what the index says")
         pos += ENTRY_SIZE
         stored = view[pos:pos + stored_len]
         pos += stored_len
-        if zlib.crc32(stored) != data_crc:
+        if crc32(stored) != data_crc:
             raise CorruptObject("stored bytes do not match their CRC")
         yield stored, row
 

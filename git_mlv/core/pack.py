@@ -20,9 +20,13 @@ import contextlib
 import fcntl
 import os
 import struct
-import zlib
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
+
+# The CRC-32 of zlib (the same polynomial and values: the stored format is unchanged), computed by
+# ISA-L with carry-less multiplies: 8 GB/s here against zlib's 2. A checkout checks every stored
+# byte, on the thread that decodes ahead of git: the filter's CPU fell 0.91x (bench/RESULTS.md).
+from isal.isal_zlib import crc32
 
 from ..errors import CorruptObject
 from .fsutil import fix_mode, fs_error, write_all, writing
@@ -81,8 +85,8 @@ class Entry(Record):
 
 def entry_header(oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes | memoryview) -> bytes:
     """The 56-byte header of an entry holding ``stored``."""
-    head = ENTRY.pack(oid, kind, codec, 0, raw_len, len(stored), zlib.crc32(stored))
-    return head + struct.pack("<I", zlib.crc32(head))
+    head = ENTRY.pack(oid, kind, codec, 0, raw_len, len(stored), crc32(stored))
+    return head + struct.pack("<I", crc32(head))
 
 
 def encode_entry(oid: bytes, kind: int, codec: int, raw_len: int, stored: bytes) -> bytes:
@@ -96,7 +100,7 @@ def decode_entry_header(buf: bytes | memoryview, offset: int) -> Entry:
         raise CorruptObject(f"truncated pack entry at offset {offset}")
     head = buf[: ENTRY.size]
     (crc,) = struct.unpack_from("<I", buf, ENTRY.size)
-    if zlib.crc32(head) != crc:
+    if crc32(head) != crc:
         raise CorruptObject(f"damaged pack entry header at offset {offset}")
     oid, kind, codec, _, raw_len, stored_len, data_crc = ENTRY.unpack(head)
     return Entry(oid, kind, codec, offset, stored_len, raw_len, data_crc)
@@ -105,7 +109,7 @@ def decode_entry_header(buf: bytes | memoryview, offset: int) -> Entry:
 def check_stored(head: Entry, stored: bytes | memoryview, where: str) -> None:
     """``stored`` must have the length and CRC its (already checked) header says: the local read's
     proof against bit rot and torn writes."""
-    if len(stored) != head.stored_len or zlib.crc32(stored) != head.crc:
+    if len(stored) != head.stored_len or crc32(stored) != head.crc:
         raise CorruptObject(f"{where}: object {head.id.hex()[:12]} at {head.offset} is damaged; "
                             "run `git mlv fsck`")
 

@@ -138,3 +138,19 @@ def test_a_flipped_bit_in_a_big_files_chunk_is_caught_by_the_bulk_read(tmp_path:
             pytest.fail(f"flip in {region} read back {'equal' if got == data else 'changed'}")
     pack.write_bytes(good)
     assert read_all() == data
+
+
+def test_the_checksum_is_zlibs_crc32_whoever_computes_it() -> None:
+    """Entries are checked with ISA-L's CRC-32 (core/pack.py) but the format says zlib's: the same
+    value on every length and alignment, else every pack written before would read as damaged."""
+    import zlib
+
+    from git_mlv.core.pack import crc32
+
+    rng = random.Random(11)
+    buf = rng.randbytes(300_000)
+    for n in [0, 1, 3, 7, 15, 16, 63, 64, 255, 4096, 65_537, 262_144]:
+        start = rng.randrange(0, 64)
+        view = memoryview(buf)[start:start + n]
+        assert crc32(view) == zlib.crc32(view), n
+        assert crc32(bytes(view), 0xDEADBEEF) == zlib.crc32(bytes(view), 0xDEADBEEF), n
