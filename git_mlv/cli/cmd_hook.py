@@ -41,16 +41,7 @@ def run(args: argparse.Namespace) -> int:
         out = hooks.run_ours(ws, args.name, args.hook_args, stdin)
         for note in out.push.notes if out.push else []:
             print(note, file=sys.stderr)
-        warnings = list(out.warnings)
-        if out.push is not None and out.push.remote and not out.code:
-            from ..ops.remote_hint import uncommitted_remote
-            from ..ops.sync import pushed_tips
-
-            lines = stdin.decode("utf-8", errors="replace").splitlines()
-            hint = uncommitted_remote(ws, out.push.remote, pushed_tips(lines))
-            if hint:
-                warnings.append(hint)
-        for line in warnings:
+        for line in out.warnings:
             print(f"git-mlv: warning: {line}", file=sys.stderr)
         for line in out.errors:
             print(f"git-mlv: error: {line}", file=sys.stderr)

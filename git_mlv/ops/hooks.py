@@ -95,7 +95,14 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
         return _failed(ws, f"the data of {len(res.missing)} file(s) is neither here nor on "
                            f"'{res.remote}' (e.g. {res.missing[0][:12]}{where}); fetch it from "
                            "where it is, then push again", res)
-    return HookOutcome(0, res)
+    out = HookOutcome(0, res)
+    if res.remote:  # the data went up: will a clone of these commits know where it is?
+        from .remote_hint import uncommitted_remote
+
+        hint = uncommitted_remote(ws, res.remote, sync.pushed_tips(lines))
+        if hint:
+            out.warnings.append(hint)
+    return out
 
 
 @dataclass
