@@ -51,12 +51,14 @@ class Entry:
         body = head + self.path
         return body + b"\0" * (8 - len(body) % 8)  # 1-8 NULs: NUL-terminated, a multiple of 8
 
+
 def stat_words(st: os.stat_result, mode: int, racy: bool = False) -> tuple[int, ...]:
     """The ten stat words git records for a file (size 0 when racy: git then looks at the content)."""
     m32 = 0xFFFFFFFF
     return (int(st.st_ctime) & m32, st.st_ctime_ns % 1_000_000_000, int(st.st_mtime) & m32,
             st.st_mtime_ns % 1_000_000_000, st.st_dev & m32, st.st_ino & m32, mode, st.st_uid & m32,
             st.st_gid & m32, 0 if racy else st.st_size & m32)
+
 
 class Index:
     """A parsed index: entries in order, the extensions to write back, its mtime."""
@@ -121,6 +123,7 @@ class Index:
                 os.unlink(lock)
             raise
 
+
 @dataclass
 class Update:
     """What to do to one path's stage-0 entry: new blob and mode, and where its stat comes from."""
@@ -130,6 +133,7 @@ class Update:
     mode: int = 0o100644
     keep_stat: bool = True  # keep the entry's stat (the file did not change); else ``stat`` below
     stat: tuple[int, ...] | None = None  # for a new entry; None: all zero, git will look at the file
+
 
 def apply(path: str, updates: Iterable[Update]) -> None:
     """Apply ``updates`` to the index at ``path`` and write it back."""

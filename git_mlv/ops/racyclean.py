@@ -55,7 +55,6 @@ class RacyClean:
         self.ws = ws
         self._finder: EntryFinder | None = None
         self._unusable = ws.repo.worktree is None  # a bare repository has no files to compare
-        self.verified = 0  # files answered without a clean (for tests and traces)
         # (path, entry's stat) found to differ: git asks for the same file several times in one
         # command (`git status` of a changed file: refresh, diff, index write: 4 cleans); only the
         # first pays for the check
@@ -126,7 +125,6 @@ class RacyClean:
             self._differs.add((pathname, stat))
             _trace("differs", pathname)
             return rest
-        self.verified += 1
         _trace("verified", pathname)
         return blob
 

@@ -319,7 +319,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                if loc is not None and plausible(loc, max_raw=_max_manifest_bytes(sizes.get(oid)))]
     overlaps: list[tuple[str, Entry, Entry]] = []
     for good, bad, n in parallel(lambda r: _read_range(remote, retry, r, frozenset()),
-                                 coalesce(m_found, overlaps=overlaps, gap=remote.range_gap), workers):
+                                 coalesce(m_found, gap=remote.range_gap, overlaps=overlaps), workers):
         _record_bad(bad, stats, bad_objects)
         stats.bytes_received += n
         for e, stored, raw in good:
@@ -349,7 +349,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
     located = [loc for k, loc in zip(keys, _remote_lookup(rindex, keys))
                if loc is not None and plausible(loc, want_raw=need[k])]
-    ranges = coalesce(located, max_range, overlaps, remote.range_gap)
+    ranges = coalesce(located, gap=remote.range_gap, max_range=max_range, overlaps=overlaps)
     for pack, first, second in overlaps:
         stats.damaged.append(f"{remote.url}/{pack[:-5]}.idx: records of {first.id.hex()[:12]} and "
                              f"{second.id.hex()[:12]} overlap at offset {second.offset} (damaged index)")

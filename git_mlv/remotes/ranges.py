@@ -23,11 +23,10 @@ class Range:
     entries: tuple[Entry, ...]
 
 
-def coalesce(found: Iterable[tuple[str, Entry]], max_range: int = MAX_RANGE,
-              overlaps: list[tuple[str, Entry, Entry]] | None = None, gap: int = 512 * 1024
-              ) -> list[Range]:
+def coalesce(found: Iterable[tuple[str, Entry]], *, gap: int, max_range: int = MAX_RANGE,
+             overlaps: list[tuple[str, Entry, Entry]] | None = None) -> list[Range]:
     """Group entries by remote pack into byte ranges of at most ``max_range``, bridging gaps of at
-    most ``gap`` bytes.
+    most ``gap`` bytes (the remote's ``range_gap``).
 
     Two records whose bytes overlap cannot both be right: the second goes into a range of its own
     (its header check then decides) and is listed in ``overlaps``, never silently dropped.
