@@ -70,13 +70,26 @@ def _failed(ws: Workspace, why: str, push: PushResult | None = None) -> HookOutc
 
 def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
     """Upload the data the pushed commits need; a non-zero code (git refuses the push) if that fails."""
+    lines = [line for line in stdin.decode("utf-8", errors="replace").splitlines() if line.strip()]
+    out = _upload(ws, args, lines)
+    if out.push is not None and out.push.remote and not out.code:
+        # the commits go to git's remote: will a clone of them know where their data is?
+        from . import sync
+        from .remote_hint import uncommitted_remote
+
+        hint = uncommitted_remote(ws, out.push.remote, sync.pushed_tips(lines))
+        if hint:
+            out.warnings.append(hint)
+    return out
+
+
+def _upload(ws: Workspace, args: list[str], lines: list[str]) -> HookOutcome:
     try:
         from . import sync
     except ImportError:
         return HookOutcome()
     remote = args[0] if args else ""
     url = args[1] if len(args) > 1 else ""
-    lines = [line for line in stdin.decode("utf-8", errors="replace").splitlines() if line.strip()]
     try:
         if not lines:
             # git gives no lines only when nothing is pushed, or when another command in the hook
@@ -95,14 +108,7 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
         return _failed(ws, f"the data of {len(res.missing)} file(s) is neither here nor on "
                            f"'{res.remote}' (e.g. {res.missing[0][:12]}{where}); fetch it from "
                            "where it is, then push again", res)
-    out = HookOutcome(0, res)
-    if res.remote:  # the data went up: will a clone of these commits know where it is?
-        from .remote_hint import uncommitted_remote
-
-        hint = uncommitted_remote(ws, res.remote, sync.pushed_tips(lines))
-        if hint:
-            out.warnings.append(hint)
-    return out
+    return HookOutcome(0, res)
 
 
 @dataclass
