@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject, MlvError
@@ -73,10 +74,11 @@ class PackSet:
         self.relists = 0  # how many times the folder was listed (tests count them)
 
     # -- refreshing ----------------------------------------------------------------------------
-    def refresh(self, own: str | None = None) -> None:
+    def refresh(self, own: Collection[str] = ()) -> None:
         """Pick up what other processes wrote; cheap when the folder did not change.
 
-        ``own`` is the pack this process is writing (never taken for someone else's live pack).
+        ``own`` are the packs this process is writing or sealing (never taken for someone else's
+        live packs).
         """
         with self._lock:
             try:
@@ -97,7 +99,7 @@ class PackSet:
         """Make the next refresh list the folder (after a change this process made)."""
         self._trusted = False
 
-    def _relist(self, own: str | None) -> None:
+    def _relist(self, own: Collection[str]) -> None:
         for _ in range(4):
             try:
                 self._relist_once(own)
@@ -106,7 +108,7 @@ class PackSet:
                 continue
         self._relist_once(own)
 
-    def _relist_once(self, own: str | None) -> None:
+    def _relist_once(self, own: Collection[str]) -> None:
         self.relists += 1
         old = self._view
         names: set[str] = set()
@@ -129,7 +131,7 @@ class PackSet:
                 if name[:-4] + ".pack" in names and pack not in covered:
                     indexes[pack] = old.indexes.get(pack) or idx.IndexFile(path)
             elif name.endswith(".pack") and path not in covered and name[:-5] + ".idx" not in names \
-                    and path != own:
+                    and path not in own:
                 unindexed.append(path)
         self._view = _View(midx, midx_packs, indexes)
         gone = [p for p in self._scanned if p in covered or p in indexes or os.path.basename(p) not in names]
@@ -228,7 +230,7 @@ class PackSet:
             if m is not None:
                 self._bad_midx = m.stat
                 self._trusted = False
-                self._relist(None)
+                self._relist(())
 
     def from_midx(self, loc: Location) -> bool:
         """True when the midx in use is where ``loc`` came from."""

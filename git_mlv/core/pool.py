@@ -94,7 +94,7 @@ class Pool:
         Cheap when nothing changed: one ``stat`` of the pack folder (core/packset.py).
         """
         w = self._writer
-        self.packset.refresh(w.pack_path if w is not None and w.pack is not None else None)
+        self.packset.refresh(w.own_packs() if w is not None else ())
         # only now: another thread that sees _loaded set looks keys up at once, and must find every
         # pack listed (marked first, a writer's thread missed stored chunks and stored them again)
         self._loaded = True
@@ -174,9 +174,9 @@ class Pool:
     def _locate_key(self, k: bytes, check_miss: bool = True) -> Location | None:
         w = self._writer
         if w is not None:
-            e = w.pending.get(k)
-            if e is not None:
-                return Location(w.pack_path, e)
+            loc = w.find(k)
+            if loc is not None:
+                return loc
         return self.packset.locate_key(k, check_miss)
 
     def _locate_file(self, raw: bytes) -> Location | None:
@@ -202,13 +202,10 @@ class Pool:
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         out = self.packset.locate_keys(arr)
         w = self._writer
-        if w is not None and w.pending:
-            pending, path = w.pending, w.pack_path
+        if w is not None:
             for i, loc in enumerate(out):
                 if loc is None:
-                    e = pending.get(bytes(arr[i]))
-                    if e is not None:
-                        out[i] = Location(path, e)
+                    out[i] = w.find(bytes(arr[i]))
         return out
 
     def contains(self, keys: Iterable[bytes]) -> np.ndarray:
@@ -219,10 +216,9 @@ class Pool:
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         found = self.packset.contains(arr)
         w = self._writer
-        if w is not None and w.pending:
-            pending = w.pending
+        if w is not None and w.own_packs():
             for i in np.flatnonzero(~found).tolist():
-                if bytes(arr[i]) in pending:
+                if w.find(bytes(arr[i])) is not None:
                     found[i] = True
         return found
 
