@@ -31,6 +31,7 @@ from .context import Workspace
 from .scope import FetchScope, fetch_scope
 
 if TYPE_CHECKING:
+    from .cleanahead import CleanAhead
     from .racyclean import RacyClean
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
@@ -193,6 +194,8 @@ class PoolFilter:
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
         self._gc_fd: int | None = None  # gc.lock held shared (_hold_gc_lock)
         self._racy: RacyClean | None = None  # created at the first clean of more than a head
+        self._ahead: CleanAhead | None = None  # created at the first clean (None: not possible here)
+        self._ahead_checked = False
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -203,6 +206,9 @@ class PoolFilter:
         if len(head) < MAX_SIZE and Pointer.try_parse(head) is not None:
             self._seen(head)
             return head  # already a pointer (e.g. a file whose data was never fetched)
+        ahead = self._clean_ahead()
+        if ahead is not None:
+            ahead.note(pathname)
         small = self.ws.settings.chunk_min
         whole = len(head) < MAX_SIZE  # the content ended within its head
         if not whole and small >= MAX_SIZE:
@@ -218,6 +224,11 @@ class PoolFilter:
                 self._seen(data)
                 return data
         stream: Readable = _Prefixed(head, content)
+        if ahead is not None:
+            guessed = self._guessed(ahead, pathname, head, whole, content)
+            if isinstance(guessed, bytes):
+                return guessed
+            stream = guessed or stream
         if not whole and self._hold_gc_lock():  # maybe a racily clean file: check, don't re-cut
             if self._racy is None:
                 from .racyclean import RacyClean
@@ -232,6 +243,32 @@ class PoolFilter:
         data = pointer.encode()
         self._seen(data)
         return data
+
+    def _guessed(self, ahead: CleanAhead, pathname: str, head: bytes, whole: bool,
+                 content: Readable) -> bytes | Readable | None:
+        """The stored pointer if git sent exactly the bytes stored ahead, else the stream to clean."""
+        guess = ahead.take(pathname)
+        if guess is None or len(head) > len(guess[1]):
+            return None
+        pointer, stored = guess
+        data = head if whole else head + _read_head(content, len(stored) + 1 - len(head))
+        if data != stored:
+            return _Prefixed(data, content)  # changed since, or other bytes: a normal clean
+        ahead.hit(pathname)
+        answer = pointer.encode()
+        self._seen(answer)
+        return answer
+
+    def _clean_ahead(self) -> CleanAhead | None:
+        """Stores small files ahead of git's requests (ops/cleanahead.py), given a second core."""
+        if not self._ahead_checked:
+            self._ahead_checked = True
+            root = self.ws.repo.worktree
+            if root is not None and self.ws.settings.threads > 1:
+                from .cleanahead import CleanAhead
+
+                self._ahead = CleanAhead(root, lambda data: self.pool.writer().add_bytes(data))
+        return self._ahead
 
     def _hold_gc_lock(self) -> bool:
         """Hold the pool's ``gc.lock`` shared from now to the end, as a writer does: gc then never
@@ -379,6 +416,8 @@ class PoolFilter:
             more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
             print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
                   "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
+        if self._ahead is not None:
+            self._ahead.close()
         self._remember_pointers()
         if self._racy is not None:
             self._racy.close()
