@@ -11,12 +11,10 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
-import struct
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from ..core import heap
@@ -28,6 +26,7 @@ from ..core.pointer import MAX_SIZE, Pointer
 from ..core.pool import Location
 from ..errors import CorruptObject, MlvError
 from .context import Workspace
+from .delayed import FETCH_BATCH, Records, record, take_batch, unpack
 from .scope import FetchScope, fetch_scope
 
 if TYPE_CHECKING:
@@ -35,111 +34,6 @@ if TYPE_CHECKING:
     from .racyclean import RacyClean
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
-# Delayed files fetched in one batch, and paths listed available in one answer to git: the
-# batch's Python objects (ids, sizes, lookups) stay a few MB, whatever the clone's size.
-_FETCH_BATCH = 20_000
-# ... and at most this many bytes of files in one batch (one bigger file is a batch of its own):
-# git gets a batch's files only once all of it is fetched and verified, so smaller batches let git
-# write one while the next downloads. With one batch for the whole rest of a clone, fetch and
-# smudge of the scale-1 workload's two big files ran one after the other (bench/RESULTS.md, clone4).
-_FETCH_BYTES = 64 << 20
-_COMMON = struct.Struct("<BQ32s")  # a delayed file's record: 0, size, oid (a pointer without extras)
-_OTHER = struct.Struct("<BI")  # 1, length of the pointer blob that follows (one with extra keys)
-
-
-def _record(pathname: str, pointer: Pointer, blob: bytes) -> bytes:
-    """A delayed file as one bytes object (~100 bytes, against ~500 as a tuple of strings): a
-    clone delays every file before git asks for any again (docs/design-notes.md, delayed smudge)."""
-    path = pathname.encode("utf-8", "surrogateescape")
-    if pointer.encode() == blob:
-        return _COMMON.pack(0, pointer.size, bytes.fromhex(pointer.oid)) + path
-    return _OTHER.pack(1, len(blob)) + blob + path
-
-
-class _Records:
-    """A first-in first-out queue of records packed into 1 MiB segments: a clone holds a record
-    for every file between git's two passes, ~70 bytes each here against ~120 as a list of bytes
-    objects (freed in pieces, those also left the small-object heap fragmented; issue 9)."""
-
-    _SEGMENT = 1 << 20
-    _LEN = struct.Struct("<I")
-
-    def __init__(self) -> None:
-        self._segments: deque[bytearray] = deque()
-        self._head = 0  # read position in the first segment
-        self._count = 0
-
-    def __len__(self) -> int:
-        return self._count
-
-    def append(self, rec: bytes) -> None:
-        """Add ``rec`` at the end."""
-        if not self._segments or len(self._segments[-1]) + len(rec) + 4 > self._SEGMENT:
-            self._segments.append(bytearray())
-        seg = self._segments[-1]
-        seg += self._LEN.pack(len(rec))
-        seg += rec
-        self._count += 1
-
-    def __iter__(self) -> Iterator[bytes]:
-        """The records from the head on, without taking them."""
-        pos = self._head
-        for seg in list(self._segments):
-            while pos < len(seg):
-                (n,) = self._LEN.unpack_from(seg, pos)
-                yield bytes(seg[pos + 4:pos + 4 + n])
-                pos += 4 + n
-            pos = 0
-
-    def take(self, limit: int) -> list[bytes]:
-        """Remove and return up to ``limit`` records from the head."""
-        out: list[bytes] = []
-        while len(out) < limit and self._segments:
-            seg = self._segments[0]
-            if self._head >= len(seg):
-                self._segments.popleft()
-                self._head = 0
-                continue
-            (n,) = self._LEN.unpack_from(seg, self._head)
-            out.append(bytes(seg[self._head + 4:self._head + 4 + n]))
-            self._head += 4 + n
-        if self._segments and self._head >= len(self._segments[0]):
-            self._segments.popleft()
-            self._head = 0
-        self._count -= len(out)
-        return out
-
-
-def _size(rec: bytes) -> int:
-    """The file size of a record."""
-    if rec[0] == 0:
-        return int(_COMMON.unpack_from(rec)[1])
-    return _unpack(rec)[3]
-
-
-def _take_batch(queue: _Records) -> list[bytes]:
-    """The next batch from the head of ``queue``: at most _FETCH_BATCH records and _FETCH_BYTES
-    bytes of files, or one file bigger than that."""
-    total, n = 0, 0
-    for rec in itertools.islice(queue, _FETCH_BATCH):
-        total += _size(rec)
-        if total > _FETCH_BYTES:
-            break
-        n += 1
-    return queue.take(max(n, 1))
-
-
-def _unpack(rec: bytes) -> tuple[str, bytes, str, int]:
-    """(path, pointer blob, oid, size) of a record."""
-    if rec[0] == 0:
-        _, size, raw = _COMMON.unpack_from(rec)
-        path = rec[_COMMON.size:].decode("utf-8", "surrogateescape")
-        pointer = Pointer(raw.hex(), size)
-        return path, pointer.encode(), pointer.oid, size
-    _, n = _OTHER.unpack_from(rec)
-    blob = rec[_OTHER.size:_OTHER.size + n]
-    pointer = Pointer.parse(blob)
-    return rec[_OTHER.size + n:].decode("utf-8", "surrogateescape"), blob, pointer.oid, pointer.size
 
 
 class Readable(Protocol):
@@ -267,8 +161,17 @@ class PoolFilter:
             if root is not None and self.ws.settings.threads > 1:
                 from .cleanahead import CleanAhead
 
-                self._ahead = CleanAhead(root, lambda data: self.pool.writer().add_bytes(data))
+                self._ahead = CleanAhead(root, self._store_ahead if self._hold_gc_lock() else
+                                         lambda data: self.pool.writer().add_bytes(data))
         return self._ahead
+
+    def _store_ahead(self, data: bytes) -> Pointer:
+        """Store a file's bytes for CleanAhead; one already stored (a refresh of racily clean
+        files) costs a hash, not the writer (held: the gc lock, taken before the worker starts)."""
+        oid = digest(data).hex()
+        if self.pool.has_file(oid):
+            return Pointer(oid, len(data))
+        return self.pool.writer().add_bytes(data)
 
     def _hold_gc_lock(self) -> bool:
         """Hold the pool's ``gc.lock`` shared from now to the end, as a writer does: gc then never
@@ -349,18 +252,18 @@ class PoolFilter:
         pointer = Pointer.try_parse(blob)
         if pointer is None:
             return False
-        fetcher.add(_record(pathname, pointer, blob))
+        fetcher.add(record(pathname, pointer, blob))
         return True
 
     def available(self) -> list[str]:
         """Paths whose fetch finished (fetched or not), waiting for at least one; at most
-        _FETCH_BATCH at a time (git asks again until none is left)."""
+        FETCH_BATCH at a time (git asks again until none is left)."""
         if self._fetcher is None:
             return []
         out = []
         self._located.clear()  # git smudged every path of the last answer before asking again
-        recs = self._fetcher.wait_ready(_FETCH_BATCH)
-        files = [_unpack(rec) for rec in recs]
+        recs = self._fetcher.wait_ready(FETCH_BATCH)
+        files = [unpack(rec) for rec in recs]
         for rec, (path, _, _, _), loc in zip(recs, files, self._locate_one_chunk(files)):
             self._listed[path] = rec
             if loc is not None:
@@ -390,7 +293,7 @@ class PoolFilter:
     def take_delayed(self, pathname: str) -> bytes | None:
         """The pointer blob of a delayed path listed available (forgotten once taken)."""
         rec = self._listed.pop(pathname, None)
-        return None if rec is None else _unpack(rec)[1]
+        return None if rec is None else unpack(rec)[1]
 
     def _get_fetcher(self) -> _Fetcher | None:
         if not self._fetch_checked:
@@ -436,8 +339,8 @@ class _Fetcher:
         heap.return_large_blocks()  # a clone: batch after batch of downloads and lookups
         self.ws = ws
         self._cond = threading.Condition()
-        self._queue = _Records()  # records (_record) to fetch
-        self._ready = _Records()  # records whose fetch finished
+        self._queue = Records()  # records (delayed.record) to fetch
+        self._ready = Records()  # records whose fetch finished
         self._inflight = 0
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
@@ -459,16 +362,16 @@ class _Fetcher:
                     return
             time.sleep(self.BATCH_WAIT)
             with self._cond:
-                batch = _take_batch(self._queue)
+                batch = take_batch(self._queue)
                 self._inflight += len(batch)
                 # the files of the next batches: those whose bytes this batch reads anyway come
                 # along (a history's files lie among their older versions in the remote packs);
                 # as many as the batch has, so the lookups stay proportional to the clone
                 later = list(itertools.islice(self._queue, max(len(batch), 256)))
             try:
-                upcoming = {oid: size for _, _, oid, size in map(_unpack, later)}
+                upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
                 del later
-                files = [_unpack(rec) for rec in batch]
+                files = [unpack(rec) for rec in batch]
                 sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
                                 sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
                 del files, upcoming

@@ -66,6 +66,22 @@ def test_an_add_of_many_small_files_answers_from_guesses_and_round_trips(repo: P
     assert {p: (repo / p).read_bytes() for p in files} == files
 
 
+def test_a_refresh_of_racily_clean_stored_files_is_answered_from_guesses(repo: Path, trace: Path) -> None:
+    """After a checkout git re-reads racily clean files in index order: the worker finds them
+    stored (one hash each, not the writer's cut, hashes and lookups) and stores nothing."""
+    files = _files(repo, 30)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "imgs", cwd=repo)
+    size = sum(p.stat().st_size for p in (repo / ".git" / "mlv").rglob("*.pack"))
+    newest = max(os.stat(repo / p).st_mtime_ns for p in files)
+    os.utime(repo / ".git" / "index", ns=(newest, newest))  # every entry is racily clean now
+    trace.unlink()
+    res = git("status", "--porcelain", cwd=repo)
+    assert res.stdout == b""
+    assert len([line for line in _trace(trace) if line.startswith("ahead\t")]) >= 10
+    assert sum(p.stat().st_size for p in (repo / ".git" / "mlv").rglob("*.pack")) == size
+
+
 def test_an_add_of_two_files_guesses_nothing(repo: Path, trace: Path) -> None:
     files = _files(repo, 20)
     names = sorted(files)[:2]

@@ -51,37 +51,37 @@ def test_ranges_are_fetched_in_the_order_files_need_them() -> None:
 
 def test_a_clone_fetches_in_batches_of_bounded_bytes() -> None:
     from git_mlv.core.pointer import Pointer
-    from git_mlv.ops import filter as flt
+    from git_mlv.ops import delayed as flt
 
     def rec(size: int) -> bytes:
         p = Pointer("ab" * 32, size)
-        return flt._record("data/x", p, p.encode())
+        return flt.record("data/x", p, p.encode())
 
     mib = 1 << 20
-    queue = flt._Records()
+    queue = flt.Records()
     for r in [rec(mib)] * 100 + [rec(400 * mib), rec(300 * mib)] + [rec(10)] * 5:
         queue.append(r)
     sizes = []
     while queue:
-        sizes.append(sum(flt._size(r) for r in flt._take_batch(queue)))
+        sizes.append(sum(flt.record_size(r) for r in flt.take_batch(queue)))
     assert sizes == [64 * mib, 36 * mib, 400 * mib, 300 * mib, 50]
 
 
 def test_delayed_records_come_back_in_order_across_segments() -> None:
     from git_mlv.core.pointer import Pointer
-    from git_mlv.ops import filter as flt
+    from git_mlv.ops import delayed as flt
 
-    q = flt._Records()
+    q = flt.Records()
     recs = []
     for i in range(40_000):  # ~2.7 MB: three segments
         p = Pointer(f"{i:064x}", i)
         extra = b"zz-extra x\n" if i % 7 == 0 else b""  # a pointer with extra keys: the other form
         blob = p.encode() + extra
-        recs.append(flt._record(f"data/d{i % 100:03d}/f{i:07d}.bin", p, blob))
+        recs.append(flt.record(f"data/d{i % 100:03d}/f{i:07d}.bin", p, blob))
         q.append(recs[-1])
     assert len(q) == 40_000 and list(q)[:3] == recs[:3]
     got = q.take(3) + q.take(25_000)
     q.append(b"last")
     got += q.take(100_000)
     assert got == recs + [b"last"] and len(q) == 0 and q.take(5) == []
-    assert flt._unpack(recs[7])[1].endswith(b"zz-extra x\n")
+    assert flt.unpack(recs[7])[1].endswith(b"zz-extra x\n")

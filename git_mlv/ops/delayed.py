@@ -1,0 +1,117 @@
+"""Delayed files of a clone, as git's filter holds them between its two passes (ops/filter.py):
+one compact bytes record per file, queued in 1 MiB segments, taken in batches of bounded bytes."""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from collections import deque
+from collections.abc import Iterator
+
+from ..core.pointer import Pointer
+
+# Delayed files fetched in one batch, and paths listed available in one answer to git: the
+# batch's Python objects (ids, sizes, lookups) stay a few MB, whatever the clone's size.
+FETCH_BATCH = 20_000
+# ... and at most this many bytes of files in one batch (one bigger file is a batch of its own):
+# git gets a batch's files only once all of it is fetched and verified, so smaller batches let git
+# write one while the next downloads. With one batch for the whole rest of a clone, fetch and
+# smudge of the scale-1 workload's two big files ran one after the other (bench/RESULTS.md, clone4).
+FETCH_BYTES = 64 << 20
+_COMMON = struct.Struct("<BQ32s")  # a delayed file's record: 0, size, oid (a pointer without extras)
+_OTHER = struct.Struct("<BI")  # 1, length of the pointer blob that follows (one with extra keys)
+
+
+def record(pathname: str, pointer: Pointer, blob: bytes) -> bytes:
+    """A delayed file as one bytes object (~100 bytes, against ~500 as a tuple of strings): a
+    clone delays every file before git asks for any again (docs/design-notes.md, delayed smudge)."""
+    path = pathname.encode("utf-8", "surrogateescape")
+    if pointer.encode() == blob:
+        return _COMMON.pack(0, pointer.size, bytes.fromhex(pointer.oid)) + path
+    return _OTHER.pack(1, len(blob)) + blob + path
+
+
+class Records:
+    """A first-in first-out queue of records packed into 1 MiB segments: a clone holds a record
+    for every file between git's two passes, ~70 bytes each here against ~120 as a list of bytes
+    objects (freed in pieces, those also left the small-object heap fragmented; issue 9)."""
+
+    _SEGMENT = 1 << 20
+    _LEN = struct.Struct("<I")
+
+    def __init__(self) -> None:
+        self._segments: deque[bytearray] = deque()
+        self._head = 0  # read position in the first segment
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, rec: bytes) -> None:
+        """Add ``rec`` at the end."""
+        if not self._segments or len(self._segments[-1]) + len(rec) + 4 > self._SEGMENT:
+            self._segments.append(bytearray())
+        seg = self._segments[-1]
+        seg += self._LEN.pack(len(rec))
+        seg += rec
+        self._count += 1
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The records from the head on, without taking them."""
+        pos = self._head
+        for seg in list(self._segments):
+            while pos < len(seg):
+                (n,) = self._LEN.unpack_from(seg, pos)
+                yield bytes(seg[pos + 4:pos + 4 + n])
+                pos += 4 + n
+            pos = 0
+
+    def take(self, limit: int) -> list[bytes]:
+        """Remove and return up to ``limit`` records from the head."""
+        out: list[bytes] = []
+        while len(out) < limit and self._segments:
+            seg = self._segments[0]
+            if self._head >= len(seg):
+                self._segments.popleft()
+                self._head = 0
+                continue
+            (n,) = self._LEN.unpack_from(seg, self._head)
+            out.append(bytes(seg[self._head + 4:self._head + 4 + n]))
+            self._head += 4 + n
+        if self._segments and self._head >= len(self._segments[0]):
+            self._segments.popleft()
+            self._head = 0
+        self._count -= len(out)
+        return out
+
+
+def record_size(rec: bytes) -> int:
+    """The file size of a record."""
+    if rec[0] == 0:
+        return int(_COMMON.unpack_from(rec)[1])
+    return unpack(rec)[3]
+
+
+def take_batch(queue: Records) -> list[bytes]:
+    """The next batch from the head of ``queue``: at most FETCH_BATCH records and FETCH_BYTES
+    bytes of files, or one file bigger than that."""
+    total, n = 0, 0
+    for rec in itertools.islice(queue, FETCH_BATCH):
+        total += record_size(rec)
+        if total > FETCH_BYTES:
+            break
+        n += 1
+    return queue.take(max(n, 1))
+
+
+def unpack(rec: bytes) -> tuple[str, bytes, str, int]:
+    """(path, pointer blob, oid, size) of a record."""
+    if rec[0] == 0:
+        _, size, raw = _COMMON.unpack_from(rec)
+        path = rec[_COMMON.size:].decode("utf-8", "surrogateescape")
+        pointer = Pointer(raw.hex(), size)
+        return path, pointer.encode(), pointer.oid, size
+    _, n = _OTHER.unpack_from(rec)
+    blob = rec[_OTHER.size:_OTHER.size + n]
+    pointer = Pointer.parse(blob)
+    return rec[_OTHER.size + n:].decode("utf-8", "surrogateescape"), blob, pointer.oid, pointer.size
