@@ -28,7 +28,9 @@ START_AFTER = 3  # requests in name order in one folder before the first guess: 
 WINDOW = 32  # files stored ahead of git's last request, at most ...
 WINDOW_BYTES = 16 << 20  # ... and this many bytes of them
 MAX_FILE = 1 << 20  # bigger files are cleaned by git's request alone (their clean uses both cores)
-_LIST_MAX = 1_000_000  # a folder of more entries is not listed (its listing alone would cost seconds)
+# A folder of more entries is not listed: 250,000 names are ~20 MB of the filter's memory (a
+# 600,000-file add must stay under 200 MB) and a listing of a second or so.
+_LIST_MAX = 250_000
 
 
 class CleanAhead:
