@@ -320,12 +320,22 @@ class PoolWriter:
         if err is not None:
             raise err
 
+    def _packs_piled_up(self) -> bool:
+        """True when ``mlv.autoPacks`` packs are outside the midx (``auto_consolidate`` checks
+        again under its lock): most commands write a pack or two and must not pay for the
+        consolidation module's import to learn that nothing is due."""
+        limit = self.settings.auto_packs
+        if limit <= 0:
+            return False
+        self.pool.refresh()
+        return len(self.pool.packset.uncovered()) >= limit
+
     def close(self) -> None:
         """Commit what was written, consolidate the pool if packs piled up, let gc run again."""
         with self._mutex:
             self.commit()
-            if self.committed and self._gc_fd is not None and self.settings.auto_packs > 0:
-                from .consolidate import auto_consolidate
+            if self.committed and self._gc_fd is not None and self._packs_piled_up():
+                from .consolidate import auto_consolidate  # with numpy: ~0.15 s, only when due
 
                 auto_consolidate(self.pool)
             if self._gc_fd is not None:
