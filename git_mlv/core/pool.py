@@ -202,7 +202,7 @@ class Pool:
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
         out = self.packset.locate_keys(arr)
         w = self._writer
-        if w is not None:
+        if w is not None and w.own_packs():
             for i, loc in enumerate(out):
                 if loc is None:
                     out[i] = w.find(bytes(arr[i]))

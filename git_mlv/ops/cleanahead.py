@@ -51,7 +51,6 @@ class CleanAhead:
         self._stopped = False
         self._waiting = False  # the worker waits for git to move on
         self._thread: threading.Thread | None = None
-        self.hits = 0  # requests answered from a stored guess (tests and the trace read them)
 
     def note(self, pathname: str) -> None:
         """git asks to clean ``pathname``: follow it, and start guessing once git goes in order."""
@@ -84,15 +83,6 @@ class CleanAhead:
             while self._busy == name:
                 self._cond.wait()
             return self._done.pop(name, None)
-
-    def hit(self, pathname: str) -> None:
-        """A guess was right: count it (with MLV_CLEAN_TRACE=FILE, also ``ahead<TAB>path`` there,
-        as ops/racyclean.py traces its answers)."""
-        self.hits += 1
-        trace = os.environ.get("MLV_CLEAN_TRACE")
-        if trace:
-            with open(trace, "a", encoding="utf-8", errors="surrogateescape") as f:
-                f.write(f"ahead\t{pathname}\n")
 
     def close(self) -> None:
         """Stop guessing; wait for the file being stored (at most ``MAX_FILE`` bytes)."""

@@ -39,9 +39,9 @@ def _same_stat(words: tuple[int, ...], s: os.stat_result) -> bool:
             and words[5] == s.st_ino & _M32 and words[9] == s.st_size & _M32)
 
 
-def _trace(outcome: str, pathname: str) -> None:
-    """With MLV_CLEAN_TRACE=FILE, append ``outcome<TAB>path`` (tests tell the two answers apart:
-    both store nothing new for an unchanged file)."""
+def trace(outcome: str, pathname: str) -> None:
+    """With MLV_CLEAN_TRACE=FILE, append ``outcome<TAB>path`` (tests tell the answers apart: a
+    verified, a clean-ahead and a normal answer store nothing new for an unchanged file)."""
     path = os.environ.get("MLV_CLEAN_TRACE")
     if path:
         with open(path, "a", encoding="utf-8", errors="surrogateescape") as f:
@@ -123,9 +123,9 @@ class RacyClean:
             return stream  # a chunk is not here (nothing was read yet)
         if rest is not None:
             self._differs.add((pathname, stat))
-            _trace("differs", pathname)
+            trace("differs", pathname)
             return rest
-        _trace("verified", pathname)
+        trace("verified", pathname)
         return blob
 
     def close(self) -> None:
