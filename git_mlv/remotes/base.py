@@ -24,6 +24,17 @@ from typing import cast
 from ..errors import CorruptObject, MlvError
 
 
+class Staged:
+    """An object ``Remote.stage`` wrote: ``publish`` or ``discard`` it, once. This base is the
+    object already put (both do nothing)."""
+
+    def publish(self) -> None:
+        """Make the object durable and visible under its name."""
+
+    def discard(self) -> None:
+        """Give up on an object not yet published (what a backend can take back, it does)."""
+
+
 class RemoteError(MlvError):
     """A remote operation failed; ``retryable`` says whether trying again may help."""
 
@@ -184,6 +195,9 @@ class Remote(ABC):
     #: request: a fetch reads across such a gap (remotes/fetch.py). Sized for a round trip to S3
     #: or an SFTP server; a backend whose requests cost less sets less.
     range_gap: int = 512 * 1024
+    #: bytes of packs a push writes (``stage``) before it publishes and indexes them; 0: each pack
+    #: is published and indexed as soon as it is written. Also what an interrupted push can lose.
+    stage_bytes: int = 0
 
     @abstractmethod
     def exists(self, name: str) -> bool:
@@ -201,6 +215,17 @@ class Remote(ABC):
     def put(self, name: str, data: Data) -> None:
         """Store ``data`` (its parts back to back) under ``name`` atomically, replacing any previous
         object. Called again with the same ``data`` on a retry."""
+
+    def stage(self, name: str, data: Data) -> Staged:
+        """Write ``data`` for ``name`` now and publish it later: ``publish()`` makes the object
+        durable and visible under ``name``, ``discard()`` drops what it left behind. A push stages
+        a batch of packs, then publishes each before writing its index, so that a backend whose
+        durability costs a wait (the folder remote's fsync) waits for writes already under way,
+        not for each in turn. Here (every backend whose ``put`` is durable once it returns), the
+        object is put now: publishing does nothing, and a discarded object stays, as after an
+        interrupted ``put`` (a pack without an index, which the next push collects)."""
+        self.put(name, data)
+        return Staged()
 
     @abstractmethod
     def list_info(self, prefix: str) -> dict[str, ObjectInfo]:

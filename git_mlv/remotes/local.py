@@ -7,7 +7,7 @@ import os
 import secrets
 import stat
 
-from ..core.fsutil import fs_error
+from ..core.fsutil import fs_error, start_writeback
 from .base import (
     Data,
     FileSlice,
@@ -15,6 +15,7 @@ from .base import (
     Remote,
     RemoteError,
     RemoteNotFound,
+    Staged,
     parts_of,
     validate_name,
     validate_prefix,
@@ -37,6 +38,8 @@ class FolderRemote(Remote):
     # 512 KiB of a network remote, the clone of a 1,000-push history read each pack nearly whole
     # once per batch (its files' chunks lie among older versions), 3.6x the tree's bytes.
     range_gap = 64 * 1024
+    # Packs are written a GiB at a time before their fsyncs (``stage``): see there.
+    stage_bytes = 1 << 30
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
@@ -135,36 +138,45 @@ class FolderRemote(Remote):
 
         Files get the umask's permissions (not mkstemp's 0600): a folder remote is often shared.
         """
+        self._write(name, data, durable=True).publish()
+
+    def stage(self, name: str, data: Data) -> Staged:
+        """The temp file written and its writeback started; ``publish`` fsyncs and renames it.
+
+        Measured on a loop-mounted ext4 (bench/RESULTS.md, push7): 14 packs of 64 MiB, each
+        fsynced as it was written, 0.8-5.2 s; written with their writeback started, fsynced after
+        the last, 0.6-2.7 s in the same runs."""
+        return self._write(name, data, durable=False)
+
+    def _write(self, name: str, data: Data, durable: bool) -> _TempFile:
         *folders, base = validate_name(name).split("/")
         tmp = f".tmp-{secrets.token_hex(8)}"
         try:
             dfd = self._dir_fd(folders, create=True)
         except OSError as e:
             raise self._error(e, name) from None
+        staged = _TempFile(self, name, dfd, tmp, base)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=dfd)
             try:
-                try:
-                    for part in parts_of(data):
-                        if isinstance(part, FileSlice):
-                            _copy_slice(part, fd)
-                        else:
-                            _write_all(fd, part)
-                    os.fsync(fd)  # the data is durable before the rename makes it visible
-                finally:
-                    os.close(fd)
-                # a symlink planted at the target is replaced by the file, never written through
-                os.replace(tmp, base, src_dir_fd=dfd, dst_dir_fd=dfd)
-            except BaseException:
-                try:
-                    os.unlink(tmp, dir_fd=dfd)
-                except FileNotFoundError:
-                    pass
-                raise
-        except OSError as e:
-            raise self._error(e, name) from None
-        finally:
-            os.close(dfd)
+                for part in parts_of(data):
+                    if isinstance(part, FileSlice):
+                        _copy_slice(part, fd)
+                    else:
+                        _write_all(fd, part)
+                if durable:
+                    os.fsync(fd)
+                    staged.synced = True
+                else:
+                    start_writeback(fd)
+            finally:
+                os.close(fd)
+        except BaseException as e:
+            staged.discard()
+            if isinstance(e, OSError):
+                raise self._error(e, name) from None
+            raise
+        return staged
 
     def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
         """Regular files directly under ``prefix`` with size and mtime, skipping temp files of
@@ -207,6 +219,45 @@ class FolderRemote(Remote):
             raise self._error(e, name) from None
         finally:
             os.close(dfd)
+
+
+class _TempFile(Staged):
+    """A folder remote's object written to a temp file beside its name, not yet renamed to it."""
+
+    def __init__(self, remote: FolderRemote, name: str, dfd: int, tmp: str, base: str) -> None:
+        self.remote, self.name, self.dfd, self.tmp, self.base = remote, name, dfd, tmp, base
+        self.synced = False
+
+    def publish(self) -> None:
+        """fsync (the data is durable before the rename makes it visible), then rename; a
+        symlink planted at the target is replaced by the file, never written through."""
+        try:
+            if not self.synced:
+                fd = os.open(self.tmp, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=self.dfd)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            os.replace(self.tmp, self.base, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
+        except OSError as e:
+            self.discard()
+            raise self.remote._error(e, self.name) from None
+        self._close()
+
+    def discard(self) -> None:
+        """Remove the temp file."""
+        if self.dfd < 0:
+            return
+        try:
+            os.unlink(self.tmp, dir_fd=self.dfd)
+        except OSError:
+            pass  # gone already; or the folder is unreachable, and so is the file
+        self._close()
+
+    def _close(self) -> None:
+        if self.dfd >= 0:
+            os.close(self.dfd)
+            self.dfd = -1
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

@@ -4,8 +4,9 @@ remotes/fetch.py).
 Push: the objects the remote lacks (known from its cached indexes, remotes/cache.py) are copied into
 new packs of ``pack_size`` bytes, reusing the stored (compressed) bytes of the local packs verbatim:
 a run of adjacent local entries is one read, nothing is recompressed. Each pack is uploaded, then
-its index: the index is the commit point, so an interrupted push leaves at worst packs without an
-index, which readers ignore and the next push from this clone deletes. Manifests go into the last
+its index (to a folder remote, a batch of packs is written before they are fsynced and indexed:
+``Remote.stage``). The index is the commit point, so an interrupted push leaves at worst packs
+without an index, which readers ignore and the next push from this clone deletes. Manifests go into the last
 pack, uploaded after every other pack is indexed: a manifest on the remote implies its chunks are.
 
 Retries live here, not in backends: a ``RemoteError`` with ``retryable`` set is retried with
@@ -42,7 +43,7 @@ from ..core.pack import (
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject
 from . import pushplan
-from .base import FileSlice, Part, Remote, RemoteError, size_of
+from .base import Data, FileSlice, Part, Remote, RemoteError, Staged, size_of
 from .cache import RemoteIndex
 
 T = TypeVar("T")
@@ -228,11 +229,28 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         started.update(n + ".pack" for n in names)
         rindex.set_pending(started)
 
-    def upload(i: int) -> None:
+    staged: list[tuple[int, Data, list[Entry], Staged]] = []  # not yet published
+
+    def stage(i: int) -> tuple[int, Data, list[Entry], Staged]:
         data, entries = _assemble_planned(pool, plan, i)
+        done = (i, data, entries, retry.run(lambda: remote.stage(names[i] + ".pack", data)))
+        with lock:
+            staged.append(done)
+        return done
+
+    def commit(done: tuple[int, Data, list[Entry], Staged]) -> None:
+        i, data, entries, pack = done
         name = names[i]
+        try:
+            pack.publish()
+        except RemoteError as e:  # the temp file is gone: write the pack again, the plain way
+            if not e.retryable:
+                raise
+            retry.run(lambda: remote.put(name + ".pack", data))
+        finally:
+            with lock:
+                staged.remove(done)
         index_bytes = idx.encode(entries)
-        retry.run(lambda: remote.put(name + ".pack", data))
         retry.run(lambda: remote.put(name + ".idx", index_bytes))  # the commit point
         rindex.add(name + ".pack", index_bytes)
         with lock:
@@ -243,10 +261,24 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         counter.add(sum(ENTRY_SIZE + e.stored_len for e in entries))
 
     workers = max(1, min(remote.parallelism, MAX_IN_FLIGHT // max(pack_size, 1)))
-    for _ in parallel(upload, range(len(plan) - 1), workers):
-        pass
-    if len(plan):
-        upload(len(plan) - 1)
+    batch = remote.stage_bytes // max(pack_size, 1)
+    last = len(plan) - 1  # the manifests' pack: after every other pack is indexed
+    try:
+        if batch > 1:  # write a batch of packs, then make each durable and index it
+            for first in range(0, max(last, 0), batch):
+                for _ in parallel(stage, range(first, min(first + batch, last)), workers):
+                    pass
+                for _ in parallel(commit, list(staged), workers):
+                    pass
+        else:
+            for _ in parallel(lambda i: commit(stage(i)), range(max(last, 0)), workers):
+                pass
+        if len(plan):
+            commit(stage(last))
+    except BaseException:
+        for _, _, _, pack in staged:
+            pack.discard()  # a temp file left behind; one published already: nothing
+        raise
     if names:
         rindex.set_pending(started)  # what is left: packs of earlier pushes still not collected
     for name, data in after:

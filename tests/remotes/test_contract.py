@@ -65,6 +65,22 @@ def test_put_replaces_atomically_and_leaves_no_temp_files(remote) -> None:  # ty
     assert remote.list("runcache/") == {name: 14}
 
 
+def test_staged_objects_publish_or_vanish_whole(remote) -> None:  # type: ignore[no-untyped-def]
+    """``stage`` then ``publish``: the object reads back. ``stage`` then ``discard``: no temp
+    object is left, and the name holds the whole object or nothing (a backend that put it at
+    once keeps it, as an interrupted push's pack without an index)."""
+    kept, dropped = pack_name(), pack_name()
+    data = random_bytes(300_000, seed=8)
+    staged = remote.stage(kept, [data[:1000], data[1000:]])
+    staged.publish()
+    assert remote.get(kept) == data
+    remote.stage(dropped, data).discard()
+    listed = remote.list("packs/")
+    assert set(listed) <= {kept, dropped} and listed[kept] == len(data)
+    if dropped in listed:
+        assert remote.get(dropped) == data
+
+
 def test_big_object_round_trip(remote) -> None:  # type: ignore[no-untyped-def]
     """Bigger than S3's multipart threshold, so the multipart path runs too."""
     from git_mlv.remotes.s3 import MULTIPART_SIZE
