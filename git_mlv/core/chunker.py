@@ -67,3 +67,9 @@ class Chunker:
             if eof:
                 return
             carry = data[start:]
+
+    def cut_bytes(self, data: bytes) -> Iterator[memoryview]:
+        """The chunks of an in-memory file, as views of ``data`` (the same cuts as ``cut_stream``
+        makes of it; no block is allocated and nothing is copied)."""
+        for chunk in self._cdc.cut_buf(data):
+            yield chunk.data

@@ -10,6 +10,7 @@ import os
 import secrets
 import threading
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -167,15 +168,16 @@ class PoolWriter:
         return any(k in entries for _, entries in self._sealing) or \
             self.pool.packset.locate_key(k) is not None
 
-    def _prepare_run(self, run: list[memoryview]) -> list[_Prepared]:
+    def _prepare_run(self, run: list[memoryview], only_id: bytes | None = None) -> list[_Prepared]:
         """Hash each chunk of a run; compress those the pool lacks with the codec the run's first
-        chunk chooses (chosen only when one needs it: a run already stored costs its hashes)."""
+        chunk chooses (chosen only when one needs it: a run already stored costs its hashes).
+        ``only_id``: the id of a run of one chunk, known already."""
         level = self.settings.compression_level
         codec: int | None = None
         out: list[_Prepared] = []
         for data in run:
             generation = self._generation  # read before the lookup: see _store_run
-            cid = digest(data)
+            cid = only_id or digest(data)
             if self.has(cid, KIND_CHUNK):
                 out.append((cid, len(data), 0, None, b"", generation))
                 continue
@@ -187,7 +189,17 @@ class PoolWriter:
         return out
 
     def add_stream(self, stream: Readable) -> Pointer:
-        """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe.
+        """Chunk, hash, compress and store ``stream``; returns its pointer once the data is safe."""
+        return self._add_chunks(self._chunker.cut_stream(stream), None)
+
+    def add_bytes(self, data: bytes, oid: bytes | None = None) -> Pointer:
+        """Store an in-memory file, cut where it lies (no copy). ``oid``: its sha256, when the
+        caller hashed these very bytes already (clean ahead does, to look the file up first):
+        it is not hashed again (a one-chunk file's chunk id is that same hash)."""
+        return self._add_chunks(self._chunker.cut_bytes(data), oid)
+
+    def _add_chunks(self, cut: Iterator[memoryview], oid: bytes | None) -> Pointer:
+        """Hash, compress and store a file's chunks; returns its pointer once the data is safe.
 
         Three stages overlap: this thread reads, cuts and appends to the pack; the pool's threads
         hash, compress and frame runs of ``_CHOOSE_EVERY`` chunks; one more thread hashes the whole
@@ -203,6 +215,7 @@ class PoolWriter:
         whole = hashlib.sha256()
         hashing: deque[Future[None]] = deque()
         run: list[memoryview] = []
+        known = oid is not None  # the file's hash is given: no whole-file hashing
 
         def collect(prepared: list[_Prepared]) -> None:
             chunks.extend((p[0], p[1]) for p in prepared)
@@ -210,7 +223,8 @@ class PoolWriter:
 
         def submit() -> None:
             nonlocal run
-            hashing.append(self.pool.hasher.submit(_update, whole, run))
+            if not known:
+                hashing.append(self.pool.hasher.submit(_update, whole, run))
             window.append(self.pool.executor.submit(self._prepare_run, run))
             run = []
             while len(hashing) > depth:
@@ -218,7 +232,7 @@ class PoolWriter:
             while len(window) >= depth:
                 collect(window.popleft().result())
 
-        for data in self._chunker.cut_stream(stream):
+        for data in cut:
             count += 1
             size += len(data)
             run.append(data)
@@ -232,24 +246,17 @@ class PoolWriter:
             while hashing:
                 hashing.popleft().result()
         else:  # the file ended within its first few chunks
-            if count > 1:
+            if count > 1 and not known:
                 _update(whole, run)
-            collect(self._prepare_run(run))
-        if count <= 1:
-            oid = chunks[0][0] if chunks else whole.digest()
-        else:
-            oid = whole.digest()
+            collect(self._prepare_run(run, oid if count == 1 else None))
+        if oid is None:
+            oid = chunks[0][0] if count == 1 else whole.digest()
+        if count > 1:
             body = Manifest(size, tuple(chunks)).encode()
             codec, stored = compress(body, self.settings.compression_level)
             self.add_object(oid, KIND_MANIFEST, codec, len(body), stored)
         self.flush()
         return Pointer(oid.hex(), size)
-
-    def add_bytes(self, data: bytes) -> Pointer:
-        """Store a small in-memory file."""
-        import io
-
-        return self.add_stream(io.BytesIO(data))
 
     def add_path(self, path: str) -> Pointer:
         """Store the file at ``path``."""

@@ -108,6 +108,7 @@ class PoolFilter:
         if not whole and small >= MAX_SIZE:
             head += _read_head(content, small + 1 - MAX_SIZE)
             whole = len(head) <= small
+        oid: bytes | None = None  # the hash of ``head`` when it is the whole file
         if whole and len(head) <= small and self._hold_gc_lock():  # one chunk: its id is the oid
             oid = digest(head)
             if self.pool.locate(oid, KIND_CHUNK) is not None:
@@ -133,7 +134,9 @@ class PoolFilter:
                 self._seen(answer)
                 return answer
             stream = answer
-        pointer = self.pool.writer().add_stream(stream)  # type: ignore[arg-type]
+        w = self.pool.writer()
+        # whole: all of it is ``head`` (a guess that missed compared ``head`` alone)
+        pointer = w.add_bytes(head, oid) if whole else w.add_stream(stream)  # type: ignore[arg-type]
         data = pointer.encode()
         self._seen(data)
         return data
@@ -169,11 +172,12 @@ class PoolFilter:
 
     def _store_ahead(self, data: bytes) -> Pointer:
         """Store a file's bytes for CleanAhead; one already stored (a refresh of racily clean
-        files) costs a hash, not the writer (held: the gc lock, taken before the worker starts)."""
-        oid = digest(data).hex()
-        if self.pool.has_file(oid):
-            return Pointer(oid, len(data))
-        return self.pool.writer().add_bytes(data)
+        files) costs a hash, not the writer (held: the gc lock, taken before the worker starts).
+        The writer is given that hash: it is the file's id, and a one-chunk file's chunk id."""
+        oid = digest(data)
+        if self.pool.has_file(oid.hex()):
+            return Pointer(oid.hex(), len(data))
+        return self.pool.writer().add_bytes(data, oid)
 
     def _hold_gc_lock(self) -> bool:
         """Hold the pool's ``gc.lock`` shared from now to the end, as a writer does: gc then never

@@ -45,6 +45,7 @@ def test_cuts_are_the_stream_chunkers(monkeypatch: pytest.MonkeyPatch, n: int) -
         want = [bytes(c.data) for c in cdc.cut_stream(io.BytesIO(data))]
         assert [bytes(c) for c in Chunker(SMALL).cut_stream(io.BytesIO(data))] == want
         assert [bytes(c) for c in Chunker(SMALL).cut_stream(Trickle(data, n))] == want
+        assert [bytes(c) for c in Chunker(SMALL).cut_bytes(data)] == want  # in place, same cuts
 
 
 def test_default_sizes_across_real_blocks() -> None:

@@ -270,3 +270,22 @@ def test_a_lookup_racing_the_first_listing_waits_for_it(tmp_path: Path, monkeypa
         time.sleep(0.1)  # inside the first thread's listing
         assert pool.has_file(oid)
         first.join()
+
+
+@pytest.mark.parametrize("n", [1, 700, 16_384, 90_000, 2_000_000])
+def test_add_bytes_with_its_hash_stores_what_add_stream_stores(tmp_path: Path, n: int) -> None:
+    """A file stored from memory with the hash its caller computed (clean ahead) gets the pointer,
+    chunks and manifest that streaming the same bytes gives; it reads back byte for byte."""
+    import hashlib
+
+    data = random.Random(n).randbytes(n)
+    a, b = Pool(str(tmp_path / "a")), Pool(str(tmp_path / "b"))
+    wa, wb = a.writer(), b.writer()
+    given = wa.add_bytes(data, hashlib.sha256(data).digest())
+    streamed = wb.add_stream(io.BytesIO(data))
+    hashed_here = wb.add_bytes(data)
+    wa.close()
+    wb.close()
+    assert given == streamed == hashed_here
+    assert given.oid == hashlib.sha256(data).hexdigest()
+    assert b"".join(a.iter_file(given.oid)) == data == b"".join(b.iter_file(streamed.oid))
