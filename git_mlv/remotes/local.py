@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -20,6 +21,8 @@ from .base import (
     validate_name,
     validate_prefix,
 )
+
+_STAGED = ".staged-"  # prefix of a staged object's file (hidden: listings skip dot files)
 
 
 class FolderRemote(Remote):
@@ -150,7 +153,10 @@ class FolderRemote(Remote):
 
     def _write(self, name: str, data: Data, durable: bool) -> _TempFile:
         *folders, base = validate_name(name).split("/")
-        tmp = f".tmp-{secrets.token_hex(8)}"
+        # A staged file is named after its object, so that deleting the object deletes it too: a
+        # push killed between stage and publish leaves names the next push collects (its pending
+        # list), not anonymous temp files.
+        tmp = f".tmp-{secrets.token_hex(8)}" if durable else f"{_STAGED}{base}"
         try:
             dfd = self._dir_fd(folders, create=True)
         except OSError as e:
@@ -203,7 +209,8 @@ class FolderRemote(Remote):
         return out
 
     def delete(self, name: str) -> None:
-        """Remove the file if present (a symlink is removed, not what it points to)."""
+        """Remove the file if present (a symlink is removed, not what it points to), and what
+        ``stage`` left of it if a push died before publishing it."""
         *folders, base = validate_name(name).split("/")
         try:
             dfd = self._dir_fd(folders)
@@ -212,9 +219,9 @@ class FolderRemote(Remote):
         except OSError as e:
             raise self._error(e, name) from None
         try:
-            os.unlink(base, dir_fd=dfd)
-        except FileNotFoundError:
-            pass
+            for gone in (base, f"{_STAGED}{base}"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(gone, dir_fd=dfd)
         except OSError as e:
             raise self._error(e, name) from None
         finally:

@@ -56,7 +56,7 @@ def _files() -> dict[str, bytes]:
 
 
 def _temp_files(root: Path) -> list[str]:
-    return [p.name for p in root.rglob(".tmp-*")]
+    return [p.name for p in [*root.rglob(".tmp-*"), *root.rglob(".staged-*")]]
 
 
 def test_a_staged_object_is_invisible_until_published(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_a_failed_fsync_writes_the_pack_again(tmp_path: Path, monkeypatch: pytes
     real_fsync, calls = os.fsync, {"n": 0}
 
     def flaky_fsync(fd: int) -> None:  # the second fsync of a pack's temp file in the store fails
-        if os.readlink(f"/proc/self/fd/{fd}").startswith(f"{tmp_path}/store/packs/.tmp-"):
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(f"{tmp_path}/store/packs/.staged-"):
             calls["n"] += 1
             if calls["n"] == 2:
                 raise OSError(errno.EIO, "Input/output error")
@@ -141,3 +141,18 @@ def test_a_push_that_fails_mid_batch_leaves_no_temp_files_and_can_be_rerun(tmp_p
     assert got.present == set(by_oid)
     for oid, data in by_oid.items():
         assert read_all(dst, oid) == data
+
+
+def test_what_a_killed_push_staged_is_collected_by_the_next_push(tmp_path: Path) -> None:
+    """A push killed between writing a pack and publishing it leaves a hidden staged file named
+    after the pack, which the push had listed as pending: the next push deletes it."""
+    src, by_oid = make_pool(tmp_path / "a", _files())
+    remote = FolderRemote(str(tmp_path / "store"))
+    rindex = RemoteIndex(remote, str(tmp_path / "ac"))
+    name = "packs/pack-" + "ab" * 16 + ".pack"
+    remote.stage(name, b"half of a pack")  # then the process died: neither published nor discarded
+    rindex.set_pending({name})
+    assert _temp_files(tmp_path / "store") == [".staged-pack-" + "ab" * 16 + ".pack"]
+    push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
+    assert _temp_files(tmp_path / "store") == [] and not remote.exists(name)
+    assert rindex.pending() == set()
