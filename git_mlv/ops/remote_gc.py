@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..remotes import collect
@@ -47,6 +49,12 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         live = collect.live_keys(pool, rem, rindex, retry, oids)
         res.live_files = len(oids)
         p = collect.plan(rindex, infos, live, grace * 3600, res)
+        # what a folder push killed between writing and publishing left (hidden, never indexed)
+        now = time.time()
+        for name, info in retry.run(lambda: rem.list_staged("packs/")).items():
+            if name not in infos and now - info.mtime > grace * 3600:
+                p.delete.append(name)
+                res.freed_bytes += info.size
         if dry_run:
             res.removed = sorted({*p.delete, *(pack for pack, _ in p.repack)})
             res.packs_deleted, res.packs_repacked = len(p.delete), len(p.repack)

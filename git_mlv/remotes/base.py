@@ -232,6 +232,12 @@ class Remote(ABC):
         """``{name: ObjectInfo}`` of the objects directly under folder ``prefix`` (e.g. ``"packs/"``):
         size, and the time the storage says the object was written (for gc's grace period)."""
 
+    def list_staged(self, prefix: str) -> dict[str, ObjectInfo]:
+        """What ``stage`` wrote under ``prefix`` and nobody published (a push killed between the
+        two), by the name each would have had; ``delete(name)`` removes it. Nothing here: only a
+        backend whose ``stage`` leaves something invisible behind has any."""
+        return {}
+
     def list(self, prefix: str) -> dict[str, int]:
         """``{name: size}`` of the objects directly under folder ``prefix``."""
         return {name: info.size for name, info in self.list_info(prefix).items()}

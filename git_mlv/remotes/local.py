@@ -187,6 +187,13 @@ class FolderRemote(Remote):
     def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
         """Regular files directly under ``prefix`` with size and mtime, skipping temp files of
         unfinished writes and symbolic links."""
+        return self._scan(prefix, staged=False)
+
+    def list_staged(self, prefix: str) -> dict[str, ObjectInfo]:
+        """The staged files under ``prefix`` never published, by their objects' names."""
+        return self._scan(prefix, staged=True)
+
+    def _scan(self, prefix: str, staged: bool) -> dict[str, ObjectInfo]:
         folder = validate_prefix(prefix).rstrip("/")
         out: dict[str, ObjectInfo] = {}
         try:
@@ -198,10 +205,13 @@ class FolderRemote(Remote):
         try:
             with os.scandir(dfd) as it:
                 for d in it:
-                    if d.name.startswith(".") or not d.is_file(follow_symlinks=False):
+                    if staged != d.name.startswith(_STAGED) or (not staged and d.name.startswith(".")):
+                        continue
+                    if not d.is_file(follow_symlinks=False):
                         continue
                     st = d.stat(follow_symlinks=False)
-                    out[prefix + d.name] = ObjectInfo(st.st_size, st.st_mtime)
+                    name = d.name[len(_STAGED):] if staged else d.name
+                    out[prefix + name] = ObjectInfo(st.st_size, st.st_mtime)
         except OSError as e:
             raise self._error(e, prefix) from None
         finally:

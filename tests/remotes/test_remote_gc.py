@@ -135,6 +135,32 @@ def test_an_old_upload_without_index_is_collected(repo: Path, tmp_path: Path,
     assert res["dead_objects"] == 0
 
 
+def test_what_a_killed_folder_push_staged_is_collected_once_old(repo: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  request: pytest.FixtureRequest) -> None:
+    """A folder push writes a batch of packs as hidden staged files before publishing them; one
+    killed in between (its pending list lost with its clone) leaves them: gc collects the old."""
+    backend = make_backend("folder", request, tmp_path, monkeypatch)
+    setup_repo(backend, repo, tmp_path, monkeypatch)
+    write(repo / "live.bin", random_bytes(30_000, 1))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    git("push", "-q", "origin", "main", cwd=repo)
+    rem = backend.open()
+    rem.stage(f"packs/pack-{'ab' * 16}.pack", b"staged two days ago")  # never published
+    rem.stage(f"packs/pack-{'cd' * 16}.pack", b"being staged right now")
+    store = Path(backend.url) / "packs"
+    old, young = store / f".staged-pack-{'ab' * 16}.pack", store / f".staged-pack-{'cd' * 16}.pack"
+    two_days = time.time() - 2 * 86400
+    os.utime(old, (two_days, two_days))
+    assert set(rem.list_staged("packs/")) == {f"packs/pack-{'ab' * 16}.pack", f"packs/pack-{'cd' * 16}.pack"}
+    before = remote_state(backend)
+    res = gc_json(repo)
+    assert not old.exists() and young.exists()
+    assert res["packs_deleted"] == 1 and res["freed_bytes"] == len(b"staged two days ago")
+    assert remote_state(backend) == before  # the published packs are untouched
+
+
 def test_gc_remote_refuses_when_nothing_is_live(repo: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 request: pytest.FixtureRequest) -> None:
