@@ -147,8 +147,8 @@ class FolderRemote(Remote):
         """The temp file written and its writeback started; ``publish`` fsyncs and renames it.
 
         Measured on a loop-mounted ext4 (bench/RESULTS.md, push7): 14 packs of 64 MiB, each
-        fsynced as it was written, 0.8-5.2 s; written with their writeback started, fsynced after
-        the last, 0.6-2.7 s in the same runs."""
+        fsynced as it was written, 0.8-4.0 s; written with their writeback started, fsynced after
+        the last, 0.6-2.7 s in the same rounds."""
         return self._write(name, data, durable=False)
 
     def _write(self, name: str, data: Data, durable: bool) -> _TempFile:
@@ -182,6 +182,8 @@ class FolderRemote(Remote):
             if isinstance(e, OSError):
                 raise self._error(e, name) from None
             raise
+        if not durable:
+            staged.park()
         return staged
 
     def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
@@ -239,37 +241,54 @@ class FolderRemote(Remote):
 
 
 class _TempFile(Staged):
-    """A folder remote's object written to a temp file beside its name, not yet renamed to it."""
+    """A folder remote's object written to a temp file beside its name, not yet renamed to it.
+
+    A staged file does not keep its folder open between ``stage`` and ``publish`` (a push stages
+    up to a GiB of packs: with small packs, thousands of descriptors); the folder is opened again,
+    link by link as always, to publish or discard it."""
 
     def __init__(self, remote: FolderRemote, name: str, dfd: int, tmp: str, base: str) -> None:
         self.remote, self.name, self.dfd, self.tmp, self.base = remote, name, dfd, tmp, base
         self.synced = False
+        self.done = False
+
+    def park(self) -> None:
+        """Let go of the folder's descriptor until ``publish`` or ``discard``."""
+        self._close()
 
     def publish(self) -> None:
         """fsync (the data is durable before the rename makes it visible), then rename; a
         symlink planted at the target is replaced by the file, never written through."""
         try:
+            dfd = self._folder()
             if not self.synced:
-                fd = os.open(self.tmp, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=self.dfd)
+                fd = os.open(self.tmp, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
                 try:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-            os.replace(self.tmp, self.base, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
+            os.replace(self.tmp, self.base, src_dir_fd=dfd, dst_dir_fd=dfd)
         except OSError as e:
             self.discard()
             raise self.remote._error(e, self.name) from None
+        self.done = True
         self._close()
 
     def discard(self) -> None:
         """Remove the temp file."""
-        if self.dfd < 0:
+        if self.done:
             return
+        self.done = True
         try:
-            os.unlink(self.tmp, dir_fd=self.dfd)
+            os.unlink(self.tmp, dir_fd=self._folder())
         except OSError:
             pass  # gone already; or the folder is unreachable, and so is the file
         self._close()
+
+    def _folder(self) -> int:
+        if self.dfd < 0:
+            self.dfd = self.remote._dir_fd(self.name.split("/")[:-1])
+        return self.dfd
 
     def _close(self) -> None:
         if self.dfd >= 0:

@@ -156,3 +156,22 @@ def test_what_a_killed_push_staged_is_collected_by_the_next_push(tmp_path: Path)
     push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
     assert _temp_files(tmp_path / "store") == [] and not remote.exists(name)
     assert rindex.pending() == set()
+
+
+def test_a_big_batch_of_small_packs_holds_no_descriptor_per_pack(tmp_path: Path) -> None:
+    """A batch stages as many packs as fit in ``stage_bytes``: with small packs, thousands. Each
+    staged pack lets go of its folder until it is published, so the process's descriptor limit
+    (lowered to 256 for the test) is no bound on the batch."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+    try:
+        remote = FolderRemote(str(tmp_path / "store"))
+        staged = [remote.stage(f"packs/pack-{i:032x}.pack", b"p%d" % i) for i in range(600)]
+        for s in staged:
+            s.publish()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(remote.list("packs/")) == 600 and _temp_files(tmp_path / "store") == []
+    assert remote.get(f"packs/pack-{599:032x}.pack") == b"p599"
