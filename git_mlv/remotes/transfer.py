@@ -6,8 +6,9 @@ new packs of ``pack_size`` bytes, reusing the stored (compressed) bytes of the l
 a run of adjacent local entries is one read, nothing is recompressed. Each pack is uploaded, then
 its index (to a folder remote, a batch of packs is written before they are fsynced and indexed:
 ``Remote.stage``). The index is the commit point, so an interrupted push leaves at worst packs
-without an index, which readers ignore and the next push from this clone deletes. Manifests go into the last
-pack, uploaded after every other pack is indexed: a manifest on the remote implies its chunks are.
+without an index, which readers ignore and the next push from this clone deletes. Manifests go
+into the last pack, uploaded after every other pack is indexed: a manifest on the remote implies
+its chunks are.
 
 Retries live here, not in backends: a ``RemoteError`` with ``retryable`` set is retried with
 exponential backoff and jitter; anything else fails at once.
@@ -229,13 +230,13 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         started.update(n + ".pack" for n in names)
         rindex.set_pending(started)
 
-    staged: list[tuple[int, Data, list[Entry], Staged]] = []  # not yet published
+    staged: dict[int, tuple[int, Data, list[Entry], Staged]] = {}  # not yet published, by pack
 
     def stage(i: int) -> tuple[int, Data, list[Entry], Staged]:
         data, entries = _assemble_planned(pool, plan, i)
         done = (i, data, entries, retry.run(lambda: remote.stage(names[i] + ".pack", data)))
         with lock:
-            staged.append(done)
+            staged[i] = done
         return done
 
     def commit(done: tuple[int, Data, list[Entry], Staged]) -> None:
@@ -249,7 +250,7 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
             retry.run(lambda: remote.put(name + ".pack", data))
         finally:
             with lock:
-                staged.remove(done)
+                staged.pop(i, None)
         index_bytes = idx.encode(entries)
         retry.run(lambda: remote.put(name + ".idx", index_bytes))  # the commit point
         rindex.add(name + ".pack", index_bytes)
@@ -268,7 +269,7 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
             for first in range(0, max(last, 0), batch):
                 for _ in parallel(stage, range(first, min(first + batch, last)), workers):
                     pass
-                for _ in parallel(commit, list(staged), workers):
+                for _ in parallel(commit, list(staged.values()), workers):
                     pass
         else:
             for _ in parallel(lambda i: commit(stage(i)), range(max(last, 0)), workers):
@@ -276,7 +277,7 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         if len(plan):
             commit(stage(last))
     except BaseException:
-        for _, _, _, pack in staged:
+        for _, _, _, pack in staged.values():
             pack.discard()  # a temp file left behind; one published already: nothing
         raise
     if names:
