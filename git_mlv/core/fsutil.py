@@ -271,7 +271,7 @@ def start_writeback(fd: int) -> None:
             fn = ctypes.CDLL(None, use_errno=True).sync_file_range
             fn.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
             _sync_file_range = fn
-        except (OSError, AttributeError):
+        except (ImportError, OSError, AttributeError):  # no ctypes, no libc by that name, not Linux
             pass
     if _sync_file_range:
         _sync_file_range(fd, 0, 0, 2)  # SYNC_FILE_RANGE_WRITE: the whole file

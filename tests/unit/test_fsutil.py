@@ -67,3 +67,21 @@ def test_modes_follow_shared_repository(monkeypatch: pytest.MonkeyPatch) -> None
         assert fsutil.file_mode() == 0o640
     finally:
         fsutil.set_shared(None)
+
+
+def test_start_writeback_is_only_a_hint(tmp_path: Path) -> None:
+    """On a file it starts the writeback (the bytes stay what they were); on a pipe, where the
+    kernel refuses it (ESPIPE), nothing happens and nothing is raised."""
+    start_writeback = fsutil.start_writeback
+    path = tmp_path / "f"
+    with open(path, "wb") as f:
+        f.write(b"x" * 100_000)
+        f.flush()
+        start_writeback(f.fileno())
+    assert path.read_bytes() == b"x" * 100_000
+    r, w = os.pipe()
+    try:
+        start_writeback(w)
+    finally:
+        os.close(r)
+        os.close(w)
