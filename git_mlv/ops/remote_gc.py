@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..remotes import collect
@@ -34,6 +32,9 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
     res = RemoteGcResult(dry_run=dry_run)
     try:
         infos = retry.run(lambda: rem.list_info("packs/"))  # before the refresh: see collect.plan
+        # + what a folder push killed between writing and publishing left: no index names those,
+        # so the plan deletes them once older than the grace period, as any unindexed upload
+        infos = {**retry.run(lambda: rem.list_staged("packs/")), **infos}
         rindex.refresh(workers=rem.parallelism)
         if rindex.damaged:  # its packs would look unindexed: never collect around a damaged index
             raise CorruptObject(f"{rc.name}: index file {rindex.damaged[0]} is damaged; gc --remote "
@@ -49,12 +50,6 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         live = collect.live_keys(pool, rem, rindex, retry, oids)
         res.live_files = len(oids)
         p = collect.plan(rindex, infos, live, grace * 3600, res)
-        # what a folder push killed between writing and publishing left (hidden, never indexed)
-        now = time.time()
-        for name, info in retry.run(lambda: rem.list_staged("packs/")).items():
-            if name not in infos and now - info.mtime > grace * 3600:
-                p.delete.append(name)
-                res.freed_bytes += info.size
         if dry_run:
             res.removed = sorted({*p.delete, *(pack for pack, _ in p.repack)})
             res.packs_deleted, res.packs_repacked = len(p.delete), len(p.repack)

@@ -55,6 +55,18 @@ def make_history(repo: Path) -> dict[str, str]:
     return {p: sha256_file(repo / p) for p in ("live.bin", "kept.bin")}
 
 
+def pushed_one_file(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                    request: pytest.FixtureRequest) -> Backend:
+    """A folder data remote holding one pushed file; returns it."""
+    backend = make_backend("folder", request, tmp_path, monkeypatch)
+    setup_repo(backend, repo, tmp_path, monkeypatch)
+    write(repo / "live.bin", random_bytes(30_000, 1))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    git("push", "-q", "origin", "main", cwd=repo)
+    return backend
+
+
 def remote_state(backend: Backend) -> dict[str, int]:
     return backend.open().list("packs/")
 
@@ -118,12 +130,7 @@ def test_kill_9_during_gc_remote(kind: str, point: str, repo: Path, tmp_path: Pa
 def test_an_old_upload_without_index_is_collected(repo: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   request: pytest.FixtureRequest) -> None:
-    backend = make_backend("folder", request, tmp_path, monkeypatch)
-    setup_repo(backend, repo, tmp_path, monkeypatch)
-    write(repo / "live.bin", random_bytes(30_000, 1))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "v1", cwd=repo)
-    git("push", "-q", "origin", "main", cwd=repo)
+    backend = pushed_one_file(repo, tmp_path, monkeypatch, request)
     store = Path(backend.url) / "packs"
     old, young = store / f"pack-{'ab' * 16}.pack", store / f"pack-{'cd' * 16}.pack"
     old.write_bytes(b"half a pack")  # a push killed before its index, two days ago
@@ -140,12 +147,7 @@ def test_what_a_killed_folder_push_staged_is_collected_once_old(repo: Path, tmp_
                                                                   request: pytest.FixtureRequest) -> None:
     """A folder push writes a batch of packs as hidden staged files before publishing them; one
     killed in between (its pending list lost with its clone) leaves them: gc collects the old."""
-    backend = make_backend("folder", request, tmp_path, monkeypatch)
-    setup_repo(backend, repo, tmp_path, monkeypatch)
-    write(repo / "live.bin", random_bytes(30_000, 1))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "v1", cwd=repo)
-    git("push", "-q", "origin", "main", cwd=repo)
+    backend = pushed_one_file(repo, tmp_path, monkeypatch, request)
     rem = backend.open()
     rem.stage(f"packs/pack-{'ab' * 16}.pack", b"staged two days ago")  # never published
     rem.stage(f"packs/pack-{'cd' * 16}.pack", b"being staged right now")

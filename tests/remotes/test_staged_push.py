@@ -55,6 +55,16 @@ def _files() -> dict[str, bytes]:
     return {f"f{i}": random_bytes(150_000, seed=40 + i) for i in range(6)}
 
 
+def _fetched_whole(remote: FolderRemote, by_oid: dict[str, bytes], tmp_path: Path) -> None:
+    """Every file fetched from ``remote`` into a new pool reads back byte for byte."""
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst.writer().commit()
+    assert got.present == set(by_oid)
+    for oid, data in by_oid.items():
+        assert read_all(dst, oid) == data
+
+
 def _temp_files(root: Path) -> list[str]:
     return [p.name for p in [*root.rglob(".tmp-*"), *root.rglob(".staged-*")]]
 
@@ -91,12 +101,7 @@ def test_packs_go_up_in_batches_each_whole_before_its_index(tmp_path: Path) -> N
     last = packs[-1]
     assert all(at[("put", p[:-5] + ".idx")] < at[("stage", last)] for p in packs[:-1])
     assert _temp_files(tmp_path / "store") == []
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
-    dst.writer().commit()
-    assert got.present == set(by_oid)
-    for oid, data in by_oid.items():
-        assert read_all(dst, oid) == data
+    _fetched_whole(remote, by_oid, tmp_path)
 
 
 def test_a_failed_fsync_writes_the_pack_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,12 +122,7 @@ def test_a_failed_fsync_writes_the_pack_again(tmp_path: Path, monkeypatch: pytes
     push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid, SMALL.pack_size, RETRY)
     monkeypatch.setattr(local.os, "fsync", real_fsync)
     assert calls["n"] > 2 and _temp_files(tmp_path / "store") == []
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
-    dst.writer().commit()
-    for oid, data in by_oid.items():
-        assert read_all(dst, oid) == data
-    assert got.present == set(by_oid)
+    _fetched_whole(remote, by_oid, tmp_path)
 
 
 def test_a_push_that_fails_mid_batch_leaves_no_temp_files_and_can_be_rerun(tmp_path: Path) -> None:
@@ -135,12 +135,7 @@ def test_a_push_that_fails_mid_batch_leaves_no_temp_files_and_can_be_rerun(tmp_p
     assert _temp_files(store) == [] and not list(store.rglob("*.idx"))
     remote.fail_stage_at = 0
     push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
-    dst.writer().commit()
-    assert got.present == set(by_oid)
-    for oid, data in by_oid.items():
-        assert read_all(dst, oid) == data
+    _fetched_whole(remote, by_oid, tmp_path)
 
 
 def test_what_a_killed_push_staged_is_collected_by_the_next_push(tmp_path: Path) -> None:
