@@ -299,6 +299,8 @@ def _collect_orphans(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy) ->
         if rindex.committed(name):
             continue  # its index made it after all (it may be covered by a midx by now)
         try:
+            if retry.run(lambda n=name: remote.exists(n[:-5] + ".idx")):  # type: ignore[misc]
+                continue  # indexed, yet not listed (a listing that came back short): never delete
             retry.run(lambda n=name: remote.delete(n))  # type: ignore[misc]
         except RemoteError:
             left.add(name)

@@ -7,6 +7,7 @@ binary is an error, not a skip: CI installs them, and a silently skipped backend
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -383,3 +384,19 @@ class FakeGCSServer(_ServerProcess):
     def stop(self) -> None:
         """Stop (it keeps nothing in memory that a kill would lose)."""
         self.kill()
+
+    def kill(self) -> None:
+        """Die abruptly, then clear what a kill leaves and Google's service never does.
+
+        fake-gcs-server writes an object's file, then its metadata (an extended attribute): killed
+        between the two, the object has no metadata, and from then on the server lists *nothing*
+        under its prefix (seen: a push rerun after a kill found no pack and sent everything again).
+        An object write in GCS is atomic, so a file without its metadata is removed here: the
+        upload it belonged to never completed."""
+        super().kill()
+        for d, _, names in os.walk(self.root / "data"):
+            for n in names:
+                p = os.path.join(d, n)
+                with contextlib.suppress(OSError):
+                    if "user.metadata" not in os.listxattr(p):
+                        os.unlink(p)

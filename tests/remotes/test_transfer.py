@@ -177,6 +177,32 @@ def test_a_pack_without_index_is_ignored_and_collected(backend, tmp_path: Path) 
     assert not remote.exists(orphan) and rindex.pending() == set()
 
 
+def test_an_indexed_pack_missing_from_a_short_listing_is_not_collected(tmp_path: Path) -> None:
+    """A pack still pending from a killed push whose index did land, on a remote whose listing
+    leaves it out (fake-gcs-server listed nothing after a kill, tests/remotes/servers.py): the
+    push asks for the index itself and keeps the pack. The short listing is a stand-in (the
+    folder's ``list`` filtered): no folder lists short on demand."""
+    from git_mlv.remotes.local import FolderRemote
+
+    src, by_oid = make_pool(tmp_path / "a", {"x": random_bytes(50_000, seed=4)})
+    remote = FolderRemote(str(tmp_path / "store"))
+    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "c0")), by_oid, SMALL.pack_size, RETRY)
+    (pack,) = [n for n in remote.list("packs/") if n.endswith(".pack")]
+    rindex = RemoteIndex(remote, str(tmp_path / "c1"))
+    rindex.set_pending({pack})  # as if the push had been killed after the index went up
+    full = remote.list
+    remote.list = lambda prefix: {n: s for n, s in full(prefix).items()  # type: ignore[method-assign]
+                                  if not n.startswith(pack[:-5])}
+    push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
+    assert remote.exists(pack) and rindex.pending() == set()
+    remote.list = full  # type: ignore[method-assign]
+    dst = Pool(str(tmp_path / "b"), SMALL)
+    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst.writer().commit()
+    assert sorted(got.present) == sorted(by_oid) and all(
+        read_all(dst, oid) == read_all(src, oid) for oid in by_oid)
+
+
 @pytest.mark.parametrize("kind", ["folder"])
 def test_missing_locally_is_reported(kind: str, tmp_path: Path) -> None:
     from git_mlv.remotes.local import FolderRemote
