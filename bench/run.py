@@ -34,6 +34,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pageprobe  # bench/ is on sys.path: the script's own folder
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, "bench", "work")  # gitignored: peers' venv, runs, the remote filesystem
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -188,7 +190,8 @@ def ratio_table(res: dict, subject: str = "mlv", peers: tuple[str, ...] = ("lfs"
     return "\n".join(lines)
 
 
-def write_report(res_json: str, harness_md: str, command: str | None = None, code: str | None = None) -> str:
+def write_report(res_json: str, harness_md: str, command: str | None = None, code: str | None = None,
+                 probes: dict[str, list[float]] | None = None) -> str:
     """bench/results/s<scale>.md: how it was run, the harness's tables, the ratio table.
 
     command and code are stored in the JSON's meta (key "bench_run") so that --render finds them again.
@@ -197,7 +200,7 @@ def write_report(res_json: str, harness_md: str, command: str | None = None, cod
         res = json.load(f)
     meta = res["meta"]
     if command is not None:
-        meta["bench_run"] = {"command": command, "code": code}
+        meta["bench_run"] = {"command": command, "code": code, "page_cache_write_gbs": probes or {}}
         tmp = res_json + ".tmp"
         with open(tmp, "w") as f:
             json.dump(res, f, indent=1)
@@ -208,7 +211,12 @@ def write_report(res_json: str, harness_md: str, command: str | None = None, cod
               f"- date: {meta.get('started', '?')}, elapsed {meta.get('elapsed_s', '?')} s",
               f"- machine: {meta.get('host', platform.node())}",
               f"- command: `{command}`",
-              f"- git-mlv code: {code}", ""]
+              f"- git-mlv code: {code}"]
+    probes = meta.get("bench_run", {}).get("page_cache_write_gbs")
+    if probes:  # what git's own writes of a checkout could do here, before and after the run
+        header.append("- page-cache writes of 400 MB (bench/pageprobe.py): "
+                      + "; ".join(f"{when} {pageprobe.summary(v)}" for when, v in probes.items()))
+    header.append("")
     body = harness_md.strip() + "\n\n" + ratio_table(res) + "\n"
     path = os.path.splitext(res_json)[0] + ".md"
     tmp = path + ".tmp"
@@ -297,12 +305,17 @@ def main(argv: list[str] | None = None) -> int:
         if remote_root:
             cmd += ["--remote-root", remote_root]
         command = shlex.join(["bench/run.py", *(sys.argv[1:] if argv is None else argv)])
+        os.makedirs(WORK, exist_ok=True)
+        probes = {"before": pageprobe.probe(WORK)}
+        log(f"page-cache writes before the run: {pageprobe.summary(probes['before'])}")
         log(f"{datetime.datetime.now():%H:%M:%S} running: {shlex.join(cmd)}")
         rc = subprocess.run(cmd, env=env, cwd=ROOT).returncode
+        probes["after"] = pageprobe.probe(WORK)
+        log(f"page-cache writes after the run: {pageprobe.summary(probes['after'])}")
     if os.path.exists(out) and os.path.exists(md):
         with open(md) as f:
             harness_md = f.read()
-        path = write_report(out, harness_md, command, code)
+        path = write_report(out, harness_md, command, code, probes)
         with open(out) as f:
             print("\n" + ratio_table(json.load(f)))
         log(f"report: {os.path.relpath(path, ROOT)}")
