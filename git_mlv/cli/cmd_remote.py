@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             rc = remote_config.add(ws, args.name, args.url, default=args.default, local=args.local)
             where = ".git/config" if args.local else ".gitmlv"
             print(f"Added data remote {rc.name} -> {rc.url} in {where}"
-                  + (" (default)" if rc.default else ""))
+                  + (" (default)" if rc.default else "")
+                  + ("" if args.local else "; commit .gitmlv so that clones find the data"))
         elif verb == "remove":
             rc = remote_config.remove(ws, args.name)
             print(f"Removed data remote {rc.name}")

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from ..core.pointer import MAX_SIZE, Pointer
-from ..errors import MlvError
+from ..errors import MlvError, UsageError
 from .git import GitError, Repo
 from .pointer_cache import PointerBlob, PointerCache, folder
 from .quickgit import raw_diff_paths
@@ -311,7 +311,12 @@ def iter_pointers(repo: Repo, revs: list[str]) -> Iterator[tuple[str, Pointer]]:
     candidates: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
     for rev in revs:
-        raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev)
+        try:
+            raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev)
+        except GitError:
+            if repo.git_text("rev-parse", "--verify", "-q", f"{rev}^{{tree}}", check=False):
+                raise
+            raise UsageError(f"{rev!r} names no commit here (a typo, or a ref not fetched yet?)") from None
         for item in raw.split(b"\0"):
             if not item:
                 continue

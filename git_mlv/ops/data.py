@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
+from ..errors import UsageError
 from ..gitio import walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
@@ -44,7 +45,7 @@ class FileInfo:
 def _matches(path: str, specs: list[str] | None) -> bool:
     if not specs:
         return True
-    return any(path == s or path.startswith(s.rstrip("/") + "/") for s in specs)
+    return any(not s or path == s or path.startswith(s.rstrip("/") + "/") for s in specs)
 
 
 def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
@@ -88,9 +89,22 @@ def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
 
 def _batches(ws: Workspace, specs: list[str] | None
              ) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
-    """The index's pointers under ``specs`` (repository-relative), in batches."""
+    """The index's pointers under ``specs`` (repository-relative), in batches; UsageError at the
+    end when a spec named no tracked file (as git's "pathspec did not match"), so that a mistyped
+    path is not taken for a folder with nothing to do."""
+    if not specs:
+        yield from walk.index_pointer_batches(ws.repo)
+        return
+    unmatched = set(specs)
     for batch in walk.index_pointer_batches(ws.repo):
-        yield [(e, pb) for e, pb in batch if _matches(e.path, specs)] if specs else batch
+        out = [(e, pb) for e, pb in batch if _matches(e.path, specs)]
+        if unmatched and out:
+            unmatched -= {s for s in unmatched if any(_matches(e.path, [s]) for e, _ in out)}
+        yield out
+    if unmatched:
+        names = ", ".join(repr(s or ".") for s in sorted(unmatched))
+        raise UsageError(f"no file tracked by git-mlv is at or under {names} "
+                         "(`git mlv ls-files` lists them)")
 
 
 def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = None) -> list[FileInfo]:

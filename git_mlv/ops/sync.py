@@ -124,9 +124,15 @@ def _pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool,
         sizes.update((oid, p.size) for oid, p in found.items())
         return {oid: [] for oid in found}
     out: dict[str, list[str]] = {}
-    for path, p in walk.iter_pointers(ws.repo, revs or ["HEAD"]):
-        out.setdefault(p.oid, []).append(path)
-        sizes[p.oid] = p.size
+    try:
+        for path, p in walk.iter_pointers(ws.repo, revs or ["HEAD"]):
+            out.setdefault(p.oid, []).append(path)
+            sizes[p.oid] = p.size
+    except UsageError as e:  # `push REMOTE` with a mistyped remote reads as a revision
+        names = sorted(remote_config.remotes(ws))
+        if revs and names:
+            raise UsageError(f"{e}; data remotes: {', '.join(names)}") from None
+        raise
     return out
 
 

@@ -1,0 +1,60 @@
+"""What the data verbs make of the words they are given: `.` is the whole repository, a path that
+names no tracked file and a word that is neither a data remote nor a commit are errors of one
+line (found by trying the CLI as a new user: `git mlv checkout .` at the top did nothing, and
+`git mlv push nope` printed git's "fatal: Not a valid object name")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import git, mlv, random_bytes
+
+
+def _committed(repo: Path) -> dict[str, bytes]:
+    files = {"a.bin": random_bytes(30_000, 1), "data/b.bin": random_bytes(90_000, 2)}
+    for name, data in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "data", cwd=repo)
+    return files
+
+
+def _as_pointers(repo: Path, files: dict[str, bytes]) -> None:
+    """The worktree files replaced by their pointers, as a checkout without the data leaves them."""
+    for name in files:
+        (repo / name).write_bytes(git("cat-file", "blob", f"HEAD:{name}", cwd=repo).stdout)
+
+
+def test_dot_is_every_tracked_file_from_the_top_and_from_a_folder(repo: Path) -> None:
+    files = _committed(repo)
+    _as_pointers(repo, files)
+    mlv("checkout", ".", cwd=repo)
+    assert {n: (repo / n).read_bytes() for n in files} == files
+    _as_pointers(repo, files)
+    mlv("checkout", "..", cwd=repo / "data")
+    assert {n: (repo / n).read_bytes() for n in files} == files
+
+
+def test_a_path_that_names_no_tracked_file_is_an_error(repo: Path) -> None:
+    files = _committed(repo)
+    _as_pointers(repo, files)
+    for verb in ("checkout", "ls-files"):
+        proc = mlv(verb, "nope", cwd=repo, check=False)
+        assert proc.returncode == 2, (verb, proc.stderr)
+        err = proc.stderr.decode().strip()
+        assert "\n" not in err and "'nope'" in err and "Traceback" not in err, (verb, err)
+    proc = mlv("checkout", "a.bin", "nope", cwd=repo, check=False)
+    assert proc.returncode == 2 and "'nope'" in proc.stderr.decode()
+    assert (repo / "a.bin").read_bytes() == files["a.bin"]  # what the good path names is done
+
+
+def test_a_word_that_is_neither_a_data_remote_nor_a_commit(repo: Path, tmp_path: Path) -> None:
+    _committed(repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    for verb in ("push", "fetch"):
+        proc = mlv(verb, "stroe", cwd=repo, check=False)
+        err = proc.stderr.decode().strip()
+        assert proc.returncode == 2 and "\n" not in err, (verb, err)
+        assert "'stroe'" in err and "data remotes: store" in err and "fatal" not in err, (verb, err)
+    assert mlv("push", "store", "HEAD", cwd=repo).returncode == 0  # the right words still work
