@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from .quickgit import CHAINED
 
 HOOKS = ("pre-push", "post-checkout", "post-merge")
-VERSION_LINE = "# git-mlv hook shim v2: git-mlv's work lives in `git mlv hook`."
+VERSION_LINE = "# git-mlv hook shim v3: git-mlv's work lives in `git mlv hook`."
 
 # post-checkout and post-merge: when git-mlv has nothing to do, the shim says so without starting
 # Python, which cost ~0.1 s of a 0.46 s one-file checkout at 50,000 files (bench/RESULTS.md). The
@@ -29,12 +29,15 @@ smudged() {  # this git's filter gave git the data of every file (docs/formats.m
 \t[ "$rec" = "$PPID ${20} ok" ]
 }
 """
+# A move that changes .gitmlv may bring a data remote, and with it the data of files left as
+# pointers before (unchanged, so the filter never saw them): `git mlv hook` decides (shim v3).
 _NOTHING_TO_DO = {
     # not a clone's first checkout; a file checkout or one that did not move HEAD is the filter's
     "post-checkout": ('\tcase $1 in *[!0]*) ;; *) return 1 ;; esac\n'
                       '\t[ "$3" = 1 ] && [ "$1" != "$2" ] || return 0\n'
-                      "\tsmudged\n"),
-    "post-merge": '\t[ "$1" = 0 ] && smudged\n',  # not a squash merge: HEAD moved
+                      '\tgit diff --quiet "$1" "$2" -- .gitmlv 2>/dev/null && smudged\n'),
+    # not a squash merge: HEAD moved
+    "post-merge": '\t[ "$1" = 0 ] && git diff --quiet ORIG_HEAD HEAD -- .gitmlv 2>/dev/null && smudged\n',
 }
 
 

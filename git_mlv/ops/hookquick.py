@@ -56,7 +56,7 @@ def nothing_to_do(hook: str, args: list[str]) -> int | None:
     if not os.path.exists(".git"):
         return None  # not the top of a worktree: let the full path find it
     paths = quickgit.changed_files(old, new)
-    if paths is None:
+    if paths is None or ".gitmlv" in paths:  # a data remote may have come: ops/hooks.py decides
         return None
     for path in paths:
         try:

@@ -135,7 +135,7 @@ def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
             if args and args[0] == "1":
                 return walk.staged_paths(ws.repo)
             orig = walk.resolve_commit(ws.repo, "ORIG_HEAD")
-            return None if orig is None else walk.changed_paths(ws.repo, orig, "HEAD")
+            return None if orig is None else _with_remotes(ws, orig, "HEAD")
         if len(args) < 3:
             return None
         old, new, flag = args[:3]
@@ -143,9 +143,27 @@ def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
             return []
         if old.strip("0") == "":
             return None
-        return walk.changed_paths(ws.repo, old, new)
+        return _with_remotes(ws, old, new)
     except MlvError:
         return None  # e.g. an old commit git cannot read here: the whole index is the safe answer
+
+
+def _with_remotes(ws: Workspace, old: str, new: str) -> list[str] | None:
+    """The paths changed from ``old`` to ``new``; None (every path) when the data remotes named
+    in ``.gitmlv`` changed: files left as pointers before, unchanged now, may be fetched from the
+    remote that just arrived (a pull that brings a teammate's `remote add`). Rare, so its cost
+    (the whole index) is paid only then."""
+    from .remote_config import GITMLV, read_gitmlv_at
+
+    paths = walk.changed_paths(ws.repo, old, new)
+    if GITMLV in paths:
+        def remotes_at(rev: str) -> dict[str, str]:
+            return {k: v for k, v in read_gitmlv_at(ws, rev).items()
+                    if k.startswith("remote.") or k == "core.remote"}
+
+        if remotes_at(old) != remotes_at(new):
+            return None
+    return paths
 
 
 def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] | None = None
