@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -166,7 +167,43 @@ def _gitmlv_set(ws: Workspace, *args: str) -> None:
     path = _gitmlv_path(ws)
     if path is None:
         raise UsageError("tracked remotes need a work tree; use --local in a bare repository")
-    run(["config", "-f", path, *args], cwd=ws.repo.worktree)
+    _edit_gitmlv(path, [list(args)])
+
+
+def _edit_gitmlv(path: str, edits: list[list[str]], check: bool = True) -> None:
+    """Apply ``git config`` ``edits`` to ``.gitmlv`` through a copy renamed over it.
+
+    Not ``git config -f .gitmlv`` itself: git locks a config file by creating ``<file>.lock``,
+    and ``.gitmlv.lock`` is the pipeline's lock file (DESIGN.md), there as soon as a stage has
+    run: every edit then failed with "could not lock config file" (and ``remove``, which ignores
+    git's answer, said it removed a remote it had not). ``check=False``: an edit that finds
+    nothing to change (an absent section) is not an error."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gitmlv-edit-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            try:
+                with open(path, "rb") as old:
+                    shutil.copyfileobj(old, f)
+                mode = os.stat(path).st_mode & 0o777
+            except FileNotFoundError:
+                mode = 0o666 & ~_umask()
+        for args in edits:
+            run(["config", "-f", tmp, *args], cwd=folder, check=check)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool = False) -> RemoteConfig:
@@ -193,9 +230,10 @@ def remove(ws: Workspace, name: str) -> RemoteConfig:
     rc = get(ws, check_name(name))
     path = _gitmlv_path(ws)
     if path and os.path.exists(path):
-        run(["config", "-f", path, "--remove-section", f"remote.{name}"], cwd=ws.repo.worktree, check=False)
+        edits = [["--remove-section", f"remote.{name}"]]
         if read_gitmlv(ws).get("core.remote") == name:
-            run(["config", "-f", path, "--unset", "core.remote"], cwd=ws.repo.worktree, check=False)
+            edits.append(["--unset", "core.remote"])
+        _edit_gitmlv(path, edits, check=False)
     ws.repo.git("config", "--local", "--remove-section", f"mlv-remote.{name}", check=False)
     if _local_config(ws).get("mlv.remote") == name:
         ws.repo.git("config", "--local", "--unset", "mlv.remote", check=False)

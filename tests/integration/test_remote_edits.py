@@ -1,0 +1,38 @@
+"""`git mlv remote add/modify/remove` beside a pipeline: git locks a config file by creating
+`<file>.lock`, and `.gitmlv.lock` is the pipeline's own lock file (DESIGN.md), so editing `.gitmlv`
+with `git config -f` failed once a stage had run ("could not lock config file"), and `remove`
+said it removed a remote it had not (found trying the CLI as a new user)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.helpers import git, mlv
+
+
+def _keys(repo: Path) -> dict[str, str]:
+    raw = git("config", "-f", str(repo / ".gitmlv"), "-l", "-z", cwd=repo).stdout.decode()
+    return dict(item.split("\n", 1) for item in raw.split("\0") if item)
+
+
+def test_remotes_are_edited_beside_the_pipelines_lock(repo: Path, tmp_path: Path) -> None:
+    mlv("run", "-n", "make", "-o", "out.bin", "--", sys.executable, "-c",
+        "open('out.bin', 'wb').write(b'x' * 5000)", cwd=repo)
+    lock = (repo / ".gitmlv.lock").read_bytes()  # the pipeline's, written by the run
+    assert b'[stage "make"]' in lock
+
+    mlv("remote", "add", "store", str(tmp_path / "a"), "--default", cwd=repo)
+    keys = _keys(repo)
+    assert keys["remote.store.url"] == str(tmp_path / "a") and keys["core.remote"] == "store"
+    assert keys["stage.make.out"] == "out.bin"  # the stage is still there
+
+    mlv("remote", "modify", "store", "url", str(tmp_path / "b"), cwd=repo)
+    assert _keys(repo)["remote.store.url"] == str(tmp_path / "b")
+
+    mlv("remote", "remove", "store", cwd=repo)
+    keys = _keys(repo)
+    assert not any(k.startswith("remote.") or k == "core.remote" for k in keys), keys
+    assert keys["stage.make.out"] == "out.bin"
+    assert (repo / ".gitmlv.lock").read_bytes() == lock  # never touched
+    assert not list(repo.glob(".gitmlv-edit-*"))  # no copy left behind
