@@ -206,10 +206,24 @@ def _umask() -> int:
     return mask
 
 
+def root_relative(ws: Workspace, url: str) -> str:
+    """A relative folder URL typed in a subfolder, made relative to the repository's root (what
+    relative folder URLs are stored relative to: ``base_dir``), as every other path the CLI takes
+    is relative to the current folder. Anything else is returned as it is."""
+    if parse(url).scheme != "folder" or url.startswith(("/", "~", "file:")):
+        return url
+    here, root = os.path.realpath(os.getcwd()), os.path.realpath(base_dir(ws))
+    if here == root or not here.startswith(root + os.sep):
+        return url
+    return os.path.relpath(os.path.join(here, url), root).replace(os.sep, "/")
+
+
 def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool = False) -> RemoteConfig:
-    """Record a new remote (tracked in ``.gitmlv``, or in ``.git/config`` with ``local``)."""
+    """Record a new remote (tracked in ``.gitmlv``, or in ``.git/config`` with ``local``); a
+    relative folder URL is taken relative to the current folder (``root_relative``)."""
     check_name(name)
     parse(url)  # reject what we could not open later
+    url = root_relative(ws, url)
     if name in remotes(ws):
         raise UsageError(f"data remote {name!r} already exists; use `git mlv remote modify {name} url URL`")
     if local:
@@ -247,6 +261,7 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
     rc = get(ws, check_name(name))
     if key.lower() == "url":
         parse(value)
+        value = root_relative(ws, value)
         if rc.scope == "tracked" and "url" not in _local_only_keys(ws, name):
             _gitmlv_set(ws, f"remote.{name}.url", value)
             remember_url(ws, name, value)

@@ -36,3 +36,16 @@ def test_remotes_are_edited_beside_the_pipelines_lock(repo: Path, tmp_path: Path
     assert keys["stage.make.out"] == "out.bin"
     assert (repo / ".gitmlv.lock").read_bytes() == lock  # never touched
     assert not list(repo.glob(".gitmlv-edit-*"))  # no copy left behind
+
+
+def test_a_relative_folder_url_typed_in_a_subfolder_is_taken_from_there(repo: Path) -> None:
+    """Relative folder URLs are stored relative to the repository's root (docs/remotes.md), but
+    typed relative to where the user is, as every other path the CLI takes."""
+    sub = repo / "sub" / "deeper"
+    sub.mkdir(parents=True)
+    mlv("remote", "add", "near", "../store", "--default", cwd=sub)
+    assert _keys(repo)["remote.near.url"] == "sub/store"
+    mlv("remote", "modify", "near", "url", "../../elsewhere", cwd=sub)
+    assert _keys(repo)["remote.near.url"] == "elsewhere"
+    mlv("remote", "add", "top", "../store", cwd=repo)  # at the root: as typed
+    assert _keys(repo)["remote.top.url"] == "../store"
