@@ -7,8 +7,12 @@ import dataclasses
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ls-files", help="tracked files with oid, size and local presence")
-    p.add_argument("rev", nargs="?", help="a revision (default: the index)")
+    p = sub.add_parser(
+        "ls-files", help="tracked files with oid, size and local presence",
+        description="Tracked files (of the index, or of the commit REV) with their oid, size and "
+        "whether their data is in the local pool (*). The first word is REV when it names a "
+        "commit and no file or folder; the rest are paths (files or folders) to list under.")
+    p.add_argument("words", nargs="*", metavar="[REV] [PATH]")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -19,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from .render import human_size, print_json
 
     with Workspace.discover() as ws:
-        files = data.ls_files(ws, args.rev)
+        rev, paths = data.split_rev_arg(ws, args.words)
+        files = data.ls_files(ws, rev, paths or None)
     if args.json:
         print_json([dataclasses.asdict(f) for f in files])
         return 0

@@ -107,10 +107,30 @@ def _batches(ws: Workspace, specs: list[str] | None
                          "(`git mlv ls-files` lists them)")
 
 
+def split_rev_arg(ws: Workspace, words: list[str]) -> tuple[str | None, list[str]]:
+    """``[REV] [PATH...]``: the first word is a revision when it names a commit and no file or
+    folder here; both: a UsageError, as git's "ambiguous argument"."""
+    if not words:
+        return None, []
+    first = words[0]
+    if walk.resolve_commit(ws.repo, first) is None:
+        return None, words
+    if os.path.lexists(first):
+        raise UsageError(f"{first!r} is both a revision and a path here; name a revision that is "
+                         "not a path (e.g. its commit id), or a path that is not a revision "
+                         "(e.g. ./" + first + ")")
+    return first, words[1:]
+
+
 def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = None) -> list[FileInfo]:
-    """Tracked files at ``rev`` (default: the index) with oid, size and local presence."""
+    """Tracked files at ``rev`` (default: the index) with oid, size and local presence, under
+    ``paths`` (relative to the current folder) when given."""
     if rev is not None:
-        found = [(path, p) for path, p in walk.iter_pointers(ws.repo, [rev]) if _matches(path, paths)]
+        specs = _rel_specs(ws, paths)
+        found = [(path, p) for path, p in walk.iter_pointers(ws.repo, [rev]) if _matches(path, specs)]
+        if specs and not found:
+            names = ", ".join(repr(s or ".") for s in specs)
+            raise UsageError(f"no file tracked by git-mlv at {rev} is at or under {names}")
         here = present_oids(ws.pool, (p.oid for _, p in found)) if found else set()
         return sorted((FileInfo(path, p.oid, p.size, p.oid in here) for path, p in found),
                       key=lambda f: f.path)

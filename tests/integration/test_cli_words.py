@@ -58,3 +58,20 @@ def test_a_word_that_is_neither_a_data_remote_nor_a_commit(repo: Path, tmp_path:
         assert proc.returncode == 2 and "\n" not in err, (verb, err)
         assert "'stroe'" in err and "data remotes: store" in err and "fatal" not in err, (verb, err)
     assert mlv("push", "store", "HEAD", cwd=repo).returncode == 0  # the right words still work
+
+
+def test_ls_files_takes_a_revision_then_paths(repo: Path) -> None:
+    files = _committed(repo)
+    git("tag", "v1", cwd=repo)
+
+    def listed(*words: str, cwd: Path = repo) -> list[str]:
+        return [line.split()[-1] for line in mlv("ls-files", *words, cwd=cwd).stdout.decode().splitlines()]
+
+    assert listed() == sorted(files)
+    assert listed("data") == ["data/b.bin"]
+    assert listed("v1", "a.bin") == ["a.bin"]
+    assert listed("..", cwd=repo / "data") == sorted(files)  # paths are relative to where one is
+    assert listed("v1", ".", cwd=repo / "data") == ["data/b.bin"]
+    (repo / "v1").write_bytes(b"a file named like the tag")
+    proc = mlv("ls-files", "v1", cwd=repo, check=False)
+    assert proc.returncode == 2 and b"both a revision and a path" in proc.stderr
