@@ -72,6 +72,28 @@ def _read_head(stream: Readable, n: int) -> bytes:
     return bytes(buf[:got])
 
 
+# Files git reads from trees by their text (attributes, ignores, submodules, mailmap) and our own
+# configuration: as pointers, a clone would not know what to filter, what to ignore, where the
+# data remote is. Any folder's .gitattributes and .gitignore; the others at the top only.
+_CONFIG_ANYWHERE = (".gitattributes", ".gitignore")
+_CONFIG_AT_TOP = (".gitmodules", ".mailmap", ".gitmlv", ".gitmlv.lock")
+
+
+def is_config_file(pathname: str) -> bool:
+    """True for a path that clean keeps as it is, whatever the patterns say."""
+    return pathname in _CONFIG_AT_TOP or pathname.rsplit("/", 1)[-1] in _CONFIG_ANYWHERE
+
+
+def _read_all(stream: Readable) -> bytes:
+    out = bytearray()
+    buf = bytearray(1 << 16)
+    while True:
+        n = stream.readinto(buf)
+        if not n:
+            return bytes(out)
+        out += buf[:n]
+
+
 class PoolFilter:
     """A FilterHandler (gitio.filter_process) over a workspace's pool."""
 
@@ -93,7 +115,10 @@ class PoolFilter:
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
-        """Store ``content``; the pointer git should keep."""
+        """Store ``content``; the pointer git should keep (docs/pointer-spec.md, rule 12: the
+        files git and git-mlv read as text are kept as they are, whatever the patterns say)."""
+        if is_config_file(pathname):
+            return _read_all(content)
         head = _read_head(content, MAX_SIZE)
         if not head:
             return b""  # an empty file is its own pointer (git skips filters on empty files in diff)

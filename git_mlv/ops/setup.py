@@ -189,7 +189,10 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
         if rel.startswith(".."):
             raise UsageError(f"{p}: outside the repository")
         rel = rel.replace(os.sep, "/")
-        pats.append(f"{rel}/**" if os.path.isdir(full) else rel)
+        if os.path.isdir(full):  # everything under it (the top: everything; rule 12 keeps config)
+            pats.append("**" if rel == "." else f"{rel}/**")
+        else:  # this file only: a name without a folder would match it in every folder
+            pats.append(rel if "/" in rel else f"/{rel}")
     added = attributes.track(top, pats)
     run(["add", "--", ".gitattributes", *[os.path.relpath(os.path.abspath(p), top) for p in paths]],
         cwd=top)
