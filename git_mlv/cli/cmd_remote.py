@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ".gitmlv (shared with every clone), or with --local in .git/config. Per-remote settings "
         "that must not be shared (S3 endpoint, region, profile; SSH identity file, host-key opt-in) "
         "go in .git/config via `remote modify`. A relative folder path is typed relative to the "
-        "current folder and stored relative to the repository's root.",
+        "current folder and stored relative to the repository's root; `add` creates the folder, "
+        "and no other command does (a push to a folder that is gone fails).",
     )
     verbs = p.add_subparsers(dest="remote_verb", metavar="ACTION")
     a = verbs.add_parser("add", help="add a data remote")

@@ -218,12 +218,24 @@ def root_relative(ws: Workspace, url: str) -> str:
     return os.path.relpath(os.path.join(here, url), root).replace(os.sep, "/")
 
 
+def _create_folder(ws: Workspace, url: str) -> None:
+    """A folder remote's folder, created when it is named: later commands refuse to create it
+    (``FolderRemote.create_root``), so that a share not mounted is not taken for a new remote."""
+    u = parse(url, base_dir(ws))
+    if u.scheme == "folder":
+        try:
+            os.makedirs(u.path, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create the data remote folder {u.path}: {e.strerror or e}") from None
+
+
 def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool = False) -> RemoteConfig:
     """Record a new remote (tracked in ``.gitmlv``, or in ``.git/config`` with ``local``); a
     relative folder URL is taken relative to the current folder (``root_relative``)."""
     check_name(name)
     parse(url)  # reject what we could not open later
     url = root_relative(ws, url)
+    _create_folder(ws, url)
     if name in remotes(ws):
         raise UsageError(f"data remote {name!r} already exists; use `git mlv remote modify {name} url URL`")
     if local:
@@ -262,6 +274,7 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
     if key.lower() == "url":
         parse(value)
         value = root_relative(ws, value)
+        _create_folder(ws, value)
         if rc.scope == "tracked" and "url" not in _local_only_keys(ws, name):
             _gitmlv_set(ws, f"remote.{name}.url", value)
             remember_url(ws, name, value)

@@ -100,7 +100,8 @@ def retry_policy(ws: Workspace) -> RetryPolicy:
 def open_named(ws: Workspace, name: str | None) -> tuple[remote_config.RemoteConfig, Remote, RemoteIndex]:
     """The remote ``name`` (default: the default remote) with its cached index."""
     rc = remote_config.get(ws, name)
-    remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name)
+    remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
+                         create_folder=False)
     rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), retry_policy(ws).run)
     return rc, remote, rindex
 
@@ -411,7 +412,8 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
         key = (ws.repo.mlv_dir, rc.name, rc.url)
         opened = _opened.get(key)
         if opened is None:
-            remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name)
+            remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
+                                 create_folder=False)
             rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), retry_policy(ws).run)
             opened = _opened[key] = (remote, rindex)
         remote, rindex = opened

@@ -44,9 +44,14 @@ class FolderRemote(Remote):
     # Packs are written a GiB at a time before their fsyncs (``stage``): see there.
     stage_bytes = 1 << 30
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, create_root: bool = True) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
         self.url = self.root
+        # False (what commands use): a write to a root that does not exist is refused instead of
+        # creating it: an unmounted share or a moved folder would otherwise take the data into a
+        # new local folder (hidden under the mount point once it is back), and a push would say
+        # it succeeded. `git mlv remote add` creates a new remote's folder.
+        self.create_root = create_root
 
     def _error(self, e: OSError, what: str) -> RemoteError:
         if isinstance(e, FileNotFoundError):
@@ -62,8 +67,11 @@ class FolderRemote(Remote):
 
     def _dir_fd(self, parts: list[str], create: bool = False) -> int:
         """A descriptor of folder ``root/parts...``, no component a symlink."""
-        if create:
+        if create and self.create_root:
             os.makedirs(self.root, exist_ok=True)
+        elif create and not os.path.isdir(self.root):
+            raise RemoteError(f"data remote folder {self.url} does not exist (a share not mounted? "
+                              "moved?); if it is a new remote, create it (mkdir -p) and try again")
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             for part in parts:

@@ -92,8 +92,10 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
 
 
 def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: str | None = None,
-                name: str = "NAME") -> Remote:
-    """The backend for ``url``; ``options`` are the remote's ``mlv-remote.NAME.*`` settings."""
+                name: str = "NAME", create_folder: bool = True) -> Remote:
+    """The backend for ``url``; ``options`` are the remote's ``mlv-remote.NAME.*`` settings.
+    ``create_folder=False``: a folder remote whose folder does not exist refuses writes
+    (``FolderRemote.create_root``)."""
     opts = {k.lower(): v for k, v in (options or {}).items()}
     u = parse(url, base_dir)
     remote: Remote
@@ -116,6 +118,6 @@ def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: st
     else:
         from .local import FolderRemote
 
-        remote = FolderRemote(u.path)
+        remote = FolderRemote(u.path, create_root=create_folder)
     remote.name = name
     return remote

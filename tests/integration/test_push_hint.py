@@ -43,6 +43,7 @@ def test_push_warns_when_the_pushed_gitmlv_names_another_url(repo: Path, tmp_pat
     _repo_with_uncommitted_remote(repo, tmp_path)
     commit_all(repo, "remote")
     git("config", "-f", ".gitmlv", "remote.store.url", str(tmp_path / "moved"), cwd=repo)
+    (tmp_path / "moved").mkdir()  # push creates no folder remote's folder (remote add does)
     mlv("remote", "trust", "store", cwd=repo)
     res = git("push", "origin", "main", cwd=repo)
     assert _HINT in res.stderr and f"names it at {tmp_path / 'store'}".encode() in res.stderr

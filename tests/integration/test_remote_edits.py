@@ -49,3 +49,22 @@ def test_a_relative_folder_url_typed_in_a_subfolder_is_taken_from_there(repo: Pa
     assert _keys(repo)["remote.near.url"] == "elsewhere"
     mlv("remote", "add", "top", "../store", cwd=repo)  # at the root: as typed
     assert _keys(repo)["remote.top.url"] == "../store"
+
+
+def test_push_never_creates_a_folder_remote_that_is_gone(repo: Path, tmp_path: Path) -> None:
+    """`remote add` creates a new folder remote's folder; afterwards a missing folder (a share not
+    mounted, a folder moved) is an error, not a new empty remote that the push fills and reports
+    as done (and that `prune` would then trust)."""
+    share = tmp_path / "mnt" / "store"
+    mlv("remote", "add", "store", str(share), "--default", cwd=repo)
+    assert share.is_dir()
+    (repo / "a.bin").write_bytes(b"x" * 30_000)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "a", cwd=repo)
+    share.rmdir()  # unmounted
+    proc = mlv("push", cwd=repo, check=False)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode != 0 and "does not exist" in err and "\n" not in err, err
+    assert not share.exists()  # nothing created
+    share.mkdir()
+    assert mlv("push", cwd=repo).returncode == 0 and list((share / "packs").glob("*.idx"))

@@ -26,6 +26,7 @@ def test_a_changed_tracked_url_is_announced_and_push_refuses_until_trusted(repo:
     assert sha256_file(clone / "f0.bin") == sha256_file(repo / "f0.bin")
     # someone commits a .gitmlv that sends data elsewhere
     evil = tmp_path / "evil"
+    evil.mkdir()  # the other folder exists: what trust is about is where the data goes
     git("config", "-f", ".gitmlv", "remote.store.url", str(evil), cwd=repo)
     git("commit", "-q", "-am", "innocent-looking change", cwd=repo)
     git("push", "-q", "--no-verify", "origin", "main", cwd=repo)
@@ -36,7 +37,7 @@ def test_a_changed_tracked_url_is_announced_and_push_refuses_until_trusted(repo:
     res = git("push", "origin", "main", cwd=clone, check=False)
     assert res.returncode != 0
     assert b"git mlv remote trust store" in res.stderr
-    assert not evil.exists()  # nothing went there
+    assert not (evil / "packs").exists()  # nothing went there
     res = mlv("push", cwd=clone, check=False)
     assert res.returncode == 7 and res.stderr.count(b"\n") == 1
     listing = out(mlv("remote", "list", cwd=clone))
@@ -53,6 +54,7 @@ def test_a_changed_tracked_url_is_announced_and_push_refuses_until_trusted(repo:
 def test_a_local_url_is_the_users_own_choice(repo: Path, tmp_path: Path) -> None:
     _setup(repo, tmp_path)
     git("config", "mlv-remote.store.url", str(tmp_path / "mine"), cwd=repo)
+    (tmp_path / "mine").mkdir()
     git("config", "-f", ".gitmlv", "remote.store.url", str(tmp_path / "other"), cwd=repo)
     mlv("push", cwd=repo)
     assert list((tmp_path / "mine" / "packs").glob("*.idx"))
