@@ -53,6 +53,10 @@ class FolderRemote(Remote):
         # it succeeded. `git mlv remote add` creates a new remote's folder.
         self.create_root = create_root
 
+    def _gone(self) -> RemoteError:
+        return RemoteError(f"data remote folder {self.url} does not exist (a share not mounted? "
+                           "moved?); if it is a new remote, create it (mkdir -p) and try again")
+
     def _error(self, e: OSError, what: str) -> RemoteError:
         if isinstance(e, FileNotFoundError):
             return RemoteNotFound(f"{self.url}: {what} does not exist")
@@ -70,8 +74,7 @@ class FolderRemote(Remote):
         if create and self.create_root:
             os.makedirs(self.root, exist_ok=True)
         elif create and not os.path.isdir(self.root):
-            raise RemoteError(f"data remote folder {self.url} does not exist (a share not mounted? "
-                              "moved?); if it is a new remote, create it (mkdir -p) and try again")
+            raise self._gone()
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             for part in parts:
@@ -209,6 +212,8 @@ class FolderRemote(Remote):
         try:
             dfd = self._dir_fd([folder])
         except FileNotFoundError:
+            if not self.create_root and not os.path.isdir(self.root):
+                raise self._gone() from None  # not an empty remote: no remote at all
             return {}
         except OSError as e:
             raise self._error(e, prefix) from None

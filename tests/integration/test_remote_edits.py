@@ -8,6 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
+from git_mlv.remotes.base import RemoteError
+from git_mlv.remotes.url import open_remote
 from tests.helpers import git, mlv
 
 
@@ -68,3 +72,14 @@ def test_push_never_creates_a_folder_remote_that_is_gone(repo: Path, tmp_path: P
     assert not share.exists()  # nothing created
     share.mkdir()
     assert mlv("push", cwd=repo).returncode == 0 and list((share / "packs").glob("*.idx"))
+
+
+def test_a_folder_that_is_gone_is_no_empty_remote_to_read_either(tmp_path: Path) -> None:
+    """Listing a folder remote whose folder is gone: for a command, an error (a fetch said "not on
+    the remote" for every file); for the library's own use (tests, tools), an empty remote."""
+    gone = str(tmp_path / "gone")
+    with pytest.raises(RemoteError, match="does not exist"):
+        open_remote(gone, create_folder=False).list("packs/")
+    assert open_remote(gone).list("packs/") == {}
+    (tmp_path / "gone").mkdir()
+    assert open_remote(gone, create_folder=False).list("packs/") == {}  # new and empty: fine
