@@ -150,7 +150,7 @@ def test_a_script_that_reads_stdin_before_ours_makes_push_fail_loudly(repo: Path
     res = git("push", "origin", "main", cwd=repo, check=False)
     assert res.returncode != 0
     assert b"got no pushed refs" in res.stderr
-    assert not (tmp_path / "store").exists()
+    assert not (tmp_path / "store" / "packs").exists()  # nothing uploaded
     # the lines install printed work
     hook.write_text("#!/bin/sh\nrefs=$(cat)\nprintf '%s\\n' \"$refs\" | git mlv hook pre-push \"$@\" "
                     "|| exit $?\nprintf '%s\\n' \"$refs\" | cat > /dev/null\n")
