@@ -166,12 +166,7 @@ def test_what_a_killed_folder_push_staged_is_collected_once_old(repo: Path, tmp_
 def test_gc_remote_refuses_when_nothing_is_live(repo: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 request: pytest.FixtureRequest) -> None:
-    backend = make_backend("folder", request, tmp_path, monkeypatch)
-    setup_repo(backend, repo, tmp_path, monkeypatch)
-    write(repo / "a.bin", random_bytes(30_000, 1))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "v1", cwd=repo)
-    mlv("push", cwd=repo)
+    backend = pushed_one_file(repo, tmp_path, monkeypatch, request)
     other = tmp_path / "other"  # a repository that shares nothing with the remote's data
     other.mkdir()
     git("init", "-q", cwd=other)
