@@ -102,9 +102,15 @@ def _batches(ws: Workspace, specs: list[str] | None
             unmatched -= {s for s in unmatched if any(_matches(e.path, [s]) for e, _ in out)}
         yield out
     if unmatched:
-        names = ", ".join(repr(s or ".") for s in sorted(unmatched))
-        raise UsageError(f"no file tracked by git-mlv is at or under {names} "
-                         "(`git mlv ls-files` lists them)")
+        raise _no_match(unmatched)
+
+
+def _no_match(specs: Iterable[str], rev: str | None = None) -> UsageError:
+    """The error for paths that name no tracked file (at ``rev``: in that commit)."""
+    names = ", ".join(repr(s or ".") for s in sorted(specs))
+    at = f" at {rev}" if rev is not None else ""
+    return UsageError(f"no file tracked by git-mlv{at} is at or under {names} "
+                      "(`git mlv ls-files` lists them)")
 
 
 def split_rev_arg(ws: Workspace, words: list[str]) -> tuple[str | None, list[str]]:
@@ -129,8 +135,7 @@ def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = No
         specs = _rel_specs(ws, paths)
         found = [(path, p) for path, p in walk.iter_pointers(ws.repo, [rev]) if _matches(path, specs)]
         if specs and not found:
-            names = ", ".join(repr(s or ".") for s in specs)
-            raise UsageError(f"no file tracked by git-mlv at {rev} is at or under {names}")
+            raise _no_match(specs, rev)
         here = present_oids(ws.pool, (p.oid for _, p in found)) if found else set()
         return sorted((FileInfo(path, p.oid, p.size, p.oid in here) for path, p in found),
                       key=lambda f: f.path)

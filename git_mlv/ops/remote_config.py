@@ -16,6 +16,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
+from ..core.fsutil import umask
 from ..errors import UsageError
 from ..gitio.git import GitError, parse_config_z, run
 from ..remotes.url import parse
@@ -189,7 +190,7 @@ def _edit_gitmlv(path: str, edits: list[list[str]], check: bool = True) -> None:
                     shutil.copyfileobj(old, f)
                 mode = os.stat(path).st_mode & 0o777
             except FileNotFoundError:
-                mode = 0o666 & ~_umask()
+                mode = 0o666 & ~umask()  # as git creates a worktree file
         for args in edits:
             run(["config", "-f", tmp, *args], cwd=folder, check=check)
         os.chmod(tmp, mode)
@@ -198,12 +199,6 @@ def _edit_gitmlv(path: str, edits: list[list[str]], check: bool = True) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def root_relative(ws: Workspace, url: str) -> str:
