@@ -31,13 +31,14 @@ smudged() {  # this git's filter gave git the data of every file (docs/formats.m
 """
 # A move that changes .gitmlv may bring a data remote, and with it the data of files left as
 # pointers before (unchanged, so the filter never saw them): `git mlv hook` decides (shim v3).
+# Asked after the record (a read), so that git is started only when the shortcut may apply.
 _NOTHING_TO_DO = {
     # not a clone's first checkout; a file checkout or one that did not move HEAD is the filter's
     "post-checkout": ('\tcase $1 in *[!0]*) ;; *) return 1 ;; esac\n'
                       '\t[ "$3" = 1 ] && [ "$1" != "$2" ] || return 0\n'
-                      '\tgit diff --quiet "$1" "$2" -- .gitmlv 2>/dev/null && smudged\n'),
+                      '\tsmudged && git diff --quiet "$1" "$2" -- .gitmlv 2>/dev/null\n'),
     # not a squash merge: HEAD moved
-    "post-merge": '\t[ "$1" = 0 ] && git diff --quiet ORIG_HEAD HEAD -- .gitmlv 2>/dev/null && smudged\n',
+    "post-merge": '\t[ "$1" = 0 ] && smudged && git diff --quiet ORIG_HEAD HEAD -- .gitmlv 2>/dev/null\n',
 }
 
 
