@@ -7,7 +7,14 @@ import dataclasses
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="tracked files: modified, data missing, not on the remote")
+    p = sub.add_parser(
+        "status", help="tracked files: modified, data missing, not on the remote",
+        description="Tracked files (all, or those at or under PATHs) that need attention: modified, "
+        "data not in the local pool, pointers in the worktree, data not on the default remote. "
+        "Without PATHs also commits whose data is not all on the remote, and imports whose source "
+        "moved. The remote's answer comes from its cached listing, listed again when older than a "
+        "minute; when it cannot be asked, status says so and how old the listing is.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to look at")
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-remote", action="store_true", help="do not compare with the default remote")
     p.set_defaults(func=run)
@@ -19,10 +26,13 @@ def run(args: argparse.Namespace) -> int:
     from .render import print_json
 
     with Workspace.discover() as ws:
-        st = data.status(ws, check_remote=not args.no_remote)
-        unpushed = None if args.no_remote else remote_state.commits_not_on_remote(ws)
+        st = data.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
+        whole = not args.no_remote and not args.paths
+        # a remote that could not be asked just now is not asked a second time
+        unpushed = (remote_state.commits_not_on_remote(ws, refresh=st.remote_problem is None)
+                    if whole else None)
         hook_problems = setup.hook_problems(ws.repo) if st.remote else []
-        sources = [] if args.no_remote else imports.source_states(ws)
+        sources = imports.source_states(ws) if whole else []
     if args.json:
         print_json({**dataclasses.asdict(st),
                     "commits_not_on_remote": [{"commit": c, "subject": s}
@@ -32,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
+    if st.remote_problem:
+        print(f"Remote '{st.remote}' could not be asked: {st.remote_problem}")
     if st.out_of_scope:
         print(f"{st.out_of_scope} file(s) left as pointers, out of the fetch scope "
               "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")
@@ -62,5 +74,7 @@ def run(args: argparse.Namespace) -> int:
             for p in paths:
                 print(f"  {p}")
     if clean:
-        print("Everything is in place" + (f" and on remote '{st.remote}'" if st.remote else ""))
+        on = (f" and on remote '{st.remote}'" if st.remote and not st.remote_problem else
+              f" (and on remote '{st.remote}' by that listing)" if st.remote else "")
+        print("Everything is in place" + on)
     return 0

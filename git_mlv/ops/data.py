@@ -164,15 +164,20 @@ class Status:
     remote: str | None = None
     sparse: int = 0  # files outside the sparse checkout: neither in the worktree nor needed here
     out_of_scope: int = 0  # pointers without data here, out of mlv.fetchInclude/Exclude on purpose
+    remote_problem: str | None = None  # why the remote could not be asked (not_on_remote: cached)
 
 
-def status(ws: Workspace, check_remote: bool = True) -> Status:
-    """Tracked files: modified, data missing locally, not yet on the default remote.
+def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None) -> Status:
+    """Tracked files (under ``paths``, relative to the current folder, when given): modified, data
+    missing locally, not yet on the default remote.
 
     The index is read in batches, each asked of the pool and of the remote's cached indexes, and
     only what needs attention is kept, so memory stays flat.
     """
-    diff = ws.repo.git_later("diff", "--name-only", "-z")  # git works on the other core meanwhile
+    specs = _rel_specs(ws, paths)
+    # git works on the other core meanwhile
+    limit = [":(top,literal)" + s for s in specs] if specs and all(specs) else []
+    diff = ws.repo.git_later("diff", "--name-only", "-z", "--", *limit)
     st = Status()
     scope = fetch_scope(ws)
     top = ws.repo.top + os.sep
@@ -185,7 +190,7 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
         else:
             lookup = remote_state.RemoteLookup(ws)
     try:
-        for batch in _batches(ws, None):
+        for batch in _batches(ws, specs):
             here = present_oids(ws.pool, (pb.oid for _, pb in batch))
             st.files += len(batch)
             for e, pb in batch:
@@ -211,6 +216,7 @@ def status(ws: Workspace, check_remote: bool = True) -> Status:
             lookup.close()
     if lookup is not None and st.files:
         st.remote = lookup.name
+        st.remote_problem = lookup.problem if lookup.name is not None else None
     changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
     if changed:  # which of them are ours: usually a few paths, looked up by pathspec
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))

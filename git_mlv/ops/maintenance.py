@@ -48,7 +48,7 @@ def fsck(ws: Workspace) -> FsckResult:
             index.verify()
             entries, _, _ = scan(pack)
         except (CorruptObject, FileNotFoundError) as e:
-            res.errors.append(f"{os.path.basename(pack)}: {e}")
+            res.errors.append(f"{os.path.basename(pack)}: {_said(e)}")
             continue
         in_pack = {idx.key(e.id, e.kind): e for e in entries}
         for entry in index:
@@ -63,7 +63,7 @@ def fsck(ws: Workspace) -> FsckResult:
                 if entry.kind == KIND_CHUNK and digest(raw) != entry.id:
                     raise CorruptObject(f"chunk {entry.id.hex()} is damaged")
             except MlvError as e:
-                res.errors.append(f"{os.path.basename(pack)}: {e}")
+                res.errors.append(f"{os.path.basename(pack)}: {_said(e)}")
                 continue
             res.bytes += len(raw)
             if entry.kind == KIND_MANIFEST:
@@ -76,11 +76,19 @@ def fsck(ws: Workspace) -> FsckResult:
             for data in pool.iter_file(oid.hex(), verify=False):
                 whole.update(data)
         except MlvError as e:
-            res.errors.append(f"file {oid.hex()[:12]}: {e}")
+            res.errors.append(f"file {oid.hex()[:12]}: {_said(e)}")
             continue
         if whole.digest() != oid:
             res.errors.append(f"file {oid.hex()[:12]}: chunks do not hash to the file id")
     return res
+
+
+def _said(e: Exception) -> str:
+    """A read error's text for fsck's own report: without its advice to run fsck."""
+    text = str(e)
+    for tail in ("; run `git mlv fsck`", ", run `git mlv fsck`", " run `git mlv fsck`"):
+        text = text.removesuffix(tail)
+    return text
 
 
 def check_midx(pool: Pool) -> list[str]:

@@ -26,19 +26,24 @@ class RemoteLookup:
 
     The cache is listed again first when older than ``max_age`` seconds (and ``refresh``), so
     `git mlv status` run again and again does not connect every time. Offline, the cache answers;
-    a remote that cannot be opened lacks nothing (``name`` still says which it is).
+    a remote that cannot be opened lacks nothing (``name`` still says which it is). Either way
+    ``problem`` says why the remote could not be asked, so that the answer is not taken for fresh.
     """
 
     def __init__(self, ws: Workspace, refresh: bool = True, max_age: float = 60.0) -> None:
         self.name = default_remote_name(ws)
+        self.problem: str | None = None
         self._rindex: RemoteIndex | None = None
         if self.name is None:
             return
         try:
             _, rem, self._rindex = open_named(ws, self.name)
-        except MlvError:
+        except MlvError as e:
+            self.problem = f"{e}; not compared with it"
             return
-        _refresh_quietly(rem, self._rindex, refresh, max_age)
+        err = _refresh_quietly(rem, self._rindex, refresh, max_age)
+        if err is not None:
+            self.problem = f"{err}; {_cache_words(self._rindex.age())}"
 
     def lacking(self, oids: Iterable[str]) -> set[str]:
         """Which of these files the remote lacks."""
@@ -54,13 +59,27 @@ class RemoteLookup:
             self._rindex = None
 
 
-def _refresh_quietly(rem: Remote, rindex: RemoteIndex, refresh: bool, max_age: float) -> None:
-    """List the remote when the cache is older than ``max_age``; offline, the cache answers."""
+def _refresh_quietly(rem: Remote, rindex: RemoteIndex, refresh: bool, max_age: float
+                     ) -> str | None:
+    """List the remote when the cache is older than ``max_age``; offline, the cache answers (the
+    error is returned, for the caller to say)."""
     if refresh and rindex.age() > max_age:
         try:
             rindex.refresh(workers=rem.parallelism)
-        except RemoteError:
-            pass
+        except RemoteError as e:
+            return str(e)
+    return None
+
+
+def _cache_words(age: float) -> str:
+    """How old the answer from a remote's cached listing is, in words."""
+    if age == float("inf"):
+        return "it was never listed here, so everything counts as not on it"
+    for unit, secs in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if age >= secs:
+            n = int(age // secs)
+            return f"answered from its listing of {n} {unit}{'s' if n > 1 else ''} ago"
+    return "answered from its listing of a moment ago"
 
 
 @dataclass

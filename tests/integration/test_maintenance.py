@@ -26,6 +26,7 @@ def test_fsck_healthy_then_detects_damage(repo: Path) -> None:
     proc = mlv("fsck", cwd=repo, check=False)
     assert proc.returncode == 3
     assert b"damaged" in proc.stderr or b"mismatch" in proc.stderr
+    assert b"run `git mlv fsck`" not in proc.stdout + proc.stderr  # it is fsck's own report
 
 
 def test_du_reports_dedup(repo: Path) -> None:
