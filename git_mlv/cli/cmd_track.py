@@ -37,6 +37,9 @@ def run_track(args: argparse.Namespace) -> int:
     if added and setup.has_commits(ws):
         print("Files already committed stay as they are until re-added: "
               "`git add --renormalize .`")
+    if added:
+        print("Commit .gitattributes with them (`git add .gitattributes`): a clone knows which "
+              "files are data only from it")
     return 0
 
 

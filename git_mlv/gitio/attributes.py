@@ -35,7 +35,12 @@ def _is_ours(line: str) -> bool:
 
 def patterns(worktree: str) -> list[str]:
     """Patterns the root ``.gitattributes`` routes through git-mlv, in file order."""
-    return [_unescape(line.split()[0]) for line in _read(worktree) if _is_ours(line)]
+    return patterns_in(_read(worktree))
+
+
+def patterns_in(lines: Sequence[str]) -> list[str]:
+    """Patterns the ``.gitattributes`` lines ``lines`` route through git-mlv, in order."""
+    return [_unescape(line.split()[0]) for line in lines if _is_ours(line)]
 
 
 def track(worktree: str, pats: list[str]) -> list[str]:

@@ -75,11 +75,12 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
     if out.push is not None and out.push.remote and not out.code:
         # the commits go to git's remote: will a clone of them know where their data is?
         from . import sync
-        from .remote_hint import uncommitted_remote
+        from .remote_hint import uncommitted_attributes, uncommitted_remote
 
-        hint = uncommitted_remote(ws, out.push.remote, sync.pushed_tips(lines))
-        if hint:
-            out.warnings.append(hint)
+        tips = sync.pushed_tips(lines)
+        for hint in (uncommitted_attributes(ws, tips), uncommitted_remote(ws, out.push.remote, tips)):
+            if hint:
+                out.warnings.append(hint)
     return out
 
 

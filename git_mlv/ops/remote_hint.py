@@ -6,10 +6,16 @@ committing that file uploads the data, and every clone then ends with pointers a
 data remote" — the push looked fine. The pre-push hook therefore compares the remote it uploaded
 to with the ``.gitmlv`` of each pushed tip and says so when a tip does not name it (or names
 another URL). A remote added with ``--local`` is this clone's own choice: no warning.
+
+The same holds for ``.gitattributes``, which ``git mlv track`` edits: the filter applies the
+worktree's lines at ``git add``, so pointers are committed whatever is committed of the file, but a
+clone applies only the committed lines, and checks the other files out as pointer text. The hook
+compares the root ``.gitattributes`` of each pushed tip with the worktree's, the same way.
 """
 
 from __future__ import annotations
 
+from ..gitio import attributes
 from ..gitio.git import GitError
 from . import remote_config
 from .context import Workspace
@@ -37,4 +43,28 @@ def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | Non
             return (f"data remote '{remote}' ({rc.url}) is in your .gitmlv, but the .gitmlv of the "
                     f"pushed commit {tip[:12]} {what}: a clone will not find this data. Commit "
                     f".gitmlv and push again")
+    return None
+
+
+def uncommitted_attributes(ws: Workspace, tips: list[str]) -> str | None:
+    """A warning when the worktree's root ``.gitattributes`` routes a pattern through git-mlv that
+    the root ``.gitattributes`` of a pushed tip does not; None when every tip has them all."""
+    top = ws.repo.worktree
+    if top is None:
+        return None
+    mine = attributes.patterns(top)
+    if not mine:
+        return None
+    for tip in tips[:_MAX_TIPS]:
+        try:
+            text = ws.repo.git("cat-file", "blob", f"{tip}:{attributes.FILENAME}")
+        except GitError:
+            text = b""  # the commit has no .gitattributes at its root
+        have = set(attributes.patterns_in(text.decode("utf-8", errors="replace").splitlines()))
+        missing = [p for p in mine if p not in have]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            return (f"your .gitattributes routes '{missing[0]}'{more} through git-mlv, but the "
+                    f".gitattributes of the pushed commit {tip[:12]} does not: a clone will check "
+                    f"those files out as pointer text. Commit .gitattributes and push again")
     return None

@@ -1,5 +1,6 @@
-"""A push whose commits do not carry the data remote in .gitmlv: the data goes up, but a clone
-would not know where it is. The pre-push hook says so (ops/remote_hint.py)."""
+"""A push whose commits do not carry the data remote in .gitmlv (or git-mlv's lines of
+.gitattributes): the data goes up, but a clone would not know where it is (or that the files are
+data). The pre-push hook says so (ops/remote_hint.py)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,40 @@ def test_a_local_remote_is_not_warned_about(repo: Path, tmp_path: Path) -> None:
     commit_all(repo, "data")
     res = git("push", "origin", "main", cwd=repo)
     assert _HINT not in res.stderr and b"pushed data of 1 file(s)" in res.stderr
+
+
+_ATTR_HINT = b"check those files out as pointer text"
+
+
+def test_push_warns_when_the_pushed_gitattributes_lack_the_patterns(repo: Path,
+                                                                     tmp_path: Path) -> None:
+    """README's first version: `git mlv track`, then `git add data model.h5`: the filter used
+    the worktree's .gitattributes, so pointers were committed, but the file itself was not, and a
+    clone checked them out as pointer text (found trying the README as a new user)."""
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "data" / "a.bin", random_bytes(30_000, seed=3))
+    git("add", ".gitmlv", "data", cwd=repo)  # not .gitattributes
+    git("commit", "-q", "-m", "data", cwd=repo)
+    res = git("push", "origin", "main", cwd=repo)
+    line = next(x for x in res.stderr.splitlines() if _ATTR_HINT in x)
+    assert b"'*.bin' (and 1 more)" in line and b"Commit .gitattributes" in line, line
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    assert (clone / "data" / "a.bin").read_bytes().startswith(b"version ")
+
+    git("add", ".gitattributes", cwd=repo)
+    git("commit", "-q", "-m", "attributes", cwd=repo)
+    res = git("push", "origin", "main", cwd=repo)
+    assert _ATTR_HINT not in res.stderr and _HINT not in res.stderr, res.stderr
+    clone2 = tmp_path / "clone2"
+    git("clone", "-q", str(origin), str(clone2), cwd=tmp_path)
+    assert (clone2 / "data" / "a.bin").read_bytes() == (repo / "data" / "a.bin").read_bytes()
+
+
+def test_track_says_to_commit_gitattributes(repo: Path) -> None:
+    out = mlv("track", "*.h5", cwd=repo).stdout
+    assert b"git add .gitattributes" in out
+    assert b"git add .gitattributes" not in mlv("track", "*.h5", cwd=repo).stdout  # nothing added
