@@ -32,9 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Tracked data files added, deleted, modified and renamed between REV1 (default HEAD) "
                     "and REV2 (default the work tree), with their sizes; for tables (CSV, TSV, JSON Lines, "
                     "Parquet, Arrow/Feather) the schema changes and row counts; with --key, the rows added, "
-                    "removed and changed. Data of a revision is read from the local pool: `git mlv fetch "
-                    "REV` first if it is not here. Arguments that name commits come first; the rest are "
-                    "paths.")
+                    "removed and changed. Data of a revision is read from the local pool; tables whose "
+                    "data is not here are fetched from the default data remote first. Arguments that "
+                    "name commits come first; the rest are paths.")
     p.add_argument("args", nargs="*", metavar="REV1 [REV2] [PATH]")
     p.add_argument("--key", metavar="COL", help="match table rows by this (unique) column and report "
                                                 "rows added, removed and changed")

@@ -52,6 +52,11 @@ class FilterHandler(Protocol):
         """Start fetching ``blob``'s data in the background, remembering ``blob`` for when git asks
         for the path again; False if that is not possible."""
 
+    def fetch_now(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
+        """The content of ``blob`` fetched before answering, for a git command that cannot wait
+        for a file (no delay: ``git diff``, ``git show``, ``cat-file --filters``); None if it
+        cannot be had."""
+
     def available(self) -> list[str]:
         """Block until some delayed paths are ready; [] when none are pending."""
 
@@ -191,7 +196,8 @@ def _smudge(handler: FilterHandler, r: PktReader, w: PktWriter, path: str, can_d
                 w.text("status=delayed")
                 w.flush_pkt()
                 return
-            chunks = [handler.missing(path, blob)]
+            fetched = None if can_delay else handler.fetch_now(path, blob)
+            chunks = [handler.missing(path, blob)] if fetched is None else fetched
     except MlvError as e:
         _error(w, path, e)
         return

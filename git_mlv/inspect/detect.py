@@ -75,6 +75,16 @@ def detect(path: str, name: str | None = None) -> Kind:
     return detect_head(head, tail, size, name or path)
 
 
+_COLUMNAR_EXT = (".parquet", ".pq", ".arrow", ".arrows", ".ipc", ".feather")
+
+
+def may_be_table(name: str) -> bool:
+    """Whether a file of this name may be a table ``git mlv diff`` compares by content (judged by
+    name alone: a diff fetches missing data for these, not for every model it only sizes up)."""
+    ext, _ = _split_ext(name)
+    return ext in _TABLE_EXT or ext in _COLUMNAR_EXT
+
+
 def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
     """The format of a file of ``size`` bytes that starts with ``head`` (at least 64 bytes, or
     the whole file when it is smaller than a pointer) and ends with ``tail`` (4 bytes)."""

@@ -275,15 +275,53 @@ def _open_tmp(ws: Workspace) -> str:
     return tempfile.mkdtemp(prefix="diff-", dir=base)
 
 
-def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limit: int) -> None:
+def _fetch_missing(ws: Workspace, files: list[FileChange]) -> str | None:
+    """Fetch from the default data remote the data of table sides not here (as a checkout of
+    those revisions would); the error when the fetch failed, None otherwise (no default remote:
+    nothing to do, the note says to fetch)."""
+    from ..inspect.detect import may_be_table
+
+    want: dict[str, list[Side]] = {}
+    for fc in files:
+        for side in (fc.old, fc.new):
+            if fc.status != "renamed" and side is not None and not side.present \
+                    and may_be_table(side.path):
+                want.setdefault(side.oid, []).append(side)
+    if not want:
+        return None
+    try:
+        from . import sync
+    except ImportError:  # a build without remotes
+        return None
+    if sync.default_remote_name(ws) is None:
+        return None
+    try:
+        got = sync.fetch_oids(ws, list(want), sizes={o: s[0].size for o, s in want.items()})
+    except MlvError as e:
+        return str(e)
+    finally:
+        sync.close_fetch(ws)
+    for oid in got & want.keys():
+        for side in want[oid]:
+            side.present = True
+    return None
+
+
+def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limit: int,
+                  fetch_error: str | None = None) -> None:
     from ..inspect import scan
     from ..inspect.fallback import NotThisFormat
 
     sides = [s for s in (fc.old, fc.new) if s is not None]
     missing = [s for s in sides if not s.present]
     if missing:
+        from ..inspect.detect import may_be_table
+
+        if not may_be_table(fc.path):
+            return  # only sized up: nothing more to see with its data
         revs = " and ".join(s.rev for s in missing)
-        fc.note = f"data of {revs} not here: `git mlv fetch` it to compare contents"
+        fc.note = f"data of {revs} not here: `git mlv fetch` it to compare contents" \
+            if fetch_error is None else f"data of {revs} not here, and fetching it failed: {fetch_error}"
         return
     kinds = [_kind(ws, s, tmp) for s in sides]
     if not all(scan.is_table(k) for k in kinds):
@@ -332,7 +370,8 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
 def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10) -> DataDiff:
     """Compare ``REV1 [REV2]`` (default HEAD and the work tree), restricted to the paths given.
 
-    Tables get their shape compared; with ``key``, their rows too (``limit`` examples of each).
+    Tables whose data is not here are fetched from the default data remote first. Tables get
+    their shape compared; with ``key``, their rows too (``limit`` examples of each).
     """
     revs, paths = split_args(ws, args)
     if key is not None and not key.strip():
@@ -352,11 +391,12 @@ def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10
                              "compared")
     result = DataDiff(old, new or WORKTREE, key=key)
     result.files = changed_files(ws, old, new, specs)
+    fetch_error = _fetch_missing(ws, result.files)
     tmp = _open_tmp(ws)
     try:
         for fc in result.files:
             if fc.status != "renamed":
-                _table_change(ws, fc, tmp, key, limit)
+                _table_change(ws, fc, tmp, key, limit, fetch_error)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result

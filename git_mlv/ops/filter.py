@@ -112,6 +112,7 @@ class PoolFilter:
         self._racy: RacyClean | None = None  # created at the first clean of more than a head
         self._ahead: CleanAhead | None = None  # created at the first clean (None: not possible here)
         self._ahead_checked = False
+        self._fetched_now = False  # fetch_now opened the default remote (closed at close)
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -286,6 +287,28 @@ class PoolFilter:
         fetcher.add(record(pathname, pointer, blob))
         return True
 
+    def fetch_now(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
+        """Content for a file whose data is not here, fetched from the default remote before
+        answering: for git commands that cannot wait for a file (``git diff v1.0``, ``git show``,
+        ``cat-file --filters`` offer no delay), as a checkout would have fetched it. None when the
+        path is out of the fetch scope, there is no default remote, or the fetch fails (warned)."""
+        pointer = Pointer.try_parse(blob)
+        if pointer is None or not self.in_scope(pathname):
+            return None
+        try:
+            from . import sync
+        except ImportError:  # a build without remotes
+            return None
+        if sync.default_remote_name(self.ws) is None:
+            return None
+        self._fetched_now = True
+        try:
+            sync.fetch_oids(self.ws, [pointer.oid], sizes={pointer.oid: pointer.size})
+        except MlvError as e:
+            print(f"git-mlv: warning: could not fetch the data of '{pathname}': {e}", file=sys.stderr)
+            return None
+        return self.smudge(pathname, blob)
+
     def available(self) -> list[str]:
         """Paths whose fetch finished (fetched or not), waiting for at least one; at most
         FETCH_BATCH at a time (git asks again until none is left)."""
@@ -339,7 +362,8 @@ class PoolFilter:
 
     def close(self) -> None:
         """Commit the pack; end with one line that sums up the files left as pointers."""
-        if self._fetcher is not None and self._fetcher.stop():
+        fetcher_done = self._fetcher is not None and self._fetcher.stop()
+        if fetcher_done or self._fetched_now:
             from . import sync
 
             sync.close_fetch(self.ws)  # the remote index's pages go before the pool consolidates

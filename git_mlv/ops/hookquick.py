@@ -203,6 +203,11 @@ class Recorder:
         """The handler's delay (what it fetches comes back through ``smudge`` or ``missing``)."""
         return self._h.delay(pathname, blob)
 
+    def fetch_now(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
+        """The handler's fetch while git waits (None: ``missing`` follows and marks the record)."""
+        chunks = self._h.fetch_now(pathname, blob)
+        return None if chunks is None else self._watched(chunks)
+
     def available(self) -> list[str]:
         """The handler's delayed paths now ready."""
         return self._h.available()
