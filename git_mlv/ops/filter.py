@@ -113,6 +113,7 @@ class PoolFilter:
         self._ahead: CleanAhead | None = None  # created at the first clean (None: not possible here)
         self._ahead_checked = False
         self._fetched_now = False  # fetch_now opened the default remote (closed at close)
+        self._fetch_failed = False  # ... and failed: not tried again in this git command
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -293,7 +294,7 @@ class PoolFilter:
         ``cat-file --filters`` offer no delay), as a checkout would have fetched it. None when the
         path is out of the fetch scope, there is no default remote, or the fetch fails (warned)."""
         pointer = Pointer.try_parse(blob)
-        if pointer is None or not self.in_scope(pathname):
+        if pointer is None or self._fetch_failed or not self.in_scope(pathname):
             return None
         try:
             from . import sync
@@ -305,7 +306,10 @@ class PoolFilter:
         try:
             sync.fetch_oids(self.ws, [pointer.oid], sizes={pointer.oid: pointer.size})
         except MlvError as e:
-            print(f"git-mlv: warning: could not fetch the data of '{pathname}': {e}", file=sys.stderr)
+            # offline, or the remote refuses: once is enough (a `git log -p` asks file after file)
+            self._fetch_failed = True
+            print(f"git-mlv: warning: could not fetch the data of '{pathname}' (no further "
+                  f"file is tried in this command): {e}", file=sys.stderr)
             return None
         return self.smudge(pathname, blob)
 

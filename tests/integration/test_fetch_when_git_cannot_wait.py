@@ -88,3 +88,17 @@ def test_mlv_diff_fetches_the_tables_it_compares_not_the_model(origin: Path, tmp
     assert "id=7: x 1.75 -> 999.5" in text, text
     have = _present(clone, "v1.0")
     assert have["data/t.csv"] and not have["model.bin"]  # the model was only sized up
+
+
+def test_an_unreachable_remote_is_tried_once_per_command(origin: Path, tmp_path: Path) -> None:
+    """Offline (here: the folder remote moved away), `git diff v1.0` of two files not here warns
+    once and shows the pointers, instead of trying the remote again for every file."""
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    (tmp_path / "store").rename(tmp_path / "away")
+    proc = git("diff", "v1.0", cwd=clone)
+    err = proc.stderr.decode()
+    assert err.count("could not fetch") == 1 and "no further file is tried" in err, err
+    assert proc.stdout.decode().count("format pointer") == 2, proc.stdout
+    (tmp_path / "away").rename(tmp_path / "store")  # back: the next command fetches
+    assert "-rows 5000" in out(git("diff", "v1.0", "--", "data/t.csv", cwd=clone))
