@@ -11,6 +11,13 @@ ATTRS = "filter=mlv diff=mlv merge=mlv -text"
 FILENAME = ".gitattributes"
 
 
+def literal(path: str) -> str:
+    """A pattern that matches ``path`` itself and nothing else: gitattributes patterns are globs,
+    so ``a[1].bin`` matched ``a1.bin``; its glob characters, and a ``#`` or ``!`` that would start
+    a comment or a negation, are escaped with a backslash."""
+    return "".join("\\" + c if c in "*?[]\\!#" else c for c in path)
+
+
 def _escape(pattern: str) -> str:
     # gitattributes splits on whitespace; git-lfs writes spaces as [[:space:]] too.
     return pattern.replace(" ", "[[:space:]]")

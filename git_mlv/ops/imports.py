@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..core.pointer import Pointer
 from ..errors import NotARepository, UsageError
-from ..gitio import walk
+from ..gitio import attributes, walk
 from ..gitio.git import GitError
 from ..gitio.pointer_cache import PointerBlob
 from ..gitio.source import git_url, local_path, ls_remote
@@ -274,7 +274,7 @@ def _stage(ws: Workspace, rec: ImportRecord, old_pattern: str | None) -> None:
     """Track ``rec.out``, record it, and stage OUT, .gitattributes and .gitmlv."""
     from . import setup
 
-    pattern = f"{rec.out}/**" if rec.is_dir else rec.out
+    pattern = _pattern(rec)
     if old_pattern and old_pattern != pattern:
         setup.untrack(ws, [old_pattern])
     setup.track(ws, [pattern])
@@ -282,7 +282,13 @@ def _stage(ws: Workspace, rec: ImportRecord, old_pattern: str | None) -> None:
     records[rec.out] = rec
     importrec.save(ws.repo, records)
     ws.pool.writer().commit()  # the filter `git add` starts finds the data already stored
-    ws.repo.git("add", "-A", "--", rec.out, ".gitattributes", spec.FILENAME)
+    ws.repo.git("--literal-pathspecs", "add", "-A", "--", rec.out, ".gitattributes", spec.FILENAME)
+
+
+def _pattern(rec: ImportRecord) -> str:
+    """The ``.gitattributes`` pattern of an import's output: that path (a folder: everything under
+    it), from the root, its glob characters escaped."""
+    return f"/{attributes.literal(rec.out)}/**" if rec.is_dir else f"/{attributes.literal(rec.out)}"
 
 
 def _read(ws: Workspace, scratch: str, url: str, path: str, rev: str,
@@ -324,7 +330,7 @@ def import_(ws: Workspace, url: str, path: str, out: str | None = None, rev: str
         stale = set(_index_listing(ws, out_rel)[0])
         written, removed = _materialize(ws.pool, out_abs, source, {}, stale, whole=True)
     rec = _record(out_rel, rurl, source, old)
-    _stage(ws, rec, (f"{old.out}/**" if old.is_dir else old.out) if old else None)
+    _stage(ws, rec, _pattern(old) if old else None)
     return _result(out_rel, source, written, removed)
 
 
@@ -401,7 +407,7 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
                 continue
             written, removed = _materialize(ws.pool, os.path.join(ws.repo.top, rec.out), source,
                                             current, set(listing), whole=False)
-        _stage(ws, new, f"{rec.out}/**" if rec.is_dir else rec.out)
+        _stage(ws, new, _pattern(rec))
         res = _result(rec.out, source, written, removed)
         res.old_commit = rec.commit
         results.append(res)

@@ -337,7 +337,7 @@ def attribute_patterns(outs: list[Output]) -> list[str]:
     for o in outs:
         if o.kind == "metric" or not o.cache:
             continue
-        esc = "".join("\\" + c if c in "*?[]\\!#" else c for c in o.path)
+        esc = attributes.literal(o.path)
         if o.hash is None or o.hash.is_dir:  # a folder, or not known yet (never run): both
             pats.append(f"/{esc}/**")
         if o.hash is None or not o.hash.is_dir:

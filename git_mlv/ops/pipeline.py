@@ -116,7 +116,7 @@ def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
     for st in stages:
         for o in st.outs:
             is_dir = os.path.isdir(os.path.join(top, o))
-            want[f"/{_glob_escape(o)}/**" if is_dir else f"/{_glob_escape(o)}"] = f"{o}/x" if is_dir else o
+            want[f"/{attributes.literal(o)}/**" if is_dir else f"/{attributes.literal(o)}"] = f"{o}/x" if is_dir else o
     if not want:
         return []
     covered = _filtered(ws, list(want.values()))
@@ -132,10 +132,6 @@ def _filtered(ws: Workspace, paths: list[str]) -> set[str]:
         if parts[i + 2] == b"mlv":
             out.add(parts[i].decode("utf-8", errors="surrogateescape"))
     return out
-
-
-def _glob_escape(path: str) -> str:
-    return "".join("\\" + c if c in "*?[]\\!#" else c for c in path)
 
 
 def remove_stages(ws: Workspace, names: list[str]) -> list[str]:

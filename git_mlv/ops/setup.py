@@ -190,10 +190,12 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
             raise UsageError(f"{p}: outside the repository")
         rel = rel.replace(os.sep, "/")
         if os.path.isdir(full):  # everything under it (the top: everything; rule 12 keeps config)
-            pats.append("**" if rel == "." else f"{rel}/**")
+            pats.append("**" if rel == "." else f"{attributes.literal(rel)}/**")
         else:  # this file only: a name without a folder would match it in every folder
-            pats.append(rel if "/" in rel else f"/{rel}")
+            pats.append(f"/{attributes.literal(rel)}" if "/" not in rel else attributes.literal(rel))
     added = attributes.track(top, pats)
-    run(["add", "--", ".gitattributes", *[os.path.relpath(os.path.abspath(p), top) for p in paths]],
-        cwd=top)
+    # exact paths: `a[1].bin` as a pathspec would also add a1.bin
+    run(["--literal-pathspecs", "add", "--", ".gitattributes",
+         *[os.path.relpath(os.path.abspath(p), top) for p in paths]], cwd=top)
     return AddResult(added, paths)
+

@@ -55,3 +55,20 @@ def test_add_tracks_exactly_the_paths_named(repo: Path) -> None:
     git("commit", "-q", "-m", "all", cwd=repo)
     assert git("cat-file", "blob", "HEAD:.gitattributes", cwd=repo).stdout == (
         repo / ".gitattributes").read_bytes()
+
+
+def test_add_takes_names_with_glob_characters_literally(repo: Path) -> None:
+    """`git mlv add 'd/a[1].dat'` wrote the pattern `d/a[1].dat`, which matches `d/a1.dat` and not
+    the file itself, and `git add` took the name as a glob too: the named file went into git whole
+    and its neighbour was staged as data (found trying odd file names as a new user)."""
+    names = ["d/a[1].dat", "d/x*y.dat", "#h/q.dat", "!top.dat"]
+    for i, path in enumerate(names + ["d/a1.dat", "d/xzy.dat"]):
+        write(repo / path, random_bytes(3_000, seed=100 + i))
+    mlv("add", *names, cwd=repo)
+    attrs = git("check-attr", "filter", "--", *names, "d/a1.dat", "d/xzy.dat", cwd=repo).stdout.decode()
+    assert [line.rsplit(": ", 1)[1] for line in attrs.splitlines()] == ["mlv"] * 4 + ["unspecified"] * 2
+    staged = git("diff", "--cached", "--name-only", "-z", cwd=repo).stdout.decode().split("\0")
+    assert sorted(p for p in staged if p) == sorted([".gitattributes", *names])
+    git("commit", "-q", "-m", "odd names", cwd=repo)
+    for path in names:  # pointers in git, the bytes in the worktree
+        assert Pointer.try_parse(git("cat-file", "blob", f"HEAD:{path}", cwd=repo).stdout) is not None
