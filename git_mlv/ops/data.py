@@ -102,13 +102,20 @@ def _batches(ws: Workspace, specs: list[str] | None
             unmatched -= {s for s in unmatched if any(_matches(e.path, [s]) for e, _ in out)}
         yield out
     if unmatched:
-        raise _no_match(unmatched)
+        revision = next((u for u in sorted(unmatched) if u and walk.resolve_commit(ws.repo, u)), None)
+        raise _no_match(unmatched, revision_word=revision)
 
 
-def _no_match(specs: Iterable[str], rev: str | None = None) -> UsageError:
-    """The error for paths that name no tracked file (at ``rev``: in that commit)."""
+def _no_match(specs: Iterable[str], rev: str | None = None,
+              revision_word: str | None = None) -> UsageError:
+    """The error for paths that name no tracked file (at ``rev``: in that commit); a word that
+    names a commit (``git mlv checkout v1.0``) is told how to switch to it."""
     names = ", ".join(repr(s or ".") for s in sorted(specs))
     at = f" at {rev}" if rev is not None else ""
+    if revision_word is not None:
+        return UsageError(f"no file tracked by git-mlv is at or under {names}; "
+                          f"'{revision_word}' is a revision: `git checkout {revision_word}` switches "
+                          "to it (its data comes with it)")
     return UsageError(f"no file tracked by git-mlv{at} is at or under {names} "
                       "(`git mlv ls-files` lists them)")
 

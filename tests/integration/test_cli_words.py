@@ -49,6 +49,20 @@ def test_a_path_that_names_no_tracked_file_is_an_error(repo: Path) -> None:
     assert (repo / "a.bin").read_bytes() == files["a.bin"]  # what the good path names is done
 
 
+def test_checkout_of_a_revision_says_how_to_switch(repo: Path) -> None:
+    """`git mlv checkout v1.0` reads like `git checkout v1.0`; it takes paths, so the error says
+    which command switches (and that the data comes with it)."""
+    _committed(repo)
+    git("tag", "v1.0", cwd=repo)
+    for verb in ("checkout", "pull"):
+        proc = mlv(verb, "v1.0", cwd=repo, check=False)
+        err = proc.stderr.decode().strip()
+        assert proc.returncode == 2 and "\n" not in err, (verb, err)
+        assert "'v1.0' is a revision: `git checkout v1.0`" in err, (verb, err)
+    err = mlv("checkout", "nope", cwd=repo, check=False).stderr.decode()
+    assert "is a revision" not in err  # a plain typo gets the plain error
+
+
 def test_a_word_that_is_neither_a_data_remote_nor_a_commit(repo: Path, tmp_path: Path) -> None:
     _committed(repo)
     mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
