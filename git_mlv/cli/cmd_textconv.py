@@ -2,7 +2,8 @@
 
 git hands textconv a temporary file with the smudged content of each side (the real data when it
 is here, the pointer when not) and diffs what we print: a summary of the data, one fact per line
-(git_mlv/inspect, docs/inspect.md).
+(git_mlv/inspect, docs/inspect.md). Summaries of tables and arrays are kept by content in the
+repository's summary cache (ops/summarycache.py, docs/formats.md#summary-cache).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..inspect import summarize
+    from ..ops.summarycache import summary_text
 
     try:
-        summary = summarize(args.file, args.name)
+        text = summary_text(args.file, args.name)
     except FileNotFoundError:
         raise UsageError(f"{args.file}: no such file") from None
     except IsADirectoryError:
         raise UsageError(f"{args.file}: is a folder, not a file") from None
-    sys.stdout.write(summary.text())
+    sys.stdout.write(text)
     return 0
