@@ -72,8 +72,10 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
     """Upload the data the pushed commits need; a non-zero code (git refuses the push) if that fails."""
     lines = [line for line in stdin.decode("utf-8", errors="replace").splitlines() if line.strip()]
     out = _upload(ws, args, lines)
-    if out.push is not None and out.push.remote and not out.code:
-        # the commits go to git's remote: will a clone of them know where their data is?
+    if out.push is not None and out.push.remote and out.push.files and not out.code:
+        # the commits go to git's remote: will a clone of them know where their data is, and which
+        # files are data? (Only for commits that hold data: a tag from before git-mlv came in has
+        # no pointers, and needs neither .gitmlv nor the lines of .gitattributes.)
         from . import sync
         from .remote_hint import uncommitted_attributes, uncommitted_remote
 

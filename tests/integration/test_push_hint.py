@@ -96,3 +96,25 @@ def test_track_says_to_commit_gitattributes(repo: Path) -> None:
     out = mlv("track", "*.h5", cwd=repo).stdout
     assert b"git add .gitattributes" in out
     assert b"git add .gitattributes" not in mlv("track", "*.h5", cwd=repo).stdout  # nothing added
+
+
+def test_an_old_tag_without_data_is_not_warned_about(tmp_path: Path) -> None:
+    """A tag from before git-mlv came in holds no pointers: its .gitattributes lacks nothing, and a
+    clone of it needs no data remote."""
+    repo = tmp_path / "old"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    write(repo / "README", b"hello\n")
+    commit_all(repo, "before git-mlv")
+    git("tag", "v0.1", cwd=repo)
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    mlv("track", "*.bin", cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=4))
+    commit_all(repo, "data")
+    res = git("push", "origin", "v0.1", cwd=repo)
+    assert _ATTR_HINT not in res.stderr and _HINT not in res.stderr, res.stderr
+    res = git("push", "origin", "main", cwd=repo)  # committed with its .gitattributes: silent too
+    assert _ATTR_HINT not in res.stderr and _HINT not in res.stderr, res.stderr
