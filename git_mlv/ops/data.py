@@ -223,7 +223,7 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
             lookup.close()
     if lookup is not None and st.files:
         st.remote = lookup.name
-        st.remote_problem = lookup.problem if lookup.name is not None else None
+        st.remote_problem = lookup.problem
     changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
     if changed:  # which of them are ours: usually a few paths, looked up by pathspec
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))

@@ -22,6 +22,7 @@ from typing import Any
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError, UsageError
 from ..gitio import walk
+from ..inspect.detect import may_be_table
 from ..inspect.tables import ReadStream
 from .context import Workspace
 
@@ -279,8 +280,6 @@ def _fetch_missing(ws: Workspace, files: list[FileChange]) -> str | None:
     """Fetch from the default data remote the data of table sides not here (as a checkout of
     those revisions would); the error when the fetch failed, None otherwise (no default remote:
     nothing to do, the note says to fetch)."""
-    from ..inspect.detect import may_be_table
-
     want: dict[str, list[Side]] = {}
     for fc in files:
         for side in (fc.old, fc.new):
@@ -315,8 +314,6 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
     sides = [s for s in (fc.old, fc.new) if s is not None]
     missing = [s for s in sides if not s.present]
     if missing:
-        from ..inspect.detect import may_be_table
-
         if not may_be_table(fc.path):
             return  # only sized up: nothing more to see with its data
         revs = " and ".join(s.rev for s in missing)

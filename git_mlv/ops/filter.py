@@ -105,7 +105,7 @@ class PoolFilter:
         self._fetcher: _Fetcher | None = None
         self._listed: dict[str, bytes] = {}  # delayed paths listed available: their records
         self._located: dict[str, Location] = {}  # ... and where a one-chunk file's data is
-        self._fetch_checked = False
+        self._has_remote: bool | None = None  # a default data remote? (asked once: _default_remote)
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
         self._gc_fd: int | None = None  # gc.lock held shared (_hold_gc_lock)
@@ -294,14 +294,11 @@ class PoolFilter:
         ``cat-file --filters`` offer no delay), as a checkout would have fetched it. None when the
         path is out of the fetch scope, there is no default remote, or the fetch fails (warned)."""
         pointer = Pointer.try_parse(blob)
-        if pointer is None or self._fetch_failed or not self.in_scope(pathname):
+        if pointer is None or self._fetch_failed or not self.in_scope(pathname) \
+                or not self._default_remote():
             return None
-        try:
-            from . import sync
-        except ImportError:  # a build without remotes
-            return None
-        if sync.default_remote_name(self.ws) is None:
-            return None
+        from . import sync
+
         self._fetched_now = True
         try:
             sync.fetch_oids(self.ws, [pointer.oid], sizes={pointer.oid: pointer.size})
@@ -353,15 +350,21 @@ class PoolFilter:
         rec = self._listed.pop(pathname, None)
         return None if rec is None else unpack(rec)[1]
 
-    def _get_fetcher(self) -> _Fetcher | None:
-        if not self._fetch_checked:
-            self._fetch_checked = True
+    def _default_remote(self) -> bool:
+        """Whether a default data remote is configured: asked once per git command (it reads
+        ``.gitmlv`` with ``git config``), for the delayed fetches and for ``fetch_now`` alike."""
+        if self._has_remote is None:
             try:
                 from . import sync
-            except ImportError:
-                return None
-            if sync.default_remote_name(self.ws) is not None:
-                self._fetcher = _Fetcher(self.ws)
+            except ImportError:  # a build without remotes
+                self._has_remote = False
+            else:
+                self._has_remote = sync.default_remote_name(self.ws) is not None
+        return self._has_remote
+
+    def _get_fetcher(self) -> _Fetcher | None:
+        if self._fetcher is None and self._default_remote():
+            self._fetcher = _Fetcher(self.ws)
         return self._fetcher
 
     def close(self) -> None:

@@ -198,4 +198,3 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
     run(["--literal-pathspecs", "add", "--", ".gitattributes",
          *[os.path.relpath(os.path.abspath(p), top) for p in paths]], cwd=top)
     return AddResult(added, paths)
-
