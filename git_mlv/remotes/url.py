@@ -25,6 +25,7 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 _GCS_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\Z")
 _AZ_CONTAINER = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\Z")
 _AZ_ACCOUNT = re.compile(r"[a-z0-9]{3,24}\Z")
+_SCHEMES = ("s3", "gs", "az", "file", "ssh", "http", "https")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
         raise UsageError(f"unsupported remote URL {url!r} (use a folder, file://, s3://, gs://, az:// or ssh://)")
     m = _SCP.match(url)
     if m and not url.startswith(("/", ".", "~")) and "/" not in url.split(":", 1)[0]:
+        if not m["user"] and m["host"].lower() in _SCHEMES:
+            # `s3:/bucket`, `gs:bucket`: a scheme missing its slashes, not an SSH host named "s3"
+            scheme, rest = m["host"].lower(), m["path"].lstrip("/")
+            hint = {"ssh": "ssh://[USER@]HOST/PATH", "file": f"file:///{rest}"}.get(scheme, f"{scheme}://{rest}")
+            raise UsageError(f"{url!r} is not a {scheme}:// URL: write {hint} "
+                             f"(for an SSH host named '{m['host']}', write ssh://{m['host']}/PATH)")
         return RemoteURL("ssh", m["path"] or ".", host=m["host"], user=m["user"])
     path = os.path.expanduser(url)
     if not os.path.isabs(path):

@@ -37,6 +37,16 @@ def test_bad_urls(url: str) -> None:
         parse(url)
 
 
+@pytest.mark.parametrize("url, hint", [("s3:/bucket/x", "s3://bucket/x"), ("gs:bucket", "gs://bucket"),
+                                       ("AZ:/box", "az://box"), ("file:/srv/x", "file:///srv/x"),
+                                       ("ssh:/srv/x", r"ssh://\[USER@\]HOST/PATH")])
+def test_a_scheme_without_its_slashes_is_not_an_ssh_host(url: str, hint: str) -> None:
+    # scp-like `host:path` would take "s3" for an SSH host: a typo that pushed over SSH to "s3"
+    with pytest.raises(UsageError, match=f"write {hint} "):
+        parse(url)
+    assert parse("me@s3:data") == RemoteURL("ssh", "data", host="s3", user="me")  # a user says SSH
+
+
 def gitmlv(repo: Path, *args: str) -> str:
     return out(git("config", "-f", ".gitmlv", *args, cwd=repo, check=False)).strip()
 
