@@ -33,9 +33,13 @@ def run_process(args: argparse.Namespace) -> int:
     from ..ops.filter import PoolFilter
 
     def has_remote() -> bool:  # asked only when a hook is missing: remotes' modules load then
+        from ..errors import MlvError
         from ..ops.remote_config import remotes
 
-        return bool(remotes(ws))
+        try:
+            return bool(remotes(ws))
+        except MlvError:  # .gitmlv unreadable (a conflict in it): the pre-push hook is the safe side
+            return True
 
     def check_hooks() -> list[str]:  # the installer is imported only when a hook is not ours
         if ws.repo.worktree is None or hooks_current(ws.repo.config, ws.repo.common_dir):

@@ -356,10 +356,13 @@ class PoolFilter:
         if self._has_remote is None:
             try:
                 from . import sync
+
+                self._has_remote = sync.default_remote_name(self.ws) is not None
             except ImportError:  # a build without remotes
                 self._has_remote = False
-            else:
-                self._has_remote = sync.default_remote_name(self.ws) is not None
+            except MlvError as e:  # .gitmlv unreadable: checkouts go on, without fetching
+                print(f"git-mlv: warning: {e}; nothing is fetched in this command", file=sys.stderr)
+                self._has_remote = False
         return self._has_remote
 
     def _get_fetcher(self) -> _Fetcher | None:

@@ -75,8 +75,10 @@ def read_gitmlv(ws: Workspace) -> dict[str, str]:
         return read_gitmlv_at(ws, "HEAD")
     try:
         return parse_config_z(ws.repo.git("config", "-f", path, "-l", "-z"))
-    except GitError:
-        return {}
+    except GitError as e:  # git's own words, e.g. "bad config line 6 in file .gitmlv"
+        why = str(e).rpartition("fatal: ")[2].replace(path, GITMLV)
+        raise UsageError(f"{GITMLV} cannot be read ({why}): a merge conflict left in it? Fix it, "
+                         f"or take the committed one with `git checkout HEAD -- {GITMLV}`") from None
 
 
 def read_gitmlv_at(ws: Workspace, rev: str) -> dict[str, str]:

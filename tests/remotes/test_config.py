@@ -111,6 +111,33 @@ def test_push_without_a_remote_says_how_to_add_one(repo: Path) -> None:
     assert "git mlv remote add" in proc.stderr.decode()
 
 
+def test_an_unreadable_gitmlv_is_named_not_taken_for_no_remote(repo: Path, tmp_path: Path) -> None:
+    """A merge conflict left in .gitmlv: commands said "no default data remote", and a push
+    would have gone on without the data. Now one line names the file and git's reason; a
+    push is stopped; a checkout still works (the data is here)."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    data = random_bytes(5000, seed=3)
+    write(repo / "a.bin", data)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "a", cwd=repo)
+    git("init", "-q", "--bare", str(tmp_path / "origin.git"), cwd=tmp_path)
+    git("remote", "add", "origin", str(tmp_path / "origin.git"), cwd=repo)
+    with open(repo / ".gitmlv", "a") as f:
+        f.write('<<<<<<< HEAD\n[remote "other"]\n\turl = /elsewhere\n=======\n')
+    for args in (["push"], ["remote", "list"], ["pull"]):
+        proc = mlv(*args, cwd=repo, check=False)
+        lines = proc.stderr.decode().strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, (args, lines)
+        assert ".gitmlv cannot be read (bad config line" in lines[0]
+        assert "git checkout HEAD -- .gitmlv" in lines[0]
+    proc = git("push", "-q", "origin", "HEAD", cwd=repo, check=False)
+    assert proc.returncode != 0 and ".gitmlv cannot be read" in proc.stderr.decode()
+    assert out(git("for-each-ref", cwd=tmp_path / "origin.git")) == ""  # the push was stopped
+    (repo / "a.bin").unlink()
+    proc = git("checkout", "-q", "--", "a.bin", cwd=repo, check=False)
+    assert proc.returncode == 0 and (repo / "a.bin").read_bytes() == data
+
+
 def test_remote_name_or_revision(repo: Path, tmp_path: Path) -> None:
     """`push [REMOTE] [REV...]`: the first word is a remote only if one has that name."""
     mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
