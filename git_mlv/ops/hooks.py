@@ -102,6 +102,14 @@ def _upload(ws: Workspace, args: list[str], lines: list[str]) -> HookOutcome:
                 return HookOutcome(1, errors=[f"git-mlv's pre-push hook got no pushed refs: {problem}"])
             return HookOutcome()
         res = sync.pre_push(ws, remote, url, lines)
+        if res is None and not _push_fail_ok(ws):
+            n = sync.data_without_remote(ws, remote, lines)
+            if n:
+                return HookOutcome(1, errors=[
+                    f"the pushed commits hold the data of {n} file(s), and no data remote is set "
+                    "up to take it, so the push was stopped: a clone would get pointers only",
+                    "add one (`git mlv remote add NAME URL --default`, then commit .gitmlv) and push "
+                    "again, or set mlv.pushFailOk=true to push commits without their data"])
     except MlvError as e:
         return _failed(ws, str(e))
     if res is None:

@@ -205,6 +205,21 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
     return result
 
 
+def data_without_remote(ws: Workspace, git_remote: str, lines: list[str]) -> int:
+    """How many files' data the pushed commits bring that are new to git's remote ``git_remote``,
+    when no data remote is configured (0 when one is): a clone of them would get pointers only.
+    The walk is ``rev-list --objects TIPS --not`` what that remote already has."""
+    tips = pushed_tips(lines)
+    if not tips or remote_config.remotes(ws):
+        return 0
+    known = [p[3] for p in (line.split() for line in lines) if len(p) == 4 and p[3].strip("0")]
+    if git_remote and "/" not in git_remote and ":" not in git_remote:  # a name, not a URL
+        refs = ws.repo.git("for-each-ref", "--format=%(objectname)", f"refs/remotes/{git_remote}/",
+                           check=False)
+        known += refs.decode().split()
+    return sum(o != EMPTY_OID for o in ida.hexes(verified.pointers_since(ws, tips, known).ids))
+
+
 def on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
     """Which of these files the remote's cached indexes hold (manifest, or the one chunk)."""
     ids = ida.ids_of(o for o in oids if o != EMPTY_OID)

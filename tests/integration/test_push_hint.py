@@ -118,3 +118,34 @@ def test_an_old_tag_without_data_is_not_warned_about(tmp_path: Path) -> None:
     assert _ATTR_HINT not in res.stderr and _HINT not in res.stderr, res.stderr
     res = git("push", "origin", "main", cwd=repo)  # committed with its .gitattributes: silent too
     assert _ATTR_HINT not in res.stderr and _HINT not in res.stderr, res.stderr
+
+
+def test_push_of_data_with_no_data_remote_is_stopped(repo: Path, tmp_path: Path) -> None:
+    """No data remote at all: the push went through in silence and a clone got pointers whose
+    data was nowhere but here. Now it is stopped with what to do, unless mlv.pushFailOk; and
+    the count follows what git's remote lacks (an empty file needs no data)."""
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    write(repo / "readme.txt", b"code only\n")
+    commit_all(repo, "code")
+    git("push", "-q", "origin", "main", cwd=repo)  # commits without data: nothing to say
+    write(repo / "a.bin", random_bytes(30_000, seed=1))
+    write(repo / "empty.bin", b"")
+    commit_all(repo, "data")
+    res = git("push", "origin", "main", cwd=repo, check=False)
+    assert res.returncode != 0 and b"hold the data of 1 file(s), and no data remote" in res.stderr
+    assert b"git mlv remote add" in res.stderr
+    assert git("rev-parse", "main", cwd=origin).stdout != git("rev-parse", "main", cwd=repo).stdout
+    git("-c", "mlv.pushFailOk=true", "push", "-q", "origin", "main", cwd=repo)  # the user's choice
+    write(repo / "b.bin", random_bytes(30_000, seed=2))
+    commit_all(repo, "more")
+    res = git("push", "origin", "main", cwd=repo, check=False)
+    assert res.returncode != 0 and b"hold the data of 1 file(s)" in res.stderr  # b.bin only
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    commit_all(repo, "remote")
+    git("push", "-q", "origin", "main", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    assert (clone / "b.bin").read_bytes() == (repo / "b.bin").read_bytes()
+    assert (clone / "a.bin").read_bytes() == (repo / "a.bin").read_bytes()
