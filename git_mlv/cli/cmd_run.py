@@ -62,19 +62,25 @@ def run(args: Any) -> int:
     """Define the stage, then reproduce just that stage unless --no-exec."""
     from ..ops import pipeline
     from ..ops.context import Workspace
+    from ..pipeline.repro import FAILED
     from .cmd_repro import print_event, print_summary
+
+    def event(e: Any) -> None:  # a failure is said once, by the error that undoes the stage
+        if e.kind != FAILED:
+            print_event(e)
 
     with Workspace.discover() as ws, pipeline.undo_on_failure(ws):
         added = pipeline.add_stage(ws, stage_def(args), force=args.force)
-        if not args.quiet:
-            verb = "Replaced" if added.replaced else "Added"
-            print(f"{verb} stage {added.stage.name!r} in .gitmlv", flush=True)
-            for pat in added.tracked:
-                print(f"Tracking {pat} (in .gitattributes)", flush=True)
-        if args.no_exec:
-            return 0
-        opts = pipeline.Options(targets=[added.stage.name], single=True, run_cache=not args.no_run_cache)
-        result = pipeline.repro(ws, opts, None if args.quiet else print_event)
-    if not args.quiet:
-        print_summary(result)
+        result = None
+        if not args.no_exec:
+            opts = pipeline.Options(targets=[added.stage.name], single=True,
+                                    run_cache=not args.no_run_cache)
+            result = pipeline.repro(ws, opts, None if args.quiet else event)
+    if not args.quiet:  # only now: a stage that fails is undone, and was never added
+        verb = "Replaced" if added.replaced else "Added"
+        print(f"{verb} stage {added.stage.name!r} in .gitmlv", flush=True)
+        for pat in added.tracked:
+            print(f"Tracking {pat} (in .gitattributes)", flush=True)
+        if result is not None:
+            print_summary(result)
     return 0

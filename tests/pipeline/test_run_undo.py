@@ -23,6 +23,8 @@ def test_a_failed_run_changes_nothing(tmp_path: Path, why: str, args: list[str])
     res = mlv("run", "-n", "x", *args, cwd=r, check=False)
     assert res.returncode != 0, why
     assert b"as they were" in res.stderr and b"Traceback" not in res.stderr
+    # said once, and not contradicted: no "Added stage" for a stage that is undone
+    assert res.stderr.count(b"failed") <= 1 and b"Added stage" not in res.stdout
     assert not (r / ".gitmlv").exists()
     assert (r / ".gitattributes").read_bytes() == before
 
