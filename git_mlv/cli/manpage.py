@@ -100,8 +100,9 @@ def page(parser: argparse.ArgumentParser, name: str, summary: str) -> str:
         if name == "git-mlv":  # the main page lists the verbs; each has a page of its own
             lines += [".SH COMMANDS"]
             for verb in sub.choices:
-                see = f" See git-mlv-{verb}(1)."
-                lines += [".TP", f".B git mlv {_esc(verb)}", _esc(helps.get(verb, "") + see)]
+                text = helps.get(verb, "")
+                see = f"{'. ' if text else ''}See git-mlv-{verb}(1)."
+                lines += [".TP", f".B git mlv {_esc(verb)}", _esc(text + see)]
         else:  # a verb with modes (migrate import, stage add...): one section each
             lines += [".SH MODES"]
             for mode, p in sub.choices.items():
