@@ -27,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
 
     with Workspace.discover() as ws:
         st = data.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
-        whole = not args.no_remote and not args.paths
+        # no remote found because none could be read (.gitmlv unreadable): nothing more to ask
+        unread = st.remote is None and st.remote_problem is not None
+        whole = not args.no_remote and not args.paths and not unread
         # a remote that could not be asked just now is not asked a second time
         unpushed = (remote_state.commits_not_on_remote(ws, refresh=st.remote_problem is None)
                     if whole else None)
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
     if st.remote_problem:
-        print(f"Remote '{st.remote}' could not be asked: {st.remote_problem}")
+        who = f"Remote '{st.remote}'" if st.remote else "The data remote"
+        print(f"{who} could not be asked: {st.remote_problem}")
     if st.out_of_scope:
         print(f"{st.out_of_scope} file(s) left as pointers, out of the fetch scope "
               "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
-from ..errors import UsageError
+from ..errors import MlvError, UsageError
 from ..gitio import walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
@@ -195,7 +195,10 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
         except ImportError:  # a build without remotes
             pass
         else:
-            lookup = remote_state.RemoteLookup(ws)
+            try:
+                lookup = remote_state.RemoteLookup(ws)
+            except MlvError as err:  # .gitmlv unreadable: the local state is still worth saying
+                st.remote_problem = str(err)
     try:
         for batch in _batches(ws, specs):
             here = present_oids(ws.pool, (pb.oid for _, pb in batch))

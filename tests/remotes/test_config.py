@@ -130,6 +130,9 @@ def test_an_unreadable_gitmlv_is_named_not_taken_for_no_remote(repo: Path, tmp_p
         assert proc.returncode == 2 and len(lines) == 1, (args, lines)
         assert ".gitmlv cannot be read (bad config line" in lines[0]
         assert "git checkout HEAD -- .gitmlv" in lines[0]
+    st = mlv("status", cwd=repo)  # the local state is still said, with why the remote is not
+    assert "The data remote could not be asked: .gitmlv cannot be read" in out(st)
+    assert "1 file(s) tracked" in out(st)
     proc = git("push", "-q", "origin", "HEAD", cwd=repo, check=False)
     assert proc.returncode != 0 and ".gitmlv cannot be read" in proc.stderr.decode()
     assert out(git("for-each-ref", cwd=tmp_path / "origin.git")) == ""  # the push was stopped
