@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..ops import data
     from ..ops.context import Workspace
-    from .render import human_size, print_json
+    from .render import human_size, print_json, quote_path
 
     with Workspace.discover() as ws:
         rev, paths = data.split_rev_arg(ws, args.words)
@@ -30,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for f in files:
         mark = "*" if f.present else "-"
-        print(f"{f.oid[:12]} {mark} {human_size(f.size):>10}  {f.path}")
+        print(f"{f.oid[:12]} {mark} {human_size(f.size):>10}  {quote_path(f.path)}")
     return 0

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..ops import data, imports, remote_state, setup
     from ..ops.context import Workspace
-    from .render import print_json
+    from .render import print_json, quote_path
 
     with Workspace.discover() as ws:
         st = data.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
@@ -50,13 +50,13 @@ def run(args: argparse.Namespace) -> int:
     if st.out_of_scope:
         print(f"{st.out_of_scope} file(s) left as pointers, out of the fetch scope "
               "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")
-    sections = [
+    sections = [(title, [quote_path(p) for p in paths]) for title, paths in (
         ("Modified (not staged)", st.modified),
         ("Data not in the local pool (run `git mlv pull`)", st.missing_data),
         ("Pointers in the worktree (run `git mlv checkout`)",
          [p for p in st.not_checked_out if p not in st.missing_data]),
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
-    ]
+    )]
     if unpushed is not None and unpushed.files:
         sections.append((f"Commits whose data is not all on remote '{unpushed.remote}' "
                          f"({unpushed.files} file(s); `git push` or `git mlv push --all` sends it)",

@@ -89,3 +89,24 @@ def test_ls_files_takes_a_revision_then_paths(repo: Path) -> None:
     (repo / "v1").write_bytes(b"a file named like the tag")
     proc = mlv("ls-files", "v1", cwd=repo, check=False)
     assert proc.returncode == 2 and b"both a revision and a path" in proc.stderr
+
+
+def test_listings_quote_odd_paths_as_git_does(repo: Path) -> None:
+    """A path with a newline, or a byte that is not UTF-8: `ls-files` and `status` printed them
+    raw (a path broken over two lines, a replacement character); now C-quoted as git quotes them,
+    one path a line. Unicode stays as it is."""
+    import os
+
+    names = {"a\nb.bin": '"a\\nb.bin"', os.fsdecode(b"bad\xff.bin"): '"bad\\377.bin"',
+             "caf\u00e9.bin": "caf\u00e9.bin"}
+    for name in names:
+        (repo / name).write_bytes(random_bytes(5_000, len(name)))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "odd names", cwd=repo)
+    listed = mlv("ls-files", cwd=repo).stdout.decode().splitlines()
+    assert sorted(line[27:] for line in listed) == sorted(names.values())  # after oid, mark, size
+    for name in names:
+        with open(repo / name, "ab") as f:
+            f.write(b"more")
+    status = mlv("status", cwd=repo).stdout.decode().splitlines()
+    assert sorted(line.strip() for line in status if line.startswith("  ")) == sorted(names.values())
