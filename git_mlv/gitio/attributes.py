@@ -18,6 +18,12 @@ def literal(path: str) -> str:
     return "".join("\\" + c if c in "*?[]\\!#" else c for c in path)
 
 
+def anchored(path: str, folder: bool = False) -> str:
+    """The pattern of ``path`` from the repository's root, taken literally (``literal``): the
+    file itself, or for a ``folder`` everything under it."""
+    return f"/{literal(path)}/**" if folder else f"/{literal(path)}"
+
+
 def _escape(pattern: str) -> str:
     # gitattributes splits on whitespace; git-lfs writes spaces as [[:space:]] too.
     return pattern.replace(" ", "[[:space:]]")

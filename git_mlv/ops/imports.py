@@ -288,7 +288,7 @@ def _stage(ws: Workspace, rec: ImportRecord, old_pattern: str | None) -> None:
 def _pattern(rec: ImportRecord) -> str:
     """The ``.gitattributes`` pattern of an import's output: that path (a folder: everything under
     it), from the root, its glob characters escaped."""
-    return f"/{attributes.literal(rec.out)}/**" if rec.is_dir else f"/{attributes.literal(rec.out)}"
+    return attributes.anchored(rec.out, rec.is_dir)
 
 
 def _read(ws: Workspace, scratch: str, url: str, path: str, rev: str,

@@ -337,11 +337,10 @@ def attribute_patterns(outs: list[Output]) -> list[str]:
     for o in outs:
         if o.kind == "metric" or not o.cache:
             continue
-        esc = attributes.literal(o.path)
         if o.hash is None or o.hash.is_dir:  # a folder, or not known yet (never run): both
-            pats.append(f"/{esc}/**")
+            pats.append(attributes.anchored(o.path, folder=True))
         if o.hash is None or not o.hash.is_dir:
-            pats.append(f"/{esc}")
+            pats.append(attributes.anchored(o.path))
     return pats
 
 

@@ -116,8 +116,7 @@ def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
     for st in stages:
         for o in st.outs:
             is_dir = os.path.isdir(os.path.join(top, o))
-            lit = attributes.literal(o)
-            want[f"/{lit}/**" if is_dir else f"/{lit}"] = f"{o}/x" if is_dir else o
+            want[attributes.anchored(o, is_dir)] = f"{o}/x" if is_dir else o
     if not want:
         return []
     covered = _filtered(ws, list(want.values()))
