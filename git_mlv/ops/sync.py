@@ -217,7 +217,7 @@ def data_without_remote(ws: Workspace, git_remote: str, lines: list[str]) -> int
         refs = ws.repo.git("for-each-ref", "--format=%(objectname)", f"refs/remotes/{git_remote}/",
                            check=False)
         known += refs.decode().split()
-    return sum(o != EMPTY_OID for o in ida.hexes(verified.pointers_since(ws, tips, known).ids))
+    return int((verified.pointers_since(ws, tips, known).ids != ida.EMPTY).sum())
 
 
 def on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
