@@ -200,12 +200,18 @@ class Pool:
 
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
-        out = self.packset.locate_keys(arr)
         w = self._writer
-        if w is not None and w.own_packs():
-            for i, loc in enumerate(out):
-                if loc is None:
-                    out[i] = w.find(bytes(arr[i]))
+        moved = w.packs_indexed() if w is not None else 0
+        out = self.packset.locate_keys(arr)
+        if w is not None:
+            if w.own_packs():
+                for i, loc in enumerate(out):
+                    if loc is None:
+                        out[i] = w.find(bytes(arr[i]))
+            if w.packs_indexed() != moved:  # a seal moved a pack behind our back: see ``contains``
+                miss = np.flatnonzero([loc is None for loc in out])
+                for i, loc in zip(miss.tolist(), self.packset.locate_keys(arr[miss])):
+                    out[i] = loc
         return out
 
     def contains(self, keys: Iterable[bytes]) -> np.ndarray:
@@ -214,12 +220,21 @@ class Pool:
 
         self._ensure_loaded()
         arr = np.array(list(keys), dtype=f"S{idx.KEY_SIZE}")
-        found = self.packset.contains(arr)
         w = self._writer
-        if w is not None and w.own_packs():
-            for i in np.flatnonzero(~found).tolist():
-                if w.find(bytes(arr[i])) is not None:
-                    found[i] = True
+        moved = w.packs_indexed() if w is not None else 0
+        found = self.packset.contains(arr)
+        if w is not None:
+            if w.own_packs():
+                for i in np.flatnonzero(~found).tolist():
+                    if w.find(bytes(arr[i])) is not None:
+                        found[i] = True
+            # A seal that ended between the two looks moved its pack out of the writer after we
+            # had asked the indexes: the indexes are asked again for what is still missing (an
+            # object only ever moves from the writer to the indexes, and is in the indexes before
+            # it leaves the writer). Else a fetch took the files of that pack for missing.
+            if w.packs_indexed() != moved:
+                miss = ~found
+                found[miss] = self.packset.contains(arr[miss])
         return found
 
     def has_file(self, oid: str, refresh: bool = False) -> bool:

@@ -112,6 +112,12 @@ class PoolWriter:
                 return Location(path, e)
         return None
 
+    def packs_indexed(self) -> int:
+        """How many packs this writer has moved into the pool's view so far (a seal adds the pack's
+        index there before the pack leaves ``find``): a lookup that asks the view first and this
+        writer second asks the view again when this changed in between (``Pool.contains``)."""
+        return len(self.committed)
+
     def own_packs(self) -> list[str]:
         """The packs this writer has not finished (a pool refresh must not take them for orphans)."""
         live = self._live
