@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 # coarse (a jiffy, up to 10 ms; more on network file systems), so a change in the same tick would
 # not move the mtime. git's "racy index" rule, with a generous margin.
 _RACY_NS = 1_000_000_000
+# Lookup order: a live pack that gets its index moves from the journal into the view, and a
+# refresh publishes the new view before it drops those entries from the journal. A lookup on
+# another thread therefore takes the journal first, then the view: whichever of the two it sees
+# last, the object is in one of them (the other order could see neither).
 
 
 class Location(Record):
@@ -252,6 +256,7 @@ class PackSet:
         ``check_miss=False`` for a key that is often absent by design (a file's manifest key, when
         the file is one chunk): the caller calls ``midx_hid_it`` if its object turns out missing.
         """
+        journal = self._journal  # before the view: see "Lookup order" above
         v = self._view
         if v.midx is not None:
             i = v.midx.find(k)
@@ -261,7 +266,7 @@ class PackSet:
             i = index.find(k)
             if i >= 0:
                 return Location(pack, index.entry(i))
-        loc = self._journal.get(k)
+        loc = journal.get(k)
         if loc is None and check_miss and self.midx_hid_it():
             return self.locate_key(k)
         return loc
@@ -295,6 +300,7 @@ class PackSet:
         """``locate_key`` for an ``S33`` array: one ``searchsorted`` per table."""
         import numpy as np
 
+        journal = self._journal  # before the view: see "Lookup order" above
         v = self._view
         out: list[Location | None] = [None] * len(arr)
         todo = np.ones(len(arr), dtype=bool)
@@ -311,9 +317,9 @@ class PackSet:
             for i in np.flatnonzero(hit).tolist():
                 out[i] = Location(pack, index.entry(int(rows[i])))
             todo &= ~hit
-        if self._journal and todo.any():
+        if journal and todo.any():
             for i in np.flatnonzero(todo).tolist():
-                out[i] = self._journal.get(bytes(arr[i]))
+                out[i] = journal.get(bytes(arr[i]))
         if any(loc is None for loc in out) and self.midx_hid_it():
             return self.locate_keys(arr)
         return out
@@ -356,13 +362,13 @@ class PackSet:
         """Boolean mask over an ``S33`` array: which keys are stored."""
         import numpy as np
 
+        journal = self._journal  # before the view: see "Lookup order" above
         v = self._view
         found = np.zeros(len(arr), dtype=bool)
         if v.midx is not None:
             found |= v.midx.search(arr)[0]
         for index in v.indexes.values():
             found |= index.search(arr)[0]
-        journal = self._journal
         if journal:
             for i in np.flatnonzero(~found).tolist():
                 if bytes(arr[i]) in journal:
