@@ -117,3 +117,32 @@ def test_from_lfs_missing_objects(tmp_path: Path) -> None:
     assert out(git("for-each-ref", cwd=repo)) == before  # nothing moved
     # HEAD alone does not need the v1-only object
     mlv("migrate", "from-lfs", cwd=repo)
+
+
+@pytest.mark.parametrize("everything", [False, True])
+def test_from_lfs_converts_what_is_staged(tmp_path: Path, everything: bool) -> None:
+    """A git-lfs file staged before the migration (git-lfs's clean made the index entry) becomes
+    ours in the index too: committed as it was, it would reach a clone as git-lfs pointer text."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    make_lfs_repo(repo)
+    staged = random_bytes(30000, seed=99)
+    write(repo / "model2.bin", staged)
+    write(repo / "new.bin", staged[:777])
+    git("add", "model2.bin", "new.bin", cwd=repo)
+    assert parse_lfs_pointer(git("cat-file", "blob", ":new.bin", cwd=repo).stdout)
+    write(repo / "model3.bin", b"changed, not staged")  # left alone, as before
+    out(mlv("migrate", "from-lfs", *(["--everything"] if everything else []), cwd=repo))
+    for name, data in (("model2.bin", staged), ("new.bin", staged[:777])):
+        ptr = Pointer.parse(git("cat-file", "blob", f":{name}", cwd=repo).stdout)
+        assert (ptr.size, ptr.oid) == (len(data), sha256_file(repo / name))
+        assert (repo / name).read_bytes() == data
+    assert out(git("status", "--porcelain", cwd=repo)).splitlines() == \
+        ["M  model2.bin", " M model3.bin", "A  new.bin"]
+    git("commit", "-q", "-m", "staged work", "--", "model2.bin", "new.bin", cwd=repo)
+    shutil.rmtree(repo / ".git" / "lfs")  # the data is in our pool, not only in git-lfs's store
+    for name in ("model2.bin", "new.bin"):
+        (repo / name).unlink()
+    git("checkout", "--", "model2.bin", "new.bin", cwd=repo)
+    assert (repo / "model2.bin").read_bytes() == staged
+    assert (repo / "new.bin").read_bytes() == staged[:777]
