@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .racyclean import RacyClean
 
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
+# git-lfs's pointer text (docs: git-lfs's spec.md): under filter=mlv it is a file never brought over
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
 
 
 class Readable(Protocol):
@@ -108,6 +110,7 @@ class PoolFilter:
         self._has_remote: bool | None = None  # a default data remote? (asked once: _default_remote)
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
+        self.lfs_pointers = 0  # git-lfs pointers met under filter=mlv (warned about)
         self._gc_fd: int | None = None  # gc.lock held shared (_hold_gc_lock)
         self._racy: RacyClean | None = None  # created at the first clean of more than a head
         self._ahead: CleanAhead | None = None  # created at the first clean (None: not possible here)
@@ -226,6 +229,8 @@ class PoolFilter:
         """Content for ``blob``; None when its data is missing here."""
         pointer = Pointer.try_parse(blob)
         if pointer is None:
+            if blob.startswith(_LFS_POINTER):
+                self._lfs_pointer(pathname)
             return [blob]  # not ours: committed before the path was tracked
         loc = self._located.pop(pathname, None) if self._located else None
         if loc is not None and loc.entry.id.hex() == pointer.oid:
@@ -239,6 +244,13 @@ class PoolFilter:
             raise CorruptObject(f"stored data of {pointer.oid[:12]} does not have the pointer's size; "
                                 "run `git mlv fsck`")
         return self.pool.iter_file(pointer.oid, chunks)
+
+    def _lfs_pointer(self, pathname: str) -> None:
+        """Say that a file is git-lfs pointer text, not data (it is checked out as that text)."""
+        self.lfs_pointers += 1
+        if self.lfs_pointers <= _WARN_LIMIT:
+            print(f"git-mlv: warning: '{pathname}' holds a git-lfs pointer, not data: `git mlv migrate "
+                  "from-lfs` brings git-lfs files over (with git-lfs's objects here)", file=sys.stderr)
 
     def _seen(self, pointer: bytes) -> None:
         """Note a pointer git stores or holds, for the pointer cache; written every 50,000 so

@@ -146,3 +146,17 @@ def test_from_lfs_converts_what_is_staged(tmp_path: Path, everything: bool) -> N
     git("checkout", "--", "model2.bin", "new.bin", cwd=repo)
     assert (repo / "model2.bin").read_bytes() == staged
     assert (repo / "new.bin").read_bytes() == staged[:777]
+
+
+def test_a_git_lfs_pointer_under_our_filter_is_named_at_checkout(repo: Path) -> None:
+    """git-lfs pointer text where git-mlv data is expected (a file never brought over, committed
+    by a git-lfs user) is checked out as that text, as before, but no longer in silence."""
+    text = (b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"ab" * 32 + b"\nsize 12345\n")
+    blob = out(git("hash-object", "-w", "--no-filters", "--stdin", cwd=repo, input=text)).strip()
+    git("update-index", "--add", "--cacheinfo", f"100644,{blob},model.bin", cwd=repo)
+    git("add", ".gitattributes", cwd=repo)
+    git("commit", "-q", "-m", "a git-lfs pointer under filter=mlv", cwd=repo)
+    proc = git("checkout", "--", "model.bin", cwd=repo)
+    assert (repo / "model.bin").read_bytes() == text  # still the text...
+    assert "'model.bin' holds a git-lfs pointer" in proc.stderr.decode()  # ...and said
+    assert "migrate from-lfs" in proc.stderr.decode()
