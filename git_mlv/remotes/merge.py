@@ -29,6 +29,7 @@ from ..core.fsutil import atomic_write
 from ..core.pack import ENTRY_SIZE, HEADER, TRAILER
 from ..core.packset import Location
 from ..core.pool import Pool
+from ..errors import CorruptObject
 from .base import Remote, RemoteError
 from .cache import RemoteIndex
 from .collect import unindex
@@ -74,6 +75,10 @@ def merge_packs(pool: Pool, remote: Remote, rindex: RemoteIndex, retry: RetryPol
     except RemoteError as e:  # a refused delete (append-only remote): duplicates, harmless
         res.error = str(e)
         note_refusal(rindex, e)
+    except CorruptObject as e:
+        # a local copy is damaged (every entry is checked before it goes up): the remote's packs
+        # stay as they are, never replaced by rotten bytes; `git mlv fsck` says what is damaged
+        res.error = str(e)
     return res if res.written or res.deleted or res.error else None
 
 

@@ -202,3 +202,29 @@ def test_git_push_merges_unless_turned_off(repo: Path, tmp_path: Path) -> None:
     dest = tmp_path / "clone"
     git("clone", "-q", str(origin), str(dest), cwd=tmp_path)
     assert {p: sha256_file(dest / p) for p in want} == want
+
+
+def test_a_damaged_local_copy_is_never_merged_into_the_remote(tmp_path: Path) -> None:
+    """A merge builds its packs from the local pool: an entry rotten here stops the merge before
+    anything goes up, and the remote's good packs stay committed (before, the merged pack carried
+    the rotten bytes and the good packs were unindexed)."""
+    from git_mlv.core.pack import ENTRY_SIZE
+
+    remote = Backend("folder", str(tmp_path / "store")).open()
+    files = push(tmp_path, remote, 2, merge=0)  # four small packs on the remote, none merged yet
+    before = packs_of(remote)
+    pool = Pool(str(tmp_path / "src0"), SMALL)
+    for pack in pool.packs():  # one entry of each local pack rots
+        index = pool.index_of(pack)
+        e = max((index.entry(i) for i in range(index.count)), key=lambda e: e.stored_len)
+        data = bytearray(Path(pack).read_bytes())
+        data[e.offset + ENTRY_SIZE + e.stored_len // 2] ^= 0x04
+        Path(pack).write_bytes(bytes(data))
+    rindex = RemoteIndex(remote, str(tmp_path / "src0-cache"))
+    rindex.refresh()
+    res = merge_packs(pool, remote, rindex, RETRY, 2, SMALL.pack_size, 0.0)
+    assert res is not None and "damaged" in res.error and not res.merged
+    assert packs_of(remote) == before
+    pool.close()
+    rindex.close()
+    fetch_all(tmp_path, remote, files).close()  # every byte still comes back from the remote

@@ -315,3 +315,32 @@ def test_push_refuses_a_local_entry_whose_header_is_damaged(tmp_path: Path) -> N
         push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid,
                      SMALL.pack_size, RETRY)
     assert not [n for n in remote.list("packs/") if n.endswith(".idx")]
+
+
+def test_push_refuses_a_local_entry_whose_stored_bytes_are_damaged(tmp_path: Path) -> None:
+    """Bit rot in the stored bytes of a local entry (its header intact) stops the push before the
+    remote indexes a copy of it: a remote copy that every clone rejects, and that a later push,
+    finding it listed, would never send again, is worse than no push. Every region of the data is
+    tried: first entry, a middle one, the last byte of the last one."""
+    from git_mlv.errors import CorruptObject
+    from git_mlv.remotes.local import FolderRemote
+
+    files = {f"f{i}": random_bytes(9_000, seed=70 + i) for i in range(6)}
+    for n, where in enumerate(("first", "middle", "last")):
+        pool, by_oid = make_pool(tmp_path / f"a{n}", files)
+        pack = Path(sorted(pool.packs())[0])
+        index = pool.index_of(str(pack))
+        entries = sorted((index.entry(i) for i in range(index.count)), key=lambda e: e.offset)
+        e = {"first": entries[0], "middle": entries[len(entries) // 2], "last": entries[-1]}[where]
+        data = bytearray(pack.read_bytes())
+        data[e.offset + ENTRY_SIZE + (e.stored_len - 1 if where == "last" else e.stored_len // 2)] ^= 0x10
+        pack.write_bytes(bytes(data))
+        remote = FolderRemote(str(tmp_path / f"store{n}"))
+        with pytest.raises(CorruptObject, match=f"object {e.id.hex()[:12]} at {e.offset} is damaged"):
+            push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / f"ac{n}")), by_oid,
+                         SMALL.pack_size, RETRY)
+        indexed = [n for n in remote.list("packs/") if n.endswith(".idx")]
+        rindex = RemoteIndex(remote, str(tmp_path / f"check{n}"))
+        rindex.refresh()
+        assert not rindex.contains([idx.key(e.id, e.kind)]).any(), indexed  # never on the remote
+        pool.close()
