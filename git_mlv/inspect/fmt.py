@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -57,7 +58,40 @@ def stat(v: float | None) -> str:
     return f"{v:.8g}"
 
 
+def _escape(s: str, quote: bool) -> str:
+    """``s`` with JSON's escapes for backslash, control characters and (when ``quote``) the double
+    quote; other characters Python does not print (a zero-width space, a lone surrogate...) as
+    ``\\uXXXX``, so that nothing invisible hides in a fact. Everything else, non-ASCII included,
+    stays as it is: one level of escaping, which a JSON reader undoes."""
+    body = json.dumps(s, ensure_ascii=False)[1:-1]
+    if not quote:
+        body = body.replace('\\"', '"')
+    if body.isprintable():
+        return body
+    out = []
+    for c in body:
+        if c.isprintable():
+            out.append(c)
+        else:  # astral characters as a UTF-16 pair, as JSON spells them
+            units = c.encode("utf-16-be", "surrogatepass")
+            out += [f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)]
+    return "".join(out)
+
+
+def _cut(s: str, limit: int) -> tuple[str, str]:
+    return (s, "") if len(s) <= limit else (s[:limit], "...")
+
+
 def text(s: str, limit: int = 60) -> str:
-    """A string value on one line: control characters escaped, long values cut with '...'."""
-    s = s.encode("unicode_escape").decode("ascii") if not s.isprintable() else s
-    return s if len(s) <= limit else s[:limit] + "..."
+    """A string value on one line, unquoted: escaped as inside a JSON string (``\\n``, ``\\t``,
+    ``\\\\``), cut at ``limit`` characters of the value (before escaping, so an escape is never cut
+    in half) with '...'."""
+    value, more = _cut(s, limit)
+    return _escape(value, quote=False) + more
+
+
+def quoted(s: str, limit: int = 60) -> str:
+    """A string value as a JSON string (``"multi\\nline"``), cut at ``limit`` characters of the value
+    with '...' inside the quotes."""
+    value, more = _cut(s, limit)
+    return '"' + _escape(value, quote=True) + more + '"'

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .fmt import number, stat, text
+from .fmt import number, quoted, stat
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -116,7 +116,7 @@ class ColumnStats:
                 out.append(f"{label} distinct {len(self.values)}")
                 top = sorted(self.values.items(), key=lambda kv: (-kv[1], str(kv[0])))[:TOP_VALUES]
                 for v, c in top:
-                    out.append(f"{label} top {json.dumps(text(str(v)), ensure_ascii=False)} {c}")
+                    out.append(f"{label} top {quoted(str(v))} {c}")
         return out
 
 

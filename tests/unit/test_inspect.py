@@ -249,3 +249,27 @@ def test_magic_wins_over_the_name(tmp_path: Path) -> None:
     pq.write_table(TABLE, path)
     assert detect(str(path)).name == "parquet"
     assert detect(str(path), "x.csv").name == "parquet"
+
+
+def test_string_values_are_escaped_once_as_json_would(tmp_path: Path) -> None:
+    """A newline in a value prints as \\n inside the quotes (one level: a literal backslash-n prints
+    as \\\\n, so the two can be told apart), and non-ASCII stays readable beside a control character."""
+    path = tmp_path / "t.csv"
+    path.write_bytes('id,t,u\n1,"multi\nline",back\\nslash\n2,"tab\there",x\n3,"é\x01x",x\n'.encode())
+    out = text(path)
+    assert 't top "multi\\nline" 1\n' in out
+    assert 't top "tab\\there" 1\n' in out
+    assert 't top "é\\u0001x" 1\n' in out
+    assert 'u top "back\\\\nslash" 1\n' in out
+    for line in out.splitlines():
+        if " top " in line:  # each quoted value is a JSON string
+            value = json.loads(line.split(" top ", 1)[1].rsplit(" ", 1)[0])
+            assert value in ("multi\nline", "tab\there", "é\x01x", "back\\nslash", "x")
+    from git_mlv.inspect.fmt import quoted
+    from git_mlv.inspect.fmt import text as fmt_text
+
+    # cut at 60 characters of the value, never inside an escape
+    assert quoted("\n" * 70) == '"' + "\\n" * 60 + '..."'
+    assert fmt_text("a\tb") == "a\\tb" and fmt_text("plain é") == "plain é"
+    assert fmt_text("zero\u200bwidth") == "zero\\u200bwidth"
+
