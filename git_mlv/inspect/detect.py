@@ -22,6 +22,8 @@ class Kind:
     name: str
     family: str  # "table", "columnar", "array", "image", "bytes"
     compression: str | None = None  # pyarrow's name: gzip, bz2, zstd, lz4
+    #: a ``.csv``'s field delimiter once sniffed from its head (tables.sniffed); None: not yet
+    delimiter: str | None = None
 
     @property
     def label(self) -> str:

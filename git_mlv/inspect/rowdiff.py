@@ -271,6 +271,10 @@ def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind
                         labels: tuple[str, str] = ("the old version", "the new version"),
                         tmp_dir: str | None = None) -> tuple[RowDiff, list[tuple[pa.Schema, int]]]:
     """``row_diff``, and the (schema, rows) of both sides that the same pass read."""
+    from .tables import sniffed
+
+    # a .csv's delimiter, sniffed once here rather than by each reader of the side
+    old_kind, new_kind = sniffed(old, old_kind), sniffed(new, new_kind)
     schemas = []
     for src, kind, label in ((old, old_kind, labels[0]), (new, new_kind, labels[1])):
         schema = peek_schema(src, kind)

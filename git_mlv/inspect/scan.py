@@ -47,8 +47,9 @@ def peek_schema(source: Source, kind: Kind) -> pa.Schema:
             with pa.memory_map(source) as f:
                 opener = pa.ipc.open_file if kind.name == "arrow" else pa.ipc.open_stream
                 return opener(f).schema
-        from .tables import head_schema
+        from .tables import head_schema, sniffed
 
+        kind = sniffed(source, kind)
         return head_schema(_stream(source), kind)
     except (pa.ArrowInvalid, OSError) as e:
         raise NotThisFormat(str(e).splitlines()[0]) from None
@@ -93,8 +94,9 @@ def scan(source: Source, kind: Kind, consume: Callable[[pa.Schema, pa.RecordBatc
                 return schema, rows
     except (pa.ArrowInvalid, OSError) as e:
         raise NotThisFormat(str(e).splitlines()[0]) from None
-    from .tables import stream_table
+    from .tables import sniffed, stream_table
 
+    kind = sniffed(source, kind)
     return stream_table(source if isinstance(source, str) else (lambda: _stream(source)), kind, consume)
 
 
@@ -123,8 +125,9 @@ def _csv_shape(source: Source, kind: Kind) -> tuple[pa.Schema, int]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from .tables import _csv_options
+    from .tables import _csv_options, sniffed
 
+    kind = sniffed(source, kind)
     schema = peek_schema(source, kind)
     if not len(schema):
         return schema, 0

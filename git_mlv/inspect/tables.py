@@ -17,6 +17,7 @@ turns out to hold "1.5", a number column with "n/a"), that column's type is wide
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import Summary
 from .detect import Kind
+from .dialect import SNIFF_BYTES, sniff_delimiter
 from .fallback import NotThisFormat
+from .fmt import quoted
 from .stats import ColumnStats, table_facts, type_name
 
 if TYPE_CHECKING:
@@ -48,10 +51,42 @@ def _csv_options(kind: Kind, types: dict[str, pa.DataType], multiline: bool,
     import pyarrow.csv as pcsv
 
     read = pcsv.ReadOptions(block_size=block_size, column_names=names)
-    parse = pcsv.ParseOptions(delimiter="\t" if kind.name == "tsv" else ",", newlines_in_values=multiline)
+    delimiter = "\t" if kind.name == "tsv" else kind.delimiter or ","
+    parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=multiline)
     # empty fields are nulls in every column, as in JSON and Parquet (pyarrow's default keeps "" for strings)
     convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
     return read, parse, convert
+
+
+def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
+    """``kind`` with the field delimiter of a ``.csv`` sniffed from its first lines (dialect.py);
+    other kinds, and a kind whose delimiter is known, come back as they are. ``source`` is a path,
+    or a function returning a new binary stream of the file (read up to SNIFF_BYTES, then closed)."""
+    import pyarrow as pa
+
+    if kind.name != "csv" or kind.delimiter is not None:
+        return kind
+    raw: Any = None
+    try:
+        if isinstance(source, str):
+            stream = raw = pa.input_stream(source, compression=kind.compression)
+        else:
+            raw = source()
+            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
+            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
+        head = b""
+        while len(head) < SNIFF_BYTES:
+            more = stream.read(SNIFF_BYTES - len(head))
+            if not more:
+                break
+            head += bytes(more)
+        complete = len(head) < SNIFF_BYTES
+    except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
+        return kind
+    finally:
+        if raw is not None:
+            raw.close()
+    return dataclasses.replace(kind, delimiter=sniff_delimiter(head, complete))
 
 
 def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = None,
@@ -103,7 +138,7 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
             data = data[:data.rfind(b"\n") + 1] or data
     finally:
         stream.close()
-    reader = open_batches(pa.BufferReader(bytes(data)), Kind(kind.name, kind.family), types)
+    reader = open_batches(pa.BufferReader(bytes(data)), dataclasses.replace(kind, compression=None), types)
     for _ in reader:  # a block: drained, so no thread is left behind
         pass
     return reader.schema
@@ -328,6 +363,7 @@ class Accumulator:
 
 def summarize(path: str, kind: Kind) -> Summary:
     """Schema, rows and per-column statistics of a CSV/TSV/JSONL file, streamed."""
+    kind = sniffed(path, kind)
     size = os.path.getsize(path)
     workers = min(4, os.cpu_count() or 1)
     result = None
@@ -341,5 +377,7 @@ def summarize(path: str, kind: Kind) -> Summary:
         schema, rows = stream_table(path, kind, acc)
         result = (schema, rows, acc.stats)
     schema, rows, stats = result
-    return Summary(kind.label, size, table_facts(schema, rows, stats),
+    # only where it is not the comma: summaries of comma files stay as they were
+    extra = [f"delimiter {quoted(kind.delimiter)}"] if kind.delimiter not in (None, ",") else []
+    return Summary(kind.label, size, table_facts(schema, rows, stats, extra),
                    schema=[(f.name, type_name(f.type)) for f in schema], rows=rows)

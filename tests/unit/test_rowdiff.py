@@ -73,3 +73,16 @@ def test_keys_that_cannot_match_rows_are_refused(tmp_path: Path) -> None:
     c.write_text("id,v\n" + "".join(f"{'' if i == 5 else i},{i}\n" for i in range(2000)))
     with pytest.raises(rowdiff.KeyColumnError, match="empty values"):
         diff(b, c, "id")
+
+
+def test_semicolon_csv_rows_match_by_key(tmp_path: Path) -> None:
+    """A ';' CSV (European Excel) against a ',' one: the delimiter of each side is sniffed, so the
+    key column exists on both and only the real change shows."""
+    n = 2000
+    old = tmp_path / "eu.csv"
+    old.write_text("id;name;price\n" + "".join(f"{i};n{i};{i}.5\n" for i in range(n)))
+    new = tmp_path / "us.csv"
+    new.write_text("id,name,price\n" + "".join(f"{i},\"n{i}\",{i + (i == 17)}.5\n" for i in range(n)))
+    r = diff(old, new, "id")
+    assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 1, n - 1)
+    assert r.changed_rows == [{"id": 17, "changes": {"price": [17.5, 18.5]}}]
