@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO, Protocol
 
 from ..core.fsutil import fs_error
-from ..errors import MlvError
+from ..errors import CorruptObject, MissingObject, MlvError
 from .pktline import ContentStream, PktReader, PktWriter, ProtocolError
 
 CAPABILITIES = ("clean", "smudge", "delay")
 # Smudge input above this cannot be a pointer: it is passed through, spooled to disk past 8 MiB.
 _SPOOL = 8 << 20
+# A smudge's first bytes are decoded before git is told "success": damage found there (a whole file
+# up to this size) leaves that file a pointer and the checkout goes on; past it, the file streams,
+# and damage met later can only fail the file, which stops git's checkout (the filter is required).
+_PEEK = 4 << 20
 # git's pipe to us is grown from the kernel's 64 KiB to 1 MiB (the unprivileged maximum,
 # /proc/sys/fs/pipe-max-size): a clean's content arrives up to 1 MiB ahead of our reads. Our pipe
 # to git is NOT grown (it was, to 1 MiB, until chk5): a smudge's bytes then cross the pipe while
@@ -47,6 +52,10 @@ class FilterHandler(Protocol):
 
     def missing(self, pathname: str, blob: bytes) -> bytes:
         """What to write when the data cannot be had: the pointer itself (after warning)."""
+
+    def damaged(self, pathname: str, blob: bytes, error: MlvError) -> bytes:
+        """What to write when the data here is damaged or incomplete (found before a byte of the
+        file was sent): the pointer itself (after warning)."""
 
     def delay(self, pathname: str, blob: bytes) -> bool:
         """Start fetching ``blob``'s data in the background, remembering ``blob`` for when git asks
@@ -198,7 +207,24 @@ def _smudge(handler: FilterHandler, r: PktReader, w: PktWriter, path: str, can_d
                 return
             fetched = None if can_delay else handler.fetch_now(path, blob)
             chunks = [handler.missing(path, blob)] if fetched is None else fetched
+        head, rest = _peek(chunks)
+    except (CorruptObject, MissingObject) as e:  # nothing sent yet: this file stays a pointer
+        head, rest = [handler.damaged(path, blob, e)], iter(())
     except MlvError as e:
         _error(w, path, e)
         return
-    _answer(w, chunks)
+    _answer(w, itertools.chain(head, rest))
+
+
+def _peek(chunks: Iterable[bytes]) -> tuple[list[bytes], Iterator[bytes]]:
+    """The first pieces of ``chunks``, up to ``_PEEK`` bytes (decoded and checked now), and the rest."""
+    it = iter(chunks)
+    head: list[bytes] = []
+    n = 0
+    while n < _PEEK:
+        piece = next(it, None)
+        if piece is None:
+            break
+        head.append(piece)
+        n += len(piece)
+    return head, it

@@ -111,6 +111,7 @@ class PoolFilter:
         self._scope: FetchScope | None = None
         self.out_of_scope = 0  # files left as pointers on purpose (mlv.fetchInclude/Exclude)
         self.lfs_pointers = 0  # git-lfs pointers met under filter=mlv (warned about)
+        self.damaged_paths = 0  # files left pointers because their data here is damaged (warned)
         self._gc_fd: int | None = None  # gc.lock held shared (_hold_gc_lock)
         self._racy: RacyClean | None = None  # created at the first clean of more than a head
         self._ahead: CleanAhead | None = None  # created at the first clean (None: not possible here)
@@ -284,6 +285,14 @@ class PoolFilter:
         if len(self.missing_paths) <= _WARN_LIMIT:
             print(f"git-mlv: warning: data of '{pathname}' is not here; the file stays a pointer "
                   "until you run `git mlv pull`", file=sys.stderr)
+        return blob
+
+    def damaged(self, pathname: str, blob: bytes, error: MlvError) -> bytes:
+        """Leave the pointer in place of data that is damaged here, and say so (the rest of the
+        checkout goes on; `git mlv fsck` says what is damaged and how to repair it)."""
+        self.damaged_paths += 1
+        if self.damaged_paths <= _WARN_LIMIT:
+            print(f"git-mlv: warning: '{pathname}' stays a pointer: {error}", file=sys.stderr)
         return blob
 
     def delay(self, pathname: str, blob: bytes) -> bool:

@@ -28,6 +28,7 @@ from ..core.pointer_text import HEAD, MAX_SIZE, could_be_pointer
 from ..gitio import quickgit
 
 if TYPE_CHECKING:
+    from ..errors import MlvError
     from ..gitio.filter_process import FilterHandler
     from ..gitio.pktline import ContentStream
 
@@ -194,6 +195,11 @@ class Recorder:
         """The handler's answer when the data cannot be had: a pointer stays."""
         self.left()
         return self._h.missing(pathname, blob)
+
+    def damaged(self, pathname: str, blob: bytes, error: MlvError) -> bytes:
+        """The handler's answer when the data here is damaged: a pointer stays."""
+        self.left()
+        return self._h.damaged(pathname, blob, error)
 
     def clean(self, pathname: str, content: ContentStream) -> bytes:
         """The handler's clean."""
