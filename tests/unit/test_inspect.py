@@ -273,3 +273,40 @@ def test_string_values_are_escaped_once_as_json_would(tmp_path: Path) -> None:
     assert fmt_text("a\tb") == "a\\tb" and fmt_text("plain é") == "plain é"
     assert fmt_text("zero\u200bwidth") == "zero\\u200bwidth"
 
+
+SEMI_CSV = "id;x;cat;ok\n1;0,5;a;true\n2;1,5;b;false\n3;;a;true\n4;3,0;;true\n"
+
+
+def test_semicolon_csv_is_read_with_its_delimiter(tmp_path: Path) -> None:
+    """European Excel writes ';' between fields (and ',' in decimals): sniffed from the head, so the
+    columns are the real ones (decimal commas stay text: pyarrow has no decimal-comma parsing)."""
+    path = tmp_path / "eu.csv"
+    path.write_text(SEMI_CSV.replace("0,5", "0.5").replace("1,5", "1.5").replace("3,0", "3.0"))
+    assert text(path) == "format csv\n" + size(path) + SCHEMA + 'delimiter ";"\n' + STATS
+    gz = tmp_path / "eu.csv.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert 'delimiter ";"\n' in text(gz) and "column x double\n" in text(gz)
+    decimal_commas = tmp_path / "dc.csv"
+    decimal_commas.write_text(SEMI_CSV)
+    out = text(decimal_commas)
+    assert "columns 4\n" in out and "column x string\n" in out and 'x top "0,5" 1\n' in out
+    for sep, shown in (("\t", '"\\t"'), ("|", '"|"')):
+        other = tmp_path / "o.csv"
+        other.write_text(CSV.replace(",", sep))
+        assert text(other) == "format csv\n" + size(other) + SCHEMA + f"delimiter {shown}\n" + STATS
+
+
+def test_comma_csv_with_semicolons_in_its_text_stays_comma(tmp_path: Path) -> None:
+    from git_mlv.inspect.dialect import sniff_delimiter
+
+    path = tmp_path / "c.csv"
+    path.write_text('id,note,v\n1,"a; b; c",2\n2,x;y,3\n3,"quoted, with; both",4\n4,plain,5\n')
+    out = text(path)
+    assert "columns 3\n" in out and "delimiter" not in out and "rows 4\n" in out
+    assert sniff_delimiter(b"a;b;c\n1;2;3\n") == ";"
+    assert sniff_delimiter(b"a,b;c\n1,2;3\n") == ","  # both consistent: the comma, as before
+    assert sniff_delimiter(b"name;desc\n\"a, b\";x\n\"multi\nline, here\";y\n") == ";"
+    assert sniff_delimiter(b"only\n1\n2\n") == ","
+    assert sniff_delimiter(b"") == ","
+    # a head cut inside a line: the partial last line is not counted
+    assert sniff_delimiter(b"a;b\n1;2\n3;4\n5,6,7,8", complete=False) == ";"
