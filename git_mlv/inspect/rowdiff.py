@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvError
+from .compare import canonical_text, differs, py_rows, py_value
 from .detect import Kind
 from .scan import Source, peek_schema, scan
 
@@ -68,7 +69,8 @@ def _partitions(size: int) -> int:
 
 
 def _key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    """One type for the key on both sides: int64 when both are integers, else string."""
+    """One type for the key on both sides: int64 when both are integers, else string (a nested key:
+    its canonical JSON text, see ``compare.canonical_text``)."""
     import pyarrow as pa
     import pyarrow.types as pt
 
@@ -138,6 +140,7 @@ class _Partitioner:
         per parser block (~5k rows) cut the partitioning CPU time by ~4x (measured)."""
         import numpy as np
         import pyarrow as pa
+        import pyarrow.types as pt
 
         if not self.pending:
             return
@@ -147,7 +150,9 @@ class _Partitioner:
         i = batch.schema.get_field_index(self.key)
         key = batch.column(i)
         if key.type != self.key_type:
-            key = key.cast(self.key_type)
+            # a nested key (a composite key written as a JSON object): matched by its canonical JSON,
+            # one Python call a row; flat keys keep pyarrow's cast
+            key = canonical_text(key) if pt.is_nested(key.type) else key.cast(self.key_type)
             batch = batch.set_column(i, self.key, key)
         if key.null_count:
             raise KeyColumnError(f"column {self.key!r} has {key.null_count} empty values in {self.label}; "
@@ -190,24 +195,6 @@ def _check_unique(t: pa.Table, key: str, label: str) -> None:
                              "once); choose a key that names one row")
 
 
-def _differs(a: pa.Array, b: pa.Array) -> pa.Array:
-    """Per row: True where the values differ (nulls equal nulls; NaN equals NaN)."""
-    import pyarrow.compute as pc
-    import pyarrow.types as pt
-
-    if a.type != b.type:
-        a, b = a.cast("string"), b.cast("string")
-    ne = pc.not_equal(a, b)
-    if a.null_count or b.null_count:  # null == null; null != value
-        ne = pc.or_(pc.fill_null(ne, False), pc.xor(pc.is_null(a), pc.is_null(b)))
-    # NaN != NaN in IEEE; a NaN left as it was is no change. Checked only where values differ at
-    # all (most columns of most partitions: nowhere), which keeps the join at ~1 kernel a column.
-    if pt.is_floating(a.type) and pc.any(ne).as_py():
-        both_nan = pc.and_(pc.fill_null(pc.is_nan(a), False), pc.fill_null(pc.is_nan(b), False))
-        ne = pc.and_(ne, pc.invert(both_nan))
-    return ne
-
-
 def _smallest(rows: list[dict[str, Any]], more: list[dict[str, Any]], key: str, limit: int
               ) -> list[dict[str, Any]]:
     merged = rows + more
@@ -230,13 +217,13 @@ def _join(result: RowDiff, old: pa.Table, new: pa.Table, labels: tuple[str, str]
     result.removed += removed.num_rows
     result.added += added.num_rows
     if limit:
-        result.removed_rows = _smallest(result.removed_rows, removed.slice(0, limit).to_pylist(), key, limit)
-        result.added_rows = _smallest(result.added_rows, added.slice(0, limit).to_pylist(), key, limit)
+        result.removed_rows = _smallest(result.removed_rows, py_rows(removed.slice(0, limit)), key, limit)
+        result.added_rows = _smallest(result.added_rows, py_rows(added.slice(0, limit)), key, limit)
     a = old.filter(in_new)
     b = new.filter(in_old)
     if not a.num_rows:
         return
-    diffs = {c: _differs(a[c].combine_chunks(), b[c].combine_chunks()) for c in result.compared_columns}
+    diffs = {c: differs(a[c].combine_chunks(), b[c].combine_chunks()) for c in result.compared_columns}
     changed = None
     for d in diffs.values():
         changed = d if changed is None else pc.or_(changed, d)
@@ -249,7 +236,7 @@ def _join(result: RowDiff, old: pa.Table, new: pa.Table, labels: tuple[str, str]
         rows = []
         for j, k in enumerate(keys):
             i = idx[j].as_py()
-            changes = {c: [a[c][i].as_py(), b[c][i].as_py()] for c, d in diffs.items() if d[i].as_py()}
+            changes = {c: [py_value(a[c][i]), py_value(b[c][i])] for c, d in diffs.items() if d[i].as_py()}
             rows.append({key: k, "changes": changes})
         result.changed_rows = _smallest(result.changed_rows, rows, key, limit)
 

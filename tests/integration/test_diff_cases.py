@@ -1,5 +1,5 @@
-"""`git diff` and `git mlv diff --key` on the tables users actually have (real git): text with
-newlines and tabs, and CSV files from European Excel (';' between fields)."""
+"""`git diff` and `git mlv diff --key` on the tables users actually have (real git): nested JSON
+values, text with newlines and tabs, and CSV files from European Excel (';' between fields)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,28 @@ import json
 from pathlib import Path
 
 from tests.helpers import commit_all, git, mlv, out, write
+
+
+def test_key_diff_of_nested_json_values_reports_the_changed_rows(repo: Path) -> None:
+    path = repo / "data" / "e.jsonl"
+    write(path, b'{"id":1,"meta":{"a":1},"tags":["x"]}\n{"id":2,"meta":{"a":2},"tags":["y"]}\n')
+    commit_all(repo, "v1")
+    write(path, b'{"id":1,"meta":{"a":5},"tags":["x"]}\n{"id":2,"meta":{"a":2},"tags":["y","z"]}\n')
+    proc = mlv("diff", "HEAD", "--key", "id", "data/e.jsonl", cwd=repo, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = out(proc)
+    assert "data/e.jsonl by id: 0 added, 0 removed, 2 changed, 0 unchanged" in text
+    rows = json.loads(out(mlv("diff", "HEAD", "--key", "id", "--json", "data/e.jsonl", cwd=repo)))
+    assert rows["files"][0]["rows"]["changed_rows"] == [
+        {"id": 1, "changes": {"meta": [{"a": 1}, {"a": 5}]}},
+        {"id": 2, "changes": {"tags": [["y"], ["y", "z"]]}},
+    ]
+    # a struct as the key: rows matched by its canonical JSON text
+    proc = mlv("diff", "HEAD", "--key", "meta", "--json", "data/e.jsonl", cwd=repo, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    r = json.loads(out(proc))["files"][0]["rows"]
+    assert (r["added"], r["removed"], r["changed"], r["unchanged"]) == (1, 1, 1, 0)
+    assert r["changed_rows"] == [{"meta": '{"a": 2}', "changes": {"tags": [["y"], ["y", "z"]]}}]
 
 
 def test_git_diff_escapes_values_once_and_reads_semicolon_csv(repo: Path) -> None:

@@ -75,6 +75,76 @@ def test_keys_that_cannot_match_rows_are_refused(tmp_path: Path) -> None:
         diff(b, c, "id")
 
 
+def _jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_nested_values_are_compared_by_content(tmp_path: Path) -> None:
+    """Structs (JSON objects), lists and maps: a changed nested value is a changed row, an equal one
+    (even with its fields in another order, or a map's entries) is not; nulls inside count."""
+    n = 1500
+    base = [{"id": i, "meta": {"a": i, "b": f"s{i}"}, "tags": [i, i + 1], "v": i / 2} for i in range(n)]
+    new = [dict(r) for r in base]
+    new[3] = dict(new[3], meta={"a": 5, "b": "s3"})  # a struct field changed
+    new[7] = dict(new[7], tags=[7, 8, 9])  # a list grew
+    new[9] = dict(new[9], tags=[9, 11])  # a list element changed
+    new[11] = dict(new[11], meta=None)  # a struct emptied
+    new[13] = dict(new[13], tags=[13, None])  # a null inside a list
+    new[20] = {"id": 20, "tags": [20, 21], "v": 10.0, "meta": {"b": "s20", "a": 20}}  # fields reordered
+    r = diff(_jsonl(tmp_path / "a.jsonl", base), _jsonl(tmp_path / "b.jsonl", new), "id", limit=10)
+    assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 5, n - 5)
+    assert r.changed_rows == [
+        {"id": 3, "changes": {"meta": [{"a": 3, "b": "s3"}, {"a": 5, "b": "s3"}]}},
+        {"id": 7, "changes": {"tags": [[7, 8], [7, 8, 9]]}},
+        {"id": 9, "changes": {"tags": [[9, 10], [9, 11]]}},
+        {"id": 11, "changes": {"meta": [{"a": 11, "b": "s11"}, None]}},
+        {"id": 13, "changes": {"tags": [[13, 14], [13, None]]}},
+    ]
+    # Parquet: structs of lists, maps (entry order is not content), fixed-size lists
+    ids = list(range(n))
+    mtype = pa.map_(pa.string(), pa.int64())
+    old_t = pa.table({
+        "id": ids,
+        "s": pa.array([{"xs": [i, i], "name": f"n{i}"} for i in ids]),
+        "m": pa.array([[("a", i), ("b", 1)] for i in ids], mtype),
+        "f": pa.array([[float(i), math.nan] for i in ids], pa.list_(pa.float64(), 2)),
+    })
+    m = [[("a", i), ("b", 1)] for i in ids]
+    m[100] = [("b", 1), ("a", 100)]  # same map, entries in another order
+    m[200] = [("a", 200), ("b", 2)]  # a map value changed
+    s = [{"xs": [i, i], "name": f"n{i}"} for i in ids]
+    s[300] = {"xs": [300, -1], "name": "n300"}
+    f = [[float(i), math.nan] for i in ids]
+    f[400] = [400.0, 1.0]
+    new_t = pa.table({"id": ids, "s": pa.array(s), "m": pa.array(m, mtype),
+                      "f": pa.array(f, pa.list_(pa.float64(), 2))})
+    pq.write_table(old_t, tmp_path / "a.parquet")
+    pq.write_table(new_t, tmp_path / "b.parquet")
+    r = diff(tmp_path / "a.parquet", tmp_path / "b.parquet", "id")
+    assert (r.changed, r.unchanged) == (3, n - 3)
+    assert [(x["id"], list(x["changes"])) for x in r.changed_rows] == [(200, ["m"]), (300, ["s"]),
+                                                                      (400, ["f"])]
+    assert r.changed_rows[0]["changes"]["m"] == [{"a": 200, "b": 1}, {"a": 200, "b": 2}]  # maps read as dicts
+
+
+def test_a_nested_key_matches_rows_by_its_content(tmp_path: Path) -> None:
+    """A struct key (a composite key written as a JSON object) matches rows by its canonical JSON
+    text, whatever the order of its fields on either side."""
+    n = 1500
+    old = [{"k": {"user": i, "item": i % 7}, "v": i} for i in range(n)]
+    new: list[dict[str, object]] = [{"k": {"item": i % 7, "user": i}, "v": i} for i in range(1, n)]
+    new[0] = dict(new[0], v=-1)
+    new.append({"k": {"item": 0, "user": 10_000}, "v": 0})
+    r = diff(_jsonl(tmp_path / "a.jsonl", old), _jsonl(tmp_path / "b.jsonl", new), "k")
+    assert (r.added, r.removed, r.changed, r.unchanged) == (1, 1, 1, n - 2)
+    assert r.removed_rows[0]["k"] == '{"item": 0, "user": 0}'
+    assert r.added_rows[0]["k"] == '{"item": 0, "user": 10000}'
+    assert r.changed_rows == [{"k": '{"item": 1, "user": 1}', "changes": {"v": [1, -1]}}]
+
+
 def test_semicolon_csv_rows_match_by_key(tmp_path: Path) -> None:
     """A ';' CSV (European Excel) against a ',' one: the delimiter of each side is sniffed, so the
     key column exists on both and only the real change shows."""

@@ -1,0 +1,168 @@
+"""Which values of two aligned columns differ, for flat and nested types: what ``rowdiff`` calls a
+changed row.
+
+Flat columns take one pyarrow kernel (``not_equal``) and stay as fast as they were. pyarrow has no
+comparison kernel for nested types (``struct``, ``list``, ``map``: JSON objects and arrays in JSON
+Lines, nested Parquet columns), so those are compared by content, still with kernels: a struct
+field by field (matched by name: a JSON object's field order is not content, and a field missing
+on one side is null there), a list by its length and then element by element, a map as the list
+of its entries sorted by key (entry order is not content). Anything else nested (unions), or a
+nested column against a flat one, is compared by its canonical JSON text (``canonical_text``),
+one Python call a value.
+
+Equality is that of the data: nulls equal nulls, NaN equals NaN, a value retyped between the
+sides (int64 -> string) is compared as text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def differs(a: pa.Array, b: pa.Array) -> pa.Array:
+    """Per row: True where the values of ``a`` and ``b`` differ (a boolean array without nulls)."""
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    if pt.is_nested(a.type) or pt.is_nested(b.type):
+        return _nested_differs(a, b)
+    if a.type != b.type:
+        a, b = a.cast("string"), b.cast("string")
+    ne = pc.not_equal(a, b)
+    if a.null_count or b.null_count:  # null == null; null != value
+        ne = pc.or_(pc.fill_null(ne, False), pc.xor(pc.is_null(a), pc.is_null(b)))
+    # NaN != NaN in IEEE; a NaN left as it was is no change. Checked only where values differ at
+    # all (most columns of most partitions: nowhere), which keeps the join at ~1 kernel a column.
+    if pt.is_floating(a.type) and pc.any(ne).as_py():
+        both_nan = pc.and_(pc.fill_null(pc.is_nan(a), False), pc.fill_null(pc.is_nan(b), False))
+        ne = pc.and_(ne, pc.invert(both_nan))
+    return ne
+
+
+def _listlike(t: pa.DataType) -> bool:
+    import pyarrow.types as pt
+
+    return pt.is_list(t) or pt.is_large_list(t) or pt.is_fixed_size_list(t) or pt.is_map(t)
+
+
+def _nested_differs(a: pa.Array, b: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    one_null = pc.xor(pc.is_null(a), pc.is_null(b))
+    both = pc.and_(pc.is_valid(a), pc.is_valid(b))
+    if pt.is_struct(a.type) and pt.is_struct(b.type):
+        ne = one_null
+        names = [f.name for f in a.type] + [f.name for f in b.type if a.type.get_field_index(f.name) < 0]
+        for name in names:
+            d = differs(_field(a, name, b.type), _field(b, name, a.type))
+            ne = pc.or_(ne, pc.and_(both, d))
+        return ne
+    if _listlike(a.type) and _listlike(b.type):
+        return pc.or_(one_null, _list_differs(_entries_sorted(a), _entries_sorted(b), both))
+    ta, tb = canonical_text(a), canonical_text(b)
+    return pc.or_(one_null, pc.fill_null(pc.not_equal(ta, tb), False))
+
+
+def _field(s: pa.Array, name: str, other: pa.StructType) -> pa.Array:
+    """Field ``name`` of struct array ``s`` (null where ``s`` is); all nulls when ``s`` lacks it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    i = s.type.get_field_index(name)
+    if i >= 0:
+        return pc.struct_field(s, [i])
+    return pa.nulls(len(s), other.field(other.get_field_index(name)).type)
+
+
+def _entries_sorted(x: pa.Array) -> pa.Array:
+    """A map as a list of its entries sorted by key within each row (lists come back as they are)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    if not pt.is_map(x.type):
+        return x
+    entry = pa.struct([x.type.key_field, x.type.item_field])
+    lists = x.cast(pa.list_(entry))
+    values = lists.flatten()
+    if not len(values):
+        return lists
+    try:
+        keyed = pa.table({"row": pc.list_parent_indices(lists), "key": pc.struct_field(values, [0])})
+        order = pc.sort_indices(keyed, sort_keys=[("row", "ascending"), ("key", "ascending")])
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # keys that do not sort: entries as stored
+        return lists
+    sizes = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
+    offsets = pa.array(np.concatenate([[0], np.cumsum(sizes)]), pa.int32())
+    return pa.ListArray.from_arrays(offsets, values.take(order), pa.list_(entry),
+                                    mask=pc.is_null(lists))
+
+
+def _list_differs(a: pa.Array, b: pa.Array, both: pa.Array) -> pa.Array:
+    """Where both rows hold lists: True where the lengths or any pair of elements differ."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    same_len = pc.fill_null(pc.equal(pc.list_value_length(a), pc.list_value_length(b)), False)
+    ne = pc.and_(both, pc.invert(same_len)).to_numpy(zero_copy_only=False).copy()
+    rows = pc.indices_nonzero(pc.and_(both, same_len))
+    if len(rows):
+        la, lb = a.take(rows), b.take(rows)
+        d = differs(la.flatten(), lb.flatten())
+        if pc.any(d).as_py():
+            parents = pc.list_parent_indices(la).filter(d)
+            ne[rows.to_numpy()[np.unique(parents.to_numpy())]] = True
+    return pa.array(ne, pa.bool_())
+
+
+def _canonical(v: Any) -> Any:
+    """A Python value from ``as_py`` in a form whose JSON text is the same for the same content."""
+    if isinstance(v, dict):
+        return {str(k): _canonical(x) for k, x in v.items()}
+    if isinstance(v, list):
+        if v and all(isinstance(e, tuple) for e in v):  # a map's (key, value) entries: a set
+            pairs = [[_canonical(k), _canonical(x)] for k, x in v]
+            return sorted(pairs, key=lambda p: json.dumps(p, sort_keys=True, default=str))
+        return [_canonical(x) for x in v]
+    if isinstance(v, bytes):
+        return v.hex()
+    return v
+
+
+def canonical_json(v: Any) -> str:
+    """One value (from ``as_py``) as canonical JSON: object keys sorted, map entries sorted."""
+    return json.dumps(_canonical(v), sort_keys=True, ensure_ascii=False, default=str)
+
+
+def canonical_text(x: pa.Array) -> pa.Array:
+    """Each value as text: its canonical JSON when nested (nulls stay null), pyarrow's cast
+    otherwise (so that a flat value compares as it always did)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if not pt.is_nested(x.type):
+        return x.cast(pa.string())
+    return pa.array([None if v is None else canonical_json(v) for v in x.to_pylist()], pa.string())
+
+
+def py_value(v: pa.Scalar) -> Any:
+    """A value to show: maps as dicts (as a JSON object reads), as stored when a key repeats."""
+    try:
+        return v.as_py(maps_as_pydicts="strict")
+    except (KeyError, TypeError):
+        return v.as_py()
+
+
+def py_rows(t: pa.Table) -> list[dict[str, Any]]:
+    """Rows to show, maps as dicts as in ``py_value``."""
+    try:
+        return t.to_pylist(maps_as_pydicts="strict")
+    except (KeyError, TypeError):
+        return t.to_pylist()
