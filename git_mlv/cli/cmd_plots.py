@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 from typing import Any
@@ -51,10 +52,28 @@ def draw(path: str, revs: list[str], series: dict[str, list[float | None]]) -> N
     try:
         fig.savefig(tmp, format="png", dpi=100)
         os.replace(tmp, path)
+    except OSError as e:
+        raise _write_error(e, path) from None
     finally:
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _write_error(e: OSError, path: str) -> MlvError:
+    """The FileSystemError (exit 6) naming ``path``, not the temporary file beside it, and what to do."""
+    from ..core.fsutil import FileSystemError, fs_error  # not at start-up: every verb imports this module
+
+    err = fs_error(e, path)
+    if err is not None:
+        return err
+    folder = os.path.dirname(os.path.abspath(path))
+    if e.errno in (errno.ENOENT, errno.ENOTDIR) and not os.path.isdir(folder):
+        return FileSystemError(f"no folder {folder} to write {path} in; create it or choose another "
+                               "--output")
+    if e.errno == errno.EISDIR:
+        return FileSystemError(f"{path} is a folder; give --output a file name (say {path}/plots.png)")
+    return FileSystemError(f"cannot write {path} ({e.strerror or e}); choose another --output")
 
 
 def run(args: Any) -> int:
