@@ -134,13 +134,21 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
     doc = _load(text, path)
     here = posixpath.dirname(path)
     stages = []
-    for name, st in (doc.get("stages") or {}).items():
+    defined = (doc.get("stages") if isinstance(doc, dict) else None) or {}
+    if not isinstance(defined, dict):
+        raise DvcFormatError(f"{path}: `stages` is not a mapping of stage names")
+    # checked before "has no cmd": a foreach/matrix stage keeps its cmd under `do:` or uses ${item}
+    generated = [str(n) for n, st in defined.items() if isinstance(st, dict) and ("foreach" in st
+                                                                                  or "matrix" in st)]
+    if generated:
+        which = ("stage " if len(generated) == 1 else "stages ") + ", ".join(repr(n) for n in generated)
+        uses = "uses" if len(generated) == 1 else "use"
+        raise DvcFormatError(f"{path}: {which} {uses} foreach/matrix, which from-dvc does not convert; "
+                             "write each item out as a plain stage (its own name, cmd, deps and outs) first")
+    for name, st in defined.items():
         where = f"{path}: stage {name!r}"
         if not isinstance(st, dict) or "cmd" not in st:
             raise DvcFormatError(f"{where}: has no cmd")
-        if "foreach" in st or "matrix" in st:
-            raise DvcFormatError(f"{where}: foreach/matrix stages are not supported; "
-                                 "write them out as plain stages first")
         cmd = st["cmd"]
         cmd = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
         wdir = _join(here, str(st.get("wdir", ".")), where)
