@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .cmd_metrics import add_format, print_diff
@@ -28,6 +29,8 @@ def run_diff(args: Any) -> int:
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
-        rows = pipeline.params_diff(ws, args.a, args.b, args.all)
-    print_diff(rows, args.fmt, "param")
+        d = pipeline.params_diff(ws, args.a, args.b, args.all)
+    for w in d.warnings:
+        print(f"git-mlv: warning: {w}", file=sys.stderr)
+    print_diff(d.rows, args.fmt, "param")
     return 0

@@ -237,8 +237,9 @@ def metrics_diff(ws: Workspace, a: str | None = None, b: str | None = None, show
 
 
 def params_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_all: bool = False
-                ) -> list[metricsmod.DiffRow]:
-    """Parameters at ``a`` (default HEAD) against ``b`` (default the work tree)."""
+                ) -> metricsmod.ParamsDiff:
+    """Parameters at ``a`` (default HEAD) against ``b`` (default the work tree), and a warning per
+    parameter file that did not parse."""
     a, b = _pair(ws, a, b)
     return metricsmod.params_diff(ws.repo, a, b, ws.pool, show_all)
 

@@ -133,13 +133,24 @@ def diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: bool = 
     return diff_values(table.data.get(a, {}), table.data.get(b, {}), show_all)
 
 
-def params_at(repo: Repo, rev: str, pool: Pool | None = None) -> Values:
-    """Every parameter the spec at ``rev`` names, by file: ``{file: {key: value}}``."""
+@dataclass
+class ParamsDiff:
+    """Parameter rows, and one warning per file that did not parse at a revision: its parameters
+    are left out of ``rows`` (unknown values, not removed ones)."""
+
+    rows: list[DiffRow]
+    warnings: list[str] = field(default_factory=list)
+
+
+def params_at(repo: Repo, rev: str, pool: Pool | None = None, unparsed: dict[str, str] | None = None
+              ) -> Values:
+    """Every parameter the spec at ``rev`` names, by file: ``{file: {key: value}}``; files that do not
+    parse are left out (and put in ``unparsed`` with their error when given)."""
     spec = _spec(repo, rev)
     entries = sorted({p for st in spec.stages.values() for p in st.params})
     files = sorted({specfile.parse_param(e)[0] for e in entries})
     blobs = _read(repo, [(rev, f) for f in files], pool)
-    flat = param_values(entries, lambda f: blobs.get((rev, f)), strict=False)
+    flat = param_values(entries, lambda f: blobs.get((rev, f)), strict=False, unparsed=unparsed)
     out: Values = {}
     for name, value in flat.items():
         file, _, key = name.partition(":")
@@ -148,10 +159,20 @@ def params_at(repo: Repo, rev: str, pool: Pool | None = None) -> Values:
 
 
 def params_diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: bool = False
-                ) -> list[DiffRow]:
-    """Parameter values at ``a`` against ``b``."""
-    return diff_values(params_at(repo, a, pool), params_at(repo, b, pool), show_all)
+                ) -> ParamsDiff:
+    """Parameter values at ``a`` against ``b``. A file that does not parse on one side is a warning
+    and is compared on neither: its values there are unknown, and rows saying "removed" would lie."""
+    bad: dict[str, dict[str, str]] = {a: {}, b: {}}
+    old, new = params_at(repo, a, pool, bad[a]), params_at(repo, b, pool, bad[b])
+    warnings = []
+    for rev in dict.fromkeys((a, b)):
+        for file, err in sorted(bad[rev].items()):
+            warnings.append(f"{rev}: {err}; the parameters of {file} are not compared")
+    for file in {*bad[a], *bad[b]}:
+        old.pop(file, None)
+        new.pop(file, None)
+    return ParamsDiff(diff_values(old, new, show_all), warnings)
 
 
-__all__ = ["WORKSPACE", "DiffRow", "MetricsTable", "diff", "diff_values", "flatten", "params_diff",
-           "params_at", "show"]
+__all__ = ["WORKSPACE", "DiffRow", "MetricsTable", "ParamsDiff", "diff", "diff_values", "flatten",
+           "params_diff", "params_at", "show"]

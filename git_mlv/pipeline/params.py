@@ -28,8 +28,9 @@ def stage_values(
 
 
 def values(entries: Iterable[str], read: Callable[[str], bytes | None], strict: bool = True,
-           where: str = "params") -> dict[str, Any]:
-    """Resolve ``FILE:KEY`` entries (see ``stage_values``)."""
+           where: str = "params", unparsed: dict[str, str] | None = None) -> dict[str, Any]:
+    """Resolve ``FILE:KEY`` entries (see ``stage_values``). Not ``strict``, a file that does not
+    parse is skipped like a missing one; ``unparsed`` then gets its path and the parse error."""
     docs: dict[str, dict[str, Any] | None] = {}
     out: dict[str, Any] = {}
     for entry in entries:
@@ -44,6 +45,8 @@ def values(entries: Iterable[str], read: Callable[[str], bytes | None], strict: 
                 except MlvError as e:
                     if strict:
                         raise ParamError(f"{where}: {e}") from None
+                    if unparsed is not None:
+                        unparsed[file] = str(e)
                     docs[file] = None
         flat = docs[file]
         if flat is None:
