@@ -7,7 +7,13 @@ import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..errors import MlvError
 from .spec import Spec, SpecError, parse_param
+
+
+class MissingDependency(MlvError):
+    """A stage's dependency is not in the work tree and no stage makes it: data missing (exit 1),
+    not a mistake in the spec."""
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -107,13 +113,14 @@ def build(spec: Spec) -> Dag:
 
 
 def check_deps(spec: Spec, dag: Dag, names: Iterable[str], exists: Callable[[str], bool]) -> None:
-    """SpecError for a dep (or param file) of ``names`` that does not exist and no stage outputs."""
+    """MissingDependency for a dep (or param file) of ``names`` that does not exist and no stage
+    outputs."""
     for name in names:
         st = spec.stages[name]
         for d in [*st.deps, *sorted({parse_param(p)[0] for p in st.params})]:
             if not exists(d) and spec.owner_of(d) is None and not any(
                 o.startswith(d + "/") for s in spec.stages.values() for o in s.all_outs
             ):
-                raise SpecError(
+                raise MissingDependency(
                     f"stage {name!r}: dependency {d!r} does not exist and no stage outputs it"
                 )

@@ -25,7 +25,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..errors import MlvError
+from ..errors import UsageError
 from ..gitio.git import Repo
 from .configfile import read_items, render_section, save_sections
 
@@ -37,8 +37,12 @@ LIST_KEYS = {"dep": "deps", "param": "params", "out": "outs", "outnocache": "out
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 
 
-class SpecError(MlvError):
-    """The pipeline spec is invalid; the message names the stage and the problem."""
+class SpecError(UsageError):
+    """The pipeline spec is invalid; the message names the stage and the problem.
+
+    What the user wrote (on the command line or in ``.gitmlv``) is wrong, so it exits 2, as a usage
+    error; a dependency missing from the work tree is not this (``dag.MissingDependency``, exit 1).
+    """
 
 
 @dataclass

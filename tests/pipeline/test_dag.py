@@ -52,8 +52,11 @@ def test_cycle_names_its_stages() -> None:
 def test_missing_dep_named() -> None:
     s = spec_of(Stage("train", "t", deps=["gone.csv", "model_in"]), Stage("m", "m", outs=["model_in"]))
     g = dag.build(s)
-    with pytest.raises(SpecError, match="stage 'train': dependency 'gone.csv' does not exist and no stage"):
+    # missing data (exit 1), not a mistake in the definition (SpecError, exit 2)
+    with pytest.raises(dag.MissingDependency, match="stage 'train': dependency 'gone.csv' does not exist "
+                       "and no stage") as e:
         dag.check_deps(s, g, ["train"], lambda p: False)
+    assert e.value.exit_code == 1 and not isinstance(e.value, SpecError)
     dag.check_deps(s, g, ["train"], lambda p: p == "gone.csv")
 
 

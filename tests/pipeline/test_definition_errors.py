@@ -1,0 +1,51 @@
+"""A pipeline definition that cannot be right (a cycle, an output claimed twice, a bad stage name, an
+unknown stage named) is a usage error, exit 2; a dependency missing from the work tree is missing
+data, exit 1 (README.md's table of exit codes)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import mlv, write
+
+
+def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
+    """The single `git-mlv: error:` line of a process that exited ``code``."""
+    err = p.stderr.decode()
+    assert p.returncode == code, err
+    assert err.startswith("git-mlv: error: ") and err.count("\n") == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    ([["stage", "add", "-n", "a", "-d", "b.out", "-o", "a.out", "x"]],
+     ["stage", "add", "-n", "b", "-d", "a.out", "-o", "b.out", "y"], "stages form a cycle: "),
+    ([["stage", "add", "-n", "a", "-o", "a.out", "x"]],
+     ["stage", "add", "-n", "b", "-o", "a.out", "y"], "output 'a.out' is already an output of stage 'a'"),
+    ([], ["stage", "add", "-n", "bad name", "x"], "a stage name is letters"),
+    ([], ["run", "-n", "bad/name", "true"], "a stage name is letters"),
+    ([["stage", "add", "-n", "a", "-o", "a.out", "x"]], ["repro", "nope"], "unknown stage 'nope'"),
+])
+def test_definition_mistakes_are_usage_errors(repo: Path, setup: list[list[str]], args: list[str],
+                                              message: str) -> None:
+    for s in setup:
+        mlv(*s, cwd=repo)
+    err = one_error_line(mlv(*args, cwd=repo, check=False), 2)
+    assert message in err
+
+
+def test_a_cycle_written_by_hand_is_a_usage_error_at_every_verb(repo: Path) -> None:
+    write(repo / ".gitmlv", b'[stage "a"]\n\tcmd = x\n\tdep = b.out\n\tout = a.out\n'
+                            b'[stage "b"]\n\tcmd = y\n\tdep = a.out\n\tout = b.out\n')
+    for verb in (["repro"], ["dag"], ["stage", "list"]):
+        assert "stages form a cycle: a -> b -> a" in one_error_line(mlv(*verb, cwd=repo, check=False), 2)
+
+
+def test_a_missing_dependency_is_missing_data(repo: Path) -> None:
+    mlv("stage", "add", "-n", "a", "-d", "input.csv", "-o", "a.out", "cp input.csv a.out", cwd=repo)
+    err = one_error_line(mlv("repro", cwd=repo, check=False), 1)
+    assert "dependency 'input.csv' does not exist" in err
