@@ -74,16 +74,17 @@ def run_import(args: argparse.Namespace) -> int:
 
 def render_summary(res: Any, noun: str) -> None:
     """The common report of a migration: what was converted, which refs moved, what to push."""
+    if not res.refs and (not res.dry_run or not (res.files or res.rewritten)):
+        # no ref moves: a "Converted N ... in M commit(s)" line would contradict this one
+        print(f"Nothing to change: {res.warnings[0]}" if res.warnings else
+              "Nothing to change: already converted")
+        return
     verb = "Would convert" if res.dry_run else "Converted"
     print(f"{verb} {res.files} {noun} ({human_size(res.bytes)}) in {res.rewritten} of {res.commits} "
           f"commit(s)")
     if res.dry_run:
         for r in res.refs:
             print(f"  would rewrite {r.name}")
-        return
-    if not res.refs:
-        print(f"Nothing to change: {res.warnings[0]}" if res.warnings else
-              "Nothing to change: already converted")
         return
     if getattr(res, "commit", None):
         print(f"New commit {res.commit[:12]} on {res.refs[0].name.removeprefix('refs/heads/')}")

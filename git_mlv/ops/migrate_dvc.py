@@ -23,6 +23,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
 from ..pipeline.spec import Spec
@@ -53,6 +54,7 @@ from .migrate_dvcfiles import (
     parse_dvc_yaml,
 )
 from .migrate_rewrite import (
+    BACKUP,
     MigrateError,
     ProgressFn,
     Rewriter,
@@ -214,7 +216,12 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
     dvc_files = [p for p in paths if is_dvc_file(p)]
     yamls = [p for p in paths if posixpath.basename(p) == "dvc.yaml"]
     if not dvc_files and not yamls:
-        raise MigrateError("no DVC files in HEAD (no X.dvc file, no dvc.yaml): nothing to convert")
+        if not _had_dvc_files(ws, head):
+            raise MigrateError("no DVC files in HEAD or its history (no X.dvc file, no dvc.yaml): DVC "
+                               "tracks nothing here, so there is nothing to convert")
+        result.commits = 1  # converted before (or the DVC files were removed): a second run is a no-op
+        result.warnings = ["no DVC files left in HEAD (no X.dvc file, no dvc.yaml): already converted"]
+        return
     source = WorktreeSource(repo.top)
     committed = CommitSource(ws, cat, head)
     changes: list[FileChange] = []
@@ -238,6 +245,18 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
     conv.data.check()
     commit_head(ws, cat, branch, head, changes, b"Convert the DVC project to git-mlv\n", result,
                 conv.data.same_bytes)
+
+
+# Every .dvc file and dvc.yaml at any depth (`**/` also matches no folder); `:(glob)` so that `*`
+# does not cross `/` and GIT_*_PATHSPECS settings do not change the meaning.
+_DVC_PATHSPECS = [":(glob)**/*.dvc", ":(glob)**/dvc.yaml"]
+
+
+def _had_dvc_files(ws: Workspace, head: str) -> bool:
+    """Whether a commit before ``head``, or one a rewrite kept under ``refs/mlv-migrate/``, has DVC
+    files: the evidence that the project was converted (or its DVC files removed) already."""
+    kept = [r.name for r in gitrefs.list_refs(ws.repo, [BACKUP])]
+    return bool(ws.repo.git("rev-list", "-1", head, *kept, "--", *_DVC_PATHSPECS).strip())
 
 
 class DvcTransform:
@@ -318,11 +337,14 @@ class DvcTransform:
                                               or posixpath.basename(ch.name) == ".gitignore"):
                 new.append(ch)
                 continue
+            if posixpath.basename(ch.name) == ".gitignore":
+                edited = self._gitignore(ch)
+                new.append(edited)
+                changed = changed or edited is not ch  # a .gitignore without our lines is not a change
+                continue
             changed = True
             if _is_pipeline(ch.name):
                 pipeline = True
-            elif posixpath.basename(ch.name) == ".gitignore":
-                new.append(self._gitignore(ch))
             elif ch.op == "M":
                 new += self.conv.dvc_file(ch.name, self.cat.read(ch.dataref) or b"", source)[0]
             else:
@@ -333,11 +355,14 @@ class DvcTransform:
         return changed
 
     def _gitignore(self, ch: FileChange) -> FileChange:
+        """``ch`` itself when it keeps no line of a converted output, else the edited change."""
         if ch.op == "D":
             return ch
         names = self.ignored.get(posixpath.dirname(ch.name), set())
         old = self.cat.read(ch.dataref) or b""
         text = gitignore_without(old, names)
+        if text == old:
+            return ch
         return FileChange("M", ch.path, ch.mode, "inline", text) if text else FileChange("D", ch.path)
 
     def _removed_dvc_file(self, commit: Commit, ch: FileChange) -> list[FileChange]:
