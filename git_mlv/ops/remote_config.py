@@ -127,13 +127,17 @@ def remotes(ws: Workspace) -> dict[str, RemoteConfig]:
                 found[name].url_from_tracked = False
             else:
                 found[name] = RemoteConfig(name, value, scope="local")
+    fallback, fallback_default = _remembered(ws, tracked, local)
+    for name, url in fallback.items():
+        if name not in found:  # this commit's .gitmlv names no remote: see _remembered
+            found[name] = RemoteConfig(name, url, scope="tracked", url_from_tracked=True)
     for key, value in local.items():
         nk = _split(key, "mlv-remote")
         if nk and nk[1] == TRUSTED_KEY.lower() and nk[0] in found:
             found[nk[0]].trusted_url = value
         elif nk and nk[1] != "url" and nk[0] in found:
             found[nk[0]].options[nk[1]] = value
-    default = default_remote_name(ws, tracked, local)
+    default = local.get("mlv.remote") or tracked.get("core.remote") or fallback_default
     if default in found:
         found[default].default = True
     return found
@@ -147,7 +151,40 @@ def default_remote_name(ws: Workspace, tracked: dict[str, str] | None = None,
     if name:
         return name
     tracked = read_gitmlv(ws) if tracked is None else tracked
-    return tracked.get("core.remote") or None
+    return tracked.get("core.remote") or _remembered(ws, tracked, local)[1]
+
+
+def _remembered(ws: Workspace, tracked: dict[str, str], local: dict[str, str]
+                ) -> tuple[dict[str, str], str | None]:
+    """Data remotes (NAME -> URL) and the default's name to use when ``.gitmlv`` names no data
+    remote at all: a commit from before the remote was added, or rewritten by ``migrate
+    --everything`` (a clone of such a tag, a switch to it). First the tracked remotes this clone
+    accepted before (``mlv-remote.NAME.trustedUrl``); else those of the ``.gitmlv`` on the branch a
+    git remote's HEAD names (``refs/remotes/origin/HEAD``: what a clone of the project's default
+    branch would use; trusted on first use, as any tracked URL). Nothing when ``.gitmlv`` names a
+    remote: what it says wins. Before, such commits fetched nothing and `git mlv pull` said there
+    was no data remote."""
+    if any(k == "core.remote" or _split(k, "remote") for k in tracked):
+        return {}, None
+    out = {}
+    for key, value in local.items():
+        nk = _split(key, "mlv-remote")
+        if nk and nk[1] == TRUSTED_KEY.lower():
+            out[nk[0]] = value
+    if out:
+        return out, next(iter(out)) if len(out) == 1 else None
+    heads = ws.repo.git("for-each-ref", "--format=%(refname)", "refs/remotes/*/HEAD", check=False)
+    names = sorted(heads.decode().split(), key=lambda r: r != "refs/remotes/origin/HEAD")
+    for ref in names:
+        theirs = read_gitmlv_at(ws, ref)
+        for key, value in theirs.items():
+            nk = _split(key, "remote")
+            if nk and nk[1] == "url":
+                out[nk[0]] = value
+        if out:
+            default = theirs.get("core.remote")
+            return out, default if default in out else next(iter(out)) if len(out) == 1 else None
+    return {}, None
 
 
 def get(ws: Workspace, name: str | None) -> RemoteConfig:
