@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from collections import Counter
 from typing import Any
 
+from ..inspect import fmt
 from .render import human_size, print_json, table
 
 
@@ -85,8 +87,15 @@ def _rows(fc: Any) -> str:
 
 
 def _value(v: Any) -> str:
-    s = "null" if v is None else str(v)
-    return s if len(s) <= 40 else s[:37] + "..."
+    """A cell on one line: nested values as JSON; escaped as the summaries escape (a newline or an
+    ESC in a value must not reach the terminal raw); cut at 40 characters."""
+    if v is None:
+        s = "null"
+    elif isinstance(v, (dict, list)):
+        s = json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+    else:
+        s = str(v)
+    return fmt.text(s) if len(s) <= 40 else fmt.text(s[:37]) + "..."
 
 
 def _row_text(row: dict[str, Any]) -> str:

@@ -50,3 +50,16 @@ def test_git_diff_escapes_values_once_and_reads_semicolon_csv(repo: Path) -> Non
     assert (rows["added"], rows["removed"], rows["changed"], rows["unchanged"]) == (1, 0, 1, 2)
     assert rows["changed_rows"] == [{"id": 2, "changes": {"price": [2.5, 9.5]}}]
     assert files["data/eu.csv"]["table"]["old_rows"] == 3 and files["data/eu.csv"]["table"]["new_rows"] == 4
+
+
+def test_key_diff_text_shows_values_escaped_and_nested_values_as_json(repo: Path) -> None:
+    """The row lines of `git mlv diff --key` print a changed value as the summaries do: an ESC or
+    a newline in a cell never reaches the terminal raw, and a nested value reads as JSON."""
+    path = repo / "data" / "e.jsonl"
+    write(path, b'{"id":1,"note":"ok","meta":{"a":1}}\n')
+    commit_all(repo, "v1")
+    write(path, b'{"id":1,"note":"\\u001b[2Jgone\\nnow","meta":{"a":5}}\n')
+    text = out(mlv("diff", "HEAD", "--key", "id", "data/e.jsonl", cwd=repo))
+    assert "\x1b" not in text and "gone\nnow" not in text
+    assert "\\u001b[2Jgone\\nnow" in text
+    assert '{"a": 5}' in text and "{'a': 5}" not in text
