@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                            description="Rewrite the checked-out branch (or REFs, or --everything) so "
                            "that files matching --include become git-mlv pointers, their bytes go into "
                            "the pool, and every commit carries the matching .gitattributes lines. "
-                           "Tags are rewritten too; the old refs are kept under refs/mlv-migrate/.",
+                           "Tags move only when named as REFs or with --everything (every local "
+                           "branch and tag); the old refs are kept under refs/mlv-migrate/.",
                            epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     imp.add_argument("refs", nargs="*", metavar="REF", help="branches or tags to rewrite "
                      "(default: the checked-out branch)")
