@@ -14,12 +14,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..gitio.attributes import quoted
     from ..ops import setup
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
         res = setup.add(ws, args.paths)
     for p in res.tracked:
-        print(f'Tracking "{p}"')
+        print(f"Tracking {quoted(p)}")
     print(f"Added {len(res.staged)} path(s); commit with `git commit`")
     return 0

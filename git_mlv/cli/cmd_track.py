@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_track(args: argparse.Namespace) -> int:
+    from ..gitio.attributes import display, quoted
     from ..ops import setup
     from ..ops.context import Workspace
     from .render import print_json
@@ -29,11 +30,11 @@ def run_track(args: argparse.Namespace) -> int:
             print_json(pats)
         else:
             for p in pats:
-                print(p)
+                print(display(p))
         return 0
     added = setup.track(ws, args.patterns)
     for p in args.patterns:
-        print(f'Tracking "{p}"' if p in added else f'"{p}" already tracked')
+        print(f"Tracking {quoted(p)}" if p in added else f"{quoted(p)} already tracked")
     if added and setup.has_commits(ws):
         print("Files already committed stay as they are until re-added: "
               "`git add --renormalize .`")
@@ -44,10 +45,11 @@ def run_track(args: argparse.Namespace) -> int:
 
 
 def run_untrack(args: argparse.Namespace) -> int:
+    from ..gitio.attributes import quoted
     from ..ops import setup
     from ..ops.context import Workspace
 
     removed = setup.untrack(Workspace.discover(), args.patterns)
     for p in args.patterns:
-        print(f'Untracked "{p}"' if p in removed else f'"{p}" was not tracked')
+        print(f"Untracked {quoted(p)}" if p in removed else f"{quoted(p)} was not tracked")
     return 0

@@ -1,14 +1,42 @@
-"""The ``.gitattributes`` lines that route files through git-mlv."""
+"""The ``.gitattributes`` lines that route files through git-mlv.
+
+A pattern is written so that git reads back exactly that pattern (gitattributes(5)):
+
+- a space as ``[[:space:]]`` (git splits a line at whitespace; git-lfs writes spaces the same way,
+  and so did every line written before; the class matches a tab too);
+- a leading ``#`` or ``"`` after a backslash (a line starting with ``#`` is a comment, one starting
+  with ``"`` a quoted pattern);
+- a pattern holding a character that cannot stand in a line as it is (a tab, a line break, another
+  control character, a byte that is not UTF-8) in git's C-quoted form, ``"/a\\tb.dat"``, which git
+  unquotes before matching. Only such patterns are quoted: a git older than quoted patterns reads
+  every other line as before.
+
+What cannot be written is refused (``problem``): a leading ``!`` (a negation, which gitattributes
+ignores), a leading ``[attr]`` (a macro definition), a line git would ignore for its length.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 from ..core.fsutil import atomic_write
+from ..errors import UsageError
 
 ATTRS = "filter=mlv diff=mlv merge=mlv -text"
 FILENAME = ".gitattributes"
+UNSET = "!filter !diff !merge !text"
+
+# git since the fix of CVE-2022-23521 (2.39.1, 2.30.7...) ignores, with a warning, a line of 2048
+# bytes or more (measured: 2047 read, 2048 ignored)
+MAX_LINE = 2047
+_BLANK = " \t\r\n"  # what separates the fields of a line, as git's attr.c has it
+_BLANKS = re.compile("[ \t\r\n]+")
+_OCTAL = re.compile("[0-3][0-7]{2}")
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+              "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+_C_UNESCAPES = {v[1]: k for k, v in _C_ESCAPES.items()}
 
 
 def literal(path: str) -> str:
@@ -24,26 +52,143 @@ def anchored(path: str, folder: bool = False) -> str:
     return f"/{literal(path)}/**" if folder else f"/{literal(path)}"
 
 
-def _escape(pattern: str) -> str:
-    # gitattributes splits on whitespace; git-lfs writes spaces as [[:space:]] too.
-    return pattern.replace(" ", "[[:space:]]")
+def _unsafe(c: str) -> bool:
+    """A character that cannot stand in a line as it is: a control character (C0, DEL, C1), a
+    line or paragraph separator (Python's splitlines breaks at them), or a byte that is not UTF-8
+    (surrogateescape)."""
+    return c < " " or "\x7f" <= c <= "\x9f" or c in "\u2028\u2029" or "\udc80" <= c <= "\udcff"
 
 
-def _unescape(pattern: str) -> str:
-    return pattern.replace("[[:space:]]", " ")
+def _c_quote(pattern: str) -> str:
+    out = []
+    for c in pattern:
+        if c in _C_ESCAPES:
+            out.append(_C_ESCAPES[c])
+        elif _unsafe(c):
+            raw = c.encode("utf-8", "surrogateescape")
+            out.append("".join(f"\\{b:03o}" for b in raw))
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def _c_unquote(text: str) -> tuple[str, int] | None:
+    """The string a C-quoted ``text`` starts with and the index after its closing quote, read as
+    git's unquote_c_style does; None when ``text`` does not start with a well-formed one."""
+    if not text.startswith('"'):
+        return None
+    out = bytearray()
+    i = 1
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            return out.decode("utf-8", "surrogateescape"), i + 1
+        if c != "\\":
+            out += c.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        e = text[i + 1:i + 2]
+        octal = _OCTAL.match(text, i + 1)
+        if e and e in _C_UNESCAPES:
+            out += _C_UNESCAPES[e].encode()
+            i += 2
+        elif octal:  # a byte; git takes three digits, the first 0-3
+            out.append(int(octal.group(), 8))
+            i += 4
+        else:
+            return None
+    return None
+
+
+def field(pattern: str) -> str:
+    """``pattern`` as the first field of a ``.gitattributes`` line, written so that git reads back
+    exactly that pattern (see the module docstring)."""
+    if any(_unsafe(c) for c in pattern):
+        return _c_quote(pattern)
+    text = pattern.replace(" ", "[[:space:]]")
+    return "\\" + text if text.startswith(("#", '"')) else text
+
+
+def display(pattern: str) -> str:
+    """``pattern`` as a listing prints it: as it is, or its quoted ``field`` when it holds a
+    character that cannot be printed on one line; ``untrack`` takes either."""
+    return _c_quote(pattern) if any(_unsafe(c) for c in pattern) else pattern
+
+
+def quoted(pattern: str) -> str:
+    """``pattern`` in double quotes for a message: C-quoted when it holds a double quote or a
+    character ``display`` quotes, so that the quotes cannot be misread."""
+    return _c_quote(pattern) if '"' in pattern or display(pattern) != pattern else f'"{pattern}"'
+
+
+def line(pattern: str, attrs: str = ATTRS) -> str:
+    """The ``.gitattributes`` line giving ``pattern`` the attributes ``attrs``."""
+    return f"{field(pattern)} {attrs}"
+
+
+def problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be written as a line that git reads as that pattern with our
+    attributes; None when it can."""
+    if not pattern:
+        return "an empty pattern matches nothing"
+    if pattern.startswith("!"):
+        return ("a leading '!' negates a pattern, which .gitattributes does not allow; "
+                "write '\\!' for a name starting with '!'")
+    if pattern.startswith("[attr]"):
+        return ("a line starting with '[attr]' defines an attribute macro; "
+                "write the class another way, e.g. '[rat]' for '[attr]'")
+    size = len(line(pattern).encode("utf-8", "surrogateescape"))
+    if size > MAX_LINE:
+        return (f"its .gitattributes line would be {size} bytes, and git ignores a line of "
+                f"{MAX_LINE + 1} bytes or more; track a folder above it instead")
+    return None
+
+
+def parse(text: str) -> tuple[str, list[str]] | None:
+    """The pattern and the attributes of one ``.gitattributes`` line, as git reads it (a quoted
+    pattern unquoted, ``[[:space:]]`` read as the space we write it for, a leading ``\\#`` or
+    ``\\"`` as the character); None for a blank line or a comment."""
+    rest = text.lstrip(_BLANK)
+    if not rest or rest.startswith("#"):
+        return None
+    quoted = _c_unquote(rest)
+    if quoted is not None:
+        pattern, end = quoted
+    else:
+        end = next((i for i, c in enumerate(rest) if c in _BLANK), len(rest))
+        pattern = rest[:end].replace("[[:space:]]", " ")
+        if pattern.startswith(("\\#", '\\"')):
+            pattern = pattern[1:]
+    attrs = rest[end:].strip(_BLANK)
+    return pattern, _BLANKS.split(attrs) if attrs else []
+
+
+def _ours(text: str) -> str | None:
+    """The pattern of a line that routes files through git-mlv; None for any other line."""
+    parsed = parse(text)
+    return parsed[0] if parsed and "filter=mlv" in parsed[1] else None
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a ``.gitattributes`` as git splits them: at a newline only (a CR before it
+    dropped, as git does reading a file)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
 
 def _read(worktree: str) -> list[str]:
     try:
-        with open(os.path.join(worktree, FILENAME), encoding="utf-8") as f:
-            return f.read().splitlines()
+        with open(os.path.join(worktree, FILENAME), "rb") as f:
+            return _lines(f.read().decode("utf-8", "surrogateescape"))
     except FileNotFoundError:
         return []
 
 
-def _is_ours(line: str) -> bool:
-    parts = line.split()
-    return len(parts) > 1 and not line.lstrip().startswith("#") and "filter=mlv" in parts[1:]
+def _write(worktree: str, lines: list[str]) -> None:
+    data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape") if lines else b""
+    atomic_write(os.path.join(worktree, FILENAME), data)
 
 
 def patterns(worktree: str) -> list[str]:
@@ -53,47 +198,66 @@ def patterns(worktree: str) -> list[str]:
 
 def patterns_in(lines: Sequence[str]) -> list[str]:
     """Patterns the ``.gitattributes`` lines ``lines`` route through git-mlv, in order."""
-    return [_unescape(line.split()[0]) for line in lines if _is_ours(line)]
+    return [p for p in map(_ours, lines) if p is not None]
 
 
 def track(worktree: str, pats: list[str]) -> list[str]:
-    """Add a line for each pattern not yet tracked; returns the patterns added."""
+    """Add a line for each pattern not yet tracked; returns the patterns added. Refuses
+    (``UsageError``, nothing written) when a pattern cannot be written (``problem``)."""
+    for p in pats:
+        why = problem(p)
+        if why:
+            raise UsageError(f"cannot track {quoted(p)}: {why}")
     lines = _read(worktree)
-    have = set(patterns(worktree))
-    added = [p for p in dict.fromkeys(pats) if p not in have]
+    have = {field(p) for p in patterns_in(lines)}
+    added = []
+    for p in pats:
+        if field(p) not in have:
+            have.add(field(p))
+            added.append(p)
     if added:
-        lines += [f"{_escape(p)} {ATTRS}" for p in added]
-        atomic_write(os.path.join(worktree, FILENAME), ("\n".join(lines) + "\n").encode())
+        _write(worktree, lines + [line(p) for p in added])
     return added
 
 
+def _same(given: str) -> set[str]:
+    """The fields of the patterns ``given`` may name: the pattern as typed, or a quoted field as
+    a listing prints it (``display``)."""
+    names = {field(given)}
+    quoted = _c_unquote(given)
+    if quoted is not None and quoted[1] == len(given):
+        names.add(field(quoted[0]))
+    return names
+
+
 def untrack(worktree: str, pats: list[str]) -> list[str]:
-    """Remove our lines for these patterns; returns the patterns removed."""
+    """Remove our lines for these patterns (as typed, or as ``display`` prints them); returns
+    those of ``pats`` that had a line."""
     lines = _read(worktree)
-    drop = set(pats)
-    kept, removed = [], []
-    for line in lines:
-        if _is_ours(line) and _unescape(line.split()[0]) in drop:
-            removed.append(_unescape(line.split()[0]))
+    wanted = {p: _same(p) for p in pats}
+    drop = set().union(*wanted.values()) if wanted else set()
+    kept, gone = [], set()
+    for text in lines:
+        p = _ours(text)
+        if p is not None and field(p) in drop:
+            gone.add(field(p))
         else:
-            kept.append(line)
-    if removed:
-        atomic_write(os.path.join(worktree, FILENAME), ("\n".join(kept) + "\n").encode() if kept else b"")
-    return removed
-
-
-UNSET = "!filter !diff !merge !text"
+            kept.append(text)
+    if gone:
+        _write(worktree, kept)
+    return [p for p, names in wanted.items() if names & gone]
 
 
 def with_patterns(text: bytes, include: Sequence[str], exclude: Sequence[str] = ()) -> bytes:
     """``.gitattributes`` content plus a line for every pattern it does not route through git-mlv
     yet, and an ``!filter ...`` line for every excluded pattern (a pure function of ``text``: a
     history rewrite gives every commit the same lines)."""
-    lines = text.decode("utf-8", "surrogateescape").splitlines()
-    have = {_unescape(line.split()[0]) for line in lines if _is_ours(line)}
-    unset = {_unescape(line.split()[0]) for line in lines if line.split()[1:] == UNSET.split()}
-    add = [f"{_escape(p)} {ATTRS}" for p in dict.fromkeys(include) if p not in have]
-    add += [f"{_escape(p)} {UNSET}" for p in dict.fromkeys(exclude) if p not in unset]
+    lines = _lines(text.decode("utf-8", "surrogateescape"))
+    parsed = [x for x in map(parse, lines) if x is not None]
+    have = {field(p) for p, attrs in parsed if "filter=mlv" in attrs}
+    unset = {field(p) for p, attrs in parsed if attrs == UNSET.split()}
+    add = [line(p) for p in dict.fromkeys(include) if field(p) not in have]
+    add += [line(p, UNSET) for p in dict.fromkeys(exclude) if field(p) not in unset]
     if not add:
         return text
     return ("\n".join(lines + add) + "\n").encode("utf-8", "surrogateescape")

@@ -147,8 +147,11 @@ def ensure_hooks(repo: Repo, has_data_remote: Callable[[], bool] | None = None) 
 def track(ws: Workspace, patterns: list[str]) -> list[str]:
     """Route ``patterns`` through git-mlv; returns those newly added."""
     for p in patterns:
-        if not p.strip() or "\n" in p:
+        if not p.strip():
             raise UsageError(f"not a usable pattern: {p!r}")
+        if "\n" in p or "\r" in p:  # most likely a pasted list, not one name
+            raise UsageError(f"a pattern cannot hold a line break: {attributes.display(p)}; give one "
+                             "pattern per argument, or `git mlv add PATH` for a file named so")
         if p.startswith("!"):
             raise UsageError(f"negative patterns are not allowed in .gitattributes: {p!r}")
     return attributes.track(ws.repo.top, patterns)
@@ -160,7 +163,8 @@ def has_commits(ws: Workspace) -> bool:
 
 
 def untrack(ws: Workspace, patterns: list[str]) -> list[str]:
-    """Stop routing ``patterns`` through git-mlv; returns those removed."""
+    """Stop routing ``patterns`` (as given, or as the listing prints them) through git-mlv;
+    returns those that were routed."""
     return attributes.untrack(ws.repo.top, patterns)
 
 
