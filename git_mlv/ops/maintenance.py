@@ -15,7 +15,7 @@ from ..core import midx as mx
 from ..core.compress import decompress
 from ..core.consolidate import consolidate
 from ..core.fsutil import unlock
-from ..core.hashing import digest
+from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError
@@ -32,14 +32,53 @@ class FsckResult:
     files: int = 0
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
+    affected: list[str] = field(default_factory=list)  # files whose data is damaged: paths, else oids
+
+
+@dataclass
+class Damage:
+    """What fsck found damaged, as ``fsck --repair`` needs it (ops/repair.py)."""
+
+    objects: set[bytes] = field(default_factory=set)  # index keys (id + kind) of damaged entries
+    files: set[str] = field(default_factory=set)  # oids of files whose data is damaged or missing
+    chunks: set[str] = field(default_factory=set)  # ids of damaged chunks named by those files
+    packs: list[str] = field(default_factory=list)  # packs not read at all (index or pack unreadable)
+    midx: bool = False
 
 
 def fsck(ws: Workspace) -> FsckResult:
     """Re-hash every object in every pack; check indexes and the midx against packs, and files
-    against manifests."""
-    pool = ws.pool
+    against manifests. Affected files are named by their paths in HEAD where they have one."""
+    res, damage = check_pool(ws.pool)
+    dropped = [o for o in read_pending(ws.pool) if not ws.pool.has_file(o)]
+    if dropped:
+        res.errors.append(f"an interrupted `git mlv fsck --repair` dropped {len(dropped)} damaged "
+                          "file(s) and has not fetched them back yet")
+    if damage.files or damage.chunks or dropped:
+        paths = head_paths(ws)
+        files = affected_files(damage, paths)
+        files.update((o, paths.get(o, [])) for o in dropped)
+        res.affected = label_files(files)
+    return res
+
+
+PENDING = "repair-pending"
+
+
+def read_pending(pool: Pool) -> list[str]:
+    """Oids of the files an unfinished ``fsck --repair`` dropped to fetch them again (ops/repair.py):
+    written before anything is dropped, removed once the fetch is done."""
+    try:
+        with open(os.path.join(pool.root, PENDING), encoding="ascii", errors="replace") as f:
+            return [w for w in f.read().split() if is_oid(w)]
+    except FileNotFoundError:
+        return []
+
+
+def check_pool(pool: Pool) -> tuple[FsckResult, Damage]:
+    """fsck's reading of the whole pool: the counts and messages, and the damage by object and file."""
     pool.refresh()
-    res = FsckResult()
+    res, damage = FsckResult(), Damage()
     manifests: list[bytes] = []
     for pack in pool.packs():
         res.packs += 1
@@ -49,12 +88,17 @@ def fsck(ws: Workspace) -> FsckResult:
             entries, _, _ = scan(pack)
         except (CorruptObject, FileNotFoundError) as e:
             res.errors.append(f"{os.path.basename(pack)}: {_said(e)}")
+            damage.packs.append(pack)
             continue
         in_pack = {idx.key(e.id, e.kind): e for e in entries}
+        scanned_to = entries[-1].end if entries else 0
         for entry in index:
             k = idx.key(entry.id, entry.kind)
-            if k not in in_pack or in_pack[k].offset != entry.offset:
+            # the scan stops at a damaged header: entries after it are checked by their own read
+            if (k not in in_pack and entry.offset < scanned_to) or (
+                    k in in_pack and in_pack[k].offset != entry.offset):
                 res.errors.append(f"{pack}: index names {entry.id.hex()} at {entry.offset}, pack disagrees")
+                damage.objects.add(k)
                 continue
             res.objects += 1
             try:
@@ -64,11 +108,16 @@ def fsck(ws: Workspace) -> FsckResult:
                     raise CorruptObject(f"chunk {entry.id.hex()} is damaged")
             except MlvError as e:
                 res.errors.append(f"{os.path.basename(pack)}: {_said(e)}")
+                damage.objects.add(k)
+                if entry.kind == KIND_MANIFEST:
+                    damage.files.add(entry.id.hex())
                 continue
             res.bytes += len(raw)
             if entry.kind == KIND_MANIFEST:
                 manifests.append(entry.id)
-    res.errors.extend(check_midx(pool))
+    midx_errors = check_midx(pool)
+    res.errors.extend(midx_errors)
+    damage.midx = bool(midx_errors)
     for oid in manifests:
         res.files += 1
         whole = hashlib.sha256()
@@ -77,10 +126,55 @@ def fsck(ws: Workspace) -> FsckResult:
                 whole.update(data)
         except MlvError as e:
             res.errors.append(f"file {oid.hex()[:12]}: {_said(e)}")
+            damage.files.add(oid.hex())
             continue
         if whole.digest() != oid:
             res.errors.append(f"file {oid.hex()[:12]}: chunks do not hash to the file id")
-    return res
+            damage.files.add(oid.hex())
+    _damaged_chunks(pool, damage)
+    return res, damage
+
+
+def _damaged_chunks(pool: Pool, damage: Damage) -> None:
+    """Sort the damaged chunks: those a damaged file's manifest names come back with that file;
+    any other is taken for a one-chunk file of its own (its oid is the chunk's id)."""
+    chunks = {k[:32].hex() for k in damage.objects if k[32] == KIND_CHUNK}
+    named: set[str] = set()
+    for oid in list(damage.files):
+        if bytes.fromhex(oid) + bytes((KIND_MANIFEST,)) in damage.objects:
+            continue
+        try:
+            named.update(cid.hex() for cid, _ in pool.resolve(oid) or [])
+        except MlvError:
+            continue
+    damage.chunks = chunks & named
+    damage.files |= chunks - named
+
+
+def head_paths(ws: Workspace, sizes: dict[str, int] | None = None) -> dict[str, list[str]]:
+    """oid -> paths of the tracked files in HEAD (empty without a commit); their sizes (from the
+    pointers) go into ``sizes`` when given."""
+    out: dict[str, list[str]] = {}
+    try:
+        for path, p in walk.iter_pointers(ws.repo, ["HEAD"]):
+            out.setdefault(p.oid, []).append(path)
+            if sizes is not None:
+                sizes[p.oid] = p.size
+    except MlvError:
+        return {}
+    return out
+
+
+def affected_files(damage: Damage, paths: dict[str, list[str]]) -> dict[str, list[str]]:
+    """oid -> HEAD paths (maybe none) of every file whose data is damaged: ``damage.files``, and a
+    damaged chunk that HEAD also has as a one-chunk file."""
+    oids = damage.files | {c for c in damage.chunks if c in paths}
+    return {o: paths.get(o, []) for o in oids}
+
+
+def label_files(files: dict[str, list[str]]) -> list[str]:
+    """Sorted labels of ``files`` (oid -> HEAD paths): each path, or the oid when it has none."""
+    return sorted(label for oid, paths in files.items() for label in (paths or [oid]))
 
 
 def _said(e: Exception) -> str:
