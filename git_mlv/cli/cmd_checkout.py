@@ -25,4 +25,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
     for p in res.missing:
         print(f"missing data: {p} (run `git mlv pull`)")
+    for p in res.outside_patterns[:5]:
+        print(f"left as a pointer: {p} (outside every tracked pattern)")
+    if len(res.outside_patterns) > 5:
+        print(f"left as pointers: {len(res.outside_patterns) - 5} more outside every tracked pattern")
+    if res.outside_patterns:
+        print(data.outside_patterns_hint(res.outside_patterns))
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+_NAMED = 5  # pointers outside the patterns named one a line, then counted
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data, imports, remote_state, setup
+    from ..ops import data, hooks, imports, remote_state
     from ..ops.context import Workspace
     from .render import print_json, quote_path
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         # a remote that could not be asked just now is not asked a second time
         unpushed = (remote_state.commits_not_on_remote(ws, refresh=st.remote_problem is None)
                     if whole else None)
-        hook_problems = setup.hook_problems(ws.repo) if st.remote else []
+        hook_problems = hooks.hook_problems(ws) if st.remote or st.outside_patterns else []
         sources = imports.source_states(ws) if whole else []
     if args.json:
         print_json({**dataclasses.asdict(st),
@@ -67,6 +69,13 @@ def run(args: argparse.Namespace) -> int:
     sections.append(("Imports whose source moved (`git mlv update OUT` follows it)", moved))
     sections.append(("Import sources that could not be asked", [f"{s.out}: {s.error}" for s in sources
                                                               if s.error]))
+    if st.outside_patterns:
+        shown = st.outside_patterns[:_NAMED]
+        more = len(st.outside_patterns) - len(shown)
+        sections.append(("Pointers outside every tracked pattern (git checks them out as pointer "
+                         "text, not data)",
+                         [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
+                         + [data.outside_patterns_hint(st.outside_patterns)]))
     if hook_problems:
         sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True

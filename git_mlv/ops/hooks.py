@@ -197,6 +197,7 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
         remote = default_remote_name(ws) if paths is None else None
         res = data.checkout_paths(ws, paths, want_missing_oids=paths is not None or remote is not None)
         done.examined, done.restored, done.missing = res.examined, len(res.restored), len(res.missing)
+        _warn_outside(res.outside_patterns)
         wanted, done.out_of_scope = (filter_oids(fetch_scope(ws), res.missing_oids)
                                      if res.missing_oids else ({}, 0))
         if wanted and paths is not None:
@@ -217,6 +218,40 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
     except ImportError:
         pass
     return _trace(done, hook)
+
+
+_NAMED = 3  # pointers outside the patterns named one a line, then counted
+
+
+def _warn_outside(paths: list[str]) -> None:
+    """Say which committed pointers the checkout left as pointer text because their paths are
+    outside every tracked pattern (git wrote them as they are committed), and what to do."""
+    if not paths:
+        return
+    for p in paths[:_NAMED]:
+        print(f"git-mlv: warning: '{p}' is a git-mlv pointer outside every tracked pattern, left as "
+              "pointer text", file=sys.stderr)
+    if len(paths) > _NAMED:
+        print(f"git-mlv: warning: ... and {len(paths) - _NAMED} more such pointer(s)", file=sys.stderr)
+    print(f"git-mlv: {data.outside_patterns_hint(paths)}", file=sys.stderr)
+
+
+def hook_problems(ws: Workspace) -> list[str]:
+    """Why our hooks would not run, after putting in place what the filter would put in place
+    at its next start (``setup.ensure_hooks``: missing hooks in the repository's own folder).
+
+    A clone whose checkout sent no file through the filter (none of its files is data, or its
+    pointers are all outside the tracked patterns) never started the filter, so it has no hooks
+    yet; that is not the user's to repair. Left: what only `git mlv install` may change (a
+    foreign hook, a ``core.hooksPath`` elsewhere)."""
+    from .setup import ensure_hooks
+    from .setup import hook_problems as problems_of
+
+    found = problems_of(ws.repo)
+    if found and ws.repo.worktree is not None and "filter.mlv.process" in ws.repo.config:
+        ensure_hooks(ws.repo)
+        found = problems_of(ws.repo)
+    return found
 
 
 def _trace(done: AfterCheckout, hook: str) -> AfterCheckout:
