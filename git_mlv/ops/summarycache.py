@@ -14,7 +14,7 @@ import os
 from ..core.fsutil import atomic_write
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = b"1"  # of the summary text: raised whenever a summary's lines change
+VERSION = b"2"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array")
 _DIR = os.path.join("mlv", "summaries")
 
