@@ -24,7 +24,7 @@ from ..core.hashing import digest
 from ..core.pack import KIND_CHUNK, KIND_MANIFEST
 from ..core.pointer import MAX_SIZE, Pointer
 from ..core.pool import Location
-from ..errors import CorruptObject, MlvError
+from ..errors import CorruptObject, MissingObject, MlvError
 from .context import Workspace
 from .delayed import FETCH_BATCH, Records, record, take_batch, unpack
 from .scope import FetchScope, fetch_scope
@@ -292,7 +292,11 @@ class PoolFilter:
         checkout goes on; `git mlv fsck` says what is damaged and how to repair it)."""
         self.damaged_paths += 1
         if self.damaged_paths <= _WARN_LIMIT:
-            print(f"git-mlv: warning: '{pathname}' stays a pointer: {error}", file=sys.stderr)
+            why = str(error)
+            if isinstance(error, MissingObject):  # its manifest is here: a pull would not fetch it
+                why = (f"{why.partition(';')[0]} (its manifest is); `git mlv fsck --repair` brings "
+                       "the file back from the data remote")
+            print(f"git-mlv: warning: '{pathname}' stays a pointer: {why}", file=sys.stderr)
         return blob
 
     def delay(self, pathname: str, blob: bytes) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 from git_mlv.core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST
 from git_mlv.core.pointer import Pointer
 from git_mlv.core.pool import Pool
-from tests.helpers import git, random_bytes, write
+from tests.helpers import git, mlv, random_bytes, write
 
 
 def _flip(pool_dir: Path, oid: str, kind: int, at: str) -> None:
@@ -53,3 +53,40 @@ def test_a_damaged_file_stays_a_pointer_and_the_checkout_goes_on(repo: Path) -> 
         else:
             assert (repo / path).read_bytes() == data
     assert git("status", "--porcelain", cwd=repo).stdout == b""
+
+
+def test_a_file_missing_a_chunk_stays_a_pointer_and_fsck_repair_brings_it_back(
+        repo: Path, tmp_path: Path) -> None:
+    """A file whose manifest is here but one chunk is not (a pull would skip it: the manifest says
+    it is present) stays a pointer at checkout, and the warning names the command that helps."""
+    import numpy as np
+
+    from git_mlv.core import index as idx
+    from git_mlv.core.consolidate import consolidate
+
+    data = random_bytes(90_000, seed=77)
+    write(repo / "data" / "big.bin", data)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "data", cwd=repo)
+    mlv("push", "-q", cwd=repo)
+    oid = hashlib.sha256(data).hexdigest()
+    pool = Pool(str(repo / ".git" / "mlv"))
+    try:
+        chunks = pool.resolve(oid)
+        assert chunks is not None and len(chunks) > 2
+        gone = idx.key(chunks[1][0], KIND_CHUNK)
+        packs = pool.packs()
+        keys = np.unique(np.concatenate([np.asarray(pool.index_of(p).keys) for p in packs]))
+        assert consolidate(pool, merge=packs, keep=keys[keys != gone]) is not None
+    finally:
+        pool.close()
+    (repo / "data" / "big.bin").unlink()
+    proc = git("checkout", "--", "data", cwd=repo)
+    assert Pointer.parse((repo / "data" / "big.bin").read_bytes()).oid == oid
+    assert "fsck --repair" in proc.stderr.decode()
+    assert git("status", "--porcelain", cwd=repo).stdout == b""
+    mlv("fsck", "--repair", cwd=repo)
+    (repo / "data" / "big.bin").unlink()
+    git("checkout", "--", "data", cwd=repo)
+    assert (repo / "data" / "big.bin").read_bytes() == data
