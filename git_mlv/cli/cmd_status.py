@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
               "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")
     sections = [(title, [quote_path(p) for p in paths]) for title, paths in (
         ("Modified (not staged)", st.modified),
-        ("Data not in the local pool (run `git mlv pull`)", st.missing_data),
+        ("Data not in the local pool (run `git mlv pull`)" if st.remote or st.remote_problem else
+         "Data not in the local pool, and no data remote to fetch it from (`git mlv remote add`)",
+         st.missing_data),
         ("Pointers in the worktree (run `git mlv checkout`)",
          [p for p in st.not_checked_out if p not in st.missing_data]),
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),

@@ -67,3 +67,19 @@ def test_status_says_when_the_remote_could_not_be_asked(repo: Path, tmp_path: Pa
     _age_listing(repo, "store", 2 * 3600)
     st = json.loads(out(mlv("status", "--json", cwd=repo)))
     assert st["remote_problem"] is None and st["not_on_remote"] == ["b.bin"]
+
+
+def test_data_missing_without_a_data_remote_is_not_sent_to_pull(repo: Path) -> None:
+    """With no data remote, `git mlv pull` can only fail: status says so instead of advising it
+    (found by a user after deleting .git/mlv)."""
+    import shutil
+
+    from tests.helpers import git
+
+    write(repo / "data" / "a.bin", random_bytes(20_000, 5))
+    commit_all(repo, "data")
+    shutil.rmtree(repo / ".git" / "mlv")
+    (repo / "data" / "a.bin").unlink()
+    git("checkout", "--", "data", cwd=repo)
+    text = out(mlv("status", cwd=repo))
+    assert "no data remote to fetch it from" in text and "git mlv pull" not in text
