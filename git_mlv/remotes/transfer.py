@@ -193,8 +193,10 @@ def _assemble_at(packs: list[str], pack_no: np.ndarray, offsets: np.ndarray, key
 
 
 # Bytes of a run of local entries read at once to check them before a push sends them: a few
-# entries at a time, however long the run (memory follows the window, not the pack).
-_CHECK_WINDOW = 4 << 20
+# entries at a time, however long the run (memory follows the window, not the pack). Measured on a
+# 228 MB stored model (5,662 entries): 4 MiB windows checked it at 1.3 GB/s and raised a push's peak
+# RSS from 42 to 65 MB; 1 MiB windows, 1.7 GB/s (reads that stay in the CPU's cache) and 50 MB.
+_CHECK_WINDOW = 1 << 20
 
 
 def _checked_run(fd: int, path: str, offsets: list[int], sizes: list[int], keys: bytes, first_key: int
