@@ -85,3 +85,12 @@ def origin_and_store(repo: Path, tmp_path: Path, files: int = 1) -> Path:
         write(repo / f"f{i}.bin", random_bytes(30_000, seed=1000 + i))
     commit_all(repo, "data")
     return origin
+
+
+def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
+    """The single `git-mlv: error:` line of a process that exited ``code`` (no traceback)."""
+    err = p.stderr.decode()
+    assert p.returncode == code, err
+    assert err.startswith("git-mlv: error: ") and err.count("\n") == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    return err

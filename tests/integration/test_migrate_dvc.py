@@ -63,6 +63,16 @@ def dvc(*args: str, cwd: Path) -> str:
     return out(run([dvc_bin(), *args], cwd=cwd))
 
 
+def dvc_repo(tmp_path: Path) -> Path:
+    """A new git repository with `dvc init` committed."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    git("commit", "-q", "-m", "dvc init", cwd=repo)
+    return repo
+
+
 def files_under(repo: Path, *roots: str) -> dict[str, str]:
     """relpath -> sha256 of every file below ``roots`` (folders or files)."""
     found = {}

@@ -6,16 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import git, mlv, out, write
-from tests.integration.test_migrate_dvc import dvc, dvc_env  # noqa: F401  (dvc_env: a fixture)
-
-
-def dvc_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git("init", "-q", "-b", "main", cwd=repo)
-    dvc("init", "-q", cwd=repo)
-    git("commit", "-q", "-m", "dvc init", cwd=repo)
-    return repo
+from tests.integration.test_migrate_dvc import dvc, dvc_env, dvc_repo  # noqa: F401  (dvc_env: a fixture)
 
 
 def test_a_second_run_changes_nothing_and_says_so(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811

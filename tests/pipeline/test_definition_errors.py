@@ -4,21 +4,11 @@ data, exit 1 (README.md's table of exit codes)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import mlv, write
-
-
-def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
-    """The single `git-mlv: error:` line of a process that exited ``code``."""
-    err = p.stderr.decode()
-    assert p.returncode == code, err
-    assert err.startswith("git-mlv: error: ") and err.count("\n") == 1, err
-    assert "internal error" not in err and "Traceback" not in err
-    return err
+from tests.helpers import mlv, one_error_line, write
 
 
 @pytest.mark.parametrize("setup, args, message", [

@@ -7,23 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import commit_all, git, mlv, write
-
-
-@pytest.fixture
-def two_tags(repo: Path) -> Path:
-    """A stage with params in two files and a metrics file, at tags v1 and v2."""
-    mlv("stage", "add", "-n", "train", "-p", "params.yaml:lr,epochs", "-p", "other.yaml:seed",
-        "-M", "metrics.json", "true", cwd=repo)
-    for tag, (acc, seed) in {"v1": (0.5, 1), "v2": (0.7, 2)}.items():
-        write(repo / "metrics.json", json.dumps({"acc": acc}).encode())
-        write(repo / "params.yaml", b"lr: 0.1\nepochs: 3\n")
-        write(repo / "other.yaml", f"seed: {seed}\n".encode())
-        commit_all(repo, tag)
-        git("tag", tag, cwd=repo)
-    return repo
+from tests.helpers import commit_all, mlv, write
 
 
 def test_params_diff_with_a_file_that_does_not_parse(two_tags: Path) -> None:

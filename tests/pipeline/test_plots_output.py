@@ -3,36 +3,9 @@ what to do, exit 6 (a file-system error), as every other command reports such a 
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import commit_all, git, mlv, write
-
-
-def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
-    """The single `git-mlv: error:` line of a process that exited ``code``."""
-    err = p.stderr.decode()
-    assert p.returncode == code, err
-    assert err.startswith("git-mlv: error: ") and err.count("\n") == 1, err
-    assert "internal error" not in err and "Traceback" not in err
-    return err
-
-
-@pytest.fixture
-def two_tags(repo: Path) -> Path:
-    """A stage with a metrics file (and params in two files), at tags v1 and v2."""
-    mlv("stage", "add", "-n", "train", "-p", "params.yaml:lr,epochs", "-p", "other.yaml:seed",
-        "-M", "metrics.json", "true", cwd=repo)
-    for tag, (acc, seed) in {"v1": (0.5, 1), "v2": (0.7, 2)}.items():
-        write(repo / "metrics.json", json.dumps({"acc": acc}).encode())
-        write(repo / "params.yaml", b"lr: 0.1\nepochs: 3\n")
-        write(repo / "other.yaml", f"seed: {seed}\n".encode())
-        commit_all(repo, tag)
-        git("tag", tag, cwd=repo)
-    return repo
+from tests.helpers import mlv, one_error_line
 
 
 def test_plots_to_a_folder_that_does_not_exist(two_tags: Path, tmp_path: Path) -> None:
