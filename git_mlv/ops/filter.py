@@ -320,7 +320,7 @@ class PoolFilter:
         path is out of the fetch scope, there is no default remote, or the fetch fails (warned)."""
         pointer = Pointer.try_parse(blob)
         if pointer is None or self._fetch_failed or not self.in_scope(pathname) \
-                or not self._default_remote():
+                or (self._fetcher is not None and self._fetcher.failed) or not self._default_remote():
             return None
         from . import sync
 
@@ -433,6 +433,10 @@ class _Fetcher:
         self._ready = Records()  # records whose fetch finished
         self._inflight = 0
         self._stopped = False
+        # a failed batch (offline, the remote gone): later batches are not tried in this git
+        # command, nor is git's retry of each file without delay (FilterHandler.fetch_now): one
+        # warning, not one per batch, each after its own retries (an unreachable SSH host: ~4 s)
+        self.failed = False
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
         self._thread.start()
 
@@ -459,14 +463,17 @@ class _Fetcher:
                 # as many as the batch has, so the lookups stay proportional to the clone
                 later = list(itertools.islice(self._queue, max(len(batch), 256)))
             try:
-                upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
+                if not self.failed:
+                    upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
+                    files = [unpack(rec) for rec in batch]
+                    sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
+                                    sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
+                    del files, upcoming
                 del later
-                files = [unpack(rec) for rec in batch]
-                sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
-                                sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
-                del files, upcoming
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
-                print(f"git-mlv: warning: could not fetch data: {e}", file=sys.stderr)
+                self.failed = True
+                print(f"git-mlv: warning: could not fetch data (nothing more is fetched in this "
+                      f"command): {e}", file=sys.stderr)
             sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
             # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
             with self._cond:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from git_mlv.core.pointer import Pointer
 from tests.helpers import commit_all, git, mlv, out, random_bytes, write
 
 
@@ -102,3 +103,21 @@ def test_an_unreachable_remote_is_tried_once_per_command(origin: Path, tmp_path:
     assert proc.stdout.decode().count("format pointer") == 2, proc.stdout
     (tmp_path / "away").rename(tmp_path / "store")  # back: the next command fetches
     assert "-rows 5000" in out(git("diff", "v1.0", "--", "data/t.csv", cwd=clone))
+
+
+def test_a_clone_from_an_unreachable_remote_tries_it_once(origin: Path, tmp_path: Path) -> None:
+    """A clone whose data remote is gone: the filter's background fetch fails once, and neither
+    its later batches nor git's second request for each delayed file (no delay allowed then)
+    try the remote again (before: one failure per batch, each after its own retries, then one
+    more for the first file git asked for again)."""
+    (tmp_path / "store").rename(tmp_path / "away")
+    clone = tmp_path / "clone"
+    proc = git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert err.count("could not fetch data (nothing more is fetched in this command)") == 1, err
+    assert "could not fetch the data of" not in err, err
+    assert Pointer.parse((clone / "model.bin").read_bytes())  # pointers, as promised
+    assert out(git("status", "--porcelain", cwd=clone)) == ""
+    (tmp_path / "away").rename(tmp_path / "store")
+    mlv("pull", cwd=clone)
+    assert (clone / "data" / "t.csv").read_bytes() == _table(4000, changed=7)
