@@ -103,6 +103,11 @@ def _batches(ws: Workspace, specs: list[str] | None
         yield out
     if unmatched:
         revision = next((u for u in sorted(unmatched) if u and walk.resolve_commit(ws.repo, u)), None)
+        if revision is None and len(specs) == 1 and specs[0] and ws.repo.worktree \
+                and not os.path.lexists(os.path.join(ws.repo.worktree, specs[0])):
+            raise UsageError(f"'{specs[0]}' is neither a tracked path nor a revision known here (a tag "
+                             "or branch a shallow or single-branch clone lacks? `git fetch --tags` or "
+                             f"`git fetch origin {specs[0]}` brings it)")
         raise _no_match(unmatched, revision_word=revision)
 
 

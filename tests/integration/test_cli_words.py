@@ -44,6 +44,8 @@ def test_a_path_that_names_no_tracked_file_is_an_error(repo: Path) -> None:
         assert proc.returncode == 2, (verb, proc.stderr)
         err = proc.stderr.decode().strip()
         assert "\n" not in err and "'nope'" in err and "Traceback" not in err, (verb, err)
+    # one word that is neither (a tag a shallow clone lacks): said so, with how to get the tag
+    assert "nor a revision known here" in proc.stderr.decode() and "git fetch --tags" in err
     proc = mlv("checkout", "a.bin", "nope", cwd=repo, check=False)
     assert proc.returncode == 2 and "'nope'" in proc.stderr.decode()
     assert (repo / "a.bin").read_bytes() == files["a.bin"]  # what the good path names is done
