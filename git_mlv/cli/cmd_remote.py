@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"Added data remote {rc.name} -> {rc.url} in {where}"
                   + (" (default)" if rc.default else "")
                   + ("" if args.local else "; commit .gitmlv so that clones find the data"))
+            inside = remote_config.inside_worktree(ws, rc.url)
+            if inside:
+                print(f"git-mlv: warning: the folder {inside} is inside this repository's work tree: "
+                      "its files will show in `git status` and could be committed; choose a folder "
+                      f"outside it (`git mlv remote modify {rc.name} url PATH`), or add it to .gitignore",
+                      file=sys.stderr)
         elif verb == "remove":
             rc = remote_config.remove(ws, args.name)
             print(f"Removed data remote {rc.name}")

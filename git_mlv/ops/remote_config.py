@@ -263,6 +263,22 @@ def _create_folder(ws: Workspace, url: str) -> None:
             raise UsageError(f"cannot create the data remote folder {u.path}: {e.strerror or e}") from None
 
 
+def inside_worktree(ws: Workspace, url: str) -> str | None:
+    """The folder of a folder remote when it lies inside this repository's work tree, outside
+    ``.git`` and not ignored by git (its files would show in `git status` and could be committed:
+    most likely a mistyped URL, `remote add x 'not a url'`); else None."""
+    u = parse(url, base_dir(ws))
+    top = ws.repo.worktree
+    if u.scheme != "folder" or not top:
+        return None
+    path, top = os.path.realpath(u.path), os.path.realpath(top)
+    git_dir = os.path.realpath(ws.repo.git_dir)
+    if not path.startswith(top + os.sep) or path == git_dir or path.startswith(git_dir + os.sep):
+        return None
+    ignored = ws.repo.git("check-ignore", "--", os.path.relpath(path, top), check=False).strip()
+    return None if ignored else u.path
+
+
 def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool = False) -> RemoteConfig:
     """Record a new remote (tracked in ``.gitmlv``, or in ``.git/config`` with ``local``); a
     relative folder URL is taken relative to the current folder (``root_relative``)."""

@@ -12,7 +12,7 @@ import pytest
 
 from git_mlv.remotes.base import RemoteError
 from git_mlv.remotes.url import open_remote
-from tests.helpers import git, mlv
+from tests.helpers import git, mlv, write
 
 
 def _keys(repo: Path) -> dict[str, str]:
@@ -83,3 +83,14 @@ def test_a_folder_that_is_gone_is_no_empty_remote_to_read_either(tmp_path: Path)
     assert open_remote(gone).list("packs/") == {}
     (tmp_path / "gone").mkdir()
     assert open_remote(gone, create_folder=False).list("packs/") == {}  # new and empty: fine
+
+
+def test_a_folder_remote_inside_the_work_tree_is_warned_about(repo: Path) -> None:
+    """`git mlv remote add x 'not a url'` made a folder in the work tree, whose packs a push then
+    left in `git status`: said at once, unless .gitignore already keeps it out."""
+    proc = mlv("remote", "add", "x", "not a url", cwd=repo)
+    err = proc.stderr.decode()
+    assert "inside this repository's work tree" in err and "remote modify x url" in err
+    write(repo / ".gitignore", b"/store/\n")
+    assert b"work tree" not in mlv("remote", "add", "kept", "store", cwd=repo).stderr  # ignored
+    assert b"work tree" not in mlv("remote", "add", "out", "../elsewhere", cwd=repo).stderr
