@@ -131,6 +131,13 @@ class PoolFilter:
         if len(head) < MAX_SIZE and Pointer.try_parse(head) is not None:
             self._seen(head)
             return head  # already a pointer (e.g. a file whose data was never fetched)
+        if head.startswith(b"format "):  # `git blame FILE` cleans textconv's summary of FILE
+            from .summarycache import is_summary_of
+
+            more = _read_head(content, 1 << 20)
+            if is_summary_of(head + more, pathname):
+                return head + more
+            content = _Prefixed(more, content)
         ahead = self._clean_ahead()
         if ahead is not None:
             ahead.note(pathname)

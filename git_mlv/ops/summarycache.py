@@ -77,3 +77,17 @@ def _common_git_dir() -> str | None:
     except (OSError, UnicodeDecodeError):
         pass
     return os.path.normpath(git_dir) if os.path.isdir(git_dir) else None
+
+
+def is_summary_of(text: bytes, path: str) -> bool:
+    """True when ``text`` is exactly the summary textconv prints for the file at ``path``.
+
+    `git blame FILE` blames a "not yet committed" version of the work-tree file built by running
+    textconv on the file and then the *clean filter* on textconv's output: stored as data, that
+    summary became a pointer, every line showed as "Not Committed Yet", and a junk object went into
+    the pool. The filter asks this of content that starts like a summary (``format ...``) and keeps
+    it as it is when the answer is yes, so blame compares summaries with summaries."""
+    try:
+        return summary_text(path).encode("utf-8") == text
+    except Exception:  # noqa: BLE001 - not a file we can summarise: not its summary either
+        return False

@@ -63,3 +63,21 @@ def test_key_diff_text_shows_values_escaped_and_nested_values_as_json(repo: Path
     assert "\x1b" not in text and "gone\nnow" not in text
     assert "\\u001b[2Jgone\\nnow" in text
     assert '{"a": 5}' in text and "{'a': 5}" not in text
+
+
+def test_git_blame_of_a_table_blames_its_summary(repo: Path) -> None:
+    """`git blame FILE` cleans textconv's summary of the work-tree file: stored as data, it became
+    a pointer (every line "Not Committed Yet") and a junk object in the pool. The summary is kept
+    as text: an unchanged file's lines all come from the commit, a changed one's new facts do not."""
+    path = repo / "data" / "t.csv"
+    write(path, b"id,x\n1,2\n3,4\n")
+    commit_all(repo, "v1")
+    lines = out(git("blame", "data/t.csv", cwd=repo)).splitlines()
+    assert lines and "format csv" in lines[0]
+    assert not [line for line in lines if line.startswith("00000000")]
+    write(path, b"id,x\n1,2\n3,5\n")
+    lines = out(git("blame", "data/t.csv", cwd=repo)).splitlines()
+    new = [line for line in lines if line.startswith("00000000")]
+    assert new and all("x " in line for line in new) and len(new) < len(lines)
+    gc = out(mlv("gc", "--dry-run", cwd=repo))
+    assert " 0 unreachable" in gc, gc  # nothing stored for blame
