@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from git_mlv.gitio import attributes
 
 NOT_UTF8 = st.sampled_from([chr(0xDC80 + i) for i in range(128)])  # bytes >= 0x80 (surrogateescape)
-PATTERNS = st.text(st.one_of(st.characters(), st.sampled_from(' \t\r\n"\\#![]*'), NOT_UTF8),
+# Any other lone surrogate (U+D800...) cannot reach us: a name from argv or the file system is
+# decoded with surrogateescape, which gives only NOT_UTF8's (the test drew U+D800 now and then)
+TEXT = st.characters(exclude_categories=("Cs",))
+PATTERNS = st.text(st.one_of(TEXT, st.sampled_from(' \t\r\n"\\#![]*'), NOT_UTF8),
                    min_size=1).filter(lambda p: attributes.problem(p) is None)
 
 
