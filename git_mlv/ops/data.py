@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
 from ..errors import MlvError, UsageError
-from ..gitio import walk
+from ..gitio import attributes, walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
 from .scope import fetch_scope
@@ -334,19 +334,9 @@ def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, Pointe
 
 
 def _outside_filter(ws: Workspace, entries: list[walk.IndexEntry]) -> set[str]:
-    """The paths of ``entries`` whose attributes do not say ``filter=mlv`` now (one git process
-    for all of them; none when there are none)."""
-    if not entries:
-        return set()
+    """The paths of ``entries`` whose attributes do not say ``filter=mlv`` now."""
     paths = [e.path for e in entries]
-    # git's own rules (every .gitattributes, info/attributes, core.attributesFile, macros), read
-    # as git answers. ~1 s for 600,000 paths (measured: 1.3 s wall, 0.6 s user), which is why only
-    # the pointers a worktree still holds are asked about, never every tracked file
-    records = walk.repo_records(ws.repo, ["check-attr", "-z", "--stdin", "filter"],
-                                b"".join(os.fsencode(p) + b"\0" for p in paths))
-    filtered = {os.fsdecode(path) for path, _, value in zip(records, records, records)
-                if value == b"mlv"}  # <path> NUL filter NUL <value> NUL
-    return set(paths) - filtered
+    return set(paths) - attributes.filtered(ws.repo, paths)
 
 
 def outside_patterns_hint(paths: list[str]) -> str:

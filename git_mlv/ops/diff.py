@@ -21,7 +21,7 @@ from typing import Any
 
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError, UsageError
-from ..gitio import walk
+from ..gitio import attributes, walk
 from ..inspect.detect import may_be_table
 from ..inspect.tables import ReadStream
 from .context import Workspace
@@ -141,16 +141,6 @@ def _worktree_side(ws: Workspace, path: str) -> tuple[Side | None, Pointer | Non
     return Side(WORKTREE, path, h.hexdigest(), size, True), None
 
 
-def _tracked(ws: Workspace, paths: list[str]) -> set[str]:
-    """Which of ``paths`` have ``filter=mlv`` (work-tree files that git has not hashed yet)."""
-    if not paths:
-        return set()
-    out = walk.repo_run(ws.repo, ["check-attr", "-z", "--stdin", "filter"],
-                        b"".join(os.fsencode(p) + b"\0" for p in paths))
-    items = out.split(b"\0")
-    return {os.fsdecode(items[i]) for i in range(0, len(items) - 2, 3) if items[i + 2] == b"mlv"}
-
-
 def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) -> list[FileChange]:
     """Tracked data files that differ between ``old`` and ``new`` (None: the work tree)."""
     entries = _raw_diff(ws, old, new, specs)
@@ -159,7 +149,7 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     # git stores itself is never read into memory here
     pointers: dict[str, Pointer] = {b: pb.pointer for b, pb in walk.pointer_blobs(ws.repo, blobs).items()}
     unhashed = [path for _, path, a, c in entries if new is None and c == _ZERO and a not in pointers]
-    attr = _tracked(ws, unhashed)
+    attr = attributes.filtered(ws.repo, unhashed)
     pool = ws.pool
     new_label = new or WORKTREE
     added: dict[str, FileChange] = {}

@@ -119,19 +119,8 @@ def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
             want[attributes.anchored(o, is_dir)] = f"{o}/x" if is_dir else o
     if not want:
         return []
-    covered = _filtered(ws, list(want.values()))
+    covered = attributes.filtered(ws.repo, list(want.values()))
     return attributes.track(top, [p for p, path in want.items() if path not in covered])
-
-
-def _filtered(ws: Workspace, paths: list[str]) -> set[str]:
-    """Which of ``paths`` git already sends through ``filter=mlv``."""
-    raw = ws.repo.git("check-attr", "-z", "filter", "--", *paths)
-    parts = raw.split(b"\0")
-    out = set()
-    for i in range(0, len(parts) - 2, 3):
-        if parts[i + 2] == b"mlv":
-            out.add(parts[i].decode("utf-8", errors="surrogateescape"))
-    return out
 
 
 def remove_stages(ws: Workspace, names: list[str]) -> list[str]:
