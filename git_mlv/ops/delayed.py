@@ -1,14 +1,23 @@
 """Delayed files of a clone, as git's filter holds them between its two passes (ops/filter.py):
-one compact bytes record per file, queued in 1 MiB segments, taken in batches of bounded bytes."""
+one compact bytes record per file, queued in 1 MiB segments, taken in batches of bounded bytes,
+and fetched a batch at a time on a background thread (``Fetcher``)."""
 
 from __future__ import annotations
 
 import itertools
 import struct
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from ..core import heap
 from ..core.pointer import Pointer
+
+if TYPE_CHECKING:
+    from .context import Workspace
 
 # Delayed files fetched in one batch, and paths listed available in one answer to git: the
 # batch's Python objects (ids, sizes, lookups) stay a few MB, whatever the clone's size.
@@ -115,3 +124,83 @@ def unpack(rec: bytes) -> tuple[str, bytes, str, int]:
     blob = rec[_OTHER.size:_OTHER.size + n]
     pointer = Pointer.parse(blob)
     return rec[_OTHER.size + n:].decode("utf-8", "surrogateescape"), blob, pointer.oid, pointer.size
+
+
+class Fetcher:
+    """Downloads delayed blobs in batches on a background thread (parallelism lives in transfer)."""
+
+    BATCH_WAIT = 0.05  # seconds to gather more requests before a batch starts
+
+    def __init__(self, ws: Workspace) -> None:
+        heap.return_large_blocks()  # a clone: batch after batch of downloads and lookups
+        self.ws = ws
+        self._cond = threading.Condition()
+        self._queue = Records()  # records (delayed.record) to fetch
+        self._ready = Records()  # records whose fetch finished
+        self._inflight = 0
+        self._stopped = False
+        # a failed batch (offline, the remote gone): later batches are not tried in this git
+        # command, nor is git's retry of each file without delay (FilterHandler.fetch_now): one
+        # warning, not one per batch, each after its own retries (an unreachable SSH host: ~4 s)
+        self.failed = False
+        self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
+        self._thread.start()
+
+    def add(self, rec: bytes) -> None:
+        with self._cond:
+            self._queue.append(rec)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        from . import sync
+
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopped:
+                    self._cond.wait()
+                if self._stopped and not self._queue:
+                    return
+            time.sleep(self.BATCH_WAIT)
+            with self._cond:
+                batch = take_batch(self._queue)
+                self._inflight += len(batch)
+                # the files of the next batches: those whose bytes this batch reads anyway come
+                # along (a history's files lie among their older versions in the remote packs);
+                # as many as the batch has, so the lookups stay proportional to the clone
+                later = list(itertools.islice(self._queue, max(len(batch), 256)))
+            try:
+                if not self.failed:
+                    upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
+                    files = [unpack(rec) for rec in batch]
+                    sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
+                                    sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
+                    del files, upcoming
+                del later
+            except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
+                self.failed = True
+                print(f"git-mlv: warning: could not fetch data (nothing more is fetched in this "
+                      f"command): {e}", file=sys.stderr)
+            sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
+            # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
+            with self._cond:
+                self._inflight -= len(batch)
+                for rec in batch:
+                    self._ready.append(rec)
+                self._cond.notify_all()
+
+    def wait_ready(self, limit: int) -> list[bytes]:
+        with self._cond:
+            while not self._ready and (self._queue or self._inflight):
+                self._cond.wait()
+            return self._ready.take(limit)
+
+    def stop(self) -> bool:
+        """Let the thread end once its queue is done; True when it has ended (it is waited for
+        only when nothing is left to fetch: git closed the pipe after its last file)."""
+        with self._cond:
+            self._stopped = True
+            idle = not self._queue and not self._inflight
+            self._cond.notify_all()
+        if idle:
+            self._thread.join()
+        return not self._thread.is_alive()

@@ -9,15 +9,11 @@
 from __future__ import annotations
 
 import fcntl
-import itertools
 import os
 import sys
-import threading
-import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from ..core import heap
 from ..core import index as idx
 from ..core.fsutil import open_lock_file
 from ..core.hashing import digest
@@ -26,7 +22,7 @@ from ..core.pointer import MAX_SIZE, Pointer
 from ..core.pool import Location
 from ..errors import CorruptObject, MissingObject, MlvError
 from .context import Workspace
-from .delayed import FETCH_BATCH, Records, record, take_batch, unpack
+from .delayed import FETCH_BATCH, Fetcher, record, unpack
 from .scope import FetchScope, fetch_scope
 
 if TYPE_CHECKING:
@@ -104,7 +100,7 @@ class PoolFilter:
         self.pool = ws.pool
         self.missing_paths: list[str] = []
         self.pointers_seen: list[bytes] = []  # for the pointer cache (gitio/pointer_cache.py)
-        self._fetcher: _Fetcher | None = None
+        self._fetcher: Fetcher | None = None
         self._listed: dict[str, bytes] = {}  # delayed paths listed available: their records
         self._located: dict[str, Location] = {}  # ... and where a one-chunk file's data is
         self._has_remote: bool | None = None  # a default data remote? (asked once: _default_remote)
@@ -397,9 +393,9 @@ class PoolFilter:
                 self._has_remote = False
         return self._has_remote
 
-    def _get_fetcher(self) -> _Fetcher | None:
+    def _get_fetcher(self) -> Fetcher | None:
         if self._fetcher is None and self._default_remote():
-            self._fetcher = _Fetcher(self.ws)
+            self._fetcher = Fetcher(self.ws)
         return self._fetcher
 
     def close(self) -> None:
@@ -425,83 +421,3 @@ class PoolFilter:
         if self._gc_fd is not None:
             os.close(self._gc_fd)
             self._gc_fd = None
-
-
-class _Fetcher:
-    """Downloads delayed blobs in batches on a background thread (parallelism lives in transfer)."""
-
-    BATCH_WAIT = 0.05  # seconds to gather more requests before a batch starts
-
-    def __init__(self, ws: Workspace) -> None:
-        heap.return_large_blocks()  # a clone: batch after batch of downloads and lookups
-        self.ws = ws
-        self._cond = threading.Condition()
-        self._queue = Records()  # records (delayed.record) to fetch
-        self._ready = Records()  # records whose fetch finished
-        self._inflight = 0
-        self._stopped = False
-        # a failed batch (offline, the remote gone): later batches are not tried in this git
-        # command, nor is git's retry of each file without delay (FilterHandler.fetch_now): one
-        # warning, not one per batch, each after its own retries (an unreachable SSH host: ~4 s)
-        self.failed = False
-        self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
-        self._thread.start()
-
-    def add(self, rec: bytes) -> None:
-        with self._cond:
-            self._queue.append(rec)
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        from . import sync
-
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopped:
-                    self._cond.wait()
-                if self._stopped and not self._queue:
-                    return
-            time.sleep(self.BATCH_WAIT)
-            with self._cond:
-                batch = take_batch(self._queue)
-                self._inflight += len(batch)
-                # the files of the next batches: those whose bytes this batch reads anyway come
-                # along (a history's files lie among their older versions in the remote packs);
-                # as many as the batch has, so the lookups stay proportional to the clone
-                later = list(itertools.islice(self._queue, max(len(batch), 256)))
-            try:
-                if not self.failed:
-                    upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
-                    files = [unpack(rec) for rec in batch]
-                    sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
-                                    sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
-                    del files, upcoming
-                del later
-            except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
-                self.failed = True
-                print(f"git-mlv: warning: could not fetch data (nothing more is fetched in this "
-                      f"command): {e}", file=sys.stderr)
-            sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
-            # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
-            with self._cond:
-                self._inflight -= len(batch)
-                for rec in batch:
-                    self._ready.append(rec)
-                self._cond.notify_all()
-
-    def wait_ready(self, limit: int) -> list[bytes]:
-        with self._cond:
-            while not self._ready and (self._queue or self._inflight):
-                self._cond.wait()
-            return self._ready.take(limit)
-
-    def stop(self) -> bool:
-        """Let the thread end once its queue is done; True when it has ended (it is waited for
-        only when nothing is left to fetch: git closed the pipe after its last file)."""
-        with self._cond:
-            self._stopped = True
-            idle = not self._queue and not self._inflight
-            self._cond.notify_all()
-        if idle:
-            self._thread.join()
-        return not self._thread.is_alive()
