@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from .pack import ENTRY, ENTRY_SIZE, KIND_CHUNK, Entry, crc32
 from .packset import Location
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .pool import Pool
 
 # (pack number into the paths list, offset, stored_len, raw_len, codec, chunk id)
@@ -68,6 +71,33 @@ def read_rows(pool: Pool, paths: list[str], rows: list[Row]) -> list[bytes]:
         except (OSError, MlvError):  # gone, moved or damaged: one by one, the careful way
             out += [pool.read_chunk(_location(paths[p], row)) for row in run]
     return out
+
+
+_READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
+_AHEAD = 4  # tasks in flight: ~4 MiB decoded ahead of git
+
+
+def read_ahead(pool: Pool, ids: list[bytes]) -> Iterator[bytes]:
+    """Verified contents of chunks ``ids`` in order, read ahead on the pool's ``reader`` threads.
+
+    Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
+    task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
+    the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs"). Locations come as
+    columns and adjacent entries are read at once (``locate``, ``read_rows``).
+    """
+    paths, rows = locate(pool, ids)
+    window: deque[Future[list[bytes]]] = deque()
+    todo = batches(rows, _READ_BATCH)
+    for batch in todo:
+        window.append(pool.reader.submit(read_rows, pool, paths, batch))
+        if len(window) >= _AHEAD:
+            break
+    while window:
+        data = window.popleft().result()
+        nxt = next(todo, None)
+        if nxt is not None:
+            window.append(pool.reader.submit(read_rows, pool, paths, nxt))
+        yield from data
 
 
 def check_rows(pool: Pool, paths: list[str], rows: list[Row]) -> None:

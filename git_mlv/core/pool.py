@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -43,7 +42,7 @@ from .settings import Settings
 # a filter that smudges one small file needs none of them, and its start-up is most of a one-file
 # checkout (issue 9, bench/RESULTS.md "read4").
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
 
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["Location", "Pool"]
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
-_READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
 
 
 def _check_version(fd: int, path: str) -> None:
@@ -411,36 +409,13 @@ class Pool:
         whole = hashlib.sha256() if verify else None
         ids = [cid for cid, _ in chunks]
         pieces = map(self.read_chunk, self.locate_chunks(ids)) if len(ids) <= _INLINE_CHUNKS \
-            else self._read_ahead(ids)
+            else chunkread.read_ahead(self, ids)
         for data in pieces:
             if whole is not None:
                 whole.update(data)
             yield data
         if whole is not None and whole.hexdigest() != oid:
             raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
-
-    def _read_ahead(self, ids: list[bytes]) -> Iterator[bytes]:
-        """Verified contents of chunks ``ids`` in order, read ahead on the ``reader`` threads.
-
-        Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
-        task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
-        the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs"). Locations come as
-        columns and adjacent entries are read at once (core/chunkread.py).
-        """
-        paths, rows = chunkread.locate(self, ids)
-        window: deque[Future[list[bytes]]] = deque()
-        ahead = 4  # ~4 MiB decoded ahead of git
-        batches = chunkread.batches(rows, _READ_BATCH)
-        for batch in batches:
-            window.append(self.reader.submit(chunkread.read_rows, self, paths, batch))
-            if len(window) >= ahead:
-                break
-        while window:
-            data = window.popleft().result()
-            nxt = next(batches, None)
-            if nxt is not None:
-                window.append(self.reader.submit(chunkread.read_rows, self, paths, nxt))
-            yield from data
 
     def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
         """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
