@@ -113,6 +113,8 @@ def run_diff(args: Any) -> int:
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
-        rows = pipeline.metrics_diff(ws, args.a, args.b, args.all, args.paths)
-    print_diff(rows, args.fmt, "metric")
+        d = pipeline.metrics_diff(ws, args.a, args.b, args.all, args.paths)
+    for w in d.warnings:
+        print(f"git-mlv: warning: {w}", file=sys.stderr)
+    print_diff(d.rows, args.fmt, "metric")
     return 0

@@ -219,8 +219,9 @@ def _pair(ws: Workspace, a: str | None, b: str | None) -> tuple[str, str]:
 
 
 def metrics_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_all: bool = False,
-                 paths: list[str] | None = None) -> list[metricsmod.DiffRow]:
-    """Metrics at ``a`` (default HEAD) against ``b`` (default the work tree)."""
+                 paths: list[str] | None = None) -> metricsmod.ValuesDiff:
+    """Metrics at ``a`` (default HEAD) against ``b`` (default the work tree), and a warning per
+    metrics file that did not parse."""
     a, b = _pair(ws, a, b)
     return metricsmod.diff(ws.repo, a, b, ws.pool, show_all, paths)
 

@@ -23,11 +23,13 @@ Values = dict[str, dict[str, Any]]  # path -> {flat key: value}
 
 @dataclass
 class MetricsTable:
-    """Metric values by revision: ``data[rev][path][key]``; ``errors`` for files that did not parse."""
+    """Metric values by revision: ``data[rev][path][key]``; ``errors`` for files (and specs) that did
+    not parse; ``unparsed[rev][path]`` the parse error of each metrics file that did not."""
 
     revs: list[str]
     data: dict[str, Values] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    unparsed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def columns(self) -> list[tuple[str, str]]:
         """Every (path, key) seen, sorted."""
@@ -108,6 +110,7 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
             values = flatten(parse(path, data))
         except MlvError as e:
             table.errors.append(f"{rev}: {e}")
+            table.unparsed.setdefault(rev, {})[path] = str(e)
             continue
         table.data.setdefault(rev, {})[path] = values
     return table
@@ -124,22 +127,45 @@ def diff_values(old: Values, new: Values, show_all: bool = False) -> list[DiffRo
     return rows
 
 
-def diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: bool = False,
-         paths: list[str] | None = None) -> list[DiffRow]:
-    """Metric values at ``a`` against ``b``."""
-    table = show(repo, [a, b], pool, paths)
-    if table.errors:
-        raise MlvError(table.errors[0])
-    return diff_values(table.data.get(a, {}), table.data.get(b, {}), show_all)
-
-
 @dataclass
-class ParamsDiff:
-    """Parameter rows, and one warning per file that did not parse at a revision: its parameters
-    are left out of ``rows`` (unknown values, not removed ones)."""
+class ValuesDiff:
+    """Metric or parameter rows, and one warning per file that did not parse at a revision: its
+    values are left out of ``rows`` (unknown values, not removed ones)."""
 
     rows: list[DiffRow]
     warnings: list[str] = field(default_factory=list)
+
+
+ParamsDiff = ValuesDiff
+
+
+def _drop_unparsed(old: Values, new: Values, bad: dict[str, dict[str, str]], what: str) -> list[str]:
+    # A file that does not parse on one side is compared on neither: its values there are unknown,
+    # and rows saying "removed" (or "added") would lie.
+    warnings = []
+    for rev, files in bad.items():
+        for file, err in sorted(files.items()):
+            warnings.append(f"{rev}: {err}; the {what} of {file} are not compared")
+    for file in {f for files in bad.values() for f in files}:
+        old.pop(file, None)
+        new.pop(file, None)
+    return warnings
+
+
+def diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: bool = False,
+         paths: list[str] | None = None) -> ValuesDiff:
+    """Metric values at ``a`` against ``b``. A metrics file that does not parse on one side is a
+    warning and is compared on neither side, as ``params_diff`` does; a spec that does not parse
+    is an error (which files are metrics is then unknown)."""
+    table = show(repo, [a, b], pool, paths)
+    parse_errors = {f"{rev}: {err}" for rev, files in table.unparsed.items() for err in files.values()}
+    for err in table.errors:
+        if err not in parse_errors:
+            raise MlvError(err)
+    old, new = dict(table.data.get(a, {})), dict(table.data.get(b, {}))
+    bad = {rev: table.unparsed.get(rev, {}) for rev in dict.fromkeys((a, b))}
+    warnings = _drop_unparsed(old, new, bad, "metrics")
+    return ValuesDiff(diff_values(old, new, show_all), warnings)
 
 
 def params_at(repo: Repo, rev: str, pool: Pool | None = None, unparsed: dict[str, str] | None = None
@@ -164,15 +190,9 @@ def params_diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: 
     and is compared on neither: its values there are unknown, and rows saying "removed" would lie."""
     bad: dict[str, dict[str, str]] = {a: {}, b: {}}
     old, new = params_at(repo, a, pool, bad[a]), params_at(repo, b, pool, bad[b])
-    warnings = []
-    for rev in dict.fromkeys((a, b)):
-        for file, err in sorted(bad[rev].items()):
-            warnings.append(f"{rev}: {err}; the parameters of {file} are not compared")
-    for file in {*bad[a], *bad[b]}:
-        old.pop(file, None)
-        new.pop(file, None)
+    warnings = _drop_unparsed(old, new, {rev: bad[rev] for rev in dict.fromkeys((a, b))}, "parameters")
     return ParamsDiff(diff_values(old, new, show_all), warnings)
 
 
 __all__ = ["WORKSPACE", "DiffRow", "MetricsTable", "ParamsDiff", "diff", "diff_values", "flatten",
-           "params_diff", "params_at", "show"]
+           "params_diff", "params_at", "show", "ValuesDiff"]
