@@ -7,6 +7,8 @@ import sys
 
 from .cmd_fetch import add_scope_options
 
+_NAMED = 5  # pointers outside the patterns named in the warning, then counted
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -14,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Download the data of the tracked files of HEAD (under PATHs) from the data "
         "remote (default: the default remote), then write them into the worktree. Files out of the "
         "fetch scope (mlv.fetchInclude / mlv.fetchExclude, or -I/-X) are not downloaded; they are "
-        "written only if their data is here already.",
+        "written only if their data is here already. Pointers at paths no tracked pattern covers "
+        "stay pointer text (git checks them out without the filter) and their data is not fetched.",
     )
     p.add_argument("words", nargs="*", metavar="[REMOTE] [PATH]")
     add_scope_options(p)
@@ -44,8 +47,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"git-mlv: warning: {path} stays a pointer: {why}", file=sys.stderr)
     if not (args.quiet or args.json):
         print(f"Checked out {len(res.restored)} file(s)")
+    if res.outside_patterns and not args.json:
+        _say_outside(res.outside_patterns)
     if res.why:
         print(f"git-mlv: {len(res.why)} file(s) stayed pointers"
               + (" (the first 20 named above)" if len(res.why) > 20 else ""), file=sys.stderr)
         code = code or 1
     return code
+
+
+def _say_outside(paths: list[str]) -> None:
+    """One warning for the pointers no tracked pattern covers (as status lists them): left as
+    pointer text, their data not fetched."""
+    from ..ops.data import outside_patterns_hint
+    from .render import quote_path
+
+    named = ", ".join(quote_path(p) for p in paths[:_NAMED]) + (
+        f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
+    print(f"git-mlv: warning: {len(paths)} pointer(s) outside every tracked pattern left as pointer "
+          f"text, their data not fetched: {named}; {outside_patterns_hint(paths)}", file=sys.stderr)

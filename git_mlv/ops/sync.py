@@ -85,6 +85,8 @@ class PullResult:
     restored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     why: dict[str, str] = field(default_factory=dict)  # missing path -> why it stayed a pointer
+    # pointers at paths no tracked pattern covers: left as git's pointer text, their data not fetched
+    outside_patterns: list[str] = field(default_factory=list)
 
 
 # -- opening remotes -----------------------------------------------------------------------------
@@ -308,6 +310,7 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
 
     scope = fetch_scope(ws) if scope is None else scope
     found, sizes = data.worktree_pointers(ws, paths)  # the index's files; a sparse checkout's only
+    found = _drop_outside_patterns(ws, found)
     wanted, left_out = filter_oids(scope, found)
     fres = _fetch_oids_into(ws, ws.pool, remote, set(wanted), wanted, progress, runcache_outs=False,
                             sizes=sizes)
@@ -315,7 +318,23 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     ws.pool.refresh()
     co = data.checkout(ws, paths)
     missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
-    return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres))
+    return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres),
+                      sorted(co.outside_patterns))
+
+
+def _drop_outside_patterns(ws: Workspace, found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``found`` without the files whose every path lies outside the tracked patterns: checkout
+    leaves those as the pointer text git wrote (data.checkout), so their data would be fetched for
+    nothing. Only paths of data the pool lacks are asked about (one check-attr for them), so the
+    cost follows what is to fetch, not the number of tracked files."""
+    from ..gitio import attributes
+    from .data import present_oids
+
+    lacking = set(found) - present_oids(ws.pool, found)
+    asked = [p for o in lacking for p in found[o]]
+    inside = attributes.filtered(ws.repo, asked) if asked else set()
+    gone = {o for o in lacking if found[o] and not any(p in inside for p in found[o])}
+    return {o: ps for o, ps in found.items() if o not in gone} if gone else found
 
 
 def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
