@@ -126,6 +126,26 @@ def unpack(rec: bytes) -> tuple[str, bytes, str, int]:
     return rec[_OTHER.size + n:].decode("utf-8", "surrogateescape"), blob, pointer.oid, pointer.size
 
 
+_failed_remote: str | None = None  # set by a Fetcher whose fetch failed: see fetch_failed()
+
+
+def fetch_failed() -> str | None:
+    """The name of the default data remote a delayed fetch of this process failed to read from,
+    else None. One filter process serves one git command, so this speaks for that command: the
+    smudge record passes it on to its hooks (docs/formats.md#smudge-record)."""
+    return _failed_remote
+
+
+def _note_failure(ws: Workspace) -> None:
+    global _failed_remote
+    from .remote_config import default_remote_name
+
+    try:
+        _failed_remote = default_remote_name(ws) or ""
+    except Exception:  # noqa: BLE001 - .gitmlv unreadable now: the hook must not skip a remote
+        _failed_remote = ""  # it cannot name ("" matches no remote)
+
+
 class Fetcher:
     """Downloads delayed blobs in batches on a background thread (parallelism lives in transfer)."""
 
@@ -178,6 +198,7 @@ class Fetcher:
                 del later
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 self.failed = True
+                _note_failure(self.ws)
                 print(f"git-mlv: warning: could not fetch data (nothing more is fetched in this "
                       f"command): {e}", file=sys.stderr)
             sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 CHAINED_ENV = "MLV_HOOK_CHAINED"  # set while a chained hook runs: a chained copy of us is a no-op
 RECORD = "mlv-smudged"  # the smudge record, in a main worktree's .git folder
 OK, LEFT = "ok", "left"  # its states: every smudge gave data / one may have left a pointer
+FAILED = "failed"  # ... and "failed <remote>": a pointer was left after a fetch from it failed
 # git runs a filter command with arguments through `sh -c` (dash does not exec the last command):
 # then our parent is that shell and the git process is its parent
 _SHELLS = (b"sh", b"dash", b"bash")
@@ -80,7 +81,7 @@ def settled_record(hook: str, examined: int) -> dict[str, object]:
     """The trace record of a hook that looked at ``examined`` changed paths and had nothing to do
     (the fields of ``ops.hooks.AfterCheckout``)."""
     return {"hook": hook, "scope": "changed", "examined": examined, "restored": 0, "fetched": 0,
-            "missing": 0, "out_of_scope": 0}
+            "missing": 0, "out_of_scope": 0, "not_retried": False}
 
 
 def run_chained(hooks_dir: str | None, name: str, args: list[str], stdin: bytes) -> int:
@@ -112,25 +113,65 @@ def trace(record: dict[str, object]) -> None:
             f.write(json.dumps(record) + "\n")
 
 
+def _proc(pid: int) -> tuple[bytes, int, int] | None:
+    """(command name, parent pid, start time in clock ticks since boot) of process ``pid``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    end = stat.rfind(b")")
+    comm, fields = stat[stat.find(b"(") + 1:end], stat[end + 2:].split()
+    if len(fields) < 20:
+        return None
+    return comm, int(fields[1]), int(fields[19])
+
+
 def git_process(pid: int | None = None) -> str | None:
     """``"<pid> <start time>"`` of the git process that started the filter: its id and its start
     in clock ticks since boot (field 22 of ``/proc/PID/stat``; the pair never names two processes
     of one boot). None without /proc: no record, the hooks run Python as before."""
     pid = os.getppid() if pid is None else pid
     for _ in range(2):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
+        info = _proc(pid)
+        if info is None:
             return None
-        end = stat.rfind(b")")
-        comm, fields = stat[stat.find(b"(") + 1:end], stat[end + 2:].split()
-        if len(fields) < 20:
-            return None
-        if comm not in _SHELLS:
-            return f"{pid} {int(fields[19])}"
-        pid = int(fields[1])
+        if info[0] not in _SHELLS:
+            return f"{pid} {info[2]}"
+        pid = info[1]
     return None
+
+
+def _ancestors(limit: int = 6) -> set[str]:
+    """``"<pid> <start time>"`` of this process's ancestors, nearest first, up to ``limit``: a
+    hook runs as git -> sh (the shim) -> git (``git mlv``) -> us."""
+    out: set[str] = set()
+    pid = os.getppid()
+    for _ in range(limit):
+        info = _proc(pid)
+        if info is None or pid <= 1:
+            break
+        out.add(f"{pid} {info[2]}")
+        pid = info[1]
+    return out
+
+
+def failed_remote(git_dir: str, worktree: str | None) -> str | None:
+    """The data remote the filter of the git command running this hook failed to fetch from (its
+    smudge record says ``failed <remote>``, docs/formats.md#smudge-record); None when it did not,
+    or when the record is another git command's."""
+    path = record_path(git_dir, worktree)
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            line = f.readline().rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    words = line.split(" ", 3)
+    if len(words) < 4 or words[2] != FAILED or f"{words[0]} {words[1]}" not in _ancestors():
+        return None
+    return words[3]
 
 
 def record_path(git_dir: str, worktree: str | None) -> str | None:
@@ -166,14 +207,19 @@ class Recorder:
     def __init__(self, handler: FilterHandler, path: str, process: str) -> None:
         self._h = handler
         self._path, self._process = path, process
-        self._left = False
+        self._state = OK
         write_record(path, process, OK)
 
     def left(self) -> None:
-        """A smudge may have left a pointer in the worktree: the hooks must look (once is enough)."""
-        if not self._left:
-            self._left = True
-            write_record(self._path, self._process, LEFT)
+        """A smudge may have left a pointer in the worktree: the hooks must look (once is enough,
+        and once more when the filter's fetch failed meanwhile: they need not try it again)."""
+        from .delayed import fetch_failed
+
+        remote = fetch_failed()
+        state = LEFT if remote is None else f"{FAILED} {remote}"
+        if state != self._state and self._state[:len(FAILED)] != FAILED:
+            self._state = state
+            write_record(self._path, self._process, state)
 
     def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
         """The handler's smudge; an error on the way marks the record."""

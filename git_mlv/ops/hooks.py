@@ -132,6 +132,9 @@ class AfterCheckout:
     fetched: int = 0  # files whose data came from the default remote
     missing: int = 0  # files left as pointers
     out_of_scope: int = 0  # of those, files mlv.fetchInclude/Exclude leaves out (not fetched)
+    # the default remote not asked: this git command's filter failed to fetch from it just now
+    # (its smudge record says so, docs/formats.md#smudge-record) and has told the user why
+    not_retried: bool = False
 
 
 def _changed_by(ws: Workspace, hook: str, args: list[str]) -> list[str] | None:
@@ -202,7 +205,10 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
                                      if res.missing_oids else ({}, 0))
         if wanted and paths is not None:
             remote = default_remote_name(ws)
-        if wanted and remote is not None:
+        if wanted and remote is not None and remote == hookquick.failed_remote(
+                ws.repo.git_dir, ws.repo.worktree):
+            done.not_retried = True
+        elif wanted and remote is not None:
             from . import sync
 
             # sizes: each fetched manifest is checked against its pointer's size (issue 8)
