@@ -124,7 +124,7 @@ class _Partitioner:
             self._close()
             if self.key not in schema.names:
                 raise KeyColumnError(f"no column {self.key!r} in {self.label} (columns: "
-                                     f"{', '.join(schema.names[:20])})")
+                                     f"{', '.join(schema.names[:20]) or 'none'})")
             i = schema.get_field_index(self.key)
             self.schema = schema.set(i, pa.field(self.key, self.key_type))
             self.pending, self.pending_rows = [], 0
@@ -266,7 +266,8 @@ def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind
     for src, kind, label in ((old, old_kind, labels[0]), (new, new_kind, labels[1])):
         schema = peek_schema(src, kind)
         if key not in schema.names:
-            raise KeyColumnError(f"no column {key!r} in {label} (columns: {', '.join(schema.names[:20])})")
+            raise KeyColumnError(f"no column {key!r} in {label} (columns: "
+                                 f"{', '.join(schema.names[:20]) or 'none'})")
         schemas.append(schema)
     key_type = _key_type(schemas[0].field(key).type, schemas[1].field(key).type)
     parts = _partitions(size)

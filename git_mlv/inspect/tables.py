@@ -138,6 +138,8 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
             data = data[:data.rfind(b"\n") + 1] or data
     finally:
         stream.close()
+    if not data:  # an empty file is a table of no columns, not a parse error
+        return pa.schema([])
     reader = open_batches(pa.BufferReader(bytes(data)), dataclasses.replace(kind, compression=None), types)
     for _ in reader:  # a block: drained, so no thread is left behind
         pass
@@ -177,6 +179,29 @@ class _Attempts:
         raise NotThisFormat(msg.splitlines()[0] if msg else type(e).__name__) from None
 
 
+def _is_empty(source: str | Callable[[], Any], kind: Kind) -> bool:
+    """True when the (decompressed) content has no byte at all: an empty table, not a broken one
+    (pyarrow's readers refuse it, "Empty CSV file")."""
+    import pyarrow as pa
+
+    raw: Any = None
+    try:
+        if isinstance(source, str):
+            if kind.compression is None:
+                return os.path.getsize(source) == 0
+            stream = raw = pa.input_stream(source, compression=kind.compression)
+        else:
+            raw = source()
+            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
+            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
+        return not stream.read(1)
+    except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
+        return False
+    finally:
+        if raw is not None:
+            raw.close()
+
+
 def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> tuple[pa.Schema, int]:
     """Feed every record batch of a table to ``consume(schema, batch)``, in file order.
 
@@ -187,6 +212,10 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
     """
     import pyarrow as pa
 
+    if _is_empty(source, kind):
+        empty = pa.schema([])
+        consume(empty, None)
+        return empty, 0
     attempts = _Attempts(kind)
     for _ in range(64):
         schema = None

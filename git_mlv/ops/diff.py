@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.hashing import EMPTY_OID
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError, UsageError
 from ..gitio import attributes, walk
@@ -28,6 +29,10 @@ from .context import Workspace
 
 WORKTREE = "worktree"
 _ZERO = "0" * 40
+# git's id of the empty blob (SHA-1 and SHA-256 repositories): a tracked empty file is stored as
+# itself, not as a pointer (docs/pointer-spec.md rule 10), and is still data
+_EMPTY_BLOBS = {"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+                "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"}
 
 
 @dataclass
@@ -149,7 +154,11 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     # git stores itself is never read into memory here
     pointers: dict[str, Pointer] = {b: pb.pointer for b, pb in walk.pointer_blobs(ws.repo, blobs).items()}
     unhashed = [path for _, path, a, c in entries if new is None and c == _ZERO and a not in pointers]
-    attr = attributes.filtered(ws.repo, unhashed)
+    # an empty file on one side is data only when the path is tracked: a pointer on the other
+    # side says so, else the attributes
+    empty_sides = [path for _, path, a, c in entries if (a in _EMPTY_BLOBS and c not in pointers)
+                   or (c in _EMPTY_BLOBS and a not in pointers)]
+    attr = attributes.filtered(ws.repo, list(dict.fromkeys(unhashed + empty_sides)))
     pool = ws.pool
     new_label = new or WORKTREE
     added: dict[str, FileChange] = {}
@@ -157,9 +166,13 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     out: list[FileChange] = []
     for _, path, a, c in entries:
         old_p = pointers.get(a)
+        if old_p is None and a in _EMPTY_BLOBS and (c in pointers or path in attr):
+            old_p = Pointer(EMPTY_OID, 0)
         old_side = Side(old, path, old_p.oid, old_p.size, pool.has_file(old_p.oid)) if old_p else None
         new_side: Side | None = None
-        if new is None and c == _ZERO:
+        if c in _EMPTY_BLOBS and (old_p is not None or path in attr):
+            new_side = Side(new_label, path, EMPTY_OID, 0, True)
+        elif new is None and c == _ZERO:
             if old_p is None and path not in attr:
                 continue  # a plain git file
             new_side, wt_p = _worktree_side(ws, path)
