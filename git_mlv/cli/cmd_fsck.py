@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fsck", help="re-hash every object in the pool; --repair fetches damaged files again",
         description="Re-hash every object in the pool with sha256 against its id and every "
         "multi-chunk file against its oid; check pack indexes and the multi-pack index. Names the "
-        "files whose data is damaged (their paths in HEAD, else their oids). Exit 3 on damage.")
+        "files whose data is damaged (their paths in HEAD, else their oids), and the files of the "
+        "index (HEAD and what is staged) whose data is not in the pool, as `git mlv status` does "
+        "(files out of the fetch scope or the sparse checkout excepted; the data remote is not "
+        "asked). Exit 3 on damage, else 4 when data is missing.")
     p.add_argument("--repair", action="store_true",
                    help="drop the damaged objects and the manifests of the files they break, "
                    "rewriting only the packs that hold them (every good object is kept), then fetch "
@@ -52,11 +55,44 @@ def run(args: argparse.Namespace) -> int:
         print_json(dataclasses.asdict(res))
     else:
         _render_check(res)
+        _render_missing(res)
         if res.errors:
             print(f"{len(res.errors)} problem(s) found; {REPAIR_HINT}")
+        elif res.missing:
+            print(f"pool is readable, but {len(res.missing)} file(s) of the index have no data here")
         else:
             print("pool is healthy")
-    return 0 if not res.errors else 3
+    return 3 if res.errors else 4 if res.missing else 0
+
+
+_NAMED = 20  # files without data named one a line, then counted
+
+
+def _render_missing(res: FsckResult) -> None:
+    """The files of the index whose data is not here, and how each kind comes back."""
+    from .render import quote_path
+
+    if not res.missing:
+        return
+    kept = set(res.in_worktree)
+    print(f"error: {len(res.missing)} file(s) of the index (HEAD and what is staged) have no data in "
+          "the pool:", file=sys.stderr)
+    for p in res.missing[:_NAMED]:
+        print(f"  {quote_path(p)}" + (" (its data is in the worktree)" if p in kept else ""),
+              file=sys.stderr)
+    if len(res.missing) > _NAMED:
+        print(f"  ... and {len(res.missing) - _NAMED} more", file=sys.stderr)
+    if kept:
+        print(f"{len(kept)} of them are unmodified in the worktree: `git add --renormalize -- PATH...` "
+              "stores their data in the pool again", file=sys.stderr)
+    rest = len(res.missing) - len(kept)
+    if rest and res.remote:
+        print(f"`git mlv pull` fetches {'the others' if kept else 'them'} from data remote "
+              f"'{res.remote}' (and says which it does not hold)", file=sys.stderr)
+    elif rest:
+        print(f"no data remote is configured: the data of {rest} file(s) is not here; add the "
+              "remote that holds it (`git mlv remote add NAME URL --default`), then `git mlv pull`",
+              file=sys.stderr)
 
 
 def _render_check(res: FsckResult, prefix: str = "error") -> None:

@@ -33,6 +33,12 @@ class FsckResult:
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
     affected: list[str] = field(default_factory=list)  # files whose data is damaged: paths, else oids
+    # files of the index (HEAD's, and what is staged) whose data is not in the pool, as `git mlv
+    # status` finds them: files out of the fetch scope or the sparse checkout are not here on
+    # purpose and are not counted (docs/formats.md#fsck-missing)
+    missing: list[str] = field(default_factory=list)
+    in_worktree: list[str] = field(default_factory=list)  # of those, unmodified data in the worktree
+    remote: str | None = None  # the default data remote, which `git mlv pull` fetches them from
 
 
 @dataclass
@@ -59,7 +65,30 @@ def fsck(ws: Workspace) -> FsckResult:
         files = affected_files(damage, paths)
         files.update((o, paths.get(o, [])) for o in dropped)
         res.affected = label_files(files)
+    _missing_data(ws, res)
     return res
+
+
+def _missing_data(ws: Workspace, res: FsckResult) -> None:
+    """Fill ``res.missing`` (and what the worktree still holds, and the default remote) from
+    `git mlv status`'s own pass over the index: one pointer-cache read and one pool lookup per
+    batch, one ``lstat`` per file; the remote is not asked (fsck's answer does not depend on the
+    network)."""
+    if ws.repo.worktree is None:
+        return  # a bare repository has no checkout whose data could be missing
+    from . import data
+    from .remote_config import default_remote_name
+
+    st = data.status(ws, check_remote=False)
+    res.missing = st.missing_data
+    if not res.missing:
+        return
+    pointers, modified = set(st.not_checked_out), set(st.modified)
+    res.in_worktree = [p for p in res.missing if p not in pointers and p not in modified]
+    try:
+        res.remote = default_remote_name(ws)
+    except MlvError:
+        res.remote = None
 
 
 PENDING = "repair-pending"

@@ -139,8 +139,12 @@ def test_repair_without_a_remote_names_what_is_lost(repo: Path, tmp_path: Path) 
     assert "big.bin: no data remote" in err and "small.bin: no data remote" in err
     assert "gone from this pool" in err and "stay pointers in checkouts" in err
     assert "other.bin" not in err and "local.bin" not in err
-    # the damage is gone, the good objects stayed: the pool checks clean, the rest checks out
-    assert mlv("fsck", cwd=repo).stdout.strip().endswith(b"pool is healthy")
+    # the damage is gone, the good objects stayed: the pool checks clean (fsck names the files
+    # whose data is gone, exit 4; their worktree copies are whole), the rest checks out
+    after = mlv("fsck", cwd=repo, check=False)
+    assert after.returncode == 4 and after.stdout.strip().endswith(
+        b"pool is readable, but 2 file(s) of the index have no data here"), after
+    assert b"big.bin (its data is in the worktree)" in after.stderr, after.stderr
     _checkout_all(repo)
     for path, data in FILES.items():
         if path in ("big.bin", "small.bin"):
@@ -157,7 +161,10 @@ def test_repair_names_a_file_the_remote_does_not_have(repo: Path, tmp_path: Path
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert b"repaired 1 file(s) from store" in proc.stdout
     assert b"local.bin: not on the remote" in proc.stderr
-    assert mlv("fsck", cwd=repo).stdout.strip().endswith(b"pool is healthy")
+    after = mlv("fsck", cwd=repo, check=False)  # the pool checks clean; local.bin's data is gone
+    assert after.returncode == 4 and after.stdout.strip().endswith(
+        b"pool is readable, but 1 file(s) of the index have no data here"), after
+    assert b"local.bin (its data is in the worktree)" in after.stderr, after.stderr
     _checkout_all(repo)
     for path in ("big.bin", "small.bin", "other.bin"):
         assert (repo / path).read_bytes() == FILES[path]
