@@ -73,7 +73,8 @@ def register(sub: Any) -> None:
     s.add_argument("-T", "--all-tags", action="store_true", help="every tag, oldest first")
     s.add_argument("-a", "--all-branches", action="store_true", help="every branch")
     s.add_argument("--file", dest="paths", action="append", metavar="PATH",
-                   help="read this metrics file instead of those the spec names")
+                   help="read this metrics file instead of those the spec names (relative to the "
+                        "current directory; repeatable)")
     add_format(s)
     s.set_defaults(func=run_show)
     d = verbs.add_parser("diff", help="old, new and change per metric",
@@ -82,7 +83,8 @@ def register(sub: Any) -> None:
     d.add_argument("b", nargs="?", metavar="B")
     d.add_argument("--all", action="store_true", help="include metrics that did not change")
     d.add_argument("--file", dest="paths", action="append", metavar="PATH",
-                   help="read this metrics file instead of those the spec names")
+                   help="read this metrics file instead of those the spec names (relative to the "
+                        "current directory; repeatable)")
     add_format(d)
     d.set_defaults(func=run_diff)
     p.set_defaults(func=lambda args: p.print_help() or 2)

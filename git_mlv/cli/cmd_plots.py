@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import sys
 from typing import Any
 
 from ..errors import MlvError
@@ -85,6 +86,8 @@ def run(args: Any) -> int:
     with Workspace.discover() as ws:
         all_tags = args.all_tags or not (args.revs or args.all_branches)
         t = pipeline.metrics_show(ws, args.revs, all_tags, args.all_branches)
+    for err in t.errors:  # as `metrics show` says: a file left out of the plot is not silent
+        print(f"git-mlv: warning: {err}", file=sys.stderr)
     names = t.column_names()
     rows = t.rows()
     series = {}

@@ -206,8 +206,18 @@ def _revs(ws: Workspace, revs: list[str], all_tags: bool, all_branches: bool) ->
 
 def metrics_show(ws: Workspace, revs: list[str] | None = None, all_tags: bool = False,
                  all_branches: bool = False, paths: list[str] | None = None) -> metricsmod.MetricsTable:
-    """Metric values by revision (default: the work tree)."""
-    return metricsmod.show(ws.repo, _revs(ws, revs or [], all_tags, all_branches), ws.pool, paths)
+    """Metric values by revision (default: the work tree); ``paths`` as typed, relative to the
+    current directory."""
+    return metricsmod.show(ws.repo, _revs(ws, revs or [], all_tags, all_branches), ws.pool,
+                           _metric_files(ws, paths))
+
+
+def _metric_files(ws: Workspace, paths: list[str] | None) -> list[str] | None:
+    # typed relative to the current directory, as every path of `run`; git reads root-relative
+    # paths (and a path outside the work tree is a usage error, not git cat-file's "fatal")
+    if not paths:
+        return paths
+    return [specfile.normalize_path(p, ws.repo.top, os.getcwd()) for p in paths]
 
 
 def _pair(ws: Workspace, a: str | None, b: str | None) -> tuple[str, str]:
@@ -223,7 +233,7 @@ def metrics_diff(ws: Workspace, a: str | None = None, b: str | None = None, show
     """Metrics at ``a`` (default HEAD) against ``b`` (default the work tree), and a warning per
     metrics file that did not parse."""
     a, b = _pair(ws, a, b)
-    return metricsmod.diff(ws.repo, a, b, ws.pool, show_all, paths)
+    return metricsmod.diff(ws.repo, a, b, ws.pool, show_all, _metric_files(ws, paths))
 
 
 def params_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_all: bool = False
