@@ -363,8 +363,10 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
     new_types = {f.name: str(f.type) for f in new_schema}
     change.added_columns = [(n, t) for n, t in new_types.items() if n not in old_types]
     change.removed_columns = [(n, t) for n, t in old_types.items() if n not in new_types]
+    # a column typed "null" has no value to infer a type from (a header-only CSV): its first
+    # values typing it, or its last ones leaving, is not a retyped column
     change.retyped_columns = [(n, old_types[n], t) for n, t in new_types.items()
-                              if n in old_types and old_types[n] != t]
+                              if n in old_types and old_types[n] != t and "null" not in (old_types[n], t)]
 
 
 def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10) -> DataDiff:

@@ -64,3 +64,20 @@ def test_git_diff_summarises_an_empty_table_as_a_table(repo: Path) -> None:
     commit_all(repo, "v2")
     diff = out(git("diff", "HEAD~1", "HEAD", "--", "data/t.csv", cwd=repo))
     assert "\n-rows 1\n" in diff and "\n+rows 0\n" in diff and "\n-column a int64\n" in diff
+
+
+def test_first_rows_of_a_header_only_table_are_not_a_retype(repo: Path) -> None:
+    """A header-only CSV's columns are typed null (no value to infer from); its first rows used to
+    be reported as every column retyped (`~ id (null -> int64)`)."""
+    write(repo / "data" / "h.csv", b"id,name,x,gone\n")
+    commit_all(repo, "v1")
+    write(repo / "data" / "h.csv", b"id,name,x\n1,a,0.5\n")
+    f = _files(repo, "--key", "id")["data/h.csv"]
+    assert f["table"]["retyped_columns"] == [] and f["table"]["removed_columns"] == [["gone", "null"]]
+    assert (f["table"]["old_rows"], f["table"]["new_rows"]) == (0, 1)
+    assert (f["rows"]["added"], f["rows"]["removed"]) == (1, 0)
+    commit_all(repo, "v2")
+    write(repo / "data" / "h.csv", b"id,name,x\n1,a,\n")  # x's only value gone: typed null again
+    assert _files(repo)["data/h.csv"]["table"]["retyped_columns"] == []
+    write(repo / "data" / "h.csv", b"id,name,x\n1,a,text\n")  # a real retype is still one
+    assert _files(repo)["data/h.csv"]["table"]["retyped_columns"] == [["x", "double", "string"]]
