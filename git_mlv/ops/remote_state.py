@@ -93,7 +93,8 @@ class UnpushedCommits:
 
 def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
                           ) -> UnpushedCommits | None:
-    """Local commits whose data the default remote lacks (None without a default remote).
+    """Local commits whose data the default remote lacks (None without a default remote, or
+    when it could not be listed and never was: then nothing is known about it).
 
     Cheap: walks only the commits not verified on the remote yet (ops/verified.py) and answers from
     its cached indexes (listed again when older than ``max_age``); a walk that finds everything
@@ -108,6 +109,10 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
     rc, rem, rindex = open_named(ws, name)
     try:
         _refresh_quietly(rem, rindex, refresh, max_age)
+        if rindex.age() == float("inf"):
+            # never listed here (a clone without credentials, a server down since the clone): an
+            # empty cache would name every commit as unpushed and advise a push; nothing is known
+            return None
         ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
         if not ver.still_valid(rindex.packs()):
             ver.reset()

@@ -1,0 +1,61 @@
+"""`git mlv status` in a clone that cannot reach its data remote (no or wrong credentials, server
+down) and never listed it: nothing is known about which commits' data the remote holds.
+
+Regression: status answered from the empty cache and listed every commit under "Commits whose data
+is not all on remote 'store' (`git push` or `git mlv push --all` sends it)", advising a push of
+data the clone does not even have, while the remote held all of it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import BIN, commit_all, git, random_bytes, run, sha256_file, write
+from tests.remotes.conftest import make_backend
+
+UNPUSHED = "Commits whose data is not all on remote"
+
+
+def _mlv_env(args: list[str], cwd: Path, **env: str) -> str:
+    full = {**os.environ, **env}
+    proc = run([os.path.join(BIN, "git-mlv"), *args], cwd=cwd, check=False, env=full)
+    return proc.stdout.decode() + proc.stderr.decode()
+
+
+def test_status_of_a_clone_that_cannot_list_its_remote_claims_no_unpushed_commits(
+        repo: Path, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    be = make_backend("s3", request, tmp_path, monkeypatch)
+    be.configure(repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=1))
+    commit_all(repo, "one")
+    write(repo / "b.bin", random_bytes(30_000, seed=2))
+    commit_all(repo, "two")
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    git("push", "-q", "origin", "main", cwd=repo)
+
+    clone = tmp_path / "clone"
+    wrong = {"AWS_SECRET_ACCESS_KEY": "not-the-secret"}
+    run(["git", "-c", f"mlv-remote.store.endpoint={be.options['endpoint']}", "clone", "-q", str(origin),
+         str(clone)], cwd=tmp_path, env={**os.environ, **wrong})
+    git("config", "mlv-remote.store.endpoint", be.options["endpoint"], cwd=clone)
+    text = _mlv_env(["status"], clone, **wrong)
+    assert "could not be asked" in text and "rejected the credentials" in text, text
+    assert UNPUSHED not in text, text  # it was never listed: no claim about what it lacks
+
+    # with the right key the same clone gets everything, and status has nothing to say
+    text = _mlv_env(["pull"], clone)
+    assert sha256_file(clone / "a.bin") == sha256_file(repo / "a.bin")
+    assert sha256_file(clone / "b.bin") == sha256_file(repo / "b.bin")
+    text = _mlv_env(["status"], clone)
+    assert "Everything is in place and on remote 'store'" in text, text
+
+    # once listed, the listing answers: a commit whose data never went up is still named
+    write(clone / "c.bin", random_bytes(30_000, seed=3))
+    commit_all(clone, "three, not pushed")
+    text = _mlv_env(["status"], clone, **wrong)
+    assert UNPUSHED in text and "three, not pushed" in text, text
