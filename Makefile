@@ -22,7 +22,7 @@ $(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
 # (an import hook in site-packages) loaded pathlib, urllib and ipaddress at every interpreter start:
 # `python -c pass` 59 ms CPU against 22 ms here (bench/RESULTS.md, read4), paid by the filter and
 # by every hook of every git command.
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.installed: pyproject.toml Makefile git_mlv/core/_shuffle.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat

@@ -243,15 +243,32 @@ def snapshot_code() -> tuple[str, str]:
         tmp = dest + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        archive = subprocess.run(["git", "-C", ROOT, "archive", "HEAD", "git_mlv"], capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(["git", "-C", ROOT, "archive", "HEAD", "git_mlv", "pyproject.toml"],
+                                 capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        _build_extensions(tmp)
         os.replace(tmp, dest)
     # byte-compiled as an installed package is: without .pyc files (and with
     # PYTHONDONTWRITEBYTECODE set, as on this machine) every git-mlv process, every hook and filter
     # start, compiles its modules again (~0.1 s of CPU a command, measured on `git mlv status`)
     subprocess.run([sys.executable, "-m", "compileall", "-q", dest], check=True)
     return dest, f"{head} (committed code, exported to {os.path.relpath(dest, ROOT)})"
+
+
+def _build_extensions(folder: str) -> None:
+    """Compile the C modules pyproject.toml names into ``folder``'s package, as `pip install` does
+    (not with setuptools.setup(), which would validate pyproject.toml against this venv's setuptools)."""
+    code = (
+        "import tomllib, setuptools\n"
+        "conf = tomllib.load(open('pyproject.toml', 'rb'))['tool']['setuptools'].get('ext-modules', [])\n"
+        "exts = [setuptools.Extension(e['name'], e['sources'], optional=e.get('optional', False),\n"
+        "        extra_compile_args=e.get('extra-compile-args', [])) for e in conf]\n"
+        "dist = setuptools.Distribution({'name': 'snapshot', 'ext_modules': exts})\n"
+        "dist.script_args = ['-q', 'build_ext', '--inplace']\n"
+        "dist.parse_command_line()\n"
+        "dist.run_commands()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=folder, check=True, stdout=subprocess.DEVNULL)
 
 
 # ---------------------------------------------------------------------------------------------------

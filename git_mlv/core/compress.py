@@ -63,11 +63,13 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return d
 
 
-# Both directions copy one byte plane at a time (a strided copy whose inner loop runs the length of
-# the chunk): measured on float32 model chunks here, unshuffle 134 -> 259 MB/s against one
-# ``np.copyto`` through a transposed view, whose inner loop is the 4-byte word (bench/budget.py).
-def shuffle4(data: bytes | memoryview) -> bytearray:
-    """Bytes 0 of every 4-byte word, then bytes 1, 2, 3; a tail shorter than a word stays at the end."""
+# Both directions run in C when the package was built with a compiler (core/_shuffle.c: a byte loop
+# gcc vectorises, 5-8 GB/s here, with the GIL released so reader and writer threads overlap) and in
+# numpy otherwise: one byte plane at a time, a strided copy whose inner loop runs the length of the
+# chunk (1.1-1.3 GB/s; one ``np.copyto`` through a transposed view, whose inner loop is the 4-byte
+# word, ran 134 against 259 MB/s, bench/budget.py). bench/RESULTS.md, issue 10.
+def _np_shuffle4(data: bytes | bytearray | memoryview) -> bytes:
+    """numpy's ``shuffle4``, for a build without the C module."""
     import numpy as np
 
     n = len(data) - len(data) % 4
@@ -75,11 +77,11 @@ def shuffle4(data: bytes | memoryview) -> bytearray:
     out = bytearray(len(data))  # written in place: no second copy to append the tail
     np.copyto(np.frombuffer(out, dtype=np.uint8, count=n).reshape(4, -1).T, words)
     out[n:] = data[n:]
-    return out
+    return bytes(out)
 
 
-def unshuffle4(data: bytes) -> bytes:
-    """The inverse of ``shuffle4``."""
+def _np_unshuffle4(data: bytes | bytearray | memoryview) -> bytes:
+    """numpy's ``unshuffle4``, for a build without the C module."""
     import numpy as np
 
     n = len(data) - len(data) % 4
@@ -90,6 +92,15 @@ def unshuffle4(data: bytes) -> bytes:
         words[:, i] = planes[i]
     out[n:] = data[n:]
     return bytes(out)
+
+
+try:
+    from ._shuffle import shuffle4, unshuffle4
+
+    ACCELERATED = True
+except ImportError:  # installed without a C compiler: the same bytes, slower
+    shuffle4, unshuffle4 = _np_shuffle4, _np_unshuffle4
+    ACCELERATED = False
 
 
 def _choose(data: bytes | memoryview, c: zstandard.ZstdCompressor) -> int:
