@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError
 from ..gitio import walk
+from . import summarycache
 from .context import Workspace
 
 
@@ -281,6 +283,8 @@ class GcResult:
     packs_written: int = 0
     packs_after: int = 0
     dry_run: bool = False
+    summaries_removed: int = 0  # textconv summary cache files removed (docs/formats.md#summary-cache)
+    summaries_freed: int = 0  # ... and their bytes
 
 
 def live_keys(ws: Workspace, reflog_days: float) -> tuple[np.ndarray, int]:
@@ -346,17 +350,30 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
                 res.freed_bytes += int(sizes.sum())
             if dead or os.path.getsize(pack) < pool.settings.pack_size:
                 plan.append(pack)
-        if dry_run:
-            return res
-        done = consolidate(pool, merge=plan, keep=keep_arr)
-        if done is None:
-            raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it is done")
-        res.packs_merged, res.packs_written = done.merged, done.written
-        res.packs_after = len(pool.packs())
+        if not dry_run:
+            done = consolidate(pool, merge=plan, keep=keep_arr)
+            if done is None:
+                raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
+                               "is done")
+            res.packs_merged, res.packs_written = done.merged, done.written
+            res.packs_after = len(pool.packs())
+        pruned = summarycache.prune(ws.repo.common_dir, _live_files(keep_arr), dry_run)
+        res.summaries_removed, res.summaries_freed = pruned.entries, pruned.bytes
         return res
     finally:
         if lock is not None:
             unlock(lock)
+
+
+def _live_files(keep: np.ndarray) -> Callable[[list[str]], list[bool]]:
+    """oids -> whether gc keeps that file (its manifest, or a one-chunk file's chunk, is in the
+    sorted keys ``keep``), for pruning the summary cache by the same answer as the pool."""
+    def live(oids: list[str]) -> list[bool]:
+        ids = np.frombuffer(bytes.fromhex("".join(oids)), dtype=ida.ID)
+        found = (idx.search(keep, ida.keys_of(ids, KIND_MANIFEST))[0]
+                 | idx.search(keep, ida.keys_of(ids, KIND_CHUNK))[0])
+        return [bool(f) for f in found]
+    return live
 
 
 def check_midx_or_drop(pool: Pool) -> None:

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..core.fsutil import atomic_write
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = b"2"  # of the summary text: raised whenever a summary's lines change
+VERSION = "2"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array")
 _DIR = os.path.join("mlv", "summaries")
+_WORD = re.compile(r"[a-z0-9_]+")
+_ENTRY = re.compile(r"([0-9a-f]{62})-([a-z0-9_]+(?:\.[a-z0-9_]+)?)")
+_TMP_AGE = 3600  # a temporary entry this old belongs to no running textconv (each takes < 1 s)
 
 
 def summary_text(path: str, name: str | None = None) -> str:
@@ -24,11 +31,12 @@ def summary_text(path: str, name: str | None = None) -> str:
     repository whose worktree top is the current directory when it has it, else computed (and
     kept there, for the kinds worth keeping)."""
     kind = detect(path, name or path)
-    common = _common_git_dir() if kind.family in _KEPT else None
-    if common is None:
+    fmt = _format(kind)
+    common = _common_git_dir() if kind.family in _KEPT and fmt is not None else None
+    if common is None or fmt is None:
         return summarize_as(path, kind).text()
-    digest = key(path, kind)
-    entry = os.path.join(common, _DIR, digest[:2], digest[2:])
+    oid = file_oid(path)
+    entry = os.path.join(common, _DIR, "v" + VERSION, oid[:2], f"{oid[2:]}-{fmt}")
     try:
         with open(entry, encoding="utf-8") as f:
             return f.read()
@@ -43,14 +51,83 @@ def summary_text(path: str, name: str | None = None) -> str:
     return text
 
 
-def key(path: str, kind: Kind) -> str:
-    """The entry's name: sha256 of the version, the format and the file's bytes (64 hex)."""
-    h = hashlib.sha256(b"mlv-summary " + VERSION + b"\0" + kind.name.encode() + b"\0"
-                       + (kind.compression or "").encode() + b"\0")
+def file_oid(path: str) -> str:
+    """The sha256 of the file's bytes (64 hex): its oid, as in its pointer."""
+    h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def _format(kind: Kind) -> str | None:
+    """The ``<format>`` part of an entry's name (``csv``, ``csv.gzip``); None when a name is not
+    ``[a-z0-9_]+`` (not kept: the name must say nothing else)."""
+    words = [kind.name] + ([kind.compression] if kind.compression else [])
+    return ".".join(words) if all(_WORD.fullmatch(w) for w in words) else None
+
+
+@dataclass
+class Pruned:
+    """What pruning the summary cache removed (or would remove)."""
+
+    entries: int = 0
+    bytes: int = 0
+
+
+def prune(common_dir: str, live: Callable[[list[str]], list[bool]], dry_run: bool = False) -> Pruned:
+    """Remove the entries whose oid ``live`` (oids -> kept?) says no to, everything that is not an
+    entry of this version, and stale temporary files; then empty folders
+    (docs/formats.md#summary-cache). Entry by entry, each removal atomic: a kill leaves a cache
+    whose every entry is whole. A folder of entries at a time is asked of ``live``."""
+    top = os.path.join(common_dir, _DIR)
+    out = Pruned()
+    if not os.path.isdir(top):
+        return out
+    current = os.path.join(top, "v" + VERSION)
+    now = time.time()
+    for here, _dirs, files in os.walk(top, topdown=False):
+        named: list[tuple[str, str]] = []  # (file, oid) of this version's entries here
+        gone: list[str] = []
+        ours = os.path.dirname(here) == current and re.fullmatch(r"[0-9a-f]{2}", os.path.basename(here))
+        for f in files:
+            m = _ENTRY.fullmatch(f) if ours else None
+            if m is not None:
+                named.append((f, os.path.basename(here) + m.group(1)))
+            elif f.startswith(".tmp-") and f.endswith(".part"):
+                if _age(os.path.join(here, f), now) > _TMP_AGE:
+                    gone.append(f)
+            else:
+                gone.append(f)
+        if named:
+            keep = live([oid for _, oid in named])
+            gone += [f for (f, _), k in zip(named, keep) if not k]
+        for f in gone:
+            _remove(os.path.join(here, f), out, dry_run)
+        if not dry_run and here != top:
+            try:
+                os.rmdir(here)  # only when empty; a textconv that makes it again just recomputes
+            except OSError:
+                pass
+    return out
+
+
+def _age(path: str, now: float) -> float:
+    try:
+        return now - os.lstat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _remove(path: str, out: Pruned, dry_run: bool) -> None:
+    try:
+        size = os.lstat(path).st_size
+        if not dry_run:
+            os.unlink(path)
+    except OSError:
+        return  # gone meanwhile, or not ours to remove: a cache
+    out.entries += 1
+    out.bytes += size
 
 
 def _common_git_dir() -> str | None:
