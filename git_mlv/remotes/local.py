@@ -22,6 +22,19 @@ from .base import (
     validate_prefix,
 )
 
+# What to do when the data remote's own file system refuses a write (a push): fs_error's hints
+# name the local pool's remedies (`git mlv gc`, "work in a writable clone"), which free nothing there.
+_REMOTE_HINTS = {
+    errno.ENOSPC: ("no space left on the data remote's device",
+                   "free space there (`git mlv gc --remote {name}` drops data no ref needs), then push "
+                   "again: only what is missing is sent"),
+    errno.EDQUOT: ("disk quota exceeded on the data remote",
+                   "free space there (`git mlv gc --remote {name}`) or ask for a larger quota, then push "
+                   "again"),
+    errno.EROFS: ("read-only file system",
+                  "the data remote is mounted read-only: remount it read-write to push (fetching from "
+                  "it works as it is)"),
+}
 _STAGED = ".staged-"  # prefix of a staged object's file (hidden: listings skip dot files)
 
 
@@ -63,7 +76,11 @@ class FolderRemote(Remote):
         if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and "symlink" in str(e)):
             return RemoteError(f"{self.url}: {what} is a symbolic link; a folder remote must not "
                                "contain links (remove it)")
-        translated = fs_error(e, os.path.join(self.url, what))
+        where = os.path.join(self.url, what)
+        if e.errno in _REMOTE_HINTS:  # fs_error's hints are about the local pool and worktree
+            words, todo = _REMOTE_HINTS[e.errno]
+            return RemoteError(f"{words} writing {where}; " + todo.format(name=self.name))
+        translated = fs_error(e, where)
         if translated is not None:
             return RemoteError(str(translated))
         # EIO, ESTALE (NFS) and friends: a share that comes back may work on the next try

@@ -276,8 +276,16 @@ class SSHRemote(Remote):
             try:
                 with f:
                     f.set_pipelined(True)
+                    written = 0
                     for piece in pieces_of(data, _WRITE_PIECE):
                         f.write(piece)
+                        written += len(piece)
+                    f.flush()
+                    _check_writes(s, f, tmp)
+                    size = f.stat().st_size
+                    if size != written:
+                        raise OSError(f"the server holds {size} of the {written} bytes written to "
+                                      f"{tmp}: is its disk full or over quota?")
                 try:
                     s.posix_rename(tmp, path)
                 except OSError:
@@ -316,6 +324,27 @@ class SSHRemote(Remote):
             self._do(name, lambda s: s.remove(self._path(name)))
         except RemoteNotFound:
             pass
+
+
+def _check_writes(sftp: Any, f: Any, tmp: str) -> None:
+    """Read the reply to every pipelined write still unanswered; OSError on an error status.
+
+    paramiko (5.1) files a pipelined write's reply under no file object and, when the file is
+    closed, neither waits for those replies nor looks at them: a server that failed the writes
+    (OpenSSH's SSH_FX_FAILURE for a full disk) went unnoticed, the push uploaded empty packs,
+    its index consolidation then deleted the indexes they replaced, and it said all was pushed.
+    A reply read (and dropped) while paramiko waited for another one is no longer expected; the
+    size check after this catches what it might have said."""
+    while f._reqs:
+        num = f._reqs.popleft()
+        if num in sftp._expecting:
+            try:
+                sftp._read_response(num)  # raises IOError for an error status
+            except OSError as e:
+                if e.errno is not None:
+                    raise
+                raise OSError(f"the server failed a write to {tmp} ({e}): is its disk full or over "
+                              "quota?") from None
 
 
 def _makedirs(sftp: Any, folder: str) -> None:
