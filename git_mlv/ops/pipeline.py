@@ -110,17 +110,32 @@ def undo_on_failure(ws: Workspace) -> Iterator[None]:
 
 def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
     """Route cached outputs through the mlv filter (``/path``, ``/dir/**`` for a directory) unless
-    ``.gitattributes`` already does; returns the patterns added."""
+    ``.gitattributes`` already does; returns the patterns added.
+
+    An output that does not exist yet (a stage defined before it runs) may become a file or a
+    folder: both patterns are written, so that `git add` after running the command by hand stores
+    pointers either way (``/dir`` alone does not reach the files inside). Once it exists, the
+    pattern of the other kind, if it is exactly the one written here, is taken out again."""
     top = ws.repo.top
     want: dict[str, str] = {}  # pattern -> a path it must cover
+    moot: list[str] = []  # our pattern of the kind the output turned out not to be
     for st in stages:
         for o in st.outs:
-            is_dir = os.path.isdir(os.path.join(top, o))
-            want[attributes.anchored(o, is_dir)] = f"{o}/x" if is_dir else o
+            full = os.path.join(top, o)
+            is_dir = os.path.isdir(full)
+            if is_dir or not os.path.lexists(full):
+                want[attributes.anchored(o, True)] = f"{o}/x"
+            if not is_dir:
+                want[attributes.anchored(o, False)] = o
+            if os.path.lexists(full):
+                moot.append(attributes.anchored(o, not is_dir))
     if not want:
         return []
     covered = attributes.filtered(ws.repo, list(want.values()))
-    return attributes.track(top, [p for p, path in want.items() if path not in covered])
+    added = attributes.track(top, [p for p, path in want.items() if path not in covered])
+    if moot:
+        attributes.untrack(top, moot)  # only lines that are there; nothing else is touched
+    return added
 
 
 def remove_stages(ws: Workspace, names: list[str]) -> list[str]:
