@@ -36,7 +36,8 @@ class ArrayStats:
         self.min: Any = None
         self.max: Any = None
         self.total = 0.0
-        self.squares = 0.0
+        self.block_mean = 0.0  # mean and sum of squared deviations of what was folded in,
+        self.m2 = 0.0  # merged block by block (Chan et al.), for std
 
     def update(self, block: np.ndarray) -> None:
         """Fold a 1-D numeric block in (NaNs counted, left out of the other statistics)."""
@@ -59,15 +60,25 @@ class ArrayStats:
         self.max = hi if self.max is None else max(self.max, hi)
         wide = block.astype(np.float64, copy=False)
         self.total += float(wide.sum())
-        self.squares += float(np.dot(wide, wide))
-        self.count += block.size
+        # std from squared deviations, not E[x^2] - E[x]^2: that difference of two big numbers
+        # lost every digit of a small spread around a large mean (values near 1.7e9 with std 1
+        # printed std 22.6); infinities give nan, as numpy's std does
+        n, mean = block.size, float(wide.mean())
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: nan, said as "std nan"
+            dev = wide - mean
+            m2 = float(np.dot(dev, dev))
+        total = self.count + n
+        delta = mean - self.block_mean
+        self.block_mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.count * n / total if self.count else m2
+        self.count = total
 
     def facts(self, label: str) -> list[str]:
         """``<label> min ...`` lines (none when there were no values)."""
         out = []
         if self.count:
             mean = self.total / self.count
-            var = max(0.0, self.squares / self.count - mean * mean)
+            var = self.m2 / self.count
             out += [f"{label}min {number(self.min)}", f"{label}max {number(self.max)}",
                     f"{label}mean {stat(mean)}", f"{label}std {stat(math.sqrt(var))}"]
         if self.nans:
