@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cmd_fetch import add_scope_options
+from .cmd_fetch import Intermixed, add_scope_options
 
 _NAMED = 5  # pointers outside the patterns named in the warning, then counted
 
@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "written only if their data is here already. Pointers at paths no tracked pattern covers "
         "stay pointer text (git checks them out without the filter) and their data is not fetched.",
     )
+    p.__class__ = Intermixed
     p.add_argument("words", nargs="*", metavar="[REMOTE] [PATH]")
     add_scope_options(p)
     p.add_argument("--json", action="store_true")

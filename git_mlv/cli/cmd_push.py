@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cmd_fetch import Intermixed
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -14,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "does not have yet. Local run-cache entries go too. `git push` does this by itself "
         "through the pre-push hook.",
     )
+    p.__class__ = Intermixed
     p.add_argument("words", nargs="*", metavar="[REMOTE] [REV]")
     p.add_argument("--all", action="store_true", help="every commit reachable from any ref")
     p.add_argument("--json", action="store_true")

@@ -8,14 +8,16 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "remote", help="manage data remotes (folder, s3://, ssh://)",
+        "remote", help="manage data remotes (folder, s3://, gs://, az://, ssh://)",
         description="Data remotes hold the data git-mlv pushes: a folder path or file:// URL, "
-        "s3://bucket/prefix, or ssh://[user@]host[:port]/path. They are recorded in the tracked "
+        "s3://bucket/prefix, gs://bucket/prefix, az://container[@account]/prefix, or "
+        "ssh://[user@]host[:port]/path (or [user@]host:path). They are recorded in the tracked "
         ".gitmlv (shared with every clone), or with --local in .git/config. Per-remote settings "
-        "that must not be shared (S3 endpoint, region, profile; SSH identity file, host-key opt-in) "
-        "go in .git/config via `remote modify`. A relative folder path is typed relative to the "
-        "current folder and stored relative to the repository's root; `add` creates the folder, "
-        "and no other command does (a push to a folder that is gone fails).",
+        "that must not be shared (endpoints, S3 region and profile, Azure account and key, SSH "
+        "identity file and host-key opt-in) go in .git/config via `remote modify`. A relative "
+        "folder path is typed relative to the current folder and stored relative to the "
+        "repository's root; `add` creates the folder, and no other command does (a push to a "
+        "folder that is gone fails).",
     )
     verbs = p.add_subparsers(dest="remote_verb", metavar="ACTION")
     a = verbs.add_parser("add", help="add a data remote")
@@ -29,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("name", metavar="NAME")
     m = verbs.add_parser(
         "modify", help="change a remote's url or a local setting",
-        description="KEY is url, or one of: endpoint, region, profile, addressingStyle (S3), "
+        description="KEY is url, or one of: endpoint (S3, Azure, GCS), region, profile, "
+        "addressingStyle (S3), account, accountKey, sasToken (Azure), anonymous (GCS), "
         "identityFile, acceptNewHostKey (SSH). Everything but url is stored in .git/config "
         "as mlv-remote.NAME.KEY.",
     )
