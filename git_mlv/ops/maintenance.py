@@ -14,7 +14,7 @@ from ..core import idarray as ida
 from ..core import index as idx
 from ..core import midx as mx
 from ..core.compress import decompress
-from ..core.consolidate import consolidate
+from ..core.consolidate import consolidate, sweep
 from ..core.fsutil import unlock
 from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
@@ -324,8 +324,9 @@ def stored_keys(pool: Pool, ids: np.ndarray) -> tuple[np.ndarray, int]:
 
 def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     """Remove objects no ref, index, stash, recent reflog entry or run-cache entry needs, and
-    consolidate fully: every pack holding dead objects or not full yet is rewritten, leaving full
-    packs and at most one partial one, all covered by a fresh midx (docs/formats.md#consolidation).
+    consolidate fully: every pack holding dead objects is rewritten, with the packs not full yet
+    unless one alone would be, leaving full packs and at most one partial one, all covered by a
+    fresh midx (docs/formats.md#consolidation). The summary cache is pruned by the same live set.
     """
     heap.return_large_blocks()  # every live file's key, built batch by batch
     days = float(ws.repo.config.get("mlv.gcreflogdays", "90"))
@@ -338,7 +339,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         pool.refresh()
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep_arr, res.live_files = live_keys(ws, days)
-        plan = []
+        plan, partial = [], []
         for pack in pool.packs():
             index = pool.index_of(pack)
             live = idx.search(keep_arr, index.keys)[0] if len(keep_arr) else np.zeros(index.count, bool)
@@ -348,14 +349,24 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             if dead:
                 sizes = index.records["stored_len"][~live].astype(np.int64) + ENTRY_SIZE
                 res.freed_bytes += int(sizes.sum())
-            if dead or os.path.getsize(pack) < pool.settings.pack_size:
+            if dead:
                 plan.append(pack)
-        if not dry_run:
+            elif os.path.getsize(pack) < pool.settings.pack_size:
+                partial.append(pack)
+        # a lone partial pack with nothing to drop stays: rewriting it gained nothing and cost up
+        # to mlv.packSize at every gc (docs/formats.md#consolidation)
+        if plan or len(partial) > 1:
+            plan += partial
+        settled = not plan and pool.packset.midx is not None and not pool.packset.uncovered()
+        if not dry_run and not settled:  # settled: nothing to merge, and the midx covers it all
             done = consolidate(pool, merge=plan, keep=keep_arr)
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
                                "is done")
             res.packs_merged, res.packs_written = done.merged, done.written
+        elif not dry_run:
+            sweep(pool.pack_dir)  # crash leftovers go even when no pack is rewritten
+        if not dry_run:
             res.packs_after = len(pool.packs())
         pruned = summarycache.prune(ws.repo.common_dir, _live_files(keep_arr), dry_run)
         res.summaries_removed, res.summaries_freed = pruned.entries, pruned.bytes
