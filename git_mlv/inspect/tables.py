@@ -102,7 +102,11 @@ def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None =
     if kind.name == "jsonl":
         import pyarrow.json as pjson
 
-        return pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE))
+        # with ``types`` (json_schema: every field of the file), later blocks may hold fields and
+        # wider types the first block did not show
+        parse_json = pjson.ParseOptions(explicit_schema=pa.schema(list(types.items()))) if types else None
+        return pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE),
+                               parse_options=parse_json)
     read, parse, convert = _csv_options(kind, types or {}, multiline, names)
     return pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
 
@@ -164,6 +168,7 @@ class _Attempts:
         self.kind = kind
         self.types: dict[str, pa.DataType] = {}
         self.multiline = False
+        self.unified = False  # JSON Lines: types are json_schema's, every field of the file
 
     def handle(self, e: Exception, schema: pa.Schema | None) -> None:
         """Turn a parse error into a widened type (then Retry) or NotThisFormat."""
@@ -202,6 +207,46 @@ def _is_empty(source: str | Callable[[], Any], kind: Kind) -> bool:
             raw.close()
 
 
+def json_schema(source: str | Callable[[], Any], kind: Kind) -> dict[str, pa.DataType]:
+    """Every field of a JSON Lines file, with a type that holds all its values: the schemas
+    pyarrow infers for each block (cut at a line end), unified (null -> any type, int64 ->
+    double). pyarrow's streaming reader fixes the schema at its first block, so a field that
+    appears later ("unexpected field"), a null column that gets values, or integers that turn
+    into decimals stopped it; real logs do all three. NotThisFormat when a field holds values no
+    one type can (numbers and text), or a block is not JSON."""
+    import pyarrow as pa
+    import pyarrow.json as pjson
+
+    raw: Any = None
+    schemas = []
+    try:
+        if isinstance(source, str):
+            stream = raw = pa.input_stream(source, compression=kind.compression)
+        else:
+            raw = source()
+            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
+            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
+        rest = b""
+        while True:
+            data = bytes(stream.read(BLOCK_SIZE))
+            piece, rest = rest + data, b""
+            if data:
+                cut = piece.rfind(b"\n") + 1
+                piece, rest = piece[:cut], piece[cut:]
+            if piece.strip():
+                schemas.append(pjson.read_json(pa.BufferReader(piece)).schema)
+            if not data:
+                break
+        merged = pa.unify_schemas(schemas, promote_options="permissive") if schemas else pa.schema([])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        msg = str(e).strip()
+        raise NotThisFormat(msg.splitlines()[0] if msg else type(e).__name__) from None
+    finally:
+        if raw is not None:
+            raw.close()
+    return {f.name: f.type for f in merged}
+
+
 def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> tuple[pa.Schema, int]:
     """Feed every record batch of a table to ``consume(schema, batch)``, in file order.
 
@@ -237,6 +282,10 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
                 consume(schema, batch)
             return schema, rows
         except pa.ArrowInvalid as e:
+            if kind.name == "jsonl" and not attempts.unified:  # once: read with every field's type
+                attempts.unified = True
+                attempts.types = json_schema(source, kind)
+                continue
             try:
                 attempts.handle(e, schema)
             except Retry:
