@@ -154,6 +154,8 @@ def _widen(dtype: pa.DataType) -> pa.DataType:
     import pyarrow as pa
     import pyarrow.types as pt
 
+    if pt.is_null(dtype):  # empty all through the first block: numbers are likeliest, text is next
+        return pa.int64()
     if pt.is_integer(dtype):
         return pa.float64()
     if pt.is_string(dtype) or pt.is_large_string(dtype):
