@@ -136,7 +136,8 @@ def fetch_failed() -> str | None:
     return _failed_remote
 
 
-def _note_failure(ws: Workspace) -> None:
+def note_failure(ws: Workspace) -> None:
+    """Remember that a fetch from the default data remote failed in this process (fetch_failed)."""
     global _failed_remote
     from .remote_config import default_remote_name
 
@@ -198,7 +199,7 @@ class Fetcher:
                 del later
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
                 self.failed = True
-                _note_failure(self.ws)
+                note_failure(self.ws)
                 print(f"git-mlv: warning: could not fetch data (nothing more is fetched in this "
                       f"command): {e}", file=sys.stderr)
             sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
