@@ -56,23 +56,29 @@ class Fingerprinter:
         return os.path.join(self.top, *rel.split("/"))
 
     def file(self, path: str) -> tuple[str, int]:
-        """(oid, size) of the file at absolute ``path``."""
+        """(oid, size) of the file at absolute ``path``; for a pointer, those of the data it names.
+
+        A pointer's size is its data's, not the ~130 bytes on disk: a directory still in pointer
+        form listed those, so its oid never matched the lock and every stage using it ran again
+        in a fresh clone. The cache keeps a pointer's entry as ``<oid> <size>``."""
         when = time.time_ns()  # before the stat: a write racing with our read stays racy
         st = os.stat(path)
-        oid = self.cache.get(path, st) if self.cache else None
-        if oid is None:
-            oid = self._pointer_oid(path, st.st_size) or hash_file(path)
-            if self.cache:
-                self.cache.put(path, st, oid, when)
-        return oid, st.st_size
+        cached = self.cache.get(path, st) if self.cache else None
+        if cached is not None:
+            cached_oid, _, cached_size = cached.partition(" ")
+            return cached_oid, int(cached_size) if cached_size else st.st_size
+        p = self._pointer(path, st.st_size)
+        oid, value, size = (p.oid, f"{p.oid} {p.size}", p.size) if p else (hash_file(path), "", st.st_size)
+        if self.cache:
+            self.cache.put(path, st, value or oid, when)
+        return oid, size
 
     @staticmethod
-    def _pointer_oid(path: str, size: int) -> str | None:
+    def _pointer(path: str, size: int) -> Pointer | None:
         if size >= MAX_SIZE:
             return None
         with open(path, "rb") as f:
-            p = Pointer.try_parse(f.read())
-        return p.oid if p else None
+            return Pointer.try_parse(f.read())
 
     def remember(self, path: str, oid: str) -> None:
         """Tell the cache the oid of a file we just stored (saves hashing it again)."""

@@ -20,7 +20,8 @@ RACY_NS = 2_000_000_000  # 2 s: covers file systems with 1-2 s timestamps (FAT, 
 
 
 class StatCache:
-    """Path -> oid, valid while (size, mtime_ns, inode) are unchanged."""
+    """Path -> oid (``<oid> <size>`` for a pointer), valid while (size, mtime_ns, inode) are
+    unchanged."""
 
     def __init__(self, mlv_dir: str) -> None:
         self.path = os.path.join(mlv_dir, "statcache")
@@ -43,7 +44,9 @@ class StatCache:
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
         db.execute(
-            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+            # files2: a pointer's entry is "<oid> <size>" since the size is its data's; the entries
+            # of table files took the pointer file's own size, and are left unread
+            "CREATE TABLE IF NOT EXISTS files2 (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
             " ino INTEGER, oid TEXT, checked_ns INTEGER)"
         )
         return db
@@ -58,7 +61,7 @@ class StatCache:
                     return None
                 try:
                     row = db.execute(
-                        "SELECT size, mtime_ns, ino, oid, checked_ns FROM files WHERE path = ?", (path,)
+                        "SELECT size, mtime_ns, ino, oid, checked_ns FROM files2 WHERE path = ?", (path,)
                     ).fetchone()
                 except sqlite3.DatabaseError:
                     return None
@@ -91,7 +94,7 @@ class StatCache:
             rows = [(p, *v) for p, v in self._pending.items()]
             try:
                 db.execute("BEGIN IMMEDIATE")
-                db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO files2 VALUES (?, ?, ?, ?, ?, ?)", rows)
                 db.execute("COMMIT")
             except sqlite3.DatabaseError:  # a cache: losing entries costs a re-hash, nothing else
                 try:
