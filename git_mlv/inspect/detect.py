@@ -110,11 +110,21 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
         return Kind("webp", "image")
     if _looks_like_safetensors(head, size):
         return Kind("safetensors", "array")
+    named = _BY_NAME.get(ext)
+    if named is not None and ext_comp is None:
+        # no magic, but the name says what it should be (a truncated or damaged write): its
+        # reader refuses it, and the summary's note says why instead of a bare "binary"
+        return named
     magic_comp = next((c for m, c in _COMPRESSION_MAGIC if head.startswith(m)), None)
     table = _TABLE_EXT.get(ext)
     if table is not None and (magic_comp is None or ext_comp == magic_comp or ext_comp is None):
         return Kind(table, "table", magic_comp)
     return BYTES
+
+
+_BY_NAME = {".parquet": Kind("parquet", "columnar"), ".pq": Kind("parquet", "columnar"),
+            ".npy": Kind("npy", "array"), ".npz": Kind("npz", "array"),
+            ".safetensors": Kind("safetensors", "array")}
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:
