@@ -99,12 +99,14 @@ def retry_policy(ws: Workspace) -> RetryPolicy:
         raise UsageError(f"git config mlv.remoteRetries = {raw!r} is not a number") from None
 
 
-def open_named(ws: Workspace, name: str | None) -> tuple[remote_config.RemoteConfig, Remote, RemoteIndex]:
-    """The remote ``name`` (default: the default remote) with its cached index."""
+def open_named(ws: Workspace, name: str | None, retry: RetryPolicy | None = None
+               ) -> tuple[remote_config.RemoteConfig, Remote, RemoteIndex]:
+    """The remote ``name`` (default: the default remote) with its cached index, whose requests
+    are retried by ``retry`` (default: ``retry_policy``)."""
     rc = remote_config.get(ws, name)
     remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
                          create_folder=False)
-    rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), retry_policy(ws).run)
+    rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), (retry or retry_policy(ws)).run)
     return rc, remote, rindex
 
 

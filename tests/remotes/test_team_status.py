@@ -9,6 +9,7 @@ data the clone does not even have, while the remote held all of it.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,26 @@ def test_status_of_a_clone_that_cannot_list_its_remote_claims_no_unpushed_commit
     commit_all(clone, "three, not pushed")
     text = _mlv_env(["status"], clone, **wrong)
     assert UNPUSHED in text and "three, not pushed" in text, text
+
+
+def test_status_asks_a_stopped_server_once(repo: Path, tmp_path: Path, request: pytest.FixtureRequest,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Status answers from the cached listing when the remote cannot be reached, so it does not
+    retry: with mlv.remoteRetries 8 its backoff alone took at least 12 s against a stopped server
+    (34 s with the default 5 against a stopped Azure endpoint, whose client retries too)."""
+    from tests.remotes.servers import free_port
+
+    be = make_backend("s3", request, tmp_path, monkeypatch)
+    be.configure(repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=1))
+    commit_all(repo, "one")
+    _mlv_env(["push"], repo)
+    git("config", "mlv.remoteRetries", "8", cwd=repo)
+    git("config", "mlv-remote.store.endpoint", f"http://127.0.0.1:{free_port()}", cwd=repo)  # stopped
+    listed = repo / ".git" / "mlv" / "remotes" / "store" / "listed"
+    os.utime(listed, (time.time() - 7200, time.time() - 7200))  # two hours old: status lists again
+    start = time.monotonic()
+    text = _mlv_env(["status"], repo)
+    took = time.monotonic() - start
+    assert "could not be asked" in text and "answered from its listing of 2 hours ago" in text, text
+    assert took < 8, (took, text)
