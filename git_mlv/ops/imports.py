@@ -246,7 +246,7 @@ def _index_listing(ws: Workspace, out: str, known: dict[str, tuple[str, int]] | 
 
 
 def _local_changes(rec: ImportRecord, listing: dict[str, tuple[str, int, int]], others: list[str],
-                   modified: set[str]) -> list[str]:
+                   modified: set[str], deleted: frozenset[str] = frozenset()) -> list[str]:
     """Why ``rec.out`` differs from what was imported (a few reasons), or [] when it does not."""
     why = [f"{p} is not git-mlv data" for p in others[:_SHOW]]
     if rec.is_dir:
@@ -255,7 +255,7 @@ def _local_changes(rec: ImportRecord, listing: dict[str, tuple[str, int, int]], 
             why.append(f"files under {rec.out} were changed, added or removed since the import")
     elif rec.oid is None or listing.get("", ("",))[0] != rec.oid.removeprefix("sha256:"):
         why.append(f"{rec.out} was changed since the import")
-    why += [f"{p} is modified" for p in sorted(modified)][:_SHOW]
+    why += [f"{p} is {'deleted' if p in deleted else 'modified'}" for p in sorted(modified)][:_SHOW]
     return why
 
 
@@ -380,7 +380,9 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
         listing, others = _index_listing(ws, rec.out, known)
         modified = {os.fsdecode(p) for p in ws.repo.git("diff", "--name-only", "-z", "--", rec.out)
                     .split(b"\0") if p}
-        why = _local_changes(rec, listing, others, modified)
+        top = ws.repo.top  # `git diff --name-only` lists deleted files too: name them so
+        deleted = frozenset(p for p in modified if not os.path.lexists(os.path.join(top, p)))
+        why = _local_changes(rec, listing, others, modified, deleted)
         if why and not force:
             raise UsageError(f"{rec.out} has local changes ({why[0]}); commit or undo them, "
                              "or use --force to overwrite them")
