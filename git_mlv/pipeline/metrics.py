@@ -5,6 +5,7 @@ at each revision. A revision without a file is a missing cell, not an error.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -122,9 +123,16 @@ def diff_values(old: Values, new: Values, show_all: bool = False) -> list[DiffRo
     keys = sorted({(p, k) for side in (old, new) for p, kv in side.items() for k in kv})
     for p, k in keys:
         a, b = old.get(p, {}).get(k), new.get(p, {}).get(k)
-        if show_all or a != b or type(a) is not type(b):
+        if show_all or not _same(a, b):
             rows.append(DiffRow(p, k, a, b))
     return rows
+
+
+def _same(a: Any, b: Any) -> bool:
+    # NaN != NaN in Python, but a loss that was NaN and still is has not changed
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b and type(a) is type(b)
 
 
 @dataclass
