@@ -41,6 +41,11 @@ def parse(path: str, data: bytes) -> Any:
     ext = posixpath.splitext(path)[1].lower()
     try:
         text = data.decode("utf-8-sig")
+        conflict = _conflict_line(text)
+        if conflict:
+            # a CSV (and some YAML) would parse the markers as values: ">>>>>>> exp" as a metric
+            raise FormatError(f"cannot parse {path}: unresolved merge conflict (line {conflict}); "
+                              "resolve it first")
         if ext == ".json":
             return json.loads(text)
         if ext == ".toml":
@@ -59,6 +64,17 @@ def parse(path: str, data: bytes) -> Any:
     except Exception as e:  # every parser has its own error class; all mean "not parseable"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FormatError(f"cannot parse {path}: {first}") from None
+
+
+def _conflict_line(text: str) -> int:
+    """The line number of git's first conflict marker when all three kinds are there, else 0."""
+    first, seen = 0, set()
+    for n, line in enumerate(text.splitlines(), start=1):
+        for marker in ("<<<<<<< ", "=======", ">>>>>>> "):
+            if line.startswith(marker) and (marker != "=======" or line.rstrip() == marker):
+                seen.add(marker)
+                first = first or n
+    return first if len(seen) == 3 else 0
 
 
 def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
