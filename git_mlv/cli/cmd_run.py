@@ -76,10 +76,11 @@ def run(args: Any) -> int:
             opts = pipeline.Options(targets=[added.stage.name], single=True,
                                     run_cache=not args.no_run_cache)
             result = pipeline.repro(ws, opts, None if args.quiet else event)
+        tracked = pipeline.still_tracked(ws, added.tracked)
     if not args.quiet:  # only now: a stage that fails is undone, and was never added
         verb = "Replaced" if added.replaced else "Added"
         print(f"{verb} stage {added.stage.name!r} in .gitmlv", flush=True)
-        for pat in added.tracked:
+        for pat in tracked:
             print(f"Tracking {pat} (in .gitattributes)", flush=True)
         if result is not None:
             print_summary(result)

@@ -138,6 +138,13 @@ def track_outputs(ws: Workspace, stages: list[Stage]) -> list[str]:
     return added
 
 
+def still_tracked(ws: Workspace, pats: list[str]) -> list[str]:
+    """Those of ``pats`` that ``.gitattributes`` still has (a run takes out the pattern of the kind
+    an output turned out not to be)."""
+    present = {attributes.field(p) for p in attributes.patterns(ws.repo.top)}
+    return [p for p in pats if attributes.field(p) in present]
+
+
 def remove_stages(ws: Workspace, names: list[str]) -> list[str]:
     """Remove stages from ``.gitmlv`` and their entries from the lock (outputs stay where they are)."""
     spec = specfile.load(ws.repo)
@@ -261,4 +268,4 @@ def params_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_
 
 __all__ = ["AddResult", "DagView", "Event", "Options", "Result", "Spec", "StageDef", "add_stage", "dag",
            "list_stages", "metrics_diff", "metrics_show", "params_diff", "remove_stages", "repro",
-           "track_outputs", "undo_on_failure"]
+           "still_tracked", "track_outputs", "undo_on_failure"]

@@ -52,3 +52,11 @@ def test_an_existing_output_gets_only_its_own_pattern(repo: Path) -> None:
     attrs = _attrs(repo)
     assert "/outdir/**" in attrs and "/out.dat" in attrs
     assert "/outdir" not in attrs and "/out.dat/**" not in attrs
+
+
+def test_run_reports_only_the_patterns_it_leaves(repo: Path) -> None:
+    text = out(mlv("run", "-n", "mk", "-o", "outdir", "-o", "out.dat", CMD, cwd=repo))
+    said = [line for line in text.splitlines() if line.startswith("Tracking ")]
+    assert said == ["Tracking /outdir/** (in .gitattributes)", "Tracking /out.dat (in .gitattributes)"]
+    assert set(said) == {f"Tracking {p} (in .gitattributes)" for p in _attrs(repo) if "outdir" in p or
+                         "out.dat" in p}
