@@ -8,6 +8,7 @@ import json
 import posixpath
 from typing import Any
 
+from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError
 
 
@@ -39,6 +40,10 @@ def _csv(text: str) -> dict[str, Any]:
 def parse(path: str, data: bytes) -> Any:
     """The document in ``data``, by the extension of ``path``; FormatError when it does not parse."""
     ext = posixpath.splitext(path)[1].lower()
+    if len(data) < MAX_SIZE and Pointer.try_parse(data) is not None:
+        # a tracked file whose data is not in the pool: say so, not "Expecting value: line 1"
+        raise FormatError(f"cannot read {path}: its data is not here (a git-mlv pointer); "
+                          "`git mlv pull` or `git mlv fetch --all` gets it")
     try:
         text = data.decode("utf-8-sig")
         conflict = _conflict_line(text)
