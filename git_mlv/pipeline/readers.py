@@ -27,9 +27,9 @@ def _number(text: str) -> Any:
         return text
 
 
-def _csv(text: str) -> dict[str, Any]:
+def _csv(text: str, delimiter: str = ",") -> dict[str, Any]:
     # Column headers are the metric names; the last row holds their latest values (a training log).
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return {}
@@ -60,7 +60,8 @@ def parse(path: str, data: bytes) -> Any:
                 import tomli as tomllib  # type: ignore[no-redef]
             return tomllib.loads(text)
         if ext in (".csv", ".tsv"):
-            return _csv(text) if ext == ".csv" else _csv(text.replace("\t", ","))
+            # a TSV read as tab-separated: turning tabs into commas split a value holding a comma
+            return _csv(text) if ext == ".csv" else _csv(text, "\t")
         import yaml  # YAML is a superset of JSON: the reader for .yaml, .yml and anything else
 
         return yaml.safe_load(text)

@@ -42,3 +42,12 @@ def test_conflicted_metrics_and_params_are_warnings(repo: Path) -> None:
     write(repo / "log.csv", b"epoch,note\n0,=======\n")
     assert json.loads(out(mlv("metrics", "show", "--json", cwd=repo)))["workspace"]["log.csv"] == \
         {"epoch": 0, "note": "======="}
+
+
+def test_a_tsv_training_log_with_commas_in_a_value(repo: Path) -> None:
+    """A .tsv metrics file was read by turning tabs into commas: a value holding a comma split
+    into two cells and shifted every metric after it (acc read as ' warm')."""
+    mlv("stage", "add", "-n", "train", "-M", "log.tsv", "true", cwd=repo)
+    write(repo / "log.tsv", b"epoch\tnote\tacc\n0\tstart\t0.25\n1\tlr=0.1, warm\t0.5\n")
+    shown = json.loads(out(mlv("metrics", "show", "--json", cwd=repo)))
+    assert shown == {"workspace": {"log.tsv": {"epoch": 1, "note": "lr=0.1, warm", "acc": 0.5}}}
