@@ -176,8 +176,12 @@ def test_a_healthy_pool_needs_no_repair(repo: Path, tmp_path: Path) -> None:
     assert b"nothing to repair" in proc.stdout
 
 
-@pytest.mark.parametrize("point", ["consolidate-copying", "consolidate-midx", "consolidate-deleting",
-                                   "repair-dropped"])
+# One kill point per window the repair's rewrite has: a new pack without its index (copying), new
+# and damaged packs side by side under a midx that names only the new (midx), the damaged pack gone
+# before the fetch (dropped). consolidate-deleting is not among them: the damaged objects are all in
+# one pack (one `git add`), so it fires after that pack's deletion, in the same state as
+# repair-dropped (~6 s of CPU a case).
+@pytest.mark.parametrize("point", ["consolidate-copying", "consolidate-midx", "repair-dropped"])
 def test_repair_killed_leaves_a_readable_pool_and_a_rerun_finishes(repo: Path, tmp_path: Path,
                                                                    point: str) -> None:
     _setup(repo, tmp_path)
