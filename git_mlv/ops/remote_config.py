@@ -42,6 +42,9 @@ OPTIONS = {
 _OPTION_KEYS = {k.lower(): k for k in OPTIONS}
 #: ``mlv-remote.NAME.trustedUrl``: the tracked URL this clone last accepted (ops/trust.py)
 TRUSTED_KEY = "trustedUrl"
+#: ``mlv.removedRemote`` (one value a name): tracked remotes `remote remove` took away here; the
+#: fallback for commits whose .gitmlv names no remote (``_remembered``) leaves them out
+REMOVED_KEY = "mlv.removedRemote"
 
 
 @dataclass
@@ -161,8 +164,8 @@ def _remembered(ws: Workspace, tracked: dict[str, str], local: dict[str, str]
     --everything`` (a clone of such a tag, a switch to it). First the tracked remotes this clone
     accepted before (``mlv-remote.NAME.trustedUrl``); else those of the ``.gitmlv`` on the branch a
     git remote's HEAD names (``refs/remotes/origin/HEAD``: what a clone of the project's default
-    branch would use; trusted on first use, as any tracked URL). Nothing when ``.gitmlv`` names a
-    remote: what it says wins. Before, such commits fetched nothing and `git mlv pull` said there
+    branch would use; trusted on first use, as any tracked URL), except those `remote remove` took
+    away here (``mlv.removedRemote``). Nothing when ``.gitmlv`` names a remote: what it says wins. Before, such commits fetched nothing and `git mlv pull` said there
     was no data remote."""
     if any(k == "core.remote" or _split(k, "remote") for k in tracked):
         return {}, None
@@ -173,13 +176,14 @@ def _remembered(ws: Workspace, tracked: dict[str, str], local: dict[str, str]
             out[nk[0]] = value
     if out:
         return out, next(iter(out)) if len(out) == 1 else None
+    removed = set(ws.repo.git("config", "--local", "--get-all", REMOVED_KEY, check=False).decode().split())
     heads = ws.repo.git("for-each-ref", "--format=%(refname)", "refs/remotes/*/HEAD", check=False)
     names = sorted(heads.decode().split(), key=lambda r: r != "refs/remotes/origin/HEAD")
     for ref in names:
         theirs = read_gitmlv_at(ws, ref)
         for key, value in theirs.items():
             nk = _split(key, "remote")
-            if nk and nk[1] == "url":
+            if nk and nk[1] == "url" and nk[0] not in removed:
                 out[nk[0]] = value
         if out:
             default = theirs.get("core.remote")
@@ -288,6 +292,7 @@ def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool =
     _create_folder(ws, url)
     if name in remotes(ws):
         raise UsageError(f"data remote {name!r} already exists; use `git mlv remote modify {name} url URL`")
+    ws.repo.git("config", "--local", "--unset-all", REMOVED_KEY, f"^{re.escape(name)}$", check=False)
     if local:
         ws.repo.git("config", "--local", f"mlv-remote.{name}.url", url)
         if default:
@@ -311,6 +316,11 @@ def remove(ws: Workspace, name: str) -> RemoteConfig:
             edits.append(["--unset", "core.remote"])
         _edit_gitmlv(path, edits, check=False)
     ws.repo.git("config", "--local", "--remove-section", f"mlv-remote.{name}", check=False)
+    if rc.scope == "tracked" and not any(_split(k, "remote") for k in read_gitmlv(ws)):
+        # no remote left in .gitmlv: without this, _remembered took the removed one back from
+        # origin/HEAD's .gitmlv: `remote list` still showed it, `git push` uploaded to it (and
+        # trusted it again), `remote add NAME URL` said it already existed
+        ws.repo.git("config", "--local", "--add", REMOVED_KEY, name)
     if _local_config(ws).get("mlv.remote") == name:
         ws.repo.git("config", "--local", "--unset", "mlv.remote", check=False)
     shutil.rmtree(cache_dir(ws, name), ignore_errors=True)
