@@ -165,8 +165,8 @@ def _remembered(ws: Workspace, tracked: dict[str, str], local: dict[str, str]
     accepted before (``mlv-remote.NAME.trustedUrl``); else those of the ``.gitmlv`` on the branch a
     git remote's HEAD names (``refs/remotes/origin/HEAD``: what a clone of the project's default
     branch would use; trusted on first use, as any tracked URL), except those `remote remove` took
-    away here (``mlv.removedRemote``). Nothing when ``.gitmlv`` names a remote: what it says wins. Before, such commits fetched nothing and `git mlv pull` said there
-    was no data remote."""
+    away here (``mlv.removedRemote``). Nothing when ``.gitmlv`` names a remote: what it says wins.
+    Before, such commits fetched nothing and `git mlv pull` said there was no data remote."""
     if any(k == "core.remote" or _split(k, "remote") for k in tracked):
         return {}, None
     out = {}
