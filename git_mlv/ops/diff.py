@@ -155,9 +155,10 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     pointers: dict[str, Pointer] = {b: pb.pointer for b, pb in walk.pointer_blobs(ws.repo, blobs).items()}
     unhashed = [path for _, path, a, c in entries if new is None and c == _ZERO and a not in pointers]
     # an empty file on one side is data only when the path is tracked: a pointer on the other
-    # side says so, else the attributes
-    empty_sides = [path for _, path, a, c in entries if (a in _EMPTY_BLOBS and c not in pointers)
-                   or (c in _EMPTY_BLOBS and a not in pointers)]
+    # side says so; with no other side (absent, or the work tree) the attributes do; against a
+    # plain git blob it is not data
+    empty_sides = [path for _, path, a, c in entries if (a in _EMPTY_BLOBS and c == _ZERO)
+                   or (c in _EMPTY_BLOBS and a == _ZERO)]
     attr = attributes.filtered(ws.repo, list(dict.fromkeys(unhashed + empty_sides)))
     pool = ws.pool
     new_label = new or WORKTREE
@@ -166,11 +167,11 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     out: list[FileChange] = []
     for _, path, a, c in entries:
         old_p = pointers.get(a)
-        if old_p is None and a in _EMPTY_BLOBS and (c in pointers or path in attr):
+        if old_p is None and a in _EMPTY_BLOBS and (c in pointers or (c == _ZERO and path in attr)):
             old_p = Pointer(EMPTY_OID, 0)
         old_side = Side(old, path, old_p.oid, old_p.size, pool.has_file(old_p.oid)) if old_p else None
         new_side: Side | None = None
-        if c in _EMPTY_BLOBS and (old_p is not None or path in attr):
+        if c in _EMPTY_BLOBS and (a in pointers or (a == _ZERO and path in attr)):
             new_side = Side(new_label, path, EMPTY_OID, 0, True)
         elif new is None and c == _ZERO:
             if old_p is None and path not in attr:

@@ -81,3 +81,15 @@ def test_first_rows_of_a_header_only_table_are_not_a_retype(repo: Path) -> None:
     assert _files(repo)["data/h.csv"]["table"]["retyped_columns"] == []
     write(repo / "data" / "h.csv", b"id,name,x\n1,a,text\n")  # a real retype is still one
     assert _files(repo)["data/h.csv"]["table"]["retyped_columns"] == [["x", "double", "string"]]
+
+
+def test_empty_against_a_plain_git_blob_is_not_data(repo: Path) -> None:
+    """Under a tracked pattern, a revision that stored the file as a plain git blob (not a
+    pointer) is not data: an empty file against it is not reported, as before."""
+    write(repo / "data" / "x.csv", b"")
+    commit_all(repo, "v1")
+    blob = out(git("hash-object", "-w", "--no-filters", "--stdin", cwd=repo, input=b"a\n1\n")).strip()
+    git("update-index", "--cacheinfo", f"100644,{blob},data/x.csv", cwd=repo)
+    git("commit", "-q", "-m", "plain", cwd=repo)
+    assert _files(repo, "HEAD~1", "HEAD") == {}
+    assert _files(repo, "HEAD", "HEAD~1") == {}
