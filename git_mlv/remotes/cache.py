@@ -9,7 +9,8 @@ dropped. A listed pack is committed when its index or a listed midx names it. Lo
 
 Files::
 
-    url                       the URL the cache belongs to (a changed URL empties the cache)
+    url                       the URL the cache belongs to (a changed URL empties the cache and
+                              forgets the files below, which describe the old place)
     packs/pack-<hex>.idx      verified copies of the remote's pack indexes
     packs/midx-<hex>.midx     verified copies of the remote's multi-pack indexes
     pending                   names of packs this clone started uploading and has not indexed yet
@@ -92,7 +93,11 @@ class RemoteIndex:
         if not same:  # another place now: nothing we knew holds
             for name in os.listdir(self.pack_dir):
                 os.unlink(os.path.join(self.pack_dir, name))
-            for name in ("pending",):
+            # and what it says about the old place: "listed" made status answer "from its
+            # listing of 2 hours ago" about a place never listed (and claim every commit
+            # unpushed); "superseded" would make a push delete, from the new place, packs named
+            # like the old place's merged-away ones that no index names yet (a copy in progress)
+            for name in ("pending", "listed", "superseded", "compact-refused"):
                 if os.path.exists(os.path.join(self.dir, name)):
                     os.unlink(os.path.join(self.dir, name))
             atomic_write(path, self.remote.url.encode() + b"\n")

@@ -83,3 +83,23 @@ def test_status_asks_a_stopped_server_once(repo: Path, tmp_path: Path, request: 
     took = time.monotonic() - start
     assert "could not be asked" in text and "answered from its listing of 2 hours ago" in text, text
     assert took < 8, (took, text)
+
+
+def test_a_changed_url_is_not_answered_from_the_old_places_listing(repo: Path, tmp_path: Path) -> None:
+    """`remote modify NAME url NEW` empties the cached indexes; the mark of when the remote was
+    last listed went on saying "answered from its listing of a moment ago" about the new place,
+    never listed, and status then named every commit as not on it."""
+    import shutil
+
+    from tests.helpers import mlv
+
+    mlv("remote", "add", "store", str(tmp_path / "old"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=4))
+    commit_all(repo, "one")
+    mlv("push", cwd=repo)
+    assert "Everything is in place and on remote 'store'" in _mlv_env(["status"], repo)
+    mlv("remote", "modify", "store", "url", str(tmp_path / "new"), cwd=repo)
+    shutil.rmtree(tmp_path / "new")  # a share not mounted
+    text = _mlv_env(["status"], repo)
+    assert "could not be asked" in text and "it was never listed here" in text, text
+    assert UNPUSHED not in text and "listing of" not in text, text
