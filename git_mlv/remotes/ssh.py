@@ -201,6 +201,10 @@ class SSHRemote(Remote):
             if e.errno in (errno.EACCES, errno.EPERM):
                 return RemoteError(f"{self.url}: permission denied on {what}")
             if e.errno is None and self._connected():
+                if str(e) == "Failure":  # OpenSSH's answer for EROFS, ENOSPC, EDQUOT, EEXIST...
+                    return RemoteError(f"{self.url}: the server failed the request on {what} (SFTP "
+                                       "'Failure'; for a push: is its file system read-only, full or "
+                                       "over quota?); check on the server, then run the command again")
                 return RemoteError(f"{self.url}: {what}: {e}")
         # connection refused/reset/dropped, timeouts, protocol errors: a new connection may work
         self._reset()

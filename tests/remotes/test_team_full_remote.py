@@ -76,3 +76,19 @@ def test_folder_remote_disk_full_names_the_remote_not_the_pool(repo: Path, tmp_p
     assert len(lines) == 1 and "no space left on the data remote's device" in lines[0], err
     # the local pool's remedy (`git mlv gc`) frees nothing on the remote
     assert "`git mlv gc --remote full`" in lines[0] and "push again" in lines[0], err
+
+
+def test_sftp_remote_on_a_read_only_file_system(repo: Path, tmp_path: Path, sshd: SSHServer,
+                                                small_fs: Path) -> None:
+    """OpenSSH answers a write to a read-only file system with the generic SSH_FX_FAILURE: the
+    error said only "packs/pack-....pack: Failure"."""
+    (small_fs / "store" / "packs").mkdir(parents=True)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    mlv("remote", "add", "ro", f"ssh://{sshd.user}@127.0.0.1:{sshd.port}{small_fs}/store", cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=9))
+    commit_all(repo, "data")
+    proc = mlv("push", "ro", cwd=repo, check=False)
+    err = proc.stderr.decode()
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert proc.returncode != 0 and len(lines) == 1, err
+    assert "read-only, full or over quota" in lines[0] and "packs/pack-" in lines[0], err
