@@ -142,7 +142,7 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
             data = data[:data.rfind(b"\n") + 1] or data
     finally:
         stream.close()
-    if not data:  # an empty file is a table of no columns, not a parse error
+    if _blank(bytes(data)):  # an empty file is a table of no columns, not a parse error
         return pa.schema([])
     reader = open_batches(pa.BufferReader(bytes(data)), dataclasses.replace(kind, compression=None), types)
     for _ in reader:  # a block: drained, so no thread is left behind
@@ -186,22 +186,29 @@ class _Attempts:
         raise NotThisFormat(msg.splitlines()[0] if msg else type(e).__name__) from None
 
 
+def _blank(data: bytes) -> bool:
+    """No content: nothing, or only a UTF-8 byte-order mark and line ends/spaces (what an editor
+    or Excel leaves in an emptied file)."""
+    return not data.removeprefix(b"\xef\xbb\xbf").strip()
+
+
 def _is_empty(source: str | Callable[[], Any], kind: Kind) -> bool:
-    """True when the (decompressed) content has no byte at all: an empty table, not a broken one
-    (pyarrow's readers refuse it, "Empty CSV file")."""
+    """True when the (decompressed) content is blank (``_blank``): an empty table, not a broken
+    one (pyarrow's readers refuse it, "Empty CSV file")."""
     import pyarrow as pa
 
     raw: Any = None
     try:
         if isinstance(source, str):
-            if kind.compression is None:
-                return os.path.getsize(source) == 0
+            if kind.compression is None and os.path.getsize(source) > (64 << 10):
+                return False  # only a tiny file can be blank; a big one is not read twice
             stream = raw = pa.input_stream(source, compression=kind.compression)
         else:
             raw = source()
             native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
             stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
-        return not stream.read(1)
+        head = bytes(stream.read(64 << 10))
+        return _blank(head) and not stream.read(1)
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return False
     finally:

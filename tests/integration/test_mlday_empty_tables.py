@@ -55,7 +55,9 @@ def test_git_diff_summarises_an_empty_table_as_a_table(repo: Path) -> None:
     write(repo / "data" / "t.csv", b"a,b\n1,2\n")
     commit_all(repo, "v1")
     for name, data in (("t.csv", b""), ("e.tsv", b""), ("e.jsonl", b""),
-                       ("e.csv.gz", gzip.compress(b"", mtime=0))):
+                       ("e.csv.gz", gzip.compress(b"", mtime=0)),
+                       # what an editor or Excel leaves in an emptied file: a line end, a BOM
+                       ("nl.csv", b"\n"), ("bom.csv", b"\xef\xbb\xbf\r\n"), ("nl.jsonl", b"\n\n")):
         write(repo / "data" / name, data)
         text = out(mlv("textconv", f"data/{name}", cwd=repo))
         lines = text.splitlines()
