@@ -33,7 +33,7 @@ class RemoteLookup:
 
     The cache is listed again first when older than ``max_age`` seconds (and ``refresh``), so
     `git mlv status` run again and again does not connect every time. Offline, the cache answers;
-    a remote that cannot be opened lacks nothing (``name`` still says which it is). Either way
+    a remote that cannot be opened is not compared at all (``name`` is None then). Either way
     ``problem`` says why the remote could not be asked, so that the answer is not taken for fresh.
     """
 
@@ -47,6 +47,9 @@ class RemoteLookup:
             _, rem, self._rindex = open_named(ws, self.name, _ONCE)
         except MlvError as e:
             self.problem = f"{e}; not compared with it"
+            # nothing was compared: with a name, status ended "Everything is in place (and on
+            # remote 'NAME' by that listing)" about a remote it could not even open
+            self.name = None
             return
         err = _refresh_quietly(rem, self._rindex, refresh, max_age)
         if err is not None:

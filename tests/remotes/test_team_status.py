@@ -103,3 +103,21 @@ def test_a_changed_url_is_not_answered_from_the_old_places_listing(repo: Path, t
     text = _mlv_env(["status"], repo)
     assert "could not be asked" in text and "it was never listed here" in text, text
     assert UNPUSHED not in text and "listing of" not in text, text
+
+
+def test_a_default_remote_that_cannot_be_opened_is_not_claimed_to_hold_everything(
+        repo: Path, tmp_path: Path) -> None:
+    """A `.gitmlv` whose `core.remote` names no remote (a hand-made rename of the section): status
+    said it could not be asked, "not compared with it", and ended "Everything is in place (and on
+    remote 'box' by that listing)"."""
+    from tests.helpers import mlv
+
+    mlv("remote", "add", "box", str(tmp_path / "box"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(30_000, seed=4))
+    commit_all(repo, "one")
+    mlv("push", cwd=repo)
+    text = (repo / ".gitmlv").read_text().replace('[remote "box"]', '[remote "renamed"]')
+    (repo / ".gitmlv").write_text(text)
+    out = _mlv_env(["status"], repo)
+    assert "could not be asked: no data remote named 'box'" in out, out
+    assert "by that listing" not in out and "on remote 'box'" not in out, out
