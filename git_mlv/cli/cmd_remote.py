@@ -29,6 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--json", action="store_true")
     r = verbs.add_parser("remove", help="forget a data remote (its data stays where it is)")
     r.add_argument("name", metavar="NAME")
+    rn = verbs.add_parser(
+        "rename", help="rename a data remote (its settings and cached indexes follow)",
+        description="Rename a data remote in .gitmlv (commit it) or .git/config, with its local "
+        "settings (endpoint, keys, trusted URL) and this clone's cache of its indexes, so nothing "
+        "is transferred again. After pulling a teammate's rename, run the same command to carry "
+        "your local settings for OLD over to NEW.")
+    rn.add_argument("old", metavar="OLD")
+    rn.add_argument("new", metavar="NEW")
     m = verbs.add_parser(
         "modify", help="change a remote's url or a local setting",
         description="KEY is url, or one of: endpoint (S3, Azure, GCS), region, profile, "
@@ -71,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
         elif verb == "remove":
             rc = remote_config.remove(ws, args.name)
             print(f"Removed data remote {rc.name}")
+        elif verb == "rename":
+            renamed, moved = remote_config.rename(ws, args.old, args.new)
+            if renamed is None:
+                print(f"Moved this clone's settings of data remote {args.old} to {args.new}: "
+                      + ", ".join(moved))
+            else:
+                print(f"Renamed data remote {args.old} to {args.new}"
+                      + ("; commit .gitmlv so that clones find it" if renamed.scope == "tracked" else ""))
         elif verb == "trust":
             from ..ops import trust
 

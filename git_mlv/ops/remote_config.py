@@ -328,6 +328,50 @@ def remove(ws: Workspace, name: str) -> RemoteConfig:
     return rc
 
 
+def rename(ws: Workspace, old: str, new: str) -> tuple[RemoteConfig | None, list[str]]:
+    """Rename a data remote everywhere this clone records it: its ``.gitmlv`` section and the
+    default, its ``.git/config`` settings (endpoint, keys, trusted URL) and its cache (indexes,
+    verified commits, pending uploads), so nothing is downloaded or uploaded again.
+
+    After pulling a teammate's rename (``old`` gone, ``new`` there), the same command carries this
+    clone's settings and cache over to the new name: (None, the settings moved)."""
+    check_name(old)
+    check_name(new)
+    found = remotes(ws)
+    local_keys = sorted(_local_only_keys(ws, old))
+    if old not in found and new in found and local_keys:  # a teammate's rename, pulled
+        _move_local(ws, old, new)
+        return None, local_keys
+    rc = get(ws, old)
+    if new in found:
+        raise UsageError(f"data remote {new!r} already exists; choose another name or remove it first")
+    path = _gitmlv_path(ws)
+    tracked = read_gitmlv(ws) if path else {}
+    if path and f"remote.{old}.url" in tracked:
+        edits = [["--rename-section", f"remote.{old}", f"remote.{new}"]]
+        if tracked.get("core.remote") == old:
+            edits.append(["core.remote", new])
+        _edit_gitmlv(path, edits)
+    elif rc.scope == "tracked" and path:  # taken from origin/HEAD's .gitmlv (_remembered)
+        _edit_gitmlv(path, [["remote." + new + ".url", rc.url]]
+                     + ([["core.remote", new]] if rc.default else []))
+    _move_local(ws, old, new)
+    ws.repo._config = None
+    return remotes(ws)[new], local_keys
+
+
+def _move_local(ws: Workspace, old: str, new: str) -> None:
+    """``mlv-remote.OLD.*``, ``mlv.remote`` and the cache folder to the name ``new``."""
+    ws.repo.git("config", "--local", "--rename-section", f"mlv-remote.{old}", f"mlv-remote.{new}",
+                check=False)
+    if _local_config(ws).get("mlv.remote") == old:
+        ws.repo.git("config", "--local", "mlv.remote", new)
+    src, dst = cache_dir(ws, old), cache_dir(ws, new)
+    if os.path.isdir(src) and not os.path.exists(dst):
+        os.replace(src, dst)
+    ws.repo._config = None
+
+
 def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
     """Change ``url`` (where the remote is recorded) or a local setting (see ``OPTIONS``)."""
     rc = get(ws, check_name(name))
