@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from git_mlv.ops.summarycache import VERSION
 from tests.conftest import BIN
 from tests.helpers import commit_all, git, mlv, out, write
 
@@ -49,9 +50,9 @@ def test_gc_prunes_summaries_of_data_it_drops(repo: Path) -> None:
     assert len(before) == 3, before
     top = repo / ".git" / "mlv" / "summaries"
     legacy = write(top / "ab" / ("c" * 62), b"format csv\nold layout\n")  # the first layout's
-    stale = write(top / "v2" / "00" / ".tmp-x.part", b"half")  # a textconv killed mid-write
+    stale = write(top / f"v{VERSION}" / "00" / ".tmp-x.part", b"half")  # a textconv killed mid-write
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
-    fresh = write(top / "v2" / "00" / ".tmp-y.part", b"half")  # one writing now
+    fresh = write(top / f"v{VERSION}" / "00" / ".tmp-y.part", b"half")  # one writing now
     shown = out(git("log", "-p", "--", "data/t.csv", cwd=repo))
 
     dry = json.loads(out(mlv("gc", "--dry-run", "--json", cwd=repo)))
@@ -73,7 +74,7 @@ def test_a_killed_gc_leaves_a_readable_cache(repo: Path) -> None:
     """kill -9 at several moments of a gc with many entries to prune: every entry left is whole,
     and a rerun finishes."""
     _history(repo)
-    top = repo / ".git" / "mlv" / "summaries" / "v2"
+    top = repo / ".git" / "mlv" / "summaries" / f"v{VERSION}"
     body = b"format csv\n" + b"x" * 2000 + b"\n"
     for i in range(1500):  # entries of data the pool never had: all pruned
         oid = f"{i:064x}"
