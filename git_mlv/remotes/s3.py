@@ -119,7 +119,8 @@ class S3Remote(Remote):
                     "and secret boto3 uses (AWS_ACCESS_KEY_ID/AWS_PROFILE or ~/.aws/credentials)"
                 )
             if code in _DENIED_CODES:
-                return RemoteError(f"{self.url}: access denied to {name} ({code}); check the bucket policy")
+                return RemoteError(f"{self.url}: access denied to {name} ({code}); check the key's "
+                                   "permissions (a read-only key cannot push) and the bucket policy")
             if code in _RETRY_CODES or (isinstance(status, int) and status >= 500):
                 return RemoteError(f"{self.url}: {code or status}: {err.get('Message', '')}", retryable=True)
             return RemoteError(f"{self.url}: {code or status}: {err.get('Message', e)}")
