@@ -10,6 +10,7 @@ A changed host key is always rejected. paramiko is imported only when an SSH rem
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import secrets
 import socket
@@ -68,6 +69,11 @@ class SSHRemote(Remote):
     # -- connection ----------------------------------------------------------------------------
     def _connect(self) -> Any:
         import paramiko
+
+        # paramiko's transport thread logs a dropped connection ("Socket exception: Connection
+        # reset by peer (104)") and, with no handler configured, Python printed it to stderr
+        # beside our own line (or after a retry that succeeded); our errors say it once
+        logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
         cfg = self._ssh_config()
         hostname = cfg.get("hostname", self.host)
