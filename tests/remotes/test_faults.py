@@ -126,7 +126,6 @@ def test_server_killed_mid_push_then_rerun_sends_only_the_rest(
         server.stop()
 
 
-@pytest.mark.slow
 def midx_pack_names(path: Path) -> list[str]:
     m = MidxFile(str(path))
     try:
@@ -135,6 +134,7 @@ def midx_pack_names(path: Path) -> list[str]:
         m.close()
 
 
+@pytest.mark.slow
 def test_client_killed_mid_push_then_rerun_sends_only_the_rest(repo: Path, tmp_path: Path) -> None:
     """kill -9 of `git mlv push` (folder remote): packs without index are ignored, then collected."""
     backend = Backend("folder", str(tmp_path / "store"))
