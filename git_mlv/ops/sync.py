@@ -113,8 +113,17 @@ def open_named(ws: Workspace, name: str | None, retry: RetryPolicy | None = None
 def split_remote_arg(ws: Workspace, words: list[str] | None) -> tuple[str | None, list[str]]:
     """``[REMOTE] [REV-or-PATH...]``: the first word is a remote when one has that name."""
     words = list(words or [])
-    if words and words[0] in remote_config.remotes(ws):
+    if not words:
+        return None, words
+    found = remote_config.remotes(ws)
+    if words[0] in found:
         return words[0], words[1:]
+    if not os.path.lexists(words[0]) and words[0] in ws.repo.git_text("remote").split():
+        # `git mlv push origin` took the git remote's name for the revision origin/HEAD and
+        # pushed (or pulled) the data of that commit, not HEAD's, saying all was there
+        names = ", ".join(sorted(found)) or "none yet"
+        raise UsageError(f"'{words[0]}' is a git remote, not a data remote (data remotes: {names}); "
+                         "leave it out to use the default data remote, or name a data remote")
     return None, words
 
 

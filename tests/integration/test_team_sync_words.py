@@ -32,3 +32,25 @@ def test_options_between_the_words(repo: Path, tmp_path: Path) -> None:
 
     proc = mlv("fetch", "store", "--all", "HEAD", cwd=clone, check=False)
     assert proc.returncode == 2 and "give revisions or --all, not both" in proc.stderr.decode(), proc
+
+
+def test_a_git_remote_name_is_not_taken_for_a_revision(repo: Path, tmp_path: Path) -> None:
+    """`git mlv push origin` (git's habit) read 'origin' as the revision origin/HEAD: it pushed the
+    data of that commit, not of HEAD, and said the remote had it all."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=1))
+    commit_all(repo, "one")
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    git("-c", "mlv.pushFailOk=true", "push", "-q", "-u", "origin", "main", cwd=repo)
+    git("remote", "set-head", "origin", "main", cwd=repo)
+    write(repo / "b.bin", random_bytes(20_000, seed=2))
+    commit_all(repo, "two, not pushed anywhere")
+    for verb in ("push", "fetch", "pull"):
+        proc = mlv(verb, "origin", cwd=repo, check=False)
+        err = proc.stderr.decode()
+        want = "'origin' is a git remote, not a data remote (data remotes: store)"
+        assert proc.returncode == 2 and want in err, (verb, err)
+    res = json.loads(mlv("push", "--json", cwd=repo).stdout)
+    assert res["uploaded_files"] == 1, res  # b.bin: HEAD's data, which `push origin` never sent
