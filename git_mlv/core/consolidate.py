@@ -140,21 +140,25 @@ def write_midx(pool: Pool, exclude: set[str] = frozenset(), extra: Sequence[str]
             old = None
     covered = set()
     sources: list[mx.Source] = []
+    tables: list[idx.KeyTable] = []  # where each source's rows are read from
     keep_names: set[bytes] = set()
     if old is not None:
         covered = {os.path.join(pool.pack_dir, n + ".pack") for n in old.pack_names}
         sources.append(mx.source_of(old))
+        tables.append(old)
     for pack in [*packs, *extra]:
         if pack in exclude:
             continue
         keep_names.add(mx.raw_name(pack))
         if pack not in covered:
-            sources.append(mx.source_of(pool.index_of(pack) if pack not in extra
-                                        else idx.IndexFile(pack[:-5] + ".idx"), pack))
-    # the mapped tables' pages are handed back once copied: they count in RSS (~57 bytes an
+            table = pool.index_of(pack) if pack not in extra else idx.IndexFile(pack[:-5] + ".idx")
+            sources.append(mx.source_of(table, pack))
+            tables.append(table)
+    # each mapped table's pages are handed back once copied: they count in RSS (~57 bytes an
     # object; issue 9's bar is 200 MB for any process at 600,000 files)
-    count, size, pieces = mx.encode_pieces(sources, keep_names, copied=ps.drop_pages)
+    count, size, pieces = mx.encode_pieces(sources, keep_names, copied=lambda i: tables[i].drop_pages())
     del sources
+    tables.clear()  # the mappings this function opened (extra) are let go
     atomic_write_pieces(ps.midx_path, pieces, size)  # written as encoded, never held whole
     _fsync_dir(pool.pack_dir)  # the midx and new packs are durable before anything is deleted
     return count

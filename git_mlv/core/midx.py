@@ -95,11 +95,12 @@ def source_of(table: IndexFile | MidxFile, name: str | None = None) -> Source:
 
 
 def encode(sources: Sequence[Source], keep: set[bytes] | None = None,
-           copied: Callable[[], None] | None = None) -> bytes:
+           copied: Callable[[int], None] | None = None) -> bytes:
     """The bytes of a midx over ``sources`` (rows of packs not in ``keep``, when given, are left out).
 
-    A key found in several sources keeps the row of the first. ``copied`` is called once the
-    sources' rows are copied out (e.g. to hand back the pages of the mappings they were read from).
+    A key found in several sources keeps the row of the first. ``copied(i)`` is called once the
+    rows of ``sources[i]`` are copied out (e.g. to hand back the pages of the mapping they were read
+    from: that one only, or a consolidation of n packs made n x n calls, issue 9).
     """
     _, size, pieces = encode_pieces(sources, keep, copied)
     out = bytearray(size)
@@ -111,7 +112,7 @@ def encode(sources: Sequence[Source], keep: set[bytes] | None = None,
 
 
 def encode_pieces(sources: Sequence[Source], keep: set[bytes] | None = None,
-                  copied: Callable[[], None] | None = None) -> tuple[int, int, Iterator[bytes]]:
+                  copied: Callable[[int], None] | None = None) -> tuple[int, int, Iterator[bytes]]:
     """``encode`` as (object count, size, its bytes in pieces of ``sortedrows.BLOCK`` rows), to
     write a midx to a file without holding it whole (``fsutil.atomic_write_pieces``).
 
@@ -131,7 +132,7 @@ def encode_pieces(sources: Sequence[Source], keep: set[bytes] | None = None,
     keys = np.empty(sum(kept), dtype=f"S{KEY_SIZE}")
     recs = np.zeros(sum(kept), dtype=record)
     at = 0
-    for s, local, n in zip(sources, locals_, kept):
+    for i, (s, local, n) in enumerate(zip(sources, locals_, kept)):
         if n:
             packs = (local[s.records["pack"].astype(np.int64)] if _multi(s)
                      else np.full(len(s.keys), local[0], dtype=np.int64))
@@ -143,7 +144,7 @@ def encode_pieces(sources: Sequence[Source], keep: set[bytes] | None = None,
             at += n
             del packs, mask
         if copied is not None:
-            copied()
+            copied(i)
     order = sortedrows.first_in_order(keys)  # of a key in several sources, the first one's row
     head = b"".join((HEADER.pack(MAGIC, VERSION, len(names), len(order)), *names))
     size = len(head) + len(order) * (KEY_SIZE + RECORD_SIZE) + TRAILER_SIZE

@@ -291,6 +291,14 @@ class RemoteIndex:
             for t in [*self._indexes.values(), *self._midxes.values()]:
                 t.drop_pages()
 
+    def drop_unit_pages(self, unit: Unit) -> None:
+        """``drop_pages`` for one unit's table only (once its rows are copied into a new midx)."""
+        with self._lock:
+            t = (self._midxes.get(unit.name) if unit.name.endswith(".midx")
+                 else self._indexes.get(unit.packs[0]))
+            if t is not None:
+                t.drop_pages()
+
     def table(self, unit: Unit) -> mx.Source:
         """The keys and records of a unit, for building a midx from it."""
         with self._lock:

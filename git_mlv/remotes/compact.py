@@ -57,7 +57,8 @@ def compact_indexes(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, thr
         return res if res.replaced else None
     keep = {mx.raw_name(p) for u in chosen for p in u.packs}
     # the tables' pages are handed back once copied: the sort's arrays then fit in their room
-    data = mx.encode([rindex.table(u) for u in chosen], keep, copied=rindex.drop_pages)
+    data = mx.encode([rindex.table(u) for u in chosen], keep,
+                     copied=lambda i: rindex.drop_unit_pages(chosen[i]))
     name = f"packs/midx-{secrets.token_hex(16)}.midx"
     retry.run(lambda: remote.put(name, data))  # the new commit point of every pack it names
     crashpoint("remote-compact-uploaded")
