@@ -308,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), peers_bin,
                                                  os.environ.get("PATH", "")]))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the tools run as on a user's machine (see snapshot_code)
+    # the harness runs under bench/work, inside this checkout: without a ceiling, its `git mlv install
+    # --global` (run in its home folder there) found this repository and installed hooks into it
+    env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(WORK)
     if a.live:
         dirty = _git("status", "--porcelain", "-uno", "--", "git_mlv")
         code = _git("rev-parse", "--short=12", "HEAD") + ("+uncommitted changes" if dirty else "") + " (live)"
