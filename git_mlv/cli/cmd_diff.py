@@ -9,23 +9,8 @@ from collections import Counter
 from typing import Any
 
 from ..inspect import fmt
+from .intermixed import Intermixed
 from .render import human_size, print_json, table
-
-
-class _Intermixed(argparse.ArgumentParser):
-    """Options may come between the revisions and the paths (``git mlv diff v1 --key id data/t.csv``),
-    as with ``git diff``; argparse alone stops collecting positionals at the first option."""
-
-    _inner = False
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        if self._inner:
-            return super().parse_known_args(args, namespace)
-        self._inner = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._inner = False
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--md", dest="fmt", action="store_const", const="md",
                    help="print Markdown (for a pull-request comment)")
     p.set_defaults(func=run, fmt="table")
-    p.__class__ = _Intermixed
+    p.__class__ = Intermixed
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .intermixed import Intermixed
 
 if TYPE_CHECKING:
     from ..ops.sync import FetchResult
@@ -27,23 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
-
-
-class Intermixed(argparse.ArgumentParser):
-    """Options may come anywhere among the words (``git mlv pull store -q data/``, ``git mlv fetch
-    store --all HEAD``), as with git; argparse alone stops collecting the positionals at the first
-    option and calls the rest "unrecognized arguments". (cmd_diff.py has the same for diff.)"""
-
-    _inner = False
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        if self._inner:
-            return super().parse_known_args(args, namespace)
-        self._inner = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._inner = False
 
 
 def add_scope_options(p: argparse.ArgumentParser) -> None:

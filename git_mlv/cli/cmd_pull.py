@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cmd_fetch import Intermixed, add_scope_options
+from .cmd_fetch import add_scope_options
+from .intermixed import Intermixed
 
 _NAMED = 5  # pointers outside the patterns named in the warning, then counted
 

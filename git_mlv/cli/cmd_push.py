@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cmd_fetch import Intermixed
+from .intermixed import Intermixed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
