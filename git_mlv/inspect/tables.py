@@ -17,10 +17,11 @@ turns out to hold "1.5", a number column with "n/a"), that column's type is wide
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -66,28 +67,41 @@ def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
 
     if kind.name != "csv" or kind.delimiter is not None:
         return kind
-    raw: Any = None
     try:
-        if isinstance(source, str):
-            stream = raw = pa.input_stream(source, compression=kind.compression)
-        else:
-            raw = source()
-            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
-            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
-        head = b""
-        while len(head) < SNIFF_BYTES:
-            more = stream.read(SNIFF_BYTES - len(head))
-            if not more:
-                break
-            head += bytes(more)
+        with _read_from(source, kind) as stream:
+            head = b""
+            while len(head) < SNIFF_BYTES:
+                more = stream.read(SNIFF_BYTES - len(head))
+                if not more:
+                    break
+                head += bytes(more)
         complete = len(head) < SNIFF_BYTES
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return kind
-    finally:
-        if raw is not None:
-            raw.close()
     return dataclasses.replace(kind, delimiter=sniff_delimiter(head, complete))
 
+
+
+@contextlib.contextmanager
+def _read_from(source: str | Callable[[], Any], kind: Kind) -> Iterator[Any]:
+    """``source`` (a path, or a function returning a new binary stream of the file) as a pyarrow
+    stream of its decompressed bytes, closed on leaving (also when it fails half-opened)."""
+    import pyarrow as pa
+
+    if isinstance(source, str):
+        raw = stream = pa.input_stream(source, compression=kind.compression)
+    else:
+        raw = source()
+        try:
+            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
+            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
+        except BaseException:
+            raw.close()
+            raise
+    try:
+        yield stream
+    finally:
+        raw.close()
 
 def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = None,
                  multiline: bool = False, names: list[str] | None = None) -> Any:
@@ -197,23 +211,14 @@ def _is_empty(source: str | Callable[[], Any], kind: Kind) -> bool:
     one (pyarrow's readers refuse it, "Empty CSV file")."""
     import pyarrow as pa
 
-    raw: Any = None
     try:
-        if isinstance(source, str):
-            if kind.compression is None and os.path.getsize(source) > (64 << 10):
-                return False  # only a tiny file can be blank; a big one is not read twice
-            stream = raw = pa.input_stream(source, compression=kind.compression)
-        else:
-            raw = source()
-            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
-            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
-        head = bytes(stream.read(64 << 10))
-        return _blank(head) and not stream.read(1)
+        if isinstance(source, str) and kind.compression is None and os.path.getsize(source) > (64 << 10):
+            return False  # only a tiny file can be blank; a big one is not read twice
+        with _read_from(source, kind) as stream:
+            head = bytes(stream.read(64 << 10))
+            return _blank(head) and not stream.read(1)
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return False
-    finally:
-        if raw is not None:
-            raw.close()
 
 
 def json_schema(source: str | Callable[[], Any], kind: Kind) -> dict[str, pa.DataType]:
@@ -226,33 +231,24 @@ def json_schema(source: str | Callable[[], Any], kind: Kind) -> dict[str, pa.Dat
     import pyarrow as pa
     import pyarrow.json as pjson
 
-    raw: Any = None
     schemas = []
     try:
-        if isinstance(source, str):
-            stream = raw = pa.input_stream(source, compression=kind.compression)
-        else:
-            raw = source()
-            native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
-            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
-        rest = b""
-        while True:
-            data = bytes(stream.read(BLOCK_SIZE))
-            piece, rest = rest + data, b""
-            if data:
-                cut = piece.rfind(b"\n") + 1
-                piece, rest = piece[:cut], piece[cut:]
-            if piece.strip():
-                schemas.append(pjson.read_json(pa.BufferReader(piece)).schema)
-            if not data:
-                break
+        with _read_from(source, kind) as stream:
+            rest = b""
+            while True:
+                data = bytes(stream.read(BLOCK_SIZE))
+                piece, rest = rest + data, b""
+                if data:
+                    cut = piece.rfind(b"\n") + 1
+                    piece, rest = piece[:cut], piece[cut:]
+                if piece.strip():
+                    schemas.append(pjson.read_json(pa.BufferReader(piece)).schema)
+                if not data:
+                    break
         merged = pa.unify_schemas(schemas, promote_options="permissive") if schemas else pa.schema([])
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         msg = str(e).strip()
         raise NotThisFormat(msg.splitlines()[0] if msg else type(e).__name__) from None
-    finally:
-        if raw is not None:
-            raw.close()
     return {f.name: f.type for f in merged}
 
 
