@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,18 @@ def repo(tmp_path: Path, repo_template: Path) -> Path:
     path = tmp_path / "repo"
     shutil.copytree(repo_template, path, symlinks=True, copy_function=shutil.copy)
     return path
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs, unmounted afterwards (the full-disk tests; mounting needs root, as CI runs)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+                          capture_output=True)
+    if proc.returncode != 0:  # a missing capability fails the test: it must not pass silently
+        raise AssertionError(f"cannot mount a tmpfs (run the tests as root): {proc.stderr.decode()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)

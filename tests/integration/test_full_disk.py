@@ -8,27 +8,11 @@ put there with ``mlv.pool`` so the worktree has room and only the pool's writes 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import git, mlv, random_bytes, sha256_file, write
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs, unmounted afterwards; ``remount(size)`` frees space."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
-                          capture_output=True)
-    if proc.returncode != 0:  # a missing capability fails the test: it must not pass silently
-        raise AssertionError(f"cannot mount a tmpfs (run the tests as root): {proc.stderr.decode()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def _remount(mnt: Path, size: str) -> None:

@@ -11,28 +11,10 @@ nothing ("index is damaged"). Folder: the error advised `git mlv gc`, which free
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.helpers import commit_all, git, mlv, random_bytes, sha256_file, write
 from tests.remotes.servers import SSHServer
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs, unmounted afterwards."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
-                          capture_output=True)
-    if proc.returncode != 0:  # a missing capability fails the test: it must not pass silently
-        raise AssertionError(f"cannot mount a tmpfs (run the tests as root): {proc.stderr.decode()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def _fill_and_rerun(repo: Path, tmp_path: Path, mnt: Path, url: str) -> str:
