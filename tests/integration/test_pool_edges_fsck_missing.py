@@ -6,7 +6,9 @@ names the files of the index whose data is not here, says how they come back, an
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 from tests.helpers import commit_all, git, mlv, out, random_bytes, write
@@ -17,6 +19,12 @@ A, B = random_bytes(60_000, seed=11), random_bytes(5_000, seed=12)
 def _files(repo: Path) -> None:
     write(repo / "a.bin", A)
     write(repo / "data" / "b.bin", B)
+    # written seconds before the index, so that they are not racily clean: git would otherwise
+    # send them through the clean filter again to compare them, which stores their data in the
+    # pool again, and a second fsck would find nothing missing (seen in CI)
+    past = time.time() - 10
+    for p in (repo / "a.bin", repo / "data" / "b.bin"):
+        os.utime(p, (past, past))
     commit_all(repo, "data")
 
 
