@@ -61,11 +61,11 @@ def cache_of(repo: Repo) -> PointerCache:
     return PointerCache(folder(repo.mlv_dir))
 
 
-def repo_run(repo: Repo, args: list[str], input: bytes) -> bytes:
-    """Run git in ``repo`` with ``input`` on stdin."""
+def repo_run(repo: Repo, args: list[str], input: bytes, env: dict[str, str] | None = None) -> bytes:
+    """Run git in ``repo`` with ``input`` on stdin (and ``env`` as its whole environment)."""
     from .git import run
 
-    return run(args, cwd=repo.worktree or repo.git_dir, input=input)
+    return run(args, cwd=repo.worktree or repo.git_dir, input=input, env=env)
 
 
 def repo_records(repo: Repo, args: list[str], input: bytes, sep: bytes = b"\0") -> Iterator[bytes]:

@@ -327,9 +327,14 @@ def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, Pointe
     if result.restored:
         # the files changed on disk but match the index once cleaned: let git re-stat them. Not
         # `--refresh`: a size that differs from the index's (the pointer's) marks a file modified
-        # without git looking at its content; naming the paths re-hashes them through the filter.
+        # without git looking at its content; naming the paths sends them through the filter,
+        # which verifies a big one against the pointer its entry holds instead of cleaning it
+        # anew (RESTORED_ENV: docs/formats.md#racy-clean)
+        from .racyclean import RESTORED_ENV
+
         walk.repo_run(ws.repo, ["update-index", "-q", "-z", "--stdin"],
-                      b"".join(os.fsencode(p) + b"\0" for p in result.restored))
+                      b"".join(os.fsencode(p) + b"\0" for p in result.restored),
+                      env={**os.environ, RESTORED_ENV: "1"})
     return result
 
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 # racy6). In chunks, not bytes, so that the suite's tiny chunks run it on small files.
 RACY_MIN_CHUNKS = 32
 _M32 = 0xFFFFFFFF
+# Set by `git mlv pull` / `git mlv checkout` on the `git update-index` that re-stats the files they
+# just wrote from the pool: every file that command cleans is one whose entry's pointer is the
+# expected answer, though its stat is still the pointer file's (docs/formats.md#racy-clean)
+RESTORED_ENV = "MLV_RESTORED"
 
 
 def _same_stat(words: tuple[int, ...], s: os.stat_result) -> bool:
@@ -59,6 +63,7 @@ class RacyClean:
         # command (`git status` of a changed file: refresh, diff, index write: 4 cleans); only the
         # first pays for the check
         self._differs: set[tuple[str, tuple[int, ...]]] = set()
+        self._restored = os.environ.get(RESTORED_ENV) == "1"
 
     def _index(self) -> EntryFinder | None:
         if self._finder is None and not self._unusable:
@@ -77,7 +82,8 @@ class RacyClean:
 
     def expected(self, pathname: str) -> tuple[bytes, Pointer, tuple[int, ...]] | None:
         """The pointer blob git's index holds for ``pathname``, its pointer and the entry's stat,
-        when the file is big and its stat still equals its entry's; else None."""
+        when the file is big and its stat still equals its entry's (or git-mlv just restored it);
+        else None."""
         if self._unusable:
             return None
         try:
@@ -91,7 +97,7 @@ class RacyClean:
             return None
         e = finder.stage0(os.fsencode(pathname))
         if e is None or e.skips_worktree or e.stat[6] & 0o170000 != 0o100000 \
-                or not _same_stat(e.stat, s) or (pathname, e.stat) in self._differs:
+                or not (self._restored or _same_stat(e.stat, s)) or (pathname, e.stat) in self._differs:
             return None
         try:
             blob = self.ws.repo.git("cat-file", "blob", e.oid.hex())
