@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -62,9 +63,21 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO = s
 
 
 def print_json(data: Any, out: TextIO = sys.stdout) -> None:
-    """Pretty JSON with sorted keys."""
-    json.dump(data, out, indent=2, sort_keys=True, default=str)
+    """Pretty JSON with sorted keys; strict JSON: a NaN or infinite number (a metric that diverged)
+    is written as ``null``, since ``NaN`` and ``Infinity`` are refused by strict parsers (jq, JS)."""
+    json.dump(_strict(data), out, indent=2, sort_keys=True, default=str, allow_nan=False)
     out.write("\n")
+
+
+def _strict(v: Any) -> Any:
+    """``v`` with every non-finite float replaced by None."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _strict(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_strict(x) for x in v]
+    return v
 
 
 class Progress:
