@@ -308,9 +308,6 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), peers_bin,
                                                  os.environ.get("PATH", "")]))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the tools run as on a user's machine (see snapshot_code)
-    # the harness runs under bench/work, inside this checkout: without a ceiling, its `git mlv install
-    # --global` (run in its home folder there) found this repository and installed hooks into it
-    env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(WORK)
     if a.live:
         dirty = _git("status", "--porcelain", "-uno", "--", "git_mlv")
         code = _git("rev-parse", "--short=12", "HEAD") + ("+uncommitted changes" if dirty else "") + " (live)"
@@ -326,6 +323,13 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--remote-root", remote_root]
         command = shlex.join(["bench/run.py", *(sys.argv[1:] if argv is None else argv)])
         os.makedirs(WORK, exist_ok=True)
+        # The harness runs its tools' set-up in its home folder under bench/work, inside this
+        # checkout, and git found this repository from there: `git mlv install --global` installed
+        # hooks into it (and git-lfs's config) at every run. The harness passes no GIT_* variable
+        # on (a GIT_CEILING_DIRECTORIES did not help), so bench/work is a repository of its own,
+        # where git's search stops; what lands in it is thrown away with bench/work.
+        if not os.path.exists(os.path.join(WORK, ".git")):
+            subprocess.run(["git", "init", "-q", WORK], check=True)
         probes = {"before": pageprobe.probe(WORK)}
         log(f"page-cache writes before the run: {pageprobe.summary(probes['before'])}")
         log(f"{datetime.datetime.now():%H:%M:%S} running: {shlex.join(cmd)}")
