@@ -294,18 +294,23 @@ class RemoteIndex:
     def drop_unit_pages(self, unit: Unit) -> None:
         """``drop_pages`` for one unit's table only (once its rows are copied into a new midx)."""
         with self._lock:
-            t = (self._midxes.get(unit.name) if unit.name.endswith(".midx")
-                 else self._indexes.get(unit.packs[0]))
+            t = self._unit_table(unit)
             if t is not None:
                 t.drop_pages()
 
     def table(self, unit: Unit) -> mx.Source:
         """The keys and records of a unit, for building a midx from it."""
         with self._lock:
-            if unit.name.endswith(".midx"):
-                return mx.source_of(self._midxes[unit.name])
-            pack = unit.packs[0]
-            return mx.source_of(self._indexes[pack], pack)
+            t = self._unit_table(unit)
+            if t is None:
+                raise KeyError(unit.name)
+            return mx.source_of(t, None if isinstance(t, mx.MidxFile) else unit.packs[0])
+
+    def _unit_table(self, unit: Unit) -> idx.IndexFile | mx.MidxFile | None:
+        """The cached table a unit's rows are read from: its midx, or its one pack's index."""
+        if unit.name.endswith(".midx"):
+            return self._midxes.get(unit.name)
+        return self._indexes.get(unit.packs[0])
 
     def rows_by_pack(self, only: Collection[str] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """For every committed pack (of ``only``, when given): the keys (``S33``, sorted, each once)
