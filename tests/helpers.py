@@ -68,6 +68,11 @@ def commit_all(repo: str | Path, message: str) -> None:
     git("commit", "-q", "-m", message, cwd=repo)
 
 
+def clean_trace(trace: Path) -> list[str]:
+    """The lines of an ``MLV_CLEAN_TRACE`` file (none when the filter wrote none)."""
+    return trace.read_text().splitlines() if trace.exists() else []
+
+
 def pool_size(repo: str | Path) -> int:
     """Bytes stored in the repo's pool packs."""
     packs = Path(repo) / ".git" / "mlv" / "packs"

@@ -20,7 +20,7 @@ from git_mlv.core.pool import Pool
 from git_mlv.ops.cleanahead import START_AFTER, WINDOW, CleanAhead
 from git_mlv.ops.context import Workspace
 from git_mlv.ops.filter import PoolFilter
-from tests.helpers import git, out, random_bytes, write
+from tests.helpers import clean_trace, git, out, random_bytes, write
 
 
 def _files(repo: Path, n: int, size: int = 5000, folder: str = "data/imgs") -> dict[str, bytes]:
@@ -28,10 +28,6 @@ def _files(repo: Path, n: int, size: int = 5000, folder: str = "data/imgs") -> d
     for name, data in files.items():
         write(repo / name, data)
     return files
-
-
-def _trace(trace: Path) -> list[str]:
-    return trace.read_text().splitlines() if trace.exists() else []
 
 
 def _staged_pointers(repo: Path) -> dict[str, Pointer]:
@@ -57,7 +53,7 @@ def test_an_add_of_many_small_files_answers_from_guesses_and_round_trips(repo: P
     git("add", "data", cwd=repo)
     pointers = _staged_pointers(repo)
     assert pointers == {p: Pointer(hashlib.sha256(d).hexdigest(), len(d)) for p, d in files.items()}
-    hits = [line.split("\t")[1] for line in _trace(trace) if line.startswith("ahead\t")]
+    hits = [line.split("\t")[1] for line in clean_trace(trace) if line.startswith("ahead\t")]
     assert len(hits) >= 30 and set(hits) <= set(files)  # git paces the worker: most, not all
     git("commit", "-q", "-m", "imgs", cwd=repo)
     for name in files:
@@ -78,7 +74,7 @@ def test_a_refresh_of_racily_clean_stored_files_is_answered_from_guesses(repo: P
     trace.unlink()
     res = git("status", "--porcelain", cwd=repo)
     assert res.stdout == b""
-    assert len([line for line in _trace(trace) if line.startswith("ahead\t")]) >= 10
+    assert len([line for line in clean_trace(trace) if line.startswith("ahead\t")]) >= 10
     assert sum(p.stat().st_size for p in (repo / ".git" / "mlv").rglob("*.pack")) == size
 
 
@@ -87,7 +83,7 @@ def test_an_add_of_two_files_guesses_nothing(repo: Path, trace: Path) -> None:
     names = sorted(files)[:2]
     git("add", *names, cwd=repo)
     assert sorted(_staged_pointers(repo)) == names
-    assert not [line for line in _trace(trace) if line.startswith("ahead")]
+    assert not [line for line in clean_trace(trace) if line.startswith("ahead")]
     assert not any(_stored(repo, files[p]) for p in sorted(files)[2:])  # nothing else was stored
 
 
@@ -96,7 +92,7 @@ def test_one_thread_guesses_nothing(repo: Path, trace: Path) -> None:
     files = _files(repo, 20)
     git("add", "data", cwd=repo)
     assert len(_staged_pointers(repo)) == len(files)
-    assert not [line for line in _trace(trace) if line.startswith("ahead")]
+    assert not [line for line in clean_trace(trace) if line.startswith("ahead")]
 
 
 class _Stream:
@@ -145,7 +141,7 @@ def test_a_file_changed_after_its_guess_gets_its_new_content_stored(repo: Path, 
         assert Pointer.parse(f.clean(after, _Stream(other))).oid == hashlib.sha256(other).hexdigest()
     finally:
         f.close()
-    assert [line for line in _trace(trace) if line.startswith("ahead")] == []
+    assert [line for line in clean_trace(trace) if line.startswith("ahead")] == []
     with Pool(str(repo / ".git" / "mlv")) as pool:
         for data in (new, other):
             oid = hashlib.sha256(data).hexdigest()

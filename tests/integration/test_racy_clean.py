@@ -19,7 +19,7 @@ from git_mlv.core.pool import Pool
 from git_mlv.core.settings import Settings
 from git_mlv.gitio import indexfile
 from tests.conftest import TEST_CONFIG
-from tests.helpers import commit_all, git, mlv, out, pool_size, random_bytes, write
+from tests.helpers import clean_trace, commit_all, git, mlv, out, pool_size, random_bytes, write
 
 PATH = "data/big.bin"
 # 34 of the suite's largest chunks (16 KiB): above the check's threshold of 32 (ops/racyclean.py)
@@ -43,10 +43,6 @@ def _make_racy(repo: Path) -> None:
     os.utime(repo / ".git" / "index", ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _trace(trace: Path) -> list[str]:
-    return trace.read_text().splitlines() if trace.exists() else []
-
-
 def _indexed_blob(repo: Path) -> str:
     return out(git("ls-files", "-s", PATH, cwd=repo)).split()[1]
 
@@ -56,7 +52,7 @@ def test_racy_reclean_answers_the_same_pointer_storing_nothing(racy: tuple[Path,
     blob, size = _indexed_blob(repo), pool_size(repo)
     _make_racy(repo)
     assert out(git("status", "--porcelain", cwd=repo)) == ""
-    assert _trace(trace) == [f"verified\t{PATH}"]
+    assert clean_trace(trace) == [f"verified\t{PATH}"]
     assert _indexed_blob(repo) == blob and pool_size(repo) == size
 
 
@@ -76,7 +72,7 @@ def test_changed_content_with_equal_stat_stores_the_new_content(racy: tuple[Path
     _make_racy(repo)
     size = pool_size(repo)
     assert out(git("status", "--porcelain", cwd=repo)).split() == ["M", PATH]
-    assert _trace(trace) == [f"differs\t{PATH}"]
+    assert clean_trace(trace) == [f"differs\t{PATH}"]
     assert pool_size(repo) > size  # the new last chunk and the new manifest
     commit_all(repo, "two")
     git("checkout", "-q", "HEAD~1", cwd=repo)
@@ -96,7 +92,7 @@ def test_any_difference_falls_back_to_the_exact_bytes(racy: tuple[Path, bytes, P
     other = {"longer": data + b"x", "shorter": data[:-1], "first byte": b"\xff" + data[1:],
              "middle byte": data[:mid] + bytes([data[mid] ^ 1]) + data[mid + 1:]}[change]
     blob = out(git("hash-object", "-w", "--stdin", f"--path={PATH}", cwd=repo, input=other)).strip()
-    assert _trace(trace) == [f"differs\t{PATH}"]
+    assert clean_trace(trace) == [f"differs\t{PATH}"]
     pointer = git("cat-file", "blob", blob, cwd=repo).stdout
     assert f"size {len(other)}" in pointer.decode()
     assert mlv("smudge", "--", PATH, cwd=repo, input=pointer).stdout == other
@@ -124,7 +120,7 @@ def test_a_damaged_stored_chunk_fails_the_clean_clearly(racy: tuple[Path, bytes,
     proc = git("status", "--porcelain", cwd=repo, check=False)
     err = proc.stderr.decode()
     assert proc.returncode != 0 and "damaged" in err and "git mlv fsck" in err, err
-    assert _trace(trace) == []  # neither verified nor handed to the normal clean
+    assert clean_trace(trace) == []  # neither verified nor handed to the normal clean
     assert _indexed_blob(repo) == blob
 
 
@@ -137,5 +133,5 @@ def test_index_version_4_falls_back_and_stays_correct(racy: tuple[Path, bytes, P
     blob, size = _indexed_blob(repo), pool_size(repo)
     _make_racy(repo)
     assert out(git("status", "--porcelain", cwd=repo)) == ""
-    assert _trace(trace) == []  # the normal clean answered
+    assert clean_trace(trace) == []  # the normal clean answered
     assert _indexed_blob(repo) == blob and pool_size(repo) == size

@@ -11,15 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_CONFIG
-from tests.helpers import commit_all, git, mlv, out, pool_size, random_bytes, write
+from tests.helpers import clean_trace, commit_all, git, mlv, out, pool_size, random_bytes, write
 
 PATH = "data/big.bin"
 # 34 of the suite's largest chunks: above the verified answer's threshold (ops/racyclean.py)
 SIZE = 34 * int(TEST_CONFIG["mlv.chunkMax"])
-
-
-def _trace(trace: Path) -> list[str]:
-    return trace.read_text().splitlines() if trace.exists() else []
 
 
 def test_restored_big_file_is_verified_not_cleaned_again(repo: Path, tmp_path: Path,
@@ -40,7 +36,7 @@ def test_restored_big_file_is_verified_not_cleaned_again(repo: Path, tmp_path: P
     # verified (git may ask twice: a racily clean entry is checked again as the index is written);
     # before, no check ran at all and the file was cut, hashed and looked up anew. The small file
     # is below the check's threshold.
-    assert set(_trace(trace)) == {f"verified\t{PATH}"}
+    assert set(clean_trace(trace)) == {f"verified\t{PATH}"}
     # git recorded the restored files' stat: nothing to show, nothing new stored
     assert out(git("status", "--porcelain", cwd=repo)) == ""
     assert out(git("diff", "--stat", cwd=repo)) == ""
@@ -61,7 +57,7 @@ def test_a_changed_file_under_mlv_restored_is_still_cleaned_as_it_is(repo: Path,
     monkeypatch.setenv("MLV_CLEAN_TRACE", str(trace))
     monkeypatch.setenv("MLV_RESTORED", "1")
     commit_all(repo, "two")
-    assert f"differs\t{PATH}" in _trace(trace)
+    assert f"differs\t{PATH}" in clean_trace(trace)
     monkeypatch.delenv("MLV_RESTORED")
     assert out(git("status", "--porcelain", cwd=repo)) == ""
     (repo / PATH).unlink()
