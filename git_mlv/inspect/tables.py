@@ -81,7 +81,6 @@ def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
     return dataclasses.replace(kind, delimiter=sniff_delimiter(head, complete))
 
 
-
 @contextlib.contextmanager
 def _read_from(source: str | Callable[[], Any], kind: Kind) -> Iterator[Any]:
     """``source`` (a path, or a function returning a new binary stream of the file) as a pyarrow
@@ -102,6 +101,7 @@ def _read_from(source: str | Callable[[], Any], kind: Kind) -> Iterator[Any]:
         yield stream
     finally:
         raw.close()
+
 
 def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = None,
                  multiline: bool = False, names: list[str] | None = None) -> Any:
