@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .intermixed import Intermixed
 
 if TYPE_CHECKING:
-    from ..ops.sync import FetchResult
+    from ..ops.sync_fetch import FetchResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from ..errors import UsageError
-    from ..ops import sync
+    from ..ops import sync, sync_fetch
     from ..ops.context import Workspace
     from ..ops.scope import fetch_scope
     from .render import Progress, print_json
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         if args.all and revs:
             raise UsageError("give revisions or --all, not both")
         scope = fetch_scope(ws, args.include, args.exclude)
-        res = sync.fetch(ws, remote, revs or None, all=args.all,
+        res = sync_fetch.fetch(ws, remote, revs or None, all=args.all,
                          progress=Progress("fetch", args.quiet or args.json), scope=scope)
     if args.json:
         print_json(asdict(res))

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ..ops import sync
+    from ..ops import sync, sync_fetch
     from ..ops.context import Workspace
     from ..ops.scope import fetch_scope
     from .cmd_fetch import report
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     with Workspace.discover() as ws:
         remote, paths = sync.split_remote_arg(ws, args.words)
         scope = fetch_scope(ws, args.include, args.exclude)
-        res = sync.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json),
+        res = sync_fetch.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json),
                         scope=scope)
     if args.json:
         print_json(asdict(res))

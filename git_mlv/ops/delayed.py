@@ -173,7 +173,7 @@ class Fetcher:
             self._cond.notify_all()
 
     def _run(self) -> None:
-        from . import sync
+        from . import sync_fetch
 
         while True:
             with self._cond:
@@ -193,7 +193,7 @@ class Fetcher:
                 if not self.failed:
                     upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
                     files = [unpack(rec) for rec in batch]
-                    sync.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
+                    sync_fetch.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
                                     sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
                     del files, upcoming
                 del later
@@ -202,7 +202,7 @@ class Fetcher:
                 note_failure(self.ws)
                 print(f"git-mlv: warning: could not fetch data (nothing more is fetched in this "
                       f"command): {e}", file=sys.stderr)
-            sync.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
+            sync_fetch.drop_fetch_pages(self.ws)  # the RSS of a clone then follows its batch, not its size
             # no refresh: the fetch wrote into ws.pool itself, whose reads see its writer at once
             with self._cond:
                 self._inflight -= len(batch)

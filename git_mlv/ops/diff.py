@@ -293,17 +293,17 @@ def _fetch_missing(ws: Workspace, files: list[FileChange]) -> str | None:
     if not want:
         return None
     try:
-        from . import sync
+        from . import sync, sync_fetch
     except ImportError:  # a build without remotes
         return None
     if sync.default_remote_name(ws) is None:
         return None
     try:
-        got = sync.fetch_oids(ws, list(want), sizes={o: s[0].size for o, s in want.items()})
+        got = sync_fetch.fetch_oids(ws, list(want), sizes={o: s[0].size for o, s in want.items()})
     except MlvError as e:
         return str(e)
     finally:
-        sync.close_fetch(ws)
+        sync_fetch.close_fetch(ws)
     for oid in got & want.keys():
         for side in want[oid]:
             side.present = True

@@ -325,11 +325,11 @@ class PoolFilter:
         if pointer is None or self._fetch_failed or not self.in_scope(pathname) \
                 or (self._fetcher is not None and self._fetcher.failed) or not self._default_remote():
             return None
-        from . import sync
+        from . import sync_fetch
 
         self._fetched_now = True
         try:
-            sync.fetch_oids(self.ws, [pointer.oid], sizes={pointer.oid: pointer.size})
+            sync_fetch.fetch_oids(self.ws, [pointer.oid], sizes={pointer.oid: pointer.size})
         except MlvError as e:
             # offline, or the remote refuses: once is enough (a `git log -p` asks file after file)
             self._fetch_failed = True
@@ -402,9 +402,9 @@ class PoolFilter:
         """Commit the pack; end with one line that sums up the files left as pointers."""
         fetcher_done = self._fetcher is not None and self._fetcher.stop()
         if fetcher_done or self._fetched_now:
-            from . import sync
+            from . import sync_fetch
 
-            sync.close_fetch(self.ws)  # the remote index's pages go before the pool consolidates
+            sync_fetch.close_fetch(self.ws)  # the remote index's pages go before the pool consolidates
         self._listed.clear()
         self._located.clear()
         n = len(self.missing_paths)

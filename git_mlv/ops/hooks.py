@@ -209,11 +209,11 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
                 ws.repo.git_dir, ws.repo.worktree):
             done.not_retried = True
         elif wanted and remote is not None:
-            from . import sync
+            from . import sync_fetch
 
             # sizes: each fetched manifest is checked against its pointer's size (issue 8)
             sizes = {o: res.missing_sizes[o] for o in wanted}
-            got = sync.fetch_oids(ws, sizes, sizes=sizes)
+            got = sync_fetch.fetch_oids(ws, sizes, sizes=sizes)
             ws.pool.refresh()
             again = data.checkout_paths(ws, [p for o in got for p in wanted.get(o, [])])
             done.fetched = len(again.restored)

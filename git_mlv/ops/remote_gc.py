@@ -10,7 +10,7 @@ from ..remotes.cache import RemoteIndex
 from ..remotes.collect import RemoteGcResult
 from ..remotes.merge import MergeResult, merge_packs
 from ..remotes.transfer import RetryPolicy
-from . import sync
+from . import sync, sync_fetch
 from .context import Workspace
 
 DEFAULT_GRACE_HOURS = 24.0
@@ -39,7 +39,7 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         if rindex.damaged:  # its packs would look unindexed: never collect around a damaged index
             raise CorruptObject(f"{rc.name}: index file {rindex.damaged[0]} is damaged; gc --remote "
                                 "stopped (repair or remove it first)")
-        sync._fetch_runcache(ws, pool, rem, rindex, retry, with_outs=False)
+        sync_fetch.fetch_runcache(ws, pool, rem, rindex, retry, with_outs=False)
         oids = set(walk.reachable_pointers(ws.repo, days))
         from ..pipeline import runcache
 

@@ -1,0 +1,260 @@
+"""The fetch half of ops/sync.py: fetch and pull of data, run-cache entries from the remote, and
+``fetch_oids``, which the filter, the hooks and diff call for the files they need now.
+
+Which data and the run-cache's rules: ops/sync.py's docstring. A fetch checks every object against
+its id before it enters the pool (remotes/fetch.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..core import heap
+from ..core.hashing import EMPTY_OID, is_oid
+from ..core.pool import Pool
+from ..remotes.base import Remote
+from ..remotes.cache import RemoteIndex
+from ..remotes.fetch import FetchStats, fetch_files
+from ..remotes.transfer import RetryPolicy
+from ..remotes.url import open_remote
+from . import remote_config, trust
+from .context import Workspace
+from .scope import FetchScope, fetch_scope, filter_oids
+from .sync import ProgressFn, label_paths, open_named, pointers_of_revs, retry_policy
+
+
+@dataclass
+class FetchResult:
+    """What a fetch did."""
+
+    remote: str = ""
+    url: str = ""
+    files: int = 0  # files asked for
+    fetched: int = 0  # files downloaded
+    bytes_received: int = 0
+    not_on_remote: list[str] = field(default_factory=list)  # paths (or oids)
+    damaged: list[str] = field(default_factory=list)  # one message per object that failed checks
+    runcache_entries: int = 0
+    notes: list[str] = field(default_factory=list)  # for the user: which (untrusted) URL was read
+    failed: dict[str, str] = field(default_factory=dict)  # path (or oid) -> why it was not fetched
+    warnings: list[str] = field(default_factory=list)  # e.g. stray names on the remote, skipped
+    out_of_scope: int = 0  # files not asked for: outside mlv.fetchInclude/Exclude (or -I/-X)
+
+
+@dataclass
+class PullResult:
+    """What a pull did: the fetch, then the files written into the worktree."""
+
+    fetch: FetchResult
+    restored: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)  # missing path -> why it stayed a pointer
+    # pointers at paths no tracked pattern covers: left as git's pointer text, their data not fetched
+    outside_patterns: list[str] = field(default_factory=list)
+
+
+# -- fetch ---------------------------------------------------------------------------------------
+def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
+          progress: ProgressFn | None = None, scope: FetchScope | None = None) -> FetchResult:
+    """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks;
+    files out of ``scope`` (default: mlv.fetchInclude/Exclude) are left out, except with ``all``."""
+    remote = remote_config.get(ws, remote).name
+    sizes: dict[str, int] = {}
+    paths = pointers_of_revs(ws, revs, all, sizes)
+    paths, left_out = filter_oids(fetch_scope(ws) if scope is None else scope, paths)
+    res = _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all,
+                           sizes=sizes)
+    res.out_of_scope = left_out
+    return res
+
+
+def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
+         progress: ProgressFn | None = None, scope: FetchScope | None = None) -> PullResult:
+    """Fetch the data of the checked-out files (under ``paths``, in ``scope``: default
+    mlv.fetchInclude/Exclude) and write them into the worktree; data already here is written
+    whatever the scope."""
+    from . import data
+
+    scope = fetch_scope(ws) if scope is None else scope
+    found, sizes = data.worktree_pointers(ws, paths)  # the index's files; a sparse checkout's only
+    found = _drop_outside_patterns(ws, found)
+    wanted, left_out = filter_oids(scope, found)
+    fres = _fetch_oids_into(ws, ws.pool, remote, set(wanted), wanted, progress, runcache_outs=False,
+                            sizes=sizes)
+    fres.out_of_scope = left_out
+    ws.pool.refresh()
+    co = data.checkout(ws, paths)
+    missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
+    return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres),
+                      sorted(co.outside_patterns))
+
+
+def _drop_outside_patterns(ws: Workspace, found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``found`` without the files whose every path lies outside the tracked patterns: checkout
+    leaves those as the pointer text git wrote (data.checkout), so their data would be fetched for
+    nothing. Only paths of data the pool lacks are asked about (one check-attr for them), so the
+    cost follows what is to fetch, not the number of tracked files."""
+    from ..gitio import attributes
+    from .data import present_oids
+
+    lacking = set(found) - present_oids(ws.pool, found)
+    asked = [p for o in lacking for p in found[o]]
+    inside = attributes.filtered(ws.repo, asked) if asked else set()
+    gone = {o for o in lacking if found[o] and not any(p in inside for p in found[o])}
+    return {o: ps for o, ps in found.items() if o not in gone} if gone else found
+
+
+def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
+    """Why each of these worktree files is still a pointer (the fetch's reason, if it had one)."""
+    return {p: fres.failed.get(p, "its data is neither here nor on the remote") for p in missing}
+
+
+def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[str],
+                     paths: dict[str, list[str]], progress: ProgressFn | None,
+                     runcache_outs: bool, sizes: dict[str, int] | None = None) -> FetchResult:
+    rc, rem, rindex = open_named(ws, remote)
+    retry = retry_policy(ws)
+    result = FetchResult(remote=rc.name, url=rem.url, files=len(oids))
+    note = trust.for_fetch(ws, rc)
+    result.notes += [note] if note else []
+    try:
+        stats = fetch_files(pool, rem, rindex, oids, retry, progress, sizes=sizes)
+        rc_stats, entries = fetch_runcache(ws, pool, rem, rindex, retry, runcache_outs)
+        result.runcache_entries = entries
+        stats.damaged += rc_stats.damaged
+        stats.bytes_received += rc_stats.bytes_received
+    finally:
+        pool.writer().commit()
+        rindex.close()
+        rem.close()
+    result.fetched = len(stats.fetched & oids)
+    result.bytes_received = stats.bytes_received
+    result.not_on_remote = label_paths(stats.not_on_remote, paths)
+    result.damaged = stats.damaged
+    result.warnings = stats.warnings
+    result.failed = {label: why for oid, why in stats.failed.items() if oid in oids
+                     for label in (paths.get(oid) or [oid])}
+    return result
+
+
+def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, retry: RetryPolicy,
+                    with_outs: bool) -> tuple[FetchStats, int]:
+    """Remote run-cache keys missing here, with their entry objects (and outputs' data)."""
+    from ..core.fsutil import atomic_write
+    from ..core.fsutil import makedirs as fsutil_makedirs
+    from ..pipeline.runcache import RunCache
+
+    rcache = RunCache(pool, ws.repo.mlv_dir)
+    local = set(rcache.keys())
+    there = [n for n in retry.run(lambda: rem.list("runcache/")) if n.split("/", 1)[1] not in local]
+    if not there and not with_outs:
+        return FetchStats(), 0
+    keys: dict[str, str] = {}
+    for name in there:
+        text = retry.run(lambda n=name: rem.get(n)).decode("ascii", errors="replace").strip()  # type: ignore[misc]
+        if is_oid(text):
+            keys[name.split("/", 1)[1]] = text
+    stats = fetch_files(pool, rem, rindex, set(keys.values()), retry, max_age=60)
+    pool.writer().flush()
+    added = 0
+    fsutil_makedirs(rcache.dir)
+    for key, oid in keys.items():
+        if oid in stats.present:  # only keys whose entry arrived: a key without entry is useless
+            atomic_write(os.path.join(rcache.dir, key), f"{oid}\n".encode())
+            added += 1
+    if with_outs:
+        # two rounds: a directory output's listing names its files only once the listing is here
+        asked: set[str] = set()
+        for _ in range(2):
+            need = _runcache_outs(pool, rcache) - asked
+            more = fetch_files(pool, rem, rindex, need, retry, max_age=60)
+            pool.writer().flush()
+            asked |= need
+            stats.damaged += more.damaged
+            stats.bytes_received += more.bytes_received
+    return stats, added
+
+
+def _runcache_outs(pool: Pool, rcache: object) -> set[str]:
+    from ..pipeline.runcache import out_oids
+
+    need: set[str] = set()
+    for key in list(rcache.keys()):  # type: ignore[attr-defined]
+        entry = rcache.lookup(key)  # type: ignore[attr-defined]
+        if entry is not None:
+            need |= out_oids(pool, entry)
+    return need
+
+
+# -- for the filter, hooks and status -------------------------------------------------------------
+_open_lock = threading.Lock()
+_opened: dict[tuple[str, str, str], tuple[Remote, RemoteIndex]] = {}
+_configs: dict[tuple[str, str | None], remote_config.RemoteConfig] = {}
+
+
+def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = None,
+               progress: ProgressFn | None = None, sizes: dict[str, int] | None = None,
+               upcoming: dict[str, int] | None = None) -> set[str]:
+    """Download the data of these files (those not here yet); the set of them now in the pool.
+
+    Safe to call from a background thread while ``ws.pool`` serves reads: it writes into
+    ``ws.pool`` (its writer is thread-safe), flushed before returning, so reads see every object
+    at once; the pack is indexed when it reaches ``mlv.packSize`` or when the workspace closes, so
+    a clone writes one pack per 64 MiB, not one per batch. The connection and the remote's index
+    are kept for the next call, so batches neither reconnect nor list the remote again (for 30 s).
+    ``upcoming`` (oid -> size): files the next calls will ask for (``fetch_files``).
+    """
+    wanted = {o for o in oids if is_oid(o)}
+    with _open_lock:
+        rc = _configs.get((ws.repo.mlv_dir, remote_name))
+        if rc is None:  # read once per process: it runs `git config`, and a clone has ~200 batches
+            rc = _configs[(ws.repo.mlv_dir, remote_name)] = remote_config.get(ws, remote_name)
+            trust.announce(trust.for_fetch(ws, rc))  # a clone says which data remote it reads
+        key = (ws.repo.mlv_dir, rc.name, rc.url)
+        opened = _opened.get(key)
+        if opened is None:
+            remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
+                                 create_folder=False)
+            rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), retry_policy(ws).run)
+            opened = _opened[key] = (remote, rindex)
+        remote, rindex = opened
+        pool = ws.pool
+        retry = retry_policy(ws)
+        try:
+            before = rindex.refreshed_at
+            stats = fetch_files(pool, remote, rindex, wanted, retry, progress, max_age=30.0,
+                                sizes=sizes, upcoming=upcoming)
+            if stats.not_on_remote and rindex.refreshed_at == before:
+                # pushed since we last looked? one more listing settles it
+                rindex.refreshed_at = 0.0
+                more = fetch_files(pool, remote, rindex, stats.not_on_remote, retry, progress,
+                                   sizes=sizes)
+                stats.present |= more.present
+        finally:
+            pool.writer().flush()
+    return stats.present | ({EMPTY_OID} & wanted)
+
+
+def drop_fetch_pages(ws: Workspace) -> None:
+    """Hand back the pages of the index files ``fetch_oids`` searched (the remotes' cached indexes
+    and the pool's): touched pages count in RSS, ~57 bytes an object each side, and a clone's
+    lookups touch all of them (600,000 files: ~70 MB, issue 9). The next lookup faults in from
+    the page cache what it needs."""
+    with _open_lock:
+        for (mlv_dir, _, _), (_, rindex) in _opened.items():
+            if mlv_dir == ws.repo.mlv_dir:
+                rindex.drop_pages()
+    ws.pool.drop_pages()
+    heap.trim()  # and what the batch's threads freed in their malloc arenas
+
+
+def close_fetch(ws: Workspace) -> None:
+    """Close the connections and remote indexes ``fetch_oids`` kept open for ``ws``."""
+    with _open_lock:
+        for key in [k for k in _opened if k[0] == ws.repo.mlv_dir]:
+            remote, rindex = _opened.pop(key)
+            rindex.close()
+            remote.close()
