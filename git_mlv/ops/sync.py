@@ -73,10 +73,16 @@ def open_named(ws: Workspace, name: str | None, retry: RetryPolicy | None = None
     """The remote ``name`` (default: the default remote) with its cached index, whose requests
     are retried by ``retry`` (default: ``retry_policy``)."""
     rc = remote_config.get(ws, name)
+    return (rc, *open_config(ws, rc, retry))
+
+
+def open_config(ws: Workspace, rc: remote_config.RemoteConfig, retry: RetryPolicy | None = None
+                ) -> tuple[Remote, RemoteIndex]:
+    """``open_named`` for a remote whose configuration was read already."""
     remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
                          create_folder=False)
     rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), (retry or retry_policy(ws)).run)
-    return rc, remote, rindex
+    return remote, rindex
 
 
 def split_remote_arg(ws: Workspace, words: list[str] | None) -> tuple[str | None, list[str]]:

@@ -19,11 +19,10 @@ from ..remotes.base import Remote
 from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import FetchStats, fetch_files
 from ..remotes.transfer import RetryPolicy
-from ..remotes.url import open_remote
 from . import remote_config, trust
 from .context import Workspace
 from .scope import FetchScope, fetch_scope, filter_oids
-from .sync import ProgressFn, label_paths, open_named, pointers_of_revs, retry_policy
+from .sync import ProgressFn, label_paths, open_config, open_named, pointers_of_revs, retry_policy
 
 
 @dataclass
@@ -216,10 +215,7 @@ def fetch_oids(ws: Workspace, oids: Iterable[str], remote_name: str | None = Non
         key = (ws.repo.mlv_dir, rc.name, rc.url)
         opened = _opened.get(key)
         if opened is None:
-            remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
-                                 create_folder=False)
-            rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), retry_policy(ws).run)
-            opened = _opened[key] = (remote, rindex)
+            opened = _opened[key] = open_config(ws, rc)
         remote, rindex = opened
         pool = ws.pool
         retry = retry_policy(ws)
