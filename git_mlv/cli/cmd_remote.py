@@ -38,11 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     rn.add_argument("old", metavar="OLD")
     rn.add_argument("new", metavar="NEW")
     m = verbs.add_parser(
-        "modify", help="change a remote's url or a local setting",
-        description="KEY is url, or one of: endpoint (S3, Azure, GCS), region, profile, "
+        "modify", help="change a remote's url, the default, or a local setting",
+        description="KEY is url; default (true makes NAME the default remote: core.remote in "
+        ".gitmlv, or mlv.remote in .git/config for a --local remote; one remote alone is the "
+        "default anyway); or one of: endpoint (S3, Azure, GCS), region, profile, "
         "addressingStyle (S3), account, accountKey, sasToken (Azure), anonymous (GCS), "
-        "identityFile, acceptNewHostKey (SSH). Everything but url is stored in .git/config "
-        "as mlv-remote.NAME.KEY.",
+        "identityFile, acceptNewHostKey (SSH), stored in .git/config as mlv-remote.NAME.KEY.",
     )
     m.add_argument("name", metavar="NAME")
     m.add_argument("key", metavar="KEY")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..ops.context import Workspace
+    from ..ops.data import Status
 
 _NAMED = 5  # pointers outside the patterns named one a line, then counted
 
@@ -54,9 +59,7 @@ def run(args: argparse.Namespace) -> int:
               "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")
     sections = [(title, [quote_path(p) for p in paths]) for title, paths in (
         ("Modified (not staged)", st.modified),
-        ("Data not in the local pool (run `git mlv pull`)" if st.remote or st.remote_problem else
-         "Data not in the local pool, and no data remote to fetch it from (`git mlv remote add`)",
-         st.missing_data),
+        (_missing_title(ws, st, args.no_remote), st.missing_data),
         ("Pointers in the worktree (run `git mlv checkout`)",
          [p for p in st.not_checked_out if p not in st.missing_data]),
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
@@ -92,3 +95,19 @@ def run(args: argparse.Namespace) -> int:
               f" (and on remote '{st.remote}' by that listing)" if st.remote else "")
         print("Everything is in place" + on)
     return 0
+
+
+def _missing_title(ws: Workspace, st: Status, no_remote: bool) -> str:
+    """The heading of the files whose data is not here: where it can come from."""
+    pull = "Data not in the local pool (run `git mlv pull`)"
+    if st.remote or st.remote_problem or not st.missing_data:
+        return pull
+    from ..ops import remote_config
+
+    names = sorted(remote_config.remotes(ws))
+    if not names:
+        return "Data not in the local pool, and no data remote to fetch it from (`git mlv remote add`)"
+    if no_remote or len(names) == 1:
+        return pull
+    return (f"Data not in the local pool, and no default data remote among {', '.join(names)} "
+            f"(`git mlv pull {names[0]}` fetches from one)")

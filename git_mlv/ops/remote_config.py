@@ -141,6 +141,8 @@ def remotes(ws: Workspace) -> dict[str, RemoteConfig]:
         elif nk and nk[1] != "url" and nk[0] in found:
             found[nk[0]].options[nk[1]] = value
     default = local.get("mlv.remote") or tracked.get("core.remote") or fallback_default
+    if default is None and len(found) == 1:
+        default = next(iter(found))  # the only one (_sole)
     if default in found:
         found[default].default = True
     return found
@@ -154,7 +156,15 @@ def default_remote_name(ws: Workspace, tracked: dict[str, str] | None = None,
     if name:
         return name
     tracked = read_gitmlv(ws) if tracked is None else tracked
-    return tracked.get("core.remote") or _remembered(ws, tracked, local)[1]
+    return tracked.get("core.remote") or _remembered(ws, tracked, local)[1] or _sole(tracked, local)
+
+
+def _sole(tracked: dict[str, str], local: dict[str, str]) -> str | None:
+    """The one data remote when only one is configured and none is named the default: push and
+    pull used it while a clone's checkout, status and the hooks fetched from nowhere."""
+    names = {nk[0] for nk in (_split(k, "remote") for k in tracked) if nk and nk[1] == "url"}
+    names |= {nk[0] for nk in (_split(k, "mlv-remote") for k in local) if nk and nk[1] == "url"}
+    return names.pop() if len(names) == 1 else None
 
 
 def _remembered(ws: Workspace, tracked: dict[str, str], local: dict[str, str]
@@ -199,6 +209,9 @@ def get(ws: Workspace, name: str | None) -> RemoteConfig:
         if name is None:
             if len(all_) == 1:
                 return next(iter(all_.values()))
+            if all_:
+                raise UsageError(f"no default data remote among {', '.join(sorted(all_))}; name one, "
+                                 "or choose the default: `git mlv remote modify NAME default true`")
             raise UsageError("no default data remote; add one with "
                              "`git mlv remote add NAME URL --default` or name one")
     if name not in all_:
@@ -384,12 +397,32 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
             remember_url(ws, name, value)
         else:
             ws.repo.git("config", "--local", f"mlv-remote.{name}.url", value)
+    elif key.lower() == "default":
+        _set_default(ws, rc, value)
     elif key.lower() in _OPTION_KEYS:
         ws.repo.git("config", "--local", f"mlv-remote.{name}.{_OPTION_KEYS[key.lower()]}", value)
     else:
-        raise UsageError(f"unknown remote setting {key!r}; known: url, " + ", ".join(OPTIONS))
+        raise UsageError(f"unknown remote setting {key!r}; known: url, default, " + ", ".join(OPTIONS))
     ws.repo._config = None
     return remotes(ws)[name]
+
+
+def _set_default(ws: Workspace, rc: RemoteConfig, value: str) -> None:
+    """``remote modify NAME default true|false``: where the remote is recorded (``core.remote`` in
+    ``.gitmlv`` for a tracked one, ``mlv.remote`` in .git/config for a local one)."""
+    on = value.strip().lower()
+    if on not in ("true", "false"):
+        raise UsageError(f"default takes true or false, not {value!r}")
+    tracked = rc.scope == "tracked"
+    if on == "true":
+        if tracked:
+            _gitmlv_set(ws, "core.remote", rc.name)
+        else:
+            ws.repo.git("config", "--local", "mlv.remote", rc.name)
+    elif tracked and read_gitmlv(ws).get("core.remote") == rc.name:
+        _gitmlv_set(ws, "--unset", "core.remote")
+    elif _local_config(ws).get("mlv.remote") == rc.name:
+        ws.repo.git("config", "--local", "--unset", "mlv.remote")
 
 
 def remember_url(ws: Workspace, name: str, url: str) -> None:
