@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gc", help="remove data nothing refers to any more (here, or on a remote)",
                        description="Keep everything reachable from any ref, any worktree's index and "
                        "HEAD, stashes, reflog entries of the last mlv.gcReflogDays days (90) and the "
-                       "run-cache; repack or delete the rest, and consolidate the pool's packs; drop "
+                       "run-cache (with a pool shared by clones, mlv.pool: of every clone that has "
+                       "used it); repack or delete the rest, and consolidate the pool's packs; drop "
                        "textconv's cached summaries of data no longer kept. With "
                        "--remote, do the same to a data remote's packs (run `git fetch --all` first: "
                        "refs this clone has not seen are not kept; a remote serves one repository).")
@@ -52,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if not r.dry_run and r.packs_merged:
         print(f"{r.packs_merged} pack(s) consolidated into {r.packs_written}; "
               f"{r.packs_after} pack(s) now")
+    if r.clones:
+        print(f"kept what {len(r.clones)} other clone(s) sharing the pool need: " + ", ".join(r.clones))
+    if r.clones_forgotten:
+        print(("would forget" if r.dry_run else "forgot") + " clone(s) gone from this host: "
+              + ", ".join(r.clones_forgotten))
     if r.summaries_removed:
         print(f"summary cache (git diff of tables): {r.summaries_removed} file(s) of data no longer "
               f"kept; {verb} {human_size(r.summaries_freed)}")

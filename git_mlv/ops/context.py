@@ -35,7 +35,12 @@ class Workspace:
         """The object pool (created on first write); imported here so light verbs start fast."""
         from ..core.pool import Pool
 
-        return Pool(self.repo.mlv_dir, self.settings)
+        pool = Pool(self.repo.mlv_dir, self.settings)
+        if self.repo.config.get("mlv.pool"):  # shared: say who uses it, for gc (ops/sharedpool.py)
+            from .sharedpool import register
+
+            register(self)
+        return pool
 
     def close(self) -> None:
         """Commit pending writes and release the pool."""

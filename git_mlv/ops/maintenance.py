@@ -285,15 +285,19 @@ class GcResult:
     dry_run: bool = False
     summaries_removed: int = 0  # textconv summary cache files removed (docs/formats.md#summary-cache)
     summaries_freed: int = 0  # ... and their bytes
+    # a shared pool (mlv.pool): the other clones whose needs were kept, and those gone (forgotten)
+    clones: list[str] = field(default_factory=list)
+    clones_forgotten: list[str] = field(default_factory=list)
 
 
-def live_keys(ws: Workspace, reflog_days: float) -> tuple[np.ndarray, int]:
-    """Sorted ``S33`` index keys of every object gc must keep, and the number of live files.
+def live_keys(ws: Workspace, reflog_days: float, pool: Pool | None = None) -> tuple[np.ndarray, int]:
+    """Sorted ``S33`` index keys of every object gc must keep, and the number of live files
+    (``pool``: the one to look in, when ``ws`` is another clone of a shared pool).
 
     Packed arrays, built batch by batch: a set of Python bytes per live key peaked at 423 MB in
     `git mlv gc` of 600,000 files (bench/RESULTS.md); the arrays take ~100 bytes a file.
     """
-    pool = ws.pool
+    pool = ws.pool if pool is None else pool
     parts = [ida.ids_of(pb.oid for pb in batch.values())
              for batch in walk.reachable_pointer_batches(ws.repo, reflog_days)]
     try:
@@ -339,6 +343,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         pool.refresh()
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep_arr, res.live_files = live_keys(ws, days)
+        if ws.repo.config.get("mlv.pool"):
+            keep_arr = _keep_for_clones(ws, keep_arr, res)
         plan, partial = [], []
         for pack in pool.packs():
             index = pool.index_of(pack)
@@ -374,6 +380,27 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     finally:
         if lock is not None:
             unlock(lock)
+
+
+def _keep_for_clones(ws: Workspace, keep: np.ndarray, res: GcResult) -> np.ndarray:
+    """``keep`` and what every other clone recorded in this shared pool needs (ops/sharedpool.py);
+    the records of clones gone from this host are forgotten (not with --dry-run)."""
+    from . import sharedpool
+
+    parts = [keep]
+    for clone in list(sharedpool.others(ws)):
+        other = sharedpool.open_other(ws, clone)
+        if other is None:
+            res.clones_forgotten.append(clone.git_dir)
+            if not res.dry_run:
+                sharedpool.forget(clone)
+            continue
+        days = float(other.repo.config.get("mlv.gcreflogdays", "90"))
+        keys, files = live_keys(other, days, ws.pool)
+        parts.append(keys)
+        res.live_files += files
+        res.clones.append(clone.git_dir)
+    return ida.merge(parts, ida.KEY)
 
 
 def _live_files(keep: np.ndarray) -> Callable[[list[str]], list[bool]]:

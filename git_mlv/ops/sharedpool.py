@@ -1,0 +1,99 @@
+"""The clones that share one pool (``mlv.pool``), so that gc keeps what each of them needs.
+
+gc decides from the refs, indexes, stashes and reflogs of a repository: run in one clone of a
+shared pool, it deleted the data of commits that only another clone had (prune refuses on a
+shared pool for the same reason). Every clone that opens a shared pool leaves a record of itself
+in ``<pool>/clones/`` (docs/formats.md#shared-pool), and gc keeps the union of what every
+recorded clone needs. A record whose repository is gone from this host is forgotten; one left by
+another host, whose repository this host cannot read, stops gc with the way out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..core.fsutil import atomic_write
+from ..errors import UsageError
+from ..gitio.git import Repo
+from .context import Workspace
+
+CLONES = "clones"
+
+
+def _record_path(pool_dir: str, common_dir: str) -> str:
+    key = hashlib.sha256(os.fsencode(os.path.realpath(common_dir))).hexdigest()[:16]
+    return os.path.join(pool_dir, CLONES, key)
+
+
+def register(ws: Workspace) -> None:
+    """Leave this clone's record in its shared pool (a stat when it is there already)."""
+    if not ws.repo.config.get("mlv.pool"):
+        return
+    path = _record_path(ws.repo.mlv_dir, ws.repo.common_dir)
+    if os.path.exists(path):
+        return
+    record = {"gitDir": os.path.realpath(ws.repo.common_dir), "host": socket.gethostname()}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic_write(path, json.dumps(record).encode() + b"\n")
+    except OSError:
+        pass  # a read-only pool: this clone cannot write data there either, so gc has none to keep
+
+
+@dataclass
+class Clone:
+    """Another clone recorded in the pool."""
+
+    record: str  # the record's path
+    git_dir: str
+    host: str
+
+
+def others(ws: Workspace) -> Iterator[Clone]:
+    """The recorded clones of this shared pool other than ``ws``'s own."""
+    folder = os.path.join(ws.repo.mlv_dir, CLONES)
+    mine = _record_path(ws.repo.mlv_dir, ws.repo.common_dir)
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        if path == mine or name.startswith("."):
+            continue  # ourselves, or a record being written
+        try:
+            with open(path, "rb") as f:
+                rec = json.loads(f.read())
+            yield Clone(path, str(rec["gitDir"]), str(rec["host"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UsageError(f"{path} is not a readable record of a clone sharing this pool; gc "
+                             "would not know what that clone needs: delete the file if no clone "
+                             "uses the pool from there, and run gc again") from None
+
+
+def open_other(ws: Workspace, clone: Clone) -> Workspace | None:
+    """The workspace of ``clone`` to compute what it needs; None when it is gone from this host
+    or uses another pool now (its record is then stale). A record from another host stops gc."""
+    if clone.host != socket.gethostname():
+        raise UsageError(f"a clone on host {clone.host} ({clone.git_dir}) shares this pool, and gc "
+                         f"cannot read its refs from here; run gc on {clone.host}, or delete "
+                         f"{clone.record} if that clone no longer uses the pool")
+    if not os.path.isfile(os.path.join(clone.git_dir, "HEAD")):
+        return None  # deleted (or no longer a repository)
+    other = Workspace(Repo(None, clone.git_dir, clone.git_dir))
+    if os.path.realpath(other.repo.mlv_dir) != os.path.realpath(ws.repo.mlv_dir):
+        return None
+    return other
+
+
+def forget(clone: Clone) -> None:
+    """Drop the record of a clone that is gone."""
+    try:
+        os.unlink(clone.record)
+    except FileNotFoundError:
+        pass

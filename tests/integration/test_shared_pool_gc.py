@@ -1,0 +1,84 @@
+"""`git mlv gc` in one clone of a shared pool (`mlv.pool`) keeps what the other clones need.
+
+Regression: gc decided from the refs and index of the clone it ran in, and deleted the data of
+commits and staged files that only another clone had (docs/formats.md#shared-pool).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.helpers import commit_all, git, mlv, out, random_bytes, write
+
+
+def _clone(tmp_path: Path, name: str, pool: Path) -> Path:
+    path = tmp_path / name
+    git("init", "-q", str(path), cwd=tmp_path)
+    git("config", "mlv.pool", str(pool), cwd=path)
+    mlv("track", "*.bin", cwd=path)
+    return path
+
+
+def _present(repo: Path) -> dict[str, bool]:
+    return {f["path"]: f["present"] for f in json.loads(mlv("ls-files", "--json", cwd=repo).stdout)}
+
+
+def test_gc_keeps_the_data_of_every_clone_of_the_pool(tmp_path: Path) -> None:
+    pool = tmp_path / "pool"
+    a, b = _clone(tmp_path, "a", pool), _clone(tmp_path, "b", pool)
+    write(b / "committed.bin", random_bytes(200_000, seed=1))
+    commit_all(b, "b's own commit")
+    write(b / "staged.bin", random_bytes(100_000, seed=2))
+    git("add", "staged.bin", cwd=b)  # in b's index only
+    write(a / "a.bin", random_bytes(50_000, seed=3))
+    commit_all(a, "a")
+    git("checkout", "-q", "-b", "scratch", cwd=a)
+    write(a / "dropped.bin", random_bytes(70_000, seed=4))
+    commit_all(a, "nobody keeps this")
+    git("checkout", "-q", "main", cwd=a)
+    git("branch", "-q", "-D", "scratch", cwd=a)
+    git("reflog", "expire", "--expire=now", "--all", cwd=a)
+
+    text = out(mlv("gc", cwd=a))
+    assert f"kept what 1 other clone(s) sharing the pool need: {b.resolve() / '.git'}" in text, text
+    assert "unreachable; freed 0 B" not in text, text  # what no clone needs still goes
+    assert _present(b) == {"committed.bin": True, "staged.bin": True}
+    for name, seed, n in (("committed.bin", 1, 200_000), ("staged.bin", 2, 100_000)):
+        (b / name).unlink()
+        git("checkout", "--", name, cwd=b)
+        assert (b / name).read_bytes() == random_bytes(n, seed=seed)
+    assert _present(a) == {"a.bin": True}
+
+    # b is deleted: its record is forgotten, and its data goes at the next gc
+    shutil.rmtree(b)
+    text = out(mlv("gc", "--dry-run", cwd=a))
+    assert f"would forget clone(s) gone from this host: {b.resolve() / '.git'}" in text, text
+    assert len(list((pool / "clones").iterdir())) == 2
+    text = out(mlv("gc", cwd=a))
+    assert "forgot clone(s) gone from this host" in text and "other clone" not in text, text
+    assert len(list((pool / "clones").iterdir())) == 1  # a's own
+    assert "kept what" not in out(mlv("gc", cwd=a))
+    assert (a / "a.bin").read_bytes() == random_bytes(50_000, seed=3)
+
+
+def test_a_clone_on_another_host_stops_gc(tmp_path: Path) -> None:
+    pool = tmp_path / "pool"
+    a = _clone(tmp_path, "a", pool)
+    write(a / "a.bin", random_bytes(50_000, seed=3))
+    commit_all(a, "a")
+    record = pool / "clones" / "0123456789abcdef"
+    record.write_text(json.dumps({"gitDir": "/home/x/project/.git", "host": "elsewhere.invalid"}))
+    before = sorted(p.name for p in (pool / "packs").iterdir())
+    proc = mlv("gc", cwd=a, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1, err
+    assert "host elsewhere.invalid (/home/x/project/.git)" in err and str(record) in err, err
+    assert sorted(p.name for p in (pool / "packs").iterdir()) == before
+
+    record.write_text("not json")
+    proc = mlv("gc", cwd=a, check=False)
+    assert proc.returncode == 2 and "not a readable record" in proc.stderr.decode()
+    record.unlink()
+    mlv("gc", cwd=a)
