@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "used it); repack or delete the rest, and consolidate the pool's packs; drop "
                        "textconv's cached summaries of data no longer kept. With "
                        "--remote, do the same to a data remote's packs (run `git fetch --all` first: "
-                       "refs this clone has not seen are not kept; a remote serves one repository).")
+                       "refs this clone has not seen are not kept; a remote another repository pushes to as "
+                       "well is refused).")
     p.add_argument("-n", "--dry-run", action="store_true", help="say what would go, remove nothing")
     p.add_argument("--remote", metavar="NAME", help="collect this data remote instead of the local pool")
     p.add_argument("--grace-hours", type=float, metavar="H",

@@ -10,7 +10,7 @@ from ..remotes.cache import RemoteIndex
 from ..remotes.collect import RemoteGcResult
 from ..remotes.merge import MergeResult, merge_packs
 from ..remotes.transfer import RetryPolicy
-from . import sync, sync_fetch
+from . import remote_repos, sync, sync_fetch
 from .context import Workspace
 
 DEFAULT_GRACE_HOURS = 24.0
@@ -35,6 +35,7 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         # + what a folder push killed between writing and publishing left: no index names those,
         # so the plan deletes them once older than the grace period, as any unindexed upload
         infos = {**retry.run(lambda: rem.list_staged("packs/")), **infos}
+        remote_repos.refuse_if_shared(ws, rc.name, rem, retry)  # before anything is decided
         rindex.refresh(workers=rem.parallelism)
         if rindex.damaged:  # its packs would look unindexed: never collect around a damaged index
             raise CorruptObject(f"{rc.name}: index file {rindex.damaged[0]} is damaged; gc --remote "

@@ -33,7 +33,7 @@ from ..remotes.cache import RemoteIndex
 from ..remotes.compact import compact_indexes
 from ..remotes.transfer import RetryPolicy, push_objects
 from ..remotes.url import open_remote
-from . import remote_config, trust, verified
+from . import remote_config, remote_repos, trust, verified
 from .context import Workspace
 from .remote_config import default_remote_name  # noqa: F401 - part of this module's interface
 
@@ -242,6 +242,7 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
     result.objects, result.packs, result.bytes_sent = stats.objects, stats.packs, stats.bytes_sent
     result.missing = label_paths(stats.missing_locally, paths)
     result.runcache_entries = len(after)
+    remote_repos.record(ws, rc.name, rem, retry)  # which project this remote serves (gc --remote)
     return result
 
 

@@ -6,6 +6,7 @@ A remote is dumb storage of named blobs (DESIGN.md §3 "Remote layout")::
     packs/pack-<32 hex>.idx     their indexes (core/index.py); the index is the pack's commit point
     packs/midx-<32 hex>.midx    multi-pack indexes (core/midx.py): they commit the packs they name too
     runcache/<64 hex>           run-cache entries: the oid of the entry object, as text
+    repos/<40 or 64 hex>        the repositories served, by root commit (ops/remote_repos.py)
 
 Backends only move bytes and classify failures. They never retry: a backend raises a
 ``RemoteError`` whose ``retryable`` flag says whether trying again may help, and
@@ -150,7 +151,8 @@ def join(data: Data) -> bytes:
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 _PACK = re.compile(r"packs/(pack-[0-9a-f]{32}\.(pack|idx)|midx-[0-9a-f]{32}\.midx)\Z")
 _RUNCACHE = re.compile(r"runcache/[0-9a-f]{64}\Z")
-_TOP = ("packs", "runcache")
+_REPOS = re.compile(r"repos/([0-9a-f]{40}|[0-9a-f]{64})\Z")  # a root commit (docs/remotes.md)
+_TOP = ("packs", "runcache", "repos")
 
 
 def validate_name(name: str) -> str:
@@ -160,7 +162,7 @@ def validate_name(name: str) -> str:
         raise RemoteError(f"invalid remote object name {name!r} (must be relative, without '..')")
     if parts[0] not in _TOP:
         raise RemoteError(f"invalid remote object name {name!r} (unknown folder {parts[0]!r})")
-    if not (_PACK.match(name) or _RUNCACHE.match(name)):
+    if not (_PACK.match(name) or _RUNCACHE.match(name) or _REPOS.match(name)):
         raise RemoteError(f"invalid remote object name {name!r} (expected a hex id)")
     return name
 

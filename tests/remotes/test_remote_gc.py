@@ -172,6 +172,13 @@ def test_gc_remote_refuses_when_nothing_is_live(repo: Path, tmp_path: Path,
     git("init", "-q", cwd=other)
     backend.configure(other)
     proc = mlv("gc", "--remote", "store", "--grace-hours", "0", cwd=other, check=False)
+    # the push recorded its repository (repos/<root>): another one is refused at once
+    assert proc.returncode == 2 and b"also serves another repository" in proc.stderr, proc.stderr
+    assert len(proc.stderr.decode().strip().splitlines()) == 1
+    # a remote without such records (written before them): refused since nothing here is live
+    for name in backend.open().list("repos/"):
+        backend.open().delete(name)
+    proc = mlv("gc", "--remote", "store", "--grace-hours", "0", cwd=other, check=False)
     assert proc.returncode != 0 and b"refusing" in proc.stderr and b"Traceback" not in proc.stderr
     assert len(proc.stderr.decode().strip().splitlines()) == 1
     assert any(n.endswith(".pack") for n in remote_state(backend))
