@@ -110,10 +110,16 @@ class Repo:
 
     @property
     def mlv_dir(self) -> str:
-        """The pool's folder: ``mlv.pool`` when set (a pool shared by clones), else .git/mlv."""
+        """The pool's folder: ``mlv.pool`` when set (a pool shared by clones), else .git/mlv. A
+        relative ``mlv.pool`` is relative to the folder holding ``.git`` (the main worktree's root;
+        a bare repository's own folder otherwise), whatever folder or linked worktree a command
+        runs in: before, it was relative to the current folder, and a command run in a
+        subdirectory looked in another pool."""
         shared = self.config.get("mlv.pool")
         if shared:
-            return os.path.abspath(os.path.expanduser(shared))
+            common = self.common_dir
+            base = os.path.dirname(common) if os.path.basename(common) == ".git" else common
+            return os.path.normpath(os.path.join(base, os.path.expanduser(shared)))
         return os.path.join(self.common_dir, "mlv")
 
     @property

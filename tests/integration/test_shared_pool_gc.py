@@ -82,3 +82,21 @@ def test_a_clone_on_another_host_stops_gc(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not a readable record" in proc.stderr.decode()
     record.unlink()
     mlv("gc", cwd=a)
+
+
+def test_a_relative_pool_path_is_the_same_pool_from_any_folder(tmp_path: Path) -> None:
+    """`mlv.pool = ../pool` is relative to the folder holding .git; it was relative to the current
+    folder, so a command run in a subdirectory (or gc reading another clone) saw another pool."""
+    a = _clone(tmp_path, "a", Path("../pool"))
+    b = _clone(tmp_path, "b", Path("../pool"))
+    (a / "sub").mkdir()
+    write(a / "sub" / "x.bin", random_bytes(60_000, seed=5))
+    commit_all(a, "x")
+    write(b / "y.bin", random_bytes(60_000, seed=6))
+    commit_all(b, "y")
+    assert sorted(p.name for p in (tmp_path / "pool" / "clones").iterdir()) and not (a / "pool").exists()
+    listed = json.loads(mlv("ls-files", "--json", cwd=a / "sub").stdout)
+    assert [(f["path"], f["present"]) for f in listed] == [("sub/x.bin", True)]
+    text = out(mlv("gc", cwd=a / "sub"))
+    assert "kept what 1 other clone(s)" in text, text
+    assert _present(b) == {"y.bin": True}
