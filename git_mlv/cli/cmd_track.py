@@ -8,11 +8,16 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("track", help="route files matching patterns through git-mlv",
                        description="Add `PATTERN filter=mlv diff=mlv merge=mlv -text` lines to "
-                       ".gitattributes. Without patterns, list the tracked ones.")
+                       "the root's .gitattributes. A pattern typed in a subdirectory is relative to "
+                       "it, as in that folder's own .gitattributes (in data/, \"*.csv\" is written "
+                       "data/**/*.csv and \"sub/**\" data/sub/**). Without patterns, list the "
+                       "tracked ones.")
     p.add_argument("patterns", nargs="*", metavar="PATTERN", help='e.g. "*.h5" "data/**"')
     p.add_argument("--json", action="store_true", help="list as JSON")
     p.set_defaults(func=run_track)
-    u = sub.add_parser("untrack", help="stop routing patterns through git-mlv")
+    u = sub.add_parser("untrack", help="stop routing patterns through git-mlv",
+                       description="Remove the lines of these patterns from the root's "
+                       ".gitattributes (typed in a subdirectory: relative to it, as track takes them).")
     u.add_argument("patterns", nargs="+", metavar="PATTERN")
     u.set_defaults(func=run_untrack)
 
@@ -32,8 +37,9 @@ def run_track(args: argparse.Namespace) -> int:
             for p in pats:
                 print(display(p))
         return 0
-    added = setup.track(ws, args.patterns)
-    for p in args.patterns:
+    pats = setup.root_patterns(ws, args.patterns)
+    added = setup.track(ws, pats)
+    for p in pats:
         print(f"Tracking {quoted(p)}" if p in added else f"{quoted(p)} already tracked")
     if added and setup.has_commits(ws):
         print("Files already committed stay as they are until re-added: "
@@ -49,7 +55,9 @@ def run_untrack(args: argparse.Namespace) -> int:
     from ..ops import setup
     from ..ops.context import Workspace
 
-    removed = setup.untrack(Workspace.discover(), args.patterns)
-    for p in args.patterns:
+    ws = Workspace.discover()
+    pats = setup.root_patterns(ws, args.patterns)
+    removed = setup.untrack(ws, pats)
+    for p in pats:
         print(f"Untracked {quoted(p)}" if p in removed else f"{quoted(p)} was not tracked")
     return 0

@@ -56,6 +56,21 @@ def anchored(path: str, folder: bool = False) -> str:
     return f"/{literal(path)}/**" if folder else f"/{literal(path)}"
 
 
+def from_folder(folder: str, pattern: str) -> str:
+    """The root-``.gitattributes`` pattern matching what ``pattern`` matches when written in the
+    ``.gitattributes`` of ``folder`` (relative to the root, ``/``-separated; ``.`` for the root):
+    a name without a slash matches at any depth below the folder (``data/**/*.csv``); one with a
+    slash, or a leading one, is anchored at the folder (``data/sub/**``)."""
+    if folder in ("", "."):
+        return pattern
+    base = literal(folder)
+    if pattern.startswith("/"):
+        return base + pattern
+    if "/" in pattern.rstrip("/"):
+        return f"{base}/{pattern}"
+    return f"{base}/**/{pattern}"
+
+
 def _unsafe(c: str) -> bool:
     """A character that cannot stand in a line as it is: a control character (C0, DEL, C1), a
     line or paragraph separator (Python's splitlines breaks at them), or a byte that is not UTF-8

@@ -144,8 +144,21 @@ def ensure_hooks(repo: Repo, has_data_remote: Callable[[], bool] | None = None) 
     return []
 
 
+def root_patterns(ws: Workspace, patterns: list[str], cwd: str | None = None) -> list[str]:
+    """``patterns`` as typed in ``cwd`` (default: the current folder), as the root's
+    ``.gitattributes`` must say them: relative to that folder, as git-lfs's ``track`` (which
+    writes the folder's own ``.gitattributes``) and git's pathspecs take them. Before, `track
+    'sub/**'` typed in ``data/`` tracked ``sub/**`` at the root, and ``data/sub`` went into git
+    as plain blobs."""
+    rel = os.path.relpath(os.path.abspath(cwd or os.getcwd()), ws.repo.top).replace(os.sep, "/")
+    if rel.startswith(".."):
+        return patterns
+    return [attributes.from_folder(rel, p) for p in patterns]
+
+
 def track(ws: Workspace, patterns: list[str]) -> list[str]:
-    """Route ``patterns`` through git-mlv; returns those newly added."""
+    """Route ``patterns`` (as the root's ``.gitattributes`` says them: ``root_patterns``) through
+    git-mlv; returns those newly added."""
     for p in patterns:
         if not p.strip():
             raise UsageError(f"not a usable pattern: {p!r}")

@@ -131,3 +131,25 @@ def test_add_refuses_a_name_whose_line_git_would_ignore(bare: Path) -> None:
     shorter = "/".join(["d" * 200] * 9)  # the folder instead: 1852 bytes
     mlv("add", shorter, cwd=bare)
     assert filters(bare, [f"{deep}/f.dat"]) == {f"{deep}/f.dat": "mlv"}
+
+
+def test_patterns_typed_in_a_subdirectory_are_relative_to_it(bare: Path) -> None:
+    """`git mlv track 'sub/**'` typed in data/ tracked `sub/**` at the root: data/sub's files went
+    into git whole. A pattern now means what it would in that folder's own .gitattributes."""
+    data = bare / "data"
+    (data / "sub").mkdir(parents=True)
+    proc = mlv("track", "*.csv", "sub/**", "/top.bin", "we[ir]rd dir/*.h5", cwd=data)
+    assert 'Tracking "data/**/*.csv"' in proc.stdout.decode()
+    (bare / "a b[1]").mkdir()
+    mlv("track", "x.bin", cwd=bare / "a b[1]")  # the folder's glob characters are escaped
+    paths = ["data/x.csv", "data/a/b/y.csv", "x.csv", "data/sub/q.txt", "sub/q.txt", "data/top.bin",
+             "data/c/top.bin", "data/weird dir/m.h5", "data/wexrd dir/m.h5", "a b[1]/x.bin",
+             "a b[1]/d/x.bin", "a b1/x.bin"]
+    got = git("check-attr", "filter", "--", *paths, cwd=bare).stdout.decode().splitlines()
+    tracked = {line.split(": ")[0] for line in got if line.endswith(": mlv")}
+    assert tracked == {"data/x.csv", "data/a/b/y.csv", "data/sub/q.txt", "data/top.bin",
+                       "data/weird dir/m.h5", "a b[1]/x.bin", "a b[1]/d/x.bin"}, got
+    out = mlv("untrack", "*.csv", cwd=data).stdout.decode()
+    assert out == 'Untracked "data/**/*.csv"\n', out
+    assert "data/**/*.csv" not in (bare / ".gitattributes").read_text()
+    assert not (data / ".gitattributes").exists()
