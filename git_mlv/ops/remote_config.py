@@ -156,7 +156,10 @@ def default_remote_name(ws: Workspace, tracked: dict[str, str] | None = None,
     if name:
         return name
     tracked = read_gitmlv(ws) if tracked is None else tracked
-    return tracked.get("core.remote") or _remembered(ws, tracked, local)[1] or _sole(tracked, local)
+    if tracked.get("core.remote"):
+        return tracked["core.remote"]
+    fallback, chosen = _remembered(ws, tracked, local)
+    return chosen if fallback else _sole(tracked, local)
 
 
 def _sole(tracked: dict[str, str], local: dict[str, str]) -> str | None:
