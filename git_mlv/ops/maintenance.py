@@ -21,6 +21,7 @@ from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError
 from ..gitio import walk
+from ..gitio.git import GitError
 from . import summarycache
 from .context import Workspace
 
@@ -396,7 +397,10 @@ def _keep_for_clones(ws: Workspace, keep: np.ndarray, res: GcResult) -> np.ndarr
                 sharedpool.forget(clone)
             continue
         days = float(other.repo.config.get("mlv.gcreflogdays", "90"))
-        keys, files = live_keys(other, days, ws.pool)
+        try:
+            keys, files = live_keys(other, days, ws.pool)
+        except GitError as e:
+            raise sharedpool.cannot_read(clone, e) from None
         parts.append(keys)
         res.live_files += files
         res.clones.append(clone.git_dir)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..core.fsutil import atomic_write
 from ..errors import UsageError
-from ..gitio.git import Repo
+from ..gitio.git import GitError, Repo
 from .context import Workspace
 
 CLONES = "clones"
@@ -83,12 +83,32 @@ def open_other(ws: Workspace, clone: Clone) -> Workspace | None:
         raise UsageError(f"a clone on host {clone.host} ({clone.git_dir}) shares this pool, and gc "
                          f"cannot read its refs from here; run gc on {clone.host}, or delete "
                          f"{clone.record} if that clone no longer uses the pool")
-    if not os.path.isfile(os.path.join(clone.git_dir, "HEAD")):
+    try:
+        os.stat(os.path.join(clone.git_dir, "HEAD"))
+    except (FileNotFoundError, NotADirectoryError):
         return None  # deleted (or no longer a repository)
+    except OSError as e:  # another user's clone behind a folder we may not enter
+        raise UsageError(f"the clone at {clone.git_dir} shares this pool and cannot be read "
+                         f"({e.strerror}); gc would delete its data: run gc as a user who can read "
+                         f"every clone, or delete {clone.record} if that clone is gone") from None
     other = Workspace(Repo(None, clone.git_dir, clone.git_dir))
+    try:
+        # git's safe.directory check refuses another user's repository, and the config read
+        # below does not check: an empty config would look like "uses another pool now"
+        other.repo.git("rev-parse", "--git-dir")
+    except GitError as e:
+        raise cannot_read(clone, e) from None
     if os.path.realpath(other.repo.mlv_dir) != os.path.realpath(ws.repo.mlv_dir):
         return None
     return other
+
+
+def cannot_read(clone: Clone, e: Exception) -> UsageError:
+    """The error for a recorded clone whose history git would not read for us."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return UsageError(f"git cannot read the clone at {clone.git_dir}, which shares this pool ({first}); "
+                      "gc would delete its data: run gc as its owner, or add it to git's "
+                      f"safe.directory, or delete {clone.record} if that clone is gone")
 
 
 def forget(clone: Clone) -> None:

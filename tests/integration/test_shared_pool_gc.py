@@ -7,7 +7,9 @@ commits and staged files that only another clone had (docs/formats.md#shared-poo
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from tests.helpers import commit_all, git, mlv, out, random_bytes, write
@@ -100,3 +102,26 @@ def test_a_relative_pool_path_is_the_same_pool_from_any_folder(tmp_path: Path) -
     text = out(mlv("gc", cwd=a / "sub"))
     assert "kept what 1 other clone(s)" in text, text
     assert _present(b) == {"y.bin": True}
+
+
+def test_a_clone_git_will_not_read_stops_gc(tmp_path: Path) -> None:
+    """Another user's clone (git's safe.directory check refuses it): its config read as empty
+    would have looked like "uses another pool now", its record forgotten and its data deleted."""
+    pool = tmp_path / "pool"
+    a, b = _clone(tmp_path, "a", pool), _clone(tmp_path, "b", pool)
+    write(b / "b.bin", random_bytes(80_000, seed=7))
+    commit_all(b, "b")
+    records = sorted(p.name for p in (pool / "clones").iterdir())
+    packs = sorted(p.name for p in (pool / "packs").iterdir())
+    subprocess.run(["chown", "-R", "nobody", str(b)], check=True)  # the tests run as root (CI)
+    try:
+        proc = mlv("gc", cwd=a, check=False)
+        err = proc.stderr.decode()
+        assert proc.returncode == 2 and len(err.splitlines()) == 1, err
+        assert f"git cannot read the clone at {b.resolve() / '.git'}" in err and "safe.directory" in err
+        assert set(records) <= {p.name for p in (pool / "clones").iterdir()}  # b's is kept
+        assert sorted(p.name for p in (pool / "packs").iterdir()) == packs
+    finally:
+        subprocess.run(["chown", "-R", f"{os.getuid()}", str(b)], check=True)
+    assert "kept what 1 other clone(s)" in out(mlv("gc", cwd=a))
+    assert _present(b) == {"b.bin": True}
