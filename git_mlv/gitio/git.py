@@ -111,16 +111,26 @@ class Repo:
     @property
     def mlv_dir(self) -> str:
         """The pool's folder: ``mlv.pool`` when set (a pool shared by clones), else .git/mlv. A
-        relative ``mlv.pool`` is relative to the folder holding ``.git`` (the main worktree's root;
-        a bare repository's own folder otherwise), whatever folder or linked worktree a command
-        runs in: before, it was relative to the current folder, and a command run in a
+        relative ``mlv.pool`` is relative to ``anchor``, whatever folder or linked worktree a
+        command runs in: before, it was relative to the current folder, and a command run in a
         subdirectory looked in another pool."""
         shared = self.config.get("mlv.pool")
         if shared:
-            common = self.common_dir
-            base = os.path.dirname(common) if os.path.basename(common) == ".git" else common
-            return os.path.normpath(os.path.join(base, os.path.expanduser(shared)))
+            return os.path.normpath(os.path.join(self.anchor, os.path.expanduser(shared)))
         return os.path.join(self.common_dir, "mlv")
+
+    @property
+    def anchor(self) -> str:
+        """What relative paths in the repository's settings are relative to (``mlv.pool``, a
+        folder data remote's URL): the main worktree's root, the same from a subfolder or a
+        linked worktree: the folder holding the common ``.git``; in the main worktree of a
+        ``--separate-git-dir`` repository, its root; else (bare) the git dir itself."""
+        common = self.common_dir
+        if os.path.basename(common) == ".git":
+            return os.path.dirname(common)
+        if self.worktree and os.path.realpath(self.git_dir) == os.path.realpath(common):
+            return self.worktree
+        return common
 
     @property
     def config(self) -> dict[str, str]:

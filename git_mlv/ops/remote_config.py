@@ -449,5 +449,7 @@ def cache_dir(ws: Workspace, name: str) -> str:
 
 
 def base_dir(ws: Workspace) -> str:
-    """What a relative folder URL is relative to: the repository's root."""
-    return ws.repo.worktree or ws.repo.git_dir
+    """What a relative folder URL is relative to: the repository's root (``Repo.anchor``: the
+    main worktree's, also from a linked worktree elsewhere, where it was that worktree's root and
+    pointed to another folder)."""
+    return ws.repo.anchor
