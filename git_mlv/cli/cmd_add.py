@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
 
     with Workspace.discover() as ws:
         res = setup.add(ws, args.paths)
+    if res.note:
+        print(res.note)
     for p in res.tracked:
         print(f"Tracking {quoted(p)}")
     print(f"Added {len(res.staged)} path(s); commit with `git commit`")

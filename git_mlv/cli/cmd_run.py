@@ -60,7 +60,7 @@ def register(sub: Any) -> None:
 
 def run(args: Any) -> int:
     """Define the stage, then reproduce just that stage unless --no-exec."""
-    from ..ops import pipeline
+    from ..ops import pipeline, setup
     from ..ops.context import Workspace
     from ..pipeline.repro import FAILED
     from .cmd_repro import print_event, print_summary
@@ -77,11 +77,14 @@ def run(args: Any) -> int:
                                     run_cache=not args.no_run_cache)
             result = pipeline.repro(ws, opts, None if args.quiet else event)
         tracked = pipeline.still_tracked(ws, added.tracked)
+        note = setup.ensure_installed(ws) if added.tracked else None
     if not args.quiet:  # only now: a stage that fails is undone, and was never added
         verb = "Replaced" if added.replaced else "Added"
         print(f"{verb} stage {added.stage.name!r} in .gitmlv", flush=True)
         for pat in tracked:
             print(f"Tracking {pat} (in .gitattributes)", flush=True)
+        if note:
+            print(note, flush=True)
         if result is not None:
             print_summary(result)
     return 0

@@ -26,14 +26,17 @@ def register(sub: Any) -> None:
 
 def run_add(args: Any) -> int:
     """Define a stage."""
-    from ..ops import pipeline
+    from ..ops import pipeline, setup
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
         added = pipeline.add_stage(ws, stage_def(args), force=args.force)
+        note = setup.ensure_installed(ws) if added.tracked else None
     print(f"{'Replaced' if added.replaced else 'Added'} stage {added.stage.name!r} in .gitmlv")
     for pat in added.tracked:
         print(f"Tracking {pat} (in .gitattributes)")
+    if note:
+        print(note)
     return 0
 
 

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from .render import print_json, quote_path
 
     with Workspace.discover() as ws:
+        _warn_if_not_installed(ws)
         st = data.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
         # no remote found because none could be read (.gitmlv unreadable): nothing more to ask
         unread = st.remote is None and st.remote_problem is not None
@@ -111,3 +112,16 @@ def _missing_title(ws: Workspace, st: Status, no_remote: bool) -> str:
         return pull
     return (f"Data not in the local pool, and no default data remote among {', '.join(names)} "
             f"(`git mlv pull {names[0]}` fetches from one)")
+
+
+def _warn_if_not_installed(ws: Workspace) -> None:
+    """Say so when patterns are tracked but git does not know the filter: `git add` then stores
+    those files in git whole, and status would find no file of git-mlv's to report."""
+    import sys
+
+    from ..ops import setup
+
+    if not setup.installed(ws.repo) and setup.tracked_patterns(ws):
+        print("git-mlv: warning: git-mlv is not installed here, so git ignores the tracked patterns "
+              "and `git add` stores those files in git whole: run `git mlv install` (then `git add "
+              "--renormalize .` for files added meanwhile)", file=sys.stderr)

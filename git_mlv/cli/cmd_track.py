@@ -39,6 +39,9 @@ def run_track(args: argparse.Namespace) -> int:
         return 0
     pats = setup.root_patterns(ws, args.patterns)
     added = setup.track(ws, pats)
+    note = setup.ensure_installed(ws)
+    if note:
+        print(note)
     for p in pats:
         print(f"Tracking {quoted(p)}" if p in added else f"{quoted(p)} already tracked")
     if added and setup.has_commits(ws):

@@ -69,6 +69,26 @@ def install(scope: str = "global", force: bool = False, cwd: str | None = None) 
     return result
 
 
+NOT_INSTALLED = ("git-mlv was not installed: configured it for this repository (`git mlv install "
+                 "--local`); `git mlv install` does it once for all your repositories")
+
+
+def installed(repo: Repo) -> bool:
+    """Whether git knows the mlv filter here (any config level)."""
+    return bool(repo.config.get("filter.mlv.process") or repo.config.get("filter.mlv.clean"))
+
+
+def ensure_installed(ws: Workspace) -> str | None:
+    """Install git-mlv for this repository when git does not know the filter yet; the note to
+    print, or None. Before, `track` (and `add`, `run -o`) without `git mlv install` wrote the
+    patterns, git ignored a filter it did not know, and `git add` stored the files in git whole."""
+    if installed(ws.repo):
+        return None
+    install("local", cwd=ws.repo.top)
+    ws.repo._config = None
+    return NOT_INSTALLED
+
+
 def _lfs_texts(repo: Repo) -> hooks.LfsTexts | None:
     """git-lfs's hook texts, asked for only if git-lfs is in use here and they are needed."""
     if not hooks.lfs_in_use(repo.config, repo.common_dir):
@@ -192,6 +212,7 @@ class AddResult:
 
     tracked: list[str] = field(default_factory=list)
     staged: list[str] = field(default_factory=list)
+    note: str | None = None  # git-mlv installed for this repository on the way (ensure_installed)
 
 
 def add(ws: Workspace, paths: list[str]) -> AddResult:
@@ -211,7 +232,8 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
         else:  # this file only: a name without a folder would match it in every folder
             pats.append(f"/{attributes.literal(rel)}" if "/" not in rel else attributes.literal(rel))
     added = attributes.track(top, pats)
+    note = ensure_installed(ws)  # before `git add`, which needs the filter
     # exact paths: `a[1].bin` as a pathspec would also add a1.bin
     run(["--literal-pathspecs", "add", "--", ".gitattributes",
          *[os.path.relpath(os.path.abspath(p), top) for p in paths]], cwd=top)
-    return AddResult(added, paths)
+    return AddResult(added, paths, note)

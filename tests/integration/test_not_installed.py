@@ -1,0 +1,56 @@
+"""`git mlv track` (and `add`, `run -o`) in a repository where git does not know the filter.
+
+Regression: without `git mlv install`, track wrote the patterns, git ignored a filter it did not
+know, `git add` stored the files in git whole, and `git mlv status` said "0 file(s) tracked ...
+Everything is in place". Now they install git-mlv for the repository on the way and say so, and
+status warns when the filter is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, mlv, out, random_bytes, write
+
+_NOTE = "git-mlv was not installed: configured it for this repository (`git mlv install --local`)"
+
+
+@pytest.fixture
+def uninstalled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new repository whose user has not run `git mlv install` (an empty global config)."""
+    empty = tmp_path / "gitconfig"
+    empty.write_text("[user]\n\tname = T\n\temail = t@example.com\n[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    path = tmp_path / "repo"
+    git("init", "-q", str(path), cwd=tmp_path)
+    return path
+
+
+def _is_pointer(repo: Path, path: str) -> bool:
+    return git("cat-file", "-p", f"HEAD:{path}", cwd=repo).stdout.startswith(b"version https://git-mlv")
+
+
+def test_track_installs_for_the_repository(uninstalled: Path) -> None:
+    repo = uninstalled
+    assert _NOTE in out(mlv("track", "*.bin", cwd=repo))
+    assert git("config", "--local", "filter.mlv.process", cwd=repo).stdout.strip()
+    assert (repo / ".git" / "hooks" / "pre-push").exists()
+    write(repo / "a.bin", random_bytes(120_000, seed=1))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "a", cwd=repo)
+    assert _is_pointer(repo, "a.bin")
+    assert _NOTE not in out(mlv("track", "*.h5", cwd=repo))  # once is enough
+
+    git("config", "--local", "--remove-section", "filter.mlv", cwd=repo)
+    err = mlv("status", cwd=repo).stderr.decode()
+    assert "git-mlv is not installed here" in err and "run `git mlv install`" in err, err
+
+
+def test_add_installs_before_it_stages(uninstalled: Path) -> None:
+    repo = uninstalled
+    write(repo / "m.bin", random_bytes(90_000, seed=2))
+    assert _NOTE in out(mlv("add", "m.bin", cwd=repo))
+    git("commit", "-q", "-m", "m", cwd=repo)
+    assert _is_pointer(repo, "m.bin")
