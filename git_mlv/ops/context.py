@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,8 @@ class Workspace:
         from ..core.pool import Pool
 
         pool = Pool(self.repo.mlv_dir, self.settings)
-        if self.repo.config.get("mlv.pool"):  # shared: say who uses it, for gc (ops/sharedpool.py)
+        # shared (our mlv.pool, or another clone's naming our .git/mlv): say who uses it, for gc
+        if self.repo.config.get("mlv.pool") or os.path.isdir(os.path.join(pool.root, "clones")):
             from .sharedpool import register
 
             register(self)

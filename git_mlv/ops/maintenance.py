@@ -22,7 +22,7 @@ from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError
 from ..gitio import walk
 from ..gitio.git import GitError
-from . import summarycache
+from . import sharedpool, summarycache
 from .context import Workspace
 
 
@@ -344,7 +344,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         pool.refresh()
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep_arr, res.live_files = live_keys(ws, days)
-        if ws.repo.config.get("mlv.pool"):
+        # a shared pool: this clone's mlv.pool, or another clone's mlv.pool naming this .git/mlv
+        if os.path.isdir(os.path.join(pool.root, sharedpool.CLONES)):
             keep_arr = _keep_for_clones(ws, keep_arr, res)
         plan, partial = [], []
         for pack in pool.packs():
@@ -386,8 +387,6 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
 def _keep_for_clones(ws: Workspace, keep: np.ndarray, res: GcResult) -> np.ndarray:
     """``keep`` and what every other clone recorded in this shared pool needs (ops/sharedpool.py);
     the records of clones gone from this host are forgotten (not with --dry-run)."""
-    from . import sharedpool
-
     parts = [keep]
     for clone in list(sharedpool.others(ws)):
         other = sharedpool.open_other(ws, clone)

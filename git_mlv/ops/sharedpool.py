@@ -32,8 +32,6 @@ def _record_path(pool_dir: str, common_dir: str) -> str:
 
 def register(ws: Workspace) -> None:
     """Leave this clone's record in its shared pool (a stat when it is there already)."""
-    if not ws.repo.config.get("mlv.pool"):
-        return
     path = _record_path(ws.repo.mlv_dir, ws.repo.common_dir)
     if os.path.exists(path):
         return
@@ -55,13 +53,20 @@ class Clone:
 
 
 def others(ws: Workspace) -> Iterator[Clone]:
-    """The recorded clones of this shared pool other than ``ws``'s own."""
+    """The recorded clones of this shared pool other than ``ws``'s own; and the repository whose
+    ``.git/mlv`` the pool is, when another clone's mlv.pool names it (it may not have recorded
+    itself yet: it has no mlv.pool of its own)."""
     folder = os.path.join(ws.repo.mlv_dir, CLONES)
     mine = _record_path(ws.repo.mlv_dir, ws.repo.common_dir)
     try:
         names = sorted(os.listdir(folder))
     except FileNotFoundError:
         return
+    owner = os.path.dirname(os.path.realpath(ws.repo.mlv_dir))
+    owner_record = _record_path(ws.repo.mlv_dir, owner)
+    if (os.path.basename(ws.repo.mlv_dir) == "mlv" and os.path.isfile(os.path.join(owner, "HEAD"))
+            and owner_record != mine and os.path.basename(owner_record) not in names):
+        yield Clone(owner_record, owner, socket.gethostname())
     for name in names:
         path = os.path.join(folder, name)
         if path == mine or name.startswith("."):

@@ -125,3 +125,25 @@ def test_a_clone_git_will_not_read_stops_gc(tmp_path: Path) -> None:
         subprocess.run(["chown", "-R", f"{os.getuid()}", str(b)], check=True)
     assert "kept what 1 other clone(s)" in out(mlv("gc", cwd=a))
     assert _present(b) == {"b.bin": True}
+
+
+def test_a_clone_whose_pool_names_another_repositorys_git_mlv(tmp_path: Path) -> None:
+    """b's mlv.pool is a's own .git/mlv; a has no mlv.pool. gc in either keeps the other's data:
+    a did not know its pool was shared, and b's gc did not know a (never recorded)."""
+    a = tmp_path / "a"
+    git("init", "-q", str(a), cwd=tmp_path)
+    mlv("track", "*.bin", cwd=a)
+    write(a / "a.bin", random_bytes(60_000, seed=10))
+    commit_all(a, "a")
+    b = _clone(tmp_path, "b", a / ".git" / "mlv")
+    write(b / "b.bin", random_bytes(60_000, seed=11))
+    commit_all(b, "b")
+
+    text = out(mlv("gc", cwd=b))  # a never recorded itself: it is the pool's owner
+    assert f"kept what 1 other clone(s) sharing the pool need: {a.resolve() / '.git'}" in text, text
+    assert _present(a) == {"a.bin": True}
+    text = out(mlv("gc", cwd=a))
+    assert f"kept what 1 other clone(s) sharing the pool need: {b.resolve() / '.git'}" in text, text
+    assert _present(b) == {"b.bin": True}
+    text = out(mlv("gc", cwd=b))  # a has recorded itself meanwhile: still counted once
+    assert "kept what 1 other clone(s)" in text, text
