@@ -13,6 +13,7 @@ import os
 
 from ..core.fsutil import atomic_write
 from ..errors import UsageError
+from ..gitio import walk
 from ..remotes.base import Remote
 from ..remotes.transfer import RetryPolicy
 from .context import Workspace
@@ -27,6 +28,15 @@ def roots(ws: Workspace) -> set[str]:
     """The root commits of every ref's history (none in a repository without commits)."""
     out = ws.repo.git("rev-list", "--max-parents=0", "--all", check=False)
     return set(out.decode().split())
+
+
+def _commits_here(ws: Workspace, oids: set[str]) -> set[str]:
+    """Which of ``oids`` name a commit in this repository."""
+    if not oids:
+        return set()
+    out = walk.repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                        ("\n".join(sorted(oids)) + "\n").encode())
+    return {line.split()[0] for line in out.decode().splitlines() if line.endswith(" commit")}
 
 
 def record(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
@@ -54,7 +64,9 @@ def record(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
 def refuse_if_shared(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
     """UsageError when the remote records a repository other than this one."""
     recorded = {n[len(PREFIX):] for n in retry.run(lambda: rem.list(PREFIX))}
-    others = sorted(recorded - roots(ws))
+    # a commit this repository has is ours even when it is not a root here: a shallow clone
+    # records its shallow boundary as its roots (CI jobs often push from one)
+    others = sorted(recorded - roots(ws) - _commits_here(ws, recorded))
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise UsageError(

@@ -74,3 +74,24 @@ def test_clones_of_one_project_share_the_record(repo: Path, tmp_path: Path) -> N
     assert _files(tmp_path / "store" / "repos") == [_root(repo)]
     git("pull", "-q", "origin", "main", cwd=repo)
     mlv("gc", "--remote", "store", "--dry-run", cwd=repo)  # the same project: no refusal
+
+
+def test_a_shallow_clone_is_still_this_project(repo: Path, tmp_path: Path) -> None:
+    """A shallow clone (a CI job's `--depth 1`) records its shallow boundary as its root: a commit
+    the full history has, so gc --remote from a full clone does not take it for another project."""
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    for i in range(2):
+        write(repo / f"f{i}.bin", random_bytes(30_000, seed=20 + i))
+        commit_all(repo, f"c{i}")
+    git("push", "-q", "origin", "main", cwd=repo)
+    shallow = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "1", f"file://{origin}", str(shallow), cwd=tmp_path)
+    write(shallow / "s.bin", random_bytes(30_000, seed=22))
+    commit_all(shallow, "from ci")
+    git("push", "-q", "origin", "main", cwd=shallow)
+    assert len(_files(tmp_path / "store" / "repos")) == 2  # the root, and the shallow boundary
+    git("pull", "-q", "origin", "main", cwd=repo)
+    mlv("gc", "--remote", "store", "--dry-run", cwd=repo)
