@@ -21,7 +21,7 @@ from .remote_config import cache_dir
 
 PREFIX = "repos/"
 _CONTENT = b"git-mlv repository record\n"
-_MARKER = "repos-recorded"  # in the remote's cache folder: the URL and the roots last recorded
+_MARKER = "repos-recorded"  # in the remote's cache folder: the URL and git dir last recorded for
 
 
 def roots(ws: Workspace) -> set[str]:
