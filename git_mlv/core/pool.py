@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["Location", "Pool"]
 
 _INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
+_VANISHED_TRIES = 5  # looks at an object whose pack consolidations keep replacing (read_entry)
 
 
 def _check_version(fd: int, path: str) -> None:
@@ -268,7 +269,7 @@ class Pool:
 
         The header must match ``loc`` (id, kind, codec, lengths). When the pack was deleted under
         us (a consolidation), or the header disagrees with a midx record, the object is looked up
-        again once: after a refresh, or answering from the pack indexes alone.
+        again: after a refresh (up to ``_VANISHED_TRIES`` times), or from the pack indexes alone.
         """
         try:
             return self._read_at(loc)
@@ -278,14 +279,20 @@ class Pool:
             if not self.packset.from_midx(loc):
                 raise
             self.packset.drop_midx()
-        again = self._locate_key(idx.key(loc.entry.id, loc.entry.kind))
-        if again is None:
-            raise MissingObject(f"object {loc.entry.id.hex()[:12]} left the pool while it was read; "
-                                "run the command again")
-        try:
-            return self._read_at(again)
-        except FileNotFoundError:
-            raise MissingObject(f"{again.pack} vanished while it was read; run the command again") from None
+        # consolidations can follow one another (several writers, each ending with one): look
+        # again a few times; one retry lost that race in CI on a busy machine
+        pack = loc.pack
+        for _ in range(_VANISHED_TRIES):
+            again = self._locate_key(idx.key(loc.entry.id, loc.entry.kind))
+            if again is None:
+                raise MissingObject(f"object {loc.entry.id.hex()[:12]} left the pool while it was "
+                                    "read; run the command again")
+            try:
+                return self._read_at(again)
+            except FileNotFoundError:
+                pack = again.pack
+                self.refresh()
+        raise MissingObject(f"{pack} vanished while it was read; run the command again")
 
     def pack_fd(self, pack: str) -> int:
         """A read-only descriptor of ``pack`` (opened once per process, its version checked)."""

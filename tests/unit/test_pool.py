@@ -289,3 +289,31 @@ def test_add_bytes_with_its_hash_stores_what_add_stream_stores(tmp_path: Path, n
     assert given == streamed == hashed_here
     assert given.oid == hashlib.sha256(data).hexdigest()
     assert b"".join(a.iter_file(given.oid)) == data == b"".join(b.iter_file(streamed.oid))
+
+
+def test_a_pack_replaced_by_consolidations_in_a_row_is_looked_up_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader whose pack is consolidated away, then the pack it found next too (two writers,
+    each ending with a consolidation), looks again instead of failing: one retry lost that race
+    once in CI. A mock stands in for the deletions (a race no real process makes on demand);
+    tests/unit/test_consolidate.py runs the real one."""
+    data = rnd(200, seed=7)  # one chunk: the file is its chunk
+    with Pool(str(tmp_path), SMALL) as pool:
+        oid = pool.writer().add_bytes(data).oid
+    with Pool(str(tmp_path), SMALL) as pool:
+        loc = pool.locate(bytes.fromhex(oid), KIND_CHUNK)
+        assert loc is not None
+        real, calls = pool._read_at, []
+
+        def vanishing(at):  # type: ignore[no-untyped-def]
+            calls.append(at.pack)
+            if len(calls) <= 3:
+                raise FileNotFoundError(at.pack)
+            return real(at)
+
+        monkeypatch.setattr(pool, "_read_at", vanishing)
+        entry, _ = pool.read_entry(loc)
+        assert entry.id == bytes.fromhex(oid) and len(calls) == 4
+        monkeypatch.setattr(pool, "_read_at", lambda at: (_ for _ in ()).throw(FileNotFoundError(at.pack)))
+        with pytest.raises(MissingObject, match="vanished while it was read"):
+            pool.read_entry(loc)
