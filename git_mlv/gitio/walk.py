@@ -365,7 +365,7 @@ def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0) -> Iterator
     batches (one per blob holding it)."""
     args = ["rev-list", "--objects", "--all", "--indexed-objects", f"--filter=blob:limit={MAX_SIZE - 1}",
             "--stdin"]
-    existing = _existing_commits(repo, reflog_commits(repo, reflog_days))
+    existing = existing_commits(repo, reflog_commits(repo, reflog_days))
     listing = repo_records(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"", b"\n")
     # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
     objs = (rec[:rec.index(b" ")].decode() for rec in listing if b" " in rec)
@@ -382,7 +382,8 @@ def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Point
     return {pb.oid: pb.pointer for b in reachable_pointer_batches(repo, reflog_days) for pb in b.values()}
 
 
-def _existing_commits(repo: Repo, oids: set[str]) -> list[str]:
+def existing_commits(repo: Repo, oids: set[str]) -> list[str]:
+    """Which of ``oids`` name a commit in this repository."""
     if not oids:
         return []
     out = repo_run(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],

@@ -30,15 +30,6 @@ def roots(ws: Workspace) -> set[str]:
     return set(out.decode().split())
 
 
-def _commits_here(ws: Workspace, oids: set[str]) -> set[str]:
-    """Which of ``oids`` name a commit in this repository."""
-    if not oids:
-        return set()
-    out = walk.repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
-                        ("\n".join(sorted(oids)) + "\n").encode())
-    return {line.split()[0] for line in out.decode().splitlines() if line.endswith(" commit")}
-
-
 def record(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
     """Put ``repos/<root>`` for each root of this repository on the remote, unless this clone
     already did for this URL: a later push reads one small file, and walks no history (a root
@@ -64,9 +55,9 @@ def record(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
 def refuse_if_shared(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
     """UsageError when the remote records a repository other than this one."""
     recorded = {n[len(PREFIX):] for n in retry.run(lambda: rem.list(PREFIX))}
-    # a commit this repository has is ours even when it is not a root here: a shallow clone
-    # records its shallow boundary as its roots (CI jobs often push from one)
-    others = sorted(recorded - roots(ws) - _commits_here(ws, recorded))
+    # a commit this repository has is ours, root here or not: a shallow clone records its
+    # shallow boundary as its roots (CI jobs often push from one)
+    others = sorted(recorded - set(walk.existing_commits(ws.repo, recorded)))
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise UsageError(
