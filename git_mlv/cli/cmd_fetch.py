@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("give revisions or --all, not both")
         scope = fetch_scope(ws, args.include, args.exclude)
         res = sync_fetch.fetch(ws, remote, revs or None, all=args.all,
-                         progress=Progress("fetch", args.quiet or args.json), scope=scope)
+                               progress=Progress("fetch", args.quiet or args.json), scope=scope)
     if args.json:
         print_json(asdict(res))
     return report(res, args.quiet or args.json)

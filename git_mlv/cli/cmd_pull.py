@@ -40,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     with Workspace.discover() as ws:
         remote, paths = sync.split_remote_arg(ws, args.words)
         scope = fetch_scope(ws, args.include, args.exclude)
-        res = sync_fetch.pull(ws, remote, paths or None, progress=Progress("pull", args.quiet or args.json),
-                        scope=scope)
+        res = sync_fetch.pull(ws, remote, paths or None,
+                              progress=Progress("pull", args.quiet or args.json), scope=scope)
     if args.json:
         print_json(asdict(res))
     code = report(res.fetch, args.quiet or args.json, named=set(res.why))

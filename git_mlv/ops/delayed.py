@@ -194,7 +194,8 @@ class Fetcher:
                     upcoming = {oid: size for _, _, oid, size in map(unpack, later)}
                     files = [unpack(rec) for rec in batch]
                     sync_fetch.fetch_oids(self.ws, [oid for _, _, oid, _ in files],
-                                    sizes={oid: size for _, _, oid, size in files}, upcoming=upcoming)
+                                          sizes={oid: size for _, _, oid, size in files},
+                                          upcoming=upcoming)
                     del files, upcoming
                 del later
             except Exception as e:  # noqa: BLE001 - any failure leaves pointers + a warning
