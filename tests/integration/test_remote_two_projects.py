@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, one_error_line, random_bytes, write
+from tests.helpers import commit_all, git, mlv, one_error_line, origin_and_store, random_bytes, write
 
 
 def _files(folder: Path) -> list[str]:
@@ -59,12 +59,7 @@ def test_gc_remote_leaves_another_projects_data_alone(repo: Path, tmp_path: Path
 
 
 def test_clones_of_one_project_share_the_record(repo: Path, tmp_path: Path) -> None:
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    write(repo / "a.bin", random_bytes(40_000, seed=1))
-    commit_all(repo, "one")
+    origin = origin_and_store(repo, tmp_path)
     git("push", "-q", "origin", "main", cwd=repo)
     clone = tmp_path / "clone"
     git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
@@ -79,13 +74,9 @@ def test_clones_of_one_project_share_the_record(repo: Path, tmp_path: Path) -> N
 def test_a_shallow_clone_is_still_this_project(repo: Path, tmp_path: Path) -> None:
     """A shallow clone (a CI job's `--depth 1`) records its shallow boundary as its root: a commit
     the full history has, so gc --remote from a full clone does not take it for another project."""
-    origin = tmp_path / "origin.git"
-    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=repo)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    for i in range(2):
-        write(repo / f"f{i}.bin", random_bytes(30_000, seed=20 + i))
-        commit_all(repo, f"c{i}")
+    origin = origin_and_store(repo, tmp_path)
+    write(repo / "second.bin", random_bytes(30_000, seed=21))  # the shallow boundary: not the root
+    commit_all(repo, "c1")
     git("push", "-q", "origin", "main", cwd=repo)
     shallow = tmp_path / "shallow"
     git("clone", "-q", "--depth", "1", f"file://{origin}", str(shallow), cwd=tmp_path)
