@@ -104,6 +104,9 @@ class Reproducer:
         self._lock = threading.Lock()  # events, lock entries
         self._pool_lock = threading.Lock()  # one writer per pool; reads share its state
         self._would_run: set[str] = set()
+        # a dry run's stages that would be restored: the records their outputs would then have,
+        # for the stages downstream to be judged on (a restore brings back known bytes)
+        self._predicted: dict[str, Record] = {}
         umask()  # read it once here, before threads exist: reading it means setting it
 
     # -- driving ------------------------------------------------------------------------------
@@ -182,6 +185,8 @@ class Reproducer:
         source = None if opts.force else self._restorable(st, entry, cur, opts.run_cache)
         if opts.dry_run:
             if source is not None:
+                with self._lock:
+                    self._predicted.update((p, r) for p, (_, r) in source[1].items())
                 self._emit(Event(WOULD_RUN, name, f"{reason}; would restore from the {source[0]}"))
             else:
                 self._mark_would_run(name, reason)
@@ -205,7 +210,8 @@ class Reproducer:
     def _current(self, st: Stage) -> _Current:
         deps: dict[str, Record] = {}
         for d in st.deps:
-            rec = self.fp.record(d)
+            rec = self._predicted_record(d) if self._predicted else None
+            rec = rec or self.fp.record(d)
             if rec is None:
                 owner = self.spec.owner_of(d)
                 hint = f"; run `git mlv repro {owner}` first" if owner else ""
@@ -217,6 +223,23 @@ class Reproducer:
             raise _Failure(str(e).removeprefix(f"stage {st.name!r}: ")) from None
         outs = {o: self.fp.record(o) for o in st.all_outs}
         return _Current(deps, params, outs)
+
+    def _predicted_record(self, path: str) -> Record | None:
+        """What ``path`` would hold once the stages a dry run would restore are restored: the
+        output itself, or a file inside a restored folder; None when no restore touches it."""
+        with self._lock:
+            predicted = dict(self._predicted)
+        if path in predicted:
+            return predicted[path]
+        for out, rec in predicted.items():
+            if rec.is_dir and path.startswith(out + "/"):
+                with self._pool_lock:
+                    listing = decode_listing(b"".join(self.pool.iter_file(rec.oid)))
+                rel = path[len(out) + 1:]
+                for sub, oid, size in listing:
+                    if sub == rel:
+                        return Record(oid, size)
+        return None
 
     def _read(self, rel: str) -> bytes | None:
         try:

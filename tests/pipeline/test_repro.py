@@ -216,3 +216,35 @@ def test_independent_stages_go_on_after_a_failure(repo: Path) -> None:
     assert (repo / "c.out").read_text() == "hi\n"
     lock_text = (repo / ".gitmlv.lock").read_text()
     assert '[stage "c_good"]' in lock_text and "a_bad" not in lock_text and "b_lazy" not in lock_text
+
+
+def test_dry_run_judges_stages_below_a_restore_on_what_it_brings_back(pipeline: Pipeline) -> None:
+    """An output deleted by hand: the dry run said the stage would be restored, then failed on the
+    next stage ("dependency is missing") where the real repro restores it and finds the rest up to
+    date. The dry run must say what the repro then does."""
+    root = pipeline.path
+    pipeline.mlv("repro")
+    pipeline.runs()
+    (root / "features.bin").unlink()
+    p = mlv("repro", "--dry-run", cwd=root, check=False)
+    out = p.stdout.decode()
+    assert p.returncode == 0, p.stderr.decode()
+    assert "Would run stage 'featurize': features.bin missing; would restore from the run-cache" in out
+    assert "Stage 'train' is up to date" in out and "Stage 'evaluate' is up to date" in out
+    assert not (root / "features.bin").exists()
+    out = pipeline.mlv("repro")
+    assert "Restored 'featurize' from run-cache" in out
+    assert "Stage 'train' is up to date" in out and "Stage 'evaluate' is up to date" in out
+    assert pipeline.runs() == []
+    # a restore that brings back other bytes than the next stage last ran on: that stage would run
+    write(root / "params.yaml", b"lr: 0.1\nother: 1\n")
+    lock = (root / ".gitmlv.lock").read_text()
+    write(root / "data" / "a.bin", b"changed" * 900)
+    pipeline.mlv("repro")
+    assert pipeline.runs() == ["featurize", "train", "evaluate"]
+    write(root / ".gitmlv.lock", lock.encode())  # the lock of the first data, its outputs gone
+    write(root / "data" / "a.bin", b"alpha" * 1000)
+    (root / "features.bin").unlink()
+    dry = pipeline.mlv("repro", "--dry-run")
+    assert "Would run stage 'featurize': features.bin missing; would restore from the run-cache" in dry
+    assert "Would run stage 'train': model.bin modified; would restore from the run-cache" in dry
