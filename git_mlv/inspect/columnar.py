@@ -59,7 +59,9 @@ def parquet(path: str) -> Summary:
                 elif not st.has_null_count:
                     nulls[c] = None
                 if st.has_min_max:
-                    lo, hi = st.min, st.max
+                    # a zero's sign in footer statistics is the writer's: the format has writers
+                    # store a zero minimum as -0.0 and a zero maximum as +0.0 (PARQUET-1222)
+                    lo, hi = (0.0 if isinstance(v, float) and v == 0 else v for v in (st.min, st.max))
                     lows[c] = lo if lows[c] is None else min(lows[c], lo)
                     highs[c] = hi if highs[c] is None else max(highs[c], hi)
                 elif rg.num_rows:

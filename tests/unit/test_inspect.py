@@ -310,3 +310,14 @@ def test_comma_csv_with_semicolons_in_its_text_stays_comma(tmp_path: Path) -> No
     assert sniff_delimiter(b"") == ","
     # a head cut inside a line: the partial last line is not counted
     assert sniff_delimiter(b"a;b\n1;2\n3;4\n5,6,7,8", complete=False) == ";"
+
+
+def test_parquet_zero_bounds_have_no_sign(tmp_path: Path) -> None:
+    """Parquet writers store a zero minimum as -0.0 (PARQUET-1222): a column of 0.0, 0.5, 1.0 read
+    "min -0.0", which is not in the data."""
+    path = tmp_path / "z.parquet"
+    pq.write_table(pa.table({"v": pa.array([0.0, 0.5, 1.0]), "n": pa.array([-2.0, -1.0, 0.0])}), path)
+    lines = text(path).splitlines()
+    assert "v min 0.0" in lines and "v max 1.0" in lines
+    assert "n min -2.0" in lines and "n max 0.0" in lines
+    assert not any("-0.0" in line for line in lines)
