@@ -16,9 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..gitio.attributes import quoted
     from ..ops import setup
+    from ..ops.addpaths import refuse_unaddable
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
+        refuse_unaddable(ws, args.paths)
         res = setup.add(ws, args.paths)
     if res.note:
         print(res.note)

@@ -1,0 +1,50 @@
+"""The paths `git mlv add` refuses before it writes anything: those git would not add.
+
+Found trying the CLI with a data scientist's mistakes: `git mlv add ""` (a shell variable that came
+out empty) tracked `**`, so every file of the repository, code included, became data; `git mlv add
+.git/config` wrote a pattern for it and said "Added 1 path(s)"; an ignored file changed and staged
+.gitattributes, then failed with git's last hint line ("git config advice.addIgnoredFile false").
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import UsageError
+from ..gitio.git import run
+from .context import Workspace
+
+
+def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
+    """A UsageError naming the first of ``paths`` (as typed, relative to the current folder) that
+    is empty, inside the git folder or ignored by a .gitignore; nothing when git would add them
+    all (a missing or outside path is ``setup.add``'s own error)."""
+    top = ws.repo.top
+    rels: dict[str, str] = {}  # path relative to the top -> as typed
+    for p in paths:
+        if not p:  # os.path.abspath("") is the current folder: at the top, everything
+            raise UsageError("an empty path names nothing (a shell variable that came out empty?); "
+                             "name a file or folder (`.` for everything here)")
+        full = os.path.abspath(p)
+        rel = os.path.relpath(full, top).replace(os.sep, "/")
+        if rel == ".git" or rel.startswith(".git/") or _inside(full, ws.repo.git_dir):
+            raise UsageError(f"{p}: inside the repository's .git folder, which git never adds")
+        if os.path.exists(full) and not rel.startswith(".."):
+            rels.setdefault(rel, p)
+    if not rels:
+        return
+    # pathnames, not pathspecs: check-ignore takes `a[1].dat` literally (and refuses the
+    # --literal-pathspecs magic); tracked files are never reported as ignored
+    out = run(["check-ignore", "-v", "-z", "--stdin"], cwd=top,
+              input=b"".join(os.fsencode(r) + b"\0" for r in rels), check=False)
+    fields = out.split(b"\0")
+    if len(fields) >= 4:
+        source, line, pattern, path = (os.fsdecode(f) for f in fields[:4])
+        raise UsageError(f"{rels.get(path, path)}: ignored by {source}:{line} ({pattern}); "
+                         "un-ignore it there, or `git mlv track` it and `git add -f` it")
+
+
+def _inside(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or under it, as written (a symlink into it is git's to add)."""
+    top = os.path.abspath(folder)
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)

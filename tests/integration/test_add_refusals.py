@@ -1,0 +1,56 @@
+"""`git mlv add` refuses, before it writes anything, the paths git would not add (found trying the
+CLI with a data scientist's mistakes): `git mlv add ""` (a shell variable that came out empty)
+tracked `**`, so every file of the repository, code included, became data; `git mlv add
+.git/config` wrote a pattern for it and printed "Added 1 path(s)"; an ignored file changed and
+staged .gitattributes, then failed with git's last hint line, `"git config
+advice.addIgnoredFile false"`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, mlv, one_error_line, random_bytes, write
+
+
+def _untouched(repo: Path, attributes: bytes) -> None:
+    assert (repo / ".gitattributes").read_bytes() == attributes
+    assert git("diff", "--cached", "--name-only", cwd=repo).stdout == b""
+
+
+@pytest.mark.parametrize("path, words", [
+    ("", "an empty path names nothing"),
+    (".git/config", ".git/config: inside the repository's .git folder"),
+    (".git", ".git: inside the repository's .git folder"),
+    ("x.log", "x.log: ignored by .gitignore:1 (*.log)"),
+    ("build", "build: ignored by .gitignore:2 (build/)"),
+    ("build/q.bin", "build/q.bin: ignored by .gitignore:2 (build/)"),
+])
+def test_add_refuses_what_git_would_not_add(repo: Path, path: str, words: str) -> None:
+    write(repo / ".gitignore", b"*.log\nbuild/\n")
+    write(repo / "train.py", b"print('code, not data')\n")
+    write(repo / "x.log", random_bytes(2_000, seed=1))
+    write(repo / "build" / "q.bin", random_bytes(2_000, seed=2))
+    write(repo / "ok.dat", random_bytes(2_000, seed=3))
+    attributes = (repo / ".gitattributes").read_bytes()
+    err = one_error_line(mlv("add", "ok.dat", path, cwd=repo, check=False), 2)
+    assert words in err
+    _untouched(repo, attributes)  # ok.dat, named first, was not tracked nor staged either
+    out = git("check-attr", "filter", "train.py", "ok.dat", cwd=repo).stdout.decode()
+    assert out.count("unspecified") == 2
+
+
+def test_add_from_a_subfolder_names_the_path_as_typed(repo: Path) -> None:
+    write(repo / ".gitignore", b"*.log\n")
+    write(repo / "x.log", random_bytes(2_000, seed=1))
+    (repo / "sub").mkdir()
+    attributes = (repo / ".gitattributes").read_bytes()
+    err = one_error_line(mlv("add", "../x.log", cwd=repo / "sub", check=False), 2)
+    assert "../x.log: ignored by .gitignore:1 (*.log)" in err
+    _untouched(repo, attributes)
+    mlv("add", "y.dat", cwd=repo, check=False)  # a missing file: still its own error
+    write(repo / "sub" / "a[1].dat", random_bytes(3_000, seed=4))  # a glob character, not ignored
+    mlv("add", "a[1].dat", cwd=repo / "sub")
+    assert git("diff", "--cached", "--name-only", cwd=repo).stdout.split() == [
+        b".gitattributes", b"sub/a[1].dat"]
