@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,4 +32,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"left as pointers: {len(res.outside_patterns) - 5} more outside every tracked pattern")
     if res.outside_patterns:
         print(data.outside_patterns_hint(res.outside_patterns))
+    if res.index_locked:
+        print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
     return 0

@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Checked out {len(res.restored)} file(s)")
     if res.outside_patterns and not args.json:
         _say_outside(res.outside_patterns)
+    if res.index_locked:
+        from ..ops.data import INDEX_LOCKED
+
+        print(f"git-mlv: warning: {INDEX_LOCKED}", file=sys.stderr)
     if res.why:
         print(f"git-mlv: {len(res.why)} file(s) stayed pointers"
               + (" (the first 20 named above)" if len(res.why) > 20 else ""), file=sys.stderr)

@@ -263,6 +263,12 @@ class CheckoutResult:
     # pointers left as they are because no pattern sends their path through filter=mlv now:
     # written as data, git would hash the data itself and stage it over the pointer
     outside_patterns: list[str] = field(default_factory=list)
+    # another git process held the index's lock: the files are written, git re-reads them later
+    index_locked: bool = False
+
+
+INDEX_LOCKED = ("another git process held git's index (its index.lock) all along: the files written "
+                "are right, and git re-reads them at its next `git status`")
 
 
 def checkout(ws: Workspace, paths: list[str] | None = None,
@@ -330,12 +336,39 @@ def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, Pointe
         # without git looking at its content; naming the paths sends them through the filter,
         # which verifies a big one against the pointer its entry holds instead of cleaning it
         # anew (RESTORED_ENV: docs/formats.md#racy-clean)
-        from .racyclean import RESTORED_ENV
-
-        walk.repo_run(ws.repo, ["update-index", "-q", "-z", "--stdin"],
-                      b"".join(os.fsencode(p) + b"\0" for p in result.restored),
-                      env={**os.environ, RESTORED_ENV: "1"})
+        result.index_locked = not _restat(ws, result.restored)
     return result
+
+
+# How long a checkout waits for another git process's index.lock (an editor's background `git
+# status`, a second pull) before it leaves the re-stat to git: about 5 s in all
+_LOCK_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 2.0)
+
+
+def _restat(ws: Workspace, paths: list[str]) -> bool:
+    """Have git re-stat ``paths`` (written from the pool); False when another git process held
+    the index's lock all along. The files are right either way: git then re-reads them at its next
+    look (``git status``). Before, the lock made `git mlv pull` fail with "git update-index:
+    failed" after writing every file: ``update-index -q`` exits 128 on a taken lock, saying
+    nothing (the only failure it keeps quiet about)."""
+    import time
+
+    from ..gitio.git import GitError
+    from .racyclean import RESTORED_ENV
+
+    names = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    for wait in (*_LOCK_WAITS, None):
+        try:
+            walk.repo_run(ws.repo, ["update-index", "-q", "-z", "--stdin"], names,
+                          env={**os.environ, RESTORED_ENV: "1"})
+            return True
+        except GitError as e:
+            if not str(e).endswith(": failed"):  # git said why: not a lock
+                raise
+            if wait is None:
+                return False
+            time.sleep(wait)
+    return False
 
 
 def _outside_filter(ws: Workspace, entries: list[walk.IndexEntry]) -> set[str]:

@@ -219,6 +219,9 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
             done.fetched = len(again.restored)
             done.restored += len(again.restored)
             done.missing -= len(again.restored)
+            res.index_locked |= again.index_locked
+        if res.index_locked:
+            print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
     except MlvError as e:
         print(f"git-mlv: warning: {e}", file=sys.stderr)
     except ImportError:

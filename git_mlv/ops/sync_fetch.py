@@ -53,6 +53,7 @@ class PullResult:
     why: dict[str, str] = field(default_factory=dict)  # missing path -> why it stayed a pointer
     # pointers at paths no tracked pattern covers: left as git's pointer text, their data not fetched
     outside_patterns: list[str] = field(default_factory=list)
+    index_locked: bool = False  # data.CheckoutResult's: git re-reads the files written later
 
 
 # -- fetch ---------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     co = data.checkout(ws, paths)
     missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
     return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres),
-                      sorted(co.outside_patterns))
+                      sorted(co.outside_patterns), co.index_locked)
 
 
 def _drop_outside_patterns(ws: Workspace, found: dict[str, list[str]]) -> dict[str, list[str]]:
