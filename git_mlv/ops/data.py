@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
-from ..errors import MlvError, UsageError
+from ..errors import MissingObject, MlvError, UsageError
 from ..gitio import attributes, walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
@@ -265,6 +265,9 @@ class CheckoutResult:
     outside_patterns: list[str] = field(default_factory=list)
     # another git process held the index's lock: the files are written, git re-reads them later
     index_locked: bool = False
+    # oid -> paths (also in ``missing``): the file's manifest is here but not every chunk it names
+    # (a `git mlv prune` killed between two packs); a fetch must not skip them as present
+    incomplete: dict[str, list[str]] = field(default_factory=dict)
 
 
 INDEX_LOCKED = ("another git process held git's index (its index.lock) all along: the files written "
@@ -325,7 +328,13 @@ def _restore(ws: Workspace, batches: Iterable[list[tuple[walk.IndexEntry, Pointe
                     result.missing_oids.setdefault(pb.oid, []).append(e.path)
                     result.missing_sizes[pb.oid] = pb.size
                 continue
-            pool.restore_to(pb.oid, top + e.path, executable=e.mode == 0o100755)
+            try:
+                pool.restore_to(pb.oid, top + e.path, executable=e.mode == 0o100755)
+            except MissingObject:  # one file's chunk, not the whole command (the rest is written)
+                result.missing.append(e.path)
+                result.incomplete.setdefault(pb.oid, []).append(e.path)
+                result.missing_sizes[pb.oid] = pb.size
+                continue
             result.restored.append(e.path)
             result.bytes += pb.size
             if progress:

@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core import heap
 from ..core.hashing import EMPTY_OID, is_oid
@@ -23,6 +24,9 @@ from . import remote_config, trust
 from .context import Workspace
 from .scope import FetchScope, fetch_scope, filter_oids
 from .sync import ProgressFn, label_paths, open_config, open_named, pointers_of_revs, retry_policy
+
+if TYPE_CHECKING:
+    from .data import CheckoutResult
 
 
 @dataclass
@@ -87,9 +91,35 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     fres.out_of_scope = left_out
     ws.pool.refresh()
     co = data.checkout(ws, paths)
+    if co.incomplete:  # in scope or not: their data was meant to be here
+        _complete(ws, remote, co, fres)
     missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
     return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres),
                       sorted(co.outside_patterns), co.index_locked)
+
+
+def _complete(ws: Workspace, remote: str | None, co: CheckoutResult, fres: FetchResult) -> None:
+    """Fetch the chunks the pool lacks of files whose manifest is here (a `git mlv prune` killed
+    between deleting two packs left some), then write those files; ``co`` and ``fres`` updated.
+    Before, the pull stopped at the first with "chunk ... is not in the pool; run `git mlv pull`"."""
+    from . import data
+
+    todo = co.incomplete
+    again = _fetch_oids_into(ws, ws.pool, remote, set(todo), todo, None, runcache_outs=False,
+                             sizes={o: co.missing_sizes[o] for o in todo},
+                             incomplete=frozenset(todo))
+    fres.files += again.files
+    fres.fetched += again.fetched
+    fres.bytes_received += again.bytes_received
+    fres.not_on_remote += again.not_on_remote
+    fres.damaged += again.damaged
+    fres.failed.update(again.failed)
+    ws.pool.refresh()
+    res = data.checkout_paths(ws, [p for ps in todo.values() for p in ps])
+    done = set(res.restored)
+    co.restored += res.restored
+    co.missing = [p for p in co.missing if p not in done]
+    co.index_locked |= res.index_locked
 
 
 def _drop_outside_patterns(ws: Workspace, found: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -114,14 +144,15 @@ def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
 
 def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[str],
                      paths: dict[str, list[str]], progress: ProgressFn | None,
-                     runcache_outs: bool, sizes: dict[str, int] | None = None) -> FetchResult:
+                     runcache_outs: bool, sizes: dict[str, int] | None = None,
+                     incomplete: frozenset[str] = frozenset()) -> FetchResult:
     rc, rem, rindex = open_named(ws, remote)
     retry = retry_policy(ws)
     result = FetchResult(remote=rc.name, url=rem.url, files=len(oids))
     note = trust.for_fetch(ws, rc)
     result.notes += [note] if note else []
     try:
-        stats = fetch_files(pool, rem, rindex, oids, retry, progress, sizes=sizes)
+        stats = fetch_files(pool, rem, rindex, oids, retry, progress, sizes=sizes, incomplete=incomplete)
         rc_stats, entries = fetch_runcache(ws, pool, rem, rindex, retry, runcache_outs)
         result.runcache_entries = entries
         stats.damaged += rc_stats.damaged

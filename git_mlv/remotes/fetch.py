@@ -219,8 +219,8 @@ def _in_file_order(ranges: list[Range], hashes: list[_FileHash]) -> list[Range]:
 
 def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
                 retry: RetryPolicy, progress: Progress | None = None, max_age: float = 0.0,
-                sizes: Mapping[str, int] | None = None, upcoming: Mapping[str, int] | None = None
-                ) -> FetchStats:
+                sizes: Mapping[str, int] | None = None, upcoming: Mapping[str, int] | None = None,
+                incomplete: frozenset[str] = frozenset()) -> FetchStats:
     """Download the data of files ``oids`` that the pool lacks; the caller commits the pool.
 
     ``sizes`` (file oid -> size, from the pointers) lets every claim of the remote be checked
@@ -231,13 +231,19 @@ def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[
     ``upcoming`` (file oid -> size) are files a later call will ask for (a clone's next batches):
     those of one chunk whose bytes lie inside a range this call reads anyway are verified and
     stored too (``_ride_along``), so the later call does not read those bytes again.
+
+    ``incomplete``: files of ``oids`` whose manifest is here but not every chunk it names (a
+    ``git mlv prune`` killed between deleting two packs): fetched although the pool's presence
+    check, which looks at the manifest, says they are here; only the chunks the pool lacks travel.
     """
     oids = list(oids)
     try:
-        return _fetch_files(pool, remote, rindex, oids, retry, progress, max_age, sizes, upcoming)
+        return _fetch_files(pool, remote, rindex, oids, retry, progress, max_age, sizes, upcoming,
+                            incomplete)
     except RemoteNotFound:
         rindex.refresh(workers=remote.parallelism)
-        return _fetch_files(pool, remote, rindex, oids, retry, progress, float("inf"), sizes, upcoming)
+        return _fetch_files(pool, remote, rindex, oids, retry, progress, float("inf"), sizes, upcoming,
+                            incomplete)
 
 
 def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[Range], upcoming: Mapping[str, int],
@@ -283,12 +289,12 @@ def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[Range], upcoming: 
 
 def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
                  retry: RetryPolicy, progress: Progress | None, max_age: float,
-                 sizes: Mapping[str, int] | None, upcoming: Mapping[str, int] | None = None
-                 ) -> FetchStats:
+                 sizes: Mapping[str, int] | None, upcoming: Mapping[str, int] | None = None,
+                 incomplete: frozenset[str] = frozenset()) -> FetchStats:
     stats = FetchStats()
     sizes = sizes or {}
     wanted = sorted(set(oids))
-    todo = [o for o, here in zip(wanted, present_files(pool, wanted)) if not here]
+    todo = [o for o, here in zip(wanted, present_files(pool, wanted)) if not here or o in incomplete]
     stats.present = set(wanted) - set(todo)
     if not todo:
         return stats
@@ -390,14 +396,16 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         writer.flush()
 
     # 3. whole files: a manifest enters the pool only once its file hashes to its oid
+    whole: set[str] = set()
     for f in hashes:
         e, stored, m = manifests[f.oid]
         if _finish_hash(pool, f, stats):
             writer.add_object(e.id, KIND_MANIFEST, e.codec, e.raw_len, stored)
             stats.objects += 1
+            whole.add(f.oid)
     writer.flush()
     for oid, here in zip(todo, present_files(pool, todo)):
-        if here:
+        if here and (oid not in incomplete or oid in whole):  # its manifest was here all along
             stats.fetched.add(oid)
             stats.present.add(oid)
         elif oid not in stats.failed:
