@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "repository, install the pre-push, post-checkout and post-merge hooks. A hook "
                        "already there (git-lfs's, your own) is chained: it moves to NAME.mlv-chained "
                        "and runs after git-mlv's with the same arguments and stdin; pre-commit's "
-                       "runs git-mlv's as NAME.legacy; for husky the lines to add are printed.")
+                       "runs git-mlv's as NAME.legacy; for husky the lines to add are printed. git names "
+                       "this git-mlv by its full path, so it works where its environment is not "
+                       "active; run install again from a new environment.")
     _scope(p)
     p.add_argument("--force", action="store_true",
                    help="replace other hooks instead of chaining them (they are kept as "

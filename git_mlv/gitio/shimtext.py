@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from .quickgit import CHAINED
 
 HOOKS = ("pre-push", "post-checkout", "post-merge")
-VERSION_LINE = "# git-mlv hook shim v3: git-mlv's work lives in `git mlv hook`."
+VERSION_LINE = "# git-mlv hook shim v4: git-mlv's work lives in `git mlv hook`."
+# Where `git mlv install` found git-mlv (its full path): a hook whose PATH lacks git-mlv (another
+# virtualenv or conda env active, an IDE's git) looks there (shim v4). git's filter and drivers
+# name that path themselves (ops/setup.filter_config).
+EXECUTABLE_KEY = "filter.mlv.executable"
 
 # post-checkout and post-merge: when git-mlv has nothing to do, the shim says so without starting
 # Python, which cost ~0.1 s of a 0.46 s one-file checkout at 50,000 files (bench/RESULTS.md). The
@@ -44,12 +48,24 @@ _NOTHING_TO_DO = {
 
 def shim(name: str) -> str:
     """The text of our shim for hook ``name`` (the files in the repo's hooks/ are these, verbatim)."""
-    text = (
-        "#!/bin/sh\n"
-        f"{VERSION_LINE}\n"
+    return _shim(name, VERSION_LINE, (
+        f"command -v git-mlv >/dev/null 2>&1 || {{ exe=$(git config --get {EXECUTABLE_KEY}) && "
+        'PATH="$PATH:${exe%/*}"; }\n'
+        f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: activate the '
+        f'environment it is installed in and run \\`git mlv install\\` there, or remove .git/hooks/{name}"; '
+        f"exit 2; }}\n"))
+
+
+def previous_shims(name: str) -> tuple[str, ...]:
+    """Our exact shims of earlier versions that differ from today's only in how git-mlv is found
+    (v3: PATH alone): `git mlv install` and the filter's hook check replace them."""
+    return (_shim(name, "# git-mlv hook shim v3: git-mlv's work lives in `git mlv hook`.", (
         f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: install it, '
-        f'or remove .git/hooks/{name}"; exit 2; }}\n'
-    )
+        f'or remove .git/hooks/{name}"; exit 2; }}\n')),)
+
+
+def _shim(name: str, version_line: str, find: str) -> str:
+    text = f"#!/bin/sh\n{version_line}\n{find}"
     if name in _NOTHING_TO_DO:
         text += (f"{_SMUDGED}"
                  "nothing_to_do() {  # without a trace to write, a chained copy of us, the hook's folder\n"

@@ -10,23 +10,30 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 from ..gitio import attributes, hooks
 from ..gitio.git import GitError, Repo, run
+from ..gitio.shimtext import EXECUTABLE_KEY
 from .context import Workspace
 
 
 def _executable() -> str:
-    """How git should start us: ``git-mlv`` when it is on PATH, else the full path we run from."""
+    """The git-mlv that runs now, by its full path: git's filter, diff and merge drivers name it so,
+    and the hooks look for it there, whatever environment is active when git runs (a conda env
+    switched, an IDE's git started without the virtualenv). ``git-mlv`` when no path is known."""
     import shutil  # not at import: the filter loads this module at every start (issue 9)
 
-    if shutil.which("git-mlv"):
-        return "git-mlv"
     me = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return me if os.path.basename(me) == "git-mlv" and os.path.exists(me) else "git-mlv"
+    if os.path.basename(me) == "git-mlv" and os.access(me, os.X_OK):
+        return me
+    found = shutil.which("git-mlv")
+    return os.path.abspath(found) if found else "git-mlv"
 
 
 def filter_config() -> dict[str, str]:
-    """The git config git-mlv needs (DESIGN.md §2)."""
-    exe = _executable()
-    return {
+    """The git config git-mlv needs (DESIGN.md §2), naming the git-mlv that runs now."""
+    import shlex
+
+    path = _executable()
+    exe = shlex.quote(path)
+    cfg = {
         "filter.mlv.process": f"{exe} filter-process",
         "filter.mlv.clean": f"{exe} clean -- %f",
         "filter.mlv.smudge": f"{exe} smudge -- %f",
@@ -35,6 +42,9 @@ def filter_config() -> dict[str, str]:
         "merge.mlv.name": "git-mlv data (keep ours on conflict)",
         "merge.mlv.driver": f"{exe} merge-driver %O %A %B %P",
     }
+    if os.path.isabs(path):  # where the hooks look when git-mlv is not on PATH (gitio/shimtext.py)
+        cfg[EXECUTABLE_KEY] = path
+    return cfg
 
 
 @dataclass

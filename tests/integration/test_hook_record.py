@@ -28,7 +28,12 @@ def logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     wrapper = bin_dir / "git-mlv"
     wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
     wrapper.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")  # the hooks find it first
+    # git's filter is named by its full path in the config `git mlv install` wrote: the wrapper's,
+    # for every git command of the test
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "filter.mlv.process")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", f"{wrapper} filter-process")
     return log
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from git_mlv.core.pointer import Pointer
-from tests.helpers import git, mlv, out, random_bytes
+from tests.helpers import BIN, git, mlv, out, random_bytes
 
 
 def test_single_shot_clean_and_smudge(repo: Path) -> None:
@@ -22,9 +23,11 @@ def test_single_shot_clean_and_smudge(repo: Path) -> None:
 
 def test_filter_config_uses_process_and_single_shot(repo: Path) -> None:
     cfg = out(git("config", "--get-regexp", r"^filter\.mlv\.", cwd=repo))
-    assert "filter.mlv.process git-mlv filter-process" in cfg
+    exe = os.path.join(BIN, "git-mlv")  # the git-mlv that ran `install`, by its full path
+    assert f"filter.mlv.process {exe} filter-process" in cfg
     assert "filter.mlv.required true" in cfg
-    assert "filter.mlv.clean git-mlv clean -- %f" in cfg
+    assert f"filter.mlv.clean {exe} clean -- %f" in cfg
+    assert f"filter.mlv.executable {exe}" in cfg
 
 
 def test_one_filter_process_per_git_command(repo: Path) -> None:
