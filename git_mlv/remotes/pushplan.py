@@ -86,9 +86,19 @@ class PackPlan:
         out = []
         for k, loc in zip(keys, pool.locate_keys(keys)):
             if loc is None:  # gone between the plan and now (a concurrent gc): say so, don't guess
-                raise CorruptObject(f"object {bytes(k)[:32].hex()} vanished from the pool during push")
+                raise CorruptObject(_not_here(k))
             out.append(loc)
         return out
+
+
+def _not_here(key: bytes) -> str:
+    """Why a push stops at an object the pool lacks though a file it holds names it. Before, only
+    "vanished from the pool during push": wrong for the usual cause, a ``git mlv prune`` killed
+    between deleting two packs (a pruned file's manifest left, a chunk of it gone), and no fix."""
+    return (f"object {bytes(key)[:32].hex()} is not in the pool though a file here names it (a "
+            "`git mlv prune` or `gc` interrupted, or one running now); nothing was sent for it: "
+            "`git mlv fsck` names the file, `git mlv fsck --repair` fetches it again from the "
+            "default data remote")
 
 
 def plan_packs(pool: Pool, keys: np.ndarray, pack_size: int) -> PackPlan:
@@ -150,7 +160,7 @@ def _in_pack_order(pool: Pool, keys: np.ndarray, names: dict[str, int]) -> _Loca
         locs = pool.locate_keys(b)
         for k, loc in zip(b, locs):
             if loc is None:
-                raise CorruptObject(f"object {bytes(k)[:32].hex()} vanished from the pool during push")
+                raise CorruptObject(_not_here(k))
         at = slice(start, start + len(b))
         pack[at] = [names.setdefault(loc.pack, len(names)) for loc in locs]  # type: ignore[union-attr]
         offset[at] = [loc.entry.offset for loc in locs]  # type: ignore[union-attr]

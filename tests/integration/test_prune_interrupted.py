@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN, commit_all, git, mlv, origin_and_store, random_bytes, write
+from tests.helpers import BIN, commit_all, git, mlv, one_error_line, origin_and_store, random_bytes, write
 
 # each of these spans several of the suite's 256 KiB packs, its manifest in the last of them
 FILES = {f"data/v{i}.bin": random_bytes(700_000, seed=40 + i) for i in range(3)}
@@ -30,8 +30,9 @@ def _killed_between_two_deletions(repo: Path) -> bool:
     return b"is not in the pool" in mlv("fsck", cwd=repo, check=False).stderr
 
 
-@pytest.mark.slow
-def test_pull_after_an_interrupted_prune_brings_every_file_back(repo: Path, tmp_path: Path) -> None:
+def _interrupted_prune(repo: Path, tmp_path: Path) -> None:
+    """FILES committed, pushed, deleted in HEAD; then a prune killed so that one of them is left
+    with its manifest and without a chunk."""
     origin_and_store(repo, tmp_path, files=0)
     for name, data in FILES.items():
         write(repo / name, data)
@@ -42,11 +43,14 @@ def test_pull_after_an_interrupted_prune_brings_every_file_back(repo: Path, tmp_
     git("push", "-q", "origin", "main", cwd=repo)
     for _ in range(6):  # the last pack written is the one deletion that leaves no such manifest
         if _killed_between_two_deletions(repo):
-            break
+            return
         mlv("fetch", "--all", cwd=repo)  # the files back, in new packs: kill the prune again
-    else:
-        raise AssertionError("no interrupted prune left a manifest without its chunks")
+    raise AssertionError("no interrupted prune left a manifest without its chunks")
 
+
+@pytest.mark.slow
+def test_pull_after_an_interrupted_prune_brings_every_file_back(repo: Path, tmp_path: Path) -> None:
+    _interrupted_prune(repo, tmp_path)
     git("checkout", "-q", "HEAD~1", cwd=repo)  # some files stay pointers: they seem to be here
     p = mlv("pull", cwd=repo, check=False)
     assert p.returncode == 0, p.stderr
@@ -56,3 +60,26 @@ def test_pull_after_an_interrupted_prune_brings_every_file_back(repo: Path, tmp_
     assert git("status", "--porcelain", cwd=repo).stdout == b""
     fsck = mlv("fsck", cwd=repo, check=False)
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+@pytest.mark.slow
+def test_push_of_such_a_file_stops_and_says_how_to_repair(repo: Path, tmp_path: Path) -> None:
+    """A push of the older commit to another data remote stopped with "object ... vanished from
+    the pool during push" (exit 3): true of a concurrent gc, not of this, and no way out."""
+    _interrupted_prune(repo, tmp_path)
+    other = tmp_path / "other"
+    mlv("remote", "add", "other", str(other), "--local", cwd=repo)
+    err = one_error_line(mlv("push", "other", "--all", cwd=repo, check=False), 3)
+    assert "is not in the pool though a file here names it" in err
+    assert "`git mlv fsck --repair` fetches it again" in err
+    assert not list(other.glob("packs/*.idx"))  # nothing committed on the remote
+    mlv("fsck", "--repair", cwd=repo)
+    mlv("push", "other", "--all", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", "-c", "mlv.fetchExclude=*", str(tmp_path / "origin.git"), str(clone),
+        cwd=tmp_path)  # nothing fetched from the default remote: the bytes come from `other`
+    mlv("remote", "add", "other", str(other), "--local", cwd=clone)
+    git("checkout", "-q", "HEAD~1", cwd=clone)
+    mlv("pull", "other", "-X", "", cwd=clone)
+    for name, data in FILES.items():
+        assert (clone / name).read_bytes() == data, name
