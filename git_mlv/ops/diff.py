@@ -165,7 +165,7 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     added: dict[str, FileChange] = {}
     deleted: dict[str, FileChange] = {}
     out: list[FileChange] = []
-    for _, path, a, c in entries:
+    for status, path, a, c in entries:
         old_p = pointers.get(a)
         if old_p is None and a in _EMPTY_BLOBS and (c in pointers or (c == _ZERO and path in attr)):
             old_p = Pointer(EMPTY_OID, 0)
@@ -173,7 +173,9 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
         new_side: Side | None = None
         if c in _EMPTY_BLOBS and (a in pointers or (a == _ZERO and path in attr)):
             new_side = Side(new_label, path, EMPTY_OID, 0, True)
-        elif new is None and c == _ZERO:
+        elif new is None and c == _ZERO and status != "D":
+            # "D": gone from the index (`git rm --cached`) even when a file is left at its path:
+            # git's own diff calls it deleted, and so did this one only when the file was gone too
             if old_p is None and path not in attr:
                 continue  # a plain git file
             new_side, wt_p = _worktree_side(ws, path)

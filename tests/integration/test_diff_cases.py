@@ -81,3 +81,22 @@ def test_git_blame_of_a_table_blames_its_summary(repo: Path) -> None:
     assert new and all("x " in line for line in new) and len(new) < len(lines)
     gc = out(mlv("gc", "--dry-run", cwd=repo))
     assert " 0 unreachable" in gc, gc  # nothing stored for blame
+
+
+def test_a_file_taken_out_of_the_index_is_deleted_though_it_stays_on_disk(repo: Path) -> None:
+    """`git rm --cached data/model.bin` (stop versioning it, keep the file): `git diff HEAD` says
+    deleted; `git mlv diff HEAD` said "No data changes", since it read the file still at that path
+    (found trying history surgery as a data scientist would)."""
+    write(repo / "data" / "model.bin", b"\x00\x01" * 20_000)
+    write(repo / "data" / "keep.bin", b"\x02\x03" * 20_000)
+    commit_all(repo, "v1")
+    git("rm", "-q", "--cached", "data/model.bin", cwd=repo)
+    for args in (["diff", "HEAD"], ["diff"]):  # HEAD against the work tree (HEAD is the default)
+        rows = json.loads(out(mlv(*args, "--json", cwd=repo)))["files"]
+        assert [(f["status"], f["path"]) for f in rows] == [("deleted", "data/model.bin")], args
+    git("commit", "-q", "-m", "model untracked", cwd=repo)
+    rows = json.loads(out(mlv("diff", "HEAD~1", "--json", cwd=repo)))["files"]
+    assert [(f["status"], f["path"]) for f in rows] == [("deleted", "data/model.bin")]
+    (repo / "data" / "keep.bin").unlink()  # gone from disk only: deleted as before
+    rows = json.loads(out(mlv("diff", "HEAD", "--json", cwd=repo)))["files"]
+    assert [(f["status"], f["path"]) for f in rows] == [("deleted", "data/keep.bin")]
