@@ -182,6 +182,24 @@ def read_at_revisions(repo: Repo, wanted: Iterable[tuple[str, str]]
     return out
 
 
+def resolve(repo: Repo, names: list[str]) -> list[tuple[str, str] | None]:
+    """The (oid, type) each object name (``REV``, ``REV^{commit}``, ``REV:PATH``) resolves to, None
+    where it names nothing; one ``git cat-file --batch-check`` for all (metrics across 1,000 tags
+    started three git processes a tag)."""
+    if not names:
+        return []
+    if any("\n" in n for n in names):
+        raise MlvError("revision names and paths with a newline are not supported")
+    raw = repo_run(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                   "".join(f"{n}\n" for n in names).encode("utf-8"))
+    out: list[tuple[str, str] | None] = []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        oid, _, kind = line.partition(" ")  # else "<name> missing" (or "ambiguous")
+        known = kind in ("blob", "tree", "commit", "tag") and re.fullmatch(r"[0-9a-f]{40,64}", oid)
+        out.append((oid, kind) if known else None)
+    return out
+
+
 def object_sizes(repo: Repo, oids: Iterable[str]) -> dict[str, int]:
     """Size of each blob among ``oids`` (other objects and missing ones are left out)."""
     todo = list(oids)

@@ -19,7 +19,7 @@ from ..pipeline import lock as lockfile
 from ..pipeline import metrics as metricsmod
 from ..pipeline import spec as specfile
 from ..pipeline.repro import Event, Options, Reproducer, Result
-from ..pipeline.revisions import WORKSPACE, branches, tags, verify
+from ..pipeline.revisions import WORKSPACE, branches, tags, verify, verify_all
 from ..pipeline.spec import Spec, SpecError, Stage
 from .context import Workspace
 
@@ -221,8 +221,7 @@ def _revs(ws: Workspace, revs: list[str], all_tags: bool, all_branches: bool) ->
     if all_branches:
         out += branches(ws.repo)
     out = list(dict.fromkeys(out)) or [WORKSPACE]
-    for r in out:
-        verify(ws.repo, r)
+    verify_all(ws.repo, out)
     return out
 
 

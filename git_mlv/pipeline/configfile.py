@@ -27,17 +27,19 @@ Items = list[tuple[str, str, str, str | None]]  # (section, subsection, variable
 _HEADER = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)\s*(?:"((?:[^"\\\n]|\\.)*)")?\s*\]')
 
 
-def read_items(repo: Repo, path: str | None = None, blob: str | None = None) -> Items:
+def read_items(repo: Repo, path: str | None = None, blob: str | None = None,
+               name: str | None = None) -> Items:
     """Every (section, subsection, variable, value) of a file, in file order.
 
-    ``path`` is a file on disk; ``blob`` a ``REV:PATH`` spec read from git objects. Section and variable
-    names come back lower-cased (git's rule); subsection names keep their case.
+    ``path`` is a file on disk; ``blob`` a ``REV:PATH`` spec or a blob id read from git objects
+    (``name``: what an error calls it). Section and variable names come back lower-cased (git's
+    rule); subsection names keep their case.
     """
     src = ["-f", path] if path is not None else [f"--blob={blob}"]
     try:
         raw = repo.git("config", *src, "-l", "-z")
     except GitError as e:
-        where = blob or os.path.relpath(str(path), repo.worktree or ".")
+        where = name or blob or os.path.relpath(str(path), repo.worktree or ".")
         msg = str(e).removeprefix("git config: ").removeprefix("fatal: ")
         msg = re.sub(r" in (file|blob) .*$", "", msg)  # git names the file again, in full
         raise ConfigFileError(f"{where} is malformed: {msg}") from None

@@ -95,12 +95,16 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
     """Metric values at each revision (``WORKSPACE`` = the work tree); ``paths`` overrides the spec."""
     table = MetricsTable(revs=list(revs))
     wanted = []
+    specs = {} if paths else specfile.load_at_many(repo, [r for r in revs if r != WORKSPACE])
     for rev in revs:
         if paths:
             wanted += [(rev, p) for p in paths]
             continue
         try:
-            wanted += [(rev, p) for p in metric_paths(_spec(repo, rev))]
+            spec = specs[rev] if rev in specs else _spec(repo, rev)  # the work tree: from disk
+            if isinstance(spec, MlvError):
+                raise spec
+            wanted += [(rev, p) for p in metric_paths(spec)]
         except MlvError as e:  # one bad revision should not hide the others
             table.errors.append(f"{rev}: {e}")
     blobs = _read(repo, wanted, pool)

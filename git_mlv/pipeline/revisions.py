@@ -58,6 +58,14 @@ def branches(repo: Repo) -> list[str]:
     return out.splitlines()
 
 
+def verify_all(repo: Repo, revs: list[str]) -> None:
+    """MlvError naming the first of ``revs`` that is not a commit (one git process for all)."""
+    named = [r for r in revs if r != WORKSPACE]
+    for rev, found in zip(named, walk.resolve(repo, [f"{r}^{{commit}}" for r in named])):
+        if found is None:
+            raise MlvError(f"unknown revision {rev!r}")
+
+
 def verify(repo: Repo, rev: str) -> None:
     """MlvError unless ``rev`` names a commit."""
     if rev == WORKSPACE:

@@ -25,9 +25,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..errors import UsageError
+from ..errors import MlvError, UsageError
 from ..gitio.git import Repo
-from .configfile import read_items, render_section, save_sections
+from .configfile import Items, read_items, render_section, save_sections
 
 FILENAME = ".gitmlv"
 SECTION = "stage"
@@ -242,14 +242,39 @@ def load(repo: Repo) -> Spec:
 
 def load_at(repo: Repo, rev: str) -> Spec:
     """The spec as committed at ``rev`` (empty when that revision has no ``.gitmlv``); not validated."""
-    if not _blob_exists(repo, rev):
-        return Spec()
-    return _from_items(read_items(repo, blob=f"{rev}:{FILENAME}"), f"{rev}:{FILENAME}")
+    got = load_at_many(repo, [rev])[rev]
+    if isinstance(got, MlvError):
+        raise got
+    return got
 
 
-def _blob_exists(repo: Repo, rev: str) -> bool:
-    out = repo.git("rev-parse", "--verify", "-q", f"{rev}:{FILENAME}", check=False)
-    return bool(out.strip())
+def load_at_many(repo: Repo, revs: list[str]) -> dict[str, Spec | MlvError]:
+    """``load_at`` for each of ``revs`` (the error instead, for a malformed one): one git process
+    finds every revision's ``.gitmlv``, and one more reads each distinct one (a spec rarely changes:
+    1,000 tags are a handful of files, not 3,000 git processes)."""
+    from ..gitio.walk import resolve
+
+    found = resolve(repo, [f"{rev}:{FILENAME}" for rev in revs])
+    parsed: dict[str, tuple[str, Items | MlvError]] = {}  # blob id -> (first name, its items)
+    out: dict[str, Spec | MlvError] = {}
+    for rev, hit in zip(revs, found):
+        name = f"{rev}:{FILENAME}"
+        if hit is None or hit[1] != "blob":
+            out[rev] = Spec()
+            continue
+        if hit[0] not in parsed:
+            try:
+                parsed[hit[0]] = (name, read_items(repo, blob=hit[0], name=name))
+            except MlvError as e:
+                parsed[hit[0]] = (name, e)
+        first, got = parsed[hit[0]]
+        try:
+            if isinstance(got, MlvError):  # named after this revision, as load_at names it
+                raise type(got)(str(got).replace(first, name, 1))
+            out[rev] = _from_items(got, name)
+        except MlvError as e:
+            out[rev] = e
+    return out
 
 
 def save(repo: Repo, spec: Spec) -> None:
