@@ -43,7 +43,7 @@ class Settings(Record):
     def from_config(cls, config: Mapping[str, str]) -> Settings:
         """Settings from ``mlv.*`` keys of git config (lower-cased names, as ``git config -l`` prints)."""
         d = cls()
-        return cls(
+        s = cls(
             chunk_avg=_int(config, "mlv.chunkavg", d.chunk_avg),
             chunk_min=_int(config, "mlv.chunkmin", d.chunk_min),
             chunk_max=_int(config, "mlv.chunkmax", d.chunk_max),
@@ -52,6 +52,29 @@ class Settings(Record):
             threads=_int(config, "mlv.threads", d.threads),
             auto_packs=_int(config, "mlv.autopacks", d.auto_packs),
         )
+        s.check()
+        return s
+
+    def check(self) -> None:
+        """A UsageError naming the setting a user set out of range. Before, ``mlv.chunkAvg 0`` or
+        ``mlv.compressionLevel 99`` failed every `git add` with "internal error: ValueError:
+        min_size 0 is out of range" (pyfastcdc names every size min_size) or "level must be less
+        than 23"; ``mlv.packSize 0`` wrote a pack per chunk."""
+        for name, value, low, high in (("chunkMin", self.chunk_min, 64, 1 * MiB),
+                                       ("chunkAvg", self.chunk_avg, 256, 4 * MiB),
+                                       ("chunkMax", self.chunk_max, 1 * KiB, 16 * MiB)):
+            if not low <= value <= high:  # pyfastcdc's ranges
+                raise UsageError(f"git config mlv.{name} = {value} is out of range: {low} to {high} "
+                                 "bytes (default: mlv.chunkMin 16k, mlv.chunkAvg 48k, mlv.chunkMax 256k)")
+        if not self.chunk_min <= self.chunk_avg <= self.chunk_max:
+            raise UsageError(f"git config mlv.chunkMin ({self.chunk_min}) <= mlv.chunkAvg "
+                             f"({self.chunk_avg}) <= mlv.chunkMax ({self.chunk_max}) does not hold")
+        if not -(1 << 17) <= self.compression_level <= 22:  # zstd's levels (negative: faster)
+            raise UsageError(f"git config mlv.compressionLevel = {self.compression_level} is out of "
+                             "range: zstd levels go up to 22 (0 stores chunks raw, 1 is the default)")
+        if self.pack_size < 64 * KiB:
+            raise UsageError(f"git config mlv.packSize = {self.pack_size} is too small: at least 64k "
+                             "(default 64m)")
 
 
 def parse_size(text: str) -> int:
