@@ -56,6 +56,9 @@ def register(sub: Any) -> None:
     p.add_argument("--no-run-cache", action="store_true",
                    help="run commands even if the run-cache has their outputs")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.add_argument("--json", action="store_true",
+                   help="print what happened to each stage as JSON (the commands' output goes to "
+                   "stderr)")
     p.set_defaults(func=run)
 
 
@@ -68,9 +71,18 @@ def run(args: Any) -> int:
     if args.jobs < 1:
         raise UsageError("-j needs a number of at least 1")
     opts = pipeline.Options(targets=args.stages, single=args.single_item, force=args.force,
-                            dry_run=args.dry_run, jobs=args.jobs, run_cache=not args.no_run_cache)
-    with Workspace.discover() as ws:
-        result = pipeline.repro(ws, opts, None if args.quiet else print_event)
-    if not args.quiet:
+                            dry_run=args.dry_run, jobs=args.jobs, run_cache=not args.no_run_cache,
+                            stdout_to_stderr=args.json)
+    events: list[Any] = []
+    on_event = events.append if args.json else None if args.quiet else print_event
+    try:
+        with Workspace.discover() as ws:
+            result = pipeline.repro(ws, opts, on_event)
+    finally:
+        if args.json:  # also when a stage failed: what ran, what did not (then the error line)
+            from .render import print_json
+
+            print_json([{"stage": e.stage, "event": e.kind, "detail": e.detail} for e in events])
+    if not args.quiet and not args.json:
         print_summary(result)
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class Options:
     dry_run: bool = False
     jobs: int = 1
     run_cache: bool = True
+    stdout_to_stderr: bool = False  # the commands' output (stdout is kept for a JSON report)
 
 
 @dataclass
@@ -197,7 +199,7 @@ class Reproducer:
             self._emit(Event(RESTORED, name, source[0]))
             return
         self._emit(Event(RUNNING, name, st.cmd))
-        self._execute(st)
+        self._execute(st, opts.stdout_to_stderr)
         outs = self._store_outputs(st)
         self._commit(st, cur, outs)
         self._emit(Event(RAN, name, reason))
@@ -348,14 +350,15 @@ class Reproducer:
             raise
 
     # -- running ------------------------------------------------------------------------------
-    def _execute(self, st: Stage) -> None:
+    def _execute(self, st: Stage, stdout_to_stderr: bool = False) -> None:
         for o in st.all_outs:  # a command must not see (or append to) the outputs of an old run
             target = self.fp.abspath(o)
             _remove(target)
             os.makedirs(os.path.dirname(target), exist_ok=True)
         cwd = self.fp.abspath(st.wdir) if st.wdir else self.top
         try:
-            proc = subprocess.run(st.cmd, shell=True, cwd=cwd, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(st.cmd, shell=True, cwd=cwd, stdin=subprocess.DEVNULL,
+                                  stdout=sys.stderr.fileno() if stdout_to_stderr else None)
         except OSError as e:
             raise _Failure(f"cannot start the command: {e}") from None
         if proc.returncode != 0:

@@ -248,3 +248,29 @@ def test_dry_run_judges_stages_below_a_restore_on_what_it_brings_back(pipeline: 
     dry = pipeline.mlv("repro", "--dry-run")
     assert "Would run stage 'featurize': features.bin missing; would restore from the run-cache" in dry
     assert "Would run stage 'train': model.bin modified; would restore from the run-cache" in dry
+
+
+def test_json_report_keeps_stdout_for_the_report(pipeline: Pipeline) -> None:
+    """`repro --json` for a CI script: stdout is one JSON document (the stages' own output, which
+    featurize and train print here, goes to stderr), also for a dry run and a failing stage."""
+    import json
+
+    root = pipeline.path
+    write(root / "featurize.py", (root / "featurize.py").read_bytes() + b"print('featurized')\n")
+    p = mlv("repro", "--dry-run", "--json", cwd=root)
+    assert [(e["stage"], e["event"]) for e in json.loads(p.stdout)] == [
+        ("featurize", "would-run"), ("train", "would-run"), ("evaluate", "would-run")]
+    assert pipeline.runs() == []
+    p = mlv("repro", "--json", cwd=root)
+    events = json.loads(p.stdout)
+    assert [(e["stage"], e["event"]) for e in events if e["event"] == "ran"] == [
+        ("featurize", "ran"), ("train", "ran"), ("evaluate", "ran")]
+    assert events[0] == {"stage": "featurize", "event": "running", "detail": "python featurize.py"}
+    assert b"featurized" in p.stderr
+    assert pipeline.runs() == ALL
+    write(root / "params.yaml", b"lr: 0.2\nfail: true\n")
+    p = mlv("repro", "--json", cwd=root, check=False)
+    assert p.returncode == 1
+    assert [(e["stage"], e["event"]) for e in json.loads(p.stdout)][-2:] == [
+        ("train", "failed"), ("evaluate", "skipped")]
+    assert "git-mlv: error: stage 'train' failed" in p.stderr.decode()
