@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_track)
     u = sub.add_parser("untrack", help="stop routing patterns through git-mlv",
                        description="Remove the lines of these patterns from the root's "
-                       ".gitattributes (typed in a subdirectory: relative to it, as track takes them).")
+                       ".gitattributes (typed in a subdirectory: relative to it, as track takes them). "
+                       "Files committed as data stay pointers in git's index until `git add "
+                       "--renormalize .` stores them whole; untrack names them.")
     u.add_argument("patterns", nargs="+", metavar="PATTERN")
     u.set_defaults(func=run_untrack)
 
@@ -63,4 +65,13 @@ def run_untrack(args: argparse.Namespace) -> int:
     removed = setup.untrack(ws, pats)
     for p in pats:
         print(f"Untracked {quoted(p)}" if p in removed else f"{quoted(p)} was not tracked")
+    if removed:
+        from ..ops.data import pointers_outside_patterns
+
+        left = pointers_outside_patterns(ws)
+        if left:  # git stat-matches them and would commit the pointer text as their content
+            print(f"{len(left)} file(s) are still git-mlv pointers in git's index (e.g. {left[0]}): "
+                  "`git add --renormalize .` stores their content in git whole (`git mlv pull` "
+                  "first for any whose data is not here); committed as they are, git keeps the "
+                  "pointer text, and clones get that text instead of the data")
     return 0

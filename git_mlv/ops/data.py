@@ -380,6 +380,15 @@ def _restat(ws: Workspace, paths: list[str]) -> bool:
     return False
 
 
+def pointers_outside_patterns(ws: Workspace) -> list[str]:
+    """Paths whose index entry is a git-mlv pointer that no tracked pattern routes through the
+    filter now (after `git mlv untrack`): git would commit the pointer text itself."""
+    out: list[str] = []
+    for batch in walk.index_pointer_batches(ws.repo):
+        out += sorted(_outside_filter(ws, [e for e, _ in batch]))
+    return out
+
+
 def _outside_filter(ws: Workspace, entries: list[walk.IndexEntry]) -> set[str]:
     """The paths of ``entries`` whose attributes do not say ``filter=mlv`` now."""
     paths = [e.path for e in entries]
