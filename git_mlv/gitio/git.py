@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 
-from ..errors import MlvError, NotARepository
+from ..errors import MlvError, NotARepository, UsageError
 
 
 class GitError(MlvError):
@@ -116,7 +116,11 @@ class Repo:
         subdirectory looked in another pool."""
         shared = self.config.get("mlv.pool")
         if shared:
-            return os.path.normpath(os.path.join(self.anchor, os.path.expanduser(shared)))
+            path = os.path.normpath(os.path.join(self.anchor, os.path.expanduser(shared)))
+            if os.path.exists(path) and not os.path.isdir(path):  # was "internal error: Not a directory"
+                raise UsageError(f"git config mlv.pool = {shared!r} is not a folder: name the folder "
+                                 "of a shared pool (or unset it)")
+            return path
         return os.path.join(self.common_dir, "mlv")
 
     @property

@@ -92,7 +92,12 @@ def compile_pattern(pattern: str) -> tuple[bool, re.Pattern[str]]:
     if pattern.endswith("/"):  # a folder pattern: gitattributes never applies it to files
         return False, re.compile(r"(?!)")
     basename_only = "/" not in pattern
-    return basename_only, re.compile(_translate(pattern.removeprefix("/")) + r"\Z", re.DOTALL)
+    try:
+        return basename_only, re.compile(_translate(pattern.removeprefix("/")) + r"\Z", re.DOTALL)
+    except re.error:  # a range upside down, `[z-a]`: git's wildmatch matches no character with
+        # it; here the pattern matches nothing (before: "internal error: bad character range"
+        # from every command that read the pattern, e.g. mlv.fetchExclude)
+        return basename_only, re.compile(r"(?!)")
 
 
 def matches(pattern: str, path: str) -> bool:

@@ -19,7 +19,7 @@ from ..core.fsutil import unlock
 from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
-from ..errors import CorruptObject, MlvError
+from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..gitio.git import GitError
 from . import sharedpool, summarycache
@@ -327,6 +327,22 @@ def stored_keys(pool: Pool, ids: np.ndarray) -> tuple[np.ndarray, int]:
     return ida.merge(keys, ida.KEY), here
 
 
+def reflog_days(config: dict[str, str]) -> float:
+    """``mlv.gcReflogDays`` (default 90): gc keeps the data of reflog entries this recent. Before,
+    a word gave "internal error: ValueError", and a negative number counted every entry as old,
+    so gc dropped the data only the reflog still reached (what a `reset --hard` left behind)."""
+    raw = config.get("mlv.gcreflogdays", "90")
+    try:
+        days = float(raw)
+    except ValueError:
+        raise UsageError(f"git config mlv.gcReflogDays = {raw!r} is not a number of days "
+                         "(default 90)") from None
+    if not days >= 0:  # nan too
+        raise UsageError(f"git config mlv.gcReflogDays = {raw!r}: the days must be 0 or more "
+                         "(default 90)")
+    return days
+
+
 def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     """Remove objects no ref, index, stash, recent reflog entry or run-cache entry needs, and
     consolidate fully: every pack holding dead objects is rewritten, with the packs not full yet
@@ -334,7 +350,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     fresh midx (docs/formats.md#consolidation). The summary cache is pruned by the same live set.
     """
     heap.return_large_blocks()  # every live file's key, built batch by batch
-    days = float(ws.repo.config.get("mlv.gcreflogdays", "90"))
+    days = reflog_days(ws.repo.config)
     pool = ws.pool
     res = GcResult(dry_run=dry_run)
     lock = None if dry_run else pool.gc_lock()
@@ -395,7 +411,7 @@ def _keep_for_clones(ws: Workspace, keep: np.ndarray, res: GcResult) -> np.ndarr
             if not res.dry_run:
                 sharedpool.forget(clone)
             continue
-        days = float(other.repo.config.get("mlv.gcreflogdays", "90"))
+        days = reflog_days(other.repo.config)
         try:
             keys, files = live_keys(other, days, ws.pool)
         except GitError as e:

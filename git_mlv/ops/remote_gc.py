@@ -12,6 +12,7 @@ from ..remotes.merge import MergeResult, merge_packs
 from ..remotes.transfer import RetryPolicy
 from . import remote_repos, sync, sync_fetch
 from .context import Workspace
+from .maintenance import reflog_days
 
 DEFAULT_GRACE_HOURS = 24.0
 
@@ -24,7 +25,7 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
     index, stashes, reflog entries of the last ``mlv.gcReflogDays`` days, and the run-cache (the
     remote's keys are fetched first). Packs younger than ``grace_hours`` are kept whole.
     """
-    days = float(ws.repo.config.get("mlv.gcreflogdays", "90"))
+    days = reflog_days(ws.repo.config)
     grace = _grace(ws, grace_hours)
     rc, rem, rindex = sync.open_named(ws, name)
     retry = sync.retry_policy(ws)
