@@ -39,7 +39,7 @@ def run_track(args: argparse.Namespace) -> int:
             for p in pats:
                 print(display(p))
         return 0
-    pats = setup.root_patterns(ws, args.patterns)
+    pats = setup.track_patterns(ws, args.patterns)
     added = setup.track(ws, pats)
     note = setup.ensure_installed(ws)
     if note:

@@ -186,6 +186,54 @@ def root_patterns(ws: Workspace, patterns: list[str], cwd: str | None = None) ->
     return [attributes.from_folder(rel, p) for p in patterns]
 
 
+def track_patterns(ws: Workspace, typed: list[str], cwd: str | None = None) -> list[str]:
+    """``root_patterns`` for `git mlv track`, refusing patterns that would match no file and
+    resolving ``./`` and ``../``, which git does not (found typing what a data scientist would):
+    `git mlv track data/` or `track data` for the folder data wrote a line that matches no file
+    (gitattributes applies a pattern to files only, and one ending in ``/`` to folders), so `git
+    add data` then stored every file whole in git; `./data/*.csv` matched nothing either."""
+    here = os.path.abspath(cwd or os.getcwd())
+    for p in typed:
+        if p in (".", "./", "/"):
+            raise UsageError(f"{attributes.quoted(p)} matches no file: track \"**\" for every file "
+                             "(or `git mlv add .`)")
+        if p.endswith("/"):
+            base = p.rstrip("/")
+            raise UsageError(f"{attributes.quoted(p)} matches no file: in .gitattributes a pattern "
+                             f"ending in / names folders, and git filters files; track "
+                             f"{attributes.quoted(base + '/**')} for everything under it (or `git "
+                             f"mlv add {base}`)")
+    out = [_resolved(p, t) for p, t in zip(root_patterns(ws, typed, cwd), typed)]
+    for p in typed:
+        if not any(c in p for c in "*?[\\") and os.path.isdir(os.path.join(here, p)):
+            raise UsageError(f"{attributes.quoted(p)} is a folder, and a pattern matches files: "
+                             f"track {attributes.quoted(p + '/**')} for everything under it (or "
+                             f"`git mlv add {p}`)")
+    return out
+
+
+def _resolved(pattern: str, typed: str) -> str:
+    """``pattern`` without ``.`` and ``..`` segments, still anchored where it was (a pattern with
+    a slash is anchored at the root; one without matches a name at any depth)."""
+    parts = pattern.split("/")
+    if "." not in parts and ".." not in parts:
+        return pattern
+    out: list[str] = []
+    for seg in parts[1:] if pattern.startswith("/") else parts:
+        if seg in (".", ""):
+            continue
+        if seg == "..":
+            if not out or out[-1] in ("**",):
+                raise UsageError(f"{attributes.quoted(typed)} reaches outside the repository")
+            out.pop()
+            continue
+        out.append(seg)
+    if not out:
+        raise UsageError(f"{attributes.quoted(typed)} matches no file: track '**' for everything")
+    joined = "/".join(out)
+    return joined if "/" in joined else "/" + joined  # it had a slash: keep it anchored
+
+
 def track(ws: Workspace, patterns: list[str]) -> list[str]:
     """Route ``patterns`` (as the root's ``.gitattributes`` says them: ``root_patterns``) through
     git-mlv; returns those newly added."""
