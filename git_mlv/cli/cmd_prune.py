@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "worktree's), the index, stashes, refs whose tip commit is younger than --keep-days, and "
         "commits of local branches no remote-tracking ref contains (unpushed). Data the remote "
         "lacks is never deleted. A chunk shared with a kept file is kept. Packs are rewritten "
-        "without the deleted entries; a checkout of an old commit fetches them back. Refuses on a "
-        "shared pool (mlv.pool).",
+        "without the deleted entries; a checkout of an old commit fetches them back. On a pool "
+        "shared by clones (mlv.pool), what every other clone needs by the same rules is kept too.",
     )
     p.add_argument("-n", "--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     p.add_argument("--keep-days", type=float, metavar="N",
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Kept {r.retained_files} file version(s) that HEAD, the index, {r.stashes} stash "
           f"commit(s), {len(r.recent_refs)} ref(s) younger than {r.keep_days:g} day(s) or "
           f"{r.unpushed_commits} unpushed commit(s) need")
+    if r.clones:
+        print(f"Kept what {len(r.clones)} other clone(s) sharing the pool need: {', '.join(r.clones)}")
     if r.not_on_remote:
         print(f"Kept {r.not_on_remote} object(s) nothing here needs, because remote '{r.remote}' "
               "does not hold them")

@@ -16,6 +16,7 @@ prune decides.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,8 +30,9 @@ from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST
 from ..core.pool import Pool
 from ..errors import MlvError, UsageError
 from ..gitio import retain, walk
+from ..gitio.git import GitError
 from ..remotes.base import RemoteError
-from . import remote_config
+from . import remote_config, sharedpool
 from .context import Workspace
 from .maintenance import PoolBusy, check_midx_or_drop, stored_keys
 
@@ -61,6 +63,7 @@ class PruneResult:
     recent_refs: list[str] = field(default_factory=list)
     stashes: int = 0
     unpushed_commits: int = 0
+    clones: list[str] = field(default_factory=list)  # other clones of a shared pool whose needs were kept
 
 
 def keep_days_setting(ws: Workspace, given: float | None) -> float:
@@ -78,9 +81,6 @@ def keep_days_setting(ws: Workspace, given: float | None) -> float:
 
 def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) -> PruneResult:
     """Delete local objects the default remote holds and nothing here needs; see the module."""
-    if ws.repo.config.get("mlv.pool"):
-        raise UsageError("this repository uses a shared pool (mlv.pool): other clones may need its "
-                         "data, so prune refuses; prune from a clone with its own pool")
     name = remote_config.default_remote_name(ws)
     if name is None or name not in remote_config.remotes(ws):
         raise NoRemoteToVerify("prune deletes only data a remote is verified to hold, and there is no "
@@ -98,7 +98,11 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
         keep = retain.retained(ws.repo, days)
         res.recent_refs, res.stashes = keep.recent_refs, keep.stashes
         res.unpushed_commits = keep.unpushed_commits
-        needed, res.retained_files = _needed_keys(ws, pool, keep.oids)
+        oids = keep.oids
+        # a shared pool: this clone's mlv.pool, or another clone's mlv.pool naming this .git/mlv
+        if ws.repo.config.get("mlv.pool") or os.path.isdir(os.path.join(pool.root, sharedpool.CLONES)):
+            oids = oids | _needed_by_clones(ws, res)
+        needed, res.retained_files = _needed_keys(ws, pool, oids)
         plan, survivors = _plan(ws, pool, name, needed, res)
         if dry_run or not plan:
             return res
@@ -111,6 +115,25 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
     finally:
         if lock is not None:
             unlock(lock)
+
+
+def _needed_by_clones(ws: Workspace, res: PruneResult) -> set[str]:
+    """The file versions every other clone recorded in this shared pool keeps by the same rules
+    (its own HEAD, index, stashes, recent refs with its own mlv.pruneKeepDays, unpushed work).
+    Before, prune refused where this clone had mlv.pool, and where another clone's mlv.pool named
+    this .git/mlv it deleted what that clone's HEAD needed. A clone gone from this host needs
+    nothing (gc forgets its record)."""
+    oids: set[str] = set()
+    for clone in list(sharedpool.others(ws, "prune")):
+        other = sharedpool.open_other(ws, clone, "prune")
+        if other is None:
+            continue
+        try:
+            oids |= retain.retained(other.repo, keep_days_setting(other, None)).oids
+        except GitError as e:
+            raise sharedpool.cannot_read(clone, e, "prune") from None
+        res.clones.append(clone.git_dir)
+    return oids
 
 
 def _needed_keys(ws: Workspace, pool: Pool, oids: set[str]) -> tuple[np.ndarray, int]:

@@ -52,7 +52,7 @@ class Clone:
     host: str
 
 
-def others(ws: Workspace) -> Iterator[Clone]:
+def others(ws: Workspace, verb: str = "gc") -> Iterator[Clone]:
     """The recorded clones of this shared pool other than ``ws``'s own; and the repository whose
     ``.git/mlv`` the pool is, when another clone's mlv.pool names it (it may not have recorded
     itself yet: it has no mlv.pool of its own)."""
@@ -76,17 +76,18 @@ def others(ws: Workspace) -> Iterator[Clone]:
                 rec = json.loads(f.read())
             yield Clone(path, str(rec["gitDir"]), str(rec["host"]))
         except (OSError, ValueError, KeyError, TypeError):
-            raise UsageError(f"{path} is not a readable record of a clone sharing this pool; gc "
+            raise UsageError(f"{path} is not a readable record of a clone sharing this pool; {verb} "
                              "would not know what that clone needs: delete the file if no clone "
-                             "uses the pool from there, and run gc again") from None
+                             f"uses the pool from there, and run {verb} again") from None
 
 
-def open_other(ws: Workspace, clone: Clone) -> Workspace | None:
+def open_other(ws: Workspace, clone: Clone, verb: str = "gc") -> Workspace | None:
     """The workspace of ``clone`` to compute what it needs; None when it is gone from this host
-    or uses another pool now (its record is then stale). A record from another host stops gc."""
+    or uses another pool now (its record is then stale). A record from another host stops
+    ``verb`` (gc, prune)."""
     if clone.host != socket.gethostname():
-        raise UsageError(f"a clone on host {clone.host} ({clone.git_dir}) shares this pool, and gc "
-                         f"cannot read its refs from here; run gc on {clone.host}, or delete "
+        raise UsageError(f"a clone on host {clone.host} ({clone.git_dir}) shares this pool, and {verb} "
+                         f"cannot read its refs from here; run {verb} on {clone.host}, or delete "
                          f"{clone.record} if that clone no longer uses the pool")
     try:
         os.stat(os.path.join(clone.git_dir, "HEAD"))
@@ -94,25 +95,25 @@ def open_other(ws: Workspace, clone: Clone) -> Workspace | None:
         return None  # deleted (or no longer a repository)
     except OSError as e:  # another user's clone behind a folder we may not enter
         raise UsageError(f"the clone at {clone.git_dir} shares this pool and cannot be read "
-                         f"({e.strerror}); gc would delete its data: run gc as a user who can read "
-                         f"every clone, or delete {clone.record} if that clone is gone") from None
+                         f"({e.strerror}); {verb} would delete its data: run {verb} as a user who can "
+                         f"read every clone, or delete {clone.record} if that clone is gone") from None
     other = Workspace(Repo(None, clone.git_dir, clone.git_dir))
     try:
         # git's safe.directory check refuses another user's repository, and the config read
         # below does not check: an empty config would look like "uses another pool now"
         other.repo.git("rev-parse", "--git-dir")
     except GitError as e:
-        raise cannot_read(clone, e) from None
+        raise cannot_read(clone, e, verb) from None
     if os.path.realpath(other.repo.mlv_dir) != os.path.realpath(ws.repo.mlv_dir):
         return None
     return other
 
 
-def cannot_read(clone: Clone, e: Exception) -> UsageError:
+def cannot_read(clone: Clone, e: Exception, verb: str = "gc") -> UsageError:
     """The error for a recorded clone whose history git would not read for us."""
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return UsageError(f"git cannot read the clone at {clone.git_dir}, which shares this pool ({first}); "
-                      "gc would delete its data: run gc as its owner, or add it to git's "
+                      f"{verb} would delete its data: run {verb} as its owner, or add it to git's "
                       f"safe.directory, or delete {clone.record} if that clone is gone")
 
 
