@@ -117,7 +117,19 @@ def _direct(argv: list[str]) -> argparse.Namespace | None:
     return None
 
 
+def _unknown_verb(word: str) -> str:
+    """One line for a word that is no verb, with the verbs it looks like (as git does)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, [v for v in VERBS if v not in PLUMBING], n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"git-mlv: error: {word!r} is not a git-mlv verb{hint} (`git mlv --help` lists them)"
+
+
 def _main(argv: list[str]) -> int:
+    if argv and argv[0] not in VERBS and not argv[0].startswith("-"):
+        print(_unknown_verb(argv[0]), file=sys.stderr)
+        return 2
     args = _direct(argv) if argv and argv[0] in PLUMBING else None
     if args is None:
         parser = build_parser(VERBS.get(argv[0]) if argv else None)

@@ -168,7 +168,8 @@ def test_repo_shims_match_installed_text() -> None:
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["frobnicate"], b"invalid choice"),
+    (["frobnicate"], b"'frobnicate' is not a git-mlv verb (`git mlv --help` lists them)"),
+    (["stauts"], b"'stauts' is not a git-mlv verb; did you mean 'status'?"),
     (["ls-files", "no-such-rev"], b"error"),
     (["untrack"], b"required"),
     (["track", "!neg"], b"negative patterns"),
