@@ -27,7 +27,10 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
     """
     days = reflog_days(ws.repo.config)
     grace = _grace(ws, grace_hours)
+    from .remote_gc_refs import refuse_if_not_fetched
+
     rc, rem, rindex = sync.open_named(ws, name)
+    refuse_if_not_fetched(ws)  # a teammate's branch not fetched here would look dead
     retry = sync.retry_policy(ws)
     pool = ws.pool
     res = RemoteGcResult(dry_run=dry_run)
