@@ -52,8 +52,13 @@ def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
     if not paths:
         return None
     top = ws.repo.top
-    return [os.path.relpath(os.path.abspath(p), top).replace(os.sep, "/").removeprefix("./")
-            if os.path.relpath(os.path.abspath(p), top) != "." else "" for p in paths] or None
+    out = []
+    for p in paths:
+        rel = os.path.relpath(os.path.abspath(p), top)
+        if rel == ".." or rel.startswith(".." + os.sep):
+            raise UsageError(f"{p}: outside the repository ({top})")
+        out.append("" if rel == "." else rel.replace(os.sep, "/"))
+    return out or None
 
 
 def worktree_state(full: str, pb: PointerBlob) -> str:

@@ -112,3 +112,15 @@ def test_listings_quote_odd_paths_as_git_does(repo: Path) -> None:
             f.write(b"more")
     status = mlv("status", cwd=repo).stdout.decode().splitlines()
     assert sorted(line.strip() for line in status if line.startswith("  ")) == sorted(names.values())
+
+
+def test_a_path_outside_the_repository_is_named_so(repo: Path, tmp_path: Path) -> None:
+    """`git mlv pull /etc/passwd` said "no file tracked by git-mlv is at or under
+    '../../../../etc/passwd'": the path the user typed, turned into one they did not."""
+    _committed(repo)
+    outside = tmp_path / "elsewhere.bin"
+    for verb in ("status", "checkout", "pull", "ls-files"):
+        p = mlv(verb, str(outside), cwd=repo, check=False)
+        err = p.stderr.decode()
+        assert p.returncode == 2, (verb, err)
+        assert err == f"git-mlv: error: {outside}: outside the repository ({repo})\n", (verb, err)
