@@ -275,3 +275,39 @@ def start_writeback(fd: int) -> None:
             pass
     if _sync_file_range:
         _sync_file_range(fd, 0, 0, 2)  # SYNC_FILE_RANGE_WRITE: the whole file
+
+
+def temp_dir_beside(preferred: str, target_dir: str) -> str:
+    """Where to write a temporary file that will be renamed into ``target_dir``: ``preferred``
+    (created if needed) when it is on the same file system, so that the rename stays atomic; else
+    ``target_dir`` itself. A worktree file restored from the pool is written in the pool's
+    ``tmp/``: a temporary file left in the worktree by a ``kill -9`` sat under the tracked
+    pattern, showed in ``git status`` and went into the next ``git add -A`` as data."""
+    try:
+        os.makedirs(preferred, exist_ok=True)
+        if os.stat(preferred).st_dev == os.stat(target_dir).st_dev:
+            return preferred
+    except OSError:
+        pass
+    return target_dir
+
+
+def sweep_temp(folder: str, older_than: float) -> None:
+    """Delete what is in ``folder`` (files and folders) unchanged for ``older_than`` seconds:
+    leftovers of processes killed while they wrote there."""
+    import shutil
+    import time
+
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    now = time.time()
+    for e in entries:
+        with contextlib.suppress(FileNotFoundError):
+            if now - e.stat(follow_symlinks=False).st_mtime <= older_than:
+                continue
+            if e.is_dir(follow_symlinks=False):
+                shutil.rmtree(e.path, ignore_errors=True)
+            else:
+                os.unlink(e.path)

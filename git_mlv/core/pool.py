@@ -18,7 +18,8 @@ from ..errors import CorruptObject, MissingObject, MlvError
 from . import chunkread
 from . import index as idx
 from .compress import decompress
-from .fsutil import file_mode, fs_error, makedirs, try_lock
+from .crashpoint import crashpoint
+from .fsutil import file_mode, fs_error, makedirs, temp_dir_beside, try_lock
 from .hashing import EMPTY_OID
 from .manifest import Manifest
 from .pack import (
@@ -70,6 +71,7 @@ class Pool:
         self.root = root
         self.settings = settings or Settings()
         self.pack_dir = os.path.join(root, "packs")
+        self.tmp_dir = os.path.join(root, "tmp")  # files being written (gc deletes old ones)
         self.packset = PackSet(self.pack_dir)
         self._loaded = False
         self._handles: dict[str, int] = {}
@@ -431,10 +433,12 @@ class Pool:
         parent = os.path.dirname(path) or "."
         try:
             os.makedirs(parent, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=".mlv-", suffix=".part")
+            where = temp_dir_beside(self.tmp_dir, parent)  # not the worktree (fsutil)
+            fd, tmp = tempfile.mkstemp(dir=where, prefix=".mlv-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as f:
                     self.write_file_to(oid, f)
+                crashpoint("restore-written")
                 os.chmod(tmp, file_mode(executable))
                 os.replace(tmp, path)
             except BaseException:

@@ -14,8 +14,8 @@ from ..core import idarray as ida
 from ..core import index as idx
 from ..core import midx as mx
 from ..core.compress import decompress
-from ..core.consolidate import consolidate, sweep
-from ..core.fsutil import unlock
+from ..core.consolidate import STALE_TEMP, consolidate, sweep
+from ..core.fsutil import sweep_temp, unlock
 from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
@@ -390,6 +390,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             res.packs_merged, res.packs_written = done.merged, done.written
         elif not dry_run:
             sweep(pool.pack_dir)  # crash leftovers go even when no pack is rewritten
+        if not dry_run:  # files a killed restore or diff left in the pool's tmp/
+            sweep_temp(pool.tmp_dir, STALE_TEMP)
         if not dry_run:
             res.packs_after = len(pool.packs())
         pruned = summarycache.prune(ws.repo.common_dir, _live_files(keep_arr), dry_run)

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..core.fsutil import umask
+from ..core.fsutil import temp_dir_beside, umask
 from ..errors import MlvError
 from . import lock as lockfile
 from .dag import Dag, check_deps
@@ -338,7 +338,8 @@ class Reproducer:
         listing = decode_listing(b"".join(self.pool.iter_file(oid)))
         parent = os.path.dirname(target)
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(dir=parent, prefix=".mlv-restore-")
+        # in the pool's tmp/ when on the same file system: not left among the outputs by a kill
+        tmp = tempfile.mkdtemp(dir=temp_dir_beside(self.pool.tmp_dir, parent), prefix=".mlv-restore-")
         try:
             for rel, file_oid, _ in listing:
                 self._restore_file(os.path.join(tmp, *rel.split("/")), file_oid)
