@@ -97,10 +97,16 @@ def serve(handler: FilterHandler, stdin: BinaryIO | None = None, stdout: BinaryI
             command = headers.get("command")
             path = headers.get("pathname", "")
             if command == "clean" and "clean" in caps:
-                _clean(handler, r, w, path)
+                try:
+                    _clean(handler, r, w, path)
+                except EOFError:  # git went away (killed, ^C) in the middle of the file
+                    break
             elif command == "smudge" and "smudge" in caps:
                 can_delay = "delay" in caps and headers.get("can-delay") == "1"
-                _smudge(handler, r, w, path, can_delay)
+                try:
+                    _smudge(handler, r, w, path, can_delay)
+                except EOFError:
+                    break
             elif command == "list_available_blobs" and "delay" in caps:
                 for p in handler.available():
                     w.text(f"pathname={p}")

@@ -138,3 +138,23 @@ def test_stored_small_files_are_cleaned_without_the_writer(repo: Path) -> None:
     (repo / "f.bin").unlink()
     git("checkout", "--", "f.bin", cwd=repo)
     assert (repo / "f.bin").read_bytes() == fresh
+
+
+def test_git_gone_in_the_middle_of_a_file_ends_the_filter_quietly(repo: Path) -> None:
+    """git killed (^C) while it sent a file to clean: the filter read the end of its pipe in the
+    middle of the content and printed "git-mlv: internal error: EOFError" after the user's ^C."""
+    proc = subprocess.Popen(["git-mlv", "filter-process"], cwd=repo, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(_text("git-filter-client") + _text("version=2") + b"0000"
+                     + _text("capability=clean") + _text("capability=smudge") + b"0000")
+    proc.stdin.flush()
+    assert _read_until_flush(proc.stdout) == [b"git-filter-server\n", b"version=2\n"]
+    _read_until_flush(proc.stdout)
+    data = random_bytes(300_000, seed=9)
+    partial = b"".join(_pkt(data[i:i + 65516]) for i in range(0, 3 * 65516, 65516))  # no flush
+    proc.stdin.write(_text("command=clean") + _text("pathname=big.bin") + b"0000" + partial)
+    proc.stdin.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0, err
+    assert "error" not in err, err
