@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from ..gitio.git import GitError
-from ..gitio.walk import repo_run
+from ..gitio.walk import existing_commits, repo_run
 from .context import Workspace
 
 
@@ -53,10 +53,7 @@ def _tips(listing: str) -> dict[str, str]:
 
 def _unreached(ws: Workspace, shas: list[str]) -> list[str]:
     """Those of ``shas`` that are not here, or that no local ref reaches."""
-    out = repo_run(ws.repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
-                   "".join(f"{s}\n" for s in shas).encode()).decode()
-    here = {p[0] for p in (line.split() for line in out.splitlines())
-            if len(p) == 2 and p[1] == "commit"}
+    here = set(existing_commits(ws.repo, set(shas)))
     missing = [s for s in shas if s not in here]
     present = [s for s in shas if s in here]
     if present:  # a tip no local ref reaches is listed itself (with what only it reaches)
