@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,6 +83,15 @@ def run(args: argparse.Namespace) -> int:
                          "text, not data)",
                          [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
                          + [data.outside_patterns_hint(st.outside_patterns)]))
+    if st.staged_outside:
+        shown = st.staged_outside[:_NAMED]
+        more = len(st.staged_outside) - len(shown)
+        first = shlex.quote(st.staged_outside[0])
+        sections.append(("Staged as pointers where no tracked pattern applies (moved out of the "
+                         "patterns? committed, a clone gets the pointer text, not the data)",
+                         [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
+                         + [f"track them (`git mlv add {first}`), or `git add --renormalize` them "
+                            "to store them in git whole"]))
     if hook_problems:
         sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True

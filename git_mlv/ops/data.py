@@ -185,6 +185,9 @@ class Status:
     # pointers committed at paths no pattern sends through filter=mlv now (a file renamed or a
     # pattern dropped): git checked them out as pointer text; not counted in ``files``
     outside_patterns: list[str] = field(default_factory=list)
+    # pointers staged at a path no pattern routes through the filter (a `git mv` out of the
+    # tracked patterns): git stat-matches them, and once committed a clone gets the pointer text
+    staged_outside: list[str] = field(default_factory=list)
 
 
 def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None) -> Status:
@@ -212,11 +215,16 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
                 lookup = remote_state.RemoteLookup(ws)
             except MlvError as err:  # .gitmlv unreadable: the local state is still worth saying
                 st.remote_problem = str(err)
+    staged = _staged_new(ws)
+    moved: list[walk.IndexEntry] = []  # staged new paths whose worktree holds the data
     try:
         for batch in _batches(ws, specs):
             here = present_oids(ws.pool, (pb.oid for _, pb in batch))
             states = [None if e.skip_worktree else worktree_state(top + e.path, pb) != OTHER
                       for e, pb in batch]
+            if staged:
+                moved += [e for (e, _), pointer in zip(batch, states) if pointer is False
+                          and e.path in staged]
             # only files the worktree holds as pointers can be outside the patterns unnoticed
             # (git wrote them as text); usually none, so git is usually not asked
             outside = _outside_filter(ws, [e for (e, _), pointer in zip(batch, states) if pointer])
@@ -251,7 +259,17 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
     changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
     if changed:  # which of them are ours: usually a few paths, looked up by pathspec
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
+    if moved:
+        st.staged_outside = sorted(_outside_filter(ws, moved))
     return st
+
+
+def _staged_new(ws: Workspace) -> set[str]:
+    """Paths the index has and HEAD lacks (added, or the new name of a `git mv`): the change being
+    made, usually few. Empty before the first commit."""
+    out = ws.repo.git("diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=A",
+                      "HEAD", "--", check=False)
+    return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
 
 @dataclass

@@ -116,3 +116,24 @@ def test_checkout_of_a_rename_leaves_the_pointer(repo: Path, tmp_path: Path) -> 
     proc = git("checkout", "-q", "main", cwd=clone)
     assert (clone / "a.dat").read_bytes().startswith(HEAD)
     assert git("status", "--porcelain", cwd=clone).stdout == b"", proc.stderr.decode()
+
+
+def test_status_names_a_pointer_moved_out_of_the_patterns_before_it_is_committed(repo: Path) -> None:
+    """The committer's side: after `git mv a.bin a.dat` (no pattern covers .dat) the index holds
+    the pointer at a.dat and the worktree the data, and `git mlv status` said everything was in
+    place; a `git commit` then gave every clone the pointer text."""
+    write(repo / "a.bin", random_bytes(3000, seed=1))
+    write(repo / "b.bin", random_bytes(3000, seed=2))
+    commit_all(repo, "data")
+    git("mv", "a.bin", "a.dat", cwd=repo)
+    git("mv", "b.bin", "c.bin", cwd=repo)  # still under *.bin: fine
+    st = json.loads(out(mlv("status", "--json", cwd=repo)))
+    assert st["staged_outside"] == ["a.dat"]
+    text = out(mlv("status", cwd=repo))
+    assert "Staged as pointers where no tracked pattern applies" in text and "  a.dat" in text
+    assert "git mlv add a.dat" in text
+    mlv("add", "a.dat", cwd=repo)  # as it says: tracked, staged through the filter
+    assert json.loads(out(mlv("status", "--json", cwd=repo)))["staged_outside"] == []
+    git("commit", "-q", "-m", "moved", cwd=repo)
+    assert git("cat-file", "-p", "HEAD:a.dat", cwd=repo).stdout.startswith(HEAD)
+    assert git("check-attr", "filter", "a.dat", cwd=repo).stdout.decode().endswith("filter: mlv\n")
