@@ -145,6 +145,14 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
         uses = "uses" if len(generated) == 1 else "use"
         raise DvcFormatError(f"{path}: {which} {uses} foreach/matrix, which from-dvc does not convert; "
                              "write each item out as a plain stage (its own name, cmd, deps and outs) first")
+    templated = {str(n): t for n, st in defined.items() if (t := _interpolation(st))}
+    if templated:
+        which = ("stage " if len(templated) == 1 else "stages ") + ", ".join(
+            f"{n!r} ({t})" for n, t in templated.items())
+        uses = "uses" if len(templated) == 1 else "use"
+        raise DvcFormatError(f"{path}: {which} {uses} DVC's ${{...}} templating, which from-dvc does not "
+                             "convert (a shell would run it as it is); write the values out in the stage, "
+                             "or have the command read them from its params file, first")
     for name, st in defined.items():
         where = f"{path}: stage {name!r}"
         if not isinstance(st, dict) or "cmd" not in st:
@@ -170,6 +178,24 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
                 stage.outs.append(Output(_join(wdir, p, where), None, kind, cache))
         stages.append(stage)
     return stages
+
+
+# DVC interpolates `${...}` in every string of a stage unless a backslash escapes it
+# (dvc/parsing/interpolate.py: KEYCRE).
+_TEMPLATE = re.compile(r"(?<!\\)(?:\\\\)*\$\{[^}]*\}")
+
+
+def _interpolation(node: Any) -> str | None:
+    """The first ``${...}`` DVC would interpolate in a stage's strings (keys too), or None."""
+    if isinstance(node, str):
+        m = _TEMPLATE.search(node)
+        return m.group(0).lstrip("\\") if m else None
+    items = node.items() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for item in items:
+        for part in (item if isinstance(node, dict) else (item,)):
+            if (found := _interpolation(part)) is not None:
+                return found
+    return None
 
 
 def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, LockedStage]:

@@ -46,3 +46,49 @@ def test_foreach_and_matrix_stages_are_named(tmp_path: Path, dvc_env: Path) -> N
         assert "has no cmd" not in err
     assert out(git("rev-parse", "HEAD", cwd=repo)) == before
     assert out(git("status", "--porcelain", cwd=repo)) == ""
+
+
+TEMPLATED = """\
+vars:
+  - seed: 3
+stages:
+  train:
+    cmd: python -c "import sys; open('model.txt', 'w').write(sys.argv[1])" ${train.lr}
+    params:
+      - train.lr
+    outs:
+      - model.txt
+  shell:
+    cmd: echo \\${HOME} > home.txt
+    outs:
+      - home.txt
+  seeded:
+    cmd: echo seeded > seed.txt
+    outs:
+      - seed${seed}.txt
+"""
+
+
+def test_templated_stages_are_named(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811
+    """A dvc.yaml stage with `${train.lr}` in its cmd (DVC fills it from params.yaml) was copied as
+    it was: the stage was listed as "not up to date" though DVC's repro had just run it, and
+    `git mlv repro` ran `python ... ${train.lr}` in sh, which failed with "Bad substitution" after
+    deleting the stage's outputs. Like foreach, it is now named and nothing changes; `\\${HOME}` (DVC's
+    escape) is not templating."""
+    repo = dvc_repo(tmp_path)
+    write(repo / "params.yaml", b"train:\n  lr: 0.25\n")
+    write(repo / "dvc.yaml", TEMPLATED.encode())
+    listed = dvc("stage", "list", cwd=repo)  # DVC itself reads the file
+    assert "train" in listed and "seeded" in listed
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "stages", cwd=repo)
+    before = out(git("rev-parse", "HEAD", cwd=repo))
+    for args in (["migrate", "from-dvc"], ["migrate", "from-dvc", "--everything"]):
+        p = mlv(*args, cwd=repo, check=False)
+        err = p.stderr.decode()
+        assert p.returncode == 1 and err.count("\n") == 1, err
+        assert err.startswith("git-mlv: error: dvc.yaml: stages 'train' (${train.lr}), 'seeded' (${seed}) "
+                              "use DVC's ${...} templating"), err
+        assert "'shell'" not in err
+    assert out(git("rev-parse", "HEAD", cwd=repo)) == before
+    assert out(git("status", "--porcelain", cwd=repo)) == ""
