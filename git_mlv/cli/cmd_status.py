@@ -135,3 +135,8 @@ def _warn_if_not_installed(ws: Workspace) -> None:
         print("git-mlv: warning: git-mlv is not installed here, so git ignores the tracked patterns "
               "and `git add` stores those files in git whole: run `git mlv install` (then `git add "
               "--renormalize .` for files added meanwhile)", file=sys.stderr)
+    gone = setup.installed_executable_gone(ws.repo)
+    if gone:
+        print(f"git-mlv: warning: git runs git-mlv at {gone} (where `git mlv install` found it), "
+              "and it is not there any more: every checkout of tracked data fails; run `git mlv "
+              "install` again from the environment git-mlv is in now", file=sys.stderr)

@@ -88,6 +88,15 @@ def installed(repo: Repo) -> bool:
     return bool(repo.config.get("filter.mlv.process") or repo.config.get("filter.mlv.clean"))
 
 
+def installed_executable_gone(repo: Repo) -> str | None:
+    """The path `git mlv install` recorded for git to run (``filter.mlv.executable``) when nothing
+    can be run there any more (its virtualenv deleted or moved); None when it can, or none is set."""
+    path = repo.config.get(EXECUTABLE_KEY.lower())
+    if not path or os.access(path, os.X_OK):
+        return None
+    return path
+
+
 def ensure_installed(ws: Workspace) -> str | None:
     """Install git-mlv for this repository when git does not know the filter yet; the note to
     print, or None. Before, `track` (and `add`, `run -o`) without `git mlv install` wrote the

@@ -71,3 +71,13 @@ def test_earlier_shims_are_replaced(repo: Path) -> None:
     git("add", "data", cwd=repo)
     for name in HOOKS:
         assert (hooks / name).read_text() == shim(name), name
+
+
+def test_status_says_when_the_installed_git_mlv_is_gone(repo: Path, tmp_path: Path) -> None:
+    """The environment `install` ran from was deleted: git fails every checkout with "not found",
+    and status says why and what to do."""
+    assert b"is not there any more" not in mlv("status", cwd=repo).stderr
+    gone = tmp_path / "deleted-env" / "bin" / "git-mlv"
+    git("config", "filter.mlv.executable", str(gone), cwd=repo)
+    err = mlv("status", cwd=repo).stderr.decode()
+    assert f"git runs git-mlv at {gone}" in err and "run `git mlv install` again" in err
