@@ -211,7 +211,8 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
             result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
         result.files, result.bytes = conv.files, conv.bytes
     if not opts.dry_run:
-        result.push = push_commands(ws, result.refs, forced=not opts.no_rewrite)
+        result.push, hooks = ready_to_publish(ws, result.refs, forced=not opts.no_rewrite)
+        result.warnings += hooks
     return result
 
 
@@ -303,6 +304,22 @@ def commit_on_top(ws: Workspace, parent: str, changes: list[FileChange], message
             os.unlink(marks)
     gitrefs.update_atomically(repo, [f"delete {scratch}"])
     return new
+
+
+def ready_to_publish(ws: Workspace, changes: list[RefChange], forced: bool) -> tuple[list[str], list[str]]:
+    """The ``git push`` commands that publish moved refs, and warnings about the pre-push hook.
+
+    A migration writes pointers without git's filter, and the filter is what installs our hooks
+    when it starts (``setup.ensure_hooks``): after `migrate from-dvc`, whose files were never in
+    git's index, `git commit` and `git push` start no filter, and the push uploaded no data
+    while every clone got pointers to it. The hooks are therefore installed here.
+    """
+    if not changes:
+        return [], []
+    from .setup import ensure_hooks
+
+    warnings = [w.removeprefix("git-mlv: warning: ") for w in ensure_hooks(ws.repo)]
+    return push_commands(ws, changes, forced), warnings
 
 
 def push_commands(ws: Workspace, changes: list[RefChange], forced: bool) -> list[str]:

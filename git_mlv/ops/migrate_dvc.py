@@ -28,7 +28,7 @@ from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
 from ..pipeline.spec import Spec
 from .context import Workspace
-from .migrate import ImportResult, checked_out, commit_head, push_commands, tree_files
+from .migrate import ImportResult, checked_out, commit_head, ready_to_publish, tree_files
 from .migrate_dvcdata import (
     DvcData,
     Source,
@@ -205,7 +205,8 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
             data.check()
     _remotes(ws, result)
     if not dry_run:
-        result.push = push_commands(ws, result.refs, forced=everything)
+        result.push, hooks = ready_to_publish(ws, result.refs, forced=everything)
+        result.warnings += hooks
     return result
 
 

@@ -22,7 +22,7 @@ from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
 from ..gitio.walk import repo_run
 from .context import Workspace
-from .migrate import FILE_MODES, ImportResult, checked_out, commit_head, push_commands, tree_files
+from .migrate import FILE_MODES, ImportResult, checked_out, commit_head, ready_to_publish, tree_files
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
@@ -192,7 +192,8 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
         elif staged:
             _restage(ws, staged)
     if not dry_run:
-        result.push = push_commands(ws, result.refs, forced=everything)
+        result.push, hooks = ready_to_publish(ws, result.refs, forced=everything)
+        result.warnings += hooks
     return result
 
 
