@@ -36,19 +36,26 @@ def _read_until_flush(f) -> list[bytes]:  # type: ignore[no-untyped-def]
         out.append(f.read(n - 4))
 
 
-def _filter_all(repo: Path, command: str, contents: dict[str, bytes]) -> tuple[dict[str, bytes], str]:
-    """Speak git's filter protocol to one real filter process, under PYTHONPROFILEIMPORTTIME:
-    ``command`` (clean or smudge) for each path's content; (what the filter answers for each
-    path, the filter's stderr)."""
-    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+def _started(repo: Path, env: dict[str, str] | None = None
+             ) -> tuple[subprocess.Popen[bytes], list[bytes]]:
+    """A real filter process past git's handshake (clean and smudge offered); its capabilities."""
     proc = subprocess.Popen(["git-mlv", "filter-process"], cwd=repo, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(_text("git-filter-client") + _text("version=2") + b"0000"
                      + _text("capability=clean") + _text("capability=smudge") + b"0000")
     proc.stdin.flush()
     assert _read_until_flush(proc.stdout) == [b"git-filter-server\n", b"version=2\n"]
-    assert f"capability={command}\n".encode() in _read_until_flush(proc.stdout)
+    return proc, _read_until_flush(proc.stdout)
+
+
+def _filter_all(repo: Path, command: str, contents: dict[str, bytes]) -> tuple[dict[str, bytes], str]:
+    """Speak git's filter protocol to one real filter process, under PYTHONPROFILEIMPORTTIME:
+    ``command`` (clean or smudge) for each path's content; (what the filter answers for each
+    path, the filter's stderr)."""
+    proc, caps = _started(repo, dict(os.environ, PYTHONPROFILEIMPORTTIME="1"))
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    assert f"capability={command}\n".encode() in caps
     got = {}
     for p, data in contents.items():
         body = b"".join(_pkt(data[i:i + 65516]) for i in range(0, len(data), 65516))
@@ -143,14 +150,8 @@ def test_stored_small_files_are_cleaned_without_the_writer(repo: Path) -> None:
 def test_git_gone_in_the_middle_of_a_file_ends_the_filter_quietly(repo: Path) -> None:
     """git killed (^C) while it sent a file to clean: the filter read the end of its pipe in the
     middle of the content and printed "git-mlv: internal error: EOFError" after the user's ^C."""
-    proc = subprocess.Popen(["git-mlv", "filter-process"], cwd=repo, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    proc.stdin.write(_text("git-filter-client") + _text("version=2") + b"0000"
-                     + _text("capability=clean") + _text("capability=smudge") + b"0000")
-    proc.stdin.flush()
-    assert _read_until_flush(proc.stdout) == [b"git-filter-server\n", b"version=2\n"]
-    _read_until_flush(proc.stdout)
+    proc, _ = _started(repo)
+    assert proc.stdin is not None and proc.stderr is not None
     data = random_bytes(300_000, seed=9)
     partial = b"".join(_pkt(data[i:i + 65516]) for i in range(0, 3 * 65516, 65516))  # no flush
     proc.stdin.write(_text("command=clean") + _text("pathname=big.bin") + b"0000" + partial)
