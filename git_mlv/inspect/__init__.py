@@ -88,6 +88,8 @@ def summarize_as(path: str, kind: Kind) -> Summary:
         raise
     except (ValueError, NotImplementedError, OSError) as e:  # NotThisFormat, and pyarrow's parse errors
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if len(first) > 200:  # pyarrow quotes the value it could not read, however long it is
+            first = first[:200] + "..."
         return fallback.summarize(path, note=f"not a readable {kind.name} file: {first}")
     return fallback.summarize(path)
 

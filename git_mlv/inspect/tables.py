@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 # memory is ~70 x BLOCK_SIZE whatever the file size (measured: 74 MB at 1 MiB, 37 MB at 512 KiB,
 # 18 MB at 256 KiB) while CPU time per byte is the same from 512 KiB up.
 BLOCK_SIZE = 512 << 10
+# A line longer than a block stops pyarrow's readers ("straddling object straddles two block
+# boundaries", "Empty CSV file or block"): a JSON Lines record holding a long text, a CSV header of
+# 100,000 columns. The block then grows (x8) up to the longest line: memory follows the line.
+MAX_BLOCK_SIZE = 1 << 30
+_LONG_LINE = ("straddling object straddles", "Empty CSV file or block")
 PARALLEL_MIN = 32 << 20  # below this, one reader: threads and a second schema pass cost more than they give
 _CONVERSION = re.compile(r"column #(\d+)")
 
@@ -104,7 +109,8 @@ def _read_from(source: str | Callable[[], Any], kind: Kind) -> Iterator[Any]:
 
 
 def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = None,
-                 multiline: bool = False, names: list[str] | None = None) -> Any:
+                 multiline: bool = False, names: list[str] | None = None,
+                 block_size: int = BLOCK_SIZE) -> Any:
     """A pyarrow streaming reader of record batches over ``source`` (a path or a binary stream)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -119,14 +125,14 @@ def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None =
         # with ``types`` (json_schema: every field of the file), later blocks may hold fields and
         # wider types the first block did not show
         parse_json = pjson.ParseOptions(explicit_schema=pa.schema(list(types.items()))) if types else None
-        return pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE),
+        return pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=block_size),
                                parse_options=parse_json)
-    read, parse, convert = _csv_options(kind, types or {}, multiline, names)
+    read, parse, convert = _csv_options(kind, types or {}, multiline, names, block_size)
     return pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
 
 
 def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = None,
-                multiline: bool = False) -> pa.Schema:
+                multiline: bool = False, block_size: int = BLOCK_SIZE) -> pa.Schema:
     """The schema pyarrow infers from the first block, read into memory and parsed there.
 
     A streaming reader closed early keeps its read-ahead thread; on a stream backed by Python (a
@@ -137,7 +143,7 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
     import pyarrow as pa
 
     if multiline:  # row ends cannot be found by looking for newlines: let a reader read it all
-        reader = open_batches(source, kind, types, multiline)
+        reader = open_batches(source, kind, types, multiline, block_size=block_size)
         for _ in reader:
             pass
         return reader.schema
@@ -147,18 +153,24 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
         stream = pa.CompressedInputStream(source, kind.compression) if kind.compression else source
     try:
         data = stream.read(BLOCK_SIZE)
-        while data and b"\n" not in data and len(data) < (64 << 20):  # a header longer than a block
+        # a header longer than a block: read on to the end of a row after it, so that the types
+        # come from values (a header alone makes every column null)
+        lines = data.count(b"\n")
+        while data and lines < 2 and len(data) < (64 << 20):
             more = stream.read(BLOCK_SIZE)
             if not more:
                 break
             data += more
+            lines += more.count(b"\n")
         if len(data) >= BLOCK_SIZE and stream.read(1):
             data = data[:data.rfind(b"\n") + 1] or data
     finally:
         stream.close()
     if _blank(bytes(data)):  # an empty file is a table of no columns, not a parse error
         return pa.schema([])
-    reader = open_batches(pa.BufferReader(bytes(data)), dataclasses.replace(kind, compression=None), types)
+    # one block however long its first line (the header) is
+    reader = open_batches(pa.BufferReader(bytes(data)), dataclasses.replace(kind, compression=None), types,
+                          block_size=max(block_size, len(data) + 1))
     for _ in reader:  # a block: drained, so no thread is left behind
         pass
     return reader.schema
@@ -185,10 +197,14 @@ class _Attempts:
         self.types: dict[str, pa.DataType] = {}
         self.multiline = False
         self.unified = False  # JSON Lines: types are json_schema's, every field of the file
+        self.block_size = BLOCK_SIZE
 
     def handle(self, e: Exception, schema: pa.Schema | None) -> None:
         """Turn a parse error into a widened type (then Retry) or NotThisFormat."""
         msg = str(e)
+        if any(k in msg for k in _LONG_LINE) and self.block_size < MAX_BLOCK_SIZE:
+            self.block_size *= 8
+            raise Retry() from None
         m = _CONVERSION.search(msg)
         if self.kind.name != "jsonl" and m and schema is not None and "conversion error" in msg.lower():
             field = schema.field(int(m.group(1)))
@@ -241,8 +257,9 @@ def json_schema(source: str | Callable[[], Any], kind: Kind) -> dict[str, pa.Dat
                 if data:
                     cut = piece.rfind(b"\n") + 1
                     piece, rest = piece[:cut], piece[cut:]
-                if piece.strip():
-                    schemas.append(pjson.read_json(pa.BufferReader(piece)).schema)
+                if piece.strip():  # one block, however long its lines are
+                    opts = pjson.ReadOptions(block_size=max(BLOCK_SIZE, len(piece) + 1))
+                    schemas.append(pjson.read_json(pa.BufferReader(piece), read_options=opts).schema)
                 if not data:
                     break
         merged = pa.unify_schemas(schemas, promote_options="permissive") if schemas else pa.schema([])
@@ -275,10 +292,11 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
                 # name every column's type: pyarrow parses ~1.5x faster with explicit types than
                 # with the types it inferred itself from the first block (CPU time, measured)
                 first = head_schema(source if isinstance(source, str) else source(), kind,
-                                    multiline=attempts.multiline)
+                                    multiline=attempts.multiline, block_size=attempts.block_size)
                 attempts.types = {f.name: f.type for f in first}
             src = source if isinstance(source, str) else source()
-            reader = open_batches(src, kind, attempts.types, attempts.multiline)
+            reader = open_batches(src, kind, attempts.types, attempts.multiline,
+                                  block_size=attempts.block_size)
             schema = reader.schema
             rows = 0
             consume(schema, None)
@@ -291,6 +309,8 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
                 attempts.unified = True
                 attempts.types = json_schema(source, kind)
                 continue
+            if schema is None and attempts.types:  # the error came with the reader's first block
+                schema = pa.schema(list(attempts.types.items()))
             try:
                 attempts.handle(e, schema)
             except Retry:

@@ -321,3 +321,27 @@ def test_parquet_zero_bounds_have_no_sign(tmp_path: Path) -> None:
     assert "v min 0.0" in lines and "v max 1.0" in lines
     assert "n min -2.0" in lines and "n max 0.0" in lines
     assert not any("-0.0" in line for line in lines)
+
+
+def test_lines_longer_than_a_block_are_still_tables(tmp_path: Path) -> None:
+    """A JSON Lines record holding a long text, a CSV row with a long value, a CSV header of many
+    columns: each line longer than pyarrow's read block made the summary "format binary ... note
+    not a readable csv file: straddling object straddles two block boundaries" (or "Empty CSV
+    file or block", or the whole long value quoted in the note), for files both readers take."""
+    from git_mlv.inspect import tables
+
+    long = "x" * (3 * tables.BLOCK_SIZE)
+    record = tmp_path / "long.jsonl"
+    record.write_text(json.dumps({"id": 1, "v": long}) + "\n" + json.dumps({"id": 2, "v": "y"}) + "\n")
+    out = text(record)
+    assert out.startswith("format jsonl\n") and "rows 2\ncolumns 2\n" in out and "id max 2\n" in out
+    row = tmp_path / "row.csv"
+    row.write_text("a,b\n1,2\n3," + long + "\n4,5\n")
+    out = text(row)
+    assert out.startswith("format csv\n") and "rows 3\n" in out and "column b string\n" in out, out[:300]
+    n = tables.BLOCK_SIZE // 4
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join("1" for _ in range(n)) + "\n")
+    out = text(wide)
+    assert out.startswith("format csv\n") and f"rows 1\ncolumns {n}\ncolumn c0 int64\n" in out, out[:300]
+    assert max(map(len, out.splitlines())) < 300  # long values are cut in a summary, never quoted whole
