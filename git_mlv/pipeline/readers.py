@@ -1,4 +1,4 @@
-"""Parsing parameter and metric files: JSON, YAML, TOML and CSV, flattened to ``{"a.b.c": value}``."""
+"""Parsing parameter and metric files: JSON, YAML, TOML, CSV and Python, flattened to ``{"a.b.c": value}``."""
 
 from __future__ import annotations
 
@@ -37,6 +37,36 @@ def _csv(text: str, delimiter: str = ",") -> dict[str, Any]:
     return {h.strip(): _number(v.strip()) for h, v in zip(header, last) if h.strip()}
 
 
+def _python(text: str, path: str) -> dict[str, Any]:
+    """The constants of a Python parameter file, as DVC reads them (dvc/utils/serialize/_py.py):
+    ``NAME = literal`` at the top and in class bodies (a class is a mapping of its attributes);
+    anything that is not a literal is left out. The file is parsed, never run."""
+    import ast
+
+    def body(stmts: list[ast.stmt]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for st in stmts:
+            if isinstance(st, ast.ClassDef):
+                out[st.name] = body(st.body)
+                continue
+            if isinstance(st, ast.Assign):
+                targets, value = st.targets, st.value
+            elif isinstance(st, ast.AnnAssign) and st.value is not None:
+                targets, value = [st.target], st.value
+            else:
+                continue
+            for t in targets:
+                if not isinstance(t, ast.Name):
+                    continue
+                try:
+                    out[t.id] = ast.literal_eval(value)
+                except (ValueError, TypeError):  # an expression (a call, a name): not a value
+                    pass
+        return out
+
+    return body(ast.parse(text, filename=path).body)
+
+
 def parse(path: str, data: bytes) -> Any:
     """The document in ``data``, by the extension of ``path``; FormatError when it does not parse."""
     ext = posixpath.splitext(path)[1].lower()
@@ -59,6 +89,8 @@ def parse(path: str, data: bytes) -> Any:
             except ModuleNotFoundError:  # Python 3.10
                 import tomli as tomllib  # type: ignore[no-redef]
             return tomllib.loads(text)
+        if ext == ".py":
+            return _python(text, path)
         if ext in (".csv", ".tsv"):
             # a TSV read as tab-separated: turning tabs into commas split a value holding a comma
             return _csv(text) if ext == ".csv" else _csv(text, "\t")

@@ -101,14 +101,14 @@ def parse_param(text: str) -> tuple[str, str]:
 
 
 DEFAULT_PARAMS = "params.yaml"
-PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
 
 
 def param_args(arg: str, top: str, cwd: str | None = None) -> list[str]:
     """One ``-p`` argument as spec entries.
 
     ``FILE:K1,K2`` -> ``FILE:K1``, ``FILE:K2``; ``FILE`` alone (an existing file, or a name ending in
-    .yaml/.yml/.json/.toml) -> ``FILE``, every key of it; anything else, ``K1,K2`` -> keys of
+    .yaml/.yml/.json/.toml/.py) -> ``FILE``, every key of it; anything else, ``K1,K2`` -> keys of
     ``params.yaml`` in the current directory (the DVC habit ``-p lr,epochs``).
     """
     file, sep, keys = arg.partition(":")
