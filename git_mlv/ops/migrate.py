@@ -19,6 +19,7 @@ from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange, Importer, read_marks, scratch_ref
 from ..gitio.pathmatch import PathFilter
+from ..gitio.walk import repo_run
 from .context import Workspace
 from .migrate_above import literal_pattern, paths_above, paths_above_in
 from .migrate_rewrite import (
@@ -200,6 +201,9 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
                 result.warnings.append(f"no file chosen by {', '.join(include)} is bigger than "
                                        f"{opts.above} bytes: nothing to convert")
                 return result
+        # staged before the migration, at a chosen path: converted too (not in a dry run)
+        staged = [] if opts.dry_run else staged_conversions(
+            ws, lambda sha, path: transform.conv.convert(sha) if chosen(path, transform.paths) else None)
         if files is not None:
             _no_rewrite(ws, cat, transform, opts, result, branch, head, files)
         elif refs is not None:
@@ -210,6 +214,8 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
             result.commits, result.rewritten = done.commits, done.rewritten
             result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
         result.files, result.bytes = conv.files, conv.bytes
+        if staged:
+            restage(ws, staged)
     if not opts.dry_run:
         result.push, hooks = ready_to_publish(ws, result.refs, forced=not opts.no_rewrite)
         result.warnings += hooks
@@ -304,6 +310,39 @@ def commit_on_top(ws: Workspace, parent: str, changes: list[FileChange], message
             os.unlink(marks)
     gitrefs.update_atomically(repo, [f"delete {scratch}"])
     return new
+
+
+def staged_conversions(ws: Workspace, convert: Callable[[str, str], bytes | None]
+                       ) -> list[tuple[str, bytes, bytes]]:
+    """(mode, path, our pointer) of each staged file ``convert(blob, path)`` turns into a pointer,
+    its data stored like the history's: an index entry that differs from HEAD (``git add`` ran
+    before the migration: a raw blob, a git-lfs pointer). Left in the index, it would be committed
+    as it is under ``filter=mlv``: the big bytes in git, or git-lfs pointer text a clone gets as
+    the file."""
+    if not ws.repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False):
+        return []
+    raw = ws.repo.git("diff-index", "--cached", "-z", "--no-renames", "HEAD")
+    items = raw.split(b"\0")
+    out = []
+    for i in range(0, len(items) - 1, 2):
+        meta = items[i].decode().lstrip(":").split()  # old mode, new mode, old id, new id, status
+        if len(meta) == 5 and meta[4] in ("A", "M") and meta[1] in FILE_MODES:
+            ptr = convert(meta[3], os.fsdecode(items[i + 1]))
+            if ptr is not None:
+                out.append((meta[1], items[i + 1], ptr))
+    return out
+
+
+def restage(ws: Workspace, staged: list[tuple[str, bytes, bytes]]) -> None:
+    """Put our pointers in the index in place of the staged files ``staged_conversions`` found, once
+    the pool holds their data; the work tree keeps the files as they are (git looks at them again)."""
+    ws.close()  # the pool commits what was stored: the index names nothing that is not there
+    lines = []
+    for mode, path, ptr in staged:
+        blob = repo_run(ws.repo, ["hash-object", "-w", "--no-filters", "--stdin"], ptr).decode().strip()
+        lines.append(f"{mode} {blob}\t".encode() + path + b"\0")
+    repo_run(ws.repo, ["update-index", "-z", "--index-info"], b"".join(lines))
+    ws.repo.git("update-index", "-q", "--refresh", check=False)
 
 
 def ready_to_publish(ws: Workspace, changes: list[RefChange], forced: bool) -> tuple[list[str], list[str]]:

@@ -20,9 +20,17 @@ from dataclasses import dataclass, field
 from ..core.pointer import MAX_SIZE
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
-from ..gitio.walk import repo_run
 from .context import Workspace
-from .migrate import FILE_MODES, ImportResult, checked_out, commit_head, ready_to_publish, tree_files
+from .migrate import (
+    FILE_MODES,
+    ImportResult,
+    checked_out,
+    commit_head,
+    ready_to_publish,
+    restage,
+    staged_conversions,
+    tree_files,
+)
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
@@ -179,7 +187,9 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
     with CatFile(ws.repo) as cat:
         conv = LfsConverter(ws, cat, store=not dry_run)
         transform = LfsTransform(conv)
-        staged = _staged_lfs(ws, conv)  # before the rewrite: their objects are checked with the rest
+        # before the rewrite: their objects are checked with the rest. Left in the index, a staged
+        # git-lfs pointer would be committed as pointer text under filter=mlv: a clone gets that text
+        staged = staged_conversions(ws, conv.convert)
         if everything:
             done = Rewriter(ws, cat, transform, progress).run(choose_refs(ws, [], True), dry_run=dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
@@ -190,42 +200,11 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
         if dry_run:
             conv.check()
         elif staged:
-            _restage(ws, staged)
+            restage(ws, staged)
     if not dry_run:
         result.push, hooks = ready_to_publish(ws, result.refs, forced=everything)
         result.warnings += hooks
     return result
-
-
-def _staged_lfs(ws: Workspace, conv: LfsConverter) -> list[tuple[str, bytes, bytes]]:
-    """(mode, path, our pointer) of each staged git-lfs pointer (an index entry that differs from
-    HEAD: ``git add`` ran git-lfs's clean before the migration), its object stored like the
-    history's. Left in the index, it would be committed as git-lfs pointer text under ``filter=mlv``,
-    and a clone would get that text as the file."""
-    if not ws.repo.git_text("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False):
-        return []
-    raw = ws.repo.git("diff-index", "--cached", "-z", "--no-renames", "HEAD")
-    items = raw.split(b"\0")
-    out = []
-    for i in range(0, len(items) - 1, 2):
-        meta = items[i].decode().lstrip(":").split()  # old mode, new mode, old id, new id, status
-        if len(meta) == 5 and meta[4] in ("A", "M") and meta[1] in ("100644", "100755"):
-            ptr = conv.convert(meta[3], os.fsdecode(items[i + 1]))
-            if ptr is not None:
-                out.append((meta[1], items[i + 1], ptr))
-    return out
-
-
-def _restage(ws: Workspace, staged: list[tuple[str, bytes, bytes]]) -> None:
-    """Put our pointers in the index in place of the staged git-lfs pointers, once the pool holds
-    their data; the work tree keeps the files as they are (git looks at them again)."""
-    ws.close()  # the pool commits what was stored: the index names nothing that is not there
-    lines = []
-    for mode, path, ptr in staged:
-        blob = repo_run(ws.repo, ["hash-object", "-w", "--no-filters", "--stdin"], ptr).decode().strip()
-        lines.append(f"{mode} {blob}\t".encode() + path + b"\0")
-    repo_run(ws.repo, ["update-index", "-z", "--index-info"], b"".join(lines))
-    ws.repo.git("update-index", "-q", "--refresh", check=False)
 
 
 def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bool,

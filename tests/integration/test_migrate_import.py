@@ -289,3 +289,38 @@ def test_import_above_converts_whole_paths(tmp_path: Path) -> None:
     git("switch", "-q", "main", cwd=repo)
     none = out(mlv("migrate", "import", "--above=1GB", "--no-rewrite", cwd=repo))
     assert "nothing to convert" in none
+
+
+@pytest.mark.parametrize("mode", [["--everything"], ["--no-rewrite"]])
+def test_files_staged_before_the_migration_are_converted(tmp_path: Path, mode: list[str]) -> None:
+    """A big file `git add`ed (as a plain blob) before `migrate import`: the index kept the blob
+    under the new `filter=mlv` line, `git mlv status` said nothing, and the next commit put the
+    bytes in git. Its index entry now takes our pointer, its data in the pool, as from-lfs does
+    for staged git-lfs pointers; a clone gets the bytes from the data remote."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    write(repo / "model.bin", random_bytes(9000, seed=1))
+    write(repo / "notes.txt", b"plain\n")
+    _commit(repo, "c1")
+    staged = random_bytes(12000, seed=2)
+    write(repo / "model.bin", staged)
+    write(repo / "data" / "new.bin", random_bytes(7000, seed=3))
+    write(repo / "notes.txt", b"plain, edited\n")
+    git("add", "-A", cwd=repo)
+    mlv("migrate", "import", "--include", "*.bin", *mode, cwd=repo)
+    for name, data in (("model.bin", staged), ("data/new.bin", random_bytes(7000, seed=3))):
+        ptr = Pointer.parse(git("cat-file", "blob", f":{name}", cwd=repo).stdout)
+        assert (ptr.oid, ptr.size) == (hashlib.sha256(data).hexdigest(), len(data))
+        assert (repo / name).read_bytes() == data
+    assert git("cat-file", "blob", ":notes.txt", cwd=repo).stdout == b"plain, edited\n"
+    assert out(git("status", "--porcelain", cwd=repo)).splitlines() == [
+        "A  data/new.bin", "M  model.bin", "M  notes.txt"]
+    git("commit", "-q", "-m", "c2", cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    git("add", ".gitmlv", cwd=repo)
+    git("commit", "-q", "-m", "remote", cwd=repo)
+    git("init", "-q", "--bare", str(tmp_path / "origin.git"), cwd=tmp_path)
+    git("push", "-q", str(tmp_path / "origin.git"), "main", cwd=repo)
+    git("clone", "-q", str(tmp_path / "origin.git"), "clone", cwd=tmp_path)
+    assert (tmp_path / "clone" / "model.bin").read_bytes() == staged
