@@ -4,7 +4,7 @@ Only the paths that differ between the old and the new tip are touched:
 
 - a file that became a pointer (or a git-lfs pointer that became ours) keeps its bytes in the work
   tree, which already are the data; it is written from the pool only when it is missing there (or
-  still holds the old pointer);
+  still holds the old pointer, or is a symbolic link to its data: DVC's ``cache.type symlink``);
 - any other changed file (``.gitattributes``, ``.gitignore``, a removed ``.dvc`` file, ``.gitmlv``)
   is replaced only when the work tree still holds the old version; a file the user edited is left
   alone and named in a warning;
@@ -70,6 +70,12 @@ def _holds_small(path: str, blob: str) -> bool:
         return False
 
 
+def _links_to_data(path: str, mode: str, ptr: Pointer) -> bool:
+    """True when ``path`` is a symbolic link, where git expects a regular file, to a file holding
+    exactly ``ptr``'s data: replacing it with a copy of the data loses nothing."""
+    return mode in ("100644", "100755") and os.path.islink(path) and _sha256(path) == (ptr.oid, ptr.size)
+
+
 def _pointer(cat: CatFile, oid: str) -> Pointer | None:
     info = cat.info(oid)
     if info is None or info[1] >= MAX_SIZE:
@@ -130,6 +136,10 @@ def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str,
         ptr = _pointer(cat, c.new) if c.new != ZERO else None
         upd = indexfile.Update(os.fsencode(c.path), c.new if c.new != ZERO else "", mode)
         if ptr is not None:  # the work tree has the data, unless it holds the old pointer (or nothing)
+            if _links_to_data(full, c.mode, ptr):
+                # DVC's `cache.type symlink`: the file was a link into .dvc/cache. Left so, git saw a
+                # type change, `git commit -a` stored the link, and `rm -rf .dvc` left it dangling
+                os.unlink(full)
             if not os.path.lexists(full) or _holds_small(full, c.old):
                 if ws.pool.has_file(ptr.oid, refresh=True):
                     ws.pool.restore_to(ptr.oid, full, c.mode == "100755")
