@@ -117,10 +117,11 @@ def check_deps(spec: Spec, dag: Dag, names: Iterable[str], exists: Callable[[str
     outputs."""
     for name in names:
         st = spec.stages[name]
-        for d in [*st.deps, *sorted({parse_param(p)[0] for p in st.params})]:
+        param_files = sorted({parse_param(p)[0] for p in st.params} - set(st.deps))
+        for d, what in [*((d, "dependency") for d in st.deps), *((f, "parameter file") for f in param_files)]:
             if not exists(d) and spec.owner_of(d) is None and not any(
                 o.startswith(d + "/") for s in spec.stages.values() for o in s.all_outs
             ):
                 raise MissingDependency(
-                    f"stage {name!r}: dependency {d!r} does not exist and no stage outputs it"
+                    f"stage {name!r}: {what} {d!r} does not exist and no stage outputs it"
                 )

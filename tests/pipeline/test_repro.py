@@ -183,6 +183,9 @@ def test_directory_outputs_wdir_and_no_cache_outputs(repo: Path, tmp_path: Path)
      "stage 'a' already exists; use --force to replace it"),
     ([["stage", "add", "-n", "a", "-d", "gone.csv", "-o", "x.out", "true"]], ["repro"],
      "stage 'a': dependency 'gone.csv' does not exist and no stage outputs it"),
+    # a parameter file is not a dependency (docs/pipelines.md): the message said "dependency"
+    ([["stage", "add", "-n", "a", "-p", "gone.toml:lr", "-o", "x.out", "true"]], ["repro"],
+     "stage 'a': parameter file 'gone.toml' does not exist and no stage outputs it"),
     ([], ["run", "-n", "a", "-o", "x"], "no command given: git mlv run -n NAME [-d DEP]... CMD..."),
 ])
 def test_spec_errors_are_one_clear_line(repo: Path, setup: list[list[str]], args: list[str],
