@@ -99,6 +99,9 @@ def run_show(args: Any) -> int:
         t = pipeline.metrics_show(ws, args.revs, args.all_tags, args.all_branches, args.paths)
     for err in t.errors:
         print(f"git-mlv: warning: {err}", file=sys.stderr)
+    for path in t.missing:  # else a stage's metric deleted or not made yet showed as "No metrics found."
+        hint = "" if args.paths else " (`git mlv repro` makes it)"
+        print(f"git-mlv: warning: {path}: no such file in the work tree{hint}", file=sys.stderr)
     if args.fmt == "json":
         print_json({rev: t.data.get(rev, {}) for rev in t.revs})
         return 0

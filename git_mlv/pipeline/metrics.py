@@ -25,12 +25,14 @@ Values = dict[str, dict[str, Any]]  # path -> {flat key: value}
 @dataclass
 class MetricsTable:
     """Metric values by revision: ``data[rev][path][key]``; ``errors`` for files (and specs) that did
-    not parse; ``unparsed[rev][path]`` the parse error of each metrics file that did not."""
+    not parse; ``unparsed[rev][path]`` the parse error of each metrics file that did not;
+    ``missing`` the metrics files the work tree lacks."""
 
     revs: list[str]
     data: dict[str, Values] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     unparsed: dict[str, dict[str, str]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # work-tree metrics files named but not there
 
     def columns(self) -> list[tuple[str, str]]:
         """Every (path, key) seen, sorted."""
@@ -110,6 +112,8 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
     blobs = _read(repo, wanted, pool)
     for (rev, path), data in blobs.items():
         if data is None:
+            if rev == WORKSPACE:  # named by the spec or --file, not there
+                table.missing.append(path)
             continue
         try:
             values = flatten(parse(path, data))

@@ -105,3 +105,18 @@ def test_plots_writes_a_png(tagged: Path, tmp_path: Path) -> None:
 def test_unknown_revision(tagged: Path) -> None:
     p = mlv("metrics", "diff", "v9", "--json", cwd=tagged, check=False)
     assert p.returncode == 1 and p.stderr.decode() == "git-mlv: error: unknown revision 'v9'\n"
+
+
+def test_show_names_a_metrics_file_missing_from_the_work_tree(tagged: Path) -> None:
+    """eval/scores.yaml is a stage's metric, gone from the work tree (as at v3.0): `metrics show`
+    printed the other file's values, or "No metrics found." when none was left, and nothing about
+    it. It now warns, naming the file; `metrics diff` still compares what exists."""
+    (tagged / "metrics.json").unlink()
+    p = mlv("metrics", "show", cwd=tagged)
+    assert p.stdout.decode() == "No metrics found.\n"
+    assert p.stderr.decode().splitlines() == [
+        "git-mlv: warning: eval/scores.yaml: no such file in the work tree (`git mlv repro` makes it)",
+        "git-mlv: warning: metrics.json: no such file in the work tree (`git mlv repro` makes it)"]
+    rows = json.loads(mlv("metrics", "diff", "v2.0", "--json", cwd=tagged).stdout)
+    assert {(r["path"], r["key"], r["old"], r["new"]) for r in rows} >= {
+        ("eval/scores.yaml", "auc", 0.7, None), ("metrics.json", "acc", 0.7, None)}
