@@ -174,6 +174,8 @@ def run_from_dvc(args: argparse.Namespace) -> int:
             print(f"  {cmd}")
     for r in res.unsupported:
         print(f"DVC remote {r}: a kind git-mlv does not support; not converted")
+    for d in res.dropped:
+        print(f"Not converted, {d}")
     if not res.dry_run and res.refs:
         print("DVC's own folder is left as it was: `git rm -r -q .dvc .dvcignore && rm -rf .dvc` when "
               "you no longer need it")

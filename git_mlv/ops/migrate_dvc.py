@@ -73,6 +73,7 @@ class DvcResult(ImportResult):
     stale: list[str] = field(default_factory=list)  # stages it will run (DVC's lock did not match)
     remotes: list[str] = field(default_factory=list)  # `git mlv remote add ...` commands
     unsupported: list[str] = field(default_factory=list)  # DVC remotes we cannot talk to
+    dropped: list[str] = field(default_factory=list)  # "dvc.yaml: stage 'x': frozen: ..." (not converted)
 
 
 def is_dvc_file(path: str) -> bool:
@@ -171,6 +172,11 @@ class _Converter:
         changes.append(FileChange("M", b".gitmlv.lock", "100644", "inline", lock) if lock
                        else FileChange("D", b".gitmlv.lock"))
         self.result.stages = sorted(spec.stages)
+        for y_st in pipe.stages:  # once each, however many commits hold the stage
+            for d in y_st.dropped:
+                line = f"{posixpath.join(y_st.yaml_dir, 'dvc.yaml')}: stage {y_st.name!r}: {d}"
+                if line not in self.result.dropped:
+                    self.result.dropped.append(line)
         self.result.locked, self.result.stale = sorted(entries), stale
         return changes
 

@@ -65,6 +65,8 @@ class DvcStage:
     deps: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)  # FILE:KEY or FILE, root-relative FILE
     outs: list[Output] = field(default_factory=list)
+    # DVC settings .gitmlv has no word for, each a phrase naming what changes for `git mlv repro`
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -176,6 +178,12 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
             for p, opts in _entries(st.get(section), where):
                 cache = opts.get("cache", True) is not False
                 stage.outs.append(Output(_join(wdir, p, where), None, kind, cache))
+                if opts.get("persist") is True:
+                    stage.dropped.append(f"persist: {p} is deleted before each run")
+        if st.get("frozen") is True:
+            stage.dropped.append("frozen: it is run when stale")
+        if st.get("always_changed") is True:
+            stage.dropped.append("always_changed: it is run only when stale")
         stages.append(stage)
     return stages
 

@@ -92,3 +92,44 @@ def test_templated_stages_are_named(tmp_path: Path, dvc_env: Path) -> None:  # n
         assert "'shell'" not in err
     assert out(git("rev-parse", "HEAD", cwd=repo)) == before
     assert out(git("status", "--porcelain", cwd=repo)) == ""
+
+
+DROPPED = """\
+stages:
+  resume:
+    cmd: echo step >> ckpt.txt
+    outs:
+      - ckpt.txt:
+          persist: true
+  pinned:
+    frozen: true
+    cmd: echo pinned > pinned.txt
+    outs:
+      - pinned.txt
+  clock:
+    always_changed: true
+    cmd: date > clock.txt
+    outs:
+      - clock.txt
+  plain:
+    cmd: echo hi > plain.txt
+    outs:
+      - plain.txt
+"""
+
+
+def test_settings_without_a_git_mlv_word_are_named(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811
+    """persist, frozen and always_changed were dropped without a word: after the migration
+    `git mlv repro` deleted the persisted output before the run (a resumed training started over),
+    reran the frozen stage and never reran the always-changed one. The summary now names each."""
+    repo = dvc_repo(tmp_path)
+    write(repo / "dvc.yaml", DROPPED.encode())
+    assert "resume" in dvc("stage", "list", cwd=repo)  # DVC itself reads the file
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "stages", cwd=repo)
+    for args in (["migrate", "from-dvc", "--dry-run"], ["migrate", "from-dvc"]):
+        lines = [x for x in out(mlv(*args, cwd=repo)).splitlines() if x.startswith("Not converted, ")]
+        assert lines == [
+            "Not converted, dvc.yaml: stage 'resume': persist: ckpt.txt is deleted before each run",
+            "Not converted, dvc.yaml: stage 'pinned': frozen: it is run when stale",
+            "Not converted, dvc.yaml: stage 'clock': always_changed: it is run only when stale"]
