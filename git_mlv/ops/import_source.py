@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
-from ..core.pointer import Pointer
+from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import UsageError
 from ..gitio import walk
 from ..gitio.catfile import CatFile
-from ..gitio.source import SourceError, SourceRepo, git_url, local_path
+from ..gitio.source import SourceError, SourceRepo, TreeEntry, git_url, local_path
 from ..remotes.base import RemoteError
 from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import fetch_files
@@ -99,6 +99,7 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
     source = Source(url, path, rev, commit, kind)
     plain: dict[str, Pointer] = {}
     with CatFile(src.repo) as cat:  # plain git files go into the pool, streamed
+        _refuse_lfs_pointers(cat, [e for e in entries if e.oid not in pointers], sizes, url)
         writer = pool.writer()
         for e in entries:
             if e.oid in pointers or e.oid in plain:
@@ -120,6 +121,21 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
     if wanted:
         _fetch_data(src, source, wanted, base, pool, cache_dir, options_for, retry, progress)
     return source
+
+
+def _refuse_lfs_pointers(cat: CatFile, entries: list[TreeEntry], sizes: Mapping[str, int], url: str) -> None:
+    """SourceError when plain files are git-lfs pointers (a dataset kept with git-lfs): their bytes
+    are on a git-lfs server git-mlv does not talk to, and the pointer text would have been written
+    as the file, reported as imported."""
+    from .migrate_lfs import parse_lfs_pointer
+
+    found = [e.path for e in entries
+             if sizes.get(e.oid, MAX_SIZE) < MAX_SIZE and parse_lfs_pointer(cat.read(e.oid) or b"")]
+    if found:
+        named = ", ".join(found[:_SHOW]) + (f" and {len(found) - _SHOW} more" if len(found) > _SHOW else "")
+        raise SourceError(f"{len(found)} file(s) in {url} are git-lfs pointers, whose data git-mlv cannot "
+                          f"fetch: {named}; in a clone of the source, `git lfs pull` brings the files "
+                          "(or its owner converts them: `git mlv migrate from-lfs`)")
 
 
 def _source_remote(src: SourceRepo, commit: str) -> str:

@@ -181,3 +181,28 @@ def test_errors_leave_nothing_behind(tmp_path: Path) -> None:
     _same_tree(dst / "got", src / "data")
     proc = subprocess.run(["git", "mlv", "import", "--help"], cwd=dst, capture_output=True)
     assert proc.returncode == 0 and b"import" in proc.stdout
+
+
+def test_git_lfs_files_of_the_source_are_refused(tmp_path: Path) -> None:
+    """A source that keeps its data with the real git-lfs (a dataset repository): get and import
+    wrote the git-lfs pointer text as the file and said "Imported ... 1 file(s), 130 B". They now
+    refuse, naming the files, and write nothing; its plain files still come."""
+    src = tmp_path / "lfs-src"
+    src.mkdir()
+    git("init", "-q", cwd=src)
+    git("lfs", "install", "--local", cwd=src)
+    git("lfs", "track", "*.bin", cwd=src)
+    write(src / "data" / "weights.bin", random_bytes(30_000, seed=4))
+    write(src / "data" / "README", b"a plain file\n")
+    commit_all(src, "lfs data")
+    assert git("cat-file", "blob", "HEAD:data/weights.bin", cwd=src).stdout.startswith(
+        b"version https://git-lfs.github.com/spec/v1")  # git-lfs really stored a pointer
+    dst = _dest(tmp_path)
+    for args in (["get", str(src), "data", "-o", str(tmp_path / "got")],
+                 ["import", str(src), "data/weights.bin"]):
+        err = _fail(args, dst)
+        assert "1 file(s) in" in err and "are git-lfs pointers" in err and "data/weights.bin" in err, err
+    assert not (tmp_path / "got").exists() and not (dst / "weights.bin").exists()
+    assert git("status", "--porcelain", cwd=dst).stdout == b""
+    mlv("get", str(src), "data/README", "-o", str(tmp_path / "README"), cwd=dst)
+    assert (tmp_path / "README").read_bytes() == b"a plain file\n"
