@@ -162,6 +162,11 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     attr = attributes.filtered(ws.repo, list(dict.fromkeys(unhashed + empty_sides)))
     pool = ws.pool
     new_label = new or WORKTREE
+    # a path stored as a pointer on one side and by git itself on the other (`migrate import
+    # --no-rewrite`, `untrack`): its data, hashed from the git blob, decides (one streamed read)
+    plain = _blob_data_ids(ws, {b for _, _, a, c in entries
+                                for b in ((c,) if a in pointers else ()) + ((a,) if c in pointers else ())
+                                if b != _ZERO and b not in pointers and b not in _EMPTY_BLOBS})
     added: dict[str, FileChange] = {}
     deleted: dict[str, FileChange] = {}
     out: list[FileChange] = []
@@ -184,12 +189,19 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
         elif c in pointers:
             p = pointers[c]
             new_side = Side(new_label, path, p.oid, p.size, pool.has_file(p.oid))
+        in_git = None
+        if old_side is None and a in plain:
+            in_git = old_side = Side(old, path, *plain[a], False)
+        elif new_side is None and c in plain:
+            in_git = new_side = Side(new_label, path, *plain[c], False)
         if old_side is None and new_side is None:
             continue
         if old_side is not None and new_side is not None and old_side.oid == new_side.oid:
             continue  # touched, not changed (e.g. re-added with the same content)
         kind = "added" if old_side is None else "deleted" if new_side is None else "modified"
         fc = FileChange(kind, path, old_side, new_side)
+        if in_git is not None:  # before, "added" (or "deleted") though the file was there all along
+            fc.note = f"stored by git itself at {in_git.rev}: sizes only"
         out.append(fc)
         (added if kind == "added" else deleted if kind == "deleted" else {})[path] = fc
     # renamed: a deleted and an added file with the same data
@@ -205,6 +217,24 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
             out.remove(gone)
             fc.status, fc.old = "renamed", gone.old
     return sorted(out, key=lambda f: f.path)
+
+
+def _blob_data_ids(ws: Workspace, blobs: set[str]) -> dict[str, tuple[str, int]]:
+    """(sha256 hex, size) of git blobs' contents, streamed (never whole in memory)."""
+    from ..gitio.catfile import CatFile
+
+    out = {}
+    with CatFile(ws.repo) as cat:
+        for blob in sorted(blobs):
+            got = cat.open(blob)
+            if got is None:
+                continue
+            h, size = hashlib.sha256(), 0
+            while block := got[1].read(min(1 << 20, got[1].left)):
+                h.update(block)
+                size += len(block)
+            out[blob] = (h.hexdigest(), size)
+    return out
 
 
 # -- reading a side's data ----------------------------------------------------------------------
@@ -289,7 +319,7 @@ def _fetch_missing(ws: Workspace, files: list[FileChange]) -> str | None:
     want: dict[str, list[Side]] = {}
     for fc in files:
         for side in (fc.old, fc.new):
-            if fc.status != "renamed" and side is not None and not side.present \
+            if fc.status != "renamed" and fc.note is None and side is not None and not side.present \
                     and may_be_table(side.path):
                 want.setdefault(side.oid, []).append(side)
     if not want:
@@ -400,7 +430,7 @@ def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10
     tmp = _open_tmp(ws)
     try:
         for fc in result.files:
-            if fc.status != "renamed":
+            if fc.status != "renamed" and fc.note is None:
                 _table_change(ws, fc, tmp, key, limit, fetch_error)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -100,3 +100,28 @@ def test_a_file_taken_out_of_the_index_is_deleted_though_it_stays_on_disk(repo: 
     (repo / "data" / "keep.bin").unlink()  # gone from disk only: deleted as before
     rows = json.loads(out(mlv("diff", "HEAD", "--json", cwd=repo)))["files"]
     assert [(f["status"], f["path"]) for f in rows] == [("deleted", "data/keep.bin")]
+
+
+def test_a_file_moving_between_git_and_git_mlv_is_not_added_or_deleted(tmp_path: Path) -> None:
+    """`migrate import --no-rewrite` turns a plain git file into a pointer, same bytes: `git mlv
+    diff` called it "added" (and the way back "deleted", though the file was there all along).
+    Same data is no change; other data is "modified", sizes only, saying which side git stores."""
+    repo = tmp_path / "plain"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    table = b"id,v\n" + b"".join(b"%d,%d\n" % (i, i * 3) for i in range(500))
+    write(repo / "t.csv", table)
+    commit_all(repo, "plain git")
+    mlv("migrate", "import", "--no-rewrite", "--include", "*.csv", cwd=repo)
+    assert git("cat-file", "blob", "HEAD:t.csv", cwd=repo).stdout.startswith(b"version https://git-mlv")
+    assert out(mlv("diff", "HEAD~1", "HEAD", cwd=repo)) == "No data changes from HEAD~1 to HEAD.\n"
+    assert out(mlv("diff", "HEAD", "HEAD~1", cwd=repo)) == "No data changes from HEAD to HEAD~1.\n"
+    # back to git, with a row more: modified, and said to be stored by git on that side
+    write(repo / ".gitattributes", b"")
+    write(repo / "t.csv", table + b"500,1500\n")
+    git("rm", "-q", "--cached", "t.csv", cwd=repo)
+    commit_all(repo, "back to git")
+    rows = json.loads(out(mlv("diff", "HEAD~1", "HEAD", "--json", cwd=repo)))["files"]
+    assert [(f["status"], f["path"], f["old"]["size"], f["new"]["size"]) for f in rows] == [
+        ("modified", "t.csv", len(table), len(table) + 9)]
+    assert rows[0]["note"] == "stored by git itself at HEAD: sizes only"
