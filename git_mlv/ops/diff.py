@@ -164,8 +164,10 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     new_label = new or WORKTREE
     # a path stored as a pointer on one side and by git itself on the other (`migrate import
     # --no-rewrite`, `untrack`): its data, hashed from the git blob, decides (one streamed read)
-    plain = _blob_data_ids(ws, {b for _, _, a, c in entries
-                                for b in ((c,) if a in pointers else ()) + ((a,) if c in pointers else ())
+    # (a work-tree file git has not hashed yet, at a path now tracked, against a git blob: the same)
+    plain = _blob_data_ids(ws, {b for _, path, a, c in entries
+                                for b in ((c,) if a in pointers else ()) + ((a,) if c in pointers or (
+                                    new is None and c == _ZERO and path in attr) else ())
                                 if b != _ZERO and b not in pointers and b not in _EMPTY_BLOBS})
     added: dict[str, FileChange] = {}
     deleted: dict[str, FileChange] = {}

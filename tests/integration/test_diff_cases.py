@@ -125,3 +125,18 @@ def test_a_file_moving_between_git_and_git_mlv_is_not_added_or_deleted(tmp_path:
     assert [(f["status"], f["path"], f["old"]["size"], f["new"]["size"]) for f in rows] == [
         ("modified", "t.csv", len(table), len(table) + 9)]
     assert rows[0]["note"] == "stored by git itself at HEAD: sizes only"
+
+
+def test_a_git_file_newly_tracked_in_the_work_tree_is_not_added(tmp_path: Path) -> None:
+    """`git mlv track '*.csv'` over a committed plain CSV, before `git add`: "added"."""
+    repo = tmp_path / "plain"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    write(repo / "t.csv", b"id,v\n1,2\n")
+    commit_all(repo, "plain git")
+    mlv("track", "*.csv", cwd=repo)
+    assert out(mlv("diff", cwd=repo)) == "No data changes from HEAD to worktree.\n"
+    write(repo / "t.csv", b"id,v\n1,2\n3,4\n")
+    rows = json.loads(out(mlv("diff", "--json", cwd=repo)))["files"]
+    assert [(f["status"], f["old"]["size"], f["new"]["size"], f["note"]) for f in rows] == [
+        ("modified", 9, 13, "stored by git itself at HEAD: sizes only")]
