@@ -2,8 +2,9 @@
 
 A file's oid is the sha256 of its content, the id its pointer carries; a file still in pointer form
 (data not pulled) counts as the data it points to. A directory's oid is the sha256 of its *listing*:
-one line ``<oid> <size> <relpath>\\n`` per file below it, sorted by relpath (``/`` separators). The
-listing of a directory output is stored in the pool, so the directory can be restored file by file.
+one line ``<oid> <size> <relpath>\\n`` per file below it, sorted by relpath (``/`` separators),
+``NOT_DATA_DIRS`` and ``NOT_DATA_FILES`` left out. The listing of a directory output is stored in the
+pool, so the directory can be restored file by file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from .lock import Record
 from .statcache import StatCache
 
 Listing = list[tuple[str, str, int]]  # (relpath, oid, size)
+
+# What tools write into a folder by themselves, never data: Python's bytecode cache (a stage that
+# imports a module of its dep folder wrote it there, so the folder "changed" after every first run,
+# and every clone, which has none, found the stage stale), Jupyter's autosaves, macOS Finder's
+# folder settings. Left out of directory listings, as deps and as outs.
+NOT_DATA_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints"})
+NOT_DATA_FILES = frozenset({".DS_Store"})
 
 
 def hash_file(path: str) -> str:
@@ -89,8 +97,8 @@ class Fingerprinter:
         """(relpath inside the directory, absolute path) of every file below directory ``rel``."""
         base = self.abspath(rel)
         for d, dirs, files in os.walk(base):
-            dirs.sort()
-            for name in sorted(files):
+            dirs[:] = sorted(x for x in dirs if x not in NOT_DATA_DIRS)
+            for name in sorted(f for f in files if f not in NOT_DATA_FILES):
                 full = os.path.join(d, name)
                 sub = os.path.relpath(full, base).replace(os.sep, "/")
                 if "\n" in sub:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from git_mlv.gitio.git import Repo
-from tests.helpers import git, mlv, sha256_file, write
+from tests.helpers import git, mlv, out, sha256_file, write
 from tests.pipeline.conftest import Pipeline
 
 ALL = ["featurize", "train", "evaluate"]
@@ -277,3 +277,24 @@ def test_json_report_keeps_stdout_for_the_report(pipeline: Pipeline) -> None:
     assert [(e["stage"], e["event"]) for e in json.loads(p.stdout)][-2:] == [
         ("train", "failed"), ("evaluate", "skipped")]
     assert "git-mlv: error: stage 'train' failed" in p.stderr.decode()
+
+
+def test_python_bytecode_in_a_dep_folder_is_not_a_change(repo: Path, tmp_path: Path) -> None:
+    """A stage whose command imports a module of its dep folder: Python wrote src/__pycache__/
+    there, the folder's listing counted it, and every clone (which has no __pycache__, git
+    ignores it) found the stage stale ("src changed") though src was as locked."""
+    write(repo / "src" / "lib.py", b"X = 41\n")
+    write(repo / ".gitignore", b"__pycache__/\n.ipynb_checkpoints/\n.DS_Store\n")
+    write(repo / "run.py", b"import sys\nsys.path.insert(0, 'src')\nimport lib\n"
+                           b"open('o.txt', 'w').write(str(lib.X + 1))\n")
+    mlv("run", "-n", "s", "-d", "src", "-o", "o.txt", "python run.py", cwd=repo)
+    assert (repo / "src" / "__pycache__").is_dir()  # Python really wrote its cache there
+    write(repo / "src" / ".ipynb_checkpoints" / "lib-checkpoint.py", b"X = 0\n")
+    write(repo / "src" / ".DS_Store", b"\0\0\0\1Bud1")
+    assert "Everything is up to date." in out(mlv("repro", "--dry-run", cwd=repo))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "stage", cwd=repo)
+    git("clone", "-q", str(repo), "clone", cwd=tmp_path)
+    assert "Everything is up to date." in out(mlv("repro", "--dry-run", cwd=tmp_path / "clone"))
+    write(repo / "src" / "lib.py", b"X = 1\n")  # a real change still counts
+    assert "Would run stage 's': src changed" in out(mlv("repro", "--dry-run", cwd=repo))
