@@ -402,11 +402,7 @@ def reachable_pointers(repo: Repo, reflog_days: float = 90.0) -> dict[str, Point
 
 def existing_commits(repo: Repo, oids: set[str]) -> list[str]:
     """Which of ``oids`` name a commit in this repository."""
-    if not oids:
-        return []
-    out = repo_run(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
-                   ("\n".join(oids) + "\n").encode())
-    return [line.split()[0] for line in out.decode().splitlines() if line.endswith(" commit")]
+    return [hit[0] for hit in resolve(repo, list(oids)) if hit is not None and hit[1] == "commit"]
 
 
 def all_ref_pointers(repo: Repo) -> dict[str, Pointer]:
