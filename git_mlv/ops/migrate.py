@@ -18,6 +18,7 @@ from ..gitio import attributes
 from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange, Importer, read_marks, scratch_ref
+from ..gitio.git import GitError, Repo
 from ..gitio.pathmatch import PathFilter
 from ..gitio.walk import repo_run
 from .context import Workspace
@@ -291,8 +292,7 @@ def commit_on_top(ws: Workspace, parent: str, changes: list[FileChange], message
     """Write one commit (``changes`` on ``parent``'s tree) with fast-import; its id. No ref moves."""
     repo = ws.repo
     marks = os.path.join(repo.common_dir, f"mlv-migrate-{os.getpid()}.marks")
-    author = repo.git_text("var", "GIT_AUTHOR_IDENT")
-    committer = repo.git_text("var", "GIT_COMMITTER_IDENT")
+    author, committer = commit_identity(repo)
     scratch = scratch_ref("heads/no-rewrite")
     commit = Commit(scratch, 1, [f"author {author}".encode(), f"committer {committer}".encode()],
                     message, [parent], changes)
@@ -310,6 +310,19 @@ def commit_on_top(ws: Workspace, parent: str, changes: list[FileChange], message
             os.unlink(marks)
     gitrefs.update_atomically(repo, [f"delete {scratch}"])
     return new
+
+
+def commit_identity(repo: Repo) -> tuple[str, str]:
+    """(author, committer) as git would sign a commit here; a UsageError saying how to set them
+    when git knows no name or email (found on a first day: `migrate import --no-rewrite` without
+    user.email ended with git's last line, "git var: fatal: unable to auto-detect email address
+    (got 'root@vm.(none)')", and no word on what to do)."""
+    try:
+        return repo.git_text("var", "GIT_AUTHOR_IDENT"), repo.git_text("var", "GIT_COMMITTER_IDENT")
+    except GitError:
+        raise UsageError("git does not know who you are, and this writes a commit: set `git config "
+                         "--global user.name \"Your Name\"` and `git config --global user.email "
+                         "you@example.com`, then run the command again") from None
 
 
 def staged_conversions(ws: Workspace, convert: Callable[[str, str], bytes | None]
