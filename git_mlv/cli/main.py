@@ -67,6 +67,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``git-mlv`` console script."""
+    # git up to 2.39 runs a submodule's checkout (`checkout --recurse-submodules`,
+    # submodule.recurse) as `git --super-prefix=SUB/ read-tree`, which hands its filter this
+    # variable; every git command we start would then refuse with "rev-parse doesn't support
+    # --super-prefix", and the submodule's checkout failed. It only names a prefix for git's output.
+    os.environ.pop("GIT_INTERNAL_SUPER_PREFIX", None)
     if argv is None and len(sys.argv) > 1 and sys.argv[1] in PLUMBING:
         _exit_now(_main(sys.argv[1:]))
     return _main(sys.argv[1:] if argv is None else argv)
