@@ -17,8 +17,8 @@ from .context import Workspace
 
 def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
     """A UsageError naming the first of ``paths`` (as typed, relative to the current folder) that
-    is empty, inside the git folder or ignored by a .gitignore; nothing when git would add them
-    all (a missing or outside path is ``setup.add``'s own error)."""
+    is empty, inside the git folder, a symbolic link or beyond one, or ignored by a .gitignore;
+    nothing when git would add them all (a missing or outside path is ``setup.add``'s own error)."""
     top = ws.repo.top
     rels: dict[str, str] = {}  # path relative to the top -> as typed
     for p in paths:
@@ -29,6 +29,8 @@ def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
         rel = os.path.relpath(full, top).replace(os.sep, "/")
         if rel == ".git" or rel.startswith(".git/") or _inside(full, ws.repo.git_dir):
             raise UsageError(f"{p}: inside the repository's .git folder, which git never adds")
+        if not rel.startswith(".."):
+            _refuse_links(top, rel, p)
         if os.path.exists(full) and not rel.startswith(".."):
             rels.setdefault(rel, p)
     if not rels:
@@ -42,6 +44,26 @@ def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
         source, line, pattern, path = (os.fsdecode(f) for f in fields[:4])
         raise UsageError(f"{rels.get(path, path)}: ignored by {source}:{line} ({pattern}); "
                          "un-ignore it there, or `git mlv track` it and `git add -f` it")
+
+
+def _refuse_links(top: str, rel: str, typed: str) -> None:
+    """A UsageError when ``rel`` (relative to ``top``) is a symbolic link or lies beyond one. git
+    stores a link as a link, never the data it points to, so `git mlv add link.bin` printed
+    "Tracking /link.bin" and "Added 1 path(s)" while nothing was data (a clone got a link to a
+    file it does not have); `git mlv add linkdir/x.dat` wrote a .gitattributes line, then failed
+    with git's "beyond a symbolic link"."""
+    parts = [] if rel == "." else rel.split("/")
+    for i in range(1, len(parts) + 1):
+        link = os.path.join(top, *parts[:i])
+        if not os.path.islink(link):
+            continue
+        target = os.readlink(link)
+        if i == len(parts):
+            raise UsageError(f"{typed}: a symbolic link (to {target}); git stores the link, not the "
+                             "data it points to: `git mlv add` that file or folder (inside the "
+                             "repository), or `git add` the link itself")
+        raise UsageError(f"{typed}: beyond the symbolic link {'/'.join(parts[:i])} (to {target}), "
+                         "which git does not add files through: `git mlv add` the path it points to")
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -54,3 +54,29 @@ def test_add_from_a_subfolder_names_the_path_as_typed(repo: Path) -> None:
     mlv("add", "a[1].dat", cwd=repo / "sub")
     assert git("diff", "--cached", "--name-only", cwd=repo).stdout.split() == [
         b".gitattributes", b"sub/a[1].dat"]
+
+
+@pytest.mark.parametrize("path, words", [
+    ("link.bin", "link.bin: a symbolic link (to store/real.dat)"),
+    ("linkdir", "linkdir: a symbolic link (to store)"),
+    ("linkdir/real.dat", "linkdir/real.dat: beyond the symbolic link linkdir (to store)"),
+])
+def test_add_refuses_symbolic_links(repo: Path, path: str, words: str) -> None:
+    """git stores a link as a link: before, `git mlv add link.bin` said "Tracking /link.bin" and
+    "Added 1 path(s)" while no data was stored (a clone got a link to a file it lacks), and `git
+    mlv add linkdir/real.dat` wrote its .gitattributes line, then failed with git's "beyond a
+    symbolic link". Both are refused before anything is written; the target itself adds as data."""
+    data = random_bytes(3_000, seed=5)
+    write(repo / "store" / "real.dat", data)
+    (repo / "link.bin").symlink_to("store/real.dat")
+    (repo / "linkdir").symlink_to("store")
+    attributes = (repo / ".gitattributes").read_bytes()
+    err = one_error_line(mlv("add", path, cwd=repo, check=False), 2)
+    assert words in err
+    _untouched(repo, attributes)
+    mlv("add", "store/real.dat", cwd=repo)
+    assert git("cat-file", "-p", ":store/real.dat", cwd=repo).stdout.startswith(b"version ")
+    git("commit", "-q", "-m", "data", cwd=repo)
+    (repo / "store" / "real.dat").unlink()
+    git("checkout", "--", "store/real.dat", cwd=repo)
+    assert (repo / "store" / "real.dat").read_bytes() == data
