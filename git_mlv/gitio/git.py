@@ -56,6 +56,7 @@ class Repo:
         self.git_dir = git_dir
         self.common_dir = common_dir
         self._config = _config
+        self.in_git_dir = False  # found from inside the .git folder of a repository with a work tree
 
     def __repr__(self) -> str:
         return f"Repo(worktree={self.worktree!r}, git_dir={self.git_dir!r}, common_dir={self.common_dir!r})"
@@ -99,12 +100,17 @@ class Repo:
         if not os.path.isabs(common):
             common = os.path.normpath(os.path.join(cwd or os.getcwd(), common))
         worktree = None if bare or len(out) < 4 else out[3]
-        return cls(worktree, git_dir, common)
+        repo = cls(worktree, git_dir, common)
+        repo.in_git_dir = not bare and worktree is None
+        return repo
 
     @property
     def top(self) -> str:
         """The worktree root; an error in a bare repository."""
         if self.worktree is None:
+            if self.in_git_dir:  # before, the bare-repository line below: it is not one
+                raise MlvError("this command needs the work tree, and this is inside the repository's "
+                               ".git folder: cd out of it (to the folder that holds .git)")
             raise MlvError("this command needs a work tree; run it inside a checkout, not a bare repo")
         return self.worktree
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import git, mlv, random_bytes, sha256_file, write
+from tests.helpers import git, mlv, one_error_line, random_bytes, sha256_file, write
 
 
 def test_migrate_without_identity_says_how_to_set_it(tmp_path: Path,
@@ -41,3 +41,19 @@ def test_migrate_without_identity_says_how_to_set_it(tmp_path: Path,
     assert git("cat-file", "-p", "HEAD:a.bin", cwd=repo).stdout.startswith(b"version ")
     assert sha256_file(repo / "a.bin") == sha256_file(write(tmp_path / "want", data))
     assert git("status", "--porcelain", cwd=repo).stdout == b""
+
+
+@pytest.mark.parametrize("verb", [["status"], ["add", "x.bin"], ["track", "*.h5"]])
+def test_inside_dot_git_is_not_called_a_bare_repository(repo: Path, tmp_path: Path,
+                                                        verb: list[str]) -> None:
+    """Typed inside `.git` (a `cd .git` too many), a verb said "run it inside a checkout, not a bare
+    repo": the repository is not bare, and the user is inside one. Now the line says where they are
+    and what to do; a real bare repository still gets the bare line."""
+    (repo / ".git" / "sub").mkdir()
+    for where in (repo / ".git", repo / ".git" / "sub"):
+        err = one_error_line(mlv(*verb, cwd=where, check=False), 1)
+        assert "inside the repository's .git folder: cd out of it" in err
+        assert "bare" not in err
+    bare = tmp_path / "bare.git"
+    git("init", "-q", "--bare", str(bare), cwd=tmp_path)
+    assert "not a bare repo" in one_error_line(mlv(*verb, cwd=bare, check=False), 1)
