@@ -82,7 +82,18 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
             raise UsageError(f"file:// URLs must be local: {url!r}")
         return RemoteURL("folder", unquote(parts.path))
     if "://" in url:
+        scheme = url.split("://", 1)[0]
+        if scheme.lower() in _SCHEMES[:5] and scheme != scheme.lower():
+            raise UsageError(f"{url!r}: a scheme is lower case: write "
+                             f"{scheme.lower()}://{url.split('://', 1)[1]}")
         raise UsageError(f"unsupported remote URL {url!r} (use a folder, file://, s3://, gs://, az:// or ssh://)")
+    head, slashes, rest = url.partition("//")
+    if slashes and head.lower() in _SCHEMES and rest:
+        # `s3//bucket`: a scheme missing its colon, which a folder path takes as the folder s3/bucket
+        # in the current one (before, `remote add` created it inside the work tree)
+        scheme = head.lower()
+        raise UsageError(f"{url!r} is not a {scheme}:// URL (its colon is missing): write {scheme}://{rest} "
+                         f"(for a folder named '{head}', write ./{url})")
     m = _SCP.match(url)
     if m and not url.startswith(("/", ".", "~")) and "/" not in url.split(":", 1)[0]:
         if not m["user"] and m["host"].lower() in _SCHEMES:

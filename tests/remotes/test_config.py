@@ -47,6 +47,24 @@ def test_a_scheme_without_its_slashes_is_not_an_ssh_host(url: str, hint: str) ->
     assert parse("me@s3:data") == RemoteURL("ssh", "data", host="s3", user="me")  # a user says SSH
 
 
+@pytest.mark.parametrize("url, hint", [("s3//bucket/x", "s3://bucket/x"), ("gs//bkt", "gs://bkt"),
+                                       ("ssh//host/srv", "ssh://host/srv"), ("S3://bucket", "s3://bucket"),
+                                       ("Az://box/p", "az://box/p")])
+def test_a_scheme_without_its_colon_is_not_a_folder(repo: Path, url: str, hint: str) -> None:
+    """`s3//bucket` (a colon missed) was a relative folder: `remote add` created s3/bucket inside
+    the work tree, recorded it in .gitmlv and only warned; `S3://bucket` was "unsupported". Both
+    now name the URL meant, and nothing is written."""
+    with pytest.raises(UsageError, match=f"write {hint}"):
+        parse(url)
+    proc = mlv("remote", "add", "box", url, cwd=repo, check=False)
+    assert proc.returncode == 2 and proc.stderr.decode().count("\n") == 1, proc.stderr
+    assert f"write {hint}" in proc.stderr.decode()
+    assert not (repo / ".gitmlv").exists() and sorted(p.name for p in repo.iterdir()) == [
+        ".git", ".gitattributes"]
+    if "://" not in url:  # the folder, for one who means it
+        assert parse(f"./{url}", base_dir="/base") == RemoteURL("folder", "/base/" + os.path.normpath(url))
+
+
 def gitmlv(repo: Path, *args: str) -> str:
     return out(git("config", "-f", ".gitmlv", *args, cwd=repo, check=False)).strip()
 
