@@ -67,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
     )]
     if unpushed is not None and unpushed.files:
+        how = ("`git push` or `git mlv push --all` sends it" if not unpushed.absent else
+               f"{unpushed.absent} of them not here either, so `git push` stops: `git mlv push` in the "
+               "clone that made them sends their data, `git mlv pull` then brings it here")
         sections.append((f"Commits whose data is not all on remote '{unpushed.remote}' "
-                         f"({unpushed.files} file(s); `git push` or `git mlv push --all` sends it)",
+                         f"({unpushed.files} file(s); {how})",
                          [f"{c[:10]} {subject}" for c, subject in unpushed.commits]
                          or ["(in commits of local branches)"]))
     moved = [f"{s.out}: {s.url} {s.rev or 'HEAD'} is at {s.now[:10]}, imported {s.commit[:10]}"

@@ -99,6 +99,9 @@ class UnpushedCommits:
     remote: str
     commits: list[tuple[str, str]] = field(default_factory=list)  # (sha, subject), newest first
     files: int = 0  # files whose data the remote lacks
+    # of those, files whose data is not in the local pool either (a commit made elsewhere and
+    # applied here with `git am`/`cherry-pick`): a push cannot send it and stops
+    absent: int = 0
 
 
 def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
@@ -130,6 +133,10 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
         ids = new.ids[new.ids != ida.EMPTY]
         lacking = ids[~pushplan.on_remote_mask(rindex, ids)]
         out = UnpushedCommits(rc.name, files=len(lacking))
+        if len(lacking):
+            from .data import present_oids
+
+            out.absent = len(lacking) - len(present_oids(ws.pool, ida.hexes(lacking)))
         if not len(lacking):
             if tips:
                 ver.save(ws, tips, rindex.packs())
