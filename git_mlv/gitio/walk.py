@@ -247,15 +247,30 @@ def pointer_blobs(repo: Repo, oids: Iterable[str], sizes: dict[str, int] | None 
 
 
 # -- the index -----------------------------------------------------------------------------------
-def iter_index_entries(repo: Repo, paths: list[str] | None = None) -> Iterator[IndexEntry]:
-    """Stage-0 regular files of the index (all, or those at these exact repository paths), as git
-    lists them: the whole index is never held in memory.
+def under_pathspecs(under: list[str] | None) -> list[str] | None:
+    """Literal pathspecs for these repository-relative files or folders, or None (list
+    everything) when one is the top ("") or when there are more than _PATHSPEC_MAX of them: a
+    command given one folder lists that folder, not the whole repository. Entries outside may
+    still be listed then: callers keep their own filter."""
+    if not under or not all(under) or len(under) > _PATHSPEC_MAX:
+        return None
+    return [":(top,literal)" + u for u in under]
+
+
+def iter_index_entries(repo: Repo, paths: list[str] | None = None, under: list[str] | None = None
+                       ) -> Iterator[IndexEntry]:
+    """Stage-0 regular files of the index (all, or those at these exact repository paths, or at
+    and under these files and folders: ``under``, see ``under_pathspecs``), as git lists them: the
+    whole index is never held in memory.
 
     ``git ls-files -s -t``: the tag ``S`` marks skip-worktree entries (sparse checkouts); git
     expands a sparse index for ``ls-files``, so every file is listed.
     """
     args = ["ls-files", "-s", "-t", "-z"]
     wanted: set[str] | None = None
+    limit = under_pathspecs(under) if paths is None else None
+    if limit:
+        args = [*args, "--", *limit]
     if paths is not None:
         if not paths:
             return
@@ -276,10 +291,11 @@ def index_entries(repo: Repo, paths: list[str] | None = None) -> list[IndexEntry
     return list(iter_index_entries(repo, paths))
 
 
-def index_pointer_batches(repo: Repo, paths: list[str] | None = None
+def index_pointer_batches(repo: Repo, paths: list[str] | None = None, under: list[str] | None = None
                           ) -> Iterator[list[tuple[IndexEntry, PointerBlob]]]:
     """Index entries that are pointers, with their pointers, in batches of at most _BATCH entries
-    (all, or at these exact paths): status, checkout and the hooks stay flat in memory at any size."""
+    (all, or at these exact paths, or at and under ``under`` as ``iter_index_entries`` lists
+    them): status, checkout and the hooks stay flat in memory at any size."""
     cache: PointerCache | None = None
     batch: list[IndexEntry] = []
 
@@ -290,7 +306,7 @@ def index_pointer_batches(repo: Repo, paths: list[str] | None = None
         ptrs = pointer_blobs(repo, (e.blob for e in entries), cache=cache)
         return [(e, ptrs[e.blob]) for e in entries if e.blob in ptrs]
 
-    for e in iter_index_entries(repo, paths):
+    for e in iter_index_entries(repo, paths, under):
         batch.append(e)
         if len(batch) >= _BATCH:
             yield resolve(batch)
@@ -324,13 +340,17 @@ def resolve_commit(repo: Repo, rev: str) -> str | None:
 
 
 # -- trees and history ---------------------------------------------------------------------------
-def iter_pointers(repo: Repo, revs: list[str]) -> Iterator[tuple[str, Pointer]]:
-    """(path, pointer) of every pointer blob in the trees of ``revs`` (a path may repeat across revs)."""
+def iter_pointers(repo: Repo, revs: list[str], under: list[str] | None = None
+                  ) -> Iterator[tuple[str, Pointer]]:
+    """(path, pointer) of every pointer blob in the trees of ``revs`` (a path may repeat across
+    revs); with ``under``, those at and under these files and folders (see ``under_pathspecs``)."""
     candidates: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
+    limit = under_pathspecs(under)
     for rev in revs:
         try:
-            raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev)
+            raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev,
+                           *(["--", *limit] if limit else []))
         except GitError:
             if repo.git_text("rev-parse", "--verify", "-q", f"{rev}^{{tree}}", check=False):
                 raise

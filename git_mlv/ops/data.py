@@ -101,7 +101,7 @@ def _batches(ws: Workspace, specs: list[str] | None
         yield from walk.index_pointer_batches(ws.repo)
         return
     unmatched = set(specs)
-    for batch in walk.index_pointer_batches(ws.repo):
+    for batch in walk.index_pointer_batches(ws.repo, under=specs):
         out = [(e, pb) for e, pb in batch if _matches(e.path, specs)]
         if unmatched and out:
             unmatched -= {s for s in unmatched if any(_matches(e.path, [s]) for e, _ in out)}
@@ -150,7 +150,7 @@ def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = No
     ``paths`` (relative to the current folder) when given."""
     if rev is not None:
         specs = _rel_specs(ws, paths)
-        found = [(path, p) for path, p in walk.iter_pointers(ws.repo, [rev]) if _matches(path, specs)]
+        found = [(path, p) for path, p in walk.iter_pointers(ws.repo, [rev], specs) if _matches(path, specs)]
         if specs and not found:
             raise _no_match(specs, rev)
         here = present_oids(ws.pool, (p.oid for _, p in found)) if found else set()
