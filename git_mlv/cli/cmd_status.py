@@ -29,13 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data, hooks, imports, remote_state
+    from ..ops import data, eol, hooks, imports, remote_state
     from ..ops.context import Workspace
     from .render import print_json, quote_path
 
     with Workspace.discover() as ws:
         _warn_if_not_installed(ws)
         st = data.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
+        converted = eol.converted_pointers(ws, st.modified)
+        if converted:  # pointer text, not a change of the data
+            st.modified = [p for p in st.modified if p not in set(converted)]
         # no remote found because none could be read (.gitmlv unreadable): nothing more to ask
         unread = st.remote is None and st.remote_problem is not None
         whole = not args.no_remote and not args.paths and not unread
@@ -49,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
                     "commits_not_on_remote": [{"commit": c, "subject": s}
                                               for c, s in (unpushed.commits if unpushed else [])],
                     "hook_problems": hook_problems,
+                    "converted_pointers": converted,
                     "imports": [{**dataclasses.asdict(s), "moved": s.moved} for s in sources]})
         return 0
     print(f"{st.files} file(s) tracked by git-mlv"
@@ -95,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
                          [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
                          + [f"track them (`git mlv add {first}`), or `git add --renormalize` them "
                             "to store them in git whole"]))
+    if converted:
+        sections.append(("Pointer text with CRLF line ends, not data (git converted the line ends "
+                         "of their pointers; `git commit -a` would store that text as their data)",
+                         [quote_path(p) for p in converted] + [eol.HINT]))
     if hook_problems:
         sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True
