@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from .render import Progress, human_size
 
     with Workspace.discover() as ws:
+        install_first(ws)
         res = data.checkout(ws, args.paths or None, progress=Progress("checkout", args.quiet))
     if not args.quiet:
         print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
@@ -35,3 +37,15 @@ def run(args: argparse.Namespace) -> int:
     if res.index_locked:
         print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
     return 0
+
+
+def install_first(ws: Any) -> None:
+    """Install git-mlv for the repository when git does not know the filter (a clone made before
+    `git mlv install`), saying so on stderr. Before, `checkout` and `pull` wrote the data there and
+    git, refreshing its index without the filter, staged every file whole: the next commit put the
+    data itself into git."""
+    from ..ops import setup
+
+    note = setup.ensure_installed(ws)
+    if note:
+        print(f"git-mlv: {note}", file=sys.stderr)

@@ -34,11 +34,13 @@ def run(args: argparse.Namespace) -> int:
     from ..ops import sync, sync_fetch
     from ..ops.context import Workspace
     from ..ops.scope import fetch_scope
+    from .cmd_checkout import install_first
     from .cmd_fetch import report
     from .render import Progress, print_json
 
     with Workspace.discover() as ws:
         remote, paths = sync.split_remote_arg(ws, args.words)
+        install_first(ws)
         scope = fetch_scope(ws, args.include, args.exclude)
         res = sync_fetch.pull(ws, remote, paths or None,
                               progress=Progress("pull", args.quiet or args.json), scope=scope)

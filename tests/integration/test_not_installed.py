@@ -54,3 +54,31 @@ def test_add_installs_before_it_stages(uninstalled: Path) -> None:
     assert _NOTE in out(mlv("add", "m.bin", cwd=repo))
     git("commit", "-q", "-m", "m", cwd=repo)
     assert _is_pointer(repo, "m.bin")
+
+
+@pytest.mark.parametrize("verb", ["pull", "checkout"])
+def test_pull_in_a_clone_made_before_install(uninstalled: Path, tmp_path: Path, verb: str) -> None:
+    """A teammate clones before `git mlv install`: the files are pointers, and `git mlv status`
+    says to pull. Before, `git mlv pull` (or `fetch` + `checkout`) wrote the data, and git,
+    refreshing its index without the filter, staged every file whole ("M  model.bin", 90,000
+    bytes in the index): the next commit put the data itself into git. Now they install git-mlv
+    for the repository first and say so; the index keeps the pointers."""
+    repo = uninstalled
+    mlv("track", "*.bin", cwd=repo)
+    data = random_bytes(90_000, seed=3)
+    write(repo / "model.bin", data)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    mlv("push", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    assert (clone / "model.bin").read_bytes().startswith(b"version https://git-mlv")
+    if verb == "checkout":
+        mlv("fetch", cwd=clone)
+    proc = mlv(verb, cwd=clone)
+    assert (clone / "model.bin").read_bytes() == data
+    assert git("status", "--porcelain", cwd=clone).stdout == b""
+    assert git("rev-parse", ":model.bin", cwd=clone).stdout == git(
+        "rev-parse", "HEAD:model.bin", cwd=clone).stdout  # the pointer, not the data
+    assert _NOTE in proc.stderr.decode()
