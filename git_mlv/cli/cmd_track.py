@@ -49,6 +49,11 @@ def run_track(args: argparse.Namespace) -> int:
     if added and setup.has_commits(ws):
         print("Files already committed stay as they are until re-added: "
               "`git add --renormalize .`")
+    meant = setup.shell_expanded(args.patterns)
+    if meant:
+        print(f"These are the names of existing files: did the shell expand a pattern? A new file "
+              f"will not be tracked by them; quote the pattern: git mlv track \"{meant}\" (and `git "
+              f"mlv untrack` the names)")
     if added:
         print("Commit .gitattributes with them (`git add .gitattributes`): a clone knows which "
               "files are data only from it")

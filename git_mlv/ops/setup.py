@@ -221,6 +221,24 @@ def track_patterns(ws: Workspace, typed: list[str], cwd: str | None = None) -> l
     return out
 
 
+def shell_expanded(typed: list[str], cwd: str | None = None) -> str | None:
+    """The quoted pattern meant when ``typed`` looks like a pattern the shell expanded: two or more
+    names of existing files, no glob character, all with one suffix (`git mlv track *.bin`
+    unquoted tracked a.bin and b.bin by name, and the next new .bin file went into git whole,
+    silently); None otherwise."""
+    here = os.path.abspath(cwd or os.getcwd())
+    if len(typed) < 2 or any(c in p for p in typed for c in "*?[\\"):
+        return None
+    if not all(os.path.isfile(os.path.join(here, p)) for p in typed):
+        return None
+    suffixes = {os.path.splitext(p)[1] for p in typed}
+    if len(suffixes) != 1 or "" in suffixes:
+        return None
+    folders = {os.path.dirname(p) for p in typed}
+    return "/".join([*([folders.pop()] if len(folders) == 1 and "" not in folders else []),
+                     f"*{suffixes.pop()}"])
+
+
 def _resolved(pattern: str, typed: str) -> str:
     """``pattern`` without ``.`` and ``..`` segments, still anchored where it was (a pattern with
     a slash is anchored at the root; one without matches a name at any depth)."""

@@ -68,3 +68,21 @@ def test_track_resolves_dot_segments_as_paths_do(bare: Path, typed: str, cwd: st
     mlv("track", typed, cwd=bare / cwd)
     assert mlv("track", cwd=bare).stdout.decode().split() == [written]
     assert _filters(bare, data, other) == ["mlv", "unspecified"]
+
+
+def test_track_says_when_the_shell_expanded_the_pattern(bare: Path) -> None:
+    """`git mlv track *.bin` unquoted: the shell passed x.bin and y.bin, which were tracked by name,
+    and a new .bin file went into git whole, silently. Now track says so and names the quoted
+    pattern; following it makes the next new file data."""
+    write(bare / "y.bin", random_bytes(40_000, seed=4))
+    note = 'quote the pattern: git mlv track "*.bin"'
+    assert note in mlv("track", "x.bin", "y.bin", cwd=bare).stdout.decode()
+    write(bare / "data" / "b.csv", random_bytes(4_000, seed=6))
+    assert 'git mlv track "data/*.csv"' in mlv("track", "data/train.csv", "data/b.csv",
+                                               cwd=bare).stdout.decode()
+    for typed in (["*.bin"], ["x.bin"], ["x.bin", "data/train.csv"]):  # a pattern, one name, mixed
+        assert "quote the pattern" not in mlv("track", *typed, cwd=bare).stdout.decode()
+    mlv("untrack", "x.bin", "y.bin", "/x.bin", cwd=bare, check=False)
+    write(bare / "new.bin", random_bytes(40_000, seed=5))
+    git("add", "-A", cwd=bare)
+    assert Pointer.parse(git("cat-file", "-p", ":new.bin", cwd=bare).stdout).size == 40_000
