@@ -424,8 +424,12 @@ def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10
             continue
         if not any(ws.repo.git("ls-tree", "-r", "--name-only", rev, "--", spec, check=False).strip()
                    for rev in (r for r in (old, new) if r)):
+            hint = ""
+            if "/" not in arg and os.sep not in arg:  # a word: maybe a tag this clone lacks
+                hint = (" (a tag or branch a shallow or single-branch clone lacks? `git fetch --tags` "
+                        f"or `git fetch origin {arg}` brings it)")
             raise UsageError(f"{arg!r} is neither a revision nor a path in the work tree or the revisions "
-                             "compared")
+                             f"compared{hint}")
     result = DataDiff(old, new or WORKTREE, key=key)
     result.files = changed_files(ws, old, new, specs)
     fetch_error = _fetch_missing(ws, result.files)
