@@ -19,6 +19,18 @@ class Intermixed(argparse.ArgumentParser):
             return super().parse_known_args(args, namespace)
         self._inner = True
         try:
-            return self.parse_known_intermixed_args(args, namespace)
+            if args is None or "--" not in args:
+                return self.parse_known_intermixed_args(args, namespace)
+            # argparse's intermixed parsing calls the words after `--` "unrecognized arguments"
+            # when no positional word comes before it: `git mlv pull -- -dash.bin` failed
+            at = list(args).index("--")
+            ns, extras = self.parse_known_intermixed_args(list(args)[:at], namespace)
+            rest = list(args)[at + 1:]
+            words = [a for a in self._actions if not a.option_strings and a.nargs == "*"]
+            if words:
+                setattr(ns, words[-1].dest, list(getattr(ns, words[-1].dest) or []) + rest)
+            else:
+                extras = list(extras) + rest
+            return ns, extras
         finally:
             self._inner = False

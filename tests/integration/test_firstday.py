@@ -57,3 +57,27 @@ def test_inside_dot_git_is_not_called_a_bare_repository(repo: Path, tmp_path: Pa
     bare = tmp_path / "bare.git"
     git("init", "-q", "--bare", str(bare), cwd=tmp_path)
     assert "not a bare repo" in one_error_line(mlv(*verb, cwd=bare, check=False), 1)
+
+
+def test_a_name_with_a_leading_dash_after_double_dash(repo: Path, tmp_path: Path) -> None:
+    """`git mlv pull -- -dash.bin` (and `diff -- -dash.bin`) said "unrecognized arguments:
+    -dash.bin", exit 2: argparse's intermixed parsing drops the words after `--` when no word comes
+    before it. status, ls-files and checkout took the same line."""
+    data = random_bytes(30_000, seed=11)
+    write(repo / "data" / "-dash.bin", data)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    mlv("push", cwd=repo)
+    clone = tmp_path / "clone"
+    git("-c", "mlv.fetchExclude=*", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    sub = clone / "data"
+    assert (sub / "-dash.bin").read_bytes().startswith(b"version ")
+    mlv("pull", "--", "-dash.bin", cwd=sub)
+    assert (sub / "-dash.bin").read_bytes() == data
+    write(sub / "-dash.bin", data + b"more")
+    out = mlv("diff", "--", "-dash.bin", cwd=sub).stdout.decode()
+    assert "modified  data/-dash.bin" in out, out
+    git("checkout", "--", "-dash.bin", cwd=sub)
+    assert mlv("pull", "-q", "--", "-dash.bin", cwd=sub).stdout == b""  # an option before `--` still is one
+    assert (sub / "-dash.bin").read_bytes() == data
