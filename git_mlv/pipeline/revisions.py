@@ -63,7 +63,7 @@ def verify_all(repo: Repo, revs: list[str]) -> None:
     named = [r for r in revs if r != WORKSPACE]
     for rev, found in zip(named, walk.resolve(repo, [f"{r}^{{commit}}" for r in named])):
         if found is None:
-            raise MlvError(f"unknown revision {rev!r}")
+            raise _unknown(repo, rev)
 
 
 def verify(repo: Repo, rev: str) -> None:
@@ -72,4 +72,13 @@ def verify(repo: Repo, rev: str) -> None:
         return
     ok = repo.git("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
     if not ok.strip():
-        raise MlvError(f"unknown revision {rev!r}")
+        raise _unknown(repo, rev)
+
+
+def _unknown(repo: Repo, rev: str) -> MlvError:
+    """The error for ``rev`` naming no commit. In a repository with no commit yet, `metrics diff`
+    and `params diff` (A defaults to HEAD) said "unknown revision 'HEAD'", as if HEAD were a typo."""
+    if not repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+        return MlvError(f"no commit yet, so {rev!r} names nothing: commit first (`git commit`), "
+                        "then compare")
+    return MlvError(f"unknown revision {rev!r}")

@@ -107,6 +107,18 @@ def test_unknown_revision(tagged: Path) -> None:
     assert p.returncode == 1 and p.stderr.decode() == "git-mlv: error: unknown revision 'v9'\n"
 
 
+@pytest.mark.parametrize("verb", [["metrics", "diff"], ["params", "diff"], ["metrics", "show", "HEAD"]])
+def test_before_the_first_commit(tmp_path: Path, verb: list[str]) -> None:
+    """A new repository, metrics written, nothing committed: `metrics diff` (A = HEAD) said
+    "unknown revision 'HEAD'", as if HEAD were a typo; it now says there is no commit yet."""
+    git("init", "-q", str(tmp_path / "new"), cwd=tmp_path)
+    (tmp_path / "new" / "metrics.json").write_text('{"acc": 0.5}')
+    p = mlv(*verb, cwd=tmp_path / "new", check=False)
+    assert p.returncode == 1 and p.stderr.decode() == (
+        "git-mlv: error: no commit yet, so 'HEAD' names nothing: commit first (`git commit`), "
+        "then compare\n")
+
+
 def test_show_names_a_metrics_file_missing_from_the_work_tree(tagged: Path) -> None:
     """eval/scores.yaml is a stage's metric, gone from the work tree (as at v3.0): `metrics show`
     printed the other file's values, or "No metrics found." when none was left, and nothing about
