@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 ProgressFn = Callable[[int, int], None]
 
 ABSENT, POINTER, OTHER = "absent", "pointer", "other"  # what the worktree holds at a tracked path
+# the pointer's text with each LF turned into CRLF: git converted it before the smudge filter saw it
+# (a `text` attribute set after our `-text`, with core.autocrlf=true or eol=crlf; ops/eol.py)
+CONVERTED = "converted"
 
 
 @dataclass
@@ -62,15 +65,26 @@ def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
 
 
 def worktree_state(full: str, pb: PointerBlob) -> str:
-    """ABSENT, POINTER (the worktree file is this pointer's text) or OTHER (data, or anything else).
+    """ABSENT, POINTER (the worktree file is this pointer's text), CONVERTED (that text with CRLF
+    line ends) or OTHER (data, or anything else).
 
-    Decided by ``lstat`` alone unless the file has exactly the pointer text's length.
+    Decided by ``lstat`` alone unless the file has exactly the pointer text's length, or that
+    length plus one CR for each of a plain pointer's three lines.
     """
     try:
         st = os.lstat(full)
     except (FileNotFoundError, NotADirectoryError):
         return ABSENT
-    if not stat_mod.S_ISREG(st.st_mode) or st.st_size != pb.length:
+    if not stat_mod.S_ISREG(st.st_mode):
+        return OTHER
+    if st.st_size == pb.length + 3:
+        try:
+            with open(full, "rb") as f:
+                p = Pointer.try_parse(f.read(st.st_size + 1).replace(b"\r\n", b"\n"))
+        except OSError:
+            return OTHER
+        return CONVERTED if p is not None and p.oid == pb.oid else OTHER
+    if st.st_size != pb.length:
         return OTHER
     try:
         with open(full, "rb") as f:
@@ -220,7 +234,9 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
     try:
         for batch in _batches(ws, specs):
             here = present_oids(ws.pool, (pb.oid for _, pb in batch))
-            states = [None if e.skip_worktree else worktree_state(top + e.path, pb) != OTHER
+            # a CONVERTED file is listed apart by the CLI (ops/eol.py), as git calls it modified
+            states = [None if e.skip_worktree
+                      else worktree_state(top + e.path, pb) not in (OTHER, CONVERTED)
                       for e, pb in batch]
             if staged:
                 moved += [e for (e, _), pointer in zip(batch, states) if pointer is False

@@ -46,3 +46,24 @@ def test_a_real_edit_is_still_modified(repo: Path) -> None:
     write(repo / "data" / "y.csv", CSV.replace(b"\n", b"\r\n"))  # a real edit to CRLF: data
     st = json.loads(out(mlv("status", "--json", "--no-remote", cwd=repo)))
     assert st["modified"] == ["data/y.csv"] and st["converted_pointers"] == [], st
+
+
+def test_a_clone_with_autocrlf_gets_the_data(repo: Path, tmp_path: Path) -> None:
+    """The clone's post-checkout hook (and `git mlv checkout`) take a converted pointer for the
+    pointer it is and write the data: the clone holds the CSV, and git status is clean."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "data" / "y.csv", CSV)
+    write(repo / "data" / ".gitattributes", b"*.csv text\n")
+    commit_all(repo, "v1")
+    mlv("push", "--all", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", "-c", "core.autocrlf=true", str(repo), str(clone), cwd=tmp_path)
+    assert (clone / "data" / "y.csv").read_bytes() == CSV
+    assert git("status", "--porcelain", cwd=clone).stdout == b""
+
+    (clone / "data" / "y.csv").unlink()
+    git("checkout", "--", "data/y.csv", cwd=clone)  # a file checkout: the hook leaves it to us
+    assert (clone / "data" / "y.csv").read_bytes() != CSV
+    mlv("checkout", cwd=clone)
+    assert (clone / "data" / "y.csv").read_bytes() == CSV
+    assert git("status", "--porcelain", cwd=clone).stdout == b""
