@@ -133,19 +133,38 @@ def label_paths(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:
 # -- push ----------------------------------------------------------------------------------------
 def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
          progress: ProgressFn | None = None) -> PushResult:
-    """Upload the data of ``revs`` (default HEAD; every commit with ``all``) the remote lacks."""
+    """Upload the data of ``revs`` (default HEAD; every commit with ``all``) the remote lacks.
+
+    Trees of commits are compared with a commit verified on the remote (ops/verified.py), when
+    there is one: only their files that differ from its tree are looked at."""
     rc = remote_config.get(ws, remote)  # a missing remote is the first thing to report
-    paths = pointers_of_revs(ws, revs, all)
+    wanted = revs or ["HEAD"]
+    tips = [] if all else verified.commits_of(ws, wanted)
+    paths = None if tips and len(tips) == len(wanted) else pointers_of_revs(ws, revs, all)
     rc, rem, rindex = open_named(ws, rc.name)
     try:
         note = trust.for_push(ws, rc)
         rindex.refresh(workers=rem.parallelism)
+        if paths is None:
+            paths = _beyond_verified(ws, rc, rem, rindex, tips)
+        if paths is None:
+            paths = pointers_of_revs(ws, revs, all)
         result = _push_open(ws, rc, rem, rindex, ida.ids_of(paths), paths, progress)
     finally:
         rindex.close()
         rem.close()
     result.notes += [note] if note else []
     return result
+
+
+def _beyond_verified(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rindex: RemoteIndex,
+                     tips: list[str]) -> dict[str, list[str]] | None:
+    """oid -> paths of the pointers of ``tips``' trees that differ from the newest commit verified
+    on the remote (refreshed ``rindex``); None when nothing is verified or the record is stale."""
+    ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
+    if not ver.commits or not ver.still_valid(rindex.packs()):
+        return None
+    return verified.tree_pointers_beyond(ws, tips, ver.commits[0])
 
 
 def pushed_tips(lines: list[str]) -> list[str]:

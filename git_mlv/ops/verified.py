@@ -76,7 +76,7 @@ class Verified:
 
     def save(self, ws: Workspace, tips: Iterable[str], packs_now: Iterable[str]) -> None:
         """Add ``tips`` (now verified) to the frontier and write the file atomically."""
-        commits = _independent(ws, [*dict.fromkeys([*_commits_of(ws, tips), *self.commits])])
+        commits = _independent(ws, [*dict.fromkeys([*commits_of(ws, tips), *self.commits])])
         self.commits = commits[:MAX_FRONTIER]
         self.packs = set(packs_now)
         text = [HEADER, f"url {self.url}", *(f"pack {p}" for p in sorted(self.packs)),
@@ -89,7 +89,7 @@ def _is_hex_id(s: str) -> bool:
     return len(s) in (40, 64) and all(c in "0123456789abcdef" for c in s)
 
 
-def _commits_of(ws: Workspace, revs: Iterable[str]) -> list[str]:
+def commits_of(ws: Workspace, revs: Iterable[str]) -> list[str]:
     """The commits ``revs`` name (annotated tags peeled); others and unknown ones dropped."""
     revs = [r for r in revs if r]
     if not revs:
@@ -188,3 +188,24 @@ def commits_adding(ws: Workspace, tips: list[str], verified: list[str], blobs: s
                 if len(found) >= limit:
                     break
     return found
+
+
+def tree_pointers_beyond(ws: Workspace, tips: list[str], base: str) -> dict[str, list[str]]:
+    """oid -> paths of the pointers in the trees of ``tips`` that differ from the tree of
+    ``base``, a commit verified on the remote (its whole tree's data is there): what `git mlv
+    push` of those trees has to check, found by ``git diff-tree``. Listing every tree instead
+    cost a push after a one-file commit 2.4 s and 133 MB at 100,000 files."""
+    from ..gitio.quickgit import REGULAR_MODES
+
+    blobs: dict[str, list[str]] = {}
+    for tip in tips:
+        raw = ws.repo.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", base, tip)
+        parts = raw.split(b"\0")  # ":<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0"
+        for i in range(0, len(parts) - 1, 2):
+            meta = parts[i].split()
+            if len(meta) >= 5 and int(meta[1], 8) in REGULAR_MODES:
+                blobs.setdefault(meta[3].decode(), []).append(os.fsdecode(parts[i + 1]))
+    out: dict[str, list[str]] = {}
+    for blob, pb in walk.pointer_blobs(ws.repo, blobs).items():
+        out.setdefault(pb.oid, []).extend(blobs[blob])
+    return out
