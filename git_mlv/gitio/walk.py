@@ -396,13 +396,20 @@ def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:
     return found
 
 
-def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0) -> Iterator[dict[str, PointerBlob]]:
+def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0, here_only: bool = False
+                              ) -> Iterator[dict[str, PointerBlob]]:
     """The pointer blobs gc must keep (blob id -> pointer blob), _BATCH listed objects at a
     time, the listing streamed: reachable from any ref (all worktrees' HEADs), any index, stash
     entries, and reflog entries of the last ``reflog_days`` days. A pointer may come in several
-    batches (one per blob holding it)."""
+    batches (one per blob holding it).
+
+    ``here_only`` (the local gc): in a partial clone (``--filter=blob:none``), leave out the blobs
+    it never fetched instead of fetching them, one `git fetch` each (git's lazy fetch: rev-list
+    needs each blob's size for the filter). Their data cannot be in this pool: a checkout, `git
+    mlv fetch`/`pull` and a commit all have the pointer blob here; another clone of a shared pool
+    keeps its own. Never for a remote's gc, which must see every pointer of history."""
     args = ["rev-list", "--objects", "--all", "--indexed-objects", f"--filter=blob:limit={MAX_SIZE - 1}",
-            "--stdin"]
+            *(["--missing=allow-promisor"] if here_only else []), "--stdin"]
     existing = existing_commits(repo, reflog_commits(repo, reflog_days))
     listing = repo_records(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"", b"\n")
     # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers

@@ -300,7 +300,7 @@ def live_keys(ws: Workspace, reflog_days: float, pool: Pool | None = None) -> tu
     """
     pool = ws.pool if pool is None else pool
     parts = [ida.ids_of(pb.oid for pb in batch.values())
-             for batch in walk.reachable_pointer_batches(ws.repo, reflog_days)]
+             for batch in walk.reachable_pointer_batches(ws.repo, reflog_days, here_only=True)]
     try:
         from ..pipeline import runcache
 
