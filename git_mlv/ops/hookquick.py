@@ -176,8 +176,10 @@ def failed_remote(git_dir: str, worktree: str | None) -> str | None:
 
 def record_path(git_dir: str, worktree: str | None) -> str | None:
     """Where the filter writes its smudge record: ``.git/mlv-smudged`` of a main worktree (the
-    only place the shims look); None elsewhere (bare repositories, linked worktrees)."""
-    if worktree is None or os.path.normpath(git_dir) != os.path.join(os.path.normpath(worktree), ".git"):
+    only place the shims look); a linked worktree or a submodule keeps it in its own git folder,
+    where only ``git mlv hook`` reads it (``failed <remote>``: without it, a checkout there asked
+    a failing remote a second time and said so twice). None in a bare repository."""
+    if worktree is None:
         return None
     return os.path.join(git_dir, RECORD)
 
