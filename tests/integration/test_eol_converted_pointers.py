@@ -67,3 +67,19 @@ def test_a_clone_with_autocrlf_gets_the_data(repo: Path, tmp_path: Path) -> None
     mlv("checkout", cwd=clone)
     assert (clone / "data" / "y.csv").read_bytes() == CSV
     assert git("status", "--porcelain", cwd=clone).stdout == b""
+
+
+def test_a_checkout_with_autocrlf_ends_with_the_data(repo: Path) -> None:
+    """`git checkout v1` on such a machine: the filter writes v1's pointer as text, as it came;
+    its smudge record now hands over to the post-checkout hook, which writes the data."""
+    write(repo / "data" / ".gitattributes", b"*.csv text\n")
+    write(repo / "data" / "y.csv", CSV)
+    commit_all(repo, "v1")
+    git("tag", "v1", cwd=repo)
+    write(repo / "data" / "y.csv", CSV + b"3,4\n")
+    commit_all(repo, "v2")
+    git("config", "core.autocrlf", "true", cwd=repo)
+    for rev, want in (("v1", CSV), ("main", CSV + b"3,4\n")):
+        git("checkout", "-q", rev, cwd=repo)
+        assert (repo / "data" / "y.csv").read_bytes() == want
+        assert git("status", "--porcelain", cwd=repo).stdout == b""
