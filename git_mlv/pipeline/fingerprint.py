@@ -98,9 +98,14 @@ class Fingerprinter:
         base = self.abspath(rel)
         for d, dirs, files in os.walk(base):
             dirs[:] = sorted(x for x in dirs if x not in NOT_DATA_DIRS)
+            if self.cache and files:
+                self.cache.preload(d)  # one query for the folder, not one a file
+            # one relpath a folder: per file, it took a third of a 100,000-file walk
+            lead = os.path.relpath(d, base).replace(os.sep, "/") + "/"
+            lead = "" if lead == "./" else lead
             for name in sorted(f for f in files if f not in NOT_DATA_FILES):
                 full = os.path.join(d, name)
-                sub = os.path.relpath(full, base).replace(os.sep, "/")
+                sub = lead + name
                 if "\n" in sub:
                     raise MlvError(f"{rel}/{sub!r}: file names with a newline are not supported")
                 yield sub, full

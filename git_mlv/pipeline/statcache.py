@@ -16,6 +16,7 @@ import time
 
 from ..core.fsutil import makedirs
 
+_FOLDERS = 8  # folders whose rows ``preload`` keeps
 RACY_NS = 2_000_000_000  # 2 s: covers file systems with 1-2 s timestamps (FAT, HFS+, ext3)
 
 
@@ -27,6 +28,9 @@ class StatCache:
         self.path = os.path.join(mlv_dir, "statcache")
         self._db: sqlite3.Connection | None = None
         self._pending: dict[str, tuple[int, int, int, str, int]] = {}
+        # folder -> its files' rows, read by ``preload`` (the last few folders: stages checked on
+        # other threads walk their own)
+        self._known: dict[str, dict[str, tuple[int, int, int, str, int]]] = {}
         self._lock = threading.Lock()
         self._mlv_dir = mlv_dir
 
@@ -55,7 +59,10 @@ class StatCache:
         """The cached oid of ``path`` if its stat still matches and the entry is not racy."""
         with self._lock:
             row = self._pending.get(path)
-            if row is None:
+            known = self._known.get(os.path.dirname(path)) if row is None else None
+            if known is not None:
+                row = known.get(path)
+            elif row is None:
                 db = self._conn()
                 if db is None:
                     return None
@@ -73,6 +80,27 @@ class StatCache:
         if st.st_mtime_ns + RACY_NS > checked_ns:
             return None
         return str(oid)
+
+    def preload(self, folder: str) -> None:
+        """Read the entries of the files directly in ``folder`` (absolute) with one query; ``get``
+        answers for them from memory. A directory dependency's walk asks about every file: one
+        query each made `git mlv repro` of a stage depending on 100,000 unchanged files take ~8 s.
+        Memory holds the last _FOLDERS folders' rows only."""
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return
+            prefix = folder.rstrip(os.sep) + os.sep
+            try:
+                rows = db.execute(
+                    "SELECT path, size, mtime_ns, ino, oid, checked_ns FROM files2 WHERE path >= ? AND "
+                    "path < ? AND instr(substr(path, ?), ?) = 0",
+                    (prefix, prefix[:-1] + chr(ord(os.sep) + 1), len(prefix) + 1, os.sep)).fetchall()
+            except sqlite3.DatabaseError:
+                return
+            if len(self._known) >= _FOLDERS:
+                del self._known[next(iter(self._known))]
+            self._known[prefix[:-1]] = {r[0]: r[1:] for r in rows}
 
     def put(self, path: str, st: os.stat_result, oid: str, checked_ns: int | None = None) -> None:
         """Remember that ``path`` with stat ``st`` hashed to ``oid`` (written on ``flush``);
@@ -102,6 +130,7 @@ class StatCache:
                 except sqlite3.DatabaseError:
                     pass
             self._pending.clear()
+            self._known.clear()  # older than what was just written
 
     def close(self) -> None:
         """Flush and close."""
