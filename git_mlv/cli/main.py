@@ -74,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("GIT_INTERNAL_SUPER_PREFIX", None)
     if argv is None and len(sys.argv) > 1 and sys.argv[1] in PLUMBING:
         _exit_now(_main(sys.argv[1:]))
-    return _main(sys.argv[1:] if argv is None else argv)
+    if argv is not None:
+        return _main(argv)
+    _one_interrupt()
+    code = _main(sys.argv[1:])
+    if _SIGINTS:  # the interpreter's teardown resets SIGINT's handler: another copy would kill us
+        _exit_now(code)
+    return code
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -129,6 +135,33 @@ def _unknown_verb(word: str) -> str:
     close = difflib.get_close_matches(word, [v for v in VERBS if v not in PLUMBING], n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"git-mlv: error: {word!r} is not a git-mlv verb{hint} (`git mlv --help` lists them)"
+
+
+_SIGINTS: list[float] = []  # when the first SIGINT came (_one_interrupt)
+
+
+def _one_interrupt() -> None:
+    """Make one Ctrl-C one interruption. A terminal sends SIGINT to git and to us, and git sends
+    its own copy to the command it started: the second one landed while the first was being
+    handled (a thread pool shutting down, the interpreter's teardown) and printed a traceback
+    after "git-mlv: interrupted" (1 run in 10 of `timeout -s INT 2.5 git mlv pull`). A SIGINT
+    within a second of the first is now taken as the same Ctrl-C; a later one ends the process
+    at once (what the pool holds stays readable, as after kill -9). Plumbing (the filter, hooks)
+    is left as it was."""
+    import signal
+    import time
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return  # ignored (a background job) or someone else's handler: theirs to keep
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if not _SIGINTS:
+            _SIGINTS.append(time.monotonic())
+            raise KeyboardInterrupt
+        if time.monotonic() - _SIGINTS[0] > 1.0:
+            os._exit(130)
+
+    signal.signal(signal.SIGINT, on_sigint)
 
 
 def _main(argv: list[str]) -> int:

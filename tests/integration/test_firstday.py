@@ -81,3 +81,49 @@ def test_a_name_with_a_leading_dash_after_double_dash(repo: Path, tmp_path: Path
     git("checkout", "--", "-dash.bin", cwd=sub)
     assert mlv("pull", "-q", "--", "-dash.bin", cwd=sub).stdout == b""  # an option before `--` still is one
     assert (sub / "-dash.bin").read_bytes() == data
+
+
+def test_ctrl_c_during_pull_is_one_line_and_the_rerun_finishes(repo: Path, tmp_path: Path) -> None:
+    """Ctrl-C on a terminal sends SIGINT to git and to git-mlv, and git sends git-mlv its own copy:
+    the second one landed while the first was being handled (a thread pool shutting down, the
+    interpreter's teardown) and printed a traceback under "git-mlv: interrupted" (1 run in 10 of
+    `timeout -s INT 2.5 git mlv pull`). Here SIGINTs come every 5 ms for a second after the first,
+    so one lands in that window whatever the machine's speed: one line, exit 130, and the rerun
+    brings every byte."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.helpers import BIN
+
+    files = {f"data/f{i}.bin": random_bytes(2_000_000, seed=20 + i) for i in range(4)}
+    for name, data in files.items():
+        write(repo / name, data)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    mlv("push", "-q", cwd=repo)
+    clone = tmp_path / "clone"
+    git("-c", "mlv.fetchExclude=*", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    packs = clone / ".git" / "mlv" / "packs"
+
+    proc = subprocess.Popen([os.path.join(BIN, "git-mlv"), "pull"], cwd=clone,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not (packs.exists() and any(packs.iterdir())) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    end = time.monotonic() + 1.0
+    while proc.poll() is None and time.monotonic() < end:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.005)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err  # it was interrupted, not finished
+    assert err.decode().endswith("git-mlv: interrupted\n") and "Traceback" not in err.decode(), err
+    assert "Exception ignored" not in err.decode() and "KeyboardInterrupt" not in err.decode(), err
+
+    mlv("pull", cwd=clone)
+    for name, data in files.items():
+        assert (clone / name).read_bytes() == data, name
+    assert git("status", "--porcelain", cwd=clone).stdout == b""
