@@ -27,6 +27,7 @@ from ..core.hashing import EMPTY_OID
 from ..core.pool import Pool
 from ..errors import UsageError
 from ..gitio import walk
+from ..gitio.git import GitError
 from ..remotes import pushplan
 from ..remotes.base import Remote
 from ..remotes.cache import RemoteIndex
@@ -164,7 +165,10 @@ def _beyond_verified(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote,
     ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
     if not ver.commits or not ver.still_valid(rindex.packs()):
         return None
-    return verified.tree_pointers_beyond(ws, tips, ver.commits[0])
+    try:
+        return verified.tree_pointers_beyond(ws, tips, ver.commits[0])
+    except GitError:  # the verified commit is gone here (a deleted branch, git gc): every file
+        return None
 
 
 def pushed_tips(lines: list[str]) -> list[str]:

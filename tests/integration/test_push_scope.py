@@ -86,6 +86,13 @@ def test_push_without_a_verified_commit_reads_the_whole_tree(repo: Path, tmp_pat
     verified.write_text(verified.read_text() + "pack pack-" + "0" * 32 + "\n")
     res = sync.push(Workspace.discover(str(repo)))
     assert (res.uploaded_files, res.already_there) == (0, FILES + 1)
+    # a verified commit this clone does not have (a branch deleted, git gc): the whole tree again
+    text = verified.read_text()
+    verified.write_text(text[:text.index("\ncommit ")] + "\ncommit " + "1" * 40 + "\n")
+    asked.clear()
+    res = sync.push(Workspace.discover(str(repo)))
+    assert (res.uploaded_files, res.already_there) == (0, FILES + 1)
+    assert sum(asked) >= FILES + 1
     # and a revision that names no commit is still the usage error it was
     with pytest.raises(sync.UsageError, match="names no commit here"):
         sync.push(Workspace.discover(str(repo)), revs=["nope"])
