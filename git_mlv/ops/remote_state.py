@@ -129,7 +129,8 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
         ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
         if not ver.still_valid(rindex.packs()):
             ver.reset()
-        new = verified.pointers_since(ws, tips, ver.commits)
+        # a partial clone's pointers it never fetched are left out, not fetched one by one
+        new = verified.pointers_since(ws, tips, ver.commits, here_only=True)
         ids = new.ids[new.ids != ida.EMPTY]
         lacking = ids[~pushplan.on_remote_mask(rindex, ids)]
         out = UnpushedCommits(rc.name, files=len(lacking))
@@ -138,10 +139,10 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
 
             out.absent = len(lacking) - len(present_oids(ws.pool, ida.hexes(lacking)))
         if not len(lacking):
-            if tips:
+            if tips and not new.skipped:  # what was left out is not verified (a push checks it)
                 ver.save(ws, tips, rindex.packs())
             return out
-        blobs = verified.blobs_pointing_to(ws, tips, ver.commits, ida.hexes(lacking))
+        blobs = verified.blobs_pointing_to(ws, tips, ver.commits, ida.hexes(lacking), here_only=True)
         out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)
         return out
     finally:

@@ -116,31 +116,45 @@ class NewPointers:
     """Pointer blobs reachable from some tips but not from the verified commits."""
 
     ids: np.ndarray  # their file ids: sorted unique raw 32-byte ids (remotes/pushplan.py)
+    skipped: int = 0  # objects a partial clone never fetched, left out (``here_only``)
 
-def pointers_since(ws: Workspace, tips: list[str], verified: list[str]) -> NewPointers:
+
+def pointers_since(ws: Workspace, tips: list[str], verified: list[str], here_only: bool = False
+                   ) -> NewPointers:
     """Pointers in ``rev-list --objects TIPS --not VERIFIED``: the cost follows what is new, and
     memory holds 32 bytes per new file (a first push of 600,000 files held ~1 KB a file as Python
-    strings in dicts and sets: 748 MB, bench/RESULTS.md)."""
-    parts = [ida.ids_of(pb.oid for pb in blobs.values()) for blobs in _pointer_batches(ws, tips, verified)]
-    return NewPointers(ida.merge(parts))
+    strings in dicts and sets: 748 MB, bench/RESULTS.md).
+
+    ``here_only`` (status): in a partial clone, leave out the blobs it never fetched rather than
+    have git fetch each one (its lazy fetch: one `git fetch` per old version of a data file);
+    their data is not here to push. ``skipped`` counts them: what was left out is not verified."""
+    skipped = [0]
+    parts = [ida.ids_of(pb.oid for pb in blobs.values())
+             for blobs in _pointer_batches(ws, tips, verified, skipped if here_only else None)]
+    return NewPointers(ida.merge(parts), skipped[0])
 
 
-def _pointer_batches(ws: Workspace, tips: list[str], verified: list[str]
-                     ) -> Iterator[dict[str, PointerBlob]]:
+def _pointer_batches(ws: Workspace, tips: list[str], verified: list[str],
+                     skipped: list[int] | None = None) -> Iterator[dict[str, PointerBlob]]:
     """The pointer blobs of ``rev-list --objects TIPS --not VERIFIED``, _BATCH listed objects at a
-    time, the listing streamed: memory follows the batch, not the listing."""
+    time, the listing streamed: memory follows the batch, not the listing. With ``skipped`` (a
+    counter), objects this partial clone lacks are counted there instead of fetched."""
     if not tips:
         return
     lines = [*tips, *(f"^{c}" for c in verified)]
     # No --filter=blob:limit: to filter, git reads every listed blob's header (6,000 loose objects
     # at scale 1: 0.3-0.8 s, against 0.08 s for the bare listing, push6); the pointer cache
     # answers for blobs seen before, and only the others are sized (walk.pointer_blobs).
-    args = ["rev-list", "--objects", "--ignore-missing", "--stdin"]
+    # --missing=print lists an object this clone lacks as "?<id>" and fetches nothing.
+    args = ["rev-list", "--objects", "--ignore-missing",
+            *(["--missing=print"] if skipped is not None else []), "--stdin"]
     try:
         # rev-list reads all of stdin before it prints: a short input through a file is safe
         listing = walk.repo_records(ws.repo, args, ("\n".join(lines) + "\n").encode(), sep=b"\n")
         # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers.
         # The pointer cache is opened once for every batch.
+        if skipped is not None:
+            listing = _counting_missing(listing, skipped)
         objs = (rec[:rec.index(b" ")].decode() for rec in listing if b" " in rec)
         cache = walk.cache_of(ws.repo)
         while batch := list(itertools.islice(objs, _BATCH)):
@@ -148,18 +162,27 @@ def _pointer_batches(ws: Workspace, tips: list[str], verified: list[str]
     except GitError:  # a verified commit gone (gc'd branch) broke the listing: walk without them
         if not verified:
             raise
-        yield from _pointer_batches(ws, tips, [])
+        yield from _pointer_batches(ws, tips, [], skipped)
+
+
+def _counting_missing(listing: Iterable[bytes], skipped: list[int]) -> Iterator[bytes]:
+    """The records of ``listing``, counting the "?<id>" ones (objects not here) in skipped[0]."""
+    for rec in listing:
+        if rec.startswith(b"?"):
+            skipped[0] += 1
+        yield rec
 
 
 _BATCH = 20_000  # listed objects resolved at a time: ~20 MB of Python objects a batch
 
 
-def blobs_pointing_to(ws: Workspace, tips: list[str], verified: list[str], oids: Iterable[str]) -> set[str]:
+def blobs_pointing_to(ws: Workspace, tips: list[str], verified: list[str], oids: Iterable[str],
+                      here_only: bool = False) -> set[str]:
     """The git blob ids of the new pointers (as ``pointers_since``) to these files: walked again,
     as keeping a blob id per file would cost more than the whole push (the error path)."""
     wanted = set(oids)
     found: set[str] = set()
-    for blobs in _pointer_batches(ws, tips, verified):
+    for blobs in _pointer_batches(ws, tips, verified, [0] if here_only else None):
         found.update(b for b, pb in blobs.items() if pb.oid in wanted)
     return found
 

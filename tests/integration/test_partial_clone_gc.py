@@ -44,3 +44,33 @@ def test_gc_in_a_partial_clone_fetches_no_old_pointers(repo: Path, tmp_path: Pat
     git("checkout", "-q", "HEAD~3", cwd=clone)  # an old version: from the data remote
     assert (clone / "data" / "f0.bin").read_bytes() == random_bytes(5_000, seed=6)
     assert git("status", "--porcelain", cwd=clone).stdout == b""
+
+
+def test_status_in_a_partial_clone_fetches_no_old_pointers(repo: Path, tmp_path: Path) -> None:
+    """The first `git mlv status` walked the history for commits whose data is not on the remote,
+    and git fetched every old pointer blob on the way, one `git fetch` each. Those are left out
+    now (their data is not here to push); a version made here and not pushed is still named."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    for i in range(6):
+        write(repo / "data" / f"f{i % 2}.bin", random_bytes(4_000, seed=i))
+        git("add", "-A", cwd=repo)
+        git("commit", "-q", "-m", f"c{i}", cwd=repo)
+    mlv("push", "--all", cwd=repo)
+    origin = tmp_path / "origin.git"
+    git("clone", "-q", "--bare", str(repo), str(origin), cwd=tmp_path)
+    git("config", "uploadpack.allowFilter", "true", cwd=origin)
+    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=origin)
+    clone = tmp_path / "clone"
+    git("clone", "-q", "--filter=blob:none", f"file://{origin}", str(clone), cwd=tmp_path)
+    missing = _missing(clone)
+    assert missing >= 4
+    assert "Everything is in place and on remote 'store'" in out(mlv("status", cwd=clone))
+    assert _missing(clone) == missing
+
+    write(clone / "data" / "f0.bin", random_bytes(4_000, seed=77))
+    git("commit", "-q", "-am", "made here", cwd=clone)
+    text = out(mlv("status", cwd=clone))
+    assert "Commits whose data is not all on remote 'store' (1 file(s);" in text and "made here" in text
+    assert _missing(clone) == missing
+    git("push", "-q", "origin", "main", cwd=clone)  # the push checks every pushed commit's data
+    assert "Everything is in place and on remote 'store'" in out(mlv("status", cwd=clone))
