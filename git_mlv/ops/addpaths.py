@@ -17,8 +17,9 @@ from .context import Workspace
 
 def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
     """A UsageError naming the first of ``paths`` (as typed, relative to the current folder) that
-    is empty, inside the git folder, a symbolic link or beyond one, or ignored by a .gitignore;
-    nothing when git would add them all (a missing or outside path is ``setup.add``'s own error)."""
+    is empty, inside the git folder, a symbolic link or beyond one, another repository or in one,
+    or ignored by a .gitignore; nothing when git would add them all (a missing or outside path is
+    ``setup.add``'s own error)."""
     top = ws.repo.top
     rels: dict[str, str] = {}  # path relative to the top -> as typed
     for p in paths:
@@ -56,6 +57,7 @@ def _refuse_links(top: str, rel: str, typed: str) -> None:
     for i in range(1, len(parts) + 1):
         link = os.path.join(top, *parts[:i])
         if not os.path.islink(link):
+            _refuse_nested_repository(link, "/".join(parts[:i]), typed, i == len(parts))
             continue
         target = os.readlink(link)
         if i == len(parts):
@@ -64,6 +66,18 @@ def _refuse_links(top: str, rel: str, typed: str) -> None:
                              "repository), or `git add` the link itself")
         raise UsageError(f"{typed}: beyond the symbolic link {'/'.join(parts[:i])} (to {target}), "
                          "which git does not add files through: `git mlv add` the path it points to")
+
+
+def _refuse_nested_repository(folder: str, rel: str, typed: str, named: bool) -> None:
+    """A UsageError when ``folder`` (``rel`` from the top) is another git repository's work tree:
+    `git mlv add inner` staged a submodule link (mode 160000) and said "Added 1 path(s)", no file
+    of it data; `git mlv add inner/x.bin` wrote its .gitattributes line, and git added nothing."""
+    if not (os.path.isdir(folder) and os.path.lexists(os.path.join(folder, ".git"))):
+        return
+    what = "is" if named else f"is inside {rel}, which is"
+    raise UsageError(f"{typed}: {what} a git repository of its own, whose files git does not add "
+                     f"here (it records a submodule link at most): `git mlv add` them in that "
+                     f"repository, or remove {rel}/.git to make them this repository's files")
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -7,6 +7,7 @@ advice.addIgnoredFile false"`."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,31 @@ def test_add_refuses_symbolic_links(repo: Path, path: str, words: str) -> None:
     (repo / "store" / "real.dat").unlink()
     git("checkout", "--", "store/real.dat", cwd=repo)
     assert (repo / "store" / "real.dat").read_bytes() == data
+
+
+@pytest.mark.parametrize("path, words", [
+    ("inner", "inner: is a git repository of its own"),
+    ("inner/x.bin", "inner/x.bin: is inside inner, which is a git repository of its own"),
+])
+def test_add_refuses_another_repository(repo: Path, path: str, words: str) -> None:
+    """A folder that is a git repository of its own (a clone inside the project): before, `git mlv
+    add inner` staged a submodule link and said "Added 1 path(s)", none of its files data, and `git
+    mlv add inner/x.bin` wrote its .gitattributes line while git added nothing. Both are refused
+    before anything is written; once inner/.git is gone, the same command adds the file as data."""
+    inner = repo / "inner"
+    git("init", "-q", str(inner), cwd=repo)
+    data = random_bytes(5_000, seed=9)
+    write(inner / "x.bin", data)
+    git("add", "x.bin", cwd=inner)
+    git("commit", "-q", "-m", "i", cwd=inner)
+    attributes = (repo / ".gitattributes").read_bytes()
+    err = one_error_line(mlv("add", path, cwd=repo, check=False), 2)
+    assert words in err and "remove inner/.git" in err
+    _untouched(repo, attributes)
+    shutil.rmtree(inner / ".git")
+    mlv("add", path, cwd=repo)
+    assert git("cat-file", "-p", ":inner/x.bin", cwd=repo).stdout.startswith(b"version ")
+    git("commit", "-q", "-m", "data", cwd=repo)
+    (inner / "x.bin").unlink()
+    git("checkout", "--", "inner/x.bin", cwd=repo)
+    assert (inner / "x.bin").read_bytes() == data
