@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
                     if whole else None)
         hook_problems = hooks.hook_problems(ws) if st.remote or st.outside_patterns else []
         sources = imports.source_states(ws) if whole else []
+        attributes_gone = bool(st.outside_patterns) and data.attributes_left_out(ws)
     if args.json:
         print_json({**dataclasses.asdict(st),
                     "commits_not_on_remote": [{"commit": c, "subject": s}
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         sections.append(("Pointers outside every tracked pattern (git checks them out as pointer "
                          "text, not data)",
                          [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
-                         + [data.outside_patterns_hint(st.outside_patterns)]))
+                         + [data.outside_patterns_hint(st.outside_patterns, attributes_gone)]))
     if st.staged_outside:
         shown = st.staged_outside[:_NAMED]
         more = len(st.staged_outside) - len(shown)

@@ -434,11 +434,26 @@ def _outside_filter(ws: Workspace, entries: list[walk.IndexEntry]) -> set[str]:
     return set(paths) - attributes.filtered(ws.repo, paths)
 
 
-def outside_patterns_hint(paths: list[str]) -> str:
+def attributes_left_out(ws: Workspace) -> bool:
+    """True when HEAD has a top-level .gitattributes that neither the work tree nor the index
+    holds (`git clone --no-checkout`, then `git checkout REV -- data`): git then knows no tracked
+    pattern, and the data files it wrote are pointer text."""
+    top = ws.repo.worktree
+    if top is None or os.path.lexists(os.path.join(top, ".gitattributes")):
+        return False
+    found = walk.resolve(ws.repo, ["HEAD:.gitattributes", ":0:.gitattributes"])
+    return found[0] is not None and found[1] is None
+
+
+def outside_patterns_hint(paths: list[str], attributes_gone: bool = False) -> str:
     """What to do about pointers committed at paths no tracked pattern covers (``paths``: not
-    empty), with commands for the first of them."""
+    empty), with commands for the first of them; ``attributes_gone``: ``attributes_left_out``."""
     import shlex
 
+    if attributes_gone:
+        return ("the .gitattributes HEAD has, which names the tracked patterns, is not checked out "
+                "(`git checkout HEAD -- .gitattributes` brings it), then `git mlv pull` brings "
+                "their data")
     first = paths[0]
     name = first.rsplit("/", 1)[-1]
     ext = name.rsplit(".", 1)[-1] if "." in name.lstrip(".") else ""
