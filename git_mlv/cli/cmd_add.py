@@ -27,4 +27,6 @@ def run(args: argparse.Namespace) -> int:
     for p in res.tracked:
         print(f"Tracking {quoted(p)}")
     print(f"Added {len(res.staged)} path(s); commit with `git commit`")
+    if res.hint:
+        print(f"Note: {res.hint}")
     return 0

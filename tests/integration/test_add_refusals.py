@@ -109,3 +109,19 @@ def test_add_refuses_another_repository(repo: Path, path: str, words: str) -> No
     (inner / "x.bin").unlink()
     git("checkout", "--", "inner/x.bin", cwd=repo)
     assert (inner / "x.bin").read_bytes() == data
+
+
+def test_add_of_many_files_names_the_one_line_form(repo: Path) -> None:
+    """`git mlv add imgs/*.png` (the shell expanding every name) wrote a .gitattributes line per
+    file, which git matches against every path it looks at: 2,000 lines made a check-attr of the
+    2,000 files 10x slower, and it grows as the square. add still does it (the paths may be what
+    the user means), but now names the folder and the pattern that take one line."""
+    names = [f"imgs/i{i}.png" for i in range(120)]
+    for n in names:
+        write(repo / n, b"img %d\n" % len(n))
+    out = mlv("add", *names, cwd=repo).stdout.decode()
+    assert "120 files got a line each in .gitattributes" in out
+    assert "`git mlv add imgs` (everything under it) or `git mlv track 'imgs/*.png'`" in out
+    assert git("diff", "--cached", "--name-only", cwd=repo).stdout.count(b"\n") == 121
+    write(repo / "few" / "a.png", b"a")
+    assert "Note:" not in mlv("add", "few/a.png", cwd=repo).stdout.decode()
