@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         converted = eol.converted_pointers(ws, st.modified)
         if converted:  # pointer text, not a change of the data
             st.modified = [p for p in st.modified if p not in set(converted)]
+        converted = st.converted_pointers = sorted(set(converted) | set(st.converted_pointers))
         # no remote found because none could be read (.gitmlv unreadable): nothing more to ask
         unread = st.remote is None and st.remote_problem is not None
         whole = not args.no_remote and not args.paths and not unread
@@ -53,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
                     "commits_not_on_remote": [{"commit": c, "subject": s}
                                               for c, s in (unpushed.commits if unpushed else [])],
                     "hook_problems": hook_problems,
-                    "converted_pointers": converted,
                     "imports": [{**dataclasses.asdict(s), "moved": s.moved} for s in sources]})
         return 0
     print(f"{st.files} file(s) tracked by git-mlv"

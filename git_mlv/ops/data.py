@@ -202,6 +202,9 @@ class Status:
     # pointers staged at a path no pattern routes through the filter (a `git mv` out of the
     # tracked patterns): git stat-matches them, and once committed a clone gets the pointer text
     staged_outside: list[str] = field(default_factory=list)
+    # pointer text with CRLF line ends in the worktree (ops/eol.py): left by a git-mlv before the
+    # filter took such text for its pointer; git sees no change (the clean gives the pointer back)
+    converted_pointers: list[str] = field(default_factory=list)
 
 
 def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None) -> Status:
@@ -234,10 +237,10 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
     try:
         for batch in _batches(ws, specs):
             here = present_oids(ws.pool, (pb.oid for _, pb in batch))
-            # a CONVERTED file is listed apart by the CLI (ops/eol.py), as git calls it modified
-            states = [None if e.skip_worktree
-                      else worktree_state(top + e.path, pb) not in (OTHER, CONVERTED)
-                      for e, pb in batch]
+            # a CONVERTED file is listed apart (ops/eol.py)
+            raw = [None if e.skip_worktree else worktree_state(top + e.path, pb) for e, pb in batch]
+            st.converted_pointers += [e.path for (e, _), state in zip(batch, raw) if state == CONVERTED]
+            states = [None if state is None else state not in (OTHER, CONVERTED) for state in raw]
             if staged:
                 moved += [e for (e, _), pointer in zip(batch, states) if pointer is False
                           and e.path in staged]

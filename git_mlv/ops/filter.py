@@ -19,6 +19,7 @@ from ..core.fsutil import open_lock_file
 from ..core.hashing import digest
 from ..core.pack import KIND_CHUNK, KIND_MANIFEST
 from ..core.pointer import MAX_SIZE, Pointer
+from ..core.pointer_text import VERSION
 from ..core.pool import Location
 from ..errors import CorruptObject, MissingObject, MlvError
 from .context import Workspace
@@ -32,6 +33,21 @@ if TYPE_CHECKING:
 _WARN_LIMIT = 10  # name this many missing files, then count the rest
 # git-lfs's pointer text (docs: git-lfs's spec.md): under filter=mlv it is a file never brought over
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+# Our pointer as git hands it over when a ``text``/``eol`` attribute set after our ``-text`` made
+# it convert LFs to CRLFs (core.autocrlf=true, Git for Windows' default): ops/eol.py.
+_CRLF_HEAD = f"version {VERSION}\r\n".encode()
+
+
+def _parse(blob: bytes) -> tuple[Pointer | None, bytes]:
+    """Our pointer in ``blob`` and its text, also when git turned its LFs into CRLFs: a smudge
+    then wrote the pointer text, and a clean stored that text as the file's data."""
+    pointer = Pointer.try_parse(blob)
+    if pointer is None and blob.startswith(_CRLF_HEAD) and len(blob) <= 2 * MAX_SIZE:
+        text = blob.replace(b"\r\n", b"\n")
+        pointer = Pointer.try_parse(text)
+        if pointer is not None:
+            return pointer, text
+    return pointer, blob
 
 
 class Readable(Protocol):
@@ -124,9 +140,11 @@ class PoolFilter:
         head = _read_head(content, MAX_SIZE)
         if not head:
             return b""  # an empty file is its own pointer (git skips filters on empty files in diff)
-        if len(head) < MAX_SIZE and Pointer.try_parse(head) is not None:
-            self._seen(head)
-            return head  # already a pointer (e.g. a file whose data was never fetched)
+        if len(head) < MAX_SIZE:
+            pointer, text = _parse(head)  # (with CRLFs: a checkout wrote it as pointer text)
+            if pointer is not None:
+                self._seen(text)
+                return text  # already a pointer (e.g. a file whose data was never fetched)
         if head.startswith(b"format "):  # `git blame FILE` cleans textconv's summary of FILE
             from .summarycache import is_summary_of
 
@@ -221,7 +239,7 @@ class PoolFilter:
     # -- smudge ------------------------------------------------------------------------------
     def smudge(self, pathname: str, blob: bytes) -> Iterable[bytes] | None:
         """Content for ``blob``; None when its data is missing here."""
-        pointer = Pointer.try_parse(blob)
+        pointer, blob = _parse(blob)
         if pointer is None:
             if blob.startswith(_LFS_POINTER):
                 self._lfs_pointer(pathname)
@@ -269,8 +287,9 @@ class PoolFilter:
     def missing(self, pathname: str, blob: bytes) -> bytes:
         """Leave the pointer in place and say how to get the data (out of the fetch scope: silently,
         the user asked for it; `git mlv status` counts them)."""
-        if Pointer.try_parse(blob) is not None:
-            self._seen(blob)
+        pointer, text = _parse(blob)
+        if pointer is not None:
+            self._seen(text)
         if not self.in_scope(pathname):
             self.out_of_scope += 1
             return blob
@@ -300,7 +319,7 @@ class PoolFilter:
         fetcher = self._get_fetcher()
         if fetcher is None:
             return False
-        pointer = Pointer.try_parse(blob)
+        pointer, blob = _parse(blob)
         if pointer is None:
             return False
         fetcher.add(record(pathname, pointer, blob))
@@ -311,7 +330,7 @@ class PoolFilter:
         answering: for git commands that cannot wait for a file (``git diff v1.0``, ``git show``,
         ``cat-file --filters`` offer no delay), as a checkout would have fetched it. None when the
         path is out of the fetch scope, there is no default remote, or the fetch fails (warned)."""
-        pointer = Pointer.try_parse(blob)
+        pointer, _ = _parse(blob)
         if pointer is None or self._fetch_failed or not self.in_scope(pathname) \
                 or (self._fetcher is not None and self._fetcher.failed) or not self._default_remote():
             return None

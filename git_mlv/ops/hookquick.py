@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from ..core.pointer_text import HEAD, MAX_SIZE, VERSION, could_be_pointer
+from ..core.pointer_text import HEAD, MAX_SIZE, could_be_pointer
 from ..gitio import quickgit
 
 if TYPE_CHECKING:
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 CHAINED_ENV = "MLV_HOOK_CHAINED"  # set while a chained hook runs: a chained copy of us is a no-op
 RECORD = "mlv-smudged"  # the smudge record, in a main worktree's .git folder
 OK, LEFT = "ok", "left"  # its states: every smudge gave data / one may have left a pointer
-# a pointer whose line ends git converted before the filter saw it (a `text` attribute set after
-# our `-text`, with core.autocrlf=true or eol=crlf): not a pointer to the filter, which writes it
-# as it came; the hook (ops/data.py CONVERTED) writes the data
-_CONVERTED_HEAD = f"version {VERSION}\r\n".encode()
 FAILED = "failed"  # ... and "failed <remote>": a pointer was left after a fetch from it failed
 # git runs a filter command with arguments through `sh -c` (dash does not exec the last command):
 # then our parent is that shell and the git process is its parent
@@ -234,8 +230,6 @@ class Recorder:
         except Exception:
             self.left()
             raise
-        if blob.startswith(_CONVERTED_HEAD):
-            self.left()  # written as pointer text: the hook must look
         return None if chunks is None else self._watched(chunks)
 
     def _watched(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
