@@ -1,4 +1,4 @@
-"""``git mlv plots``: a PNG with each metric across revisions."""
+"""``git mlv plots``: an image (PNG by default) with each metric across revisions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..errors import MlvError
 
 def register(sub: Any) -> None:
     """Add the ``plots`` verb."""
-    p = sub.add_parser("plots", help="draw each metric across revisions (PNG)",
+    p = sub.add_parser("plots", help="draw each metric across revisions (an image, PNG by default)",
                        description="One panel per numeric metric, revisions along the x axis. Needs "
                                    "matplotlib (pip install 'git-mlv[plots]').")
     p.add_argument("revs", nargs="*", metavar="REV", help="revisions (default: every tag)")
@@ -21,7 +21,9 @@ def register(sub: Any) -> None:
     p.add_argument("-a", "--all-branches", action="store_true", help="every branch")
     p.add_argument("-m", "--metric", dest="metrics", action="append", metavar="NAME",
                    help="only this metric (repeatable; the column name `metrics show` prints)")
-    p.add_argument("-o", "--output", default="plots.png", metavar="FILE", help="PNG to write (plots.png)")
+    p.add_argument("-o", "--output", default="plots.png", metavar="FILE",
+                   help="image to write, its format from its extension: .png (default plots.png), .svg, "
+                   ".pdf, .jpg ...")
     p.set_defaults(func=run)
 
 
@@ -29,13 +31,24 @@ _LABELS = 10
 
 
 def draw(path: str, revs: list[str], series: dict[str, list[float | None]]) -> None:
-    """Write a PNG grid: one line chart per series over ``revs``, atomically."""
+    """Write an image grid: one line chart per series over ``revs``, atomically, in the format
+    ``path``'s extension names (PNG without one). Before, `-o out.jpg` wrote PNG bytes under a
+    .jpg name, and `-o out.svg` a PNG too."""
     try:
         import matplotlib
     except ModuleNotFoundError:
         raise MlvError("plots need matplotlib: pip install 'git-mlv[plots]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    ext = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if ext not in kinds:
+        from ..errors import UsageError
+
+        raise UsageError(f"cannot draw into a .{ext} file; give --output one of "
+                         + ", ".join(f".{k}" for k in sorted(kinds)))
 
     n = len(series)
     cols = min(3, n)
@@ -57,9 +70,9 @@ def draw(path: str, revs: list[str], series: dict[str, list[float | None]]) -> N
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.tight_layout()
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp.png")
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp")
     try:
-        fig.savefig(tmp, format="png", dpi=100)
+        fig.savefig(tmp, format=ext, dpi=100)
         os.replace(tmp, path)
     except OSError as e:
         raise _write_error(e, path) from None

@@ -20,3 +20,14 @@ def test_plots_to_a_folder_that_does_not_exist(two_tags: Path, tmp_path: Path) -
     err = one_error_line(mlv("plots", "-o", str(folder), cwd=two_tags, check=False), 6)
     assert str(folder) in err
     assert list(folder.iterdir()) == []  # no temporary file left behind
+
+
+def test_plots_writes_the_format_its_extension_names(two_tags: Path, tmp_path: Path) -> None:
+    """Before, every --output got PNG bytes: out.svg and out.jpg were PNG files under those names."""
+    for name, magic in (("p.svg", b"<?xml"), ("p.jpg", b"\xff\xd8\xff"), ("p.pdf", b"%PDF"),
+                        ("p.png", b"\x89PNG"), ("p", b"\x89PNG")):
+        mlv("plots", "-o", str(tmp_path / name), cwd=two_tags)
+        assert (tmp_path / name).read_bytes().startswith(magic), name
+    err = one_error_line(mlv("plots", "-o", str(tmp_path / "p.xyz"), cwd=two_tags, check=False), 2)
+    assert ".xyz" in err and ".png" in err
+    assert not (tmp_path / "p.xyz").exists()
