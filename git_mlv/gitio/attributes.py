@@ -206,8 +206,18 @@ def _read(worktree: str) -> list[str]:
 
 
 def _write(worktree: str, lines: list[str]) -> None:
-    data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape") if lines else b""
-    atomic_write(os.path.join(worktree, FILENAME), data)
+    """Write the root ``.gitattributes``, with the line ends its first line has (a file written on
+    Windows keeps its CRLFs: before, one `track` turned every line into a change in `git diff`)."""
+    path = os.path.join(worktree, FILENAME)
+    eol = "\n"
+    try:
+        with open(path, "rb") as f:
+            if f.readline().endswith(b"\r\n"):
+                eol = "\r\n"
+    except FileNotFoundError:
+        pass
+    data = (eol.join(lines) + eol).encode("utf-8", "surrogateescape") if lines else b""
+    atomic_write(path, data)
 
 
 def filtered(repo: Repo, paths: Sequence[str]) -> set[str]:

@@ -86,3 +86,17 @@ def test_track_says_when_the_shell_expanded_the_pattern(bare: Path) -> None:
     write(bare / "new.bin", random_bytes(40_000, seed=5))
     git("add", "-A", cwd=bare)
     assert Pointer.parse(git("cat-file", "-p", ":new.bin", cwd=bare).stdout).size == 40_000
+
+
+def test_track_and_untrack_keep_a_crlf_gitattributes_crlf(bare: Path) -> None:
+    """A .gitattributes written on Windows (CRLF line ends): before, one `track` rewrote every
+    line with LF, and `git diff` showed the whole file changed. Its lines keep CRLF now, and the
+    new line is written with CRLF too; git reads the patterns either way."""
+    write(bare / ".gitattributes", b"*.txt text\r\n*.png binary\r\n")
+    mlv("track", "*.csv", cwd=bare)
+    text = (bare / ".gitattributes").read_bytes()
+    assert text.startswith(b"*.txt text\r\n*.png binary\r\n") and text.endswith(b"\r\n")
+    assert text.count(b"\n") == text.count(b"\r\n") == 3
+    assert _filters(bare, "data/train.csv") == ["mlv"]
+    mlv("untrack", "*.csv", cwd=bare)
+    assert (bare / ".gitattributes").read_bytes() == b"*.txt text\r\n*.png binary\r\n"
