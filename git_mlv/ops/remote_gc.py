@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..remotes import collect
@@ -85,6 +87,8 @@ def _grace(ws: Workspace, hours: float | None) -> float:
         except ValueError:
             raise UsageError(f"git config mlv.remoteGcGraceHours = {raw!r} is not a number") from None
     hours = DEFAULT_GRACE_HOURS if hours is None else hours
-    if hours < 0:
-        raise UsageError("the grace period cannot be negative")
+    if not hours >= 0:  # (nan and inf: float() takes them, and nan compares false either way)
+        raise UsageError(f"the grace period must be a number of hours, 0 or more (got {hours})")
+    if math.isinf(hours):
+        raise UsageError("the grace period must be a number of hours, not infinite")
     return hours

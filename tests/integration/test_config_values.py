@@ -57,3 +57,22 @@ def test_a_shared_pool_that_is_a_file_is_named(repo: Path, tmp_path: Path) -> No
     p = git("add", "a.bin", cwd=repo, check=False)
     assert p.returncode != 0 and b"is not a folder" in p.stderr and b"internal error" not in p.stderr
     assert (tmp_path / "notes.txt").read_bytes() == b"not a pool\n"
+
+
+@pytest.mark.parametrize("how", ["option", "config"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_remote_gc_grace_must_be_hours(repo: Path, tmp_path: Path, how: str, value: str) -> None:
+    """`gc --remote --grace-hours nan` (or mlv.remoteGcGraceHours nan) was taken: float() reads
+    'nan' and 'inf', and nan < 0 is false. Each is now one line, exit 2, before the remote is
+    touched (found by helper h3)."""
+    origin_and_store(repo, tmp_path, files=2)
+    git("push", "-q", "origin", "main", cwd=repo)
+    if how == "config":
+        git("config", "mlv.remoteGcGraceHours", value, cwd=repo)
+        args = ["gc", "--remote", "store"]
+    else:
+        args = ["gc", "--remote", "store", "--grace-hours", value]
+    before = sorted(p.name for p in (tmp_path / "store").rglob("*"))
+    err = one_error_line(mlv(*args, cwd=repo, check=False), 2)
+    assert "grace period" in err and "hours" in err, err
+    assert sorted(p.name for p in (tmp_path / "store").rglob("*")) == before
