@@ -344,29 +344,44 @@ def iter_pointers(repo: Repo, revs: list[str], under: list[str] | None = None
                   ) -> Iterator[tuple[str, Pointer]]:
     """(path, pointer) of every pointer blob in the trees of ``revs`` (a path may repeat across
     revs); with ``under``, those at and under these files and folders (see ``under_pathspecs``)."""
-    candidates: dict[str, list[str]] = {}
-    sizes: dict[str, int] = {}
+    for batch in pointer_batches(repo, revs, under):
+        yield from batch
+
+
+def pointer_batches(repo: Repo, revs: list[str], under: list[str] | None = None
+                    ) -> Iterator[list[tuple[str, Pointer]]]:
+    """``iter_pointers`` in batches of at most _BATCH tree entries, the trees' listing streamed:
+    memory stays flat at any number of files (before, every small blob's id and path of the trees
+    was held at once, ~1 KB a tracked file for `git mlv fetch`). The paths of one blob are listed
+    in the order of the trees, split across batches when they are _BATCH entries apart."""
+    cache: PointerCache | None = None
     limit = under_pathspecs(under)
+    batch: list[tuple[str, str, int]] = []  # (blob, path, size)
+
+    def resolve(entries: list[tuple[str, str, int]]) -> list[tuple[str, Pointer]]:
+        nonlocal cache
+        if cache is None and len(entries) >= _CACHE_MIN:
+            cache = cache_of(repo)  # opened once for every batch
+        ptrs = pointer_blobs(repo, (b for b, _, _ in entries), {b: n for b, _, n in entries}, cache=cache)
+        return [(path, ptrs[b].pointer) for b, path, _ in entries if b in ptrs]
+
     for rev in revs:
         try:
-            raw = repo.git("ls-tree", "-r", "-l", "-z", "--full-tree", rev,
-                           *(["--", *limit] if limit else []))
+            for item in repo.git_records("ls-tree", "-r", "-l", "-z", "--full-tree", rev,
+                                         *(["--", *limit] if limit else [])):
+                meta, _, path = item.partition(b"\t")
+                mode, kind, oid, size = meta.split()
+                if kind == b"blob" and size != b"-" and int(size) < MAX_SIZE:
+                    batch.append((oid.decode(), os.fsdecode(path), int(size)))
+                    if len(batch) >= _BATCH:
+                        found, batch = resolve(batch), []  # not both alive while the caller works
+                        yield found
         except GitError:
             if repo.git_text("rev-parse", "--verify", "-q", f"{rev}^{{tree}}", check=False):
                 raise
             raise UsageError(f"{rev!r} names no commit here (a typo, or a ref not fetched yet?)") from None
-        for item in raw.split(b"\0"):
-            if not item:
-                continue
-            meta, _, path = item.partition(b"\t")
-            mode, kind, oid, size = meta.split()
-            if kind == b"blob" and size != b"-" and int(size) < MAX_SIZE:
-                o = oid.decode()
-                candidates.setdefault(o, []).append(os.fsdecode(path))
-                sizes[o] = int(size)
-    for blob, pb in pointer_blobs(repo, candidates, sizes).items():
-        for name in candidates[blob]:
-            yield name, pb.pointer
+    if batch:
+        yield resolve(batch)
 
 
 def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:

@@ -468,12 +468,21 @@ def outside_patterns_hint(paths: list[str], attributes_gone: bool = False) -> st
 def worktree_pointers(ws: Workspace, paths: list[str] | None = None
                       ) -> tuple[dict[str, list[str]], dict[str, int]]:
     """(oid -> paths, oid -> size) of the index's pointers under ``paths`` that belong in the
-    worktree (not skip-worktree): what ``pull`` fetches."""
+    worktree (not skip-worktree)."""
     out: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
-    for batch in _batches(ws, _rel_specs(ws, paths)):
-        for e, pb in batch:
-            if not e.skip_worktree:
-                out.setdefault(pb.oid, []).append(e.path)
-                sizes[pb.oid] = pb.size
+    for batch in worktree_pointer_batches(ws, paths):
+        for oid, size, path in batch:
+            out.setdefault(oid, []).append(path)
+            sizes[oid] = size
     return out, sizes
+
+
+def worktree_pointer_batches(ws: Workspace, paths: list[str] | None = None
+                             ) -> Iterator[list[tuple[str, int, str]]]:
+    """(oid, size, path) of the index's pointers under ``paths`` that belong in the worktree (not
+    skip-worktree), in batches (walk._BATCH entries): what ``pull`` fetches."""
+    for batch in _batches(ws, _rel_specs(ws, paths)):
+        items = [(pb.oid, pb.size, e.path) for e, pb in batch if not e.skip_worktree]
+        del batch  # one copy of a batch alive while the caller works on it
+        yield items

@@ -16,7 +16,7 @@ the remote keys missing here and their entry objects (small); the outputs' data 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,21 +109,34 @@ def pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool,
     """oid -> paths of the tracked files in ``revs`` (default HEAD), or in all history with ``all``;
     their sizes (from the pointers) go into ``sizes`` when given."""
     sizes = {} if sizes is None else sizes
-    if all_refs:
-        found = walk.all_ref_pointers(ws.repo)
-        sizes.update((oid, p.size) for oid, p in found.items())
-        return {oid: [] for oid in found}
     out: dict[str, list[str]] = {}
+    for batch in pointer_batches_of_revs(ws, revs, all_refs):
+        for oid, size, path in batch:
+            ps = out.setdefault(oid, [])
+            if path is not None:
+                ps.append(path)
+            sizes[oid] = size
+    return out
+
+
+def pointer_batches_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool
+                            ) -> Iterator[list[tuple[str, int, str | None]]]:
+    """(oid, size, path) of the tracked files in ``revs`` (default HEAD), or (oid, size, None) of
+    every pointer in all history with ``all``, in batches (walk._BATCH): never all at once."""
+    if all_refs:
+        for found in walk.reachable_pointer_batches(ws.repo, reflog_days=0):
+            yield [(pb.oid, pb.size, None) for pb in found.values()]
+        return
     try:
-        for path, p in walk.iter_pointers(ws.repo, revs or ["HEAD"]):
-            out.setdefault(p.oid, []).append(path)
-            sizes[p.oid] = p.size
+        for batch in walk.pointer_batches(ws.repo, revs or ["HEAD"]):
+            items: list[tuple[str, int, str | None]] = [(p.oid, p.size, path) for path, p in batch]
+            del batch  # one copy of a batch alive while the caller works on it
+            yield items
     except UsageError as e:  # `push REMOTE` with a mistyped remote reads as a revision
         names = sorted(remote_config.remotes(ws))
         if revs and names:
             raise UsageError(f"{e}; data remotes: {', '.join(names)}") from None
         raise
-    return out
 
 
 def label_paths(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:

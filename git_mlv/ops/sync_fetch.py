@@ -20,10 +20,10 @@ from ..remotes.base import Remote
 from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import FetchStats, fetch_files
 from ..remotes.transfer import RetryPolicy
-from . import remote_config, trust
+from . import fetchplan, remote_config, sync, trust
 from .context import Workspace
-from .scope import FetchScope, fetch_scope, filter_oids
-from .sync import ProgressFn, label_paths, open_config, open_named, pointers_of_revs, retry_policy
+from .scope import FetchScope, fetch_scope
+from .sync import ProgressFn, label_paths, open_config, open_named, retry_policy
 
 if TYPE_CHECKING:
     from .data import CheckoutResult
@@ -66,12 +66,12 @@ def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = Non
     """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks;
     files out of ``scope`` (default: mlv.fetchInclude/Exclude) are left out, except with ``all``."""
     remote = remote_config.get(ws, remote).name
-    sizes: dict[str, int] = {}
-    paths = pointers_of_revs(ws, revs, all, sizes)
-    paths, left_out = filter_oids(fetch_scope(ws) if scope is None else scope, paths)
-    res = _fetch_oids_into(ws, ws.pool, remote, set(paths), paths, progress, runcache_outs=all,
-                           sizes=sizes)
-    res.out_of_scope = left_out
+    scope = fetch_scope(ws) if scope is None else scope
+    todo = fetchplan.plan(ws.pool, sync.pointer_batches_of_revs(ws, revs, all),
+                          FetchScope() if all else scope)
+    res = _fetch_oids_into(ws, ws.pool, remote, set(todo.paths), todo.paths, progress,
+                           runcache_outs=all, sizes=todo.sizes, files=todo.files)
+    res.out_of_scope = todo.out_of_scope
     return res
 
 
@@ -83,12 +83,12 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     from . import data
 
     scope = fetch_scope(ws) if scope is None else scope
-    found, sizes = data.worktree_pointers(ws, paths)  # the index's files; a sparse checkout's only
-    found = _drop_outside_patterns(ws, found)
-    wanted, left_out = filter_oids(scope, found)
-    fres = _fetch_oids_into(ws, ws.pool, remote, set(wanted), wanted, progress, runcache_outs=False,
-                            sizes=sizes)
-    fres.out_of_scope = left_out
+    # the index's files; a sparse checkout's only. Those no tracked pattern covers are dropped
+    todo = fetchplan.plan(ws.pool, data.worktree_pointer_batches(ws, paths), scope,
+                          drop=lambda lacking: _outside_patterns(ws, lacking))
+    fres = _fetch_oids_into(ws, ws.pool, remote, set(todo.paths), todo.paths, progress,
+                            runcache_outs=False, sizes=todo.sizes, files=todo.files)
+    fres.out_of_scope = todo.out_of_scope
     ws.pool.refresh()
     co = data.checkout(ws, paths)
     if co.incomplete:  # in scope or not: their data was meant to be here
@@ -122,19 +122,16 @@ def _complete(ws: Workspace, remote: str | None, co: CheckoutResult, fres: Fetch
     co.index_locked |= res.index_locked
 
 
-def _drop_outside_patterns(ws: Workspace, found: dict[str, list[str]]) -> dict[str, list[str]]:
-    """``found`` without the files whose every path lies outside the tracked patterns: checkout
-    leaves those as the pointer text git wrote (data.checkout), so their data would be fetched for
-    nothing. Only paths of data the pool lacks are asked about (one check-attr for them), so the
-    cost follows what is to fetch, not the number of tracked files."""
+def _outside_patterns(ws: Workspace, lacking: dict[str, list[str]]) -> set[str]:
+    """The files of ``lacking`` (oid -> paths, data the pool lacks) whose every path lies outside
+    the tracked patterns: checkout leaves those as the pointer text git wrote (data.checkout), so
+    their data would be fetched for nothing. One check-attr for their paths: the cost follows
+    what is to fetch, not the number of tracked files."""
     from ..gitio import attributes
-    from .data import present_oids
 
-    lacking = set(found) - present_oids(ws.pool, found)
-    asked = [p for o in lacking for p in found[o]]
+    asked = [p for ps in lacking.values() for p in ps]
     inside = attributes.filtered(ws.repo, asked) if asked else set()
-    gone = {o for o in lacking if found[o] and not any(p in inside for p in found[o])}
-    return {o: ps for o, ps in found.items() if o not in gone} if gone else found
+    return {o for o, ps in lacking.items() if ps and not any(p in inside for p in ps)}
 
 
 def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
@@ -145,10 +142,12 @@ def stayed_pointers(missing: list[str], fres: FetchResult) -> dict[str, str]:
 def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[str],
                      paths: dict[str, list[str]], progress: ProgressFn | None,
                      runcache_outs: bool, sizes: dict[str, int] | None = None,
-                     incomplete: frozenset[str] = frozenset()) -> FetchResult:
+                     incomplete: frozenset[str] = frozenset(), files: int | None = None) -> FetchResult:
+    """Fetch ``oids`` (``paths``: their paths, for messages); ``files``: the number of files to
+    report as asked for (default: ``len(oids)``; fetch and pull count those already here too)."""
     rc, rem, rindex = open_named(ws, remote)
     retry = retry_policy(ws)
-    result = FetchResult(remote=rc.name, url=rem.url, files=len(oids))
+    result = FetchResult(remote=rc.name, url=rem.url, files=len(oids) if files is None else files)
     note = trust.for_fetch(ws, rc)
     result.notes += [note] if note else []
     try:
