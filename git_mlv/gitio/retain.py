@@ -8,17 +8,24 @@
   unpushed commits, found by one ``rev-list --objects TIPS --not --remotes``.
 
 Each step is one or two git processes; pointers are recognised through the pointer cache
-(gitio/pointer_cache.py) as everywhere else.
+(gitio/pointer_cache.py) as everywhere else. Git's listings are read as they come, _BATCH objects
+at a time, and the ids kept are a packed array (32 bytes a file): before, every listed object's id
+and every kept file's id were Python strings held at once (~1 KB a tracked file for `git mlv prune`).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..core import idarray as ida
 from ..core.pointer import MAX_SIZE
+from . import walk
 from .git import Repo
-from .walk import iter_pointers, pointer_blobs
 
 _ZERO = "0" * 40
 
@@ -27,14 +34,14 @@ _ZERO = "0" * 40
 class Retained:
     """File ids (pointer oids) prune keeps, by why (a file may be kept for several reasons)."""
 
-    oids: set[str] = field(default_factory=set)
+    oids: np.ndarray = field(default_factory=lambda: ida.ids_of([]))  # sorted unique S32 ids
     recent_refs: list[str] = field(default_factory=list)  # refs younger than the limit
     stashes: int = 0  # stash commits (an entry has two or three)
     unpushed_commits: int = 0
 
-    def add(self, oids: set[str]) -> None:
-        """Keep these too."""
-        self.oids |= oids
+    def add(self, ids: np.ndarray) -> None:
+        """Keep these too (sorted unique S32 ids)."""
+        self.oids = ida.merge([self.oids, ids])
 
 
 def recent_refs(repo: Repo, days: float) -> list[tuple[str, str]]:
@@ -73,27 +80,43 @@ def stash_commits(repo: Repo) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def unpushed(repo: Repo, tips: list[str]) -> tuple[set[str], int]:
-    """(pointer oids, commits) of the commits reachable from ``tips`` that no remote-tracking ref
-    reaches; without any remote-tracking ref, that is every commit."""
+def unpushed(repo: Repo, tips: list[str]) -> tuple[np.ndarray, int]:
+    """(pointer oids as sorted S32 ids, commits) of the commits reachable from ``tips`` that no
+    remote-tracking ref reaches; without any remote-tracking ref, that is every commit."""
     if not tips:
-        return set(), 0
+        return ida.ids_of([]), 0
     # the tips on the command line: `rev-list --stdin` refuses --not/--remotes lines
-    raw = repo.git("rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", *tips,
-                   "--not", "--remotes")
-    return _pointers_listed(repo, raw)
+    listing = repo.git_records("rev-list", "--objects", f"--filter=blob:limit={MAX_SIZE - 1}", *tips,
+                               "--not", "--remotes", sep=b"\n")
+    return _pointers_listed(repo, listing)
 
 
-def _pointers_listed(repo: Repo, raw: bytes) -> tuple[set[str], int]:
-    """(pointer oids, commits) in the output of ``rev-list --objects``."""
+def _pointers_listed(repo: Repo, listing: Iterable[bytes]) -> tuple[np.ndarray, int]:
+    """(pointer oids as sorted S32 ids, commits) in the lines of ``rev-list --objects``."""
     commits = 0
-    blobs = []
-    for line in raw.splitlines():
-        if b" " in line:  # trees and blobs come with " <path>"; commits bare
-            blobs.append(line[:line.index(b" ")].decode())
-        elif line:
-            commits += 1
-    return {pb.oid for pb in pointer_blobs(repo, blobs).values()}, commits
+
+    def blobs() -> Iterator[str]:
+        nonlocal commits
+        for line in listing:
+            if b" " in line:  # trees and blobs come with " <path>"; commits bare
+                yield line[:line.index(b" ")].decode()
+            elif line:
+                commits += 1
+
+    parts: list[np.ndarray] = []
+    cache = None
+    todo = blobs()
+    while batch := list(itertools.islice(todo, walk._BATCH)):
+        if cache is None and len(batch) >= walk._CACHE_MIN:
+            cache = walk.cache_of(repo)  # opened once for every batch
+        parts.append(ida.ids_of(pb.oid for pb in walk.pointer_blobs(repo, batch, cache=cache).values()))
+    return ida.merge(parts), commits
+
+
+def _pointers_of_trees(repo: Repo, revs: list[str]) -> np.ndarray:
+    """Sorted S32 ids of the pointers in the trees of ``revs``, batch by batch."""
+    parts = [ida.ids_of(p.oid for _, p in batch) for batch in walk.pointer_batches(repo, revs)]
+    return ida.merge(parts)
 
 
 def retained(repo: Repo, keep_days: float) -> Retained:
@@ -106,8 +129,9 @@ def retained(repo: Repo, keep_days: float) -> Retained:
     here = heads(repo)
     revs = list(dict.fromkeys([*here, *(c for _, c in refs), *stash]))
     if revs:
-        keep.add({p.oid for _, p in iter_pointers(repo, revs)})
-    indexed = repo.git("rev-list", "--objects", "--indexed-objects", f"--filter=blob:limit={MAX_SIZE - 1}")
+        keep.add(_pointers_of_trees(repo, revs))
+    indexed = repo.git_records("rev-list", "--objects", "--indexed-objects",
+                               f"--filter=blob:limit={MAX_SIZE - 1}", sep=b"\n")
     keep.add(_pointers_listed(repo, indexed)[0])
     branches = repo.git_text("for-each-ref", "--format=%(objectname)", "refs/heads/").split()
     oids, keep.unpushed_commits = unpushed(repo, list(dict.fromkeys([*here, *branches])))

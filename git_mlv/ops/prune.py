@@ -25,7 +25,6 @@ from ..core import idarray as ida
 from ..core import index as idx
 from ..core.consolidate import consolidate
 from ..core.fsutil import unlock
-from ..core.hashing import EMPTY_OID
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST
 from ..core.pool import Pool
 from ..errors import MlvError, UsageError
@@ -101,7 +100,7 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
         oids = keep.oids
         # a shared pool: this clone's mlv.pool, or another clone's mlv.pool naming this .git/mlv
         if ws.repo.config.get("mlv.pool") or os.path.isdir(os.path.join(pool.root, sharedpool.CLONES)):
-            oids = oids | _needed_by_clones(ws, res)
+            oids = ida.merge([oids, _needed_by_clones(ws, res)])
         needed, res.retained_files = _needed_keys(ws, pool, oids)
         plan, survivors = _plan(ws, pool, name, needed, res)
         if dry_run or not plan:
@@ -117,34 +116,35 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
             unlock(lock)
 
 
-def _needed_by_clones(ws: Workspace, res: PruneResult) -> set[str]:
+def _needed_by_clones(ws: Workspace, res: PruneResult) -> np.ndarray:
     """The file versions every other clone recorded in this shared pool keeps by the same rules
     (its own HEAD, index, stashes, recent refs with its own mlv.pruneKeepDays, unpushed work).
     Before, prune refused where this clone had mlv.pool, and where another clone's mlv.pool named
     this .git/mlv it deleted what that clone's HEAD needed. A clone gone from this host needs
     nothing (gc forgets its record)."""
-    oids: set[str] = set()
+    parts: list[np.ndarray] = []
     for clone in list(sharedpool.others(ws, "prune")):
         other = sharedpool.open_other(ws, clone, "prune")
         if other is None:
             continue
         try:
-            oids |= retain.retained(other.repo, keep_days_setting(other, None)).oids
+            parts.append(retain.retained(other.repo, keep_days_setting(other, None)).oids)
         except GitError as e:
             raise sharedpool.cannot_read(clone, e, "prune") from None
         res.clones.append(clone.git_dir)
-    return oids
+    return ida.merge(parts)
 
 
-def _needed_keys(ws: Workspace, pool: Pool, oids: set[str]) -> tuple[np.ndarray, int]:
-    """Sorted ``S33`` keys of every object the kept files (and run-cache entries) need here."""
+def _needed_keys(ws: Workspace, pool: Pool, ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Sorted ``S33`` keys of every object the kept files (``ids``: sorted S32) and run-cache
+    entries need here."""
     try:
         from ..pipeline.runcache import RunCache
 
-        oids = oids | RunCache(pool, ws.repo.mlv_dir).entry_oids()
+        ids = ida.merge([ids, ida.ids_of(RunCache(pool, ws.repo.mlv_dir).entry_oids())])
     except ImportError:
         pass
-    return stored_keys(pool, ida.ids_of(o for o in oids if o != EMPTY_OID))
+    return stored_keys(pool, ids[ids != ida.EMPTY[0]])
 
 
 def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: PruneResult
@@ -198,7 +198,14 @@ def _count(ws: Workspace, pool: Pool, gone: np.ndarray, res: PruneResult) -> Non
         res.files = manifests
         return
     # one-chunk files: ids of files known to history, deleted as chunks and without a manifest
-    known = ida.ids_of(o for o in walk.reachable_pointers(ws.repo, reflog_days=0) if o != EMPTY_OID)
-    mkeys, ckeys = ida.keys_of(known, KIND_MANIFEST), ida.keys_of(known, KIND_CHUNK)
-    single = np.sort(ckeys[~pool.contains(mkeys)])
+    # (batch by batch: before, every pointer of history was a Python object at once)
+    parts = [ida.ids_of(pb.oid for pb in b.values())
+             for b in walk.reachable_pointer_batches(ws.repo, reflog_days=0)]
+    known = ida.merge(parts)
+    known = known[known != ida.EMPTY[0]]
+    singles = []
+    for b in ida.batches(known):
+        mkeys, ckeys = ida.keys_of(b, KIND_MANIFEST), ida.keys_of(b, KIND_CHUNK)
+        singles.append(ckeys[~pool.contains(mkeys)])
+    single = np.sort(np.concatenate([np.zeros(0, ida.KEY), *singles]))
     res.files = manifests + (int(idx.search(single, gone)[0].sum()) if len(single) else 0)
