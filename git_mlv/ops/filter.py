@@ -195,12 +195,13 @@ class PoolFilter:
 
     def _guessed(self, ahead: CleanAhead, pathname: str, head: bytes, whole: bool,
                  content: Readable) -> bytes | Readable | None:
-        """The pointer stored ahead if what git sent hashes to its id, else the stream to clean."""
-        pointer = ahead.take(pathname)
-        if pointer is None or len(head) > pointer.size:
+        """The stored pointer if git sent exactly the bytes stored ahead, else the stream to clean."""
+        guess = ahead.take(pathname)
+        if guess is None or len(head) > len(guess[1]):
             return None
-        data = head if whole else head + _read_head(content, pointer.size + 1 - len(head))
-        if len(data) != pointer.size or digest(data).hex() != pointer.oid:
+        pointer, stored = guess
+        data = head if whole else head + _read_head(content, len(stored) + 1 - len(head))
+        if data != stored:
             return _Prefixed(data, content)  # changed since, or other bytes: a normal clean
         from .racyclean import trace  # the filter's trace of its answers (MLV_CLEAN_TRACE)
 
@@ -214,12 +215,21 @@ class PoolFilter:
         if not self._ahead_checked:
             self._ahead_checked = True
             root = self.ws.repo.worktree
-            if root is not None and self.ws.settings.threads > 1 and len(os.sched_getaffinity(0)) > 1:
-                from .cleanahead import CleanAhead, spawn
+            if root is not None and self.ws.settings.threads > 1:
+                from .cleanahead import CleanAhead
 
-                shared = self.ws.repo.config.get("core.sharedrepository") or ""
-                self._ahead = CleanAhead(root, lambda: spawn(root, self.pool.root, self.ws.settings, shared))
+                self._ahead = CleanAhead(root, self._store_ahead if self._hold_gc_lock() else
+                                         lambda data: self.pool.writer().add_bytes(data))
         return self._ahead
+
+    def _store_ahead(self, data: bytes) -> Pointer:
+        """Store a file's bytes for CleanAhead; one already stored (a refresh of racily clean
+        files) costs a hash, not the writer (held: the gc lock, taken before the worker starts).
+        The writer is given that hash: it is the file's id, and a one-chunk file's chunk id."""
+        oid = digest(data)
+        if self.pool.has_file(oid.hex()):
+            return Pointer(oid.hex(), len(data))
+        return self.pool.writer().add_bytes(data, oid)
 
     def _hold_gc_lock(self) -> bool:
         """Hold the pool's ``gc.lock`` shared from now to the end, as a writer does: gc then never
@@ -421,8 +431,8 @@ class PoolFilter:
             more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
             print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
                   "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
-        if self._ahead is not None and self._ahead.close():
-            self.pool.refresh()  # the worker ended early: index its pack now, before git commits
+        if self._ahead is not None:
+            self._ahead.close()
         self._remember_pointers()
         if self._racy is not None:
             self._racy.close()
