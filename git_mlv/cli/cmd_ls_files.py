@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Iterable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,15 +21,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..ops import data
     from ..ops.context import Workspace
-    from .render import human_size, print_json, quote_path
+    from .render import human_size, print_json_list, quote_path
 
     with Workspace.discover() as ws:
         rev, paths = data.split_rev_arg(ws, args.words)
-        files = data.ls_files(ws, rev, paths or None)
-    if args.json:
-        print_json([dataclasses.asdict(f) for f in files])
-        return 0
-    for f in files:
-        mark = "*" if f.present else "-"
-        print(f"{f.oid[:12]} {mark} {human_size(f.size):>10}  {quote_path(f.path)}")
+        if paths:  # a path that names no tracked file is an error before anything is printed
+            batches: Iterable[list[data.FileInfo]] = [data.ls_files(ws, rev, paths)]
+        else:  # printed batch by batch: memory stays flat at any number of files
+            batches = data.ls_files_batches(ws, rev)
+        files = (f for batch in batches for f in batch)
+        if args.json:
+            print_json_list(dataclasses.asdict(f) for f in files)
+            return 0
+        for f in files:
+            mark = "*" if f.present else "-"
+            print(f"{f.oid[:12]} {mark} {human_size(f.size):>10}  {quote_path(f.path)}")
     return 0

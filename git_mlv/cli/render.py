@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 
@@ -67,6 +68,18 @@ def print_json(data: Any, out: TextIO = sys.stdout) -> None:
     is written as ``null``, since ``NaN`` and ``Infinity`` are refused by strict parsers (jq, JS)."""
     json.dump(_strict(data), out, indent=2, sort_keys=True, default=str, allow_nan=False)
     out.write("\n")
+
+
+def print_json_list(items: Iterable[Any], out: TextIO | None = None) -> None:
+    """``print_json`` of a list, written item by item as it comes (the same text): a listing of
+    600,000 files is never held whole. ``out``: default sys.stdout (as it is then)."""
+    out = sys.stdout if out is None else out
+    first = True
+    for item in items:
+        text = json.dumps(_strict(item), indent=2, sort_keys=True, default=str, allow_nan=False)
+        out.write(("[\n" if first else ",\n") + textwrap.indent(text, "  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def _strict(v: Any) -> Any:

@@ -9,6 +9,9 @@ from functools import cached_property
 
 from ..errors import MlvError, NotARepository, UsageError
 
+# Bytes of git's output split into records at a time (Repo.git_records): large reads, few calls.
+RECORDS_READ = 1 << 20
+
 
 class GitError(MlvError):
     """A git command failed."""
@@ -185,7 +188,7 @@ class Repo:
         assert proc.stdout is not None and proc.stderr is not None
         try:
             rest = b""
-            while chunk := proc.stdout.read(1 << 20):
+            while chunk := proc.stdout.read(RECORDS_READ):
                 parts = (rest + chunk).split(sep)
                 rest = parts.pop()
                 yield from parts
