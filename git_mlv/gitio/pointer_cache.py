@@ -141,7 +141,9 @@ class _File:
             raise LookupError(f"version {version}")
         if size != HEADER.size + count * (KEY_SIZE + VALUE_SIZE) + TRAILER_SIZE:
             raise ValueError("size does not match the count")
-        if hashlib.sha256(self._map[: size - TRAILER_SIZE]).digest() != self._map[size - TRAILER_SIZE:]:
+        with memoryview(self._map) as view:  # not a slice of the map: that copied the whole file
+            digest = hashlib.sha256(view[: size - TRAILER_SIZE]).digest()
+        if digest != self._map[size - TRAILER_SIZE:]:
             raise ValueError("checksum mismatch")
         self.count = count
         self._keys: np.ndarray | None = None
