@@ -34,6 +34,7 @@ class Plan:
     paths: dict[str, list[str]] = field(default_factory=dict)  # oid -> paths, of the lacking ones
     sizes: dict[str, int] = field(default_factory=dict)  # oid -> size, of the lacking ones
     files: int = 0  # file versions in scope, here or not
+    ids: np.ndarray = field(default_factory=lambda: ida.ids_of([]))  # theirs: sorted S32
     out_of_scope: int = 0  # files (paths) left out by the scope
 
 
@@ -73,7 +74,7 @@ def plan(pool: Pool, batches: Iterable[Sequence[Item]], scope: FetchScope,
                 out.paths.setdefault(o, []).extend(ps)
                 out.sizes[o] = sizes[o]
         del batch, by_oid, sizes, lacking, inside  # not alive while the walk makes the next batch
-    every = ida.merge(kept)
+    every = out.ids = ida.merge(kept)
     out.files = len(every)
     if left:
         gone = np.concatenate(left)

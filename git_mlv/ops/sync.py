@@ -104,21 +104,6 @@ def split_remote_arg(ws: Workspace, words: list[str] | None) -> tuple[str | None
 
 
 # -- which data ----------------------------------------------------------------------------------
-def pointers_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool,
-                      sizes: dict[str, int] | None = None) -> dict[str, list[str]]:
-    """oid -> paths of the tracked files in ``revs`` (default HEAD), or in all history with ``all``;
-    their sizes (from the pointers) go into ``sizes`` when given."""
-    sizes = {} if sizes is None else sizes
-    out: dict[str, list[str]] = {}
-    for batch in pointer_batches_of_revs(ws, revs, all_refs):
-        for oid, size, path in batch:
-            ps = out.setdefault(oid, [])
-            if path is not None:
-                ps.append(path)
-            sizes[oid] = size
-    return out
-
-
 def pointer_batches_of_revs(ws: Workspace, revs: list[str] | None, all_refs: bool
                             ) -> Iterator[list[tuple[str, int, str | None]]]:
     """(oid, size, path) of the tracked files in ``revs`` (default HEAD), or (oid, size, None) of
@@ -154,21 +139,33 @@ def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None
     rc = remote_config.get(ws, remote)  # a missing remote is the first thing to report
     wanted = revs or ["HEAD"]
     tips = [] if all else verified.commits_of(ws, wanted)
-    paths = None if tips and len(tips) == len(wanted) else pointers_of_revs(ws, revs, all)
+    every = None if tips and len(tips) == len(wanted) else _every_file(ws, revs, all)
     rc, rem, rindex = open_named(ws, rc.name)
     try:
         note = trust.for_push(ws, rc)
         rindex.refresh(workers=rem.parallelism)
-        if paths is None:
-            paths = _beyond_verified(ws, rc, rem, rindex, tips)
-        if paths is None:
-            paths = pointers_of_revs(ws, revs, all)
-        result = _push_open(ws, rc, rem, rindex, ida.ids_of(paths), paths, progress)
+        paths = None if every is not None else _beyond_verified(ws, rc, rem, rindex, tips)
+        if paths is not None:
+            result = _push_open(ws, rc, rem, rindex, ida.ids_of(paths), paths, progress)
+        else:
+            ids, paths = every if every is not None else _every_file(ws, revs, all)
+            result = _push_open(ws, rc, rem, rindex, ids, paths, progress)
     finally:
         rindex.close()
         rem.close()
     result.notes += [note] if note else []
     return result
+
+
+def _every_file(ws: Workspace, revs: list[str] | None, all: bool) -> tuple[np.ndarray, dict[str, list[str]]]:
+    """(sorted S32 ids of every file of ``revs`` or of all history, oid -> paths of those the pool
+    lacks: the only ones a push may name), found batch by batch (ops/fetchplan.py). Before, every
+    file's id and paths were Python strings at once: ~1 KB a file."""
+    from . import fetchplan
+    from .scope import FetchScope
+
+    todo = fetchplan.plan(ws.pool, pointer_batches_of_revs(ws, revs, all), FetchScope())
+    return todo.ids, todo.paths
 
 
 def _beyond_verified(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rindex: RemoteIndex,

@@ -108,3 +108,38 @@ def test_pull_keeps_only_the_missing_files(clone: Path, monkeypatch: pytest.Monk
         assert (clone / path).read_bytes() == data, path
     assert sha256_file(clone / "data/zz/new1copy.bin") == sha256_file(clone / "data/a/new1.bin")
     assert out(git("status", "--porcelain", cwd=clone)) == ""
+
+
+def test_push_of_a_revision_keeps_only_the_files_not_here(clone: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`git mlv push REMOTE REV` with nothing verified there: the push is handed every file's id
+    as a packed array, and paths only for the files whose data is not here (the ones it names)."""
+    from git_mlv.ops import sync
+
+    git("-c", "mlv.fetchExclude=new*", "merge", "-q", "--ff-only", "origin/main", cwd=clone)
+    mlv("remote", "add", "s2", str(tmp_path / "s2"), cwd=clone)
+    handed: list[tuple[int, list[str]]] = []
+    real = sync._push_open
+
+    def spy(ws: Workspace, rc: Any, rem: Any, rindex: Any, ids: Any, paths: dict[str, list[str]],
+            *args: Any) -> Any:
+        handed.append((len(ids), sorted(p for ps in paths.values() for p in ps)))
+        return real(ws, rc, rem, rindex, ids, paths, *args)
+
+    monkeypatch.setattr(sync, "_push_open", spy)
+    monkeypatch.setattr(walk, "_BATCH", 50)
+    with Workspace.discover(str(clone)) as ws:
+        res = sync.push(ws, "s2", ["HEAD"])
+    assert handed == [(VERSIONS, sorted(NEW))]
+    assert res.missing == ["data/a/new1.bin", "data/d03/new2.bin", "data/z/new3.bin"]
+    assert (res.files, res.uploaded_files, res.already_there) == (VERSIONS - 3, VERSIONS - 3, 0)
+    # what went to s2 comes back byte for byte (a clone that fetched nothing, then pulls from s2)
+    other = tmp_path / "other"
+    git("clone", "-q", "-c", "mlv.fetchInclude=nothing", str(tmp_path / "origin.git"), str(other),
+        cwd=tmp_path)
+    assert all((other / path).read_bytes() != data for path, data in OLD.items())
+    mlv("remote", "add", "s2", str(tmp_path / "s2"), cwd=other)
+    p = mlv("pull", "s2", "-I", "", "-X", "new*", cwd=other)
+    assert out(p).startswith(f"Fetched {len(set(OLD.values()))} of {len(set(OLD.values()))} file(s)"), out(p)
+    for path, data in OLD.items():
+        assert (other / path).read_bytes() == data, path
