@@ -48,6 +48,8 @@ def push_summary(res: Any) -> str:
     """The one line every push ends with (an ``ops.sync.PushResult``)."""
     line = (f"git-mlv: pushed data of {res.uploaded_files} file(s), {human_size(res.bytes_sent)} "
             f"to '{res.remote}' ({res.url}); {res.already_there} file(s) already there")
+    if res.verified_base:
+        line += f"; the other files are as in {res.verified_base[:12]}, whose data it holds"
     if res.missing:
         line += f"; {len(res.missing)} file(s) with no data here nor there"
     return line

@@ -57,6 +57,9 @@ class PushResult:
     runcache_entries: int = 0
     notes: list[str] = field(default_factory=list)  # for the user: a remote trusted on first use
     missing_in: list[tuple[str, str]] = field(default_factory=list)  # (commit, subject) adding them
+    # the commit verified on the remote that the trees were compared with: files unchanged since
+    # it were not looked at (not counted in ``files``), their data being there already
+    verified_base: str | None = None
 
 
 # -- opening remotes -----------------------------------------------------------------------------
@@ -144,9 +147,11 @@ def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None
     try:
         note = trust.for_push(ws, rc)
         rindex.refresh(workers=rem.parallelism)
-        paths = None if every is not None else _beyond_verified(ws, rc, rem, rindex, tips)
-        if paths is not None:
+        beyond = None if every is not None else _beyond_verified(ws, rc, rem, rindex, tips)
+        if beyond is not None:
+            paths, base = beyond
             result = _push_open(ws, rc, rem, rindex, ida.ids_of(paths), paths, progress)
+            result.verified_base = base
         else:
             ids, paths = every if every is not None else _every_file(ws, revs, all)
             result = _push_open(ws, rc, rem, rindex, ids, paths, progress)
@@ -169,14 +174,15 @@ def _every_file(ws: Workspace, revs: list[str] | None, all: bool) -> tuple[np.nd
 
 
 def _beyond_verified(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rindex: RemoteIndex,
-                     tips: list[str]) -> dict[str, list[str]] | None:
-    """oid -> paths of the pointers of ``tips``' trees that differ from the newest commit verified
-    on the remote (refreshed ``rindex``); None when nothing is verified or the record is stale."""
+                     tips: list[str]) -> tuple[dict[str, list[str]], str] | None:
+    """(oid -> paths of the pointers of ``tips``' trees that differ from the newest commit verified
+    on the remote (refreshed ``rindex``), that commit); None when nothing is verified or the record
+    is stale."""
     ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
     if not ver.commits or not ver.still_valid(rindex.packs()):
         return None
     try:
-        return verified.tree_pointers_beyond(ws, tips, ver.commits[0])
+        return verified.tree_pointers_beyond(ws, tips, ver.commits[0]), ver.commits[0]
     except GitError:  # the verified commit is gone here (a deleted branch, git gc): every file
         return None
 
