@@ -106,11 +106,12 @@ def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
     return set(ida.hexes(ids[here])) | ({EMPTY_OID} & wanted)
 
 
-def _batches(ws: Workspace, specs: list[str] | None
+def _batches(ws: Workspace, specs: list[str] | None, takes_rev: bool = False
              ) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
     """The index's pointers under ``specs`` (repository-relative), in batches; UsageError at the
     end when a spec named no tracked file (as git's "pathspec did not match"), so that a mistyped
-    path is not taken for a folder with nothing to do."""
+    path is not taken for a folder with nothing to do. ``takes_rev``: the verb also takes a
+    revision (ls-files), so a word that is neither is told how a missing tag is fetched."""
     if not specs:
         yield from walk.index_pointer_batches(ws.repo)
         return
@@ -122,7 +123,7 @@ def _batches(ws: Workspace, specs: list[str] | None
         yield out
     if unmatched:
         revision = next((u for u in sorted(unmatched) if u and walk.resolve_commit(ws.repo, u)), None)
-        if revision is None and len(specs) == 1 and specs[0] and ws.repo.worktree \
+        if takes_rev and revision is None and len(specs) == 1 and specs[0] and ws.repo.worktree \
                 and not os.path.lexists(os.path.join(ws.repo.worktree, specs[0])):
             raise UsageError(f"'{specs[0]}' is neither a tracked path nor a revision known here (a tag "
                              "or branch a shallow or single-branch clone lacks? `git fetch --tags` or "
@@ -184,7 +185,7 @@ def ls_files_batches(ws: Workspace, rev: str | None = None, paths: list[str] | N
             raise _no_match(specs, rev)
         return
     top = ws.repo.top + os.sep  # a concatenation: os.path.join costs more than the lstat (50k files)
-    for entries in _batches(ws, _rel_specs(ws, paths)):
+    for entries in _batches(ws, _rel_specs(ws, paths), takes_rev=True):
         here = present_oids(ws.pool, (pb.oid for _, pb in entries))
         out = []
         for e, pb in entries:

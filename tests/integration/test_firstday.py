@@ -127,3 +127,18 @@ def test_ctrl_c_during_pull_is_one_line_and_the_rerun_finishes(repo: Path, tmp_p
     for name, data in files.items():
         assert (clone / name).read_bytes() == data, name
     assert git("status", "--porcelain", cwd=clone).stdout == b""
+
+
+def test_a_mistyped_path_is_not_called_a_missing_revision(repo: Path) -> None:
+    """`git mlv status nosuch` (and checkout, pull) said "'nosuch' is neither a tracked path nor a
+    revision known here ... `git fetch origin nosuch` brings it", though these verbs take no
+    revision (found by helper h3). They say the path names no tracked file; ls-files, which takes
+    a revision, keeps the hint."""
+    write(repo / "a.bin", random_bytes(20_000, seed=5))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "a", cwd=repo)
+    for verb in ("status", "checkout", "pull"):
+        err = one_error_line(mlv(verb, "nosuch", cwd=repo, check=False), 2)
+        assert "'nosuch'" in err and "git fetch" not in err and "revision" not in err, (verb, err)
+    err = one_error_line(mlv("ls-files", "nosuch", cwd=repo, check=False), 2)
+    assert "git fetch --tags" in err, err
