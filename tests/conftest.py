@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from git_mlv.gitio import walk
 from tests.helpers import git, mlv
 
 BIN = os.path.dirname(os.path.abspath(sys.executable))
@@ -105,3 +106,20 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
         yield mnt
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many blobs each ``walk.pointer_blobs`` call was asked about (the path-scope and
+    push-scope tests count the pointers a command reads)."""
+    counts: list[int] = []
+    real = walk.pointer_blobs
+
+    def counting(repo: walk.Repo, oids: Iterable[str], *args: object, **kw: object
+                 ) -> dict[str, walk.PointerBlob]:
+        todo = list(oids)
+        counts.append(len(todo))
+        return real(repo, todo, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(walk, "pointer_blobs", counting)
+    return counts

@@ -16,10 +16,12 @@ def _missing(clone: Path) -> int:
     return sum(1 for line in listing.splitlines() if line.startswith(b"?"))
 
 
-def test_gc_in_a_partial_clone_fetches_no_old_pointers(repo: Path, tmp_path: Path) -> None:
+def _partial_clone(repo: Path, tmp_path: Path, commits: int, files: int, size: int) -> Path:
+    """``commits`` commits cycling through ``files`` data files, pushed to a data remote and a
+    bare origin that serves filters; a ``--filter=blob:none`` clone of it (old pointers not fetched)."""
     mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    for i in range(9):
-        write(repo / "data" / f"f{i % 3}.bin", random_bytes(5_000, seed=i))
+    for i in range(commits):
+        write(repo / "data" / f"f{i % files}.bin", random_bytes(size, seed=i))
         git("add", "-A", cwd=repo)
         git("commit", "-q", "-m", f"c{i}", cwd=repo)
     mlv("push", "--all", cwd=repo)
@@ -29,6 +31,11 @@ def test_gc_in_a_partial_clone_fetches_no_old_pointers(repo: Path, tmp_path: Pat
     git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=origin)
     clone = tmp_path / "clone"
     git("clone", "-q", "--filter=blob:none", f"file://{origin}", str(clone), cwd=tmp_path)
+    return clone
+
+
+def test_gc_in_a_partial_clone_fetches_no_old_pointers(repo: Path, tmp_path: Path) -> None:
+    clone = _partial_clone(repo, tmp_path, commits=9, files=3, size=5_000)
     missing = _missing(clone)
     assert missing >= 6  # the old versions' pointers stayed on the server
 
@@ -50,18 +57,7 @@ def test_status_in_a_partial_clone_fetches_no_old_pointers(repo: Path, tmp_path:
     """The first `git mlv status` walked the history for commits whose data is not on the remote,
     and git fetched every old pointer blob on the way, one `git fetch` each. Those are left out
     now (their data is not here to push); a version made here and not pushed is still named."""
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    for i in range(6):
-        write(repo / "data" / f"f{i % 2}.bin", random_bytes(4_000, seed=i))
-        git("add", "-A", cwd=repo)
-        git("commit", "-q", "-m", f"c{i}", cwd=repo)
-    mlv("push", "--all", cwd=repo)
-    origin = tmp_path / "origin.git"
-    git("clone", "-q", "--bare", str(repo), str(origin), cwd=tmp_path)
-    git("config", "uploadpack.allowFilter", "true", cwd=origin)
-    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=origin)
-    clone = tmp_path / "clone"
-    git("clone", "-q", "--filter=blob:none", f"file://{origin}", str(clone), cwd=tmp_path)
+    clone = _partial_clone(repo, tmp_path, commits=6, files=2, size=4_000)
     missing = _missing(clone)
     assert missing >= 4
     assert "Everything is in place and on remote 'store'" in out(mlv("status", cwd=clone))

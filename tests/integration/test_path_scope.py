@@ -9,7 +9,6 @@ the test counts the pointer blobs each command reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -32,22 +31,6 @@ def tree(repo: Path) -> Path:
     git("add", ".", cwd=repo)
     git("commit", "-q", "-m", "v1", cwd=repo)
     return repo
-
-
-@pytest.fixture
-def asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many blobs each ``walk.pointer_blobs`` call was asked about."""
-    counts: list[int] = []
-    real = walk.pointer_blobs
-
-    def counting(repo: walk.Repo, oids: Iterable[str], *args: object, **kw: object
-                 ) -> dict[str, walk.PointerBlob]:
-        todo = list(oids)
-        counts.append(len(todo))
-        return real(repo, todo, *args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(walk, "pointer_blobs", counting)
-    return counts
 
 
 def test_path_commands_read_only_the_path(tree: Path, asked: list[int],

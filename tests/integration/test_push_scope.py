@@ -10,33 +10,15 @@ counts the pointer blobs read and checks the bytes a clone gets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
-from git_mlv.gitio import walk
 from git_mlv.ops import sync
 from git_mlv.ops.context import Workspace
 from tests.helpers import git, origin_and_store, random_bytes, sha256_file, write
 
 FILES = 100
-
-
-@pytest.fixture
-def asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many blobs each ``walk.pointer_blobs`` call was asked about."""
-    counts: list[int] = []
-    real = walk.pointer_blobs
-
-    def counting(repo: walk.Repo, oids: Iterable[str], *args: object, **kw: object
-                 ) -> dict[str, walk.PointerBlob]:
-        todo = list(oids)
-        counts.append(len(todo))
-        return real(repo, todo, *args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(walk, "pointer_blobs", counting)
-    return counts
 
 
 def test_push_after_a_verified_push_reads_only_the_change(repo: Path, tmp_path: Path,
