@@ -55,8 +55,9 @@ def peak_of(fn: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
-def test_pre_push_walk_and_gc_live_set_grow_by_arrays(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verified, "_BATCH", BATCH)
+def small_and_large(repo: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str]:
+    """Batches made small, then a base commit, a branch ``small`` of SMALL pointers on it and HEAD
+    (main) moved to LARGE pointers on it: (base, small, large) commit ids."""
     monkeypatch.setattr(walk, "_BATCH", BATCH)
     monkeypatch.setattr(walk, "_READ", 1 << 13)  # git's output read 8 KB at a time, not 1 MB
     monkeypatch.setattr("git_mlv.core.idarray.BATCH", BATCH)
@@ -65,7 +66,12 @@ def test_pre_push_walk_and_gc_live_set_grow_by_arrays(repo: Path, monkeypatch: p
     small = commit_pointers(repo, 0, SMALL)
     git("branch", "small", small, cwd=repo)
     git("reset", "-q", "--hard", base, cwd=repo)
-    large = commit_pointers(repo, 0, LARGE)
+    return base, small, commit_pointers(repo, 0, LARGE)
+
+
+def test_pre_push_walk_and_gc_live_set_grow_by_arrays(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verified, "_BATCH", BATCH)
+    base, small, large = small_and_large(repo, monkeypatch)
     git("update-ref", "-d", "refs/heads/small", cwd=repo)
     ws = Workspace.discover(str(repo))
     try:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from git_mlv.gitio import retain, walk
+from git_mlv.gitio import retain
 from git_mlv.gitio.git import Repo
-from tests.helpers import git, out
-from tests.integration.test_flat_memory import BATCH, LARGE, SMALL, commit_pointers, peak_of
+from tests.helpers import git
+from tests.integration.test_flat_memory import LARGE, SMALL, peak_of, small_and_large
 
 # the ids (32 bytes a file) and their merge copies: ~235 bytes measured; before, ~835 (a Python
 # string a file in a set, and the listings held whole)
@@ -22,15 +22,7 @@ MAX_BYTES = 350
 
 
 def test_prune_retained_walk_grows_by_arrays(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(walk, "_BATCH", BATCH)
-    monkeypatch.setattr(walk, "_READ", 1 << 13)
-    monkeypatch.setattr("git_mlv.core.idarray.BATCH", BATCH)
-    git("commit", "-q", "--allow-empty", "-m", "base", cwd=repo)
-    base = out(git("rev-parse", "HEAD", cwd=repo)).strip()
-    small = commit_pointers(repo, 0, SMALL)
-    git("branch", "small", small, cwd=repo)
-    git("reset", "-q", "--hard", base, cwd=repo)
-    large = commit_pointers(repo, 0, LARGE)
+    _, _, large = small_and_large(repo, monkeypatch)
     git("branch", "large", large, cwd=repo)
     git("update-ref", "-d", "refs/heads/main", cwd=repo)
     kept: dict[str, int] = {}
