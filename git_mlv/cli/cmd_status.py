@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..ops.context import Workspace
-    from ..ops.data import Status
+    from ..ops.status import Status
 
 _NAMED = 5  # pointers outside the patterns named one a line, then counted
 
@@ -29,13 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data, eol, hooks, imports, remote_state
+    from ..ops import data, eol, hooks, imports, remote_state, status
     from ..ops.context import Workspace
     from .render import print_json, quote_path
 
     with Workspace.discover() as ws:
         _warn_if_not_installed(ws)
-        st = data.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
+        st = status.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
         converted = eol.converted_pointers(ws, st.modified)
         if converted:  # pointer text, not a change of the data
             st.modified = [p for p in st.modified if p not in set(converted)]

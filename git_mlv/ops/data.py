@@ -1,4 +1,4 @@
-"""status / ls-files / checkout: what the worktree holds compared with the pool.
+"""ls-files / checkout: what the worktree holds compared with the pool (status: ops/status.py).
 
 Costs per tracked file are kept to what cannot be avoided: one ``ls-files`` for the index, the
 pointer cache for the pointers (gitio/pointer_cache.py), one vectorised pool lookup for all of
@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
-from ..errors import MissingObject, MlvError, UsageError
+from ..errors import MissingObject, UsageError
 from ..gitio import attributes, walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
-from .scope import fetch_scope
 
 if TYPE_CHECKING:
     from ..core.pool import Pool
@@ -196,114 +195,6 @@ def ls_files_batches(ws: Workspace, rev: str | None = None, paths: list[str] | N
                 out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, checked))
         del entries
         yield sorted(out, key=lambda f: f.path)
-
-
-@dataclass
-class Status:
-    """Tracked files that need attention."""
-
-    files: int = 0
-    modified: list[str] = field(default_factory=list)  # worktree differs from the index
-    not_checked_out: list[str] = field(default_factory=list)  # worktree holds the pointer
-    missing_data: list[str] = field(default_factory=list)  # no data in the local pool
-    not_on_remote: list[str] = field(default_factory=list)
-    remote: str | None = None
-    sparse: int = 0  # files outside the sparse checkout: neither in the worktree nor needed here
-    out_of_scope: int = 0  # pointers without data here, out of mlv.fetchInclude/Exclude on purpose
-    remote_problem: str | None = None  # why the remote could not be asked (not_on_remote: cached)
-    # pointers committed at paths no pattern sends through filter=mlv now (a file renamed or a
-    # pattern dropped): git checked them out as pointer text; not counted in ``files``
-    outside_patterns: list[str] = field(default_factory=list)
-    # pointers staged at a path no pattern routes through the filter (a `git mv` out of the
-    # tracked patterns): git stat-matches them, and once committed a clone gets the pointer text
-    staged_outside: list[str] = field(default_factory=list)
-    # pointer text with CRLF line ends in the worktree (ops/eol.py): left by a git-mlv before the
-    # filter took such text for its pointer; git sees no change (the clean gives the pointer back)
-    converted_pointers: list[str] = field(default_factory=list)
-
-
-def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None) -> Status:
-    """Tracked files (under ``paths``, relative to the current folder, when given): modified, data
-    missing locally, not yet on the default remote.
-
-    The index is read in batches, each asked of the pool and of the remote's cached indexes, and
-    only what needs attention is kept, so memory stays flat.
-    """
-    specs = _rel_specs(ws, paths)
-    # git works on the other core meanwhile
-    limit = [":(top,literal)" + s for s in specs] if specs and all(specs) else []
-    diff = ws.repo.git_later("diff", "--name-only", "-z", "--", *limit)
-    st = Status()
-    scope = fetch_scope(ws)
-    top = ws.repo.top + os.sep
-    lookup = None
-    if check_remote:
-        try:
-            from . import remote_state
-        except ImportError:  # a build without remotes
-            pass
-        else:
-            try:
-                lookup = remote_state.RemoteLookup(ws)
-            except MlvError as err:  # .gitmlv unreadable: the local state is still worth saying
-                st.remote_problem = str(err)
-    staged = _staged_new(ws)
-    moved: list[walk.IndexEntry] = []  # staged new paths whose worktree holds the data
-    try:
-        for batch in _batches(ws, specs):
-            here = present_oids(ws.pool, (pb.oid for _, pb in batch))
-            # a CONVERTED file is listed apart (ops/eol.py)
-            raw = [None if e.skip_worktree else worktree_state(top + e.path, pb) for e, pb in batch]
-            st.converted_pointers += [e.path for (e, _), state in zip(batch, raw) if state == CONVERTED]
-            states = [None if state is None else state not in (OTHER, CONVERTED) for state in raw]
-            if staged:
-                moved += [e for (e, _), pointer in zip(batch, states) if pointer is False
-                          and e.path in staged]
-            # only files the worktree holds as pointers can be outside the patterns unnoticed
-            # (git wrote them as text); usually none, so git is usually not asked
-            outside = _outside_filter(ws, [e for (e, _), pointer in zip(batch, states) if pointer])
-            st.files += len(batch) - len(outside)
-            for (e, pb), pointer in zip(batch, states):
-                if pointer is None:
-                    st.sparse += 1
-                    continue
-                if outside and e.path in outside:
-                    st.outside_patterns.append(e.path)
-                    continue
-                if pb.oid not in here:
-                    if pointer and scope.limited and not scope(e.path):
-                        st.out_of_scope += 1  # left out on purpose: counted, not listed
-                        continue
-                    st.missing_data.append(e.path)
-                if pointer:
-                    st.not_checked_out.append(e.path)
-            if lookup is not None and lookup.name is not None and here:
-                # the remote is asked per batch: memory follows the batch (data not here is
-                # reported as missing, not as unpushed)
-                lacking = lookup.lacking(here)
-                if lacking:
-                    st.not_on_remote += [e.path for e, pb in batch
-                                         if pb.oid in lacking and e.path not in outside]
-    finally:
-        if lookup is not None:
-            lookup.close()
-    if lookup is not None and st.files:
-        st.remote = lookup.name
-        st.remote_problem = lookup.problem
-    changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
-    if changed:  # which of them are ours: usually a few paths, looked up by pathspec
-        st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
-    if moved:
-        st.staged_outside = sorted(_outside_filter(ws, moved))
-    return st
-
-
-def _staged_new(ws: Workspace) -> set[str]:
-    """Paths the index has and HEAD lacks (added, or the new name of a `git mv`): the change being
-    made, usually few. Empty before the first commit."""
-    out = ws.repo.git("diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=A",
-                      "HEAD", "--", check=False)
-    return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
 
 @dataclass

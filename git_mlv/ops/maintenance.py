@@ -79,10 +79,10 @@ def _missing_data(ws: Workspace, res: FsckResult) -> None:
     network)."""
     if ws.repo.worktree is None:
         return  # a bare repository has no checkout whose data could be missing
-    from . import data
+    from . import status
     from .remote_config import default_remote_name
 
-    st = data.status(ws, check_remote=False)
+    st = status.status(ws, check_remote=False)
     res.missing = st.missing_data
     if not res.missing:
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from git_mlv.gitio import walk
-from git_mlv.ops import data
+from git_mlv.ops import data, status
 from git_mlv.ops.context import Workspace
 from tests.helpers import git, sha256_file, write
 
@@ -43,7 +43,7 @@ def test_path_commands_read_only_the_path(tree: Path, asked: list[int],
     assert [f.path for f in data.ls_files(ws, "HEAD", ["data/one"])] == one
     assert [f.path for f in data.ls_files(ws, "HEAD", ["data/one/c d.bin", "data/one1"])] \
         == ["data/one/c d.bin", "data/one1/x.bin"]
-    st = data.status(ws, check_remote=False, paths=["data/one/b.bin"])
+    st = status.status(ws, check_remote=False, paths=["data/one/b.bin"])
     assert (st.files, st.modified, st.not_checked_out) == (1, [], [])
 
     # a file left as its pointer text is written again from the pool, byte for byte
