@@ -173,8 +173,10 @@ def _main(argv: list[str]) -> int:
         parser = build_parser(VERBS.get(argv[0]) if argv else None)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
+            # no verb: the usage and exit 1, as `git` alone does (it prints to stdout too); a
+            # script that runs `git mlv` with an empty variable must not take it for success
             parser.print_help()
-            return 0 if not argv else 2
+            return 1 if not argv else 2
     try:
         return int(args.func(args) or 0)
     except MlvError as e:

@@ -43,3 +43,13 @@ def test_help_without_man_prints_the_usage(tmp_path: Path) -> None:
     assert exe
     proc = run([exe, "help", "track"], cwd=tmp_path, env={**os.environ, "PATH": str(bindir)})
     assert "usage: git mlv track" in proc.stdout.decode()
+
+
+def test_no_verb_prints_the_usage_and_fails_as_git_does(tmp_path: Path) -> None:
+    """`git` alone prints its usage to stdout and exits 1; `git mlv` alone did the same but exited
+    0, so a script running `git mlv $VERB` with an empty variable took it for success."""
+    assert git(cwd=tmp_path, check=False).returncode == 1  # git's own behaviour, which we follow
+    for proc in (git("mlv", cwd=tmp_path, check=False), mlv(cwd=tmp_path, check=False)):
+        assert proc.returncode == 1, proc
+        assert out(proc).startswith("usage: git mlv") and "status" in out(proc)
+        assert proc.stderr == b""
