@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ".gitmlv, or mlv.remote in .git/config for a --local remote; one remote alone is the "
         "default anyway); or one of: endpoint (S3, Azure, GCS), region, profile, "
         "addressingStyle (S3), account, accountKey, sasToken (Azure), anonymous (GCS), "
-        "identityFile, acceptNewHostKey (SSH), stored in .git/config as mlv-remote.NAME.KEY.",
+        "identityFile, acceptNewHostKey (SSH), stored in .git/config as mlv-remote.NAME.KEY. A "
+        "setting the remote's kind does not read (region on a folder remote) is refused.",
     )
     m.add_argument("name", metavar="NAME")
     m.add_argument("key", metavar="KEY")

@@ -40,6 +40,16 @@ OPTIONS = {
     "acceptNewHostKey": "true: accept and remember an SSH host key not yet in known_hosts",
 }
 _OPTION_KEYS = {k.lower(): k for k in OPTIONS}
+#: the settings each kind of remote reads (remotes/s3.py, arrowfs.py, ssh.py); any other is refused
+#: for it: `remote modify NAME region eu` on a folder remote was stored and then did nothing
+KIND_OPTIONS = {
+    "folder": (),
+    "s3": ("endpoint", "region", "profile", "addressingStyle"),
+    "gs": ("endpoint", "anonymous"),
+    "az": ("endpoint", "account", "accountKey", "sasToken"),
+    "ssh": ("identityFile", "acceptNewHostKey"),
+}
+_KIND_NAMES = {"folder": "a folder", "s3": "an S3", "gs": "a GCS", "az": "an Azure", "ssh": "an SSH"}
 #: ``mlv-remote.NAME.trustedUrl``: the tracked URL this clone last accepted (ops/trust.py)
 TRUSTED_KEY = "trustedUrl"
 #: ``mlv.removedRemote`` (one value a name): tracked remotes `remote remove` took away here; the
@@ -403,7 +413,13 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
     elif key.lower() == "default":
         _set_default(ws, rc, value)
     elif key.lower() in _OPTION_KEYS:
-        ws.repo.git("config", "--local", f"mlv-remote.{name}.{_OPTION_KEYS[key.lower()]}", value)
+        key = _OPTION_KEYS[key.lower()]
+        kind = parse(rc.url, base_dir(ws)).scheme
+        takes = KIND_OPTIONS.get(kind, ())
+        if key not in takes:
+            raise UsageError(f"{key} means nothing for {name!r}, {_KIND_NAMES.get(kind, kind)} remote; "
+                             "it takes url, default" + "".join(", " + k for k in takes))
+        ws.repo.git("config", "--local", f"mlv-remote.{name}.{key}", value)
     else:
         raise UsageError(f"unknown remote setting {key!r}; known: url, default, " + ", ".join(OPTIONS))
     ws.repo._config = None

@@ -112,10 +112,17 @@ def test_add_list_modify_remove(repo: Path, tmp_path: Path) -> None:
     (["add", "bad/name", "/x"], ["invalid remote name"]),
     (["add", "x", "ftp://h/p"], ["unsupported remote url"]),
     (["modify", "store", "colour", "red"], ["unknown remote setting", "endpoint"]),
+    # a setting another kind of remote reads: stored, it did nothing ('store' is a folder)
+    (["modify", "store", "region", "eu"], ["region means nothing", "folder remote", "takes url, default"]),
+    (["modify", "s3", "identityfile", "k"], ["identityFile means nothing", "S3 remote",
+                                            "endpoint, region, profile, addressingStyle"]),
+    (["modify", "box", "region", "eu"], ["SSH remote", "identityFile, acceptNewHostKey"]),
     (["remove", "nope"], ["no data remote named 'nope'"]),
 ])
 def test_config_errors_are_one_line(repo: Path, args: list[str], words: list[str]) -> None:
     mlv("remote", "add", "store", "/x", cwd=repo)
+    mlv("remote", "add", "s3", "s3://bucket/prefix", cwd=repo)
+    mlv("remote", "add", "box", "ssh://me@host/srv/mlv", cwd=repo)
     proc = mlv("remote", *args, cwd=repo, check=False)
     lines = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("git-mlv: error:")
