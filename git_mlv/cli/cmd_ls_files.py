@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ls-files", help="tracked files with oid, size and local presence",
         description="Tracked files (of the index, or of the commit REV) with their oid, size and "
         "whether their data is in the local pool (*). The first word is REV when it names a "
-        "commit and no file or folder; the rest are paths (files or folders) to list under.")
+        "commit and no file or folder; the rest are paths (files or folders) to list under. In a "
+        "bare repository REV is needed (there is no index) and PATHs are from its root.")
     p.add_argument("words", nargs="*", metavar="[REV] [PATH]")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)

@@ -63,6 +63,20 @@ def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
     return out or None
 
 
+def _tree_specs(paths: list[str] | None) -> list[str] | None:
+    """``_rel_specs`` in a bare repository: paths are the repository's own (no current folder in a
+    work tree to be relative to)."""
+    if not paths:
+        return None
+    out = []
+    for p in paths:
+        rel = os.path.normpath(p.replace(os.sep, "/")).replace(os.sep, "/").lstrip("/")
+        if rel == ".." or rel.startswith("../"):
+            raise UsageError(f"{p}: outside the repository")
+        out.append("" if rel == "." else rel)
+    return out
+
+
 def worktree_state(full: str, pb: PointerBlob) -> str:
     """ABSENT, POINTER (the worktree file is this pointer's text), CONVERTED (that text with CRLF
     line ends) or OTHER (data, or anything else).
@@ -140,8 +154,9 @@ def _no_match(specs: Iterable[str], rev: str | None = None,
         return UsageError(f"no file tracked by git-mlv is at or under {names}; "
                           f"'{revision_word}' is a revision: `git checkout {revision_word}` switches "
                           "to it (its data comes with it)")
+    lister = "git mlv ls-files" + (f" {rev}" if rev is not None else "")
     return UsageError(f"no file tracked by git-mlv{at} is at or under {names} "
-                      "(`git mlv ls-files` lists them)")
+                      f"(`{lister}` lists them)")
 
 
 def split_rev_arg(ws: Workspace, words: list[str]) -> tuple[str | None, list[str]]:
@@ -152,7 +167,7 @@ def split_rev_arg(ws: Workspace, words: list[str]) -> tuple[str | None, list[str
     first = words[0]
     if walk.resolve_commit(ws.repo, first) is None:
         return None, words
-    if os.path.lexists(first):
+    if os.path.lexists(first) and ws.repo.worktree is not None:  # a bare repo's HEAD is no path
         raise UsageError(f"{first!r} is both a revision and a path here; name a revision that is "
                          "not a path (e.g. its commit id), or a path that is not a revision "
                          "(e.g. ./" + first + ")")
@@ -168,9 +183,17 @@ def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = No
 def ls_files_batches(ws: Workspace, rev: str | None = None, paths: list[str] | None = None
                      ) -> Iterator[list[FileInfo]]:
     """``ls_files`` in batches (walk._BATCH files) sorted by path, in git's order: memory follows
-    a batch (before, 107 MB at 100,000 files). A path naming no tracked file: UsageError last."""
+    a batch (before, 107 MB at 100,000 files). A path naming no tracked file: UsageError last.
+
+    In a bare repository ``rev`` is needed (there is no index) and ``paths`` are relative to the
+    repository's root, as ``git ls-tree`` takes them there."""
+    bare = ws.repo.worktree is None and not ws.repo.in_git_dir
+    if rev is None and bare:
+        word = f"{paths[0]!r} names no commit here; " if paths else ""
+        raise UsageError(f"{word}a bare repository has no work tree or index: name a commit to list "
+                         "its files (`git mlv ls-files HEAD [PATH...]`)")
     if rev is not None:
-        specs = _rel_specs(ws, paths)
+        specs = _tree_specs(paths) if bare else _rel_specs(ws, paths)
         found = False
         for batch in walk.pointer_batches(ws.repo, [rev], specs):
             hits = [(path, p) for path, p in batch if _matches(path, specs)]
