@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "status", help="tracked files: modified, data missing, not on the remote",
         description="Tracked files (all, or those at or under PATHs) that need attention: modified, "
-        "data not in the local pool, pointers in the worktree, data not on the default remote. "
+        "data not in the local pool, pointers in the worktree, data not on the default remote; "
+        "of those, files whose `text` attribute overrides git-mlv's -text (and the line that sets it). "
         "Without PATHs also commits whose data is not all on the remote, and imports whose source "
         "moved. The remote's answer comes from its cached listing, listed again when older than a "
         "minute; when it cannot be asked, status says so and how old the listing is.")
@@ -104,6 +105,13 @@ def run(args: argparse.Namespace) -> int:
         sections.append(("Pointer text with CRLF line ends, not data (git converted the line ends "
                          "of their pointers; `git commit -a` would store that text as their data)",
                          [quote_path(p) for p in converted] + [eol.HINT]))
+    if st.text_attribute:
+        shown = st.text_attribute[:_NAMED]
+        more = len(st.text_attribute) - len(shown)
+        sections.append(("Tracked files whose `text` attribute overrides git-mlv's `-text` (git "
+                         "converts their pointers' line ends: core.autocrlf, eol)",
+                         [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
+                         + [_text_hint(st)]))
     if hook_problems:
         sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True
@@ -118,6 +126,17 @@ def run(args: argparse.Namespace) -> int:
               f" (and on remote '{st.remote}' by that listing)" if st.remote else "")
         print("Everything is in place" + on)
     return 0
+
+
+def _text_hint(st: Status) -> str:
+    """Which .gitattributes line to change for ``st.text_attribute``."""
+    first = shlex.quote(st.text_attribute[0])
+    if st.text_attribute_line is None:
+        return (f"give them `-text` again in the last line that applies (`git check-attr -a -- {first}` "
+                "shows their attributes)")
+    where, _, text = st.text_attribute_line.partition(": ")
+    return (f"{where} `{text}` sets it after git-mlv's `-text`: make it `-text` there, or follow it "
+            f"with a line giving their pattern `-text` (`git check-attr text -- {first}` checks)")
 
 
 def _missing_title(ws: Workspace, st: Status, no_remote: bool) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ..core.fsutil import atomic_write
@@ -220,6 +220,16 @@ def _write(worktree: str, lines: list[str]) -> None:
     atomic_write(path, data)
 
 
+def _check_attr(repo: Repo, attr: str, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """(path, value) of ``attr`` for each of ``paths``: one ``git check-attr --stdin``, streamed."""
+    from .walk import repo_records
+
+    records = repo_records(repo, ["check-attr", "-z", "--stdin", attr],
+                           b"".join(os.fsencode(p) + b"\0" for p in paths))
+    for path, _, value in zip(records, records, records):  # <path> NUL <attr> NUL <value> NUL
+        yield os.fsdecode(path), value
+
+
 def filtered(repo: Repo, paths: Sequence[str]) -> set[str]:
     """Which of ``paths`` git sends through ``filter=mlv`` now, by git's own rules (every
     ``.gitattributes``, info/attributes, core.attributesFile, macros): one ``git check-attr
@@ -227,12 +237,51 @@ def filtered(repo: Repo, paths: Sequence[str]) -> set[str]:
     user, measured), so callers ask about the few paths that need it, never every tracked file."""
     if not paths:
         return set()
-    from .walk import repo_records
+    return {path for path, value in _check_attr(repo, "filter", paths) if value == b"mlv"}
 
-    records = repo_records(repo, ["check-attr", "-z", "--stdin", "filter"],
-                           b"".join(os.fsencode(p) + b"\0" for p in paths))
-    return {os.fsdecode(path) for path, _, value in zip(records, records, records)
-            if value == b"mlv"}  # <path> NUL filter NUL <value> NUL
+
+def text_not_unset(repo: Repo, paths: Sequence[str]) -> list[str]:
+    """Those of ``paths`` whose ``text`` attribute is not the ``-text`` our lines write: set,
+    ``auto`` or unspecified by a later line (then git converts their pointers' line ends with
+    core.autocrlf or ``eol``). One ``git check-attr --stdin``, as ``filtered``."""
+    if not paths:
+        return []
+    return sorted(path for path, value in _check_attr(repo, "text", paths) if value != b"unset")
+
+
+_TEXT_ATTRS = ("text", "-text", "!text", "binary")
+
+
+def text_source(worktree: str, common_dir: str, path: str) -> tuple[str, int, str] | None:
+    """Where the ``text`` attribute of ``path`` (root-relative) comes from, as (file relative to
+    the root, line number, line), when that line does not unset it: the last line touching
+    ``text`` (``text``, ``text=...``, ``!text``, ``binary``) whose pattern applies, in git's order
+    of precedence: ``info/attributes``, then the ``.gitattributes`` of the file's folder, of its
+    parent... up to the root's. None when no such line says ``text`` (a macro, core.attributesFile)."""
+    from .pathmatch import matches
+
+    folders = path.split("/")[:-1]
+    chain: list[tuple[str, str, str | None]] = [(os.path.join(common_dir, "info", "attributes"), "", None)]
+    for depth in range(len(folders), -1, -1):
+        folder = "/".join(folders[:depth])
+        chain.append((os.path.join(worktree, folder, FILENAME), folder, f"{folder}/{FILENAME}".lstrip("/")))
+    for file, folder, shown in chain:
+        try:
+            with open(file, "rb") as f:
+                lines = _lines(f.read().decode("utf-8", "surrogateescape"))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for number in range(len(lines), 0, -1):
+            parsed = parse(lines[number - 1])
+            if parsed is None:
+                continue
+            touching = [a for a in parsed[1] if a in _TEXT_ATTRS or a.startswith("text=")]
+            if touching and matches(from_folder(folder or ".", parsed[0]), path):
+                if touching[-1] in ("-text", "binary"):
+                    return None  # unset here: set by something this does not read
+                name = shown or os.path.relpath(file, worktree).replace(os.sep, "/")
+                return name, number, lines[number - 1]
+    return None
 
 
 def patterns(worktree: str) -> list[str]:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import MlvError
-from ..gitio import walk
+from ..gitio import attributes, walk
 from .context import Workspace
 from .data import CONVERTED, OTHER, _batches, _outside_filter, _rel_specs, present_oids, worktree_state
 from .scope import fetch_scope
@@ -35,6 +35,14 @@ class Status:
     # pointer text with CRLF line ends in the worktree (ops/eol.py): left by a git-mlv before the
     # filter took such text for its pointer; git sees no change (the clean gives the pointer back)
     converted_pointers: list[str] = field(default_factory=list)
+    # of the files listed above, those whose `text` attribute is not our `-text` (a later line,
+    # `* text=auto` or a folder's `*.csv text`): git converts their pointers' line ends
+    # (core.autocrlf=true, eol=crlf) before the filter sees them, so git diff, git archive and
+    # other tools see altered pointers. Only listed files are asked: the cost follows them
+    text_attribute: list[str] = field(default_factory=list)
+    # where the first one's `text` comes from: "FILE:LINE: LINE" (None: not found in the
+    # .gitattributes files or info/attributes; a macro or core.attributesFile)
+    text_attribute_line: str | None = None
 
 
 def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None) -> Status:
@@ -110,7 +118,19 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
     if moved:
         st.staged_outside = sorted(_outside_filter(ws, moved))
+    _text_attribute(ws, st)
     return st
+
+
+def _text_attribute(ws: Workspace, st: Status) -> None:
+    """Fill ``text_attribute`` from the files ``st`` lists (one ``git check-attr`` for them all)."""
+    listed = set(st.modified) | set(st.missing_data) | set(st.not_checked_out) | set(st.not_on_remote)
+    listed |= set(st.converted_pointers)
+    st.text_attribute = attributes.text_not_unset(ws.repo, sorted(listed))
+    if st.text_attribute:
+        source = attributes.text_source(ws.repo.top, ws.repo.common_dir, st.text_attribute[0])
+        if source is not None:
+            st.text_attribute_line = f"{source[0]}:{source[1]}: {source[2]}"
 
 
 def _staged_new(ws: Workspace) -> set[str]:
