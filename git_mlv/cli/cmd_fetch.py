@@ -50,8 +50,10 @@ def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
     for line in res.warnings:
         print(f"git-mlv: warning: {line}", file=sys.stderr)
     if not quiet:
+        since = (f" (looked only at files changed since {res.since[:12]}, whose data is all here)"
+                 if res.since else "")
         print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
-              f"from {res.remote}")
+              f"from {res.remote}{since}")
         if res.out_of_scope:
             print(f"{res.out_of_scope} file(s) out of the fetch scope (mlv.fetchInclude/Exclude, "
                   "-I/-X) not fetched")

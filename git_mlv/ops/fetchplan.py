@@ -36,6 +36,8 @@ class Plan:
     files: int = 0  # file versions in scope, here or not
     ids: np.ndarray = field(default_factory=lambda: ida.ids_of([]))  # theirs: sorted S32
     out_of_scope: int = 0  # files (paths) left out by the scope
+    left_lacking: int = 0  # versions the pool lacks left out (scope, ``drop``): the tree is not
+    # complete here after the fetch (ops/complete.py)
 
 
 def plan(pool: Pool, batches: Iterable[Sequence[Item]], scope: FetchScope,
@@ -61,6 +63,7 @@ def plan(pool: Pool, batches: Iterable[Sequence[Item]], scope: FetchScope,
         if drop is not None and lacking:
             for o in drop(lacking):
                 del by_oid[o], lacking[o]
+                out.left_lacking += 1
         if scope.limited:
             inside = {o for o, ps in by_oid.items() if not ps or scope.any_in_scope(ps)}
             outs = [o for o, ps in by_oid.items() if o not in inside for _ in ps]
@@ -73,6 +76,8 @@ def plan(pool: Pool, batches: Iterable[Sequence[Item]], scope: FetchScope,
             if o in inside:
                 out.paths.setdefault(o, []).extend(ps)
                 out.sizes[o] = sizes[o]
+            else:
+                out.left_lacking += 1
         del batch, by_oid, sizes, lacking, inside  # not alive while the walk makes the next batch
     every = out.ids = ida.merge(kept)
     out.files = len(every)

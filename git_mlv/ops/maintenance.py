@@ -22,7 +22,7 @@ from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..gitio.git import GitError
-from . import sharedpool, summarycache
+from . import complete, sharedpool, summarycache
 from .context import Workspace
 
 
@@ -383,7 +383,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             plan += partial
         settled = not plan and pool.packset.midx is not None and not pool.packset.uncovered()
         if not dry_run and not settled:  # settled: nothing to merge, and the midx covers it all
-            done = consolidate(pool, merge=plan, keep=keep_arr)
+            with complete.deleting(pool):  # data leaves: records of complete commits go stale
+                done = consolidate(pool, merge=plan, keep=keep_arr)
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
                                "is done")

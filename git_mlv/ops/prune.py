@@ -31,7 +31,7 @@ from ..errors import MlvError, UsageError
 from ..gitio import retain, walk
 from ..gitio.git import GitError
 from ..remotes.base import RemoteError
-from . import remote_config, sharedpool
+from . import complete, remote_config, sharedpool
 from .context import Workspace
 from .maintenance import PoolBusy, check_midx_or_drop, stored_keys
 
@@ -105,7 +105,8 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
         plan, survivors = _plan(ws, pool, name, needed, res)
         if dry_run or not plan:
             return res
-        done = consolidate(pool, merge=plan, keep=survivors)
+        with complete.deleting(pool):  # data leaves: records of complete commits go stale
+            done = consolidate(pool, merge=plan, keep=survivors)
         if done is None:
             raise PoolBusy("another git-mlv process is consolidating the pool; run prune again "
                            "when it is done")

@@ -29,8 +29,8 @@ from ..core.pack import KIND_MANIFEST
 from ..core.pool import Pool
 from ..errors import UsageError
 from ..remotes.fetch import fetch_files
+from . import complete, remote_config, sync, trust
 from . import maintenance as mt
-from . import remote_config, sync, trust
 from .context import Workspace
 from .maintenance import Damage, FsckResult, PoolBusy
 
@@ -113,7 +113,8 @@ def _drop(pool: Pool, damage: Damage, files: dict[str, list[str]], res: RepairRe
         if not merge and not damage.midx:
             return
         keep = np.unique(np.concatenate(keeps)) if keeps else np.zeros(0, "S33")
-        done = consolidate(pool, merge=merge, keep=keep)
+        with complete.deleting(pool):  # data leaves: records of complete commits go stale
+            done = consolidate(pool, merge=merge, keep=keep)
         if done is None:
             raise PoolBusy("another git-mlv process is consolidating the pool; run "
                            "`git mlv fsck --repair` again when it is done")

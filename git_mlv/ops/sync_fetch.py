@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..core import heap
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
+from ..gitio import walk
+from ..gitio.git import GitError
+from ..gitio.pointer_cache import PointerBlob
 from ..remotes.base import Remote
 from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import FetchStats, fetch_files
 from ..remotes.transfer import RetryPolicy
-from . import fetchplan, remote_config, sync, trust
+from . import complete, fetchplan, remote_config, sync, trust, verified
 from .context import Workspace
 from .scope import FetchScope, fetch_scope
 from .sync import ProgressFn, label_paths, open_config, open_named, retry_policy
@@ -45,6 +48,9 @@ class FetchResult:
     failed: dict[str, str] = field(default_factory=dict)  # path (or oid) -> why it was not fetched
     warnings: list[str] = field(default_factory=list)  # e.g. stray names on the remote, skipped
     out_of_scope: int = 0  # files not asked for: outside mlv.fetchInclude/Exclude (or -I/-X)
+    # a commit whose data was all here (ops/complete.py): only the files changed since were looked
+    # at, and ``files`` counts those
+    since: str = ""
 
 
 @dataclass
@@ -64,38 +70,114 @@ class PullResult:
 def fetch(ws: Workspace, remote: str | None = None, revs: list[str] | None = None, all: bool = False,
           progress: ProgressFn | None = None, scope: FetchScope | None = None) -> FetchResult:
     """Download the data of ``revs`` (default HEAD; every commit with ``all``) the pool lacks;
-    files out of ``scope`` (default: mlv.fetchInclude/Exclude) are left out, except with ``all``."""
+    files out of ``scope`` (default: mlv.fetchInclude/Exclude) are left out, except with ``all``.
+
+    When a commit's data is recorded as all here (ops/complete.py), only the files of ``revs``
+    that differ from its tree are looked at; a fetch that leaves every file of ``revs`` here
+    records them."""
     remote = remote_config.get(ws, remote).name
     scope = fetch_scope(ws) if scope is None else scope
-    todo = fetchplan.plan(ws.pool, sync.pointer_batches_of_revs(ws, revs, all),
+    started = complete.start(ws.pool)  # before the pool is looked at: a gc meanwhile shows
+    wanted = revs or ["HEAD"]
+    tips = [] if all else verified.commits_of(ws, wanted)
+    tips = tips if len(tips) == len(wanted) else []
+    batches, since = _changed_since(ws, started, tips) if tips else (None, "")
+    todo = fetchplan.plan(ws.pool, batches if batches is not None
+                          else sync.pointer_batches_of_revs(ws, revs, all),
                           FetchScope() if all else scope)
     res = _fetch_oids_into(ws, ws.pool, remote, set(todo.paths), todo.paths, progress,
                            runcache_outs=all, sizes=todo.sizes, files=todo.files)
-    res.out_of_scope = todo.out_of_scope
+    res.out_of_scope, res.since = todo.out_of_scope, since
+    if tips and _all_here(ws, todo):
+        complete.Complete.load(ws).save(started, tips)
     return res
+
+
+def _changed_since(ws: Workspace, started: str, tips: list[str]
+                   ) -> tuple[list[list[fetchplan.Item]] | None, str]:
+    """(the pointers of ``tips``' trees that differ from a recorded complete commit's, that
+    commit), or (None, "") when no record is true now or git cannot compare with it."""
+    rec = complete.Complete.load(ws)
+    base = rec.base(started)
+    if base is None:
+        return None, ""
+    try:
+        items: list[fetchplan.Item] = list(verified.tree_pointer_items_beyond(ws, tips, base))
+    except GitError:  # the recorded commit is gone (a deleted branch, git gc, a shallow clone)
+        return None, ""
+    return [items], base
+
+
+def _all_here(ws: Workspace, todo: fetchplan.Plan) -> bool:
+    """True when every file the plan saw has its data in the pool now: nothing left out by the
+    scope that is not here, and every file it asked for arrived."""
+    from .data import present_oids
+
+    if todo.left_lacking:
+        return False
+    if not todo.paths:
+        return True
+    ws.pool.refresh()
+    return len(present_oids(ws.pool, todo.paths)) == len(todo.paths)
 
 
 def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
          progress: ProgressFn | None = None, scope: FetchScope | None = None) -> PullResult:
     """Fetch the data of the checked-out files (under ``paths``, in ``scope``: default
     mlv.fetchInclude/Exclude) and write them into the worktree; data already here is written
-    whatever the scope."""
+    whatever the scope.
+
+    Without ``paths``, when a commit's data is recorded as all here (ops/complete.py), only the
+    index entries that differ from its tree are looked at for the fetch; a pull that leaves every
+    file of the index here and in the worktree, the index being HEAD's tree, records HEAD."""
     from . import data
 
     scope = fetch_scope(ws) if scope is None else scope
+    started = complete.start(ws.pool)
+    sparse = [0]  # skip-worktree entries seen: their data is not fetched, so nothing is recorded
+    since_base, since = _index_since(ws, started, sparse) if paths is None else (None, "")
+    batches: Iterable[Sequence[fetchplan.Item]] = (
+        since_base if since_base is not None
+        else data.worktree_pointer_batches(ws, paths) if paths is not None
+        else _index_items(walk.index_pointer_batches(ws.repo), sparse))
     # the index's files; a sparse checkout's only. Those no tracked pattern covers are dropped
-    todo = fetchplan.plan(ws.pool, data.worktree_pointer_batches(ws, paths), scope,
-                          drop=lambda lacking: _outside_patterns(ws, lacking))
+    todo = fetchplan.plan(ws.pool, batches, scope, drop=lambda lacking: _outside_patterns(ws, lacking))
     fres = _fetch_oids_into(ws, ws.pool, remote, set(todo.paths), todo.paths, progress,
                             runcache_outs=False, sizes=todo.sizes, files=todo.files)
-    fres.out_of_scope = todo.out_of_scope
+    fres.out_of_scope, fres.since = todo.out_of_scope, since
     ws.pool.refresh()
     co = data.checkout(ws, paths)
     if co.incomplete:  # in scope or not: their data was meant to be here
         _complete(ws, remote, co, fres)
     missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
+    if paths is None and not (sparse[0] or co.missing or co.outside_patterns) and _all_here(ws, todo):
+        head = complete.index_is_head(ws)
+        if head is not None:
+            complete.Complete.load(ws).save(started, [head])
     return PullResult(fres, co.restored, missing, stayed_pointers(missing, fres),
                       sorted(co.outside_patterns), co.index_locked)
+
+
+def _index_since(ws: Workspace, started: str, sparse: list[int]
+                 ) -> tuple[Iterable[list[fetchplan.Item]] | None, str]:
+    """(the index's pointers that differ from a recorded complete commit's tree, that commit), or
+    (None, "") when no record is true now or git cannot compare with it."""
+    base = complete.Complete.load(ws).base(started)
+    changed = complete.index_changed_paths(ws, base) if base is not None else None
+    if base is None or changed is None:
+        return None, ""
+    return _index_items(walk.index_pointer_batches(ws.repo, changed), sparse), base
+
+
+def _index_items(batches: Iterable[list[tuple[walk.IndexEntry, PointerBlob]]], sparse: list[int]
+                 ) -> Iterator[list[fetchplan.Item]]:
+    """(oid, size, path) of these index pointers that belong in the worktree; the skip-worktree
+    ones (outside a sparse checkout) counted in ``sparse[0]``."""
+    for batch in batches:
+        items: list[fetchplan.Item] = [(pb.oid, pb.size, e.path) for e, pb in batch if not e.skip_worktree]
+        sparse[0] += len(batch) - len(items)
+        del batch  # one copy of a batch alive while the caller works on it
+        yield items
 
 
 def _complete(ws: Workspace, remote: str | None, co: CheckoutResult, fres: FetchResult) -> None:

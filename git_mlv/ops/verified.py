@@ -218,6 +218,17 @@ def tree_pointers_beyond(ws: Workspace, tips: list[str], base: str) -> dict[str,
     ``base``, a commit verified on the remote (its whole tree's data is there): what `git mlv
     push` of those trees has to check, found by ``git diff-tree``. Listing every tree instead
     cost a push after a one-file commit 2.4 s and 133 MB at 100,000 files."""
+    out: dict[str, list[str]] = {}
+    for oid, _, path in tree_pointer_items_beyond(ws, tips, base):
+        out.setdefault(oid, []).append(path)
+    return out
+
+
+def tree_pointer_items_beyond(ws: Workspace, tips: list[str], base: str) -> list[tuple[str, int, str]]:
+    """(oid, size, path) of the pointers in the trees of ``tips`` that differ from the tree of
+    ``base`` (``git diff-tree``; GitError when ``base`` or a tip is not here): push compares with
+    a commit verified on a remote, fetch with one whose data is all in the pool (ops/complete.py).
+    Only the changed blobs are read, so the cost follows the change."""
     from ..gitio.quickgit import REGULAR_MODES
 
     blobs: dict[str, list[str]] = {}
@@ -228,7 +239,5 @@ def tree_pointers_beyond(ws: Workspace, tips: list[str], base: str) -> dict[str,
             meta = parts[i].split()
             if len(meta) >= 5 and int(meta[1], 8) in REGULAR_MODES:
                 blobs.setdefault(meta[3].decode(), []).append(os.fsdecode(parts[i + 1]))
-    out: dict[str, list[str]] = {}
-    for blob, pb in walk.pointer_blobs(ws.repo, blobs).items():
-        out.setdefault(pb.oid, []).extend(blobs[blob])
-    return out
+    return [(pb.oid, pb.size, path) for blob, pb in walk.pointer_blobs(ws.repo, blobs).items()
+            for path in blobs[blob]]

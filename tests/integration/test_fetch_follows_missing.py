@@ -74,9 +74,12 @@ def test_fetch_keeps_only_the_missing_files(clone: Path, monkeypatch: pytest.Mon
         res = sync_fetch.fetch(ws, revs=["origin/main"])
     assert calls == [{"oids": 3, "paths": sorted(NEW), "sizes": 3}]
     assert (res.files, res.fetched, res.out_of_scope, res.failed) == (VERSIONS, 3, 0, {})
-    # the data is in the pool now: the checkout fetches nothing and writes the same bytes
+    # the data is in the pool now: the checkout fetches nothing and writes the same bytes; the
+    # fetch recorded origin/main complete, so a fetch again looks at nothing (ops/complete.py)
     p = mlv("fetch", "origin/main", cwd=clone)
-    assert out(p) == f"Fetched 0 of {VERSIONS} file(s), 0 B from store\n"
+    tip = git("rev-parse", "origin/main", cwd=clone).stdout.decode().strip()
+    assert out(p) == (f"Fetched 0 of 0 file(s), 0 B from store (looked only at files changed since "
+                      f"{tip[:12]}, whose data is all here)\n")
     git("merge", "-q", "--ff-only", "origin/main", cwd=clone)
     for path, data in {**OLD, **NEW}.items():
         assert (clone / path).read_bytes() == data, path
