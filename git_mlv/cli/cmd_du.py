@@ -18,10 +18,12 @@ def run(args: argparse.Namespace) -> int:
 
     with Workspace.discover() as ws:
         r = maintenance.du(ws)
+        partial = partial_clone(ws.repo.config)
     data = {
         "files": r.files, "missing": r.missing, "logical": r.logical, "unique": r.unique,
         "stored": r.stored, "on_disk": r.on_disk, "dedup_ratio": round(r.dedup_ratio, 3),
         "compression_ratio": round(r.compression_ratio, 3), "total_ratio": round(r.total_ratio, 3),
+        "partial_clone": partial,
     }
     if args.json:
         print_json(data)
@@ -35,4 +37,13 @@ def run(args: argparse.Namespace) -> int:
     ], ["", "size", "ratio"])
     if r.missing:
         print(f"{r.missing} referenced version(s) have no data here (`git mlv fetch --all`)")
+    if partial:
+        print("a partial clone: versions whose pointer git has not fetched are not counted")
     return 0
+
+
+def partial_clone(config: dict[str, str]) -> bool:
+    """True in a partial clone (`git clone --filter=...`): git marks a promisor remote."""
+    return "extensions.partialclone" in config or any(
+        k.startswith("remote.") and k.endswith(".promisor") and v.lower() == "true"
+        for k, v in config.items())

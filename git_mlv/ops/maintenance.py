@@ -247,16 +247,20 @@ class DuResult:
 
 
 def du(ws: Workspace) -> DuResult:
-    """Logical vs stored size of every file version reachable from any ref or the index."""
+    """Logical vs stored size of every file version reachable from any ref or the index. In a
+    partial clone, versions whose pointer blob git never fetched are left out, as gc leaves them
+    (their data cannot be here): before, git fetched each one, one `git fetch` per old version."""
     pool = ws.pool
     res = DuResult()
     chunks: dict[bytes, int] = {}
-    for oid, p in walk.reachable_pointers(ws.repo, reflog_days=0).items():
+    versions = {pb.oid: pb.size for batch in walk.reachable_pointer_batches(ws.repo, 0, here_only=True)
+                for pb in batch.values()}
+    for oid, size in versions.items():
         if not pool.has_file(oid):
             res.missing += 1
             continue
         res.files += 1
-        res.logical += p.size
+        res.logical += size
         for cid, _ in pool.file_chunks(oid):
             if cid not in chunks:
                 loc = pool.locate(cid, KIND_CHUNK)
