@@ -91,10 +91,17 @@ class Complete:
                      if k == "commit" and _is_hex_id(v)]
         return c
 
-    def base(self, started: str) -> str | None:
+    def base(self, started: str, pool: Pool) -> str | None:
         """The newest recorded commit, when the record was written under the pool's token
-        ``started`` (read by ``start`` now: no deletion since)."""
-        return self.commits[0] if self.commits and started and started == self.pool else None
+        ``started`` (read by ``start`` now: no deletion since) and the pool holds a pack at all
+        (its packs deleted by hand, as one clears a cache, leave the token as it was)."""
+        if not (self.commits and started and started == self.pool):
+            return None
+        try:
+            held = any(n.endswith(".pack") for n in os.listdir(pool.pack_dir))
+        except OSError:
+            held = False
+        return self.commits[0] if held else None
 
     def save(self, started: str, commits: Iterable[str]) -> None:
         """Record ``commits`` (checked complete under token ``started``) atomically; the others

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..core import heap
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
+from ..errors import MlvError
 from ..gitio import walk
 from ..gitio.git import GitError
 from ..gitio.pointer_cache import PointerBlob
@@ -98,7 +99,7 @@ def _changed_since(ws: Workspace, started: str, tips: list[str]
     """(the pointers of ``tips``' trees that differ from a recorded complete commit's, that
     commit), or (None, "") when no record is true now or git cannot compare with it."""
     rec = complete.Complete.load(ws)
-    base = rec.base(started)
+    base = rec.base(started, ws.pool)
     if base is None:
         return None, ""
     try:
@@ -122,20 +123,25 @@ def _all_here(ws: Workspace, todo: fetchplan.Plan) -> bool:
 
 
 def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = None,
-         progress: ProgressFn | None = None, scope: FetchScope | None = None) -> PullResult:
+         progress: ProgressFn | None = None, scope: FetchScope | None = None,
+         trust_record: bool = True) -> PullResult:
     """Fetch the data of the checked-out files (under ``paths``, in ``scope``: default
     mlv.fetchInclude/Exclude) and write them into the worktree; data already here is written
     whatever the scope.
 
     Without ``paths``, when a commit's data is recorded as all here (ops/complete.py), only the
     index entries that differ from its tree are looked at for the fetch; a pull that leaves every
-    file of the index here and in the worktree, the index being HEAD's tree, records HEAD."""
+    file of the index here and in the worktree, the index being HEAD's tree, records HEAD.
+    The worktree has the last word: when files stay pointers for want of data the record said
+    was here (gone from the pool without gc, prune or repair: packs deleted by hand, a damaged
+    disk), every record is dropped and the pull reads the whole index (``trust_record`` False)."""
     from . import data
 
     scope = fetch_scope(ws) if scope is None else scope
     started = complete.start(ws.pool)
     sparse = [0]  # skip-worktree entries seen: their data is not fetched, so nothing is recorded
-    since_base, since = _index_since(ws, started, sparse) if paths is None else (None, "")
+    since_base, since = (_index_since(ws, started, sparse) if paths is None and trust_record
+                         else (None, ""))
     batches: Iterable[Sequence[fetchplan.Item]] = (
         since_base if since_base is not None
         else data.worktree_pointer_batches(ws, paths) if paths is not None
@@ -149,6 +155,16 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     co = data.checkout(ws, paths)
     if co.incomplete:  # in scope or not: their data was meant to be here
         _complete(ws, remote, co, fres)
+    if since and co.missing and _beyond(co.missing, todo):  # the record was wrong: none is
+        # trusted now, and the whole index is read
+        try:
+            complete.bump(ws.pool)
+        except (OSError, MlvError):
+            pass
+        again = pull(ws, remote, paths, progress, scope, trust_record=False)
+        again.restored = co.restored + again.restored
+        again.index_locked |= co.index_locked
+        return again
     missing = [p for p in co.missing if scope(p)]  # out of scope: a pointer on purpose
     if paths is None and not (sparse[0] or co.missing or co.outside_patterns) and _all_here(ws, todo):
         head = complete.index_is_head(ws)
@@ -158,11 +174,18 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
                       sorted(co.outside_patterns), co.index_locked)
 
 
+def _beyond(missing: list[str], todo: fetchplan.Plan) -> bool:
+    """True when a file stayed a pointer that the plan did not ask for: its data was taken for
+    here. (One it asked for and the remote lacked stays a pointer whatever a full read finds.)"""
+    asked = {p for ps in todo.paths.values() for p in ps}
+    return any(p not in asked for p in missing)
+
+
 def _index_since(ws: Workspace, started: str, sparse: list[int]
                  ) -> tuple[Iterable[list[fetchplan.Item]] | None, str]:
     """(the index's pointers that differ from a recorded complete commit's tree, that commit), or
     (None, "") when no record is true now or git cannot compare with it."""
-    base = complete.Complete.load(ws).base(started)
+    base = complete.Complete.load(ws).base(started, ws.pool)
     changed = complete.index_changed_paths(ws, base) if base is not None else None
     if base is None or changed is None:
         return None, ""

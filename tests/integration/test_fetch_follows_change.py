@@ -200,3 +200,45 @@ def test_a_repair_killed_after_dropping_leaves_the_record_stale(repo: Path, tmp_
     (repo / "big.bin").unlink()
     git("checkout", "--", "big.bin", cwd=repo)
     assert (repo / "big.bin").read_bytes() == REPAIRED["big.bin"]
+
+
+def _delete_packs(clone: Path, keep: Iterable[str] = ()) -> None:
+    """Delete the pool's packs by hand, as a user clears a cache: no gc, no token bump."""
+    packs = clone / ".git" / "mlv" / "packs"
+    for f in packs.iterdir():
+        if f.suffix in (".pack", ".idx", ".midx") and f.stem not in keep:
+            f.unlink()
+
+
+def test_packs_deleted_by_hand_are_fetched_again(clone: Path) -> None:
+    _delete_packs(clone)
+    with Workspace.discover(str(clone)) as ws:
+        res = sync_fetch.fetch(ws)
+    assert res.since == "" and (res.files, res.fetched) == (len(FILES), len(FILES)), res
+    for path in FILES:
+        (clone / path).unlink()
+    mlv("checkout", cwd=clone)
+    for path, data in FILES.items():
+        assert (clone / path).read_bytes() == data, path
+
+
+def test_pull_puts_back_data_the_record_wrongly_claimed(clone: Path) -> None:
+    """A record says HEAD's data is all here, but the packs that held it were deleted by hand
+    (another pack is left): the files the pull finds still pointers make it read every file."""
+    mlv("pull", cwd=clone)
+    packs = clone / ".git" / "mlv" / "packs"
+    fetched = {f.stem for f in packs.glob("*.pack")}
+    write(clone / "data/local.bin", random_bytes(3_000, seed=9))
+    git("add", "data/local.bin", cwd=clone)  # a pack of its own: the pool is not empty
+    local = {f.stem for f in packs.glob("*.pack")} - fetched
+    assert local, "the add wrote no pack of its own"
+    _delete_packs(clone, keep=local)
+    victim = "data/d2/f07.bin"
+    (clone / victim).write_bytes(git("show", f"HEAD:{victim}", cwd=clone).stdout)  # pointer text
+    with Workspace.discover(str(clone)) as ws:
+        assert complete.Complete.load(ws).base(complete.start(ws.pool), ws.pool)  # trusted
+        res = sync_fetch.pull(ws)
+    assert victim in res.restored and res.missing == [], res
+    assert res.fetch.since == "" and res.fetch.fetched == len(FILES)
+    for path, data in FILES.items():
+        assert (clone / path).read_bytes() == data, path
