@@ -364,13 +364,18 @@ def ready_to_publish(ws: Workspace, changes: list[RefChange], forced: bool) -> t
     A migration writes pointers without git's filter, and the filter is what installs our hooks
     when it starts (``setup.ensure_hooks``): after `migrate from-dvc`, whose files were never in
     git's index, `git commit` and `git push` start no filter, and the push uploaded no data
-    while every clone got pointers to it. The hooks are therefore installed here.
+    while every clone got pointers to it. The hooks are therefore installed here. So is the filter
+    itself when git does not know it (no `git mlv install`): else git ignored ``filter=mlv``, the
+    converted files showed as modified, `git checkout` of another commit refused ("local changes")
+    or wrote pointer text, and `git add` put new files in git whole.
     """
     if not changes:
         return [], []
-    from .setup import ensure_hooks
+    from .setup import ensure_hooks, ensure_installed
 
-    warnings = [w.removeprefix("git-mlv: warning: ") for w in ensure_hooks(ws.repo)]
+    note = ensure_installed(ws)
+    warnings = [note] if note else []
+    warnings += [w.removeprefix("git-mlv: warning: ") for w in ensure_hooks(ws.repo)]
     return push_commands(ws, changes, forced), warnings
 
 
