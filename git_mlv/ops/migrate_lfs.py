@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 
-from ..core.pointer import MAX_SIZE
+from ..core.pointer import MAX_SIZE, Pointer
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
 from .context import Workspace
@@ -42,7 +44,7 @@ from .migrate_rewrite import (
 
 _LFS_POINTER = re.compile(
     rb"version https://(?:git-lfs\.github\.com|hawser\.github\.com)/spec/v1\n"
-    rb"(?:ext-[^\n]*\n)*oid sha256:([0-9a-f]{64})\nsize (0|[1-9][0-9]*)\n(?:[a-z0-9.-]+ [^\n]*\n)*\Z")
+    rb"((?:ext-[^\n]*\n)*)oid sha256:([0-9a-f]{64})\nsize (0|[1-9][0-9]*)\n(?:[a-z0-9.-]+ [^\n]*\n)*\Z")
 _LFS_ATTR = re.compile(r"(?<!\S)(-?)(filter|diff|merge)=lfs(?!\S)")
 _MISSING_SHOWN = 5
 
@@ -56,7 +58,24 @@ def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
     if len(data) >= MAX_SIZE:
         return None
     m = _LFS_POINTER.match(data)
-    return (m.group(1).decode(), int(m.group(2))) if m else None
+    return (m.group(2).decode(), int(m.group(3))) if m else None
+
+
+def lfs_extension_input(data: bytes) -> str | None:
+    """The sha256 of the file a git-lfs pointer with ``ext-`` lines was made from, else None.
+
+    git-lfs's clean runs each configured extension (``lfs.extension.NAME.clean``) in priority order
+    and stores only the last one's output: the object is *not* the file. Each ``ext-P-NAME
+    sha256:X`` line names the input of that extension, so the first (lowest priority) one is the
+    file's own sha256 (git-lfs's docs/extensions.md)."""
+    m = _LFS_POINTER.match(data) if len(data) < MAX_SIZE else None
+    if m is None or not m.group(1):
+        return None
+    first = re.match(rb"ext-[0-9]+-[^ ]+ sha256:([0-9a-f]{64})\n", m.group(1))
+    if first is None:
+        raise MigrateError(f"a git-lfs pointer has an extension line this migration cannot read: "
+                           f"{m.group(1).splitlines()[0].decode(errors='replace')}")
+    return first.group(1).decode()
 
 
 def lfs_attributes(text: bytes) -> bytes:
@@ -109,13 +128,14 @@ class LfsConverter:
         result = None
         info = self.cat.info(sha)
         if info is not None and info[0] == "blob" and 0 < info[1] < MAX_SIZE:
-            lfs = parse_lfs_pointer(self.cat.read(sha) or b"")
+            blob = self.cat.read(sha) or b""
+            lfs = parse_lfs_pointer(blob)
             if lfs is not None:
-                result = self._store(*lfs, path)
+                result = self._store(*lfs, path, blob)
         self._cache[sha] = result
         return result
 
-    def _store(self, oid: str, size: int, path: str) -> bytes | None:
+    def _store(self, oid: str, size: int, path: str, blob: bytes) -> bytes | None:
         obj = os.path.join(self.objects, oid[0:2], oid[2:4], oid)
         if not os.path.exists(obj) and size > 0:
             self.missing.count += 1
@@ -126,12 +146,44 @@ class LfsConverter:
         self.bytes += size
         if not self.store or self.missing.count:
             return b""  # a dry run, or a run that will stop anyway: count, store nothing
+        original = lfs_extension_input(blob)
+        if original is not None:  # the object is an extension's output: git-lfs gives the file
+            ptr = self._smudged(blob, path)
+            if ptr.oid != original:
+                raise MigrateError(f"`git lfs smudge` of {path} gave other bytes than the file its pointer "
+                                   f"was made from (sha256 {original[:12]}): check its lfs.extension "
+                                   f"settings (`git config --get-regexp lfs.extension`)")
+            return ptr.encode()
         with open(obj, "rb") if size else open(os.devnull, "rb") as f:
             ptr = self.ws.pool.writer().add_stream(f)
         if (ptr.oid, ptr.size) != (oid, size):
             raise MigrateError(f"git-lfs object {oid[:12]} of {path} is damaged (its content hashes to "
                                f"{ptr.oid[:12]}); run `git lfs fsck` and fetch it again")
         return ptr.encode() if size else b""
+
+    def _smudged(self, blob: bytes, path: str) -> Pointer:
+        """The file of a pointer with extension lines, as `git lfs smudge` (which runs each
+        extension's smudge command) writes it, stored in the pool."""
+        env = {k: v for k, v in os.environ.items() if k != "GIT_LFS_SKIP_SMUDGE"}
+        with tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen(["git", "lfs", "smudge", "--", path], cwd=self.ws.repo.top,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                        env=env)
+            except OSError as e:
+                raise MigrateError(f"{path} was stored through a git-lfs extension; undoing it needs "
+                                   f"git-lfs ({e.strerror})") from None
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(blob)
+            proc.stdin.close()
+            ptr = self.ws.pool.writer().add_stream(proc.stdout)  # type: ignore[arg-type]
+            proc.stdout.close()
+            if proc.wait():
+                err.seek(0)
+                why = err.read().decode(errors="replace").strip().splitlines()
+                raise MigrateError(f"{path} was stored through a git-lfs extension and `git lfs smudge` "
+                                   f"failed: {why[-1] if why else f'exit {proc.returncode}'}")
+        return ptr
 
     def check(self) -> None:
         """MissingLfsObjects naming what is missing (nothing has been changed yet)."""
