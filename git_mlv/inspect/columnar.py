@@ -15,7 +15,7 @@ from typing import Any
 from . import Summary
 from .detect import Kind
 from .fallback import NotThisFormat
-from .fmt import number
+from .fmt import number, temporal
 from .stats import ColumnStats, _label, table_facts, type_name
 
 
@@ -33,6 +33,7 @@ def summarize(path: str, kind: Kind) -> Summary:
 
 def parquet(path: str) -> Summary:
     """Schema, rows, row groups, codecs and per-column footer statistics."""
+    import numpy as np
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as pf:
@@ -44,6 +45,8 @@ def parquet(path: str) -> Summary:
         lows: list[Any] = [None] * ncols
         highs: list[Any] = [None] * ncols
         exact = [True] * ncols  # min/max known for every row group
+        ns_type = [_ns_type(meta.schema.column(c).logical_type) for c in range(ncols)]
+        half = ['"Float16"' in meta.schema.column(c).logical_type.to_json() for c in range(ncols)]
         for g in range(meta.num_row_groups):
             rg = meta.row_group(g)
             for c in range(ncols):
@@ -61,7 +64,13 @@ def parquet(path: str) -> Summary:
                 if st.has_min_max:
                     # a zero's sign in footer statistics is the writer's: the format has writers
                     # store a zero minimum as -0.0 and a zero maximum as +0.0 (PARQUET-1222)
-                    lo, hi = (0.0 if isinstance(v, float) and v == 0 else v for v in (st.min, st.max))
+                    if ns_type[c] is not None:  # nanoseconds: st.min is a datetime, which cannot hold them
+                        lo, hi = st.min_raw, st.max_raw
+                    elif half[c]:  # a float16 is stored as its 2 bytes, and pyarrow hands them over
+                        lo, hi = (np.frombuffer(v, "<f2")[0] for v in (st.min, st.max))
+                        lo, hi = (0.0 if v == 0 else v for v in (lo, hi))
+                    else:
+                        lo, hi = (0.0 if isinstance(v, float) and v == 0 else v for v in (st.min, st.max))
                     lows[c] = lo if lows[c] is None else min(lows[c], lo)
                     highs[c] = hi if highs[c] is None else max(highs[c], hi)
                 elif rg.num_rows:
@@ -75,11 +84,29 @@ def parquet(path: str) -> Summary:
             label = _label(meta.schema.column(c).path)
             stats.append(f"{label} nulls {'-' if nulls[c] is None else nulls[c]}")
             if lows[c] is not None and exact[c]:
-                stats.append(f"{label} min {number(lows[c])}")
-                stats.append(f"{label} max {number(highs[c])}")
+                t = ns_type[c]
+                lo, hi = (number(v) if t is None else temporal(v, t) for v in (lows[c], highs[c]))
+                stats.append(f"{label} min {lo}")
+                stats.append(f"{label} max {hi}")
         facts = table_facts(schema, meta.num_rows, (), extra) + stats
         return Summary("parquet", os.path.getsize(path), facts,
                        schema=[(f.name, type_name(f.type)) for f in schema], rows=meta.num_rows)
+
+
+def _ns_type(logical: Any) -> Any:
+    """The Arrow type of a Parquet leaf column of timestamps or times in nanoseconds (what pandas
+    writes), else None: its footer values are then read as integers and written by
+    ``fmt.temporal``."""
+    import json
+
+    import pyarrow as pa
+
+    t = json.loads(logical.to_json())
+    if t.get("timeUnit") != "nanoseconds":
+        return None
+    if t.get("Type") == "Timestamp":
+        return pa.timestamp("ns", tz="UTC" if t.get("isAdjustedToUTC") else None)
+    return pa.time64("ns") if t.get("Type") == "Time" else None
 
 
 def arrow_ipc(path: str, kind: Kind) -> Summary:

@@ -49,6 +49,32 @@ def number(v: Any) -> str:
     return text(str(v))
 
 
+def temporal(v: int, dtype: Any) -> str:
+    """A date, time, timestamp or duration given as its integer count of ``dtype``'s units, as
+    Python writes the value (``2024-01-01 08:00:00+00:00``, ``0:00:01.5``). Nanoseconds, which
+    Python's datetime cannot hold, are written as the microsecond value with the last three digits
+    appended (``2023-11-14 22:13:20.123456789``)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if getattr(dtype, "unit", None) != "ns":
+        return number(pa.scalar(v, type=dtype).as_py())
+    whole, rem = divmod(v, 1000)
+    if pt.is_timestamp(dtype):
+        ts = pa.scalar(whole, type=pa.timestamp("us", tz=dtype.tz)).as_py()
+        if not rem:
+            return number(ts)
+        naive = ts.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return text(naive + f"{rem:03d}" + ts.isoformat(" ", "microseconds")[len(naive):])
+    if pt.is_time(dtype):
+        t = pa.scalar(whole, type=pa.time64("us")).as_py()
+        return number(t) if not rem else text(t.isoformat("microseconds") + f"{rem:03d}")
+    td = pa.scalar(whole, type=pa.duration("us")).as_py()  # a duration
+    if not rem:
+        return number(td)
+    return text(str(td) + ("" if td.microseconds else ".000000") + f"{rem:03d}")
+
+
 def stat(v: float | None) -> str:
     """A derived statistic (mean, std) to 8 significant digits."""
     if v is None:

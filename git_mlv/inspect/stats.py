@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .fmt import number, quoted, stat
+from .fmt import number, quoted, stat, temporal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,7 +37,9 @@ class ColumnStats:
         self.max: Any = None
         self.total = 0.0
         self.numeric = pt.is_integer(dtype) or pt.is_floating(dtype) or pt.is_decimal(dtype)
-        self.ordered = self.numeric or pt.is_temporal(dtype)
+        # an interval (months, days, nanoseconds) has no order
+        self.temporal = pt.is_temporal(dtype) and not pt.is_interval(dtype)
+        self.ordered = self.numeric or self.temporal
         self.narrow_float = pt.is_float32(dtype) or pt.is_float16(dtype)
         self.boolean = pt.is_boolean(dtype)
         self.trues = 0
@@ -56,7 +58,7 @@ class ColumnStats:
         if n == nulls:
             return
         if self.ordered:
-            mm = pc.min_max(col)
+            mm = pc.min_max(_orderable(col, self.dtype))
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
             if self.narrow_float and lo is not None:  # print 0.1f as 0.1, not 0.10000000149011612
                 import numpy as np
@@ -66,7 +68,9 @@ class ColumnStats:
                 self.min = lo if self.min is None else min(self.min, lo)
                 self.max = hi if self.max is None else max(self.max, hi)
             if self.numeric:
-                s = pc.sum(col if self.dtype == pa.float64() else pc.cast(col, pa.float64())).as_py()
+                # unsafe: an int64 past 2**53 (a snowflake id) is a float near it, not an error
+                f64 = col if self.dtype == pa.float64() else pc.cast(col, pa.float64(), safe=False)
+                s = pc.sum(f64).as_py()
                 self.total += s or 0.0
         elif self.boolean:
             self.trues += pc.sum(pc.cast(col, pa.int64())).as_py() or 0
@@ -102,8 +106,9 @@ class ColumnStats:
         label = _label(self.name)
         out = [f"{label} nulls {self.nulls}"]
         if self.ordered and self.count:
-            out.append(f"{label} min {number(self.min)}")
-            out.append(f"{label} max {number(self.max)}")
+            show = (lambda v: temporal(v, self.dtype)) if self.temporal else number
+            out.append(f"{label} min {show(self.min)}")
+            out.append(f"{label} max {show(self.max)}")
             if self.numeric:
                 out.append(f"{label} mean {stat(self.total / self.count)}")
         elif self.boolean and self.count:
@@ -118,6 +123,20 @@ class ColumnStats:
                 for v, c in top:
                     out.append(f"{label} top {quoted(str(v))} {c}")
         return out
+
+
+def _orderable(col: pa.Array | pa.ChunkedArray, dtype: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """``col`` in a type pyarrow's min_max has a kernel for, with the same order: a float16 as
+    float32 (exact), a date, time, timestamp or duration as its integer count of units (the
+    statistics keep that integer; ``fmt.temporal`` writes it back as the type's text)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_float16(dtype):
+        return col.cast(pa.float32())
+    if pt.is_temporal(dtype):
+        return col.cast(pa.int32() if dtype.bit_width == 32 else pa.int64())
+    return col
 
 
 def _label(name: str) -> str:
