@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from .fmt import temporal
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -30,9 +32,18 @@ def differs(a: pa.Array, b: pa.Array) -> pa.Array:
 
     if pt.is_nested(a.type) or pt.is_nested(b.type):
         return _nested_differs(a, b)
+    a, b = _comparable(a), _comparable(b)
+    if pt.is_null(a.type) and pt.is_null(b.type):  # a column with no value on either side
+        import numpy as np
+        import pyarrow as pa
+
+        return pa.array(np.zeros(len(a), dtype=bool))
     if a.type != b.type:
         a, b = a.cast("string"), b.cast("string")
-    ne = pc.not_equal(a, b)
+    try:
+        ne = pc.not_equal(a, b)
+    except NotImplementedError:  # no kernel (an interval, a run-end encoded column): by JSON text
+        ne = pc.not_equal(_json_text(a), _json_text(b))
     if a.null_count or b.null_count:  # null == null; null != value
         ne = pc.or_(pc.fill_null(ne, False), pc.xor(pc.is_null(a), pc.is_null(b)))
     # NaN != NaN in IEEE; a NaN left as it was is no change. Checked only where values differ at
@@ -41,6 +52,21 @@ def differs(a: pa.Array, b: pa.Array) -> pa.Array:
         both_nan = pc.and_(pc.fill_null(pc.is_nan(a), False), pc.fill_null(pc.is_nan(b), False))
         ne = pc.and_(ne, pc.invert(both_nan))
     return ne
+
+
+def _comparable(x: pa.Array) -> pa.Array:
+    """``x`` in a type pyarrow compares: a float16 (which has no kernel) as float32, exactly."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    return x.cast(pa.float32()) if pt.is_float16(x.type) else x
+
+
+def _json_text(x: pa.Array) -> pa.Array:
+    """Each value's canonical JSON text (nulls stay null), one Python call a value."""
+    import pyarrow as pa
+
+    return pa.array([None if v is None else canonical_json(v) for v in x.to_pylist()], pa.string())
 
 
 def _listlike(t: pa.DataType) -> bool:
@@ -152,16 +178,40 @@ def canonical_text(x: pa.Array) -> pa.Array:
     return pa.array([None if v is None else canonical_json(v) for v in x.to_pylist()], pa.string())
 
 
+def _ns(t: pa.DataType) -> bool:
+    """A timestamp, time or duration in nanoseconds, which Python's datetime cannot hold."""
+    import pyarrow.types as pt
+
+    return (pt.is_timestamp(t) or pt.is_time64(t) or pt.is_duration(t)) and t.unit == "ns"
+
+
 def py_value(v: pa.Scalar) -> Any:
-    """A value to show: maps as dicts (as a JSON object reads), as stored when a key repeats."""
+    """A value to show: maps as dicts (as a JSON object reads), as stored when a key repeats;
+    a nanosecond time as its text (``fmt.temporal``)."""
+    if _ns(v.type):
+        return None if not v.is_valid else temporal(v.value, v.type)
     try:
         return v.as_py(maps_as_pydicts="strict")
     except (KeyError, TypeError):
         return v.as_py()
 
 
+def py_list(x: pa.Array | pa.ChunkedArray) -> list[Any]:
+    """The values of a flat column to show, nanosecond times as their text."""
+    import pyarrow as pa
+
+    if not _ns(x.type):
+        return x.to_pylist()
+    return [None if v is None else temporal(v, x.type) for v in x.cast(pa.int64()).to_pylist()]
+
+
 def py_rows(t: pa.Table) -> list[dict[str, Any]]:
-    """Rows to show, maps as dicts as in ``py_value``."""
+    """Rows to show, maps as dicts as in ``py_value``, nanosecond times as their text."""
+    import pyarrow as pa
+
+    if any(_ns(f.type) for f in t.schema):
+        cols = [pa.array(py_list(c)) if _ns(f.type) else c for f, c in zip(t.schema, t.columns)]
+        t = pa.Table.from_arrays(cols, names=t.column_names)
     try:
         return t.to_pylist(maps_as_pydicts="strict")
     except (KeyError, TypeError):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvError
-from .compare import canonical_text, differs, py_rows, py_value
+from .compare import canonical_text, differs, py_list, py_rows, py_value
 from .detect import Kind
 from .scan import Source, peek_schema, scan
 
@@ -190,7 +190,7 @@ def _check_unique(t: pa.Table, key: str, label: str) -> None:
         return
     same = pc.equal(k.slice(1), k.slice(0, len(k) - 1))
     if pc.any(same).as_py():
-        dup = k[pc.index(same, True).as_py()].as_py()
+        dup = py_value(k[pc.index(same, True).as_py()])
         raise KeyColumnError(f"column {key!r} is not unique in {label} (e.g. {dup!r} appears more than "
                              "once); choose a key that names one row")
 
@@ -232,7 +232,7 @@ def _join(result: RowDiff, old: pa.Table, new: pa.Table, labels: tuple[str, str]
     result.unchanged += a.num_rows - n
     if n and limit and changed is not None:
         idx = pc.indices_nonzero(changed).slice(0, limit)
-        keys = a[key].take(idx).to_pylist()
+        keys = py_list(a[key].take(idx))
         rows = []
         for j, k in enumerate(keys):
             i = idx[j].as_py()
