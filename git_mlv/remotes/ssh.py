@@ -95,6 +95,9 @@ class SSHRemote(Remote):
         keys = [os.path.expanduser(k) for k in cfg.get("identityfile", [])]
         if self.options.get("identityfile"):
             keys = [os.path.expanduser(self.options["identityfile"])]
+            if not os.path.exists(keys[0]):  # else no key at all was offered, and we said nothing
+                raise RemoteError(f"{self.url}: identity file {keys[0]} does not exist; fix git "
+                                  f"config mlv-remote.{self.name}.identityFile")
         only = bool(self.options.get("identityfile")) or str(cfg.get("identitiesonly", "")).lower() == "yes"
         keys = [k for k in keys if os.path.exists(k)]
         sock = self._socket(hostname, port, cfg)
@@ -194,6 +197,13 @@ class SSHRemote(Remote):
             )
         if isinstance(e, paramiko.PasswordRequiredException):
             return RemoteError(f"{self.url}: the SSH key needs a passphrase; add it to ssh-agent")
+        if isinstance(e, paramiko.SSHException) and "No authentication methods available" in str(e):
+            # paramiko had no key to offer (none in ~/.ssh, none named, no agent): not a dropped
+            # connection, and no retry finds one
+            return RemoteError(
+                f"{self.url}: no SSH key to offer (no ~/.ssh/id_* key, no IdentityFile for "
+                f"{self.host!r} in ~/.ssh/config, no ssh-agent); set git config "
+                f"mlv-remote.{self.name}.identityFile PATH or add a key to ssh-agent")
         if isinstance(e, paramiko.AuthenticationException):
             why = str(e).rstrip(".")
             return RemoteError(f"{self.url}: permission denied (publickey): {why}; check your keys or agent")

@@ -1,0 +1,66 @@
+"""SSH remotes set up as users do: a Host alias in ~/.ssh/config, a key named there or through
+`remote modify NAME identityFile`, and what a user sees when no key can be offered.
+
+Regression: with no key to offer (none in ~/.ssh, IdentitiesOnly with no IdentityFile, no agent,
+or an identityFile setting naming a file that is not there), paramiko's "No authentication
+methods available" was taken for a dropped connection: retried for ~3 s, then reported as
+"connection failed: SSHException: ...", which sends the user looking at the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, mlv
+from tests.remotes.servers import SSHServer
+from tests.remotes.test_faults import commit_data, one_error
+
+
+@pytest.fixture
+def ssh_config(sshd: SSHServer) -> Iterator[Path]:
+    """The session HOME's ~/.ssh/config, removed afterwards (other tests read the same HOME)."""
+    path = Path(os.environ["HOME"]) / ".ssh" / "config"
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_a_host_alias_with_port_user_and_key_pushes(repo: Path, tmp_path: Path, sshd: SSHServer,
+                                                    ssh_config: Path) -> None:
+    ssh_config.write_text(f"Host box\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+                          f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n")
+    mlv("remote", "add", "store", f"box:{tmp_path}/store/new/deep", "--default", cwd=repo)
+    files = commit_data(repo, n=2)
+    mlv("push", "-q", cwd=repo)  # the folder is created on the server
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    mlv("pull", "-q", cwd=clone)
+    for path, data in files.items():
+        assert (clone / path).read_bytes() == data
+
+
+def test_no_key_to_offer_is_one_line_not_a_connection_failure(repo: Path, tmp_path: Path,
+                                                              sshd: SSHServer, ssh_config: Path) -> None:
+    ssh_config.write_text(f"Host nokey\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+                          "  IdentitiesOnly yes\n")
+    mlv("remote", "add", "store", f"nokey:{tmp_path}/store", "--default", cwd=repo)
+    commit_data(repo, n=1)
+    line = one_error(mlv("push", cwd=repo, check=False), "no SSH key to offer",
+                     "mlv-remote.store.identityFile")
+    assert "connection failed" not in line
+    assert not (repo / ".git" / "mlv" / "remotes" / "store" / "verified").exists()
+
+
+def test_an_identity_file_that_is_not_there_is_named(repo: Path, tmp_path: Path, sshd: SSHServer) -> None:
+    mlv("remote", "add", "store", f"ssh://{sshd.user}@127.0.0.1:{sshd.port}{tmp_path}/store", "--default",
+        cwd=repo)
+    mlv("remote", "modify", "store", "identityFile", str(tmp_path / "no-such-key"), cwd=repo)
+    commit_data(repo, n=1)
+    line = one_error(mlv("push", cwd=repo, check=False), str(tmp_path / "no-such-key"), "does not exist",
+                     "mlv-remote.store.identityFile")
+    assert "connection failed" not in line
