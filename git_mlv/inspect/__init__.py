@@ -87,11 +87,18 @@ def summarize_as(path: str, kind: Kind) -> Summary:
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (ValueError, NotImplementedError, OSError) as e:  # NotThisFormat, and pyarrow's parse errors
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if len(first) > 200:  # pyarrow quotes the value it could not read, however long it is
-            first = first[:200] + "..."
-        return fallback.summarize(path, note=f"not a readable {kind.name} file: {first}")
+        return fallback.summarize(path, note=f"not a readable {kind.name} file: {reason(e)}")
     return fallback.summarize(path)
 
 
-__all__ = ["Kind", "Summary", "detect", "summarize", "summarize_as"]
+def reason(e: BaseException) -> str:
+    """Why a file could not be read, on one line: the error's first line, cut at 200 characters
+    (pyarrow quotes the row it could not read, however long it is) and escaped as a value is
+    (``fmt.text``): the row is the file's bytes, and a terminal must not run their escape codes."""
+    from .fmt import text
+
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text(first, 200)
+
+
+__all__ = ["Kind", "Summary", "detect", "reason", "summarize", "summarize_as"]

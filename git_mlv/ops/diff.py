@@ -23,6 +23,7 @@ from ..core.hashing import EMPTY_OID
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError, UsageError
 from ..gitio import attributes, walk
+from ..inspect import reason
 from ..inspect.detect import may_be_table
 from ..inspect.tables import ReadStream
 from .context import Workspace
@@ -376,7 +377,7 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
             except KeyColumnError as e:  # one table without the key must not hide the others
                 fc.note = f"rows not compared: {e}"
             except NotThisFormat as e:
-                change.error = str(e)
+                change.error = reason(e)
                 return
     try:
         if len(shapes) != len(sides):
@@ -385,7 +386,7 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
                 with _source(ws, side, kind, tmp) as src:
                     shapes.append(scan.shape(src, kind))
     except NotThisFormat as e:
-        change.error = str(e)
+        change.error = reason(e)
         return
     if fc.old is not None:
         change.old_rows = shapes[0][1]
