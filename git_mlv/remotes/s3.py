@@ -9,6 +9,7 @@ boto3 is imported only when an S3 remote is opened: it costs ~0.3 s of start-up.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -71,8 +72,11 @@ class S3Remote(Remote):
         try:
             session = boto3.session.Session(profile_name=o.get("profile") or None)
         except botocore.exceptions.ProfileNotFound as e:
-            raise RemoteError(
-                f"{self.url}: {e}; fix mlv-remote.{self.name}.profile or ~/.aws/config") from None
+            # the name came from our setting, else from the environment: say which to fix
+            where = (f"mlv-remote.{self.name}.profile" if o.get("profile") else
+                     "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE")
+            raise RemoteError(f"{self.url}: {e}; fix {where} or ~/.aws/config") from None
+        self._session = session
         s3cfg: dict[str, Any] = {}
         if o.get("addressingstyle"):
             s3cfg["addressing_style"] = o["addressingstyle"]
@@ -115,8 +119,8 @@ class S3Remote(Remote):
                 return RemoteError(f"{self.url}: bucket {self.bucket!r} does not exist; create it first")
             if code in _AUTH_CODES:
                 return RemoteError(
-                    f"{self.url}: the server rejected the credentials ({code}); check the access key "
-                    "and secret boto3 uses (AWS_ACCESS_KEY_ID/AWS_PROFILE or ~/.aws/credentials)"
+                    f"{self.url}: the server rejected the credentials ({code}) {self._credentials_source()}; "
+                    "check that access key and its secret"
                 )
             if code in _DENIED_CODES:
                 return RemoteError(f"{self.url}: access denied to {name} ({code}); check the key's "
@@ -137,6 +141,33 @@ class S3Remote(Remote):
         if isinstance(e, OSError):  # sockets reset under us
             return RemoteError(f"{self.url}: connection failed: {e}", retryable=True)
         raise e
+
+    def _credentials_source(self) -> str:
+        """Which key boto3 sent and where it found it: an exported AWS_ACCESS_KEY_ID wins over
+        AWS_PROFILE, and a user who set a profile could not tell the environment's key was used."""
+        session = getattr(self, "_session", None)
+        try:
+            creds = session.get_credentials() if session is not None else None
+        except Exception:  # noqa: BLE001 - only words for an error already being reported
+            creds = None
+        if creds is None:
+            return "from boto3's chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials)"
+        key = str(getattr(creds, "access_key", "") or "")
+        shown = f"key ...{key[-4:]} " if len(key) > 8 else ""
+        method = str(getattr(creds, "method", "") or "")
+        profile = session.profile_name if session is not None else "default"
+        env = os.environ
+        if method == "env":
+            where = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment"
+            if env.get("AWS_PROFILE"):
+                where += f" (they win over AWS_PROFILE={env['AWS_PROFILE']})"
+        elif method == "shared-credentials-file":
+            where = f"profile {profile!r} of {env.get('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials')}"
+        elif method == "config-file":
+            where = f"profile {profile!r} of {env.get('AWS_CONFIG_FILE', '~/.aws/config')}"
+        else:
+            where = f"boto3's {method or 'credential'} provider"
+        return f"for {shown}from {where}"
 
     def _call(self, name: str, fn: Any, **kw: Any) -> Any:
         try:
