@@ -63,7 +63,8 @@ def test_a_wrong_secret_in_a_profile_names_the_profile(s3_repo: Path) -> None:
     mlv("push", "-q", cwd=s3_repo)
 
 
-def test_an_unknown_aws_profile_says_to_fix_aws_profile(s3_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_aws_profile_says_to_fix_aws_profile(s3_repo: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_PROFILE", "nosuch")
     line = one_error(mlv("push", cwd=s3_repo, check=False), "nosuch", "fix AWS_PROFILE")
     assert "mlv-remote.store.profile" not in line
