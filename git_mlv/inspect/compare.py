@@ -39,7 +39,8 @@ def differs(a: pa.Array, b: pa.Array) -> pa.Array:
 
         return pa.array(np.zeros(len(a), dtype=bool))
     if a.type != b.type:
-        a, b = a.cast("string"), b.cast("string")
+        finer = finer_time(a.type, b.type)
+        a, b = (a.cast(finer), b.cast(finer)) if finer is not None else (a.cast("string"), b.cast("string"))
     try:
         ne = pc.not_equal(a, b)
     except NotImplementedError:  # no kernel (an interval, a run-end encoded column): by JSON text
@@ -52,6 +53,25 @@ def differs(a: pa.Array, b: pa.Array) -> pa.Array:
         both_nan = pc.and_(pc.fill_null(pc.is_nan(a), False), pc.fill_null(pc.is_nan(b), False))
         ne = pc.and_(ne, pc.invert(both_nan))
     return ne
+
+
+_UNITS = ("s", "ms", "us", "ns")
+
+
+def finer_time(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
+    """Of two timestamp (same time zone), duration, time or date types that differ only in their
+    unit, the finer one, which holds every value of both exactly; else None. A writer that moves
+    from milliseconds to microseconds (or pandas' nanoseconds) changed no value: as text
+    (``00:00:00.001`` against ``00:00:00.001000``) every value would differ."""
+    import pyarrow.types as pt
+
+    same_kind = ((pt.is_timestamp(a) and pt.is_timestamp(b) and a.tz == b.tz)
+                 or (pt.is_duration(a) and pt.is_duration(b)) or (pt.is_time(a) and pt.is_time(b)))
+    if same_kind:
+        return a if _UNITS.index(a.unit) >= _UNITS.index(b.unit) else b
+    if pt.is_date(a) and pt.is_date(b):
+        return a if pt.is_date64(a) else b
+    return None
 
 
 def _comparable(x: pa.Array) -> pa.Array:

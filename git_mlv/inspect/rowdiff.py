@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvError
-from .compare import canonical_text, differs, py_list, py_rows, py_value
+from .compare import canonical_text, differs, finer_time, py_list, py_rows, py_value
 from .detect import Kind
 from .scan import Source, peek_schema, scan
 
@@ -76,6 +76,9 @@ def _key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
 
     if pt.is_integer(a) and pt.is_integer(b):
         return pa.int64()
+    finer = finer_time(a, b)  # a timestamp written in ms, then in us: the same instants
+    if finer is not None:
+        return finer
     if a == b and (pt.is_string(a) or pt.is_floating(a) or pt.is_temporal(a)):
         return a
     return pa.string()

@@ -49,3 +49,24 @@ def test_float16_nanoseconds_and_null_columns_are_compared(repo: Path) -> None:
     assert [r["ts"] for r in rows["changed_rows"]] == ["2023-11-14 22:13:20.123456790",
                                                        "2023-11-14 22:13:20.123456791"]
     assert rows["changed_rows"][0]["changes"] == {"emb": [1.0, 2.0]}
+
+
+def test_a_timestamp_written_in_another_unit_is_the_same_instant(repo: Path) -> None:
+    # a pipeline that moved from pyarrow's milliseconds to pandas' nanoseconds changed no value;
+    # compared as text ("00:00:00.001" against "00:00:00.001000") every row was added and removed
+    (repo / "data").mkdir()
+    pq.write_table(pa.table({"ts": pa.array([1, 2, 3], pa.timestamp("ms")), "v": [1, 2, 3],
+                             "at": pa.array([5, 6, 7], pa.timestamp("s", tz="UTC"))}),
+                   repo / "data" / "u.parquet")
+    commit_all(repo, "v1")
+    ns = [10**6, 2 * 10**6, 4 * 10**6]
+    pq.write_table(pa.table({"ts": pa.array(ns, pa.timestamp("ns")), "v": [1, 5, 3],
+                             "at": pa.array([5000, 6000, 7000], pa.timestamp("ms", tz="UTC"))}),
+                   repo / "data" / "u.parquet")
+    commit_all(repo, "v2")
+    text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "ts", cwd=repo))
+    assert "data/u.parquet by ts: 1 added, 1 removed, 1 changed, 1 unchanged" in text
+    assert "changed  ts=1970-01-01 00:00:00.002000: v 2 -> 5" in text
+    text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "v", cwd=repo))  # not keys: values
+    assert "data/u.parquet by v: 1 added, 1 removed, 1 changed, 1 unchanged" in text
+    assert "changed  v=3: ts 1970-01-01 00:00:00.003000 -> 1970-01-01 00:00:00.004000" in text
