@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
@@ -44,6 +46,7 @@ from .migrate_dvcdata import (
     with_attributes,
 )
 from .migrate_dvcfiles import (
+    DvcFormatError,
     DvcStage,
     LockedStage,
     Output,
@@ -293,6 +296,18 @@ def _had_dvc_files(ws: Workspace, head: str) -> bool:
     return bool(ws.repo.git("rev-list", "-1", head, *kept, "--", *_DVC_PATHSPECS).strip())
 
 
+@contextmanager
+def _in_history(sha: str) -> Iterator[None]:
+    """A DVC file the rewrite cannot read names the version: HEAD's may be fine, and the message
+    alone sent the user to a file that has no fault."""
+    try:
+        yield
+    except DvcFormatError as e:
+        raise DvcFormatError(f"{e} (the version in blob {sha[:12]}: `git log --all --find-object="
+                             f"{sha[:12]}` names the commits that have it; without --everything "
+                             f"only HEAD's files are converted)") from None
+
+
 class DvcTransform:
     """The rewrite transform of ``from-dvc --everything``."""
 
@@ -317,27 +332,34 @@ class DvcTransform:
         outs: dict[str, Output] = {}
         for line in raw.decode("utf-8", "surrogateescape").splitlines():
             sha, _, path = line.partition(" ")
-            if is_dvc_file(path):
-                for o in parse_dvc_file(path, self._blob(sha)):
-                    if o.cache:
-                        outs.setdefault(o.path, o)
-            elif posixpath.basename(path) == "dvc.yaml":
-                stages = parse_dvc_yaml(path, self._blob(sha))
-                yamls.setdefault(path, stages)
-                for st in stages:
-                    for o in st.outs:
-                        if o.cache or o.kind == "metric":
-                            outs.setdefault(o.path, o)
-            elif posixpath.basename(path) == "dvc.lock":
-                locks.setdefault(path, []).append(sha)
+            with _in_history(sha):
+                self._survey_one(sha, path, yamls, locks, outs)
         for path, shas in locks.items():  # whether each stage output is a file or a folder
             stages = yamls.get(posixpath.join(posixpath.dirname(path), "dvc.yaml"), [])
             for sha in shas:
-                for lk in parse_dvc_lock(path, self._blob(sha), stages).values():
-                    for p, h in lk.outs.items():
-                        if p in outs and outs[p].hash is None:
-                            outs[p].hash = h
+                with _in_history(sha):
+                    for lk in parse_dvc_lock(path, self._blob(sha), stages).values():
+                        for p, h in lk.outs.items():
+                            if p in outs and outs[p].hash is None:
+                                outs[p].hash = h
         return sorted(yamls), list(outs.values())
+
+    def _survey_one(self, sha: str, path: str, yamls: dict[str, list[DvcStage]],
+                    locks: dict[str, list[str]], outs: dict[str, Output]) -> None:
+        """One object of the history's listing, for ``_survey``."""
+        if is_dvc_file(path):
+            for o in parse_dvc_file(path, self._blob(sha)):
+                if o.cache:
+                    outs.setdefault(o.path, o)
+        elif posixpath.basename(path) == "dvc.yaml":
+            stages = parse_dvc_yaml(path, self._blob(sha))
+            yamls.setdefault(path, stages)
+            for st in stages:
+                for o in st.outs:
+                    if o.cache or o.kind == "metric":
+                        outs.setdefault(o.path, o)
+        elif posixpath.basename(path) == "dvc.lock":
+            locks.setdefault(path, []).append(sha)
 
     def _blob(self, sha: str) -> bytes:
         got = self.cat.open(sha)
