@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 from collections.abc import Iterator
@@ -19,11 +20,15 @@ from . import Summary
 from .arrays import BLOCK_ELEMENTS, ArrayStats, shape_text
 from .fallback import NotThisFormat
 from .fmt import text
+from .stats import _label
 
 MAX_HEADER = 100 << 20  # the reference implementation refuses larger headers too
 # safetensors dtype -> numpy dtype string (little-endian); BF16 and F8 are widened on the fly
 _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
            "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?", "BF16": "<u2"}
+# bytes per element of the dtypes the format lists, read or not (a tensor's size is checked)
+_ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8,
+             "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
 
 
 def read_header(path: str) -> tuple[dict[str, Any], int]:
@@ -74,25 +79,28 @@ def summarize(path: str) -> Summary:
             raise NotThisFormat(f"tensor {name!r} has no dtype/shape/data_offsets") from None
         if not 0 <= begin <= end or base + end > size:
             raise NotThisFormat(f"tensor {name!r} lies outside the file")
+        if any(d < 0 for d in shape):
+            raise NotThisFormat(f"tensor {name!r} has a negative dimension {shape}")
+        want = _ITEMSIZE.get(dtype)
+        if want is not None and want * math.prod(shape) != end - begin:
+            # what the reference implementation refuses too: the statistics would read other bytes
+            raise NotThisFormat(f"tensor {name!r} holds {end - begin} bytes, its shape and dtype "
+                                f"{dtype} {shape} say {want * math.prod(shape)}")
         tensors.append((name, dtype, shape, base + begin, base + end))
     tensors.sort(key=lambda t: t[0])
-    params = 0
-    for _, _, shape, _, _ in tensors:
-        n = 1
-        for d in shape:
-            n *= d
-        params += n
+    params = sum(math.prod(shape) for _, _, shape, _, _ in tensors)
     facts = [f"tensors {len(tensors)}", f"parameters {params}"]
-    facts += [f"metadata {k} {text(str(v))}" for k, v in sorted(meta.items())]
-    facts += [f"tensor {name} {dtype} {shape_text(shape)}" for name, dtype, shape, _, _ in tensors]
+    facts += [f"metadata {_label(str(k))} {text(str(v))}" for k, v in sorted(meta.items())]
+    facts += [f"tensor {_label(name)} {text(dtype)} {shape_text(shape)}"
+              for name, dtype, shape, _, _ in tensors]
     with open(path, "rb") as f:
         for name, dtype, _, start, end in tensors:
             if dtype in _DTYPES:
                 st = ArrayStats()
                 for block in _blocks(path, start, end, dtype):
                     st.update(block)
-                facts += st.facts(f"{name} ")
-            facts.append(f"{name} sha256 {_digest(f, start, end)[:16]}")
+                facts += st.facts(f"{_label(name)} ")
+            facts.append(f"{_label(name)} sha256 {_digest(f, start, end)[:16]}")
     return Summary("safetensors", size, facts)
 
 
