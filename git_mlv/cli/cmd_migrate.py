@@ -100,6 +100,17 @@ def render_summary(res: Any, noun: str) -> None:
         print("To publish:")
         for cmd in res.push:
             print(f"  {cmd}")
+        if res.mode == "rewrite":
+            print(REWRITTEN_NOTE)
+
+
+# After a pushed rewrite, `git pull` in a clone made before merges the old commits (their blobs,
+# git-lfs pointers or DVC files) back in, or stops at "refusing to merge unrelated histories".
+REWRITTEN_NOTE = """\
+Clones made before hold the old history: `git pull` there would merge it back in (or refuse:
+"unrelated histories"). Each teammate runs `git mlv install` once, then clones again, or saves
+their work and runs `git fetch`, `git reset --hard origin/BRANCH` and `git mlv pull`
+(docs/migrate.md#after-the-migration)."""
 
 
 def register_from_lfs(verbs: argparse._SubParsersAction) -> None:
