@@ -51,6 +51,7 @@ from .migrate_dvcfiles import (
     LockedStage,
     Output,
     dvc_cache_dir,
+    dvc_file_sources,
     parse_dvc_config,
     parse_dvc_file,
     parse_dvc_lock,
@@ -153,6 +154,11 @@ class _Converter:
 
     def dvc_file(self, path: str, text: bytes, source: Source) -> tuple[list[FileChange], list[Output]]:
         outs = [o for o in parse_dvc_file(path, text) if o.cache]
+        for src in dvc_file_sources(path, text):  # once each, however many commits hold it
+            line = (f"{path}: {src}: its data is converted, the link to its source is not (`git mlv "
+                    f"import URL PATH -o OUT` links data from a git-mlv repository)")
+            if line not in self.result.dropped:
+                self.result.dropped.append(line)
         changes = [FileChange("D", path.encode("utf-8", "surrogateescape"))]
         for o in outs:
             changes += output_changes(self.data, o, source)

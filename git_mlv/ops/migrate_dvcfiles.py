@@ -117,6 +117,23 @@ def parse_dvc_file(path: str, text: bytes) -> list[Output]:
     return outs
 
 
+def dvc_file_sources(path: str, text: bytes) -> list[str]:
+    """What a ``.dvc`` file made by `dvc import` or `dvc import-url` was imported from (its
+    ``deps``), for the summary: the data is converted, the link to its source is not."""
+    doc = _load(text, path)
+    found = []
+    for d in (doc.get("deps") if isinstance(doc, dict) else None) or []:
+        if not isinstance(d, dict) or "path" not in d:
+            continue
+        repo = d.get("repo")
+        if isinstance(repo, dict) and repo.get("url"):
+            rev = str(repo.get("rev_lock") or repo.get("rev") or "")[:12]
+            found.append(f"`dvc import` of {d['path']} from {repo['url']}" + (f" at {rev}" if rev else ""))
+        else:
+            found.append(f"`dvc import-url` of {d['path']}")
+    return found
+
+
 def _entries(items: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
     """``[path | {path: {options}}]`` -> [(path, options)]."""
     out: list[tuple[str, dict[str, Any]]] = []
