@@ -80,6 +80,7 @@ class ColumnStats:
             cnts = counts.field("counts").to_pylist()
             for v, c in zip(vals, cnts):
                 if v is not None:
+                    v = _short(v)
                     self.values[v] = self.values.get(v, 0) + c
             if len(self.values) > DISTINCT_CAP:
                 self.values = None  # too many to count exactly: stop tracking
@@ -123,6 +124,23 @@ class ColumnStats:
                 for v, c in top:
                     out.append(f"{label} top {quoted(str(v))} {c}")
         return out
+
+
+#: a string value longer than this is counted by its first characters and a digest of the rest
+LONG_VALUE = 64
+
+
+def _short(v: Any) -> Any:
+    """The key a value is counted by: itself, or for a long string (a document of a text corpus)
+    its first 61 characters (more than a fact shows: ``fmt.quoted`` cuts at 60 and adds "...")
+    and a digest of the whole, so that 10,000 distinct documents do not stay in memory whole
+    (a 200 MB JSON Lines corpus held 1.35 GB). Never equal to a short value: it is longer."""
+    if not isinstance(v, str) or len(v) <= LONG_VALUE:
+        return v
+    import hashlib
+
+    digest = hashlib.blake2b(v.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return v[:61] + "\0" + digest
 
 
 def _orderable(col: pa.Array | pa.ChunkedArray, dtype: pa.DataType) -> pa.Array | pa.ChunkedArray:
