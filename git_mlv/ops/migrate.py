@@ -38,6 +38,8 @@ FILE_MODES = ("100644", "100755")
 # files git itself reads: never turned into pointers, whatever the patterns say
 GIT_FILES = {".gitattributes", ".gitignore", ".gitmodules", ".mailmap", ".gitmlv", ".gitmlv.lock"}
 _CACHE_LIMIT = 1 << 18  # blob -> pointer entries kept (~200 B each): flat memory on huge histories
+# git-lfs pointer text (spec v1 and its old name): never data to import, see BlobConverter._lfs
+_LFS_POINTERS = (b"version https://git-lfs.github.com/spec/v1\n", b"version https://hawser.github.com/spec/v1\n")
 
 
 @dataclass
@@ -86,23 +88,23 @@ class BlobConverter:
         self.bytes = 0
         self._cache: dict[str, bytes | None] = {}
 
-    def convert(self, sha: str) -> bytes | None:
-        """The pointer that replaces blob ``sha``, or None to keep it."""
+    def convert(self, sha: str, path: str = "") -> bytes | None:
+        """The pointer that replaces blob ``sha`` (at ``path``, named in errors), or None to keep it."""
         if sha in self._cache:
             return self._cache[sha]
-        result = self._convert(sha)
+        result = self._convert(sha, path)
         if len(self._cache) >= _CACHE_LIMIT:  # forget the older half; they are only re-hashed
             for key in list(self._cache)[: _CACHE_LIMIT // 2]:
                 del self._cache[key]
         self._cache[sha] = result
         return result
 
-    def _convert(self, sha: str) -> bytes | None:
+    def _convert(self, sha: str, path: str) -> bytes | None:
         if not self.store:
             info = self.cat.info(sha)
             if info is None or info[0] != "blob" or info[1] == 0:
                 return None
-            if info[1] < MAX_SIZE and Pointer.try_parse(self.cat.read(sha) or b"") is not None:
+            if info[1] < MAX_SIZE and self._lfs(self.cat.read(sha) or b"", sha, path) is not None:
                 return None
             self.files += 1
             self.bytes += info[1]
@@ -114,7 +116,7 @@ class BlobConverter:
         size = stream.left
         if size < MAX_SIZE:
             head = stream.read()
-            if Pointer.try_parse(head) is not None:
+            if self._lfs(head, sha, path) is not None:
                 return None
             ptr = self.ws.pool.writer().add_bytes(head)
         else:
@@ -122,6 +124,19 @@ class BlobConverter:
         self.files += 1
         self.bytes += size
         return ptr.encode()
+
+    @staticmethod
+    def _lfs(head: bytes, sha: str, path: str) -> Pointer | None:
+        """Our pointer parsed from a small blob, else None; MigrateError for git-lfs pointer text.
+
+        Taken for data, a git-lfs pointer went into the pool as it was: every version checked out
+        as git-lfs pointer text while the summary said "Converted". `from-lfs` converts those."""
+        if head.startswith(_LFS_POINTERS):
+            raise MigrateError(
+                f"{path or 'a chosen file'} is a git-lfs pointer (blob {sha[:12]}), not data: convert "
+                f"git-lfs files with `git mlv migrate from-lfs` first (--everything for the whole history), "
+                f"or leave them out with --exclude")
+        return Pointer.try_parse(head)
 
 
 def chosen(path: str, paths: Callable[[str], bool]) -> bool:
@@ -149,7 +164,7 @@ class ImportTransform:
         for ch in commit.changes:
             if (ch.op == "M" and ch.mode in FILE_MODES and ch.dataref != "inline"
                     and chosen(ch.name, self.paths)):
-                ptr = self.conv.convert(ch.dataref)
+                ptr = self.conv.convert(ch.dataref, ch.name)
                 if ptr is not None:
                     ch.dataref, ch.data = "inline", ptr
                     changed = True
@@ -204,7 +219,7 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
                 return result
         # staged before the migration, at a chosen path: converted too (not in a dry run)
         staged = [] if opts.dry_run else staged_conversions(
-            ws, lambda sha, path: transform.conv.convert(sha) if chosen(path, transform.paths) else None)
+            ws, lambda sha, path: conv.convert(sha, path) if chosen(path, transform.paths) else None)
         if files is not None:
             _no_rewrite(ws, cat, transform, opts, result, branch, head, files)
         elif refs is not None:
@@ -272,7 +287,7 @@ def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: I
     changes = []
     for ch in files:
         if ch.mode in FILE_MODES and chosen(ch.name, transform.paths):
-            ptr = transform.conv.convert(ch.dataref)
+            ptr = transform.conv.convert(ch.dataref, ch.name)
             if ptr is not None:
                 ch.dataref, ch.data = "inline", ptr
                 changes.append(ch)
