@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core import index as idx
 from ..core.compress import CODEC_RAW, decompress
+from ..core.crashpoint import pausepoint
 from ..core.hashing import EMPTY_OID, digest
 from ..core.manifest import HEADER as MANIFEST_HEADER
 from ..core.manifest import ITEM as MANIFEST_ITEM
@@ -392,6 +393,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                 if raw:
                     verifier.feed(e.id, raw)
             writer.flush()  # on disk now: an interrupted fetch keeps what arrived
+            pausepoint("fetch-flushed")
     finally:
         writer.flush()
 
