@@ -68,14 +68,25 @@ def _partitions(size: int) -> int:
     return p
 
 
-def _key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+def _key_type(a: pa.DataType, b: pa.DataType, key: str = "key") -> pa.DataType:
     """One type for the key on both sides: int64 when both are integers, else string (a nested key:
-    its canonical JSON text, see ``compare.canonical_text``)."""
+    its canonical JSON text, see ``compare.canonical_text``). Bytes stay bytes (hashes as keys:
+    they are not UTF-8 text), a float16 is widened to float32 (pyarrow sorts no float16); an
+    interval, which has no order, is refused in one line."""
     import pyarrow as pa
     import pyarrow.types as pt
 
+    for t in (a, b):
+        if pt.is_interval(t) or pt.is_run_end_encoded(t):
+            raise KeyColumnError(f"column {key!r} ({t}) cannot be a key: choose a column of numbers, "
+                                 "text or times")
     if pt.is_integer(a) and pt.is_integer(b):
         return pa.int64()
+    if pt.is_float16(a) and pt.is_float16(b):
+        return pa.float32()
+    binary = (pt.is_binary, pt.is_large_binary, pt.is_fixed_size_binary)
+    if any(f(a) for f in binary) and any(f(b) for f in binary):
+        return a if a == b else pa.large_binary()
     finer = finer_time(a, b)  # a timestamp written in ms, then in us: the same instants
     if finer is not None:
         return finer
@@ -272,7 +283,7 @@ def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind
             raise KeyColumnError(f"no column {key!r} in {label} (columns: "
                                  f"{', '.join(schema.names[:20]) or 'none'})")
         schemas.append(schema)
-    key_type = _key_type(schemas[0].field(key).type, schemas[1].field(key).type)
+    key_type = _key_type(schemas[0].field(key).type, schemas[1].field(key).type, key)
     parts = _partitions(size)
     folder = tempfile.mkdtemp(prefix="mlv-rowdiff-", dir=tmp_dir)
     try:

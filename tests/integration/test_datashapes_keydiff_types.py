@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.feather as pf
 import pyarrow.parquet as pq
 
 from tests.helpers import commit_all, mlv, out, write
@@ -70,3 +71,30 @@ def test_a_timestamp_written_in_another_unit_is_the_same_instant(repo: Path) -> 
     text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "v", cwd=repo))  # not keys: values
     assert "data/u.parquet by v: 1 added, 1 removed, 1 changed, 1 unchanged" in text
     assert "changed  v=3: ts 1970-01-01 00:00:00.003000 -> 1970-01-01 00:00:00.004000" in text
+
+
+def test_keys_of_bytes_float16_and_intervals(repo: Path) -> None:
+    # a key of bytes (a hash) was cast to text: "internal error: ArrowInvalid: Invalid UTF8 payload";
+    # a float16 key: "internal error: ArrowNotImplementedError: halffloat"; an interval key:
+    # "internal error: ArrowTypeError: Sorting not supported"; all exit 70
+    (repo / "data").mkdir()
+
+    def table(scale: int) -> pa.Table:
+        return pa.table({"sha": pa.array([bytes([i, 0xFF]) for i in range(4)]),
+                         "half": pa.array([0.5 * i for i in range(4)], pa.float16()),
+                         "span": pa.array([pa.MonthDayNano([i, 0, 0]) for i in range(4)],
+                                          pa.month_day_nano_interval()),
+                         "v": [i * scale for i in range(4)]})
+
+    pf.write_feather(table(1), repo / "data" / "h.feather")
+    commit_all(repo, "v1")
+    pf.write_feather(table(2), repo / "data" / "h.feather")
+    commit_all(repo, "v2")
+    for key in ("sha", "half"):
+        proc = mlv("diff", "HEAD~1", "HEAD", "--key", key, cwd=repo, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert f"data/h.feather by {key}: 0 added, 0 removed, 3 changed, 1 unchanged" in out(proc)
+    proc = mlv("diff", "HEAD~1", "HEAD", "--key", "span", cwd=repo, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "data/h.feather: rows not compared: column 'span' (month_day_nano_interval) cannot be a key" \
+        in out(proc)
