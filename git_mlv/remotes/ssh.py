@@ -4,7 +4,7 @@ Honours ``~/.ssh/config`` (HostName, User, Port, IdentityFile, IdentitiesOnly, U
 StrictHostKeyChecking, ProxyCommand), keys and the agent. Host keys are checked against
 ``known_hosts``; an unknown host is rejected unless the user opts in with
 ``mlv-remote.NAME.acceptNewHostKey=true`` (then its key is appended, like OpenSSH's ``accept-new``).
-A changed host key is always rejected. paramiko is imported only when an SSH remote is opened.
+A changed or ``@revoked`` host key is always rejected. paramiko is imported only when an SSH remote is opened.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ _OPENSSH_PACKET = 256 * 1024 + 1024
 
 
 class _UnknownHost(Exception):
+    pass
+
+
+class _RevokedHost(Exception):
     pass
 
 
@@ -85,13 +89,13 @@ class SSHRemote(Remote):
         # as OpenSSH: UserKnownHostsFile replaces ~/.ssh/known_hosts; the global file always counts
         known_files = [os.path.expanduser(p) for p in
                        cfg.get("userknownhostsfile", "~/.ssh/known_hosts").split() if p != "/dev/null"]
+        revoked: set[tuple[str, str]] = set()
         for path in [*known_files, "/etc/ssh/ssh_known_hosts"]:
             if os.path.exists(path):
-                try:
-                    client.load_system_host_keys(path)
-                except Exception as e:  # paramiko's parse errors vary by version
-                    raise RemoteError(f"{path}: cannot read known hosts: {e}") from None
-        client.set_missing_host_key_policy(_AcceptNewPolicy(known_files) if accept_new else _RejectPolicy())
+                revoked |= _load_known_hosts(client, path)
+        policy = _AcceptNewPolicy(known_files) if accept_new else _RejectPolicy()
+        policy.revoked = revoked
+        client.set_missing_host_key_policy(policy)
         keys = [os.path.expanduser(k) for k in cfg.get("identityfile", [])]
         if self.options.get("identityfile"):
             keys = [os.path.expanduser(self.options["identityfile"])]
@@ -190,6 +194,9 @@ class SSHRemote(Remote):
                 f"{self.url}: host key of {e} is not in known_hosts; connect once with ssh to check "
                 f"and accept it, or set git config mlv-remote.{self.name}.acceptNewHostKey true"
             )
+        if isinstance(e, _RevokedHost):
+            return RemoteError(f"{self.url}: the host key of {e} is marked @revoked in known_hosts; "
+                               "not connecting")
         if isinstance(e, paramiko.BadHostKeyException):
             return RemoteError(
                 f"{self.url}: HOST KEY CHANGED for {e.hostname} (possible man-in-the-middle); "
@@ -388,6 +395,53 @@ def _replace(sftp: Any, tmp: str, path: str) -> None:
     sftp.rename(tmp, path)
 
 
+def _load_known_hosts(client: Any, path: str) -> set[tuple[str, str]]:
+    """Add ``path``'s host keys to ``client``; return the keys marked ``@revoked`` there.
+
+    paramiko's own loader takes a marker line (``@cert-authority``, ``@revoked``) for a host named
+    ``@cert-authority`` and fails the whole file on it, so an SSH remote could not be used at all
+    where OpenSSH works. As OpenSSH: lines it cannot read are skipped, ``@cert-authority`` lines
+    too (paramiko checks no host certificates: such a host is then not known, and says so), and
+    a revoked key is refused even when another line lists it."""
+    import binascii
+
+    from paramiko.hostkeys import HostKeyEntry
+
+    entries: list[Any] = []
+    revoked: set[tuple[str, str]] = set()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise RemoteError(f"{path}: cannot read known hosts: {e.strerror or e}") from None
+    for n, raw in enumerate(lines, 1):
+        line = raw.strip()
+        marker = ""
+        if line.startswith("@"):
+            marker, _, line = line.partition(" ")
+            line = line.strip()
+        if not line or line.startswith("#") or marker == "@cert-authority":
+            continue
+        try:
+            entry = HostKeyEntry.from_line(line, n)
+        except (Exception, binascii.Error):  # a damaged line: OpenSSH skips it too
+            continue
+        if entry is None:  # a key type paramiko does not know
+            continue
+        if marker == "@revoked":
+            revoked.add((entry.key.get_name(), entry.key.get_base64()))
+        elif not marker:
+            entries.append(entry)
+    keys = client._system_host_keys  # where load_system_host_keys puts them, as paramiko's load does
+    for entry in entries:
+        if (entry.key.get_name(), entry.key.get_base64()) in revoked:
+            continue
+        entry.hostnames = [h for h in entry.hostnames if not keys.check(h, entry.key)]
+        if entry.hostnames:
+            keys._entries.append(entry)
+    return revoked
+
+
 def _truthy(value: str | None) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -402,14 +456,20 @@ def _make_policies() -> tuple[type, type]:
     import paramiko
 
     class Reject(paramiko.MissingHostKeyPolicy):
+        revoked: set[tuple[str, str]] = set()
+
         def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            if (key.get_name(), key.get_base64()) in self.revoked:
+                raise _RevokedHost(hostname)
             raise _UnknownHost(hostname)
 
-    class AcceptNew(paramiko.MissingHostKeyPolicy):
+    class AcceptNew(Reject):
         def __init__(self, files: list[str]) -> None:
             self.path = files[0] if files else os.path.expanduser("~/.ssh/known_hosts")
 
         def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            if (key.get_name(), key.get_base64()) in self.revoked:
+                raise _RevokedHost(hostname)
             client.get_host_keys().add(hostname, key.get_name(), key)
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as f:  # append: never rewrite the user's file
