@@ -78,14 +78,17 @@ def lfs_extension_input(data: bytes) -> str | None:
     return first.group(1).decode()
 
 
-def lfs_attributes(text: bytes) -> bytes:
+def lfs_attributes(text: bytes, lockable: set[str] | None = None) -> bytes:
     """``.gitattributes`` with every ``filter=lfs``/``diff=lfs``/``merge=lfs`` made ours (and ``-text``
-    on those lines, as ``git mlv track`` writes)."""
+    on those lines, as ``git mlv track`` writes). The patterns of converted lines that keep git-lfs's
+    ``lockable`` are added to ``lockable``."""
     lines = text.decode("utf-8", "surrogateescape").split("\n")
     out = []
     for line in lines:
         parts = line.split()
         if len(parts) > 1 and not line.lstrip().startswith("#") and "filter=lfs" in parts[1:]:
+            if lockable is not None and "lockable" in parts[1:]:
+                lockable.add(parts[0])
             line = _LFS_ATTR.sub(lambda m: f"{m.group(1)}{m.group(2)}=mlv", line)
             if "-text" not in line.split():
                 line = line.rstrip() + " -text"
@@ -200,10 +203,11 @@ class LfsTransform:
 
     def __init__(self, conv: LfsConverter) -> None:
         self.conv = conv
+        self.lockable: set[str] = set()  # patterns whose converted line keeps `lockable`
 
     def attributes(self, text: bytes) -> bytes:
         """git-lfs's lines made ours."""
-        return lfs_attributes(text)
+        return lfs_attributes(text, self.lockable)
 
     def commit(self, commit: Commit) -> bool:
         """git-lfs pointers become ours; nested .gitattributes files are converted too."""
@@ -213,7 +217,7 @@ class LfsTransform:
                 continue
             if ch.name.endswith("/.gitattributes"):
                 old = self.conv.cat.read(ch.dataref) or b""
-                new = lfs_attributes(old)
+                new = lfs_attributes(old, self.lockable)
                 if new != old:
                     ch.dataref, ch.data = "inline", new
                     changed = True
@@ -256,7 +260,16 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
     if not dry_run:
         result.push, hooks = ready_to_publish(ws, result.refs, forced=everything)
         result.warnings += hooks
+        if result.refs and transform.lockable:
+            result.warnings.append(_LOCKABLE.format(", ".join(sorted(transform.lockable))))
     return result
+
+
+# git-lfs's own post-checkout hook (chained after ours) keeps making such files read-only, and only
+# `git lfs lock` (git-lfs's server) makes them writable again: git-mlv has no locks
+_LOCKABLE = ("{} keep git-lfs's `lockable` attribute: git-lfs still checks those files out read-only "
+             "and `git lfs lock` asks git-lfs's server for a lock (git-mlv has no locks); remove "
+             "`lockable` from .gitattributes if you no longer lock them")
 
 
 def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bool,
@@ -268,8 +281,9 @@ def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bo
     changes = [c for c in commit.changes if c.dataref == "inline"]
     if root_attrs is not None:
         old = cat.read(root_attrs.dataref) or b""
-        if lfs_attributes(old) != old:
-            changes.append(FileChange("M", b".gitattributes", root_attrs.mode, "inline", lfs_attributes(old)))
+        new = lfs_attributes(old, transform.lockable)
+        if new != old:
+            changes.append(FileChange("M", b".gitattributes", root_attrs.mode, "inline", new))
     result.commits, result.rewritten = 1, 1 if changes else 0
     if not dry_run:
         transform.done()
