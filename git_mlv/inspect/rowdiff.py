@@ -110,6 +110,32 @@ def _hash(key: pa.Array, parts: int) -> np.ndarray:
     return np.fromiter((hash(v) for v in key.to_pylist()), dtype=np.int64, count=len(key)) & (parts - 1)
 
 
+def _unique_names(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with a repeated column name (a spreadsheet's CSV export: two columns headed "a")
+    made unique as pandas does: the second "a" is "a.1", the third "a.2" (a name already taken is
+    skipped). Both sides are renamed alike, so repeated columns are compared by position."""
+    import pyarrow as pa
+
+    names = schema.names
+    if len(set(names)) == len(names):
+        return schema
+    taken = set(names)
+    seen: dict[str, int] = {}
+    fields = []
+    for f in schema:
+        k = seen.get(f.name, 0)
+        seen[f.name] = k + 1
+        name = f.name
+        while k and name in taken:
+            name = f"{f.name}.{k}"
+            k += 1
+        if name != f.name:
+            taken.add(name)
+            seen[f.name] = k
+        fields.append(pa.field(name, f.type))
+    return pa.schema(fields)
+
+
 class _Partitioner:
     """Writes each batch's rows to the spill file of their key's partition."""
 
@@ -136,6 +162,7 @@ class _Partitioner:
 
         if batch is None:  # (re)start: a type was widened and the file is read again
             self._close()
+            schema = _unique_names(schema)
             if self.key not in schema.names:
                 raise KeyColumnError(f"no column {self.key!r} in {self.label} (columns: "
                                      f"{', '.join(schema.names[:20]) or 'none'})")
@@ -160,6 +187,7 @@ class _Partitioner:
             return
         assert self.schema is not None
         batch = pa.Table.from_batches(self.pending).combine_chunks().to_batches()[0]
+        batch = batch.rename_columns([f.name for f in self.schema])  # repeated names made unique
         self.pending, self.pending_rows = [], 0
         i = batch.schema.get_field_index(self.key)
         key = batch.column(i)
@@ -278,7 +306,7 @@ def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind
     old_kind, new_kind = sniffed(old, old_kind), sniffed(new, new_kind)
     schemas = []
     for src, kind, label in ((old, old_kind, labels[0]), (new, new_kind, labels[1])):
-        schema = peek_schema(src, kind)
+        schema = _unique_names(peek_schema(src, kind))
         if key not in schema.names:
             raise KeyColumnError(f"no column {key!r} in {label} (columns: "
                                  f"{', '.join(schema.names[:20]) or 'none'})")

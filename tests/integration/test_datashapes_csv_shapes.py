@@ -1,0 +1,31 @@
+"""CSV shapes from spreadsheets in `git mlv diff --key` (real git). A header naming a column twice
+(two columns headed "a", as Excel exports let happen) stopped the whole diff with "internal error:
+KeyError: 'Field \"a\" exists 2 times in schema'", exit 70. A repeated name is now made unique as
+pandas does ("a", "a.1"), alike on both sides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import commit_all, mlv, out, write
+
+
+def test_a_repeated_column_name_is_compared_by_position(repo: Path) -> None:
+    write(repo / "data" / "dup.csv", b"id,a,a,a.1\n1,2,3,x\n2,3,4,y\n")
+    write(repo / "data" / "twice.csv", b"id,id,v\n1,7,a\n2,8,b\n")
+    commit_all(repo, "v1")
+    write(repo / "data" / "dup.csv", b"id,a,a,a.1\n1,2,5,x\n2,3,4,z\n")
+    write(repo / "data" / "twice.csv", b"id,id,v\n1,7,a\n2,9,b\n")
+    commit_all(repo, "v2")
+    proc = mlv("diff", "HEAD~1", "HEAD", "--key", "id", cwd=repo, check=False)
+    assert proc.returncode == 0, proc.stderr
+    text = out(proc)
+    assert "data/dup.csv by id: 0 added, 0 removed, 2 changed, 0 unchanged" in text
+    # the second "a" is "a.2": "a.1" is a column of the file already
+    assert "changed  id=1: a.2 3 -> 5\n" in text and "changed  id=2: a.1 y -> z\n" in text
+    assert "data/twice.csv by id: 0 added, 0 removed, 1 changed, 1 unchanged" in text  # the first "id"
+    assert "changed  id=2: id.1 8 -> 9\n" in text
+    rows = json.loads(out(mlv("diff", "HEAD~1", "HEAD", "--key", "id", "--json", "data/dup.csv",
+                              cwd=repo)))["files"][0]["rows"]
+    assert rows["compared_columns"] == ["a", "a.2", "a.1"]
