@@ -1,10 +1,11 @@
 """A remote on an SSH server, over SFTP (paramiko): no server-side software beyond sshd.
 
 Honours ``~/.ssh/config`` (HostName, User, Port, IdentityFile, IdentitiesOnly, UserKnownHostsFile,
-StrictHostKeyChecking, ProxyCommand), keys and the agent. Host keys are checked against
-``known_hosts``; an unknown host is rejected unless the user opts in with
+StrictHostKeyChecking, ProxyCommand; its Include lines: sshfiles.py), keys and the agent. Host keys
+are checked against ``known_hosts``; an unknown host is rejected unless the user opts in with
 ``mlv-remote.NAME.acceptNewHostKey=true`` (then its key is appended, like OpenSSH's ``accept-new``).
-A changed or ``@revoked`` host key is always rejected. paramiko is imported only when an SSH remote is opened.
+A changed or ``@revoked`` host key is always rejected. paramiko is imported only when an SSH remote
+is opened.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .base import (
     validate_name,
     validate_prefix,
 )
+from .sshfiles import load_known_hosts, read_config
 
 # Feed writes in 1 MiB pieces: few Python calls, while paramiko pipelines the requests.
 _WRITE_PIECE = 1024 * 1024
@@ -92,7 +94,7 @@ class SSHRemote(Remote):
         revoked: set[tuple[str, str]] = set()
         for path in [*known_files, "/etc/ssh/ssh_known_hosts"]:
             if os.path.exists(path):
-                revoked |= _load_known_hosts(client, path)
+                revoked |= load_known_hosts(client, path)
         policy = _AcceptNewPolicy(known_files) if accept_new else _RejectPolicy()
         policy.revoked = revoked
         client.set_missing_host_key_policy(policy)
@@ -122,15 +124,7 @@ class SSHRemote(Remote):
         return client
 
     def _ssh_config(self) -> dict[str, Any]:
-        import paramiko
-
-        path = os.path.expanduser("~/.ssh/config")
-        if not os.path.exists(path):
-            return {}
-        try:
-            return dict(paramiko.SSHConfig.from_path(path).lookup(self.host))
-        except Exception as e:  # a broken config should say where it is broken
-            raise RemoteError(f"{path}: cannot parse: {e}") from None
+        return read_config(self.host)
 
     def _socket(self, hostname: str, port: int, cfg: Mapping[str, Any]) -> Any:
         proxy = cfg.get("proxycommand")
@@ -393,53 +387,6 @@ def _replace(sftp: Any, tmp: str, path: str) -> None:
     except OSError:
         pass
     sftp.rename(tmp, path)
-
-
-def _load_known_hosts(client: Any, path: str) -> set[tuple[str, str]]:
-    """Add ``path``'s host keys to ``client``; return the keys marked ``@revoked`` there.
-
-    paramiko's own loader takes a marker line (``@cert-authority``, ``@revoked``) for a host named
-    ``@cert-authority`` and fails the whole file on it, so an SSH remote could not be used at all
-    where OpenSSH works. As OpenSSH: lines it cannot read are skipped, ``@cert-authority`` lines
-    too (paramiko checks no host certificates: such a host is then not known, and says so), and
-    a revoked key is refused even when another line lists it."""
-    import binascii
-
-    from paramiko.hostkeys import HostKeyEntry
-
-    entries: list[Any] = []
-    revoked: set[tuple[str, str]] = set()
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError as e:
-        raise RemoteError(f"{path}: cannot read known hosts: {e.strerror or e}") from None
-    for n, raw in enumerate(lines, 1):
-        line = raw.strip()
-        marker = ""
-        if line.startswith("@"):
-            marker, _, line = line.partition(" ")
-            line = line.strip()
-        if not line or line.startswith("#") or marker == "@cert-authority":
-            continue
-        try:
-            entry = HostKeyEntry.from_line(line, n)
-        except (Exception, binascii.Error):  # a damaged line: OpenSSH skips it too
-            continue
-        if entry is None:  # a key type paramiko does not know
-            continue
-        if marker == "@revoked":
-            revoked.add((entry.key.get_name(), entry.key.get_base64()))
-        elif not marker:
-            entries.append(entry)
-    keys = client._system_host_keys  # where load_system_host_keys puts them, as paramiko's load does
-    for entry in entries:
-        if (entry.key.get_name(), entry.key.get_base64()) in revoked:
-            continue
-        entry.hostnames = [h for h in entry.hostnames if not keys.check(h, entry.key)]
-        if entry.hostnames:
-            keys._entries.append(entry)
-    return revoked
 
 
 def _truthy(value: str | None) -> bool:

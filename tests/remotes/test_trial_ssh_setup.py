@@ -1,5 +1,6 @@
-"""SSH remotes set up as users do: a Host alias in ~/.ssh/config, a key named there or through
-`remote modify NAME identityFile`, and what a user sees when no key can be offered.
+"""SSH remotes set up as users do: a Host alias in ~/.ssh/config (or a file it includes), a key
+named there or through `remote modify NAME identityFile`, and what a user sees when no key can be
+offered.
 
 Regression: with no key to offer (none in ~/.ssh, IdentitiesOnly with no IdentityFile, no agent,
 or an identityFile setting naming a file that is not there), paramiko's "No authentication
@@ -10,6 +11,7 @@ methods available" was taken for a dropped connection: retried for ~3 s, then re
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,3 +66,23 @@ def test_an_identity_file_that_is_not_there_is_named(repo: Path, tmp_path: Path,
     line = one_error(mlv("push", cwd=repo, check=False), str(tmp_path / "no-such-key"), "does not exist",
                      "mlv-remote.store.identityFile")
     assert "connection failed" not in line
+
+
+def test_a_host_alias_in_an_included_file(repo: Path, tmp_path: Path, sshd: SSHServer,
+                                          ssh_config: Path) -> None:
+    """paramiko ignores `Include`: an alias defined in an included file was "cannot resolve host"."""
+    included = ssh_config.parent / "mlv-trial.d"
+    included.mkdir()
+    try:
+        (included / "10-box").write_text(f"Host box\n  HostName 127.0.0.1\n  Port {sshd.port}\n")
+        (tmp_path / "user").write_text(f"Host box\n  User {sshd.user}\n  IdentityFile {sshd.client_key}\n")
+        ssh_config.write_text(f"Include mlv-trial.d/*\nInclude {tmp_path / 'user'} {tmp_path / 'absent'}\n\n"
+                              "Host *\n  ServerAliveInterval 30\n")
+        mlv("remote", "add", "store", f"box:{tmp_path}/store", "--default", cwd=repo)
+        commit_data(repo, n=1)
+        mlv("push", "-q", cwd=repo)
+        assert (tmp_path / "store" / "packs").is_dir()
+        ssh_config.write_text("Include config\n")  # includes itself: an error, as OpenSSH's
+        one_error(mlv("push", cwd=repo, check=False), "Include nested")
+    finally:
+        shutil.rmtree(included)
