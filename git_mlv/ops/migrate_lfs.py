@@ -14,6 +14,7 @@ anything changes, with the fix: ``git lfs fetch --all``.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import subprocess
 import tempfile
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from ..core.pointer import MAX_SIZE, Pointer
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
+from ..gitio.pathmatch import matches
 from .context import Workspace
 from .migrate import (
     FILE_MODES,
@@ -204,14 +206,44 @@ class LfsTransform:
     def __init__(self, conv: LfsConverter) -> None:
         self.conv = conv
         self.lockable: set[str] = set()  # patterns whose converted line keeps `lockable`
+        # (folder, pattern) of every filter=lfs line seen so far: parents stream before children
+        self.routed: set[tuple[str, str]] = set()
+        self._seen: set[str] = set()  # .gitattributes blobs already read for routed
 
     def attributes(self, text: bytes) -> bytes:
         """git-lfs's lines made ours."""
         return lfs_attributes(text, self.lockable)
 
+    def _learn(self, commit: Commit) -> None:
+        """Add the filter=lfs lines of this commit's .gitattributes files (root and folders)."""
+        for ch in commit.changes:
+            if (ch.op == "M" and ch.dataref != "inline" and ch.dataref not in self._seen
+                    and posixpath.basename(ch.name) == ".gitattributes"):
+                self._seen.add(ch.dataref)
+                folder = posixpath.dirname(ch.name)
+                for line in (self.conv.cat.read(ch.dataref) or b"").decode("utf-8", "replace").splitlines():
+                    parts = line.split()
+                    if len(parts) > 1 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
+                        self.routed.add((folder, parts[0]))
+
+    def _is_routed(self, path: str) -> bool:
+        """Whether a filter=lfs line of the history so far applies to ``path``.
+
+        Only such blobs are git-lfs's. Before, every blob that looked like a git-lfs pointer was
+        converted: a test fixture holding pointer text, at a path git-lfs never filtered, changed
+        bytes (or, its oid absent, stopped the migration with a `git lfs fetch` that cannot help)."""
+        for folder, pattern in self.routed:
+            if not folder:
+                if matches(pattern, path):
+                    return True
+            elif path.startswith(folder + "/") and matches(pattern, path[len(folder) + 1:]):
+                return True
+        return False
+
     def commit(self, commit: Commit) -> bool:
         """git-lfs pointers become ours; nested .gitattributes files are converted too."""
         changed = False
+        self._learn(commit)
         for ch in commit.changes:
             if ch.op != "M" or ch.mode not in FILE_MODES or ch.dataref == "inline":
                 continue
@@ -222,7 +254,7 @@ class LfsTransform:
                     ch.dataref, ch.data = "inline", new
                     changed = True
                 continue
-            ptr = self.conv.convert(ch.dataref, ch.name)
+            ptr = self.conv.convert(ch.dataref, ch.name) if self._is_routed(ch.name) else None
             if ptr is not None:
                 ch.dataref, ch.data = "inline", ptr
                 changed = True
