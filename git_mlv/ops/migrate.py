@@ -229,6 +229,7 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
             done = rw.run(refs, dry_run=opts.dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
             result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+            result.warnings += left_on_old_history(ws, refs, done.refs)
         result.files, result.bytes = conv.files, conv.bytes
         if staged:
             restage(ws, staged)
@@ -236,6 +237,29 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
         result.push, hooks = ready_to_publish(ws, result.refs, forced=not opts.no_rewrite)
         result.warnings += hooks
     return result
+
+
+def left_on_old_history(ws: Workspace, chosen_refs: list[gitrefs.Ref], moved: list[RefChange]) -> list[str]:
+    """A warning naming the local branches and tags that the rewrite left on the old commits.
+
+    Without --everything only the checked-out branch (or the REFs named) moves, and nothing said
+    that the tags of its history still point at the unconverted commits: `git push --tags` (or a
+    checkout of the tag) brought the old blobs back. One `git for-each-ref --merged` per moved ref."""
+    if not moved:
+        return []
+    names = {r.name for r in chosen_refs}
+    left: list[str] = []
+    for ch in moved:
+        for ref in ws.repo.git_text("for-each-ref", "--format=%(refname)", f"--merged={ch.old}",
+                                    "refs/heads/", "refs/tags/").split():
+            if ref not in names and ref not in left:
+                left.append(ref)
+    if not left:
+        return []
+    short = [r.removeprefix("refs/heads/").removeprefix("refs/tags/") for r in left]
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    return [f"{len(short)} branch(es)/tag(s) still point at the old, unconverted commits: "
+            f"{', '.join(short[:5])}{more}; name them as REFs too, or use --everything, to convert them"]
 
 
 def _above(ws: Workspace, pick: Callable[[str], bool], above: int, files: list[FileChange] | None,
