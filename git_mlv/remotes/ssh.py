@@ -1,7 +1,7 @@
 """A remote on an SSH server, over SFTP (paramiko): no server-side software beyond sshd.
 
 Honours ``~/.ssh/config`` (HostName, User, Port, IdentityFile, IdentitiesOnly, UserKnownHostsFile,
-StrictHostKeyChecking, ProxyCommand; its Include lines: sshfiles.py), keys and the agent. Host keys
+StrictHostKeyChecking, ProxyCommand, ProxyJump; Include lines: sshfiles.py), keys and the agent. Host keys
 are checked against ``known_hosts``; an unknown host is rejected unless the user opts in with
 ``mlv-remote.NAME.acceptNewHostKey=true`` (then its key is appended, like OpenSSH's ``accept-new``).
 A changed or ``@revoked`` host key is always rejected. paramiko is imported only when an SSH remote
@@ -30,7 +30,7 @@ from .base import (
     validate_name,
     validate_prefix,
 )
-from .sshfiles import load_known_hosts, read_config
+from .sshfiles import jump_command, load_known_hosts, proxy_socket, read_config
 
 # Feed writes in 1 MiB pieces: few Python calls, while paramiko pipelines the requests.
 _WRITE_PIECE = 1024 * 1024
@@ -113,9 +113,15 @@ class SSHRemote(Remote):
                 look_for_keys=not only, allow_agent=True, timeout=15, banner_timeout=15,
                 auth_timeout=15,
             )
-        except BaseException:
+        except BaseException as e:
             client.close()
             sock.close()
+            failed = sock.failure() if hasattr(sock, "failure") and isinstance(e, Exception) else None
+            if failed:  # the proxy command's own words say more than paramiko's "banner" error
+                transient = any(w in failed.lower() for w in ("timed out", "refused", "reset", "no route",
+                                                              "temporary failure", "closed by"))
+                raise RemoteError(f"{self.url}: the proxy command failed ({failed}): "
+                                  f"{' '.join(sock.cmd)}", retryable=transient) from None
             raise
         transport = client.get_transport()
         if "openssh" in (transport.remote_version or "").lower():
@@ -128,10 +134,11 @@ class SSHRemote(Remote):
 
     def _socket(self, hostname: str, port: int, cfg: Mapping[str, Any]) -> Any:
         proxy = cfg.get("proxycommand")
+        jump = str(cfg.get("proxyjump") or "")
+        if (not proxy or proxy.lower() == "none") and jump and jump.lower() != "none":
+            proxy = jump_command(jump, hostname, port)  # paramiko knows no ProxyJump
         if proxy and proxy.lower() != "none":
-            import paramiko
-
-            return paramiko.ProxyCommand(proxy)
+            return proxy_socket(proxy)
         sock = socket.create_connection((hostname, port), timeout=15)
         # paramiko leaves Nagle on: every SFTP request then waits for the previous ACK and
         # throughput falls from 60-90 MB/s to 1-5 MB/s (shared/notes/measured-here.md).

@@ -112,3 +112,57 @@ def load_known_hosts(client: Any, path: str) -> set[tuple[str, str]]:
         if entry.hostnames:
             keys._entries.append(entry)
     return revoked
+
+
+def jump_command(jump: str, host: str, port: int) -> str:
+    """The ``ssh -W`` command that reaches ``host:port`` through ``ProxyJump`` hosts, as OpenSSH's
+    ProxyJump does. paramiko ignores ProxyJump: a remote behind a bastion was dialled directly
+    (a timeout per try, then "connection failed"), or, worse, some other host of that name.
+
+    ``jump`` is OpenSSH's list ``[user@]host[:port][,...]`` (or ``ssh://`` URIs); the ssh client
+    reads the same ``~/.ssh/config`` (``-F``) for the jump hosts' own settings, in batch mode:
+    nothing can answer a prompt here."""
+    hops = [h.strip() for h in jump.split(",") if h.strip()]
+    last = _destination(hops[-1])
+    config = os.path.expanduser("~/.ssh/config")
+    args = ["ssh", *(["-F", config] if os.path.exists(config) else []), "-o", "BatchMode=yes",
+            *(["-J", ",".join(hops[:-1])] if len(hops) > 1 else []),
+            "-W", f"[{host}]:{port}" if ":" in host else f"{host}:{port}", last]
+    return shlex.join(args)
+
+
+def _destination(hop: str) -> str:
+    """``user@host:port`` as ssh takes a destination (``ssh://user@host:port``; a bare ``host:port``
+    would be read as a host name)."""
+    if hop.startswith("ssh://") or ":" not in hop.rsplit("@", 1)[-1]:
+        return hop
+    return f"ssh://{hop}"
+
+
+def proxy_socket(command: str) -> Any:
+    """paramiko's ProxyCommand, except that the command's exit reads as a closed connection.
+
+    paramiko's ``recv`` loops on an ended pipe until its timeout: a proxy that failed at once (an
+    unknown jump host, a refused key) cost the banner timeout (15 s) per try, then said only "Error
+    reading SSH protocol banner". ``failure()`` gives the command's own last words."""
+    import select
+
+    import paramiko
+
+    class Proxy(paramiko.ProxyCommand):  # type: ignore[misc]
+        def recv(self, size: int) -> bytes:
+            ready, _, _ = select.select([self.process.stdout], [], [], self.timeout)
+            if not ready:
+                raise TimeoutError()
+            return os.read(self.process.stdout.fileno(), size)  # b"" at the end: EOF upstream
+
+        def failure(self) -> str | None:
+            """The command's exit and last line of stderr, once it has exited (else None)."""
+            try:
+                code = self.process.wait(2)
+            except Exception:  # still running: the failure was not the command's
+                return None
+            err = self.process.stderr.read().decode(errors="replace").strip().splitlines()
+            return f"exit {code}" + (f": {err[-1].strip()}" if err else "")
+
+    return Proxy(command)
