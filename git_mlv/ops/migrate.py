@@ -31,6 +31,7 @@ from .migrate_rewrite import (
     check_attributes_clean,
     check_can_rewrite,
     choose_refs,
+    remote_only_branches,
 )
 from .migrate_sync import SameBytes, sync_after_move
 
@@ -229,7 +230,8 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
             done = rw.run(refs, dry_run=opts.dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
             result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
-            result.warnings += left_on_old_history(ws, refs, done.refs)
+            result.warnings += (remote_only_branches(ws) if opts.everything and done.refs
+                                else left_on_old_history(ws, refs, done.refs))
         result.files, result.bytes = conv.files, conv.bytes
         if staged:
             restage(ws, staged)

@@ -65,6 +65,7 @@ from .migrate_rewrite import (
     check_attributes_clean,
     check_can_rewrite,
     choose_refs,
+    remote_only_branches,
 )
 
 
@@ -215,6 +216,7 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
                 done = Rewriter(ws, cat, transform, progress, data.same_bytes).run(refs, dry_run=dry_run)
                 result.commits, result.rewritten = done.commits, done.rewritten
                 result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+                result.warnings += remote_only_branches(ws) if done.refs else []
             else:
                 _head(ws, cat, conv, dry_run, result)
         finally:

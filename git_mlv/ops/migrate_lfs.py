@@ -42,6 +42,7 @@ from .migrate_rewrite import (
     check_attributes_clean,
     check_can_rewrite,
     choose_refs,
+    remote_only_branches,
 )
 
 _LFS_POINTER = re.compile(
@@ -282,6 +283,7 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
             done = Rewriter(ws, cat, transform, progress).run(choose_refs(ws, [], True), dry_run=dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
             result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+            result.warnings += remote_only_branches(ws) if done.refs else []
         else:
             _head_only(ws, cat, transform, dry_run, result)
         result.files, result.bytes = conv.files, conv.bytes

@@ -118,6 +118,30 @@ def choose_refs(ws: Workspace, names: list[str], everything: bool) -> list[gitre
     return refs
 
 
+def remote_only_branches(ws: Workspace) -> list[str]:
+    """A warning naming the remote-tracking branches that have no local branch of the same name.
+
+    ``--everything`` rewrites local branches and tags only. In a fresh clone the team's other
+    branches exist only as ``origin/X``: they were left unconverted without a word, and after the
+    push the remote still held them with the old files."""
+    local = {r.name.removeprefix("refs/heads/") for r in gitrefs.list_refs(ws.repo, ["refs/heads/"])}
+    left = []
+    for line in ws.repo.git_text("for-each-ref", "--format=%(refname:short)%00%(symref)",
+                                 "refs/remotes/").splitlines():
+        name, _, symref = line.partition("\0")
+        if symref or "/" not in name:
+            continue  # origin/HEAD
+        if name.split("/", 1)[1] not in local:
+            left.append(name)
+    if not left:
+        return []
+    more = f" and {len(left) - 5} more" if len(left) > 5 else ""
+    example = left[0].split("/", 1)
+    return [f"{len(left)} remote branch(es) have no local branch and were not converted: "
+            f"{', '.join(left[:5])}{more}; to convert them, make local branches "
+            f"(`git branch {example[1]} {left[0]}`) and run again"]
+
+
 class _Bits:
     """A growable bit per mark: which commits changed."""
 
