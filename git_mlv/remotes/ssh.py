@@ -65,7 +65,9 @@ class SSHRemote(Remote):
         self.root = path.rstrip("/") if path not in ("", "/") else path
         self.options = dict(options or {})
         where = f"{user}@{host}" if user else host
-        self.url = f"ssh://{where}{':' + str(port) if port else ''}/{path.lstrip('/')}"
+        # a relative path is in the login folder: said as git's ssh URLs say it (ssh://host/x is /x)
+        shown = path.lstrip("/") if path.startswith("/") else "~" if path in ("", ".") else f"~/{path}"
+        self.url = f"ssh://{where}{':' + str(port) if port else ''}/{shown}"
         self._lock = threading.Lock()
         self._client: Any = None
         self._generation = 0

@@ -73,8 +73,7 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
             raise UsageError(f"bad port in {url!r}") from None
         path = unquote(parts.path) or "/"
         # ssh://host/~/x means relative to the login folder, as in git's ssh URLs
-        if path.startswith("/~/"):
-            path = path[3:]
+        path = _home_relative(path[1:], url) if path.startswith("/~") else path
         return RemoteURL("ssh", path, host=parts.hostname, user=parts.username, port=port)
     if url.startswith("file://"):
         parts = urlsplit(url)
@@ -102,11 +101,24 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
             hint = {"ssh": "ssh://[USER@]HOST/PATH", "file": f"file:///{rest}"}.get(scheme, f"{scheme}://{rest}")
             raise UsageError(f"{url!r} is not a {scheme}:// URL: write {hint} "
                              f"(for an SSH host named '{m['host']}', write ssh://{m['host']}/PATH)")
-        return RemoteURL("ssh", m["path"] or ".", host=m["host"], user=m["user"])
+        path = _home_relative(m["path"], url) if m["path"].startswith("~") else m["path"]
+        return RemoteURL("ssh", path or ".", host=m["host"], user=m["user"])
     path = os.path.expanduser(url)
     if not os.path.isabs(path):
         path = os.path.join(base_dir or os.getcwd(), path)
     return RemoteURL("folder", os.path.normpath(path))
+
+
+def _home_relative(path: str, url: str) -> str:
+    """``~/x`` or ``~`` as a path relative to the login folder (where SFTP starts).
+
+    SFTP expands no ``~``: ``host:~/store``, which scp and git read as the home's ``store``, put
+    the data in a folder named ``~`` inside the home, where ``host:store`` and ``ssh://host/~/store``
+    never looked. ``~user`` (another user's home) cannot be found over SFTP: refused."""
+    if path == "~" or path.startswith("~/"):
+        return path[2:] or "."
+    raise UsageError(f"{url!r}: SFTP cannot find another user's home ('{path.split('/', 1)[0]}'); "
+                     "write the absolute path")
 
 
 def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: str | None = None,

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from git_mlv.errors import UsageError
+from git_mlv.remotes.url import open_remote, parse
 from tests.helpers import git, mlv
 from tests.remotes.servers import SSHServer
 from tests.remotes.test_faults import commit_data, one_error
@@ -86,3 +88,35 @@ def test_a_host_alias_in_an_included_file(repo: Path, tmp_path: Path, sshd: SSHS
         one_error(mlv("push", cwd=repo, check=False), "Include nested")
     finally:
         shutil.rmtree(included)
+
+
+@pytest.mark.parametrize("url", ["box:~/store", "me@box:~/store", "ssh://box/~/store", "box:store"])
+def test_a_tilde_is_the_login_folder_as_for_scp_and_git(url: str) -> None:
+    """SFTP expands no `~`: `host:~/store` put the data in a folder named `~` in the home, where
+    `host:store` and `ssh://host/~/store` never looked. The URL shown says where it is."""
+    got = parse(url)
+    assert got.path == "store"
+    assert open_remote(url).url.endswith("box/~/store")  # ssh://box/store would be /store
+
+
+def test_another_users_home_is_refused_in_one_line(repo: Path) -> None:
+    with pytest.raises(UsageError):
+        parse("box:~bob/store")
+    one_error(mlv("remote", "add", "store", "ssh://box/~bob/store", cwd=repo, check=False),
+              "another user's home", "absolute path")
+
+
+def test_a_tilde_path_lands_in_the_login_folder(repo: Path, sshd: SSHServer, ssh_config: Path) -> None:
+    """Against the real server: the folder is made in the sshd user's home, not in '~' there."""
+    home = Path(os.path.expanduser(f"~{sshd.user}"))
+    name = f"mlv-trial-{os.getpid()}-{id(repo)}"
+    ssh_config.write_text(f"Host box\n  HostName 127.0.0.1\n  Port {sshd.port}\n")
+    try:
+        mlv("remote", "add", "store", f"{sshd.user}@box:~/{name}", "--default", cwd=repo)
+        commit_data(repo, n=1)
+        mlv("push", "-q", cwd=repo)
+        assert (home / name / "packs").is_dir()
+        assert not (home / "~" / name).exists()
+    finally:
+        shutil.rmtree(home / name, ignore_errors=True)
+        shutil.rmtree(home / "~" / name, ignore_errors=True)  # where the old code put it
