@@ -43,7 +43,9 @@ class ColumnStats:
         self.narrow_float = pt.is_float32(dtype) or pt.is_float16(dtype)
         self.boolean = pt.is_boolean(dtype)
         self.trues = 0
-        self.stringy = pt.is_string(dtype) or pt.is_large_string(dtype) or pt.is_dictionary(dtype)
+        # bytes too: a CSV column that is not UTF-8 (Latin-1, Windows-1252 exports) reads as binary
+        self.stringy = (pt.is_string(dtype) or pt.is_large_string(dtype) or pt.is_dictionary(dtype)
+                        or pt.is_binary(dtype) or pt.is_large_binary(dtype) or pt.is_fixed_size_binary(dtype))
         self.values: dict[Any, int] | None = {} if self.stringy else None
 
     def update(self, col: pa.Array | pa.ChunkedArray) -> None:
@@ -122,7 +124,7 @@ class ColumnStats:
                 out.append(f"{label} distinct {len(self.values)}")
                 top = sorted(self.values.items(), key=lambda kv: (-kv[1], str(kv[0])))[:TOP_VALUES]
                 for v, c in top:
-                    out.append(f"{label} top {quoted(str(v))} {c}")
+                    out.append(f"{label} top {quoted(_shown(v))} {c}")
         return out
 
 
@@ -131,16 +133,27 @@ LONG_VALUE = 64
 
 
 def _short(v: Any) -> Any:
-    """The key a value is counted by: itself, or for a long string (a document of a text corpus)
-    its first 61 characters (more than a fact shows: ``fmt.quoted`` cuts at 60 and adds "...")
-    and a digest of the whole, so that 10,000 distinct documents do not stay in memory whole
-    (a 200 MB JSON Lines corpus held 1.35 GB). Never equal to a short value: it is longer."""
-    if not isinstance(v, str) or len(v) <= LONG_VALUE:
+    """The key a value is counted by: itself, or for a long string or bytes (a document of a text
+    corpus, an image in a binary column) its first 61 characters as shown (more than a fact
+    shows: ``fmt.quoted`` cuts at 60 and adds "...") and a digest of the whole, so that 10,000
+    distinct documents do not stay in memory whole (a 200 MB JSON Lines corpus held 1.35 GB).
+    Never equal to a short value: it is a tuple."""
+    if not isinstance(v, (str, bytes)) or len(v) <= LONG_VALUE:
         return v
     import hashlib
 
-    digest = hashlib.blake2b(v.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    return v[:61] + "\0" + digest
+    raw = v.encode("utf-8", "surrogatepass") if isinstance(v, str) else v
+    head = v[:61] if isinstance(v, str) else _shown(v[:61 * 4])[:61]
+    return (head, hashlib.blake2b(raw, digest_size=16).hexdigest())
+
+
+def _shown(v: Any) -> str:
+    """A counted value as text: bytes as UTF-8 with the bytes that are not written ``\\xe9``."""
+    if isinstance(v, tuple):
+        return str(v[0])
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "backslashreplace")
+    return str(v)
 
 
 def _orderable(col: pa.Array | pa.ChunkedArray, dtype: pa.DataType) -> pa.Array | pa.ChunkedArray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers import commit_all, mlv, out, write
+from tests.helpers import commit_all, git, mlv, out, write
 
 
 def test_a_repeated_column_name_is_compared_by_position(repo: Path) -> None:
@@ -29,3 +29,15 @@ def test_a_repeated_column_name_is_compared_by_position(repo: Path) -> None:
     rows = json.loads(out(mlv("diff", "HEAD~1", "HEAD", "--key", "id", "--json", "data/dup.csv",
                               cwd=repo)))["files"][0]["rows"]
     assert rows["compared_columns"] == ["a", "a.2", "a.1"]
+
+
+def test_a_latin1_column_shows_its_values(repo: Path) -> None:
+    # Excel on Windows writes CSV in Windows-1252: not UTF-8, so pyarrow reads the column as
+    # binary, and its summary said nothing but "nulls 0": a changed name was invisible in git diff
+    write(repo / "data" / "people.csv", "id,name\n1,café\n2,naïve\n3,café\n".encode("cp1252"))
+    commit_all(repo, "v1")
+    write(repo / "data" / "people.csv", "id,name\n1,café\n2,Zoë\n3,café\n".encode("cp1252"))
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    assert ' name distinct 2\n name top "caf\\\\xe9" 2\n' in d
+    assert '-name top "na\\\\xefve" 1\n+name top "Zo\\\\xeb" 1\n' in d
