@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from ..core.fsutil import umask
 from ..errors import UsageError
 from ..gitio.git import GitError, parse_config_z, run
+from ..remotes.s3 import endpoint_problem  # boto3 itself is imported only when a remote opens
 from ..remotes.url import parse
 from .context import Workspace
 
@@ -419,6 +420,10 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
         if key not in takes:
             raise UsageError(f"{key} means nothing for {name!r}, {_KIND_NAMES.get(kind, kind)} remote; "
                              "it takes url, default" + "".join(", " + k for k in takes))
+        if kind == "s3" and key == "endpoint":
+            problem = endpoint_problem(value)
+            if problem:
+                raise UsageError(problem)
         ws.repo.git("config", "--local", f"mlv-remote.{name}.{key}", value)
     else:
         raise UsageError(f"unknown remote setting {key!r}; known: url, default, " + ", ".join(OPTIONS))

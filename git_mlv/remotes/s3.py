@@ -39,6 +39,16 @@ _RETRY_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeo
                 "ThrottlingException", "RequestTimeTooSkewed", "500", "502", "503", "504"}
 
 
+def endpoint_problem(endpoint: str) -> str | None:
+    """Why ``endpoint`` is no S3 endpoint URL botocore takes, or None (empty: boto3's default)."""
+    if not endpoint:
+        return None
+    scheme, sep, rest = endpoint.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+        return f"endpoint {endpoint!r} is not an http:// or https:// URL (e.g. http://{endpoint.split('://')[-1]})"
+    return None
+
+
 class S3Remote(Remote):
     """Objects are keys ``<prefix>/<name>`` in ``bucket``."""
 
@@ -69,6 +79,9 @@ class S3Remote(Remote):
         from botocore.config import Config
 
         o = self.options
+        problem = endpoint_problem(o.get("endpoint") or "")
+        if problem:  # botocore said "internal error: ValueError: Invalid endpoint"
+            raise RemoteError(f"{self.url}: {problem}; fix git config mlv-remote.{self.name}.endpoint")
         try:
             session = boto3.session.Session(profile_name=o.get("profile") or None)
         except botocore.exceptions.ProfileNotFound as e:
@@ -255,11 +268,23 @@ class S3Remote(Remote):
                     rest = obj["Key"][len(full):]
                     if rest and "/" not in rest:
                         out[prefix + rest] = ObjectInfo(int(obj["Size"]), obj["LastModified"].timestamp())
+        except RemoteNotFound:
+            raise self._not_s3() from None
         except RemoteError:
             raise
         except Exception as e:
-            raise self._error(e, prefix) from None
+            err = self._error(e, prefix)
+            raise (self._not_s3() if isinstance(err, RemoteNotFound) else err) from None
         return out
+
+    def _not_s3(self) -> RemoteError:
+        """A listing answered 404 with no S3 error code: a bucket that exists lists even an empty
+        prefix, and a missing one says NoSuchBucket, so the endpoint is no S3 server (a web
+        server, a wrong port or path). It said "packs/ does not exist"."""
+        where = self.options.get("endpoint") or "boto3's endpoint"
+        return RemoteError(f"{self.url}: {where} answered 'not found' to a listing of bucket "
+                           f"{self.bucket!r}, not as S3 does; check git config "
+                           f"mlv-remote.{self.name}.endpoint")
 
     def _key_prefix(self, prefix: str) -> str:
         return f"{self.prefix}/{prefix}" if self.prefix else prefix
