@@ -424,11 +424,28 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
             problem = endpoint_problem(value)
             if problem:
                 raise UsageError(problem)
+        _check_choice(key, value)
         ws.repo.git("config", "--local", f"mlv-remote.{name}.{key}", value)
     else:
         raise UsageError(f"unknown remote setting {key!r}; known: url, default, " + ", ".join(OPTIONS))
     ws.repo._config = None
     return remotes(ws)[name]
+
+
+# settings whose reader takes one of a few words: any other was stored, said 'Updated', and then
+# read as false ('treu') or refused only at the next push (an addressing style)
+_CHOICES = {
+    "addressingStyle": ("auto", "path", "virtual"),
+    "acceptNewHostKey": ("true", "false", "yes", "no", "on", "off", "1", "0"),
+    "anonymous": ("true", "false", "yes", "no", "on", "off", "1", "0"),
+}
+
+
+def _check_choice(key: str, value: str) -> None:
+    words = _CHOICES.get(key)
+    if words and value.strip().lower() not in words:
+        shown = ", ".join(words[:3]) if key == "addressingStyle" else "true or false"
+        raise UsageError(f"{key} takes {shown}, not {value!r}")
 
 
 def _set_default(ws: Workspace, rc: RemoteConfig, value: str) -> None:
