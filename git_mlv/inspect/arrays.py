@@ -13,6 +13,7 @@ import hashlib
 import math
 import os
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from . import Summary
 from .detect import Kind
 from .fallback import NotThisFormat
 from .fmt import number, stat
+from .stats import _label
 
 if TYPE_CHECKING:
     import numpy as np
@@ -180,17 +182,24 @@ def _npz(path: str) -> Summary:
     except zipfile.BadZipFile as e:
         raise NotThisFormat(str(e)) from None
     with zf:
-        members = sorted((i for i in zf.infolist() if i.filename.endswith(".npy")), key=lambda i: i.filename)
+        infos = sorted(zf.infolist(), key=lambda i: i.filename)
+        members = [i for i in infos if i.filename.endswith(".npy")]
         schema: list[str] = [f"arrays {len(members)}"]
         stats: list[str] = []
         for info in members:
-            name = info.filename[:-4]
-            with zf.open(info) as f:
-                shape, _, dtype = _header(f)
-                count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-                dname = dtype.str if dtype.fields else dtype.name
-                schema.append(f"array {name} {dname} {shape_text(shape)}")
-                if numeric(dtype) and not dtype.hasobject:
-                    stats += array_facts(f"{name} ", dtype, shape, _blocks_from_stream(f, dtype, count))
+            name = _label(info.filename[:-4])  # np.savez takes any name: "my array"
+            try:
+                with zf.open(info) as f:
+                    shape, _, dtype = _header(f)
+                    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+                    dname = dtype.str if dtype.fields else dtype.name
+                    schema.append(f"array {name} {dname} {shape_text(shape)}")
+                    if numeric(dtype) and not dtype.hasobject:
+                        stats += array_facts(f"{name} ", dtype, shape, _blocks_from_stream(f, dtype, count))
+            except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a damaged member: "Bad CRC-32"
+                raise NotThisFormat(f"{info.filename}: {e}") from None
             stats.append(f"{name} crc32 {info.CRC:08x}")
+        # anything else in the archive is not an array, but is content all the same
+        stats += [f"member {_label(i.filename)} crc32 {i.CRC:08x}" for i in infos
+                  if not i.filename.endswith(".npy") and not i.is_dir()]
     return Summary("npz", os.path.getsize(path), schema + stats)

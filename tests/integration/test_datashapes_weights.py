@@ -43,3 +43,34 @@ def test_tensors_that_do_not_fit_their_bytes_are_named(repo: Path) -> None:
     assert "parameters -1" not in d and "+tensor w F32 [3]" not in d
     assert '+tensor "lm head\\nw" F32 [2]\n' in d and '+"lm head\\nw" max 2.0\n' in d
     assert '+metadata "base model" x\n' in d
+
+
+def test_a_damaged_npz_is_a_note_not_a_failed_diff(repo: Path) -> None:
+    # one flipped byte in an array's data: zipfile's "Bad CRC-32" escaped textconv as an internal
+    # error (exit 70), and git diff stopped with "unable to read files to diff"
+    import io
+    import zipfile
+
+    import numpy as np
+
+    def npz(**arrays: object) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
+        return buf.getvalue()
+
+    good = npz(a=np.arange(1000.0))
+    write(repo / "data" / "w.npz", good)
+    write(repo / "data" / "x.npz", npz(**{"my array": np.arange(3)}))
+    commit_all(repo, "v1")
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    write(repo / "data" / "w.npz", bytes(bad))
+    buf = io.BytesIO(npz(**{"my array": np.arange(4)}))
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr("README.txt", "what the arrays are")
+    write(repo / "data" / "x.npz", buf.getvalue())
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    assert "+note not a readable npz file: a.npy: Bad CRC-32 for file 'a.npy'\n" in d
+    assert '+array "my array" int64 [4]\n' in d and '+"my array" max 3\n' in d
+    assert "+member README.txt crc32 " in d
