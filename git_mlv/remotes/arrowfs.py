@@ -19,6 +19,7 @@ loop is cut to ``CLIENT_RETRY_SECONDS``; the Azure client's is not configurable 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -61,6 +62,23 @@ _AUTH = ("authenticationfailed", "authorizationfailure", "failed to authenticate
          "] 401 ", "invalidauthenticationinfo", "no credential")
 _DENIED = ("authorizationpermissionmismatch", "permission_denied", "http_status_code=403", "] 403 ",
            "insufficientaccountpermissions", "authorizationresourcetypemismatch")
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What pyarrow raises for a failed request: OSError mostly, but the ArrowException family for
+    some of gcloud-cpp's statuses (UNKNOWN, INVALID_ARGUMENT: a credentials file missing or not
+    one), which reached the user as "internal error: ArrowException"."""
+    import pyarrow.lib
+
+    return (OSError, pyarrow.lib.ArrowException)
+
+
+def _cause(e: BaseException) -> str:
+    """The part of a gcloud-cpp message that says what went wrong: its first line is a paragraph
+    about OAuth2 in general, and the cause ("Cannot open credentials file X") comes after it."""
+    text = str(e)
+    m = re.search(r"The underlying error message was: (.*?)(?: error_info=|$)", text, re.S)
+    return m.group(1).strip().rstrip(".")[:200] if m else _first_line(e)[:200]
 
 
 def _first_line(e: BaseException) -> str:
@@ -121,7 +139,7 @@ class ArrowFSRemote(Remote):
         if "containernotfound" in low or (writing and isinstance(e, FileNotFoundError)):
             return RemoteError(f"{self.url}: {self.root_word} {self.root!r} does not exist; create it first")
         if any(w in low for w in _AUTH):
-            return RemoteError(f"{self.url}: {self._credentials_hint()} ({_first_line(e)[:200]})")
+            return RemoteError(f"{self.url}: {self._credentials_hint()} ({_cause(e)})")
         if any(w in low for w in _DENIED):
             return RemoteError(f"{self.url}: access denied to {name}; check the {self.root_word}'s "
                                "permissions for these credentials")
@@ -143,7 +161,7 @@ class ArrowFSRemote(Remote):
         path = self._path(name)
         try:
             return bool(self.fs.get_file_info(path).type == pafs.FileType.File)
-        except OSError as e:
+        except _failures() as e:
             raise self._error(e, name) from None
 
     def get(self, name: str) -> bytes:
@@ -152,7 +170,7 @@ class ArrowFSRemote(Remote):
         try:
             with self.fs.open_input_stream(path) as f:
                 return bytes(f.read())
-        except OSError as e:
+        except _failures() as e:
             raise self._error(e, name) from None
 
     def _input(self, name: str, path: str) -> Any:
@@ -179,7 +197,7 @@ class ArrowFSRemote(Remote):
             if offset >= size:
                 return b""
             return bytes(f.read_at(min(length, size - offset), offset))
-        except OSError as e:
+        except _failures() as e:
             with self._lock:
                 self._inputs.pop(name, None)
             raise self._error(e, name) from None
@@ -192,7 +210,7 @@ class ArrowFSRemote(Remote):
                 # block (a request), so a pack made of many small runs must not become many blocks
                 for offset in range(0, size, WRITE_PIECE):
                     out.write(read_at(data, offset, min(WRITE_PIECE, size - offset)))
-        except OSError as e:
+        except _failures() as e:
             raise self._error(e, name, writing=True) from None
 
     def put(self, name: str, data: Data) -> None:
@@ -215,12 +233,12 @@ class ArrowFSRemote(Remote):
             self._write(tmp, data, name)
             try:
                 self.fs.copy_file(tmp, path)
-            except OSError as e:
+            except _failures() as e:
                 raise self._error(e, name, writing=True) from None
         finally:
             try:
                 self.fs.delete_dir(tmp_dir)
-            except OSError:
+            except _failures():
                 pass  # already gone, or the server is down: a hidden leftover, never listed
 
     def list_info(self, prefix: str) -> dict[str, ObjectInfo]:
@@ -242,7 +260,7 @@ class ArrowFSRemote(Remote):
             if not out and self.fs.get_file_info(self.root).type == pafs.FileType.NotFound:
                 raise RemoteError(f"{self.url}: {self.root_word} {self.root!r} does not exist; "
                                   "create it first")
-        except OSError as e:
+        except _failures() as e:
             raise self._error(e, prefix) from None
         return out
 
@@ -253,7 +271,7 @@ class ArrowFSRemote(Remote):
             self.fs.delete_file(path)
         except FileNotFoundError:
             pass
-        except OSError as e:
+        except _failures() as e:
             raise self._error(e, name) from None
         with self._lock:
             f = self._inputs.pop(name, None)
