@@ -162,7 +162,9 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
                 break
             data += more
             lines += more.count(b"\n")
-        if len(data) >= BLOCK_SIZE and stream.read(1):
+        if data and b"\n" not in data and b"\r" not in data and not stream.read(1):
+            data += b"\n"  # one line and no line end (a header alone): pyarrow wants the end
+        elif len(data) >= BLOCK_SIZE and stream.read(1):
             data = data[:data.rfind(b"\n") + 1] or data
     finally:
         stream.close()
@@ -203,7 +205,8 @@ class _Attempts:
         """Turn a parse error into a widened type (then Retry) or NotThisFormat."""
         msg = str(e)
         if any(k in msg for k in _LONG_LINE) and self.block_size < MAX_BLOCK_SIZE:
-            self.block_size *= 8
+            # at most MAX_BLOCK_SIZE: 256 MiB x 8 overflowed pyarrow's int32 block size
+            self.block_size = min(self.block_size * 8, MAX_BLOCK_SIZE)
             raise Retry() from None
         m = _CONVERSION.search(msg)
         if self.kind.name != "jsonl" and m and schema is not None and "conversion error" in msg.lower():
@@ -235,6 +238,30 @@ def _is_empty(source: str | Callable[[], Any], kind: Kind) -> bool:
             return _blank(head) and not stream.read(1)
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return False
+
+
+def _header_alone(source: str | Callable[[], Any], kind: Kind) -> pa.Schema | None:
+    """The columns of a CSV/TSV that is one line with no line end (a header alone, as a script or
+    an export of no rows writes it), else None. pyarrow refuses such a file ("Empty CSV file or
+    block"), as it does a line longer than a block, so it was read again with ever larger blocks
+    until the block size overflowed: git diff stopped on an internal error."""
+    import pyarrow as pa
+
+    if kind.name not in ("csv", "tsv"):
+        return None
+    try:
+        if isinstance(source, str) and kind.compression is None and os.path.getsize(source) > (64 << 10):
+            return None
+        with _read_from(source, kind) as stream:
+            head = bytes(stream.read(64 << 10))
+            if stream.read(1) or b"\n" in head or b"\r" in head:
+                return None
+    except (pa.ArrowInvalid, OSError):
+        return None
+    reader = open_batches(pa.BufferReader(head + b"\n"), dataclasses.replace(kind, compression=None))
+    for _ in reader:  # drained: no thread left behind
+        pass
+    return reader.schema
 
 
 def json_schema(source: str | Callable[[], Any], kind: Kind) -> dict[str, pa.DataType]:
@@ -283,6 +310,10 @@ def stream_table(source: str | Callable[[], Any], kind: Kind, consume: Any) -> t
         empty = pa.schema([])
         consume(empty, None)
         return empty, 0
+    header = _header_alone(source, kind)
+    if header is not None:
+        consume(header, None)
+        return header, 0
     attempts = _Attempts(kind)
     for _ in range(64):
         schema = None

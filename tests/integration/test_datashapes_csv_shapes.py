@@ -41,3 +41,23 @@ def test_a_latin1_column_shows_its_values(repo: Path) -> None:
     d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
     assert ' name distinct 2\n name top "caf\\\\xe9" 2\n' in d
     assert '-name top "na\\\\xefve" 1\n+name top "Zo\\\\xeb" 1\n' in d
+
+
+def test_a_header_without_a_line_end_is_a_table_of_no_rows(repo: Path) -> None:
+    # what ",".join(columns) written to a file, or an export of no rows, leaves: pyarrow refuses
+    # one line with no line end ("Empty CSV file or block"), the reader took it for a line longer
+    # than a block and grew the block until it overflowed: "internal error: OverflowError: value
+    # too large to convert to int32_t", and git diff stopped ("unable to read files to diff")
+    write(repo / "data" / "h.csv", b"id,v")
+    write(repo / "data" / "s.csv", b"\xef\xbb\xbfid;name;v")
+    commit_all(repo, "v1")
+    write(repo / "data" / "h.csv", b"id,v\n1,2")
+    write(repo / "data" / "s.csv", b"\xef\xbb\xbfid;name;v\n1;a;2,5\n")
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    assert "-rows 0\n" in d and "+rows 1\n" in d and "-column id null\n" in d and "+column id int64\n" in d
+    assert ' columns 3\n-column id null\n-column name null\n-column v null\n' in d  # the ; one
+    text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "id", cwd=repo))
+    assert "data/h.csv by id: 1 added, 0 removed, 0 changed, 0 unchanged" in text
+    assert "data/s.csv by id: 1 added, 0 removed, 0 changed, 0 unchanged" in text
+    assert "unreadable" not in text
