@@ -15,6 +15,7 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from tokenize import TokenError
 from typing import IO, TYPE_CHECKING, Any
 
 from . import Summary
@@ -106,7 +107,7 @@ def _header(f: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
         if version == (1, 0):
             return np.lib.format.read_array_header_1_0(f, max_header_size=1 << 20)
         return np.lib.format.read_array_header_2_0(f, max_header_size=1 << 20)
-    except ValueError as e:
+    except (ValueError, SyntaxError, TokenError) as e:  # a damaged header: numpy tokenizes it
         raise NotThisFormat(str(e)) from None
 
 

@@ -45,7 +45,7 @@ def parquet(path: str) -> Summary:
         lows: list[Any] = [None] * ncols
         highs: list[Any] = [None] * ncols
         exact = [True] * ncols  # min/max known for every row group
-        ns_type = [_ns_type(meta.schema.column(c).logical_type) for c in range(ncols)]
+        ns_type = [_time_type(meta.schema.column(c).logical_type) for c in range(ncols)]
         half = ['"Float16"' in meta.schema.column(c).logical_type.to_json() for c in range(ncols)]
         for g in range(meta.num_row_groups):
             rg = meta.row_group(g)
@@ -64,13 +64,17 @@ def parquet(path: str) -> Summary:
                 if st.has_min_max:
                     # a zero's sign in footer statistics is the writer's: the format has writers
                     # store a zero minimum as -0.0 and a zero maximum as +0.0 (PARQUET-1222)
-                    if ns_type[c] is not None:  # nanoseconds: st.min is a datetime, which cannot hold them
+                    if ns_type[c] is not None:  # dates and times: as stored, written by fmt.temporal
                         lo, hi = st.min_raw, st.max_raw
                     elif half[c]:  # a float16 is stored as its 2 bytes, and pyarrow hands them over
                         lo, hi = (np.frombuffer(v, "<f2")[0] for v in (st.min, st.max))
                         lo, hi = (0.0 if v == 0 else v for v in (lo, hi))
                     else:
-                        lo, hi = (0.0 if isinstance(v, float) and v == 0 else v for v in (st.min, st.max))
+                        try:
+                            lo, hi = (0.0 if isinstance(v, float) and v == 0 else v for v in (st.min, st.max))
+                        except (OverflowError, ValueError):  # a value pyarrow cannot make Python
+                            exact[c] = False
+                            continue
                     lows[c] = lo if lows[c] is None else min(lows[c], lo)
                     highs[c] = hi if highs[c] is None else max(highs[c], hi)
                 elif rg.num_rows:
@@ -93,20 +97,24 @@ def parquet(path: str) -> Summary:
                        schema=[(f.name, type_name(f.type)) for f in schema], rows=meta.num_rows)
 
 
-def _ns_type(logical: Any) -> Any:
-    """The Arrow type of a Parquet leaf column of timestamps or times in nanoseconds (what pandas
-    writes), else None: its footer values are then read as integers and written by
-    ``fmt.temporal``."""
+def _time_type(logical: Any) -> Any:
+    """The Arrow type of a Parquet leaf column of dates, times or timestamps, else None: its
+    footer values are then read as integers and written by ``fmt.temporal``, which writes the
+    nanoseconds pandas stores (Python's datetime cannot hold them) and values outside Python's
+    years 1 to 9999 (pyarrow's ``min`` raised OverflowError: 'date value out of range')."""
     import json
 
     import pyarrow as pa
 
     t = json.loads(logical.to_json())
-    if t.get("timeUnit") != "nanoseconds":
-        return None
-    if t.get("Type") == "Timestamp":
-        return pa.timestamp("ns", tz="UTC" if t.get("isAdjustedToUTC") else None)
-    return pa.time64("ns") if t.get("Type") == "Time" else None
+    unit = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}.get(t.get("timeUnit", ""))
+    if t.get("Type") == "Date":
+        return pa.date32()
+    if t.get("Type") == "Timestamp" and unit:
+        return pa.timestamp(unit, tz="UTC" if t.get("isAdjustedToUTC") else None)
+    if t.get("Type") == "Time" and unit:
+        return pa.time32(unit) if unit == "ms" else pa.time64(unit)
+    return None
 
 
 def arrow_ipc(path: str, kind: Kind) -> Summary:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..core.fsutil import atomic_write
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = "10"  # of the summary text: raised whenever a summary's lines change
+VERSION = "11"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array")
 _DIR = os.path.join("mlv", "summaries")
 _WORD = re.compile(r"[a-z0-9_]+")

@@ -66,3 +66,31 @@ def test_nanoseconds_float16_and_durations_are_summarised(repo: Path) -> None:
     # the CSV: pyarrow infers timestamp[ns] from nine fraction digits
     assert "b/data/t.csv" in csv and "b/data/t.parquet" in parquet
     assert " column ts timestamp[ns]\n" in csv and "+ts min 2023-11-14 22:13:20.123456788\n" in csv
+
+
+def test_values_outside_pythons_years_and_a_damaged_npy_header(repo: Path) -> None:
+    # found by fuzzing textconv: a date or timestamp outside years 1-9999 (a sentinel, a damaged
+    # file) stopped git diff with "internal error: OverflowError" (Parquet: "date value out of
+    # range", Arrow: "Python int too large to convert to C int"), and an .npy header cut inside
+    # its shape with "internal error: TokenError: ('EOF in multi-line statement', (2, 0))"
+    import struct
+
+    far = pa.table({"ts": pa.array([0, 2**62], pa.timestamp("us")),
+                    "d": pa.array([0, 2**31 - 1], pa.date32())})
+    (repo / "data").mkdir()
+    pq.write_table(far.slice(0, 1), repo / "data" / "f.parquet")
+    pf.write_feather(far.slice(0, 1), repo / "data" / "f.feather")
+    commit_all(repo, "v1")
+    pq.write_table(far, repo / "data" / "f.parquet")
+    pf.write_feather(far, repo / "data" / "f.feather")
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, "
+    header += b" " * (118 - len(header)) + b"\n"
+    write(repo / "data" / "x.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + bytes(16))
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    for ext in ("feather", "parquet"):
+        part = d.split(f"b/data/f.{ext}\n", 1)[1].split("diff --git", 1)[0]
+        assert " ts min 1970-01-01 00:00:00\n" in part
+        assert "+ts max 4611686018427387904 (timestamp[us])\n" in part
+        assert "+d max 2147483647 (date32[day])\n" in part
+    assert "+note not a readable npy file: ('EOF in multi-line statement', (2, 0))\n" in d
