@@ -10,6 +10,7 @@ is opened.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -116,9 +117,11 @@ class SSHRemote(Remote):
                 auth_timeout=15,
             )
         except BaseException as e:
-            client.close()
-            sock.close()
+            # asked before the close, which ends the command (its exit would then say nothing)
             failed = sock.failure() if hasattr(sock, "failure") and isinstance(e, Exception) else None
+            client.close()
+            with contextlib.suppress(OSError):  # a proxy command reaped above cannot be killed
+                sock.close()
             if failed:  # the proxy command's own words say more than paramiko's "banner" error
                 transient = any(w in failed.lower() for w in ("timed out", "refused", "reset", "no route",
                                                               "temporary failure", "closed by"))

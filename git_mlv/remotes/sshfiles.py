@@ -157,10 +157,13 @@ def proxy_socket(command: str) -> Any:
             return os.read(self.process.stdout.fileno(), size)  # b"" at the end: EOF upstream
 
         def failure(self) -> str | None:
-            """The command's exit and last line of stderr, once it has exited (else None)."""
+            """The command's exit and last line of stderr when it failed; None while it runs (the
+            failure was past it: a key the target refused) or when it exited cleanly."""
             try:
-                code = self.process.wait(2)
-            except Exception:  # still running: the failure was not the command's
+                code = self.process.wait(0.5)
+            except Exception:  # still running
+                return None
+            if code == 0:
                 return None
             err = self.process.stderr.read().decode(errors="replace").strip().splitlines()
             return f"exit {code}" + (f": {err[-1].strip()}" if err else "")

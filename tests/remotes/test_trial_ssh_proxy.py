@@ -66,3 +66,21 @@ def test_a_failing_jump_is_one_line_at_once(repo: Path, tmp_path: Path, sshd: SS
     start = time.monotonic()
     one_error(mlv("push", cwd=repo, check=False), "proxy command failed", "no-such-bastion.invalid")
     assert time.monotonic() - start < 10  # paramiko alone: 15 s per try
+
+
+def test_a_key_refused_behind_the_jump_is_not_blamed_on_the_jump(repo: Path, tmp_path: Path,
+                                                                 jumpd: SSHServer,
+                                                                 ssh_config: Path) -> None:  # noqa: F811
+    """The jump worked and the target refused the key: fe9a1c3 closed the proxy before asking it
+    how it ended, and said "the proxy command failed (exit 0)"."""
+    known = tmp_path / "known_hosts"
+    known.write_text(jumpd.known_hosts_line())
+    key = Path(os.environ["HOME"]) / ".ssh" / "id_ed25519"
+    common = f"  HostName 127.0.0.1\n  Port {jumpd.port}\n  User {jumpd.user}\n  UserKnownHostsFile {known}\n"
+    ssh_config.write_text(f"Host bastion\n{common}  IdentityFile {key}\n"
+                          f"Host box\n{common}  ProxyJump bastion\n")
+    mlv("remote", "add", "store", f"box:{tmp_path}/store", "--default", cwd=repo)
+    mlv("remote", "modify", "store", "identityFile", str(jumpd.other_key), cwd=repo)
+    commit_data(repo, n=1)
+    line = one_error(mlv("push", cwd=repo, check=False), "permission denied")
+    assert "proxy command" not in line
