@@ -210,6 +210,10 @@ class LfsTransform:
         # (folder, pattern) of every filter=lfs line seen so far: parents stream before children
         self.routed: set[tuple[str, str]] = set()
         self._seen: set[str] = set()  # .gitattributes blobs already read for routed
+        self._paths: set[str] = set()  # literal patterns with a slash: whole paths
+        self._names: set[tuple[str, str]] = set()  # literal names: (folder, name) at any depth below
+        self._globs: list[tuple[str, str]] = []
+        self._routed_cache: dict[str, bool] = {}  # path -> routed, until a new pattern comes
 
     def attributes(self, text: bytes) -> bytes:
         """git-lfs's lines made ours."""
@@ -225,7 +229,21 @@ class LfsTransform:
                 for line in (self.conv.cat.read(ch.dataref) or b"").decode("utf-8", "replace").splitlines():
                     parts = line.split()
                     if len(parts) > 1 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
-                        self.routed.add((folder, parts[0]))
+                        self._add_route(folder, parts[0])
+
+    def _add_route(self, folder: str, pattern: str) -> None:
+        """One filter=lfs pattern; literal ones (`git lfs migrate import --above` writes one per
+        file) go to sets, so that a check costs the same with thousands of them."""
+        if (folder, pattern) in self.routed:
+            return
+        self.routed.add((folder, pattern))
+        self._routed_cache.clear()
+        if any(c in pattern for c in "*?[\\"):
+            self._globs.append((folder, pattern))
+        elif "/" in pattern.rstrip("/"):
+            self._paths.add(posixpath.join(folder, pattern.lstrip("/")))
+        else:
+            self._names.add((folder, pattern))
 
     def _is_routed(self, path: str) -> bool:
         """Whether a filter=lfs line of the history so far applies to ``path``.
@@ -233,7 +251,22 @@ class LfsTransform:
         Only such blobs are git-lfs's. Before, every blob that looked like a git-lfs pointer was
         converted: a test fixture holding pointer text, at a path git-lfs never filtered, changed
         bytes (or, its oid absent, stopped the migration with a `git lfs fetch` that cannot help)."""
-        for folder, pattern in self.routed:
+        got = self._routed_cache.get(path)
+        if got is None:
+            got = self._routed_cache[path] = self._match(path)
+        return got
+
+    def _match(self, path: str) -> bool:
+        if path in self._paths:
+            return True
+        parent, name = posixpath.split(path)
+        while True:  # a name pattern of this folder's .gitattributes or of one above
+            if (parent, name) in self._names:
+                return True
+            if not parent:
+                break
+            parent = posixpath.dirname(parent)
+        for folder, pattern in self._globs:
             if not folder:
                 if matches(pattern, path):
                     return True
