@@ -143,7 +143,11 @@ class SSHRemote(Remote):
         if (not proxy or proxy.lower() == "none") and jump and jump.lower() != "none":
             proxy = jump_command(jump, hostname, port)  # paramiko knows no ProxyJump
         if proxy and proxy.lower() != "none":
-            return proxy_socket(proxy)
+            try:
+                return proxy_socket(proxy)
+            except OSError as e:  # ENOENT read as "connection does not exist" further up
+                raise RemoteError(f"{self.url}: cannot run the proxy command {proxy!r}: "
+                                  f"{e.strerror or e}") from None
         sock = socket.create_connection((hostname, port), timeout=15)
         # paramiko leaves Nagle on: every SFTP request then waits for the previous ACK and
         # throughput falls from 60-90 MB/s to 1-5 MB/s (shared/notes/measured-here.md).

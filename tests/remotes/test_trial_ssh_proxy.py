@@ -84,3 +84,15 @@ def test_a_key_refused_behind_the_jump_is_not_blamed_on_the_jump(repo: Path, tmp
     commit_data(repo, n=1)
     line = one_error(mlv("push", cwd=repo, check=False), "permission denied")
     assert "proxy command" not in line
+
+
+def test_a_proxy_command_that_cannot_run_is_named(repo: Path, tmp_path: Path, sshd: SSHServer,
+                                                  ssh_config: Path) -> None:  # noqa: F811
+    """Popen's ENOENT was read as an SFTP 'no such file': "connection does not exist"."""
+    ssh_config.write_text(f"Host box\n  HostName 127.0.0.1\n  Port {sshd.port}\n"
+                          "  ProxyCommand no-such-proxy-binary %h %p\n")
+    mlv("remote", "add", "store", f"box:{tmp_path}/store", "--default", cwd=repo)
+    commit_data(repo, n=1)
+    line = one_error(mlv("push", cwd=repo, check=False), "cannot run the proxy command",
+                     "no-such-proxy-binary")
+    assert "does not exist" not in line
