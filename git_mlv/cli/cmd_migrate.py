@@ -152,6 +152,9 @@ def run_from_lfs(args: argparse.Namespace) -> int:
     res = _run_from(args, migrate_lfs.from_lfs)
     if res is not None:
         render_summary(res, "git-lfs file(s)")
+        if not res.dry_run and res.refs and res.mode == "no-rewrite":
+            print("Older commits keep their git-lfs pointers: keep git-lfs to check them out "
+                  "(or convert them too with --everything)")
     return 0
 
 
@@ -190,4 +193,7 @@ def run_from_dvc(args: argparse.Namespace) -> int:
     if not res.dry_run and res.refs:
         print("DVC's own folder is left as it was: `git rm -r -q .dvc .dvcignore && rm -rf .dvc` when "
               "you no longer need it")
+        if res.mode == "no-rewrite":  # the cache is where the older commits' data still is
+            print("Older commits keep their .dvc files: their data is only in .dvc/cache and DVC's "
+                  "remotes (convert them too with --everything before deleting .dvc)")
     return 0
