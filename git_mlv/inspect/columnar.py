@@ -46,11 +46,17 @@ def parquet(path: str) -> Summary:
         highs: list[Any] = [None] * ncols
         exact = [True] * ncols  # min/max known for every row group
         ns_type = [_time_type(meta.schema.column(c).logical_type) for c in range(ncols)]
+        physical = [meta.schema.column(c).physical_type for c in range(ncols)]
         half = ['"Float16"' in meta.schema.column(c).logical_type.to_json() for c in range(ncols)]
         for g in range(meta.num_row_groups):
             rg = meta.row_group(g)
             for c in range(ncols):
                 cc = rg.column(c)
+                if cc.physical_type != physical[c]:
+                    # pyarrow aborts the process (a C++ exception no one catches) on reading the
+                    # statistics of such a chunk: a damaged footer
+                    raise NotThisFormat(f"column {meta.schema.column(c).path}: a {cc.physical_type} chunk in "
+                                        f"row group {g}, where the schema says {physical[c]}")
                 codecs.add(cc.compression.lower())
                 st = cc.statistics
                 if st is None:

@@ -94,3 +94,26 @@ def test_values_outside_pythons_years_and_a_damaged_npy_header(repo: Path) -> No
         assert "+ts max 4611686018427387904 (timestamp[us])\n" in part
         assert "+d max 2147483647 (date32[day])\n" in part
     assert "+note not a readable npy file: ('EOF in multi-line statement', (2, 0))\n" in d
+
+
+def test_a_parquet_footer_with_a_wrong_chunk_type_is_a_note(repo: Path) -> None:
+    # found by fuzzing: one byte of the footer turned a chunk's physical type to an unknown one,
+    # and reading its statistics aborted the process (pyarrow throws a C++ ParquetException no one
+    # catches: "terminate called after throwing ...", signal 6), so git diff died with it
+    import io
+    import struct
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"x": [1, 2, 3]}), buf)
+    (repo / "data").mkdir()
+    (repo / "data" / "p.parquet").write_bytes(buf.getvalue())
+    commit_all(repo, "v1")
+    data = bytearray(buf.getvalue())
+    footer = len(data) - 8 - struct.unpack("<I", data[-8:-4])[0]
+    i = data.index(b"\x1c\x15\x04", footer)  # ColumnMetaData { type: INT64 } in thrift's compact form
+    data[i + 2] = 0x11
+    (repo / "data" / "p.parquet").write_bytes(bytes(data))
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    assert "+note not a readable parquet file: column x: a UNKNOWN chunk in row group 0, where the " \
+           "schema says INT64\n" in d
