@@ -149,6 +149,16 @@ class S3Remote(Remote):
         if isinstance(e, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.ReadTimeoutError
                       | bx.ConnectTimeoutError | bx.ResponseStreamingError | ConnectionError):
             return RemoteError(f"{self.url}: connection failed: {e}", retryable=True)
+        if isinstance(e, bx.SSOError | bx.TokenRetrievalError | bx.CredentialRetrievalError):
+            # boto3's words name neither the profile nor the remedy ("Error loading SSO Token: Token
+            # for corp does not exist"; a failing credential_process: "... custom-process: ")
+            session = getattr(self, "_session", None)
+            profile = session.profile_name if session is not None else "default"
+            fix = f"run `aws sso login --profile {profile}`"
+            if isinstance(e, bx.CredentialRetrievalError):
+                fix = f"check the credential_process of profile {profile!r} in ~/.aws/config"
+            return RemoteError(f"{self.url}: no credentials from profile {profile!r}: "
+                               f"{str(e).strip().rstrip(':')}; {fix}")
         if isinstance(e, bx.BotoCoreError):
             return RemoteError(f"{self.url}: {e}")
         if isinstance(e, OSError):  # sockets reset under us
