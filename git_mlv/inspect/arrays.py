@@ -197,7 +197,8 @@ def _npz(path: str) -> Summary:
                     schema.append(f"array {name} {dname} {shape_text(shape)}")
                     if numeric(dtype) and not dtype.hasobject:
                         stats += array_facts(f"{name} ", dtype, shape, _blocks_from_stream(f, dtype, count))
-            except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a damaged member: "Bad CRC-32"
+            # a damaged member: "Bad CRC-32"; RuntimeError: its flags say "encrypted"
+            except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as e:
                 raise NotThisFormat(f"{info.filename}: {e}") from None
             stats.append(f"{name} crc32 {info.CRC:08x}")
         # anything else in the archive is not an array, but is content all the same

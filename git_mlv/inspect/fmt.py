@@ -49,13 +49,15 @@ def number(v: Any) -> str:
     return text(str(v))
 
 
-def temporal(v: int, dtype: Any) -> str:
+def temporal(v: int | None, dtype: Any) -> str:
     """A date, time, timestamp or duration given as its integer count of ``dtype``'s units, as
     Python writes the value (``2024-01-01 08:00:00+00:00``, ``0:00:01.5``). Nanoseconds, which
     Python's datetime cannot hold, are written as the microsecond value with the last three digits
     appended (``2023-11-14 22:13:20.123456789``). A value Python's datetime cannot hold at all
     (before year 1 or after 9999: a sentinel, a damaged file) is written as the count and its type
     (``253402300800000000 timestamp[us]``)."""
+    if v is None:
+        return "-"
     try:
         return _temporal(v, dtype)
     except (OverflowError, ValueError):
