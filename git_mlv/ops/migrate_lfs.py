@@ -311,7 +311,7 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
         transform = LfsTransform(conv)
         # before the rewrite: their objects are checked with the rest. Left in the index, a staged
         # git-lfs pointer would be committed as pointer text under filter=mlv: a clone gets that text
-        staged = staged_conversions(ws, conv.convert)
+        staged = staged_conversions(ws, lambda sha, path: _staged_lfs(ws, conv, sha, path))
         if everything:
             done = Rewriter(ws, cat, transform, progress).run(choose_refs(ws, [], True), dry_run=dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
@@ -337,6 +337,17 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
 _LOCKABLE = ("{} keep git-lfs's `lockable` attribute: git-lfs still checks those files out read-only "
              "and `git lfs lock` asks git-lfs's server for a lock (git-mlv has no locks); remove "
              "`lockable` from .gitattributes if you no longer lock them")
+
+
+def _staged_lfs(ws: Workspace, conv: LfsConverter, sha: str, path: str) -> bytes | None:
+    """Our pointer for a staged git-lfs pointer at a path git-lfs filters (the work tree's
+    attributes: git-lfs's clean made it), else None: a staged file that only holds pointer text
+    (a test fixture) is left as it is, as in the history (LfsTransform._is_routed)."""
+    info = conv.cat.info(sha)
+    if info is None or not 0 < info[1] < MAX_SIZE or parse_lfs_pointer(conv.cat.read(sha) or b"") is None:
+        return None
+    attr = ws.repo.git("check-attr", "-z", "filter", "--", path).split(b"\0")
+    return conv.convert(sha, path) if len(attr) > 2 and attr[2] == b"lfs" else None
 
 
 def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bool,

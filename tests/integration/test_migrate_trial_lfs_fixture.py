@@ -48,3 +48,24 @@ def test_pointer_text_outside_lfs_patterns_is_kept(tmp_path: Path, mode: list[st
     assert (repo / "data" / "model.bin").read_bytes() == model
     assert (repo / "tests" / "fixtures" / "pointer.txt").read_bytes() == FIXTURE
     assert out(git("status", "--porcelain", cwd=repo)) == ""
+
+
+@pytest.mark.parametrize("mode", [[], ["--everything"]])
+def test_staged_pointer_text_outside_lfs_patterns_is_kept(tmp_path: Path, mode: list[str]) -> None:
+    """The same for files staged before the migration: a staged git-lfs file is converted in the
+    index, a staged fixture holding pointer text stays as it is (before: converted, or the
+    migration stopped on its missing object)."""
+    assert shutil.which("git-lfs"), "git-lfs is not installed (apt-get install git-lfs; .ci/run does)"
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo), cwd=tmp_path)
+    git("lfs", "install", "--local", cwd=repo)
+    git("lfs", "track", "*.bin", cwd=repo)
+    write(repo / "a.bin", random_bytes(3000, seed=1))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "a", cwd=repo)
+    write(repo / "tests" / "pointer.txt", FIXTURE)
+    write(repo / "b.bin", random_bytes(4000, seed=2))
+    git("add", "-A", cwd=repo)
+    out(mlv("migrate", "from-lfs", *mode, "-q", cwd=repo))
+    assert git("cat-file", "blob", ":tests/pointer.txt", cwd=repo).stdout == FIXTURE
+    assert Pointer.parse(git("cat-file", "blob", ":b.bin", cwd=repo).stdout).size == 4000
