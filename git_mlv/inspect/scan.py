@@ -89,6 +89,7 @@ def scan(source: Source, kind: Kind, consume: Callable[[pa.Schema, pa.RecordBatc
                 consume(schema, None)
                 rows = 0
                 for batch in batches:
+                    batch.validate(full=True)  # a damaged offset must not send kernels off the map
                     rows += batch.num_rows
                     consume(schema, batch)
                 return schema, rows
