@@ -86,7 +86,9 @@ def summarize_as(path: str, kind: Kind) -> Summary:
             return fallback.pointer(path)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (ValueError, NotImplementedError, OSError) as e:  # NotThisFormat, and pyarrow's parse errors
+    # NotThisFormat, pyarrow's parse errors, and numbers a damaged file holds that Python cannot
+    # make (ArithmeticError: a decimal beyond its precision raises decimal.InvalidOperation)
+    except (ValueError, NotImplementedError, OSError, ArithmeticError) as e:
         return fallback.summarize(path, note=f"not a readable {kind.name} file: {reason(e)}")
     return fallback.summarize(path)
 

@@ -376,7 +376,7 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
                     tmp_dir=tmp, labels=(f"{fc.path} at {fc.old.rev}", f"{fc.path} at {fc.new.rev}"))
             except KeyColumnError as e:  # one table without the key must not hide the others
                 fc.note = f"rows not compared: {e}"
-            except NotThisFormat as e:
+            except (NotThisFormat, ArithmeticError) as e:  # a decimal Python cannot read: a damaged file
                 change.error = reason(e)
                 return
     try:

@@ -60,6 +60,23 @@ BAD_OFFSETS = zlib.decompress(base64.b64decode(
     "wHbZN71yk8tH8WZ8r309z00CSDr1vlDw3fjYg4Xp4UuTKe9TaNwPYuLux290YXojPqAzTN6HanRZ2SeX7vcsc43vKu9F+Ce+"
     "O2pn8rsDzth3B/z/7vhrvjssBI2L/xZ+AbPOoOU="))
 
+# the same 12-column file with a decimal that is not a number once read
+BAD_DECIMAL = zlib.decompress(base64.b64decode(
+    "eNrtWD1MFEEUfrO7t3fBgxxwxZqgImq8YCEoIZgQAyYmFBIvhERiLPi5M1748XI/5ojNxWhCQQwliRYUFhQUlJYUlhZXKSUl"
+    "pYWFBbC+N/uG2x32gKCNkUnezb553/uZ92ZmZ294bOzxk14AF1vNBEgAtSaIgw0RiOETNmGBhd3SvutSH0cqIdZCemsADCLt"
+    "CIB1pF2UbSGtImWQBpBI5+ue66Ihg+x38Bg1NAHl/j78tdGbhb8AQ0h7Hr6N8EkNnykX4JtLcoDr+xIXC7ObuXuH7drSLrVx"
+    "D2+G2X3e2w8bKK94GCsMM51bgBrKP3qYVpI7jMHpy/xhOmA+D/ALMWtenM2E6WQcySfYdhQpu1Aq5LJFSB247s/9ep4cn+8I"
+    "0qupuXIW+12JATEk/SVxfmQnLrkEw8Nin80uwjL6mDiQPqKhOcvOoL04jsWk3SaOd9nTadJ1SFYqgtSxWYdG1Tp5WC68zGdv"
+    "p6cKuSLICB1ZD4qXYvfiFRGKtS8sntwMW7X4F+d/4M2f8vkM85uSORYyxx2+HA/46lEs4fpF3LiHPZIfqt0i0gbKK269Bjqm"
+    "gvTCref/k4eNJ32+BetR/HPo2AJv/9Tc8NpSnytl5+n5i6vX1tZqe3QP0fxyGa8GMUTHOFyyQfv6M8cDsiYO7+y4tAqGJWMZ"
+    "gXrz5zshdTqwtw51Jth/kn3D4Ty8eZrQuF3jPsX9RZ9MaPaA15C03TXqTA69QbYaCjWCOGSrU9M+OeVh2zwmD6Yl55Q3/b6D"
+    "864Y9XmbIfO+ccy8u7nv4d7hXuX9Jvd5TU/xyvaqpr+p4Tc1/LYm39b8yUz66tApgnjFq7qNiKD/SRGc34omX2f+lvKvyX+I"
+    "YDyOtgAa8VeYHzCC9tIaPq3h8xp+yQj63zSC+ahp9hR/ScWvyRWv8uVom0HxKl8jmlzxKd9YW8ieMoPlO7JvdHkj/ZN4cUpe"
+    "WzYn8n8rPtD2A+//dnzsEmi9zYjCSsiJJIJ4ZKsmgLr/HI4n+LwxfAQhuBblr2qc6CcSEi/pd0t9LdQG8Qj9DAw7/2ZOd46e"
+    "JV7K7zvovJr43myjTn7tQ8v7NvsU+e0JjtNR2v0a0ffuH7gCopch/Ud1Ej7id1kAF9PnHWJ/toGe+JvrJ6Re4Prs20G5TfJB"
+    "vBk/aFzPC6MAis68LzR8Kz62Y2HaaWkK7X0Kh/eDpLz70Y0uzm/ER3yGqfvQLl9Wdtil/z0rfONb2nsRzr87/uPvjqfn3x3/"
+    "6HeHg6Bh+d/Cb8ssno8="))
+
 
 def _encrypted_npz() -> bytes:
     buf = io.BytesIO()
@@ -101,3 +118,23 @@ def test_an_arrow_file_with_damaged_offsets_is_a_note(repo: Path) -> None:
     assert "+note not a readable arrow file: In column 7: Invalid: Offset invariant failure" in d
     text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "id", cwd=repo))
     assert "data/o.feather: not readable as a table: In column 7: Invalid: Offset invariant failure" in text
+
+
+def test_a_decimal_python_cannot_read_is_a_note(repo: Path) -> None:
+    # "internal error: InvalidOperation: [<class 'decimal.ConversionSyntax'>]" (an ArithmeticError)
+    # in git diff, and in git mlv diff --key where a changed row shows the value
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.feather as pf
+
+    (repo / "data").mkdir()
+    good = pa.table({"id": [1, 2, 3], "dec": pa.array([decimal.Decimal("1.5")] * 3, pa.decimal128(10, 2))})
+    pf.write_feather(good, repo / "data" / "d.feather")
+    commit_all(repo, "v1")
+    write(repo / "data" / "d.feather", BAD_DECIMAL)
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    assert "+note not a readable arrow file: [<class 'decimal.ConversionSyntax'>]\n" in d
+    text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "id", cwd=repo))
+    assert "data/d.feather: not readable as a table: [<class 'decimal.ConversionSyntax'>]" in text
