@@ -40,7 +40,12 @@ def differs(a: pa.Array, b: pa.Array) -> pa.Array:
         return pa.array(np.zeros(len(a), dtype=bool))
     if a.type != b.type:
         finer = finer_time(a.type, b.type)
-        a, b = (a.cast(finer), b.cast(finer)) if finer is not None else (a.cast("string"), b.cast("string"))
+        if finer is not None:
+            a, b = a.cast(finer), b.cast(finer)
+        elif _is_bytes(a.type) or _is_bytes(b.type):  # text that is not UTF-8 (Latin-1) on a side
+            a, b = _as_bytes(a), _as_bytes(b)
+        else:
+            a, b = a.cast("string"), b.cast("string")
     try:
         ne = pc.not_equal(a, b)
     except NotImplementedError:  # no kernel (an interval, a run-end encoded column): by JSON text
@@ -72,6 +77,19 @@ def finer_time(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
     if pt.is_date(a) and pt.is_date(b):
         return a if pt.is_date64(a) else b
     return None
+
+
+def _is_bytes(t: pa.DataType) -> bool:
+    import pyarrow.types as pt
+
+    return pt.is_binary(t) or pt.is_large_binary(t) or pt.is_fixed_size_binary(t)
+
+
+def _as_bytes(x: pa.Array) -> pa.Array:
+    """``x`` as large_binary: bytes as they are, anything else as its text's UTF-8 bytes."""
+    import pyarrow as pa
+
+    return (x if _is_bytes(x.type) else x.cast(pa.string())).cast(pa.large_binary())
 
 
 def _comparable(x: pa.Array) -> pa.Array:
@@ -211,9 +229,15 @@ def py_value(v: pa.Scalar) -> Any:
     if _ns(v.type):
         return None if not v.is_valid else temporal(v.value, v.type)
     try:
-        return v.as_py(maps_as_pydicts="strict")
+        return _text_of_bytes(v.as_py(maps_as_pydicts="strict"))
     except (KeyError, TypeError):
-        return v.as_py()
+        return _text_of_bytes(v.as_py())
+
+
+def _text_of_bytes(v: Any) -> Any:
+    """Bytes as a summary writes them (UTF-8, other bytes as ``\\xe9``: a Latin-1 CSV's text), so
+    that text and JSON show ``caf\\xe9``, not Python's ``b'caf\\xe9'``; anything else as it is."""
+    return v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else v
 
 
 def py_list(x: pa.Array | pa.ChunkedArray) -> list[Any]:
@@ -221,7 +245,7 @@ def py_list(x: pa.Array | pa.ChunkedArray) -> list[Any]:
     import pyarrow as pa
 
     if not _ns(x.type):
-        return x.to_pylist()
+        return [_text_of_bytes(v) for v in x.to_pylist()]
     return [None if v is None else temporal(v, x.type) for v in x.cast(pa.int64()).to_pylist()]
 
 
@@ -233,6 +257,7 @@ def py_rows(t: pa.Table) -> list[dict[str, Any]]:
         cols = [pa.array(py_list(c)) if _ns(f.type) else c for f, c in zip(t.schema, t.columns)]
         t = pa.Table.from_arrays(cols, names=t.column_names)
     try:
-        return t.to_pylist(maps_as_pydicts="strict")
+        rows = t.to_pylist(maps_as_pydicts="strict")
     except (KeyError, TypeError):
-        return t.to_pylist()
+        rows = t.to_pylist()
+    return [{k: _text_of_bytes(v) for k, v in r.items()} for r in rows]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvError
-from .compare import canonical_text, differs, finer_time, py_list, py_rows, py_value
+from .compare import _is_bytes, canonical_text, differs, finer_time, py_list, py_rows, py_value
 from .detect import Kind
 from .scan import Source, peek_schema, scan
 
@@ -90,6 +90,8 @@ def _key_type(a: pa.DataType, b: pa.DataType, key: str = "key") -> pa.DataType:
     binary = (pt.is_binary, pt.is_large_binary, pt.is_fixed_size_binary)
     if any(f(a) for f in binary) and any(f(b) for f in binary):
         return a if a == b else pa.large_binary()
+    if any(f(a) or f(b) for f in binary):  # text that is not UTF-8 on one side (a Latin-1 CSV)
+        return pa.large_binary()  # the other side's values as their text's bytes
     finer = finer_time(a, b)  # a timestamp written in ms, then in us: the same instants
     if finer is not None:
         return finer
@@ -199,7 +201,12 @@ class _Partitioner:
         if key.type != self.key_type:
             # a nested key (a composite key written as a JSON object): matched by its canonical JSON,
             # one Python call a row; flat keys keep pyarrow's cast
-            key = canonical_text(key) if pt.is_nested(key.type) else key.cast(self.key_type)
+            if pt.is_nested(key.type):
+                key = canonical_text(key)
+            elif pt.is_large_binary(self.key_type) and not _is_bytes(key.type):
+                key = key.cast(pa.string()).cast(self.key_type)  # 1 -> "1" -> b"1"
+            else:
+                key = key.cast(self.key_type)
             batch = batch.set_column(i, self.key, key)
         if key.null_count:
             raise KeyColumnError(f"column {self.key!r} has {key.null_count} empty values in {self.label}; "

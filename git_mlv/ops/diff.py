@@ -350,6 +350,10 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
     from ..inspect import scan
     from ..inspect.fallback import NotThisFormat
 
+    # what a table's bytes can make its readers raise (pyarrow's ArrowInvalid is a ValueError, as
+    # is a value that is not UTF-8; its ArrowNotImplementedError a NotImplementedError, and a
+    # damaged length asks for exabytes): the file's fault, said in its line, not an internal error
+    data_errors = (NotThisFormat, ValueError, NotImplementedError, ArithmeticError, MemoryError)
     sides = [s for s in (fc.old, fc.new) if s is not None]
     missing = [s for s in sides if not s.present]
     if missing:
@@ -376,7 +380,7 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
                     tmp_dir=tmp, labels=(f"{fc.path} at {fc.old.rev}", f"{fc.path} at {fc.new.rev}"))
             except KeyColumnError as e:  # one table without the key must not hide the others
                 fc.note = f"rows not compared: {e}"
-            except (NotThisFormat, ArithmeticError) as e:  # a decimal Python cannot read: a damaged file
+            except data_errors as e:
                 change.error = reason(e)
                 return
     try:
@@ -385,7 +389,7 @@ def _table_change(ws: Workspace, fc: FileChange, tmp: str, key: str | None, limi
             for side, kind in zip(sides, kinds):
                 with _source(ws, side, kind, tmp) as src:
                     shapes.append(scan.shape(src, kind))
-    except NotThisFormat as e:
+    except data_errors as e:
         change.error = reason(e)
         return
     if fc.old is not None:

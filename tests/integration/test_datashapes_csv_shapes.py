@@ -61,3 +61,25 @@ def test_a_header_without_a_line_end_is_a_table_of_no_rows(repo: Path) -> None:
     assert "data/h.csv by id: 1 added, 0 removed, 0 changed, 0 unchanged" in text
     assert "data/s.csv by id: 1 added, 0 removed, 0 changed, 0 unchanged" in text
     assert "unreadable" not in text
+
+
+def test_a_latin1_table_in_a_keyed_diff(repo: Path) -> None:
+    # a Latin-1 key on one side only (ids were numbers, then names) stopped git mlv diff --key with
+    # "internal error: ArrowInvalid: Invalid UTF8 payload" (the binary side cast to text), and
+    # values of bytes were shown as Python writes them: b'caf\\xe9'
+    write(repo / "data" / "k.csv", "id,name\n1,café\n2,b\n".encode("cp1252"))
+    commit_all(repo, "v1")
+    write(repo / "data" / "k.csv", "id,name\n1,cafés\n2,b\n3,é\n".encode("cp1252"))
+    commit_all(repo, "v2")
+    write(repo / "data" / "k.csv", "id,name\n1,x\né,y\n".encode("cp1252"))
+    commit_all(repo, "v3")
+    text = out(mlv("diff", "HEAD~2", "HEAD~1", "--key", "id", cwd=repo))
+    assert "changed  id=1: name caf\\\\xe9 -> caf\\\\xe9s\n" in text
+    assert "added    id=3 name=\\\\xe9\n" in text
+    report = json.loads(out(mlv("diff", "HEAD~2", "HEAD~1", "--key", "id", "--json", cwd=repo)))
+    rows = report["files"][0]["rows"]
+    assert rows["changed_rows"] == [{"id": 1, "changes": {"name": ["caf\\xe9", "caf\\xe9s"]}}]
+    proc = mlv("diff", "HEAD~1", "HEAD", "--key", "id", cwd=repo, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "data/k.csv by id: 1 added, 2 removed, 1 changed, 0 unchanged" in out(proc)
+    assert "added    id=\\\\xe9 name=y\n" in out(proc)
