@@ -27,10 +27,10 @@ def summarize(path: str, kind: Kind) -> Summary:
         if kind.name == "parquet":
             return parquet(path)
         return arrow_ipc(path, kind)
-    except (pa.ArrowInvalid, OSError) as e:
-        raise NotThisFormat(str(e).splitlines()[0]) from None
     except MemoryError as e:  # a damaged length asks for exabytes: "malloc of size ... failed"
         raise NotThisFormat(f"a length in the file asks for more memory than there is ({e})") from None
+    except (pa.ArrowException, OSError) as e:  # any of pyarrow's errors: the file's bytes
+        raise NotThisFormat(str(e).splitlines()[0]) from None
 
 
 def parquet(path: str) -> Summary:

@@ -51,7 +51,7 @@ def peek_schema(source: Source, kind: Kind) -> pa.Schema:
 
         kind = sniffed(source, kind)
         return head_schema(_stream(source), kind)
-    except (pa.ArrowInvalid, OSError) as e:
+    except (pa.ArrowException, OSError) as e:  # any of pyarrow's errors: the file's bytes
         raise NotThisFormat(str(e).splitlines()[0]) from None
 
 
@@ -93,7 +93,7 @@ def scan(source: Source, kind: Kind, consume: Callable[[pa.Schema, pa.RecordBatc
                     rows += batch.num_rows
                     consume(schema, batch)
                 return schema, rows
-    except (pa.ArrowInvalid, OSError) as e:
+    except (pa.ArrowException, OSError) as e:  # any of pyarrow's errors: the file's bytes
         raise NotThisFormat(str(e).splitlines()[0]) from None
     from .tables import sniffed, stream_table
 
@@ -112,7 +112,7 @@ def shape(source: Source, kind: Kind) -> tuple[pa.Schema, int]:
         try:
             with pq.ParquetFile(source) as pf:
                 return pf.schema_arrow, pf.metadata.num_rows
-        except (pa.ArrowInvalid, OSError) as e:
+        except (pa.ArrowException, OSError) as e:  # any of pyarrow's errors: the file's bytes
             raise NotThisFormat(str(e).splitlines()[0]) from None
     if kind.name in ("csv", "tsv"):
         return _csv_shape(source, kind)

@@ -77,6 +77,13 @@ BAD_DECIMAL = zlib.decompress(base64.b64decode(
     "vBk/aFzPC6MAis68LzR8Kz62Y2HaaWkK7X0Kh/eDpLz70Y0uzm/ER3yGqfvQLl9Wdtil/z0rfONb2nsRzr87/uPvjqfn3x3/"
     "6HeHg6Bh+d/Cb8ssno8="))
 
+# a dictionary-encoded column whose dictionary batch is gone: "ArrowKeyError" (a KeyError)
+NO_DICTIONARY = zlib.decompress(base64.b64decode(
+    "eNqtUztuwkAQfWsvsIpcuKBwJBcIGtrcADo3USSapExIGm6BOAElJSVHoKDgCNyIvB3POmtCEEVGGo93583njcfT2ezl9Qk4"
+    "U9YAcnh5QIYuOnB8oxgLS3MgxltD7Qu2IKKLHtE5b+pY0/G+CbWkWtSSUr8Wn8Q7ufXPjOr4dMzgapgZiNc2cb6vvdaDxBTa"
+    "WSbxSCxvgAo/EtfIJaaktU3Mm/bmcyZRXKib4m8ZqR2rfYx85iIflKPkHj4X75MVj8ur0KSN43H5MY/8fg6bW3NIrXAat2q3"
+    "eVcR7/QK7+QO3nXzp18zusGzJZ4Hmu/SJwcn25NpJ5VyCHu20wzbi7mH5OH+qDbswX/tannnrp6oU/mXvgHjsjPP"))
+
 
 def _encrypted_npz() -> bytes:
     buf = io.BytesIO()
@@ -138,3 +145,21 @@ def test_a_decimal_python_cannot_read_is_a_note(repo: Path) -> None:
     assert "+note not a readable arrow file: [<class 'decimal.ConversionSyntax'>]\n" in d
     text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "id", cwd=repo))
     assert "data/d.feather: not readable as a table: [<class 'decimal.ConversionSyntax'>]" in text
+
+
+def test_an_arrow_file_missing_its_dictionary_is_a_note(repo: Path) -> None:
+    # "internal error: ArrowKeyError: No record of dictionary type with id 0" (a KeyError, not an
+    # ArrowInvalid) in git diff and in git mlv diff --key
+    import pyarrow as pa
+    import pyarrow.feather as pf
+
+    (repo / "data").mkdir()
+    keys = pa.array(["k0", "k1"]).dictionary_encode()
+    pf.write_feather(pa.table({"dic": keys}), repo / "data" / "k.feather")
+    commit_all(repo, "v1")
+    write(repo / "data" / "k.feather", NO_DICTIONARY)
+    commit_all(repo, "v2")
+    d = out(git("diff", "HEAD~1", "HEAD", cwd=repo))
+    assert "+note not a readable arrow file: No record of dictionary type with id 0\n" in d
+    text = out(mlv("diff", "HEAD~1", "HEAD", "--key", "dic", cwd=repo))
+    assert "data/k.feather: not readable as a table: No record of dictionary type with id 0" in text
