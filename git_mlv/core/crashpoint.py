@@ -14,6 +14,7 @@ import signal
 
 ENV = "GIT_MLV_TEST_CRASH_AT"
 PAUSE_ENV = "GIT_MLV_TEST_PAUSE_AT"
+PAUSED_FILE_ENV = "GIT_MLV_TEST_PAUSED"
 PAUSE_SECONDS = 60.0
 
 
@@ -24,9 +25,14 @@ def crashpoint(name: str) -> None:
 
 
 def pausepoint(name: str) -> None:
-    """Sleep ``PAUSE_SECONDS`` here when the environment names this point: a test then signals a
+    """Sleep ``PAUSE_SECONDS`` here when the environment names this point, first creating the
+    file ``GIT_MLV_TEST_PAUSED`` names (if set): a test that waits for that file then signals a
     process known to be at this point (a sleep is where Ctrl-C usually finds a waiting command)."""
     if os.environ.get(PAUSE_ENV) == name:
         import time
 
+        marker = os.environ.get(PAUSED_FILE_ENV)
+        if marker:
+            with open(marker, "w"):
+                pass
         time.sleep(PAUSE_SECONDS)

@@ -92,8 +92,9 @@ def test_ctrl_c_during_pull_is_one_line_and_the_rerun_finishes(repo: Path, tmp_p
     brings every byte.
 
     The pull is held (GIT_MLV_TEST_PAUSE_AT, core/crashpoint.py) after its first batch reached
-    the pool, with its fetch threads still at work: timing it instead, CI saw pulls finish before
-    the first SIGINT landed on a loaded machine, four times in a row."""
+    the pool, with its fetch threads still at work, and the SIGINTs start once it says it is
+    there: timing it instead, CI saw pulls finish before the first SIGINT landed on a loaded
+    machine, four times in a row."""
     import os
     import signal
     import subprocess
@@ -111,12 +112,13 @@ def test_ctrl_c_during_pull_is_one_line_and_the_rerun_finishes(repo: Path, tmp_p
 
     clone = tmp_path / "clone"
     git("-c", "mlv.fetchExclude=*", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
-    packs = clone / ".git" / "mlv" / "packs"
+    paused = tmp_path / "paused"
     proc = subprocess.Popen([os.path.join(BIN, "git-mlv"), "pull"], cwd=clone,
-                            env={**os.environ, "GIT_MLV_TEST_PAUSE_AT": "fetch-flushed"},
+                            env={**os.environ, "GIT_MLV_TEST_PAUSE_AT": "fetch-flushed",
+                                 "GIT_MLV_TEST_PAUSED": str(paused)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while not (packs.exists() and any(packs.iterdir())):
+    while not paused.exists():
         assert proc.poll() is None, proc.communicate()  # it may not end before it is interrupted
         assert time.monotonic() < deadline
         time.sleep(0.002)
