@@ -123,3 +123,14 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(walk, "pointer_blobs", counting)
     return counts
+
+
+@pytest.fixture
+def uninstalled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new repository whose user has not run `git mlv install` (an empty global config)."""
+    empty = tmp_path / "gitconfig"
+    empty.write_text("[user]\n\tname = T\n\temail = t@example.com\n[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    path = tmp_path / "repo"
+    git("init", "-q", str(path), cwd=tmp_path)
+    return path

@@ -99,3 +99,7 @@ def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
     assert err.startswith("git-mlv: error: ") and err.count("\n") == 1, err
     assert "internal error" not in err and "Traceback" not in err
     return err
+
+# what track, add, pull, checkout and the migrations say when they install git-mlv for a repository
+NOT_INSTALLED_NOTE = ("git-mlv was not installed: configured it for this repository "
+                      "(`git mlv install --local`)")

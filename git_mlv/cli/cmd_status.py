@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 _NAMED = 5  # pointers outside the patterns named one a line, then counted
 
 
+def _named(paths: list[str]) -> list[str]:
+    """The first ``_NAMED`` of ``paths``, quoted, one a line, then how many more."""
+    from .render import quote_path
+
+    more = len(paths) - _NAMED
+    return [quote_path(p) for p in paths[:_NAMED]] + ([f"... and {more} more"] if more > 0 else [])
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "status", help="tracked files: modified, data missing, not on the remote",
@@ -86,19 +94,15 @@ def run(args: argparse.Namespace) -> int:
     sections.append(("Import sources that could not be asked", [f"{s.out}: {s.error}" for s in sources
                                                               if s.error]))
     if st.outside_patterns:
-        shown = st.outside_patterns[:_NAMED]
-        more = len(st.outside_patterns) - len(shown)
         sections.append(("Pointers outside every tracked pattern (git checks them out as pointer "
                          "text, not data)",
-                         [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
+                         _named(st.outside_patterns)
                          + [data.outside_patterns_hint(st.outside_patterns, attributes_gone)]))
     if st.staged_outside:
-        shown = st.staged_outside[:_NAMED]
-        more = len(st.staged_outside) - len(shown)
         first = shlex.quote(st.staged_outside[0])
         sections.append(("Staged as pointers where no tracked pattern applies (moved out of the "
                          "patterns? committed, a clone gets the pointer text, not the data)",
-                         [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
+                         _named(st.staged_outside)
                          + [f"track them (`git mlv add {first}`), or `git add --renormalize` them "
                             "to store them in git whole"]))
     if converted:
@@ -106,12 +110,9 @@ def run(args: argparse.Namespace) -> int:
                          "of their pointers; `git commit -a` would store that text as their data)",
                          [quote_path(p) for p in converted] + [eol.HINT]))
     if st.text_attribute:
-        shown = st.text_attribute[:_NAMED]
-        more = len(st.text_attribute) - len(shown)
         sections.append(("Tracked files whose `text` attribute overrides git-mlv's `-text` (git "
                          "converts their pointers' line ends: core.autocrlf, eol)",
-                         [quote_path(p) for p in shown] + ([f"... and {more} more"] if more else [])
-                         + [_text_hint(st)]))
+                         _named(st.text_attribute) + [_text_hint(st)]))
     if hook_problems:
         sections.append(("Hooks (`git push` would not upload data)", hook_problems))
     clean = True

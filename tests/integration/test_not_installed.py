@@ -12,20 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import NOT_INSTALLED_NOTE as _NOTE
 from tests.helpers import git, mlv, out, random_bytes, write
-
-_NOTE = "git-mlv was not installed: configured it for this repository (`git mlv install --local`)"
-
-
-@pytest.fixture
-def uninstalled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A new repository whose user has not run `git mlv install` (an empty global config)."""
-    empty = tmp_path / "gitconfig"
-    empty.write_text("[user]\n\tname = T\n\temail = t@example.com\n[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    path = tmp_path / "repo"
-    git("init", "-q", str(path), cwd=tmp_path)
-    return path
 
 
 def _is_pointer(repo: Path, path: str) -> bool:
