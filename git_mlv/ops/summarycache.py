@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ def summary_text(path: str, name: str | None = None) -> str:
     fmt = _format(kind)
     common = _common_git_dir() if kind.family in _KEPT and fmt is not None else None
     if common is None or fmt is None:
-        return summarize_as(path, kind).text()
+        return _summarize(path, kind)[0]
     oid = file_oid(path)
     entry = os.path.join(common, _DIR, "v" + VERSION, oid[:2], f"{oid[2:]}-{fmt}")
     try:
@@ -42,13 +44,59 @@ def summary_text(path: str, name: str | None = None) -> str:
             return f.read()
     except (OSError, UnicodeDecodeError):
         pass
-    text = summarize_as(path, kind).text()
+    text, keep = _summarize(path, kind)
+    if not keep:
+        return text
     try:
         os.makedirs(os.path.dirname(entry), exist_ok=True)
         atomic_write(entry, text.encode("utf-8"))
     except OSError:
         pass  # a cache: a read-only repository or a full disk only means it is computed next time
     return text
+
+
+# Readers in C++ (pyarrow above all) can die on a damaged file where Python cannot catch it: an
+# exception thrown past the bindings aborts the process (a Parquet footer's unknown codec: signal
+# 6, pyarrow 19), and git diff then stops ("external diff died"). These read in a child process.
+_NATIVE = ("table", "columnar", "array")
+
+
+def _summarize(path: str, kind: Kind) -> tuple[str, bool]:
+    """(the summary's text, whether it may be kept): read by a forked child for the kinds whose
+    readers are native code, so that a reader that crashes costs a note, not the diff. The child
+    is forked before the reader is imported here (this process stays single-threaded and light);
+    an exception in it is raised again by reading in this process."""
+    if kind.family not in _NATIVE or not hasattr(os, "fork") or threading.active_count() > 1:
+        return summarize_as(path, kind).text(), True
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own summary, or nothing and exit 1 when it raised
+        code = 1
+        try:
+            os.close(rfd)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)  # a dying reader's words ("terminate called ...") are not the user's
+            data = summarize_as(path, kind).text().encode("utf-8")
+            while data:
+                data = data[os.write(wfd, data):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    chunks = []
+    with os.fdopen(rfd, "rb") as r:
+        while block := r.read(1 << 16):
+            chunks.append(block)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return b"".join(chunks).decode("utf-8"), True
+    if os.WIFSIGNALED(status):
+        from ..inspect import fallback
+
+        sig = signal.Signals(os.WTERMSIG(status)).name
+        note = f"not a readable {kind.name} file: its reader crashed on it ({sig})"
+        return fallback.summarize(path, note=note).text(), False  # a later reader may do better
+    return summarize_as(path, kind).text(), True  # it raised: raise it here (or read it here)
 
 
 def file_oid(path: str) -> str:
