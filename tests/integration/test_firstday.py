@@ -116,6 +116,10 @@ def test_ctrl_c_during_pull_is_one_line_and_the_rerun_finishes(repo: Path, tmp_p
     proc = subprocess.Popen([os.path.join(BIN, "git-mlv"), "pull"], cwd=clone,
                             env={**os.environ, "GIT_MLV_TEST_PAUSE_AT": "fetch-flushed",
                                  "GIT_MLV_TEST_PAUSED": str(paused)},
+                            # a terminal's foreground job takes SIGINT; a suite started in the
+                            # background (`cmd &` without job control) hands its children SIGINT
+                            # ignored, and git-mlv then leaves it so: the pull slept on
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not paused.exists():
