@@ -8,11 +8,12 @@ git-mlv pointer is read from the pool when the data is there (a metric file some
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..core.pointer import Pointer
-from ..errors import MlvError
+from ..errors import MlvError, UsageError
 from ..gitio import walk
 from ..gitio.git import Repo
 
@@ -77,8 +78,13 @@ def verify(repo: Repo, rev: str) -> None:
 
 def _unknown(repo: Repo, rev: str) -> MlvError:
     """The error for ``rev`` naming no commit. In a repository with no commit yet, `metrics diff`
-    and `params diff` (A defaults to HEAD) said "unknown revision 'HEAD'", as if HEAD were a typo."""
+    and `params diff` (A defaults to HEAD) said "unknown revision 'HEAD'", as if HEAD were a typo.
+    Otherwise a usage error (exit 2), as `git mlv diff` treats a word that names nothing."""
     if not repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
         return MlvError(f"no commit yet, so {rev!r} names nothing: commit first (`git commit`), "
                         "then compare")
-    return MlvError(f"unknown revision {rev!r}")
+    hint = ""
+    if re.fullmatch(r"[\w.-]+", rev):  # a plain name: maybe a tag or branch this clone lacks
+        hint = (" (a tag or branch a shallow or single-branch clone lacks? `git fetch --tags` or "
+                f"`git fetch origin {rev}` brings it)")
+    return UsageError(f"unknown revision {rev!r}{hint}")

@@ -102,9 +102,17 @@ def test_plots_writes_a_png(tagged: Path, tmp_path: Path) -> None:
     assert p.stderr.decode().startswith("git-mlv: error: no numeric metric named 'nope'")
 
 
-def test_unknown_revision(tagged: Path) -> None:
-    p = mlv("metrics", "diff", "v9", "--json", cwd=tagged, check=False)
-    assert p.returncode == 1 and p.stderr.decode() == "git-mlv: error: unknown revision 'v9'\n"
+@pytest.mark.parametrize("verb", [["metrics", "diff", "v9", "--json"], ["params", "diff", "v1.0", "v9"],
+                                  ["metrics", "show", "-T", "v9"], ["plots", "v9"]])
+def test_unknown_revision(tagged: Path, verb: list[str]) -> None:
+    """A typo'd revision is a usage error (exit 2), as in `git mlv diff`; the pipeline verbs exited
+    1 (README: 1 is a failure such as missing data), so a script could not tell it apart."""
+    p = mlv(*verb, cwd=tagged, check=False)
+    assert p.returncode == 2 and p.stderr.decode() == (
+        "git-mlv: error: unknown revision 'v9' (a tag or branch a shallow or single-branch clone "
+        "lacks? `git fetch --tags` or `git fetch origin v9` brings it)\n")
+    p = mlv("metrics", "diff", "HEAD~9", cwd=tagged, check=False)
+    assert p.returncode == 2 and p.stderr.decode() == "git-mlv: error: unknown revision 'HEAD~9'\n"
 
 
 @pytest.mark.parametrize("verb", [["metrics", "diff"], ["params", "diff"], ["metrics", "show", "HEAD"]])
