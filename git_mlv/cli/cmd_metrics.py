@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -21,11 +22,19 @@ def add_format(p: argparse.ArgumentParser) -> None:
 
 
 def fmt_value(v: Any) -> str:
-    """A cell: '-' when missing, floats to 6 significant digits."""
+    """A cell: '-' when missing, floats to 6 significant digits, the rest as in the files."""
     if v is None:
         return "-"
     if isinstance(v, float):
         return f"{v:.6g}"
+    return _as_written(v)
+
+
+def _as_written(v: Any) -> str:
+    # booleans, lists and mappings as JSON/YAML write them: Python's str() showed `True`, `['a']`
+    # and `{'k': 1}` for a params.yaml holding `true`, `[a]` and `{k: 1}`
+    if isinstance(v, (bool, list, dict)):
+        return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
     return str(v)
 
 
@@ -34,7 +43,8 @@ def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) 
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(headers)
-        w.writerows([["" if c is None else c for c in r] for r in rows])
+        w.writerows([["" if c is None else c if isinstance(c, (int, float)) and not isinstance(c, bool)
+                       else _as_written(c) for c in r] for r in rows])
         return
     cells = [[fmt_value(c) for c in r] for r in rows]
     if fmt == "md":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvError
@@ -61,10 +62,16 @@ class DiffRow:
 
     @property
     def change(self) -> float | int | None:
-        """new - old for numbers, else None."""
-        if is_number(self.old) and is_number(self.new):
+        """new - old for numbers, else None; of the numbers as written (0.3 - 0.1 = 0.2)."""
+        if not (is_number(self.old) and is_number(self.new)):
+            return None
+        if isinstance(self.old, int) and isinstance(self.new, int):
             return self.new - self.old
-        return None
+        if not (math.isfinite(self.old) and math.isfinite(self.new)):
+            return self.new - self.old  # nan, inf - inf: as float arithmetic has it
+        # binary floats showed 0.3 - 0.1 as 0.19999999999999998 (--json, --csv); the decimal
+        # difference of the values' shortest forms is what a reader of the two files computes
+        return float(Decimal(repr(self.new)) - Decimal(repr(self.old)))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
