@@ -40,7 +40,6 @@ FILE_MODES = ("100644", "100755")
 GIT_FILES = {".gitattributes", ".gitignore", ".gitmodules", ".mailmap", ".gitmlv", ".gitmlv.lock"}
 _CACHE_LIMIT = 1 << 18  # blob -> pointer entries kept (~200 B each): flat memory on huge histories
 # git-lfs pointer text (spec v1 and its old name): never data to import, see BlobConverter._lfs
-_LFS_POINTERS = (b"version https://git-lfs.github.com/spec/v1\n", b"version https://hawser.github.com/spec/v1\n")
 
 
 @dataclass
@@ -132,7 +131,9 @@ class BlobConverter:
 
         Taken for data, a git-lfs pointer went into the pool as it was: every version checked out
         as git-lfs pointer text while the summary said "Converted". `from-lfs` converts those."""
-        if head.startswith(_LFS_POINTERS):
+        from .migrate_lfs import parse_lfs_pointer  # it imports this module
+
+        if head.startswith(b"version ") and parse_lfs_pointer(head) is not None:
             raise MigrateError(
                 f"{path or 'a chosen file'} is a git-lfs pointer (blob {sha[:12]}), not data: convert "
                 f"git-lfs files with `git mlv migrate from-lfs` first (--everything for the whole history), "

@@ -45,9 +45,12 @@ from .migrate_rewrite import (
     remote_only_branches,
 )
 
-_LFS_POINTER = re.compile(
-    rb"version https://(?:git-lfs\.github\.com|hawser\.github\.com)/spec/v1\n"
-    rb"((?:ext-[^\n]*\n)*)oid sha256:([0-9a-f]{64})\nsize (0|[1-9][0-9]*)\n(?:[a-z0-9.-]+ [^\n]*\n)*\Z")
+# Every header git-lfs reads as pointer version 1 (git-lfs's lfs/pointer.go v1Aliases): the alpha's,
+# the pre-release's and the public one.
+_LFS_VERSIONS = (b"https://git-lfs.github.com/spec/v1", b"https://hawser.github.com/spec/v1",
+                 b"http://git-media.io/v/2")
+_LFS_OID = re.compile(rb"sha256:([0-9a-f]{64})\Z")
+_LFS_EXT = re.compile(rb"ext-([0-9])-[A-Za-z0-9_]+\Z")
 _LFS_ATTR = re.compile(r"(?<!\S)(-?)(filter|diff|merge)=lfs(?!\S)")
 _MISSING_SHOWN = 5
 
@@ -56,12 +59,47 @@ class MissingLfsObjects(MigrateError):
     """git-lfs objects named in the history are not in the local git-lfs store."""
 
 
+def _lfs_fields(data: bytes) -> tuple[list[tuple[int, bytes]], str, int] | None:
+    """(extension lines as (priority, value), sha256 hex, size) of a git-lfs pointer, else None.
+
+    Read as git-lfs reads one (lfs/pointer.go decodeKV), not only as its clean writes one: lines may
+    end in CRLF, the last one without a newline, empty lines are skipped, ``version``, ``oid``,
+    ``size`` come in that order with ``ext-`` lines among them, other keys after. A pointer git-lfs
+    smudges to the file but this parser refused stayed pointer text: after the migration the file
+    checked out as that text."""
+    if len(data) >= MAX_SIZE or b"\0" in data:
+        return None
+    want = [b"version", b"oid", b"size"]
+    found: dict[bytes, bytes] = {}
+    exts: list[tuple[int, bytes]] = []
+    for line in data.split(b"\n"):
+        line = line.removesuffix(b"\r")
+        if not line:
+            continue
+        key, sep, value = line.partition(b" ")
+        if not sep:
+            return None
+        if len(found) == len(want):
+            continue  # keys after size: git-lfs keeps them, they name nothing we need
+        if key != want[len(found)]:
+            ext = _LFS_EXT.match(key)
+            if ext is None:
+                return None
+            exts.append((int(ext.group(1)), value))
+            continue
+        found[key] = value
+    if len(found) < len(want) or found[b"version"] not in _LFS_VERSIONS:
+        return None
+    oid = _LFS_OID.match(found[b"oid"])
+    if oid is None or not found[b"size"].isdigit():
+        return None
+    return exts, oid.group(1).decode(), int(found[b"size"])
+
+
 def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
     """(sha256 hex, size) of a git-lfs pointer, or None when ``data`` is not one."""
-    if len(data) >= MAX_SIZE:
-        return None
-    m = _LFS_POINTER.match(data)
-    return (m.group(2).decode(), int(m.group(3))) if m else None
+    fields = _lfs_fields(data)
+    return (fields[1], fields[2]) if fields else None
 
 
 def lfs_extension_input(data: bytes) -> str | None:
@@ -69,15 +107,16 @@ def lfs_extension_input(data: bytes) -> str | None:
 
     git-lfs's clean runs each configured extension (``lfs.extension.NAME.clean``) in priority order
     and stores only the last one's output: the object is *not* the file. Each ``ext-P-NAME
-    sha256:X`` line names the input of that extension, so the first (lowest priority) one is the
-    file's own sha256 (git-lfs's docs/extensions.md)."""
-    m = _LFS_POINTER.match(data) if len(data) < MAX_SIZE else None
-    if m is None or not m.group(1):
+    sha256:X`` line names the input of that extension, so the lowest priority's is the file's own
+    sha256 (git-lfs's docs/extensions.md)."""
+    fields = _lfs_fields(data)
+    if fields is None or not fields[0]:
         return None
-    first = re.match(rb"ext-[0-9]+-[^ ]+ sha256:([0-9a-f]{64})\n", m.group(1))
+    value = min(fields[0])[1]
+    first = _LFS_OID.match(value)
     if first is None:
         raise MigrateError(f"a git-lfs pointer has an extension line this migration cannot read: "
-                           f"{m.group(1).splitlines()[0].decode(errors='replace')}")
+                           f"{value.decode(errors='replace')}")
     return first.group(1).decode()
 
 
