@@ -119,7 +119,7 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
             source.files.append(SourceFile(rel, _REGULAR[e.mode], p.oid, p.size, False))
     wanted = {f.oid: f.size for f in source.files if f.pointer and f.oid != EMPTY_OID}
     if wanted:
-        _fetch_data(src, source, wanted, base, pool, cache_dir, options_for, retry, progress)
+        _fetch_data(src, source, wanted, base, pool, cache_dir, options_for, retry, progress, scratch)
     return source
 
 
@@ -138,22 +138,35 @@ def _refuse_lfs_pointers(cat: CatFile, entries: list[TreeEntry], sizes: Mapping[
                           "(or its owner converts them: `git mlv migrate from-lfs`)")
 
 
-def _source_remote(src: SourceRepo, commit: str) -> str:
-    """The URL of the source's default data remote, from its committed ``.gitmlv``."""
+def _default_remote(src: SourceRepo, commit: str) -> str | None:
+    """The URL of the default data remote the committed ``.gitmlv`` of ``commit`` names, if any."""
     cfg = src.config_at(commit, GITMLV)
     urls = {k[len("remote."):-len(".url")]: v for k, v in cfg.items()
             if k.lower().startswith("remote.") and k.lower().endswith(".url")}
     name = cfg.get("core.remote") or (next(iter(urls)) if len(urls) == 1 else None)
-    if name is None or name not in urls:
-        raise SourceError(f"{src.url} at {commit[:12]} names no default data remote in its "
-                          f"{GITMLV}; its data cannot be fetched (its owner sets one with "
-                          "`git mlv remote add NAME URL --default`)")
-    return urls[name]
+    return urls.get(name) if name is not None else None
+
+
+def _source_remote(src: SourceRepo, commit: str, scratch: str) -> str:
+    """The URL of the source's default data remote: from the committed ``.gitmlv`` of ``commit``,
+    else (an old tag of a history migrated from git-lfs or DVC, or made before the remote was
+    added, has none) from that of the source's HEAD, whose remote ``git mlv push --all`` fills."""
+    url = _default_remote(src, commit)
+    if url is not None:
+        return url
+    head = SourceRepo(os.path.join(scratch, "head.git"), src.url, src.shown)
+    head_commit = head.fetch("")
+    url = _default_remote(head, head_commit) if head_commit != commit else None
+    if url is None:
+        raise SourceError(f"{src.shown} at {commit[:12]} names no default data remote in its "
+                          f"{GITMLV}{'' if head_commit == commit else ', nor does its HEAD'}; its data "
+                          "cannot be fetched (its owner sets one with `git mlv remote add NAME URL --default`)")
+    return url
 
 
 def _fetch_data(src: SourceRepo, source: Source, wanted: dict[str, int], base: str, pool: Pool,
                 cache_dir: str, options_for: Callable[[str], Mapping[str, str]],
-                retry: RetryPolicy, progress: ProgressFn | None) -> None:
+                retry: RetryPolicy, progress: ProgressFn | None, scratch: str) -> None:
     """Fetch the data of ``wanted`` (oid -> size) from the source's data remote into ``pool``."""
     from ..remotes.url import parse
     from .data import present_oids
@@ -162,7 +175,7 @@ def _fetch_data(src: SourceRepo, source: Source, wanted: dict[str, int], base: s
     todo = {o: s for o, s in wanted.items() if o not in here}
     if not todo:
         return
-    rurl = _source_remote(src, source.commit)
+    rurl = _source_remote(src, source.commit, scratch)
     source.remote_url = rurl
     root = local_path(src.url)
     if parse(rurl).scheme == "folder" and not os.path.isabs(os.path.expanduser(rurl)) and root is None:

@@ -1,0 +1,57 @@
+"""get/import from a source that is itself a git-mlv repository migrated from git-lfs (real git-lfs):
+an old tag of the rewritten history has no `.gitmlv` (the data remote was added after the
+migration), yet `git mlv push --all` put its data on the remote the source's HEAD names.
+
+Regression: `--rev v1` stopped with "names no default data remote in its .gitmlv": every tag of a
+migrated history (or any commit older than `git mlv remote add`) could not be imported. Now the
+remote of the source's HEAD is used when the revision's `.gitmlv` names none; bytes equal the
+files git-lfs held at that tag.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.helpers import commit_all, git, mlv, one_error_line, out
+from tests.integration.test_migrate_lfs import make_lfs_repo
+
+
+def _migrated_source(tmp_path: Path) -> tuple[Path, dict[str, dict[str, bytes]]]:
+    src = tmp_path / "src"
+    src.mkdir()
+    versions = make_lfs_repo(src)
+    out(mlv("migrate", "from-lfs", "--everything", "-q", cwd=src))
+    shutil.rmtree(src / ".git" / "lfs")
+    return src, versions
+
+
+def _dest(tmp_path: Path) -> Path:
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    git("init", "-q", cwd=dst)
+    mlv("remote", "add", "mine", str(tmp_path / "dst-store"), "--default", cwd=dst)
+    commit_all(dst, "start")
+    return dst
+
+
+def test_an_old_tag_of_a_migrated_history_is_imported(tmp_path: Path) -> None:
+    src, versions = _migrated_source(tmp_path)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
+    commit_all(src, "data remote")
+    mlv("push", "--all", "-q", cwd=src)
+    assert git("cat-file", "-e", "v1:.gitmlv", cwd=src, check=False).returncode != 0
+    dst = _dest(tmp_path)
+    mlv("import", "../src", "data", "--rev", "v1", "-o", "d1", cwd=dst)
+    assert (dst / "d1" / "shared.csv").read_bytes() == versions["v1"]["data/shared.csv"]
+    mlv("get", str(src), "model1.bin", "--rev", "v2", "-o", "m1.bin", cwd=dst)
+    assert (dst / "m1.bin").read_bytes() == versions["v2"]["model1.bin"]
+    assert "[import \"d1\"]" in (dst / ".gitmlv").read_text()
+
+
+def test_no_remote_at_the_tag_nor_at_head_is_one_line(tmp_path: Path) -> None:
+    src, _ = _migrated_source(tmp_path)
+    dst = _dest(tmp_path)
+    err = one_error_line(mlv("get", "../src", "model1.bin", "--rev", "v1", cwd=dst, check=False), 2)
+    assert "names no default data remote in its .gitmlv, nor does its HEAD" in err, err
+    assert not (dst / "model1.bin").exists()
