@@ -158,9 +158,10 @@ def _source_remote(src: SourceRepo, commit: str, scratch: str) -> str:
     head_commit = head.fetch("")
     url = _default_remote(head, head_commit) if head_commit != commit else None
     if url is None:
-        raise SourceError(f"{src.shown} at {commit[:12]} names no default data remote in its "
-                          f"{GITMLV}{'' if head_commit == commit else ', nor does its HEAD'}; its data "
-                          "cannot be fetched (its owner sets one with `git mlv remote add NAME URL --default`)")
+        nor = "" if head_commit == commit else ", nor does its HEAD"
+        raise SourceError(f"{src.shown} at {commit[:12]} names no default data remote in its {GITMLV}{nor}; "
+                          "its data cannot be fetched (its owner sets one with "
+                          "`git mlv remote add NAME URL --default`)")
     return url
 
 
