@@ -21,11 +21,12 @@ def print_event(event: Any) -> None:
         r.WOULD_RUN: f"Would run stage {name!r}: {event.detail}",
         r.FAILED: f"Stage {name!r} failed: {event.detail}",
         r.SKIPPED: f"Stage {name!r} not run: upstream {event.detail} failed",
+        r.WARNING: f"git-mlv: warning: stage {name!r}: {event.detail}",
     }
     line = lines.get(event.kind)
     if line is None:
         return
-    out = sys.stderr if event.kind in (r.FAILED, r.SKIPPED) else sys.stdout
+    out = sys.stderr if event.kind in (r.FAILED, r.SKIPPED, r.WARNING) else sys.stdout
     with _print_lock:
         print(line, file=out, flush=True)
 

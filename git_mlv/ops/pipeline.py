@@ -202,16 +202,37 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
     cache = StatCache(repo.mlv_dir)
     try:
         r = Reproducer(repo.top, spec, g, entries, ws.pool, RunCache(ws.pool, repo.mlv_dir),
-                       Fingerprinter(repo.top, cache), lambda e: lockfile.save(repo, e), on_event)
+                       Fingerprinter(repo.top, cache), lambda e: lockfile.save(repo, e), on_event,
+                       _remote_fetch(ws))
         try:
             result = r.run(opts)
         finally:
+            if r.fetch is not None:
+                from . import sync_fetch
+
+                sync_fetch.close_fetch(ws)
             done = {e.stage for e in r.result.events if e.kind in ("ran", "restored")}
             track_outputs(ws, [spec.stages[n] for n in sorted(done)])
     finally:
         cache.close()
         unlock(fd)
     return result
+
+
+def _remote_fetch(ws: Workspace) -> Callable[[dict[str, int]], None] | None:
+    """Fetching from the default data remote, for the outputs of a run-cache hit (a clone fetches
+    run-cache entries, not their outputs' data); None without a data remote."""
+    try:
+        from . import sync, sync_fetch
+    except ImportError:  # a build without remotes
+        return None
+    if sync.default_remote_name(ws) is None:
+        return None
+
+    def fetch(sizes: dict[str, int]) -> None:
+        sync_fetch.fetch_oids(ws, list(sizes), sizes={o: n for o, n in sizes.items() if n})
+
+    return fetch
 
 
 def _revs(ws: Workspace, revs: list[str], all_tags: bool, all_branches: bool) -> list[str]:

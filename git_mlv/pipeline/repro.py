@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 # Event kinds, in the order a stage may see them
 RUNNING, RAN, RESTORED, UP_TO_DATE, WOULD_RUN, FAILED, SKIPPED = (
     "running", "ran", "restored", "up-to-date", "would-run", "failed", "skipped")
+WARNING = "warning"  # a stage's run-cache outputs could not be fetched: it runs instead
+
+# Downloads the data of these oids (oid -> size, 0 when unknown) into the pool from the data remote;
+# MlvError when the remote cannot be read. What it could not find is simply not in the pool after.
+Fetch = Callable[[dict[str, int]], None]
 
 
 class StageFailed(MlvError):
@@ -92,7 +97,7 @@ class Reproducer:
 
     def __init__(self, top: str, spec: Spec, dag: Dag, entries: dict[str, LockEntry], pool: Pool,
                  runcache: RunCache, fp: Fingerprinter, save_lock: Callable[[dict[str, LockEntry]], None],
-                 on_event: Callable[[Event], None] | None = None) -> None:
+                 on_event: Callable[[Event], None] | None = None, fetch: Fetch | None = None) -> None:
         self.top = top
         self.spec = spec
         self.dag = dag
@@ -102,6 +107,7 @@ class Reproducer:
         self.fp = fp
         self.save_lock = save_lock
         self.on_event = on_event
+        self.fetch = fetch  # the outputs of a run-cache hit whose data is on the remote only
         self.result = Result()
         self._lock = threading.Lock()  # events, lock entries
         self._pool_lock = threading.Lock()  # one writer per pool; reads share its state
@@ -184,7 +190,8 @@ class Reproducer:
         if reason is None:
             self._emit(Event(UP_TO_DATE, name))
             return
-        source = None if opts.force else self._restorable(st, entry, cur, opts.run_cache)
+        source = None if opts.force else self._restorable(st, entry, cur, opts.run_cache,
+                                                          may_fetch=not opts.dry_run)
         if opts.dry_run:
             if source is not None:
                 with self._lock:
@@ -283,9 +290,11 @@ class Reproducer:
         return None
 
     # -- restoring ----------------------------------------------------------------------------
-    def _restorable(self, st: Stage, entry: LockEntry | None, cur: _Current, use_cache: bool
-                    ) -> tuple[str, dict[str, tuple[str, Record]]] | None:
-        """Where the outputs for the current inputs can come from without running, or None."""
+    def _restorable(self, st: Stage, entry: LockEntry | None, cur: _Current, use_cache: bool,
+                    may_fetch: bool = False) -> tuple[str, dict[str, tuple[str, Record]]] | None:
+        """Where the outputs for the current inputs can come from without running, or None. With
+        ``may_fetch``, outputs whose data is not here are fetched from the data remote first (a
+        clone has the run-cache entries a push sent, not their outputs' data)."""
         if st.outs_nocache or not use_cache:
             return None  # part of the result is not stored anywhere, or the user wants a real run
         kinds = self._kinds(st)
@@ -297,11 +306,45 @@ class Reproducer:
             candidates.append(("run-cache", outs))
         if entry is not None and self._inputs_match(st, entry, cur):
             candidates.append(("pool", dict(entry.outs)))
-        for source, outs in candidates:
-            if set(outs) == set(kinds) and all(k == kinds[p] for p, (k, _) in outs.items()) \
-                    and all(self._in_pool(r) for _, r in outs.values()):
+        fitting = [(source, outs) for source, outs in candidates
+                   if set(outs) == set(kinds) and all(k == kinds[p] for p, (k, _) in outs.items())]
+        for source, outs in fitting:
+            if all(self._in_pool(r) for _, r in outs.values()):
                 return source, outs
+        if may_fetch and self.fetch is not None:
+            for source, outs in fitting:
+                if self._fetched(st, [r for _, r in outs.values()]):
+                    return source, outs
         return None
+
+    def _fetched(self, st: Stage, recs: list[Record]) -> bool:
+        """Fetch what the pool lacks of ``recs`` (a folder: its listing, then its files); True when
+        all of it is here then."""
+        assert self.fetch is not None
+        for _ in range(2):  # a folder's listing names its files only once it is here
+            lacking = self._lacking(recs)
+            if not lacking:
+                return True
+            try:
+                with self._pool_lock:
+                    self.fetch(lacking)
+            except MlvError as e:
+                self._emit(Event(WARNING, st.name, f"its outputs are in the run-cache but could not be "
+                                                   f"fetched ({e}); running it"))
+                return False
+        return not self._lacking(recs)
+
+    def _lacking(self, recs: list[Record]) -> dict[str, int]:
+        """oid -> size of what the pool lacks of these outputs."""
+        lacking: dict[str, int] = {}
+        with self._pool_lock:
+            for rec in recs:
+                if not self.pool.has_file(rec.oid, refresh=True):
+                    lacking[rec.oid] = 0 if rec.is_dir else rec.size  # a listing's size is unknown
+                elif rec.is_dir:
+                    listing = decode_listing(b"".join(self.pool.iter_file(rec.oid)))
+                    lacking.update((oid, size) for _, oid, size in listing if not self.pool.has_file(oid))
+        return lacking
 
     def _inputs_match(self, st: Stage, entry: LockEntry, cur: _Current) -> bool:
         return (entry.cmd == st.cmd and entry.wdir == st.wdir
