@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -92,17 +93,24 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
     known = known or {}
     unknown = list(dict.fromkeys(e.oid for e in entries if e.oid not in known))
     config_blob = src.blob_id(commit, GITMLV)  # fetched with the rest: one request, not two
-    src.fetch_blobs(unknown + ([config_blob] if config_blob else []))
+    attrs = _attribute_files(src, commit, path, entries)
+    src.fetch_blobs(unknown + [b for _, b in attrs] + ([config_blob] if config_blob else []))
+    filters = _filters(src, scratch, attrs, [e.path for e in entries])
     sizes = walk.object_sizes(src.repo, unknown)
     pointers = {b: (pb.oid, pb.size) for b, pb in walk.pointer_blobs(src.repo, unknown, sizes).items()}
     pointers.update((e.oid, known[e.oid]) for e in entries if e.oid in known)
+    # pointer text is a pointer only where the source's filter=mlv applies (its clone smudges it
+    # there); elsewhere (a test fixture) it is the file, as a clone checks it out
+    data = {e.path for e in entries if e.oid in pointers and filters.get(e.path) == b"mlv"}
+    as_text = [e for e in entries if e.path not in data]
+    src.fetch_blobs([e.oid for e in as_text if e.oid in known])  # our pointers: text there
     source = Source(url, path, rev, commit, kind)
     plain: dict[str, Pointer] = {}
     with CatFile(src.repo) as cat:  # plain git files go into the pool, streamed
-        _refuse_lfs_pointers(cat, [e for e in entries if e.oid not in pointers], sizes, url)
+        _refuse_lfs_pointers(cat, [e for e in as_text if filters.get(e.path) == b"lfs"], url)
         writer = pool.writer()
-        for e in entries:
-            if e.oid in pointers or e.oid in plain:
+        for e in as_text:
+            if e.oid in plain:
                 continue
             got = cat.open(e.oid)
             if got is None:
@@ -111,9 +119,9 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
         writer.flush()
     for e in entries:
         rel = "" if kind == "file" else e.path[len(path) + 1:]
-        pb = pointers.get(e.oid)
-        if pb is not None:
-            source.files.append(SourceFile(rel, _REGULAR[e.mode], pb[0], pb[1], True))
+        if e.path in data:
+            oid, size = pointers[e.oid]
+            source.files.append(SourceFile(rel, _REGULAR[e.mode], oid, size, True))
         else:
             p = plain[e.oid]
             source.files.append(SourceFile(rel, _REGULAR[e.mode], p.oid, p.size, False))
@@ -123,14 +131,54 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
     return source
 
 
-def _refuse_lfs_pointers(cat: CatFile, entries: list[TreeEntry], sizes: Mapping[str, int], url: str) -> None:
-    """SourceError when plain files are git-lfs pointers (a dataset kept with git-lfs): their bytes
-    are on a git-lfs server git-mlv does not talk to, and the pointer text would have been written
-    as the file, reported as imported."""
+def _attribute_files(src: SourceRepo, commit: str, path: str, entries: list[TreeEntry]
+                     ) -> list[tuple[str, str]]:
+    """(path, blob id) of the ``.gitattributes`` files of ``commit`` that apply under ``path``: at
+    the root, in each folder above it (one ``rev-parse`` each) and under it (among ``entries``)."""
+    parts = path.split("/")
+    found = []
+    for depth in range(len(parts)):
+        name = "/".join(parts[:depth] + [".gitattributes"])
+        blob = src.blob_id(commit, name)
+        if blob:
+            found.append((name, blob))
+    found += [(e.path, e.oid) for e in entries if e.path.rsplit("/", 1)[-1] == ".gitattributes"
+              and e.path not in dict(found)]
+    return found
+
+
+def _filters(src: SourceRepo, scratch: str, attrs: list[tuple[str, str]], paths: list[str]
+             ) -> dict[str, bytes]:
+    """path -> the ``filter`` attribute the source's committed ``.gitattributes`` give it, by git's
+    own rules (``check-attr --cached`` over an index holding only those files; the user's
+    ``core.attributesFile`` is left out: the source's files, not ours, decide). One process each."""
+    if not attrs or not paths:
+        return {}
+    env = {**os.environ, "GIT_INDEX_FILE": os.path.join(scratch, "attributes.index")}
+    try:
+        subprocess.run(["git", "update-index", "-z", "--index-info"], cwd=src.repo.git_dir, env=env,
+                       input=b"".join(b"100644 %s\t%s\0" % (b.encode(), os.fsencode(p)) for p, b in attrs),
+                       check=True, capture_output=True)
+        raw = subprocess.run(["git", "-c", "core.attributesFile=" + os.devnull, "check-attr", "--cached",
+                              "-z", "--stdin", "filter"], cwd=src.repo.git_dir, env=env, check=True,
+                             input=b"".join(os.fsencode(p) + b"\0" for p in paths),
+                             capture_output=True).stdout
+    except subprocess.CalledProcessError as e:
+        why = e.stderr.decode(errors="replace").strip().splitlines()
+        raise SourceError(f"cannot read the .gitattributes of {src.shown}: "
+                          f"{why[-1] if why else f'exit {e.returncode}'}") from None
+    records = raw.split(b"\0")
+    return {os.fsdecode(p): v for p, v in zip(records[0::3], records[2::3])}
+
+
+def _refuse_lfs_pointers(cat: CatFile, entries: list[TreeEntry], url: str) -> None:
+    """SourceError when files git-lfs filters in the source are git-lfs pointers (a dataset kept
+    with git-lfs): their bytes are on a git-lfs server git-mlv does not talk to, and the pointer
+    text would have been written as the file, reported as imported."""
     from .migrate_lfs import parse_lfs_pointer
 
-    found = [e.path for e in entries
-             if sizes.get(e.oid, MAX_SIZE) < MAX_SIZE and parse_lfs_pointer(cat.read(e.oid) or b"")]
+    found = [e.path for e in entries if (cat.info(e.oid) or ("", MAX_SIZE))[1] < MAX_SIZE
+             and parse_lfs_pointer(cat.read(e.oid) or b"")]
     if found:
         named = ", ".join(found[:_SHOW]) + (f" and {len(found) - _SHOW} more" if len(found) > _SHOW else "")
         raise SourceError(f"{len(found)} file(s) in {url} are git-lfs pointers, whose data git-mlv cannot "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, one_error_line, out
+from tests.helpers import commit_all, git, mlv, one_error_line, out, write
 from tests.integration.test_migrate_lfs import make_lfs_repo
 
 
@@ -55,3 +55,37 @@ def test_no_remote_at_the_tag_nor_at_head_is_one_line(tmp_path: Path) -> None:
     err = one_error_line(mlv("get", "../src", "model1.bin", "--rev", "v1", cwd=dst, check=False), 2)
     assert "names no default data remote in its .gitmlv, nor does its HEAD" in err, err
     assert not (dst / "model1.bin").exists()
+
+
+def test_pointer_text_outside_the_sources_filters_is_a_file(tmp_path: Path) -> None:
+    """A plain git file of the source holding git-mlv or git-lfs pointer text (a test fixture, at a
+    path no filter=mlv/lfs line names) is checked out as that text by a clone of the source, so
+    get/import write that text. Before, it was taken for data: the git-mlv one stopped the get
+    ('no data on' the source's remote), the git-lfs one was refused as a git-lfs file."""
+    src = tmp_path / "src"
+    src.mkdir()
+    git("init", "-q", cwd=src)
+    mlv("track", "data/*.bin", cwd=src)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
+    ours = b"version https://git-mlv.dev/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 12\n"
+    theirs = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"1" * 64 + b"\nsize 12\n"
+    files = {"data/a b.bin": b"x" * 3000, "data/fixtures/ours.txt": ours, "data/fixtures/lfs.txt": theirs}
+    for name, data in files.items():
+        write(src / name, data)
+    commit_all(src, "v1")
+    mlv("push", "-q", cwd=src, check=False)  # the fixture has no data to push: its pointer is not data
+    assert git("cat-file", "blob", "HEAD:data/fixtures/ours.txt", cwd=src).stdout == ours
+    dst = _dest(tmp_path)
+    mlv("get", "../src", "data", "-o", "got", cwd=dst)
+    for name, data in files.items():
+        assert (dst / "got" / name[len("data/"):]).read_bytes() == data, name
+
+
+def test_a_file_git_lfs_keeps_in_the_source_is_still_refused(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    make_lfs_repo(src)  # real git-lfs: its pointers at paths filter=lfs names
+    dst = _dest(tmp_path)
+    err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 2)
+    assert "are git-lfs pointers" in err and "data/shared.csv" in err, err
+    assert not (dst / "data").exists()
