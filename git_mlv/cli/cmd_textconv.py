@@ -8,8 +8,11 @@ repository's summary cache (ops/summarycache.py, docs/formats.md#summary-cache).
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not at run time: a summary read back from the cache needs no argparse
+    import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,21 +20,37 @@ knows nothing of git.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .detect import Kind, detect
 
 
-@dataclass
 class Summary:
-    """What a file holds, as facts; ``lines()`` is the text ``git diff`` compares."""
+    """What a file holds, as facts; ``lines()`` is the text ``git diff`` compares.
 
-    kind: str  # the format: "csv", "parquet", "npy", "safetensors", "png", "binary", "pointer"...
-    size: int
-    facts: list[str] = field(default_factory=list)
-    #: tables only: (name, type) of each column, and the row count (None when unknown)
-    schema: list[tuple[str, str]] | None = None
-    rows: int | None = None
+    A plain class, not a dataclass: importing ``dataclasses`` costs ~9 ms of CPU (it imports the
+    stdlib's ``inspect``), and textconv answering from the summary cache imports this package."""
+
+    __slots__ = ("kind", "size", "facts", "schema", "rows")
+
+    def __init__(self, kind: str, size: int, facts: list[str] | None = None,
+                 schema: list[tuple[str, str]] | None = None, rows: int | None = None) -> None:
+        #: the format: "csv", "parquet", "npy", "safetensors", "png", "binary", "pointer"...
+        self.kind = kind
+        self.size = size
+        self.facts: list[str] = [] if facts is None else facts
+        #: tables only: (name, type) of each column, and the row count (None when unknown)
+        self.schema = schema
+        self.rows = rows
+
+    def __repr__(self) -> str:
+        return (f"Summary(kind={self.kind!r}, size={self.size!r}, facts={self.facts!r}, "
+                f"schema={self.schema!r}, rows={self.rows!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Summary):
+            return NotImplemented
+        return all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
     def lines(self) -> list[str]:
         """The summary as lines: the format, the size, then the facts of that format."""

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..core.pointer import MAX_SIZE, Pointer
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A file format: ``name`` (csv, parquet, npy...), its ``family``, and an outer compression."""
+class Kind(NamedTuple):
+    """A file format: ``name`` (csv, parquet, npy...), its ``family``, and an outer compression.
+
+    A named tuple, not a dataclass: ``dataclasses`` imports the stdlib's ``inspect`` (~9 ms of CPU),
+    and textconv answering from the summary cache needs this class and nothing heavier."""
 
     name: str
     family: str  # "table", "columnar", "array", "image", "bytes"

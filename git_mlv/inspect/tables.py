@@ -18,7 +18,6 @@ turns out to hold "1.5", a number column with "n/a"), that column's type is wide
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -82,7 +81,7 @@ def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
         complete = len(head) < SNIFF_BYTES
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return kind
-    return dataclasses.replace(kind, delimiter=sniff_delimiter(head, complete))
+    return kind._replace(delimiter=sniff_delimiter(head, complete))
 
 
 @contextlib.contextmanager
@@ -170,7 +169,7 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
     if _blank(bytes(data)):  # an empty file is a table of no columns, not a parse error
         return pa.schema([])
     # one block however long its first line (the header) is
-    reader = open_batches(pa.BufferReader(bytes(data)), dataclasses.replace(kind, compression=None), types,
+    reader = open_batches(pa.BufferReader(bytes(data)), kind._replace(compression=None), types,
                           block_size=max(block_size, len(data) + 1))
     for _ in reader:  # a block: drained, so no thread is left behind
         pass
@@ -257,7 +256,7 @@ def _header_alone(source: str | Callable[[], Any], kind: Kind) -> pa.Schema | No
                 return None
     except (pa.ArrowInvalid, OSError):
         return None
-    reader = open_batches(pa.BufferReader(head + b"\n"), dataclasses.replace(kind, compression=None))
+    reader = open_batches(pa.BufferReader(head + b"\n"), kind._replace(compression=None))
     for _ in reader:  # drained: no thread left behind
         pass
     return reader.schema

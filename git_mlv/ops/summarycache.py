@@ -3,21 +3,17 @@
 `git log -p` over a table's history starts `git mlv textconv` for each side of each version, and a
 table's summary costs pyarrow's import and a pass over the data (~0.25 s a side here); the same
 versions shown again are read back instead. Imports stay light: the readers are imported only on
-a miss.
+a miss. A hit imports no more than this module, ``inspect``'s package and ``detect`` (no
+dataclasses, no OpenSSL for a small file): `git log -p` starts one textconv per side per commit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import signal
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from ..core.fsutil import atomic_write
 from ..inspect import Kind, detect, summarize_as
 
 VERSION = "11"  # of the summary text: raised whenever a summary's lines change
@@ -48,6 +44,8 @@ def summary_text(path: str, name: str | None = None) -> str:
     if not keep:
         return text
     try:
+        from ..core.fsutil import atomic_write  # a miss only: a hit writes nothing
+
         os.makedirs(os.path.dirname(entry), exist_ok=True)
         atomic_write(entry, text.encode("utf-8"))
     except OSError:
@@ -91,6 +89,8 @@ def _summarize(path: str, kind: Kind) -> tuple[str, bool]:
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         return b"".join(chunks).decode("utf-8"), True
     if os.WIFSIGNALED(status):
+        import signal
+
         from ..inspect import fallback
 
         sig = signal.Signals(os.WTERMSIG(status)).name
@@ -99,9 +99,24 @@ def _summarize(path: str, kind: Kind) -> tuple[str, bool]:
     return summarize_as(path, kind).text(), True  # it raised: raise it here (or read it here)
 
 
+# Below this size the interpreter's own sha256 (no OpenSSL: loading libcrypto costs ~4 ms of CPU,
+# a tenth of a cache hit) hashes the file sooner than OpenSSL's (~160 MB/s against ~830 MB/s here)
+_BUILTIN_SHA_MAX = 512 << 10
+
+
 def file_oid(path: str) -> str:
     """The sha256 of the file's bytes (64 hex): its oid, as in its pointer."""
-    h = hashlib.sha256()
+    try:
+        small = os.path.getsize(path) < _BUILTIN_SHA_MAX
+    except OSError:
+        small = False  # open() below says what is wrong
+    try:
+        if not small:
+            raise ImportError
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11 (3.12: _sha2)
+    except ImportError:
+        from hashlib import sha256
+    h = sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
@@ -115,12 +130,12 @@ def _format(kind: Kind) -> str | None:
     return ".".join(words) if all(_WORD.fullmatch(w) for w in words) else None
 
 
-@dataclass
 class Pruned:
     """What pruning the summary cache removed (or would remove)."""
 
-    entries: int = 0
-    bytes: int = 0
+    def __init__(self) -> None:
+        self.entries = 0
+        self.bytes = 0
 
 
 def prune(common_dir: str, live: Callable[[list[str]], list[bool]], dry_run: bool = False) -> Pruned:
@@ -132,6 +147,8 @@ def prune(common_dir: str, live: Callable[[list[str]], list[bool]], dry_run: boo
     out = Pruned()
     if not os.path.isdir(top):
         return out
+    import time
+
     current = os.path.join(top, "v" + VERSION)
     now = time.time()
     for here, _dirs, files in os.walk(top, topdown=False):
