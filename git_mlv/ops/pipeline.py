@@ -254,6 +254,21 @@ def metrics_show(ws: Workspace, revs: list[str] | None = None, all_tags: bool = 
                            _metric_files(ws, paths))
 
 
+curves = metricsmod.curves
+
+
+def plot_rows(ws: Workspace, path: str, revs: list[str] | None = None, all_tags: bool = False,
+              all_branches: bool = False) -> metricsmod.RowsAt:
+    """The records of the table file ``path`` (typed relative to the current directory) at each
+    revision (default: every tag, as `plots`)."""
+    if not (revs or all_tags or all_branches):
+        all_tags = True
+    chosen = _revs(ws, revs or [], all_tags, all_branches)
+    files = _metric_files(ws, [path])
+    assert files is not None
+    return metricsmod.rows_at(ws.repo, chosen, files[0], ws.pool)
+
+
 def _metric_files(ws: Workspace, paths: list[str] | None) -> list[str] | None:
     # typed relative to the current directory, as every path of `run`; git reads root-relative
     # paths (and a path outside the work tree is a usage error, not git cat-file's "fatal")
@@ -286,6 +301,6 @@ def params_diff(ws: Workspace, a: str | None = None, b: str | None = None, show_
     return metricsmod.params_diff(ws.repo, a, b, ws.pool, show_all)
 
 
-__all__ = ["AddResult", "DagView", "Event", "Options", "Result", "Spec", "StageDef", "add_stage", "dag",
-           "list_stages", "metrics_diff", "metrics_show", "params_diff", "remove_stages", "repro",
-           "still_tracked", "track_outputs", "undo_on_failure"]
+__all__ = ["AddResult", "DagView", "Event", "Options", "Result", "Spec", "StageDef", "add_stage", "curves",
+           "dag", "list_stages", "metrics_diff", "metrics_show", "params_diff", "plot_rows", "remove_stages",
+           "repro", "still_tracked", "track_outputs", "undo_on_failure"]

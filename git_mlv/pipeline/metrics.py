@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MlvError
+from ..errors import MlvError, UsageError
 from ..gitio.git import Repo
 from . import spec as specfile
 from .params import values as param_values
 from .readers import flatten, is_number, parse
+from .readers import rows as table_rows
 from .revisions import WORKSPACE, read_blobs, read_worktree
 
 if TYPE_CHECKING:
@@ -132,6 +133,62 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
     return table
 
 
+@dataclass
+class RowsAt:
+    """The records of one table file (plot data) at each revision: ``rows[rev]``; ``errors`` for
+    revisions where it does not parse, ``absent`` the revisions without it."""
+
+    revs: list[str]
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+
+
+def rows_at(repo: Repo, revs: list[str], path: str, pool: Pool | None = None) -> RowsAt:
+    """``path``'s records at each revision (``WORKSPACE`` = the work tree)."""
+    out = RowsAt(revs=list(revs))
+    blobs = _read(repo, [(rev, path) for rev in revs], pool)
+    for rev in revs:
+        data = blobs.get((rev, path))
+        if data is None:
+            out.absent.append(rev)
+            continue
+        try:
+            out.rows[rev] = table_rows(path, data)
+        except MlvError as e:
+            out.errors.append(f"{rev}: {e}")
+    return out
+
+
+def curves(by_rev: dict[str, list[dict[str, Any]]], x: str | None, only: list[str] | None
+           ) -> tuple[str, dict[str, dict[str, list[tuple[float, float]]]]]:
+    """(the x column's name, column -> revision -> (x, y) points): x is ``x``, else the first
+    column when its values are numbers, else the row number ('row'); rows where x or y is not a
+    number are left out."""
+    columns = list(dict.fromkeys(k for rows in by_rev.values() for r in rows for k in r))
+    if x is not None and x not in columns:
+        raise UsageError(f"no column {x!r} to put along x (columns: {', '.join(columns) or 'none'})")
+    if x is None and columns and all(is_number(r.get(columns[0])) for rows in by_rev.values()
+                                     for r in rows):
+        x = columns[0]
+    wanted = [c for c in columns if c != x and (not only or c in only)]
+    if only:
+        unknown = sorted(set(only) - set(columns))
+        if unknown:
+            raise MlvError(f"no column named {unknown[0]!r} (columns: {', '.join(columns)})")
+    panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for col in wanted:
+        lines = {}
+        for rev, rows in by_rev.items():
+            pts = [(r[x] if x else i, r[col]) for i, r in enumerate(rows)
+                   if is_number(r.get(col)) and (x is None or is_number(r.get(x)))]
+            if pts:
+                lines[rev] = pts
+        if lines:
+            panels[col] = lines
+    return x or "row", panels
+
+
 def diff_values(old: Values, new: Values, show_all: bool = False) -> list[DiffRow]:
     """Rows for every (path, key) on either side; unchanged ones only with ``show_all``."""
     rows = []
@@ -217,5 +274,5 @@ def params_diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: 
     return ParamsDiff(diff_values(old, new, show_all), warnings)
 
 
-__all__ = ["WORKSPACE", "DiffRow", "MetricsTable", "ParamsDiff", "diff", "diff_values", "flatten",
-           "params_diff", "params_at", "show", "ValuesDiff"]
+__all__ = ["WORKSPACE", "DiffRow", "curves", "MetricsTable", "ParamsDiff", "diff", "diff_values", "flatten",
+           "params_diff", "params_at", "rows_at", "RowsAt", "show", "ValuesDiff"]

@@ -104,6 +104,30 @@ def parse(path: str, data: bytes) -> Any:
         raise FormatError(f"cannot parse {path}: {first}") from None
 
 
+def rows(path: str, data: bytes) -> list[dict[str, Any]]:
+    """The records of a table file (plot data, a training log): a CSV or TSV with a header row, or
+    a JSON or YAML list of mappings, or a mapping holding one such list (DVC's
+    ``{"train": [{"step": 0, "loss": 1.2}, ...]}``); FormatError otherwise."""
+    ext = posixpath.splitext(path)[1].lower()
+    if ext not in (".csv", ".tsv"):
+        doc = parse(path, data)
+        if isinstance(doc, dict):
+            lists = [v for v in doc.values() if isinstance(v, list)]
+            doc = lists[0] if len(lists) == 1 else doc
+        if not (isinstance(doc, list) and all(isinstance(r, dict) for r in doc)):
+            raise FormatError(f"cannot plot {path}: not a list of records (rows: a CSV or TSV with a "
+                              "header, or a JSON or YAML list of mappings)")
+        return [{str(k): v for k, v in r.items()} for r in doc]
+    parse(path, data)  # the pointer, encoding and conflict checks; the values are read below
+    text = data.decode("utf-8-sig")
+    table = [r for r in csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ",")
+             if any(c.strip() for c in r)]
+    if not table:
+        return []
+    header = [h.strip() for h in table[0]]
+    return [{h: _number(v.strip()) for h, v in zip(header, r) if h} for r in table[1:]]
+
+
 def _conflict_line(text: str) -> int:
     """The line number of git's first conflict marker when all three kinds are there, else 0."""
     first, seen = 0, set()
