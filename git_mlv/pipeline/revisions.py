@@ -48,9 +48,23 @@ def _unpoint(data: bytes, pool: Pool | None) -> bytes:
 
 
 def tags(repo: Repo) -> list[str]:
-    """Tag names, oldest first (tagger date for annotated tags, commit date otherwise)."""
-    out = repo.git_text("for-each-ref", "--sort=creatordate", "--format=%(refname:short)", "refs/tags")
-    return out.splitlines()
+    """Names of the tags of commits, oldest first (tagger date for annotated tags, commit date
+    otherwise). A tag of a blob or a tree (a maintainer's signing key, as git.git has) is left out:
+    it has no metrics, and `--all-tags` stopped with "unknown revision" at it."""
+    out = repo.git_text("for-each-ref", "--sort=creatordate",
+                        "--format=%(objecttype) %(*objecttype) %(refname:short)", "refs/tags")
+    names, nested = [], []
+    for line in out.splitlines():
+        kind, peeled, name = line.split(" ", 2)
+        if kind == "commit" or peeled == "commit":
+            names.append(name)
+        elif peeled == "tag":  # a tag of a tag: git peels one level here, cat-file all of them
+            names.append(name)
+            nested.append(name)
+    if nested:
+        found = dict(zip(nested, walk.resolve(repo, [f"{n}^{{commit}}" for n in nested])))
+        names = [n for n in names if found.get(n, True) is not None]
+    return names
 
 
 def branches(repo: Repo) -> list[str]:

@@ -140,3 +140,19 @@ def test_show_names_a_metrics_file_missing_from_the_work_tree(tagged: Path) -> N
     rows = json.loads(mlv("metrics", "diff", "v2.0", "--json", cwd=tagged).stdout)
     assert {(r["path"], r["key"], r["old"], r["new"]) for r in rows} >= {
         ("eval/scores.yaml", "auc", 0.7, None), ("metrics.json", "acc", 0.7, None)}
+
+
+def test_all_tags_leaves_out_tags_of_blobs_and_trees(tagged: Path, tmp_path: Path) -> None:
+    """A tag of a blob (a maintainer's signing key, as git.git has) or of a tree stopped
+    `metrics show --all-tags` and `plots` with "unknown revision"; they are left out, and a tag
+    of a tag of a commit is kept."""
+    key = git("hash-object", "-w", "params.yaml", cwd=tagged).stdout.decode().strip()
+    git("tag", "signing-key", key, cwd=tagged)
+    git("tag", "-a", "-m", "t", "a-tree", "HEAD^{tree}", cwd=tagged)
+    git("tag", "-a", "-m", "t", "tree-again", "a-tree", cwd=tagged)
+    git("tag", "-a", "-m", "t", "release", "v2.0", cwd=tagged)
+    data = json.loads(out("metrics", "show", "--all-tags", "--json", cwd=tagged))
+    assert sorted(data) == ["release", "v1.0", "v2.0", "v3.0"]
+    assert data["release"] == data["v2.0"]
+    msg = out("plots", "-o", str(tmp_path / "p.png"), cwd=tagged)
+    assert "over 4 revision(s)" in msg
