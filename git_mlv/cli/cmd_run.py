@@ -19,12 +19,19 @@ def add_stage_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-O", "--out-no-cache", dest="outs_nocache", action="append", default=[],
                    metavar="PATH", help="an output that is not stored in the pool (repeatable)")
     p.add_argument("-M", "--metric", dest="metrics", action="append", default=[], metavar="PATH",
-                   help="a metrics file (JSON, YAML, CSV) kept in git as a normal file (repeatable)")
+                   help="a metrics file (JSON, YAML, TOML, CSV, TSV) kept in git as a normal file "
+                        "(repeatable)")
     p.add_argument("-p", "--params", dest="params", action="append", default=[], metavar="FILE[:KEYS]",
                    help="parameters: FILE:KEY1,KEY2 (nested keys as a.b), or FILE alone for every key")
     p.add_argument("-w", "--wdir", default=None,
                    help="directory the command runs in (default: the current directory)")
     p.add_argument("-f", "--force", action="store_true", help="replace a stage of the same name")
+    # DVC's spellings (`dvc stage add -n train -d x --outs y -m metrics.json`), kept out of --help:
+    # a DVC user's -m and --outs were refused ("unrecognized arguments: -m"). DVC's -m is a cached
+    # metric and -M one kept in git; ours is both, so both name it.
+    for flags, dest in ((["--deps"], "deps"), (["--outs"], "outs"), (["--outs-no-cache"], "outs_nocache"),
+                        (["-m", "--metrics", "--metrics-no-cache"], "metrics")):
+        p.add_argument(*flags, dest=dest, action="append", default=[], help=argparse.SUPPRESS)
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD...", help="the command to run")
 
 
