@@ -38,13 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import data, eol, hooks, imports, remote_state, status
+    from ..ops import data, eol, hooks, imports, status
     from ..ops.context import Workspace
     from .render import print_json, quote_path
 
     with Workspace.discover() as ws:
         _warn_if_not_installed(ws)
-        st = status.status(ws, check_remote=not args.no_remote, paths=args.paths or None)
+        st, unpushed = status.status_and_commits(ws, check_remote=not args.no_remote,
+                                                 paths=args.paths or None)
         converted = eol.converted_pointers(ws, st.modified)
         if converted:  # pointer text, not a change of the data
             st.modified = [p for p in st.modified if p not in set(converted)]
@@ -52,9 +53,6 @@ def run(args: argparse.Namespace) -> int:
         # no remote found because none could be read (.gitmlv unreadable): nothing more to ask
         unread = st.remote is None and st.remote_problem is not None
         whole = not args.no_remote and not args.paths and not unread
-        # a remote that could not be asked just now is not asked a second time
-        unpushed = (remote_state.commits_not_on_remote(ws, refresh=st.remote_problem is None)
-                    if whole else None)
         hook_problems = hooks.hook_problems(ws) if st.remote or st.outside_patterns else []
         sources = imports.source_states(ws) if whole else []
         attributes_gone = bool(st.outside_patterns) and data.attributes_left_out(ws)

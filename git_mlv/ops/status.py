@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import MlvError
 from ..gitio import attributes, walk
+from ..gitio.pointer_cache import PointerBlob
+from . import complete
 from .context import Workspace
 from .data import CONVERTED, OTHER, _batches, _outside_filter, _rel_specs, present_oids, worktree_state
 from .scope import fetch_scope
+
+if TYPE_CHECKING:
+    from .remote_state import UnpushedCommits
 
 
 @dataclass
@@ -45,13 +51,34 @@ class Status:
     text_attribute_line: str | None = None
 
 
-def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None) -> Status:
+def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None,
+           trust_record: bool = False) -> Status:
     """Tracked files (under ``paths``, relative to the current folder, when given): modified, data
     missing locally, not yet on the default remote.
 
     The index is read in batches, each asked of the pool and of the remote's cached indexes, and
-    only what needs attention is kept, so memory stays flat.
+    only what needs attention is kept, so memory stays flat. A status that finds every file of
+    the index here, the index being HEAD's tree, records HEAD as complete (ops/complete.py).
+    ``trust_record``: when a commit's data is recorded as all here, ask the pool only about the
+    files that differ from its tree and those the worktree does not hold as data (the worktree
+    has the last word); not for `git mlv fsck`, which is there to find data deleted by hand.
     """
+    return _status(ws, check_remote, paths, trust_record, commits=False)[0]
+
+
+def status_and_commits(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None
+                       ) -> tuple[Status, UnpushedCommits | None]:
+    """What `git mlv status` shows: ``status`` trusting the record of complete commits and, with
+    the remote and without ``paths``, the local commits whose data the default remote lacks
+    (remote_state.commits_not_on_remote). Those are asked first: when every commit, HEAD too, is
+    on the remote by its listing, the remote is asked only about the index's files that differ
+    from HEAD's tree (the others are HEAD's, whose data is on it). Before, it was asked about
+    every file: ~0.2 s at 100,000 files with nothing new."""
+    return _status(ws, check_remote, paths, True, commits=check_remote and not paths)
+
+
+def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_record: bool,
+            commits: bool) -> tuple[Status, UnpushedCommits | None]:
     specs = _rel_specs(ws, paths)
     # git works on the other core meanwhile
     limit = [":(top,literal)" + s for s in specs] if specs and all(specs) else []
@@ -60,6 +87,8 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
     scope = fetch_scope(ws)
     top = ws.repo.top + os.sep
     lookup = None
+    unpushed = None
+    on_remote_but: set[str] | None = None  # HEAD's data is on the remote: paths differing from it
     if check_remote:
         try:
             from . import remote_state
@@ -70,13 +99,24 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
                 lookup = remote_state.RemoteLookup(ws)
             except MlvError as err:  # .gitmlv unreadable: the local state is still worth saying
                 st.remote_problem = str(err)
+            if commits and lookup is not None and lookup.name is not None:
+                # the lookup has just listed the remote, or failed to: not asked a second time
+                unpushed = remote_state.commits_not_on_remote(ws, refresh=False)
+                head = walk.resolve_commit(ws.repo, "HEAD")
+                if unpushed is not None and not unpushed.files and head is not None:
+                    differ = complete.index_changed_paths(ws, head)
+                    on_remote_but = set(differ) if differ is not None else None
     staged = _staged_new(ws)
     moved: list[walk.IndexEntry] = []  # staged new paths whose worktree holds the data
+    started = complete.start(ws.pool)  # before the pool is looked at (a gc meanwhile shows)
+    base = complete.Complete.load(ws).base(started, ws.pool) if trust_record else None
+    since = complete.index_changed_paths(ws, base) if base is not None else None
+    since_base = set(since) if since is not None else None
     try:
         for batch in _batches(ws, specs):
-            here = present_oids(ws.pool, (pb.oid for _, pb in batch))
             # a CONVERTED file is listed apart (ops/eol.py)
             raw = [None if e.skip_worktree else worktree_state(top + e.path, pb) for e, pb in batch]
+            here = _present(ws, batch, raw, since_base)
             st.converted_pointers += [e.path for (e, _), state in zip(batch, raw) if state == CONVERTED]
             states = [None if state is None else state not in (OTHER, CONVERTED) for state in raw]
             if staged:
@@ -100,10 +140,12 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
                     st.missing_data.append(e.path)
                 if pointer:
                     st.not_checked_out.append(e.path)
-            if lookup is not None and lookup.name is not None and here:
+            ask = here if on_remote_but is None else {
+                pb.oid for e, pb in batch if e.path in on_remote_but and pb.oid in here}
+            if lookup is not None and lookup.name is not None and ask:
                 # the remote is asked per batch: memory follows the batch (data not here is
                 # reported as missing, not as unpushed)
-                lacking = lookup.lacking(here)
+                lacking = lookup.lacking(ask)
                 if lacking:
                     st.not_on_remote += [e.path for e, pb in batch
                                          if pb.oid in lacking and e.path not in outside]
@@ -119,7 +161,27 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
     if moved:
         st.staged_outside = sorted(_outside_filter(ws, moved))
     _text_attribute(ws, st)
-    return st
+    if not (specs or st.missing_data or st.sparse or st.out_of_scope or st.outside_patterns):
+        head = complete.index_is_head(ws)
+        if head is not None and head != base:  # every pointer of HEAD's tree is here
+            complete.Complete.load(ws).save(started, [head])
+    return st, unpushed
+
+
+def _present(ws: Workspace, batch: list[tuple[walk.IndexEntry, PointerBlob]], raw: list[str | None],
+             changed: set[str] | None) -> set[str]:
+    """The data of ``batch`` that is in the pool. ``changed``: the paths that differ from a commit
+    recorded complete (None: no record); the others' data is taken as here (their blobs are that
+    commit's), except for files the worktree does not hold as data: those are asked, so that data
+    deleted by hand is named where it shows."""
+    if changed is None:
+        return present_oids(ws.pool, (pb.oid for _, pb in batch))
+    asked: set[str] = set()
+    known: set[str] = set()
+    for (e, pb), state in zip(batch, raw):
+        # None: outside a sparse checkout, so not in the worktree to say otherwise
+        (asked if e.path in changed or state not in (OTHER, None) else known).add(pb.oid)
+    return (known - asked) | present_oids(ws.pool, asked)
 
 
 def _text_attribute(ws: Workspace, st: Status) -> None:
