@@ -48,6 +48,10 @@ _IMAGE_MAGIC = (
     (b"GIF87a", "gif"),
     (b"GIF89a", "gif"),
     (b"BM", "bmp"),
+    (b"II*\x00", "tiff"),  # little-endian TIFF; then big-endian, and BigTIFF's two
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),
+    (b"MM\x00+", "tiff"),
 )
 
 BYTES = Kind("binary", "bytes")

@@ -97,7 +97,11 @@ def _jpeg(f: object) -> tuple[int, int, str]:
 
 
 def summarize(path: str, kind: Kind) -> Summary:
-    """width, height, mode, and the sha256 of the file."""
+    """width, height, mode, and the sha256 of the file (a TIFF: its pages too, tiff.py)."""
+    if kind.name == "tiff":
+        from . import tiff
+
+        return tiff.summarize(path)
     w, h, mode = dimensions(path, kind)
     oid, _ = digest(path)
     return Summary(kind.name, os.path.getsize(path),
