@@ -16,7 +16,7 @@ def test_nan_that_stays_nan_is_not_a_change(repo: Path) -> None:
     commit_all(repo, "v1")
     write(repo / "m.json", b'{"loss": NaN, "acc": 0.6}')
     assert json.loads(out(mlv("metrics", "diff", "--json", cwd=repo))) == [
-        {"path": "m.json", "key": "acc", "old": 0.5, "new": 0.6, "change": 0.6 - 0.5}]
+        {"path": "m.json", "key": "acc", "old": 0.5, "new": 0.6, "change": 0.1}]  # as written, not 0.6 - 0.5
     assert out(mlv("params", "diff", cwd=repo)) == "No changes.\n"
     write(repo / "m.json", b'{"loss": 0.25, "acc": 0.6}')
     rows = json.loads(out(mlv("metrics", "diff", "--json", cwd=repo)).replace("NaN", "null"))

@@ -27,7 +27,7 @@ def test_metrics_diff_with_a_file_that_does_not_parse(repo: Path) -> None:
     assert warnings[0].endswith("; the metrics of metrics.json are not compared")
     # metrics.json's values are unknown here, not removed; eval.yaml is still compared
     assert json.loads(p.stdout) == [{"path": "eval.yaml", "key": "auc", "old": 0.6, "new": 0.8,
-                                     "change": 0.8 - 0.6}]
+                                     "change": 0.2}]  # as written, not 0.8 - 0.6
     # the same with the broken file committed, on the old side, in the table output
     commit_all(repo, "broken")
     write(repo / "metrics.json", b'{"acc": 0.9}')
