@@ -14,7 +14,7 @@ from ..errors import MlvError, UsageError
 from ..gitio.git import Repo
 from . import spec as specfile
 from .params import values as param_values
-from .readers import flatten, is_number, parse
+from .readers import FormatError, flatten, is_number, parse
 from .readers import rows as table_rows
 from .revisions import WORKSPACE, read_blobs, read_worktree
 
@@ -124,7 +124,7 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
                 table.missing.append(path)
             continue
         try:
-            values = flatten(parse(path, data))
+            values = flatten(_mapping(path, parse(path, data)))
         except MlvError as e:
             table.errors.append(f"{rev}: {e}")
             table.unparsed.setdefault(rev, {})[path] = str(e)
@@ -187,6 +187,16 @@ def curves(by_rev: dict[str, list[dict[str, Any]]], x: str | None, only: list[st
         if lines:
             panels[col] = lines
     return x or "row", panels
+
+
+def _mapping(path: str, doc: Any) -> dict[str, Any]:
+    """``doc`` when it is a mapping of metrics (an empty file: none); a list or a lone value was
+    read as no metrics at all, silently ("No metrics found.")."""
+    if doc is None or isinstance(doc, dict):
+        return doc or {}
+    kind = "a list" if isinstance(doc, list) else f"a lone value ({doc!r:.40})"
+    raise FormatError(f"cannot read {path} as metrics: it holds {kind}, not a mapping of names to "
+                      "values")
 
 
 def diff_values(old: Values, new: Values, show_all: bool = False) -> list[DiffRow]:
