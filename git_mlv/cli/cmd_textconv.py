@@ -20,8 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "textconv", help="(plumbing) a readable summary of tracked data for git diff",
         description="Print a summary of FILE, one fact per line: tables (CSV, TSV, JSON Lines, Parquet, "
                     "Arrow/Feather): schema, rows, per-column statistics; arrays and weights (npy, npz, "
-                    "safetensors): dtypes, shapes, statistics; images: dimensions; anything else: size "
-                    "and sha256. git runs it as the diff driver `diff.mlv.textconv`.")
+                    "safetensors): dtypes, shapes, statistics; images (TIFF too): dimensions; JSON "
+                    "documents: structure, and the values of small ones; anything else: size and sha256. "
+                    "git runs it as the diff driver `diff.mlv.textconv`.")
     p.add_argument("file")
     p.add_argument("--name", help="the file's name in the repository, when FILE is a temporary copy")
     p.set_defaults(func=run)

@@ -94,6 +94,10 @@ def summarize_as(path: str, kind: Kind) -> Summary:
             from . import safetensors
 
             return safetensors.summarize(path)
+        if kind.name == "json":
+            from . import jsondoc
+
+            return jsondoc.summarize(path)
         if kind.family == "image":
             from . import images
 

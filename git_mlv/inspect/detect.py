@@ -22,7 +22,7 @@ class Kind(NamedTuple):
     and textconv answering from the summary cache needs this class and nothing heavier."""
 
     name: str
-    family: str  # "table", "columnar", "array", "image", "bytes"
+    family: str  # "table", "columnar", "array", "image", "document", "bytes"
     compression: str | None = None  # pyarrow's name: gzip, bz2, zstd, lz4
     #: a ``.csv``'s field delimiter once sniffed from its head (tables.sniffed); None: not yet
     delimiter: str | None = None
@@ -116,6 +116,8 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
         return Kind("webp", "image")
     if _looks_like_safetensors(head, size):
         return Kind("safetensors", "array")
+    if ext == ".json" and ext_comp is None:
+        return Kind("json", "document")  # one JSON value (jsondoc.py); JSON Lines are .jsonl
     named = _BY_NAME.get(ext)
     if named is not None and ext_comp is None:
         # no magic, but the name says what it should be (a truncated or damaged write): its

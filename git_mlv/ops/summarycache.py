@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = "11"  # of the summary text: raised whenever a summary's lines change
-_KEPT = ("table", "columnar", "array")
+VERSION = "12"  # of the summary text: raised whenever a summary's lines change
+_KEPT = ("table", "columnar", "array", "document")
 _DIR = os.path.join("mlv", "summaries")
 _WORD = re.compile(r"[a-z0-9_]+")
 _ENTRY = re.compile(r"([0-9a-f]{62})-([a-z0-9_]+(?:\.[a-z0-9_]+)?)")

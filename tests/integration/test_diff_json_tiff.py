@@ -1,18 +1,106 @@
-"""`git diff` of TIFF images shows what a data scientist reads, not two sha256s
-(docs/inspect.md): a TIFF stack's pages, size, mode, sample type and compression. Each drives the
-real git binary and compares the hunks byte for byte.
+"""`git diff` of JSON documents and TIFF images shows what a data scientist reads, not two sha256s
+(docs/inspect.md): a metrics file's structure and every value that moved; a big annotations file's
+structure (counts of images and annotations), scanned in bounded memory; a TIFF stack's pages,
+size, mode, sample type and compression. Each drives the real git binary and compares the hunks
+byte for byte.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
-from tests.helpers import commit_all, git, out
+from tests.helpers import commit_all, git, out, write
 
 
 def _diff(repo: Path, path: str) -> str:
     return out(git("diff", "HEAD~1", "HEAD", "--", path, cwd=repo)).split("\n", 4)[4]  # from "+++"
+
+
+def test_a_metrics_document_shows_its_structure_and_the_values_that_moved(repo: Path) -> None:
+    doc = {"model": "resnet50", "epochs": 10,
+           "metrics": {"accuracy": 0.9132, "loss": 0.2871, "per_class": [0.95, 0.88]},
+           "tags": ["baseline"], "odd key": "tab\there"}
+    write(repo / "data" / "metrics.json", json.dumps(doc, indent=2).encode())
+    commit_all(repo, "v1")
+    doc.update(epochs=12, seed=7)
+    doc["metrics"] = {"accuracy": 0.9204, "loss": 0.2871, "per_class": [0.95, 0.9, 0.7]}
+    write(repo / "data" / "metrics.json", json.dumps(doc, indent=2).encode())
+    commit_all(repo, "v2")
+    assert _diff(repo, "data/metrics.json") == """\
+@@ -1,16 +1,19 @@
+ format json
+-size 211 (211 B)
+-structure . object 5 keys
++size 234 (234 B)
++structure . object 6 keys
+ structure .model string
+ structure .epochs number
+ structure .metrics object 3 keys
+ structure .tags array 1
+ structure .["odd key"] string
++structure .seed number
+ .model "resnet50"
+-.epochs 10
+-.metrics.accuracy 0.9132
++.epochs 12
++.metrics.accuracy 0.9204
+ .metrics.loss 0.2871
+ .metrics.per_class[0] 0.95
+-.metrics.per_class[1] 0.88
++.metrics.per_class[1] 0.9
++.metrics.per_class[2] 0.7
+ .tags[0] "baseline"
+ .["odd key"] "tab\\there"
++.seed 7
+"""
+
+
+def _coco(images: int) -> bytes:
+    doc = {"info": {"year": 2017, "description": "a \"val\" split \\ 2017"},
+           "images": [{"id": i, "file_name": f"{i:012d}.jpg", "width": 640, "height": 480}
+                      for i in range(images)],
+           "annotations": [{"id": i, "image_id": i // 2, "bbox": [1.5, 2.5, 30, 40], "caption": "a [b] {c}"}
+                           for i in range(2 * images)],
+           "categories": [], "licenses": {}}
+    return json.dumps(doc).encode()
+
+
+def test_a_big_annotations_document_shows_its_structure(repo: Path) -> None:
+    write(repo / "data" / "coco.json", _coco(20_000))  # > 4 MiB: scanned, not parsed
+    commit_all(repo, "v1")
+    write(repo / "data" / "coco.json", _coco(20_001))
+    commit_all(repo, "v2")
+    old, new = len(_coco(20_000)), len(_coco(20_001))
+    assert old > 4 << 20
+    assert _diff(repo, "data/coco.json") == f"""\
+@@ -1,8 +1,8 @@
+ format json
+-size {old} ({old / (1 << 20):.1f} MiB)
++size {new} ({new / (1 << 20):.1f} MiB)
+ structure . object 5 keys
+ structure .info object 2 keys
+-structure .images array 20000
+-structure .annotations array 40000
++structure .images array 20001
++structure .annotations array 40002
+ structure .categories array 0
+ structure .licenses object 0 keys
+"""
+    kept = [p for p in (repo / ".git" / "mlv" / "summaries").rglob("*-json") if p.is_file()]
+    assert len(kept) == 2  # a scan costs more than a hash: kept in the summary cache
+
+
+def test_a_json_file_that_does_not_parse_is_a_note(repo: Path) -> None:
+    write(repo / "data" / "m.json", b'{"a": 1}')
+    commit_all(repo, "v1")
+    write(repo / "data" / "m.json", b'{"a": 1,')
+    commit_all(repo, "v2")
+    d = _diff(repo, "data/m.json")
+    assert "-format json\n" in d and "+format binary\n" in d, d
+    assert "+note not a readable json file: Expecting property name enclosed in double quotes: " \
+           "line 1 column 9 (char 8)\n" in d, d
 
 
 def test_a_tiff_stack_shows_its_pages(repo: Path) -> None:

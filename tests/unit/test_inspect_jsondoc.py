@@ -1,0 +1,64 @@
+"""The scan of a big JSON document (inspect/jsondoc.py) gives the same structure lines as parsing it
+whole, whatever the block size: escaped quotes, runs of backslashes and brackets inside strings
+that straddle a block's end; a damaged document is a NotThisFormat, never another error."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from git_mlv.inspect import jsondoc
+from git_mlv.inspect.fallback import NotThisFormat
+
+TRICKY = ['q"\\"\\\\', "\\\\\\", "", "{[,:]}", "é\u2028", 'end\\', '"', "a\\\"b"]
+
+
+def _value(rng: random.Random, depth: int) -> object:
+    r = rng.random()
+    if depth > 3 or r < 0.4:
+        return rng.choice([1, -2.5e10, True, None, *TRICKY])
+    if r < 0.7:
+        return [_value(rng, depth + 1) for _ in range(rng.randrange(5))]
+    return {rng.choice(TRICKY) + str(i): _value(rng, depth + 1) for i in range(rng.randrange(5))}
+
+
+def _scan(path: Path) -> list[str]:
+    with open(path, "rb", buffering=0) as f:
+        return jsondoc._scan(f, path.stat().st_size)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_the_scan_agrees_with_the_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(jsondoc, "BLOCK", block)
+    rng = random.Random(block)
+    f = tmp_path / "d.json"
+    for _ in range(150):
+        doc = {rng.choice(TRICKY) + str(i): _value(rng, 1) for i in range(rng.randrange(6))} \
+            if rng.random() < 0.7 else [_value(rng, 1) for _ in range(rng.randrange(6))]
+        text = json.dumps(doc, indent=rng.choice([None, 1]), ensure_ascii=rng.random() < 0.5)
+        f.write_bytes(("\ufeff" if rng.random() < 0.1 else "").encode() + text.encode())
+        assert _scan(f) == jsondoc._structure_of(doc), text  # type: ignore[arg-type]
+
+
+def test_a_damaged_document_is_not_this_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsondoc, "BLOCK", 3)
+    rng = random.Random(0)
+    f = tmp_path / "d.json"
+    for _ in range(300):
+        data = bytearray(json.dumps({f"k{i}": _value(rng, 1) for i in range(4)}).encode())
+        if rng.random() < 0.5:
+            del data[rng.randrange(1, len(data)):]
+        else:
+            data[rng.randrange(len(data))] = rng.choice(b'"\\{}[],: x')
+        f.write_bytes(bytes(data))
+        try:
+            _scan(f)
+        except NotThisFormat:
+            pass
+    for bad in (b"", b"   ", b"42", b'"text"', b"]", b"{}}", b'{"a": "no end}'):
+        f.write_bytes(bad)
+        with pytest.raises(NotThisFormat):
+            _scan(f)
