@@ -5,7 +5,8 @@ not fit in memory):
 1. *Partition.* Both sides are streamed batch by batch; each row goes to partition
    ``hash(key) mod P`` and is appended to that partition's spill file (Arrow IPC, uncompressed,
    in a temp folder). ``P`` is chosen so that one partition of each side is ~16 MiB of input.
-   Rows with equal keys land in the same partition on both sides.
+   Rows with equal keys land in the same partition on both sides. A spill file bigger than
+   that (Arrow's form can be 4 times the input's) is split again before its join.
 2. *Join.* Partition by partition, both sides are loaded (~2 x 16 MiB), and compared with pyarrow:
    keys only in the new side were added, keys only in the old side removed; rows of common keys
    are aligned by sorting on the key and compared column by column (nulls equal nulls, NaN
@@ -100,8 +101,10 @@ def _key_type(a: pa.DataType, b: pa.DataType, key: str = "key") -> pa.DataType:
     return pa.string()
 
 
-def _hash(key: pa.Array, parts: int) -> np.ndarray:
-    """Partition number of each key (multiplicative hashing of integers; Python's hash of text)."""
+def _hash(key: pa.Array, parts: int, skip: int = 0) -> np.ndarray:
+    """Partition number of each key (multiplicative hashing of integers; Python's hash of text),
+    from the hash's bits after the first ``skip`` (those a partition being split again was chosen
+    by: its rows all agree on them)."""
     import numpy as np
     import pyarrow.types as pt
 
@@ -111,8 +114,10 @@ def _hash(key: pa.Array, parts: int) -> np.ndarray:
     if pt.is_integer(key.type) or pt.is_floating(key.type) or pt.is_temporal(key.type):
         raw = key.to_numpy(zero_copy_only=False)
         u = raw.view(np.uint64) if raw.dtype.itemsize == 8 else raw.astype(np.int64).view(np.uint64)
-        return ((u * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)).astype(np.int64)
-    return np.fromiter((hash(v) for v in key.to_pylist()), dtype=np.int64, count=len(key)) & (parts - 1)
+        h = (u * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - skip - bits)
+        return (h & np.uint64(parts - 1)).astype(np.int64)
+    h = np.fromiter((hash(v) for v in key.to_pylist()), dtype=np.int64, count=len(key))
+    return (h >> skip) & (parts - 1)
 
 
 def _unique_names(schema: pa.Schema) -> pa.Schema:
@@ -225,6 +230,50 @@ class _Partitioner:
         """Write what is buffered and close the spill files."""
         self._flush()
         self._close()
+
+
+def _join_spilled(result: RowDiff, old: str, new: str, labels: tuple[str, str], limit: int, skip: int,
+                  depth: int = 0) -> None:
+    """Join the partition spilled to files ``old`` and ``new``; one bigger than PARTITION_BYTES (the
+    partitions were counted from the files' sizes, and a CSV of one-digit values is 4 times bigger
+    as int64: one partition of 64 MB a side peaked at 500 MB) is split again by the next bits of
+    its keys' hash, as a grace hash join does, a batch at a time."""
+    biggest = max(os.path.getsize(old), os.path.getsize(new))
+    if biggest <= PARTITION_BYTES or depth == 3:
+        _join(result, _load(old), _load(new), labels, limit)
+        return
+    parts = min(_partitions(biggest), 64)
+    bits = parts.bit_length() - 1
+    olds, news = _split(old, result.key, parts, skip), _split(new, result.key, parts, skip)
+    for a, b in zip(olds, news):
+        _join_spilled(result, a, b, labels, limit, skip + bits, depth + 1)
+
+
+def _split(path: str, key: str, parts: int, skip: int) -> list[str]:
+    """Split a spill file into ``parts`` by its keys' hash bits after ``skip``; it is removed."""
+    import numpy as np
+    import pyarrow as pa
+
+    outs = [f"{path}.{p}" for p in range(parts)]
+    with pa.memory_map(path) as f:
+        reader = pa.ipc.open_stream(f)
+        i = reader.schema.get_field_index(key)
+        writers = [pa.ipc.new_stream(o, reader.schema) for o in outs]
+        try:
+            for batch in reader:
+                part = _hash(batch.column(i), parts, skip)
+                counts = np.bincount(part, minlength=parts)
+                rows = batch.take(pa.array(np.argsort(part, kind="stable")))
+                start = 0
+                for p, n in enumerate(counts.tolist()):
+                    if n:
+                        writers[p].write_batch(rows.slice(start, n))
+                        start += n
+        finally:
+            for w in writers:
+                w.close()
+    os.unlink(path)
+    return outs
 
 
 def _load(path: str) -> pa.Table:
@@ -352,8 +401,8 @@ def row_diff_and_shapes(old: Source, old_kind: Kind, new: Source, new_kind: Kind
         new_names = writers[1].schema.names if writers[1].schema else []
         result = RowDiff(key, compared_columns=[c for c in new_names if c in old_names and c != key])
         for p in range(parts):
-            a, b = _load(writers[0].spill(p)), _load(writers[1].spill(p))
-            _join(result, a, b, labels, limit)
+            _join_spilled(result, writers[0].spill(p), writers[1].spill(p), labels, limit,
+                          parts.bit_length() - 1)
         shapes = [f for f in final if f is not None]
         return result, shapes
     finally:

@@ -156,3 +156,28 @@ def test_semicolon_csv_rows_match_by_key(tmp_path: Path) -> None:
     r = diff(old, new, "id")
     assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 1, n - 1)
     assert r.changed_rows == [{"id": 17, "changes": {"price": [17.5, 18.5]}}]
+
+
+def test_a_partition_bigger_than_planned_is_split_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Partitions are counted from the files' sizes, which can be a quarter of the Arrow form (one-digit
+    values): a spilled partition bigger than PARTITION_BYTES is split again by the next bits of the
+    key's hash before its join, and the result is the same."""
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_text("id,name,v\n" + "".join(f"{i},k{i},{i % 10}\n" for i in range(4000)))
+    new.write_text("id,name,v\n" + "".join(f"{i},k{i},{(i % 10) if i % 97 else 7}\n"
+                                           for i in range(5, 4100)))
+    monkeypatch.setattr(rowdiff, "PARTITION_BYTES", 16 << 10)
+    splits: list[int] = []
+    real_split = rowdiff._split
+    monkeypatch.setattr(rowdiff, "_split", lambda *a: splits.append(a[2]) or real_split(*a))
+    for key in ("id", "name"):
+        planned = rowdiff.row_diff(str(old), detect(str(old)), str(new), detect(str(new)), key,
+                                   size=1 << 30, tmp_dir=str(tmp_path))
+        assert splits == [], key  # 1,024 partitions planned, none bigger than planned
+        one = rowdiff.row_diff(str(old), detect(str(old)), str(new), detect(str(new)), key, size=1,
+                               tmp_dir=str(tmp_path))  # one partition planned, ~100 KB a side
+        assert len(splits) >= 2, key
+        splits.clear()
+        assert (one.added, one.removed, one.changed, one.unchanged) == (100, 5, 36, 3959), key
+        assert vars(one) == vars(planned), key
