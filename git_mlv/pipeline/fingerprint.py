@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -58,6 +59,9 @@ class Fingerprinter:
     def __init__(self, top: str, cache: StatCache | None = None) -> None:
         self.top = top
         self.cache = cache
+        # absolute paths of the files found in pointer form: a command must not read those
+        self.pointers: set[str] = set()
+        self._pointers_lock = threading.Lock()  # stages fingerprint in threads with -j
 
     def abspath(self, rel: str) -> str:
         """The absolute path of a root-relative path."""
@@ -74,8 +78,10 @@ class Fingerprinter:
         cached = self.cache.get(path, st) if self.cache else None
         if cached is not None:
             cached_oid, _, cached_size = cached.partition(" ")
+            self._mark(path, bool(cached_size))
             return cached_oid, int(cached_size) if cached_size else st.st_size
         p = self._pointer(path, st.st_size)
+        self._mark(path, p is not None)
         oid, value, size = (p.oid, f"{p.oid} {p.size}", p.size) if p else (hash_file(path), "", st.st_size)
         if self.cache:
             self.cache.put(path, st, value or oid, when)
@@ -88,8 +94,24 @@ class Fingerprinter:
         with open(path, "rb") as f:
             return Pointer.try_parse(f.read())
 
+    def _mark(self, path: str, is_pointer: bool) -> None:
+        with self._pointers_lock:
+            if is_pointer:
+                self.pointers.add(path)
+            else:
+                self.pointers.discard(path)
+
+    def pointers_in(self, rel: str) -> list[str]:
+        """The files of path ``rel`` (a file, or a folder and everything below it) last found in
+        pointer form, root-relative, sorted."""
+        base = self.abspath(rel)
+        with self._pointers_lock:
+            found = [p for p in self.pointers if p == base or p.startswith(base + os.sep)]
+        return sorted(os.path.relpath(p, self.top).replace(os.sep, "/") for p in found)
+
     def remember(self, path: str, oid: str) -> None:
         """Tell the cache the oid of a file we just stored (saves hashing it again)."""
+        self._mark(path, False)
         if self.cache:
             self.cache.put(path, os.stat(path), oid)
 

@@ -205,11 +205,23 @@ class Reproducer:
             self._commit(st, cur, source[1])
             self._emit(Event(RESTORED, name, source[0]))
             return
+        self._no_pointers_among_deps(st)
         self._emit(Event(RUNNING, name, st.cmd))
         self._execute(st, opts.stdout_to_stderr)
         outs = self._store_outputs(st)
         self._commit(st, cur, outs)
         self._emit(Event(RAN, name, reason))
+
+    def _no_pointers_among_deps(self, st: Stage) -> None:
+        """Fail the stage when a dependency is still in pointer form (data not pulled). A pointer
+        counts as its data when judging staleness, but a command reads the bytes on disk: a clone
+        ran train.py over pointer text, and a command that did not crash recorded its outputs in
+        the lock and the run-cache under the real data's oid, for every clone to restore."""
+        pointers = [p for d in st.deps for p in self.fp.pointers_in(d)]
+        if pointers:
+            more = f" (and {len(pointers) - 1} more file(s))" if len(pointers) > 1 else ""
+            raise _Failure(f"dependency {pointers[0]!r}{more} is a git-mlv pointer, its data not "
+                           "here: `git mlv pull` gets it, then repro")
 
     def _mark_would_run(self, name: str, reason: str) -> None:
         with self._lock:
