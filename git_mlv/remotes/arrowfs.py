@@ -18,6 +18,7 @@ loop is cut to ``CLIENT_RETRY_SECONDS``; the Azure client's is not configurable 
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -288,6 +289,35 @@ def _endpoint(value: str) -> tuple[str, str]:
     return "https", value
 
 
+def _account_key(key: str, source: str, url: str) -> str:
+    """The account key, checked: Azure's client decodes it only at the first request, and then says
+    only "Unexpected end of Base64 encoded string" (a key cut short when copied, or a SAS token or
+    connection string given as the key)."""
+    key = "".join(key.split())
+    try:
+        base64.b64decode(key, validate=True)
+        return key
+    except ValueError:
+        pass
+    raise RemoteError(f"{url}: {source} is not an Azure storage account key (88 base64 characters, as "
+                      f"the portal's 'Access keys' shows it; a SAS token goes in sasToken or "
+                      f"AZURE_STORAGE_SAS_TOKEN): copy the key again")
+
+
+def _sas_query(sas: str, source: str, url: str) -> str:
+    """A SAS token as pyarrow wants it: the query string with its leading ``?`` (without it, the Azure
+    client appends the token to the request's path: every request fails). Accepts the token with or
+    without ``?``, and the portal's "Blob SAS URL" (``https://ACCOUNT.blob.core.windows.net/C?sv=...``)."""
+    token = sas.strip().strip('"\'')
+    if "://" in token or token.startswith("/"):
+        token = token.partition("?")[2]
+    token = token.lstrip("?&")
+    if "sig=" not in token:
+        raise RemoteError(f"{url}: {source} is not a SAS token (no sig=...): give the token as the "
+                          f"portal shows it (sv=...&sig=...) or the whole SAS URL")
+    return "?" + token
+
+
 class AzureRemote(ArrowFSRemote):
     """A prefix in an Azure Blob Storage container: ``az://container[/prefix]``.
 
@@ -345,19 +375,29 @@ class AzureRemote(ArrowFSRemote):
             # and would ask Azure's public dfs host otherwise (measured with Azurite)
             kw.update(blob_storage_authority=authority, dfs_storage_authority=authority,
                       blob_storage_scheme=scheme, dfs_storage_scheme=scheme)
-        key = o.get("accountkey") or conn.get("accountkey") or os.environ.get("AZURE_STORAGE_KEY")
-        sas = (o.get("sastoken") or conn.get("sharedaccesssignature")
-               or os.environ.get("AZURE_STORAGE_SAS_TOKEN"))
+        key, key_from = self._setting("accountkey", "accountKey", conn, "accountkey", "AZURE_STORAGE_KEY")
+        sas, sas_from = self._setting("sastoken", "sasToken", conn, "sharedaccesssignature",
+                                      "AZURE_STORAGE_SAS_TOKEN")
         if conn.get("usedevelopmentstorage", "").lower() == "true" and not key and not sas:
             key = AZURITE_KEY
         if key:
-            kw["account_key"] = key
+            kw["account_key"] = _account_key(key, key_from, self.url)
         elif sas:
-            kw["sas_token"] = sas.lstrip("?")
+            kw["sas_token"] = _sas_query(sas, sas_from, self.url)
         try:
             return pafs.AzureFileSystem(self._account(), **kw)
         except (OSError, ValueError, TypeError) as e:
             raise RemoteError(f"{self.url}: cannot set up the Azure client: {_first_line(e)}") from None
+
+    def _setting(self, option: str, spelled: str, conn: Mapping[str, str], conn_key: str,
+                 env: str) -> tuple[str | None, str]:
+        """A credential and where it came from (for messages): the remote's setting, the connection
+        string, or the environment variable, in that order."""
+        if self.options.get(option):
+            return self.options[option], f"mlv-remote.{self.name}.{spelled}"
+        if conn.get(conn_key):
+            return conn[conn_key], "AZURE_STORAGE_CONNECTION_STRING"
+        return os.environ.get(env), env
 
     def _credentials_hint(self) -> str:
         return ("the server rejected the credentials; check AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN "
