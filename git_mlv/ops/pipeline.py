@@ -7,6 +7,7 @@ callback (``pipeline.repro.Event``) so the CLI can print as stages start and fin
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -207,7 +208,7 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
         try:
             result = r.run(opts)
         finally:
-            if r.fetch is not None:
+            if "git_mlv.ops.sync_fetch" in sys.modules:  # a fetch opened connections
                 from . import sync_fetch
 
                 sync_fetch.close_fetch(ws)
@@ -219,17 +220,19 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
     return result
 
 
-def _remote_fetch(ws: Workspace) -> Callable[[dict[str, int]], None] | None:
+def _remote_fetch(ws: Workspace) -> Callable[[dict[str, int]], None]:
     """Fetching from the default data remote, for the outputs of a run-cache hit (a clone fetches
-    run-cache entries, not their outputs' data); None without a data remote."""
-    try:
-        from . import sync, sync_fetch
-    except ImportError:  # a build without remotes
-        return None
-    if sync.default_remote_name(ws) is None:
-        return None
+    run-cache entries, not their outputs' data); nothing without a data remote. The remote is
+    looked up at the first call: the modules cost ~0.1 s (numpy), which a repro whose outputs
+    are all here must not pay."""
 
     def fetch(sizes: dict[str, int]) -> None:
+        from .remote_config import default_remote_name
+
+        if default_remote_name(ws) is None:
+            return
+        from . import sync_fetch
+
         sync_fetch.fetch_oids(ws, list(sizes), sizes={o: n for o, n in sizes.items() if n})
 
     return fetch
