@@ -79,11 +79,72 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
         from . import sync
         from .remote_hint import uncommitted_attributes, uncommitted_remote
 
-        tips = sync.pushed_tips(lines)
-        for hint in (uncommitted_attributes(ws, tips), uncommitted_remote(ws, out.push.remote, tips)):
+        tips = sync.pushed_tips(lines)[:_TIPS_CHECKED]
+        remote_tips = _tips_naming_no_remote_left_out(ws, out.push.remote, tips, args)
+        attribute_tips = [t for t in tips if _misses_patterns_it_needs(ws, t)]
+        for hint in (uncommitted_attributes(ws, attribute_tips),
+                     uncommitted_remote(ws, out.push.remote, remote_tips)):
             if hint:
                 out.warnings.append(hint)
     return out
+
+
+_TIPS_CHECKED = 8  # as remote_hint: every tip of a big push shares the same few files
+
+
+def _tips_naming_no_remote_left_out(ws: Workspace, remote: str, tips: list[str], args: list[str]
+                                    ) -> list[str]:
+    """The pushed tips whose ``.gitmlv`` a clone reads as it is: those naming no data remote at
+    all (old tags of a migrated history, commits from before `remote add`) are left out when a
+    pushed tip, or the git remote's default branch as last fetched, names ``remote`` as our
+    ``.gitmlv`` does. A clone of such a commit reads the default branch's (docs/remotes.md), so
+    "a clone will not find this data" was false for them."""
+    from .remote_config import read_gitmlv_at
+    from .remote_hint import uncommitted_remote
+
+    def names_none(tip: str) -> bool:
+        return not any(k.lower().startswith("remote.") and k.lower().endswith(".url")
+                       for k in read_gitmlv_at(ws, tip))
+
+    bare = [t for t in tips if names_none(t)]
+    if not bare:
+        return tips
+    others = [t for t in tips if t not in bare]
+    head = walk.resolve_commit(ws.repo, f"refs/remotes/{args[0]}/HEAD") if args and args[0] else None
+    if any(uncommitted_remote(ws, remote, [t]) is None for t in others[:2] + ([head] if head else [])):
+        return others
+    return tips
+
+
+def _misses_patterns_it_needs(ws: Workspace, tip: str) -> bool:
+    """Whether ``tip`` holds pointers at paths the worktree's root ``.gitattributes`` routes
+    through git-mlv and its own does not: only those check out as pointer text in a clone. An old
+    tag from before a pattern was tracked (none of its files match it) needs no such line."""
+    from ..core.pointer import MAX_SIZE
+    from ..gitio import attributes
+    from ..gitio.git import GitError
+    from ..gitio.pathmatch import matches
+
+    top = ws.repo.worktree
+    mine = attributes.patterns(top) if top is not None else []
+    if not mine:
+        return False
+    try:
+        text = ws.repo.git("cat-file", "blob", f"{tip}:{attributes.FILENAME}")
+    except GitError:
+        text = b""
+    have = set(attributes.patterns_in(text.decode("utf-8", errors="replace").splitlines()))
+    missing = [p for p in mine if p not in have]
+    if not missing:
+        return False
+    small: dict[str, int] = {}  # only when a warning is possible: one ls-tree of the tip
+    for rec in ws.repo.git_records("ls-tree", "-r", "-l", "-z", tip):
+        meta, _, path = rec.partition(b"\t")
+        _mode, kind, oid, size = meta.decode().split()
+        if kind == "blob" and size.isdigit() and int(size) < MAX_SIZE and \
+                any(matches(p, os.fsdecode(path)) for p in missing):
+            small[oid] = int(size)
+    return bool(small) and bool(walk.pointer_blobs(ws.repo, small, small))
 
 
 def _upload(ws: Workspace, args: list[str], lines: list[str]) -> HookOutcome:
