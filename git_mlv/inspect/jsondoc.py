@@ -9,6 +9,8 @@ file of 50 MB, how many images, annotations and categories there are. A summary 
 - for a document of at most SMALL bytes, every scalar value in document order with its path
   (``.metrics.accuracy 0.93``, ``.images[0].id 42``), up to MAX_VALUES lines.
 
+A ``.json`` that holds one object a line is the JSON Lines table it is (``format jsonl``).
+
 Memory stays bounded: a small document is parsed by Python's json; a bigger one is never parsed
 whole but scanned a block at a time with numpy for its brackets, quotes, commas and colons (which
 gives the structure, not the values; its grammar is checked only that far: brackets that match and
@@ -42,15 +44,36 @@ def summarize(path: str) -> Summary:
         with open(path, "rb") as f:
             data = f.read()
         try:
-            doc = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            text = data.decode("utf-8-sig")
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            if e.msg == "Extra data" and text[e.pos:e.pos + 1] == "{":
+                return _lines(path)  # one object a line: JSON Lines under a .json name
+            raise NotThisFormat(str(e)) from None
+        except (UnicodeDecodeError, RecursionError) as e:
             why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
             raise NotThisFormat(why) from None
         if not isinstance(doc, (dict, list)):
             raise NotThisFormat("not an object or an array (a single value)")
         return Summary("json", size, _structure_of(doc) + _values(doc))
-    with open(path, "rb", buffering=0) as f:
-        return Summary("json", size, _scan(f, size))
+    try:
+        with open(path, "rb", buffering=0) as f:
+            return Summary("json", size, _scan(f, size))
+    except _Lines:
+        return _lines(path)
+
+
+class _Lines(Exception):
+    """A second value at the top: JSON Lines, not one document."""
+
+
+def _lines(path: str) -> Summary:
+    """A ``.json`` of one object a line (pandas' ``to_json(lines=True)`` names it what the user
+    says) summarised as the JSON Lines table it is: ``format jsonl``."""
+    from . import tables
+    from .detect import Kind
+
+    return tables.summarize(path, Kind("jsonl", "table"))
 
 
 def key(parent: str, name: str) -> str:
@@ -141,6 +164,7 @@ def _scan(f: Any, size: int) -> list[str]:
     members: list[_Member] = []
     current: _Member | None = None  # the root object's member whose value is open
     depth = 0
+    root_closed = False
     in_string = False
     backslashes = 0  # the run of backslashes that ended the previous block
     last_quotes: list[int] = []  # the last two unescaped quotes seen (a key's ends)
@@ -206,11 +230,15 @@ def _scan(f: Any, size: int) -> list[str]:
                 else:
                     members.append(_Member("", "hidden"))
             elif kind == 1 and d == 0:
+                if root_closed:
+                    raise _Lines
                 nxt = _first_char(fd, g + 1, size)
                 root.empty = nxt is not None and os.pread(fd, 1, nxt) in (b"]", b"}")
             elif kind == 1 and d == 1 and current is not None:
                 nxt = _first_char(fd, g + 1, size)
                 current.empty = nxt is not None and os.pread(fd, 1, nxt) in (b"]", b"}")
+            elif kind == 2 and d == 0:
+                root_closed = True
             elif kind == 2 and d == 1:
                 current = None if root_is_object else current
             prev = pos

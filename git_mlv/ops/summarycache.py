@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = "12"  # of the summary text: raised whenever a summary's lines change
+VERSION = "13"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array", "document")
 _DIR = os.path.join("mlv", "summaries")
 _WORD = re.compile(r"[a-z0-9_]+")
@@ -56,7 +56,7 @@ def summary_text(path: str, name: str | None = None) -> str:
 # Readers in C++ (pyarrow above all) can die on a damaged file where Python cannot catch it: an
 # exception thrown past the bindings aborts the process (a Parquet footer's unknown codec: signal
 # 6, pyarrow 19), and git diff then stops ("external diff died"). These read in a child process.
-_NATIVE = ("table", "columnar", "array")
+_NATIVE = ("table", "columnar", "array", "document")  # a .json may be JSON Lines: pyarrow
 
 
 def _summarize(path: str, kind: Kind) -> tuple[str, bool]:

@@ -103,6 +103,27 @@ def test_a_json_file_that_does_not_parse_is_a_note(repo: Path) -> None:
            "line 1 column 9 (char 8)\n" in d, d
 
 
+def test_json_lines_named_json_show_as_a_table(repo: Path) -> None:
+    write(repo / "data" / "train.json", b'{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n')
+    commit_all(repo, "v1")
+    write(repo / "data" / "train.json", b'{"text": "a", "label": 1}\n{"text": "c", "label": 1}\n')
+    commit_all(repo, "v2")
+    assert _diff(repo, "data/train.json") == """\
+@@ -7,8 +7,8 @@ column label int64
+ text nulls 0
+ text distinct 2
+ text top "a" 1
+-text top "b" 1
++text top "c" 1
+ label nulls 0
+-label min 0
++label min 1
+ label max 1
+-label mean 0.5
++label mean 1
+"""
+
+
 def test_a_tiff_stack_shows_its_pages(repo: Path) -> None:
     import numpy as np
     from PIL import Image

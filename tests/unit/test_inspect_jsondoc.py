@@ -56,9 +56,19 @@ def test_a_damaged_document_is_not_this_format(tmp_path: Path, monkeypatch: pyte
         f.write_bytes(bytes(data))
         try:
             _scan(f)
-        except NotThisFormat:
+        except (NotThisFormat, jsondoc._Lines):  # _Lines: a second value at the top, read as JSON Lines
             pass
     for bad in (b"", b"   ", b"42", b'"text"', b"]", b"{}}", b'{"a": "no end}'):
         f.write_bytes(bad)
         with pytest.raises(NotThisFormat):
             _scan(f)
+
+
+@pytest.mark.parametrize("small", [4 << 20, 0])
+def test_json_lines_under_a_json_name_are_a_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  small: int) -> None:
+    monkeypatch.setattr(jsondoc, "SMALL", small)  # parsed whole, then scanned
+    f = tmp_path / "train.json"
+    f.write_text('{"text": "é", "label": 1}\n{"text": "b", "label": 0}\n')
+    lines = jsondoc.summarize(str(f)).lines()
+    assert lines[0] == "format jsonl" and "rows 2" in lines and "column label int64" in lines, lines
