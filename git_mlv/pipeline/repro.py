@@ -324,26 +324,25 @@ class Reproducer:
             if all(self._in_pool(r) for _, r in outs.values()):
                 return source, outs
         if may_fetch and self.fetch is not None:
-            for source, outs in fitting:
-                if self._fetched(st, [r for _, r in outs.values()]):
-                    return source, outs
+            try:
+                for source, outs in fitting:
+                    if self._fetched([r for _, r in outs.values()]):
+                        return source, outs
+            except MlvError as e:  # once a stage: the next candidate would meet the same remote
+                self._emit(Event(WARNING, st.name, f"its outputs are known but could not be fetched "
+                                                   f"({e}); running it"))
         return None
 
-    def _fetched(self, st: Stage, recs: list[Record]) -> bool:
+    def _fetched(self, recs: list[Record]) -> bool:
         """Fetch what the pool lacks of ``recs`` (a folder: its listing, then its files); True when
-        all of it is here then."""
+        all of it is here then. MlvError when the remote cannot be read."""
         assert self.fetch is not None
         for _ in range(2):  # a folder's listing names its files only once it is here
             lacking = self._lacking(recs)
             if not lacking:
                 return True
-            try:
-                with self._pool_lock:
-                    self.fetch(lacking)
-            except MlvError as e:
-                self._emit(Event(WARNING, st.name, f"its outputs are in the run-cache but could not be "
-                                                   f"fetched ({e}); running it"))
-                return False
+            with self._pool_lock:
+                self.fetch(lacking)
         return not self._lacking(recs)
 
     def _lacking(self, recs: list[Record]) -> dict[str, int]:
