@@ -18,6 +18,7 @@ import sys
 import threading
 
 from ..errors import MlvError
+from ..remotes.url import same_place
 from .context import Workspace
 from .remote_config import RemoteConfig, get, remember_url
 
@@ -34,7 +35,7 @@ _lock = threading.Lock()
 
 def changed(rc: RemoteConfig) -> bool:
     """True when ``.gitmlv`` names another URL than the one this clone accepted."""
-    return rc.url_from_tracked and rc.trusted_url is not None and rc.trusted_url != rc.url
+    return rc.url_from_tracked and rc.trusted_url is not None and not same_place(rc.trusted_url, rc.url)
 
 
 def _first_use(ws: Workspace, rc: RemoteConfig) -> bool:

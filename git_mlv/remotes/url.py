@@ -109,6 +109,36 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
     return RemoteURL("folder", os.path.normpath(path))
 
 
+def same_place(a: str, b: str) -> bool:
+    """True when URLs ``a`` and ``b`` name the same place as ``open_remote`` reads them: spellings
+    that differ only where the backend ignores it (``s3://b/p/`` and ``s3://b/p``; ``file:///x``,
+    ``/x/`` and ``/x``; ``host:x`` and ``ssh://host/~/x``; an SSH host's case; repeated slashes
+    in a path on a file system). Anything that could be another place stays different: another
+    port (``ssh://h/x`` may use another than 22), user, account, an object prefix's inner ``//``
+    (another S3 key). Relative folder paths are compared as written (against one base). A URL
+    that does not parse is compared as text."""
+    if a == b:
+        return True
+    # relative folder paths against a base no real path has (NUL), deeper than any ../ climbs
+    base = "/" + "/".join(["\0"] * (1 + max(a.count(".."), b.count(".."))))
+    try:
+        ua, ub = parse(a, base_dir=base), parse(b, base_dir=base)
+    except UsageError:
+        return False
+    return _canonical(ua) == _canonical(ub)
+
+
+def _canonical(u: RemoteURL) -> RemoteURL:
+    """``u`` with what its backend ignores taken out (parse already strips a bucket prefix's outer
+    slashes, as the backends do, and normalizes a folder path other than file://'s)."""
+    if u.scheme == "ssh":
+        path = re.sub("/+", "/", u.path)
+        return RemoteURL(u.scheme, path.rstrip("/") or path, u.host.lower(), u.user, u.port)
+    if u.scheme == "folder":
+        return RemoteURL(u.scheme, os.path.normpath(u.path))
+    return u
+
+
 def _home_relative(path: str, url: str) -> str:
     """``~/x`` or ``~`` as a path relative to the login folder (where SFTP starts).
 
