@@ -57,6 +57,7 @@ from .migrate_dvcfiles import (
     parse_dvc_lock,
     parse_dvc_yaml,
 )
+from .migrate_dvcignore import unhidden, untracked_data
 from .migrate_rewrite import (
     BACKUP,
     MigrateError,
@@ -79,9 +80,6 @@ class DvcResult(ImportResult):
     remotes: list[str] = field(default_factory=list)  # `git mlv remote add ...` commands
     unsupported: list[str] = field(default_factory=list)  # DVC remotes we cannot talk to
     dropped: list[str] = field(default_factory=list)  # "dvc.yaml: stage 'x': frozen: ..." (not converted)
-
-
-_SHOWN = 5  # untracked files named in a warning
 
 
 def is_dvc_file(path: str) -> bool:
@@ -205,7 +203,7 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
     if not os.path.isdir(dvc_dir):
         raise UsageError("no .dvc folder here: run from-dvc at the root of a DVC project")
     result = DvcResult("rewrite" if everything else "no-rewrite", dry_run, [])
-    hidden_before = set() if dry_run else set(_untracked_data(ws))
+    hidden_before = set() if dry_run else set(untracked_data(ws))
     with CatFile(ws.repo) as cat:
         data = DvcData(ws, dvc_dir, store=not dry_run, cache_dir=dvc_cache_dir(_configs(dvc_dir)))
         conv = _Converter(ws, cat, data, result)
@@ -229,29 +227,8 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
         result.push, hooks = ready_to_publish(ws, result.refs, forced=everything)
         result.warnings += hooks
         if result.refs:
-            result.warnings += _unhidden(ws, hidden_before)
+            result.warnings += unhidden(ws, hidden_before)
     return result
-
-
-def _untracked_data(ws: Workspace) -> list[str]:
-    """Untracked, not ignored files that `git add` would store as git-mlv data."""
-    return [p.decode("utf-8", "surrogateescape") for p in ws.repo.git_records(
-        "ls-files", "-z", "--others", "--exclude-standard", "--", ":(top,attr:filter=mlv)") if p]
-
-
-def _unhidden(ws: Workspace, before: set[str]) -> list[str]:
-    """A warning naming the files DVC's ``.gitignore`` lines hid in its output folders that the
-    migration (which drops those lines) left untracked: files ``.dvcignore`` kept out of DVC's
-    folder, or added after `dvc add`. Before, they showed up silently and `git add -A` stored them
-    with the data."""
-    new = [p for p in _untracked_data(ws) if p not in before]
-    if not new:
-        return []
-    more = f" and {len(new) - _SHOWN} more" if len(new) > _SHOWN else ""
-    return [f"{len(new)} untracked file(s) in the converted outputs, which DVC's .gitignore lines hid "
-            f"(.dvcignore kept them out of DVC, or they were added after `dvc add`): "
-            f"{', '.join(new[:_SHOWN])}{more}; `git add` would store them as data: delete them or "
-            f"list them in .gitignore"]
 
 
 def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: DvcResult) -> None:
