@@ -18,7 +18,8 @@ def register(sub: Any) -> None:
                                    "--file, one panel per column of a table file (a training log), "
                                    "one line per revision. Needs matplotlib (pip install "
                                    "'git-mlv[plots]').")
-    p.add_argument("revs", nargs="*", metavar="REV", help="revisions (default: every tag)")
+    p.add_argument("revs", nargs="*", metavar="REV",
+                   help="revisions (default: every tag; with --file, then the work tree)")
     p.add_argument("-T", "--all-tags", action="store_true", help="every tag, oldest first")
     p.add_argument("-a", "--all-branches", action="store_true", help="every branch")
     p.add_argument("-m", "--metric", dest="metrics", action="append", metavar="NAME",

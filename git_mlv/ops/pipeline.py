@@ -263,10 +263,11 @@ curves = metricsmod.curves
 def plot_rows(ws: Workspace, path: str, revs: list[str] | None = None, all_tags: bool = False,
               all_branches: bool = False) -> metricsmod.RowsAt:
     """The records of the table file ``path`` (typed relative to the current directory) at each
-    revision (default: every tag, as `plots`)."""
-    if not (revs or all_tags or all_branches):
-        all_tags = True
-    chosen = _revs(ws, revs or [], all_tags, all_branches)
+    revision (default: every tag, then the work tree: the run just made is the curve to compare)."""
+    if revs or all_tags or all_branches:
+        chosen = _revs(ws, revs or [], all_tags, all_branches)
+    else:
+        chosen = [*dict.fromkeys(tags(ws.repo)), WORKSPACE]
     files = _metric_files(ws, [path])
     assert files is not None
     return metricsmod.rows_at(ws.repo, chosen, files[0], ws.pool)

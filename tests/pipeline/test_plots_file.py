@@ -75,6 +75,9 @@ def test_plots_file_mistakes_are_one_line(logs: Path, tmp_path: Path) -> None:
     assert p.returncode == 1 and p.stderr.decode() == (
         "git-mlv: error: workspace: cannot plot m.json: not a list of records (rows: a CSV or TSV "
         "with a header, or a JSON or YAML list of mappings)\n")
+    # the default: every tag, then the work tree (train.json differs there)
+    p = mlv("plots", "--file", "logs/train.json", "-o", out, cwd=logs)
+    assert "over 3 revision(s)" in p.stdout.decode() and p.stderr == b""
     # absent at one revision: a warning, the others drawn
     p = mlv("plots", "--file", "logs/train.json", "v1", "workspace", "-o", out, cwd=logs)
     assert "over 2 revision(s)" in p.stdout.decode()
