@@ -220,8 +220,8 @@ class Reproducer:
         pointers = [p for d in st.deps for p in self.fp.pointers_in(d)]
         if pointers:
             more = f" (and {len(pointers) - 1} more file(s))" if len(pointers) > 1 else ""
-            raise _Failure(f"dependency {pointers[0]!r}{more} is a git-mlv pointer, its data not "
-                           "here: `git mlv pull` gets it, then repro")
+            raise _Failure(f"dependency {pointers[0]!r}{more} is still a git-mlv pointer, its data not "
+                           "in the work tree: `git mlv pull` writes it, then repro")
 
     def _mark_would_run(self, name: str, reason: str) -> None:
         with self._lock:

@@ -33,8 +33,8 @@ def test_a_stage_does_not_run_over_pointers(repo: Path, tmp_path: Path) -> None:
     p = mlv("repro", cwd=clone, check=False)
     assert p.returncode == 1
     assert p.stderr.decode().splitlines()[-1] == (
-        "git-mlv: error: stage 'sum' failed: dependency 'feats/0.bin' (and 2 more file(s)) is a "
-        "git-mlv pointer, its data not here: `git mlv pull` gets it, then repro")
+        "git-mlv: error: stage 'sum' failed: dependency 'feats/0.bin' (and 2 more file(s)) is still "
+        "a git-mlv pointer, its data not in the work tree: `git mlv pull` writes it, then repro")
     assert "Running stage 'sum'" not in p.stdout.decode()
     assert (clone / "total.txt").read_text() == "3003"  # untouched, and nothing recorded
     assert (clone / ".gitmlv.lock").read_bytes() == lock
