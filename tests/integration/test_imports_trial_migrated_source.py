@@ -89,3 +89,18 @@ def test_a_file_git_lfs_keeps_in_the_source_is_still_refused(tmp_path: Path) -> 
     err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 2)
     assert "are git-lfs pointers" in err and "data/shared.csv" in err, err
     assert not (dst / "data").exists()
+
+
+def test_a_source_whose_folder_remote_is_not_here_is_one_line(tmp_path: Path) -> None:
+    """A source's folder data remote that does not exist on this machine (its owner's disk) was
+    read as an empty remote: 'N file(s) ... have no data on ...: a (not on the remote), ...' and
+    'the source's owner should git mlv push', which the owner had done."""
+    src, _ = _migrated_source(tmp_path)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
+    commit_all(src, "data remote")
+    mlv("push", "-q", cwd=src)
+    (tmp_path / "store").rename(tmp_path / "elsewhere")
+    dst = _dest(tmp_path)
+    err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 2)
+    assert f"is the folder {tmp_path / 'store'}, which does not exist here" in err, err
+    assert not (dst / "data").exists()
