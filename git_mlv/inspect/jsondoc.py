@@ -105,28 +105,44 @@ def _structure_of(doc: dict[str, Any] | list[Any]) -> list[str]:
 
 
 def _values(doc: Any) -> list[str]:
-    """Every scalar with its path, in document order, up to MAX_VALUES (an iterative walk: no
-    recursion limit to reach)."""
+    """Every scalar with its path, in document order, up to MAX_VALUES; then how many more. An
+    iterative walk (no recursion limit to reach) that builds a path only for a value it shows: a
+    4 MB array of 1.4 million numbers built them all (2.5 s, 230 MB)."""
     lines: list[str] = []
-    shown = hidden = 0
-    stack: list[tuple[str, Any]] = [("", doc)]
-    while stack:
-        p, v = stack.pop()
+    stack: list[tuple[str, Any]] = [("", iter([("", doc)]))]
+    while stack and len(lines) < MAX_VALUES:
+        p, items = stack[-1]
+        step = next(items, None)
+        if step is None:
+            stack.pop()
+            continue
+        name, v = step
+        here = p if name == "" else key(p, name) if isinstance(name, str) else f"{p or '.'}[{name}]"
         if isinstance(v, dict):
-            stack.extend(reversed([(key(p, k), x) for k, x in v.items()]))
-            continue
-        if isinstance(v, list):
-            stack.extend(reversed([(f"{p}[{i}]", x) for i, x in enumerate(v)]))
-            continue
-        if shown == MAX_VALUES:
-            hidden += 1
-            continue
-        shown += 1
-        value = quoted(v, 200) if isinstance(v, str) else "null" if v is None else number(v)
-        lines.append(f"{p or '.'} {value}")
+            stack.append((here, iter(v.items())))
+        elif isinstance(v, list):
+            stack.append((here, enumerate(v)))
+        else:
+            value = quoted(v, 200) if isinstance(v, str) else "null" if v is None else number(v)
+            lines.append(f"{here or '.'} {value}")
+    hidden = sum(_scalars(v) for _, items in stack for _, v in items)
     if hidden:
         lines.append(f"values not shown {hidden}")
     return lines
+
+
+def _scalars(v: Any) -> int:
+    """How many scalars ``v`` holds (itself, when it is one), without recursion."""
+    n, todo = 0, [v]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, dict):
+            todo.extend(x.values())
+        elif isinstance(x, list):
+            todo.extend(x)
+        else:
+            n += 1
+    return n
 
 
 class _Member:

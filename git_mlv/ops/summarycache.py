@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = "13"  # of the summary text: raised whenever a summary's lines change
+VERSION = "14"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array", "document")
 _DIR = os.path.join("mlv", "summaries")
 _WORD = re.compile(r"[a-z0-9_]+")
