@@ -41,6 +41,7 @@ class SourceFile:
     oid: str  # sha256 hex of the content
     size: int
     pointer: bool  # tracked by git-mlv there (else a plain git file)
+    pointer_text: bool = False  # a plain file whose bytes are git-mlv pointer text (a test fixture)
 
 
 @dataclass
@@ -124,7 +125,7 @@ def read_source(scratch: str, url: str, path: str, rev: str, base: str, pool: Po
             source.files.append(SourceFile(rel, _REGULAR[e.mode], oid, size, True))
         else:
             p = plain[e.oid]
-            source.files.append(SourceFile(rel, _REGULAR[e.mode], p.oid, p.size, False))
+            source.files.append(SourceFile(rel, _REGULAR[e.mode], p.oid, p.size, False, e.oid in pointers))
     wanted = {f.oid: f.size for f in source.files if f.pointer and f.oid != EMPTY_OID}
     if wanted:
         _fetch_data(src, source, wanted, base, pool, cache_dir, options_for, retry, progress, scratch)

@@ -298,6 +298,12 @@ def _read(ws: Workspace, scratch: str, url: str, path: str, rev: str,
     source = read_source(scratch, url, path, rev, ws.repo.top, ws.pool,
                          os.path.join(ws.repo.mlv_dir, "imports"), _options_for(ws), _retry(ws), progress,
                          known)
+    texts = [f.rel or path for f in source.files if f.pointer_text]
+    if texts:  # under our filter=mlv line its clean would keep that text as a pointer with no data
+        shown = ", ".join(texts[:_SHOW]) + (f" and {len(texts) - _SHOW} more" if len(texts) > _SHOW else "")
+        raise UsageError(f"{len(texts)} plain file(s) of {path} in {url} hold git-mlv pointer text, which "
+                         f"git-mlv cannot track as data: {shown}; import the files beside them, or "
+                         "`git mlv get` (untracked) copies them as they are")
     ws.pool.writer().commit()
     ws.pool.refresh()
     return source

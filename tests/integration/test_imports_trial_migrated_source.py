@@ -79,6 +79,14 @@ def test_pointer_text_outside_the_sources_filters_is_a_file(tmp_path: Path) -> N
     mlv("get", "../src", "data", "-o", "got", cwd=dst)
     for name, data in files.items():
         assert (dst / "got" / name[len("data/"):]).read_bytes() == data, name
+    # import tracks OUT with filter=mlv, whose clean would keep that text as a pointer with no data
+    # (a clone could not check it out; update would see a local change): refused, nothing written
+    gitmlv = (dst / ".gitmlv").read_bytes()
+    err = one_error_line(mlv("import", "../src", "data", cwd=dst, check=False), 2)
+    assert "hold git-mlv pointer text" in err and "fixtures/ours.txt" in err, err
+    assert not (dst / "data").exists() and (dst / ".gitmlv").read_bytes() == gitmlv
+    mlv("import", "../src", "data/a b.bin", cwd=dst)
+    assert (dst / "a b.bin").read_bytes() == files["data/a b.bin"]
 
 
 def test_a_file_git_lfs_keeps_in_the_source_is_still_refused(tmp_path: Path) -> None:
