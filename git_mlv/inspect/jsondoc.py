@@ -178,6 +178,7 @@ def _scan(f: Any, size: int) -> list[str]:
     root_is_object = os.pread(fd, 1, start) == b"{"
     root = _Member(".", "object" if root_is_object else "array")
     members: list[_Member] = []
+    hidden = 0  # members past MAX_MEMBERS
     current: _Member | None = None  # the root object's member whose value is open
     depth = 0
     root_closed = False
@@ -212,8 +213,15 @@ def _scan(f: Any, size: int) -> list[str]:
         if len(after) and int(after.min()) < 0:
             raise NotThisFormat("a closing bracket that closes nothing")
         # one by one: the root's brackets, its members' brackets, the root object's colons
-        one = np.flatnonzero(((k <= 2) & (at <= 1 if root_is_object else at == 0))
-                             | ((k == 4) & (at == 1)))
+        if len(members) == MAX_MEMBERS:  # past the members listed: their keys only counted
+            current = None
+            more = int(np.count_nonzero((k == 4) & (at == 1)))
+            root.colons += more
+            hidden += more
+            one = np.flatnonzero((k <= 2) & (at == 0))
+        else:
+            one = np.flatnonzero(((k <= 2) & (at <= 1 if root_is_object else at == 0))
+                                 | ((k == 4) & (at == 1)))
         commas = {d: s[(k == 3) & (at == d)] for d in (1, 2)}
         colons2 = s[(k == 4) & (at == 2)]
         prev = -1
@@ -232,19 +240,21 @@ def _scan(f: Any, size: int) -> list[str]:
             kind, d = int(k[j]), int(at[j])
             g = offset + pos
             if kind == 4:  # a root member's key: the string before this colon
-                qs = quotes[quotes < pos]
+                q_at = int(quotes.searchsorted(pos))
+                qs = quotes[max(q_at - 2, 0):q_at]
                 ends = ([*last_quotes, *(offset + int(x) for x in qs[-2:])])[-2:]
                 if len(ends) < 2:
                     raise NotThisFormat("a colon without a key")
                 root.colons += 1
-                name = _key_text(fd, ends[0], ends[1])
-                first = _first_char(fd, g + 1, size)
-                t = _TYPE_OF_FIRST.get(os.pread(fd, 1, first)[0], "number") if first is not None else "?"
-                current = _Member(key("", name), t)
-                if len(members) < MAX_MEMBERS:
-                    members.append(current)
+                if len(members) == MAX_MEMBERS:  # counted, not read
+                    current = None
+                    hidden += 1
                 else:
-                    members.append(_Member("", "hidden"))
+                    name = _key_text(fd, ends[0], ends[1])
+                    first = _first_char(fd, g + 1, size)
+                    t = _TYPE_OF_FIRST.get(os.pread(fd, 1, first)[0], "number") if first is not None else "?"
+                    current = _Member(key("", name), t)
+                    members.append(current)
             elif kind == 1 and d == 0:
                 if root_closed:
                     raise _Lines
@@ -268,10 +278,9 @@ def _scan(f: Any, size: int) -> list[str]:
     if depth != 0 or in_string:
         raise NotThisFormat("cut short: a bracket or a string that does not end")
     lines = [root.line()]
-    shown = [m for m in members if m.type != "hidden"]
-    lines += [m.line() for m in shown]
-    if len(members) > len(shown):
-        lines.append(f"members not shown {len(members) - len(shown)}")
+    lines += [m.line() for m in members]
+    if hidden:
+        lines.append(f"members not shown {hidden}")
     return lines
 
 

