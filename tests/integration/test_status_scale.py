@@ -182,3 +182,9 @@ def test_the_remote_is_asked_only_about_what_differs_from_a_pushed_head(
     mlv("push", cwd=data_repo)
     remote_asked.clear()
     assert _status_and_commits(data_repo).not_on_remote == [] and sum(remote_asked) == 0
+
+
+def test_status_of_some_paths_records_nothing(data_repo: Path) -> None:
+    with Workspace.discover(str(data_repo)) as ws:
+        st = status.status(ws, check_remote=False, paths=[str(data_repo / "data/d0")], trust_record=True)
+        assert st.files == 15 and complete.Complete.load(ws).commits == []  # only part was looked at
