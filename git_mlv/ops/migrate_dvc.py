@@ -56,6 +56,7 @@ from .migrate_dvcfiles import (
     parse_dvc_file,
     parse_dvc_lock,
     parse_dvc_yaml,
+    top_level_dropped,
 )
 from .migrate_dvcignore import unhidden, untracked_data
 from .migrate_rewrite import (
@@ -118,18 +119,21 @@ class _Pipeline:
     stages: list[DvcStage]
     locked: dict[str, LockedStage]
     yamls: list[str]
+    dropped: list[str] = field(default_factory=list)  # "dvc.yaml: top-level metrics ..."
 
 
 def _pipeline(read: Source, yamls: list[str]) -> _Pipeline:
     stages: list[DvcStage] = []
     locked: dict[str, LockedStage] = {}
     present = []
+    dropped = []
     for y in sorted(yamls):
         text = read.read(y)
         if text is None:
             continue
         present.append(y)
         st = parse_dvc_yaml(y, text)
+        dropped += [f"{y}: {d}" for d in top_level_dropped(y, text, st)]
         lock_path = posixpath.join(posixpath.dirname(y), "dvc.lock")
         lock = read.read(lock_path)
         lk = parse_dvc_lock(lock_path, lock, st) if lock is not None else {}
@@ -139,7 +143,7 @@ def _pipeline(read: Source, yamls: list[str]) -> _Pipeline:
                 o.hash = entry.outs.get(o.path) if entry else None
         stages += st
         locked.update(lk)
-    return _Pipeline(stages, locked, present)
+    return _Pipeline(stages, locked, present, dropped)
 
 
 class _Converter:
@@ -183,6 +187,9 @@ class _Converter:
         changes.append(FileChange("M", b".gitmlv.lock", "100644", "inline", lock) if lock
                        else FileChange("D", b".gitmlv.lock"))
         self.result.stages = sorted(spec.stages)
+        for line in pipe.dropped:  # once each, however many commits hold it
+            if line not in self.result.dropped:
+                self.result.dropped.append(line)
         for y_st in pipe.stages:  # once each, however many commits hold the stage
             for d in y_st.dropped:
                 line = f"{posixpath.join(y_st.yaml_dir, 'dvc.yaml')}: stage {y_st.name!r}: {d}"

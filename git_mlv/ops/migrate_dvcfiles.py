@@ -148,6 +148,43 @@ def _entries(items: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def top_level_dropped(path: str, text: bytes, stages: list[DvcStage]) -> list[str]:
+    """Lines for the summary about a ``dvc.yaml``'s top-level ``metrics``, ``params`` and ``plots``
+    (DVC 3 declares files there that no stage names): ``.gitmlv`` knows a stage's metrics and
+    params only, so they are not converted. Before, they were dropped without a word, and
+    `git mlv metrics diff v1 v2` said "No changes." where `dvc metrics diff` showed them."""
+    doc = _load(text, path)
+    if not isinstance(doc, dict):
+        return []
+    here = posixpath.dirname(path)
+    named = {o.path for st in stages for o in st.outs if o.kind == "metric"}
+    params = {p.split(":", 1)[0] for st in stages for p in st.params}
+    out = []
+
+    def files(section: str) -> list[str]:
+        found = []
+        for item in doc.get(section) or []:
+            name = item if isinstance(item, str) else next(iter(item), None) if isinstance(item, dict) \
+                else None
+            if name is not None:
+                found.append(posixpath.normpath(posixpath.join(here, str(name))))
+        return found
+
+    metrics = [f for f in files("metrics") if f not in named]
+    if metrics:
+        out.append(f"top-level metrics {', '.join(metrics)}: .gitmlv names a stage's metrics only; "
+                   f"`git mlv metrics show/diff --file {metrics[0]}` reads it (or declare it as the "
+                   "metric of the stage that writes it: `-M`)")
+    unused = [f for f in files("params") if f not in params]
+    if unused:
+        out.append(f"top-level params {', '.join(unused)}: no stage reads them, so `git mlv params diff` "
+                   "does not show them")
+    if doc.get("plots"):
+        out.append("top-level plots: DVC's rendering settings are not converted (`git mlv plots` draws "
+                   "metrics)")
+    return out
+
+
 def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
     """The stages of a ``dvc.yaml`` (root-relative paths)."""
     doc = _load(text, path)
