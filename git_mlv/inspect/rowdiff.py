@@ -182,11 +182,16 @@ class _Partitioner:
             self.pending, self.pending_rows, self.pending_bytes = [], 0, 0
             self.writers = [pa.ipc.new_stream(self.spill(p), self.schema) for p in range(self.parts)]
             return
-        self.pending.append(batch)
-        self.pending_rows += batch.num_rows
-        self.pending_bytes += batch.nbytes
-        if self.pending_rows >= FLUSH_ROWS or self.pending_bytes >= FLUSH_BYTES:
-            self._flush()
+        size = batch.nbytes
+        step = batch.num_rows if size <= FLUSH_BYTES else max(1, batch.num_rows * FLUSH_BYTES // size)
+        for start in range(0, batch.num_rows, step):  # a big batch (an Arrow file written as one
+            # batch) is taken a slice at a time: each flush copies FLUSH_BYTES, not the batch
+            part = batch.slice(start, step) if step < batch.num_rows else batch
+            self.pending.append(part)
+            self.pending_rows += part.num_rows
+            self.pending_bytes += part.nbytes
+            if self.pending_rows >= FLUSH_ROWS or self.pending_bytes >= FLUSH_BYTES:
+                self._flush()
 
     def _flush(self) -> None:
         """Partition the buffered batches as one: one sort and P writes per ~64k rows instead of

@@ -181,3 +181,30 @@ def test_a_partition_bigger_than_planned_is_split_again(tmp_path: Path, monkeypa
         splits.clear()
         assert (one.added, one.removed, one.changed, one.unchanged) == (100, 5, 36, 3959), key
         assert vars(one) == vars(planned), key
+
+
+def test_a_big_batch_is_partitioned_a_slice_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    """An Arrow file written as one batch came to the partitioner whole, and each of its copies
+    (combined, taken in partition order) was the whole batch: it is now buffered a slice of at most
+    FLUSH_BYTES at a time, and the diff is the same."""
+    import pyarrow.feather as feather
+
+    n = 20_000
+    old, new = tmp_path / "old.arrow", tmp_path / "new.arrow"
+    feather.write_feather(pa.table({"id": range(n), "v": [i % 10 for i in range(n)]}), old, chunksize=n)
+    feather.write_feather(pa.table({"id": range(n), "v": [7 if i == 9 else i % 10 for i in range(n)]}), new,
+                          chunksize=n)
+    monkeypatch.setattr(rowdiff, "FLUSH_ROWS", 1 << 20)
+    monkeypatch.setattr(rowdiff, "FLUSH_BYTES", 40_000)  # the batch: 320,000 bytes
+    flushed: list[int] = []
+    real_flush = rowdiff._Partitioner._flush
+
+    def flush(self: rowdiff._Partitioner) -> None:
+        flushed.append(self.pending_bytes)
+        real_flush(self)
+
+    monkeypatch.setattr(rowdiff._Partitioner, "_flush", flush)
+    result = diff(old, new, "id")
+    assert (result.changed, result.unchanged) == (1, n - 1)
+    assert max(flushed) <= 40_000 and len(flushed) >= 16, flushed
