@@ -100,6 +100,8 @@ def _render_check(res: FsckResult, prefix: str = "error") -> None:
 
     print(f"checked {res.packs} pack(s), {res.objects} object(s), {res.files} multi-chunk file(s), "
           f"{human_size(res.bytes)}")
+    for name in res.rebuilt:
+        print(f"rebuilt the missing index of {name} from the pack")
     for e in res.errors:
         print(f"{prefix}: {e}", file=sys.stderr)
     if res.affected:

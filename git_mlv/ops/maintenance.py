@@ -22,7 +22,7 @@ from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..gitio.git import GitError
-from . import complete, sharedpool, summarycache
+from . import complete, lostindex, sharedpool, summarycache
 from .context import Workspace
 
 
@@ -42,6 +42,7 @@ class FsckResult:
     missing: list[str] = field(default_factory=list)
     in_worktree: list[str] = field(default_factory=list)  # of those, unmodified data in the worktree
     remote: str | None = None  # the default data remote, which `git mlv pull` fetches them from
+    rebuilt: list[str] = field(default_factory=list)  # packs whose lost index was rebuilt
 
 
 @dataclass
@@ -111,6 +112,7 @@ def check_pool(pool: Pool) -> tuple[FsckResult, Damage]:
     """fsck's reading of the whole pool: the counts and messages, and the damage by object and file."""
     pool.refresh()
     res, damage = FsckResult(), Damage()
+    res.rebuilt = lostindex.ensure_indexes(pool)
     manifests: list[bytes] = []
     for pack in pool.packs():
         res.packs += 1
@@ -218,8 +220,12 @@ def _said(e: Exception) -> str:
 
 
 def check_midx(pool: Pool) -> list[str]:
-    """Problems of ``packs/pool.midx`` (core/midx.py ``check_file``)."""
-    return mx.check_file(pool.packset.midx_path, pool.pack_dir)
+    """Problems of ``packs/pool.midx`` (core/midx.py ``check_file``). A pack index it compares
+    with that cannot be opened is a problem to name, not an internal error."""
+    try:
+        return mx.check_file(pool.packset.midx_path, pool.pack_dir)
+    except OSError as e:
+        return [f"{pool.packset.midx_path}: cannot compare with a pack index: {e}"]
 
 
 @dataclass
@@ -362,6 +368,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         raise PoolBusy("another git-mlv process is writing to the pool; run gc again when it is done")
     try:
         pool.refresh()
+        lostindex.ensure_indexes(pool, lock)
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep_arr, res.live_files = live_keys(ws, days)
         # a shared pool: this clone's mlv.pool, or another clone's mlv.pool naming this .git/mlv
@@ -369,7 +376,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             keep_arr = _keep_for_clones(ws, keep_arr, res)
         plan, partial = [], []
         for pack in pool.packs():
-            index = pool.index_of(pack)
+            index = lostindex.index_or_say(pool, pack)
             live = idx.search(keep_arr, index.keys)[0] if len(keep_arr) else np.zeros(index.count, bool)
             dead = int(index.count - live.sum())
             res.kept_objects += int(live.sum())

@@ -33,6 +33,7 @@ from ..gitio.git import GitError
 from ..remotes.base import RemoteError
 from . import complete, remote_config, sharedpool
 from .context import Workspace
+from .lostindex import ensure_indexes
 from .maintenance import PoolBusy, check_midx_or_drop, stored_keys
 
 DEFAULT_KEEP_DAYS = 7.0  # git-lfs's lfs.fetchrecentrefsdays
@@ -93,6 +94,7 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
         raise PoolBusy("another git-mlv process is writing to the pool; run prune again when it is done")
     try:
         pool.refresh()
+        ensure_indexes(pool, lock)  # a pack index lost by hand: rebuilt from its whole pack
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep = retain.retained(ws.repo, days)
         res.recent_refs, res.stashes = keep.recent_refs, keep.stashes
