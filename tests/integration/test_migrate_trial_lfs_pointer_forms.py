@@ -50,3 +50,21 @@ def test_every_pointer_form_git_lfs_reads_is_converted(tmp_path: Path) -> None:
     for name in ["a.bin", *FORMS]:
         assert Pointer.parse(git("cat-file", "blob", f"v1:{name}", cwd=repo).stdout).oid == oid, name
         assert (repo / name).read_bytes() == data, name
+
+
+def test_import_refuses_a_crlf_git_lfs_pointer(tmp_path: Path) -> None:
+    """`migrate import` stops on git-lfs pointer text (test_migrate_trial_import_lfs); it tested a
+    prefix with LF only, so a CRLF pointer went into the pool as the file's data."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    text = FORMS["crlf.bin"].format(oid="a" * 64, size=12).encode()
+    blob = out(git("hash-object", "-w", "--stdin", cwd=repo, input=text)).strip()
+    git("update-index", "--add", "--cacheinfo", f"100644,{blob},crlf.bin", cwd=repo)
+    git("commit", "-q", "-m", "a pointer with CRLFs", cwd=repo)
+    git("checkout", "-q", "-f", cwd=repo)
+    before = out(git("for-each-ref", cwd=repo))
+    proc = mlv("migrate", "import", "--include=*.bin", "--everything", "-q", cwd=repo, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and "crlf.bin is a git-lfs pointer" in err, err
+    assert out(git("for-each-ref", cwd=repo)) == before
