@@ -213,8 +213,8 @@ def _scan(f: Any, size: int) -> list[str]:
         if len(after) and int(after.min()) < 0:
             raise NotThisFormat("a closing bracket that closes nothing")
         # one by one: the root's brackets, its members' brackets, the root object's colons
-        if len(members) == MAX_MEMBERS:  # past the members listed: their keys only counted
-            current = None
+        if len(members) == MAX_MEMBERS and current is None:  # past the members listed (the last
+            # one's value closed): their keys only counted
             more = int(np.count_nonzero((k == 4) & (at == 1)))
             root.colons += more
             hidden += more

@@ -78,17 +78,18 @@ def test_members_past_the_listed_ones_are_counted(tmp_path: Path, monkeypatch: p
     """A root object of many members (a vocabulary, an id -> record map): the first MAX_MEMBERS are
     listed, the rest counted in bulk (their keys and types not read: a 14 MB map of 400,000 keys
     took 5.3 s, 1.0 s now), the same lines as the parse."""
-    monkeypatch.setattr(jsondoc, "MAX_MEMBERS", 5)
-    doc = {f"k{i}": [i, {"a": [i]}] if i % 2 else i for i in range(3000)}
+    doc = {f"k{i}": [i, {"a": [i]}, 1, 2, 3, 4, 5, 6] if i % 2 else i for i in range(3000)}
     f = tmp_path / "d.json"
     f.write_text(json.dumps(doc))
     read: list[int] = []
     real = jsondoc._key_text
     monkeypatch.setattr(jsondoc, "_key_text", lambda *a: read.append(1) or real(*a))
-    for block in (7, 1000, 1 << 20):
-        monkeypatch.setattr(jsondoc, "BLOCK", block)
-        got = _scan(f)
-        assert got == jsondoc._structure_of(doc)
-        assert got[-2:] == ["structure .k4 number", "members not shown 2995"]
-        assert len(read) == 5, block  # the keys listed, not every key
-        read.clear()
+    for listed, last in ((5, "structure .k4 number"), (6, "structure .k5 array 8")):
+        monkeypatch.setattr(jsondoc, "MAX_MEMBERS", listed)
+        for block in (7, 20, 1000, 1 << 20):  # the last listed member's array across blocks too
+            monkeypatch.setattr(jsondoc, "BLOCK", block)
+            got = _scan(f)
+            assert got == jsondoc._structure_of(doc)
+            assert got[-2:] == [last, f"members not shown {3000 - listed}"]
+            assert len(read) == listed, block  # the keys listed, not every key
+            read.clear()
