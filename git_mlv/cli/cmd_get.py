@@ -53,4 +53,12 @@ def run(args: argparse.Namespace) -> int:
         print_json(asdict(res))
     elif not args.quiet:
         print(summary("Downloaded", res))
+    if res.pointer_text and not args.json:
+        import sys
+
+        shown = ", ".join(res.pointer_text[:5]) + (f" and {len(res.pointer_text) - 5} more"
+                                                   if len(res.pointer_text) > 5 else "")
+        print(f"git-mlv: warning: {len(res.pointer_text)} file(s) hold git-mlv pointer text outside the "
+              f"filter=mlv lines of the source's committed .gitattributes, written as that text (as a "
+              f"clone checks them out): {shown}", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..core.pointer import Pointer
@@ -52,6 +52,9 @@ class Imported:
     bytes_received: int = 0  # from the source's data remote
     old_commit: str | None = None  # update: the commit recorded before
     up_to_date: bool = False  # update: nothing changed
+    # get: files written as the git-mlv pointer text they hold (plain files of the source, outside
+    # its filter=mlv lines: a clone checks them out as that text too)
+    pointer_text: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -158,7 +161,8 @@ def _materialize(pool: Pool, out_abs: str, source: Source, current: Mapping[str,
 
 def _result(out: str, source: Source, written: int, removed: int) -> Imported:
     return Imported(out, source.url, source.path, source.rev, source.commit, len(source.files),
-                    source.size, written, removed, source.bytes_received)
+                    source.size, written, removed, source.bytes_received,
+                    pointer_text=[f.rel or source.path for f in source.files if f.pointer_text])
 
 
 # -- get -----------------------------------------------------------------------------------------

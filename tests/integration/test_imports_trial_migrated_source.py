@@ -76,9 +76,11 @@ def test_pointer_text_outside_the_sources_filters_is_a_file(tmp_path: Path) -> N
     mlv("push", "-q", cwd=src, check=False)  # the fixture has no data to push: its pointer is not data
     assert git("cat-file", "blob", "HEAD:data/fixtures/ours.txt", cwd=src).stdout == ours
     dst = _dest(tmp_path)
-    mlv("get", "../src", "data", "-o", "got", cwd=dst)
+    warned = mlv("get", "../src", "data", "-o", "got", cwd=dst).stderr.decode()
     for name, data in files.items():
         assert (dst / "got" / name[len("data/"):]).read_bytes() == data, name
+    # said, since an owner who forgot to commit .gitattributes gets pointer text too
+    assert "1 file(s) hold git-mlv pointer text" in warned and "fixtures/ours.txt" in warned, warned
     # import tracks OUT with filter=mlv, whose clean would keep that text as a pointer with no data
     # (a clone could not check it out; update would see a local change): refused, nothing written
     gitmlv = (dst / ".gitmlv").read_bytes()
