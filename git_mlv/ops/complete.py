@@ -126,16 +126,24 @@ def _is_hex_id(s: str) -> bool:
 def index_changed_paths(ws: Workspace, base: str) -> list[str] | None:
     """Paths whose index entry differs from ``base``'s tree and that are files in the index
     (``git diff-index --cached``); None when git cannot compare (``base`` gone)."""
+    diff = index_diff(ws, base)
+    return None if diff is None else [path for _, path, in_index in diff if in_index]
+
+
+def index_diff(ws: Workspace, base: str) -> list[tuple[str, str, bool]] | None:
+    """(status letter, path, whether the index has a file there) of every path whose index entry
+    differs from ``base``'s tree (``git diff-index --cached``: A added, D deleted, M, T, U...;
+    empty: the index is that tree); None when git cannot compare (``base`` gone)."""
     try:
         raw = ws.repo.git("diff-index", "--cached", "-r", "-z", "--no-renames", base)
     except GitError:
         return None
     parts = raw.split(b"\0")  # ":<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0"
-    out: list[str] = []
+    out: list[tuple[str, str, bool]] = []
     for i in range(0, len(parts) - 1, 2):
         meta = parts[i].split()
-        if len(meta) >= 5 and meta[1] != b"000000":
-            out.append(os.fsdecode(parts[i + 1]))
+        if len(meta) >= 5:
+            out.append((meta[4][:1].decode(), os.fsdecode(parts[i + 1]), meta[1] != b"000000"))
     return out
 
 

@@ -102,15 +102,19 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
             if commits and lookup is not None and lookup.name is not None:
                 # the lookup has just listed the remote, or failed to: not asked a second time
                 unpushed = remote_state.commits_not_on_remote(ws, refresh=False)
-                head = walk.resolve_commit(ws.repo, "HEAD")
-                if unpushed is not None and not unpushed.files and head is not None:
-                    differ = complete.index_changed_paths(ws, head)
-                    on_remote_but = set(differ) if differ is not None else None
-    staged = _staged_new(ws)
+    # what is staged (the change being made: usually little), asked of git once for three uses
+    head = walk.resolve_commit(ws.repo, "HEAD")
+    staging = complete.index_diff(ws, head) if head is not None else None
+    changed_files = {p for _, p, in_index in staging if in_index} if staging is not None else None
+    if unpushed is not None and not unpushed.files:  # HEAD's data is on the remote
+        on_remote_but = changed_files
+    # paths the index has and HEAD lacks (added, or the new name of a `git mv`)
+    staged = {p for s, p, _ in staging if s == "A"} if staging is not None else set()
     moved: list[walk.IndexEntry] = []  # staged new paths whose worktree holds the data
     started = complete.start(ws.pool)  # before the pool is looked at (a gc meanwhile shows)
     base = complete.Complete.load(ws).base(started, ws.pool) if trust_record else None
-    since = complete.index_changed_paths(ws, base) if base is not None else None
+    since = (changed_files if base == head else complete.index_changed_paths(ws, base)
+             ) if base is not None else None
     since_base = set(since) if since is not None else None
     try:
         for batch in _batches(ws, specs):
@@ -161,10 +165,10 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     if moved:
         st.staged_outside = sorted(_outside_filter(ws, moved))
     _text_attribute(ws, st)
-    if not (specs or st.missing_data or st.sparse or st.out_of_scope or st.outside_patterns):
-        head = complete.index_is_head(ws)
-        if head is not None and head != base:  # every pointer of HEAD's tree is here
-            complete.Complete.load(ws).save(started, [head])
+    if not (specs or st.missing_data or st.sparse or st.out_of_scope or st.outside_patterns) \
+            and head is not None and head != base and staging == []:
+        # the index is HEAD's tree, and every pointer of it is here
+        complete.Complete.load(ws).save(started, [head])
     return st, unpushed
 
 
@@ -193,11 +197,3 @@ def _text_attribute(ws: Workspace, st: Status) -> None:
         source = attributes.text_source(ws.repo.top, ws.repo.common_dir, st.text_attribute[0])
         if source is not None:
             st.text_attribute_line = f"{source[0]}:{source[1]}: {source[2]}"
-
-
-def _staged_new(ws: Workspace) -> set[str]:
-    """Paths the index has and HEAD lacks (added, or the new name of a `git mv`): the change being
-    made, usually few. Empty before the first commit."""
-    out = ws.repo.git("diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=A",
-                      "HEAD", "--", check=False)
-    return {os.fsdecode(p) for p in out.split(b"\0") if p}

@@ -188,3 +188,24 @@ def test_status_of_some_paths_records_nothing(data_repo: Path) -> None:
     with Workspace.discover(str(data_repo)) as ws:
         st = status.status(ws, check_remote=False, paths=[str(data_repo / "data/d0")], trust_record=True)
         assert st.files == 15 and complete.Complete.load(ws).commits == []  # only part was looked at
+
+
+def test_status_compares_the_index_with_head_once(data_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What is staged, what differs from the recorded commit (HEAD, usually) and whether the index
+    is HEAD's tree are one `git diff-index --cached HEAD` (before: three git commands)."""
+    from git_mlv.gitio.git import Repo
+
+    _status(data_repo)  # records HEAD
+    calls: list[str] = []
+    real = Repo.git
+
+    def counting(self: Repo, *args: str, check: bool = True) -> bytes:
+        calls.append(args[0])
+        return real(self, *args, check=check)
+
+    monkeypatch.setattr(Repo, "git", counting)
+    write(data_repo / "data/staged.bin", random_bytes(2_000, seed=3))
+    git("add", "data/staged.bin", cwd=data_repo)
+    st = _status(data_repo)
+    assert [c for c in calls if c.startswith("diff")] == ["diff-index"], calls
+    assert st.files == len(FILES) + 1 and not st.missing_data and not st.staged_outside
