@@ -2,12 +2,15 @@
 
 Data cannot be merged line by line; like git's ``binary`` driver we keep our side and report a
 conflict, and say how to take theirs. (Without a driver git would merge the pointer texts and leave
-conflict markers inside a pointer.)
+conflict markers inside a pointer.) Like that driver, `-X ours` / `-X theirs` given to the merge,
+rebase, cherry-pick, revert or pull that runs us settle the conflict: git passes them to its own
+drivers only, so we read them from the git process that started us (Linux: /proc).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -35,6 +38,65 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if base == theirs:
         return 0
+    favor = strategy_favor()
+    if favor == "ours":
+        return 0
+    if favor == "theirs":
+        with open(args.ours, "wb") as f:
+            f.write(theirs)
+        return 0
     print(f"git-mlv: both sides changed data file '{args.path}'; kept ours. Take theirs with "
           f"`git checkout --theirs -- '{args.path}'`, then `git add` it", file=sys.stderr)
     return 1
+
+
+_STRATEGY_OPTION = "--strategy-option"
+
+
+def strategy_favor(pid: int | None = None) -> str | None:
+    """"ours" or "theirs" when the git command that runs this driver was given `-X ours` or
+    `-X theirs` (the last one wins, as in git), else None. Before, `git merge -X theirs` (and
+    `git rebase`, `cherry-pick`, `pull` with it) left every data file both sides changed as a
+    conflict holding ours, where git settles a binary file for the side asked for: git gives an
+    external driver no word of -X, so the nearest git ancestor's arguments are read (the driver
+    may run under `sh -c`). Where /proc is not there, None: the conflict is reported as before."""
+    pid = os.getppid() if pid is None else pid
+    for _ in range(4):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = [a.decode("utf-8", "surrogateescape") for a in f.read().split(b"\0")[:-1]]
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            return None
+        name = os.path.basename(argv[0]) if argv else ""
+        if name == "git" or (name.startswith("git-") and name != "git-mlv"):
+            return _favor_of(argv[1:])
+        try:
+            pid = int(stat[stat.rindex(b")") + 2:].split()[1])  # field 4, after "(comm) state"
+        except (ValueError, IndexError):
+            return None
+        if pid <= 1:
+            return None
+    return None
+
+
+def _favor_of(args: list[str]) -> str | None:
+    favor = None
+    taken = False
+    for n, a in enumerate(args):
+        if taken:
+            taken = False
+            continue
+        if a == "--":
+            break
+        value = None
+        if a == "-X" or (len(a) > 2 and a.startswith("--strategy-o") and _STRATEGY_OPTION.startswith(a)):
+            value, taken = (args[n + 1] if n + 1 < len(args) else None), True
+        elif a.startswith("-X"):
+            value = a[2:]
+        elif a.startswith("--strategy-o") and "=" in a and _STRATEGY_OPTION.startswith(a.split("=")[0]):
+            value = a.split("=", 1)[1]
+        if value in ("ours", "theirs"):
+            favor = value
+    return favor
