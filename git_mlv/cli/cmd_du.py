@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
         "files": r.files, "missing": r.missing, "logical": r.logical, "unique": r.unique,
         "stored": r.stored, "on_disk": r.on_disk, "dedup_ratio": round(r.dedup_ratio, 3),
         "compression_ratio": round(r.compression_ratio, 3), "total_ratio": round(r.total_ratio, 3),
+        "disk_ratio": round(r.disk_ratio, 3),
         "partial_clone": partial,
     }
     if args.json:
@@ -33,8 +34,12 @@ def run(args: argparse.Namespace) -> int:
         ["logical size (every version whole)", human_size(r.logical), ""],
         ["after dedup (distinct chunks)", human_size(r.unique), f"{r.dedup_ratio:.2f}x"],
         ["after compression (stored)", human_size(r.stored), f"{r.compression_ratio:.2f}x"],
-        ["pool on disk (packs + indexes)", human_size(r.on_disk), f"{r.total_ratio:.2f}x overall"],
+        ["pool on disk (packs + indexes)", human_size(r.on_disk), f"{r.disk_ratio:.2f}x overall"],
     ], ["", "size", "ratio"])
+    if r.on_disk > 2 * r.stored + (1 << 20):
+        print("the pool holds data these versions do not need (deleted branches, rewritten "
+              "commits: kept for the reflog or another worktree, or left for gc to drop); "
+              "`git mlv gc --dry-run` says what gc would free")
     if r.missing:
         print(f"{r.missing} referenced version(s) have no data here (`git mlv fetch --all`)")
     if partial:

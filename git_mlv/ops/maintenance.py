@@ -251,6 +251,13 @@ class DuResult:
     def total_ratio(self) -> float:
         return self.logical / self.stored if self.stored else 1.0
 
+    @property
+    def disk_ratio(self) -> float:
+        """Logical size over the pool's files (what du's last row shows): before, that row showed
+        ``total_ratio``, so a pool holding data only the reflog or a deleted branch keeps still
+        read "1.00x overall" beside a size larger than every version whole."""
+        return self.logical / self.on_disk if self.on_disk else 1.0
+
 
 def du(ws: Workspace) -> DuResult:
     """Logical vs stored size of every file version reachable from any ref or the index. In a
