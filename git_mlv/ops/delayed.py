@@ -164,15 +164,41 @@ class Fetcher:
         # command, nor is git's retry of each file without delay (FilterHandler.fetch_now): one
         # warning, not one per batch, each after its own retries (an unreachable SSH host: ~4 s)
         self.failed = False
+        self._batch: list[bytes] = []  # the records of the batch being fetched
+        self._gone = False  # the thread ended without finishing (give_up): nothing more is fetched
         self._thread = threading.Thread(target=self._run, name="mlv-fetch", daemon=True)
         self._thread.start()
 
     def add(self, rec: bytes) -> None:
         with self._cond:
-            self._queue.append(rec)
+            (self._ready if self._gone else self._queue).append(rec)
             self._cond.notify_all()
 
     def _run(self) -> None:
+        try:
+            self._fetch_batches()
+        except BaseException as e:  # noqa: BLE001 - anything escaping would leave git waiting
+            self._give_up(e)  # for ever on files nobody fetches (wait_ready): pointers instead
+
+    def _give_up(self, e: BaseException | None) -> None:
+        """End the fetching for this command: every record queued or in flight is listed ready
+        (it stays a pointer, named with the others at the end, unless its data arrived)."""
+        with self._cond:
+            if self._gone:
+                return
+            self._gone = self.failed = True
+            for rec in self._batch:
+                self._ready.append(rec)
+            for rec in self._queue.take(len(self._queue)):
+                self._ready.append(rec)
+            self._batch, self._inflight = [], 0
+            self._cond.notify_all()
+        note_failure(self.ws)
+        why = f"{type(e).__name__}: {e}" if e is not None else "its thread ended"
+        print(f"git-mlv: warning: the background fetch stopped ({why}); nothing more is fetched in "
+              "this command", file=sys.stderr)
+
+    def _fetch_batches(self) -> None:
         from . import sync_fetch
 
         while True:
@@ -183,7 +209,7 @@ class Fetcher:
                     return
             time.sleep(self.BATCH_WAIT)
             with self._cond:
-                batch = take_batch(self._queue)
+                batch = self._batch = take_batch(self._queue)
                 self._inflight += len(batch)
                 # the files of the next batches: those whose bytes this batch reads anyway come
                 # along (a history's files lie among their older versions in the remote packs);
@@ -209,12 +235,16 @@ class Fetcher:
                 self._inflight -= len(batch)
                 for rec in batch:
                     self._ready.append(rec)
+                self._batch = []
                 self._cond.notify_all()
+
+    WAIT_CHECK = 5.0  # seconds between checks that the thread is still there while git waits
 
     def wait_ready(self, limit: int) -> list[bytes]:
         with self._cond:
             while not self._ready and (self._queue or self._inflight):
-                self._cond.wait()
+                if not self._cond.wait(self.WAIT_CHECK) and not self._thread.is_alive():
+                    self._give_up(None)  # cannot happen (_run gives up itself); never hang on it
             return self._ready.take(limit)
 
     def stop(self) -> bool:
