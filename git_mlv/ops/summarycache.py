@@ -13,6 +13,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from ..inspect import Kind, detect, summarize_as
 
@@ -110,17 +111,27 @@ def file_oid(path: str) -> str:
         small = os.path.getsize(path) < _BUILTIN_SHA_MAX
     except OSError:
         small = False  # open() below says what is wrong
-    try:
-        if not small:
-            raise ImportError
-        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11 (3.12: _sha2)
-    except ImportError:
-        from hashlib import sha256
-    h = sha256()
+    h = _builtin_sha256() if small else None
+    if h is None:
+        import hashlib
+
+        h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def _builtin_sha256() -> Any:
+    """The interpreter's own sha256 (CPython: ``_sha2`` from 3.12, ``_sha256`` before), or None."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            return None
+    return sha256()
 
 
 def _format(kind: Kind) -> str | None:
