@@ -2,8 +2,8 @@
 
 git hands textconv a temporary file with the smudged content of each side (the real data when it
 is here, the pointer when not) and diffs what we print: a summary of the data, one fact per line
-(git_mlv/inspect, docs/inspect.md). Summaries of tables and arrays are kept by content in the
-repository's summary cache (ops/summarycache.py, docs/formats.md#summary-cache).
+(git_mlv/inspect, docs/inspect.md). Summaries of tables, arrays and JSON documents are kept by
+content in the repository's summary cache (ops/summarycache.py, docs/formats.md#summary-cache).
 """
 
 from __future__ import annotations
