@@ -55,7 +55,13 @@ def run_install(args: argparse.Namespace) -> int:
 def run_uninstall(args: argparse.Namespace) -> int:
     from ..ops import setup
 
-    for name in setup.uninstall(args.scope):
+    res = setup.uninstall(args.scope)
+    for name in res.hooks:
         print(f"hook {name} removed")
     print(f"git-mlv filter removed ({args.scope})")
+    if res.still:
+        scopes = ", ".join(res.still)
+        kept = "" if res.hooks else " (its hooks stay)"
+        print(f"git-mlv: note: git still runs git-mlv here: the {scopes} config sets it{kept}; "
+              f"`git mlv uninstall --{res.still[0]}` removes it", file=sys.stderr)
     return 0

@@ -116,8 +116,20 @@ def _lfs_texts(repo: Repo) -> hooks.LfsTexts | None:
     return lambda: hooks.lfs_hook_texts(repo.worktree or repo.git_dir)
 
 
-def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
-    """Remove the filter config from ``scope`` and our hooks from this repository."""
+@dataclass
+class UninstallResult:
+    """What ``uninstall`` removed, and the scopes that still configure the filter for git here."""
+
+    hooks: list[str] = field(default_factory=list)  # our hooks removed from this repository
+    still: list[str] = field(default_factory=list)  # "local", "global", "system", "worktree"
+
+
+def uninstall(scope: str = "global", cwd: str | None = None) -> UninstallResult:
+    """Remove the filter config from ``scope`` and our hooks from this repository (kept when the
+    repository's own config still sets the filter), and say which scopes still set it. Before,
+    `git mlv uninstall` in a repository with its own `install --local` (which track, add, pull and
+    checkout do in a clone made before the install) said "git-mlv filter removed (global)" while
+    git kept running the filter there, and took that repository's hooks away."""
     try:
         repo: Repo | None = Repo.discover(cwd)
     except Exception:  # noqa: BLE001
@@ -128,7 +140,21 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> list[str]:
             run(["config", f"--{scope}", "--remove-section", section], cwd=where)
         except GitError:
             pass  # not there
-    return hooks.uninstall_hooks(repo.hooks_dir) if repo else []
+    res = UninstallResult(still=configured_scopes(where))
+    # this repository's own install keeps its hooks; `uninstall --local` takes them
+    if repo and (scope == "local" or not {"local", "worktree"} & set(res.still)):
+        res.hooks = hooks.uninstall_hooks(repo.hooks_dir)
+    return res
+
+
+def configured_scopes(cwd: str | None) -> list[str]:
+    """The config files (scopes) that set ``filter.mlv.process`` for git run in ``cwd``."""
+    try:
+        out = run(["config", "--show-scope", "--get-all", "filter.mlv.process"], cwd=cwd)
+    except GitError:
+        return []  # set nowhere (git config exits 1)
+    scopes = [line.partition("\t")[0] for line in out.decode(errors="replace").splitlines() if line.strip()]
+    return [s for s in dict.fromkeys(scopes) if s != "command"]
 
 
 def hook_problems(repo: Repo) -> list[str]:

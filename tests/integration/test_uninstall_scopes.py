@@ -1,0 +1,40 @@
+"""`git mlv uninstall` (the global config) in a repository with its own `install --local` (which
+track, add, pull and checkout do in a clone made before the install): before, it said "git-mlv
+filter removed (global)" while git kept running the filter there, and took the repository's hooks
+away. Now the hooks of a repository that still sets the filter stay, and a note names the config
+that still sets it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, mlv, random_bytes, write
+
+
+def test_uninstall_says_where_git_mlv_is_still_configured(repo: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    own = tmp_path / "gitconfig"  # this test's global config: the session's is shared
+    shutil.copy(Path(os.environ["HOME"]) / ".gitconfig", own)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(own))
+    mlv("install", "--local", cwd=repo)
+    pre_push = repo / ".git" / "hooks" / "pre-push"
+
+    proc = mlv("uninstall", cwd=repo)
+    assert "filter.mlv" not in own.read_text()
+    err = proc.stderr.decode()
+    assert "git still runs git-mlv here: the local config sets it (its hooks stay); " \
+           "`git mlv uninstall --local` removes it" in err, err
+    assert "hook pre-push removed" not in proc.stdout.decode()
+    assert "git-mlv hook pre-push" in pre_push.read_text()  # a push still uploads the data
+    write(repo / "a.bin", random_bytes(30_000, seed=751))
+    git("add", "a.bin", cwd=repo)
+    assert git("cat-file", "-s", ":a.bin", cwd=repo).stdout.strip() != b"30000"  # still a pointer
+
+    proc = mlv("uninstall", "--local", cwd=repo)
+    assert "hook pre-push removed" in proc.stdout.decode()
+    assert proc.stderr == b""  # configured nowhere now
+    assert git("config", "--get", "filter.mlv.process", cwd=repo, check=False).returncode == 1
