@@ -40,7 +40,9 @@ from .transfer import Progress, ProgressCounter, RetryPolicy, parallel
 
 # Ranges downloaded and not yet stored: ``parallel`` keeps 2 x workers in flight, each held as
 # stored bytes and, until verified, decompressed too. Cap their total so a fetch stays well under
-# the 200 MB RSS bar (measured at scale 1: a clone's filter peaked at 190 MB with 8 MiB ranges).
+# the 150 MB RSS bar (measured at scale 1: a clone's filter peaked at 190 MB with 8 MiB ranges).
+# The decompressed bytes a range keeps count against its size (``coalesce(held=...)``): counting
+# stored bytes only, a 1 GiB file compressing 3:1 peaked at 153 MB, 78 MB since.
 MAX_FETCH_IN_FLIGHT = 32 * 1024 * 1024
 
 
@@ -284,7 +286,7 @@ def _ride_along(pool: Pool, rindex: RemoteIndex, ranges: list[Range], upcoming: 
                 if id(merged[-1]) not in own:
                     merged.pop()
             merged.append(e)
-        out[i] = Range(r.pack, r.start, r.end, tuple(merged))
+        out[i] = Range(r.pack, r.start, r.end, tuple(merged), r.held)
     return out
 
 
@@ -356,16 +358,20 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
     located = [loc for k, loc in zip(keys, _remote_lookup(rindex, keys))
                if loc is not None and plausible(loc, want_raw=need[k])]
-    ranges = coalesce(located, gap=remote.range_gap, max_range=max_range, overlaps=overlaps)
+    hashes = [_FileHash(oid, m) for oid, (_, _, m) in manifests.items()]
+    keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
+    # a range's kept decompressed bytes count against its size: held in flight beside the stored ones
+    ranges = coalesce(located, gap=remote.range_gap, max_range=max_range, overlaps=overlaps,
+                      held=lambda e: e.raw_len if e.codec != CODEC_RAW and e.id in keep else 0)
+    # per-chunk lists a big file makes big (~0.3 KB a chunk): gone before the downloads' buffers come
+    del need, keys, have, located
     for pack, first, second in overlaps:
         stats.damaged.append(f"{remote.url}/{pack[:-5]}.idx: records of {first.id.hex()[:12]} and "
                              f"{second.id.hex()[:12]} overlap at offset {second.offset} (damaged index)")
     if upcoming:
         ranges = _ride_along(pool, rindex, ranges, upcoming, listing, set(todo))
-    hashes = [_FileHash(oid, m) for oid, (_, _, m) in manifests.items()]
     ranges = _in_file_order(ranges, hashes)
     verifier = _StreamingVerifier(hashes)
-    keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
     counter = ProgressCounter(sum(r.end - r.start for r in ranges), progress)
 
     def get(task: list[Range]) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
