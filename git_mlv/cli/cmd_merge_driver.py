@@ -38,13 +38,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if base == theirs:
         return 0
-    favor = strategy_favor()
+    git_args = caller_args()
+    favor = _favor_of(git_args or [])
     if favor == "ours":
         return 0
     if favor == "theirs":
         with open(args.ours, "wb") as f:
             f.write(theirs)
         return 0
+    if git_args and "rebase" in git_args[:3]:  # git's ours and theirs swap places in a rebase
+        print(f"git-mlv: both sides changed data file '{args.path}'; kept ours, which in a rebase is "
+              f"the branch you rebase onto. Take your commit's with "
+              f"`git checkout --theirs -- '{args.path}'`, then `git add` it", file=sys.stderr)
+        return 1
     print(f"git-mlv: both sides changed data file '{args.path}'; kept ours. Take theirs with "
           f"`git checkout --theirs -- '{args.path}'`, then `git add` it", file=sys.stderr)
     return 1
@@ -53,13 +59,14 @@ def run(args: argparse.Namespace) -> int:
 _STRATEGY_OPTION = "--strategy-option"
 
 
-def strategy_favor(pid: int | None = None) -> str | None:
-    """"ours" or "theirs" when the git command that runs this driver was given `-X ours` or
-    `-X theirs` (the last one wins, as in git), else None. Before, `git merge -X theirs` (and
-    `git rebase`, `cherry-pick`, `pull` with it) left every data file both sides changed as a
-    conflict holding ours, where git settles a binary file for the side asked for: git gives an
-    external driver no word of -X, so the nearest git ancestor's arguments are read (the driver
-    may run under `sh -c`). Where /proc is not there, None: the conflict is reported as before."""
+def caller_args(pid: int | None = None) -> list[str] | None:
+    """The arguments of the git command that runs this driver (the nearest git ancestor process:
+    the driver may run under `sh -c`), or None where /proc is not there.
+
+    git gives an external driver no word of `-X ours` / `-X theirs`: before, `git merge -X theirs`
+    (and rebase, cherry-pick, pull with it) left every data file both sides changed as a conflict
+    holding ours, where git settles a binary file for the side asked for. And in a rebase, "ours"
+    is the branch rebased onto, which "kept ours" did not tell."""
     pid = os.getppid() if pid is None else pid
     for _ in range(4):
         try:
@@ -71,7 +78,7 @@ def strategy_favor(pid: int | None = None) -> str | None:
             return None
         name = os.path.basename(argv[0]) if argv else ""
         if name == "git" or (name.startswith("git-") and name != "git-mlv"):
-            return _favor_of(argv[1:])
+            return argv[1:]
         try:
             pid = int(stat[stat.rindex(b")") + 2:].split()[1])  # field 4, after "(comm) state"
         except (ValueError, IndexError):
@@ -82,6 +89,8 @@ def strategy_favor(pid: int | None = None) -> str | None:
 
 
 def _favor_of(args: list[str]) -> str | None:
+    """"ours" or "theirs" when git's ``args`` hold `-X ours` / `-X theirs` (the last one wins, as in
+    git; -Xtheirs and --strategy-option[=]theirs and its abbreviations too), else None."""
     favor = None
     taken = False
     for n, a in enumerate(args):

@@ -75,3 +75,17 @@ def test_without_an_option_both_changed_is_a_conflict(repo: Path) -> None:
     assert b"kept ours" in proc.stderr
     assert git("status", "--porcelain", cwd=repo).stdout == b"UU a.bin\n"
     assert (repo / "a.bin").read_bytes() == OURS
+
+
+def test_a_rebase_conflict_says_which_side_ours_is(repo: Path) -> None:
+    """In a rebase git's "ours" is the branch rebased onto: "kept ours" alone read as "your data
+    was kept" to whoever rebased their own commit."""
+    _branches(repo)
+    git("checkout", "-q", "other", cwd=repo)
+    proc = git("rebase", "main", cwd=repo, check=False)
+    assert proc.returncode == 1
+    assert b"kept ours, which in a rebase is the branch you rebase onto. Take your commit's with " \
+           b"`git checkout --theirs -- 'a.bin'`" in proc.stderr, proc.stderr
+    assert (repo / "a.bin").read_bytes() == OURS  # main's
+    git("checkout", "--theirs", "--", "a.bin", cwd=repo)
+    assert (repo / "a.bin").read_bytes() == THEIRS  # the commit being replayed
