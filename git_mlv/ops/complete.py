@@ -159,3 +159,19 @@ def index_is_head(ws: Workspace) -> str | None:
     except GitError:
         return None
     return head
+
+
+def record_first_checkout(ws: Workspace) -> None:
+    """Record HEAD after a clone's (or a new worktree's) first checkout that left every file of
+    the index as data: the filter of that checkout wrote each from the pool, or the hook restored
+    it from there, so the first `git mlv fetch` need not read the whole tree. The caller (the
+    post-checkout hook) has checked that no file stayed a pointer; here, only when the pool has
+    never had a generation token (no gc, prune or repair ever deleted from it: each writes one
+    before it deletes; a pool shared with `mlv.pool` or used before has one, and nothing is
+    recorded), the index is HEAD's tree and no file is outside a sparse checkout."""
+    if token(ws.pool) is not None:
+        return
+    sparse = ws.repo.git_text("config", "--bool", "core.sparseCheckout", check=False)
+    head = index_is_head(ws) if sparse != "true" else None
+    if head is not None:
+        Complete.load(ws).save(start(ws.pool), [head])

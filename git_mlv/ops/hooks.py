@@ -283,11 +283,21 @@ def after_checkout(ws: Workspace, hook: str = "post-checkout", args: list[str] |
             res.index_locked |= again.index_locked
         if res.index_locked:
             print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
+        if paths is None and _first_checkout(hook, list(args or [])) and not done.missing \
+                and not res.outside_patterns:
+            from . import complete
+
+            complete.record_first_checkout(ws)  # the first fetch then looks at nothing
     except MlvError as e:
         print(f"git-mlv: warning: {e}", file=sys.stderr)
     except ImportError:
         pass
     return _trace(done, hook)
+
+
+def _first_checkout(hook: str, args: list[str]) -> bool:
+    """A clone's or a new worktree's checkout: post-checkout from 000... to a commit."""
+    return hook == "post-checkout" and len(args) >= 3 and args[0].strip("0") == "" and args[2] == "1"
 
 
 _NAMED = 3  # pointers outside the patterns named one a line, then counted
