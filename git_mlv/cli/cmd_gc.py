@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     if not r.dry_run and r.packs_merged:
         print(f"{r.packs_merged} pack(s) consolidated into {r.packs_written}; "
               f"{r.packs_after} pack(s) now")
+    if r.reflog_files:
+        print(f"{'would keep' if r.dry_run else 'kept'} {r.reflog_files} file version(s), {human_size(r.reflog_bytes)}, that only reflog "
+              f"entries of the last {r.reflog_days:g} day(s) need (deleted branches, amended or reset "
+              "commits): `git -c mlv.gcReflogDays=0 mlv gc` lets them go (stashes stay)")
     if r.clones:
         print(f"kept what {len(r.clones)} other clone(s) sharing the pool need: " + ", ".join(r.clones))
     if r.clones_forgotten:

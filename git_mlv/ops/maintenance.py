@@ -22,7 +22,7 @@ from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError, UsageError
 from ..gitio import walk
 from ..gitio.git import GitError
-from . import complete, lostindex, sharedpool, summarycache
+from . import complete, lostindex, reflog_kept, sharedpool, summarycache
 from .context import Workspace
 
 
@@ -306,6 +306,10 @@ class GcResult:
     # a shared pool (mlv.pool): the other clones whose needs were kept, and those gone (forgotten)
     clones: list[str] = field(default_factory=list)
     clones_forgotten: list[str] = field(default_factory=list)
+    # kept only for reflog entries of the last reflog_days days (ops/reflog_kept.py)
+    reflog_days: float = 0
+    reflog_files: int = 0
+    reflog_bytes: int = 0
 
 
 def live_keys(ws: Workspace, reflog_days: float, pool: Pool | None = None) -> tuple[np.ndarray, int]:
@@ -413,6 +417,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             sweep_temp(pool.tmp_dir, STALE_TEMP)
         if not dry_run:
             res.packs_after = len(pool.packs())
+        kept = reflog_kept.reflog_only(ws.repo, pool, days)
+        res.reflog_days, res.reflog_files, res.reflog_bytes = days, kept.files, kept.bytes
         pruned = summarycache.prune(ws.repo.common_dir, _live_files(keep_arr), dry_run)
         res.summaries_removed, res.summaries_freed = pruned.entries, pruned.bytes
         return res
