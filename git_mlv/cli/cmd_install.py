@@ -61,7 +61,7 @@ def run_uninstall(args: argparse.Namespace) -> int:
     print(f"git-mlv filter removed ({args.scope})")
     if res.still:
         scopes = ", ".join(res.still)
-        kept = "" if res.hooks else " (its hooks stay)"
+        kept = " (its hooks stay)" if res.in_repo and not res.hooks else ""
         print(f"git-mlv: note: git still runs git-mlv here: the {scopes} config sets it{kept}; "
               f"`git mlv uninstall --{res.still[0]}` removes it", file=sys.stderr)
     return 0

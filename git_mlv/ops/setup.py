@@ -122,6 +122,7 @@ class UninstallResult:
 
     hooks: list[str] = field(default_factory=list)  # our hooks removed from this repository
     still: list[str] = field(default_factory=list)  # "local", "global", "system", "worktree"
+    in_repo: bool = False  # run inside a repository (which has hooks)
 
 
 def uninstall(scope: str = "global", cwd: str | None = None) -> UninstallResult:
@@ -134,13 +135,15 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> UninstallResult:
         repo: Repo | None = Repo.discover(cwd)
     except Exception:  # noqa: BLE001
         repo = None
+    if scope == "local" and repo is None:  # before: "git-mlv filter removed (local)", nothing done
+        raise UsageError("--local needs a git repository: cd into one first")
     where = (repo.worktree or repo.git_dir) if repo else cwd
     for section in ("filter.mlv", "diff.mlv", "merge.mlv"):
         try:
             run(["config", f"--{scope}", "--remove-section", section], cwd=where)
         except GitError:
             pass  # not there
-    res = UninstallResult(still=configured_scopes(where))
+    res = UninstallResult(still=configured_scopes(where), in_repo=repo is not None)
     # this repository's own install keeps its hooks; `uninstall --local` takes them
     if repo and (scope == "local" or not {"local", "worktree"} & set(res.still)):
         res.hooks = hooks.uninstall_hooks(repo.hooks_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import git, mlv, random_bytes, write
+from tests.helpers import git, mlv, one_error_line, random_bytes, write
 
 
 def test_uninstall_says_where_git_mlv_is_still_configured(repo: Path, tmp_path: Path,
@@ -38,3 +38,10 @@ def test_uninstall_says_where_git_mlv_is_still_configured(repo: Path, tmp_path: 
     assert "hook pre-push removed" in proc.stdout.decode()
     assert proc.stderr == b""  # configured nowhere now
     assert git("config", "--get", "filter.mlv.process", cwd=repo, check=False).returncode == 1
+
+
+def test_uninstall_local_outside_a_repository_is_one_line(tmp_path: Path) -> None:
+    """Before: "git-mlv filter removed (local)", exit 0, and nothing removed."""
+    (tmp_path / "plain").mkdir()
+    err = one_error_line(mlv("uninstall", "--local", cwd=tmp_path / "plain", check=False), 2)
+    assert "--local needs a git repository: cd into one first" in err
