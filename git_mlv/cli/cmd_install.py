@@ -59,6 +59,10 @@ def run_uninstall(args: argparse.Namespace) -> int:
     for name in res.hooks:
         print(f"hook {name} removed")
     print(f"git-mlv filter removed ({args.scope})")
+    if res.tracks_data and not res.still:
+        print("git-mlv: note: this repository tracks data with git-mlv (.gitattributes): without the "
+              "filter, git may show its checked-out data files as modified, and `git add` of one stores "
+              "the data itself in git; `git mlv install` puts the filter back", file=sys.stderr)
     if res.still:
         scopes = ", ".join(res.still)
         kept = " (its hooks stay)" if res.in_repo and not res.hooks else ""

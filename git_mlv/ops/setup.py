@@ -123,6 +123,7 @@ class UninstallResult:
     hooks: list[str] = field(default_factory=list)  # our hooks removed from this repository
     still: list[str] = field(default_factory=list)  # "local", "global", "system", "worktree"
     in_repo: bool = False  # run inside a repository (which has hooks)
+    tracks_data: bool = False  # ... whose root .gitattributes routes files through git-mlv
 
 
 def uninstall(scope: str = "global", cwd: str | None = None) -> UninstallResult:
@@ -143,7 +144,8 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> UninstallResult:
             run(["config", f"--{scope}", "--remove-section", section], cwd=where)
         except GitError:
             pass  # not there
-    res = UninstallResult(still=configured_scopes(where), in_repo=repo is not None)
+    res = UninstallResult(still=configured_scopes(where), in_repo=repo is not None,
+                          tracks_data=bool(repo and repo.worktree and attributes.patterns(repo.worktree)))
     # this repository's own install keeps its hooks; `uninstall --local` takes them
     if repo and (scope == "local" or not {"local", "worktree"} & set(res.still)):
         res.hooks = hooks.uninstall_hooks(repo.hooks_dir)

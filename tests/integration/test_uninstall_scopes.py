@@ -36,7 +36,8 @@ def test_uninstall_says_where_git_mlv_is_still_configured(repo: Path, tmp_path: 
 
     proc = mlv("uninstall", "--local", cwd=repo)
     assert "hook pre-push removed" in proc.stdout.decode()
-    assert proc.stderr == b""  # configured nowhere now
+    assert b"still runs" not in proc.stderr  # configured nowhere now
+    assert b"this repository tracks data with git-mlv" in proc.stderr
     assert git("config", "--get", "filter.mlv.process", cwd=repo, check=False).returncode == 1
 
 
@@ -45,3 +46,29 @@ def test_uninstall_local_outside_a_repository_is_one_line(tmp_path: Path) -> Non
     (tmp_path / "plain").mkdir()
     err = one_error_line(mlv("uninstall", "--local", cwd=tmp_path / "plain", check=False), 2)
     assert "--local needs a git repository: cd into one first" in err
+
+
+def test_uninstall_in_a_repository_with_data_warns(repo: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: only "git-mlv filter removed (global)"; then git showed every data file modified
+    and `git add -A` put the data itself into git."""
+    own = tmp_path / "gitconfig"
+    shutil.copy(Path(os.environ["HOME"]) / ".gitconfig", own)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(own))
+    data = random_bytes(30_000, seed=752)
+    write(repo / "a.bin", data)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "data", cwd=repo)
+    err = mlv("uninstall", cwd=repo).stderr.decode()
+    assert "this repository tracks data with git-mlv (.gitattributes): without the filter, git may " \
+           "show its checked-out data files as modified, and `git add` of one stores the data itself " \
+           "in git; `git mlv install` puts the filter back" in err, err
+    git("update-index", "--really-refresh", cwd=repo, check=False)
+    assert git("status", "--porcelain", cwd=repo).stdout == b" M a.bin\n"  # what the note announced
+    mlv("install", cwd=repo)
+    git("update-index", "--really-refresh", cwd=repo, check=False)
+    assert git("status", "--porcelain", cwd=repo).stdout == b""
+    assert (repo / "a.bin").read_bytes() == data
+    plain = tmp_path / "plain"  # no tracked pattern: no note
+    git("init", "-q", str(plain), cwd=tmp_path)
+    assert b"tracks data" not in mlv("uninstall", cwd=plain).stderr
