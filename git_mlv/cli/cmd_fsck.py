@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "rewriting only the packs that hold them (every good object is kept), then fetch "
                    "those files again from the default data remote, verified as every fetch is. "
                    "Files the remote does not have are named: their data is gone here and they stay "
-                   "pointers in checkouts. Exit 0 when everything was repaired, 3 when damage remains")
+                   "pointers in checkouts. Exit 0 when everything was repaired, 3 when damage remains, "
+                   "else 4 when files of the index have no data here (named as fsck names them)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -43,11 +44,17 @@ def run(args: argparse.Namespace) -> int:
             from ..ops import repair
 
             rep = repair.repair(ws)
+            # files of the index without data here: before, --repair said "pool is healthy;
+            # nothing to repair" (exit 0) where fsck named them (exit 4)
+            from ..ops import maintenance
+
+            maintenance.missing_data(ws, rep.fsck)
             if args.json:
                 print_json(dataclasses.asdict(rep))
             else:
                 _render_repair(rep)
-            return 0 if rep.clean else 3
+                _render_missing(rep.fsck)
+            return 3 if not rep.clean else 4 if rep.fsck.missing else 0
         from ..ops import maintenance
 
         res = maintenance.fsck(ws)
@@ -113,7 +120,9 @@ def _render_check(res: FsckResult, prefix: str = "error") -> None:
 def _render_repair(rep: RepairResult) -> None:
     _render_check(rep.fsck, "found")
     if not rep.fsck.errors and not rep.fsck.affected:
-        print("pool is healthy; nothing to repair")
+        print("pool is healthy; nothing to repair" if not rep.fsck.missing else
+              f"pool is readable; nothing to repair, but {len(rep.fsck.missing)} file(s) of the index "
+              "have no data here")
         return
     for note in rep.notes:
         print(note, file=sys.stderr)

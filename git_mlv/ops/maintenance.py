@@ -69,11 +69,11 @@ def fsck(ws: Workspace) -> FsckResult:
         files = affected_files(damage, paths)
         files.update((o, paths.get(o, [])) for o in dropped)
         res.affected = label_files(files)
-    _missing_data(ws, res)
+    missing_data(ws, res)
     return res
 
 
-def _missing_data(ws: Workspace, res: FsckResult) -> None:
+def missing_data(ws: Workspace, res: FsckResult) -> None:
     """Fill ``res.missing`` (and what the worktree still holds, and the default remote) from
     `git mlv status`'s own pass over the index: one pointer-cache read and one pool lookup per
     batch, one ``lstat`` per file; the remote is not asked (fsck's answer does not depend on the
