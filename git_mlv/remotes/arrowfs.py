@@ -79,12 +79,18 @@ def _cause(e: BaseException) -> str:
     about OAuth2 in general, and the cause ("Cannot open credentials file X") comes after it."""
     text = str(e)
     m = re.search(r"The underlying error message was: (.*?)(?: error_info=|$)", text, re.S)
-    return m.group(1).strip().rstrip(".")[:200] if m else _first_line(e)[:200]
+    return _without_queries(m.group(1).strip().rstrip("."))[:200] if m else _first_line(e)[:200]
 
 
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
+    text = _without_queries(str(e).strip())
     return text.splitlines()[0] if text else type(e).__name__
+
+
+def _without_queries(text: str) -> str:
+    """``text`` with the query of every URL in it cut: the Azure client names the request URL in
+    its errors, and with a SAS token its query is the token (the signature is a credential)."""
+    return re.sub(r"(https?://[^\s?]*)\?[^\s)'\"]*", r"\1", text)
 
 
 class ArrowFSRemote(Remote):
@@ -337,6 +343,7 @@ class AzureRemote(ArrowFSRemote):
                  account: str | None = None) -> None:
         super().__init__(container, prefix, options)
         self.account = account
+        self._sent = ""  # which credential the client sends, for messages (_make_fs)
         if account:
             self.url = f"az://{container}@{account}/{self.prefix}".rstrip("/")
 
@@ -382,8 +389,10 @@ class AzureRemote(ArrowFSRemote):
             key = AZURITE_KEY
         if key:
             kw["account_key"] = _account_key(key, key_from, self.url)
+            self._sent = f"the account key of {key_from}"
         elif sas:
             kw["sas_token"] = _sas_query(sas, sas_from, self.url)
+            self._sent = f"the SAS token of {sas_from} (expired, or signed for another account?)"
         try:
             return pafs.AzureFileSystem(self._account(), **kw)
         except (OSError, ValueError, TypeError) as e:
@@ -400,6 +409,8 @@ class AzureRemote(ArrowFSRemote):
         return os.environ.get(env), env
 
     def _credentials_hint(self) -> str:
+        if self._sent:
+            return f"the server rejected the credentials: {self._sent}"
         return ("the server rejected the credentials; check AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN "
                 f"(or mlv-remote.{self.name}.accountKey), or `az login` for DefaultAzureCredential")
 

@@ -5,6 +5,9 @@ Regressions:
   URL), and git-mlv stripped it, so the token landed in the request's path
   (``/devstoreaccount1/sv=...&sig=.../container``) and Azurite answered 'The specified resource name
   length is not within the permissible limits'. The portal's "Blob SAS URL" (a whole URL) did the same.
+- a SAS token the server refused (expired) was named as 'AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN
+  (or mlv-remote.NAME.accountKey)', and the line quoted the request URL with the token in it: its
+  signature, a credential, went to the terminal and CI logs.
 - an account key that is not base64 (cut short when copied) said only 'Unexpected end of Base64
   encoded string', from deep in the Azure client, with no word of which setting was wrong.
 """
@@ -25,10 +28,10 @@ from tests.remotes.servers import AzuriteServer
 from tests.remotes.test_faults import commit_data, one_error
 
 
-def account_sas(az: AzuriteServer, perms: str = "racwdl") -> str:
+def account_sas(az: AzuriteServer, perms: str = "racwdl", expiry: str = "2099-01-01T00:00:00Z") -> str:
     """An account SAS (blob service; service, container and object) for Azurite's development account,
     signed with its key as Azure's SDKs sign one (version 2021-08-06's string-to-sign)."""
-    version, expiry = "2021-08-06", "2099-01-01T00:00:00Z"
+    version = "2021-08-06"
     fields = [az.ACCOUNT, perms, "b", "sco", "", expiry, "", "https,http", version, "", ""]
     sig = hmac.new(base64.b64decode(az.KEY), "\n".join(fields).encode(), hashlib.sha256).digest()
     return urllib.parse.urlencode({"sv": version, "ss": "b", "srt": "sco", "sp": perms, "se": expiry,
@@ -109,3 +112,19 @@ def test_an_account_key_cut_short_is_named(repo: Path, azure: Backend, tmp_path:
     monkeypatch.setenv("AZURE_STORAGE_KEY", f" {az.KEY}\n")
     mlv("push", "-q", cwd=repo)
     _clone_has(repo, files, azure, tmp_path, "clone")
+
+
+def test_a_refused_sas_token_is_named_and_not_shown(repo: Path, azure: Backend) -> None:
+    az = azure.server
+    assert isinstance(az, AzuriteServer)
+    commit_data(repo, n=1)
+    expired = account_sas(az, expiry="2020-01-01T00:00:00Z")
+    git("config", "mlv-remote.store.sasToken", expired, cwd=repo)
+    for verb in ("push", "fetch"):
+        proc = mlv(verb, cwd=repo, check=False)
+        line = one_error(proc, "rejected the credentials", "SAS token of mlv-remote.store.sasToken",
+                         "expired")
+        assert "sig=" not in line
+        sig = urllib.parse.parse_qs(expired)["sig"][0]
+        for shown in (sig, urllib.parse.quote(sig, safe="")):
+            assert shown.encode() not in proc.stderr
