@@ -48,6 +48,8 @@ def index_or_say(pool: Pool, pack: str) -> idx.IndexFile:
 def ensure_indexes(pool: Pool, held: int | None = None) -> list[str]:
     """``restore_indexes`` under the gc lock: ``held``, or taken for the time of it (nothing is
     rebuilt while writers hold the pool, or in a pool this user cannot lock)."""
+    if not any(not os.path.exists(p[:-5] + ".idx") for p in pool.packs()):
+        return []  # the usual case: no lock taken (a writer would wait for it)
     lock = held
     if lock is None:
         try:
