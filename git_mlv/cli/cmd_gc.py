@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{r.packs_merged} pack(s) consolidated into {r.packs_written}; "
               f"{r.packs_after} pack(s) now")
     if r.reflog_files:
-        print(f"{'would keep' if r.dry_run else 'kept'} {r.reflog_files} file version(s), {human_size(r.reflog_bytes)}, that only reflog "
+        kept = "would keep" if r.dry_run else "kept"
+        print(f"{kept} {r.reflog_files} file version(s), {human_size(r.reflog_bytes)}, that only reflog "
               f"entries of the last {r.reflog_days:g} day(s) need (deleted branches, amended or reset "
               "commits): `git -c mlv.gcReflogDays=0 mlv gc` lets them go (stashes stay)")
     if r.clones:
@@ -75,10 +76,11 @@ def _render_remote(r: RemoteGcResult, as_json: bool) -> int:
     if as_json:
         print_json(dataclasses.asdict(r))
         return 0
-    verb = "would" if r.dry_run else "did"
     print(f"{r.live_files} live file version(s); {r.live_objects} object(s) live, "
           f"{r.dead_objects} dead on the remote")
-    print(f"{verb} delete {r.packs_deleted} pack(s), repack {r.packs_repacked} "
-          f"(into {r.packs_written}), free {human_size(r.freed_bytes)}; "
+    # before: "did delete 0 pack(s), repack 0 (into 0), free 0 B" after a real run
+    done = ("would delete", "repack", "free") if r.dry_run else ("deleted", "repacked", "freed")
+    print(f"{done[0]} {r.packs_deleted} pack(s), {done[1]} {r.packs_repacked} "
+          f"(into {r.packs_written}), {done[2]} {human_size(r.freed_bytes)}; "
           f"{r.packs_recent} pack(s) younger than the grace period kept")
     return 0

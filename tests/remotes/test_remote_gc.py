@@ -107,6 +107,10 @@ def test_gc_remote(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     check_clone(origin, tmp_path / "clone", want)
     again = gc_json(repo, "--grace-hours", "0")
     assert again["dead_objects"] == 0 and again["packs_deleted"] == again["packs_repacked"] == 0
+    said = mlv("gc", "--remote", "store", "--grace-hours", "0", cwd=repo).stdout.decode()
+    assert "deleted 0 pack(s), repacked 0 (into 0), freed 0 B" in said, said  # not "did delete"
+    said = mlv("gc", "--remote", "store", "--dry-run", cwd=repo).stdout.decode()
+    assert "would delete 0 pack(s), repack 0 (into 0), free 0 B" in said, said
 
 
 @pytest.mark.slow
