@@ -16,18 +16,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+_NAMED = 10  # files without data named one a line, then counted
+
+
 def run(args: argparse.Namespace) -> int:
     from ..ops import data
     from ..ops.context import Workspace
-    from .render import Progress, human_size
+    from .render import Progress, human_size, quote_path
 
     with Workspace.discover() as ws:
         install_first(ws)
         res = data.checkout(ws, args.paths or None, progress=Progress("checkout", args.quiet))
     if not args.quiet:
         print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
-    for p in res.missing:
-        print(f"missing data: {p} (run `git mlv pull`)")
+    # before: one line per file, 10,000 lines in a clone without its data, paths unquoted
+    for p in res.missing[:_NAMED]:
+        print(f"missing data: {quote_path(p)} (run `git mlv pull`)")
+    if len(res.missing) > _NAMED:
+        print(f"missing data: {len(res.missing) - _NAMED} more file(s) (run `git mlv pull`; "
+              "`git mlv status` names them all)")
     for p in res.outside_patterns[:5]:
         print(f"left as a pointer: {p} (outside every tracked pattern)")
     if len(res.outside_patterns) > 5:
