@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,8 @@ def test_uninstall_in_a_repository_with_data_warns(repo: Path, tmp_path: Path,
     assert "this repository tracks data with git-mlv (.gitattributes): without the filter, git may " \
            "show its checked-out data files as modified, and `git add` of one stores the data itself " \
            "in git; `git mlv install` puts the filter back" in err, err
-    git("update-index", "--really-refresh", cwd=repo, check=False)
+    later = time.time() + 5  # git reads the file again (an editor saved it, a copy touched it)
+    os.utime(repo / "a.bin", (later, later))
     assert git("status", "--porcelain", cwd=repo).stdout == b" M a.bin\n"  # what the note announced
     mlv("install", cwd=repo)
     git("update-index", "--really-refresh", cwd=repo, check=False)
