@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..core import idarray as ida
 from ..core.hashing import EMPTY_OID
 from ..errors import MlvError
@@ -18,7 +20,7 @@ from ..remotes.transfer import RetryPolicy
 from . import remote_config, verified
 from .context import Workspace
 from .remote_config import default_remote_name
-from .sync import on_remote, open_named
+from .sync import on_remote, open_named, plain_pointers
 
 # Status asks once: it answers from the cached listing when the remote cannot be reached, so
 # retrying only delays that answer: mlv.remoteRetries (5) made `git mlv status` take 6 s against a
@@ -133,11 +135,18 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
         new = verified.pointers_since(ws, tips, ver.commits, here_only=True)
         ids = new.ids[new.ids != ida.EMPTY]
         lacking = ids[~pushplan.on_remote_mask(rindex, ids)]
-        out = UnpushedCommits(rc.name, files=len(lacking))
         if len(lacking):
             from .data import present_oids
 
-            out.absent = len(lacking) - len(present_oids(ws.pool, ida.hexes(lacking)))
+            absent = set(ida.hexes(lacking)) - present_oids(ws.pool, ida.hexes(lacking))
+            if absent:  # pointer text outside the patterns is a plain file, as for a push
+                paths = verified.paths_pointing_to(ws, tips, ver.commits, absent)
+                plain = plain_pointers(ws, {o: paths.get(o, []) for o in absent})
+                lacking = lacking[~np.isin(lacking, ida.ids_of(plain))] if plain else lacking
+                absent -= plain
+        out = UnpushedCommits(rc.name, files=len(lacking))
+        if len(lacking):
+            out.absent = len(absent)
         if not len(lacking):
             if tips and not new.skipped:  # what was left out is not verified (a push checks it)
                 ver.save(ws, tips, rindex.packs())

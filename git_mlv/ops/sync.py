@@ -26,7 +26,7 @@ from ..core import idarray as ida
 from ..core.hashing import EMPTY_OID
 from ..core.pool import Pool
 from ..errors import UsageError
-from ..gitio import walk
+from ..gitio import attributes, walk
 from ..gitio.git import GitError
 from ..remotes import pushplan
 from ..remotes.base import Remote
@@ -57,6 +57,9 @@ class PushResult:
     runcache_entries: int = 0
     notes: list[str] = field(default_factory=list)  # for the user: a remote trusted on first use
     missing_in: list[tuple[str, str]] = field(default_factory=list)  # (commit, subject) adding them
+    # paths holding pointer text outside every tracked pattern whose data is nowhere: a plain file
+    # whose content is pointer text (a test fixture), pushed as the file it is (``plain_pointers``)
+    plain: list[str] = field(default_factory=list)
     # the commit verified on the remote that the trees were compared with: files unchanged since
     # it were not looked at (not counted in ``files``), their data being there already
     verified_base: str | None = None
@@ -219,7 +222,8 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
         if not ver.still_valid(rindex.packs()):
             ver.reset()  # a pack we counted on is gone: check everything once more
         new = verified.pointers_since(ws, tips, ver.commits)
-        result = _push_open(ws, rc, rem, rindex, new.ids, {}, None)
+        result = _push_open(ws, rc, rem, rindex, new.ids, {}, None,
+                            lambda oids: verified.paths_pointing_to(ws, tips, ver.commits, oids))
         del new
         result.notes += [note] if note else []
         if result.missing:
@@ -255,9 +259,11 @@ def on_remote(rindex: RemoteIndex, oids: Iterable[str]) -> set[str]:
 
 
 def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rindex: RemoteIndex,
-               ids: np.ndarray, paths: dict[str, list[str]], progress: ProgressFn | None) -> PushResult:
+               ids: np.ndarray, paths: dict[str, list[str]], progress: ProgressFn | None,
+               find_paths: Callable[[list[str]], dict[str, list[str]]] | None = None) -> PushResult:
     """Push the files ``ids`` (sorted unique raw ids, remotes/pushplan.py) through an opened,
-    refreshed remote; count what was sent and what was there already."""
+    refreshed remote; count what was sent and what was there already. ``paths``: oid -> paths of
+    the files whose data may be missing, or ``find_paths`` to look them up when some is."""
     if len(ids) >= ida.BATCH:
         heap.return_large_blocks()  # a push of many files: batches of arrays come and go
     retry = retry_policy(ws)
@@ -279,10 +285,33 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
     result.already_there = int(there.sum())
     result.uploaded_files = int((~there & ~lost & (ids != ida.EMPTY)).sum())
     result.objects, result.packs, result.bytes_sent = stats.objects, stats.packs, stats.bytes_sent
-    result.missing = label_paths(stats.missing_locally, paths)
+    lacking = list(stats.missing_locally)
+    if lacking:
+        if not paths and find_paths is not None:
+            paths = find_paths(lacking)
+        plain = plain_pointers(ws, {o: paths.get(o, []) for o in lacking})
+        result.plain = sorted(p for o in plain for p in paths[o])
+        result.notes += [f"git-mlv: warning: {attributes.quoted(p)} holds pointer text outside "
+                         "every tracked pattern and its data is nowhere: pushed as the plain file it is"
+                         for p in result.plain[:5]]
+        if len(result.plain) > 5:
+            result.notes.append(f"git-mlv: warning: {len(result.plain) - 5} more such file(s)")
+        lacking = [o for o in lacking if o not in plain]
+    result.missing = label_paths(lacking, paths)
     result.runcache_entries = len(after)
     remote_repos.record(ws, rc.name, rem, retry)  # which project this remote serves (gc --remote)
     return result
+
+
+def plain_pointers(ws: Workspace, lacking: dict[str, list[str]]) -> set[str]:
+    """The files of ``lacking`` (oid -> paths; data neither here nor on the remote) whose every path
+    lies outside the tracked patterns: plain files whose content is pointer text (a fixture), which
+    git stores and checks out as that text, so there is no data to push. A pointer `git mv`d out
+    of the patterns whose data is here is uploaded as before: only missing data is asked about, so
+    the usual push asks nothing (sync_fetch._outside_patterns decides the same for a fetch)."""
+    asked = [p for ps in lacking.values() for p in ps]
+    inside = attributes.filtered(ws.repo, asked) if asked else set()
+    return {o for o, ps in lacking.items() if ps and not any(p in inside for p in ps)}
 
 
 def _runcache_to_push(ws: Workspace, pool: Pool, rem: Remote, retry: RetryPolicy

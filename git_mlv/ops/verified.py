@@ -187,6 +187,25 @@ def blobs_pointing_to(ws: Workspace, tips: list[str], verified: list[str], oids:
     return found
 
 
+def paths_pointing_to(ws: Workspace, tips: list[str], verified: list[str], oids: Iterable[str]
+                      ) -> dict[str, list[str]]:
+    """file oid -> the paths (sorted) at which ``rev-list --objects TIPS --not VERIFIED`` lists a
+    new pointer to one of ``oids``: walked again, on the error path only (as ``blobs_pointing_to``).
+    git names each listed blob by one path it was met at, so a blob met at several is named once."""
+    wanted = set(oids)
+    found: dict[str, set[str]] = {}
+    lines = [*tips, *(f"^{c}" for c in verified)]
+    listing = walk.repo_records(ws.repo, ["rev-list", "--objects", "--ignore-missing", "--stdin"],
+                                ("\n".join(lines) + "\n").encode(), sep=b"\n")
+    named = (rec.split(b" ", 1) for rec in listing if b" " in rec)
+    cache = walk.cache_of(ws.repo)
+    while batch := dict(itertools.islice(((o.decode(), p) for o, p in named), _BATCH)):
+        for blob, pb in walk.pointer_blobs(ws.repo, batch, cache=cache).items():
+            if pb.oid in wanted:
+                found.setdefault(pb.oid, set()).add(os.fsdecode(batch[blob]))
+    return {o: sorted(ps) for o, ps in found.items()}
+
+
 def commits_adding(ws: Workspace, tips: list[str], verified: list[str], blobs: set[str],
                    limit: int = 20) -> list[tuple[str, str]]:
     """(commit, subject) of unverified commits that add or change one of ``blobs`` (newest first)."""
