@@ -8,7 +8,10 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("add", help="track these exact paths and git add them",
                        description="Track each path (a folder: everything under it) in "
-                       ".gitattributes, then `git add` it and .gitattributes.")
+                       ".gitattributes, then `git add` it and .gitattributes. Glob characters in a "
+                       "name are escaped in .gitattributes. A symbolic link is refused (git stores "
+                       "the link, not the data: add its target), and so is another git "
+                       "repository's folder or a file in it.")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.set_defaults(func=run)
 

@@ -31,7 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace other hooks instead of chaining them (they are kept as "
                    "NAME.mlv-backup)")
     p.set_defaults(func=run_install)
-    u = sub.add_parser("uninstall", help="remove git-mlv's git config and hooks")
+    u = sub.add_parser("uninstall", help="remove git-mlv's git config and hooks",
+                       description="Remove filter.mlv.*, diff.mlv.* and merge.mlv.* from the "
+                       "config of the scope and, inside a repository, git-mlv's hooks (those it "
+                       "chained or backed up are put back). A repository whose own config still sets "
+                       "the filter (install --local, or a clone that track set up) keeps its hooks; "
+                       "a note names "
+                       "every config that still sets it. In a repository that tracks data, git may "
+                       "then show the data files as modified, and `git add` of one stores its data "
+                       "in git: `git mlv install` puts the filter back.")
     _scope(u)
     u.set_defaults(func=run_uninstall)
 
