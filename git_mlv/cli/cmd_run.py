@@ -55,7 +55,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "run", help="define a pipeline stage and run it",
         description="Define a stage in .gitmlv (git-config syntax) and run it. Paths are relative to "
-                    "the current directory; they are stored relative to the repository root.",
+                    "the current directory; they are stored relative to the repository root. When a "
+                    "dependency is missing or the command fails, .gitmlv and .gitattributes are put "
+                    "back as they were.",
     )
     add_stage_arguments(p)
     p.add_argument("--no-exec", action="store_true", help="define the stage without running it")
