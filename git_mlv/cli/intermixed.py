@@ -1,12 +1,21 @@
-"""An argparse parser that takes options anywhere among the positional words, as git does."""
+"""git-mlv's argparse parsers: usage errors in one line, and options anywhere among the words."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 
-class Intermixed(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """argparse with README's shape of an error: one line on stderr naming the mistake and where
+    the options are listed, exit 2 (a usage error). argparse's own printed the usage block first,
+    two to four lines for one wrong word (`git mlv diff --rows x`). Sub-parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"git-mlv: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+class Intermixed(Parser):
     """Options may come anywhere among the words (``git mlv pull store -q data/``, ``git mlv diff v1
     --key id data/t.csv``), as with git; argparse alone stops collecting the positionals at the first
     option and calls the rest "unrecognized arguments". Set as a sub-parser's class once it is made

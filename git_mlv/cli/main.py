@@ -45,9 +45,9 @@ VERBS = {**{m.replace("_", "-"): m for m in COMMANDS}, "uninstall": "install", "
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser: every registered verb, or only module ``cmd_<only>``."""
-    import argparse
+    from .intermixed import Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="git mlv",
         description="Version machine-learning data and models inside git.",
     )
@@ -171,7 +171,12 @@ def _main(argv: list[str]) -> int:
     args = _direct(argv) if argv and argv[0] in PLUMBING else None
     if args is None:
         parser = build_parser(VERBS.get(argv[0]) if argv else None)
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named with the verb they were given to, not as the root parser's
+            prog = f"git mlv {argv[0]}" if argv[0] in VERBS else "git mlv"
+            print(f"git-mlv: error: {prog}: unrecognized arguments: {' '.join(extra)}; see "
+                  f"`{prog} --help`", file=sys.stderr)
+            return 2
         if not getattr(args, "func", None):
             # no verb: the usage and exit 1, as `git` alone does (it prints to stdout too); a
             # script that runs `git mlv` with an empty variable must not take it for success
