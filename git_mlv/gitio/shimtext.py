@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from .quickgit import CHAINED
 
 HOOKS = ("pre-push", "post-checkout", "post-merge")
-VERSION_LINE = "# git-mlv hook shim v4: git-mlv's work lives in `git mlv hook`."
+VERSION_LINE = "# git-mlv hook shim v5: git-mlv's work lives in `git mlv hook`."
 # Where `git mlv install` found git-mlv (its full path): a hook whose PATH lacks git-mlv (another
 # virtualenv or conda env active, an IDE's git) looks there (shim v4). git's filter and drivers
 # name that path themselves (ops/setup.filter_config).
@@ -47,19 +47,28 @@ _NOTHING_TO_DO = {
 
 
 def shim(name: str) -> str:
-    """The text of our shim for hook ``name`` (the files in the repo's hooks/ are these, verbatim)."""
-    return _shim(name, VERSION_LINE, (
-        f"command -v git-mlv >/dev/null 2>&1 || {{ exe=$(git config --get {EXECUTABLE_KEY}) && "
-        'PATH="$PATH:${exe%/*}"; }\n'
-        f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: activate the '
-        f'environment it is installed in and run \\`git mlv install\\` there, or remove .git/hooks/{name}"; '
-        f"exit 2; }}\n"))
+    """The text of our shim for hook ``name`` (the files in the repo's hooks/ are these, verbatim).
+    v5 names the hook file as git ran it (``$0``): core.hooksPath's folder when that is set, where
+    v4 always said .git/hooks."""
+    return _shim(name, VERSION_LINE, _find("$0"))
+
+
+def _find(hook_file: str) -> str:
+    """The lines that find git-mlv (v4 on): on PATH, else where `git mlv install` found it."""
+    return (f"command -v git-mlv >/dev/null 2>&1 || {{ exe=$(git config --get {EXECUTABLE_KEY}) && "
+            'PATH="$PATH:${exe%/*}"; }\n'
+            f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: activate the '
+            f'environment it is installed in and run \\`git mlv install\\` there, or remove {hook_file}"; '
+            f"exit 2; }}\n")
 
 
 def previous_shims(name: str) -> tuple[str, ...]:
     """Our exact shims of earlier versions that differ from today's only in how git-mlv is found
-    (v3: PATH alone): `git mlv install` and the filter's hook check replace them."""
-    return (_shim(name, "# git-mlv hook shim v3: git-mlv's work lives in `git mlv hook`.", (
+    (v3: PATH alone) or in what that message names (v4: .git/hooks/NAME whatever core.hooksPath
+    says): `git mlv install` and the filter's hook check replace them."""
+    return (_shim(name, "# git-mlv hook shim v4: git-mlv's work lives in `git mlv hook`.",
+                  _find(f".git/hooks/{name}")),
+            _shim(name, "# git-mlv hook shim v3: git-mlv's work lives in `git mlv hook`.", (
         f'command -v git-mlv >/dev/null 2>&1 || {{ echo >&2 "git-mlv is not on PATH: install it, '
         f'or remove .git/hooks/{name}"; exit 2; }}\n')),)
 

@@ -57,16 +57,17 @@ def test_hook_names_what_to_do_when_git_mlv_is_gone(repo: Path, tmp_path: Path,
     assert b"git-mlv is not on PATH: activate the environment it is installed in" in p.stderr
 
 
-def test_earlier_shims_are_replaced(repo: Path) -> None:
+@pytest.mark.parametrize("version", [0, 1])  # v4, v3
+def test_earlier_shims_are_replaced(repo: Path, version: int) -> None:
     hooks = repo / ".git" / "hooks"
     for name in HOOKS:
-        (hooks / name).write_text(previous_shims(name)[0])
+        (hooks / name).write_text(previous_shims(name)[version])
     report = mlv("install", "--local", cwd=repo).stdout.decode()
     for name in HOOKS:
         assert (hooks / name).read_text() == shim(name), name
         assert name in report
     for name in HOOKS:  # and the filter's own check at its start, without an install
-        (hooks / name).write_text(previous_shims(name)[0])
+        (hooks / name).write_text(previous_shims(name)[version])
     write(repo / "data" / "a.bin", random_bytes(5000, seed=3))
     git("add", "data", cwd=repo)
     for name in HOOKS:
