@@ -157,12 +157,21 @@ def push(ws: Workspace, remote: str | None = None, revs: list[str] | None = None
             result.verified_base = base
         else:
             ids, paths = every if every is not None else _every_file(ws, revs, all)
-            result = _push_open(ws, rc, rem, rindex, ids, paths, progress)
+            result = _push_open(ws, rc, rem, rindex, ids, paths, progress,
+                                (lambda oids: verified.paths_pointing_to(ws, _ref_tips(ws), [], oids))
+                                if all else None)
     finally:
         rindex.close()
         rem.close()
     result.notes += [note] if note else []
     return result
+
+
+def _ref_tips(ws: Workspace) -> list[str]:
+    """What every ref and HEAD point at: where ``push --all`` names the paths of missing data."""
+    refs = ws.repo.git_text("for-each-ref", "--format=%(objectname)").split()
+    head = ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False).strip()
+    return list(dict.fromkeys(refs + ([head] if head else [])))
 
 
 def _every_file(ws: Workspace, revs: list[str] | None, all: bool) -> tuple[np.ndarray, dict[str, list[str]]]:
@@ -287,7 +296,7 @@ def _push_open(ws: Workspace, rc: remote_config.RemoteConfig, rem: Remote, rinde
     result.objects, result.packs, result.bytes_sent = stats.objects, stats.packs, stats.bytes_sent
     lacking = list(stats.missing_locally)
     if lacking:
-        if not paths and find_paths is not None:
+        if find_paths is not None and not any(paths.get(o) for o in lacking):
             paths = find_paths(lacking)
         plain = plain_pointers(ws, {o: paths.get(o, []) for o in lacking})
         result.plain = sorted(p for o in plain for p in paths[o])

@@ -46,6 +46,9 @@ def test_git_mlv_push_exits_0_for_a_pointer_text_fixture(repo: Path, tmp_path: P
     p = mlv("push", cwd=repo, check=False)
     assert p.returncode == 0, p.stderr.decode()
     assert "fixtures/ptr.txt" in p.stderr.decode()
+    p = mlv("push", "--all", cwd=repo, check=False)  # every commit: paths looked up from the refs
+    assert p.returncode == 0, p.stderr.decode()
+    assert '"fixtures/ptr.txt" holds pointer text' in p.stderr.decode()
 
 
 def test_a_pointer_moved_out_of_the_patterns_is_still_uploaded(repo: Path, tmp_path: Path) -> None:
