@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"missing data: {quote_path(p)} (run `git mlv pull`)")
     if len(res.missing) > _NAMED:
         print(f"missing data: {len(res.missing) - _NAMED} more file(s) (run `git mlv pull`; "
-              "`git mlv status` names them all)")
+              "`git mlv status --json` names them all)")
     for p in res.outside_patterns[:5]:
         print(f"left as a pointer: {p} (outside every tracked pattern)")
     if len(res.outside_patterns) > 5:
@@ -43,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
         print(data.outside_patterns_hint(res.outside_patterns))
     if res.index_locked:
         print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
-    return 0
+    # exit 1 when data asked for could not be written (README: 1, e.g. data missing), as pull does:
+    # a script's `git mlv checkout && train.py` read pointer text before; files outside the
+    # patterns are pointers by design, not a failure
+    return 1 if res.missing else 0
 
 
 def install_first(ws: Any) -> None:

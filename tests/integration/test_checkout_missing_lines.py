@@ -21,8 +21,11 @@ def test_checkout_names_ten_files_without_data_then_counts(repo: Path) -> None:
         (repo / name).unlink()
     git("checkout", "--", ".", cwd=repo)  # pointers: their data is not here
 
-    lines = mlv("checkout", cwd=repo).stdout.decode().splitlines()
+    p = mlv("checkout", cwd=repo, check=False)
+    assert p.returncode == 1  # data asked for and not written: a failure (README), as for pull
+    lines = p.stdout.decode().splitlines()
     assert lines[0] == "Checked out 0 file(s), 0 B"
     assert lines[1] == 'missing data: "a\\"q.bin" (run `git mlv pull`)'
     assert len(lines) == 12, lines
-    assert lines[-1] == "missing data: 5 more file(s) (run `git mlv pull`; `git mlv status` names them all)"
+    assert lines[-1] == ("missing data: 5 more file(s) (run `git mlv pull`; `git mlv status --json` "
+                         "names them all)")
