@@ -103,3 +103,20 @@ def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
 # what track, add, pull, checkout and the migrations say when they install git-mlv for a repository
 NOT_INSTALLED_NOTE = ("git-mlv was not installed: configured it for this repository "
                       "(`git mlv install --local`)")
+
+
+def pointers_without_data(repo: Path, seed: int) -> list[str]:
+    """Commit 15 tracked files (one name needing C quotes), then lose the pool and check them out
+    again: each is a pointer whose data is not here, as in a clone before `git mlv pull`."""
+    import shutil
+
+    names = ['a"q.bin'] + [f"f{i:02}.bin" for i in range(14)]
+    for n, name in enumerate(names):
+        write(repo / name, random_bytes(3_000, seed=seed + n))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "data", cwd=repo)
+    shutil.rmtree(repo / ".git" / "mlv")
+    for name in names:
+        (repo / name).unlink()
+    git("checkout", "--", ".", cwd=repo)
+    return names

@@ -4,22 +4,13 @@ named (C-quoted as git does), then a count."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from tests.helpers import git, mlv, random_bytes, write
+from tests.helpers import mlv, pointers_without_data
 
 
 def test_checkout_names_ten_files_without_data_then_counts(repo: Path) -> None:
-    names = ['a"q.bin'] + [f"f{i:02}.bin" for i in range(14)]
-    for n, name in enumerate(names):
-        write(repo / name, random_bytes(3_000, seed=780 + n))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "data", cwd=repo)
-    shutil.rmtree(repo / ".git" / "mlv")
-    for name in names:
-        (repo / name).unlink()
-    git("checkout", "--", ".", cwd=repo)  # pointers: their data is not here
+    pointers_without_data(repo, seed=780)
 
     p = mlv("checkout", cwd=repo, check=False)
     assert p.returncode == 1  # data asked for and not written: a failure (README), as for pull

@@ -4,22 +4,13 @@ files. Like its other lists, it now names ten, then "... and N more"; --json sta
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from tests.helpers import git, mlv, random_bytes, write
+from tests.helpers import mlv, pointers_without_data
 
 
 def test_status_names_ten_files_without_data_then_counts(repo: Path) -> None:
-    names = ['a"q.bin'] + [f"f{i:02}.bin" for i in range(14)]
-    for n, name in enumerate(names):
-        write(repo / name, random_bytes(3_000, seed=880 + n))
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "data", cwd=repo)
-    shutil.rmtree(repo / ".git" / "mlv")
-    for name in names:
-        (repo / name).unlink()
-    git("checkout", "--", ".", cwd=repo)  # pointers: their data is not here
+    names = pointers_without_data(repo, seed=880)
 
     lines = mlv("status", "--no-remote", cwd=repo).stdout.decode().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("Data not in the local pool"))
