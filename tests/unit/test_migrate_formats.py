@@ -31,8 +31,14 @@ def test_lfs_pointer() -> None:
     ext = (b"version https://git-lfs.github.com/spec/v1\next-0-foo sha256:" + b"0" * 64
            + f"\noid sha256:{OID}\nsize 7\n".encode())
     assert parse_lfs_pointer(ext) == (OID, 7)
-    assert parse_lfs_pointer(text.replace(b"size 12345", b"size 012")) is None
-    assert parse_lfs_pointer(text[:-1]) is None
+    # as git-lfs 3.3 reads them (`git lfs pointer --check`, `git lfs smudge`; 895b073): a size
+    # with a leading zero and a pointer without its final newline are pointers; a negative size,
+    # a size that is no number and a short oid are not
+    assert parse_lfs_pointer(text.replace(b"size 12345", b"size 012")) == (OID, 12)
+    assert parse_lfs_pointer(text[:-1]) == (OID, 12345)
+    assert parse_lfs_pointer(text.replace(b"size 12345", b"size -1")) is None
+    assert parse_lfs_pointer(text.replace(b"size 12345", b"size x")) is None
+    assert parse_lfs_pointer(text.replace(OID.encode(), OID[:-1].encode())) is None
     assert parse_lfs_pointer(b"plain data\n") is None
 
 
