@@ -106,6 +106,22 @@ def matches(pattern: str, path: str) -> bool:
     return rx.match(path.rsplit("/", 1)[-1] if basename_only else path) is not None
 
 
+def ignore_matches(pattern: str, path: str) -> bool:
+    """gitignore matching: the pattern matches ``path`` or one of its leading folders (git ignores
+    everything below an ignored folder); a pattern ending in ``/`` matches folders only."""
+    folder_only = pattern.endswith("/")
+    pat = pattern.rstrip("/")
+    if not pat:
+        return False
+    parts = path.split("/")
+    for n in range(1, len(parts) + 1):
+        if folder_only and n == len(parts):
+            break
+        if matches(pat, "/".join(parts[:n])):
+            return True
+    return False
+
+
 class PathFilter:
     """``--include`` / ``--exclude`` patterns: a path is chosen when an include matches and no
     exclude does (git-lfs's migrate semantics)."""

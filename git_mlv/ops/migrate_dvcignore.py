@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from ..gitio.pathmatch import matches
+from ..gitio.pathmatch import ignore_matches
 from .context import Workspace
 
 _SHOWN = 5  # untracked files named in a warning
@@ -43,16 +43,7 @@ def _line_matches(line: str, rel: str) -> bool:
     pattern = line.strip()
     if not pattern or pattern.startswith("#"):
         return False
-    pattern = pattern.removeprefix("!").removeprefix("\\")
-    folder_only = pattern.endswith("/")
-    pattern = pattern.rstrip("/")
-    parts = rel.split("/")
-    for depth in range(1, len(parts) + 1):
-        if folder_only and depth == len(parts):
-            break
-        if matches(pattern, "/".join(parts[:depth])):
-            return True
-    return False
+    return ignore_matches(pattern.removeprefix("!").removeprefix("\\"), rel)
 
 
 def _dvcignore_lines(top: str, files: list[str]) -> dict[str, list[str]]:

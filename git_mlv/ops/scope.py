@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..gitio.pathmatch import matches
+from ..gitio.pathmatch import ignore_matches
 from .context import Workspace
 
 INCLUDE_KEY = "mlv.fetchinclude"  # git config keys are lower-cased by Repo.config
@@ -26,22 +26,6 @@ EXCLUDE_KEY = "mlv.fetchexclude"
 def split_patterns(value: str | None) -> list[str]:
     """The patterns of a comma-separated value (spaces around each are dropped, empties skipped)."""
     return [p.strip() for p in (value or "").split(",") if p.strip()]
-
-
-def _match(pattern: str, path: str) -> bool:
-    """gitignore matching: the pattern matches ``path`` or one of its leading folders; a pattern
-    ending in ``/`` matches folders only."""
-    folder_only = pattern.endswith("/")
-    pat = pattern.rstrip("/")
-    if not pat:
-        return False
-    parts = path.split("/")
-    for n in range(1, len(parts) + 1):
-        if folder_only and n == len(parts):
-            break
-        if matches(pat, "/".join(parts[:n])):
-            return True
-    return False
 
 
 class FetchScope:
@@ -58,9 +42,9 @@ class FetchScope:
 
     def __call__(self, path: str) -> bool:
         """True when the data of ``path`` (root-relative, ``/``-separated) may be downloaded."""
-        if self.include and not any(_match(p, path) for p in self.include):
+        if self.include and not any(ignore_matches(p, path) for p in self.include):
             return False
-        return not any(_match(p, path) for p in self.exclude)
+        return not any(ignore_matches(p, path) for p in self.exclude)
 
     def any_in_scope(self, paths: Iterable[str]) -> bool:
         """True when one of these paths (of one file version) is in scope."""
