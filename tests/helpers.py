@@ -120,3 +120,14 @@ def pointers_without_data(repo: Path, seed: int) -> list[str]:
         (repo / name).unlink()
     git("checkout", "--", ".", cwd=repo)
     return names
+
+
+def commit_on_dropped_branch(repo: Path, path: str, data: bytes, branch: str = "experiment",
+                             message: str = "dropped") -> None:
+    """Commit ``data`` at ``path`` on a new branch, go back to main and delete the branch: the
+    commit is then kept by the reflog alone (an experiment given up)."""
+    git("checkout", "-q", "-b", branch, cwd=repo)
+    write(repo / path, data)
+    commit_all(repo, message)
+    git("checkout", "-q", "main", cwd=repo)
+    git("branch", "-q", "-D", branch, cwd=repo)

@@ -7,17 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, out, random_bytes, write
+from tests.helpers import commit_all, commit_on_dropped_branch, mlv, out, random_bytes, write
 
 
 def test_du_overall_ratio_is_against_the_pool_on_disk(repo: Path) -> None:
     write(repo / "a.bin", random_bytes(1_500_000, seed=741))
     commit_all(repo, "kept")
-    git("checkout", "-q", "-b", "experiment", cwd=repo)
-    write(repo / "b.bin", random_bytes(3_000_000, seed=742))
-    commit_all(repo, "dropped")
-    git("checkout", "-q", "main", cwd=repo)
-    git("branch", "-q", "-D", "experiment", cwd=repo)
+    commit_on_dropped_branch(repo, "b.bin", random_bytes(3_000_000, seed=742))
     res = json.loads(out(mlv("du", "--json", cwd=repo)))
     assert res["files"] == 1 and res["logical"] == 1_500_000
     assert res["on_disk"] > 4_500_000  # b.bin's data is still in the pool (the reflog keeps it)

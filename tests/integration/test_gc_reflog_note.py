@@ -7,17 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, out, random_bytes, write
+from tests.helpers import commit_all, commit_on_dropped_branch, git, mlv, out, random_bytes, write
 
 
 def test_gc_names_what_only_the_reflog_keeps(repo: Path) -> None:
     write(repo / "a.bin", random_bytes(30_000, seed=761))
     commit_all(repo, "main")
-    git("checkout", "-q", "-b", "experiment", cwd=repo)
-    write(repo / "model.bin", random_bytes(120_000, seed=762))
-    commit_all(repo, "experiment")
-    git("checkout", "-q", "main", cwd=repo)
-    git("branch", "-q", "-D", "experiment", cwd=repo)
+    commit_on_dropped_branch(repo, "model.bin", random_bytes(120_000, seed=762), message="experiment")
     stashed = {}
     for n in (1, 2):  # stash@{1} lives only in refs/stash's reflog: a stash, not a reflog-only file
         stashed[n] = random_bytes(20_000, seed=762 + n)

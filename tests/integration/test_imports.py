@@ -36,7 +36,7 @@ def _source(tmp_path: Path, allow_filter: bool = True) -> Path:
     return src
 
 
-def _dest(tmp_path: Path) -> Path:
+def dest_repo(tmp_path: Path) -> Path:
     """Our repository, with its own folder data remote."""
     dst = tmp_path / "dst"
     dst.mkdir()
@@ -65,7 +65,7 @@ def _fail(args: list[str], cwd: Path) -> str:
 
 def test_get_file_and_folder(tmp_path: Path) -> None:
     src = _source(tmp_path)
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     mlv("get", "file://" + str(src), "data", cwd=dst)
     _same_tree(dst / "data", src / "data")
     mlv("get", str(src), "data/a.bin", "-o", "copy.bin", "--rev", "v1", cwd=dst)
@@ -87,7 +87,7 @@ def test_get_file_and_folder(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_import_update_reruns_dependent_stage_and_push_uploads(tmp_path: Path) -> None:
     src = _source(tmp_path)
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     mlv("import", "../src", "data", "-o", "ds", cwd=dst)
     _same_tree(dst / "ds", src / "data")
     staged = git("diff", "--cached", "--name-only", cwd=dst).stdout.decode().split()
@@ -135,7 +135,7 @@ def test_import_update_reruns_dependent_stage_and_push_uploads(tmp_path: Path) -
 
 def test_update_rev_local_changes_and_file_import(tmp_path: Path) -> None:
     src = _source(tmp_path)
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     mlv("import", str(src), "data/a.bin", "--rev", "v1", cwd=dst)
     assert sha256_file(dst / "a.bin") == sha256_file(src / "data" / "a.bin")
     commit_all(dst, "import a.bin")
@@ -158,7 +158,7 @@ def test_update_rev_local_changes_and_file_import(tmp_path: Path) -> None:
 
 def test_errors_leave_nothing_behind(tmp_path: Path) -> None:
     src = _source(tmp_path, allow_filter=False)  # a server that ignores --filter works too (below)
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     before = git("status", "--porcelain", "--ignored", cwd=dst).stdout
     gitmlv = (dst / ".gitmlv").read_bytes()
     nowhere = str(tmp_path / "nowhere")
@@ -197,7 +197,7 @@ def test_git_lfs_files_of_the_source_are_refused(tmp_path: Path) -> None:
     commit_all(src, "lfs data")
     assert git("cat-file", "blob", "HEAD:data/weights.bin", cwd=src).stdout.startswith(
         b"version https://git-lfs.github.com/spec/v1")  # git-lfs really stored a pointer
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     for args in (["get", str(src), "data", "-o", str(tmp_path / "got")],
                  ["import", str(src), "data/weights.bin"]):
         err = _fail(args, dst)

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from tests.helpers import commit_all, git, mlv, one_error_line, out, write
+from tests.integration.test_imports import dest_repo
 from tests.integration.test_migrate_lfs import make_lfs_repo
 
 
@@ -26,22 +27,13 @@ def _migrated_source(tmp_path: Path) -> tuple[Path, dict[str, dict[str, bytes]]]
     return src, versions
 
 
-def _dest(tmp_path: Path) -> Path:
-    dst = tmp_path / "dst"
-    dst.mkdir()
-    git("init", "-q", cwd=dst)
-    mlv("remote", "add", "mine", str(tmp_path / "dst-store"), "--default", cwd=dst)
-    commit_all(dst, "start")
-    return dst
-
-
 def test_an_old_tag_of_a_migrated_history_is_imported(tmp_path: Path) -> None:
     src, versions = _migrated_source(tmp_path)
     mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
     commit_all(src, "data remote")
     mlv("push", "--all", "-q", cwd=src)
     assert git("cat-file", "-e", "v1:.gitmlv", cwd=src, check=False).returncode != 0
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     mlv("import", "../src", "data", "--rev", "v1", "-o", "d1", cwd=dst)
     assert (dst / "d1" / "shared.csv").read_bytes() == versions["v1"]["data/shared.csv"]
     mlv("get", str(src), "model1.bin", "--rev", "v2", "-o", "m1.bin", cwd=dst)
@@ -51,7 +43,7 @@ def test_an_old_tag_of_a_migrated_history_is_imported(tmp_path: Path) -> None:
 
 def test_no_remote_at_the_tag_nor_at_head_is_one_line(tmp_path: Path) -> None:
     src, _ = _migrated_source(tmp_path)
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     err = one_error_line(mlv("get", "../src", "model1.bin", "--rev", "v1", cwd=dst, check=False), 2)
     assert "names no default data remote in its .gitmlv, nor does its HEAD" in err, err
     assert not (dst / "model1.bin").exists()
@@ -75,7 +67,7 @@ def test_pointer_text_outside_the_sources_filters_is_a_file(tmp_path: Path) -> N
     commit_all(src, "v1")
     mlv("push", "-q", cwd=src, check=False)  # the fixture has no data to push: its pointer is not data
     assert git("cat-file", "blob", "HEAD:data/fixtures/ours.txt", cwd=src).stdout == ours
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     warned = mlv("get", "../src", "data", "-o", "got", cwd=dst).stderr.decode()
     for name, data in files.items():
         assert (dst / "got" / name[len("data/"):]).read_bytes() == data, name
@@ -95,7 +87,7 @@ def test_a_file_git_lfs_keeps_in_the_source_is_still_refused(tmp_path: Path) -> 
     src = tmp_path / "src"
     src.mkdir()
     make_lfs_repo(src)  # real git-lfs: its pointers at paths filter=lfs names
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 2)
     assert "are git-lfs pointers" in err and "data/shared.csv" in err, err
     assert not (dst / "data").exists()
@@ -110,7 +102,7 @@ def test_a_source_whose_folder_remote_is_not_here_is_one_line(tmp_path: Path) ->
     commit_all(src, "data remote")
     mlv("push", "-q", cwd=src)
     (tmp_path / "store").rename(tmp_path / "elsewhere")
-    dst = _dest(tmp_path)
+    dst = dest_repo(tmp_path)
     err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 2)
     assert f"is the folder {tmp_path / 'store'}, which does not exist here" in err, err
     assert not (dst / "data").exists()

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, out, random_bytes, write
+from tests.helpers import commit_all, commit_on_dropped_branch, git, mlv, out, random_bytes, write
 
 
 def _clone(tmp_path: Path, name: str, pool: Path) -> Path:
@@ -36,11 +36,8 @@ def test_gc_keeps_the_data_of_every_clone_of_the_pool(tmp_path: Path) -> None:
     git("add", "staged.bin", cwd=b)  # in b's index only
     write(a / "a.bin", random_bytes(50_000, seed=3))
     commit_all(a, "a")
-    git("checkout", "-q", "-b", "scratch", cwd=a)
-    write(a / "dropped.bin", random_bytes(70_000, seed=4))
-    commit_all(a, "nobody keeps this")
-    git("checkout", "-q", "main", cwd=a)
-    git("branch", "-q", "-D", "scratch", cwd=a)
+    commit_on_dropped_branch(a, "dropped.bin", random_bytes(70_000, seed=4), branch="scratch",
+                             message="nobody keeps this")
     git("reflog", "expire", "--expire=now", "--all", cwd=a)
 
     text = out(mlv("gc", cwd=a))
