@@ -380,9 +380,9 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     try:
         # a window of chunks at a time, in the files' order: where each is and the ranges that
         # read it cost ~0.3 KB a chunk, so a 5 GiB file's 75,000 chunks at once peaked at 168 MB
-        for at in range(0, max(len(keys), 1), FETCH_WINDOW):
+        for at in range(0, len(keys), FETCH_WINDOW):  # nothing to read: no window (no riders either)
             window = keys[at:at + FETCH_WINDOW]
-            located = [loc for k, loc in zip(window, _remote_lookup(rindex, window) if window else [])
+            located = [loc for k, loc in zip(window, _remote_lookup(rindex, window))
                        if loc is not None and plausible(loc, want_raw=need[k])]
             seen = len(overlaps)
             # a range's kept decompressed bytes count against its size: held in flight beside the stored ones
