@@ -81,8 +81,7 @@ def pre_push(ws: Workspace, args: list[str], stdin: bytes) -> HookOutcome:
 
         tips = sync.pushed_tips(lines)[:_TIPS_CHECKED]
         remote_tips = _tips_naming_no_remote_left_out(ws, out.push.remote, tips, args)
-        attribute_tips = [t for t in tips if _misses_patterns_it_needs(ws, t)]
-        for hint in (uncommitted_attributes(ws, attribute_tips),
+        for hint in (uncommitted_attributes(ws, tips),
                      uncommitted_remote(ws, out.push.remote, remote_tips)):
             if hint:
                 out.warnings.append(hint)
@@ -114,37 +113,6 @@ def _tips_naming_no_remote_left_out(ws: Workspace, remote: str, tips: list[str],
     if any(uncommitted_remote(ws, remote, [t]) is None for t in others[:2] + ([head] if head else [])):
         return others
     return tips
-
-
-def _misses_patterns_it_needs(ws: Workspace, tip: str) -> bool:
-    """Whether ``tip`` holds pointers at paths the worktree's root ``.gitattributes`` routes
-    through git-mlv and its own does not: only those check out as pointer text in a clone. An old
-    tag from before a pattern was tracked (none of its files match it) needs no such line."""
-    from ..core.pointer import MAX_SIZE
-    from ..gitio import attributes
-    from ..gitio.git import GitError
-    from ..gitio.pathmatch import matches
-
-    top = ws.repo.worktree
-    mine = attributes.patterns(top) if top is not None else []
-    if not mine:
-        return False
-    try:
-        text = ws.repo.git("cat-file", "blob", f"{tip}:{attributes.FILENAME}")
-    except GitError:
-        text = b""
-    have = set(attributes.patterns_in(text.decode("utf-8", errors="replace").splitlines()))
-    missing = [p for p in mine if p not in have]
-    if not missing:
-        return False
-    small: dict[str, int] = {}  # only when a warning is possible: one ls-tree of the tip
-    for rec in ws.repo.git_records("ls-tree", "-r", "-l", "-z", tip):
-        meta, _, path = rec.partition(b"\t")
-        _mode, kind, oid, size = meta.decode().split()
-        if kind == "blob" and size.isdigit() and int(size) < MAX_SIZE and \
-                any(matches(p, os.fsdecode(path)) for p in missing):
-            small[oid] = int(size)
-    return bool(small) and bool(walk.pointer_blobs(ws.repo, small, small))
 
 
 def _upload(ws: Workspace, args: list[str], lines: list[str]) -> HookOutcome:

@@ -15,8 +15,12 @@ compares the root ``.gitattributes`` of each pushed tip with the worktree's, the
 
 from __future__ import annotations
 
-from ..gitio import attributes
+import os
+
+from ..core.pointer import MAX_SIZE
+from ..gitio import attributes, walk
 from ..gitio.git import GitError
+from ..gitio.pathmatch import matches
 from . import remote_config
 from .context import Workspace
 
@@ -48,7 +52,9 @@ def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | Non
 
 def uncommitted_attributes(ws: Workspace, tips: list[str]) -> str | None:
     """A warning when the worktree's root ``.gitattributes`` routes a pattern through git-mlv that
-    the root ``.gitattributes`` of a pushed tip does not; None when every tip has them all."""
+    the root ``.gitattributes`` of a pushed tip does not, and the tip holds pointers at paths such a
+    pattern matches (only those check out as pointer text in a clone: an old tag from before a
+    pattern was tracked needs no such line); None when no tip lacks a line it needs."""
     top = ws.repo.worktree
     if top is None:
         return None
@@ -62,9 +68,22 @@ def uncommitted_attributes(ws: Workspace, tips: list[str]) -> str | None:
             text = b""  # the commit has no .gitattributes at its root
         have = set(attributes.patterns_in(text.decode("utf-8", errors="replace").splitlines()))
         missing = [p for p in mine if p not in have]
-        if missing:
+        if missing and _holds_pointers_matching(ws, tip, missing):
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
             return (f"your .gitattributes routes '{missing[0]}'{more} through git-mlv, but the "
                     f".gitattributes of the pushed commit {tip[:12]} does not: a clone will check "
                     f"those files out as pointer text. Commit .gitattributes and push again")
     return None
+
+
+def _holds_pointers_matching(ws: Workspace, tip: str, patterns: list[str]) -> bool:
+    """Whether ``tip`` holds pointers at paths one of ``patterns`` matches (one ls-tree of the tip,
+    only when a warning is possible)."""
+    small: dict[str, int] = {}
+    for rec in ws.repo.git_records("ls-tree", "-r", "-l", "-z", tip):
+        meta, _, path = rec.partition(b"\t")
+        _mode, kind, oid, size = meta.decode().split()
+        if kind == "blob" and size.isdigit() and int(size) < MAX_SIZE and \
+                any(matches(p, os.fsdecode(path)) for p in patterns):
+            small[oid] = int(size)
+    return bool(small) and bool(walk.pointer_blobs(ws.repo, small, small))
