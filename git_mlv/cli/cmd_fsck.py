@@ -12,12 +12,12 @@ if TYPE_CHECKING:
     from ..ops.repair import RepairResult
 
 REPAIR_HINT = ("run `git mlv fsck --repair`: it drops the damaged objects (keeping every good one) and "
-               "fetches the affected files again from the default data remote")
+               "takes the affected files again from their worktree copies or the default data remote")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "fsck", help="re-hash every object in the pool; --repair fetches damaged files again",
+        "fsck", help="re-hash every object in the pool; --repair restores damaged files",
         description="Re-hash every object in the pool with sha256 against its id and every "
         "multi-chunk file against its oid; check pack indexes and the multi-pack index. Names the "
         "files whose data is damaged (their paths in HEAD, else their oids), and the files of the "
@@ -26,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "asked). Exit 3 on damage, else 4 when data is missing.")
     p.add_argument("--repair", action="store_true",
                    help="drop the damaged objects and the manifests of the files they break, "
-                   "rewriting only the packs that hold them (every good object is kept), then fetch "
-                   "those files again from the default data remote, verified as every fetch is. "
+                   "rewriting only the packs that hold them (every good object is kept), then store "
+                   "again those whose worktree copy is their data (same sha256) and fetch the others "
+                   "from the default data remote, verified as every fetch is. "
                    "Files the remote does not have are named: their data is gone here and they stay "
                    "pointers in checkouts. Exit 0 when everything was repaired, 3 when damage remains, "
                    "else 4 when files of the index have no data here (named as fsck names them)")
@@ -129,9 +130,11 @@ def _render_repair(rep: RepairResult) -> None:
     if rep.packs_rewritten:
         print(f"dropped {rep.dropped_objects} object(s) (damaged, or manifests of damaged files); "
               f"{rep.packs_rewritten} pack(s) rewritten, every good object kept")
-    if rep.repaired:
+    if rep.from_worktree:
+        print(f"repaired {len(rep.from_worktree)} file(s) from their worktree copies")
+    if len(rep.repaired) > len(rep.from_worktree):
         where = f" from {rep.remote}" if rep.remote else ""
-        print(f"repaired {len(rep.repaired)} file(s){where}")
+        print(f"repaired {len(rep.repaired) - len(rep.from_worktree)} file(s){where}")
     for msg in rep.remote_damaged[:10]:
         print(f"error: {msg}", file=sys.stderr)
     if rep.lost:

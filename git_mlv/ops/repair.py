@@ -9,14 +9,17 @@ damaged files again from the default data remote (docs/formats.md#repair).
    set of all its other keys: the good objects are copied (each CRC-checked) into new indexed packs,
    the midx is rewritten, and only then are the old packs deleted. Dropping the manifests matters:
    a file counts as present while its manifest is, so a fetch would skip it.
-3. Fetch those files from the default data remote, verified as every fetch is, and remove
-   ``repair-pending``. A run killed after step 2 leaves the files absent but named there: the next
+3. Store again those whose worktree copy (at a HEAD path) hashes to their oid: the pool lost them,
+   the checkout did not. Fetch the rest from the default data remote, verified as every fetch is,
+   and remove ``repair-pending``. A run killed after step 2 leaves the files absent but named there: the next
    run (or plain fsck, which says so) fetches them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +48,7 @@ class RepairResult:
     remote: str | None = None  # the data remote the files were fetched from
     url: str = ""
     repaired: list[str] = field(default_factory=list)  # files whose data is whole here again
+    from_worktree: list[str] = field(default_factory=list)  # of those, stored from the worktree copy
     lost: dict[str, str] = field(default_factory=dict)  # file -> why it did not come back
     unrepaired: list[str] = field(default_factory=list)  # damage repair cannot drop (a whole pack)
     notes: list[str] = field(default_factory=list)  # for the user: which (untrusted) URL was read
@@ -78,6 +82,7 @@ def repair(ws: Workspace) -> RepairResult:
     pool.refresh()
     todo = {o: p for o, p in files.items() if not pool.has_file(o)}
     res.repaired = mt.label_files({o: p for o, p in files.items() if o not in todo})
+    _from_worktree(ws, pool, todo, sizes, res)
     if todo:
         _fetch(ws, pool, todo, sizes, res)
     res.unrepaired += mt.check_midx(pool)
@@ -121,6 +126,40 @@ def _drop(pool: Pool, damage: Damage, files: dict[str, list[str]], res: RepairRe
         res.dropped_objects, res.packs_rewritten = done.objects_dropped, done.merged
     finally:
         unlock(lock)
+
+
+def _from_worktree(ws: Workspace, pool: Pool, todo: dict[str, list[str]], sizes: dict[str, int],
+                   res: RepairResult) -> None:
+    """Store again each file of ``todo`` whose worktree copy at one of its HEAD paths is its data
+    (same size, same sha256), and take it out of ``todo``: nothing to fetch, and a file the remote
+    never had (committed, not pushed) is not lost."""
+    top = ws.repo.worktree
+    if top is None:
+        return
+    for oid, paths in sorted(todo.items()):
+        for path in paths:
+            full = os.path.join(top, path)
+            try:
+                st = os.lstat(full)
+                if not stat.S_ISREG(st.st_mode) or st.st_size != sizes.get(oid, -1):
+                    continue
+                with open(full, "rb") as f:
+                    h = hashlib.sha256()
+                    while piece := f.read(1 << 20):
+                        h.update(piece)
+                    if h.hexdigest() != oid:
+                        continue
+                    f.seek(0)
+                    if pool.writer().add_stream(f).oid != oid:  # changed while it was read
+                        continue
+            except OSError:
+                continue
+            del todo[oid]
+            res.from_worktree += paths
+            break
+    if res.from_worktree:
+        pool.writer().commit()
+        res.repaired = sorted(res.repaired + res.from_worktree)
 
 
 def _fetch(ws: Workspace, pool: Pool, todo: dict[str, list[str]], sizes: dict[str, int],

@@ -91,7 +91,7 @@ def _pack_of(repo: Path, key: tuple[bytes, int]) -> str | None:
 
 def _checkout_all(repo: Path) -> None:
     for path in FILES:
-        (repo / path).unlink()
+        (repo / path).unlink(missing_ok=True)
     git("checkout", "--", *FILES, cwd=repo)
 
 
@@ -108,12 +108,15 @@ def test_repair_fetches_damaged_files_and_keeps_the_good_ones(repo: Path, tmp_pa
     for path in DAMAGED:
         assert f"  {path}\n" in text
     assert "local.bin" not in text
-    assert text.strip().splitlines()[-1].endswith("from the default data remote")
+    assert text.strip().splitlines()[-1].endswith("or the default data remote")
     assert "git mlv fsck --repair" in text.strip().splitlines()[-1]
 
+    for path in DAMAGED:  # no worktree copy to take the data from: it comes from the remote
+        (repo / path).unlink()
     proc = mlv("fsck", "--repair", cwd=repo, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert b"repaired 3 file(s) from store" in proc.stdout
+    assert b"worktree" not in proc.stdout
     assert b"Traceback" not in proc.stderr
 
     proc = mlv("fsck", cwd=repo)
@@ -140,18 +143,24 @@ def test_repair_without_a_remote_names_what_is_lost(repo: Path, tmp_path: Path) 
     git("update-index", "-q", "--refresh", cwd=repo)
     _flip(repo, "big.bin", KIND_CHUNK)
     _flip(repo, "small.bin", KIND_CHUNK)
+    # neither worktree copy is the data: one changed at the same size (the hash decides), one gone
+    changed = bytearray(FILES["big.bin"])
+    changed[0] ^= 1
+    write(repo / "big.bin", bytes(changed))
+    (repo / "small.bin").unlink()
     proc = mlv("fsck", "--repair", cwd=repo, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert b"repaired" not in proc.stdout
     err = proc.stderr.decode()
     assert "big.bin: no data remote" in err and "small.bin: no data remote" in err
     assert "gone from this pool" in err and "stay pointers in checkouts" in err
     assert "other.bin" not in err and "local.bin" not in err
     # the damage is gone, the good objects stayed: the pool checks clean (fsck names the files
-    # whose data is gone, exit 4; their worktree copies are whole), the rest checks out
+    # whose data is gone, exit 4), the rest checks out
     after = mlv("fsck", cwd=repo, check=False)
     assert after.returncode == 4 and after.stdout.strip().endswith(
         b"pool is readable, but 2 file(s) of the index have no data here"), after
-    assert b"big.bin (its data is in the worktree)" in after.stderr, after.stderr
+    assert b"big.bin" in after.stderr and b"in the worktree" not in after.stderr, after.stderr
     _checkout_all(repo)
     for path, data in FILES.items():
         if path in ("big.bin", "small.bin"):
@@ -164,6 +173,8 @@ def test_repair_names_a_file_the_remote_does_not_have(repo: Path, tmp_path: Path
     _setup(repo, tmp_path)
     _flip(repo, "local.bin", KIND_CHUNK)  # never pushed
     _flip(repo, "big.bin", KIND_CHUNK)
+    (repo / "local.bin").unlink()  # and its worktree copy gone: nothing has its data
+    (repo / "big.bin").unlink()
     proc = mlv("fsck", "--repair", cwd=repo, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert b"repaired 1 file(s) from store" in proc.stdout
@@ -171,10 +182,31 @@ def test_repair_names_a_file_the_remote_does_not_have(repo: Path, tmp_path: Path
     after = mlv("fsck", cwd=repo, check=False)  # the pool checks clean; local.bin's data is gone
     assert after.returncode == 4 and after.stdout.strip().endswith(
         b"pool is readable, but 1 file(s) of the index have no data here"), after
-    assert b"local.bin (its data is in the worktree)" in after.stderr, after.stderr
+    assert b"local.bin" in after.stderr, after.stderr
     _checkout_all(repo)
     for path in ("big.bin", "small.bin", "other.bin"):
         assert (repo / path).read_bytes() == FILES[path]
+    assert Pointer.parse((repo / "local.bin").read_bytes()).oid == _oid("local.bin")
+
+
+def test_repair_stores_whole_worktree_copies_again(repo: Path, tmp_path: Path) -> None:
+    """The pool lost a file the checkout did not: its worktree copy is its data (sha256 checked),
+    so it is stored again, also when no remote has it (committed, never pushed). A worktree copy
+    changed at the same size is not taken: that file comes from the remote."""
+    _setup(repo, tmp_path)
+    for path in ("local.bin", "big.bin", "other.bin"):
+        _flip(repo, path, KIND_CHUNK if path != "other.bin" else KIND_MANIFEST)
+    changed = bytearray(FILES["other.bin"])
+    changed[-1] ^= 1
+    write(repo / "other.bin", bytes(changed))
+    proc = mlv("fsck", "--repair", cwd=repo, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert b"repaired 2 file(s) from their worktree copies" in proc.stdout, proc.stdout
+    assert b"repaired 1 file(s) from store" in proc.stdout, proc.stdout
+    assert mlv("fsck", cwd=repo).stdout.strip().endswith(b"pool is healthy")
+    _checkout_all(repo)
+    for path, data in FILES.items():
+        assert (repo / path).read_bytes() == data
 
 
 def test_a_healthy_pool_needs_no_repair(repo: Path, tmp_path: Path) -> None:
