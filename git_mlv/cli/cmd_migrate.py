@@ -85,7 +85,11 @@ def render_summary(res: Any, noun: str) -> None:
           f"commit(s)")
     if res.dry_run:
         for r in res.refs:
-            print(f"  would rewrite {r.name}")
+            if res.mode == "no-rewrite":
+                print(f"  would add one commit on {r.name.removeprefix('refs/heads/')} (no commit "
+                      "rewritten)")
+            else:
+                print(f"  would rewrite {r.name}")
         return
     if getattr(res, "commit", None):
         print(f"New commit {res.commit[:12]} on {res.refs[0].name.removeprefix('refs/heads/')}")

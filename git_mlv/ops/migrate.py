@@ -324,6 +324,8 @@ def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: I
         changes.append(FileChange("M", b".gitattributes", "100644", "inline", new_attrs))
     result.commits = 1
     result.rewritten = 1 if changes else 0
+    if changes and opts.dry_run:
+        result.refs = [RefChange(branch, head, "")]  # the branch a commit would go on; no id yet
     if changes and not opts.dry_run:
         what = f"files above {opts.above} bytes" if opts.above is not None else ", ".join(transform.include)
         message = opts.message or f"Convert to git-mlv: {what}\n"

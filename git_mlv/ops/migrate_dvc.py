@@ -63,6 +63,7 @@ from .migrate_rewrite import (
     BACKUP,
     MigrateError,
     ProgressFn,
+    RefChange,
     Rewriter,
     check_attributes_clean,
     check_can_rewrite,
@@ -270,6 +271,7 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
     result.commits, result.rewritten = 1, 1
     result.patterns = attribute_patterns(outs)
     if dry_run:
+        result.refs = [RefChange(branch, head, "")]  # the branch a commit would go on; no id yet
         return
     conv.data.check()
     commit_head(ws, cat, branch, head, changes, b"Convert the DVC project to git-mlv\n", result,

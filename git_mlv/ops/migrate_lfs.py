@@ -38,6 +38,7 @@ from .migrate import (
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
+    RefChange,
     Rewriter,
     check_attributes_clean,
     check_can_rewrite,
@@ -402,6 +403,8 @@ def _head_only(ws: Workspace, cat: CatFile, transform: LfsTransform, dry_run: bo
         if new != old:
             changes.append(FileChange("M", b".gitattributes", root_attrs.mode, "inline", new))
     result.commits, result.rewritten = 1, 1 if changes else 0
+    if dry_run and changes:
+        result.refs = [RefChange(branch, head, "")]  # the branch a commit would go on; no id yet
     if not dry_run:
         transform.done()
         if changes:

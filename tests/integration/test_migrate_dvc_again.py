@@ -15,6 +15,8 @@ def test_a_second_run_changes_nothing_and_says_so(tmp_path: Path, dvc_env: Path)
     dvc("add", "-q", "a.bin", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "data", cwd=repo)
+    dry = out(mlv("migrate", "from-dvc", "--dry-run", cwd=repo))  # says where the commit would go
+    assert "would add one commit on main (no commit rewritten)" in dry, dry
     assert "New commit" in out(mlv("migrate", "from-dvc", cwd=repo))
     head = out(git("rev-parse", "HEAD", cwd=repo))
     for args in (["migrate", "from-dvc"], ["migrate", "from-dvc", "--dry-run"]):

@@ -179,6 +179,9 @@ def test_no_rewrite_adds_one_commit(tmp_path: Path) -> None:
     _commit(repo, "one")
     first = out(git("rev-parse", "HEAD", cwd=repo)).strip()
     write(repo / "b.txt", b"my uncommitted edit\n")  # the user's work in progress is kept
+    dry = out(mlv("migrate", "import", "--include=*.h5", "--no-rewrite", "--dry-run", cwd=repo))
+    assert "would add one commit on main (no commit rewritten)" in dry, dry
+    assert out(git("rev-parse", "HEAD", cwd=repo)).strip() == first
     res = out(mlv("migrate", "import", "--include=*.h5", "--no-rewrite", cwd=repo))
     assert "New commit" in res
     assert out(git("rev-parse", "HEAD~1", cwd=repo)).strip() == first  # history kept

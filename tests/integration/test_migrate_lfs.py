@@ -57,6 +57,11 @@ def test_from_lfs_head(tmp_path: Path) -> None:
     versions = make_lfs_repo(repo)
     lfs_oids = {n: parse_lfs_pointer(git("cat-file", "blob", f"HEAD:{n}", cwd=repo).stdout)
                 for n in versions["v3"]}
+    head = out(git("rev-parse", "HEAD", cwd=repo))
+    dry = out(mlv("migrate", "from-lfs", "--dry-run", cwd=repo))  # says where the commit would go
+    assert "Would convert 3 git-lfs file(s)" in dry
+    assert "would add one commit on main (no commit rewritten)" in dry, dry
+    assert out(git("rev-parse", "HEAD", cwd=repo)) == head
     res = out(mlv("migrate", "from-lfs", cwd=repo))
     assert "Converted 3 git-lfs file(s)" in res and "New commit" in res
     check_converted(repo, "HEAD", versions["v3"])
