@@ -17,7 +17,7 @@ from ..core import heap
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
 from ..errors import MlvError
-from ..gitio import walk
+from ..gitio import indexstat, walk
 from ..gitio.git import GitError
 from ..gitio.pointer_cache import PointerBlob
 from ..remotes.base import Remote
@@ -132,9 +132,11 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     Without ``paths``, when a commit's data is recorded as all here (ops/complete.py), only the
     index entries that differ from its tree are looked at for the fetch; a pull that leaves every
     file of the index here and in the worktree, the index being HEAD's tree, records HEAD.
-    The worktree has the last word: when files stay pointers for want of data the record said
-    was here (gone from the pool without gc, prune or repair: packs deleted by hand, a damaged
-    disk), every record is dropped and the pull reads the whole index (``trust_record`` False)."""
+    The worktree has the last word (without ``paths``, of its files only those git's stat data
+    says may be pointers are looked at: gitio/indexstat.py): when files stay pointers for want
+    of data the record said was here (gone from the pool without gc, prune or repair: packs
+    deleted by hand, a damaged disk), every record is dropped and the pull reads the whole index
+    (``trust_record`` False)."""
     from . import data
 
     scope = fetch_scope(ws) if scope is None else scope
@@ -152,7 +154,11 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
                             runcache_outs=False, sizes=todo.sizes, files=todo.files)
     fres.out_of_scope, fres.since = todo.out_of_scope, since
     ws.pool.refresh()
-    co = data.checkout(ws, paths)
+    # the worktree pass: of the whole index, only the files that may be pointers, by git's stat
+    # data (gitio/indexstat.py); every file when the index is not read here
+    suspects = indexstat.worktree_suspects(ws.repo) if paths is None else None
+    co = (data.checkout(ws, paths) if suspects is None
+          else data._restore(ws, indexstat.pointer_batches(ws.repo, suspects), progress=None))
     if co.incomplete:  # in scope or not: their data was meant to be here
         _complete(ws, remote, co, fres)
     if since and co.missing and _beyond(co.missing, todo):  # the record was wrong: none is
