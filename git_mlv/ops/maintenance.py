@@ -16,7 +16,7 @@ from ..core import midx as mx
 from ..core.compress import decompress
 from ..core.consolidate import STALE_TEMP, consolidate, sweep
 from ..core.fsutil import sweep_temp, unlock
-from ..core.hashing import digest, is_oid
+from ..core.hashing import EMPTY_OID, digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError, UsageError
@@ -262,24 +262,34 @@ class DuResult:
 def du(ws: Workspace) -> DuResult:
     """Logical vs stored size of every file version reachable from any ref or the index. In a
     partial clone, versions whose pointer blob git never fetched are left out, as gc leaves them
-    (their data cannot be here): before, git fetched each one, one `git fetch` per old version."""
+    (their data cannot be here): before, git fetched each one, one `git fetch` per old version.
+
+    The pool is asked in arrays, a batch at a time (as gc does): before, three lookups a version
+    in Python, 6.3 of 8.6 s at 200,000 files (py-spy)."""
     pool = ws.pool
     res = DuResult()
-    chunks: dict[bytes, int] = {}
     versions = {pb.oid: pb.size for batch in walk.reachable_pointer_batches(ws.repo, 0, here_only=True)
                 for pb in batch.values()}
-    for oid, size in versions.items():
-        if not pool.has_file(oid):
-            res.missing += 1
-            continue
-        res.files += 1
-        res.logical += size
-        for cid, _ in pool.file_chunks(oid):
-            if cid not in chunks:
-                loc = pool.locate(cid, KIND_CHUNK)
-                chunks[cid] = loc.entry.raw_len if loc else 0
-                res.stored += loc.entry.stored_len if loc else 0
-    res.unique = sum(chunks.values())
+    if versions.pop(EMPTY_OID, None) is not None:
+        res.files += 1  # the empty file: here by definition, no chunk
+    parts: list[np.ndarray] = []  # the chunk ids of the files here
+    for ids in ida.batches(ida.ids_of(list(versions))):
+        man = pool.contains(ida.keys_of(ids, KIND_MANIFEST))
+        one = ~man & pool.contains(ida.keys_of(ids, KIND_CHUNK))  # a one-chunk file: its chunk
+        res.missing += int((~(man | one)).sum())
+        res.files += int((man | one).sum())
+        res.logical += sum(versions[h] for h in ida.hexes(ids[man | one]))
+        parts.append(ids[one])
+        listed = b"".join(cid for h in ida.hexes(ids[man]) for cid, _ in pool.file_chunks(h))
+        parts.append(np.frombuffer(listed, dtype=ida.ID))
+    del versions
+    for cids in ida.batches(ida.merge(parts)):
+        _, (pack, _, stored, raw, _) = pool.packset.locate_columns(ida.keys_of(cids, KIND_CHUNK))
+        for i in [i for i, p in enumerate(pack) if p < 0]:  # the pool's writer, a midx hiding it
+            loc = pool.locate(bytes.fromhex(ida.hexes(cids[i:i + 1])[0]), KIND_CHUNK)
+            stored[i], raw[i] = (loc.entry.stored_len, loc.entry.raw_len) if loc else (0, 0)
+        res.unique += sum(raw)
+        res.stored += sum(stored)
     for name in os.listdir(pool.pack_dir) if os.path.isdir(pool.pack_dir) else []:
         res.on_disk += os.path.getsize(os.path.join(pool.pack_dir, name))
     return res
