@@ -10,7 +10,7 @@ from typing import Any
 
 from ..inspect import fmt
 from .intermixed import Intermixed
-from .render import human_size, print_json, table
+from .render import human_size, print_json, quote_path, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
 # -- rendering ---------------------------------------------------------------------------------------
 def _path(fc: Any) -> str:
+    """The path column: C-quoted as `git mlv ls-files` and git's listings quote it (a newline or a
+    tab in a name broke the table's line, an ESC reached the terminal raw)."""
     if fc.status == "renamed":
-        return f"{fc.old.path} -> {fc.path}"
-    return fc.path
+        return f"{quote_path(fc.old.path)} -> {quote_path(fc.path)}"
+    return quote_path(fc.path)
 
 
 def _rows(fc: Any) -> str:
@@ -91,19 +93,20 @@ def _details(fc: Any) -> list[str]:
     """Lines under the table for one file: schema changes, notes, row changes."""
     out: list[str] = []
     t = fc.table
+    path = quote_path(fc.path)
     if fc.note:
-        out.append(f"{fc.path}: {fc.note}")
+        out.append(f"{path}: {fc.note}")
     if t is not None:
         if t.error:
-            out.append(f"{fc.path}: not readable as a table: {t.error}")
+            out.append(f"{path}: not readable as a table: {t.error}")
         changes = ([f"+ {n} ({ty})" for n, ty in t.added_columns]
                    + [f"- {n} ({ty})" for n, ty in t.removed_columns]
                    + [f"~ {n} ({a} -> {b})" for n, a, b in t.retyped_columns])
         if changes:
-            out.append(f"{fc.path}: columns " + ", ".join(changes))
+            out.append(f"{path}: columns " + ", ".join(changes))
     r = fc.rows
     if r is not None:
-        out.append(f"{fc.path} by {r.key}: {r.added} added, {r.removed} removed, {r.changed} changed, "
+        out.append(f"{path} by {r.key}: {r.added} added, {r.removed} removed, {r.changed} changed, "
                    f"{r.unchanged} unchanged")
         for label, rows in (("added", r.added_rows), ("removed", r.removed_rows)):
             out += [f"  {label:<8} {_row_text(row)}" for row in rows]
