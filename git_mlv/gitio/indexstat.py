@@ -33,11 +33,13 @@ _REGULAR = (0o100644, 0o100755)
 _EXT_SKIP_WORKTREE = 0x4000  # in the extended flags (version 3)
 
 
-def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small: int = SMALL
-                    ) -> list[IndexEntry] | None:
+def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small: int = SMALL,
+                    limit: int = _BATCH) -> list[IndexEntry] | None:
     """The stage-0 regular files of the index ``data`` whose recorded size is below ``small``,
     that git does not stat (assume-valid) or whose path is in ``listed``; None when this index is
-    not read here."""
+    not read here, or when more than ``limit`` are (a worktree of pointers, after a checkout
+    without data: the caller's pass over every file, batch by batch, then costs no more, and
+    memory stays that of a batch)."""
     if len(data) < _HEADER.size + hash_size:
         return None
     sig, version, count = _HEADER.unpack_from(data)
@@ -60,6 +62,8 @@ def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small:
             ext = unpack_flags(data, pos + flags_at + 2)[0] if extended else 0
             out.append(IndexEntry(os.fsdecode(data[name_at:end]), stat[6],
                                   data[pos + 40:pos + flags_at].hex(), bool(ext & _EXT_SKIP_WORKTREE)))
+            if len(out) > limit:
+                return None
         pos += (end - pos + 8) & ~7  # 1-8 NULs pad the entry to a multiple of 8
     while pos + 8 <= len(data) - hash_size:  # extensions: 4-byte signature, 4-byte size
         if data[pos:pos + 4] in (b"link", b"sdir"):
@@ -71,7 +75,8 @@ def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small:
 def worktree_suspects(repo: Repo) -> list[IndexEntry] | None:
     """Index entries whose worktree file may be pointer text, absent or changed since git last
     looked: a small recorded size, assume-valid, or listed by ``git diff-files`` (stat-dirty,
-    deleted); None when the index cannot be read here (look at every file)."""
+    deleted); None when the index cannot be read here or more than a batch (walk._BATCH) may be
+    pointers (look at every file)."""
     if os.environ.get("GIT_INDEX_FILE"):
         return None  # a hook of a commit with its own index: not the worktree's
     sha256 = repo.config.get("extensions.objectformat") == "sha256"

@@ -115,3 +115,8 @@ def test_the_index_is_read_as_git_lists_it(tmp_path: Path) -> None:
     found = indexstat.worktree_suspects(Repo.discover(str(r)))
     assert found is not None
     assert {e.path for e in found} == {"a.txt", "run.sh", "sub/skip.bin", "big.bin"}
+    data_ = (r / ".git" / "index").read_bytes()
+    small = indexstat.small_or_listed(data_, set(), limit=10)
+    assert small is not None and {e.path for e in small} == {"a.txt", "run.sh", "sub/skip.bin"}
+    # more than the limit (a worktree of pointers): None, the caller's pass reads every file
+    assert indexstat.small_or_listed(data_, set(), limit=2) is None
