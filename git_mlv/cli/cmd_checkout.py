@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"missing data: {len(res.missing) - _NAMED} more file(s) (run `git mlv pull`; "
               "`git mlv status --json` names them all)")
     for p in res.outside_patterns[:5]:
-        print(f"left as a pointer: {p} (outside every tracked pattern)")
+        print(f"left as a pointer: {quote_path(p)} (outside every tracked pattern)")
     if len(res.outside_patterns) > 5:
         print(f"left as pointers: {len(res.outside_patterns) - 5} more outside every tracked pattern")
     if res.outside_patterns:

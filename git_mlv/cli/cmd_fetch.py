@@ -43,7 +43,7 @@ def add_scope_options(p: argparse.ArgumentParser) -> None:
 
 def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
     """Print a FetchResult's outcome; the exit code. Files in ``named`` are reported by the caller."""
-    from .render import human_size
+    from .render import human_size, quote_path
 
     for note in res.notes:
         print(note, file=sys.stderr)
@@ -59,7 +59,7 @@ def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
                   "-I/-X) not fetched")
     unnamed = [(p, why) for p, why in sorted(res.failed.items()) if not named or p not in named]
     for path, why in unnamed[:10]:
-        print(f"git-mlv: warning: {path}: not fetched: {why}", file=sys.stderr)
+        print(f"git-mlv: warning: {quote_path(path)}: not fetched: {why}", file=sys.stderr)
     if len(unnamed) > 10:
         print(f"git-mlv: warning: ... and {len(unnamed) - 10} more file(s) not fetched", file=sys.stderr)
     for msg in res.damaged[:10]:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..ops.scope import fetch_scope
     from .cmd_checkout import install_first
     from .cmd_fetch import report
-    from .render import Progress, print_json
+    from .render import Progress, print_json, quote_path
 
     with Workspace.discover() as ws:
         remote, paths = sync.split_remote_arg(ws, args.words)
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(asdict(res))
     code = report(res.fetch, args.quiet or args.json, named=set(res.why))
     for path, why in sorted(res.why.items())[:20]:
-        print(f"git-mlv: warning: {path} stays a pointer: {why}", file=sys.stderr)
+        print(f"git-mlv: warning: {quote_path(path)} stays a pointer: {why}", file=sys.stderr)
     if not (args.quiet or args.json):
         print(f"Checked out {len(res.restored)} file(s)")
     if res.outside_patterns and not args.json:

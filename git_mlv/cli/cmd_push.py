@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..ops import sync
     from ..ops.context import Workspace
-    from .render import Progress, print_json, push_summary
+    from .render import Progress, print_json, push_summary, quote_path
 
     with Workspace.discover() as ws:
         remote, revs = sync.split_remote_arg(ws, args.words)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     for note in res.notes:
         print(note, file=sys.stderr)
     for path in res.missing[:10]:
-        print(f"git-mlv: warning: no data for {path} here nor on the remote", file=sys.stderr)
+        print(f"git-mlv: warning: no data for {quote_path(path)} here nor on the remote", file=sys.stderr)
     if not args.quiet:
         print(push_summary(res), file=sys.stderr)
     if res.missing:

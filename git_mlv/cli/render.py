@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from ..gitio.quotepath import quote_path as quote_path  # cmd_status, cmd_fsck... import it here
+
 
 def human_size(n: float) -> str:
     """1536 -> '1.5 KiB'."""
@@ -18,30 +20,6 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} TiB"
-
-
-_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
-              "\r": "\\r", '"': '\\"', "\\": "\\\\"}
-
-
-def quote_path(path: str) -> str:
-    """``path`` as git prints it in a listing: as it is, unless it holds a control character, a
-    double quote or a backslash; then C-quoted in double quotes (a newline as ``\\n``), so that one
-    path is one line; bytes that are not UTF-8 as octal escapes. Other characters (unicode) stay as
-    they are, as with core.quotePath=false."""
-    if not any(c < " " or c in '"\\\x7f' or "\udc80" <= c <= "\udcff" for c in path):
-        return path
-    return '"' + "".join(_quote_char(c) for c in path) + '"'
-
-
-def _quote_char(c: str) -> str:
-    if c in _C_ESCAPES:
-        return _C_ESCAPES[c]
-    if c < " " or c == "\x7f":
-        return f"\\{ord(c):03o}"
-    if "\udc80" <= c <= "\udcff":  # a byte that is not UTF-8 (surrogateescape): its octal, as git
-        return f"\\{ord(c) - 0xDC00:03o}"
-    return c
 
 
 def push_summary(res: Any) -> str:

@@ -22,6 +22,7 @@ from ..core.pointer import MAX_SIZE, Pointer
 from ..core.pointer_text import VERSION
 from ..core.pool import Location
 from ..errors import CorruptObject, MissingObject, MlvError
+from ..gitio.quotepath import named
 from .context import Workspace
 from .delayed import FETCH_BATCH, Fetcher, record, unpack
 from .scope import FetchScope, fetch_scope
@@ -271,7 +272,7 @@ class PoolFilter:
         """Say that a file is git-lfs pointer text, not data (it is checked out as that text)."""
         self.lfs_pointers += 1
         if self.lfs_pointers <= _WARN_LIMIT:
-            print(f"git-mlv: warning: '{pathname}' holds a git-lfs pointer, not data: `git mlv migrate "
+            print(f"git-mlv: warning: {named(pathname)} holds a git-lfs pointer, not data: `git mlv migrate "
                   "from-lfs` brings git-lfs files over (with git-lfs's objects here)", file=sys.stderr)
 
     def _seen(self, pointer: bytes) -> None:
@@ -305,7 +306,7 @@ class PoolFilter:
             return blob
         self.missing_paths.append(pathname)
         if len(self.missing_paths) <= _WARN_LIMIT:
-            print(f"git-mlv: warning: data of '{pathname}' is not here; the file stays a pointer "
+            print(f"git-mlv: warning: data of {named(pathname)} is not here; the file stays a pointer "
                   "until you run `git mlv pull`", file=sys.stderr)
         return blob
 
@@ -318,7 +319,7 @@ class PoolFilter:
             if isinstance(error, MissingObject):  # its manifest is here: a pull would not fetch it
                 why = (f"{why.partition(';')[0]} (its manifest is); `git mlv fsck --repair` brings "
                        "the file back from the data remote")
-            print(f"git-mlv: warning: '{pathname}' stays a pointer: {why}", file=sys.stderr)
+            print(f"git-mlv: warning: {named(pathname)} stays a pointer: {why}", file=sys.stderr)
         return blob
 
     def delay(self, pathname: str, blob: bytes) -> bool:
@@ -352,7 +353,7 @@ class PoolFilter:
         except MlvError as e:
             # offline, or the remote refuses: once is enough (a `git log -p` asks file after file)
             self._fetch_failed = True
-            print(f"git-mlv: warning: could not fetch the data of '{pathname}' (no further "
+            print(f"git-mlv: warning: could not fetch the data of {named(pathname)} (no further "
                   f"file is tried in this command): {e}", file=sys.stderr)
             return None
         return self.smudge(pathname, blob)

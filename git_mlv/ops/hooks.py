@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ..errors import MlvError
 from ..gitio import hooks as gitio_hooks
 from ..gitio import walk
+from ..gitio.quotepath import named
 from . import data, hookquick
 from .context import Workspace
 from .scope import fetch_scope, filter_oids
@@ -277,7 +278,7 @@ def _warn_outside(paths: list[str]) -> None:
     if not paths:
         return
     for p in paths[:_NAMED]:
-        print(f"git-mlv: warning: '{p}' is a git-mlv pointer outside every tracked pattern, left as "
+        print(f"git-mlv: warning: {named(p)} is a git-mlv pointer outside every tracked pattern, left as "
               "pointer text", file=sys.stderr)
     if len(paths) > _NAMED:
         print(f"git-mlv: warning: ... and {len(paths) - _NAMED} more such pointer(s)", file=sys.stderr)

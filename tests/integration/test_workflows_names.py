@@ -30,3 +30,20 @@ def test_git_mlv_diff_quotes_names_as_git_does(repo: Path) -> None:
     assert any('keep.bin -> "re\\tnamed.bin"' in row for row in rows), text
     md = out(mlv("diff", "HEAD~1", "HEAD", "--md", cwd=repo))
     assert "\x1b" not in md and '`"new\\nline.bin"`' in md
+
+
+def test_checkout_warnings_quote_names(repo: Path, tmp_path: Path) -> None:
+    """A clone where the data is not here (no data remote): one warning line per file, the name
+    C-quoted; a plain name keeps its single quotes."""
+    names = {**NAMES, "plain.bin": "'plain.bin'"}
+    for n, name in enumerate(names):
+        write(repo / name, random_bytes(3000, seed=20 + n))
+    commit_all(repo, "odd names")
+    proc = git("clone", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert "\x1b" not in err and "\t" not in err
+    warned = [line for line in err.splitlines() if line.startswith("git-mlv: warning: data of ")]
+    assert len(warned) == len(names), err  # one line each: no name split a line
+    for shown in names.values():
+        assert any(line.startswith(f"git-mlv: warning: data of {shown} is not here;")
+                   for line in warned), (shown, err)
