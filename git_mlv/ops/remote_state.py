@@ -106,6 +106,21 @@ class UnpushedCommits:
     absent: int = 0
 
 
+def _verify_tracking(ws: Workspace, ver: verified.Verified, rindex: RemoteIndex) -> None:
+    """With nothing verified on the data remote yet (a clone that never pushed), record the git
+    remotes' branches (``refs/remotes/``) when the data remote holds every pointer of their
+    history: the walk below then starts from them. Before, a clone with one commit of its own
+    walked its whole history twice at every status (8 s at 200,000 files, 3.3 s without that
+    commit), and recorded nothing while that commit was not pushed."""
+    tracking = ws.repo.git_text("for-each-ref", "--format=%(objectname)", "refs/remotes/").split()
+    if not tracking:
+        return
+    old = verified.pointers_since(ws, list(dict.fromkeys(tracking)), [], here_only=True)
+    ids = old.ids[old.ids != ida.EMPTY]
+    if not old.skipped and bool(pushplan.on_remote_mask(rindex, ids).all()):
+        ver.save(ws, tracking, rindex.packs())
+
+
 def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
                           ) -> UnpushedCommits | None:
     """Local commits whose data the default remote lacks (None without a default remote, or
@@ -131,6 +146,8 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
         ver = verified.Verified.load(remote_config.cache_dir(ws, rc.name), rem.url)
         if not ver.still_valid(rindex.packs()):
             ver.reset()
+        if not ver.commits:
+            _verify_tracking(ws, ver, rindex)
         # a partial clone's pointers it never fetched are left out, not fetched one by one
         new = verified.pointers_since(ws, tips, ver.commits, here_only=True)
         ids = new.ids[new.ids != ida.EMPTY]
