@@ -10,7 +10,6 @@ drivers only, so we read them from the git process that started us (Linux: /proc
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -38,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if base == theirs:
         return 0
+    from ..gitio.caller import caller_args
+
     git_args = caller_args()
     favor = _favor_of(git_args or [])
     if favor == "ours":
@@ -57,35 +58,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 _STRATEGY_OPTION = "--strategy-option"
-
-
-def caller_args(pid: int | None = None) -> list[str] | None:
-    """The arguments of the git command that runs this driver (the nearest git ancestor process:
-    the driver may run under `sh -c`), or None where /proc is not there.
-
-    git gives an external driver no word of `-X ours` / `-X theirs`: before, `git merge -X theirs`
-    (and rebase, cherry-pick, pull with it) left every data file both sides changed as a conflict
-    holding ours, where git settles a binary file for the side asked for. And in a rebase, "ours"
-    is the branch rebased onto, which "kept ours" did not tell."""
-    pid = os.getppid() if pid is None else pid
-    for _ in range(4):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = [a.decode("utf-8", "surrogateescape") for a in f.read().split(b"\0")[:-1]]
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            return None
-        name = os.path.basename(argv[0]) if argv else ""
-        if name == "git" or (name.startswith("git-") and name != "git-mlv"):
-            return argv[1:]
-        try:
-            pid = int(stat[stat.rindex(b")") + 2:].split()[1])  # field 4, after "(comm) state"
-        except (ValueError, IndexError):
-            return None
-        if pid <= 1:
-            return None
-    return None
 
 
 def _favor_of(args: list[str]) -> str | None:

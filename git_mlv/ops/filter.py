@@ -131,6 +131,7 @@ class PoolFilter:
         self._ahead_checked = False
         self._fetched_now = False  # fetch_now opened the default remote (closed at close)
         self._fetch_failed = False  # ... and failed: not tried again in this git command
+        self._verb: str | None = None  # the git command served (gitio/caller.py), read once
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -306,9 +307,22 @@ class PoolFilter:
             return blob
         self.missing_paths.append(pathname)
         if len(self.missing_paths) <= _WARN_LIMIT:
-            print(f"git-mlv: warning: data of {named(pathname)} is not here; the file stays a pointer "
-                  "until you run `git mlv pull`", file=sys.stderr)
+            if self._archiving():
+                print(f"git-mlv: warning: data of {named(pathname)} is not here; the archive holds its "
+                      "pointer text", file=sys.stderr)
+            else:
+                print(f"git-mlv: warning: data of {named(pathname)} is not here; the file stays a "
+                      "pointer until you run `git mlv pull`", file=sys.stderr)
         return blob
+
+    def _archiving(self) -> bool:
+        """True when the git command served is `git archive` (or a remote's, upload-archive): a
+        file left as a pointer is pointer text in the archive, which a pull does not change."""
+        if self._verb is None:
+            from ..gitio.caller import caller_args, verb
+
+            self._verb = verb(caller_args()) or ""
+        return self._verb in ("archive", "upload-archive", "upload-archive--writer")
 
     def damaged(self, pathname: str, blob: bytes, error: MlvError) -> bytes:
         """Leave the pointer in place of data that is damaged here, and say so (the rest of the
@@ -430,8 +444,13 @@ class PoolFilter:
         n = len(self.missing_paths)
         if n:
             more = f" ({n - _WARN_LIMIT} not named above)" if n > _WARN_LIMIT else ""
-            print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
-                  "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
+            if self._archiving():
+                print(f"git-mlv: {n} file(s) archived as pointer text, their data not here{more}; "
+                      "`git mlv pull` fetches them (and says why any cannot be had), then archive "
+                      "again", file=sys.stderr)
+            else:
+                print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
+                      "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
         if self._ahead is not None:
             self._ahead.close()
         self._remember_pointers()
