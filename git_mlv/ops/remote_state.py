@@ -104,6 +104,8 @@ class UnpushedCommits:
     # of those, files whose data is not in the local pool either (a commit made elsewhere and
     # applied here with `git am`/`cherry-pick`): a push cannot send it and stops
     absent: int = 0
+    # the newest commit verified on the remote (ops/verified.py): every pointer of its tree is there
+    verified: str | None = None
 
 
 def _verify_tracking(ws: Workspace, ver: verified.Verified, rindex: RemoteIndex) -> None:
@@ -161,7 +163,7 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
                 plain = plain_pointers(ws, {o: paths.get(o, []) for o in absent})
                 lacking = lacking[~np.isin(lacking, ida.ids_of(plain))] if plain else lacking
                 absent -= plain
-        out = UnpushedCommits(rc.name, files=len(lacking))
+        out = UnpushedCommits(rc.name, files=len(lacking), verified=ver.commits[0] if ver.commits else None)
         if len(lacking):
             out.absent = len(absent)
         if not len(lacking):

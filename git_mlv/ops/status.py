@@ -108,6 +108,12 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     changed_files = {p for _, p, in_index in staging if in_index} if staging is not None else None
     if unpushed is not None and not unpushed.files:  # HEAD's data is on the remote
         on_remote_but = changed_files
+    elif unpushed is not None and unpushed.verified is not None:
+        # a commit verified on the remote: only the index's files that differ from its tree are
+        # asked (a local commit not pushed yet). Before, every file: 0.35 s at 200,000 files
+        since_verified = complete.index_diff(ws, unpushed.verified)
+        if since_verified is not None:
+            on_remote_but = {p for _, p, in_index in since_verified if in_index}
     # paths the index has and HEAD lacks (added, or the new name of a `git mv`)
     staged = {p for s, p, _ in staging if s == "A"} if staging is not None else set()
     moved: list[walk.IndexEntry] = []  # staged new paths whose worktree holds the data

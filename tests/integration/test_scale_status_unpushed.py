@@ -3,7 +3,9 @@ on the data remote, so every status walked the whole history for "commits whose 
 the remote" (twice: the pointers, then the commits adding the missing ones) and recorded nothing
 while that commit stayed unpushed: 4.7-5.8 s at 200,000 files, against 2.6 s without it. The git
 remotes' branches whose data the data remote holds are now recorded as verified, so the next
-status walks only the commits beyond them. The test counts the pointers each walk returns.
+status walks only the commits beyond them, and asks the remote only about the files that differ
+from the newest verified commit (before, about every file while a local commit was unpushed). The
+test counts the pointers each walk returns and the files asked.
 """
 
 from __future__ import annotations
@@ -38,13 +40,24 @@ def test_status_of_a_clone_with_an_unpushed_commit_walks_only_that_commit(
         return found
 
     monkeypatch.setattr(verified, "pointers_since", spy)
+    asked: list[int] = []
+    real_lacking = remote_state.RemoteLookup.lacking
+
+    def lacking(self: remote_state.RemoteLookup, oids: Any) -> Any:
+        asked.append(len(oids))
+        return real_lacking(self, oids)
+
+    monkeypatch.setattr(remote_state.RemoteLookup, "lacking", lacking)
     for _ in range(2):
+        asked.clear()
         with Workspace.discover(str(clone)) as ws:
             st, unpushed = status.status_and_commits(ws)
         assert unpushed is not None and unpushed.files == 1 and len(unpushed.commits) == 1
         assert st.not_on_remote == ["data/mine.bin"]
-    # the second status walked only the clone's own commit (before: all 31 pointers, each time)
+    # the second status walked only the clone's own commit (before: all 31 pointers, each time),
+    # and asked the remote's indexes only about the file that differs from a verified commit
     assert walked[-1] == 1, walked
+    assert sum(asked) == 1, asked  # before: 31
     # pushed, nothing is reported, and a new local commit is walked alone again
     p = mlv("push", cwd=clone)
     assert p.returncode == 0, p.stderr
