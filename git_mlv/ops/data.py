@@ -249,8 +249,15 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
              progress: ProgressFn | None = None) -> CheckoutResult:
     """Replace pointer files in the worktree by their data from the pool (index version).
 
-    ``paths`` are the user's (files or folders, relative to the current directory).
+    ``paths`` are the user's (files or folders, relative to the current directory). Without
+    them, only the files git's stat data says may be pointers are looked at (gitio/indexstat.py).
     """
+    if not paths:
+        from ..gitio import indexstat
+
+        suspects = indexstat.worktree_suspects(ws.repo)
+        if suspects is not None:
+            return _restore(ws, indexstat.pointer_batches(ws.repo, suspects), progress)
     return _restore(ws, _batches(ws, _rel_specs(ws, paths)), progress)
 
 

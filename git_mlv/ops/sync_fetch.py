@@ -17,7 +17,7 @@ from ..core import heap
 from ..core.hashing import EMPTY_OID, is_oid
 from ..core.pool import Pool
 from ..errors import MlvError
-from ..gitio import indexstat, walk
+from ..gitio import walk
 from ..gitio.git import GitError
 from ..gitio.pointer_cache import PointerBlob
 from ..remotes.base import Remote
@@ -156,9 +156,7 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
     ws.pool.refresh()
     # the worktree pass: of the whole index, only the files that may be pointers, by git's stat
     # data (gitio/indexstat.py); every file when the index is not read here
-    suspects = indexstat.worktree_suspects(ws.repo) if paths is None else None
-    co = (data.checkout(ws, paths) if suspects is None
-          else data._restore(ws, indexstat.pointer_batches(ws.repo, suspects), progress=None))
+    co = data.checkout(ws, paths)
     if co.incomplete:  # in scope or not: their data was meant to be here
         _complete(ws, remote, co, fres)
     if since and co.missing and _beyond(co.missing, todo):  # the record was wrong: none is
