@@ -17,15 +17,12 @@ from typing import Any
 
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = "15"  # of the summary text: raised whenever a summary's lines change
+VERSION = "16"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array", "document")
 _DIR = os.path.join("mlv", "summaries")
 _WORD = re.compile(r"[a-z0-9_]+")
 _ENTRY = re.compile(r"([0-9a-f]{62})-([a-z0-9_]+(?:\.[a-z0-9_]+)?)")
 _OID_LINE = re.compile(r"^sha256 [0-9a-f]{64}$", re.MULTILINE)  # not a column named sha256
-# Summaries read from a footer alone: no data page is read, so a changed value inside its column's
-# min and max moves no fact; the file's sha256 closes them (docs/inspect.md)
-_FOOTER_ONLY = ("parquet",)
 _TMP_AGE = 3600  # a temporary entry this old belongs to no running textconv (each takes < 1 s)
 
 
@@ -60,13 +57,14 @@ def summary_text(path: str, name: str | None = None) -> str:
 
 
 def naming_content(text: str, path: str, kind: Kind, oid: str | None = None) -> str:
-    """``text`` ending in ``sha256 OID`` of the file's bytes for a summary read from a footer alone
-    (Parquet), unless a line of it names the oid already (a fallback's).
+    """``text`` ending in ``sha256 OID`` of the file's bytes, unless a line of it names the oid
+    already (a fallback's).
 
     git prints nothing at all for two equal summaries, not even the file's header: one value fixed
-    in a Parquet file, inside its column's min and max, showed an empty `git diff` and `git log -p`
-    while `git status` said modified and `git diff --stat` counted a change."""
-    if kind.name not in _FOOTER_ONLY or _OID_LINE.search(text):
+    in a Parquet file, inside its column's min and max (a summary read from the footer alone), or
+    two CSV cells swapped, or a value changed deep in a big JSON document showed an empty `git diff`
+    and `git log -p` while `git status` said modified and `git diff --stat` counted a change."""
+    if _OID_LINE.search(text):
         return text
     return text + f"sha256 {oid if oid is not None else file_oid(path)}\n"
 

@@ -19,18 +19,25 @@ def _diff(repo: Path, path: str) -> str:
     return out(git("diff", "HEAD~1", "HEAD", "--", path, cwd=repo)).split("\n", 4)[4]  # from "+++"
 
 
+def _sha(data: bytes) -> str:
+    """The file's sha256, the summary's last line."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def test_a_metrics_document_shows_its_structure_and_the_values_that_moved(repo: Path) -> None:
     doc = {"model": "resnet50", "epochs": 10,
            "metrics": {"accuracy": 0.9132, "loss": 0.2871, "per_class": [0.95, 0.88]},
            "tags": ["baseline"], "odd key": "tab\there"}
-    write(repo / "data" / "metrics.json", json.dumps(doc, indent=2).encode())
+    v1 = json.dumps(doc, indent=2).encode()
+    write(repo / "data" / "metrics.json", v1)
     commit_all(repo, "v1")
     doc.update(epochs=12, seed=7)
     doc["metrics"] = {"accuracy": 0.9204, "loss": 0.2871, "per_class": [0.95, 0.9, 0.7]}
-    write(repo / "data" / "metrics.json", json.dumps(doc, indent=2).encode())
+    v2 = json.dumps(doc, indent=2).encode()
+    write(repo / "data" / "metrics.json", v2)
     commit_all(repo, "v2")
-    assert _diff(repo, "data/metrics.json") == """\
-@@ -1,16 +1,19 @@
+    assert _diff(repo, "data/metrics.json") == f"""\
+@@ -1,17 +1,20 @@
  format json
 -size 211 (211 B)
 -structure . object 5 keys
@@ -54,7 +61,9 @@ def test_a_metrics_document_shows_its_structure_and_the_values_that_moved(repo: 
 +.metrics.per_class[2] 0.7
  .tags[0] "baseline"
  .["odd key"] "tab\\there"
+-sha256 {_sha(v1)}
 +.seed 7
++sha256 {_sha(v2)}
 """
 
 
@@ -76,7 +85,7 @@ def test_a_big_annotations_document_shows_its_structure(repo: Path) -> None:
     old, new = len(_coco(20_000)), len(_coco(20_001))
     assert old > 4 << 20
     assert _diff(repo, "data/coco.json") == f"""\
-@@ -1,8 +1,8 @@
+@@ -1,9 +1,9 @@
  format json
 -size {old} ({old / (1 << 20):.1f} MiB)
 +size {new} ({new / (1 << 20):.1f} MiB)
@@ -88,6 +97,8 @@ def test_a_big_annotations_document_shows_its_structure(repo: Path) -> None:
 +structure .annotations array 40002
  structure .categories array 0
  structure .licenses object 0 keys
+-sha256 {_sha(_coco(20_000))}
++sha256 {_sha(_coco(20_001))}
 """
     kept = [p for p in (repo / ".git" / "mlv" / "summaries").rglob("*-json") if p.is_file()]
     assert len(kept) == 2  # a scan costs more than a hash: kept in the summary cache
@@ -105,12 +116,14 @@ def test_a_json_file_that_does_not_parse_is_a_note(repo: Path) -> None:
 
 
 def test_json_lines_named_json_show_as_a_table(repo: Path) -> None:
-    write(repo / "data" / "train.json", b'{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n')
+    v1 = b'{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n'
+    v2 = b'{"text": "a", "label": 1}\n{"text": "c", "label": 1}\n'
+    write(repo / "data" / "train.json", v1)
     commit_all(repo, "v1")
-    write(repo / "data" / "train.json", b'{"text": "a", "label": 1}\n{"text": "c", "label": 1}\n')
+    write(repo / "data" / "train.json", v2)
     commit_all(repo, "v2")
-    assert _diff(repo, "data/train.json") == """\
-@@ -7,8 +7,8 @@ column label int64
+    assert _diff(repo, "data/train.json") == f"""\
+@@ -7,9 +7,9 @@ column label int64
  text nulls 0
  text distinct 2
  text top "a" 1
@@ -121,7 +134,9 @@ def test_json_lines_named_json_show_as_a_table(repo: Path) -> None:
 +label min 1
  label max 1
 -label mean 0.5
+-sha256 {_sha(v1)}
 +label mean 1
++sha256 {_sha(v2)}
 """
 
 

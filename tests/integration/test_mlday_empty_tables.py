@@ -61,7 +61,7 @@ def test_git_diff_summarises_an_empty_table_as_a_table(repo: Path) -> None:
         write(repo / "data" / name, data)
         text = out(mlv("textconv", f"data/{name}", cwd=repo))
         lines = text.splitlines()
-        assert lines[2:] == ["rows 0", "columns 0"], text
+        assert lines[2:4] == ["rows 0", "columns 0"] and lines[4].startswith("sha256 "), text
         assert "binary" not in lines[0] and "note" not in text
     commit_all(repo, "v2")
     diff = out(git("diff", "HEAD~1", "HEAD", "--", "data/t.csv", cwd=repo))

@@ -61,7 +61,7 @@ index d3d27f0..d53f963 100644
  rows 200
  columns 3
  column id int64
-@@ -10,11 +10,11 @@ id min 0
+@@ -10,12 +10,12 @@ id min 0
  id max 199
  id mean 99.5
  x nulls 0
@@ -76,5 +76,7 @@ index d3d27f0..d53f963 100644
  s top "a" 66
  s top "b" 66
 -s top "c" 66
+-sha256 affc0183c12417333470e952af85d9108bb1b85ba0de9f8a2e2157979225f378
 +s top "c" 65
++sha256 deac4d09333dbcb219fdf5d6979c51de7af03aa45d419e9613e9663ac7ae2094
 """

@@ -7,19 +7,14 @@ the footer holds no more) or two CSV cells swapped leave every fact as it was, a
 made the change showed an empty `git log -p` (found by helper Q: `git diff` printed 0 bytes after a
 one-value fix of a Parquet file). A git-lfs user sees the oid move in that case.
 
-A Parquet summary is read from the footer alone: it now ends with the file's sha256
-(ops/summarycache.py). A CSV summary reads every row and its means move with most numeric changes,
-but not with two cells swapped: that case stays xfail(strict) here. Ending every summary with the
-oid changes the exact summaries eight tests in five other files expect, so it is handed to the lead
-(helper Q's report); remove the mark with it.
+Every summary now ends with the file's sha256 (ops/summarycache.py): a Parquet summary is read
+from the footer alone, and a CSV summary's statistics do not move when two cells are swapped.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-
-import pytest
 
 from tests.helpers import commit_all, git, out, write
 
@@ -50,7 +45,6 @@ def test_one_value_fixed_in_a_parquet_file_shows_in_git_diff_and_log(repo: Path)
     assert "data/t.parquet" in out(git("show", "HEAD", cwd=repo))
 
 
-@pytest.mark.xfail(strict=True, reason="a CSV summary without the oid (helper Q's report)")
 def test_two_csv_cells_swapped_show_in_git_diff(repo: Path) -> None:
     write(repo / "data" / "x.csv", b"id,label\n1,cat\n2,dog\n3,cat\n")
     commit_all(repo, "v1")

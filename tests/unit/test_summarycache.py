@@ -3,6 +3,7 @@ back instead of parsed again, never for a pointer, nowhere outside a repository.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ from tests.helpers import git
 
 _POINTER = (b"version https://git-mlv.dev/spec/v1\n"
             b"oid sha256:" + b"ab" * 32 + b"\nsize 123456\n")
+
+
+def _closed(path: Path) -> str:
+    """The summary git diff shows: the reader's text, ended by the file's sha256."""
+    return summarize(str(path)).text() + f"sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}\n"
 
 
 def _entries(top: Path) -> list[Path]:
@@ -31,7 +37,7 @@ def test_a_table_summary_is_kept_and_read_back(top: Path) -> None:
     f = top / "t.csv"
     f.write_text("id,x\n1,0.5\n2,1.5\n")
     text = summarycache.summary_text(str(f))
-    assert text == summarize(str(f)).text() and "rows 2" in text
+    assert text == _closed(f) and "rows 2" in text
     (entry,) = _entries(top)
     assert entry.read_text() == text
     entry.write_text("format csv\nfrom the cache\n")  # read back, not parsed again
@@ -71,5 +77,5 @@ def test_outside_a_repository_nothing_is_kept(tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     f = tmp_path / "t.csv"
     f.write_text("id\n1\n")
-    assert summarycache.summary_text(str(f)) == summarize(str(f)).text()
+    assert summarycache.summary_text(str(f)) == _closed(f)
     assert not list(tmp_path.rglob("summaries"))
