@@ -15,11 +15,20 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from git_mlv.gitio import walk
 from tests.helpers import git, mlv
 
 BIN = os.path.dirname(os.path.abspath(sys.executable))
+
+# Property tests without hypothesis's timing checks: its default 200 ms deadline per example (and
+# the too_slow health check) failed a run whenever a loaded machine stalled the test once for a
+# quarter second ("FlakyFailure: unreliable results"), though the suite's examples take 1-4 ms
+# (--hypothesis-show-statistics). Loaded here, before the test modules: their own @settings(...)
+# start from it. tests/unit/test_hypothesis_profile.py stalls one example on purpose.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 # Small sizes so a few hundred KB of test data makes many chunks and several packs.
 TEST_CONFIG = {
