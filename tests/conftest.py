@@ -27,8 +27,11 @@ BIN = os.path.dirname(os.path.abspath(sys.executable))
 # quarter second ("FlakyFailure: unreliable results"), though the suite's examples take 1-4 ms
 # (--hypothesis-show-statistics). Loaded here, before the test modules: their own @settings(...)
 # start from it. tests/unit/test_hypothesis_profile.py stalls one example on purpose.
-settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("suite")
+# "suite" draws the same examples every run (derandomize): `make test` and CI pass or fail on the
+# code, not on the draw; HYPOTHESIS_PROFILE=explore draws new ones each run, to hunt for bugs.
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("suite", settings.get_profile("explore"), derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 # Small sizes so a few hundred KB of test data makes many chunks and several packs.
 TEST_CONFIG = {
