@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..core.fsutil import atomic_write_pieces, makedirs, try_lock, unlock
+from ..core.fsutil import FileSystemError, atomic_write_pieces, makedirs, try_lock, unlock
 from ..core.pointer import Pointer
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ class PointerCache:
             atomic_write_pieces(path, pieces, size, durable=False)  # checksummed: a torn file is dropped
             self._files = None  # the next lookup lists the folder again
             self._merge(merge_limit)
-        except (OSError, ValueError):
+        except (OSError, ValueError, FileSystemError):  # FileSystemError: fsutil's words for an OSError
             pass  # read-only or full: the cache is an optimisation, the answer is the same without it
 
     def _merge(self, limit: int | None = None) -> None:

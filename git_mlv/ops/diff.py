@@ -10,6 +10,7 @@ streamed for text tables, written to a temp file only for formats that need rand
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -310,9 +311,16 @@ def _kind(ws: Workspace, side: Side, tmp: str) -> Any:
 
 
 def _open_tmp(ws: Workspace) -> str:
+    """A scratch folder in the pool's ``tmp``; in the system's temporary folder when the pool is
+    not ours to write (read-only, another user's repository): a diff only reads data."""
     base = os.path.join(ws.repo.mlv_dir, "tmp")
-    os.makedirs(base, exist_ok=True)
-    return tempfile.mkdtemp(prefix="diff-", dir=base)
+    try:
+        os.makedirs(base, exist_ok=True)
+        return tempfile.mkdtemp(prefix="diff-", dir=base)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        return tempfile.mkdtemp(prefix="git-mlv-diff-")
 
 
 def _fetch_missing(ws: Workspace, files: list[FileChange]) -> str | None:

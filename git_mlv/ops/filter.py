@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import sys
 from collections.abc import Iterable
@@ -132,6 +133,7 @@ class PoolFilter:
         self._fetched_now = False  # fetch_now opened the default remote (closed at close)
         self._fetch_failed = False  # ... and failed: not tried again in this git command
         self._verb: str | None = None  # the git command served (gitio/caller.py), read once
+        self._read_only: MlvError | None = None  # why the pool is not writable here, if it is not
 
     # -- clean -------------------------------------------------------------------------------
     def clean(self, pathname: str, content: Readable) -> bytes:
@@ -188,10 +190,31 @@ class PoolFilter:
                 self._seen(answer)
                 return answer
             stream = answer
+        if self._hold_gc_lock() and self._read_only is not None:  # not ours to write: stored data only
+            return self._stored_already(stream, self._read_only)
         w = self.pool.writer()
         # whole: all of it is ``head`` (a guess that missed compared ``head`` alone)
         pointer = w.add_bytes(head, oid) if whole else w.add_stream(stream)  # type: ignore[arg-type]
         data = pointer.encode()
+        self._seen(data)
+        return data
+
+    def _stored_already(self, stream: Readable, refused: MlvError) -> bytes:
+        """The pointer of ``stream`` when its data is in the pool already (a racily clean file in a
+        read-only repository, or another user's: `git diff`, `git mlv status` re-read it), else
+        ``refused``, the error that opening the pool for writing gave."""
+        h, size = hashlib.sha256(), 0
+        buf = bytearray(1 << 20)
+        while True:
+            n = stream.readinto(buf)
+            if not n:
+                break
+            h.update(memoryview(buf)[:n])
+            size += n
+        oid = h.hexdigest()
+        if not self.pool.has_file(oid):
+            raise refused
+        data = Pointer(oid, size).encode()
         self._seen(data)
         return data
 
@@ -238,10 +261,15 @@ class PoolFilter:
         deletes an object this filter found present and so did not store again. False when
         that is not possible here (no pool yet, a read-only one): the writer then decides."""
         if self._gc_fd is None:
+            path = os.path.join(self.pool.root, "gc.lock")
             try:
                 if not os.path.isdir(self.pool.root):
                     return False
-                fd = open_lock_file(os.path.join(self.pool.root, "gc.lock"))
+                try:
+                    fd = open_lock_file(path)
+                except MlvError as e:  # read-only, another user's pool: flock needs no write access,
+                    fd = os.open(path, os.O_RDONLY)  # and a clean then only finds stored data
+                    self._read_only = e
                 fcntl.flock(fd, fcntl.LOCK_SH)
             except (OSError, MlvError):
                 return False
