@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -96,7 +97,7 @@ class Repo:
     def _parsed(cls, proc: subprocess.CompletedProcess[bytes], cwd: str | None) -> Repo:
         out = proc.stdout.decode("utf-8", errors="surrogateescape").splitlines()
         if proc.returncode != 0 and len(out) < 3:
-            raise NotARepository("not a git repository (run `git init` first, or cd into one)")
+            raise NotARepository(_refusal(proc.stderr.decode("utf-8", errors="replace")))
         bare = out[0] == "true"
         git_dir = out[1]
         common = out[2]
@@ -214,3 +215,17 @@ class Repo:
         """Where git looks for hooks (respects core.hooksPath)."""
         path = self.git_text("rev-parse", "--git-path", "hooks")
         return path if os.path.isabs(path) else os.path.join(self.worktree or self.git_dir, path)
+
+
+def _refusal(err: str) -> str:
+    """What to say when git found no repository: git's reason when it refused one it found (a
+    repository owned by another user, git's safe.directory; an unreadable .git), rather than
+    "not a git repository", which sent users to `git init`."""
+    m = re.search(r"dubious ownership in repository at '(.*)'", err)
+    if m:
+        return (f"git refuses the repository at {m.group(1)}: another user owns it (git's safe.directory); "
+                f"if you trust it: git config --global --add safe.directory '{m.group(1)}'")
+    for line in err.splitlines():
+        if line.startswith("fatal: ") and "not a git repository" not in line:
+            return f"git: {line[len('fatal: '):]}"
+    return "not a git repository (run `git init` first, or cd into one)"
