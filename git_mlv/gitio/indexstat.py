@@ -10,9 +10,9 @@ stat-dirty, or when git does not look at it (assume-valid). At 200,000 files of 
 none of a clean worktree, against an lstat and a pointer lookup per file in Python (2.7 s of a
 3.1 s `git mlv pull` with nothing to fetch, py-spy).
 
-Only index versions 2 and 3 are read (gitio/indexentry.py's constants); another version, a split
-index (its ``link`` extension: entries live in a second file) or a sparse index (``sdir``) gives
-None, and the caller looks at every file as before.
+Index versions 2, 3 and 4 are read (4: what feature.manyFiles, the setting of repositories with
+many files, writes); another version, a split index (its ``link`` extension: entries live in a
+second file) or a sparse index (``sdir``) gives None, and the caller looks at every file as before.
 """
 
 from __future__ import annotations
@@ -43,33 +43,53 @@ def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small:
     if len(data) < _HEADER.size + hash_size:
         return None
     sig, version, count = _HEADER.unpack_from(data)
-    if sig != b"DIRC" or version not in (2, 3):
+    if sig != b"DIRC" or version not in (2, 3, 4):
         return None
+    v4 = version == 4  # feature.manyFiles: names prefix-compressed, entries not padded
     flags_at = 40 + hash_size
     out: list[IndexEntry] = []
     pos = _HEADER.size
+    name = b""
     unpack_stat, unpack_flags = _STAT.unpack_from, struct.Struct(">H").unpack_from
     for _ in range(count):
         stat = unpack_stat(data, pos)
         (flags,) = unpack_flags(data, pos + flags_at)
         extended = flags & _FLAG_EXTENDED
         name_at = pos + flags_at + (4 if extended else 2)
+        if v4:
+            strip, name_at = _varint(data, name_at)
+            if strip > len(name):
+                return None
         end = data.find(b"\0", name_at)
         if end < 0:
             return None
-        if (stat[9] < small or flags & _FLAG_ASSUME_VALID or (listed and data[name_at:end] in listed)) \
+        name = name[:len(name) - strip] + data[name_at:end] if v4 else data[name_at:end]
+        if (stat[9] < small or flags & _FLAG_ASSUME_VALID or (listed and name in listed)) \
                 and stat[6] in _REGULAR and not flags & 0x3000:  # stage 0 only
             ext = unpack_flags(data, pos + flags_at + 2)[0] if extended else 0
-            out.append(IndexEntry(os.fsdecode(data[name_at:end]), stat[6],
+            out.append(IndexEntry(os.fsdecode(name), stat[6],
                                   data[pos + 40:pos + flags_at].hex(), bool(ext & _EXT_SKIP_WORKTREE)))
             if len(out) > limit:
                 return None
-        pos += (end - pos + 8) & ~7  # 1-8 NULs pad the entry to a multiple of 8
+        pos = end + 1 if v4 else pos + ((end - pos + 8) & ~7)  # v2/v3: 1-8 NULs pad to 8 bytes
     while pos + 8 <= len(data) - hash_size:  # extensions: 4-byte signature, 4-byte size
         if data[pos:pos + 4] in (b"link", b"sdir"):
             return None
         pos += 8 + struct.unpack_from(">L", data, pos + 4)[0]
     return out
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """Index version 4's number of bytes to strip from the previous name (git's offset varint,
+    as in varint.c), and the position after it."""
+    c = data[pos]
+    value = c & 0x7F
+    pos += 1
+    while c & 0x80:
+        c = data[pos]
+        value = ((value + 1) << 7) | (c & 0x7F)
+        pos += 1
+    return value, pos
 
 
 def worktree_suspects(repo: Repo) -> list[IndexEntry] | None:
