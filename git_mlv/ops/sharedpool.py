@@ -17,7 +17,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..core.fsutil import atomic_write
+from ..core.fsutil import FileSystemError, atomic_write, makedirs
 from ..errors import UsageError
 from ..gitio.git import GitError, Repo
 from .context import Workspace
@@ -37,9 +37,9 @@ def register(ws: Workspace) -> None:
         return
     record = {"gitDir": os.path.realpath(ws.repo.common_dir), "host": socket.gethostname()}
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        makedirs(os.path.dirname(path))  # core.sharedRepository's mode: the group's clones record too
         atomic_write(path, json.dumps(record).encode() + b"\n")
-    except OSError:
+    except (OSError, FileSystemError):  # FileSystemError: fsutil's words for an OSError
         pass  # a read-only pool: this clone cannot write data there either, so gc has none to keep
 
 
