@@ -6,13 +6,14 @@ callback (``pipeline.repro.Event``) so the CLI can print as stages start and fin
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..core.fsutil import atomic_write, try_lock, unlock
+from ..core.fsutil import FileSystemError, atomic_write, open_lock_file, unlock
 from ..errors import MlvError
 from ..gitio import attributes
 from ..pipeline import dag as dagmod
@@ -193,13 +194,7 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
     spec = specfile.load(repo)
     g = dagmod.build(spec)
     entries = lockfile.load(repo)
-    guard = os.path.join(repo.git_dir, "mlv-repro.lock")  # per work tree
-    if not os.path.exists(guard):
-        with open(guard, "ab"):
-            pass
-    fd = try_lock(guard)
-    if fd is None:
-        raise MlvError("another `git mlv repro` is running in this work tree; wait for it to finish")
+    fd = _repro_guard(os.path.join(repo.git_dir, "mlv-repro.lock"), opts.dry_run)  # per work tree
     cache = StatCache(repo.mlv_dir)
     try:
         r = Reproducer(repo.top, spec, g, entries, ws.pool, RunCache(ws.pool, repo.mlv_dir),
@@ -216,8 +211,31 @@ def repro(ws: Workspace, opts: Options, on_event: Callable[[Event], None] | None
             track_outputs(ws, [spec.stages[n] for n in sorted(done)])
     finally:
         cache.close()
-        unlock(fd)
+        if fd is not None:
+            unlock(fd)
     return result
+
+
+def _repro_guard(path: str, dry_run: bool) -> int | None:
+    """The work tree's repro lock, taken; None for a dry run where it cannot be (a read-only
+    repository, another user's: a dry run writes nothing). Before, a lock file that could not be
+    opened for writing read as "another `git mlv repro` is running"; a run now says why."""
+    try:
+        fd = open_lock_file(path)
+    except FileSystemError:
+        if not dry_run:
+            raise  # the path and the reason (permission, read-only)
+        try:
+            fd = os.open(path, os.O_RDONLY)  # flock needs no write access
+        except OSError:
+            return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise MlvError("another `git mlv repro` is running in this work tree; wait for it to "
+                       "finish") from None
+    return fd
 
 
 def _remote_fetch(ws: Workspace) -> Callable[[dict[str, int]], None]:

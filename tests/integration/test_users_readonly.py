@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, git, mlv, random_bytes, write
+from tests.helpers import commit_all, git, mlv, one_error_line, random_bytes, write
 
 
 @pytest.fixture
@@ -84,3 +84,22 @@ def test_a_changed_file_in_a_read_only_repository_says_why(read_only: Path, repo
     p = git("diff", "--stat", cwd=mnt / "repo", check=False)
     err = p.stderr.decode()
     assert "read-only" in err and "a.bin" in err and "Traceback" not in err, err
+
+
+def test_pipeline_commands_in_a_read_only_repository(read_only: Path, repo_template: Path) -> None:
+    """`repro --dry-run` only reads: it said "another `git mlv repro` is running" when the work
+    tree's repro lock could not be opened for writing; `repro` itself now says why it cannot."""
+    repo = read_only / "repo"
+    shutil.copytree(repo_template, repo, symlinks=True)
+    write(repo / "in.bin", random_bytes(20_000, seed=4))
+    mlv("run", "-q", "-n", "prep", "-d", "in.bin", "-o", "out.bin", "cp in.bin out.bin", cwd=repo)
+    commit_all(repo, "v1")
+    mnt = read_only.parent / "ro"
+    _mount_read_only(read_only, mnt)
+    ro = mnt / "repo"
+    p = mlv("repro", "--dry-run", cwd=ro)
+    assert b"up to date" in p.stdout, p.stdout
+    mlv("dag", cwd=ro)
+    mlv("metrics", "show", cwd=ro)
+    err = one_error_line(mlv("repro", cwd=ro, check=False), 6)
+    assert "read-only" in err and "mlv-repro.lock" in err and "another" not in err, err
