@@ -47,11 +47,11 @@ def summary_text(path: str, name: str | None = None) -> str:
     if not keep:
         return text
     try:
-        from ..core.fsutil import atomic_write  # a miss only: a hit writes nothing
+        from ..core.fsutil import FileSystemError, atomic_write, makedirs  # a miss only: a hit writes none
 
-        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        makedirs(os.path.dirname(entry))  # core.sharedRepository's mode, as the pool's folders
         atomic_write(entry, text.encode("utf-8"))
-    except OSError:
+    except (OSError, FileSystemError):  # FileSystemError: fsutil's words for an OSError
         pass  # a cache: a read-only repository or a full disk only means it is computed next time
     return text
 

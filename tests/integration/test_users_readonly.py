@@ -103,3 +103,27 @@ def test_pipeline_commands_in_a_read_only_repository(read_only: Path, repo_templ
     mlv("metrics", "show", cwd=ro)
     err = one_error_line(mlv("repro", cwd=ro, check=False), 6)
     assert "read-only" in err and "mlv-repro.lock" in err and "another" not in err, err
+
+
+def test_git_diff_where_the_summary_cache_cannot_be_written(read_only: Path, repo_template: Path) -> None:
+    """`git diff` / `git log -p` of a table whose summary is not cached, in a repository whose
+    summary cache holds others (its folder for that oid's first two hex digits exists, as most of
+    the 256 do in a busy repository): the cache's write is best effort and must not stop git."""
+    import hashlib
+
+    from git_mlv.ops.summarycache import VERSION
+
+    repo = read_only / "repo"
+    shutil.copytree(repo_template, repo, symlinks=True)
+    old, new = b"a,b\n1,2\n", b"a,b\n1,2\n5,6\n"
+    write(repo / "data" / "t.csv", old)
+    commit_all(repo, "v1")
+    write(repo / "data" / "t.csv", new)
+    commit_all(repo, "v2")
+    for content in (old, new):
+        oid = hashlib.sha256(content).hexdigest()
+        (repo / ".git" / "mlv" / "summaries" / f"v{VERSION}" / oid[:2]).mkdir(parents=True, exist_ok=True)
+    mnt = read_only.parent / "ro"
+    _mount_read_only(read_only, mnt)
+    p = git("log", "-p", "-1", cwd=mnt / "repo")
+    assert b"+a max 5" in p.stdout and p.stderr == b"", p.stderr
