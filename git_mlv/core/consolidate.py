@@ -17,12 +17,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import CorruptObject
+from ..errors import CorruptObject, MlvError
 from . import index as idx
 from . import midx as mx
 from .crashpoint import crashpoint
 from .fsutil import atomic_write_pieces, try_lock, unlock
-from .pack import ENTRY_SIZE, Entry, PackWriter, check_stored, decode_entry_header, same_object
+from .manifest import Manifest
+from .pack import (
+    ENTRY_SIZE,
+    KIND_CHUNK,
+    KIND_MANIFEST,
+    Entry,
+    PackWriter,
+    check_stored,
+    decode_entry_header,
+    same_object,
+)
 
 if TYPE_CHECKING:
     from .pool import Pool
@@ -123,6 +133,73 @@ def consolidate(pool: Pool, merge: list[str] | None = None, keep: np.ndarray | N
         pool.packset.invalidate()
         pool.refresh()
         return res
+    finally:
+        unlock(lock)
+
+
+def manifest_keys(keys: np.ndarray) -> np.ndarray:
+    """The manifest keys (kind byte last) among the ``S33`` array ``keys``."""
+    if not len(keys):
+        return keys
+    kinds = keys.view(np.uint8).reshape(-1, 33)[:, 32]
+    return keys[kinds == KIND_MANIFEST]
+
+
+def drop_order(pool: Pool, keys: dict[str, np.ndarray], dead_manifests: dict[str, np.ndarray]
+               ) -> list[str]:
+    """Those of the packs ``keys`` holds (their key columns; no object kept) that gc deletes
+    before it copies anything (on a full disk, the room the copies take), in an order where no
+    pack goes while a dead manifest in a pack still there names one of its chunks: a `kill -9`
+    between two deletions leaves no manifest whose chunks are gone (fsck would call it damage).
+    The others (a cycle, a manifest in a pack the merge rewrites) are merged as before."""
+    refs: dict[str, set[bytes]] = {}
+    try:
+        for pack, mkeys in dead_manifests.items():
+            for k in mkeys.tolist():
+                manifest = Manifest.decode(pool.read_object(k[:32], KIND_MANIFEST, refresh=False))
+                refs.setdefault(pack, set()).update(idx.key(cid, KIND_CHUNK) for cid, _ in manifest.chunks)
+    except (MlvError, CorruptObject):
+        return []  # a damaged manifest: nothing goes early, the merge decides as before
+    wanted = {p: np.array(sorted(r), dtype="S33") for p, r in refs.items()}
+    order: list[str] = []
+    left = list(keys)
+    while left:
+        free = [p for p in left
+                if not any(q != p and q not in order and idx.search(w, keys[p])[0].any()
+                           for q, w in wanted.items())]
+        if not free:
+            break
+        order += free[:1]
+        left.remove(free[0])
+    return order
+
+
+def drop_packs(pool: Pool, packs: list[str]) -> int | None:
+    """Delete ``packs`` (gc: none of their objects is kept), ``.pack`` before ``.idx``, copying
+    nothing. The midx goes first (it would name packs that are gone; the pack indexes answer
+    until ``consolidate`` writes the next one). None when another process holds ``midx.lock``.
+    The caller holds ``gc.lock`` exclusively."""
+    if not packs:
+        return 0
+    lock = try_lock(os.path.join(pool.root, "midx.lock"), create=True)
+    if lock is None:
+        return None
+    try:
+        try:
+            os.unlink(os.path.join(pool.pack_dir, mx.LOCAL_NAME))
+        except FileNotFoundError:
+            pass
+        for n, pack in enumerate(packs):
+            for path in (pack, pack[:-5] + ".idx"):
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+            if n == 0:
+                crashpoint("gc-dropping")
+        pool.packset.invalidate()
+        pool.refresh()
+        return len(packs)
     finally:
         unlock(lock)
 

@@ -14,7 +14,7 @@ from ..core import idarray as ida
 from ..core import index as idx
 from ..core import midx as mx
 from ..core.compress import decompress
-from ..core.consolidate import STALE_TEMP, consolidate, sweep
+from ..core.consolidate import STALE_TEMP, consolidate, drop_order, drop_packs, manifest_keys, sweep
 from ..core.fsutil import sweep_temp, unlock
 from ..core.hashing import EMPTY_OID, digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
@@ -395,32 +395,47 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         # a shared pool: this clone's mlv.pool, or another clone's mlv.pool naming this .git/mlv
         if os.path.isdir(os.path.join(pool.root, sharedpool.CLONES)):
             keep_arr = _keep_for_clones(ws, keep_arr, res)
-        plan, partial = [], []
+        plan, partial, all_dead = [], [], []
+        dead_manifests: dict[str, np.ndarray] = {}  # keys of the dead manifests of each pack
         for pack in pool.packs():
             index = lostindex.index_or_say(pool, pack)
             live = idx.search(keep_arr, index.keys)[0] if len(keep_arr) else np.zeros(index.count, bool)
+            if int(live.sum()) < index.count and len(m := manifest_keys(index.keys[~live])):
+                dead_manifests[pack] = m
             dead = int(index.count - live.sum())
             res.kept_objects += int(live.sum())
             res.dead_objects += dead
             if dead:
                 sizes = index.records["stored_len"][~live].astype(np.int64) + ENTRY_SIZE
                 res.freed_bytes += int(sizes.sum())
-            if dead:
+            if dead == index.count:
+                all_dead.append(pack)
+            elif dead:
                 plan.append(pack)
             elif os.path.getsize(pack) < pool.settings.pack_size:
                 partial.append(pack)
+        early = drop_order(pool, {p: lostindex.index_or_say(pool, p).keys for p in all_dead},
+                           dead_manifests)
+        plan += [p for p in all_dead if p not in early]  # merged as before: they copy nothing
+        all_dead = early
         # a lone partial pack with nothing to drop stays: rewriting it gained nothing and cost up
         # to mlv.packSize at every gc (docs/formats.md#consolidation)
-        if plan or len(partial) > 1:
+        if plan or all_dead or len(partial) > 1:
             plan += partial
-        settled = not plan and pool.packset.midx is not None and not pool.packset.uncovered()
+        settled = not plan and not all_dead and pool.packset.midx is not None \
+            and not pool.packset.uncovered()
         if not dry_run and not settled:  # settled: nothing to merge, and the midx covers it all
             with complete.deleting(pool):  # data leaves: records of complete commits go stale
+                # packs with nothing to keep go first, copying nothing: the space they free is
+                # what the copies of the others take (a gc on a full disk, docs/formats.md)
+                if drop_packs(pool, all_dead) is None:
+                    raise PoolBusy("another git-mlv process is consolidating the pool; run gc again "
+                                   "when it is done")
                 done = consolidate(pool, merge=plan, keep=keep_arr)
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
                                "is done")
-            res.packs_merged, res.packs_written = done.merged, done.written
+            res.packs_merged, res.packs_written = done.merged + len(all_dead), done.written
         elif not dry_run:
             sweep(pool.pack_dir)  # crash leftovers go even when no pack is rewritten
         if not dry_run:  # files a killed restore or diff left in the pool's tmp/
