@@ -14,6 +14,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import secrets
 import socket
 import stat
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.crashpoint import crashpoint
 from .base import (
     Data,
     ObjectInfo,
@@ -51,6 +53,10 @@ class _RevokedHost(Exception):
     pass
 
 
+# what ``put`` writes before its rename: ``.tmp-<16 hex>-<the object's file name>``
+_LEFTOVER = re.compile(r"\.tmp-[0-9a-f]{16}-([A-Za-z0-9][A-Za-z0-9._-]*)\Z")
+
+
 class SSHRemote(Remote):
     """Objects are files under ``path`` on ``host``; ``put`` writes a temp file and renames it."""
 
@@ -74,6 +80,7 @@ class SSHRemote(Remote):
         self._generation = 0
         self._local = threading.local()
         self._request = 32 * 1024  # SFTP request size; raised for OpenSSH servers on connect
+        self._leftovers: dict[str, list[str]] = {}  # list_staged's finds, for delete
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -300,7 +307,9 @@ class SSHRemote(Remote):
         """Pipelined write to a temp file, then an atomic rename over the target."""
         path = self._path(name)
         folder = path.rsplit("/", 1)[0] if "/" in path else "."
-        tmp = f"{folder}/.tmp-{secrets.token_hex(8)}"
+        # hidden from listings; named after its object, so that gc --remote finds what a push
+        # killed mid-write left (list_staged)
+        tmp = f"{folder}/.tmp-{secrets.token_hex(8)}-{path.rsplit('/', 1)[-1]}"
 
         def write(s: Any) -> None:
             try:
@@ -319,6 +328,7 @@ class SSHRemote(Remote):
                         written += len(piece)
                     f.flush()
                     _check_writes(s, f, tmp)
+                    crashpoint("ssh-put-written")
                     size = f.stat().st_size
                     if size != written:
                         raise OSError(f"the server holds {size} of the {written} bytes written to "
@@ -352,15 +362,41 @@ class SSHRemote(Remote):
 
         return self._do(prefix, ls)
 
+    def list_staged(self, prefix: str) -> dict[str, ObjectInfo]:
+        """Temp files a ``put`` killed before its rename left under ``prefix``, by the names of
+        their objects (the newest one's size and time); ``delete(name)`` removes them."""
+        folder = self._path_prefix(validate_prefix(prefix))
+
+        def ls(s: Any) -> list[Any]:
+            try:
+                return list(s.listdir_attr(folder))
+            except OSError as e:
+                if e.errno == errno.ENOENT:
+                    return []
+                raise
+
+        out: dict[str, ObjectInfo] = {}
+        for a in self._do(prefix, ls):
+            m = _LEFTOVER.match(a.filename)
+            if m is None or not stat.S_ISREG(a.st_mode or 0):
+                continue
+            name = prefix + m.group(1)
+            self._leftovers.setdefault(name, []).append(f"{folder}/{a.filename}")
+            info = ObjectInfo(int(a.st_size or 0), float(a.st_mtime or 0))
+            if name not in out or info.mtime > out[name].mtime:
+                out[name] = info
+        return out
+
     def _path_prefix(self, prefix: str) -> str:
         return f"{self.root}/{prefix.rstrip('/')}" if self.root else prefix.rstrip("/")
 
     def delete(self, name: str) -> None:
-        """Remove the file if present."""
-        try:
-            self._do(name, lambda s: s.remove(self._path(name)))
-        except RemoteNotFound:
-            pass
+        """Remove the file if present, and the temp files ``list_staged`` found for it."""
+        for path in [self._path(name), *self._leftovers.pop(name, [])]:
+            try:
+                self._do(name, lambda s, p=path: s.remove(p))  # type: ignore[misc]
+            except RemoteNotFound:
+                pass
 
 
 def _check_writes(sftp: Any, f: Any, tmp: str) -> None:
