@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..core.fsutil import atomic_write, makedirs
+from ..core.fsutil import FileSystemError, atomic_write, makedirs
 from ..core.pool import Pool
 from ..errors import MlvError
 from ..gitio.git import GitError
@@ -38,10 +38,23 @@ def token(pool: Pool) -> str | None:
 
 
 def bump(pool: Pool) -> str:
-    """Replace the pool's generation token: every record written before is stale."""
+    """Replace the pool's generation token: every record written before is stale. When no new
+    one can be written (a full disk), the old one is removed: "" (no token, nothing trusted)."""
     new = secrets.token_hex(16)
     makedirs(pool.root)
-    atomic_write(os.path.join(pool.root, GENERATION), f"{new}\n".encode())
+    path = os.path.join(pool.root, GENERATION)
+    try:
+        atomic_write(path, f"{new}\n".encode())
+    except FileSystemError as e:
+        # a full disk: no token is as stale as a new one (no record is trusted), and a gc must
+        # still be able to free space
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            raise e from None
+        return ""
     return new
 
 
