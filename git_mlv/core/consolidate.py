@@ -152,6 +152,8 @@ def drop_order(pool: Pool, keys: dict[str, np.ndarray], dead_manifests: dict[str
     pack goes while a dead manifest in a pack still there names one of its chunks: a `kill -9`
     between two deletions leaves no manifest whose chunks are gone (fsck would call it damage).
     The others (a cycle, a manifest in a pack the merge rewrites) are merged as before."""
+    if not keys:
+        return []  # nothing to order: no dead manifest is read
     refs: dict[str, set[bytes]] = {}
     try:
         for pack, mkeys in dead_manifests.items():
