@@ -15,7 +15,7 @@ from ..core import index as idx
 from ..core import midx as mx
 from ..core.compress import decompress
 from ..core.consolidate import STALE_TEMP, consolidate, drop_order, drop_packs, manifest_keys, sweep
-from ..core.fsutil import sweep_temp, unlock
+from ..core.fsutil import FileSystemError, sweep_temp, unlock
 from ..core.hashing import EMPTY_OID, digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
@@ -426,16 +426,21 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             and not pool.packset.uncovered()
         if not dry_run and not settled:  # settled: nothing to merge, and the midx covers it all
             with complete.deleting(pool):  # data leaves: records of complete commits go stale
-                # packs with nothing to keep go first, copying nothing: the space they free is
-                # what the copies of the others take (a gc on a full disk, docs/formats.md)
-                if drop_packs(pool, all_dead) is None:
-                    raise PoolBusy("another git-mlv process is consolidating the pool; run gc again "
-                                   "when it is done")
-                done = consolidate(pool, merge=plan, keep=keep_arr)
+                try:
+                    done = consolidate(pool, merge=[*plan, *all_dead], keep=keep_arr)
+                except FileSystemError:
+                    if not all_dead:
+                        raise
+                    # a full disk: the packs with nothing to keep go first, copying nothing, and
+                    # the copies of the others take the room they free (docs/formats.md)
+                    if drop_packs(pool, all_dead) is None:
+                        raise PoolBusy("another git-mlv process is consolidating the pool; run gc "
+                                       "again when it is done") from None
+                    done = consolidate(pool, merge=plan, keep=keep_arr)
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
                                "is done")
-            res.packs_merged, res.packs_written = done.merged + len(all_dead), done.written
+            res.packs_merged, res.packs_written = done.merged, done.written
         elif not dry_run:
             sweep(pool.pack_dir)  # crash leftovers go even when no pack is rewritten
         if not dry_run:  # files a killed restore or diff left in the pool's tmp/

@@ -4,8 +4,9 @@ A `git add` that filled the disk left the data it had stored in packs nothing re
 error said to free space with `git mlv gc`. gc then failed the same way: it copied the live
 objects of every pack it rewrote before deleting anything, and on a full disk that copy had no
 room (exit 6, "free some space (`git mlv gc` ...)"), so the user was sent round in a circle. gc
-now deletes first the packs that hold nothing to keep (no copy needed), then consolidates in the
-room they freed. The pool lives on a small tmpfs (``mlv.pool``), as in test_full_disk.py.
+now, when its copy finds the disk full, deletes the packs that hold nothing to keep (no copy
+needed), then consolidates again in the room they freed. The pool lives on a small tmpfs
+(``mlv.pool``), as in test_full_disk.py.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def test_gc_on_a_full_disk_frees_the_dead_packs_first(repo: Path, small_fs: Path
     _check_live(repo, live)
 
 
-def test_gc_killed_while_dropping_dead_packs_then_rerun(repo: Path) -> None:
-    write(repo / "junk.bin", random_bytes(900_000, seed=73))
+@pytest.mark.slow
+def test_gc_killed_while_dropping_dead_packs_then_rerun(repo: Path, small_fs: Path) -> None:
+    git("config", "mlv.pool", str(small_fs / "pool"), cwd=repo)
+    write(repo / "junk.bin", random_bytes(600_000, seed=73))
     git("add", "junk.bin", cwd=repo)
     mlv("gc", cwd=repo)  # junk.bin still staged: consolidated into packs a midx names
     live = random_bytes(150_000, seed=71)
@@ -78,7 +81,8 @@ def test_gc_killed_while_dropping_dead_packs_then_rerun(repo: Path) -> None:
     git("rm", "-q", "--cached", "junk.bin", cwd=repo)
     git("commit", "-q", "-m", "live", cwd=repo)
     (repo / "junk.bin").unlink()
-    packs = repo / ".git" / "mlv" / "packs"
+    _fill(small_fs)
+    packs = small_fs / "pool" / "packs"
     before = sorted(p.name for p in packs.glob("*.pack"))
 
     env = {**os.environ, "GIT_MLV_TEST_CRASH_AT": "gc-dropping"}
@@ -90,5 +94,6 @@ def test_gc_killed_while_dropping_dead_packs_then_rerun(repo: Path) -> None:
     _check_live(repo, live)
 
     assert "unreachable; freed" in mlv("gc", cwd=repo).stdout.decode()  # a rerun finishes
+    (small_fs / "filler").unlink()
     _check_live(repo, live)
     assert " 0 unreachable" in mlv("gc", "-n", cwd=repo).stdout.decode()
