@@ -10,14 +10,14 @@ examined again, the cost c937e3d removed for everyone else. Split and sparse ind
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from git_mlv.gitio import indexstat
 from git_mlv.ops import data
-from tests.helpers import commit_all, git, mlv, origin_and_store, random_bytes, write
+from tests.helpers import git, mlv, random_bytes
+from tests.integration.test_scale_pull_worktree import clone_of, examined
 
 FILES = {f"data/d{d}/sub{i % 3}/file-with-a-long-name-{i:02d}.bin": random_bytes(2_000, seed=50 * d + i)
          for d in range(2) for i in range(15)}
@@ -26,30 +26,7 @@ FILES = {f"data/d{d}/sub{i % 3}/file-with-a-long-name-{i:02d}.bin": random_bytes
 @pytest.fixture
 def clone(repo: Path, tmp_path: Path) -> Path:
     """A clone of 30 data files (and a plain one), its index holding their real sizes."""
-    origin = origin_and_store(repo, tmp_path, files=0)
-    for path, blob in FILES.items():
-        write(repo / path, blob)
-    write(repo / "code.py", b"print(1)\n")
-    commit_all(repo, "data")
-    git("push", "-q", "origin", "main", cwd=repo)
-    c = tmp_path / "clone"
-    git("clone", "-q", str(origin), str(c), cwd=tmp_path)
-    time.sleep(1.1)
-    git("update-index", "-q", "--really-refresh", cwd=c)
-    return c
-
-
-def examined(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The worktree files ``data.worktree_state`` is asked about (in this process)."""
-    seen: list[str] = []
-    real = data.worktree_state
-
-    def spy(full: str, pb: object) -> str:
-        seen.append(full)
-        return real(full, pb)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(data, "worktree_state", spy)
-    return seen
+    return clone_of(repo, tmp_path, {**FILES, "code.py": b"print(1)\n"})
 
 
 def _checkout_in_process(clone: Path) -> data.CheckoutResult:

@@ -22,12 +22,11 @@ FILES = {f"data/d{d}/f{i:02d}.bin": random_bytes(2_000, seed=300 * d + i)
          for d in range(2) for i in range(20)}
 
 
-@pytest.fixture
-def clone(repo: Path, tmp_path: Path) -> Path:
-    """A clone of ``repo``'s 40 data files whose index holds their real sizes (not racily clean:
-    git records size 0 for a file written in the second its index was)."""
+def clone_of(repo: Path, tmp_path: Path, files: dict[str, bytes]) -> Path:
+    """A clone of ``files`` committed in ``repo``, whose index holds their real sizes (not racily
+    clean: git records size 0 for a file written in the second its index was)."""
     origin = origin_and_store(repo, tmp_path, files=0)
-    for path, blob in FILES.items():
+    for path, blob in files.items():
         write(repo / path, blob)
     commit_all(repo, "data")
     git("push", "-q", "origin", "main", cwd=repo)
@@ -36,6 +35,12 @@ def clone(repo: Path, tmp_path: Path) -> Path:
     time.sleep(1.1)
     git("update-index", "-q", "--really-refresh", cwd=c)
     return c
+
+
+@pytest.fixture
+def clone(repo: Path, tmp_path: Path) -> Path:
+    """A clone of ``repo``'s 40 data files (``clone_of``)."""
+    return clone_of(repo, tmp_path, FILES)
 
 
 def examined(monkeypatch: pytest.MonkeyPatch) -> list[str]:
