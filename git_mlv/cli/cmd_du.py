@@ -12,12 +12,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ops import maintenance
+    from ..ops import du
     from ..ops.context import Workspace
     from .render import human_size, print_json, table
 
     with Workspace.discover() as ws:
-        r = maintenance.du(ws)
+        r = du.du(ws)
         partial = partial_clone(ws.repo.config)
     data = {
         "files": r.files, "missing": r.missing, "logical": r.logical, "unique": r.unique,

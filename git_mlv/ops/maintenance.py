@@ -1,4 +1,4 @@
-"""fsck / du / gc: checking, measuring and pruning the pool."""
+"""fsck / gc: checking and pruning the pool (du, measuring it: ops/du.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..core import midx as mx
 from ..core.compress import decompress
 from ..core.consolidate import STALE_TEMP, consolidate, drop_order, drop_packs, manifest_keys, sweep
 from ..core.fsutil import FileSystemError, sweep_temp, unlock
-from ..core.hashing import EMPTY_OID, digest, is_oid
+from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
 from ..errors import CorruptObject, MlvError, UsageError
@@ -228,73 +228,6 @@ def check_midx(pool: Pool) -> list[str]:
         return [f"{pool.packset.midx_path}: cannot compare with a pack index: {e}"]
 
 
-@dataclass
-class DuResult:
-    """Sizes of the data reachable in this repository."""
-
-    files: int = 0  # distinct file versions whose data is here
-    missing: int = 0  # distinct versions referenced but not here
-    logical: int = 0  # what storing every version whole would take (git-lfs's way)
-    unique: int = 0  # after deduplication (distinct chunk bytes)
-    stored: int = 0  # after compression (bytes of those chunks in packs)
-    on_disk: int = 0  # every pack and index file
-
-    @property
-    def dedup_ratio(self) -> float:
-        return self.logical / self.unique if self.unique else 1.0
-
-    @property
-    def compression_ratio(self) -> float:
-        return self.unique / self.stored if self.stored else 1.0
-
-    @property
-    def total_ratio(self) -> float:
-        return self.logical / self.stored if self.stored else 1.0
-
-    @property
-    def disk_ratio(self) -> float:
-        """Logical size over the pool's files (what du's last row shows): before, that row showed
-        ``total_ratio``, so a pool holding data only the reflog or a deleted branch keeps still
-        read "1.00x overall" beside a size larger than every version whole."""
-        return self.logical / self.on_disk if self.on_disk else 1.0
-
-
-def du(ws: Workspace) -> DuResult:
-    """Logical vs stored size of every file version reachable from any ref or the index. In a
-    partial clone, versions whose pointer blob git never fetched are left out, as gc leaves them
-    (their data cannot be here): before, git fetched each one, one `git fetch` per old version.
-
-    The pool is asked in arrays, a batch at a time (as gc does): before, three lookups a version
-    in Python, 6.3 of 8.6 s at 200,000 files (py-spy)."""
-    pool = ws.pool
-    res = DuResult()
-    versions = {pb.oid: pb.size for batch in walk.reachable_pointer_batches(ws.repo, 0, here_only=True)
-                for pb in batch.values()}
-    if versions.pop(EMPTY_OID, None) is not None:
-        res.files += 1  # the empty file: here by definition, no chunk
-    parts: list[np.ndarray] = []  # the chunk ids of the files here
-    for ids in ida.batches(ida.ids_of(list(versions))):
-        man = pool.contains(ida.keys_of(ids, KIND_MANIFEST))
-        one = ~man & pool.contains(ida.keys_of(ids, KIND_CHUNK))  # a one-chunk file: its chunk
-        res.missing += int((~(man | one)).sum())
-        res.files += int((man | one).sum())
-        res.logical += sum(versions[h] for h in ida.hexes(ids[man | one]))
-        parts.append(ids[one])
-        listed = b"".join(cid for h in ida.hexes(ids[man]) for cid, _ in pool.file_chunks(h))
-        parts.append(np.frombuffer(listed, dtype=ida.ID))
-    del versions
-    for cids in ida.batches(ida.merge(parts)):
-        _, (pack, _, stored, raw, _) = pool.packset.locate_columns(ida.keys_of(cids, KIND_CHUNK))
-        for i in [i for i, p in enumerate(pack) if p < 0]:  # the pool's writer, a midx hiding it
-            loc = pool.locate(bytes.fromhex(ida.hexes(cids[i:i + 1])[0]), KIND_CHUNK)
-            stored[i], raw[i] = (loc.entry.stored_len, loc.entry.raw_len) if loc else (0, 0)
-        res.unique += sum(raw)
-        res.stored += sum(stored)
-    for name in os.listdir(pool.pack_dir) if os.path.isdir(pool.pack_dir) else []:
-        res.on_disk += os.path.getsize(os.path.join(pool.pack_dir, name))
-    return res
-
-
 class PoolBusy(MlvError):
     """Another git-mlv process is writing to the pool."""
 
@@ -414,10 +347,6 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
                 plan.append(pack)
             elif os.path.getsize(pack) < pool.settings.pack_size:
                 partial.append(pack)
-        early = drop_order(pool, {p: lostindex.index_or_say(pool, p).keys for p in all_dead},
-                           dead_manifests)
-        plan += [p for p in all_dead if p not in early]  # merged as before: they copy nothing
-        all_dead = early
         # a lone partial pack with nothing to drop stays: rewriting it gained nothing and cost up
         # to mlv.packSize at every gc (docs/formats.md#consolidation)
         if plan or all_dead or len(partial) > 1:
@@ -429,14 +358,18 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
                 try:
                     done = consolidate(pool, merge=[*plan, *all_dead], keep=keep_arr)
                 except FileSystemError:
-                    if not all_dead:
-                        raise
                     # a full disk: the packs with nothing to keep go first, copying nothing, and
-                    # the copies of the others take the room they free (docs/formats.md)
-                    if drop_packs(pool, all_dead) is None:
+                    # the copies of the others take the room they free (docs/formats.md); the
+                    # dead manifests are read for their order only here, not at every gc
+                    early = drop_order(pool, {p: lostindex.index_or_say(pool, p).keys
+                                              for p in all_dead}, dead_manifests)
+                    if not early:
+                        raise
+                    if drop_packs(pool, early) is None:
                         raise PoolBusy("another git-mlv process is consolidating the pool; run gc "
                                        "again when it is done") from None
-                    done = consolidate(pool, merge=plan, keep=keep_arr)
+                    done = consolidate(pool, merge=[*plan, *(p for p in all_dead if p not in early)],
+                                       keep=keep_arr)
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
                                "is done")

@@ -14,7 +14,7 @@ import pytest
 from git_mlv.core.pack import KIND_CHUNK
 from git_mlv.core.pool import Pool
 from git_mlv.gitio import walk
-from git_mlv.ops import maintenance
+from git_mlv.ops import du
 from git_mlv.ops.context import Workspace
 from tests.helpers import commit_all, random_bytes, write
 
@@ -64,7 +64,7 @@ def test_du_asks_the_pool_in_arrays(repo: Path, monkeypatch: pytest.MonkeyPatch)
 
         monkeypatch.setattr(Pool, name, spy)
     with Workspace.discover(str(repo)) as ws:
-        res = maintenance.du(ws)
+        res = du.du(ws)
     assert (res.files, res.missing, res.logical, res.unique, res.stored) == expected
     # before: has_file, file_chunks and locate for every version (about 100 calls here); now
     # file_chunks for the files with a manifest only (big.bin's two versions, zeros.bin)
