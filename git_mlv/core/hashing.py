@@ -16,6 +16,15 @@ def digest(data: bytes | memoryview) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def file_oid(path: str) -> str:
+    """The sha256 hex of the file at ``path`` (its oid), read in 1 MiB pieces."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
 def to_raw(oid: str) -> bytes:
     """64 hex digits -> 32 bytes; a clear error for anything else."""
     if not _HEX64.match(oid):

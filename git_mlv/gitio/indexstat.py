@@ -23,14 +23,13 @@ from collections.abc import Iterator
 
 from ..core.pointer_text import MAX_SIZE
 from .git import Repo
-from .indexentry import _FLAG_ASSUME_VALID, _FLAG_EXTENDED, _HEADER, _STAT
+from .indexentry import _EXT_SKIP_WORKTREE, _FLAG_ASSUME_VALID, _FLAG_EXTENDED, _HEADER, _STAT
 from .pointer_cache import PointerBlob
 from .walk import _BATCH, IndexEntry, pointer_blobs
 
 # a pointer with CRLF line ends (ops/eol.py) is three bytes longer than its text
 SMALL = MAX_SIZE + 3
 _REGULAR = (0o100644, 0o100755)
-_EXT_SKIP_WORKTREE = 0x4000  # in the extended flags (version 3)
 
 
 def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small: int = SMALL,

@@ -17,7 +17,6 @@ damaged files again from the default data remote (docs/formats.md#repair).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ..core import index as idx
 from ..core.consolidate import consolidate
 from ..core.crashpoint import crashpoint
 from ..core.fsutil import atomic_write, unlock
+from ..core.hashing import file_oid
 from ..core.pack import KIND_MANIFEST
 from ..core.pool import Pool
 from ..errors import UsageError
@@ -143,15 +143,10 @@ def _from_worktree(ws: Workspace, pool: Pool, todo: dict[str, list[str]], sizes:
                 st = os.lstat(full)
                 if not stat.S_ISREG(st.st_mode) or st.st_size != sizes.get(oid, -1):
                     continue
-                with open(full, "rb") as f:
-                    h = hashlib.sha256()
-                    while piece := f.read(1 << 20):
-                        h.update(piece)
-                    if h.hexdigest() != oid:
-                        continue
-                    f.seek(0)
-                    if pool.writer().add_stream(f).oid != oid:  # changed while it was read
-                        continue
+                if file_oid(full) != oid:
+                    continue
+                if pool.writer().add_path(full).oid != oid:  # changed since it was hashed
+                    continue
             except OSError:
                 continue
             del todo[oid]

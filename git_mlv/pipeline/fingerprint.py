@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from ..core.hashing import file_oid as hash_file  # the run cache counts its calls (tests)
 from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import MlvError
 from .lock import Record
@@ -28,15 +29,6 @@ Listing = list[tuple[str, str, int]]  # (relpath, oid, size)
 # folder settings. Left out of directory listings, as deps and as outs.
 NOT_DATA_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 NOT_DATA_FILES = frozenset({".DS_Store"})
-
-
-def hash_file(path: str) -> str:
-    """The sha256 hex of a file, read in 1 MiB pieces."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def encode_listing(entries: Listing) -> bytes:
