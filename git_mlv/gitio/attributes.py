@@ -222,12 +222,20 @@ def _write(worktree: str, lines: list[str]) -> None:
 
 def _check_attr(repo: Repo, attr: str, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
     """(path, value) of ``attr`` for each of ``paths``: one ``git check-attr --stdin``, streamed."""
+    for path, _, value in _check_attrs(repo, (attr,), paths):
+        yield path, value
+
+
+def _check_attrs(repo: Repo, attrs: Sequence[str], paths: Sequence[str]
+                 ) -> Iterator[tuple[str, bytes, bytes]]:
+    """(path, attribute, value) of each of ``attrs`` for each of ``paths``, in git's order (a
+    path's attributes together): one ``git check-attr --stdin``, streamed."""
     from .walk import repo_records
 
-    records = repo_records(repo, ["check-attr", "-z", "--stdin", attr],
+    records = repo_records(repo, ["check-attr", "-z", "--stdin", *attrs],
                            b"".join(os.fsencode(p) + b"\0" for p in paths))
-    for path, _, value in zip(records, records, records):  # <path> NUL <attr> NUL <value> NUL
-        yield os.fsdecode(path), value
+    for path, attr, value in zip(records, records, records):  # <path> NUL <attr> NUL <value> NUL
+        yield os.fsdecode(path), attr, value
 
 
 def filtered(repo: Repo, paths: Sequence[str]) -> set[str]:
@@ -241,12 +249,21 @@ def filtered(repo: Repo, paths: Sequence[str]) -> set[str]:
 
 
 def text_not_unset(repo: Repo, paths: Sequence[str]) -> list[str]:
-    """Those of ``paths`` whose ``text`` attribute is not the ``-text`` our lines write: set,
-    ``auto`` or unspecified by a later line (then git converts their pointers' line ends with
-    core.autocrlf or ``eol``). One ``git check-attr --stdin``, as ``filtered``."""
+    """Those of ``paths`` that git sends through ``filter=mlv`` and whose ``text`` attribute is
+    not the ``-text`` our lines write: set, ``auto`` or unspecified by a later line (then git
+    converts their pointers' line ends with core.autocrlf or ``eol``). A path no pattern tracks
+    (a pointer `git mv`-ed to ``x.txt``) has no ``-text`` of ours to override: not named. One
+    ``git check-attr --stdin`` for both attributes, as ``filtered``."""
     if not paths:
         return []
-    return sorted(path for path, value in _check_attr(repo, "text", paths) if value != b"unset")
+    ours: set[str] = set()
+    text: set[str] = set()
+    for path, attr, value in _check_attrs(repo, ("filter", "text"), paths):
+        if attr == b"filter" and value == b"mlv":
+            ours.add(path)
+        elif attr == b"text" and value != b"unset":
+            text.add(path)
+    return sorted(ours & text)
 
 
 _TEXT_ATTRS = ("text", "-text", "!text", "binary")
