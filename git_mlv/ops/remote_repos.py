@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ..core.fsutil import atomic_write
+from ..core.fsutil import FileSystemError, atomic_write
 from ..errors import UsageError
 from ..gitio import walk
 from ..remotes.base import Remote
@@ -48,8 +48,11 @@ def record(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
         return
     for root in mine:
         retry.run(lambda root=root: rem.put(PREFIX + root, _CONTENT))  # type: ignore[misc]
-    os.makedirs(os.path.dirname(marker), exist_ok=True)
-    atomic_write(marker, stamp, durable=False)
+    try:  # the marker only saves later pushes a small write: best effort (a read-only .git)
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        atomic_write(marker, stamp, durable=False)
+    except (OSError, FileSystemError):
+        pass
 
 
 def refuse_if_shared(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:

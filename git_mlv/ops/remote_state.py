@@ -20,7 +20,7 @@ from ..remotes.transfer import RetryPolicy
 from . import remote_config, verified
 from .context import Workspace
 from .remote_config import default_remote_name
-from .sync import on_remote, open_named, plain_pointers
+from .sync import on_remote, open_named, plain_pointers, save_verified
 
 # Status asks once: it answers from the cached listing when the remote cannot be reached, so
 # retrying only delays that answer: mlv.remoteRetries (5) made `git mlv status` take 6 s against a
@@ -120,7 +120,7 @@ def _verify_tracking(ws: Workspace, ver: verified.Verified, rindex: RemoteIndex)
     old = verified.pointers_since(ws, list(dict.fromkeys(tracking)), [], here_only=True)
     ids = old.ids[old.ids != ida.EMPTY]
     if not old.skipped and bool(pushplan.on_remote_mask(rindex, ids).all()):
-        ver.save(ws, tracking, rindex.packs())
+        save_verified(ws, ver, tracking, rindex.packs())
 
 
 def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 60.0
@@ -168,7 +168,7 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
             out.absent = len(absent)
         if not len(lacking):
             if tips and not new.skipped:  # what was left out is not verified (a push checks it)
-                ver.save(ws, tips, rindex.packs())
+                save_verified(ws, ver, tips, rindex.packs())
             return out
         blobs = verified.blobs_pointing_to(ws, tips, ver.commits, ida.hexes(lacking), here_only=True)
         out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)

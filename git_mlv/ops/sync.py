@@ -23,6 +23,7 @@ import numpy as np
 
 from ..core import heap
 from ..core import idarray as ida
+from ..core.fsutil import FileSystemError
 from ..core.hashing import EMPTY_OID
 from ..core.pool import Pool
 from ..errors import UsageError
@@ -239,11 +240,20 @@ def pre_push(ws: Workspace, remote_name: str, url: str, lines: list[str]) -> Pus
             blobs = verified.blobs_pointing_to(ws, tips, ver.commits, result.missing)
             result.missing_in = verified.commits_adding(ws, tips, ver.commits, blobs, limit=5)
             return result
-        ver.save(ws, tips, rindex.packs())
+        save_verified(ws, ver, tips, rindex.packs())
     finally:
         rindex.close()
         rem.close()
     return result
+
+
+def save_verified(ws: Workspace, ver: verified.Verified, tips: list[str], packs: list[str]) -> None:
+    """Record ``tips`` as verified on the remote: best effort, the record only saves later walks
+    (a read-only ``.git``: the next push or status checks those commits again)."""
+    try:
+        ver.save(ws, tips, packs)
+    except (OSError, FileSystemError):
+        pass
 
 
 def data_without_remote(ws: Workspace, git_remote: str, lines: list[str]) -> int:

@@ -266,9 +266,11 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
         stats.damaged += rc_stats.damaged
         stats.bytes_received += rc_stats.bytes_received
     finally:
-        pool.writer().commit()
-        rindex.close()
-        rem.close()
+        try:
+            pool.writer().commit()
+        finally:  # a pool that refuses the commit (read-only) must not keep the remote open
+            rindex.close()
+            rem.close()
     result.fetched = len(stats.fetched & oids)
     result.bytes_received = stats.bytes_received
     result.not_on_remote = label_paths(stats.not_on_remote, paths)

@@ -16,6 +16,9 @@ Files::
     pending                   names of packs this clone started uploading and has not indexed yet
     superseded                packs this clone merged away, with when (remotes/merge.py)
     listed                    empty; its mtime says when the remote was last listed
+
+The cache is an optimisation, written best effort (remotes/cachedir.py): a cache folder that
+refuses a write (a read-only ``.git``) moves to a scratch folder for the command.
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ import numpy as np
 
 from ..core import index as idx
 from ..core import midx as mx
-from ..core.fsutil import atomic_write, makedirs
 from ..core.pack import Entry
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound, is_pack_name
+from .cachedir import CacheFolder
 
 PACKS = "packs/"
 # A listing that names an index file gone by the time we download it means a consolidation
@@ -66,8 +69,6 @@ class RemoteIndex:
 
     def __init__(self, remote: Remote, cache_dir: str, retry: Callable[..., object] | None = None) -> None:
         self.remote = remote
-        self.dir = cache_dir
-        self.pack_dir = os.path.join(cache_dir, "packs")
         self._indexes: dict[str, idx.IndexFile] = {}  # remote pack name -> its index
         self._midxes: dict[str, mx.MidxFile] = {}  # remote midx name -> it
         self._lock = threading.RLock()
@@ -79,39 +80,39 @@ class RemoteIndex:
         self.refreshed_at = 0.0
         self.downloads = 0  # index files downloaded by this object (tests and benchmarks count)
         self._retry = retry
-        makedirs(self.pack_dir)
-        self._check_url()
-        self._load()
+        self.folder = CacheFolder(cache_dir, remote.url)
+        self._load(self.folder.cached)  # index files already cached are read where they are
 
-    def _check_url(self) -> None:
-        path = os.path.join(self.dir, "url")
+    @property
+    def dir(self) -> str:
+        """The cache folder (a scratch folder once ``<pool>/remotes/<name>`` refused a write)."""
+        return self.folder.dir
+
+    @property
+    def pack_dir(self) -> str:
+        """Where downloaded index files go."""
+        return self.folder.pack_dir
+
+    def write_state(self, name: str, data: bytes) -> None:
+        """Write a small state file of the cache folder, best effort (remotes/cachedir.py)."""
+        self.folder.write_state(name, data)
+
+    def _load(self, pack_dir: str) -> None:
         try:
-            with open(path, encoding="utf-8") as f:
-                same = f.read().strip() == self.remote.url
-        except FileNotFoundError:
-            same = False
-        if not same:  # another place now: nothing we knew holds
-            for name in os.listdir(self.pack_dir):
-                os.unlink(os.path.join(self.pack_dir, name))
-            # and what it says about the old place: "listed" made status answer "from its
-            # listing of 2 hours ago" about a place never listed (and claim every commit
-            # unpushed); "superseded" would make a push delete, from the new place, packs named
-            # like the old place's merged-away ones that no index names yet (a copy in progress)
-            for name in ("pending", "listed", "superseded", "compact-refused"):
-                if os.path.exists(os.path.join(self.dir, name)):
-                    os.unlink(os.path.join(self.dir, name))
-            atomic_write(path, self.remote.url.encode() + b"\n")
-
-    def _load(self) -> None:
-        for name in sorted(os.listdir(self.pack_dir)):
-            path = os.path.join(self.pack_dir, name)
+            names = sorted(os.listdir(pack_dir))
+        except OSError:  # a cache folder we may not even read (another user's clone)
+            names = []
+        for name in names:
+            path = os.path.join(pack_dir, name)
             try:
                 if name.startswith("pack-") and name.endswith(".idx"):
                     self._indexes.setdefault(PACKS + name[:-4] + ".pack", idx.IndexFile(path))
                 elif name.startswith("midx-") and name.endswith(".midx"):
                     self._midxes.setdefault(PACKS + name, mx.MidxFile(path))
             except CorruptObject:
-                os.unlink(path)  # fetched again on refresh
+                _unlink(path)  # fetched again on refresh
+            except OSError:
+                pass  # unreadable: fetched again on refresh
         self._rebuild()
 
     # -- refresh -------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ class RemoteIndex:
             self._listed = True
             self._rebuild()
             self.refreshed_at = time.monotonic()
-            atomic_write(os.path.join(self.dir, "listed"), b"")  # its mtime: see age()
+            self.write_state("listed", b"")  # its mtime: see age()
 
     def _fetch_new(self, listing: dict[str, int], workers: int) -> bool:
         """Download new midxes, then indexes of packs none covers; True if one vanished meanwhile."""
@@ -171,11 +172,13 @@ class RemoteIndex:
     def _forget_unlisted(self, listing: dict[str, int]) -> None:
         covered = self._covered(listing)
         for name in [n for n in self._midxes if n not in listing]:
-            self._midxes.pop(name).close()
-            _unlink(os.path.join(self.pack_dir, os.path.basename(name)))
+            table = self._midxes.pop(name)
+            table.close()
+            _unlink(table.path)
         for pack in [p for p in self._indexes if p[:-5] + ".idx" not in listing or p in covered]:
-            self._indexes.pop(pack).close()
-            _unlink(os.path.join(self.pack_dir, os.path.basename(pack)[:-5] + ".idx"))
+            index = self._indexes.pop(pack)
+            index.close()
+            _unlink(index.path)
 
     def age(self) -> float:
         """Seconds since any process last refreshed this cache (infinite if never)."""
@@ -206,8 +209,7 @@ class RemoteIndex:
 
     def _store(self, name: str, data: bytes) -> None:
         """Keep a checked copy of a remote index file (``packs/pack-X.idx`` or ``packs/midx-Y.midx``)."""
-        path = os.path.join(self.pack_dir, os.path.basename(name))
-        atomic_write(path, data)
+        path = self.folder.store(os.path.basename(name), data)
         with self._lock:
             if name.endswith(".midx"):
                 old_m = self._midxes.pop(name, None)
@@ -399,7 +401,7 @@ class RemoteIndex:
     def set_pending(self, names: Iterable[str]) -> None:
         """Replace the list of unfinished uploads."""
         text = "".join(f"{n}\n" for n in sorted(set(names)))
-        atomic_write(os.path.join(self.dir, "pending"), text.encode())
+        self.write_state("pending", text.encode())
 
     def close(self) -> None:
         """Release the mapped index files."""
@@ -411,6 +413,7 @@ class RemoteIndex:
             self._indexes.clear()
             self._midxes.clear()
             self._view = _View()
+            self.folder.close()
 
 
 def _keys(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
@@ -432,7 +435,7 @@ def _plain(records: np.ndarray) -> np.ndarray:
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
-    except FileNotFoundError:
+    except OSError:  # gone already, or the cache folder is read-only: its scratch copy answers
         pass
 
 

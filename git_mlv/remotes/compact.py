@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from ..core import midx as mx
 from ..core.consolidate import geometric_split
 from ..core.crashpoint import crashpoint
-from ..core.fsutil import atomic_write
 from .base import Remote, RemoteError
 from .cache import RemoteIndex
 from .transfer import RetryPolicy
@@ -96,4 +95,4 @@ def deletes_refused(rindex: RemoteIndex) -> bool:
 
 def note_refusal(rindex: RemoteIndex, err: RemoteError) -> None:
     """Remember that the remote refused a delete (see ``deletes_refused``)."""
-    atomic_write(os.path.join(rindex.dir, REFUSED), f"{err}\n".encode())
+    rindex.write_state(REFUSED, f"{err}\n".encode())

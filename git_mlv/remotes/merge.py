@@ -25,7 +25,6 @@ import numpy as np
 from ..core import index as idx
 from ..core.consolidate import geometric_split
 from ..core.crashpoint import crashpoint
-from ..core.fsutil import atomic_write
 from ..core.pack import ENTRY_SIZE, HEADER, TRAILER
 from ..core.packset import Location
 from ..core.pool import Pool
@@ -162,7 +161,7 @@ def _read_superseded(rindex: RemoteIndex) -> list[tuple[float, str]]:
 
 def _write_superseded(rindex: RemoteIndex, rows: list[tuple[float, str]]) -> None:
     text = "".join(f"{int(t)} {p}\n" for t, p in rows)  # floored: never later than it was
-    atomic_write(os.path.join(rindex.dir, SUPERSEDED), text.encode())
+    rindex.write_state(SUPERSEDED, text.encode())
 
 
 def _supersede(rindex: RemoteIndex, packs: list[str], now: float) -> None:
