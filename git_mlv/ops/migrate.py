@@ -30,6 +30,7 @@ from .migrate_rewrite import (
     Rewriter,
     check_attributes_clean,
     check_can_rewrite,
+    check_not_edited,
     choose_refs,
     remote_only_branches,
 )
@@ -301,6 +302,7 @@ def commit_head(ws: Workspace, cat: CatFile, branch: str, head: str, changes: li
     """One new commit of ``changes`` on the checked-out branch; the branch, index and work tree move."""
     ws.close()  # the data is indexed in the pool before a commit names it
     new = commit_on_top(ws, head, changes, message)
+    check_not_edited(ws, cat, head, new)
     gitrefs.update_atomically(ws.repo, [f"update {branch} {new} {head}"])
     result.commit = new
     result.refs = [RefChange(branch, head, new)]

@@ -26,7 +26,7 @@ from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import SCRATCH, Commit, Exporter, FileChange, Importer, Reset, read_marks, scratch_ref
 from .context import Workspace
-from .migrate_sync import SameBytes, sync_after_move
+from .migrate_sync import SameBytes, edited_files, sync_after_move
 
 BACKUP = "refs/mlv-migrate/"
 ATTRIBUTES = b".gitattributes"
@@ -91,6 +91,18 @@ def check_attributes_clean(ws: Workspace) -> None:
     out = ws.repo.git("status", "--porcelain", "-z", "--", ".gitattributes")
     if out.strip(b"\0"):
         raise MigrateError(".gitattributes has uncommitted changes; commit or stash them first")
+
+
+def check_not_edited(ws: Workspace, cat: CatFile, old: str, new: str) -> None:
+    """MigrateError when the checked-out branch's move from ``old`` to ``new`` would rewrite files
+    (other than data) that have uncommitted changes: left as they were, they contradict the new
+    commit (a folder's ``.gitattributes`` still sending files to git-lfs, so that ``git commit -a``
+    stores git-lfs pointers again; an uncommitted ``dvc.lock`` whose run the new lock does not know)."""
+    edited = edited_files(ws, cat, old, new)
+    if edited:
+        names = ", ".join(edited[:5]) + (f" (and {len(edited) - 5} more)" if len(edited) > 5 else "")
+        raise MigrateError(f"{names}: uncommitted changes to file(s) the migration rewrites; commit or "
+                           "stash them first (nothing was changed)")
 
 
 def choose_refs(ws: Workspace, names: list[str], everything: bool) -> list[gitrefs.Ref]:
@@ -242,6 +254,14 @@ class Rewriter:
                 result.refs = _would_move(refs, exported, bits)
             elif result.rewritten:
                 result.refs = self._map_refs(refs, exported, imported)
+                moved = {r.name: r for r in result.refs}
+                head = gitrefs.current_branch(repo)
+                if head in moved:
+                    try:
+                        check_not_edited(self.ws, self.cat, moved[head].old, moved[head].new)
+                    except MigrateError:
+                        _delete_scratch(self.ws)
+                        raise
                 result.backups = self._move(result.refs)
             _delete_scratch(self.ws)
         finally:

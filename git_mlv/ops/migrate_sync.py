@@ -7,7 +7,8 @@ Only the paths that differ between the old and the new tip are touched:
   still holds the old pointer, or is a symbolic link to its data: DVC's ``cache.type symlink``);
 - any other changed file (``.gitattributes``, ``.gitignore``, a removed ``.dvc`` file, ``.gitmlv``)
   is replaced only when the work tree still holds the old version; a file the user edited is left
-  alone and named in a warning;
+  alone and named in a warning (the checked-out branch's files: the migration refuses to move it
+  over them first, ``edited_files``);
 - an index entry moves to the new blob only when it held the old one (staged work is kept).
 
 The index is edited in place (``gitio.indexfile``) so that entries keep valid stat data and git does
@@ -111,6 +112,21 @@ def _stat_of(full: str, mode: int) -> tuple[int, ...] | None:
 
 
 SameBytes = Callable[[str, str], "bool | None"]
+
+
+def edited_files(ws: Workspace, cat: CatFile, old: str, new: str) -> list[str]:
+    """The files other than pointers that moving from commit ``old`` to ``new`` changes and whose
+    work-tree copy is neither version: edits of the user's that ``sync_after_move`` would leave in
+    place beside the new commit (a ``.gitattributes`` still routing files to git-lfs, a ``dvc.lock``
+    a ``dvc repro`` wrote). Checked before any ref moves, so a migration can refuse instead."""
+    edited = []
+    for c in _changes(ws, old, new):
+        if c.new != ZERO and _pointer(cat, c.new) is not None:
+            continue  # a data file: its work-tree bytes are the data, or the user's newer version
+        have = _worktree_blob(os.path.join(ws.repo.top, c.path))
+        if have not in (c.new if c.new != ZERO else None, c.old if c.old != ZERO else None):
+            edited.append(c.path)
+    return edited
 
 
 def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str,
