@@ -23,11 +23,21 @@ def human_size(n: float) -> str:
 
 
 def push_summary(res: Any) -> str:
-    """The one line every push ends with (an ``ops.sync.PushResult``)."""
+    """The one line every push ends with (an ``ops.sync.PushResult``). A push that sent nothing
+    says so ("pushed data of 0 file(s), 0 B ...; 0 file(s) already there" read as a failure)."""
+    where = f"'{res.remote}' ({res.url})"
+    base = res.verified_base[:12] if res.verified_base else None
+    if not res.uploaded_files and not res.bytes_sent and not res.missing:
+        if res.already_there:
+            line = f"git-mlv: nothing to push: {where} already has the data of {res.already_there} file(s)"
+            return line + (f"; the other files are as in {base}, whose data it holds" if base else "")
+        if base:
+            return f"git-mlv: nothing to push: the files are as in {base}, whose data {where} holds"
+        return f"git-mlv: nothing to push: {where} already has the data of the pushed commits"
     line = (f"git-mlv: pushed data of {res.uploaded_files} file(s), {human_size(res.bytes_sent)} "
-            f"to '{res.remote}' ({res.url}); {res.already_there} file(s) already there")
-    if res.verified_base:
-        line += f"; the other files are as in {res.verified_base[:12]}, whose data it holds"
+            f"to {where}; {res.already_there} file(s) already there")
+    if base:
+        line += f"; the other files are as in {base}, whose data it holds"
     if res.missing:
         line += f"; {len(res.missing)} file(s) with no data here nor there"
     return line

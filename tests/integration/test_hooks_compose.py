@@ -136,8 +136,8 @@ def test_pushed_commits_already_on_the_remote_tracking_ref_are_still_checked(rep
     # the next push walks only what is new: nothing to upload, and it says so in one line
     res = git("push", "origin", "main:other", cwd=repo)
     lines = [x for x in res.stderr.decode().splitlines() if x.startswith("git-mlv:")]
-    assert lines == [f"git-mlv: pushed data of 0 file(s), 0 B to 'store' ({tmp_path / 'store'}); "
-                     "0 file(s) already there"]
+    assert lines == [f"git-mlv: nothing to push: 'store' ({tmp_path / 'store'}) already has the data "
+                     "of the pushed commits"]
 
 
 @pytest.mark.slow

@@ -104,7 +104,7 @@ def test_push_clone_checkout(backend, repo: Path, tmp_path: Path, monkeypatch) -
     # v1.0 was verified on the remote by the hook: nothing to look at, nothing sent (a06f2cc)
     assert again["bytes_sent"] == again["uploaded_files"] == 0 and again["verified_base"], again
     text = mlv("push", "v1.0", cwd=repo).stderr.decode()
-    assert "0 file(s) already there; the other files are as in" in text, text
+    assert "nothing to push: the files are as in" in text, text
 
     apply_v2(repo)
     git("add", "-A", cwd=repo)
