@@ -24,6 +24,21 @@ if TYPE_CHECKING:
 Values = dict[str, dict[str, Any]]  # path -> {flat key: value}
 
 
+class _Missing:
+    """No value at that revision (no file, or no such key): not a value of None, which is a
+    file's ``null`` (``pretrained: null`` and ``pretrained: imagenet`` differ; a key added as null
+    is a change, as ``repro`` calls it one)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
 @dataclass
 class MetricsTable:
     """Metric values by revision: ``data[rev][path][key]``; ``errors`` for files (and specs) that did
@@ -47,14 +62,16 @@ class MetricsTable:
         return [k if single else f"{p}:{k}" for p, k in cols]
 
     def rows(self) -> list[list[Any]]:
-        """One row per revision: the revision then each column's value (None when missing)."""
+        """One row per revision: the revision then each column's value (MISSING when missing)."""
         cols = self.columns()
-        return [[rev, *(self.data.get(rev, {}).get(p, {}).get(k) for p, k in cols)] for rev in self.revs]
+        return [[rev, *(self.data.get(rev, {}).get(p, {}).get(k, MISSING) for p, k in cols)]
+                for rev in self.revs]
 
 
 @dataclass(frozen=True)
 class DiffRow:
-    """One value at two revisions; ``change`` = new - old when both are numbers."""
+    """One value at two revisions (MISSING on a side without it); ``change`` = new - old when both
+    are numbers."""
 
     path: str
     key: str
@@ -75,8 +92,9 @@ class DiffRow:
         return float(Decimal(repr(self.new)) - Decimal(repr(self.old)))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping."""
-        return {"path": self.path, "key": self.key, "old": self.old, "new": self.new, "change": self.change}
+        """A JSON-ready mapping (a missing side is null, as DVC writes it)."""
+        return {"path": self.path, "key": self.key, "old": None if self.old is MISSING else self.old,
+                "new": None if self.new is MISSING else self.new, "change": self.change}
 
 
 def _spec(repo: Repo, rev: str) -> specfile.Spec:
@@ -204,7 +222,7 @@ def diff_values(old: Values, new: Values, show_all: bool = False) -> list[DiffRo
     rows = []
     keys = sorted({(p, k) for side in (old, new) for p, kv in side.items() for k in kv})
     for p, k in keys:
-        a, b = old.get(p, {}).get(k), new.get(p, {}).get(k)
+        a, b = old.get(p, {}).get(k, MISSING), new.get(p, {}).get(k, MISSING)
         if show_all or not _same(a, b):
             rows.append(DiffRow(p, k, a, b))
     return rows
@@ -284,5 +302,5 @@ def params_diff(repo: Repo, a: str, b: str, pool: Pool | None = None, show_all: 
     return ParamsDiff(diff_values(old, new, show_all), warnings)
 
 
-__all__ = ["WORKSPACE", "DiffRow", "curves", "MetricsTable", "ParamsDiff", "diff", "diff_values", "flatten",
-           "params_diff", "params_at", "rows_at", "RowsAt", "show", "ValuesDiff"]
+__all__ = ["MISSING", "WORKSPACE", "DiffRow", "curves", "MetricsTable", "ParamsDiff", "diff", "diff_values",
+           "flatten", "params_diff", "params_at", "rows_at", "RowsAt", "show", "ValuesDiff"]
