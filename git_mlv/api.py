@@ -44,9 +44,10 @@ from .ops.context import Workspace
 __all__ = ["open", "read", "params_show", "metrics_show"]
 
 _MODES = {"r": False, "rt": False, "rb": True}
+PathArg = str | os.PathLike  # a path or a pathlib.Path
 
 
-def open(path: str, repo: str | None = None, rev: str | None = None, remote: str | None = None,
+def open(path: PathArg, repo: PathArg | None = None, rev: str | None = None, remote: str | None = None,
          mode: str = "r", encoding: str | None = None, errors: str | None = None) -> IO[Any]:
     """``path`` of ``repo`` at ``rev`` as a read-only file object (also a context manager).
 
@@ -58,6 +59,7 @@ def open(path: str, repo: str | None = None, rev: str | None = None, remote: str
     if _MODES[mode] and (encoding is not None or errors is not None):
         raise ValueError("binary mode takes no encoding or errors argument")
     rel = _clean(path)
+    repo = os.fspath(repo) if repo is not None else None
     ws = _local(repo)
     raw: io.RawIOBase = _open_local(ws, rel, rev, remote) if ws is not None \
         else _open_fetched(repo or "", rel, rev)
@@ -67,14 +69,14 @@ def open(path: str, repo: str | None = None, rev: str | None = None, remote: str
     return io.TextIOWrapper(buffered, encoding=encoding or "utf-8", errors=errors)
 
 
-def read(path: str, repo: str | None = None, rev: str | None = None, remote: str | None = None,
+def read(path: PathArg, repo: PathArg | None = None, rev: str | None = None, remote: str | None = None,
          mode: str = "r", encoding: str | None = None, errors: str | None = None) -> Any:
     """The whole content of ``path`` (``str``, or ``bytes`` with mode "rb"); see :func:`open`."""
     with open(path, repo, rev, remote, mode, encoding, errors) as f:
         return f.read()
 
 
-def params_show(repo: str | None = None, rev: str | None = None) -> dict[str, dict[str, Any]]:
+def params_show(repo: PathArg | None = None, rev: str | None = None) -> dict[str, dict[str, Any]]:
     """The parameters the pipeline (``.gitmlv``) at ``rev`` names: ``{file: {key: value}}``, keys
     dotted as ``git mlv params diff`` shows them. ``rev`` None: the work tree."""
     from .pipeline import metrics
@@ -85,7 +87,7 @@ def params_show(repo: str | None = None, rev: str | None = None) -> dict[str, di
         return metrics.params_at(ws.repo, rev or WORKSPACE, ws.pool)
 
 
-def metrics_show(repo: str | None = None, rev: str | None = None) -> dict[str, dict[str, Any]]:
+def metrics_show(repo: PathArg | None = None, rev: str | None = None) -> dict[str, dict[str, Any]]:
     """The metric files the pipeline at ``rev`` names: ``{file: {key: value}}`` (nested keys
     dotted, as ``git mlv metrics show`` prints them). ``rev`` None: the work tree. A metric file
     that does not parse raises :class:`MlvError`."""
@@ -104,7 +106,9 @@ def metrics_show(repo: str | None = None, rev: str | None = None) -> dict[str, d
 
 
 # -- where the file is -----------------------------------------------------------------------------
-def _clean(path: str) -> str:
+def _clean(path: PathArg) -> str:
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
     if not isinstance(path, str) or not path.strip():
         raise ValueError("path: give a file's path relative to the repository's root")
     rel = posixpath.normpath(path.replace(os.sep, "/"))
@@ -131,8 +135,8 @@ def _local(repo: str | None) -> Workspace | None:
     return ws
 
 
-def _need_local(repo: str | None, what: str) -> Workspace:
-    ws = _local(repo)
+def _need_local(repo: PathArg | None, what: str) -> Workspace:
+    ws = _local(os.fspath(repo) if repo is not None else None)
     if ws is None:
         raise MlvError(f"{what} reads a local repository with a work tree; clone {repo} first")
     return ws

@@ -46,6 +46,7 @@ def test_read_each_version_and_the_worktree(history: tuple[Path, Path]) -> None:
     assert mlvapi.read("data/model.bin", repo=str(repo), mode="rb") == V2  # the work tree
     assert mlvapi.read("data/labels.csv", repo=str(repo), rev="v1") == "id,label\n1,cat\n2,dog\n"
     assert mlvapi.read("notes.txt", repo=str(repo), rev="v1") == "héllo\n"  # git's own file
+    assert mlvapi.read(Path("data") / "model.bin", repo=repo, rev="v1", mode="rb") == V1  # PathLike
     with mlvapi.open("data/labels.csv", repo=str(repo), rev="HEAD~1") as f:
         assert f.readline() == "id,label\n" and f.read() == "1,cat\n2,dog\n"
     # the current directory's repository, a path that goes through a folder and back
