@@ -338,6 +338,15 @@ def walkthrough(base: str, n_images: int, colour: bool) -> Outcome:
     check(metrics_v1["accuracy"] != metrics_v2["accuracy"], "accuracy did not move between v1 and v2")
     moved = metrics_v2["accuracy"] - metrics_v1["accuracy"]
     n.ok(f"accuracy {metrics_v1['accuracy']:.3f} -> {metrics_v2['accuracy']:.3f} ({moved:+.3f})")
+    n.say("From Python (a notebook, say), v1.0's model and metrics without a checkout (docs/api.md):")
+    code = ('import hashlib, git_mlv.api as mlv; '
+            'print(mlv.metrics_show(rev="v1.0")); '
+            'data = mlv.read("model.bin", rev="v1.0", mode="rb"); '
+            'print("model.bin at v1.0:", hashlib.sha256(data).hexdigest())')
+    api_out = n.run([sys.executable, "-c", code], project)
+    check(model_v1 in api_out, "git_mlv.api.read of model.bin at v1.0 is not v1's model")
+    check(f"{metrics_v1['accuracy']}" in api_out, "git_mlv.api.metrics_show at v1.0 lacks v1's accuracy")
+    n.ok("git_mlv.api read v1.0's model (sha256 as trained in step 3) and its metrics")
 
     # 7 ------------------------------------------------------------------------------------------
     n.step("travel back to v1.0",
