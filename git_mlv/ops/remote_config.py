@@ -288,8 +288,11 @@ def _create_folder(ws: Workspace, url: str) -> None:
     (``FolderRemote.create_root``), so that a share not mounted is not taken for a new remote."""
     u = parse(url, base_dir(ws))
     if u.scheme == "folder":
+        from ..remotes.local import make_root
+
+        ws.settings  # noqa: B018 - applies core.sharedRepository's modes (core/fsutil.set_shared)
         try:
-            os.makedirs(u.path, exist_ok=True)
+            make_root(u.path)
         except OSError as e:
             raise UsageError(f"cannot create the data remote folder {u.path}: {e.strerror or e}") from None
 

@@ -87,6 +87,7 @@ def open_named(ws: Workspace, name: str | None, retry: RetryPolicy | None = None
 def open_config(ws: Workspace, rc: remote_config.RemoteConfig, retry: RetryPolicy | None = None
                 ) -> tuple[Remote, RemoteIndex]:
     """``open_named`` for a remote whose configuration was read already."""
+    ws.settings  # noqa: B018 - core.sharedRepository's modes, for what a folder remote creates
     remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
                          create_folder=False)
     rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), (retry or retry_policy(ws)).run)

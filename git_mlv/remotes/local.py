@@ -8,7 +8,7 @@ import os
 import secrets
 import stat
 
-from ..core.fsutil import fs_error, start_writeback
+from ..core.fsutil import dir_mode, file_mode, fs_error, start_writeback, umask
 from .base import (
     Data,
     FileSlice,
@@ -45,6 +45,13 @@ class FolderRemote(Remote):
     user's choice). Every name is opened component by component with ``O_NOFOLLOW`` relative to
     the root's descriptor, so a link planted in ``packs/`` cannot make a push write, or a fetch
     read, anything outside the remote.
+
+    Modes follow the root, as git's objects follow a shared repository's config: new folders and
+    files get the group and other bits the root grants (a root ``chmod 2775`` by a team: folders
+    ``g+rwxs``, files ``g+rw``), on top of the umask's and of the local ``core.sharedRepository``'s
+    (core/fsutil.py); a folder this user owns that lacks those bits (made by an older git-mlv)
+    gets them at the next write. Before, everything had the umask's mode (0755 folders), and a
+    second member of the group could not push ("permission denied writing .../packs").
     """
 
     # Two threads keep one disk busy while the other copies; more only add seeks (2-core machine).
@@ -65,6 +72,8 @@ class FolderRemote(Remote):
         # new local folder (hidden under the mount point once it is back), and a push would say
         # it succeeded. `git mlv remote add` creates a new remote's folder.
         self.create_root = create_root
+        self._modes: tuple[int, int] | None = None  # (folder mode, file mode): see the class doc
+        self._root_mode = 0  # the root's mode, once a write looked
 
     def _gone(self) -> RemoteError:
         return RemoteError(f"data remote folder {self.url} does not exist (a share not mounted? "
@@ -77,6 +86,8 @@ class FolderRemote(Remote):
             return RemoteError(f"{self.url}: {what} is a symbolic link; a folder remote must not "
                                "contain links (remove it)")
         where = os.path.join(self.url, what)
+        if e.errno in (errno.EACCES, errno.EPERM):
+            return RemoteError(self._denied(what))
         if e.errno in _REMOTE_HINTS:  # fs_error's hints are about the local pool and worktree
             words, todo = _REMOTE_HINTS[e.errno]
             return RemoteError(f"{words} writing {where}; " + todo.format(name=self.name))
@@ -86,6 +97,30 @@ class FolderRemote(Remote):
         # EIO, ESTALE (NFS) and friends: a share that comes back may work on the next try
         return RemoteError(f"{self.url}: {what}: {e.strerror or e}", retryable=True)
 
+    def _denied(self, what: str) -> str:
+        """Permission denied on ``what``: whose folder refused, and how a team shares one (a
+        folder remote made by another member of the group with the umask's 0755, before
+        git-mlv widened modes, kept the others out)."""
+        folder = self.root
+        for part in what.split("/")[:-1]:
+            if not os.path.isdir(os.path.join(folder, part)):
+                break
+            folder = os.path.join(folder, part)
+        try:
+            st = os.stat(folder)
+            import pwd
+
+            try:
+                owner = pwd.getpwuid(st.st_uid).pw_name
+            except KeyError:
+                owner = f"uid {st.st_uid}"
+            whose = f": {folder} belongs to {owner} (mode {stat.S_IMODE(st.st_mode):04o})"
+        except OSError:
+            whose = ""
+        return (f"permission denied on {os.path.join(self.url, what)}{whose}; to share a folder "
+                f"remote with a group, its owner runs `chmod -R g+rwX {self.root}; find {self.root} "
+                "-type d -exec chmod g+s {} +` (git-mlv then keeps what it adds group-writable)")
+
     def _dir_fd(self, parts: list[str], create: bool = False) -> int:
         """A descriptor of folder ``root/parts...``, no component a symlink."""
         if create and self.create_root:
@@ -94,6 +129,9 @@ class FolderRemote(Remote):
             raise self._gone()
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
+            if create and self._modes is None:
+                self._root_mode = os.fstat(fd).st_mode
+                self._modes = _modes_under(self._root_mode)
             for part in parts:
                 if create:
                     try:
@@ -103,6 +141,8 @@ class FolderRemote(Remote):
                 nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
                 os.close(fd)
                 fd = nxt
+                if create and self._modes is not None:
+                    _widen(fd, self._modes[0])
         except OSError as e:
             os.close(fd)
             if e.errno == errno.ENOTDIR:  # O_NOFOLLOW|O_DIRECTORY on a link: ENOTDIR or ELOOP
@@ -193,6 +233,8 @@ class FolderRemote(Remote):
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=dfd)
             try:
+                if self._modes is not None and self._modes[1] != 0o666 & ~umask():
+                    os.fchmod(fd, self._modes[1])
                 for part in parts_of(data):
                     if isinstance(part, FileSlice):
                         _copy_slice(part, fd)
@@ -324,6 +366,50 @@ class _TempFile(Staged):
         if self.dfd >= 0:
             os.close(self.dfd)
             self.dfd = -1
+
+
+def _modes_under(root_mode: int) -> tuple[int, int]:
+    """(folder mode, file mode) for what a push creates under a root of mode ``root_mode``: the
+    umask's and ``core.sharedRepository``'s (core/fsutil.py), plus the group bits and the others'
+    read and search bits the root grants (never others' write: a root in a world-writable folder
+    does not make the data writable by all), and its setgid bit for folders (so their files keep
+    the root's group)."""
+    share = stat.S_IMODE(root_mode) & 0o075
+    folder = dir_mode() | share | (root_mode & stat.S_ISGID)
+    return folder, file_mode() | (share & 0o064)
+
+
+def make_root(path: str) -> None:
+    """Create a new folder remote's folder (and missing parents), as `git mlv remote add` does:
+    with the mode of ``core.sharedRepository`` (core/fsutil.dir_mode), and the group bits of a
+    parent that is a team's shared folder (setgid and group-writable, as git's ``--shared``
+    folders are): a root made with the umask's 0755 there kept the rest of the group out."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    make_root(parent)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return
+    up = os.stat(parent).st_mode
+    team = up & (0o070 | stat.S_ISGID) if up & stat.S_ISGID and up & 0o020 else 0
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if (mode | dir_mode() | team) != mode:
+        os.chmod(path, mode | dir_mode() | team)
+
+
+def _widen(fd: int, mode: int) -> None:
+    """Add ``mode``'s bits to the folder ``fd`` when it lacks some and this user owns it (a
+    folder made by an older git-mlv, with the umask's mode); another's folder is left as it is."""
+    st = os.fstat(fd)
+    want = stat.S_IMODE(st.st_mode) | mode
+    if want != stat.S_IMODE(st.st_mode) and st.st_uid == os.geteuid():
+        try:
+            os.fchmod(fd, want)
+        except OSError:
+            pass  # a file system without modes (a CIFS share): writing will say what is wrong
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
