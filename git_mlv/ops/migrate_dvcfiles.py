@@ -86,6 +86,19 @@ def _join(base: str, path: str, where: str) -> str:
     return "" if joined == "." else joined
 
 
+# DVC's external dependencies: a URL (`https://`, `s3://`, its `remote://NAME/path`) or a path
+# outside the repository (`/data/shared.csv`); DVC checks their etag or md5 at each repro
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _external(base: str, path: str) -> bool:
+    """True for a DVC path that is not in the repository: a URL, or a path that leaves it."""
+    if _URL.match(path) or posixpath.isabs(path):
+        return True
+    joined = posixpath.normpath(posixpath.join(base, path))
+    return joined == ".." or joined.startswith("../")
+
+
 def _load(text: bytes, where: str) -> Any:
     try:
         return yaml.safe_load(text) or {}
@@ -217,7 +230,13 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
         cmd = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
         wdir = _join(here, str(st.get("wdir", ".")), where)
         stage = DvcStage(str(name), cmd, wdir, here)
-        stage.deps = [_join(wdir, str(d), where) for d in st.get("deps") or []]
+        for d in map(str, st.get("deps") or []):
+            if not _external(wdir, d):
+                stage.deps.append(_join(wdir, d, where))
+            else:  # made a path in the work tree, it was a dependency no stage makes: repro failed
+                stage.dropped.append(f"external dependency {d}: a change there no longer makes it stale "
+                                     f"(git-mlv reads dependencies in the work tree; `git mlv repro "
+                                     f"--force -s {name}` runs it)")
         for p in st.get("params") or []:
             if isinstance(p, str):
                 stage.params.append(f"{_join(wdir, DEFAULT_PARAMS, where)}:{p}")
@@ -230,6 +249,10 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
                         stage.params += [f"{f}:{k}" for k in keys]
         for section, kind in (("outs", "out"), ("metrics", "metric"), ("plots", "plot")):
             for p, opts in _entries(st.get(section), where):
+                if _external(wdir, p):
+                    raise DvcFormatError(f"{where}: output {p!r} is outside the repository (a DVC external "
+                                         "output), which from-dvc does not convert; have the stage write it "
+                                         "in the work tree, or remove it from dvc.yaml, first")
                 cache = opts.get("cache", True) is not False
                 stage.outs.append(Output(_join(wdir, p, where), None, kind, cache))
                 if opts.get("persist") is True:
@@ -275,7 +298,7 @@ def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, 
         for key, target in (("deps", locked.deps), ("outs", locked.outs)):
             for e in st.get(key) or []:
                 h = _hash(e) if isinstance(e, dict) else None
-                if h is not None:
+                if h is not None and not _external(wdir, str(e["path"])):  # external: not converted
                     target[_join(wdir, str(e["path"]), where)] = h
         for file, values in (st.get("params") or {}).items():
             locked.params[_join(wdir, str(file), where)] = dict(values or {})
