@@ -28,7 +28,6 @@ from ..errors import UsageError
 from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import Commit, FileChange
-from ..pipeline.spec import Spec
 from .context import Workspace
 from .migrate import ImportResult, checked_out, commit_head, ready_to_publish, tree_files
 from .migrate_dvcdata import (
@@ -168,14 +167,21 @@ class _Converter:
             changes += output_changes(self.data, o, source)
         return changes, outs
 
-    def pipeline(self, pipe: _Pipeline, source: Source, old_spec: bytes) -> list[FileChange]:
+    def pipeline(self, pipe: _Pipeline, source: Source, committed: Source) -> list[FileChange]:
+        """The changes that turn ``pipe`` into stages of ``.gitmlv`` and entries of ``.gitmlv.lock``
+        (``source`` holds the files, ``committed`` the commit's own ``.gitmlv`` and lock)."""
         changes = [FileChange("D", p.encode()) for y in pipe.yamls
                    for p in (y, posixpath.join(posixpath.dirname(y), "dvc.lock"))]
         if not pipe.stages:
-            rest = spec_text(old_spec, Spec()) if old_spec else b""
-            return changes + [FileChange("D", b".gitmlv.lock"),
-                              FileChange("M", b".gitmlv", "100644", "inline", rest) if rest.strip()
-                              else FileChange("D", b".gitmlv")]
+            # no DVC stage left: the commit's own .gitmlv and .gitmlv.lock stand as they are. They
+            # had their stages stripped, and a HEAD-only migration's commit (which deletes dvc.yaml
+            # and writes the stages), rewritten by --everything as its summary advises, lost the
+            # pipeline: HEAD had no .gitmlv stages and no .gitmlv.lock left
+            for name in (".gitmlv", ".gitmlv.lock"):
+                text = committed.read(name)
+                changes.append(FileChange("M", name.encode(), "100644", "inline", text) if text is not None
+                               else FileChange("D", name.encode()))
+            return changes
         for st in pipe.stages:
             for o in st.outs:
                 if (o.cache or o.kind == "metric") and o.hash is not None:
@@ -183,6 +189,7 @@ class _Converter:
         multi = len({posixpath.dirname(y) for y in pipe.yamls}) > 1
         spec = mlv_stages(pipe.stages, multi)
         entries, stale = lock_entries(self.data, spec, pipe.stages, pipe.locked, source, multi)
+        old_spec = committed.read(".gitmlv") or b""
         changes.append(FileChange("M", b".gitmlv", "100644", "inline", spec_text(old_spec, spec)))
         lock = lock_text(entries)
         changes.append(FileChange("M", b".gitmlv.lock", "100644", "inline", lock) if lock
@@ -261,7 +268,7 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
         changes += ch
         outs += o
     pipe = _pipeline(committed, yamls)
-    changes += conv.pipeline(pipe, source, committed.read(".gitmlv") or b"") if yamls else []
+    changes += conv.pipeline(pipe, source, committed) if yamls else []
     outs += [o for st in pipe.stages for o in st.outs if o.cache]
     changes += gitignore_changes([o.path for o in outs], committed.read)
     old_attrs = committed.read(".gitattributes") or b""
@@ -400,7 +407,7 @@ class DvcTransform:
             else:
                 new += self._removed_dvc_file(commit, ch)
         if pipeline:
-            new += self.conv.pipeline(_pipeline(source, self.yamls), source, source.read(".gitmlv") or b"")
+            new += self.conv.pipeline(_pipeline(source, self.yamls), source, source)
         commit.changes = new
         return changed
 
