@@ -123,7 +123,9 @@ def load(repo: Repo) -> dict[str, LockEntry]:
         return {}
     try:
         return parse(read_items(repo, path=path))
-    except ConfigFileError as e:
+    except (ConfigFileError, LockError) as e:
+        # a record it cannot read (a hand edit; a copy of .gitmlv that `git config -f .gitmlv`,
+        # which writes through this very name, left when it was killed) said nothing of the way out
         raise LockError(f"{e}; resolve it by hand, or delete {FILENAME} and run `git mlv repro`") from None
 
 

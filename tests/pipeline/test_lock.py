@@ -76,5 +76,6 @@ def test_conflict_markers_give_a_clear_error(repo: Repo) -> None:
 
 def test_malformed_record(repo: Repo) -> None:
     Path(repo.top, ".gitmlv.lock").write_text('[stage "a"]\n\tcmd = x\n\tdep = nothex 1 f\n')
-    with pytest.raises(LockError, match="stage 'a': malformed record 'nothex 1 f'"):
+    with pytest.raises(LockError, match=r"^\.gitmlv\.lock: stage 'a': malformed record 'nothex 1 f'; "
+                       r"resolve it by hand, or delete \.gitmlv\.lock and run `git mlv repro`$"):
         lock.load(repo)
