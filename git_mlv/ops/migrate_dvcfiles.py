@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from .migrate_dvcexpand import expand
 from .migrate_rewrite import MigrateError
 
 DEFAULT_PARAMS = "params.yaml"
@@ -67,6 +68,7 @@ class DvcStage:
     outs: list[Output] = field(default_factory=list)
     # DVC settings .gitmlv has no word for, each a phrase naming what changes for `git mlv repro`
     dropped: list[str] = field(default_factory=list)
+    dvc_name: str = ""  # DVC's NAME@KEY when a foreach/matrix made it (migrate_dvcexpand.py)
 
 
 @dataclass
@@ -206,14 +208,9 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
     defined = (doc.get("stages") if isinstance(doc, dict) else None) or {}
     if not isinstance(defined, dict):
         raise DvcFormatError(f"{path}: `stages` is not a mapping of stage names")
-    # checked before "has no cmd": a foreach/matrix stage keeps its cmd under `do:` or uses ${item}
-    generated = [str(n) for n, st in defined.items() if isinstance(st, dict) and ("foreach" in st
-                                                                                  or "matrix" in st)]
-    if generated:
-        which = ("stage " if len(generated) == 1 else "stages ") + ", ".join(repr(n) for n in generated)
-        uses = "uses" if len(generated) == 1 else "use"
-        raise DvcFormatError(f"{path}: {which} {uses} foreach/matrix, which from-dvc does not convert; "
-                             "write each item out as a plain stage (its own name, cmd, deps and outs) first")
+    # before "has no cmd": a foreach/matrix stage keeps its cmd under `do:` and uses ${item}
+    defined, generated = expand(defined, path)
+    dvc_names = {ours: theirs for theirs, ours in generated.items()}
     templated = {str(n): t for n, st in defined.items() if (t := _interpolation(st))}
     if templated:
         which = ("stage " if len(templated) == 1 else "stages ") + ", ".join(
@@ -229,7 +226,7 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
         cmd = st["cmd"]
         cmd = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
         wdir = _join(here, str(st.get("wdir", ".")), where)
-        stage = DvcStage(str(name), cmd, wdir, here)
+        stage = DvcStage(str(name), cmd, wdir, here, dvc_name=dvc_names.get(str(name), ""))
         for d in map(str, st.get("deps") or []):
             if not _external(wdir, d):
                 stage.deps.append(_join(wdir, d, where))
@@ -286,13 +283,13 @@ def _interpolation(node: Any) -> str | None:
 def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, LockedStage]:
     """The ``dvc.lock`` entries of ``stages`` (paths made root-relative with each stage's wdir)."""
     doc = _load(text, path)
-    wdirs = {s.name: s.wdir for s in stages}
+    by_name = {s.dvc_name or s.name: s for s in stages}  # dvc.lock names a generated stage NAME@KEY
     out = {}
     for name, st in (doc.get("stages") or {}).items():
-        if name not in wdirs or not isinstance(st, dict):
+        if name not in by_name or not isinstance(st, dict):
             continue
         where = f"{path}: stage {name!r}"
-        wdir = wdirs[name]
+        wdir = by_name[name].wdir
         cmd = st.get("cmd", "")
         locked = LockedStage(" && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
         for key, target in (("deps", locked.deps), ("outs", locked.outs)):
@@ -302,7 +299,7 @@ def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, 
                     target[_join(wdir, str(e["path"]), where)] = h
         for file, values in (st.get("params") or {}).items():
             locked.params[_join(wdir, str(file), where)] = dict(values or {})
-        out[str(name)] = locked
+        out[by_name[name].name] = locked
     return out
 
 

@@ -1,5 +1,6 @@
-"""migrate from-dvc on a dvc.yaml with foreach and matrix stages (made and read by the real DVC): the
-error docs/migrate.md promises, naming them and saying to write each item out as a plain stage."""
+"""migrate from-dvc on dvc.yaml stages DVC generates or fills in (made and read by the real DVC):
+foreach/matrix stages are written out (test_migrate_dvc_expand.py), ${...} templating is named in
+one error and nothing changes, settings without a git-mlv word are named in the summary."""
 
 from __future__ import annotations
 
@@ -29,15 +30,21 @@ stages:
 """
 
 
-def test_foreach_and_matrix_stages_are_named(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811
+def test_foreach_and_matrix_stages_convert_beside_plain_ones(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811
+    """Refused until 2026-12-04 (write each item out first); now written out as plain stages,
+    named after DVC's s@a, m@1 (test_migrate_dvc_expand.py has the details)."""
     repo = dvc_repo(tmp_path)
     write(repo / "dvc.yaml", GENERATED.encode())
-    listed = dvc("stage", "list", cwd=repo)  # DVC itself reads them: s@a, s@b, m@x1 ...
-    assert "s@a" in listed and "plain" in listed
-    for err in _refused_both_ways(repo):
-        assert err.startswith("git-mlv: error: dvc.yaml: stages 's', 'm' use foreach/matrix")
-        assert "write each item out as a plain stage" in err
-        assert "has no cmd" not in err
+    listed = dvc("stage", "list", cwd=repo)  # DVC itself reads them: s@a, s@b, m@1 ...
+    assert "s@a" in listed and "m@2" in listed and "plain" in listed
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "stages", cwd=repo)
+    out(mlv("migrate", "from-dvc", cwd=repo))
+    names = out(mlv("stage", "list", cwd=repo))
+    for name in ("s-a", "s-b", "m-1", "m-2", "plain"):
+        assert name in names, names
+    cmd = out(git("config", "-f", ".gitmlv", "--get", "stage.m-2.cmd", cwd=repo))
+    assert cmd.strip() == "echo 2 > m2.txt"
 
 
 def _refused_both_ways(repo: Path) -> list[str]:
@@ -82,7 +89,7 @@ def test_templated_stages_are_named(tmp_path: Path, dvc_env: Path) -> None:  # n
     """A dvc.yaml stage with `${train.lr}` in its cmd (DVC fills it from params.yaml) was copied as
     it was: the stage was listed as "not up to date" though DVC's repro had just run it, and
     `git mlv repro` ran `python ... ${train.lr}` in sh, which failed with "Bad substitution" after
-    deleting the stage's outputs. Like foreach, it is now named and nothing changes; `\\${HOME}` (DVC's
+    deleting the stage's outputs. It is now named and nothing changes; `\\${HOME}` (DVC's
     escape) is not templating."""
     repo = dvc_repo(tmp_path)
     write(repo / "params.yaml", b"train:\n  lr: 0.25\n")
