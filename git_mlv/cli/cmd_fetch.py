@@ -62,6 +62,10 @@ def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
         print(f"git-mlv: warning: {quote_path(path)}: not fetched: {why}", file=sys.stderr)
     if len(unnamed) > 10:
         print(f"git-mlv: warning: ... and {len(unnamed) - 10} more file(s) not fetched", file=sys.stderr)
+    if res.not_on_remote and res.other_remotes:
+        print(f"git-mlv: hint: {len(res.not_on_remote)} file(s) are not on '{res.remote}'; other data "
+              f"remotes: {', '.join(res.other_remotes)} (`git mlv fetch NAME` or `pull NAME` reads from "
+              "one)", file=sys.stderr)
     for msg in res.damaged[:10]:
         print(f"git-mlv: error: {msg}", file=sys.stderr)
     if res.damaged:

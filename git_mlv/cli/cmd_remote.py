@@ -70,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
             rc = remote_config.add(ws, args.name, args.url, default=args.default, local=args.local)
             where = ".git/config" if args.local else ".gitmlv"
             print(f"Added data remote {rc.name} -> {rc.url} in {where}"
-                  + (" (default)" if rc.default else "")
+                  + (" (default)" if args.default else
+                     # implied while it is the only one: adding another left no default, silently
+                     " (the default while it is the only data remote; `git mlv remote modify "
+                     f"{rc.name} default true` keeps it the default)" if rc.default else "")
                   + ("" if args.local else "; commit .gitmlv so that clones find the data"))
             inside = remote_config.inside_worktree(ws, rc.url)
             if inside:

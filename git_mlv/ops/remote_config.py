@@ -293,6 +293,9 @@ def _create_folder(ws: Workspace, url: str) -> None:
         ws.settings  # noqa: B018 - applies core.sharedRepository's modes (core/fsutil.set_shared)
         try:
             make_root(u.path)
+        except NotADirectoryError as e:  # before: taken as the remote, and every push failed
+            raise UsageError(f"{e.filename or u.path} is a file, not a folder: a folder data remote "
+                             "needs a folder (name another path)") from None
         except OSError as e:
             raise UsageError(f"cannot create the data remote folder {u.path}: {e.strerror or e}") from None
 

@@ -52,6 +52,8 @@ class FetchResult:
     # a commit whose data was all here (ops/complete.py): only the files changed since were looked
     # at, and ``files`` counts those
     since: str = ""
+    # the other data remotes, when some files were not on this one (pushed to another?)
+    other_remotes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -274,6 +276,8 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
     result.fetched = len(stats.fetched & oids)
     result.bytes_received = stats.bytes_received
     result.not_on_remote = label_paths(stats.not_on_remote, paths)
+    if result.not_on_remote:  # two remotes, data pushed to the other: say where else to look
+        result.other_remotes = sorted(n for n in remote_config.remotes(ws) if n != rc.name)
     result.damaged = stats.damaged
     result.warnings = stats.warnings
     result.failed = {label: why for oid, why in stats.failed.items() if oid in oids

@@ -80,6 +80,10 @@ class FolderRemote(Remote):
                            "moved?); if it is a new remote, create it (mkdir -p) and try again")
 
     def _error(self, e: OSError, what: str) -> RemoteError:
+        if e.errno == errno.ENOTDIR and os.path.lexists(self.root) and not os.path.isdir(self.root):
+            # before: "/x/afile: packs/: Not a directory"
+            return RemoteError(f"data remote {self.url} is a file, not a folder: point the remote at a "
+                               f"folder (`git mlv remote modify {self.name} url PATH`)")
         if isinstance(e, FileNotFoundError):
             return RemoteNotFound(f"{self.url}: {what} does not exist")
         if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and "symlink" in str(e)):
@@ -387,6 +391,8 @@ def make_root(path: str) -> None:
     path = os.path.abspath(path)
     if os.path.isdir(path):
         return
+    if os.path.lexists(path):  # os.mkdir's FileExistsError said nothing: the remote took a file
+        raise NotADirectoryError(errno.ENOTDIR, "a file, not a folder", path)
     parent = os.path.dirname(path)
     make_root(parent)
     try:

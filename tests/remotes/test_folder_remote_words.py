@@ -1,0 +1,53 @@
+"""What a new user meets with folder remotes and two remotes (found by trying them):
+
+- `git mlv remote add NAME PATH` where PATH is a file took it as the remote (os.makedirs's
+  "exists" passed), and every push then failed with "/x/afile: packs/: Not a directory";
+- the first remote added said "(default)" without ``--default``: it was the default only while it
+  was the only one, and adding a second left none, silently;
+- data pushed to one remote and pulled from another: "b.bin stays a pointer: not on the remote",
+  with no word of the other remotes that may hold it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import commit_all, git, mlv, one_error_line, random_bytes, write
+
+
+def test_a_file_is_refused_as_a_folder_remote(repo: Path, tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_bytes(b"not a folder")
+    p = mlv("remote", "add", "store", str(afile), cwd=repo, check=False)
+    err = one_error_line(p, 2)
+    assert f"{afile} is a file, not a folder" in err, err
+    assert "store" not in mlv("remote", "list", cwd=repo).stdout.decode()
+    # one that became a file after it was added: the push says what is wrong
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    git("config", "mlv-remote.store.url", str(afile), cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=1))
+    commit_all(repo, "v1")
+    err = one_error_line(mlv("push", cwd=repo, check=False), 5)
+    assert f"data remote {afile} is a file, not a folder" in err, err  # "packs/: Not a directory"
+
+
+def test_an_implied_default_says_it_holds_only_while_it_is_the_only_one(repo: Path, tmp_path: Path) -> None:
+    out = mlv("remote", "add", "a", str(tmp_path / "a"), cwd=repo).stdout.decode()
+    assert "(default)" not in out and "the default while it is the only data remote" in out, out
+    out = mlv("remote", "add", "b", str(tmp_path / "b"), "--default", cwd=repo).stdout.decode()
+    assert "(default)" in out, out
+
+
+def test_data_not_on_the_remote_pulled_from_names_the_others(repo: Path, tmp_path: Path) -> None:
+    mlv("remote", "add", "one", str(tmp_path / "one"), "--default", cwd=repo)
+    mlv("remote", "add", "two", str(tmp_path / "two"), cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=1))
+    commit_all(repo, "v1")
+    mlv("push", "two", cwd=repo)  # pushed to the other one only
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    p = mlv("pull", cwd=clone, check=False)
+    assert p.returncode == 1
+    assert "other data remotes: two (`git mlv fetch NAME` or `pull NAME`" in p.stderr.decode(), p.stderr
+    mlv("pull", "two", cwd=clone)
+    assert (clone / "a.bin").read_bytes() == random_bytes(20_000, seed=1)
