@@ -87,7 +87,13 @@ def check_path(rel: str, shown: str | None = None) -> None:
     """SpecError unless ``rel`` is a clean root-relative path inside the work tree (and not .git)."""
     shown = shown if shown is not None else rel
     if not rel or rel == "." or rel.startswith("/") or posixpath.normpath(rel) != rel:
-        raise SpecError(f"{shown!r} is not a clean path relative to the repository root")
+        # `dep = ./data` typed into .gitmlv by hand (as DVC's dvc.yaml takes it):
+        # name the spelling that works
+        clean = posixpath.normpath(rel) if rel and not rel.startswith("/") else ""
+        inside = clean not in ("", ".", "..") and not clean.startswith("../")
+        inside = inside and clean.split("/")[0] != ".git"
+        hint = f" (write {clean!r})" if inside else ""
+        raise SpecError(f"{shown!r} is not a clean path relative to the repository root{hint}")
     if rel == ".." or rel.startswith("../"):
         raise SpecError(f"{shown!r} is outside the repository")
     if rel.split("/")[0] == ".git":

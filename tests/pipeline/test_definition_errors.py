@@ -35,6 +35,18 @@ def test_a_cycle_written_by_hand_is_a_usage_error_at_every_verb(repo: Path) -> N
         assert "stages form a cycle: a -> b -> a" in one_error_line(mlv(*verb, cwd=repo, check=False), 2)
 
 
+def test_a_path_written_by_hand_the_dvc_way_names_the_spelling_that_works(repo: Path) -> None:
+    """dvc.yaml takes `./data`; .gitmlv wants clean root-relative paths. The error said only that
+    the path was not clean."""
+    write(repo / ".gitmlv", b'[stage "a"]\n\tcmd = x\n\tdep = ./data\n\tout = model\n')
+    err = one_error_line(mlv("repro", cwd=repo, check=False), 2).rstrip("\n")
+    assert err == "git-mlv: error: stage 'a': './data' is not a clean path relative to the repository root " \
+                  "(write 'data')", err
+    write(repo / ".gitmlv", b'[stage "a"]\n\tcmd = x\n\tdep = data/../raw\n')
+    err = one_error_line(mlv("dag", cwd=repo, check=False), 2)
+    assert "'data/../raw' is not a clean path relative to the repository root (write 'raw')" in err
+
+
 def test_a_missing_dependency_is_missing_data(repo: Path) -> None:
     mlv("stage", "add", "-n", "a", "-d", "input.csv", "-o", "a.out", "cp input.csv a.out", cwd=repo)
     err = one_error_line(mlv("repro", cwd=repo, check=False), 1)
