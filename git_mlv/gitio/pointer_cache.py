@@ -148,6 +148,7 @@ class _File:
         self.count = count
         self._keys: np.ndarray | None = None
         self._values: np.ndarray | None = None
+        self._prefixes: np.ndarray | None = None
 
     @property
     def keys(self) -> np.ndarray:
@@ -157,6 +158,17 @@ class _File:
 
             self._keys = np.frombuffer(self._map, dtype=f"S{KEY_SIZE}", count=self.count, offset=HEADER.size)
         return self._keys
+
+    @property
+    def prefixes(self) -> np.ndarray:
+        """The keys' first 8 bytes as big-endian integers (sorted as the keys are)."""
+        if self._prefixes is None:
+            import numpy as np
+
+            prefix = np.dtype({"names": ["p"], "formats": [">u8"], "offsets": [0], "itemsize": KEY_SIZE})
+            self._prefixes = np.frombuffer(self._map, dtype=prefix, count=self.count,
+                                           offset=HEADER.size)["p"].astype(np.uint64)
+        return self._prefixes
 
     @property
     def values(self) -> np.ndarray:
@@ -170,7 +182,7 @@ class _File:
 
     def close(self) -> None:
         """Release the mapping (its touched pages count in RSS until then)."""
-        self._keys = self._values = None
+        self._keys = self._values = self._prefixes = None
         try:
             self._map.close()
         except BufferError:
@@ -183,6 +195,59 @@ class _File:
         for i in range(n):
             at = HEADER.size + i * KEY_SIZE
             yield m[at:at + KEY_SIZE], m[vals + i * VALUE_SIZE:vals + (i + 1) * VALUE_SIZE]
+
+
+def _rows_of(files: list[_File], query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the file of each key of ``query`` (``S20``) among ``files``, -1 where none holds it; its
+    row there). Searched by the keys' first 8 bytes as integers, then checked whole: a search
+    of ``S20`` strings cost ~0.1 s for 200,000 keys, this ~0.03 s."""
+    import numpy as np
+
+    prefix = np.dtype({"names": ["p"], "formats": [">u8"], "offsets": [0], "itemsize": KEY_SIZE})
+    q = np.frombuffer(np.ascontiguousarray(query).tobytes(), dtype=prefix)["p"].astype(np.uint64)
+    row = np.full(len(query), -1, dtype=np.int64)
+    which = np.full(len(query), -1, dtype=np.int64)
+    for n, f in enumerate(files):
+        if f.count == 0:
+            continue
+        todo = np.flatnonzero(which < 0)
+        if len(todo) == 0:
+            break
+        starts = f.prefixes.searchsorted(q[todo])
+        starts[starts >= f.count] = f.count - 1
+        hit = f.keys[starts] == query[todo]
+        # two keys sharing their first 8 bytes (1 in 2^64 a pair): the slow search settles it
+        odd = np.flatnonzero(~hit & (f.prefixes[starts] == q[todo]))
+        if len(odd):
+            again = f.keys.searchsorted(query[todo[odd]])
+            again[again >= f.count] = f.count - 1
+            starts[odd] = again
+            hit[odd] = f.keys[again] == query[todo[odd]]
+        row[todo[hit]] = starts[hit]
+        which[todo[hit]] = n
+    return which, row
+
+
+class KeyLookup:
+    """What the cache knows of many keys: masks over them, and the pointer of any one."""
+
+    def __init__(self, files: list[_File], which: np.ndarray, row: np.ndarray) -> None:
+        import numpy as np
+
+        self._files, self._which, self._row = files, which, row
+        self.known = which >= 0  # the cache knows the object: a pointer or not
+        self.pointer = np.zeros(len(which), dtype=bool)
+        for n, f in enumerate(files):
+            sel = np.flatnonzero(which == n)
+            if len(sel):
+                self.pointer[sel] = f.values["size"][row[sel]] != NOT_POINTER
+
+    def blob(self, i: int) -> PointerBlob | None:
+        """The pointer blob of key ``i`` (None: not a pointer, or not known)."""
+        if not self.pointer[i]:
+            return None
+        v = self._files[int(self._which[i])].values[int(self._row[i])]
+        return PointerBlob(v["oid"].tobytes().hex(), int(v["size"]), int(v["length"]))
 
 
 class PointerCache:
@@ -225,19 +290,7 @@ class PointerCache:
         if not files or not ids:
             return {}, ids
         query = np.frombuffer(bytes.fromhex("".join(i[: 2 * KEY_SIZE] for i in ids)), dtype=f"S{KEY_SIZE}")
-        row = np.full(len(ids), -1, dtype=np.int64)
-        which = np.full(len(ids), -1, dtype=np.int64)
-        for n, f in enumerate(files):
-            if f.count == 0:
-                continue
-            todo = np.flatnonzero(which < 0)
-            if len(todo) == 0:
-                break
-            pos = f.keys.searchsorted(query[todo])
-            pos[pos >= f.count] = f.count - 1
-            hit = f.keys[pos] == query[todo]
-            row[todo[hit]] = pos[hit]
-            which[todo[hit]] = n
+        which, row = _rows_of(files, query)
         known: dict[str, PointerBlob | None] = {}
         for n, f in enumerate(files):
             sel = np.flatnonzero(which == n)
@@ -253,6 +306,12 @@ class PointerCache:
                                                            vals["length"].tolist())]))
         missing = [ids[i] for i in np.flatnonzero(which < 0).tolist()]
         return known, missing
+
+    def lookup_keys(self, keys: np.ndarray) -> KeyLookup:
+        """``lookup`` for many keys (``S20``, ``key_of``) at once, without a Python object per key
+        (status asks this of every file of the index)."""
+        files = self._load()
+        return KeyLookup(files, *_rows_of(files, keys))
 
     def add(self, found: Mapping[str, PointerBlob | None], merge_limit: int | None = None) -> None:
         """Remember these objects (id -> pointer blob, or None: not a pointer); best effort.

@@ -4,6 +4,7 @@ worktree, data not yet on the default remote), read batch by batch so that memor
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,10 @@ from .data import CONVERTED, OTHER, _batches, _outside_filter, _rel_specs, prese
 from .scope import fetch_scope
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from ..gitio import indexstat
+    from ..gitio.pointer_cache import KeyLookup, PointerCache
     from .remote_state import UnpushedCommits
 
 
@@ -80,9 +85,13 @@ def status_and_commits(ws: Workspace, check_remote: bool = True, paths: list[str
 def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_record: bool,
             commits: bool) -> tuple[Status, UnpushedCommits | None]:
     specs = _rel_specs(ws, paths)
-    # git works on the other core meanwhile
+    # git works on the other core meanwhile: with PATHs, `git diff` of them; else the files whose
+    # stat differs from the index (git's own lstat pass), of which `git diff` then looks only at
+    # our pointers (below: usually none, and git's clean filter is not run at all)
     limit = [":(top,literal)" + s for s in specs] if specs and all(specs) else []
-    diff = ws.repo.git_later("diff", "--name-only", "-z", "--", *limit)
+    diff = ws.repo.git_later("diff", "--name-only", "-z", "--", *limit) if specs else None
+    dirty_later = None if specs else ws.repo.git_later(
+        "diff-files", "-z", "--name-only", "--ignore-submodules")
     st = Status()
     scope = fetch_scope(ws)
     top = ws.repo.top + os.sep
@@ -122,8 +131,16 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     since = (changed_files if base == head else complete.index_changed_paths(ws, base)
              ) if base is not None else None
     since_base = set(since) if since is not None else None
+    dirty = {p for p in dirty_later().split(b"\0") if p} if dirty_later is not None else None
+    batches: Iterable[list[tuple[walk.IndexEntry, PointerBlob]]] | None = None
+    quiet = [0]
+    if dirty is not None and since_base is not None and (
+            on_remote_but is not None or lookup is None or lookup.name is None):
+        # every file git's stat data says is as it was, whose data the record says is here and
+        # whose data the remote holds (or no remote is asked), is only counted
+        batches = _loud_batches(ws, dirty, since_base | (on_remote_but or set()) | staged, quiet)
     try:
-        for batch in _batches(ws, specs):
+        for batch in batches if batches is not None else _batches(ws, specs):
             # a CONVERTED file is listed apart (ops/eol.py)
             raw = [None if e.skip_worktree else worktree_state(top + e.path, pb) for e, pb in batch]
             here = _present(ws, batch, raw, since_base)
@@ -162,10 +179,12 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     finally:
         if lookup is not None:
             lookup.close()
+    st.files += quiet[0]
     if lookup is not None and st.files:
         st.remote = lookup.name
         st.remote_problem = lookup.problem
-    changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
+    changed = [os.fsdecode(c) for c in diff().split(b"\0") if c] if diff is not None else \
+        _changed(ws, dirty or set())
     if changed:  # which of them are ours: usually a few paths, looked up by pathspec
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
     if moved:
@@ -176,6 +195,63 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
         # the index is HEAD's tree, and every pointer of it is here
         complete.Complete.load(ws).save(started, [head])
     return st, unpushed
+
+
+def _loud_batches(ws: Workspace, dirty: set[bytes], listed: set[str], quiet: list[int]
+                  ) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]] | None:
+    """The index's pointers that need a look, in batches as walk.index_pointer_batches gives
+    them, counting the others in ``quiet[0]``; None when the index is not read here.
+
+    A pointer needs no look when git's stat data proves its file is what git last saw (not in
+    ``dirty``: ``git diff-files``), with a recorded size too big for pointer text (so the
+    worktree holds its data), inside the sparse checkout, and its path is not in ``listed``
+    (the paths whose presence here or on the remote must be asked). Before, every file was
+    listed by git, its pointer looked up and its file stat'ed: 2.1-2.7 s at 200,000 files with
+    nothing changed (1.2 s of lstat, 0.9 s of pointer lookups, 0.9 s of `ls-files`)."""
+    from ..gitio import indexstat
+
+    table = indexstat.read_index(ws.repo)
+    if table is None:
+        return None
+    cache = walk.cache_of(ws.repo)
+    known = cache.lookup_keys(table.keys())
+    look = table.suspects({*dirty, *map(os.fsencode, listed)}) | table.skip_worktree
+    wanted = table.stage0_regular & (~known.known | (known.pointer & look))
+    quiet[0] = int((table.stage0_regular & known.pointer & ~look).sum())
+    return _entry_batches(ws, table, wanted, known, cache)
+
+
+def _entry_batches(ws: Workspace, table: indexstat.IndexTable, wanted: np.ndarray, known: KeyLookup,
+                   cache: PointerCache) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
+    """The ``wanted`` entries of ``table`` that are pointers, in batches: the cache's answer where
+    it knows the blob, else git's (``walk.pointer_blobs``, which teaches the cache)."""
+    import numpy as np
+
+    picked = np.flatnonzero(wanted)
+    for start in range(0, len(picked), walk._BATCH):
+        rows = picked[start:start + walk._BATCH].tolist()
+        entries = [table.entry(i) for i in rows]
+        asked = walk.pointer_blobs(ws.repo, [e.blob for e, i in zip(entries, rows)
+                                             if not known.known[i]], cache=cache)
+        batch = []
+        for e, i in zip(entries, rows):
+            pb = known.blob(i) if known.known[i] else asked.get(e.blob)
+            if pb is not None:
+                batch.append((e, pb))
+        yield batch
+
+
+def _changed(ws: Workspace, dirty: set[bytes]) -> list[str]:
+    """Of ``dirty`` (git's stat differs), the paths whose content differs from the index
+    (``git diff``: git's clean filter looks at them), only those of our pointers."""
+    if not dirty:
+        return []
+    names = sorted(os.fsdecode(p) for p in dirty)
+    ours = [e.path for e, _ in walk.index_pointers(ws.repo, names)]
+    if not ours:
+        return []
+    spec = [":(top,literal)" + p for p in ours] if len(ours) <= walk._PATHSPEC_MAX else []
+    return [os.fsdecode(c) for c in ws.repo.git("diff", "--name-only", "-z", "--", *spec).split(b"\0") if c]
 
 
 def _present(ws: Workspace, batch: list[tuple[walk.IndexEntry, PointerBlob]], raw: list[str | None],
