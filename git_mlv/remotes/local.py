@@ -64,9 +64,10 @@ class FolderRemote(Remote):
     # Packs are written a GiB at a time before their fsyncs (``stage``): see there.
     stage_bytes = 1 << 30
 
-    def __init__(self, root: str, create_root: bool = True) -> None:
+    def __init__(self, root: str, create_root: bool = True, typed: str | None = None) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
         self.url = self.root
+        self.typed = typed  # the URL as configured (a relative one is named in messages)
         # False (what commands use): a write to a root that does not exist is refused instead of
         # creating it: an unmounted share or a moved folder would otherwise take the data into a
         # new local folder (hidden under the mount point once it is back), and a push would say
@@ -76,6 +77,14 @@ class FolderRemote(Remote):
         self._root_mode = 0  # the root's mode, once a write looked
 
     def _gone(self) -> RemoteError:
+        typed = self.typed or ""
+        if typed and not typed.startswith(("/", "~", "file:")):
+            # a relative path in .gitmlv names another folder from a clone made elsewhere
+            return RemoteError(
+                f"data remote folder {self.url} does not exist: its URL '{typed}' is relative to "
+                "this repository's root; if the remote is elsewhere here, point this clone at it "
+                f"(`git config mlv-remote.{self.name}.url /ABS/PATH`); if it is a new remote, "
+                "create it (mkdir -p) and try again")
         return RemoteError(f"data remote folder {self.url} does not exist (a share not mounted? "
                            "moved?); if it is a new remote, create it (mkdir -p) and try again")
 

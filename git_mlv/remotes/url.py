@@ -178,6 +178,6 @@ def open_remote(url: str, options: Mapping[str, str] | None = None, base_dir: st
     else:
         from .local import FolderRemote
 
-        remote = FolderRemote(u.path, create_root=create_folder)
+        remote = FolderRemote(u.path, create_root=create_folder, typed=url)
     remote.name = name
     return remote

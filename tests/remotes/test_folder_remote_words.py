@@ -51,3 +51,21 @@ def test_data_not_on_the_remote_pulled_from_names_the_others(repo: Path, tmp_pat
     assert "other data remotes: two (`git mlv fetch NAME` or `pull NAME`" in p.stderr.decode(), p.stderr
     mlv("pull", "two", cwd=clone)
     assert (clone / "a.bin").read_bytes() == random_bytes(20_000, seed=1)
+
+
+def test_a_relative_url_from_a_clone_elsewhere_says_how_to_point_at_it(repo: Path, tmp_path: Path) -> None:
+    """A relative folder URL in .gitmlv is relative to each clone's root: a clone made at another
+    depth looks for another folder. Before, it was told "a share not mounted? moved?" only."""
+    mlv("remote", "add", "store", "../store", "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=1))
+    commit_all(repo, "v1")
+    mlv("push", cwd=repo)
+    clone = tmp_path / "deeper" / "clone"
+    clone.parent.mkdir()
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)  # a.bin stays a pointer, with a warning
+    err = one_error_line(mlv("pull", cwd=clone, check=False), 5)
+    assert "its URL '../store' is relative to this repository's root" in err, err
+    assert "git config mlv-remote.store.url /ABS/PATH" in err, err
+    git("config", "mlv-remote.store.url", str(tmp_path / "store"), cwd=clone)
+    mlv("pull", cwd=clone)
+    assert (clone / "a.bin").read_bytes() == random_bytes(20_000, seed=1)
