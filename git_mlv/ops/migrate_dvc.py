@@ -220,7 +220,8 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
     result = DvcResult("rewrite" if everything else "no-rewrite", dry_run, [])
     hidden_before = set() if dry_run else set(untracked_data(ws))
     with CatFile(ws.repo) as cat:
-        data = DvcData(ws, dvc_dir, store=not dry_run, cache_dir=dvc_cache_dir(_configs(dvc_dir)))
+        data = DvcData(ws, dvc_dir, store=not dry_run, cache_dir=dvc_cache_dir(_configs(dvc_dir)),
+                       history=everything)
         conv = _Converter(ws, cat, data, result)
         try:
             if everything:

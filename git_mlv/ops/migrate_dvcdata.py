@@ -106,9 +106,11 @@ class DvcData:
     migration instead of becoming git-mlv data.
     """
 
-    def __init__(self, ws: Workspace, dvc_dir: str, store: bool = True, cache_dir: str | None = None) -> None:
+    def __init__(self, ws: Workspace, dvc_dir: str, store: bool = True, cache_dir: str | None = None,
+                 history: bool = False) -> None:
         self.ws = ws
         self.store = store
+        self.history = history  # every commit's data is wanted (--everything), not HEAD's alone
         # DVC reads a relative `cache.dir` from its config relative to .dvc/
         self.cache_dir = os.path.join(dvc_dir, os.path.expanduser(cache_dir or "cache"))
         self.files = 0
@@ -235,8 +237,12 @@ class DvcData:
         if m.count:
             more = f" and {m.count - len(m.examples)} more" if m.count > len(m.examples) else ""
             raise MissingDvcData(f"the data of {m.count} DVC file(s) is neither in .dvc/cache nor in the "
-                                 f"work tree: {', '.join(m.examples)}{more}; run `dvc fetch` (or "
-                                 "`dvc pull`) and try again")
+                                 f"work tree: {', '.join(m.examples)}{more}; run "
+                                 # `dvc fetch` brings the workspace's data only: the old commits' was
+                                 # still missing, and the same advice came back
+                                 + ("`dvc fetch --all-commits` (every commit's data: --everything "
+                                    "converts them all)" if self.history else "`dvc fetch` (or `dvc pull`)")
+                                 + " and try again")
 
 
 class _Md5Reader:
