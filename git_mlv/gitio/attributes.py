@@ -188,10 +188,16 @@ def _ours(text: str) -> str | None:
     return parsed[0] if parsed and "filter=mlv" in parsed[1] else None
 
 
+# A UTF-8 byte order mark (Notepad, PowerShell's `Out-File -Encoding utf8`): git skips it at the
+# start of a .gitattributes (attr.c, skip_utf8_bom); read as part of the first pattern, `track`
+# listed "\ufeff*.h5", `untrack '*.h5'` said it was not tracked and `track '*.h5'` added it again.
+_BOM = "\ufeff"
+
+
 def _lines(text: str) -> list[str]:
     """The lines of a ``.gitattributes`` as git splits them: at a newline only (a CR before it
-    dropped, as git does reading a file)."""
-    lines = text.split("\n")
+    dropped, as git does reading a file), a byte order mark at the start skipped."""
+    lines = text.removeprefix(_BOM).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
@@ -207,16 +213,20 @@ def _read(worktree: str) -> list[str]:
 
 def _write(worktree: str, lines: list[str]) -> None:
     """Write the root ``.gitattributes``, with the line ends its first line has (a file written on
-    Windows keeps its CRLFs: before, one `track` turned every line into a change in `git diff`)."""
+    Windows keeps its CRLFs: before, one `track` turned every line into a change in `git diff`),
+    and its byte order mark."""
     path = os.path.join(worktree, FILENAME)
-    eol = "\n"
+    eol, bom = "\n", ""
     try:
         with open(path, "rb") as f:
-            if f.readline().endswith(b"\r\n"):
-                eol = "\r\n"
+            first = f.readline()
+        if first.endswith(b"\r\n"):
+            eol = "\r\n"
+        if first.startswith(_BOM.encode()):
+            bom = _BOM
     except FileNotFoundError:
         pass
-    data = (eol.join(lines) + eol).encode("utf-8", "surrogateescape") if lines else b""
+    data = (bom + eol.join(lines) + eol).encode("utf-8", "surrogateescape") if lines else b""
     atomic_write(path, data)
 
 
@@ -307,7 +317,9 @@ def patterns(worktree: str) -> list[str]:
 
 
 def patterns_in(lines: Sequence[str]) -> list[str]:
-    """Patterns the ``.gitattributes`` lines ``lines`` route through git-mlv, in order."""
+    """Patterns the ``.gitattributes`` lines ``lines`` route through git-mlv, in order (a byte
+    order mark before the first line skipped, as git does)."""
+    lines = [lines[0].removeprefix(_BOM), *lines[1:]] if lines else []
     return [p for p in map(_ours, lines) if p is not None]
 
 
@@ -370,4 +382,5 @@ def with_patterns(text: bytes, include: Sequence[str], exclude: Sequence[str] = 
     add += [line(p, UNSET) for p in dict.fromkeys(exclude) if field(p) not in unset]
     if not add:
         return text
-    return ("\n".join(lines + add) + "\n").encode("utf-8", "surrogateescape")
+    bom = _BOM if text.startswith(_BOM.encode()) else ""
+    return (bom + "\n".join(lines + add) + "\n").encode("utf-8", "surrogateescape")
