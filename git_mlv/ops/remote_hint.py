@@ -42,12 +42,29 @@ def uncommitted_remote(ws: Workspace, remote: str, tips: list[str]) -> str | Non
     for tip in tips[:_MAX_TIPS]:
         tracked = remote_config.read_gitmlv_at(ws, tip)
         named = {k.lower(): v for k, v in tracked.items()}.get(f"remote.{remote.lower()}.url")
-        if named != rc.url:
+        names_one = any(k.lower().startswith("remote.") and k.lower().endswith(".url") for k in tracked)
+        if named != rc.url and not (names_one and _older_than_head(ws, tip)):
             what = "does not name it" if named is None else f"names it at {named}"
             return (f"data remote '{remote}' ({rc.url}) is in your .gitmlv, but the .gitmlv of the "
                     f"pushed commit {tip[:12]} {what}: a clone will not find this data. Commit "
                     f".gitmlv and push again")
     return None
+
+
+def _older_than_head(ws: Workspace, tip: str) -> bool:
+    """Whether ``tip`` is an older commit of HEAD's history (a tag of a release made before the
+    remote moved): committing .gitmlv cannot change its .gitmlv, and a clone of it reads the data
+    remote that .gitmlv names (the caller checks it names one), to which its data went then.
+    Before, pushing such a tag warned "a clone will not find this data. Commit .gitmlv and push
+    again"."""
+    head = ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False)
+    if not head or head == tip:
+        return False
+    try:
+        ws.repo.git("merge-base", "--is-ancestor", tip, head)  # exit 1: not an ancestor
+    except GitError:
+        return False
+    return True
 
 
 def uncommitted_attributes(ws: Workspace, tips: list[str]) -> str | None:
