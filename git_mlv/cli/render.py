@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import textwrap
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -44,13 +44,18 @@ def push_summary(res: Any) -> str:
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO = sys.stdout) -> None:
-    """A plain aligned text table."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    for n, r in enumerate(cells):
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), file=out)
-        if n == 0:
-            print("  ".join("-" * w for w in widths), file=out)
+    """A plain aligned text table (tabulate's "simple": a header, dashes, columns two spaces apart);
+    cells are printed as they are (no number formatting, leading spaces kept)."""
+    import tabulate  # only verbs that print a table pay its import
+
+    tabulate.MIN_PADDING = 0  # columns as wide as their widest cell, header included
+    cells = [["" if c is None else str(c) for c in r] for r in rows]
+    text = tabulate.tabulate(cells, [str(h) for h in headers], tablefmt="simple", disable_numparse=True,
+                             preserve_whitespace=True, stralign="left")
+    lines = text.split("\n")
+    lines += [""] * (len(cells) + 2 - len(lines))  # rows of empty cells at the end (tabulate drops them)
+    for line in lines:
+        print(line.rstrip(), file=out)
 
 
 def print_json(data: Any, out: TextIO = sys.stdout) -> None:
@@ -83,29 +88,47 @@ def _strict(v: Any) -> Any:
     return v
 
 
-class Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal and not quiet.
+# tqdm's bar without its rate and time left: ops report in steps (a pack, a batch of files), and a
+# rate from the first step on read "11 GB/s" for a push to a folder
+_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
 
-    Pass it as the ``progress`` callback of ops that accept one: ``progress(done, total)``.
+
+class Progress:
+    """A one-line progress bar on stderr (tqdm), drawn only when stderr is a terminal and not quiet.
+
+    Pass it as the ``progress`` callback of ops that accept one: ``progress(done, total)``; the
+    total may grow between calls (a fetch learns of more files). tqdm is imported at the first
+    call that draws, so a quiet or piped command never pays its import.
     """
 
     def __init__(self, label: str, quiet: bool = False, unit: str = "B") -> None:
         self.label = label
         self.unit = unit
         self.enabled = not quiet and sys.stderr.isatty()
-        self._last = 0.0
+        self._bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if now - self._last < 0.1 and done < total:
-            return
-        self._last = now
-        frac = done / total if total else 1.0
-        bar = "#" * int(frac * 30)
-        fmt = human_size if self.unit == "B" else str
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac:4.0%} {fmt(done)}/{fmt(total)}")
+        bar = self._bar
+        if bar is None:
+            from tqdm import tqdm
+
+            in_bytes = self.unit == "B"
+            unit = self.unit if in_bytes else f" {self.unit}"  # tqdm writes "12.5 commits/s"
+            try:  # a terminal of no size (a pty nobody sized): tqdm would draw nothing at all
+                sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+            except (OSError, ValueError):
+                sized = False
+            # started at ``done``: its rate counts the work it saw, not what came before it
+            bar = self._bar = tqdm(total=total, initial=done, desc=self.label, unit=unit,
+                                   unit_scale=in_bytes,
+                                   unit_divisor=1024, file=sys.stderr, leave=True, dynamic_ncols=sized,
+                                   ncols=None if sized else 80, nrows=None if sized else 24,
+                                   mininterval=0.1, bar_format=_BAR)
+        if total != bar.total:
+            bar.total = total
+        bar.update(done - bar.n)
         if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            bar.close()
+            self._bar = None
