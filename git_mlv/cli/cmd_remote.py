@@ -108,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
             elif rows:
                 from ..ops.trust import changed
 
-                table([(("* " if r.default else "  ") + r.name, r.url, r.scope,
+                table([(("* " if r.default else "  ") + r.name, r.url,
+                        # a local mlv-remote.NAME.url over the tracked one: say where the URL is from
+                        r.scope + (" (url local)" if r.scope == "tracked" and not r.url_from_tracked else ""),
                         " ".join(f"{k}={v}" for k, v in sorted(r.options.items())),
                         f"changed from {r.trusted_url}: `git mlv remote trust {r.name}`"
                         if changed(r) else "")

@@ -67,5 +67,7 @@ def test_a_relative_url_from_a_clone_elsewhere_says_how_to_point_at_it(repo: Pat
     assert "its URL '../store' is relative to this repository's root" in err, err
     assert "git config mlv-remote.store.url /ABS/PATH" in err, err
     git("config", "mlv-remote.store.url", str(tmp_path / "store"), cwd=clone)
+    listed = mlv("remote", "list", cwd=clone).stdout.decode()
+    assert "tracked (url local)" in listed, listed  # "tracked" before, with the local URL beside it
     mlv("pull", cwd=clone)
     assert (clone / "a.bin").read_bytes() == random_bytes(20_000, seed=1)
