@@ -83,12 +83,27 @@ def missing_data(ws: Workspace, res: FsckResult) -> None:
     from . import status
     from .remote_config import default_remote_name
 
-    st = status.status(ws, check_remote=False)
+    st, dirty = status.status_read_only(ws)  # git's clean filter would write: a full disk
     res.missing = st.missing_data
     if not res.missing:
         return
-    pointers, modified = set(st.not_checked_out), set(st.modified)
-    res.in_worktree = [p for p in res.missing if p not in pointers and p not in modified]
+    pointers = set(st.not_checked_out)
+    held = [p for p in res.missing if p not in pointers]
+    # of those git's stat says may have changed, the worktree copy is their data when it hashes
+    # to their pointer's oid (read only; usually none or few)
+    maybe = set(held) & set(dirty)
+    if maybe:
+        from ..core.hashing import file_oid
+        from ..gitio import walk
+
+        top = ws.repo.top + os.sep
+        for e, pb in walk.index_pointers(ws.repo, sorted(maybe)):
+            try:
+                if file_oid(top + e.path) == pb.oid:
+                    maybe.discard(e.path)
+            except OSError:
+                pass  # a folder there, unreadable: not its data
+    res.in_worktree = [p for p in held if p not in maybe]
     try:
         res.remote = default_remote_name(ws)
     except MlvError:

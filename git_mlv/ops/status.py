@@ -71,6 +71,16 @@ def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = N
     return _status(ws, check_remote, paths, trust_record, commits=False)[0]
 
 
+def status_read_only(ws: Workspace) -> tuple[Status, list[str]]:
+    """``status`` of every file without the remote, for `git mlv fsck`, which must work on a full
+    disk: git's clean filter is not run (it stores what it cleans; before, fsck on a full disk
+    failed with "git diff: clean filter 'mlv' failed"). ``modified`` stays empty; the second value
+    names the tracked paths whose stat differs from the index: modified, or not (only their
+    content could tell)."""
+    st, _, dirty = _status(ws, False, None, False, commits=False, read_only=True)
+    return st, sorted(os.fsdecode(p) for p in dirty or ())
+
+
 def status_and_commits(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None
                        ) -> tuple[Status, UnpushedCommits | None]:
     """What `git mlv status` shows: ``status`` trusting the record of complete commits and, with
@@ -79,19 +89,24 @@ def status_and_commits(ws: Workspace, check_remote: bool = True, paths: list[str
     on the remote by its listing, the remote is asked only about the index's files that differ
     from HEAD's tree (the others are HEAD's, whose data is on it). Before, it was asked about
     every file: ~0.2 s at 100,000 files with nothing new."""
-    return _status(ws, check_remote, paths, True, commits=check_remote and not paths)
+    return _status(ws, check_remote, paths, True, commits=check_remote and not paths)[:2]
 
 
 def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_record: bool,
-            commits: bool) -> tuple[Status, UnpushedCommits | None]:
+            commits: bool, read_only: bool = False
+            ) -> tuple[Status, UnpushedCommits | None, set[bytes] | None]:
     specs = _rel_specs(ws, paths)
     # git works on the other core meanwhile: with PATHs, `git diff` of them; else the files whose
     # stat differs from the index (git's own lstat pass), of which `git diff` then looks only at
     # our pointers (below: usually none, and git's clean filter is not run at all)
     limit = [":(top,literal)" + s for s in specs] if specs and all(specs) else []
     diff = ws.repo.git_later("diff", "--name-only", "-z", "--", *limit) if specs else None
+    # read_only: without the filter, git compares a racily clean file's bytes with its pointer
+    # and lists it (the caller takes a listed file as "may have changed")
+    no_filter = ["-c", "filter.mlv.process=", "-c", "filter.mlv.clean=",
+                 "-c", "filter.mlv.required=false"] if read_only else []
     dirty_later = None if specs else ws.repo.git_later(
-        "diff-files", "-z", "--name-only", "--ignore-submodules")
+        *no_filter, "diff-files", "-z", "--name-only", "--ignore-submodules")
     st = Status()
     scope = fetch_scope(ws)
     top = ws.repo.top + os.sep
@@ -183,8 +198,12 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     if lookup is not None and st.files:
         st.remote = lookup.name
         st.remote_problem = lookup.problem
-    changed = [os.fsdecode(c) for c in diff().split(b"\0") if c] if diff is not None else \
-        _changed(ws, dirty or set())
+    if read_only:
+        changed = []
+    elif diff is not None:
+        changed = [os.fsdecode(c) for c in diff().split(b"\0") if c]
+    else:
+        changed = _changed(ws, dirty or set())
     if changed:  # which of them are ours: usually a few paths, looked up by pathspec
         st.modified = sorted(e.path for e, _ in walk.index_pointers(ws.repo, changed))
     if moved:
@@ -194,7 +213,7 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
             and head is not None and head != base and staging == []:
         # the index is HEAD's tree, and every pointer of it is here
         complete.Complete.load(ws).save(started, [head])
-    return st, unpushed
+    return st, unpushed, dirty
 
 
 def _loud_batches(ws: Workspace, dirty: set[bytes], listed: set[str], quiet: list[int]
