@@ -10,7 +10,10 @@ from .cmd_run import add_stage_arguments, stage_def
 def register(sub: Any) -> None:
     """Add the ``stage`` verb and its sub-verbs."""
     p = sub.add_parser("stage", help="add, list or remove pipeline stages",
-                       description="Edit the [stage] sections of .gitmlv.")
+                       description="Edit the [stage] sections of .gitmlv (`stage add -f` replaces a stage "
+                                   "whole). Not `git config -f .gitmlv`: git writes a config file through "
+                                   "FILE.lock, and .gitmlv.lock is the pipeline's lock, so once a stage "
+                                   "has run git stops with 'could not lock config file .gitmlv'.")
     verbs = p.add_subparsers(dest="stage_verb", metavar="add|list|remove")
     a = verbs.add_parser("add", help="define a stage without running it (= run --no-exec)")
     add_stage_arguments(a)
