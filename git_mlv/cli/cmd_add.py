@@ -8,7 +8,8 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("add", help="track these exact paths and git add them",
                        description="Track each path (a folder: everything under it) in "
-                       ".gitattributes, then `git add` it and .gitattributes. Glob characters in a "
+                       ".gitattributes, then `git add` it and .gitattributes (files git already "
+                       "holds whole, committed before, are added again, as data). Glob characters in a "
                        "name are escaped in .gitattributes. A symbolic link is refused (git stores "
                        "the link, not the data: add its target), and so is another git "
                        "repository's folder or a file in it.")

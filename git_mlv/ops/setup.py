@@ -380,6 +380,30 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
     added = attributes.track(top, pats)
     note = ensure_installed(ws)  # before `git add`, which needs the filter
     # exact paths: `a[1].bin` as a pathspec would also add a1.bin
-    run(["--literal-pathspecs", "add", "--", ".gitattributes",
-         *[os.path.relpath(os.path.abspath(p), top) for p in paths]], cwd=top)
+    rels = [os.path.relpath(os.path.abspath(p), top) for p in paths]
+    run(["--literal-pathspecs", "add", "--", ".gitattributes", *rels], cwd=top)
+    whole = stored_whole(ws.repo, [r.replace(os.sep, "/") for r in rels])
+    if whole:  # `git add` left them as they were: their stat did not change
+        run(["--literal-pathspecs", "add", "--renormalize", "--pathspec-from-file=-",
+             "--pathspec-file-nul"], cwd=top, input=b"".join(os.fsencode(w) + b"\0" for w in whole))
     return AddResult(added, paths, note, many_lines_hint([files[p] for p in added if p in files]))
+
+
+_EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # an empty file is its own pointer
+
+
+def stored_whole(repo: Repo, rels: list[str]) -> list[str]:
+    """The files at or under ``rels`` (from the top; "." for everything) that the index holds
+    whole, not as pointers: committed before they were tracked. `git add` re-cleans only a file
+    whose stat changed since the index recorded it, so these kept their whole blob, and the next
+    commit stored their data in git again (files git keeps as they are, .gitattributes and the
+    like, and files outside a sparse checkout aside)."""
+    from ..gitio import walk
+    from .filter import is_config_file
+
+    under = None if "." in rels else rels
+    entries = [e for e in walk.iter_index_entries(repo, under=under)
+               if e.blob != _EMPTY_BLOB and not e.skip_worktree and not is_config_file(e.path)
+               and (under is None or any(e.path == r or e.path.startswith(r + "/") for r in rels))]
+    pointers = walk.pointer_blobs(repo, (e.blob for e in entries))
+    return [e.path for e in entries if e.blob not in pointers]
