@@ -218,8 +218,19 @@ def _remembered(ws: Workspace, tracked: dict[str, str], local: dict[str, str]
 def get(ws: Workspace, name: str | None) -> RemoteConfig:
     """The remote called ``name``, or the default one; a clear error when there is none."""
     all_ = remotes(ws)
+    known = ", ".join(sorted(all_)) or "none"
     if name is None:
         name = default_remote_name(ws)
+        if name is not None and name not in all_:
+            # the user typed no name: say which setting names it (before: "no data remote named
+            # 'gone'", with no word of where 'gone' came from)
+            if ws.repo.config.get("mlv.remote") == name:
+                raise UsageError(f"the default data remote '{name}' (git config mlv.remote) is not "
+                                 f"configured (known: {known}); `git config --unset mlv.remote`, or "
+                                 "set it to one of those")
+            raise UsageError(f"the default data remote '{name}' (core.remote in .gitmlv) is not "
+                             f"configured (known: {known}); `git mlv remote modify NAME default "
+                             "true` makes one of those the default")
         if name is None:
             if len(all_) == 1:
                 return next(iter(all_.values()))
@@ -229,7 +240,6 @@ def get(ws: Workspace, name: str | None) -> RemoteConfig:
             raise UsageError("no default data remote; add one with "
                              "`git mlv remote add NAME URL --default` or name one")
     if name not in all_:
-        known = ", ".join(sorted(all_)) or "none"
         raise UsageError(f"no data remote named {name!r} (known: {known}); see `git mlv remote list`")
     return all_[name]
 

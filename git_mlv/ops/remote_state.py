@@ -46,7 +46,8 @@ class RemoteLookup:
         if self.name is None:
             return
         try:
-            _, rem, self._rindex = open_named(ws, self.name, _ONCE)
+            # None: the default, as named (a missing one's error says which setting names it)
+            _, rem, self._rindex = open_named(ws, None, _ONCE)
         except MlvError as e:
             self.problem = f"{e}; not compared with it"
             # nothing was compared: with a name, status ended "Everything is in place (and on

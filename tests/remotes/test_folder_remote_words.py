@@ -71,3 +71,16 @@ def test_a_relative_url_from_a_clone_elsewhere_says_how_to_point_at_it(repo: Pat
     assert "tracked (url local)" in listed, listed  # "tracked" before, with the local URL beside it
     mlv("pull", cwd=clone)
     assert (clone / "a.bin").read_bytes() == random_bytes(20_000, seed=1)
+
+
+def test_a_missing_default_says_which_setting_names_it(repo: Path, tmp_path: Path) -> None:
+    """``mlv.remote`` left naming a remote removed since: "no data remote named 'gone'" named no
+    setting, though the user typed no name."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=1))
+    commit_all(repo, "v1")
+    git("config", "mlv.remote", "gone", cwd=repo)
+    err = one_error_line(mlv("pull", cwd=repo, check=False), 2)
+    assert "the default data remote 'gone' (git config mlv.remote) is not configured (known: store)" in err
+    said = mlv("status", cwd=repo).stdout.decode()
+    assert "(git config mlv.remote)" in said, said

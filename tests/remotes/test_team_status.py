@@ -119,5 +119,5 @@ def test_a_default_remote_that_cannot_be_opened_is_not_claimed_to_hold_everythin
     text = (repo / ".gitmlv").read_text().replace('[remote "box"]', '[remote "renamed"]')
     (repo / ".gitmlv").write_text(text)
     out = _mlv_env(["status"], repo)
-    assert "could not be asked: no data remote named 'box'" in out, out
+    assert "could not be asked: the default data remote 'box' (core.remote in .gitmlv) is not" in out, out
     assert "by that listing" not in out and "on remote 'box'" not in out, out
