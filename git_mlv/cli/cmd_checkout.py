@@ -10,7 +10,9 @@ from typing import Any
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("checkout", help="replace pointer files in the worktree by their data",
                        description="Write the data of tracked files that are still pointers in the "
-                       "worktree, from the local pool (use `git mlv pull` to fetch first).")
+                       "worktree, from the local pool (use `git mlv pull` to fetch first). Exit 1 "
+                       "when the data of one is not here, or when a PATH names a file left unmerged "
+                       "by a merge conflict (named, with git's way to resolve it).")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -41,12 +43,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"left as pointers: {len(res.outside_patterns) - 5} more outside every tracked pattern")
     if res.outside_patterns:
         print(data.outside_patterns_hint(res.outside_patterns))
+    for p, how in res.unmerged.items():
+        print(f"not written: {data.unmerged_line(quote_path(p), how)}")
     if res.index_locked:
         print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
-    # exit 1 when data asked for could not be written (README: 1, e.g. data missing), as pull does:
+    # exit 1 when data asked for (a conflicted file named: git's `checkout FILE` says "path is
+    # unmerged" and fails too) could not be written (README: 1, e.g. data missing), as pull does:
     # a script's `git mlv checkout && train.py` read pointer text before; files outside the
     # patterns are pointers by design, not a failure
-    return 1 if res.missing else 0
+    return 1 if res.missing or (res.unmerged and args.paths) else 0
 
 
 def install_first(ws: Any) -> None:

@@ -30,7 +30,8 @@ def _named(paths: list[str], limit: int = _NAMED, all_of: str = "") -> list[str]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "status", help="tracked files: modified, data missing, not on the remote",
-        description="Tracked files (all, or those at or under PATHs) that need attention: modified, "
+        description="Tracked files (all, or those at or under PATHs) that need attention: unmerged "
+        "(a merge conflict, in git's words, and how to resolve it), modified, "
         "data not in the local pool, pointers in the worktree, data not on the default remote; "
         "of those, files whose `text` attribute overrides git-mlv's -text (and the line that sets it). "
         "Without PATHs also commits whose data is not all on the remote, and imports whose source "
@@ -80,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
     # every modified file, as git status lists them; the data lists are capped (--json has all)
     sections = [("Modified (not staged)", [quote_path(p) for p in st.modified])]
     missing = set(st.missing_data)  # (a list's `in`: 10^8 comparisons at 10,000 files)
+    if st.unmerged:
+        sections.insert(0, ("Unmerged (a merge conflict: `git checkout --ours -- FILE` or `--theirs -- FILE` "
+                            "writes that side's data, then `git add FILE` marks it resolved)",
+                            [f"{how}: {quote_path(p)}" for p, how in st.unmerged.items()]))
     sections += [(title, _named(paths, _LISTED, _ALL_OF)) for title, paths in (
         (_missing_title(ws, st, args.no_remote), st.missing_data),
         ("Pointers in the worktree (run `git mlv checkout`)",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.hashing import EMPTY_OID
 from ..core.pointer import Pointer
-from ..errors import MissingObject, UsageError
+from ..errors import MissingObject, MlvError, UsageError
 from ..gitio import attributes, walk
 from ..gitio.pointer_cache import PointerBlob
 from .context import Workspace
@@ -119,22 +119,27 @@ def present_oids(pool: Pool, oids: Iterable[str]) -> set[str]:
     return set(ida.hexes(ids[here])) | ({EMPTY_OID} & wanted)
 
 
-def _batches(ws: Workspace, specs: list[str] | None, takes_rev: bool = False
-             ) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
+def _batches(ws: Workspace, specs: list[str] | None, takes_rev: bool = False,
+             unmerged: Iterable[str] = ()) -> Iterator[list[tuple[walk.IndexEntry, PointerBlob]]]:
     """The index's pointers under ``specs`` (repository-relative), in batches; UsageError at the
     end when a spec named no tracked file (as git's "pathspec did not match"), so that a mistyped
     path is not taken for a folder with nothing to do. ``takes_rev``: the verb also takes a
-    revision (ls-files), so a word that is neither is told how a missing tag is fetched."""
+    revision (ls-files), so a word that is neither is told how a missing tag is fetched.
+    ``unmerged``: conflicted paths the caller reports itself (``unmerged_pointers``); a spec
+    naming only conflicted files is otherwise told so (MlvError), not "no file tracked"."""
     if not specs:
         yield from walk.index_pointer_batches(ws.repo)
         return
-    unmatched = set(specs)
+    unmatched = {s for s in specs if not any(_matches(u, [s]) for u in unmerged)}
     for batch in walk.index_pointer_batches(ws.repo, under=specs):
         out = [(e, pb) for e, pb in batch if _matches(e.path, specs)]
         if unmatched and out:
             unmatched -= {s for s in unmatched if any(_matches(e.path, [s]) for e, _ in out)}
         yield out
     if unmatched:
+        conflicted = unmerged_pointers(ws, sorted(unmatched))
+        if conflicted:
+            raise MlvError(unmerged_line(*next(iter(conflicted.items()))))
         revision = next((u for u in sorted(unmatched) if u and walk.resolve_commit(ws.repo, u)), None)
         if takes_rev and revision is None and len(specs) == 1 and specs[0] and ws.repo.worktree \
                 and not os.path.lexists(os.path.join(ws.repo.worktree, specs[0])):
@@ -142,6 +147,45 @@ def _batches(ws: Workspace, specs: list[str] | None, takes_rev: bool = False
                              "or branch a shallow or single-branch clone lacks? `git fetch --tags` or "
                              f"`git fetch origin {specs[0]}` brings it)")
         raise _no_match(unmatched, revision_word=revision)
+
+
+# git status's words for the sides of a conflict an unmerged path has (stages 1 base, 2 ours,
+# 3 theirs; wt-status.c)
+_CONFLICT_WORDS = {(1, 2, 3): "both modified", (2, 3): "both added", (1, 2): "deleted by them",
+                   (1, 3): "deleted by us", (2,): "added by us", (3,): "added by them",
+                   (1,): "both deleted"}
+
+
+def unmerged_pointers(ws: Workspace, specs: list[str] | None = None) -> dict[str, str]:
+    """Conflicted paths (stages 1-3 in the index: a merge, rebase, cherry-pick or stash pop that
+    stopped) at or under ``specs`` one of whose sides is a git-mlv pointer: path -> git's words
+    for the conflict ("both modified"). ``git ls-files -u`` lists only those entries."""
+    args = ["ls-files", "-u", "-z"]
+    limit = walk.under_pathspecs(specs)
+    raw = ws.repo.git(*args, "--", *limit) if limit else ws.repo.git(*args)
+    sides: dict[str, dict[int, str]] = {}
+    for record in raw.split(b"\0"):
+        meta, _, path = os.fsdecode(record).partition("\t")
+        parts = meta.split(" ")
+        if len(parts) == 3 and _matches(path, specs):
+            sides.setdefault(path, {})[int(parts[2])] = parts[1]
+    if not sides:
+        return {}
+    ours = walk.pointer_blobs(ws.repo, {b for s in sides.values() for b in s.values()})
+    return {path: _CONFLICT_WORDS.get(tuple(sorted(s)), "unmerged") for path, s in sorted(sides.items())
+            if any(b in ours for b in s.values())}
+
+
+def unmerged_line(path: str, how: str) -> str:
+    """What to do about one conflicted data file, in git's words."""
+    import shlex
+
+    q = shlex.quote(path)
+    if how in ("deleted by them", "deleted by us", "added by us", "added by them", "both deleted"):
+        return (f"{path} is unmerged ({how}): `git add {q}` keeps the file, `git rm {q}` deletes "
+                "it, and marks the conflict resolved")
+    return (f"{path} is unmerged ({how}): `git checkout --ours -- {q}` or `git checkout --theirs -- "
+            f"{q}` writes that side's data, then `git add {q}` marks it resolved")
 
 
 def _no_match(specs: Iterable[str], rev: str | None = None,
@@ -239,6 +283,8 @@ class CheckoutResult:
     # oid -> paths (also in ``missing``): the file's manifest is here but not every chunk it names
     # (a `git mlv prune` killed between two packs); a fetch must not skip them as present
     incomplete: dict[str, list[str]] = field(default_factory=dict)
+    # conflicted data files at or under the paths asked (unmerged_pointers): not written
+    unmerged: dict[str, str] = field(default_factory=dict)
 
 
 INDEX_LOCKED = ("another git process held git's index (its index.lock) all along: the files written "
@@ -252,13 +298,19 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
     ``paths`` are the user's (files or folders, relative to the current directory). Without
     them, only the files git's stat data says may be pointers are looked at (gitio/indexstat.py).
     """
+    specs = _rel_specs(ws, paths)
+    conflicted = unmerged_pointers(ws, specs)
+    res = None
     if not paths:
         from ..gitio import indexstat
 
         suspects = indexstat.worktree_suspects(ws.repo)
         if suspects is not None:
-            return _restore(ws, indexstat.pointer_batches(ws.repo, suspects), progress)
-    return _restore(ws, _batches(ws, _rel_specs(ws, paths)), progress)
+            res = _restore(ws, indexstat.pointer_batches(ws.repo, suspects), progress)
+    if res is None:
+        res = _restore(ws, _batches(ws, specs, unmerged=conflicted), progress)
+    res.unmerged = conflicted
+    return res
 
 
 def checkout_paths(ws: Workspace, paths: list[str] | None, want_missing_oids: bool = False

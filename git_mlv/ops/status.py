@@ -13,7 +13,16 @@ from ..gitio import attributes, walk
 from ..gitio.pointer_cache import PointerBlob
 from . import complete
 from .context import Workspace
-from .data import CONVERTED, OTHER, _batches, _outside_filter, _rel_specs, present_oids, worktree_state
+from .data import (
+    CONVERTED,
+    OTHER,
+    _batches,
+    _outside_filter,
+    _rel_specs,
+    present_oids,
+    unmerged_pointers,
+    worktree_state,
+)
 from .scope import fetch_scope
 
 if TYPE_CHECKING:
@@ -54,6 +63,10 @@ class Status:
     # where the first one's `text` comes from: "FILE:LINE: LINE" (None: not found in the
     # .gitattributes files or info/attributes; a macro or core.attributesFile)
     text_attribute_line: str | None = None
+    # conflicted data files (a merge that stopped): path -> git's words ("both modified"); not
+    # counted in ``files``. Before, status left them out, and `status PATH` said no tracked file
+    # was there
+    unmerged: dict[str, str] = field(default_factory=dict)
 
 
 def status(ws: Workspace, check_remote: bool = True, paths: list[str] | None = None,
@@ -108,6 +121,7 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     dirty_later = None if specs else ws.repo.git_later(
         *no_filter, "diff-files", "-z", "--name-only", "--ignore-submodules")
     st = Status()
+    st.unmerged = unmerged_pointers(ws, specs)
     scope = fetch_scope(ws)
     top = ws.repo.top + os.sep
     lookup = None
@@ -155,7 +169,7 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
         # whose data the remote holds (or no remote is asked), is only counted
         batches = _loud_batches(ws, dirty, since_base | (on_remote_but or set()) | staged, quiet)
     try:
-        for batch in batches if batches is not None else _batches(ws, specs):
+        for batch in batches if batches is not None else _batches(ws, specs, unmerged=st.unmerged):
             # a CONVERTED file is listed apart (ops/eol.py)
             raw = [None if e.skip_worktree else worktree_state(top + e.path, pb) for e, pb in batch]
             here = _present(ws, batch, raw, since_base)
@@ -209,7 +223,7 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     if moved:
         st.staged_outside = sorted(_outside_filter(ws, moved))
     _text_attribute(ws, st)
-    if not (specs or st.missing_data or st.sparse or st.out_of_scope or st.outside_patterns) \
+    if not (specs or st.unmerged or st.missing_data or st.sparse or st.out_of_scope or st.outside_patterns) \
             and head is not None and head != base and staging == []:
         # the index is HEAD's tree, and every pointer of it is here
         complete.Complete.load(ws).save(started, [head])
