@@ -78,7 +78,11 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
     if url.startswith("file://"):
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
-            raise UsageError(f"file:// URLs must be local: {url!r}")
+            # file://data/store read "data" as a host: say what was meant (before: "file:// URLs
+            # must be local", to a user who had typed a local path)
+            raise UsageError(f"{url!r} names the host {parts.netloc!r}: a file:// URL takes an "
+                             "absolute path after three slashes (file:///abs/path); a folder "
+                             f"relative to the repository is written as it is ({url[7:]})")
         return RemoteURL("folder", unquote(parts.path))
     if "://" in url:
         scheme = url.split("://", 1)[0]

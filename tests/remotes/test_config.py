@@ -218,3 +218,10 @@ def test_runcache_entries_travel_with_push_and_fetch(repo: Path, tmp_path: Path)
     assert b"".join(pool.iter_file(out_oid)) == output
     pool.close()
     assert os.listdir(clone / ".git" / "mlv" / "runcache") == [key]
+
+
+def test_a_file_url_with_two_slashes_says_what_it_means() -> None:
+    """`file://data/store` reads "data" as a host: the error said "file:// URLs must be local" to a
+    user who had typed a local (relative) path; it now says how each is written."""
+    with pytest.raises(UsageError, match=r"names the host 'data'.*file:///abs/path.*as it is \(data/store\)"):
+        parse("file://data/store")
