@@ -51,9 +51,10 @@ from .migrate_dvcfiles import (
     Output,
     dvc_cache_dir,
     dvc_file_sources,
-    parse_dvc_config,
+    mlv_remote,
     parse_dvc_file,
     parse_dvc_lock,
+    parse_dvc_remotes,
     parse_dvc_yaml,
     top_level_dropped,
 )
@@ -450,13 +451,17 @@ def _remotes(ws: Workspace, result: DvcResult) -> None:
     from ..remotes.url import parse
 
     top = ws.repo.top
-    remotes: dict[str, str] = {}
+    remotes: dict[str, dict[str, str]] = {}
     default = None
-    for text in _configs(os.path.join(top, ".dvc")):
-        r, d = parse_dvc_config(text)
-        remotes.update(r)
+    for text in _configs(os.path.join(top, ".dvc")):  # config.local's settings over config's
+        r, d = parse_dvc_remotes(text)
+        for name, settings in r.items():
+            remotes.setdefault(name, {}).update(settings)
         default = d or default
-    for name, url in sorted(remotes.items()):
+    for name, settings in sorted(remotes.items()):
+        if "url" not in settings:
+            continue
+        url, extra = mlv_remote(settings["url"], settings)
         if "://" not in url and not os.path.isabs(url):  # DVC reads it relative to .dvc/
             url = os.path.relpath(os.path.normpath(os.path.join(top, ".dvc", url)), top)
         try:
@@ -466,3 +471,5 @@ def _remotes(ws: Workspace, result: DvcResult) -> None:
             continue
         flag = " --default" if name == default else ""
         result.remotes.append(f"git mlv remote add {shlex.quote(name)} {shlex.quote(url)}{flag}")
+        result.remotes += [f"git mlv remote modify {shlex.quote(name)} {key} {shlex.quote(value)}"
+                           for key, value in extra]

@@ -305,7 +305,13 @@ def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, 
 
 def parse_dvc_config(text: str) -> tuple[dict[str, str], str | None]:
     """(remote name -> url, default remote) from ``.dvc/config``."""
-    remotes: dict[str, str] = {}
+    remotes, default = parse_dvc_remotes(text)
+    return {n: o["url"] for n, o in remotes.items() if "url" in o}, default
+
+
+def parse_dvc_remotes(text: str) -> tuple[dict[str, dict[str, str]], str | None]:
+    """(remote name -> its settings, ``url`` among them; default remote) from a DVC config file."""
+    remotes: dict[str, dict[str, str]] = {}
     default = None
     section = ""
     for raw in text.splitlines():
@@ -320,11 +326,31 @@ def parse_dvc_config(text: str) -> tuple[dict[str, str], str | None]:
             continue
         key, value = key.strip(), value.strip().strip("'\"")
         m = re.fullmatch(r'remote\s+"?([^"]+)"?', section)
-        if m and key == "url":
-            remotes[m.group(1)] = value
+        if m:
+            remotes.setdefault(m.group(1), {})[key] = value
         elif section == "core" and key == "remote":
             default = value
     return remotes, default
+
+
+# DVC remote settings that say where the data is, as git-mlv's `remote modify` keys (credentials
+# are never carried: they belong in each user's own settings)
+_DVC_SETTINGS = {"s3": {"endpointurl": "endpoint", "region": "region", "profile": "profile"},
+                 "gs": {"endpointurl": "endpoint"}}
+
+
+def mlv_remote(url: str, settings: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """A DVC remote's URL as git-mlv spells it, and the ``remote modify`` settings it needs.
+
+    DVC's ``azure://CONTAINER/PATH`` with ``account_name`` is git-mlv's ``az://CONTAINER@ACCOUNT/PATH``
+    (it was called a kind git-mlv does not support); an S3 ``endpointurl`` (MinIO...), ``region`` or
+    ``profile`` was dropped, and the first push went to AWS."""
+    if url.startswith("azure://"):
+        container, _, path = url[len("azure://"):].partition("/")
+        account = settings.get("account_name", "")
+        return f"az://{container}{'@' + account if account else ''}{'/' + path if path else ''}", []
+    keys = _DVC_SETTINGS.get(url.partition("://")[0], {})
+    return url, sorted((keys[k], v) for k, v in settings.items() if k in keys)
 
 
 def dvc_cache_dir(texts: list[str]) -> str | None:
