@@ -349,6 +349,14 @@ def mlv_remote(url: str, settings: dict[str, str]) -> tuple[str, list[tuple[str,
         container, _, path = url[len("azure://"):].partition("/")
         account = settings.get("account_name", "")
         return f"az://{container}{'@' + account if account else ''}{'/' + path if path else ''}", []
+    if url.startswith("ssh://") and (settings.get("user") or settings.get("port")):
+        # `dvc remote modify NAME user|port`: in the URL, where git-mlv (and ssh) read them
+        host, slash, path = url[len("ssh://"):].partition("/")
+        user, at, hostport = host.rpartition("@")
+        name, colon, port = hostport.partition(":")
+        user = user if at else settings.get("user", "")
+        port = port if colon else settings.get("port", "")
+        return f"ssh://{user + '@' if user else ''}{name}{':' + port if port else ''}{slash}{path}", []
     keys = _DVC_SETTINGS.get(url.partition("://")[0], {})
     return url, sorted((keys[k], v) for k, v in settings.items() if k in keys)
 
