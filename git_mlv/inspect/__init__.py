@@ -94,6 +94,10 @@ def summarize_as(path: str, kind: Kind) -> Summary:
             from . import safetensors
 
             return safetensors.summarize(path)
+        if kind.name == "hdf5":
+            from . import hdf5
+
+            return hdf5.summarize(path)
         if kind.name == "json":
             from . import jsondoc
 

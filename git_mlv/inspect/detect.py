@@ -114,6 +114,8 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
             return Kind(image, "image")
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return Kind("webp", "image")
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):  # HDF5's signature (at 0: no user block)
+        return Kind("hdf5", "array")
     if _looks_like_safetensors(head, size):
         return Kind("safetensors", "array")
     if ext == ".json" and ext_comp is None:
@@ -132,7 +134,8 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
 
 _BY_NAME = {".parquet": Kind("parquet", "columnar"), ".pq": Kind("parquet", "columnar"),
             ".npy": Kind("npy", "array"), ".npz": Kind("npz", "array"),
-            ".safetensors": Kind("safetensors", "array")}
+            ".safetensors": Kind("safetensors", "array"), ".h5": Kind("hdf5", "array"),
+            ".hdf5": Kind("hdf5", "array")}
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:
