@@ -293,7 +293,7 @@ def root_relative(ws: Workspace, url: str) -> str:
     return os.path.relpath(os.path.join(here, url), root).replace(os.sep, "/")
 
 
-def _create_folder(ws: Workspace, url: str) -> None:
+def _create_folder(ws: Workspace, name: str, url: str) -> None:
     """A folder remote's folder, created when it is named: later commands refuse to create it
     (``FolderRemote.create_root``), so that a share not mounted is not taken for a new remote."""
     u = parse(url, base_dir(ws))
@@ -301,6 +301,9 @@ def _create_folder(ws: Workspace, url: str) -> None:
         from ..remotes.local import make_root
 
         ws.settings  # noqa: B018 - applies core.sharedRepository's modes (core/fsutil.set_shared)
+        from ..remotes.local import FolderRemote
+
+        refuse_pool_as_remote(ws, name, FolderRemote(u.path, typed=url), fix="name a folder of its own")
         try:
             make_root(u.path)
         except NotADirectoryError as e:  # before: taken as the remote, and every push failed
@@ -308,6 +311,27 @@ def _create_folder(ws: Workspace, url: str) -> None:
                              "needs a folder (name another path)") from None
         except OSError as e:
             raise UsageError(f"cannot create the data remote folder {u.path}: {e.strerror or e}") from None
+
+
+# Files a git-mlv pool's folder holds and a data remote's never does (docs/formats.md)
+_POOL_FILES = ("gc.lock", "generation", "pointer-cache")
+
+
+def refuse_pool_as_remote(ws: Workspace, name: str, remote: object, fix: str = "") -> None:
+    """UsageError when folder remote ``remote`` is this repository's pool (``.git/mlv``, or
+    ``mlv.pool``) or another clone's: both keep packs in ``packs/``, so the remote "held" every
+    file of the pool, `git mlv prune` deleted the only copy of data it thought the remote kept,
+    and `gc --remote` would delete another clone's pool's data."""
+    root = getattr(remote, "root", None)
+    if not isinstance(root, str) or not getattr(remote, "typed", None):
+        return  # not a folder remote
+    real = os.path.realpath(root)
+    if real == os.path.realpath(ws.repo.mlv_dir) or any(
+            os.path.lexists(os.path.join(real, f)) for f in _POOL_FILES):
+        fix = fix or f"point it at a folder of its own (`git mlv remote modify {name} url PATH`)"
+        raise UsageError(f"data remote '{name}' ({root}) is a git-mlv pool (this repository's "
+                         "own or another clone's), not a data remote: prune and gc would delete the "
+                         f"only copy of its data; {fix}")
 
 
 def inside_worktree(ws: Workspace, url: str) -> str | None:
@@ -332,7 +356,7 @@ def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool =
     check_name(name)
     parse(url)  # reject what we could not open later
     url = root_relative(ws, url)
-    _create_folder(ws, url)
+    _create_folder(ws, name, url)
     if name in remotes(ws):
         raise UsageError(f"data remote {name!r} already exists; use `git mlv remote modify {name} url URL`")
     ws.repo.git("config", "--local", "--unset-all", REMOVED_KEY, f"^{re.escape(name)}$", check=False)
@@ -421,7 +445,7 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
     if key.lower() == "url":
         parse(value)
         value = root_relative(ws, value)
-        _create_folder(ws, value)
+        _create_folder(ws, name, value)
         if rc.scope == "tracked" and "url" not in _local_only_keys(ws, name):
             _gitmlv_set(ws, f"remote.{name}.url", value)
             remember_url(ws, name, value)

@@ -90,6 +90,7 @@ def open_config(ws: Workspace, rc: remote_config.RemoteConfig, retry: RetryPolic
     ws.settings  # noqa: B018 - core.sharedRepository's modes, for what a folder remote creates
     remote = open_remote(rc.url, rc.options, remote_config.base_dir(ws), rc.name,
                          create_folder=False)
+    remote_config.refuse_pool_as_remote(ws, rc.name, remote)
     rindex = RemoteIndex(remote, remote_config.cache_dir(ws, rc.name), (retry or retry_policy(ws)).run)
     return remote, rindex
 
