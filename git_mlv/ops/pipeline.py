@@ -57,8 +57,9 @@ def add_stage(ws: Workspace, d: StageDef, cwd: str | None = None, force: bool = 
     def norm(paths: list[str]) -> list[str]:
         return [specfile.normalize_path(p, top, cwd) for p in paths]
 
-    wdir = os.path.relpath(os.path.join(cwd, d.wdir or "."), top).replace(os.sep, "/")
-    wdir = "" if wdir == "." else specfile.normalize_path(wdir, top, top)
+    # checked as typed: `-w /tmp` was named as '../../..' in the error
+    at_top = os.path.relpath(os.path.normpath(os.path.join(cwd, d.wdir or ".")), top) == "."
+    wdir = "" if at_top else specfile.normalize_path(d.wdir or ".", top, cwd)
     params = [e for p in d.params for e in specfile.param_args(p, top, cwd)]
     st = Stage(name=d.name, cmd=d.cmd, deps=norm(d.deps), params=params, outs=norm(d.outs),
                outs_nocache=norm(d.outs_nocache), metrics=norm(d.metrics), wdir=wdir)

@@ -411,6 +411,8 @@ class Reproducer:
             _remove(target)
             os.makedirs(os.path.dirname(target), exist_ok=True)
         cwd = self.fp.abspath(st.wdir) if st.wdir else self.top
+        if not os.path.isdir(cwd):  # else "cannot start the command: [Errno 2] No such file ..."
+            raise _Failure(f"its working directory {st.wdir!r} (wdir) does not exist")
         try:
             proc = subprocess.run(st.cmd, shell=True, cwd=cwd, stdin=subprocess.DEVNULL,
                                   stdout=sys.stderr.fileno() if stdout_to_stderr else None)

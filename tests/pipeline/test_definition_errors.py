@@ -47,6 +47,20 @@ def test_a_path_written_by_hand_the_dvc_way_names_the_spelling_that_works(repo: 
     assert "'data/../raw' is not a clean path relative to the repository root (write 'raw')" in err
 
 
+def test_a_working_directory_is_named_as_typed(repo: Path) -> None:
+    """`-w /tmp` was refused as "'../../..' is outside the repository"; a wdir that does not exist
+    failed with Python's "[Errno 2] No such file or directory"."""
+    err = one_error_line(mlv("run", "-n", "a", "-w", "/", "true", cwd=repo, check=False), 2)
+    assert "error: '/' is outside the repository" in err, err
+    err = one_error_line(mlv("run", "-n", "a", "-w", "nosuch", "true", cwd=repo, check=False), 1)
+    assert "stage 'a' failed: its working directory 'nosuch' (wdir) does not exist;" in err, err
+    (repo / "sub").mkdir()
+    mlv("run", "-n", "b", "-w", "sub", "-O", "sub/here.txt", "pwd > here.txt", cwd=repo)
+    assert (repo / "sub" / "here.txt").exists()
+    mlv("run", "-n", "c", "-w", "..", "-O", "../top.txt", "true > top.txt", cwd=repo / "sub")
+    assert b"wdir" not in (repo / ".gitmlv").read_bytes().split(b'[stage "c"]')[1]
+
+
 def test_a_missing_dependency_is_missing_data(repo: Path) -> None:
     mlv("stage", "add", "-n", "a", "-d", "input.csv", "-o", "a.out", "cp input.csv a.out", cwd=repo)
     err = one_error_line(mlv("repro", cwd=repo, check=False), 1)
