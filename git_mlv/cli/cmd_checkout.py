@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "worktree, from the local pool (use `git mlv pull` to fetch first). Exit 1 "
                        "when the data of one is not here, or when a PATH names a file left unmerged "
                        "by a merge conflict (named, with git's way to resolve it).")
-    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders to write (all without PATH), or a quoted glob ('data/*.csv', "
+                   "as git takes it)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -29,13 +31,24 @@ def run(args: argparse.Namespace) -> int:
     with Workspace.discover() as ws:
         install_first(ws)
         res = data.checkout(ws, args.paths or None, progress=Progress("checkout", args.quiet))
+        fetch = "run `git mlv pull`"
+        if res.missing:
+            from ..errors import MlvError
+            from ..ops import remote_config
+
+            try:
+                if not remote_config.remotes(ws):  # before: "run `git mlv pull`", which could not
+                    fetch = ("not here, and no data remote to fetch it from: `git mlv remote add "
+                             "NAME URL --default`, then `git mlv pull`")
+            except MlvError:
+                pass  # .gitmlv unreadable: pull says why
     if not args.quiet:
         print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
     # before: one line per file, 10,000 lines in a clone without its data, paths unquoted
     for p in res.missing[:_NAMED]:
-        print(f"missing data: {quote_path(p)} (run `git mlv pull`)")
+        print(f"missing data: {quote_path(p)} ({fetch})")
     if len(res.missing) > _NAMED:
-        print(f"missing data: {len(res.missing) - _NAMED} more file(s) (run `git mlv pull`; "
+        print(f"missing data: {len(res.missing) - _NAMED} more file(s) ({fetch}; "
               "`git mlv status --json` names them all)")
     for p in res.outside_patterns[:5]:
         print(f"left as a pointer: {quote_path(p)} (outside every tracked pattern)")

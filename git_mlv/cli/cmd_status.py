@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shlex
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,7 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "moved. The remote's answer comes from its cached listing, listed again when older than a "
         "minute; when it cannot be asked, status says so and how old the listing is. Files without data, "
         "as pointers or not on the remote are named ten at a time, then counted (--json lists all).")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to look at")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders to look at, or a quoted glob ('data/*.csv', as git takes it); "
+                   "files are named relative to the current folder, as git status names them "
+                   "(status.relativePaths=false: from the top; --json: always from the top)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-remote", action="store_true", help="do not compare with the default remote")
     p.set_defaults(func=run)
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         hook_problems = hooks.hook_problems(ws) if st.remote or st.outside_patterns else []
         sources = imports.source_states(ws) if whole else []
         attributes_gone = bool(st.outside_patterns) and data.attributes_left_out(ws)
+        relative = _relative_to_cwd(ws)
     if args.json:
         print_json({**dataclasses.asdict(st),
                     "commits_not_on_remote": [{"commit": c, "subject": s}
@@ -70,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
                     "hook_problems": hook_problems,
                     "imports": [{**dataclasses.asdict(s), "moved": s.moved} for s in sources]})
         return 0
+    if relative is not None:  # as git status shows them: relative to the current folder
+        for name in ("modified", "not_checked_out", "missing_data", "not_on_remote", "outside_patterns",
+                     "staged_outside", "converted_pointers", "text_attribute"):
+            setattr(st, name, [relative(p) for p in getattr(st, name)])
+        st.unmerged = {relative(p): how for p, how in st.unmerged.items()}
+        converted = st.converted_pointers
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
     if st.remote_problem:
@@ -138,6 +149,28 @@ def run(args: argparse.Namespace) -> int:
               f" (and on remote '{st.remote}' by that listing)" if st.remote else "")
         print("Everything is in place" + on)
     return 0
+
+
+def _relative_to_cwd(ws: Workspace) -> Callable[[str], str] | None:
+    """Repository paths made relative to the current folder, as `git status` shows them (None at
+    the top, or with ``status.relativePaths=false``). Before, a status typed in a subfolder
+    named its files from the top, paths `git add` or `git checkout` typed there did not find."""
+    import os
+
+    top = ws.repo.top
+    cwd = os.getcwd()
+    if os.path.realpath(cwd) == os.path.realpath(top):
+        return None
+    if ws.repo.git_text("config", "--type=bool", "status.relativePaths", check=False) == "false":
+        return None
+    here = os.path.relpath(os.path.realpath(cwd), os.path.realpath(top))
+    if here == ".." or here.startswith(".." + os.sep):
+        return None  # the current folder is not inside the work tree (GIT_WORK_TREE elsewhere)
+
+    def relative(path: str) -> str:
+        return os.path.relpath(path, here).replace(os.sep, "/")
+
+    return relative
 
 
 def _text_hint(st: Status) -> str:

@@ -8,6 +8,7 @@ text). Files outside a sparse checkout (skip-worktree) are never written, fetche
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat as stat_mod
 from collections.abc import Callable, Iterable, Iterator
@@ -47,7 +48,15 @@ class FileInfo:
 def _matches(path: str, specs: list[str] | None) -> bool:
     if not specs:
         return True
-    return any(not s or path == s or path.startswith(s.rstrip("/") + "/") for s in specs)
+    return any(not s or path == s or path.startswith(s.rstrip("/") + "/")
+               or (is_glob(s) and fnmatch.fnmatchcase(path, s)) for s in specs)
+
+
+def is_glob(spec: str) -> bool:
+    """True when ``spec`` holds a glob character: it then also matches as git's pathspecs do
+    (``*`` and ``?`` match a ``/`` too: `git mlv status 'data/*.csv'` as `git status 'data/*.csv'`).
+    Before, such a PATH named "no file tracked by git-mlv"."""
+    return any(c in spec for c in "*?[")
 
 
 def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
@@ -131,7 +140,9 @@ def _batches(ws: Workspace, specs: list[str] | None, takes_rev: bool = False,
         yield from walk.index_pointer_batches(ws.repo)
         return
     unmatched = {s for s in specs if not any(_matches(u, [s]) for u in unmerged)}
-    for batch in walk.index_pointer_batches(ws.repo, under=specs):
+    # literal pathspecs would find no file for a glob: the whole index is listed then, and matched
+    under = None if any(is_glob(s) for s in specs) else specs
+    for batch in walk.index_pointer_batches(ws.repo, under=under):
         out = [(e, pb) for e, pb in batch if _matches(e.path, specs)]
         if unmatched and out:
             unmatched -= {s for s in unmatched if any(_matches(e.path, [s]) for e, _ in out)}
@@ -161,7 +172,7 @@ def unmerged_pointers(ws: Workspace, specs: list[str] | None = None) -> dict[str
     stopped) at or under ``specs`` one of whose sides is a git-mlv pointer: path -> git's words
     for the conflict ("both modified"). ``git ls-files -u`` lists only those entries."""
     args = ["ls-files", "-u", "-z"]
-    limit = walk.under_pathspecs(specs)
+    limit = walk.under_pathspecs(specs) if not (specs and any(map(is_glob, specs))) else None
     raw = ws.repo.git(*args, "--", *limit) if limit else ws.repo.git(*args)
     sides: dict[str, dict[int, str]] = {}
     for record in raw.split(b"\0"):

@@ -19,6 +19,7 @@ from .data import (
     _batches,
     _outside_filter,
     _rel_specs,
+    is_glob,
     present_oids,
     unmerged_pointers,
     worktree_state,
@@ -112,7 +113,8 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     # git works on the other core meanwhile: with PATHs, `git diff` of them; else the files whose
     # stat differs from the index (git's own lstat pass), of which `git diff` then looks only at
     # our pointers (below: usually none, and git's clean filter is not run at all)
-    limit = [":(top,literal)" + s for s in specs] if specs and all(specs) else []
+    limit = [(":(top)" if is_glob(s) else ":(top,literal)") + s
+             for s in specs] if specs and all(specs) else []
     diff = ws.repo.git_later("diff", "--name-only", "-z", "--", *limit) if specs else None
     # read_only: without the filter, git compares a racily clean file's bytes with its pointer
     # and lists it (the caller takes a listed file as "may have changed")

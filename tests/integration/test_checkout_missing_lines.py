@@ -16,7 +16,9 @@ def test_checkout_names_ten_files_without_data_then_counts(repo: Path) -> None:
     assert p.returncode == 1  # data asked for and not written: a failure (README), as for pull
     lines = p.stdout.decode().splitlines()
     assert lines[0] == "Checked out 0 file(s), 0 B"
-    assert lines[1] == 'missing data: "a\\"q.bin" (run `git mlv pull`)'
+    # no data remote here: pull alone could not fetch it (test_status_checkout_paths.py)
+    fetch = ("not here, and no data remote to fetch it from: `git mlv remote add NAME URL --default`, "
+             "then `git mlv pull`")
+    assert lines[1] == f'missing data: "a\\"q.bin" ({fetch})'
     assert len(lines) == 12, lines
-    assert lines[-1] == ("missing data: 5 more file(s) (run `git mlv pull`; `git mlv status --json` "
-                         "names them all)")
+    assert lines[-1] == f"missing data: 5 more file(s) ({fetch}; `git mlv status --json` names them all)"

@@ -1,0 +1,69 @@
+"""status and checkout as a new user types them: in a subfolder, with a glob, in a clone without
+a data remote. Before: a status typed in a subfolder named its files from the top (`git status`
+names them from where you are); a quoted glob ('data/*.bin', as `git status` takes it) was "no
+file tracked by git-mlv"; a checkout without data and without any data remote said "run `git mlv
+pull`", which has nowhere to fetch from.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import commit_all, git, mlv, random_bytes, write
+
+FILES = {"data/a.bin": random_bytes(2_000, seed=1), "data/sub/b.bin": random_bytes(2_000, seed=2),
+         "data/sub/c.csv": random_bytes(2_000, seed=3)}
+
+
+@pytest.fixture
+def data_repo(repo: Path) -> Path:
+    for path, content in FILES.items():
+        write(repo / path, content)
+    commit_all(repo, "data")
+    return repo
+
+
+def _pointer_text(repo: Path, path: str) -> None:
+    (repo / path).write_bytes(git("cat-file", "blob", f":{path}", cwd=repo).stdout)
+
+
+def test_status_in_a_subfolder_names_paths_from_there(data_repo: Path) -> None:
+    _pointer_text(data_repo, "data/sub/b.bin")
+    text = mlv("status", cwd=data_repo / "data").stdout.decode()
+    assert "\n  sub/b.bin\n" in text and "data/sub/b.bin" not in text, text
+    text = mlv("status", ".", cwd=data_repo / "data/sub").stdout.decode()
+    assert "\n  b.bin\n" in text, text
+    # as git: status.relativePaths=false names them from the top
+    git("config", "status.relativePaths", "false", cwd=data_repo)
+    text = mlv("status", cwd=data_repo / "data").stdout.decode()
+    assert "\n  data/sub/b.bin\n" in text, text
+    # --json keeps the repository's paths
+    assert b'"data/sub/b.bin"' in mlv("status", "--json", cwd=data_repo / "data").stdout
+
+
+def test_a_glob_path_matches_as_in_git(data_repo: Path) -> None:
+    for path in FILES:
+        _pointer_text(data_repo, path)
+    res = mlv("status", "data/*.bin", cwd=data_repo, check=False)
+    assert res.returncode == 0, res  # 2 on the old code
+    text = res.stdout.decode()
+    assert "2 file(s) tracked" in text and "data/sub/c.csv" not in text, text
+    res = mlv("checkout", "data/*.bin", cwd=data_repo, check=False)
+    assert res.returncode == 0 and b"Checked out 2 file(s)" in res.stdout, res
+    for path in ("data/a.bin", "data/sub/b.bin"):
+        assert (data_repo / path).read_bytes() == FILES[path]
+    assert (data_repo / "data/sub/c.csv").read_bytes() != FILES["data/sub/c.csv"]
+    res = mlv("status", "*.txt", cwd=data_repo, check=False)
+    assert res.returncode == 2 and b"no file tracked by git-mlv" in res.stderr
+
+
+def test_checkout_without_data_nor_remote_says_where_data_comes_from(data_repo: Path) -> None:
+    _pointer_text(data_repo, "data/a.bin")
+    shutil.rmtree(data_repo / ".git" / "mlv" / "packs")
+    res = mlv("checkout", "data/a.bin", cwd=data_repo, check=False)
+    assert res.returncode == 1
+    line = res.stdout.decode().splitlines()[-1]
+    assert line.startswith("missing data: data/a.bin") and "git mlv remote add" in line, line
