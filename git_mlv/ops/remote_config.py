@@ -22,6 +22,13 @@ from ..gitio.git import GitError, parse_config_z, run
 from ..remotes.s3 import endpoint_problem  # boto3 itself is imported only when a remote opens
 from ..remotes.url import parse
 from .context import Workspace
+from .remote_folder import (  # noqa: F401 - base_dir, inside_worktree: part of this module's interface
+    base_dir,
+    create_folder,
+    inside_worktree,
+    refuse_pool_as_remote,
+    root_relative,
+)
 
 GITMLV = ".gitmlv"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
@@ -281,82 +288,13 @@ def _edit_gitmlv(path: str, edits: list[list[str]], check: bool = True) -> None:
         raise
 
 
-def root_relative(ws: Workspace, url: str) -> str:
-    """A relative folder URL typed in a subfolder, made relative to the repository's root (what
-    relative folder URLs are stored relative to: ``base_dir``), as every other path the CLI takes
-    is relative to the current folder. Anything else is returned as it is."""
-    if parse(url).scheme != "folder" or url.startswith(("/", "~", "file:")):
-        return url
-    here, root = os.path.realpath(os.getcwd()), os.path.realpath(base_dir(ws))
-    if here == root or not here.startswith(root + os.sep):
-        return url
-    return os.path.relpath(os.path.join(here, url), root).replace(os.sep, "/")
-
-
-def _create_folder(ws: Workspace, name: str, url: str) -> None:
-    """A folder remote's folder, created when it is named: later commands refuse to create it
-    (``FolderRemote.create_root``), so that a share not mounted is not taken for a new remote."""
-    u = parse(url, base_dir(ws))
-    if u.scheme == "folder":
-        from ..remotes.local import make_root
-
-        ws.settings  # noqa: B018 - applies core.sharedRepository's modes (core/fsutil.set_shared)
-        from ..remotes.local import FolderRemote
-
-        refuse_pool_as_remote(ws, name, FolderRemote(u.path, typed=url), fix="name a folder of its own")
-        try:
-            make_root(u.path)
-        except NotADirectoryError as e:  # before: taken as the remote, and every push failed
-            raise UsageError(f"{e.filename or u.path} is a file, not a folder: a folder data remote "
-                             "needs a folder (name another path)") from None
-        except OSError as e:
-            raise UsageError(f"cannot create the data remote folder {u.path}: {e.strerror or e}") from None
-
-
-# Files a git-mlv pool's folder holds and a data remote's never does (docs/formats.md)
-_POOL_FILES = ("gc.lock", "generation", "pointer-cache")
-
-
-def refuse_pool_as_remote(ws: Workspace, name: str, remote: object, fix: str = "") -> None:
-    """UsageError when folder remote ``remote`` is this repository's pool (``.git/mlv``, or
-    ``mlv.pool``) or another clone's: both keep packs in ``packs/``, so the remote "held" every
-    file of the pool, `git mlv prune` deleted the only copy of data it thought the remote kept,
-    and `gc --remote` would delete another clone's pool's data."""
-    root = getattr(remote, "root", None)
-    if not isinstance(root, str) or not getattr(remote, "typed", None):
-        return  # not a folder remote
-    real = os.path.realpath(root)
-    if real == os.path.realpath(ws.repo.mlv_dir) or any(
-            os.path.lexists(os.path.join(real, f)) for f in _POOL_FILES):
-        fix = fix or f"point it at a folder of its own (`git mlv remote modify {name} url PATH`)"
-        raise UsageError(f"data remote '{name}' ({root}) is a git-mlv pool (this repository's "
-                         "own or another clone's), not a data remote: prune and gc would delete the "
-                         f"only copy of its data; {fix}")
-
-
-def inside_worktree(ws: Workspace, url: str) -> str | None:
-    """The folder of a folder remote when it lies inside this repository's work tree, outside
-    ``.git`` and not ignored by git (its files would show in `git status` and could be committed:
-    most likely a mistyped URL, `remote add x 'not a url'`); else None."""
-    u = parse(url, base_dir(ws))
-    top = ws.repo.worktree
-    if u.scheme != "folder" or not top:
-        return None
-    path, top = os.path.realpath(u.path), os.path.realpath(top)
-    git_dir = os.path.realpath(ws.repo.git_dir)
-    if not path.startswith(top + os.sep) or path == git_dir or path.startswith(git_dir + os.sep):
-        return None
-    ignored = ws.repo.git("check-ignore", "--", os.path.relpath(path, top), check=False).strip()
-    return None if ignored else u.path
-
-
 def add(ws: Workspace, name: str, url: str, default: bool = False, local: bool = False) -> RemoteConfig:
     """Record a new remote (tracked in ``.gitmlv``, or in ``.git/config`` with ``local``); a
     relative folder URL is taken relative to the current folder (``root_relative``)."""
     check_name(name)
     parse(url)  # reject what we could not open later
     url = root_relative(ws, url)
-    _create_folder(ws, name, url)
+    create_folder(ws, name, url)
     if name in remotes(ws):
         raise UsageError(f"data remote {name!r} already exists; use `git mlv remote modify {name} url URL`")
     ws.repo.git("config", "--local", "--unset-all", REMOVED_KEY, f"^{re.escape(name)}$", check=False)
@@ -445,7 +383,7 @@ def modify(ws: Workspace, name: str, key: str, value: str) -> RemoteConfig:
     if key.lower() == "url":
         parse(value)
         value = root_relative(ws, value)
-        _create_folder(ws, name, value)
+        create_folder(ws, name, value)
         if rc.scope == "tracked" and "url" not in _local_only_keys(ws, name):
             _gitmlv_set(ws, f"remote.{name}.url", value)
             remember_url(ws, name, value)
@@ -524,10 +462,3 @@ def _local_only_keys(ws: Workspace, name: str) -> set[str]:
 def cache_dir(ws: Workspace, name: str) -> str:
     """Where the remote's indexes are cached: ``<pool>/remotes/<name>``."""
     return os.path.join(ws.repo.mlv_dir, "remotes", check_name(name))
-
-
-def base_dir(ws: Workspace) -> str:
-    """What a relative folder URL is relative to: the repository's root (``Repo.anchor``: the
-    main worktree's, also from a linked worktree elsewhere, where it was that worktree's root and
-    pointed to another folder)."""
-    return ws.repo.anchor
