@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from ..ops import data, eol, hooks, imports, status
     from ..ops.context import Workspace
     from .render import print_json, quote_path
@@ -68,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         sources = imports.source_states(ws) if whole else []
         attributes_gone = bool(st.outside_patterns) and data.attributes_left_out(ws)
         relative = _relative_to_cwd(ws)
+        # deleted from the worktree: "deleted:" as git status says, not "pointers in the worktree"
+        # (before, a deleted file was listed there too, where no pointer was)
+        deleted = {p for p in st.modified if not os.path.lexists(os.path.join(ws.repo.top, p))}
     if args.json:
         print_json({**dataclasses.asdict(st),
                     "commits_not_on_remote": [{"commit": c, "subject": s}
@@ -80,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
                      "staged_outside", "converted_pointers", "text_attribute"):
             setattr(st, name, [relative(p) for p in getattr(st, name)])
         st.unmerged = {relative(p): how for p, how in st.unmerged.items()}
+        deleted = {relative(p) for p in deleted}
         converted = st.converted_pointers
     print(f"{st.files} file(s) tracked by git-mlv"
           + (f", {st.sparse} outside the sparse checkout" if st.sparse else ""))
@@ -90,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{st.out_of_scope} file(s) left as pointers, out of the fetch scope "
               "(mlv.fetchInclude/Exclude; `git mlv pull -I PATTERNS` fetches some)")
     # every modified file, as git status lists them; the data lists are capped (--json has all)
-    sections = [("Modified (not staged)", [quote_path(p) for p in st.modified])]
+    sections = [("Modified (not staged)", [("deleted: " if p in deleted else "") + quote_path(p)
+                                           for p in st.modified])]
     missing = set(st.missing_data)  # (a list's `in`: 10^8 comparisons at 10,000 files)
     if st.unmerged:
         sections.insert(0, ("Unmerged (a merge conflict: `git checkout --ours -- FILE` or `--theirs -- FILE` "
@@ -99,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     sections += [(title, _named(paths, _LISTED, _ALL_OF)) for title, paths in (
         (_missing_title(ws, st, args.no_remote), st.missing_data),
         ("Pointers in the worktree (run `git mlv checkout`)",
-         [p for p in st.not_checked_out if p not in missing]),
+         [p for p in st.not_checked_out if p not in missing and p not in deleted]),
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
     )]
     if unpushed is not None and unpushed.files:

@@ -67,3 +67,12 @@ def test_checkout_without_data_nor_remote_says_where_data_comes_from(data_repo: 
     assert res.returncode == 1
     line = res.stdout.decode().splitlines()[-1]
     assert line.startswith("missing data: data/a.bin") and "git mlv remote add" in line, line
+
+
+def test_a_deleted_file_is_deleted_not_a_pointer(data_repo: Path) -> None:
+    (data_repo / "data/a.bin").unlink()
+    text = mlv("status", cwd=data_repo).stdout.decode()
+    assert "\n  deleted: data/a.bin\n" in text, text
+    assert "Pointers in the worktree" not in text, text  # the old code listed it there too
+    assert mlv("checkout", "data/a.bin", cwd=data_repo).returncode == 0  # as git checkout -- FILE
+    assert (data_repo / "data/a.bin").read_bytes() == FILES["data/a.bin"]
