@@ -109,6 +109,8 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
         return Kind("npy", "array")
     if head.startswith(b"PK\x03\x04") and ext == ".npz":
         return Kind("npz", "array")
+    if head.startswith(b"PK\x03\x04") and ext in (".pt", ".pth", ".ckpt", ".bin"):
+        return Kind("torch", "array")  # torch.save's zip (a pytorch_model.bin too)
     for magic, image in _IMAGE_MAGIC:
         if head.startswith(magic):
             return Kind(image, "image")
@@ -135,7 +137,7 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
 _BY_NAME = {".parquet": Kind("parquet", "columnar"), ".pq": Kind("parquet", "columnar"),
             ".npy": Kind("npy", "array"), ".npz": Kind("npz", "array"),
             ".safetensors": Kind("safetensors", "array"), ".h5": Kind("hdf5", "array"),
-            ".hdf5": Kind("hdf5", "array")}
+            ".hdf5": Kind("hdf5", "array"), ".pt": Kind("torch", "array"), ".pth": Kind("torch", "array")}
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:
