@@ -23,6 +23,7 @@ from ..gitio.pathmatch import PathFilter
 from ..gitio.walk import repo_run
 from .context import Workspace
 from .migrate_above import literal_pattern, paths_above, paths_above_in
+from .migrate_overrides import FilterOverrides
 from .migrate_rewrite import (
     MigrateError,
     ProgressFn,
@@ -156,6 +157,17 @@ class ImportTransform:
         self.include = include
         self.exclude = exclude
         self.paths = paths or PathFilter(include, exclude)
+        self.overrides = FilterOverrides()
+
+    def learn(self, changes: list[FileChange]) -> None:
+        """Read the folder ``.gitattributes`` files among ``changes`` (see migrate_overrides)."""
+        for ch in changes:
+            if ch.op == "M" and ch.dataref != "inline" and ch.name.endswith("/.gitattributes"):
+                self.overrides.learn(ch.name, ch.dataref, self.conv.cat.read(ch.dataref))
+
+    def wants(self, path: str) -> bool:
+        """Whether ``path`` is to become a pointer: chosen, and no folder line keeps it in git."""
+        return chosen(path, self.paths) and not self.overrides.keeps_in_git(path)
 
     def attributes(self, text: bytes) -> bytes:
         """Our lines added to the commit's ``.gitattributes``."""
@@ -164,9 +176,10 @@ class ImportTransform:
     def commit(self, commit: Commit) -> bool:
         """Chosen blobs become inline pointers."""
         changed = False
+        self.learn(commit.changes)
         for ch in commit.changes:
             if (ch.op == "M" and ch.mode in FILE_MODES and ch.dataref != "inline"
-                    and chosen(ch.name, self.paths)):
+                    and self.wants(ch.name)):
                 ptr = self.conv.convert(ch.dataref, ch.name)
                 if ptr is not None:
                     ch.dataref, ch.data = "inline", ptr
@@ -220,9 +233,11 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
                 result.warnings.append(f"no file chosen by {', '.join(include)} is bigger than "
                                        f"{opts.above} bytes: nothing to convert")
                 return result
+        # the checked-out tree's folder lines apply to its staged files and to every commit
+        transform.learn(files if files is not None else tree_files(ws, "HEAD"))
         # staged before the migration, at a chosen path: converted too (not in a dry run)
         staged = [] if opts.dry_run else staged_conversions(
-            ws, lambda sha, path: conv.convert(sha, path) if chosen(path, transform.paths) else None)
+            ws, lambda sha, path: conv.convert(sha, path) if transform.wants(path) else None)
         if files is not None:
             _no_rewrite(ws, cat, transform, opts, result, branch, head, files)
         elif refs is not None:
@@ -235,6 +250,8 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
             result.warnings += (remote_only_branches(ws) if opts.everything and done.refs
                                 else left_on_old_history(ws, refs, done.refs))
         result.files, result.bytes = conv.files, conv.bytes
+        if (left := transform.overrides.warning()) is not None:
+            result.warnings.append(left)
         if staged:
             restage(ws, staged)
     if not opts.dry_run:
@@ -315,7 +332,7 @@ def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: I
         check_attributes_clean(ws)
     changes = []
     for ch in files:
-        if ch.mode in FILE_MODES and chosen(ch.name, transform.paths):
+        if ch.mode in FILE_MODES and transform.wants(ch.name):
             ptr = transform.conv.convert(ch.dataref, ch.name)
             if ptr is not None:
                 ch.dataref, ch.data = "inline", ptr
