@@ -148,7 +148,7 @@ class S3Remote(Remote):
             )
         if isinstance(e, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.ReadTimeoutError
                       | bx.ConnectTimeoutError | bx.ResponseStreamingError | ConnectionError):
-            return RemoteError(f"{self.url}: connection failed: {e}", retryable=True)
+            return RemoteError(f"{self.url}: connection failed: {e}{self._endpoint_hint()}", retryable=True)
         if isinstance(e, bx.SSOError | bx.TokenRetrievalError | bx.CredentialRetrievalError):
             # boto3's words name neither the profile nor the remedy ("Error loading SSO Token: Token
             # for corp does not exist"; a failing credential_process: "... custom-process: ")
@@ -160,10 +160,23 @@ class S3Remote(Remote):
             return RemoteError(f"{self.url}: no credentials from profile {profile!r}: "
                                f"{str(e).strip().rstrip(':')}; {fix}")
         if isinstance(e, bx.BotoCoreError):
-            return RemoteError(f"{self.url}: {e}")
+            hint = self._endpoint_hint() if isinstance(e, bx.ConnectionError) else ""  # a proxy's refusal
+            return RemoteError(f"{self.url}: {e}{hint}")
         if isinstance(e, OSError):  # sockets reset under us
             return RemoteError(f"{self.url}: connection failed: {e}", retryable=True)
         raise e
+
+    def _endpoint_hint(self) -> str:
+        """When AWS's own endpoint was tried because none is set here: endpoints are local settings,
+        so a fresh clone of a project on an S3-compatible server (MinIO, SeaweedFS, R2) asks AWS,
+        and was told only that https://BUCKET.s3.amazonaws.com could not be reached."""
+        client = self._client
+        used = str(getattr(getattr(client, "meta", None), "endpoint_url", "") or "")
+        if self.options.get("endpoint") or "amazonaws.com" not in used:
+            return ""
+        return (f" (no endpoint is set for '{self.name}' here, so AWS's ({used}) was used: for an "
+                f"S3-compatible server run `git mlv remote modify {self.name} endpoint URL`; "
+                "endpoints are set in each clone)")
 
     def _credentials_source(self) -> str:
         """Which key boto3 sent and where it found it: an exported AWS_ACCESS_KEY_ID wins over

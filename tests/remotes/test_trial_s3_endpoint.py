@@ -64,3 +64,17 @@ def test_an_endpoint_that_is_no_s3_server_is_named(s3_repo: Path, web_server: st
         line = one_error(mlv(verb, cwd=s3_repo, check=False), web_server, "not as S3 does",
                          "mlv-remote.store.endpoint")
         assert "does not exist" not in line
+
+
+def test_a_clone_without_the_endpoint_is_told_it_asked_aws(s3_repo: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Endpoints are local settings: a fresh clone of a project on an S3-compatible server has
+    none, asks AWS, and was told only that https://BUCKET.s3.amazonaws.com could not be reached.
+    AWS is made unreachable here by a proxy on a closed port (no network needed)."""
+    mlv("push", cwd=s3_repo)
+    git("config", "--unset", "mlv-remote.store.endpoint", cwd=s3_repo)  # as in a fresh clone
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    line = one_error(mlv("fetch", "--all", cwd=s3_repo, check=False), "amazonaws", "proxy")
+    assert "no endpoint is set for 'store' here, so AWS's (https://" in line, line
+    assert "git mlv remote modify store endpoint URL" in line, line
