@@ -214,10 +214,7 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
     check_can_rewrite(ws)
     if not dry_run:
         check_attributes_clean(ws)
-    top = ws.repo.top
-    dvc_dir = os.path.join(top, ".dvc")
-    if not os.path.isdir(dvc_dir):
-        raise UsageError("no .dvc folder here: run from-dvc at the root of a DVC project")
+    dvc_dir = _dvc_dir(ws.repo.top)
     result = DvcResult("rewrite" if everything else "no-rewrite", dry_run, [])
     hidden_before = set() if dry_run else set(untracked_data(ws))
     with CatFile(ws.repo) as cat:
@@ -239,7 +236,7 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
         result.files, result.bytes = data.files, data.bytes
         if dry_run:
             data.check()
-    _remotes(ws, result)
+    _remotes(ws, result, dvc_dir)
     if not dry_run:
         result.push, hooks = ready_to_publish(ws, result.refs, forced=everything)
         result.warnings += hooks
@@ -447,13 +444,27 @@ def _configs(dvc_dir: str) -> list[str]:
     return texts
 
 
-def _remotes(ws: Workspace, result: DvcResult) -> None:
+def _dvc_dir(top: str) -> str:
+    """The DVC project's ``.dvc`` folder: the nearest from the current folder up to the repository
+    root. A project made by `dvc init --subdir` (one of several in a repository) has it in its own
+    folder: "no .dvc folder here" was said there too, where the .dvc folder was."""
+    root = os.path.realpath(top)
+    here = os.path.realpath(os.getcwd())
+    while True:
+        if os.path.isdir(os.path.join(here, ".dvc")):
+            return os.path.join(here, ".dvc")
+        if here == root or not here.startswith(root + os.sep):
+            raise UsageError("no .dvc folder here or in a folder above it: run from-dvc in the DVC "
+                             "project's folder (where `dvc init` made .dvc)")
+        here = os.path.dirname(here)
+
+
+def _remotes(ws: Workspace, result: DvcResult, dvc_dir: str) -> None:
     from ..remotes.url import parse
 
-    top = ws.repo.top
     remotes: dict[str, dict[str, str]] = {}
     default = None
-    for text in _configs(os.path.join(top, ".dvc")):  # config.local's settings over config's
+    for text in _configs(dvc_dir):  # config.local's settings over config's
         r, d = parse_dvc_remotes(text)
         for name, settings in r.items():
             remotes.setdefault(name, {}).update(settings)
@@ -462,8 +473,9 @@ def _remotes(ws: Workspace, result: DvcResult) -> None:
         if "url" not in settings:
             continue
         url, extra = mlv_remote(settings["url"], settings)
-        if "://" not in url and not os.path.isabs(url):  # DVC reads it relative to .dvc/
-            url = os.path.relpath(os.path.normpath(os.path.join(top, ".dvc", url)), top)
+        if "://" not in url and not os.path.isabs(url):  # DVC reads it relative to .dvc/, a
+            # command typed here reads it relative to the current folder
+            url = os.path.relpath(os.path.normpath(os.path.join(dvc_dir, url)), os.getcwd())
         try:
             parse(url)
         except UsageError:
