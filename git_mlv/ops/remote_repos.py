@@ -46,8 +46,10 @@ def record(ws: Workspace, name: str, rem: Remote, retry: RetryPolicy) -> None:
     mine = sorted(roots(ws))
     if not mine:
         return
+    there = set(retry.run(lambda: rem.list(PREFIX)))  # another clone's push recorded it: no write
     for root in mine:
-        retry.run(lambda root=root: rem.put(PREFIX + root, _CONTENT))  # type: ignore[misc]
+        if PREFIX + root not in there:
+            retry.run(lambda root=root: rem.put(PREFIX + root, _CONTENT))  # type: ignore[misc]
     try:  # the marker only saves later pushes a small write: best effort (a read-only .git)
         os.makedirs(os.path.dirname(marker), exist_ok=True)
         atomic_write(marker, stamp, durable=False)

@@ -143,8 +143,9 @@ class FolderRemote(Remote):
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             if create and self._modes is None:
-                self._root_mode = os.fstat(fd).st_mode
+                self._root_mode = _widen(fd, _team_bits(os.path.dirname(self.root)))
                 self._modes = _modes_under(self._root_mode)
+                _widen_tops(fd, self._modes[0])
             for part in parts:
                 if create:
                     try:
@@ -408,23 +409,50 @@ def make_root(path: str) -> None:
         os.mkdir(path)
     except FileExistsError:
         return
-    up = os.stat(parent).st_mode
-    team = up & (0o070 | stat.S_ISGID) if up & stat.S_ISGID and up & 0o020 else 0
+    team = _team_bits(parent)
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if (mode | dir_mode() | team) != mode:
         os.chmod(path, mode | dir_mode() | team)
 
 
-def _widen(fd: int, mode: int) -> None:
+def _widen_tops(root_fd: int, mode: int) -> None:
+    """``_widen`` the remote's top folders this user owns, once a process (a write may go to one
+    without passing through another: a member's next push writes no ``repos/`` entry, and the
+    folder stayed closed to the rest of the group)."""
+    for top in ("packs", "repos", "runcache"):
+        try:
+            fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root_fd)
+        except OSError:
+            continue
+        try:
+            _widen(fd, mode)
+        finally:
+            os.close(fd)
+
+
+def _team_bits(parent: str) -> int:
+    """The group bits (and setgid) of ``parent`` when it is a team's shared folder (setgid and
+    group-writable, as git's ``--shared`` folders are): what a remote's root made in it gets."""
+    try:
+        up = os.stat(parent).st_mode
+    except OSError:
+        return 0
+    return up & (0o070 | stat.S_ISGID) if up & stat.S_ISGID and up & 0o020 else 0
+
+
+def _widen(fd: int, mode: int) -> int:
     """Add ``mode``'s bits to the folder ``fd`` when it lacks some and this user owns it (a
-    folder made by an older git-mlv, with the umask's mode); another's folder is left as it is."""
+    folder made by an older git-mlv, with the umask's mode; a root made so in a team's folder);
+    another's folder is left as it is. Its mode after."""
     st = os.fstat(fd)
     want = stat.S_IMODE(st.st_mode) | mode
     if want != stat.S_IMODE(st.st_mode) and st.st_uid == os.geteuid():
         try:
             os.fchmod(fd, want)
+            return st.st_mode | want
         except OSError:
             pass  # a file system without modes (a CIFS share): writing will say what is wrong
+    return st.st_mode
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

@@ -97,3 +97,23 @@ def test_a_folder_an_older_push_made_gets_the_teams_bits_at_the_next_push(repo: 
     os.chmod(store, 0o2775)
     _push_some(repo, str(store))
     assert stat.S_IMODE((store / "packs").stat().st_mode) & 0o070 == 0o070
+
+
+def test_a_remote_an_older_git_mlv_made_in_a_team_folder_is_opened_to_the_team(
+        repo: Path, tmp_path: Path) -> None:
+    """An older `remote add` made the root 2755 in the team's 2775 folder, and its pushes made
+    packs/ and repos/ 2755: the owner's next push opens all three (repos/ too, though that push
+    writes nothing there), so the other members' pushes work without a chmod."""
+    team = tmp_path / "team"
+    team.mkdir()
+    os.chmod(team, 0o2775)
+    store = team / "store"
+    for folder in (store, store / "packs", store / "repos"):
+        folder.mkdir()
+        os.chmod(folder, 0o2755)
+    _push_some(repo, str(store))
+    write(repo / "b.bin", random_bytes(30_000, seed=2))
+    commit_all(repo, "v2")
+    mlv("push", cwd=repo)  # repos/ was recorded by the first push: this one writes none there
+    for folder in (store, store / "packs", store / "repos"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o2775, (folder, oct(folder.stat().st_mode))
