@@ -94,6 +94,10 @@ def summarize_as(path: str, kind: Kind) -> Summary:
             from . import safetensors
 
             return safetensors.summarize(path)
+        if kind.name == "pickle":
+            from . import pickles
+
+            return pickles.summarize(path)
         if kind.name == "torch":
             from . import torchfile
 

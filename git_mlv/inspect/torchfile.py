@@ -3,11 +3,11 @@
 
 The archive holds ``<name>/data.pkl`` (the saved object: a state dict, a Lightning checkpoint...)
 and one member ``<name>/data/<key>`` per tensor storage, stored uncompressed. The pickle is read
-by an unpickler that imports nothing: every global it names becomes an inert placeholder
-(``_Opaque``) except the few that describe tensors (``torch._utils._rebuild_tensor_v2``,
-``_rebuild_parameter``, ``torch.*Storage``) and ``collections.OrderedDict``; a pickle cannot make
-it call anything else, so a hostile checkpoint summarised by ``git diff`` runs no code (the same
-rule as torch's own ``weights_only`` loading).
+by safepickle.py's unpickler, which imports nothing: every global it names becomes an inert
+placeholder except the few that describe tensors (``torch._utils._rebuild_tensor_v2``,
+``_rebuild_parameter``, ``torch.*Storage``, added here); a pickle cannot make it call anything
+else, so a hostile checkpoint summarised by ``git diff`` runs no code (the rule of torch's own
+``weights_only`` loading).
 
 Facts: ``tensors``, ``parameters``, ``tensor PATH DTYPE SHAPE`` for each tensor (PATH: dict keys
 joined with ``.``, list items ``[i]``), ``value PATH V`` for each plain number, string or bool
@@ -18,11 +18,9 @@ its storage. At most ``MAX_ITEMS`` tensors and values are listed.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import math
 import os
-import pickle
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from . import Summary
 from .arrays import BLOCK_ELEMENTS, ArrayStats, shape_text
 from .fallback import NotThisFormat
 from .fmt import quoted, text
+from .safepickle import SafeUnpickler, load, walk
 from .stats import _label
 
 MAX_PICKLE = 64 << 20  # a state dict's pickle is kilobytes; tensors live in the storages
@@ -46,33 +45,6 @@ _NAMES = {"DoubleStorage": "float64", "FloatStorage": "float32", "HalfStorage": 
           "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32",
           "ShortStorage": "int16", "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool",
           "ComplexFloatStorage": "complex64", "ComplexDoubleStorage": "complex128"}
-
-
-class _Opaque:
-    """Whatever a global the unpickler does not know would have built: its name, arguments, state."""
-
-    _name = "object"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.args = args
-        self.state: Any = None
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
-
-    # what a placeholder class receives from NEWOBJ, APPEND or SETITEM in a pickle
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if not isinstance(self.state, dict):
-            self.state = {}
-        self.state[key] = value
-
-    def append(self, value: Any) -> None:
-        self.extend([value])
-
-    def extend(self, values: Any) -> None:
-        if not isinstance(self.state, list):
-            self.state = []
-        self.state.extend(values)
 
 
 class _StorageType:
@@ -103,8 +75,8 @@ def _rebuild_parameter(data: Any, *rest: Any) -> Any:
     return data
 
 
-class _Unpickler(pickle.Unpickler):
-    """Imports nothing: see the module's docstring."""
+class _Unpickler(SafeUnpickler):
+    """Imports nothing (safepickle.py); knows torch's tensor builders and storage ids."""
 
     def find_class(self, module: str, name: str) -> Any:
         full = f"{module}.{name}"
@@ -112,15 +84,13 @@ class _Unpickler(pickle.Unpickler):
             return _rebuild_tensor
         if full in ("torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"):
             return _rebuild_parameter
-        if full == "collections.OrderedDict":
-            return collections.OrderedDict
         if module == "torch" and name.endswith("Storage"):
             return _StorageType(name)
-        return type(name, (_Opaque,), {"_name": full})  # inert: builds nothing but itself
+        return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> Any:
         if isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage":
-            kind = pid[1].name if isinstance(pid[1], _StorageType) else str(getattr(pid[1], "_name", ""))
+            kind = pid[1].name if isinstance(pid[1], _StorageType) else str(getattr(pid[1], "qualname", ""))
             return _Storage(kind.rsplit(".", 1)[-1], str(pid[2]))
         raise NotThisFormat(f"a persistent id this reader does not know: {str(pid)[:60]}")
 
@@ -144,15 +114,9 @@ def summarize(path: str) -> Summary:
         order = zf.read(prefix + "byteorder").strip() if has_order else b"little"
         if order != b"little":
             raise NotThisFormat(f"byte order {order.decode(errors='replace')}: only little-endian is read")
-        try:
-            obj = _Unpickler(zf.open(pkl[0])).load()
-        except NotThisFormat:
-            raise
-        except Exception as e:  # noqa: BLE001 - any malformed pickle: a note, never a failed diff
-            raise NotThisFormat(f"data.pkl: {type(e).__name__}: {e}") from None
-        tensors: list[tuple[str, _Tensor]] = []
-        values: list[tuple[str, Any]] = []
-        _walk(obj, "", tensors, values)
+        found = walk(load(zf.open(pkl[0]), _Unpickler), leaf=_Tensor)
+        tensors: list[tuple[str, _Tensor]] = found.leaves
+        values = found.values
         params = sum(math.prod(t.size) for _, t in tensors)
         facts = [f"tensors {len(tensors)}", f"parameters {params}"]
         facts += [f"tensor {_label(p or '.')} {_NAMES.get(t.storage.kind, t.storage.kind)} "
@@ -164,26 +128,6 @@ def summarize(path: str) -> Summary:
         for p, t in tensors[:MAX_ITEMS]:
             facts += _tensor_facts(path, zf, prefix, _label(p or "."), t)
     return Summary("torch", size, facts)
-
-
-def _walk(obj: Any, path: str, tensors: list[tuple[str, _Tensor]], values: list[tuple[str, Any]],
-          depth: int = 0) -> None:
-    if depth > 64:
-        return
-    if isinstance(obj, _Tensor):
-        tensors.append((path, obj))
-    elif isinstance(obj, (bool, int, float, str)) or obj is None:
-        if obj is not None:
-            values.append((path, obj))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            key = str(k)
-            _walk(v, f"{path}.{key}" if path else key, tensors, values, depth + 1)
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            _walk(v, f"{path}[{i}]", tensors, values, depth + 1)
-    elif isinstance(obj, _Opaque):
-        _walk(obj.state, path, tensors, values, depth + 1)
 
 
 def _value(v: Any) -> str:

@@ -1,0 +1,77 @@
+"""Python pickles (``.pkl``, ``.pickle``: scikit-learn models, pandas objects, anything
+``pickle.dump`` wrote), summarised **without running them** (safepickle.py).
+
+Facts: ``protocol``, then ``object PATH CLASS`` for each object of a class (the estimator, its
+sub-estimators and trees), ``value PATH V`` for each plain value (hyperparameters: ``value C
+1.0``, ``value n_estimators 100``), ``array PATH DTYPE SHAPE`` for each numpy array (learned
+coefficients), then per array ``PATH min/max/mean/std/nan`` (numeric dtypes) and ``PATH sha256``
+(16 hex digits of its bytes). At most ``MAX_ITEMS`` of each kind are listed, then a count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+from . import Summary
+from .arrays import BLOCK_ELEMENTS, ArrayStats, numeric, shape_text
+from .fallback import NotThisFormat
+from .fmt import quoted, text
+from .safepickle import load, walk
+from .stats import _label
+
+MAX_PICKLE = 256 << 20  # read whole into placeholders: a bigger pickle is summarised as bytes
+MAX_ITEMS = 1000
+
+
+def summarize(path: str) -> Summary:
+    """Objects, values and arrays of a pickle, then statistics and digests per array."""
+    size = os.path.getsize(path)
+    if size > MAX_PICKLE:
+        raise NotThisFormat(f"{size} bytes: larger than the {MAX_PICKLE >> 20} MiB read as a pickle")
+    with open(path, "rb") as f:
+        head = f.read(2)
+        f.seek(0)
+        found = walk(load(f))
+        rest = f.read(1)
+    if rest:
+        # joblib.dump writes arrays' bytes after their wrapper, read by its own unpickler only
+        raise NotThisFormat("bytes after the pickle's end (joblib's format?)")
+    protocol = head[1] if head[:1] == b"\x80" else 0
+    facts = [f"protocol {protocol}"]
+    lines: dict[str, list[str]] = {
+        "object": [f"object {_label(p or '.')} {text(str(c), 200)}" for p, c in found.objects],
+        "value": [f"value {_label(p or '.')} {_value(v)}" for p, v in found.values],
+        "array": [f"array {_label(p or '.')} {_dtype(a.dtype)} {shape_text(a.shape)}"
+                  for p, a in found.arrays],
+    }
+    for what, listed in lines.items():
+        facts += listed[:MAX_ITEMS]
+        if len(listed) > MAX_ITEMS:
+            facts.append(f"{what}s not shown {len(listed) - MAX_ITEMS}")
+    for p, arr in found.arrays[:MAX_ITEMS]:
+        label = _label(p or ".")
+        values = arr.ndarray()
+        if values is not None and numeric(values.dtype):
+            st = ArrayStats()
+            flat = values.reshape(-1, order="A")
+            for i in range(0, flat.size, BLOCK_ELEMENTS):
+                st.update(flat[i:i + BLOCK_ELEMENTS])
+            facts += st.facts(f"{label} ")
+        facts.append(f"{label} sha256 {hashlib.sha256(arr.data).hexdigest()[:16]}")
+    return Summary("pickle", size, facts)
+
+
+def _dtype(dt: Any) -> str:
+    if dt is None:
+        return "object"
+    return dt.str if dt.fields else dt.name
+
+
+def _value(v: object) -> str:
+    if isinstance(v, str):
+        return quoted(v, 200)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return text(repr(v), 200)
