@@ -17,6 +17,7 @@ second file) or a sparse index (``sdir``) gives None, and the caller looks at ev
 
 from __future__ import annotations
 
+import array
 import os
 import struct
 from collections.abc import Iterator
@@ -48,14 +49,14 @@ class IndexTable:
 
     ``table``: None when the index is not read here (see the module's docstring)."""
 
-    def __init__(self, data: bytes, version: int, offsets: list[int], names: list[bytes] | None,
+    def __init__(self, data: bytes, version: int, offsets: array.array, names: list[bytes] | None,
                  hash_size: int) -> None:
         import numpy as np
 
         self.data, self.version, self.hash_size = data, version, hash_size
         self._names = names  # version 4 only: names are prefix-compressed, decoded in the walk
         self.count = len(offsets)
-        at = np.array(offsets, dtype=np.int64)
+        at = np.frombuffer(offsets, dtype=np.int64) if len(offsets) else np.zeros(0, dtype=np.int64)
         flags_at = 40 + hash_size
         if names is None and len(data) >= 8:
             # versions 2 and 3: every entry starts 4 bytes past a multiple of 8, so each field
@@ -67,7 +68,10 @@ class IndexTable:
             def u32(k: int) -> np.ndarray:
                 return words[first + (k >> 2)].byteswap()
 
-            oids = words[(first[:, None] + (10 + np.arange(hash_size // 4)))].view(np.uint8)
+            columns = np.empty((self.count, hash_size // 4), dtype=np.uint32)
+            for k in range(hash_size // 4):  # a column at a time: no (count x 5) index array
+                columns[:, k] = words[first + 10 + k]
+            oids = columns.view(np.uint8)
         else:
             raw = np.frombuffer(data, dtype=np.uint8)
 
@@ -85,7 +89,7 @@ class IndexTable:
         self.skip_worktree = extended & ((flag_word & _EXT_SKIP_WORKTREE) != 0)
         self.assume_valid = (self.flags & _FLAG_ASSUME_VALID) != 0
         self.stage0_regular = ((self.flags & 0x3000) == 0) & np.isin(self.mode, _REGULAR)
-        self._name_at = at + flags_at + np.where(extended, 4, 2)
+        self._offsets = at
 
     @classmethod
     def parse(cls, data: bytes, hash_size: int = 20) -> IndexTable | None:
@@ -97,7 +101,7 @@ class IndexTable:
             return None
         flags_at = 40 + hash_size
         end_of_entries = len(data) - hash_size
-        offsets = [0] * count
+        offsets = array.array("q", bytes(8 * count))  # 8 bytes an entry, no int object each
         names: list[bytes] | None = None
         pos = _HEADER.size
         try:
@@ -128,8 +132,9 @@ class IndexTable:
         """Entry ``i``'s path, as git stores it."""
         if self._names is not None:
             return self._names[i]
-        at = int(self._name_at[i])
-        length = int(self.flags[i]) & 0xFFF
+        flags = int(self.flags[i])
+        at = int(self._offsets[i]) + 40 + self.hash_size + (4 if flags & _FLAG_EXTENDED else 2)
+        length = flags & 0xFFF
         if length == 0xFFF:
             length = self.data.find(b"\0", at) - at
         return self.data[at:at + length]
@@ -202,7 +207,7 @@ def small_or_listed(data: bytes, listed: set[bytes], hash_size: int = 20, small:
     return [table.entry(i) for i in picked.tolist()]
 
 
-def _walk_v4(data: bytes, offsets: list[int], flags_at: int) -> tuple[list[bytes], int]:
+def _walk_v4(data: bytes, offsets: array.array, flags_at: int) -> tuple[list[bytes], int]:
     """Fill ``offsets`` with the entries' positions in a version-4 index; its names, and where
     the entries end."""
     names = [b""] * len(offsets)

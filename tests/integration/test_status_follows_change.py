@@ -114,7 +114,10 @@ def test_every_state_reported_as_the_full_walk_reports_it(
     full = _status(data_repo)
     assert len(seen) > len(FILES) - 3
     assert dataclasses.asdict(quick) == dataclasses.asdict(full)
-    assert quick.modified == ["data/d0/f01.bin", "data/d0/f02.bin", "data/d0/f05.bin"]
+    # moved.dat (data at a path outside the patterns, its entry a pointer) is listed when git's
+    # racy check looks at its content, which depends on the second it was moved in
+    assert [p for p in quick.modified if p != "moved.dat"] == [
+        "data/d0/f01.bin", "data/d0/f02.bin", "data/d0/f05.bin"]
     assert quick.not_checked_out == ["data/d0/f02.bin", "data/d0/f03.bin", "data/d1/f01.bin"]
     assert quick.converted_pointers == ["data/d0/f04.bin"] and quick.sparse == 1
     assert quick.staged_outside == ["moved.dat"]
