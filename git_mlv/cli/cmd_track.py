@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_track(args: argparse.Namespace) -> int:
     from ..gitio.attributes import display, quoted
+    from ..gitio.quotepath import quote_path
     from ..ops import setup
     from ..ops.context import Workspace
     from .render import print_json
@@ -57,6 +59,15 @@ def run_track(args: argparse.Namespace) -> int:
     if added:
         print("Commit .gitattributes with them (`git add .gitattributes`): a clone knows which "
               "files are data only from it")
+    encoded = setup.encoded_data_files(ws)
+    if encoded:
+        shown = ", ".join(quote_path(p) for p in encoded[:3]) + (f" and {len(encoded) - 3} more"
+                                                                  if len(encoded) > 3 else "")
+        print(f"git-mlv: warning: {len(encoded)} file(s) git-mlv tracks have a working-tree-encoding "
+              f"in .gitattributes ({shown}): git would re-encode their pointers and commit text "
+              "that is neither pointer nor data (not pushed; gc would drop the data). Add "
+              "-working-tree-encoding to the git-mlv line, or remove the encoding for them",
+              file=sys.stderr)
     return 0
 
 

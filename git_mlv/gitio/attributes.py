@@ -276,6 +276,45 @@ def text_not_unset(repo: Repo, paths: Sequence[str]) -> list[str]:
     return sorted(ours & text)
 
 
+def encoding_set(repo: Repo, paths: Sequence[str]) -> list[str]:
+    """Those of ``paths`` that git sends through ``filter=mlv`` and whose ``working-tree-encoding``
+    is set by another line: git converts what the clean filter returns *from* that encoding
+    (convert_to_git: the clean filter, then the encoding), so the committed blob of an ASCII
+    pointer read as UTF-16 is neither a pointer nor the data: a push sends nothing for it and gc
+    drops its data. One ``git check-attr --stdin`` for both attributes."""
+    if not paths:
+        return []
+    ours: set[str] = set()
+    encoded: set[str] = set()
+    for path, attr, value in _check_attrs(repo, ("filter", "working-tree-encoding"), paths):
+        if attr == b"filter" and value == b"mlv":
+            ours.add(path)
+        elif attr == b"working-tree-encoding" and value not in (b"unspecified", b"unset"):
+            encoded.add(path)
+    return sorted(ours & encoded)
+
+
+def mention(repo: Repo, word: bytes) -> bool:
+    """Whether any attributes file git reads for this repository (info/attributes,
+    core.attributesFile, every .gitattributes in the index or the work tree) holds ``word``: a
+    cheap test before asking git about every file."""
+    files = [os.path.join(repo.common_dir, "info", "attributes")]
+    extra = repo.config.get("core.attributesfile")
+    if extra:
+        files.append(os.path.expanduser(extra))
+    listed = repo.git("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+                      f":(glob)**/{FILENAME}", check=False)
+    files += [os.path.join(repo.top, os.fsdecode(p)) for p in listed.split(b"\0") if p]
+    for file in files:
+        try:
+            with open(file, "rb") as f:
+                if word in f.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 _TEXT_ATTRS = ("text", "-text", "!text", "binary")
 
 

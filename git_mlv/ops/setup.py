@@ -307,6 +307,16 @@ def track(ws: Workspace, patterns: list[str]) -> list[str]:
     return attributes.track(ws.repo.top, patterns)
 
 
+def encoded_data_files(ws: Workspace) -> list[str]:
+    """Files of the index and the work tree that git-mlv tracks with a ``working-tree-encoding``
+    (attributes.encoding_set): nothing to ask git when no attributes file names that attribute."""
+    if not attributes.mention(ws.repo, b"working-tree-encoding"):
+        return []
+    raw = ws.repo.git("ls-files", "-z", "--cached", "--others", "--exclude-standard", check=False)
+    paths = sorted({os.fsdecode(p) for p in raw.split(b"\0") if p})
+    return attributes.encoding_set(ws.repo, paths)
+
+
 def has_commits(ws: Workspace) -> bool:
     """True once the repository has a commit (files may then be stored as plain git blobs)."""
     return bool(ws.repo.git_text("rev-parse", "--verify", "-q", "HEAD", check=False))
