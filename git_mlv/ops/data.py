@@ -250,7 +250,8 @@ def ls_files_batches(ws: Workspace, rev: str | None = None, paths: list[str] | N
     if rev is not None:
         specs = _tree_specs(paths) if bare else _rel_specs(ws, paths)
         found = False
-        for batch in walk.pointer_batches(ws.repo, [rev], specs):
+        under = None if specs and any(map(is_glob, specs)) else specs  # a glob: every file, matched
+        for batch in walk.pointer_batches(ws.repo, [rev], under):
             hits = [(path, p) for path, p in batch if _matches(path, specs)]
             del batch
             if hits:

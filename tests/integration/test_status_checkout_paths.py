@@ -56,6 +56,9 @@ def test_a_glob_path_matches_as_in_git(data_repo: Path) -> None:
     for path in ("data/a.bin", "data/sub/b.bin"):
         assert (data_repo / path).read_bytes() == FILES[path]
     assert (data_repo / "data/sub/c.csv").read_bytes() != FILES["data/sub/c.csv"]
+    for rev in ([], ["HEAD"]):  # the index, and a revision's tree
+        res = mlv("ls-files", *rev, "data/*.bin", cwd=data_repo, check=False)
+        assert res.returncode == 0 and res.stdout.count(b".bin") == 2, res
     res = mlv("status", "*.txt", cwd=data_repo, check=False)
     assert res.returncode == 2 and b"no file tracked by git-mlv" in res.stderr
 
