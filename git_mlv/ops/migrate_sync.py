@@ -114,6 +114,21 @@ def _stat_of(full: str, mode: int) -> tuple[int, ...] | None:
 SameBytes = Callable[[str, str], "bool | None"]
 
 
+def _work_tree_version(ws: Workspace, c: _Change) -> str | None:
+    """The blob id of the work-tree file of a change git-mlv does not store (not a pointer; None:
+    no file): of its bytes as they are, or, when that is neither ``c.old`` nor ``c.new``, of the
+    blob git would store for it, if that one is. With core.autocrlf a checked-out
+    ``.gitattributes`` ends its lines with CRLF: compared byte for byte it read as the user's edit,
+    so the migration refused to start (and, before, left git-lfs's lines in the work tree)."""
+    full = os.path.join(ws.repo.top, c.path)
+    have = _worktree_blob(full)
+    versions = {v for v in (c.old, c.new) if v != ZERO}
+    if have is None or have in versions:
+        return have
+    cleaned = ws.repo.git_text("hash-object", f"--path={c.path}", "--", full, check=False)
+    return cleaned if cleaned in versions else have
+
+
 def edited_files(ws: Workspace, cat: CatFile, old: str, new: str) -> list[str]:
     """The files other than pointers that moving from commit ``old`` to ``new`` changes and whose
     work-tree copy is neither version: edits of the user's that ``sync_after_move`` would leave in
@@ -123,8 +138,8 @@ def edited_files(ws: Workspace, cat: CatFile, old: str, new: str) -> list[str]:
     for c in _changes(ws, old, new):
         if c.new != ZERO and _pointer(cat, c.new) is not None:
             continue  # a data file: its work-tree bytes are the data, or the user's newer version
-        have = _worktree_blob(os.path.join(ws.repo.top, c.path))
-        if have not in (c.new if c.new != ZERO else None, c.old if c.old != ZERO else None):
+        if _work_tree_version(ws, c) not in (c.new if c.new != ZERO else None,
+                                             c.old if c.old != ZERO else None):
             edited.append(c.path)
     return edited
 
@@ -166,7 +181,7 @@ def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str,
             if ours:
                 updates.append(upd)
             continue
-        have = _worktree_blob(full)
+        have = _work_tree_version(ws, c)
         if have != c.new and not (have is None and c.new == ZERO):
             if have != (c.old if c.old != ZERO else None):
                 warnings.append(f"{c.path}: left as it is in the work tree (it has changes of yours)")
