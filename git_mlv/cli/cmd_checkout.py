@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any
 
@@ -58,13 +59,17 @@ def run(args: argparse.Namespace) -> int:
         print(data.outside_patterns_hint(res.outside_patterns))
     for p, how in res.unmerged.items():
         print(f"not written: {data.unmerged_line(quote_path(p), how)}")
+    for p in res.folders:
+        q = shlex.quote(p)
+        print(f"not written: {quote_path(p)}: a folder is there (`git checkout -- {q}` replaces it, and "
+              "everything in it, with the file)")
     if res.index_locked:
         print(f"git-mlv: warning: {data.INDEX_LOCKED}", file=sys.stderr)
     # exit 1 when data asked for (a conflicted file named: git's `checkout FILE` says "path is
     # unmerged" and fails too) could not be written (README: 1, e.g. data missing), as pull does:
     # a script's `git mlv checkout && train.py` read pointer text before; files outside the
     # patterns are pointers by design, not a failure
-    return 1 if res.missing or (res.unmerged and args.paths) else 0
+    return 1 if res.missing or res.folders or (res.unmerged and args.paths) else 0
 
 
 def install_first(ws: Any) -> None:

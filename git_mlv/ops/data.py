@@ -297,6 +297,8 @@ class CheckoutResult:
     incomplete: dict[str, list[str]] = field(default_factory=dict)
     # conflicted data files at or under the paths asked (unmerged_pointers): not written
     unmerged: dict[str, str] = field(default_factory=dict)
+    # tracked files named by a PATH where the worktree holds a folder: not written
+    folders: list[str] = field(default_factory=list)
 
 
 INDEX_LOCKED = ("another git process held git's index (its index.lock) all along: the files written "
@@ -322,6 +324,12 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
     if res is None:
         res = _restore(ws, _batches(ws, specs, unmerged=conflicted), progress)
     res.unmerged = conflicted
+    # a PATH naming a tracked file where a folder is now: nothing is written there (the folder
+    # and what it holds are the user's), and before, nothing was said either
+    top = ws.repo.top + os.sep
+    folders = [s for s in specs or () if s and os.path.isdir(top + s) and not os.path.islink(top + s)]
+    if folders:
+        res.folders = sorted(e.path for e, _ in walk.index_pointers(ws.repo, folders) if e.path in folders)
     return res
 
 

@@ -79,3 +79,13 @@ def test_a_deleted_file_is_deleted_not_a_pointer(data_repo: Path) -> None:
     assert "Pointers in the worktree" not in text, text  # the old code listed it there too
     assert mlv("checkout", "data/a.bin", cwd=data_repo).returncode == 0  # as git checkout -- FILE
     assert (data_repo / "data/a.bin").read_bytes() == FILES["data/a.bin"]
+
+
+def test_checkout_of_a_file_replaced_by_a_folder_says_so(data_repo: Path) -> None:
+    (data_repo / "data/a.bin").unlink()
+    (data_repo / "data/a.bin").mkdir()
+    (data_repo / "data/a.bin/mine.txt").write_bytes(b"kept")
+    res = mlv("checkout", "data/a.bin", cwd=data_repo, check=False)
+    assert res.returncode == 1, res  # 0 and "Checked out 0 file(s)" alone on the old code
+    assert b"not written: data/a.bin: a folder is there" in res.stdout
+    assert (data_repo / "data/a.bin/mine.txt").read_bytes() == b"kept"
