@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Write the data of tracked files that are still pointers in the "
                        "worktree, from the local pool (use `git mlv pull` to fetch first). Exit 1 "
                        "when the data of one is not here, or when a PATH names a file left unmerged "
-                       "by a merge conflict (named, with git's way to resolve it).")
+                       "by a merge conflict (named, with git's way to resolve it) or a file where a "
+                       "folder now is (left as it is).")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files or folders to write (all without PATH), or a quoted glob ('data/*.csv', "
                    "as git takes it)")
