@@ -28,8 +28,10 @@ def add_stage_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="replace a stage of the same name")
     # DVC's spellings (`dvc stage add -n train -d x --outs y -m metrics.json`), kept out of --help:
     # a DVC user's -m and --outs were refused ("unrecognized arguments: -m"). DVC's -m is a cached
-    # metric and -M one kept in git; ours is both, so both name it.
-    for flags, dest in ((["--deps"], "deps"), (["--outs"], "outs"), (["--outs-no-cache"], "outs_nocache"),
+    # metric and -M one kept in git; ours is both, so both name it. DVC's plots files are outputs
+    # here, as `migrate from-dvc` makes them (`git mlv plots --file` draws any file).
+    for flags, dest in ((["--deps"], "deps"), (["--outs", "--plots"], "outs"),
+                        (["--outs-no-cache", "--plots-no-cache"], "outs_nocache"),
                         (["-m", "--metrics", "--metrics-no-cache"], "metrics")):
         p.add_argument(*flags, dest=dest, action="append", default=[], help=argparse.SUPPRESS)
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD...", help="the command to run")
