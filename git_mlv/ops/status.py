@@ -162,15 +162,15 @@ def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_re
     since = (changed_files if base == head else complete.index_changed_paths(ws, base)
              ) if base is not None else None
     since_base = set(since) if since is not None else None
-    dirty = {p for p in dirty_later().split(b"\0") if p} if dirty_later is not None else None
     batches: Iterable[list[tuple[walk.IndexEntry, PointerBlob]]] | None = None
     quiet = [0]
-    if dirty is not None and since_base is not None and (
-            on_remote_but is not None or lookup is None or lookup.name is None):
-        # every file git's stat data says is as it was, whose data the record says is here and
-        # whose data the remote holds (or no remote is asked), is only counted
-        batches = _loud_batches(ws, dirty, since_base | (on_remote_but or set()) | staged, quiet)
     try:
+        dirty = {p for p in dirty_later().split(b"\0") if p} if dirty_later is not None else None
+        if dirty is not None and since_base is not None and (
+                on_remote_but is not None or lookup is None or lookup.name is None):
+            # every file git's stat data says is as it was, whose data the record says is here
+            # and whose data the remote holds (or no remote is asked), is only counted
+            batches = _loud_batches(ws, dirty, since_base | (on_remote_but or set()) | staged, quiet)
         for batch in batches if batches is not None else _batches(ws, specs, unmerged=st.unmerged):
             # a CONVERTED file is listed apart (ops/eol.py)
             raw = [None if e.skip_worktree else worktree_state(top + e.path, pb) for e, pb in batch]
