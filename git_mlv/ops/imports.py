@@ -250,9 +250,12 @@ def _index_listing(ws: Workspace, out: str, known: dict[str, tuple[str, int]] | 
 
 
 def _local_changes(rec: ImportRecord, listing: dict[str, tuple[str, int, int]], others: list[str],
-                   modified: set[str], deleted: frozenset[str] = frozenset()) -> list[str]:
+                   modified: set[str], deleted: frozenset[str] = frozenset(),
+                   untracked: list[str] | None = None) -> list[str]:
     """Why ``rec.out`` differs from what was imported (a few reasons), or [] when it does not."""
     why = [f"{p} is not git-mlv data" for p in others[:_SHOW]]
+    # a file of the user's in the folder: `git add -A OUT` staged it as part of the import
+    why += [f"{p} is a file of yours, not from the source" for p in (untracked or [])[:_SHOW]]
     if rec.is_dir:
         digest = listing_digest((rel, mode, oid, size) for rel, (oid, mode, size) in listing.items())
         if digest != rec.listing:
@@ -392,7 +395,10 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
                     .split(b"\0") if p}
         top = ws.repo.top  # `git diff --name-only` lists deleted files too: name them so
         deleted = frozenset(p for p in modified if not os.path.lexists(os.path.join(top, p)))
-        why = _local_changes(rec, listing, others, modified, deleted)
+        untracked = [os.fsdecode(p) for p in ws.repo.git(
+            "--literal-pathspecs", "ls-files", "--others", "--exclude-standard", "-z", "--", rec.out)
+            .split(b"\0") if p]
+        why = _local_changes(rec, listing, others, modified, deleted, untracked)
         if why and not force:
             raise UsageError(f"{rec.out} has local changes ({why[0]}); commit or undo them, "
                              "or use --force to overwrite them")
@@ -417,8 +423,9 @@ def update(ws: Workspace, outs: list[str] | None = None, rev: str | None = None,
                 res.old_commit, res.up_to_date = rec.commit, True
                 results.append(res)
                 continue
+            # --force over local changes: the folder holds the source's files and nothing else
             written, removed = _materialize(ws.pool, os.path.join(ws.repo.top, rec.out), source,
-                                            current, set(listing), whole=False)
+                                            current, set(listing), whole=changed)
         _stage(ws, new, _pattern(rec))
         res = _result(rec.out, source, written, removed)
         res.old_commit = rec.commit
