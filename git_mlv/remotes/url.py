@@ -44,6 +44,13 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
     url = url.strip()
     if not url:
         raise UsageError("empty remote URL")
+    if url.startswith(("s3://", "gs://", "az://")) and ("?" in url or "#" in url):
+        # urlsplit dropped them: s3://bkt?region=eu-west-1 stored the data at s3://bkt, the
+        # setting unread, and s3://bkt/run#3 at the prefix "run"
+        kept = url.split("?", 1)[0].split("#", 1)[0]
+        raise UsageError(f"{url!r} holds '?' or '#', which a bucket URL cannot: it would read as "
+                         f"{kept}; settings (region, endpoint, sasToken...) go in `git mlv remote "
+                         "modify NAME KEY VALUE`, and a prefix is letters, digits and / - _ .")
     if url.startswith("s3://"):
         parts = urlsplit(url)
         if not _BUCKET.match(parts.netloc):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,13 @@ def test_a_file_url_with_two_slashes_says_what_it_means() -> None:
     user who had typed a local (relative) path; it now says how each is written."""
     with pytest.raises(UsageError, match=r"names the host 'data'.*file:///abs/path.*as it is \(data/store\)"):
         parse("file://data/store")
+
+
+@pytest.mark.parametrize("url, read_as", [("s3://bkt?region=eu-west-1", "s3://bkt"),
+                                          ("s3://bkt/run#3", "s3://bkt/run"), ("gs://bkt/p?x", "gs://bkt/p"),
+                                          ("az://box/p?sv=1&sig=2", "az://box/p")])
+def test_a_bucket_url_with_a_query_is_refused(url: str, read_as: str) -> None:
+    """urlsplit dropped a query or fragment silently: `s3://bkt?region=eu-west-1` put the data at
+    s3://bkt with the setting unread, `s3://bkt/run#3` at the prefix "run"."""
+    with pytest.raises(UsageError, match=rf"would read as {re.escape(read_as)};.*remote modify"):
+        parse(url)
