@@ -248,7 +248,8 @@ class FolderRemote(Remote):
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=dfd)
             try:
                 if self._modes is not None and self._modes[1] != 0o666 & ~umask():
-                    os.fchmod(fd, self._modes[1])
+                    with contextlib.suppress(OSError):  # a share without modes (CIFS): as it gives
+                        os.fchmod(fd, self._modes[1])
                 for part in parts_of(data):
                     if isinstance(part, FileSlice):
                         _copy_slice(part, fd)
@@ -412,7 +413,8 @@ def make_root(path: str) -> None:
     team = _team_bits(parent)
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if (mode | dir_mode() | team) != mode:
-        os.chmod(path, mode | dir_mode() | team)
+        with contextlib.suppress(OSError):  # a share without modes (CIFS): as it gives
+            os.chmod(path, mode | dir_mode() | team)
 
 
 def _widen_tops(root_fd: int, mode: int) -> None:
