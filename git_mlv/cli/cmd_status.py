@@ -100,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
                                            for p in st.modified])]
     missing = set(st.missing_data)  # (a list's `in`: 10^8 comparisons at 10,000 files)
     if st.unmerged:
+        one_side = any(how != "both modified" and how != "both added" for how in st.unmerged.values())
         sections.insert(0, ("Unmerged (a merge conflict: `git checkout --ours -- FILE` or `--theirs -- FILE` "
-                            "writes that side's data, then `git add FILE` marks it resolved)",
+                            "writes that side's data, then `git add FILE` marks it resolved"
+                            + ("; where one side has no file, `git add FILE` keeps it and `git rm FILE` "
+                               "deletes it" if one_side else "") + ")",
                             [f"{how}: {quote_path(p)}" for p, how in st.unmerged.items()]))
     sections += [(title, _named(paths, _LISTED, _ALL_OF)) for title, paths in (
         (_missing_title(ws, st, args.no_remote), st.missing_data),

@@ -59,3 +59,19 @@ def test_status_names_the_conflicted_file(conflicted: Path) -> None:
     assert (conflicted / "data/model.bin").read_bytes() == random_bytes(3_000, seed=3)
     git("add", "data/model.bin", cwd=conflicted)
     assert "Unmerged" not in mlv("status", cwd=conflicted).stdout.decode()
+
+
+def test_a_side_that_deleted_the_file(repo: Path) -> None:
+    write(repo / "data/model.bin", random_bytes(3_000, seed=1))
+    commit_all(repo, "base")
+    git("checkout", "-q", "-b", "theirs", cwd=repo)
+    git("rm", "-q", "data/model.bin", cwd=repo)
+    git("commit", "-q", "-m", "deleted", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    write(repo / "data/model.bin", random_bytes(3_000, seed=4))
+    commit_all(repo, "ours")
+    assert git("merge", "theirs", cwd=repo, check=False).returncode != 0
+    text = mlv("status", cwd=repo).stdout.decode()
+    assert "deleted by them: data/model.bin" in text and "`git rm FILE` deletes it" in text, text
+    res = mlv("checkout", "data/model.bin", cwd=repo, check=False)
+    assert res.returncode == 1 and b"`git rm data/model.bin` deletes it" in res.stdout, res
