@@ -127,10 +127,38 @@ def pointer_batches_of_revs(ws: Workspace, revs: list[str] | None, all_refs: boo
             del batch  # one copy of a batch alive while the caller works on it
             yield items
     except UsageError as e:  # `push REMOTE` with a mistyped remote reads as a revision
-        names = sorted(remote_config.remotes(ws))
-        if revs and names:
-            raise UsageError(f"{e}; data remotes: {', '.join(names)}") from None
+        known = remote_config.remotes(ws)
+        url = next((r for r in revs or [] if "://" in r or os.path.isdir(r)), None)
+        if url is not None:  # `git mlv push ../store`, `fetch s3://b/p`: git's habit of URLs
+            named = _remote_at(ws, url, known)
+            raise UsageError(
+                f"'{url}' is a folder or URL, not a revision: a data remote is given by its name"
+                + (f": this is data remote '{named}'" if named else
+                   " (`git mlv remote add NAME URL` adds one)")) from None
+        if revs and known:
+            raise UsageError(f"{e}; data remotes: {', '.join(sorted(known))}") from None
         raise
+
+
+def _remote_at(ws: Workspace, url: str, found: dict[str, remote_config.RemoteConfig]) -> str | None:
+    """The data remote configured at ``url`` (typed relative to the current folder), if one is."""
+    from ..remotes.url import parse
+
+    try:
+        want = parse(url, os.getcwd())
+    except UsageError:
+        return None
+    for name, rc in sorted(found.items()):
+        try:
+            have = parse(rc.url, remote_config.base_dir(ws))
+        except UsageError:
+            continue
+        if have.scheme == want.scheme == "folder":
+            if os.path.realpath(have.path) == os.path.realpath(want.path):
+                return name
+        elif (have.scheme, have.host, have.path.strip("/")) == (want.scheme, want.host, want.path.strip("/")):
+            return name
+    return None
 
 
 def label_paths(oids: Iterable[str], paths: dict[str, list[str]]) -> list[str]:

@@ -84,3 +84,15 @@ def test_a_missing_default_says_which_setting_names_it(repo: Path, tmp_path: Pat
     assert "the default data remote 'gone' (git config mlv.remote) is not configured (known: store)" in err
     said = mlv("status", cwd=repo).stdout.decode()
     assert "(git config mlv.remote)" in said, said
+
+
+def test_a_url_given_where_a_remote_name_goes_says_so(repo: Path, tmp_path: Path) -> None:
+    """`git mlv push ../store` (git's habit: `git push URL`) read the URL as a revision: "'../store'
+    names no commit here (a typo, or a ref not fetched yet?)"."""
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    write(repo / "a.bin", random_bytes(20_000, seed=1))
+    commit_all(repo, "v1")
+    err = one_error_line(mlv("push", str(tmp_path / "store"), cwd=repo, check=False), 2)
+    assert "is a folder or URL, not a revision" in err and "this is data remote 'store'" in err, err
+    err = one_error_line(mlv("fetch", "s3://bucket/p", cwd=repo, check=False), 2)
+    assert "`git mlv remote add NAME URL` adds one" in err, err
