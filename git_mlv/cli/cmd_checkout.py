@@ -28,6 +28,7 @@ _NAMED = 10  # files without data named one a line, then counted
 def run(args: argparse.Namespace) -> int:
     from ..ops import data
     from ..ops.context import Workspace
+    from .cmd_status import relative_to_cwd
     from .render import Progress, human_size, quote_path
 
     with Workspace.discover() as ws:
@@ -44,6 +45,13 @@ def run(args: argparse.Namespace) -> int:
                              "NAME URL --default`, then `git mlv pull`")
             except MlvError:
                 pass  # .gitmlv unreadable: pull says why
+        named = res.missing or res.outside_patterns or res.unmerged or res.folders
+        relative = relative_to_cwd(ws) if named else None
+    if relative is not None:  # paths as git names them, from the current folder (cmd_status.py)
+        res.missing = [relative(p) for p in res.missing]
+        res.outside_patterns = [relative(p) for p in res.outside_patterns]
+        res.unmerged = {relative(p): how for p, how in res.unmerged.items()}
+        res.folders = [relative(p) for p in res.folders]
     if not args.quiet:
         print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
     # before: one line per file, 10,000 lines in a clone without its data, paths unquoted

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         hook_problems = hooks.hook_problems(ws) if st.remote or st.outside_patterns else []
         sources = imports.source_states(ws) if whole else []
         attributes_gone = bool(st.outside_patterns) and data.attributes_left_out(ws)
-        relative = _relative_to_cwd(ws)
+        relative = relative_to_cwd(ws)
         # deleted from the worktree: "deleted:" as git status says, not "pointers in the worktree"
         # (before, a deleted file was listed there too, where no pointer was)
         deleted = {p for p in st.modified if not os.path.lexists(os.path.join(ws.repo.top, p))}
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _relative_to_cwd(ws: Workspace) -> Callable[[str], str] | None:
+def relative_to_cwd(ws: Workspace) -> Callable[[str], str] | None:
     """Repository paths made relative to the current folder, as `git status` shows them (None at
     the top, or with ``status.relativePaths=false``). Before, a status typed in a subfolder
     named its files from the top, paths `git add` or `git checkout` typed there did not find."""

@@ -89,3 +89,11 @@ def test_checkout_of_a_file_replaced_by_a_folder_says_so(data_repo: Path) -> Non
     assert res.returncode == 1, res  # 0 and "Checked out 0 file(s)" alone on the old code
     assert b"not written: data/a.bin: a folder is there" in res.stdout
     assert (data_repo / "data/a.bin/mine.txt").read_bytes() == b"kept"
+
+
+def test_checkout_in_a_subfolder_names_paths_from_there(data_repo: Path) -> None:
+    _pointer_text(data_repo, "data/sub/b.bin")
+    shutil.rmtree(data_repo / ".git" / "mlv" / "packs")
+    res = mlv("checkout", "b.bin", cwd=data_repo / "data/sub", check=False)
+    assert res.returncode == 1
+    assert res.stdout.decode().splitlines()[-1].startswith("missing data: b.bin ("), res
