@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from typing import Any
 
 from ..errors import UsageError
@@ -96,6 +97,8 @@ def run(args: Any) -> int:
             print(f"Tracking {pat} (in .gitattributes)", flush=True)
         if note:
             print(note, flush=True)
+        for w in added.ignored:
+            print(f"git-mlv: warning: {w}", file=sys.stderr, flush=True)
         if result is not None:
             print_summary(result)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .cmd_run import add_stage_arguments, stage_def
@@ -40,6 +41,8 @@ def run_add(args: Any) -> int:
         print(f"Tracking {pat} (in .gitattributes)")
     if note:
         print(note)
+    for w in added.ignored:
+        print(f"git-mlv: warning: {w}", file=sys.stderr)
     return 0
 
 

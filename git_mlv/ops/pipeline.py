@@ -47,6 +47,31 @@ class AddResult:
     stage: Stage
     replaced: bool
     tracked: list[str]
+    ignored: list[str] = field(default_factory=list)  # warnings: outputs a .gitignore line hides
+
+
+def ignored_outputs(ws: Workspace, st: Stage) -> list[str]:
+    """A warning for each stored output and metrics file of ``st`` that git ignores.
+
+    `git add` leaves such a file out, so no commit versions it, though `run` said "Tracking": a
+    `models/` or `data/` line of a DVC user's .gitignore hid the model from every commit. A file
+    git already tracks is not ignored; a folder output not made yet is probed by a name in it."""
+    probes = {p: p for p in st.outs + st.metrics}
+    probes.update({f"{p}/x": p for p in st.outs})  # `models/` matches only a folder that exists
+    from ..gitio.git import run
+
+    # exit 1 when nothing is ignored
+    raw = run(["check-ignore", "-v", "-z", "--stdin"], cwd=ws.repo.top, check=False,
+              input=b"".join(os.fsencode(p) + b"\0" for p in probes))
+    fields = raw.split(b"\0")
+    found: dict[str, str] = {}
+    for i in range(0, len(fields) - 3, 4):
+        source, line, pattern, path = (f.decode("utf-8", "surrogateescape") for f in fields[i:i + 4])
+        out = probes.get(path)
+        if out is not None and out not in found and not pattern.startswith("!"):
+            found[out] = (f"{out} is ignored by git ({source}:{line}: {pattern}): `git add` leaves it "
+                          f"out, so no commit versions it; remove that line, or `git add -f {out}`")
+    return [found[p] for p in sorted(found)]
 
 
 def add_stage(ws: Workspace, d: StageDef, cwd: str | None = None, force: bool = False) -> AddResult:
@@ -73,7 +98,7 @@ def add_stage(ws: Workspace, d: StageDef, cwd: str | None = None, force: bool = 
     spec.validate()
     dagmod.build(spec)
     specfile.save(ws.repo, spec)
-    return AddResult(st, replaced, track_outputs(ws, [st]))
+    return AddResult(st, replaced, track_outputs(ws, [st]), ignored_outputs(ws, st))
 
 
 @contextmanager
