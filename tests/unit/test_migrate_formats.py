@@ -21,6 +21,7 @@ from git_mlv.ops.migrate_dvcfiles import (
     parse_dvc_yaml,
 )
 from git_mlv.ops.migrate_lfs import lfs_attributes, parse_lfs_pointer
+from git_mlv.ops.migrate_rewrite import MigrateError
 
 OID = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
 
@@ -87,8 +88,10 @@ def test_dvc_files() -> None:
     lock = parse_dvc_lock("p/dvc.lock", b"schema: '2.0'\nstages:\n  s:\n    cmd: a && b\n    deps:\n"
                           b"    - path: x\n      md5: " + b"b" * 32 + b"\n      size: 1\n", stages)
     assert lock["s"].deps["p/w/x"].legacy  # no `hash: md5`: DVC 2's md5-dos2unix
-    with pytest.raises(DvcFormatError):
-        parse_dvc_yaml("dvc.yaml", b"stages:\n  s:\n    foreach: [1, 2]\n    do: {cmd: x}\n")
+    generated = parse_dvc_yaml("dvc.yaml", b"stages:\n  s:\n    foreach: [1, 2]\n    do:\n      cmd: x ${item}\n")
+    assert [(g.name, g.dvc_name, g.cmd) for g in generated] == [("s-1", "s@1", "x 1"), ("s-2", "s@2", "x 2")]
+    with pytest.raises(MigrateError):  # items from params.yaml: not written out
+        parse_dvc_yaml("dvc.yaml", b"stages:\n  s:\n    foreach: ${xs}\n    do: {cmd: x}\n")
     with pytest.raises(DvcFormatError):
         parse_dvc_file("x.dvc", b"outs:\n- path: ../../outside\n")
 
