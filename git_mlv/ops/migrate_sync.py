@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,17 @@ def _links_to_data(path: str, mode: str, ptr: Pointer) -> bool:
     """True when ``path`` is a symbolic link, where git expects a regular file, to a file holding
     exactly ``ptr``'s data: replacing it with a copy of the data loses nothing."""
     return mode in ("100644", "100755") and os.path.islink(path) and _sha256(path) == (ptr.oid, ptr.size)
+
+
+def _shares_data(path: str, mode: str, ptr: Pointer) -> bool:
+    """True when ``path`` is a regular file with other hard links (DVC's ``cache.type hardlink``)
+    holding exactly ``ptr``'s data: replacing it with a copy of its own loses nothing."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (mode in ("100644", "100755") and stat.S_ISREG(st.st_mode) and st.st_nlink > 1
+            and _sha256(path) == (ptr.oid, ptr.size))
 
 
 def _pointer(cat: CatFile, oid: str) -> Pointer | None:
@@ -167,9 +179,12 @@ def sync_after_move(ws: Workspace, cat: CatFile, old: str, new: str,
         ptr = _pointer(cat, c.new) if c.new != ZERO else None
         upd = indexfile.Update(os.fsencode(c.path), c.new if c.new != ZERO else "", mode)
         if ptr is not None:  # the work tree has the data, unless it holds the old pointer (or nothing)
-            if _links_to_data(full, c.mode, ptr):
+            if _links_to_data(full, c.mode, ptr) or _shares_data(full, c.mode, ptr):
                 # DVC's `cache.type symlink`: the file was a link into .dvc/cache. Left so, git saw a
-                # type change, `git commit -a` stored the link, and `rm -rf .dvc` left it dangling
+                # type change, `git commit -a` stored the link, and `rm -rf .dvc` left it dangling.
+                # `cache.type hardlink`: one inode with DVC's cache object, read-only; a write to
+                # the file (`open(path, "w")` truncates that inode) damaged the cache's copy, which
+                # the older commits DVC still serves need. Both are written again from the pool
                 os.unlink(full)
             if not os.path.lexists(full) or _holds_small(full, c.old):
                 if ws.pool.has_file(ptr.oid, refresh=True):
