@@ -88,7 +88,8 @@ def test_dvc_files() -> None:
     lock = parse_dvc_lock("p/dvc.lock", b"schema: '2.0'\nstages:\n  s:\n    cmd: a && b\n    deps:\n"
                           b"    - path: x\n      md5: " + b"b" * 32 + b"\n      size: 1\n", stages)
     assert lock["s"].deps["p/w/x"].legacy  # no `hash: md5`: DVC 2's md5-dos2unix
-    generated = parse_dvc_yaml("dvc.yaml", b"stages:\n  s:\n    foreach: [1, 2]\n    do:\n      cmd: x ${item}\n")
+    foreach = b"stages:\n  s:\n    foreach: [1, 2]\n    do:\n      cmd: x ${item}\n"
+    generated = parse_dvc_yaml("dvc.yaml", foreach)
     assert [(g.name, g.dvc_name, g.cmd) for g in generated] == [("s-1", "s@1", "x 1"), ("s-2", "s@2", "x 2")]
     with pytest.raises(MigrateError):  # items from params.yaml: not written out
         parse_dvc_yaml("dvc.yaml", b"stages:\n  s:\n    foreach: ${xs}\n    do: {cmd: x}\n")
