@@ -60,10 +60,15 @@ def _push_fail_ok(ws: Workspace) -> bool:
     return ws.repo.config.get("mlv.pushfailok", "false").lower() in ("true", "1", "yes", "on")
 
 
+_LATER = "run `git mlv push` once it works (a `git push` sends it only along with new commits)"
+
+
 def _failed(ws: Workspace, why: str, push: PushResult | None = None) -> HookOutcome:
     if _push_fail_ok(ws):
+        # the refs go up now, so the next `git push` says "Everything up-to-date" and never runs
+        # this hook again for them: only `git mlv push` sends their data later
         return HookOutcome(0, push, warnings=[f"data not pushed ({why}); pushing commits anyway "
-                                              "(mlv.pushFailOk)"])
+                                              f"(mlv.pushFailOk): {_LATER}"])
     return HookOutcome(1, push, errors=[
         f"the data upload failed, so the push was stopped: {why}",
         "fix the problem and push again, or set mlv.pushFailOk=true to push commits without their data"])
@@ -132,8 +137,13 @@ def _upload(ws: Workspace, args: list[str], lines: list[str]) -> HookOutcome:
                 return HookOutcome(1, errors=[f"git-mlv's pre-push hook got no pushed refs: {problem}"])
             return HookOutcome()
         res = sync.pre_push(ws, remote, url, lines)
-        if res is None and not _push_fail_ok(ws):
+        if res is None:
             n = sync.data_without_remote(ws, remote, lines)
+            if n and _push_fail_ok(ws):  # pushed in silence before: say what is left to do
+                return HookOutcome(0, warnings=[
+                    f"the pushed commits hold the data of {n} file(s), and no data remote is set up: "
+                    "pushing commits anyway (mlv.pushFailOk); add one (`git mlv remote add NAME URL "
+                    f"--default`), then {_LATER.removeprefix('run ')}"])
             if n:
                 return HookOutcome(1, errors=[
                     f"the pushed commits hold the data of {n} file(s), and no data remote is set "

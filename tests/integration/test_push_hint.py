@@ -137,7 +137,11 @@ def test_push_of_data_with_no_data_remote_is_stopped(repo: Path, tmp_path: Path)
     assert res.returncode != 0 and b"hold the data of 1 file(s), and no data remote" in res.stderr
     assert b"git mlv remote add" in res.stderr
     assert git("rev-parse", "main", cwd=origin).stdout != git("rev-parse", "main", cwd=repo).stdout
-    git("-c", "mlv.pushFailOk=true", "push", "-q", "origin", "main", cwd=repo)  # the user's choice
+    res = git("-c", "mlv.pushFailOk=true", "push", "-q", "origin", "main", cwd=repo)  # the user's choice
+    # the refs are up now: a later `git push` says "Everything up-to-date" and sends nothing
+    assert b"no data remote is set up: pushing commits anyway (mlv.pushFailOk)" in res.stderr
+    assert b"then `git mlv push` once it works (a `git push` sends it only along with new commits)" \
+        in res.stderr
     write(repo / "b.bin", random_bytes(30_000, seed=2))
     commit_all(repo, "more")
     res = git("push", "origin", "main", cwd=repo, check=False)
