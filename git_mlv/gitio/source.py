@@ -30,6 +30,13 @@ class SourceError(MlvError):
     exit_code = 2
 
 
+class SourceUnreachable(SourceError):
+    """The source did not answer or did not send what was asked: a remote error (README's exit
+    5), where a revision or path that is not there is the caller's mistake (2)."""
+
+    exit_code = 5
+
+
 @dataclass(frozen=True)
 class TreeEntry:
     """One entry of ``git ls-tree -r`` under the wanted path."""
@@ -105,7 +112,7 @@ class SourceRepo:
                 hint = " (give a branch, a tag or a full 40-digit commit id)" if rev and not \
                     _HEX40.match(rev) and re.fullmatch(r"[0-9a-f]{4,39}", rev) else ""
                 raise SourceError(f"revision {want!r} not found in {self.shown}{hint}") from None
-            raise SourceError(f"cannot fetch from {self.shown}: {msg}") from None
+            raise SourceUnreachable(f"cannot fetch from {self.shown}: {msg}") from None
         commit = self.repo.git_text("rev-parse", "--verify", "-q", "FETCH_HEAD^{commit}", check=False)
         if not commit:
             raise SourceError(f"{want!r} in {self.shown} does not name a commit")
@@ -119,10 +126,10 @@ class SourceRepo:
         try:
             _git([*args, "origin", self._want], cwd=self.repo.git_dir)
         except GitError as e:
-            raise SourceError(f"cannot fetch from {self.shown}: {_git_message(e)}") from None
+            raise SourceUnreachable(f"cannot fetch from {self.shown}: {_git_message(e)}") from None
         now = self.repo.git_text("rev-parse", "--verify", "-q", "FETCH_HEAD^{commit}", check=False)
         if now != self._commit:
-            raise SourceError(f"{self._want!r} of {self.shown} moved while it was read; run again")
+            raise SourceUnreachable(f"{self._want!r} of {self.shown} moved while it was read; run again")
 
     def entries(self, commit: str, path: str) -> tuple[str, list[TreeEntry]]:
         """("file" or "dir", the entries at or below ``path``); SourceError when it is absent."""
@@ -164,7 +171,7 @@ class SourceRepo:
             return
         except GitError as e:
             if not any(s in str(e) for s in _NO_REV):
-                raise SourceError(f"cannot fetch file contents from {self.shown}: "
+                raise SourceUnreachable(f"cannot fetch file contents from {self.shown}: "
                                   f"{_git_message(e)}") from None
         # Protocol v0 (git over ssh unless sshd accepts GIT_PROTOCOL) serves objects by id only
         # with uploadpack.allowAnySHA1InWant: fetch the revision again by name, first with every
@@ -174,7 +181,7 @@ class SourceRepo:
             todo = self.missing(todo)
             if not todo:
                 return
-        raise SourceError(f"{self.shown} did not send {len(todo)} object(s) of {self._want!r}")
+        raise SourceUnreachable(f"{self.shown} did not send {len(todo)} object(s) of {self._want!r}")
 
     def blob_id(self, commit: str, name: str) -> str | None:
         """The object id of file ``name`` at the root of ``commit`` (its content may be absent)."""
