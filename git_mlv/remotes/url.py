@@ -12,6 +12,7 @@ Accepted forms::
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,12 +56,12 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
         parts = urlsplit(url)
         if not _BUCKET.match(parts.netloc):
             raise UsageError(f"not a valid S3 bucket name in {url!r}")
-        return RemoteURL("s3", parts.path.strip("/"), host=parts.netloc)
+        return RemoteURL("s3", _bucket_prefix(url, parts.path), host=parts.netloc)
     if url.startswith("gs://"):
         parts = urlsplit(url)
         if not _GCS_BUCKET.match(parts.netloc):
             raise UsageError(f"not a valid GCS bucket name in {url!r}")
-        return RemoteURL("gs", parts.path.strip("/"), host=parts.netloc)
+        return RemoteURL("gs", _bucket_prefix(url, parts.path), host=parts.netloc)
     if url.startswith("az://"):
         parts = urlsplit(url)
         container, _, account = parts.netloc.partition("@")
@@ -69,7 +70,7 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
                              "digits and single hyphens)")
         if account and not _AZ_ACCOUNT.match(account):
             raise UsageError(f"not a valid Azure storage account name in {url!r}")
-        return RemoteURL("az", parts.path.strip("/"), host=container, user=account or None)
+        return RemoteURL("az", _bucket_prefix(url, parts.path), host=container, user=account or None)
     if url.startswith("ssh://"):
         parts = urlsplit(url)
         if not parts.hostname:
@@ -120,13 +121,31 @@ def parse(url: str, base_dir: str | None = None) -> RemoteURL:
     return RemoteURL("folder", os.path.normpath(path))
 
 
+def _bucket_prefix(url: str, path: str) -> str:
+    """The object prefix of a bucket URL: its outer slashes dropped (the backends ignore them);
+    UsageError for a ``.`` or ``..`` segment or an inner ``//``. An object store keeps a key as
+    typed (S3 stores ``a/../b/packs/...`` under the literal ``a/..``, which the console, the CLI
+    and GCS's or Azure's libraries read, or refuse, each their own way), so the data would go where
+    nobody would look for it; the user is told the spelling meant."""
+    prefix = path.strip("/")
+    segs = prefix.split("/")
+    if prefix and any(s in ("", ".", "..") for s in segs):
+        clean = posixpath.normpath(prefix)
+        head = url[: url.index("://") + 3] + urlsplit(url).netloc
+        meant = (f"write {head}/{clean}" if clean != "." else f"write {head}") if not \
+            clean.startswith("..") else "'..' climbs out of the bucket"
+        raise UsageError(f"{url!r}: an object prefix is a key name, taken literally: '.', '..' and "
+                         f"'//' inside it would be stored as typed, not read as folders; {meant}")
+    return prefix
+
+
 def same_place(a: str, b: str) -> bool:
     """True when URLs ``a`` and ``b`` name the same place as ``open_remote`` reads them: spellings
     that differ only where the backend ignores it (``s3://b/p/`` and ``s3://b/p``; ``file:///x``,
     ``/x/`` and ``/x``; ``host:x`` and ``ssh://host/~/x``; an SSH host's case; repeated slashes
     in a path on a file system). Anything that could be another place stays different: another
-    port (``ssh://h/x`` may use another than 22), user, account, an object prefix's inner ``//``
-    (another S3 key). Relative folder paths are compared as written (against one base). A URL
+    port (``ssh://h/x`` may use another than 22), user, account (an object prefix's inner ``//``
+    does not parse). Relative folder paths are compared as written (against one base). A URL
     that does not parse is compared as text."""
     if a == b:
         return True

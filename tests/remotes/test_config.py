@@ -236,3 +236,15 @@ def test_a_bucket_url_with_a_query_is_refused(url: str, read_as: str) -> None:
     s3://bkt with the setting unread, `s3://bkt/run#3` at the prefix "run"."""
     with pytest.raises(UsageError, match=rf"would read as {re.escape(read_as)};.*remote modify"):
         parse(url)
+
+
+@pytest.mark.parametrize("url, meant", [("s3://bkt/a/../b", "write s3://bkt/b"),
+                                        ("s3://bkt/a//c", "write s3://bkt/a/c"),
+                                        ("gs://bkt/./p/", "write gs://bkt/p"),
+                                        ("az://box@acct/../p", "'..' climbs out of the bucket")])
+def test_a_bucket_prefix_with_dot_segments_is_refused(url: str, meant: str) -> None:
+    """`s3://b/a/../b` was kept as typed: S3 stored the data under the literal key `a/..`, where
+    no one (nor GCS's or Azure's libraries, which read such names their own way) would look."""
+    with pytest.raises(UsageError, match=rf"taken literally.*{re.escape(meant)}"):
+        parse(url)
+    assert parse("s3://bkt//a/").path == "a"  # outer slashes: ignored, as before

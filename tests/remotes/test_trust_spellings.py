@@ -21,7 +21,7 @@ from tests.remotes.test_faults import commit_data
 @pytest.mark.parametrize(("a", "b", "same"), [
     ("s3://bkt/p", "s3://bkt/p/", True),
     ("s3://bkt/p", "s3://bkt//p", True),
-    ("s3://bkt/a/b", "s3://bkt/a//b", False),  # another S3 key
+    ("s3://bkt/a/b", "s3://bkt/a//b", False),  # the second is refused (an inner //)
     ("s3://bkt/p", "s3://bkt/q", False),
     ("gs://bkt", "gs://bkt/", True),
     ("az://cont@acct/p", "az://cont@acct/p/", True),
