@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -19,11 +21,30 @@ from tests.helpers import random_bytes
 
 SMALL = Settings(chunk_avg=4096, chunk_min=1024, chunk_max=16384, pack_size=128 * 1024)
 RETRY = RetryPolicy(attempts=2, base_delay=0.05)
+_T = TypeVar("_T")
+
+
+_OPEN: list[Pool | Remote | RemoteIndex] = []
+
+
+def _keep(obj: _T) -> _T:
+    """``obj`` (a pool, remote or remote index), closed when the test ends: left open, each test
+    kept ~6 descriptors (gc.lock, packs, sockets) for the worker's life, ~160 over this file, and
+    a later test that lowers RLIMIT_NOFILE failed in the same worker."""
+    _OPEN.append(obj)  # type: ignore[arg-type]
+    return obj
+
+
+@pytest.fixture(autouse=True)
+def _close_what_was_opened() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def make_pool(root: Path, files: dict[str, bytes]) -> tuple[Pool, dict[str, bytes]]:
     """A pool holding ``files``; returns it and {oid: content}."""
-    pool = Pool(str(root), SMALL)
+    pool = _keep(Pool(str(root), SMALL))
     w = pool.writer()
     by_oid = {w.add_bytes(data).oid: data for data in files.values()}
     w.commit()
@@ -74,8 +95,8 @@ def files_set(seed: int = 0) -> dict[str, bytes]:
 
 def test_push_then_fetch_into_another_pool(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     src, by_oid = make_pool(tmp_path / "a", files_set())
-    remote = Recording(backend.open())
-    rindex = RemoteIndex(remote, str(tmp_path / "a-cache"))
+    remote = Recording(_keep(backend.open()))
+    rindex = _keep(RemoteIndex(remote, str(tmp_path / "a-cache")))
     stats = push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
     assert stats.packs >= 3 and not stats.missing_locally
     # each pack before its index; every manifest in the last pack, put after every other index
@@ -91,8 +112,8 @@ def test_push_then_fetch_into_another_pool(backend, tmp_path: Path) -> None:  # 
     again = push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
     assert again.bytes_sent == 0 and again.packs == 0
 
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "b-cache")), by_oid, RETRY)
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "b-cache"))), by_oid, RETRY)
     dst.writer().commit()
     assert got.present == set(by_oid) and not got.damaged and not got.not_on_remote
     for oid, data in by_oid.items():
@@ -115,12 +136,13 @@ def _index_entries(data: bytes) -> list:  # type: ignore[type-arg]
 def test_fetch_reads_only_the_needed_ranges(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     files = {f"f{i}": random_bytes(40_000, seed=100 + i) for i in range(30)}
     src, by_oid = make_pool(tmp_path / "a", files)
-    remote = Recording(backend.open())
-    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid, SMALL.pack_size, RETRY)
+    remote = Recording(_keep(backend.open()))
+    push_objects(src, remote, _keep(RemoteIndex(remote, str(tmp_path / "ac"))), by_oid, SMALL.pack_size,
+                 RETRY)
     total = sum(remote.inner.list("packs/").values())
     want = list(by_oid)[:2]
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), want, RETRY)
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "bc"))), want, RETRY)
     dst.writer().commit()
     assert got.fetched == set(want)
     assert got.bytes_received < total / 5
@@ -133,8 +155,8 @@ def test_incremental_push_sends_only_new_chunks(backend, tmp_path: Path) -> None
     v1 = random_bytes(400_000, seed=7)
     v2 = v1[:200_000] + b"an edit in the middle" + v1[200_000:]
     pool, oids = make_pool(tmp_path / "a", {"v1": v1})
-    remote = backend.open()
-    rindex = RemoteIndex(remote, str(tmp_path / "ac"))
+    remote = _keep(backend.open())
+    rindex = _keep(RemoteIndex(remote, str(tmp_path / "ac")))
     push_objects(pool, remote, rindex, oids, SMALL.pack_size, RETRY)
     oid2 = pool.writer().add_bytes(v2).oid
     pool.writer().commit()
@@ -145,8 +167,8 @@ def test_incremental_push_sends_only_new_chunks(backend, tmp_path: Path) -> None
 def test_a_corrupted_remote_pack_never_reaches_the_pool(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     files = {"a": random_bytes(30_000, seed=11), "b": random_bytes(200_000, seed=12)}
     src, by_oid = make_pool(tmp_path / "a", files)
-    remote = backend.open()
-    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid, 1 << 20, RETRY)
+    remote = _keep(backend.open())
+    push_objects(src, remote, _keep(RemoteIndex(remote, str(tmp_path / "ac"))), by_oid, 1 << 20, RETRY)
     (pack,) = [n for n in remote.list("packs/") if n.endswith(".pack")]
     entries = _index_entries(remote.get(pack[:-5] + ".idx"))
     oid_a = hashlib.sha256(files["a"]).hexdigest()
@@ -155,8 +177,8 @@ def test_a_corrupted_remote_pack_never_reaches_the_pool(backend, tmp_path: Path)
     data[victim.offset + ENTRY_SIZE + 100] ^= 0xFF  # one bit of stored bytes: headers stay valid
     remote.put(pack, bytes(data))
 
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "bc"))), by_oid, RETRY)
     dst.writer().commit()
     assert any(oid_a[:12] in m and "damaged" in m for m in got.damaged)
     assert oid_a not in got.present and not dst.has_file(oid_a, refresh=True)
@@ -166,13 +188,14 @@ def test_a_corrupted_remote_pack_never_reaches_the_pool(backend, tmp_path: Path)
 
 def test_a_pack_without_index_is_ignored_and_collected(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     src, by_oid = make_pool(tmp_path / "a", {"x": random_bytes(50_000, seed=3)})
-    remote = backend.open()
-    rindex = RemoteIndex(remote, str(tmp_path / "ac"))
+    remote = _keep(backend.open())
+    rindex = _keep(RemoteIndex(remote, str(tmp_path / "ac")))
     orphan = "packs/pack-" + "ab" * 16 + ".pack"
     remote.put(orphan, b"half a pack")  # what a push killed before its index leaves
     rindex.set_pending({orphan})
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    assert not fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY).present
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    bindex = _keep(RemoteIndex(remote, str(tmp_path / "bc")))
+    assert not fetch_files(dst, remote, bindex, by_oid, RETRY).present
     push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
     assert not remote.exists(orphan) and rindex.pending() == set()
 
@@ -186,9 +209,10 @@ def test_an_indexed_pack_missing_from_a_short_listing_is_not_collected(tmp_path:
 
     src, by_oid = make_pool(tmp_path / "a", {"x": random_bytes(50_000, seed=4)})
     remote = FolderRemote(str(tmp_path / "store"))
-    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "c0")), by_oid, SMALL.pack_size, RETRY)
+    push_objects(src, remote, _keep(RemoteIndex(remote, str(tmp_path / "c0"))), by_oid, SMALL.pack_size,
+                 RETRY)
     (pack,) = [n for n in remote.list("packs/") if n.endswith(".pack")]
-    rindex = RemoteIndex(remote, str(tmp_path / "c1"))
+    rindex = _keep(RemoteIndex(remote, str(tmp_path / "c1")))
     rindex.set_pending({pack})  # as if the push had been killed after the index went up
     full = remote.list
     remote.list = lambda prefix: {n: s for n, s in full(prefix).items()  # type: ignore[method-assign]
@@ -196,8 +220,8 @@ def test_an_indexed_pack_missing_from_a_short_listing_is_not_collected(tmp_path:
     push_objects(src, remote, rindex, by_oid, SMALL.pack_size, RETRY)
     assert remote.exists(pack) and rindex.pending() == set()
     remote.list = full  # type: ignore[method-assign]
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "bc"))), by_oid, RETRY)
     dst.writer().commit()
     assert sorted(got.present) == sorted(by_oid) and all(
         read_all(dst, oid) == read_all(src, oid) for oid in by_oid)
@@ -209,7 +233,7 @@ def test_missing_locally_is_reported(kind: str, tmp_path: Path) -> None:
 
     pool, _ = make_pool(tmp_path / "a", {})
     remote = FolderRemote(str(tmp_path / "store"))
-    stats = push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "c")), ["ab" * 32],
+    stats = push_objects(pool, remote, _keep(RemoteIndex(remote, str(tmp_path / "c"))), ["ab" * 32],
                          SMALL.pack_size, RETRY)
     assert stats.missing_locally == ["ab" * 32] and stats.bytes_sent == 0
 
@@ -222,10 +246,10 @@ def test_fetch_when_some_chunks_are_here_already(tmp_path: Path) -> None:
     v2 = v1[:150_000] + b"changed" + v1[150_000:]
     src, oids = make_pool(tmp_path / "a", {"v1": v1, "v2": v2})
     remote = FolderRemote(str(tmp_path / "store"))
-    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), oids, SMALL.pack_size, RETRY)
+    push_objects(src, remote, _keep(RemoteIndex(remote, str(tmp_path / "ac"))), oids, SMALL.pack_size, RETRY)
     dst, _ = make_pool(tmp_path / "b", {"v1": v1})
     oid2 = hashlib.sha256(v2).hexdigest()
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), [oid2], RETRY)
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "bc"))), [oid2], RETRY)
     dst.writer().commit()
     assert got.fetched == {oid2} and not got.damaged
     assert read_all(dst, oid2) == v2
@@ -242,7 +266,7 @@ def test_a_manifest_that_lies_about_its_file_is_rejected(tmp_path: Path) -> None
     real = random_bytes(100_000, seed=31)
     src, oids = make_pool(tmp_path / "a", {"real": real})
     remote = FolderRemote(str(tmp_path / "store"))
-    push_objects(src, remote, RemoteIndex(remote, str(tmp_path / "ac")), oids, SMALL.pack_size, RETRY)
+    push_objects(src, remote, _keep(RemoteIndex(remote, str(tmp_path / "ac"))), oids, SMALL.pack_size, RETRY)
     (oid,) = oids
     fake_oid = hashlib.sha256(b"something else").digest()
     body = Manifest(len(real), tuple(src.file_chunks(oid))).encode()
@@ -254,8 +278,8 @@ def test_a_manifest_that_lies_about_its_file_is_rejected(tmp_path: Path) -> None
     remote.put(name + ".pack", pack)
     remote.put(name + ".idx", idx.encode([entry]))
 
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), [fake_oid.hex()], RETRY)
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "bc"))), [fake_oid.hex()], RETRY)
     dst.writer().commit()
     assert not got.present and any("do not hash to its id" in m for m in got.damaged)
     assert not dst.has_file(fake_oid.hex(), refresh=True)
@@ -271,7 +295,7 @@ def test_push_after_a_consolidation_moved_the_planned_objects(tmp_path: Path,
     from git_mlv.remotes.local import FolderRemote
 
     files = {f"f{i}": random_bytes(30_000 + 7_000 * i, seed=40 + i) for i in range(12)}
-    pool = Pool(str(tmp_path / "a"), SMALL)
+    pool = _keep(Pool(str(tmp_path / "a"), SMALL))
     by_oid = {}
     for data in files.values():  # one pack per file: many packs to merge
         w = pool.writer()
@@ -288,12 +312,12 @@ def test_push_after_a_consolidation_moved_the_planned_objects(tmp_path: Path,
 
     monkeypatch.setattr(pushplan, "plan_packs", plan_then_consolidate)
     remote = FolderRemote(str(tmp_path / "store"))
-    stats = push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid,
+    stats = push_objects(pool, remote, _keep(RemoteIndex(remote, str(tmp_path / "ac"))), by_oid,
                          SMALL.pack_size, RETRY)
     assert planned and not any(Path(p).exists() for p in planned[0].packs)  # the plan's packs went
     assert stats.files == len(by_oid) and not stats.missing_locally
-    dst = Pool(str(tmp_path / "b"), SMALL)
-    got = fetch_files(dst, remote, RemoteIndex(remote, str(tmp_path / "bc")), by_oid, RETRY)
+    dst = _keep(Pool(str(tmp_path / "b"), SMALL))
+    got = fetch_files(dst, remote, _keep(RemoteIndex(remote, str(tmp_path / "bc"))), by_oid, RETRY)
     dst.writer().commit()
     assert set(got.present) == set(by_oid)
     assert all(read_all(dst, oid) == data for oid, data in by_oid.items())
@@ -312,7 +336,7 @@ def test_push_refuses_a_local_entry_whose_header_is_damaged(tmp_path: Path) -> N
     pack.write_bytes(bytes(data))
     remote = FolderRemote(str(tmp_path / "store"))
     with pytest.raises(CorruptObject, match="damaged"):
-        push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / "ac")), by_oid,
+        push_objects(pool, remote, _keep(RemoteIndex(remote, str(tmp_path / "ac"))), by_oid,
                      SMALL.pack_size, RETRY)
     assert not [n for n in remote.list("packs/") if n.endswith(".idx")]
 
@@ -337,10 +361,10 @@ def test_push_refuses_a_local_entry_whose_stored_bytes_are_damaged(tmp_path: Pat
         pack.write_bytes(bytes(data))
         remote = FolderRemote(str(tmp_path / f"store{n}"))
         with pytest.raises(CorruptObject, match=f"object {e.id.hex()[:12]} at {e.offset} is damaged"):
-            push_objects(pool, remote, RemoteIndex(remote, str(tmp_path / f"ac{n}")), by_oid,
+            push_objects(pool, remote, _keep(RemoteIndex(remote, str(tmp_path / f"ac{n}"))), by_oid,
                          SMALL.pack_size, RETRY)
         indexed = [n for n in remote.list("packs/") if n.endswith(".idx")]
-        rindex = RemoteIndex(remote, str(tmp_path / f"check{n}"))
+        rindex = _keep(RemoteIndex(remote, str(tmp_path / f"check{n}")))
         rindex.refresh()
         assert not rindex.contains([idx.key(e.id, e.kind)]).any(), indexed  # never on the remote
         pool.close()
