@@ -102,7 +102,7 @@ def build(spec: Spec) -> Dag:
     dag = Dag(names, {n: set() for n in names}, {n: set() for n in names})
     outs = [(o, st.name) for st in spec.stages.values() for o in st.all_outs]
     for st in spec.stages.values():
-        inputs = [*st.deps, *{parse_param(p)[0] for p in st.params}]
+        inputs = [*st.deps, *{parse_param(p)[0] for p in st.all_params}]
         for d in inputs:
             for o, owner in outs:
                 if owner != st.name and _overlap(d, o):
@@ -117,7 +117,7 @@ def check_deps(spec: Spec, dag: Dag, names: Iterable[str], exists: Callable[[str
     outputs."""
     for name in names:
         st = spec.stages[name]
-        param_files = sorted({parse_param(p)[0] for p in st.params} - set(st.deps))
+        param_files = sorted({parse_param(p)[0] for p in st.all_params} - set(st.deps))
         for d, what in [*((d, "dependency") for d in st.deps), *((f, "parameter file") for f in param_files)]:
             if not exists(d) and spec.owner_of(d) is None and not any(
                 o.startswith(d + "/") for s in spec.stages.values() for o in s.all_outs

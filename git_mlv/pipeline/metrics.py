@@ -281,7 +281,7 @@ def params_at(repo: Repo, rev: str, pool: Pool | None = None, unparsed: dict[str
     """Every parameter the spec at ``rev`` names, by file: ``{file: {key: value}}``; files that do not
     parse are left out (and put in ``unparsed`` with their error when given)."""
     spec = _spec(repo, rev)
-    entries = sorted({p for st in spec.stages.values() for p in st.params})
+    entries = sorted({p for st in spec.stages.values() for p in st.all_params})
     files = sorted({specfile.parse_param(e)[0] for e in entries})
     blobs = _read(repo, [(rev, f) for f in files], pool)
     flat = param_values(entries, lambda f: blobs.get((rev, f)), strict=False, unparsed=unparsed)

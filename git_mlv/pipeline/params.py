@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import MlvError
 from .readers import flatten, parse, select
 from .spec import Stage, parse_param
+from .template import TemplateError, param_entries, references, render
 
 
 class ParamError(MlvError):
@@ -22,9 +23,46 @@ class ParamError(MlvError):
 def stage_values(
     stage: Stage, read: Callable[[str], bytes | None], strict: bool = True
 ) -> dict[str, Any]:
-    """``{"FILE:key": value}`` for every param of ``stage``; ``read(path)`` gives a file's bytes or
-    None. With ``strict`` a missing file or key is a ParamError naming the stage, else it is skipped."""
-    return values(stage.params, read, strict, f"stage {stage.name!r}")
+    """``{"FILE:key": value}`` for every param of ``stage`` (``${...}`` of its cmd too); ``read(path)``
+    gives a file's bytes or None. With ``strict`` a missing file or key is a ParamError naming the
+    stage, else it is skipped."""
+    where = f"stage {stage.name!r}"
+    out = values(stage.params, read, strict, where)
+    if strict:  # a reference of cmd that cannot be read: named as written in cmd
+        try:
+            refs = references(stage.cmd)
+        except TemplateError as e:
+            raise ParamError(f"{where}: {e}") from None
+        cached = _memo(read)
+        for shown, entry in refs:
+            try:
+                out.update(values([entry], cached, True, where))
+            except ParamError as e:
+                raise ParamError(f"{where}: {shown} in its cmd: "
+                                 f"{str(e).removeprefix(where + ': ')}") from None
+        return out
+    out.update(values(param_entries(stage.cmd), read, strict, where))
+    return out
+
+
+def stage_command(stage: Stage, params: dict[str, Any]) -> str:
+    """The command ``stage`` runs: its cmd with the ``${...}`` replaced by ``params`` (from
+    ``stage_values``); ParamError naming the reference whose value cannot be written."""
+    try:
+        return render(stage.cmd, params)
+    except TemplateError as e:
+        raise ParamError(f"stage {stage.name!r}: {e}") from None
+
+
+def _memo(read: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:
+    seen: dict[str, bytes | None] = {}
+
+    def cached(path: str) -> bytes | None:
+        if path not in seen:
+            seen[path] = read(path)
+        return seen[path]
+
+    return cached
 
 
 def values(entries: Iterable[str], read: Callable[[str], bytes | None], strict: bool = True,

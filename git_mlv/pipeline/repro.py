@@ -25,7 +25,7 @@ from . import lock as lockfile
 from .dag import Dag, check_deps
 from .fingerprint import Fingerprinter, decode_listing, encode_listing
 from .lock import LockEntry, Record, canonical_json
-from .params import ParamError, stage_values
+from .params import ParamError, stage_command, stage_values
 from .runcache import RunCache, make_key
 from .spec import Spec, Stage
 
@@ -90,6 +90,7 @@ class _Current:
     deps: dict[str, Record]
     params: dict[str, Any]
     outs: dict[str, Record | None]
+    command: str  # cmd with its ${...} values in: what runs
 
 
 class Reproducer:
@@ -206,8 +207,8 @@ class Reproducer:
             self._emit(Event(RESTORED, name, source[0]))
             return
         self._no_pointers_among_deps(st)
-        self._emit(Event(RUNNING, name, st.cmd))
-        self._execute(st, opts.stdout_to_stderr)
+        self._emit(Event(RUNNING, name, cur.command))
+        self._execute(st, cur.command, opts.stdout_to_stderr)
         outs = self._store_outputs(st)
         self._commit(st, cur, outs)
         self._emit(Event(RAN, name, reason))
@@ -240,10 +241,11 @@ class Reproducer:
             deps[d] = rec
         try:
             params = stage_values(st, self._read)
+            command = stage_command(st, params)
         except ParamError as e:
             raise _Failure(str(e).removeprefix(f"stage {st.name!r}: ")) from None
         outs = {o: self.fp.record(o) for o in st.all_outs}
-        return _Current(deps, params, outs)
+        return _Current(deps, params, outs, command)
 
     def _predicted_record(self, path: str) -> Record | None:
         """What ``path`` would hold once the stages a dry run would restore are restored: the
@@ -405,7 +407,7 @@ class Reproducer:
             raise
 
     # -- running ------------------------------------------------------------------------------
-    def _execute(self, st: Stage, stdout_to_stderr: bool = False) -> None:
+    def _execute(self, st: Stage, command: str, stdout_to_stderr: bool = False) -> None:
         for o in st.all_outs:  # a command must not see (or append to) the outputs of an old run
             target = self.fp.abspath(o)
             _remove(target)
@@ -414,14 +416,14 @@ class Reproducer:
         if not os.path.isdir(cwd):  # else "cannot start the command: [Errno 2] No such file ..."
             raise _Failure(f"its working directory {st.wdir!r} (wdir) does not exist")
         try:
-            proc = subprocess.run(st.cmd, shell=True, cwd=cwd, stdin=subprocess.DEVNULL,
+            proc = subprocess.run(command, shell=True, cwd=cwd, stdin=subprocess.DEVNULL,
                                   stdout=sys.stderr.fileno() if stdout_to_stderr else None)
         except OSError as e:
             raise _Failure(f"cannot start the command: {e}") from None
         if proc.returncode != 0:
             code = proc.returncode
             how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-            raise _Failure(f"command {how}: {st.cmd}")
+            raise _Failure(f"command {how}: {command}")
 
     def _store_outputs(self, st: Stage) -> dict[str, tuple[str, Record]]:
         outs: dict[str, tuple[str, Record]] = {}

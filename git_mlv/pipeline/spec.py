@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from ..errors import MlvError, UsageError
 from ..gitio.git import Repo
 from .configfile import Items, read_items, render_section, save_sections
+from .template import TemplateError, param_entries, references
 
 FILENAME = ".gitmlv"
 SECTION = "stage"
@@ -63,6 +64,11 @@ class Stage:
     def all_outs(self) -> list[str]:
         """Every output: cached, not cached and metrics."""
         return [*self.outs, *self.outs_nocache, *self.metrics]
+
+    @property
+    def all_params(self) -> list[str]:
+        """Every parameter: the ``param`` entries, then the ``${...}`` keys of ``cmd`` not among them."""
+        return list(dict.fromkeys([*self.params, *param_entries(self.cmd)]))
 
     def pairs(self) -> list[tuple[str, str]]:
         """The (key, value) lines of this stage in canonical order."""
@@ -138,6 +144,11 @@ def _check_stage(st: Stage) -> None:
         raise SpecError(f"{where}: a stage name is letters, digits, '_' and '-' only")
     if not st.cmd.strip():
         raise SpecError(f"{where}: has no cmd")
+    try:
+        for shown, ref in references(st.cmd):
+            check_path(parse_param(ref)[0], shown)
+    except (TemplateError, SpecError) as e:
+        raise SpecError(f"{where}: cmd: {e}") from None
     if st.wdir:
         try:
             check_path(st.wdir)
