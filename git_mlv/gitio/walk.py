@@ -411,43 +411,13 @@ def reflog_commits(repo: Repo, max_age_days: float) -> set[str]:
     return found
 
 
-# a stash entry's commit: "WIP on BRANCH: ..." (`git stash`) or "On BRANCH: MESSAGE" (`-m`)
-_STASH_SUBJECT = re.compile(rb"(WIP on|On) [^:]*: ")
-
-
-def dropped_stashes(repo: Repo, max_age_days: float) -> set[str]:
-    """Stash entries dropped (`git stash drop`, `clear`, a `pop`) in the last ``max_age_days``
-    days, by their commit time, that git still holds: unreachable commits of a stash's shape (two
-    or three parents, git stash's subject). git keeps them until its own gc prunes them
-    (gc.pruneExpire, two weeks) and git-stash(1) recovers one from ``git fsck --unreachable``; gc
-    keeps their data meanwhile, as it keeps a recent reflog entry's. One ``git fsck
-    --connectivity-only``, which walks what ``rev-list --objects --all`` walks (gc's own cost); a
-    fsck that fails (a damaged repository) adds only the commits it did name."""
-    if max_age_days <= 0:
-        return set()
-    out = repo.git("fsck", "--unreachable", "--connectivity-only", "--no-progress", check=False)
-    found = [line.split()[2].decode() for line in out.splitlines()
-             if line.startswith(b"unreachable commit ")]
-    if not found:
-        return set()
-    cutoff = time.time() - max_age_days * 86400
-    kept: set[str] = set()
-    for rec in repo_records(repo, ["log", "--no-walk=unsorted", "--stdin", "--format=%H %ct %P%x00%s"],
-                            ("\n".join(found) + "\n").encode(), b"\n"):
-        head, _, subject = rec.partition(b"\0")
-        words = head.split()
-        if len(words) in (4, 5) and words[1].isdigit() and int(words[1]) >= cutoff \
-                and _STASH_SUBJECT.match(subject):
-            kept.add(words[0].decode())
-    return kept
-
-
 def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0, here_only: bool = False
                               ) -> Iterator[dict[str, PointerBlob]]:
     """The pointer blobs gc must keep (blob id -> pointer blob), _BATCH listed objects at a
     time, the listing streamed: reachable from any ref (all worktrees' HEADs), any index, stash
-    entries, reflog entries of the last ``reflog_days`` days, and stash entries dropped in those
-    days (``dropped_stashes``). A pointer may come in several batches (one per blob holding it).
+    entries, reflog entries of the last ``reflog_days`` days, and the unreachable commits git still
+    holds that gc keeps (``gcroots.kept_unreachable``: dropped stash entries, a removed worktree's
+    commits). A pointer may come in several batches (one per blob holding it).
 
     ``here_only`` (the local gc): in a partial clone (``--filter=blob:none``), leave out the blobs
     it never fetched instead of fetching them, one `git fetch` each (git's lazy fetch: rev-list
@@ -456,8 +426,10 @@ def reachable_pointer_batches(repo: Repo, reflog_days: float = 90.0, here_only: 
     keeps its own. Never for a remote's gc, which must see every pointer of history."""
     args = ["rev-list", "--objects", "--all", "--indexed-objects", f"--filter=blob:limit={MAX_SIZE - 1}",
             *(["--missing=allow-promisor"] if here_only else []), "--stdin"]
+    from .gcroots import kept_unreachable  # it reads git through this module
+
     existing = existing_commits(repo, reflog_commits(repo, reflog_days)
-                                | dropped_stashes(repo, reflog_days))
+                                | kept_unreachable(repo, reflog_days))
     listing = repo_records(repo, args, ("\n".join(existing) + "\n").encode() if existing else b"", b"\n")
     # commits are listed bare, trees and blobs with " <path>": only the latter can be pointers
     objs = (rec[:rec.index(b" ")].decode() for rec in listing if b" " in rec)

@@ -103,6 +103,9 @@ def test_pre_push_walk_and_gc_live_set_grow_by_arrays(repo: Path, monkeypatch: p
     git("checkout", "-q", "small", cwd=repo)
     git("branch", "-D", "main", cwd=repo)
     git("reflog", "expire", "--expire=now", "--all", cwd=repo)
+    # and let git prune unreachable commits now (`git gc --prune=now`): gc keeps the data of
+    # those git still holds (gc.pruneExpire, two weeks: gitio/gcroots.py)
+    git("config", "gc.pruneExpire", "now", cwd=repo)
     ws = Workspace.discover(str(repo))
     try:
         few = peak_of(lambda: gc_live("small"))

@@ -69,6 +69,9 @@ def test_gc_keeps_what_is_reachable(repo: Path, tmp_path: Path) -> None:
     git("checkout", "-q", "-f", "main", cwd=repo)
     git("branch", "-D", "tmp", cwd=repo)
     git("reflog", "expire", "--expire=now", "--all", cwd=repo)
+    # and let git prune unreachable commits now (`git gc --prune=now`): gc keeps the data of
+    # those git still holds (gc.pruneExpire, two weeks: gitio/gcroots.py)
+    git("config", "gc.pruneExpire", "now", cwd=repo)
     before = pool_size(repo)
     dry = json.loads(out(mlv("gc", "--dry-run", "--json", cwd=repo)))
     assert dry["dead_objects"] > 0 and pool_size(repo) == before

@@ -46,6 +46,9 @@ def test_a_second_gc_rewrites_nothing(repo: Path) -> None:
     mlv("gc", cwd=repo)
     git("reset", "-q", "--hard", "HEAD~1", cwd=repo)
     git("reflog", "expire", "--expire=now", "--all", cwd=repo)
+    # and let git prune unreachable commits now (`git gc --prune=now`): gc keeps the data of
+    # those git still holds (gc.pruneExpire, two weeks: gitio/gcroots.py)
+    git("config", "gc.pruneExpire", "now", cwd=repo)
     dropped = _gc(repo)
     assert dropped["dead_objects"] > 0 and dropped["packs_merged"] == 1, dropped
     for i in range(3):

@@ -42,6 +42,9 @@ def _history(repo: Path) -> None:
     git("checkout", "-q", "main", cwd=repo)
     git("branch", "-q", "-D", "gone", cwd=repo)
     git("reflog", "expire", "--expire=now", "--all", cwd=repo)
+    # and let git prune unreachable commits now (`git gc --prune=now`): gc keeps the data of
+    # those git still holds (gc.pruneExpire, two weeks: gitio/gcroots.py)
+    git("config", "gc.pruneExpire", "now", cwd=repo)
 
 
 def test_gc_prunes_summaries_of_data_it_drops(repo: Path) -> None:

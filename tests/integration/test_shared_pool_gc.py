@@ -39,6 +39,9 @@ def test_gc_keeps_the_data_of_every_clone_of_the_pool(tmp_path: Path) -> None:
     commit_on_dropped_branch(a, "dropped.bin", random_bytes(70_000, seed=4), branch="scratch",
                              message="nobody keeps this")
     git("reflog", "expire", "--expire=now", "--all", cwd=a)
+    # and let git prune unreachable commits now (`git gc --prune=now`): gc keeps the data of
+    # those git still holds (gc.pruneExpire, two weeks: gitio/gcroots.py)
+    git("config", "gc.pruneExpire", "now", cwd=a)
 
     text = out(mlv("gc", cwd=a))
     assert f"kept what 1 other clone(s) sharing the pool need: {b.resolve() / '.git'}" in text, text

@@ -52,6 +52,9 @@ def make_history(repo: Path) -> dict[str, str]:
     git("push", "-q", "origin", "main", cwd=repo)
     git("branch", "-q", "-D", "tmp", "tmp2", cwd=repo)
     git("reflog", "expire", "--expire=now", "--all", cwd=repo)
+    # and let git prune unreachable commits now (`git gc --prune=now`): gc keeps the data of
+    # those git still holds (gc.pruneExpire, two weeks: gitio/gcroots.py)
+    git("config", "gc.pruneExpire", "now", cwd=repo)
     return {p: sha256_file(repo / p) for p in ("live.bin", "kept.bin")}
 
 
