@@ -133,7 +133,7 @@ def _pipeline(read: Source, yamls: list[str]) -> _Pipeline:
         if text is None:
             continue
         present.append(y)
-        st = parse_dvc_yaml(y, text)
+        st = parse_dvc_yaml(y, text, read.read)
         dropped += [f"{y}: {d}" for d in top_level_dropped(y, text, st)]
         lock_path = posixpath.join(posixpath.dirname(y), "dvc.lock")
         lock = read.read(lock_path)

@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..core.pointer import Pointer
+from ..errors import MlvError
 from ..gitio import attributes
 from ..gitio.fastexport import FileChange
 from ..pipeline import lock as lockfile
 from ..pipeline.configfile import replace_sections
 from ..pipeline.fingerprint import encode_listing
 from ..pipeline.lock import LockEntry, Record, canonical_json
+from ..pipeline.params import values as param_values
 from ..pipeline.readers import flatten
 from ..pipeline.spec import Spec, SpecError, Stage
+from ..pipeline.template import param_entries
 from .context import Workspace
 from .migrate_dvcfiles import (
     DvcFormatError,
@@ -401,7 +404,18 @@ def lock_entries(data: DvcData, spec: Spec, stages: list[DvcStage], locked: dict
         name = _stage_name(st, multi)
         lk = locked.get(st.name)
         mst = spec.stages[name]
-        entry = _entry(data, mst, lk, source) if lk is not None and lk.cmd == st.cmd else None
+        # a templated stage: dvc.lock holds the command with the values in, as DVC ran it
+        entry = _entry(data, mst, lk, source) if lk is not None and lk.cmd == (st.dvc_cmd or st.cmd) else None
+        if entry is not None:
+            # the values of cmd's ${...}: those the files hold now, which the command DVC ran holds
+            # too (dvc.lock records them only when the stage also lists them as params)
+            implicit = [e for e in param_entries(mst.cmd) if e not in entry.params]
+            try:
+                got = param_values(implicit, source.read)
+            except MlvError:
+                entry = None
+            else:
+                entry.params.update((k, canonical_json(v)) for k, v in got.items())
         if entry is None:
             stale.append(name)
         else:

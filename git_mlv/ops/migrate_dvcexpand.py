@@ -11,8 +11,8 @@ into the string as DVC writes it (``true``/``false`` for booleans).
 
 Only what is written in the ``dvc.yaml`` itself is expanded. A ``foreach``/``matrix`` whose items
 come from ``${...}`` (params.yaml, ``vars``) is refused: written out, the list would no longer
-follow the params file. Other ``${...}`` left in a generated stage are refused by the caller
-as any templating is (migrate_dvcfiles.parse_dvc_yaml).
+follow the params file. Other ``${...}`` left in a generated stage are converted by the caller
+as any templating is (migrate_dvcvars.py).
 
 A ``.gitmlv`` stage name is letters, digits, ``_`` and ``-`` (pipeline/spec.py): ``NAME@KEY``
 becomes ``NAME-KEY`` with every other character turned into ``-`` (``prep@data/a.csv`` ->

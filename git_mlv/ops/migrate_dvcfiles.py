@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from .migrate_dvcexpand import expand
+from .migrate_dvcvars import Context, Read, VarsError, fill_cmd, fill_paths, has_refs
 from .migrate_rewrite import MigrateError
 
 DEFAULT_PARAMS = "params.yaml"
@@ -69,6 +70,7 @@ class DvcStage:
     # DVC settings .gitmlv has no word for, each a phrase naming what changes for `git mlv repro`
     dropped: list[str] = field(default_factory=list)
     dvc_name: str = ""  # DVC's NAME@KEY when a foreach/matrix made it (migrate_dvcexpand.py)
+    dvc_cmd: str = ""  # the command as DVC runs it (and dvc.lock records it): its ${...} filled in
 
 
 @dataclass
@@ -200,8 +202,10 @@ def top_level_dropped(path: str, text: bytes, stages: list[DvcStage]) -> list[st
     return out
 
 
-def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
-    """The stages of a ``dvc.yaml`` (root-relative paths)."""
+def parse_dvc_yaml(path: str, text: bytes, read: Read | None = None) -> list[DvcStage]:
+    """The stages of a ``dvc.yaml`` (root-relative paths); ``read`` gives the files its templating
+    reads (params.yaml, ``vars``): without it (a survey of the history's outputs), a stage whose
+    templating needs a file is left out."""
     doc = _load(text, path)
     here = posixpath.dirname(path)
     stages = []
@@ -211,22 +215,26 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
     # before "has no cmd": a foreach/matrix stage keeps its cmd under `do:` and uses ${item}
     defined, generated = expand(defined, path)
     dvc_names = {ours: theirs for theirs, ours in generated.items()}
-    templated = {str(n): t for n, st in defined.items() if (t := _interpolation(st))}
-    if templated:
-        which = ("stage " if len(templated) == 1 else "stages ") + ", ".join(
-            f"{n!r} ({t})" for n, t in templated.items())
-        uses = "uses" if len(templated) == 1 else "use"
-        raise DvcFormatError(f"{path}: {which} {uses} DVC's ${{...}} templating, which from-dvc does not "
-                             "convert (a shell would run it as it is); write the values out in the stage, "
-                             "or have the command read them from its params file, first")
+    ctx = Context.of_yaml(path, doc, read)
     for name, st in defined.items():
         where = f"{path}: stage {name!r}"
         if not isinstance(st, dict) or "cmd" not in st:
             raise DvcFormatError(f"{where}: has no cmd")
+        notes: list[str] = []
         cmd = st["cmd"]
-        cmd = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+        if has_refs(st):  # DVC's templating (migrate_dvcvars.py): values from files stay references
+            try:
+                cmd, dvc_cmd, st = _templated(st, ctx, _join(here, str(st.get("wdir", ".")), where), read,
+                                              where, notes)
+            except VarsError:
+                if read is None:
+                    continue
+                raise
+        else:
+            cmd = dvc_cmd = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
         wdir = _join(here, str(st.get("wdir", ".")), where)
-        stage = DvcStage(str(name), cmd, wdir, here, dvc_name=dvc_names.get(str(name), ""))
+        stage = DvcStage(str(name), cmd, wdir, here, dvc_name=dvc_names.get(str(name), ""), dvc_cmd=dvc_cmd,
+                         dropped=notes)
         for d in map(str, st.get("deps") or []):
             if not _external(wdir, d):
                 stage.deps.append(_join(wdir, d, where))
@@ -262,22 +270,14 @@ def parse_dvc_yaml(path: str, text: bytes) -> list[DvcStage]:
     return stages
 
 
-# DVC interpolates `${...}` in every string of a stage unless a backslash escapes it
-# (dvc/parsing/interpolate.py: KEYCRE).
-_TEMPLATE = re.compile(r"(?<!\\)(?:\\\\)*\$\{[^}]*\}")
-
-
-def _interpolation(node: Any) -> str | None:
-    """The first ``${...}`` DVC would interpolate in a stage's strings (keys too), or None."""
-    if isinstance(node, str):
-        m = _TEMPLATE.search(node)
-        return m.group(0).lstrip("\\") if m else None
-    items = node.items() if isinstance(node, dict) else node if isinstance(node, list) else ()
-    for item in items:
-        for part in (item if isinstance(node, dict) else (item,)):
-            if (found := _interpolation(part)) is not None:
-                return found
-    return None
+def _templated(st: dict[str, Any], ctx: Context, wdir: str, read: Read | None, where: str,
+               notes: list[str]) -> tuple[str, str, dict[str, Any]]:
+    """(cmd for .gitmlv, cmd as DVC runs it, the stage with its paths filled in)."""
+    stage_ctx = ctx.with_vars(st.get("vars"), wdir, read, where)
+    filled = fill_paths({k: v for k, v in st.items() if k not in ("cmd", "vars")}, stage_ctx, where, notes)
+    cmd = st["cmd"]
+    parts = [fill_cmd(str(c), stage_ctx, where, notes) for c in (cmd if isinstance(cmd, list) else [cmd])]
+    return " && ".join(p[0] for p in parts), " && ".join(p[1] for p in parts), filled
 
 
 def parse_dvc_lock(path: str, text: bytes, stages: list[DvcStage]) -> dict[str, LockedStage]:

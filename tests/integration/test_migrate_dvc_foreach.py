@@ -1,6 +1,6 @@
 """migrate from-dvc on dvc.yaml stages DVC generates or fills in (made and read by the real DVC):
-foreach/matrix stages are written out (test_migrate_dvc_expand.py), ${...} templating is named in
-one error and nothing changes, settings without a git-mlv word are named in the summary."""
+foreach/matrix stages are written out (test_migrate_dvc_expand.py), ${...} templating is
+converted (test_migrate_dvc_templating.py), settings without a git-mlv word are named in the summary."""
 
 from __future__ import annotations
 
@@ -47,23 +47,6 @@ def test_foreach_and_matrix_stages_convert_beside_plain_ones(tmp_path: Path, dvc
     assert cmd.strip() == "echo 2 > m2.txt"
 
 
-def _refused_both_ways(repo: Path) -> list[str]:
-    """Commit the project, then migrate from-dvc with and without --everything: each must stop with
-    one error line and change nothing; the two error lines."""
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "stages", cwd=repo)
-    before = out(git("rev-parse", "HEAD", cwd=repo))
-    errs = []
-    for args in (["migrate", "from-dvc"], ["migrate", "from-dvc", "--everything"]):
-        p = mlv(*args, cwd=repo, check=False)
-        err = p.stderr.decode()
-        assert p.returncode == 1 and err.count("\n") == 1, err
-        errs.append(err)
-    assert out(git("rev-parse", "HEAD", cwd=repo)) == before
-    assert out(git("status", "--porcelain", cwd=repo)) == ""
-    return errs
-
-
 TEMPLATED = """\
 vars:
   - seed: 3
@@ -85,21 +68,27 @@ stages:
 """
 
 
-def test_templated_stages_are_named(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811
+def test_templated_stages_are_converted(tmp_path: Path, dvc_env: Path) -> None:  # noqa: F811
     """A dvc.yaml stage with `${train.lr}` in its cmd (DVC fills it from params.yaml) was copied as
-    it was: the stage was listed as "not up to date" though DVC's repro had just run it, and
-    `git mlv repro` ran `python ... ${train.lr}` in sh, which failed with "Bad substitution" after
-    deleting the stage's outputs. It is now named and nothing changes; `\\${HOME}` (DVC's
-    escape) is not templating."""
+    it was: `git mlv repro` ran `python ... ${train.lr}` in sh, which failed with "Bad substitution".
+    It was then refused (an error naming the stage); since 2026-12-04 it is converted: the cmd keeps
+    a reference git-mlv reads at every run, an inline var is written in, `\\${HOME}` (DVC's escape)
+    stays one (test_migrate_dvc_templating.py runs such a pipeline)."""
     repo = dvc_repo(tmp_path)
     write(repo / "params.yaml", b"train:\n  lr: 0.25\n")
     write(repo / "dvc.yaml", TEMPLATED.encode())
     listed = dvc("stage", "list", cwd=repo)  # DVC itself reads the file
     assert "train" in listed and "seeded" in listed
-    for err in _refused_both_ways(repo):
-        assert err.startswith("git-mlv: error: dvc.yaml: stages 'train' (${train.lr}), 'seeded' (${seed}) "
-                              "use DVC's ${...} templating"), err
-        assert "'shell'" not in err
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "stages", cwd=repo)
+    out(mlv("migrate", "from-dvc", cwd=repo))
+
+    def get(key: str) -> str:
+        return out(git("config", "-f", ".gitmlv", "--get", key, cwd=repo)).strip()
+
+    assert get("stage.train.cmd").endswith("sys.argv[1])\" ${train.lr}")
+    assert get("stage.shell.cmd") == "echo \\${HOME} > home.txt"
+    assert get("stage.seeded.out") == "seed3.txt"
 
 
 DROPPED = """\
