@@ -87,8 +87,9 @@ def register(sub: Any) -> None:
     s = verbs.add_parser("show", help="a table of revision x metric",
                          description="Metrics at each REV (default: the work tree; 'workspace' names it).")
     s.add_argument("revs", nargs="*", metavar="REV")
-    s.add_argument("-T", "--all-tags", action="store_true", help="every tag, oldest first")
-    s.add_argument("-a", "--all-branches", action="store_true", help="every branch")
+    s.add_argument("-T", "--all-tags", action="store_true",
+                   help="every tag, oldest first, then the work tree")
+    s.add_argument("-a", "--all-branches", action="store_true", help="every branch, then the work tree")
     s.add_argument("--file", dest="paths", action="append", metavar="PATH",
                    help="read this metrics file instead of those the spec names (relative to the "
                         "current directory; repeatable)")
@@ -113,7 +114,8 @@ def run_show(args: Any) -> int:
     from ..ops.context import Workspace
 
     with Workspace.discover() as ws:
-        t = pipeline.metrics_show(ws, args.revs, args.all_tags, args.all_branches, args.paths)
+        t = pipeline.metrics_show(ws, args.revs, args.all_tags, args.all_branches, args.paths,
+                                  worktree_too=True)
     for err in t.errors:
         print(f"git-mlv: warning: {err}", file=sys.stderr)
     for path in t.missing:  # else a stage's metric deleted or not made yet showed as "No metrics found."

@@ -294,11 +294,15 @@ def _revs(ws: Workspace, revs: list[str], all_tags: bool, all_branches: bool) ->
 
 
 def metrics_show(ws: Workspace, revs: list[str] | None = None, all_tags: bool = False,
-                 all_branches: bool = False, paths: list[str] | None = None) -> metricsmod.MetricsTable:
-    """Metric values by revision (default: the work tree); ``paths`` as typed, relative to the
-    current directory."""
-    return metricsmod.show(ws.repo, _revs(ws, revs or [], all_tags, all_branches), ws.pool,
-                           _metric_files(ws, paths))
+                 all_branches: bool = False, paths: list[str] | None = None,
+                 worktree_too: bool = False) -> metricsmod.MetricsTable:
+    """Metric values by revision (default: the work tree; with ``worktree_too`` and
+    ``all_tags``/``all_branches``, the work tree too, last, as DVC's ``-T``/``-a`` show it);
+    ``paths`` as typed, relative to the current directory."""
+    chosen = _revs(ws, revs or [], all_tags, all_branches)
+    if worktree_too and (all_tags or all_branches) and WORKSPACE not in chosen:
+        chosen.append(WORKSPACE)
+    return metricsmod.show(ws.repo, chosen, ws.pool, _metric_files(ws, paths))
 
 
 curves = metricsmod.curves

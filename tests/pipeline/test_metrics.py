@@ -44,7 +44,9 @@ def out(*args: str, cwd: Path) -> str:
 
 def test_show_all_tags(tagged: Path) -> None:
     data = json.loads(out("metrics", "show", "--all-tags", "--json", cwd=tagged))
-    assert list(data) == ["v1.0", "v2.0", "v3.0"]
+    # the work tree last, as DVC's -T and -a show it (left out before 2026-12-04)
+    assert list(data) == ["v1.0", "v2.0", "v3.0", "workspace"]
+    assert data["workspace"]["metrics.json"] == {"acc": 0.99}
     assert data["v2.0"]["metrics.json"] == {"acc": 0.7, "loss.train": 0.5, "loss.val": 0.8}
     assert data["v1.0"]["eval/scores.yaml"] == {"auc": 0.6}
     assert "eval/scores.yaml" not in data["v3.0"]  # missing file: missing cells, not an error
@@ -152,7 +154,7 @@ def test_all_tags_leaves_out_tags_of_blobs_and_trees(tagged: Path, tmp_path: Pat
     git("tag", "-a", "-m", "t", "tree-again", "a-tree", cwd=tagged)
     git("tag", "-a", "-m", "t", "release", "v2.0", cwd=tagged)
     data = json.loads(out("metrics", "show", "--all-tags", "--json", cwd=tagged))
-    assert sorted(data) == ["release", "v1.0", "v2.0", "v3.0"]
+    assert sorted(data) == ["release", "v1.0", "v2.0", "v3.0", "workspace"]
     assert data["release"] == data["v2.0"]
     msg = out("plots", "-o", str(tmp_path / "p.png"), cwd=tagged)
     assert "over 4 revision(s)" in msg
