@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
         (f"Not yet on remote '{st.remote}' (run `git mlv push`)", st.not_on_remote),
     )]
     if unpushed is not None and unpushed.files:
-        how = ("`git push` or `git mlv push --all` sends it" if not unpushed.absent else
+        # not `git push`: when the git remote has these commits already, git says "Everything
+        # up-to-date" and never runs the pre-push hook (it sends data only with new commits)
+        how = ("`git mlv push --all` sends it" if not unpushed.absent else
                f"{unpushed.absent} of them not here either, so `git push` stops: `git mlv push` in the "
                "clone that made them sends their data, `git mlv pull` then brings it here")
         sections.append((f"Commits whose data is not all on remote '{unpushed.remote}' "

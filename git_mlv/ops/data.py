@@ -1,4 +1,5 @@
-"""ls-files / checkout: what the worktree holds compared with the pool (status: ops/status.py).
+"""What the worktree holds compared with the pool, and checkout: what ls-files (ops/ls_files.py),
+status (ops/status.py) and pull share.
 
 Costs per tracked file are kept to what cannot be avoided: one ``ls-files`` for the index, the
 pointer cache for the pointers (gitio/pointer_cache.py), one vectorised pool lookup for all of
@@ -33,18 +34,6 @@ ABSENT, POINTER, OTHER = "absent", "pointer", "other"  # what the worktree holds
 CONVERTED = "converted"
 
 
-@dataclass
-class FileInfo:
-    """One tracked file at a revision or in the index."""
-
-    path: str
-    oid: str
-    size: int
-    present: bool  # data in the local pool
-    checked_out: bool | None = None  # worktree holds the data, not the pointer (index only)
-    sparse: bool = False  # outside the sparse checkout (skip-worktree): not in the worktree by design
-
-
 def _matches(path: str, specs: list[str] | None) -> bool:
     if not specs:
         return True
@@ -70,20 +59,6 @@ def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
             raise UsageError(f"{p}: outside the repository ({top})")
         out.append("" if rel == "." else rel.replace(os.sep, "/"))
     return out or None
-
-
-def _tree_specs(paths: list[str] | None) -> list[str] | None:
-    """``_rel_specs`` in a bare repository: paths are the repository's own (no current folder in a
-    work tree to be relative to)."""
-    if not paths:
-        return None
-    out = []
-    for p in paths:
-        rel = os.path.normpath(p.replace(os.sep, "/")).replace(os.sep, "/").lstrip("/")
-        if rel == ".." or rel.startswith("../"):
-            raise UsageError(f"{p}: outside the repository")
-        out.append("" if rel == "." else rel)
-    return out
 
 
 def worktree_state(full: str, pb: PointerBlob) -> str:
@@ -214,68 +189,6 @@ def _no_match(specs: Iterable[str], rev: str | None = None,
                       f"(`{lister}` lists them)")
 
 
-def split_rev_arg(ws: Workspace, words: list[str]) -> tuple[str | None, list[str]]:
-    """``[REV] [PATH...]``: the first word is a revision when it names a commit and no file or
-    folder here; both: a UsageError, as git's "ambiguous argument"."""
-    if not words:
-        return None, []
-    first = words[0]
-    if walk.resolve_commit(ws.repo, first) is None:
-        return None, words
-    if os.path.lexists(first) and ws.repo.worktree is not None:  # a bare repo's HEAD is no path
-        raise UsageError(f"{first!r} is both a revision and a path here; name a revision that is "
-                         "not a path (e.g. its commit id), or a path that is not a revision "
-                         "(e.g. ./" + first + ")")
-    return first, words[1:]
-
-
-def ls_files(ws: Workspace, rev: str | None = None, paths: list[str] | None = None) -> list[FileInfo]:
-    """Tracked files at ``rev`` (default: the index) with oid, size and local presence, under
-    ``paths`` (relative to the current folder) when given."""
-    return sorted((f for batch in ls_files_batches(ws, rev, paths) for f in batch), key=lambda f: f.path)
-
-
-def ls_files_batches(ws: Workspace, rev: str | None = None, paths: list[str] | None = None
-                     ) -> Iterator[list[FileInfo]]:
-    """``ls_files`` in batches (walk._BATCH files) sorted by path, in git's order: memory follows
-    a batch (before, 107 MB at 100,000 files). A path naming no tracked file: UsageError last.
-
-    In a bare repository ``rev`` is needed (there is no index) and ``paths`` are relative to the
-    repository's root, as ``git ls-tree`` takes them there."""
-    bare = ws.repo.worktree is None and not ws.repo.in_git_dir
-    if rev is None and bare:
-        word = f"{paths[0]!r} names no commit here; " if paths else ""
-        raise UsageError(f"{word}a bare repository has no work tree or index: name a commit to list "
-                         "its files (`git mlv ls-files HEAD [PATH...]`)")
-    if rev is not None:
-        specs = _tree_specs(paths) if bare else _rel_specs(ws, paths)
-        found = False
-        under = None if specs and any(map(is_glob, specs)) else specs  # a glob: every file, matched
-        for batch in walk.pointer_batches(ws.repo, [rev], under):
-            hits = [(path, p) for path, p in batch if _matches(path, specs)]
-            del batch
-            if hits:
-                found = True
-                here = present_oids(ws.pool, (p.oid for _, p in hits))
-                yield sorted((FileInfo(path, p.oid, p.size, p.oid in here) for path, p in hits),
-                             key=lambda f: f.path)
-        if specs and not found:
-            raise _no_match(specs, rev)
-        return
-    top = ws.repo.top + os.sep  # a concatenation: os.path.join costs more than the lstat (50k files)
-    for entries in _batches(ws, _rel_specs(ws, paths), takes_rev=True):
-        here = present_oids(ws.pool, (pb.oid for _, pb in entries))
-        out = []
-        for e, pb in entries:
-            if e.skip_worktree:
-                out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, None, True))
-            else:
-                checked = worktree_state(top + e.path, pb) == OTHER
-                out.append(FileInfo(e.path, pb.oid, pb.size, pb.oid in here, checked))
-        del entries
-        yield sorted(out, key=lambda f: f.path)
-
-
 @dataclass
 class CheckoutResult:
     """What ``checkout`` wrote, and what it looked at (``examined``: paths whose worktree file was
@@ -312,12 +225,13 @@ def checkout(ws: Workspace, paths: list[str] | None = None,
     ``paths`` are the user's (files or folders, relative to the current directory). Without
     them, only the files git's stat data says may be pointers are looked at (gitio/indexstat.py).
     """
+    from ..gitio import indexstat
+
     specs = _rel_specs(ws, paths)
+    indexstat.check_index(ws.repo)  # git would list a damaged one's garbage without a word
     conflicted = unmerged_pointers(ws, specs)
     res = None
     if not paths:
-        from ..gitio import indexstat
-
         suspects = indexstat.worktree_suspects(ws.repo)
         if suspects is not None:
             res = _restore(ws, indexstat.pointer_batches(ws.repo, suspects), progress)

@@ -109,7 +109,10 @@ def status_and_commits(ws: Workspace, check_remote: bool = True, paths: list[str
 def _status(ws: Workspace, check_remote: bool, paths: list[str] | None, trust_record: bool,
             commits: bool, read_only: bool = False
             ) -> tuple[Status, UnpushedCommits | None, set[bytes] | None]:
+    from ..gitio import indexstat
+
     specs = _rel_specs(ws, paths)
+    indexstat.check_index(ws.repo)  # first: git would read a damaged one without a word
     # git works on the other core meanwhile: with PATHs, `git diff` of them; else the files whose
     # stat differs from the index (git's own lstat pass), of which `git diff` then looks only at
     # our pointers (below: usually none, and git's clean filter is not run at all)

@@ -1,4 +1,4 @@
-"""`git mlv ls-files` prints batch by batch (data.ls_files_batches, render.print_json_list): its
+"""`git mlv ls-files` prints batch by batch (ls_files.ls_files_batches, render.print_json_list): its
 memory follows a batch, not the number of tracked files (before: every file's FileInfo held and
 sorted, then the whole JSON text built: 107 MB, 139 MB with --json, at 100,000 files; 81 MB
 after), and it prints the same text as before.
@@ -32,7 +32,7 @@ def ls(repo: Path, *words: str, json_out: bool = False) -> str:
     os.chdir(repo)
     old, sys.stdout = sys.stdout, buf
     try:
-        assert cmd_ls_files.run(argparse.Namespace(words=list(words), json=json_out)) == 0
+        assert cmd_ls_files.run(argparse.Namespace(words=list(words), json=json_out, full_name=False)) == 0
     finally:
         sys.stdout = old
         os.chdir(cwd)
@@ -84,7 +84,7 @@ def test_ls_files_memory_follows_the_batch(repo: Path, monkeypatch: pytest.Monke
         for tip in (small, large):
             git("read-tree", tip, cwd=repo)  # the index (no data, nothing checked out)
             for as_json in (False, True):
-                args = argparse.Namespace(words=[], json=as_json)
+                args = argparse.Namespace(words=[], json=as_json, full_name=False)
                 cmd_ls_files.run(args)  # warm: imports and the pointer cache
                 peaks[tip, as_json] = peak_of(lambda a=args: cmd_ls_files.run(a))  # type: ignore[misc]
     for as_json in (False, True):

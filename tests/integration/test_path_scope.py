@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from git_mlv.gitio import walk
-from git_mlv.ops import data, status
+from git_mlv.ops import data, ls_files, status
 from git_mlv.ops.context import Workspace
 from tests.helpers import git, sha256_file, write
 
@@ -39,9 +39,9 @@ def test_path_commands_read_only_the_path(tree: Path, asked: list[int],
     ws = Workspace.discover(str(tree))
     one = ["data/one/a.bin", "data/one/b.bin", "data/one/c d.bin"]
 
-    assert [f.path for f in data.ls_files(ws, None, ["data/one"])] == one
-    assert [f.path for f in data.ls_files(ws, "HEAD", ["data/one"])] == one
-    assert [f.path for f in data.ls_files(ws, "HEAD", ["data/one/c d.bin", "data/one1"])] \
+    assert [f.path for f in ls_files.ls_files(ws, None, ["data/one"])] == one
+    assert [f.path for f in ls_files.ls_files(ws, "HEAD", ["data/one"])] == one
+    assert [f.path for f in ls_files.ls_files(ws, "HEAD", ["data/one/c d.bin", "data/one1"])] \
         == ["data/one/c d.bin", "data/one1/x.bin"]
     st = status.status(ws, check_remote=False, paths=["data/one/b.bin"])
     assert (st.files, st.modified, st.not_checked_out) == (1, [], [])
@@ -54,26 +54,26 @@ def test_path_commands_read_only_the_path(tree: Path, asked: list[int],
     assert data.checkout(ws, ["data/one/c d.bin"]).restored == ["data/one/c d.bin"]
     assert sha256_file(target) == want
     assert data.worktree_pointers(ws, ["data/one"])[0].keys() == {
-        f.oid for f in data.ls_files(ws, None, ["data/one"])}
+        f.oid for f in ls_files.ls_files(ws, None, ["data/one"])}
 
     # before: every call was asked about all 205 blobs (.gitattributes too)
     assert max(asked) <= 4, asked
 
     # the whole repository, or many paths, are still listed whole and filtered right
     asked.clear()
-    assert len(data.ls_files(ws, None, ["."])) == MANY + 4
+    assert len(ls_files.ls_files(ws, None, ["."])) == MANY + 4
     many = [f"data/big/f{i:03d}.bin" for i in range(walk._PATHSPEC_MAX + 1)]
-    assert [f.path for f in data.ls_files(ws, "HEAD", many)] == many
+    assert [f.path for f in ls_files.ls_files(ws, "HEAD", many)] == many
     assert min(asked) == MANY + 5  # and .gitattributes
 
 
 def test_path_from_a_subfolder_and_a_typo(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tree / "data" / "one")
     ws = Workspace.discover(str(tree / "data" / "one"))
-    assert [f.path for f in data.ls_files(ws, "HEAD", ["b.bin"])] == ["data/one/b.bin"]
-    assert [f.path for f in data.ls_files(ws, None, ["."])] == \
+    assert [f.path for f in ls_files.ls_files(ws, "HEAD", ["b.bin"])] == ["data/one/b.bin"]
+    assert [f.path for f in ls_files.ls_files(ws, None, ["."])] == \
         ["data/one/a.bin", "data/one/b.bin", "data/one/c d.bin"]
     with pytest.raises(data.UsageError, match="at HEAD is at or under 'data/one/z'"):
-        data.ls_files(ws, "HEAD", ["z"])
+        ls_files.ls_files(ws, "HEAD", ["z"])
     with pytest.raises(data.UsageError, match="'data/one/z'"):
         data.checkout(ws, ["z", "a.bin"])

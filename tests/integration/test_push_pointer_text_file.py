@@ -29,7 +29,7 @@ def test_git_push_sends_a_pointer_text_fixture_as_a_plain_file(repo: Path, tmp_p
     origin = _repo_with_fixture(repo, tmp_path)
     text = out(mlv("status", cwd=repo))
     assert "not here either" not in text, text
-    assert "(1 file(s); `git push` or `git mlv push --all` sends it)" in text, text
+    assert "(1 file(s); `git mlv push --all` sends it)" in text, text
     p = git("push", "origin", "main", cwd=repo, check=False)
     err = p.stderr.decode()
     assert p.returncode == 0, err

@@ -1,0 +1,43 @@
+"""`git mlv ls-files` typed in a subfolder lists what `git ls-files` lists there: the files under
+it, named relative to it (``--full-name``: from the top; ``--json``: always from the top, as
+`git status --porcelain` and `git mlv status --json` name them). The same for ``ls-files REV``,
+as `git ls-tree REV` does. Before, it listed the whole repository, named from the top, so a name
+it printed was not a path `git add` or `git mlv checkout` typed there would find.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import commit_all, git, mlv, out, random_bytes, write
+
+
+def names(text: str) -> list[str]:
+    """The paths of `git mlv ls-files`' lines."""
+    return [line[27:] for line in text.splitlines()]
+
+
+def test_ls_files_in_a_subfolder_lists_it_as_git_does(repo: Path) -> None:
+    for n, path in enumerate(("a.bin", "data/x.bin", "data/deep/y.bin", "data2/z.bin")):
+        write(repo / path, random_bytes(300, seed=n))
+    commit_all(repo, "data")
+    here = repo / "data"
+    assert out(git("ls-files", "*.bin", cwd=here)).split() == ["deep/y.bin", "x.bin"]
+
+    for rev in ((), ("HEAD",)):
+        assert names(out(mlv("ls-files", *rev, cwd=here))) == ["deep/y.bin", "x.bin"]
+        assert names(out(mlv("ls-files", "--full-name", *rev, cwd=here))) == \
+            ["data/deep/y.bin", "data/x.bin"]
+        listed = json.loads(out(mlv("ls-files", "--json", *rev, cwd=here)))
+        assert [f["path"] for f in listed] == ["data/deep/y.bin", "data/x.bin"]
+        # a PATH outside the current folder is named as git names it
+        assert names(out(mlv("ls-files", *rev, "../a.bin", "deep", cwd=here))) == ["../a.bin", "deep/y.bin"]
+        assert out(git("ls-files", "../a.bin", "deep", cwd=here)).split() == ["../a.bin", "deep/y.bin"]
+
+    # a folder without tracked data lists nothing, as git does (not an error)
+    (repo / "empty").mkdir()
+    p = mlv("ls-files", cwd=repo / "empty")
+    assert (p.returncode, p.stdout) == (0, b"")
+    # at the top: everything, from the top
+    assert names(out(mlv("ls-files", cwd=repo))) == ["a.bin", "data/deep/y.bin", "data/x.bin", "data2/z.bin"]
