@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..errors import MlvError
 from .spec import Spec, SpecError, parse_param
+from .template import TemplateError, references
 
 
 class MissingDependency(MlvError):
@@ -122,6 +123,19 @@ def check_deps(spec: Spec, dag: Dag, names: Iterable[str], exists: Callable[[str
             if not exists(d) and spec.owner_of(d) is None and not any(
                 o.startswith(d + "/") for s in spec.stages.values() for o in s.all_outs
             ):
+                declared = {parse_param(p)[0] for p in st.params}
+                refs = [shown for shown, e in _references(st.cmd) if parse_param(e)[0] == d]
+                if refs and d not in declared and d not in st.deps:  # only cmd's ${...} name it
+                    raise MissingDependency(
+                        f"stage {name!r}: {refs[0]} in its cmd reads {d!r}, which does not exist and no "
+                        f"stage outputs it (for the shell's own variable, write \\{refs[0]})")
                 raise MissingDependency(
                     f"stage {name!r}: {what} {d!r} does not exist and no stage outputs it"
                 )
+
+
+def _references(cmd: str) -> list[tuple[str, str]]:
+    try:
+        return references(cmd)
+    except TemplateError:  # validation names it
+        return []

@@ -38,8 +38,8 @@ def stage_values(
             try:
                 out.update(values([entry], cached, True, where))
             except ParamError as e:
-                raise ParamError(f"{where}: {shown} in its cmd: "
-                                 f"{str(e).removeprefix(where + ': ')}") from None
+                raise ParamError(f"{where}: {shown} in its cmd: {str(e).removeprefix(where + ': ')} "
+                                 f"(for the shell's own variable, write \\{shown})") from None
         return out
     out.update(values(param_entries(stage.cmd), read, strict, where))
     return out

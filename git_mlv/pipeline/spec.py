@@ -3,7 +3,7 @@
 Format (docs/pipelines.md)::
 
     [stage "train"]
-        cmd = python train.py
+        cmd = python train.py       # may name params: ${KEY}, ${FILE:KEY} (template.py)
         wdir = src                  # optional: where cmd runs, relative to the root
         dep = train.py              # multi-valued; a file or a directory
         param = params.yaml:lr      # FILE:KEY (nested keys as a.b.c) or FILE alone = every key

@@ -57,6 +57,13 @@ def test_a_reference_that_names_nothing_is_one_clear_line(repo: Path) -> None:
     stage("echo ${train.lrr} > out.txt")
     line = failed_line(repo)
     assert "stage 'train' failed: ${train.lrr} in its cmd: no parameter 'train.lrr' in params.yaml" in line
+    assert line.endswith("(for the shell's own variable, write \\${train.lrr})")
+    stage("echo ${HOME} > out.txt")  # the shell's variable, as a cmd written before ${...} meant it
+    assert failed_line(repo).endswith("no parameter 'HOME' in params.yaml (for the shell's own variable, "
+                                      "write \\${HOME})")
+    stage("echo ${nofile.yaml:x} > out.txt")
+    line = one_error_line(mlv("repro", cwd=repo, check=False), 1)
+    assert "${nofile.yaml:x} in its cmd reads 'nofile.yaml', which does not exist" in line
     stage("echo ${train} > out.txt")
     line = failed_line(repo)
     assert "${train} in its cmd is a mapping" in line
