@@ -274,9 +274,12 @@ def _templated(st: dict[str, Any], ctx: Context, wdir: str, read: Read | None, w
                notes: list[str]) -> tuple[str, str, dict[str, Any]]:
     """(cmd for .gitmlv, cmd as DVC runs it, the stage with its paths filled in)."""
     stage_ctx = ctx.with_vars(st.get("vars"), wdir, read, where)
-    filled = fill_paths({k: v for k, v in st.items() if k not in ("cmd", "vars")}, stage_ctx, where, notes)
+    frozen: set[str] = set()
+    filled = fill_paths({k: v for k, v in st.items() if k not in ("cmd", "vars")}, stage_ctx, where, notes,
+                        frozen)
     cmd = st["cmd"]
-    parts = [fill_cmd(str(c), stage_ctx, where, notes) for c in (cmd if isinstance(cmd, list) else [cmd])]
+    parts = [fill_cmd(str(c), stage_ctx, where, notes, frozen)
+             for c in (cmd if isinstance(cmd, list) else [cmd])]
     return " && ".join(p[0] for p in parts), " && ".join(p[1] for p in parts), filled
 
 

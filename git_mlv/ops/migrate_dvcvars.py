@@ -114,28 +114,31 @@ def has_refs(node: Any) -> bool:
     return False
 
 
-def fill_paths(node: Any, ctx: Context, where: str, notes: list[str]) -> Any:
+def fill_paths(node: Any, ctx: Context, where: str, notes: list[str], frozen: set[str]) -> Any:
     """``node`` (a stage without its cmd) with every ``${...}`` written in; a value from a file is
-    named in ``notes``. A string that is only one reference takes the value itself (a list of deps)."""
+    named in ``notes`` and its key put in ``frozen``. A string that is only one reference takes the
+    value itself (a list of deps)."""
     if isinstance(node, list):
-        return [fill_paths(v, ctx, where, notes) for v in node]
+        return [fill_paths(v, ctx, where, notes, frozen) for v in node]
     if isinstance(node, dict):
-        return {fill_paths(k, ctx, where, notes): fill_paths(v, ctx, where, notes) for k, v in node.items()}
+        return {fill_paths(k, ctx, where, notes, frozen): fill_paths(v, ctx, where, notes, frozen)
+                for k, v in node.items()}
     if not isinstance(node, str) or not has_refs(node):
         return node
     refs = [m for m in _REF.finditer(node) if not m.group("escape")]
     if len(refs) == 1 and refs[0].group(0) == node:
-        return _value(refs[0], ctx, where, notes)
-    return _REF.sub(lambda m: m.group(0) if m.group("escape") else _scalar(m, _value(m, ctx, where, notes),
-                                                                            where), node)
+        return _value(refs[0], ctx, where, notes, frozen)
+    return _REF.sub(lambda m: m.group(0) if m.group("escape") else _scalar(
+        m, _value(m, ctx, where, notes, frozen), where), node)
 
 
-def _value(m: re.Match[str], ctx: Context, where: str, notes: list[str]) -> Any:
+def _value(m: re.Match[str], ctx: Context, where: str, notes: list[str], frozen: set[str]) -> Any:
     got = ctx.lookup(m.group("inner"))
     if got is None:
         raise VarsError(f"{where}: {m.group(0)} names nothing in params.yaml or vars")
     file, value = got
     if file is not None:
+        frozen.add(m.group("inner").strip())
         note = (f"{m.group(0)} written as {to_str(value)!r} (from {file}) in its paths and command: "
                 "editing it no longer changes them")
         if note not in notes:
@@ -152,9 +155,9 @@ def _scalar(m: re.Match[str], value: Any, where: str) -> str:
     return to_str(value)
 
 
-def fill_cmd(cmd: str, ctx: Context, where: str, notes: list[str]) -> tuple[str, str]:
+def fill_cmd(cmd: str, ctx: Context, where: str, notes: list[str], frozen: set[str]) -> tuple[str, str]:
     """(the cmd for ``.gitmlv``, the cmd as DVC runs it): values from files become git-mlv
-    references, inline ones are written in."""
+    references, inline ones and those of keys in ``frozen`` (written into a path) are written in."""
     ours, theirs, at = [], [], 0
     for m in _REF.finditer(cmd):
         ours.append(cmd[at:m.start()])
@@ -171,8 +174,7 @@ def fill_cmd(cmd: str, ctx: Context, where: str, notes: list[str]) -> tuple[str,
         text = _scalar(m, value, where)
         theirs.append(text)
         key = m.group("inner").strip()
-        frozen = any(f"{m.group(0)} written as " in n for n in notes)  # a path holds it: so must cmd
-        if file is None or frozen:
+        if file is None or key in frozen:  # a path holds the value: so must the cmd
             ours.append(text)
         elif "[" in key:  # git-mlv keys reach into mappings only
             ours.append(text)
