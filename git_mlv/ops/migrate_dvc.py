@@ -327,6 +327,7 @@ class DvcTransform:
         """Every dvc.yaml path and every cached output in the history (so that every commit gets
         the same .gitattributes and .gitignore lines, as migrate import gives)."""
         raw = self.ws.repo.git("rev-list", "--objects", *refs)
+        self._refs = refs
         yamls: dict[str, list[DvcStage]] = {}
         locks: dict[str, list[str]] = {}
         outs: dict[str, Output] = {}
@@ -352,7 +353,7 @@ class DvcTransform:
                 if o.cache:
                     outs.setdefault(o.path, o)
         elif posixpath.basename(path) == "dvc.yaml":
-            stages = parse_dvc_yaml(path, self._blob(sha))
+            stages = parse_dvc_yaml(path, self._blob(sha), self._at_refs, survey=True)
             yamls.setdefault(path, stages)
             for st in stages:
                 for o in st.outs:
@@ -360,6 +361,16 @@ class DvcTransform:
                         outs.setdefault(o.path, o)
         elif posixpath.basename(path) == "dvc.lock":
             locks.setdefault(path, []).append(sha)
+
+    def _at_refs(self, path: str) -> bytes | None:
+        """``path`` at the first of the refs that has it: the params and vars files a templated
+        dvc.yaml's output paths come from (which commit holds a blob of the listing is unknown
+        here; output paths rarely follow a params edit, and each commit's conversion reads its own)."""
+        for ref in self._refs:
+            got = self.cat.open(f"{ref}:{path}")
+            if got is not None and got[0] == "blob":
+                return got[1].read()
+        return None
 
     def _blob(self, sha: str) -> bytes:
         got = self.cat.open(sha)

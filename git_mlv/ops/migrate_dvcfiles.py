@@ -202,10 +202,11 @@ def top_level_dropped(path: str, text: bytes, stages: list[DvcStage]) -> list[st
     return out
 
 
-def parse_dvc_yaml(path: str, text: bytes, read: Read | None = None) -> list[DvcStage]:
+def parse_dvc_yaml(path: str, text: bytes, read: Read | None = None, survey: bool = False
+                   ) -> list[DvcStage]:
     """The stages of a ``dvc.yaml`` (root-relative paths); ``read`` gives the files its templating
-    reads (params.yaml, ``vars``): without it (a survey of the history's outputs), a stage whose
-    templating needs a file is left out."""
+    reads (params.yaml, ``vars``). Without it, or in a ``survey`` of the history's outputs, a
+    stage whose templating cannot be filled is left out rather than an error."""
     doc = _load(text, path)
     here = posixpath.dirname(path)
     stages = []
@@ -227,7 +228,7 @@ def parse_dvc_yaml(path: str, text: bytes, read: Read | None = None) -> list[Dvc
                 cmd, dvc_cmd, st = _templated(st, ctx, _join(here, str(st.get("wdir", ".")), where), read,
                                               where, notes)
             except VarsError:
-                if read is None:
+                if read is None or survey:
                     continue
                 raise
         else:

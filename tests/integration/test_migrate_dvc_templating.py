@@ -56,6 +56,10 @@ def test_templated_stage_converts_and_follows_params(tmp_path: Path, dvc_env: Pa
                  'param = "stage.yaml:tag=\\"v1\\""'):
         assert line in lock, lock
     assert "Everything is up to date." in out(mlv("repro", cwd=repo))
+    # the output whose path comes from params.yaml is data in the commit (with --everything, the
+    # history's survey found it too: before, it had no .gitattributes line and went into git whole)
+    assert "/model.txt filter=mlv" in (repo / ".gitattributes").read_text()
+    assert out(git("cat-file", "-p", "HEAD:model.txt", cwd=repo)).startswith("version https://git-mlv")
 
     write(repo / "params.yaml", b"train:\n  lr: 0.1\n  epochs: 9\npaths:\n  model: model.txt\n")
     assert "Everything is up to date." in out(mlv("repro", cwd=repo))  # a key the cmd does not name
