@@ -216,7 +216,8 @@ def parse_dvc_yaml(path: str, text: bytes, read: Read | None = None, survey: boo
     # before "has no cmd": a foreach/matrix stage keeps its cmd under `do:` and uses ${item}
     defined, generated = expand(defined, path)
     dvc_names = {ours: theirs for theirs, ours in generated.items()}
-    ctx = Context.of_yaml(path, doc, read)
+    # read only for a templated stage: a vars file that is gone does not matter to the others
+    ctx: Context | None = None
     for name, st in defined.items():
         where = f"{path}: stage {name!r}"
         if not isinstance(st, dict) or "cmd" not in st:
@@ -225,6 +226,7 @@ def parse_dvc_yaml(path: str, text: bytes, read: Read | None = None, survey: boo
         cmd = st["cmd"]
         if has_refs(st):  # DVC's templating (migrate_dvcvars.py): values from files stay references
             try:
+                ctx = ctx or Context.of_yaml(path, doc, read)
                 cmd, dvc_cmd, st = _templated(st, ctx, _join(here, str(st.get("wdir", ".")), where), read,
                                               where, notes)
             except VarsError:

@@ -53,3 +53,9 @@ def test_a_missing_vars_file_is_named_and_a_survey_leaves_the_stage_out() -> Non
         parse(text)
     # the history survey reads no file: the templated stage is left out, the others kept
     assert [s.name for s in parse(text, read=None)] == ["plain"]
+
+
+def test_a_vars_file_matters_only_to_templated_stages() -> None:
+    """The files were read for every dvc.yaml: a vars file gone stopped stages that use none."""
+    [st] = parse("vars: [gone.yaml]\nstages:\n  plain:\n    cmd: echo $HOME\n")
+    assert st.cmd == st.dvc_cmd == "echo $HOME"
