@@ -180,6 +180,10 @@ class IndexTable:
                 mask[i] = True
         return mask
 
+    def unmerged(self) -> bool:
+        """True when an entry is a side of a conflict (stage 1-3)."""
+        return bool(((self.flags & 0x3000) != 0).any())
+
     def picked(self, listed: set[bytes], small: int = SMALL) -> np.ndarray:
         """Indexes of the stage-0 regular files among ``suspects``, in the index's order."""
         import numpy as np
@@ -239,9 +243,10 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
     return value, pos
 
 
-def read_index(repo: Repo) -> IndexTable | None:
+def read_index(repo: Repo, checked: bool = False) -> IndexTable | None:
     """The table of ``repo``'s index (empty when there is none yet); None when it cannot be read
-    here, or when GIT_INDEX_FILE names another (a hook of a commit with its own index)."""
+    here, or when GIT_INDEX_FILE names another (a hook of a commit with its own index).
+    ``checked``: ``check_index`` first, of the same bytes."""
     if os.environ.get("GIT_INDEX_FILE"):
         return None
     sha256 = repo.config.get("extensions.objectformat") == "sha256"
@@ -252,7 +257,19 @@ def read_index(repo: Repo) -> IndexTable | None:
         data = _HEADER.pack(b"DIRC", 2, 0) + bytes(32 if sha256 else 20)
     except OSError:
         return None
+    if checked:
+        _check(os.path.join(repo.git_dir, "index"), data, 32 if sha256 else 20)
     return IndexTable.parse(data, 32 if sha256 else 20)
+
+
+def index_version(repo: Repo) -> tuple[int, int, int] | None:
+    """(inode, mtime in ns, size) of ``repo``'s index: git replaces it by a rename, so another
+    value means another index."""
+    try:
+        st = os.stat(os.path.join(repo.git_dir, "index"))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class IndexDamaged(MlvError):
@@ -269,8 +286,6 @@ def check_index(repo: Repo) -> None:
     "bad index file sha1 signature"): ~15 ms at 200,000 files (a 17 MB index). Nothing to check
     when there is no index yet, when GIT_INDEX_FILE names another (a hook of a commit with its
     own index) or when git wrote no checksum (index.skipHash: zeros)."""
-    import hashlib
-
     if os.environ.get("GIT_INDEX_FILE"):
         return
     path = os.path.join(repo.git_dir, "index")
@@ -280,13 +295,19 @@ def check_index(repo: Repo) -> None:
             data = f.read()
     except OSError:
         return  # none yet; unreadable: git says so itself
-    size = 32 if sha256 else 20
+    _check(path, data, 32 if sha256 else 20)
+
+
+def _check(path: str, data: bytes, size: int) -> None:
+    """``check_index`` of the index ``data`` read from ``path`` (``size``: its hash's)."""
+    import hashlib
+
     fix = (f"`rm {path} && git reset` rebuilds it from HEAD (what was staged is unstaged; the "
            "files are kept)")
     if len(data) < _HEADER.size + size:
         raise IndexDamaged(f"{path}: index file smaller than expected; {fix}")
     trailer = data[-size:]
-    if trailer != bytes(size) and hashlib.new("sha256" if sha256 else "sha1", memoryview(data)[:-size]
+    if trailer != bytes(size) and hashlib.new("sha256" if size == 32 else "sha1", memoryview(data)[:-size]
                                               ).digest() != trailer:
         raise IndexDamaged(f"{path}: index file corrupt (its checksum does not match: cut short or "
                            f"damaged), so what git lists from it is wrong; {fix}")

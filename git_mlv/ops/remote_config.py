@@ -89,13 +89,40 @@ def _gitmlv_path(ws: Workspace) -> str | None:
     return os.path.join(ws.repo.worktree, GITMLV) if ws.repo.worktree else None
 
 
+# What a config file said, per process, keyed by its path and the stat of the file then: `git mlv
+# status` read .gitmlv six times and .git/config three times (nine `git config` processes, ~5 ms
+# each at 200,000 files on a loaded machine). A change shows in the stat (git and _edit_gitmlv
+# write a new file and rename it over the old one: a new inode), and the file is read again.
+_READ: dict[str, tuple[tuple[int, int, int], dict[str, str]]] = {}
+
+
+def _stat_key(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _read_config_file(ws: Workspace, path: str, *args: str) -> dict[str, str]:
+    """``git config ARGS -l -z`` of the file at ``path``, once per version of it in a process."""
+    key = _stat_key(path)
+    hit = _READ.get(path)
+    if key is not None and hit is not None and hit[0] == key:
+        return dict(hit[1])
+    values = parse_config_z(ws.repo.git("config", *args, "-l", "-z"))
+    if key is not None and _stat_key(path) == key:  # not changed while git read it
+        _READ[path] = (key, dict(values))
+    return values
+
+
 def read_gitmlv(ws: Workspace) -> dict[str, str]:
     """``.gitmlv`` as ``git config -l`` keys; from HEAD when the worktree has no copy (mid-clone, bare)."""
     path = _gitmlv_path(ws)
     if not (path and os.path.exists(path)):
         return read_gitmlv_at(ws, "HEAD")
     try:
-        return parse_config_z(ws.repo.git("config", "-f", path, "-l", "-z"))
+        return _read_config_file(ws, path, "-f", path)
     except GitError as e:  # git's own words, e.g. "bad config line 6 in file .gitmlv"
         why = str(e).rpartition("fatal: ")[2].replace(path, GITMLV)
         raise UsageError(f"{GITMLV} cannot be read ({why}): a merge conflict left in it? Fix it, "
@@ -111,12 +138,12 @@ def read_gitmlv_at(ws: Workspace, rev: str) -> dict[str, str]:
 
 
 def _local_config(ws: Workspace) -> dict[str, str]:
-    """Repository-local config, read fresh (``ws.repo.config`` is cached for the whole process)."""
+    """Repository-local config, read fresh (``ws.repo.config`` is cached for the whole process):
+    again whenever the file changed (``_read_config_file``)."""
     try:
-        raw = ws.repo.git("config", "--local", "-l", "-z")
+        return _read_config_file(ws, os.path.join(ws.repo.common_dir, "config"), "--local")
     except GitError:
         return {}
-    return parse_config_z(raw)
 
 
 def _split(key: str, section: str) -> tuple[str, str] | None:
