@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING
 from ..errors import CorruptObject, MissingObject, MlvError
 from . import index as idx
 from .compress import CODEC_RAW, decompress
+from .manifest import chunk_keys
 from .pack import ENTRY, ENTRY_SIZE, KIND_CHUNK, Entry, crc32
 from .packset import Location
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    import numpy as np
 
     from .pool import Pool
 
@@ -33,21 +36,26 @@ Row = tuple[int, int, int, int, int, bytes]
 _CRC = struct.Struct("<I")
 
 
-def locate(pool: Pool, ids: list[bytes]) -> tuple[list[str], list[Row]]:
-    """(pack paths, a row per chunk id) for the chunks ``ids``; MissingObject if any is not here."""
+def locate(pool: Pool, ids: list[bytes] | np.ndarray, keys: np.ndarray | None = None
+           ) -> tuple[list[str], list[Row]]:
+    """(pack paths, a row per chunk id) for the chunks ``ids`` (bytes, or a V32 array such as
+    ``manifest.chunk_table`` gives); MissingObject if any is not here. ``keys``: their S33 keys."""
     import numpy as np
 
-    keys = np.array([idx.key(i, KIND_CHUNK) for i in ids], dtype=f"S{idx.KEY_SIZE}")
+    if keys is None:
+        keys = chunk_keys(ids) if isinstance(ids, np.ndarray) else \
+            np.array([idx.key(i, KIND_CHUNK) for i in ids], dtype=f"S{idx.KEY_SIZE}")
+    cids = [i.tobytes() for i in ids] if isinstance(ids, np.ndarray) else ids
     paths, (pack, offset, stored, raw, codec) = pool.packset.locate_columns(keys)
     for i in [i for i, p in enumerate(pack) if p < 0]:  # live packs, the writer's own, a bad midx
-        loc = pool.locate(ids[i], KIND_CHUNK)
+        loc = pool.locate(cids[i], KIND_CHUNK)
         if loc is None:
-            raise MissingObject(f"chunk {ids[i].hex()[:12]} is not in the pool; run `git mlv pull`")
+            raise MissingObject(f"chunk {cids[i].hex()[:12]} is not in the pool; run `git mlv pull`")
         e = loc.entry
         paths.append(loc.pack)
         pack[i], offset[i], stored[i] = len(paths) - 1, e.offset, e.stored_len
         raw[i], codec[i] = e.raw_len, e.codec
-    return paths, list(zip(pack, offset, stored, raw, codec, ids))
+    return paths, list(zip(pack, offset, stored, raw, codec, cids))
 
 
 def batches(rows: list[Row], limit: int) -> Iterator[list[Row]]:
@@ -77,18 +85,39 @@ _READ_BATCH = 1 << 20  # raw bytes of chunks one read-ahead task decodes
 _AHEAD = 4  # tasks in flight: ~4 MiB decoded ahead of git
 
 
-def read_ahead(pool: Pool, ids: list[bytes]) -> Iterator[bytes]:
-    """Verified contents of chunks ``ids`` in order, read ahead on the pool's ``reader`` threads.
+# chunks located at a time by ``read_ahead``: a row costs ~200 bytes (a tuple of six Python ints
+# and an id), so a 20 GiB file's 330,000 rows at once held ~65 MB; a window of them ~3 MB
+_LOCATE_WINDOW = 16_384
+
+
+def read_ahead(pool: Pool, ids: list[bytes] | np.ndarray) -> Iterator[bytes]:
+    """Verified contents of chunks ``ids`` (bytes, or a V32 array) in order, read ahead on the
+    pool's ``reader`` threads.
 
     Each thread task reads a run of chunks up to ``_READ_BATCH`` raw bytes, not one chunk: a
     task per 64 KiB chunk spent more of the serving thread in submit/result hand-offs than in
     the pkt-line writes (bench/RESULTS.md, issue 10 "fewer hand-offs"). Locations come as
-    columns and adjacent entries are read at once (``locate``, ``read_rows``).
+    columns and adjacent entries are read at once (``locate``, ``read_rows``), ``_LOCATE_WINDOW``
+    chunks at a time; whether every chunk is here is asked first, of all at once (one byte a
+    chunk), so a missing one fails before any byte is given, as when all were located at once.
     """
-    paths, rows = locate(pool, ids)
+    import numpy as np
+
+    keys = chunk_keys(ids) if isinstance(ids, np.ndarray) else \
+        np.array([idx.key(i, KIND_CHUNK) for i in ids], dtype=f"S{idx.KEY_SIZE}")
+    lacking = np.flatnonzero(~pool.contains(keys))
+    if len(lacking):
+        locate(pool, ids[int(lacking[0]):int(lacking[0]) + 1])  # raises MissingObject, or finds it
+
+    def tasks() -> Iterator[tuple[list[str], list[Row]]]:
+        for at in range(0, len(ids), _LOCATE_WINDOW):
+            paths, rows = locate(pool, ids[at:at + _LOCATE_WINDOW], keys[at:at + _LOCATE_WINDOW])
+            for batch in batches(rows, _READ_BATCH):
+                yield paths, batch
+
     window: deque[Future[list[bytes]]] = deque()
-    todo = batches(rows, _READ_BATCH)
-    for batch in todo:
+    todo = tasks()
+    for paths, batch in todo:
         window.append(pool.reader.submit(read_rows, pool, paths, batch))
         if len(window) >= _AHEAD:
             break
@@ -96,7 +125,7 @@ def read_ahead(pool: Pool, ids: list[bytes]) -> Iterator[bytes]:
         data = window.popleft().result()
         nxt = next(todo, None)
         if nxt is not None:
-            window.append(pool.reader.submit(read_rows, pool, paths, nxt))
+            window.append(pool.reader.submit(read_rows, pool, *nxt))
         yield from data
 
 

@@ -16,7 +16,6 @@ fetched gets a reason (``FetchStats.failed``), so callers say which files stayed
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,13 +27,14 @@ from ..core.crashpoint import pausepoint
 from ..core.hashing import EMPTY_OID, digest
 from ..core.manifest import HEADER as MANIFEST_HEADER
 from ..core.manifest import ITEM as MANIFEST_ITEM
-from ..core.manifest import Manifest
+from ..core.manifest import chunk_keys, chunk_table
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, Entry, decode_entry_header
 from ..core.pool import Pool
 from ..core.sortedrows import in_key_order
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound
 from .cache import RemoteIndex
+from .fetchverify import FileHash, StreamingVerifier, finish_hash, in_file_order
 from .ranges import MAX_RANGE, Range, coalesce, in_tasks
 from .transfer import Progress, ProgressCounter, RetryPolicy, parallel
 
@@ -90,7 +90,7 @@ def _read_range(remote: Remote, retry: RetryPolicy, r: Range, keep_raw: set[byte
                 if e.id not in keep_raw:
                     raw = b""
             else:
-                Manifest.decode(raw)
+                chunk_table(raw)
             good.append((e, stored, raw))
         except CorruptObject as err:
             bad.append((e, f"{remote.url}/{r.pack}: object {e.id.hex()[:12]} at {e.offset} is damaged "
@@ -125,11 +125,12 @@ def _record_problem(e: Entry, pack_size: int | None, want_raw: int | None = None
     return None
 
 
-def _check_manifest(m: Manifest, want: int | None) -> str | None:
-    """Why a manifest cannot be this file's (None: plausible). Cheap: before any chunk is fetched."""
-    if want is not None and m.size != want:
-        return f"its manifest on the remote claims {m.size} bytes, the pointer says {want}"
-    if any(n < 1 for _, n in m.chunks) or len(m.chunks) > m.size // MIN_CHUNK + 2:
+def _check_manifest(size: int, table: np.ndarray, want: int | None) -> str | None:
+    """Why a manifest (``chunk_table``) cannot be this file's (None: plausible). Cheap: before any
+    chunk is fetched."""
+    if want is not None and size != want:
+        return f"its manifest on the remote claims {size} bytes, the pointer says {want}"
+    if len(table) > size // MIN_CHUNK + 2 or bool((table["len"] < 1).any()):
         return "its manifest on the remote lists impossible chunks"
     return None
 
@@ -144,83 +145,20 @@ def present_files(pool: Pool, oids: list[str]) -> list[bool]:
     return [bool(a or b) or o == EMPTY_OID for o, a, b in zip(oids, m, c)]
 
 
-def _pool_contains(pool: Pool, keys: list[bytes]) -> list[bool]:
+def _pool_contains(pool: Pool, keys: list[bytes] | np.ndarray) -> list[bool]:
     """``pool.contains`` a band of the pool's indexes at a time (``sortedrows.in_key_order``)."""
     return in_key_order(_array(keys), lambda a: pool.contains(a).tolist(), pool.drop_pages)
 
 
-def _remote_lookup(rindex: RemoteIndex, keys: list[bytes]) -> list[tuple[str, Entry] | None]:
+def _remote_lookup(rindex: RemoteIndex, keys: list[bytes] | np.ndarray) -> list[tuple[str, Entry] | None]:
     """``rindex.lookup`` a band of the remote's indexes at a time (``sortedrows.in_key_order``)."""
     return in_key_order(_array(keys), rindex.lookup, rindex.drop_pages)
 
 
-def _array(keys: list[bytes]) -> np.ndarray:
+def _array(keys: list[bytes] | np.ndarray) -> np.ndarray:
+    if isinstance(keys, np.ndarray):
+        return keys
     return np.array(keys, dtype=f"S{idx.KEY_SIZE}")
-
-
-class _FileHash:
-    """The whole-file sha256 of a multi-chunk file, fed chunk by chunk as they arrive in order."""
-
-    def __init__(self, oid: str, manifest: Manifest) -> None:
-        self.oid, self.chunks, self.pos, self.hash = oid, manifest.chunks, 0, hashlib.sha256()
-
-
-class _StreamingVerifier:
-    """Hashes files while their chunks arrive, so most files are verified without reading their
-    chunks back from the pool (``_finish_hash``).
-
-    Ranges are downloaded in the order the files need them (``_in_file_order``), but a range holds
-    a run of one pack: a file whose chunks sit in two packs (a new version sharing most chunks with
-    the old) gets a few chunks before their turn. Those are held (``ahead``, at most ``budget``
-    bytes) until the file reaches them; past the budget the file is finished from the pool.
-    """
-
-    def __init__(self, files: list[_FileHash], budget: int = MAX_FETCH_IN_FLIGHT) -> None:
-        self.files = files
-        self.waiting: dict[bytes, list[_FileHash]] = {}
-        self.ahead: dict[bytes, bytes] = {}
-        self.ahead_bytes, self.budget = 0, budget
-        for f in files:
-            if f.chunks:
-                self.waiting.setdefault(f.chunks[0][0], []).append(f)
-
-    def feed(self, cid: bytes, raw: bytes) -> None:
-        """A chunk arrived: advance the files waiting for it, or hold it for later."""
-        files = self.waiting.pop(cid, None)
-        if files is None:
-            if cid not in self.ahead and self.ahead_bytes + len(raw) <= self.budget:
-                self.ahead[cid] = raw
-                self.ahead_bytes += len(raw)
-            return
-        for f in files:
-            self._advance(f, cid, raw)
-
-    def _advance(self, f: _FileHash, cid: bytes, raw: bytes) -> None:
-        while True:
-            while f.pos < len(f.chunks) and f.chunks[f.pos][0] == cid:
-                f.hash.update(raw)
-                f.pos += 1
-            if f.pos >= len(f.chunks):
-                return
-            cid = f.chunks[f.pos][0]
-            held = self.ahead.pop(cid, None)
-            if held is None:
-                self.waiting.setdefault(cid, []).append(f)
-                return
-            self.ahead_bytes -= len(held)
-            raw = held
-
-
-def _in_file_order(ranges: list[Range], hashes: list[_FileHash]) -> list[Range]:
-    """``ranges`` sorted by the first place a file needs one of their chunks (file by file, then
-    by position), so that ``_StreamingVerifier`` sees chunks nearly in order; ranges of
-    single-chunk files keep their pack order, after the others."""
-    first: dict[bytes, tuple[int, int]] = {}
-    for fi, f in enumerate(hashes):
-        for pos, (cid, _) in enumerate(f.chunks):
-            first.setdefault(cid, (fi, pos))
-    last = (len(hashes), 0)
-    return sorted(ranges, key=lambda r: min((first.get(e.id, last) for e in r.entries), default=last))
 
 
 def fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable[str],
@@ -325,8 +263,10 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
             bad_objects[loc[1].id] = msg
         return why is None
 
-    # 1. manifests: small; checked now, stored only after their file is verified
-    manifests: dict[str, tuple[Entry, bytes, Manifest]] = {}
+    # 1. manifests: small; checked now, stored only after their file is verified. Each is kept as
+    # its bytes (36 a chunk) with a numpy view of its chunks (``chunk_table``); its stored form
+    # only where it differs (compressed)
+    manifests: dict[str, tuple[Entry, bytes, np.ndarray]] = {}
     m_found = [(loc[0], loc[1]) for oid, loc in zip(todo, m_loc)
                if loc is not None and plausible(loc, max_raw=_max_manifest_bytes(sizes.get(oid)))]
     overlaps: list[tuple[str, Entry, Entry]] = []
@@ -335,34 +275,50 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         _record_bad(bad, stats, bad_objects)
         stats.bytes_received += n
         for e, stored, raw in good:
-            m = Manifest.decode(raw)
-            why = _check_manifest(m, sizes.get(e.id.hex()))
+            size, table = chunk_table(raw)
+            why = _check_manifest(size, table, sizes.get(e.id.hex()))
             if why is None:
-                manifests[e.id.hex()] = (e, stored, m)
+                manifests[e.id.hex()] = (e, raw if e.codec == CODEC_RAW else stored, table)
             else:
                 stats.damaged.append(f"{remote.url}/{e.id.hex()[:12]}: {why}")
                 stats.failed[e.id.hex()] = why
 
-    # 2. the chunks the pool lacks, feeding the whole-file hashes on the way
-    need: dict[bytes, int | None] = {}  # chunk key -> its length as a manifest says
+    # 2. the chunks the pool lacks, feeding the whole-file hashes on the way. What is needed is
+    # held as columns (key, length as the manifest or pointer says, -1 unknown; from a manifest?),
+    # ~45 bytes a chunk: a dict of keys and a set of ids cost ~250 (a 20 GiB file: 80 MB)
+    parts: list[np.ndarray] = []
+    part_lens: list[np.ndarray] = []
+    single_keys: list[bytes] = []
+    single_lens: list[int] = []
     for i, oid in enumerate(todo):
         if oid in manifests:
-            for cid, n in manifests[oid][2].chunks:
-                need[idx.key(cid, KIND_CHUNK)] = n
+            table = manifests[oid][2]
+            parts.append(chunk_keys(table["id"]))
+            part_lens.append(table["len"].astype(np.int64))
         elif m_loc[i] is None and (loc := c_loc[i]) is not None:
             want = sizes.get(oid)
             if plausible(loc, want_raw=want):
-                need[idx.key(raws[i], KIND_CHUNK)] = want
+                single_keys.append(idx.key(raws[i], KIND_CHUNK))
+                single_lens.append(-1 if want is None else want)
         elif m_loc[i] is None:
             stats.not_on_remote.append(oid)
-    keys = list(need)
-    have: list[bool] = _pool_contains(pool, keys) if keys else []
-    keys = [k for k, h in zip(keys, have) if not h]
-    del have
+    from_manifest = sum(len(p) for p in parts)
+    keys = np.concatenate([*parts, _array(single_keys)]) if parts else _array(single_keys)
+    lens = np.concatenate([*part_lens, np.array(single_lens, dtype=np.int64)])
+    del parts, part_lens, single_keys, single_lens
+    # each key once, where it first comes (the files' order: windows follow it)
+    at_first = np.unique(keys, return_index=True)[1] if len(keys) else np.zeros(0, dtype=np.intp)
+    at_first.sort()
+    if len(keys):
+        lack = ~np.array(_pool_contains(pool, keys[at_first]), dtype=bool)
+        at_first = at_first[lack]
+        del lack
+    keys, lens, manifest_chunk = keys[at_first], lens[at_first], at_first < from_manifest
+    del at_first
     max_range = max(1 << 20, min(MAX_RANGE, MAX_FETCH_IN_FLIGHT // (2 * max(1, workers))))
-    hashes = [_FileHash(oid, m) for oid, (_, _, m) in manifests.items()]
-    keep = frozenset(cid for f in hashes for cid, _ in f.chunks)
-    verifier = _StreamingVerifier(hashes)
+    hashes = [FileHash(oid, table) for oid, (_, _, table) in manifests.items()]
+    keep: set[bytes] = set()  # the window's chunks whose bytes feed a whole-file hash
+    verifier = StreamingVerifier(hashes, MAX_FETCH_IN_FLIGHT)
     counter = ProgressCounter(0, progress)  # its total grows a window at a time
 
     def get(task: list[Range]) -> tuple[list[tuple[Entry, bytes, bytes]], list[tuple[Entry, str]], int]:
@@ -382,8 +338,17 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         # read it cost ~0.3 KB a chunk, so a 5 GiB file's 75,000 chunks at once peaked at 168 MB
         for at in range(0, len(keys), FETCH_WINDOW):  # nothing to read: no window (no riders either)
             window = keys[at:at + FETCH_WINDOW]
-            located = [loc for k, loc in zip(window, _remote_lookup(rindex, window))
-                       if loc is not None and plausible(loc, want_raw=need[k])]
+            located: list[tuple[str, Entry]] = []
+            rank: dict[bytes, int] = {}
+            keep.clear()
+            for n, ours, loc in zip(lens[at:at + FETCH_WINDOW].tolist(),
+                                    manifest_chunk[at:at + FETCH_WINDOW].tolist(),
+                                    _remote_lookup(rindex, window)):
+                if loc is not None and plausible(loc, want_raw=None if n < 0 else n):
+                    located.append(loc)
+                    if ours:
+                        keep.add(loc[1].id)
+                        rank.setdefault(loc[1].id, len(rank))
             seen = len(overlaps)
             # a range's kept decompressed bytes count against its size: held in flight beside the stored ones
             ranges = coalesce(located, gap=remote.range_gap, max_range=max_range, overlaps=overlaps,
@@ -395,7 +360,7 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                                      "(damaged index)")
             if upcoming and at == 0:  # riders only in the first window: none is then read twice
                 ranges = _ride_along(pool, rindex, ranges, upcoming, listing, set(todo))
-            ranges = _in_file_order(ranges, hashes)
+            ranges = in_file_order(ranges, rank)
             counter.total += sum(r.end - r.start for r in ranges)
             for good, bad, n in parallel(get, in_tasks(ranges, max_range), workers):
                 _record_bad(bad, stats, bad_objects)
@@ -410,16 +375,17 @@ def _fetch_files(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
                         verifier.feed(e.id, raw)
                 writer.flush()  # on disk now: an interrupted fetch keeps what arrived
                 pausepoint("fetch-flushed")
-            del ranges
+            del ranges, rank
     finally:
         writer.flush()
-    del need, keys
+    keep.clear()
+    del keys, lens, manifest_chunk
 
     # 3. whole files: a manifest enters the pool only once its file hashes to its oid
     whole: set[str] = set()
     for f in hashes:
-        e, stored, m = manifests[f.oid]
-        if _finish_hash(pool, f, stats):
+        e, stored, _ = manifests[f.oid]
+        if finish_hash(pool, f, stats.damaged):
             writer.add_object(e.id, KIND_MANIFEST, e.codec, e.raw_len, stored)
             stats.objects += 1
             whole.add(f.oid)
@@ -439,7 +405,7 @@ def _record_bad(bad: list[tuple[Entry, str]], stats: FetchStats, bad_objects: di
         bad_objects[e.id] = msg
 
 
-def _why_missing(oid: str, manifests: dict[str, tuple[Entry, bytes, Manifest]],
+def _why_missing(oid: str, manifests: dict[str, tuple[Entry, bytes, np.ndarray]],
                  bad_objects: dict[bytes, str], stats: FetchStats) -> str:
     """One reason a requested file did not arrive, for the user."""
     if oid in stats.not_on_remote:
@@ -448,33 +414,8 @@ def _why_missing(oid: str, manifests: dict[str, tuple[Entry, bytes, Manifest]],
     if raw in bad_objects:
         return bad_objects[raw]
     if oid in manifests:
-        for cid, _ in manifests[oid][2].chunks:
-            if cid in bad_objects:
+        for row in manifests[oid][2]["id"]:
+            if (cid := row.tobytes()) in bad_objects:
                 return f"chunk {cid.hex()[:12]} of it: {bad_objects[cid]}"
         return "some of its chunks are missing on the remote, or they do not hash to its id"
     return "its data on the remote failed verification"
-
-
-def _finish_hash(pool: Pool, f: _FileHash, stats: FetchStats) -> bool:
-    """Complete a file's hash from the pool where streaming stopped (chunks that were here before,
-    or arrived out of order); record a problem when the file does not hash to its oid.
-
-    Each chunk was checked against its own id when it entered the pool; only the whole-file hash
-    is new, so chunks are decompressed without hashing them a second time.
-    """
-    try:
-        for cid, n in f.chunks[f.pos:]:
-            loc = pool.locate(cid, KIND_CHUNK)
-            if loc is None:
-                return False  # missing or damaged on the remote: already reported
-            data = decompress(loc.entry.codec, pool.read_stored(loc), loc.entry.raw_len)
-            if len(data) != n:
-                raise CorruptObject("a chunk has the wrong length")
-            f.hash.update(data)
-    except CorruptObject as err:
-        stats.damaged.append(f"file {f.oid[:12]}: {err}")
-        return False
-    if f.hash.hexdigest() != f.oid:
-        stats.damaged.append(f"file {f.oid[:12]}: its chunks on the remote do not hash to its id")
-        return False
-    return True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 
-from git_mlv.core.manifest import Manifest
+from git_mlv.core.manifest import Manifest, chunk_table
 from git_mlv.core.pack import Entry
-from git_mlv.remotes.fetch import _FileHash, _in_file_order, _StreamingVerifier
+from git_mlv.remotes.fetchverify import FileHash as _FileHash
+from git_mlv.remotes.fetchverify import StreamingVerifier as _StreamingVerifier
+from git_mlv.remotes.fetchverify import in_file_order as _in_file_order
 from git_mlv.remotes.ranges import Range
 
 
@@ -19,8 +21,8 @@ def _file(n: int) -> tuple[str, Manifest, list[bytes]]:
 
 def test_chunks_that_arrive_early_are_held_until_their_turn() -> None:
     oid, m, parts = _file(6)
-    f = _FileHash(oid, m)
-    v = _StreamingVerifier([f])
+    f = _FileHash(oid, chunk_table(m.encode())[1])
+    v = _StreamingVerifier([f], budget=1 << 20)
     for i in (3, 4, 0, 1, 5, 2):  # a new version: its changed chunks sit in another pack
         v.feed(m.chunks[i][0], parts[i])
     assert f.pos == 6 and f.hash.hexdigest() == oid
@@ -29,7 +31,7 @@ def test_chunks_that_arrive_early_are_held_until_their_turn() -> None:
 
 def test_past_the_budget_the_file_is_left_for_the_pool() -> None:
     oid, m, parts = _file(4)
-    f = _FileHash(oid, m)
+    f = _FileHash(oid, chunk_table(m.encode())[1])
     v = _StreamingVerifier([f], budget=0)
     for i in (1, 0, 2, 3):
         v.feed(m.chunks[i][0], parts[i])
@@ -38,7 +40,7 @@ def test_past_the_budget_the_file_is_left_for_the_pool() -> None:
 
 def test_ranges_are_fetched_in_the_order_files_need_them() -> None:
     _, m, _ = _file(3)
-    f = _FileHash("0" * 64, m)
+    rank = {cid: i for i, (cid, _) in enumerate(m.chunks)}  # the window's chunks, in file order
 
     def rng(pack: str, cid: bytes, offset: int) -> Range:
         return Range(pack, offset, offset + 10, (Entry(cid, 1, 0, offset, 10, 10),))
@@ -46,7 +48,7 @@ def test_ranges_are_fetched_in_the_order_files_need_them() -> None:
     single = rng("a.pack", b"\1" * 32, 0)  # a one-chunk file: after the files with manifests
     third, first, second = rng("a.pack", m.chunks[2][0], 20), rng("b.pack", m.chunks[0][0], 0), \
         rng("a.pack", m.chunks[1][0], 40)
-    assert _in_file_order([single, third, first, second], [f]) == [first, second, third, single]
+    assert _in_file_order([single, third, first, second], rank) == [first, second, third, single]
 
 
 def test_a_clone_fetches_in_batches_of_bounded_bytes() -> None:
