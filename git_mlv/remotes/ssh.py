@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.crashpoint import crashpoint
+from . import sshmodes
 from .base import (
     Data,
     ObjectInfo,
@@ -81,6 +82,7 @@ class SSHRemote(Remote):
         self._local = threading.local()
         self._request = 32 * 1024  # SFTP request size; raised for OpenSSH servers on connect
         self._leftovers: dict[str, list[str]] = {}  # list_staged's finds, for delete
+        self._share: int | None = None  # the root's group bits (sshmodes), once a put looked
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -312,12 +314,14 @@ class SSHRemote(Remote):
         tmp = f"{folder}/.tmp-{secrets.token_hex(8)}-{path.rsplit('/', 1)[-1]}"
 
         def write(s: Any) -> None:
+            if self._share is None:
+                self._share = sshmodes.share_bits(s, self.root)
             try:
                 f = self._open(s, tmp, "wb")
             except OSError as e:
                 if e.errno != errno.ENOENT:
                     raise
-                _makedirs(s, folder)
+                _makedirs(s, folder, self._share)
                 f = self._open(s, tmp, "wb")
             try:
                 with f:
@@ -329,10 +333,12 @@ class SSHRemote(Remote):
                     f.flush()
                     _check_writes(s, f, tmp)
                     crashpoint("ssh-put-written")
-                    size = f.stat().st_size
+                    st = f.stat()
+                    size = st.st_size
                     if size != written:
                         raise OSError(f"the server holds {size} of the {written} bytes written to "
                                       f"{tmp}: is its disk full or over quota?")
+                    sshmodes.widen_file(f, st.st_mode or 0, self._share)
                 try:
                     s.posix_rename(tmp, path)
                 except OSError:
@@ -420,7 +426,8 @@ def _check_writes(sftp: Any, f: Any, tmp: str) -> None:
                               "quota?") from None
 
 
-def _makedirs(sftp: Any, folder: str) -> None:
+def _makedirs(sftp: Any, folder: str, share: int) -> None:
+    """Make ``folder`` and its parents; those made get the root's group bits (sshmodes)."""
     parts = folder.split("/")
     for i in range(1, len(parts) + 1):
         sub = "/".join(parts[:i])
@@ -429,7 +436,8 @@ def _makedirs(sftp: Any, folder: str) -> None:
         try:
             sftp.mkdir(sub)
         except OSError:
-            pass  # exists already (or the next open reports the real problem)
+            continue  # exists already (or the next open reports the real problem)
+        sshmodes.widen_folder(sftp, sub, share)
 
 
 def _replace(sftp: Any, tmp: str, path: str) -> None:
