@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..ops import ls_files
     from ..ops.context import Workspace
+    from ..ops.data import cwd_prefix
     from .render import human_size, print_json_list, quote_path
 
     with Workspace.discover() as ws:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print_json_list(dataclasses.asdict(f) for f in files)
             return 0
-        prefix = "" if args.full_name else ls_files.cwd_prefix(ws)
+        prefix = "" if args.full_name else cwd_prefix(ws)
         for f in files:
             mark = "*" if f.present else "-"
             name = posixpath.relpath(f.path, prefix) if prefix else f.path

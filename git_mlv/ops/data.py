@@ -61,6 +61,18 @@ def _rel_specs(ws: Workspace, paths: list[str] | None) -> list[str] | None:
     return out or None
 
 
+def cwd_prefix(ws: Workspace) -> str:
+    """The current folder from the top of the work tree, with a trailing "/" (git's
+    ``rev-parse --show-prefix``); "" at the top, in a bare repository, inside ``.git`` or when the
+    current folder is not in the work tree (GIT_WORK_TREE elsewhere)."""
+    if ws.repo.worktree is None:
+        return ""
+    here = os.path.relpath(os.path.realpath(os.getcwd()), os.path.realpath(ws.repo.worktree))
+    if here == "." or here == ".." or here.startswith(".." + os.sep):
+        return ""
+    return here.replace(os.sep, "/") + "/"
+
+
 def worktree_state(full: str, pb: PointerBlob) -> str:
     """ABSENT, POINTER (the worktree file is this pointer's text), CONVERTED (that text with CRLF
     line ends) or OTHER (data, or anything else).
@@ -126,13 +138,19 @@ def _batches(ws: Workspace, specs: list[str] | None, takes_rev: bool = False,
         conflicted = unmerged_pointers(ws, sorted(unmatched))
         if conflicted:
             raise MlvError(unmerged_line(*next(iter(conflicted.items()))))
-        revision = next((u for u in sorted(unmatched) if u and walk.resolve_commit(ws.repo, u)), None)
+        # the words as typed: relative to the current folder (before, "sub/z.bin" for a "z.bin"
+        # typed in sub/, and `git fetch origin sub/z.bin` offered for it)
+        prefix = cwd_prefix(ws)
+        typed = {u: _typed(prefix, u) for u in unmatched}
+        revision = next((typed[u] for u in sorted(unmatched) if u and walk.resolve_commit(ws.repo, typed[u])),
+                        None)
         if takes_rev and revision is None and len(specs) == 1 and specs[0] and ws.repo.worktree \
                 and not os.path.lexists(os.path.join(ws.repo.worktree, specs[0])):
-            raise UsageError(f"'{specs[0]}' is neither a tracked path nor a revision known here (a tag "
+            word = _typed(prefix, specs[0])
+            raise UsageError(f"'{word}' is neither a tracked path nor a revision known here (a tag "
                              "or branch a shallow or single-branch clone lacks? `git fetch --tags` or "
-                             f"`git fetch origin {specs[0]}` brings it)")
-        raise _no_match(unmatched, revision_word=revision)
+                             f"`git fetch origin {word}` brings it)")
+        raise _no_match(unmatched, revision_word=revision, prefix=prefix)
 
 
 # git status's words for the sides of a conflict an unmerged path has (stages 1 base, 2 ours,
@@ -174,11 +192,19 @@ def unmerged_line(path: str, how: str) -> str:
             f"{q}` writes that side's data, then `git add {q}` marks it resolved")
 
 
+def _typed(prefix: str, spec: str) -> str:
+    """A repository-relative ``spec`` as typed in the folder ``prefix`` (``cwd_prefix``)."""
+    import posixpath
+
+    return posixpath.relpath(spec or ".", prefix.rstrip("/")) if prefix else spec or "."
+
+
 def _no_match(specs: Iterable[str], rev: str | None = None,
-              revision_word: str | None = None) -> UsageError:
-    """The error for paths that name no tracked file (at ``rev``: in that commit); a word that
-    names a commit (``git mlv checkout v1.0``) is told how to switch to it."""
-    names = ", ".join(repr(s or ".") for s in sorted(specs))
+              revision_word: str | None = None, prefix: str = "") -> UsageError:
+    """The error for paths that name no tracked file (at ``rev``: in that commit), named as typed
+    in the folder ``prefix``; a word that names a commit (``git mlv checkout v1.0``) is told how
+    to switch to it."""
+    names = ", ".join(repr(_typed(prefix, s)) for s in sorted(specs))
     at = f" at {rev}" if rev is not None else ""
     if revision_word is not None:
         return UsageError(f"no file tracked by git-mlv is at or under {names}; "

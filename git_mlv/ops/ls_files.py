@@ -4,7 +4,7 @@ data is here (split out of ops/data.py, which keeps what checkout and status sha
 As `git ls-files` (and `git ls-tree REV`) do, a listing typed in a subfolder lists only the files
 under it, unless PATHs say otherwise: before, it listed the whole repository from a subfolder.
 Paths are returned from the top of the work tree; the CLI makes them relative to the current
-folder (``cwd_prefix``).
+folder (data.cwd_prefix).
 """
 
 from __future__ import annotations
@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from ..gitio import indexstat, walk
 from .context import Workspace
-from .data import OTHER, _batches, _matches, _no_match, _rel_specs, is_glob, present_oids, worktree_state
+from .data import (
+    OTHER,
+    _batches,
+    _matches,
+    _no_match,
+    _rel_specs,
+    cwd_prefix,
+    is_glob,
+    present_oids,
+    worktree_state,
+)
 
 
 @dataclass
@@ -29,18 +39,6 @@ class FileInfo:
     present: bool  # data in the local pool
     checked_out: bool | None = None  # worktree holds the data, not the pointer (index only)
     sparse: bool = False  # outside the sparse checkout (skip-worktree): not in the worktree by design
-
-
-def cwd_prefix(ws: Workspace) -> str:
-    """The current folder from the top of the work tree, with a trailing "/" (git's
-    ``rev-parse --show-prefix``); "" at the top, in a bare repository, inside ``.git`` or when the
-    current folder is not in the work tree (GIT_WORK_TREE elsewhere)."""
-    if ws.repo.worktree is None:
-        return ""
-    here = os.path.relpath(os.path.realpath(os.getcwd()), os.path.realpath(ws.repo.worktree))
-    if here == "." or here == ".." or here.startswith(".." + os.sep):
-        return ""
-    return here.replace(os.sep, "/") + "/"
 
 
 def _tree_specs(paths: list[str] | None) -> list[str] | None:
@@ -135,4 +133,4 @@ def _tree_batches(ws: Workspace, rev: str, specs: list[str] | None, must_match: 
             yield sorted((FileInfo(path, p.oid, p.size, p.oid in here) for path, p in hits),
                          key=lambda f: f.path)
     if must_match and specs and not found:
-        raise _no_match(specs, rev)
+        raise _no_match(specs, rev, prefix=cwd_prefix(ws))

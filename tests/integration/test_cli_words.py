@@ -86,8 +86,10 @@ def test_ls_files_takes_a_revision_then_paths(repo: Path) -> None:
     assert listed() == sorted(files)
     assert listed("data") == ["data/b.bin"]
     assert listed("v1", "a.bin") == ["a.bin"]
-    assert listed("..", cwd=repo / "data") == sorted(files)  # paths are relative to where one is
-    assert listed("v1", ".", cwd=repo / "data") == ["data/b.bin"]
+    # paths are relative to where one is, and named so, as `git ls-files ..` names them
+    assert listed("..", cwd=repo / "data") == ["../a.bin", "b.bin"]
+    assert listed("v1", ".", cwd=repo / "data") == ["b.bin"]
+    assert listed("--full-name", "v1", ".", cwd=repo / "data") == ["data/b.bin"]
     (repo / "v1").write_bytes(b"a file named like the tag")
     proc = mlv("ls-files", "v1", cwd=repo, check=False)
     assert proc.returncode == 2 and b"both a revision and a path" in proc.stderr

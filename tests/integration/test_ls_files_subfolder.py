@@ -41,3 +41,24 @@ def test_ls_files_in_a_subfolder_lists_it_as_git_does(repo: Path) -> None:
     assert (p.returncode, p.stdout) == (0, b"")
     # at the top: everything, from the top
     assert names(out(mlv("ls-files", cwd=repo))) == ["a.bin", "data/deep/y.bin", "data/x.bin", "data2/z.bin"]
+
+
+def test_a_word_that_names_nothing_is_named_as_typed(repo: Path) -> None:
+    """In a subfolder, `ls-files z.bin` said "'sub/z.bin' is neither a tracked path nor a
+    revision ... `git fetch origin sub/z.bin` brings it", and `checkout v1` did not see that v1
+    is a tag ("no file ... under 'sub/v1'"): the words are the user's, relative to where they
+    were typed, as git's "pathspec 'z.bin' did not match"."""
+    write(repo / "sub" / "b.bin", random_bytes(300, seed=9))
+    commit_all(repo, "data")
+    git("tag", "v1", cwd=repo)
+    here = repo / "sub"
+    for words, said in ((("ls-files", "z.bin"), "'z.bin' is neither a tracked path nor a revision"),
+                        (("ls-files", "z.bin"), "`git fetch origin z.bin`"),
+                        (("status", "z.bin"), "no file tracked by git-mlv is at or under 'z.bin'"),
+                        (("checkout", "../nope"), "no file tracked by git-mlv is at or under '../nope'"),
+                        (("ls-files", "HEAD", "z.bin"), "at HEAD is at or under 'z.bin'"),
+                        (("checkout", "v1"), "'v1' is a revision: `git checkout v1` switches to it")):
+        p = mlv(*words, cwd=here, check=False)
+        err = p.stderr.decode()
+        assert p.returncode == 2 and err.count("\n") == 1, (words, err)
+        assert said in err and "sub/" not in err, (words, err)

@@ -73,7 +73,7 @@ def test_path_from_a_subfolder_and_a_typo(tree: Path, monkeypatch: pytest.Monkey
     assert [f.path for f in ls_files.ls_files(ws, "HEAD", ["b.bin"])] == ["data/one/b.bin"]
     assert [f.path for f in ls_files.ls_files(ws, None, ["."])] == \
         ["data/one/a.bin", "data/one/b.bin", "data/one/c d.bin"]
-    with pytest.raises(data.UsageError, match="at HEAD is at or under 'data/one/z'"):
+    with pytest.raises(data.UsageError, match="at HEAD is at or under 'z' "):  # as typed here
         ls_files.ls_files(ws, "HEAD", ["z"])
-    with pytest.raises(data.UsageError, match="'data/one/z'"):
+    with pytest.raises(data.UsageError, match="under 'z' "):
         data.checkout(ws, ["z", "a.bin"])
