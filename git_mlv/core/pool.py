@@ -7,19 +7,15 @@ is ``PoolWriter``'s (core/poolwriter.py); keeping the pile of packs small is cor
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import threading
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from ..errors import CorruptObject, MissingObject, MlvError
-from . import chunkread
+from ..errors import CorruptObject, MissingObject
 from . import index as idx
 from .compress import decompress
-from .crashpoint import crashpoint
-from .fsutil import file_mode, fs_error, makedirs, temp_dir_beside, try_lock
+from .fsutil import makedirs, try_lock
 from .hashing import EMPTY_OID
 from .manifest import Manifest, chunk_table
 from .pack import (
@@ -37,6 +33,7 @@ from .pack import (
     unsupported,
 )
 from .packset import Location, PackSet
+from .poolfiles import _INLINE_CHUNKS, FileReads
 from .settings import Settings
 
 # Imported where used, not here (numpy, concurrent.futures with its logging, tempfile, the writer):
@@ -51,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Location", "Pool"]
 
-_INLINE_CHUNKS = 4  # files of up to this many chunks (~256 KiB) are read without threads
 _VANISHED_TRIES = 5  # looks at an object whose pack consolidations keep replacing (read_entry)
 
 
@@ -64,7 +60,7 @@ def _check_version(fd: int, path: str) -> None:
             raise UnsupportedPack(unsupported(path, version))
 
 
-class Pool:
+class Pool(FileReads):
     """Content-addressed storage of file data, deduplicated by chunk."""
 
     def __init__(self, root: str, settings: Settings | None = None) -> None:
@@ -429,67 +425,6 @@ class Pool:
                                 "run `git mlv fsck`")
         return raw
 
-    def iter_file(self, oid: str, chunks: list[tuple[bytes, int]] | None = None,
-                  verify: bool = False) -> Iterator[bytes]:
-        """The content of file ``oid`` in pieces, every chunk checked (``read_chunk``).
-
-        The manifest is checked by its own checksum and was itself checked against the file's oid
-        when it entered the pool (clean hashes the file; fetch verifies whole files), so a smudge
-        does not hash the file again; ``verify`` does (fsck's deeper check). Chunks are read,
-        decompressed and hashed ahead on the thread pool, in order.
-        """
-        ids = self.chunk_ids(oid) if chunks is None else [cid for cid, _ in chunks]
-        whole = hashlib.sha256() if verify else None
-        pieces = chunkread.read_ahead(self, ids) if len(ids) > _INLINE_CHUNKS else \
-            map(self.read_chunk, self.locate_chunks([bytes(i) for i in ids]))
-        for data in pieces:
-            if whole is not None:
-                whole.update(data)
-            yield data
-        if whole is not None and whole.hexdigest() != oid:
-            raise CorruptObject(f"file {oid[:12]} does not hash to its id; run `git mlv fsck`")
-
-    def restore_to(self, oid: str, path: str, executable: bool = False) -> None:
-        """Write file ``oid`` at ``path`` atomically (temp file + rename), with the umask's mode."""
-        import tempfile
-
-        parent = os.path.dirname(path) or "."
-        try:
-            os.makedirs(parent, exist_ok=True)
-            where = temp_dir_beside(self.tmp_dir, parent)  # not the worktree (fsutil)
-            fd, tmp = tempfile.mkstemp(dir=where, prefix=".mlv-", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    self.write_file_to(oid, f)
-                crashpoint("restore-written")
-                os.chmod(tmp, file_mode(executable))
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-        except OSError as e:  # a full disk, no permission: one clear line (fsutil.fs_error)
-            err = fs_error(e, path, self._size_hint(oid))
-            if err is None:
-                raise
-            raise err from None
-
-    def _size_hint(self, oid: str) -> int | None:
-        """The size of file ``oid`` if its data is here (for "needed N more" in disk-full errors)."""
-        try:
-            chunks = self.resolve(oid)
-        except MlvError:
-            return None
-        return sum(n for _, n in chunks) if chunks is not None else None
-
-    def write_file_to(self, oid: str, out: BinaryIO) -> int:
-        """Write file ``oid`` to ``out``; returns its size."""
-        n = 0
-        for data in self.iter_file(oid):
-            out.write(data)
-            n += len(data)
-        return n
-
     # -- writing -------------------------------------------------------------------------------
     def writer(self, gc_shared_lock: bool = True) -> PoolWriter:
         """The pool's writer (one per Pool, thread-safe); close the Pool or the writer to commit.
@@ -507,6 +442,11 @@ class Pool:
                     self._writer = PoolWriter(self, gc_shared_lock)
                 w = self._writer
         return w
+
+    def opened_writer(self) -> PoolWriter | None:
+        """The writer if one was opened (``writer``), else None: commit or flush only what was
+        written, without opening one (a writer takes gc.lock: a read-only pool refuses it)."""
+        return self._writer
 
     def gc_lock(self) -> int | None:
         """Take the pool's gc lock exclusively, without waiting; the fd, or None if writers are busy."""

@@ -269,7 +269,9 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
         stats.bytes_received += rc_stats.bytes_received
     finally:
         try:
-            pool.writer().commit()
+            written = pool.opened_writer()  # none opened: nothing arrived, nothing to commit (and
+            if written is not None:  # opening one takes gc.lock, which a read-only pool refuses)
+                written.commit()
         finally:  # a pool that refuses the commit (read-only) must not keep the remote open
             rindex.close()
             rem.close()
@@ -303,9 +305,10 @@ def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, 
         if is_oid(text):
             keys[name.split("/", 1)[1]] = text
     stats = fetch_files(pool, rem, rindex, set(keys.values()), retry, max_age=60)
-    pool.writer().flush()
+    _flush(pool)
     added = 0
-    fsutil_makedirs(rcache.dir)
+    if keys:
+        fsutil_makedirs(rcache.dir)
     for key, oid in keys.items():
         if oid in stats.present:  # only keys whose entry arrived: a key without entry is useless
             atomic_write(os.path.join(rcache.dir, key), f"{oid}\n".encode())
@@ -316,11 +319,18 @@ def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, 
         for _ in range(2):
             need = _runcache_outs(pool, rcache) - asked
             more = fetch_files(pool, rem, rindex, need, retry, max_age=60)
-            pool.writer().flush()
+            _flush(pool)
             asked |= need
             stats.damaged += more.damaged
             stats.bytes_received += more.bytes_received
     return stats, added
+
+
+def _flush(pool: Pool) -> None:
+    """Flush what a fetch wrote, if it wrote anything (no writer opened for nothing)."""
+    written = pool.opened_writer()
+    if written is not None:
+        written.flush()
 
 
 def _runcache_outs(pool: Pool, rcache: object) -> set[str]:

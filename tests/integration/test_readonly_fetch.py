@@ -6,8 +6,8 @@ pool's writer (which takes gc.lock shared) only to commit nothing (ops/sync_fetc
 They now say what they always say, exit 0; a fetch that has data to write still stops with exit
 6 and the line that says why.
 
-The fix is in ops/sync_fetch.py (helper C's this round): strict xfail until it lands, so that
-the suite says when to drop the mark.
+The fix: ops/sync_fetch.py commits and flushes only a writer that was opened (Pool.opened_writer),
+and makes the run-cache folder only when keys arrived.
 """
 
 from __future__ import annotations
@@ -16,14 +16,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import commit_all, git, mlv, random_bytes, write
 from tests.remotes.test_readonly_cache import _mount_read_only, mounts  # noqa: F401 - the fixture
 
 
-@pytest.mark.xfail(strict=True, reason="needs ops/sync_fetch.py to open no pool writer when nothing "
-                   "was fetched (helper C's file)")
 def test_fetch_and_pull_with_nothing_to_write_work_read_only(
         tmp_path: Path, repo: Path, mounts: list[Path]) -> None:  # noqa: F811
     src = tmp_path / "src"
