@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if res.outside_patterns:
         print(data.outside_patterns_hint(res.outside_patterns))
     for p, how in res.unmerged.items():
-        print(f"not written: {data.unmerged_line(quote_path(p), how)}")
+        print(f"not written: {data.unmerged_line(p, how)}")
     for p in res.folders:
         q = shlex.quote(p)
         print(f"not written: {quote_path(p)}: a folder is there (`git checkout -- {q}` replaces it, and "

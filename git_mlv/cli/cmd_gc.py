@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gc", help="remove data nothing refers to any more (here, or on a remote)",
                        description="Keep everything reachable from any ref, any worktree's index and "
-                       "HEAD, stashes, reflog entries of the last mlv.gcReflogDays days (90) and the "
+                       "HEAD, stashes, reflog entries of the last mlv.gcReflogDays days (90), commits "
+                       "git itself still holds though nothing reaches them (committed after "
+                       "gc.pruneExpire, two weeks: a dropped stash's, a removed worktree's; `git -c "
+                       "gc.pruneExpire=now mlv gc` lets them go) and the "
                        "run-cache (with a pool shared by clones, mlv.pool: of every clone that has "
                        "used it); repack or delete the rest, and consolidate the pool's packs; drop "
                        "textconv's cached summaries of data no longer kept. With "

@@ -181,14 +181,17 @@ def unmerged_pointers(ws: Workspace, specs: list[str] | None = None) -> dict[str
 
 
 def unmerged_line(path: str, how: str) -> str:
-    """What to do about one conflicted data file, in git's words."""
+    """What to do about one conflicted data file, in git's words: ``path`` as it is (named
+    C-quoted as git names it, shell-quoted in the commands to type)."""
     import shlex
 
-    q = shlex.quote(path)
+    from ..gitio.quotepath import quote_path
+
+    q, shown = shlex.quote(path), quote_path(path)
     if how in ("deleted by them", "deleted by us", "added by us", "added by them", "both deleted"):
-        return (f"{path} is unmerged ({how}): `git add {q}` keeps the file, `git rm {q}` deletes "
+        return (f"{shown} is unmerged ({how}): `git add {q}` keeps the file, `git rm {q}` deletes "
                 "it, and marks the conflict resolved")
-    return (f"{path} is unmerged ({how}): `git checkout --ours -- {q}` or `git checkout --theirs -- "
+    return (f"{shown} is unmerged ({how}): `git checkout --ours -- {q}` or `git checkout --theirs -- "
             f"{q}` writes that side's data, then `git add {q}` marks it resolved")
 
 

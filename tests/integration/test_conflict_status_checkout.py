@@ -75,3 +75,13 @@ def test_a_side_that_deleted_the_file(repo: Path) -> None:
     assert "deleted by them: data/model.bin" in text and "`git rm FILE` deletes it" in text, text
     res = mlv("checkout", "data/model.bin", cwd=repo, check=False)
     assert res.returncode == 1 and b"`git rm data/model.bin` deletes it" in res.stdout, res
+
+
+def test_an_odd_name_is_named_as_git_names_it_and_quoted_for_the_shell() -> None:
+    """The checkout's line passed the name C-quoted (for display) into the shell commands, which
+    quoted it again: `git add '"a \\"b\\".bin"'` named no file."""
+    from git_mlv.ops.data import unmerged_line
+
+    line = unmerged_line('d/a "b".bin', "both modified")
+    assert line.startswith('"d/a \\"b\\".bin" is unmerged (both modified): ')
+    assert "`git add 'd/a \"b\".bin'`" in line and "--theirs -- 'd/a \"b\".bin'`" in line
