@@ -52,17 +52,24 @@ class Manifest(Record):
     @classmethod
     def decode(cls, data: bytes) -> Manifest:
         """Parse and check stored manifest bytes."""
-        if len(data) < HEADER.size + 32 or hashlib.sha256(data[:-32]).digest() != data[-32:]:
-            raise CorruptObject("damaged manifest (checksum mismatch)")
-        magic, version, _, size, count = HEADER.unpack_from(data, 0)
-        if magic != MAGIC or version != VERSION:
-            raise CorruptObject("not a git-mlv manifest, or an unsupported version")
-        if len(data) != HEADER.size + count * ITEM.size + 32:
-            raise CorruptObject("damaged manifest (length)")
+        size, _ = _checked(data)
         chunks = tuple(ITEM.iter_unpack(data[HEADER.size : -32]))
         if sum(n for _, n in chunks) != size:
             raise CorruptObject("damaged manifest (chunk lengths do not add up)")
         return cls(size, chunks)
+
+
+def _checked(data: bytes) -> tuple[int, int]:
+    """(file size, chunk count) of stored manifest bytes whose checksum, magic, version and length
+    hold; CorruptObject otherwise."""
+    if len(data) < HEADER.size + 32 or hashlib.sha256(data[:-32]).digest() != data[-32:]:
+        raise CorruptObject("damaged manifest (checksum mismatch)")
+    magic, version, _, size, count = HEADER.unpack_from(data, 0)
+    if magic != MAGIC or version != VERSION:
+        raise CorruptObject("not a git-mlv manifest, or an unsupported version")
+    if len(data) != HEADER.size + count * ITEM.size + 32:
+        raise CorruptObject("damaged manifest (length)")
+    return size, count
 
 
 def chunk_table(data: bytes) -> tuple[int, np.ndarray]:
@@ -71,13 +78,7 @@ def chunk_table(data: bytes) -> tuple[int, np.ndarray]:
     checks. For a big file's manifest: no Python object per chunk."""
     import numpy as np
 
-    if len(data) < HEADER.size + 32 or hashlib.sha256(data[:-32]).digest() != data[-32:]:
-        raise CorruptObject("damaged manifest (checksum mismatch)")
-    magic, version, _, size, count = HEADER.unpack_from(data, 0)
-    if magic != MAGIC or version != VERSION:
-        raise CorruptObject("not a git-mlv manifest, or an unsupported version")
-    if len(data) != HEADER.size + count * ITEM.size + 32:
-        raise CorruptObject("damaged manifest (length)")
+    size, count = _checked(data)
     table = np.frombuffer(data, dtype=np.dtype(ITEM_FIELDS), count=count, offset=HEADER.size)
     if int(table["len"].sum(dtype=np.uint64)) != size:
         raise CorruptObject("damaged manifest (chunk lengths do not add up)")

@@ -7,8 +7,6 @@ fixture serves this machine's files, so the modes are read here."""
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,8 @@ import pytest
 from tests.helpers import commit_all, mlv, random_bytes, write
 from tests.remotes.conftest import make_backend
 
-
-@pytest.fixture(autouse=True)
-def umask_022() -> Iterator[None]:
-    """The usual umask for git-mlv (sshd's own is its setting: the fixture's inherits the runner's)."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
-def _modes(root: Path) -> tuple[set[int], set[int]]:
-    folders, files = set(), set()
-    for dirpath, dirnames, filenames in os.walk(root):
-        folders |= {stat.S_IMODE(os.stat(os.path.join(dirpath, d)).st_mode) for d in dirnames}
-        files |= {stat.S_IMODE(os.stat(os.path.join(dirpath, f)).st_mode) for f in filenames}
-    return folders, files
+# the usual umask for git-mlv (sshd's own is its setting: the fixture's inherits the runner's)
+from tests.remotes.test_folder_shared_modes import _modes, umask_022  # noqa: F401 - autouse fixture
 
 
 def test_a_push_over_sftp_into_a_team_folder_leaves_it_writable_by_the_team(
