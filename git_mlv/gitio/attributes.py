@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ..core.fsutil import atomic_write
@@ -264,16 +264,7 @@ def text_not_unset(repo: Repo, paths: Sequence[str]) -> list[str]:
     converts their pointers' line ends with core.autocrlf or ``eol``). A path no pattern tracks
     (a pointer `git mv`-ed to ``x.txt``) has no ``-text`` of ours to override: not named. One
     ``git check-attr --stdin`` for both attributes, as ``filtered``."""
-    if not paths:
-        return []
-    ours: set[str] = set()
-    text: set[str] = set()
-    for path, attr, value in _check_attrs(repo, ("filter", "text"), paths):
-        if attr == b"filter" and value == b"mlv":
-            ours.add(path)
-        elif attr == b"text" and value != b"unset":
-            text.add(path)
-    return sorted(ours & text)
+    return _ours_with(repo, "text", paths, lambda value: value != b"unset")
 
 
 def encoding_set(repo: Repo, paths: Sequence[str]) -> list[str]:
@@ -282,16 +273,23 @@ def encoding_set(repo: Repo, paths: Sequence[str]) -> list[str]:
     (convert_to_git: the clean filter, then the encoding), so the committed blob of an ASCII
     pointer read as UTF-16 is neither a pointer nor the data: a push sends nothing for it and gc
     drops its data. One ``git check-attr --stdin`` for both attributes."""
+    return _ours_with(repo, "working-tree-encoding", paths,
+                      lambda value: value not in (b"unspecified", b"unset"))
+
+
+def _ours_with(repo: Repo, attr: str, paths: Sequence[str], keep: Callable[[bytes], bool]) -> list[str]:
+    """Those of ``paths`` with ``filter=mlv`` whose ``attr`` has a value ``keep`` accepts: one
+    ``git check-attr --stdin`` for both attributes."""
     if not paths:
         return []
     ours: set[str] = set()
-    encoded: set[str] = set()
-    for path, attr, value in _check_attrs(repo, ("filter", "working-tree-encoding"), paths):
-        if attr == b"filter" and value == b"mlv":
+    kept: set[str] = set()
+    for path, name, value in _check_attrs(repo, ("filter", attr), paths):
+        if name == b"filter" and value == b"mlv":
             ours.add(path)
-        elif attr == b"working-tree-encoding" and value not in (b"unspecified", b"unset"):
-            encoded.add(path)
-    return sorted(ours & encoded)
+        elif name == attr.encode() and keep(value):
+            kept.add(path)
+    return sorted(ours & kept)
 
 
 def mention(repo: Repo, word: bytes) -> bool:
