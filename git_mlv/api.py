@@ -223,7 +223,7 @@ def _fetch(ws: Workspace, rel: str, ptr: Pointer, remote: str | None, where: str
                             "with remote=")
     try:
         got = sync_fetch.fetch_oids(ws, [ptr.oid], remote_name=name, sizes={ptr.oid: ptr.size})
-        ws.pool.writer().commit()  # indexed now: a notebook may never close the stream
+        ws.pool.commit_written()  # indexed now: a notebook may never close the stream
     finally:
         sync_fetch.close_fetch(ws)
     if ptr.oid not in got:

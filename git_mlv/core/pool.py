@@ -443,10 +443,16 @@ class Pool(FileReads):
                 w = self._writer
         return w
 
-    def opened_writer(self) -> PoolWriter | None:
-        """The writer if one was opened (``writer``), else None: commit or flush only what was
-        written, without opening one (a writer takes gc.lock: a read-only pool refuses it)."""
-        return self._writer
+    def commit_written(self) -> None:
+        """Commit what was written, if a writer was opened: opening one only to commit nothing
+        takes gc.lock, which a read-only pool refuses (a fetch that found everything here)."""
+        if self._writer is not None:
+            self._writer.commit()
+
+    def flush_written(self) -> None:
+        """``commit_written``'s flush: what was written becomes readable, nothing is opened."""
+        if self._writer is not None:
+            self._writer.flush()
 
     def gc_lock(self) -> int | None:
         """Take the pool's gc lock exclusively, without waiting; the fd, or None if writers are busy."""

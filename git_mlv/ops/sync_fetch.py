@@ -269,9 +269,7 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
         stats.bytes_received += rc_stats.bytes_received
     finally:
         try:
-            written = pool.opened_writer()  # none opened: nothing arrived, nothing to commit (and
-            if written is not None:  # opening one takes gc.lock, which a read-only pool refuses)
-                written.commit()
+            pool.commit_written()  # nothing arrived: nothing to commit, no writer opened
         finally:  # a pool that refuses the commit (read-only) must not keep the remote open
             rindex.close()
             rem.close()
@@ -305,7 +303,7 @@ def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, 
         if is_oid(text):
             keys[name.split("/", 1)[1]] = text
     stats = fetch_files(pool, rem, rindex, set(keys.values()), retry, max_age=60)
-    _flush(pool)
+    pool.flush_written()
     added = 0
     if keys:
         fsutil_makedirs(rcache.dir)
@@ -319,18 +317,11 @@ def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, 
         for _ in range(2):
             need = _runcache_outs(pool, rcache) - asked
             more = fetch_files(pool, rem, rindex, need, retry, max_age=60)
-            _flush(pool)
+            pool.flush_written()
             asked |= need
             stats.damaged += more.damaged
             stats.bytes_received += more.bytes_received
     return stats, added
-
-
-def _flush(pool: Pool) -> None:
-    """Flush what a fetch wrote, if it wrote anything (no writer opened for nothing)."""
-    written = pool.opened_writer()
-    if written is not None:
-        written.flush()
 
 
 def _runcache_outs(pool: Pool, rcache: object) -> set[str]:
