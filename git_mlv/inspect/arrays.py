@@ -136,6 +136,21 @@ def _blocks_from_map(path: str, offset: int, dtype: np.dtype, count: int) -> Ite
         yield mm[i:i + BLOCK_ELEMENTS]
 
 
+def row_blocks(a: Any) -> Iterator[Any]:
+    """An array (numpy, a strided view, an h5py dataset: anything sliced along its first axis) a
+    block of leading-axis rows at a time, ~``BLOCK_ELEMENTS`` values each, in C order: memory stays
+    bounded whatever its size. A 0-d array is one block of one value."""
+    if not a.shape:
+        import numpy as np
+
+        yield np.asarray(a[()]).reshape(1)
+        return
+    row = max(1, math.prod(int(n) for n in a.shape[1:]))
+    step = max(1, BLOCK_ELEMENTS // row)
+    for i in range(0, a.shape[0], step):
+        yield a[i:i + step]
+
+
 def array_facts(label: str, dtype: np.dtype, shape: tuple[int, ...], blocks: Iterator[np.ndarray] | None
                 ) -> list[str]:
     """Statistics lines of one array (``blocks`` None: not numeric, nothing to compute)."""

@@ -132,3 +132,13 @@ def quoted(s: str, limit: int = 60) -> str:
     with '...' inside the quotes."""
     value, more = _cut(s, limit)
     return '"' + _escape(value, quote=True) + more + '"'
+
+
+def plain(v: Any) -> str:
+    """A plain Python value (a hyperparameter read from a pickle) as a fact's value: strings
+    JSON-quoted, booleans ``true``/``false``, numbers as Python writes them, 200 characters at most."""
+    if isinstance(v, str):
+        return quoted(v, 200)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return text(repr(v), 200)

@@ -26,7 +26,7 @@ import os
 from typing import Any
 
 from . import Summary
-from .arrays import BLOCK_ELEMENTS, ArrayStats, numeric, shape_text
+from .arrays import ArrayStats, numeric, row_blocks, shape_text
 from .fmt import quoted, text
 from .stats import _label
 
@@ -144,10 +144,7 @@ def _values(d: Any, label: str) -> list[str]:
 
             st.update(np.asarray(value).reshape(1))
     else:
-        row = max(1, int(_prod(d.shape[1:])))
-        step = max(1, BLOCK_ELEMENTS // row)
-        for start in range(0, d.shape[0], step):
-            block = d[start:start + step]
+        for block in row_blocks(d):
             if st is not None:
                 st.update(block.reshape(-1))
                 h.update(block.tobytes())
@@ -155,10 +152,3 @@ def _values(d: Any, label: str) -> list[str]:
                 h.update(repr(block.tolist()).encode())  # strings, objects: their values as text
     facts = st.facts(f"{label} ") if st is not None else []
     return facts + [f"{label} sha256 {h.hexdigest()[:16]}"]
-
-
-def _prod(shape: Any) -> int:
-    n = 1
-    for x in shape:
-        n *= int(x)
-    return n

@@ -15,9 +15,9 @@ import os
 from typing import Any
 
 from . import Summary
-from .arrays import BLOCK_ELEMENTS, ArrayStats, numeric, shape_text
+from .arrays import array_facts, numeric, row_blocks, shape_text
 from .fallback import NotThisFormat
-from .fmt import quoted, text
+from .fmt import plain, text
 from .safepickle import load, walk
 from .stats import _label
 
@@ -42,7 +42,7 @@ def summarize(path: str) -> Summary:
     facts = [f"protocol {protocol}"]
     lines: dict[str, list[str]] = {
         "object": [f"object {_label(p or '.')} {text(str(c), 200)}" for p, c in found.objects],
-        "value": [f"value {_label(p or '.')} {_value(v)}" for p, v in found.values],
+        "value": [f"value {_label(p or '.')} {plain(v)}" for p, v in found.values],
         "array": [f"array {_label(p or '.')} {_dtype(a.dtype)} {shape_text(a.shape)}"
                   for p, a in found.arrays],
     }
@@ -54,11 +54,8 @@ def summarize(path: str) -> Summary:
         label = _label(p or ".")
         values = arr.ndarray()
         if values is not None and numeric(values.dtype):
-            st = ArrayStats()
-            flat = values.reshape(-1, order="A")
-            for i in range(0, flat.size, BLOCK_ELEMENTS):
-                st.update(flat[i:i + BLOCK_ELEMENTS])
-            facts += st.facts(f"{label} ")
+            facts += array_facts(f"{label} ", values.dtype, values.shape,
+                                 row_blocks(values.reshape(-1, order="A")))
         facts.append(f"{label} sha256 {hashlib.sha256(arr.data).hexdigest()[:16]}")
     return Summary("pickle", size, facts)
 
@@ -67,11 +64,3 @@ def _dtype(dt: Any) -> str:
     if dt is None:
         return "object"
     return dt.str if dt.fields else dt.name
-
-
-def _value(v: object) -> str:
-    if isinstance(v, str):
-        return quoted(v, 200)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return text(repr(v), 200)

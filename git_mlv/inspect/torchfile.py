@@ -23,13 +23,12 @@ import math
 import os
 import struct
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 from . import Summary
-from .arrays import BLOCK_ELEMENTS, ArrayStats, shape_text
+from .arrays import ArrayStats, row_blocks, shape_text
 from .fallback import NotThisFormat
-from .fmt import quoted, text
+from .fmt import plain
 from .safepickle import SafeUnpickler, load, walk
 from .stats import _label
 
@@ -121,21 +120,13 @@ def summarize(path: str) -> Summary:
         facts = [f"tensors {len(tensors)}", f"parameters {params}"]
         facts += [f"tensor {_label(p or '.')} {_NAMES.get(t.storage.kind, t.storage.kind)} "
                   f"{shape_text(t.size)}" for p, t in tensors[:MAX_ITEMS]]
-        facts += [f"value {_label(p or '.')} {_value(v)}" for p, v in values[:MAX_ITEMS]]
+        facts += [f"value {_label(p or '.')} {plain(v)}" for p, v in values[:MAX_ITEMS]]
         hidden = max(0, len(tensors) - MAX_ITEMS) + max(0, len(values) - MAX_ITEMS)
         if hidden:
             facts.append(f"items not shown {hidden}")
         for p, t in tensors[:MAX_ITEMS]:
             facts += _tensor_facts(path, zf, prefix, _label(p or "."), t)
     return Summary("torch", size, facts)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, str):
-        return quoted(v, 200)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return text(repr(v), 200)
 
 
 def _tensor_facts(path: str, zf: zipfile.ZipFile, prefix: str, label: str, t: _Tensor) -> list[str]:
@@ -164,24 +155,13 @@ def _tensor_facts(path: str, zf: zipfile.ZipFile, prefix: str, label: str, t: _T
         storage = np.memmap(path, dtype=dtype, mode="r", offset=_data_offset(path, info), shape=(count,))
         view = np.lib.stride_tricks.as_strided(storage[t.offset:], shape=t.size,
                                                strides=tuple(s * dtype.itemsize for s in t.stride))
-        for block in _blocks(view):
+        for block in row_blocks(view):
             h.update(np.ascontiguousarray(block).tobytes())
             if t.storage.kind == "BFloat16Storage":  # bfloat16 is the top half of a float32
                 block = (block.astype(np.uint32) << 16).view(np.float32)
             if dtype.kind != "c":
                 st.update(block.reshape(-1))
     return st.facts(f"{label} ") + [f"{label} sha256 {h.hexdigest()[:16]}"]
-
-
-def _blocks(view: Any) -> Iterator[Any]:
-    """The tensor in C order, a block of leading-axis rows at a time (bounded memory)."""
-    if view.ndim == 0:
-        yield view.reshape(1)
-        return
-    row = max(1, math.prod(view.shape[1:]))
-    step = max(1, BLOCK_ELEMENTS // row)
-    for i in range(0, view.shape[0], step):
-        yield view[i:i + step]
 
 
 def _data_offset(path: str, info: zipfile.ZipInfo) -> int:
