@@ -35,7 +35,7 @@ def create_folder(ws: Workspace, name: str, url: str) -> None:
     (``FolderRemote.create_root``), so that a share not mounted is not taken for a new remote."""
     u = parse(url, base_dir(ws))
     if u.scheme == "folder":
-        from ..remotes.local import make_root
+        from ..remotes.sharemodes import make_root
 
         ws.settings  # noqa: B018 - applies core.sharedRepository's modes (core/fsutil.set_shared)
         from ..remotes.local import FolderRemote

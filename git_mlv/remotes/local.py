@@ -8,7 +8,7 @@ import os
 import secrets
 import stat
 
-from ..core.fsutil import dir_mode, file_mode, fs_error, start_writeback, umask
+from ..core.fsutil import fs_error, start_writeback, umask
 from .base import (
     Data,
     FileSlice,
@@ -21,6 +21,7 @@ from .base import (
     validate_name,
     validate_prefix,
 )
+from .sharemodes import modes_under, team_bits, widen_fd, widen_tops
 
 # What to do when the data remote's own file system refuses a write (a push): fs_error's hints
 # name the local pool's remedies (`git mlv gc`, "work in a writable clone"), which free nothing there.
@@ -143,9 +144,9 @@ class FolderRemote(Remote):
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             if create and self._modes is None:
-                self._root_mode = _widen(fd, _team_bits(os.path.dirname(self.root)))
-                self._modes = _modes_under(self._root_mode)
-                _widen_tops(fd, self._modes[0])
+                self._root_mode = widen_fd(fd, team_bits(os.path.dirname(self.root)))
+                self._modes = modes_under(self._root_mode)
+                widen_tops(fd, self._modes[0])
             for part in parts:
                 if create:
                     try:
@@ -156,7 +157,7 @@ class FolderRemote(Remote):
                 os.close(fd)
                 fd = nxt
                 if create and self._modes is not None:
-                    _widen(fd, self._modes[0])
+                    widen_fd(fd, self._modes[0])
         except OSError as e:
             os.close(fd)
             if e.errno == errno.ENOTDIR:  # O_NOFOLLOW|O_DIRECTORY on a link: ENOTDIR or ELOOP
@@ -381,80 +382,6 @@ class _TempFile(Staged):
         if self.dfd >= 0:
             os.close(self.dfd)
             self.dfd = -1
-
-
-def _modes_under(root_mode: int) -> tuple[int, int]:
-    """(folder mode, file mode) for what a push creates under a root of mode ``root_mode``: the
-    umask's and ``core.sharedRepository``'s (core/fsutil.py), plus the group bits and the others'
-    read and search bits the root grants (never others' write: a root in a world-writable folder
-    does not make the data writable by all), and its setgid bit for folders (so their files keep
-    the root's group)."""
-    share = stat.S_IMODE(root_mode) & 0o075
-    folder = dir_mode() | share | (root_mode & stat.S_ISGID)
-    return folder, file_mode() | (share & 0o064)
-
-
-def make_root(path: str) -> None:
-    """Create a new folder remote's folder (and missing parents), as `git mlv remote add` does:
-    with the mode of ``core.sharedRepository`` (core/fsutil.dir_mode), and the group bits of a
-    parent that is a team's shared folder (setgid and group-writable, as git's ``--shared``
-    folders are): a root made with the umask's 0755 there kept the rest of the group out."""
-    path = os.path.abspath(path)
-    if os.path.isdir(path):
-        return
-    if os.path.lexists(path):  # os.mkdir's FileExistsError said nothing: the remote took a file
-        raise NotADirectoryError(errno.ENOTDIR, "a file, not a folder", path)
-    parent = os.path.dirname(path)
-    make_root(parent)
-    try:
-        os.mkdir(path)
-    except FileExistsError:
-        return
-    team = _team_bits(parent)
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if (mode | dir_mode() | team) != mode:
-        with contextlib.suppress(OSError):  # a share without modes (CIFS): as it gives
-            os.chmod(path, mode | dir_mode() | team)
-
-
-def _widen_tops(root_fd: int, mode: int) -> None:
-    """``_widen`` the remote's top folders this user owns, once a process (a write may go to one
-    without passing through another: a member's next push writes no ``repos/`` entry, and the
-    folder stayed closed to the rest of the group)."""
-    for top in ("packs", "repos", "runcache"):
-        try:
-            fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root_fd)
-        except OSError:
-            continue
-        try:
-            _widen(fd, mode)
-        finally:
-            os.close(fd)
-
-
-def _team_bits(parent: str) -> int:
-    """The group bits (and setgid) of ``parent`` when it is a team's shared folder (setgid and
-    group-writable, as git's ``--shared`` folders are): what a remote's root made in it gets."""
-    try:
-        up = os.stat(parent).st_mode
-    except OSError:
-        return 0
-    return up & (0o070 | stat.S_ISGID) if up & stat.S_ISGID and up & 0o020 else 0
-
-
-def _widen(fd: int, mode: int) -> int:
-    """Add ``mode``'s bits to the folder ``fd`` when it lacks some and this user owns it (a
-    folder made by an older git-mlv, with the umask's mode; a root made so in a team's folder);
-    another's folder is left as it is. Its mode after."""
-    st = os.fstat(fd)
-    want = stat.S_IMODE(st.st_mode) | mode
-    if want != stat.S_IMODE(st.st_mode) and st.st_uid == os.geteuid():
-        try:
-            os.fchmod(fd, want)
-            return st.st_mode | want
-        except OSError:
-            pass  # a file system without modes (a CIFS share): writing will say what is wrong
-    return st.st_mode
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

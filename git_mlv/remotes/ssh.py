@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.crashpoint import crashpoint
-from . import sshmodes
+from . import sharemodes
 from .base import (
     Data,
     ObjectInfo,
@@ -82,7 +82,7 @@ class SSHRemote(Remote):
         self._local = threading.local()
         self._request = 32 * 1024  # SFTP request size; raised for OpenSSH servers on connect
         self._leftovers: dict[str, list[str]] = {}  # list_staged's finds, for delete
-        self._share: int | None = None  # the root's group bits (sshmodes), once a put looked
+        self._share: int | None = None  # the root's group bits (sharemodes), once a put looked
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -315,7 +315,7 @@ class SSHRemote(Remote):
 
         def write(s: Any) -> None:
             if self._share is None:
-                self._share = sshmodes.share_bits(s, self.root)
+                self._share = sharemodes.share_bits(s, self.root)
             try:
                 f = self._open(s, tmp, "wb")
             except OSError as e:
@@ -338,7 +338,7 @@ class SSHRemote(Remote):
                     if size != written:
                         raise OSError(f"the server holds {size} of the {written} bytes written to "
                                       f"{tmp}: is its disk full or over quota?")
-                    sshmodes.widen_file(f, st.st_mode or 0, self._share)
+                    sharemodes.widen_file(f, st.st_mode or 0, self._share)
                 try:
                     s.posix_rename(tmp, path)
                 except OSError:
@@ -427,7 +427,7 @@ def _check_writes(sftp: Any, f: Any, tmp: str) -> None:
 
 
 def _makedirs(sftp: Any, folder: str, share: int) -> None:
-    """Make ``folder`` and its parents; those made get the root's group bits (sshmodes)."""
+    """Make ``folder`` and its parents; those made get the root's group bits (sharemodes)."""
     parts = folder.split("/")
     for i in range(1, len(parts) + 1):
         sub = "/".join(parts[:i])
@@ -437,7 +437,7 @@ def _makedirs(sftp: Any, folder: str, share: int) -> None:
             sftp.mkdir(sub)
         except OSError:
             continue  # exists already (or the next open reports the real problem)
-        sshmodes.widen_folder(sftp, sub, share)
+        sharemodes.widen_folder(sftp, sub, share)
 
 
 def _replace(sftp: Any, tmp: str, path: str) -> None:

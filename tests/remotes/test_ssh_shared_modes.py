@@ -1,5 +1,5 @@
 """An SFTP data remote shared by a group: what a push creates follows the remote folder's group
-bits (remotes/sshmodes.py), as a folder remote's does (test_folder_shared_modes.py). Before,
+bits (remotes/sharemodes.py), as a folder remote's does (test_folder_shared_modes.py). Before,
 sftp-server's umask gave ``packs/`` 0755 and packs 0644 in a team's ``chmod 2775`` folder: the
 other members' pushes, consolidations and ``gc --remote`` could not write there. The sshd of the
 fixture serves this machine's files, so the modes are read here."""
