@@ -313,7 +313,7 @@ class PoolFilter:
 
     def _remember_pointers(self) -> None:
         if self.pointers_seen:  # git stores each as a blob: status and walks then need not read them
-            from ..gitio.pointer_cache import remember_pointers
+            from ..gitio.pointer_remember import remember_pointers
 
             remember_pointers(self.ws.repo, self.pointers_seen)
             self.pointers_seen = []

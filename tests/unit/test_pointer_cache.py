@@ -9,6 +9,7 @@ from pathlib import Path
 
 from git_mlv.core.pointer import Pointer
 from git_mlv.gitio import pointer_cache as pc
+from git_mlv.gitio import pointer_remember as pr
 from git_mlv.gitio.pointer_cache import PointerBlob, PointerCache
 
 
@@ -84,18 +85,18 @@ def test_unwritable_folder_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_blob_id_is_gits() -> None:
-    assert pc.blob_id(b"") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git hash-object /dev/null
-    assert pc.blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
-    assert pc.blob_id(b"hello\n", "sha256") == (
+    assert pr.blob_id(b"") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git hash-object /dev/null
+    assert pr.blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
+    assert pr.blob_id(b"hello\n", "sha256") == (
         "2cf8d83d9ee29543b34a87727421fdecb7e3f3a183d337639025de576db9ebb4")
 
 
 def test_remember_written_keys_by_blob_id(tmp_path: Path) -> None:
     p = Pointer("cd" * 32, 42)
     text = p.encode()
-    pc.remember_written(str(tmp_path), [text, b"not a pointer"])
-    known, _ = PointerCache(str(tmp_path)).lookup([pc.blob_id(text)])
-    assert known == {pc.blob_id(text): PointerBlob(p.oid, p.size, len(text))}
+    pr.remember_written(str(tmp_path), [text, b"not a pointer"])
+    known, _ = PointerCache(str(tmp_path)).lookup([pr.blob_id(text)])
+    assert known == {pr.blob_id(text): PointerBlob(p.oid, p.size, len(text))}
 
 
 def test_big_merges_and_duplicate_rows_keep_every_entry_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -106,13 +107,13 @@ def test_big_merges_and_duplicate_rows_keep_every_entry_once(tmp_path: Path, mon
     for start in (0, 30, 60, 30):  # the last adds ids already there
         cache.add({gid(i): pointer(i) for i in range(start, start + 40)})
     texts = [Pointer(hashlib.sha256(b"w%d" % i).hexdigest(), i).encode() for i in range(50)]
-    pc.remember_written(str(tmp_path), texts + texts[:10])  # a pointer noted on both passes
+    pr.remember_written(str(tmp_path), texts + texts[:10])  # a pointer noted on both passes
     cache = PointerCache(str(tmp_path))
-    ids = [gid(i) for i in range(100)] + [pc.blob_id(t) for t in texts]
+    ids = [gid(i) for i in range(100)] + [pr.blob_id(t) for t in texts]
     known, missing = cache.lookup(ids)
     assert not missing
     assert {i: known[i] for i in ids[:100]} == {gid(i): pointer(i) for i in range(100)}
-    assert [known[pc.blob_id(t)] for t in texts] == [
+    assert [known[pr.blob_id(t)] for t in texts] == [
         PointerBlob(Pointer.parse(t).oid, Pointer.parse(t).size, len(t)) for t in texts]
     assert sum(pc._File(f).count for f in cache.files()) == 150  # each id once
 
@@ -122,16 +123,16 @@ def test_known_pointers_are_not_written_again(tmp_path: Path) -> None:
     its files, add no file; one it lacks adds one, and then every one of them is found."""
     root = str(tmp_path / "pc")
     texts = [Pointer(hashlib.sha256(b"%d" % i).hexdigest(), 10 + i).encode() for i in range(40)]
-    pc.remember_written(root, texts[:30])
-    pc.remember_written(root, texts[30:35])
+    pr.remember_written(root, texts[:30])
+    pr.remember_written(root, texts[30:35])
     files = sorted(os.listdir(root))
-    keys = [pc.key_of(pc.blob_id(t)) for t in texts]
-    assert pc.known(root, keys[:35]) and pc.known(root, [keys[0], keys[29], keys[34]])
-    assert not pc.known(root, keys[:36]) and not pc.known(root, [bytes(20)])
-    pc.remember_written(root, [texts[3], texts[33]])  # both known: nothing written
+    keys = [pc.key_of(pr.blob_id(t)) for t in texts]
+    assert pr.known(root, keys[:35]) and pr.known(root, [keys[0], keys[29], keys[34]])
+    assert not pr.known(root, keys[:36]) and not pr.known(root, [bytes(20)])
+    pr.remember_written(root, [texts[3], texts[33]])  # both known: nothing written
     assert sorted(os.listdir(root)) == files
-    pc.remember_written(root, [texts[3], texts[39]])  # one new
+    pr.remember_written(root, [texts[3], texts[39]])  # one new
     assert sorted(os.listdir(root)) != files
-    known, missing = PointerCache(root).lookup([pc.blob_id(t) for t in texts[:35] + texts[39:]])
+    known, missing = PointerCache(root).lookup([pr.blob_id(t) for t in texts[:35] + texts[39:]])
     assert not missing and len(known) == 36
-    assert pc.known(str(tmp_path / "none"), []) and not pc.known(str(tmp_path / "none"), keys[:1])
+    assert pr.known(str(tmp_path / "none"), []) and not pr.known(str(tmp_path / "none"), keys[:1])
