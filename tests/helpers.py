@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -131,3 +132,15 @@ def commit_on_dropped_branch(repo: Path, path: str, data: bytes, branch: str = "
     commit_all(repo, message)
     git("checkout", "-q", "main", cwd=repo)
     git("branch", "-q", "-D", branch, cwd=repo)
+
+
+def fill_disk(folder: Path) -> None:
+    """Write a file in ``folder`` until its file system is full (the full-disk tests' tmpfs)."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+    finally:
+        os.close(fd)

@@ -6,24 +6,10 @@ exited 1 ("git diff: clean filter 'mlv' failed"). The pool lives on a real, smal
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, random_bytes, sha256_file, write
-
-
-def _fill(folder: Path) -> None:
-    """Write until the file system is full."""
-    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError as e:
-        assert e.errno == errno.ENOSPC
-    finally:
-        os.close(fd)
+from tests.helpers import commit_all, fill_disk, git, mlv, random_bytes, sha256_file, write
 
 
 def test_fsck_on_a_full_disk(repo: Path, small_fs: Path) -> None:
@@ -34,7 +20,7 @@ def test_fsck_on_a_full_disk(repo: Path, small_fs: Path) -> None:
     before = sha256_file(repo / "a.bin")
     write(repo / "a.bin", random_bytes(200_000, seed=3))  # modified: cleaning it stores data
     write(repo / "b.bin", random_bytes(2_000, seed=4))  # the same size, racily clean maybe
-    _fill(small_fs)
+    fill_disk(small_fs)
     res = mlv("fsck", cwd=repo, check=False)
     assert res.returncode == 0, res.stderr.decode()  # 1 on the old code
     assert b"pool is healthy" in res.stdout and res.stderr == b""
@@ -56,7 +42,7 @@ def test_fsck_names_a_modified_file_without_data_as_not_in_the_worktree(
     for f in (small_fs / "pool" / "packs").iterdir():
         f.unlink()  # the data deleted by hand
     write(repo / "gone.bin", random_bytes(3_000, seed=7))  # and this one changed since
-    _fill(small_fs)
+    fill_disk(small_fs)
     res = mlv("fsck", "--json", cwd=repo, check=False)
     assert res.returncode == 4, res.stderr.decode()
     out = json.loads(res.stdout)

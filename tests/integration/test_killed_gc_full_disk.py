@@ -11,14 +11,13 @@ needed), then consolidates again in the room they freed. The pool lives on a sma
 
 from __future__ import annotations
 
-import errno
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN, git, mlv, random_bytes, write
+from tests.helpers import BIN, fill_disk, git, mlv, random_bytes, write
 
 
 def _dead_pack_beside_live(repo: Path) -> bytes:
@@ -34,18 +33,6 @@ def _dead_pack_beside_live(repo: Path) -> bytes:
     return live
 
 
-def _fill(folder: Path) -> None:
-    """Write a file until the file system is full."""
-    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError as e:
-        assert e.errno == errno.ENOSPC, e
-    finally:
-        os.close(fd)
-
-
 def _check_live(repo: Path, live: bytes) -> None:
     assert b"pool is healthy" in mlv("fsck", cwd=repo).stdout
     (repo / "live.bin").unlink()
@@ -57,7 +44,7 @@ def _check_live(repo: Path, live: bytes) -> None:
 def test_gc_on_a_full_disk_frees_the_dead_packs_first(repo: Path, small_fs: Path) -> None:
     git("config", "mlv.pool", str(small_fs / "pool"), cwd=repo)
     live = _dead_pack_beside_live(repo)
-    _fill(small_fs)  # as the add left it: not a byte free
+    fill_disk(small_fs)  # as the add left it: not a byte free
 
     res = mlv("gc", cwd=repo, check=False)
     err = res.stderr.decode()
@@ -81,7 +68,7 @@ def test_gc_killed_while_dropping_dead_packs_then_rerun(repo: Path, small_fs: Pa
     git("rm", "-q", "--cached", "junk.bin", cwd=repo)
     git("commit", "-q", "-m", "live", cwd=repo)
     (repo / "junk.bin").unlink()
-    _fill(small_fs)
+    fill_disk(small_fs)
     packs = small_fs / "pool" / "packs"
     before = sorted(p.name for p in packs.glob("*.pack"))
 
