@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,16 +44,17 @@ def clone(repo: Path, tmp_path: Path) -> Path:
     return clone_of(repo, tmp_path, FILES)
 
 
-def examined(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The worktree files ``data.worktree_state`` is asked about."""
+def examined(monkeypatch: pytest.MonkeyPatch, module: Any = data) -> list[str]:
+    """The worktree files ``module.worktree_state`` is asked about (ops/data.py's, or the name
+    another module imported it under: ops/status.py's)."""
     seen: list[str] = []
-    real = data.worktree_state
+    real = module.worktree_state
 
     def spy(full: str, pb: object) -> str:
         seen.append(full)
-        return real(full, pb)  # type: ignore[arg-type]
+        return real(full, pb)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(data, "worktree_state", spy)
+    monkeypatch.setattr(module, "worktree_state", spy)
     return seen
 
 

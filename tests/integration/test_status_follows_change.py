@@ -21,6 +21,7 @@ import pytest
 from git_mlv.ops import data, status
 from git_mlv.ops.context import Workspace
 from tests.helpers import commit_all, git, random_bytes, write
+from tests.integration.test_scale_pull_worktree import examined
 
 FILES = {f"data/d{d}/f{i:02d}.bin": random_bytes(1_500 + 100 * i, seed=300 * d + i)
          for d in range(2) for i in range(12)}
@@ -47,18 +48,6 @@ def data_repo(repo: Path) -> Path:
     return repo
 
 
-def _examined(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = status.worktree_state
-
-    def counting(full: str, pb: object) -> str:
-        seen.append(full)
-        return real(full, pb)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(status, "worktree_state", counting)
-    return seen
-
-
 def _status(repo: Path) -> status.Status:
     with Workspace.discover(str(repo)) as ws:
         return status.status(ws, check_remote=False, trust_record=True)
@@ -66,7 +55,7 @@ def _status(repo: Path) -> status.Status:
 
 def test_nothing_changed_examines_no_file(data_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _status(data_repo)  # records HEAD complete
-    seen = _examined(monkeypatch)
+    seen = examined(monkeypatch, status)
     st = _status(data_repo)
     assert st.files == len(FILES) and not (st.modified or st.missing_data or st.not_checked_out)
     assert seen == []  # before: every tracked file (24)
@@ -106,7 +95,7 @@ def test_every_state_reported_as_the_full_walk_reports_it(
         data_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _status(data_repo)
     _every_state(data_repo)
-    seen = _examined(monkeypatch)
+    seen = examined(monkeypatch, status)
     quick = _status(data_repo)
     assert 0 < len(seen) < len(FILES)  # the quiet files were only counted
     monkeypatch.setattr(status, "_loud_batches", lambda *a: None)  # the walk over every file
@@ -126,7 +115,7 @@ def test_every_state_reported_as_the_full_walk_reports_it(
 def test_version_4_index(data_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     git("update-index", "--index-version", "4", cwd=data_repo)
     _status(data_repo)
-    seen = _examined(monkeypatch)
+    seen = examined(monkeypatch, status)
     assert _status(data_repo).files == len(FILES) and seen == []
     shutil.rmtree(data_repo / "data/d1")  # every file of a folder deleted
     st = _status(data_repo)
