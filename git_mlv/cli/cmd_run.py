@@ -18,7 +18,8 @@ def add_stage_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", dest="outs", action="append", default=[], metavar="PATH",
                    help="an output stored in the pool and tracked by the mlv filter (repeatable)")
     p.add_argument("-O", "--out-no-cache", dest="outs_nocache", action="append", default=[],
-                   metavar="PATH", help="an output that is not stored in the pool (repeatable)")
+                   metavar="PATH", help="an output the mlv filter leaves alone (a log, a plots file "
+                   "committed as is); the run-cache still restores it (repeatable)")
     p.add_argument("-M", "--metric", dest="metrics", action="append", default=[], metavar="PATH",
                    help="a metrics file (JSON, YAML, TOML, CSV, TSV) kept in git as a normal file "
                         "(repeatable)")

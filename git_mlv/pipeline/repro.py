@@ -309,8 +309,8 @@ class Reproducer:
         """Where the outputs for the current inputs can come from without running, or None. With
         ``may_fetch``, outputs whose data is not here are fetched from the data remote first (a
         clone has the run-cache entries a push sent, not their outputs' data)."""
-        if st.outs_nocache or not use_cache:
-            return None  # part of the result is not stored anywhere, or the user wants a real run
+        if not use_cache:
+            return None  # the user wants a real run
         kinds = self._kinds(st)
         candidates: list[tuple[str, dict[str, tuple[str, Record]]]] = []
         hit = self.runcache.lookup(self._key(st, cur))
@@ -431,12 +431,11 @@ class Reproducer:
             target = self.fp.abspath(path)
             if not os.path.lexists(target):
                 raise _Failure(f"the command did not create output {path!r}")
-            if kind == "outnocache":
-                rec = self.fp.record(path)
-                assert rec is not None
-            else:
-                with self._pool_lock:
-                    rec = self._store(path, target)
+            # every kind is stored: an ``outnocache`` output (a log, a plots file kept in git)
+            # is not routed through the filter, but the pool keeps its bytes for the run-cache
+            # to restore, as DVC's run-cache keeps its ``cache: false`` outputs
+            with self._pool_lock:
+                rec = self._store(path, target)
             outs[path] = (kind, rec)
         return outs
 
@@ -458,24 +457,23 @@ class Reproducer:
         return make_key(st.cmd, {p: r.oid for p, r in cur.deps.items()}, cur.params, st.wdir)
 
     def _commit(self, st: Stage, cur: _Current, outs: dict[str, tuple[str, Record]]) -> None:
-        """Record a successful run in the lock and, unless part of it is not stored, the run-cache."""
+        """Record a successful run in the lock and the run-cache."""
         entry = LockEntry(cmd=st.cmd, wdir=st.wdir, deps=dict(cur.deps),
                           params={k: canonical_json(v) for k, v in cur.params.items()}, outs=outs)
         with self._lock:
             self.entries[st.name] = entry
             self.save_lock({n: e for n, e in self.entries.items() if n in self.spec.stages})
-        if not st.outs_nocache:
-            doc: dict[str, Any] = {
-                "cmd": st.cmd,
-                "deps": {p: r.oid for p, r in cur.deps.items()},
-                "params": cur.params,
-                "outs": {p: {"oid": r.oid, "size": r.size, **({"dir": True} if r.is_dir else {})}
-                         for p, (_, r) in outs.items()},
-            }
-            if st.wdir:
-                doc["wdir"] = st.wdir
-            with self._pool_lock:
-                self.runcache.record(self._key(st, cur), doc)
+        doc: dict[str, Any] = {
+            "cmd": st.cmd,
+            "deps": {p: r.oid for p, r in cur.deps.items()},
+            "params": cur.params,
+            "outs": {p: {"oid": r.oid, "size": r.size, **({"dir": True} if r.is_dir else {})}
+                     for p, (_, r) in outs.items()},
+        }
+        if st.wdir:
+            doc["wdir"] = st.wdir
+        with self._pool_lock:
+            self.runcache.record(self._key(st, cur), doc)
 
 
 def _record_of(out: dict[str, Any]) -> Record:

@@ -12,8 +12,9 @@ Format (a contract with the remotes code, which pushes and fetches it with the d
   that is a directory has ``"dir": true`` and its oid is the pool file of its listing
   (``fingerprint.encode_listing``), whose lines name the oid of every file inside.
 
-A hit restores the outputs from the pool instead of running the command. Stages with an output that
-is not cached (``outnocache``) are neither recorded nor restored: part of their result is not stored.
+A hit restores the outputs from the pool instead of running the command. An output that is not
+cached (``outnocache``: not routed through the filter) is stored in the pool all the same, for this:
+its entry restores it with the rest, as DVC's run-cache restores its ``cache: false`` outputs.
 """
 
 from __future__ import annotations

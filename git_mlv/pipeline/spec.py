@@ -8,7 +8,7 @@ Format (docs/pipelines.md)::
         dep = train.py              # multi-valued; a file or a directory
         param = params.yaml:lr      # FILE:KEY (nested keys as a.b.c) or FILE alone = every key
         out = model.h5              # stored in the pool, tracked by the mlv filter
-        outnocache = log.txt        # an output that is not stored
+        outnocache = log.txt        # not tracked by the filter; the pool keeps it for the run-cache
         metric = metrics.json       # kept in git as a normal file
 
 Paths are relative to the repository root, with ``/`` separators, whatever the directory a command

@@ -157,12 +157,14 @@ def test_directory_outputs_wdir_and_no_cache_outputs(repo: Path, tmp_path: Path)
     lk = (repo / ".gitmlv.lock").read_text()
     assert " feats/\n" in lk  # a directory record
     x = sha256_file(repo / "feats" / "x.npy")
-    # gen has an uncached output, so it is not restored from the run-cache: it runs again
+    # gen's uncached output (-O) is kept in the pool for the run-cache: gen is restored, log and all
     import shutil
 
     shutil.rmtree(repo / "feats")
-    assert "Running stage 'gen'" in mlv("repro", cwd=repo).stdout.decode()
+    (repo / "log.txt").unlink()
+    assert "Restored 'gen' from " in mlv("repro", cwd=repo).stdout.decode()
     assert sha256_file(repo / "feats" / "x.npy") == x
+    assert (repo / "log.txt").read_text() == "done"
     # use's output is restored
     (repo / "count.bin").unlink()
     assert "Restored 'use' from run-cache" in mlv("repro", cwd=repo).stdout.decode()
@@ -298,3 +300,32 @@ def test_python_bytecode_in_a_dep_folder_is_not_a_change(repo: Path, tmp_path: P
     assert "Everything is up to date." in out(mlv("repro", "--dry-run", cwd=tmp_path / "clone"))
     write(repo / "src" / "lib.py", b"X = 1\n")  # a real change still counts
     assert "Would run stage 's': src changed" in out(mlv("repro", "--dry-run", cwd=repo))
+
+
+def test_uncached_outputs_restored_from_run_cache(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DVC user's `--plots-no-cache train_log.csv` (or `-O`): switching a parameter back to a
+    value already trained restores the model and the log from the run-cache, as DVC's run-cache
+    does, instead of training again."""
+    write(repo / "params.yaml", b"lr: 0.1\n")
+    write(repo / "train.py", b"import os, yaml, pathlib\n"
+          b"open(os.environ['RUNLOG'], 'a').write('train\\n')\n"
+          b"lr = yaml.safe_load(open('params.yaml'))['lr']\n"
+          b"pathlib.Path('model.bin').write_bytes(os.urandom(3000))\n"
+          b"pathlib.Path('plots').mkdir(exist_ok=True)\n"
+          b"pathlib.Path('plots/loss.csv').write_text(f'epoch,loss\\n0,{lr}\\n' + os.urandom(8).hex())\n"
+          b"pathlib.Path('train.log').write_text(os.urandom(8).hex())\n")
+    log = repo.parent / "runlog"
+    monkeypatch.setenv("RUNLOG", str(log))
+    mlv("run", "-n", "train", "-d", "train.py", "-p", "lr", "-o", "model.bin", "--plots-no-cache",
+        "plots", "-O", "train.log", "python train.py", cwd=repo)
+    first = {p: sha256_file(repo / p) for p in ("model.bin", "plots/loss.csv", "train.log")}
+    write(repo / "params.yaml", b"lr: 0.01\n")
+    mlv("repro", cwd=repo)
+    second = {p: sha256_file(repo / p) for p in first}
+    assert second != first and log.read_text() == "train\ntrain\n"
+    write(repo / "params.yaml", b"lr: 0.1\n")
+    stdout = mlv("repro", cwd=repo).stdout.decode()
+    assert "Restored 'train' from run-cache" in stdout
+    assert log.read_text() == "train\ntrain\n"  # not run a third time
+    assert {p: sha256_file(repo / p) for p in first} == first
+    assert "Everything is up to date." in mlv("repro", cwd=repo).stdout.decode()
