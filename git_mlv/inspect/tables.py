@@ -54,7 +54,9 @@ def _csv_options(kind: Kind, types: dict[str, pa.DataType], multiline: bool,
                  names: list[str] | None = None, block_size: int = BLOCK_SIZE) -> tuple[Any, Any, Any]:
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(block_size=block_size, column_names=names)
+    header = kind.header if names is None else None  # given names: a byte range with no header
+    read = pcsv.ReadOptions(block_size=block_size, column_names=list(header) if header else names,
+                            skip_rows=kind.header_lines if header else 0)
     delimiter = "\t" if kind.name == "tsv" else kind.delimiter or ","
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=multiline)
     # empty fields are nulls in every column, as in JSON and Parquet (pyarrow's default keeps "" for strings)
@@ -63,12 +65,13 @@ def _csv_options(kind: Kind, types: dict[str, pa.DataType], multiline: bool,
 
 
 def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
-    """``kind`` with the field delimiter of a ``.csv`` sniffed from its first lines (dialect.py);
-    other kinds, and a kind whose delimiter is known, come back as they are. ``source`` is a path,
-    or a function returning a new binary stream of the file (read up to SNIFF_BYTES, then closed)."""
+    """``kind`` with the field delimiter of a ``.csv`` sniffed from its first lines (dialect.py),
+    and a CSV's or TSV's header when it is not UTF-8 (``Kind.header``); other kinds, and a kind
+    sniffed already (its delimiter known), come back as they are. ``source`` is a path, or a
+    function returning a new binary stream of the file (read up to SNIFF_BYTES, then closed)."""
     import pyarrow as pa
 
-    if kind.name != "csv" or kind.delimiter is not None:
+    if kind.name not in ("csv", "tsv") or kind.delimiter is not None:
         return kind
     try:
         with _read_from(source, kind) as stream:
@@ -81,7 +84,47 @@ def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
         complete = len(head) < SNIFF_BYTES
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return kind
-    return kind._replace(delimiter=sniff_delimiter(head, complete))
+    delimiter = sniff_delimiter(head, complete) if kind.name == "csv" else "\t"
+    header = foreign_header(head, delimiter, complete)
+    return kind._replace(delimiter=delimiter, header=None if header is None else header[0],
+                         header_lines=0 if header is None else header[1])
+
+
+def foreign_header(head: bytes, delimiter: str, complete: bool = True) -> tuple[tuple[str, ...], int] | None:
+    """(the column names, the lines they span) of a header (the first record of ``head``) that is
+    not UTF-8, else None.
+
+    pyarrow decodes a CSV's header as UTF-8 and stops on anything else ("'utf-8' codec can't
+    decode byte 0xe9"), while it reads such values as bytes: a CSV that Excel saved in Windows-1252
+    with ``Qté;Année`` on its first line was no table at all, for the summary and for `git mlv
+    diff`. Such a header is read here, as pyarrow would split it (double quotes, doubled to escape
+    one), each name decoded from UTF-8 with any other byte written ``\\xe9``, as a summary writes
+    bytes; the reader is then given these names and skips the header's lines."""
+    import csv
+    import io
+
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    end = 0
+    while True:  # the first record ends at a newline outside double quotes
+        nl = head.find(b"\n", end)
+        if nl < 0:
+            if not complete:
+                return None  # a header cut by the head: left to pyarrow, as before
+            record = head
+            break
+        if head.count(b'"', 0, nl) % 2 == 0:
+            record = head[:nl]
+            break
+        end = nl + 1
+    record = record.removesuffix(b"\r")
+    try:
+        record.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    fields = next(csv.reader(io.StringIO(record.decode("latin-1"), newline=""), delimiter=delimiter), [])
+    names = tuple(f.encode("latin-1").decode("utf-8", "backslashreplace") for f in fields)
+    return names, record.count(b"\n") + 1
 
 
 @contextlib.contextmanager
@@ -436,6 +479,7 @@ def summarize(path: str, kind: Kind) -> Summary:
         result = (schema, rows, acc.stats)
     schema, rows, stats = result
     # only where it is not the comma: summaries of comma files stay as they were
-    extra = [f"delimiter {quoted(kind.delimiter)}"] if kind.delimiter not in (None, ",") else []
+    sep = kind.delimiter if kind.name == "csv" else None
+    extra = [f"delimiter {quoted(sep)}"] if sep not in (None, ",") else []
     return Summary(kind.label, size, table_facts(schema, rows, stats, extra),
                    schema=[(f.name, type_name(f.type)) for f in schema], rows=rows)

@@ -1,0 +1,71 @@
+"""Summaries and row diffs of the tables data scientists commit as their tools write them (helper C)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from git_mlv.inspect import rowdiff, summarize, tables
+from git_mlv.inspect.detect import detect
+
+# Excel in Windows-1252 (Western Europe): "Qté" and "Année" in the header, ';' between fields
+_EXCEL = "id;Qté;Année\r\n" + "".join(f"{i};{i * 2};caf\xe9 {i % 3}\r\n" for i in range(40))
+
+
+def _lines(path: Path) -> list[str]:
+    return summarize(str(path)).lines()
+
+
+def test_windows1252_header_is_read_as_a_table(tmp_path: Path) -> None:
+    """pyarrow decodes a CSV's header as UTF-8 and stopped on Excel's Windows-1252 one: the file
+    was summarised as bytes with the note "'utf-8' codec can't decode byte 0xe9". Its names are
+    now decoded with other bytes written \\xe9, as a summary writes bytes."""
+    csv = tmp_path / "ventes.csv"
+    csv.write_bytes(_EXCEL.encode("cp1252"))
+    lines = _lines(csv)
+    assert lines[:8] == ["format csv", f"size {csv.stat().st_size} ({csv.stat().st_size} B)", "rows 40",
+                         "columns 3", "column id int64", "column Qt\\xe9 int64",
+                         "column Ann\\xe9e binary", 'delimiter ";"']
+    assert "Qt\\xe9 max 78" in lines and 'Ann\\xe9e top "caf\\\\xe9 0" 14' in lines
+    tsv = tmp_path / "ventes.tsv"
+    tsv.write_bytes(_EXCEL.replace(";", "\t").encode("cp1252"))
+    assert _lines(tsv)[4:7] == ["column id int64", "column Qt\\xe9 int64", "column Ann\\xe9e binary"]
+    alone = tmp_path / "vide.csv"  # an export of no rows: the header alone, no line end
+    alone.write_bytes("Qté,Année".encode("cp1252"))
+    assert _lines(alone)[2:6] == ["rows 0", "columns 2", "column Qt\\xe9 null", "column Ann\\xe9e null"]
+    quoted = tmp_path / "q.csv"  # a quoted name holding a line end: its two lines are the header's
+    quoted.write_bytes('"Qté\nunit",v\n1,2\n3,4\n'.encode("cp1252"))
+    assert _lines(quoted)[2:6] == ["rows 2", "columns 2", 'column "Qt\\\\xe9\\nunit" int64', "column v int64"]
+    utf8 = tmp_path / "u.csv"  # a UTF-8 header is pyarrow's to read, as before
+    utf8.write_text("Qté,v\n1,2\n", encoding="utf-8")
+    assert _lines(utf8)[4] == "column Qté int64"
+
+
+def test_windows1252_header_in_parallel_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big CSV is read in byte ranges after its header: the names come from the header once, and
+    the ranges are not cut short by a skipped line."""
+    csv = tmp_path / "big.csv"
+    csv.write_bytes(("id;Qté\n" + "".join(f"{i};{i % 7}\n" for i in range(20000))).encode("cp1252"))
+    serial = _lines(csv)
+    monkeypatch.setattr(tables, "PARALLEL_MIN", 1024)
+    monkeypatch.setattr(tables.os, "cpu_count", lambda: 4)
+    from git_mlv.inspect import csvparts
+
+    ranges: list[int] = []
+    real = csvparts._range_stats
+    monkeypatch.setattr(csvparts, "_range_stats", lambda *a: ranges.append(1) or real(*a))
+    assert _lines(csv) == serial
+    assert len(ranges) == 4
+    assert "rows 20000" in serial and "column Qt\\xe9 int64" in serial
+
+
+def test_windows1252_header_rows_by_key(tmp_path: Path) -> None:
+    """`git mlv diff --key` reads the same names: the key and the changed column are found."""
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_bytes(_EXCEL.encode("cp1252"))
+    new.write_bytes(_EXCEL.replace("\r\n7;14;", "\r\n7;15;").encode("cp1252"))
+    r = rowdiff.row_diff(str(old), detect(str(old)), str(new), detect(str(new)), "id",
+                         size=old.stat().st_size, limit=5, tmp_dir=str(tmp_path))
+    assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 1, 39)
+    assert r.changed_rows == [{"id": 7, "changes": {"Qt\\xe9": [14, 15]}}]
