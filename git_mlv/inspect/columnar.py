@@ -47,7 +47,9 @@ def parquet(path: str) -> Summary:
         lows: list[Any] = [None] * ncols
         highs: list[Any] = [None] * ncols
         exact = [True] * ncols  # min/max known for every row group
-        ns_type = [_time_type(meta.schema.column(c).logical_type) for c in range(ncols)]
+        zones = {f.name: f.type.tz for f in schema if getattr(f.type, "tz", None)}
+        ns_type = [_zoned(_time_type(meta.schema.column(c).logical_type),
+                          zones.get(meta.schema.column(c).path)) for c in range(ncols)]
         physical = [meta.schema.column(c).physical_type for c in range(ncols)]
         half = ['"Float16"' in meta.schema.column(c).logical_type.to_json() for c in range(ncols)]
         for g in range(meta.num_row_groups):
@@ -123,6 +125,24 @@ def _time_type(logical: Any) -> Any:
     if t.get("Type") == "Time" and unit:
         return pa.time32(unit) if unit == "ms" else pa.time64(unit)
     return None
+
+
+def _zoned(dtype: Any, zone: str | None) -> Any:
+    """A timestamp type adjusted to UTC in the Parquet schema, in the time zone of its Arrow column
+    (the writer's, kept in the file's Arrow schema): a column typed ``timestamp[us,
+    tz=Europe/Paris]`` showed its min and max in UTC, while the same table as Feather showed them
+    in Paris time, so a dataset moved from Feather to Parquet showed changed values. A zone this
+    Python does not know keeps UTC (a readable time rather than a count)."""
+    import pyarrow as pa
+
+    if zone is None or getattr(dtype, "tz", None) != "UTC" or zone == "UTC":
+        return dtype
+    zoned = pa.timestamp(dtype.unit, tz=zone)
+    try:
+        pa.scalar(0, type=zoned).as_py()
+    except Exception:  # noqa: BLE001 - pyarrow's or zoneinfo's words for an unknown zone
+        return dtype
+    return zoned
 
 
 def arrow_ipc(path: str, kind: Kind) -> Summary:

@@ -69,3 +69,27 @@ def test_windows1252_header_rows_by_key(tmp_path: Path) -> None:
                          size=old.stat().st_size, limit=5, tmp_dir=str(tmp_path))
     assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 1, 39)
     assert r.changed_rows == [{"id": 7, "changes": {"Qt\\xe9": [14, 15]}}]
+
+
+def test_parquet_timestamps_in_their_columns_zone(tmp_path: Path) -> None:
+    """A Parquet column typed timestamp[.., tz=Europe/Paris] showed its min and max in UTC under
+    that type line, while the same table as Feather (and Arrow) showed Paris time: moving a dataset
+    from Feather to Parquet showed changed values in `git diff`. A zone Python does not know keeps
+    UTC, a readable time."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    stamps = [1700000000123456789, None, 1600000000000000000]
+    for tz, unit, low in (("Europe/Paris", "ns", "2020-09-13 14:26:40+02:00"),
+                          ("+05:30", "us", "2020-09-13 17:56:40+05:30"),
+                          ("Mars/Olympus", "ms", "2020-09-13 12:26:40+00:00")):
+        div = {"ns": 1, "us": 1000, "ms": 1000_000}[unit]
+        values = [s if s is None else s // div for s in stamps]
+        t = pa.table({"ts": pa.array(values, pa.timestamp(unit, tz=tz))})
+        pq.write_table(t, tmp_path / "t.parquet")
+        lines = [x for x in _lines(tmp_path / "t.parquet") if x.startswith("ts m")]
+        assert lines[0] == f"ts min {low}", tz
+        if tz != "Mars/Olympus":
+            feather.write_feather(t, tmp_path / "t.feather")
+            assert [x for x in _lines(tmp_path / "t.feather") if x.startswith("ts m")] == lines
