@@ -236,10 +236,16 @@ class KeyLookup:
         self._files, self._which, self._row = files, which, row
         self.known = which >= 0  # the cache knows the object: a pointer or not
         self.pointer = np.zeros(len(which), dtype=bool)
+        # the pointer blob's length in bytes (0 where not a pointer or not known): a worktree
+        # file of another size does not hold its text (indexstat.IndexTable.suspects)
+        self.length = np.zeros(len(which), dtype=np.uint32)
         for n, f in enumerate(files):
             sel = np.flatnonzero(which == n)
             if len(sel):
-                self.pointer[sel] = f.values["size"][row[sel]] != NOT_POINTER
+                vals = f.values[row[sel]]
+                is_pointer = vals["size"] != NOT_POINTER
+                self.pointer[sel] = is_pointer
+                self.length[sel] = np.where(is_pointer, vals["length"], 0)
 
     def blob(self, i: int) -> PointerBlob | None:
         """The pointer blob of key ``i`` (None: not a pointer, or not known)."""

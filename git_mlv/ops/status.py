@@ -279,7 +279,7 @@ def _loud_batches(ws: Workspace, dirty: set[bytes], listed: set[str], quiet: lis
     if found is None:
         return None
     table, known, cache = found
-    look = table.suspects({*dirty, *map(os.fsencode, listed)}) | table.skip_worktree
+    look = table.suspects({*dirty, *map(os.fsencode, listed)}, known=known) | table.skip_worktree
     wanted = table.stage0_regular & (~known.known | (known.pointer & look))
     quiet[0] = int((table.stage0_regular & known.pointer & ~look).sum())
     return _entry_batches(ws, table, wanted, known, cache)
