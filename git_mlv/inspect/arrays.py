@@ -94,6 +94,31 @@ def numeric(dtype: np.dtype) -> bool:
     return dtype.kind in "biuf" and not dtype.fields
 
 
+def dtype_text(dtype: np.dtype) -> str:
+    """A dtype as a fact: numbers, dates and objects by name (``float32``, ``datetime64[D]``), text
+    and bytes by their code (``<U5``, ``|S2``), a record's fields as HDF5's compound types are
+    written (``compound(a <i2, b <f8)``). The name of a structured dtype is ``void96`` and its
+    code ``|V12``, and a text dtype's name counts bits (``str160`` for ``<U5``): a field renamed or
+    retyped, or strings made longer, did not show in `git diff`."""
+    from .fmt import text
+
+    if dtype.fields:
+        return "compound(" + ", ".join(f"{text(n)} {_field_text(dtype.fields[n][0])}"
+                                       for n in dtype.names or ()) + ")"
+    if dtype.subdtype is not None:
+        return _field_text(dtype)
+    return dtype.name if dtype.kind in "biufcmMO" else dtype.str
+
+
+def _field_text(dtype: np.dtype) -> str:
+    if dtype.fields:
+        return dtype_text(dtype)
+    if dtype.subdtype is not None:
+        base, shape = dtype.subdtype
+        return f"{_field_text(base)} {shape_text(shape)}"
+    return dtype.str
+
+
 def shape_text(shape: Iterable[int]) -> str:
     """``[3, 224, 224]``."""
     return "[" + ", ".join(str(int(d)) for d in shape) + "]"
@@ -176,7 +201,7 @@ def _npy(path: str) -> Summary:
         shape, fortran, dtype = _header(f)
         offset = f.tell()
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    facts = [f"dtype {dtype.str if dtype.fields else dtype.name}", f"shape {shape_text(shape)}",
+    facts = [f"dtype {dtype_text(dtype)}", f"shape {shape_text(shape)}",
              f"elements {count}"]
     if dtype.hasobject:
         facts.append("note pickled Python objects: not read")
@@ -208,8 +233,7 @@ def _npz(path: str) -> Summary:
                 with zf.open(info) as f:
                     shape, _, dtype = _header(f)
                     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-                    dname = dtype.str if dtype.fields else dtype.name
-                    schema.append(f"array {name} {dname} {shape_text(shape)}")
+                    schema.append(f"array {name} {dtype_text(dtype)} {shape_text(shape)}")
                     if numeric(dtype) and not dtype.hasobject:
                         stats += array_facts(f"{name} ", dtype, shape, _blocks_from_stream(f, dtype, count))
             # a damaged member: "Bad CRC-32"; RuntimeError: its flags say "encrypted"

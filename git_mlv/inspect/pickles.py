@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from . import Summary
-from .arrays import array_facts, numeric, row_blocks, shape_text
+from .arrays import array_facts, dtype_text, numeric, row_blocks, shape_text
 from .fallback import NotThisFormat
 from .fmt import plain, text
 from .safepickle import load, walk
@@ -63,4 +63,4 @@ def summarize(path: str) -> Summary:
 def _dtype(dt: Any) -> str:
     if dt is None:
         return "object"
-    return dt.str if dt.fields else dt.name
+    return dtype_text(dt)

@@ -84,7 +84,43 @@ class _DType(Opaque):
         state = self.state
         if isinstance(state, tuple) and len(state) > 1 and state[1] in ("<", ">") and dt.itemsize > 1:
             dt = dt.newbyteorder(state[1])
+        if dt.kind == "V" and isinstance(state, tuple) and len(state) >= 6:
+            sub = state[2]  # a subarray: (its element's dtype, its shape)
+            if (isinstance(sub, tuple) and len(sub) == 2 and isinstance(sub[0], _DType)
+                    and isinstance(sub[1], tuple) and all(isinstance(d, int) for d in sub[1])):
+                base = sub[0].dtype()
+                try:
+                    return dt if base is None else np.dtype((base, sub[1]))
+                except (TypeError, ValueError):  # a shape no dtype can have (a damaged pickle)
+                    return dt
+            return _record(state) or dt
         return dt
+
+
+def _record(state: tuple[Any, ...]) -> Any:
+    """A structured dtype from its pickled state (version, order, subarray, names, fields,
+    itemsize...), field by field from their own type codes; None when the state is not one: such a
+    record was ``|V12``, its fields unseen."""
+    import numpy as np
+
+    names, fields, itemsize = state[3], state[4], state[5]
+    if not (isinstance(names, tuple) and isinstance(fields, dict) and isinstance(itemsize, int)):
+        return None
+    formats, offsets = [], []
+    for n in names:
+        entry = fields.get(n)
+        if not (isinstance(n, str) and isinstance(entry, tuple) and len(entry) >= 2
+                and isinstance(entry[0], _DType) and isinstance(entry[1], int)):
+            return None
+        sub = entry[0].dtype()
+        if sub is None:
+            return None
+        formats.append(sub)
+        offsets.append(entry[1])
+    try:
+        return np.dtype({"names": list(names), "formats": formats, "offsets": offsets, "itemsize": itemsize})
+    except (TypeError, ValueError):
+        return None
 
 
 class _NDArray(Opaque):

@@ -93,3 +93,28 @@ def test_parquet_timestamps_in_their_columns_zone(tmp_path: Path) -> None:
         if tz != "Mars/Olympus":
             feather.write_feather(t, tmp_path / "t.feather")
             assert [x for x in _lines(tmp_path / "t.feather") if x.startswith("ts m")] == lines
+
+
+def test_array_dtypes_show_records_and_text_lengths(tmp_path: Path) -> None:
+    """A structured array was ``dtype |V12`` (its fields unseen) and a text array ``dtype str160``
+    (numpy's name counts bits): a field renamed or retyped, or longer strings, showed only as a new
+    sha256. They read as HDF5's compound types and numpy's codes now, in .npy, .npz and pickles
+    (whose record dtypes are rebuilt from their type codes, nothing run)."""
+    import pickle
+
+    import numpy as np
+
+    rec = np.zeros(2, dtype=[("id", "<i2"), ("pos", "<f4", (3,)), ("tag", "S2"), ("m", [("x", ">u8")])])
+    np.save(tmp_path / "r.npy", rec)
+    want = "compound(id <i2, pos <f4 [3], tag |S2, m compound(x >u8))"
+    assert f"dtype {want}" in _lines(tmp_path / "r.npy")
+    np.save(tmp_path / "u.npy", np.array(["héllo", "w"]))
+    assert "dtype <U5" in _lines(tmp_path / "u.npy")
+    np.savez(tmp_path / "z.npz", r=rec, t=np.array([b"ab"]), d=np.array(["2024-01-01"], "datetime64[D]"))
+    assert [x for x in _lines(tmp_path / "z.npz") if x.startswith("array ")] == [
+        "array d datetime64[D] [1]", f"array r {want} [2]", "array t |S2 [1]"]
+    for protocol in (2, 5):
+        path = tmp_path / f"p{protocol}.pkl"
+        path.write_bytes(pickle.dumps({"r": rec, "f": np.arange(3.0)}, protocol=protocol))
+        assert [x for x in _lines(path) if x.startswith("array ")] == [
+            f"array r {want} [2]", "array f float64 [3]"], protocol
