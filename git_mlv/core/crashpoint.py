@@ -15,6 +15,7 @@ import signal
 ENV = "GIT_MLV_TEST_CRASH_AT"
 PAUSE_ENV = "GIT_MLV_TEST_PAUSE_AT"
 PAUSED_FILE_ENV = "GIT_MLV_TEST_PAUSED"
+RESUME_FILE_ENV = "GIT_MLV_TEST_RESUME"
 PAUSE_SECONDS = 60.0
 
 
@@ -27,7 +28,9 @@ def crashpoint(name: str) -> None:
 def pausepoint(name: str) -> None:
     """Sleep ``PAUSE_SECONDS`` here when the environment names this point, first creating the
     file ``GIT_MLV_TEST_PAUSED`` names (if set): a test that waits for that file then signals a
-    process known to be at this point (a sleep is where Ctrl-C usually finds a waiting command)."""
+    process known to be at this point (a sleep is where Ctrl-C usually finds a waiting command).
+    With ``GIT_MLV_TEST_RESUME`` set, go on as soon as the file it names exists (a test that runs
+    another command while this one is held there; every later pass goes straight through)."""
     if os.environ.get(PAUSE_ENV) == name:
         import time
 
@@ -35,4 +38,10 @@ def pausepoint(name: str) -> None:
         if marker:
             with open(marker, "w"):
                 pass
-        time.sleep(PAUSE_SECONDS)
+        resume = os.environ.get(RESUME_FILE_ENV)
+        if not resume:
+            time.sleep(PAUSE_SECONDS)
+            return
+        deadline = time.monotonic() + PAUSE_SECONDS
+        while not os.path.exists(resume) and time.monotonic() < deadline:
+            time.sleep(0.01)

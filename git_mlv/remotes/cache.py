@@ -38,6 +38,7 @@ from ..core.pack import Entry
 from ..errors import CorruptObject
 from .base import Remote, RemoteNotFound, is_pack_name
 from .cachedir import CacheFolder
+from .pending import PendingUploads
 
 PACKS = "packs/"
 # A listing that names an index file gone by the time we download it means a consolidation
@@ -81,6 +82,7 @@ class RemoteIndex:
         self.downloads = 0  # index files downloaded by this object (tests and benchmarks count)
         self._retry = retry
         self.folder = CacheFolder(cache_dir, remote.url)
+        self.uploads = PendingUploads(self.folder)  # ``pending`` and push.lock (remotes/pending.py)
         self._load(self.folder.cached)  # index files already cached are read where they are
 
     @property
@@ -391,20 +393,17 @@ class RemoteIndex:
 
     # -- our unfinished uploads ----------------------------------------------------------------
     def pending(self) -> set[str]:
-        """Packs this clone started uploading without indexing them (a crash or an error)."""
-        try:
-            with open(os.path.join(self.dir, "pending"), encoding="utf-8") as f:
-                return {line.strip() for line in f if line.strip()}
-        except FileNotFoundError:
-            return set()
+        """Packs this pool's pushes started uploading without indexing them (a crash, an error,
+        or a push of another process under way: remotes/pending.py)."""
+        return self.uploads.read()
 
     def set_pending(self, names: Iterable[str]) -> None:
-        """Replace the list of unfinished uploads."""
-        text = "".join(f"{n}\n" for n in sorted(set(names)))
-        self.write_state("pending", text.encode())
+        """Replace the list of unfinished uploads (a collector holding push.lock exclusively)."""
+        self.uploads.replace(names)
 
     def close(self) -> None:
         """Release the mapped index files."""
+        self.uploads.close()
         with self._lock:
             for index in self._indexes.values():
                 index.close()

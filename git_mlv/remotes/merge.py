@@ -126,18 +126,15 @@ def _upload(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy, locs: list[
     """Upload the objects at ``locs`` (local pool) in packs of at most ``pack_size``, each followed
     by its index. A pack uploaded without its index (a crash) is in ``pending``: the next push
     deletes it (transfer._collect_orphans)."""
-    started = rindex.pending()
     for part in _plan_packs(locs, pack_size):
         data, entries = _assemble(part)
         name = f"packs/pack-{secrets.token_hex(16)}"
-        started.add(name + ".pack")
-        rindex.set_pending(started)
+        rindex.uploads.add([name + ".pack"])  # (and holds push.lock: remotes/pending.py)
         index_bytes = idx.encode(entries)
         retry.run(lambda n=name, d=data: remote.put(n + ".pack", d))  # type: ignore[misc]
         retry.run(lambda n=name, d=index_bytes: remote.put(n + ".idx", d))  # type: ignore[misc]
         rindex.add(name + ".pack", index_bytes)
-        started.discard(name + ".pack")  # the index is up: committed
-        rindex.set_pending(started)
+        rindex.uploads.remove([name + ".pack"])  # the index is up: committed
         res.written.append(name + ".pack")
         res.objects += len(entries)
         res.bytes_sent += size_of(data) + len(index_bytes)

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..core import idarray as ida
 from ..core import index as idx
+from ..core.crashpoint import pausepoint
 from ..core.pack import (
     END_MAGIC,
     ENTRY_SIZE,
@@ -248,15 +249,13 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     del keys
     counter = ProgressCounter(plan.total, progress)
     lock = threading.Lock()
-    started = rindex.pending()
+    indexed: list[str] = []
 
     # Every pack this push may upload is named at once, before the first goes up, and the list is
     # written once (not twice per pack): a crash leaves them all pending, and the next push deletes
     # those whose index never made it (_collect_orphans skips the committed ones).
     names = [f"packs/pack-{secrets.token_hex(16)}" for _ in range(len(plan))]
-    if names:
-        started.update(n + ".pack" for n in names)
-        rindex.set_pending(started)
+    rindex.uploads.add(n + ".pack" for n in names)
 
     staged: dict[int, tuple[int, Data, list[Entry], Staged]] = {}  # not yet published, by pack
 
@@ -280,10 +279,11 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
             with lock:
                 staged.pop(i, None)
         index_bytes = idx.encode(entries)
+        pausepoint("push-pack-published")  # its pack is up, its index not yet
         retry.run(lambda: remote.put(name + ".idx", index_bytes))  # the commit point
         rindex.add(name + ".pack", index_bytes)
         with lock:
-            started.discard(name + ".pack")
+            indexed.append(name + ".pack")
             stats.packs += 1
             stats.objects += len(entries)
             stats.bytes_sent += size_of(data) + len(index_bytes)
@@ -308,8 +308,7 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         for _, _, _, pack in staged.values():
             pack.discard()  # a temp file left behind; one published already: nothing
         raise
-    if names:
-        rindex.set_pending(started)  # what is left: packs of earlier pushes still not collected
+    rindex.uploads.remove(indexed)  # what is left: packs of other pushes, or not collected yet
     for name, data in after:
         retry.run(lambda n=name, d=data: remote.put(n, d))  # type: ignore[misc]
         stats.bytes_sent += len(data)
@@ -317,7 +316,17 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
 
 
 def _collect_orphans(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy) -> None:
-    """Delete packs an earlier push from this clone uploaded but never indexed."""
+    """Delete packs an earlier push from this clone uploaded but never indexed; not while another
+    process of this pool uploads to this remote (its packs in flight look the same:
+    remotes/pending.py). Holds push.lock shared afterwards, for this push's own uploads."""
+    try:
+        if rindex.uploads.may_collect():
+            _collect_pending(remote, rindex, retry)
+    finally:
+        rindex.uploads.hold()
+
+
+def _collect_pending(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy) -> None:
     pending = rindex.pending()
     if not pending:
         return
