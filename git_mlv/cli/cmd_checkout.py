@@ -27,11 +27,14 @@ _NAMED = 10  # files without data named one a line, then counted
 
 def run(args: argparse.Namespace) -> int:
     from ..ops import data
+    from ..ops.addpaths import refuse_pathspec_magic
     from ..ops.context import Workspace
     from .cmd_status import relative_to_cwd
     from .render import Progress, human_size, quote_path
 
+    refuse_pathspec_magic(args.paths, "checkout")
     with Workspace.discover() as ws:
+        ws.repo.top  # noqa: B018 (a bare repository: "needs a work tree", not git diff-files' fatal)
         install_first(ws)
         res = data.checkout(ws, args.paths or None, progress=Progress("checkout", args.quiet))
         fetch = "run `git mlv pull`"

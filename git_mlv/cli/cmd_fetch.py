@@ -79,8 +79,8 @@ def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ..errors import UsageError
-    from ..ops import sync, sync_fetch
+    from ..errors import MlvError, UsageError
+    from ..ops import setup, sync, sync_fetch
     from ..ops.context import Workspace
     from ..ops.scope import fetch_scope
     from .render import Progress, print_json
@@ -89,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         remote, revs = sync.split_remote_arg(ws, args.words)
         if args.all and revs:
             raise UsageError("give revisions or --all, not both")
+        # an unborn HEAD: before, "'HEAD' names no commit here (a typo, or a ref not fetched yet?)"
+        if not revs and not args.all and not setup.has_commits(ws):
+            raise MlvError("no commit yet, so HEAD has no data to fetch: name a revision (`git mlv "
+                           "fetch origin/main`), or `git pull` first")
         scope = fetch_scope(ws, args.include, args.exclude)
         res = sync_fetch.fetch(ws, remote, revs or None, all=args.all,
                                progress=Progress("fetch", args.quiet or args.json), scope=scope)

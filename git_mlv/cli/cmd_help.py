@@ -13,6 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Open the manual page of git-mlv, or of VERB, with man (`git mlv "
                        "--help` does the same through git). Without man, print the verb's --help.")
     p.add_argument("verb", nargs="?", metavar="VERB", help="a git-mlv verb, e.g. migrate")
+    p.add_argument("action", nargs="?", metavar="ACTION",
+                   help="an action of VERB (`git mlv help remote add`): its --help")
     p.set_defaults(func=run)
 
 
@@ -33,6 +35,13 @@ def run(args: argparse.Namespace) -> int:
         if args.verb not in sub.choices:
             raise UsageError(f"no verb {args.verb!r}; `git mlv --help` lists them")
         target = sub.choices[args.verb]
+    if args.action:  # before: "unrecognized arguments: add"
+        actions = [a for a in target._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions or args.action not in actions[0].choices:
+            known = ", ".join(actions[0].choices) if actions else "none"
+            raise UsageError(f"no action {args.action!r} of `git mlv {args.verb}` (actions: {known})")
+        print(actions[0].choices[args.action].format_help(), end="")
+        return 0
     name = "git-mlv" + (f"-{args.verb}" if args.verb else "")
     man = shutil.which("man")
     if man:

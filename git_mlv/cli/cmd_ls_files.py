@@ -28,12 +28,14 @@ def run(args: argparse.Namespace) -> int:
     import posixpath
 
     from ..ops import ls_files
+    from ..ops.addpaths import refuse_pathspec_magic
     from ..ops.context import Workspace
     from ..ops.data import cwd_prefix
     from .render import human_size, print_json_list, quote_path
 
     with Workspace.discover() as ws:
         rev, paths = ls_files.split_rev_arg(ws, args.words)
+        refuse_pathspec_magic(paths, "ls-files")
         if paths:  # a path that names no tracked file is an error before anything is printed
             batches: Iterable[list[ls_files.FileInfo]] = [ls_files.ls_files(ws, rev, paths)]
         else:  # printed batch by batch: memory stays flat at any number of files

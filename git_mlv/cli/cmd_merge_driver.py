@@ -22,15 +22,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _read(path: str) -> bytes:
+    """A version git handed us; run by hand with a path that is not a file, one line (exit 2):
+    before, "internal error: FileNotFoundError" and exit 70."""
+    from ..errors import UsageError
+
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise UsageError(f"{path}: not a file; git runs `git mlv merge-driver %O %A %B %P` with the "
+                         "three versions' files itself (plumbing: see `git mlv merge-driver --help`)"
+                         ) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    with open(args.ours, "rb") as f:
-        ours = f.read()
-    with open(args.theirs, "rb") as f:
-        theirs = f.read()
+    ours = _read(args.ours)
+    theirs = _read(args.theirs)
     if ours == theirs:
         return 0
-    with open(args.base, "rb") as f:
-        base = f.read()
+    base = _read(args.base)
     if base == ours:  # only they changed it (git usually settles this before asking)
         with open(args.ours, "wb") as f:
             f.write(theirs)

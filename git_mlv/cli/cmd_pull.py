@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from ..ops import sync, sync_fetch
+    from ..ops.addpaths import refuse_pathspec_magic
     from ..ops.context import Workspace
     from ..ops.scope import fetch_scope
     from .cmd_checkout import install_first
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     with Workspace.discover() as ws:
         remote, paths = sync.split_remote_arg(ws, args.words)
+        refuse_pathspec_magic(paths, "pull")
         install_first(ws)
         scope = fetch_scope(ws, args.include, args.exclude)
         res = sync_fetch.pull(ws, remote, paths or None,

@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ..errors import UsageError
-    from ..ops import sync
+    from ..errors import MlvError, UsageError
+    from ..ops import setup, sync
     from ..ops.context import Workspace
     from .render import Progress, print_json, push_summary, quote_path
 
@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
         remote, revs = sync.split_remote_arg(ws, args.words)
         if args.all and revs:
             raise UsageError("give revisions or --all, not both")
+        # an unborn HEAD: before, "'HEAD' names no commit here (a typo, or a ref not fetched yet?)"
+        if not revs and not args.all and not setup.has_commits(ws):
+            raise MlvError("no commit yet, so no data to push: commit first (`git commit`)")
         res = sync.push(ws, remote, revs or None, all=args.all,
                         progress=Progress("push", args.quiet or args.json))
     if args.json:

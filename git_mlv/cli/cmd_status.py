@@ -52,9 +52,11 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..ops import data, eol, hooks, imports, status
+    from ..ops.addpaths import refuse_pathspec_magic
     from ..ops.context import Workspace
     from .render import print_json, quote_path
 
+    refuse_pathspec_magic(args.paths, "status")
     with Workspace.discover() as ws:
         _warn_if_not_installed(ws)
         st, unpushed = status.status_and_commits(ws, check_remote=not args.no_remote,

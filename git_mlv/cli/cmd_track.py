@@ -11,7 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Add `PATTERN filter=mlv diff=mlv merge=mlv -text` lines to "
                        "the root's .gitattributes. A pattern typed in a subdirectory is relative to "
                        "it, as in that folder's own .gitattributes (in data/, \"*.csv\" is written "
-                       "data/**/*.csv and \"sub/**\" data/sub/**). Without patterns, list the "
+                       "data/**/*.csv and \"sub/**\" data/sub/**). An absolute path inside the "
+                       "repository tracks that file; git's pathspec magic (':(glob)', ':!') is "
+                       "refused, as .gitattributes does not know it. Without patterns, list the "
                        "tracked ones.")
     p.add_argument("patterns", nargs="*", metavar="PATTERN", help='e.g. "*.h5" "data/**"')
     p.add_argument("--json", action="store_true", help="list as JSON")

@@ -21,6 +21,7 @@ def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
     or ignored by a .gitignore; nothing when git would add them all (a missing or outside path is
     ``setup.add``'s own error)."""
     top = ws.repo.top
+    refuse_pathspec_magic(paths, "add", globs=False)
     rels: dict[str, str] = {}  # path relative to the top -> as typed
     for p in paths:
         if not p:  # os.path.abspath("") is the current folder: at the top, everything
@@ -45,6 +46,29 @@ def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
         source, line, pattern, path = (os.fsdecode(f) for f in fields[:4])
         raise UsageError(f"{rels.get(path, path)}: ignored by {source}:{line} ({pattern}); "
                          "un-ignore it there, or `git mlv track` it and `git add -f` it")
+
+
+_MAGIC = ("(", "!", "^", "/")  # after a leading ':': git's pathspec magic (long form, exclude, top)
+
+
+def pathspec_magic(word: str, cwd: str | None = None) -> bool:
+    """``word`` is written as git pathspec magic (``:(glob)*.csv``, ``:!x``, ``:^x``, ``:/x``) and
+    names no file as it stands."""
+    return (len(word) > 1 and word[0] == ":" and word[1] in _MAGIC
+            and not os.path.lexists(os.path.join(cwd or os.getcwd(), word)))
+
+
+def refuse_pathspec_magic(words: list[str], verb: str, cwd: str | None = None,
+                          globs: bool = True) -> None:
+    """A UsageError for the first of ``words`` that is git pathspec magic: the data verbs take
+    paths and quoted globs, and took `:(glob)*.bin` or `:!a.bin` for a file name (`git mlv add`
+    said "no such file or folder", `checkout ':!a.bin'` that no tracked file is under it)."""
+    for w in words:
+        if pathspec_magic(w, cwd):
+            what = "exclusions" if w[1] in "!^" else "pathspec magic"
+            takes = "paths and quoted globs ('data/*.csv')" if globs else "paths"
+            raise UsageError(f"{w!r}: git mlv {verb} takes {takes}, not git's {what} (':(...)', "
+                             "':!', ':^', ':/'): name what to include")
 
 
 def _refuse_links(top: str, rel: str, typed: str) -> None:

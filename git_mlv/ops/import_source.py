@@ -16,7 +16,7 @@ from ..core.pointer import MAX_SIZE, Pointer
 from ..errors import UsageError
 from ..gitio import walk
 from ..gitio.catfile import CatFile
-from ..gitio.source import SourceError, SourceRepo, TreeEntry, git_url, local_path
+from ..gitio.source import SourceError, SourceRepo, SourceUnreachable, TreeEntry, git_url, local_path
 from ..remotes.base import RemoteError
 from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import fetch_files
@@ -242,11 +242,12 @@ def _fetch_data(src: SourceRepo, source: Source, wanted: dict[str, int], base: s
         rindex = RemoteIndex(remote, os.path.join(cache_dir, hashlib.sha256(
             remote.url.encode()).hexdigest()[:16]), retry.run)
     except RemoteError as e:
-        raise SourceError(f"cannot open the data remote {rurl} of {source.url}: {e}") from None
+        # a remote error (README: exit 5), not the caller's mistake (2) as it was
+        raise SourceUnreachable(f"cannot open the data remote {rurl} of {source.url}: {e}") from None
     try:
         stats = fetch_files(pool, remote, rindex, todo, retry, progress, sizes=todo)
     except RemoteError as e:
-        raise SourceError(f"cannot read the data remote {rurl} of {source.url}: {e}") from None
+        raise SourceUnreachable(f"cannot read the data remote {rurl} of {source.url}: {e}") from None
     finally:
         pool.writer().flush()
         rindex.close()

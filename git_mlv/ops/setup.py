@@ -12,6 +12,7 @@ from ..errors import UsageError
 from ..gitio import attributes, hooks
 from ..gitio.git import GitError, Repo, run
 from ..gitio.shimtext import EXECUTABLE_KEY
+from .addpaths import pathspec_magic
 from .context import Workspace
 
 
@@ -221,10 +222,47 @@ def root_patterns(ws: Workspace, patterns: list[str], cwd: str | None = None) ->
     writes the folder's own ``.gitattributes``) and git's pathspecs take them. Before, `track
     'sub/**'` typed in ``data/`` tracked ``sub/**`` at the root, and ``data/sub`` went into git
     as plain blobs."""
+    _refuse_pathspec_magic(patterns)
     rel = os.path.relpath(os.path.abspath(cwd or os.getcwd()), ws.repo.top).replace(os.sep, "/")
     if rel.startswith(".."):
         return patterns
     return [attributes.from_folder(rel, p) for p in patterns]
+
+
+def _refuse_pathspec_magic(typed: list[str]) -> None:
+    """A UsageError for a pattern written as git pathspec magic, which .gitattributes does not
+    know: `track ':(glob)*.csv'` wrote that text as a pattern matching no file (and data went into
+    git whole), `track ':!x.bin'` typed in data/ wrote ``data/**/:!x.bin``, past the check that
+    refuses negative patterns."""
+    for p in typed:
+        if pathspec_magic(p):
+            how = ("(an exclusion), which .gitattributes does not know: it has no negative "
+                   "patterns; track what to include" if p[1] in "!^" else
+                   ", which .gitattributes does not know: write the pattern itself (\"*.csv\", "
+                   "\"data/**\")")
+            raise UsageError(f"{attributes.quoted(p)} is git pathspec magic{how}")
+
+
+def _filesystem_path(ws: Workspace, typed: str, here: str) -> str:
+    """``typed`` relative to ``here`` when it is an absolute path of the file system (its first
+    folder exists at ``/`` and not here), not a pattern anchored with ``/``: `track /etc/passwd`
+    typed in data/ wrote ``data/etc/passwd``, and `track $PWD/model.h5` a pattern matching nothing.
+    Outside the repository: a UsageError. Otherwise ``typed`` unchanged."""
+    first = typed.lstrip("/").split("/", 1)[0]
+    if (not typed.startswith("/") or not first or not os.path.lexists("/" + first)
+            or os.path.lexists(os.path.join(here, first))):
+        return typed
+    full = os.path.normpath(typed)
+    top = os.path.abspath(ws.repo.top)
+    if full != top and not full.startswith(top.rstrip(os.sep) + os.sep):
+        raise UsageError(f"{attributes.quoted(typed)} is outside the repository ({top}); a pattern "
+                         "is a path inside it (a leading / anchors it at the folder you type it in)")
+    if os.path.isdir(full):
+        raise UsageError(f"{attributes.quoted(typed)} is a folder, and a pattern matches files: "
+                         f"track {attributes.quoted(typed.rstrip('/') + '/**')} for everything "
+                         f"under it (or `git mlv add {typed}`)")
+    rel = os.path.relpath(full, here).replace(os.sep, "/")
+    return rel if rel.startswith("..") else "/" + rel  # the file named, not one at any depth
 
 
 def track_patterns(ws: Workspace, typed: list[str], cwd: str | None = None) -> list[str]:
@@ -234,6 +272,8 @@ def track_patterns(ws: Workspace, typed: list[str], cwd: str | None = None) -> l
     (gitattributes applies a pattern to files only, and one ending in ``/`` to folders), so `git
     add data` then stored every file whole in git; `./data/*.csv` matched nothing either."""
     here = os.path.abspath(cwd or os.getcwd())
+    _refuse_pathspec_magic(typed)
+    typed = [_filesystem_path(ws, p, here) for p in typed]
     for p in typed:
         if p in (".", "./", "/"):
             raise UsageError(f"{attributes.quoted(p)} matches no file: track \"**\" for every file "
@@ -246,7 +286,7 @@ def track_patterns(ws: Workspace, typed: list[str], cwd: str | None = None) -> l
                              f"mlv add {base}`)")
     out = [_resolved(p, t) for p, t in zip(root_patterns(ws, typed, cwd), typed)]
     for p in typed:
-        if not any(c in p for c in "*?[\\") and os.path.isdir(os.path.join(here, p)):
+        if not any(c in p for c in "*?[\\") and os.path.isdir(os.path.join(here, p.lstrip("/"))):
             raise UsageError(f"{attributes.quoted(p)} is a folder, and a pattern matches files: "
                              f"track {attributes.quoted(p + '/**')} for everything under it (or "
                              f"`git mlv add {p}`)")
