@@ -31,6 +31,9 @@ class Kind(NamedTuple):
     header: tuple[str, ...] | None = None
     #: the lines that header spans (a quoted name may hold a line end): the reader skips them
     header_lines: int = 0
+    #: a CSV/TSV's text encoding when it is not UTF-8 (``utf-16``: a byte-order mark FF FE or FE FF
+    #: starts it); its readers see it transcoded to UTF-8
+    encoding: str | None = None
 
     @property
     def label(self) -> str:

@@ -142,7 +142,7 @@ def _csv_shape(source: Source, kind: Kind) -> tuple[pa.Schema, int]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from .tables import _csv_options, sniffed
+    from .tables import _csv_options, decoded, sniffed
 
     kind = sniffed(source, kind)
     schema = peek_schema(source, kind)
@@ -152,8 +152,8 @@ def _csv_shape(source: Source, kind: Kind) -> tuple[pa.Schema, int]:
     read, parse, convert = _csv_options(kind, {first: pa.string()}, False)
     convert.include_columns = [first]
     src = source if isinstance(source, str) else _stream(source)
-    stream = pa.input_stream(src, compression=kind.compression) if isinstance(src, str) else (
-        pa.CompressedInputStream(src, kind.compression) if kind.compression else src)
+    stream = decoded(pa.input_stream(src, compression=kind.compression) if isinstance(src, str) else (
+        pa.CompressedInputStream(src, kind.compression) if kind.compression else src), kind)
     try:
         reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
         return schema, sum(b.num_rows for b in reader)

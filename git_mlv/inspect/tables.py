@@ -84,10 +84,28 @@ def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
         complete = len(head) < SNIFF_BYTES
     except (pa.ArrowInvalid, OSError):  # unreadable: the reader that follows says why
         return kind
+    encoding = None
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 (Excel's "Unicode text", PowerShell 5's `> file.csv`): pyarrow reads only UTF-8
+        # and saw one column of NUL bytes ("Expected 2 columns, got 1: \u0000")
+        import codecs
+
+        encoding = "utf-16"
+        head = codecs.getincrementaldecoder(encoding)("replace").decode(head, complete).encode("utf-8")
     delimiter = sniff_delimiter(head, complete) if kind.name == "csv" else "\t"
     header = foreign_header(head, delimiter, complete)
     return kind._replace(delimiter=delimiter, header=None if header is None else header[0],
-                         header_lines=0 if header is None else header[1])
+                         header_lines=0 if header is None else header[1], encoding=encoding)
+
+
+def decoded(stream: Any, kind: Kind) -> Any:
+    """``stream`` (a pyarrow stream of the file's decompressed bytes) as UTF-8, for a kind whose
+    text is in another encoding (``Kind.encoding``); else ``stream`` itself."""
+    if kind.encoding is None:
+        return stream
+    import pyarrow as pa
+
+    return pa.transcoding_input_stream(stream, kind.encoding, "utf-8")
 
 
 def foreign_header(head: bytes, delimiter: str, complete: bool = True) -> tuple[tuple[str, ...], int] | None:
@@ -134,12 +152,13 @@ def _read_from(source: str | Callable[[], Any], kind: Kind) -> Iterator[Any]:
     import pyarrow as pa
 
     if isinstance(source, str):
-        raw = stream = pa.input_stream(source, compression=kind.compression)
+        raw = stream = decoded(pa.input_stream(source, compression=kind.compression), kind)
     else:
         raw = source()
         try:
             native = raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r")
-            stream = pa.CompressedInputStream(native, kind.compression) if kind.compression else native
+            stream = decoded(pa.CompressedInputStream(native, kind.compression) if kind.compression
+                             else native, kind)
         except BaseException:
             raw.close()
             raise
@@ -160,6 +179,7 @@ def open_batches(source: Any, kind: Kind, types: dict[str, pa.DataType] | None =
         stream = pa.input_stream(source, compression=kind.compression)
     else:
         stream = pa.CompressedInputStream(source, kind.compression) if kind.compression else source
+    stream = decoded(stream, kind)
     if kind.name == "jsonl":
         import pyarrow.json as pjson
 
@@ -192,6 +212,7 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
         stream = pa.input_stream(source, compression=kind.compression)
     else:
         stream = pa.CompressedInputStream(source, kind.compression) if kind.compression else source
+    stream = decoded(stream, kind)
     try:
         data = stream.read(BLOCK_SIZE)
         # a header longer than a block: read on to the end of a row after it, so that the types
@@ -212,7 +233,7 @@ def head_schema(source: Any, kind: Kind, types: dict[str, pa.DataType] | None = 
     if _blank(bytes(data)):  # an empty file is a table of no columns, not a parse error
         return pa.schema([])
     # one block however long its first line (the header) is
-    reader = open_batches(pa.BufferReader(bytes(data)), kind._replace(compression=None), types,
+    reader = open_batches(pa.BufferReader(bytes(data)), kind._replace(compression=None, encoding=None), types,
                           block_size=max(block_size, len(data) + 1))
     for _ in reader:  # a block: drained, so no thread is left behind
         pass
@@ -299,7 +320,7 @@ def _header_alone(source: str | Callable[[], Any], kind: Kind) -> pa.Schema | No
                 return None
     except (pa.ArrowInvalid, OSError):
         return None
-    reader = open_batches(pa.BufferReader(head + b"\n"), kind._replace(compression=None))
+    reader = open_batches(pa.BufferReader(head + b"\n"), kind._replace(compression=None, encoding=None))
     for _ in reader:  # drained: no thread left behind
         pass
     return reader.schema
@@ -466,7 +487,8 @@ def summarize(path: str, kind: Kind) -> Summary:
     size = os.path.getsize(path)
     workers = min(4, os.cpu_count() or 1)
     result = None
-    if kind.name in ("csv", "tsv") and kind.compression is None and size >= PARALLEL_MIN and workers > 1:
+    if (kind.name in ("csv", "tsv") and kind.compression is None and kind.encoding is None
+            and size >= PARALLEL_MIN and workers > 1):  # byte ranges cut at b"\n": UTF-8 only
         try:
             from .csvparts import parallel_stats  # big CSVs only
 
@@ -481,5 +503,6 @@ def summarize(path: str, kind: Kind) -> Summary:
     # only where it is not the comma: summaries of comma files stay as they were
     sep = kind.delimiter if kind.name == "csv" else None
     extra = [f"delimiter {quoted(sep)}"] if sep not in (None, ",") else []
+    extra += [f"encoding {kind.encoding}"] if kind.encoding else []
     return Summary(kind.label, size, table_facts(schema, rows, stats, extra),
                    schema=[(f.name, type_name(f.type)) for f in schema], rows=rows)

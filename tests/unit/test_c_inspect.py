@@ -118,3 +118,34 @@ def test_array_dtypes_show_records_and_text_lengths(tmp_path: Path) -> None:
         path.write_bytes(pickle.dumps({"r": rec, "f": np.arange(3.0)}, protocol=protocol))
         assert [x for x in _lines(path) if x.startswith("array ")] == [
             f"array r {want} [2]", "array f float64 [3]"], protocol
+
+
+def test_utf16_tables_are_read_as_text(tmp_path: Path) -> None:
+    """Excel's "Unicode text" and PowerShell 5's `> data.csv` write UTF-16 with a byte-order mark:
+    pyarrow reads only UTF-8 and saw one column of NUL bytes, so such a file was summarised as bytes
+    ("Expected 2 columns, got 1: \\u0000") and `git mlv diff` could not read it. Its text is now
+    transcoded as it streams, and the summary says `encoding utf-16`."""
+    import gzip
+
+    text = "id;Qté\r\n" + "".join(f"{i};{i % 4},5\r\n" for i in range(50))
+    le, be = tmp_path / "le.csv", tmp_path / "be.tsv"
+    le.write_bytes(text.encode("utf-16"))  # little-endian, with its BOM
+    be.write_bytes(b"\xfe\xff" + text.replace(";", "\t").encode("utf-16-be"))
+    utf8 = tmp_path / "u.csv"
+    utf8.write_text(text, encoding="utf-8")
+    plain = _lines(utf8)
+    for path, kind in ((le, "csv"), (be, "tsv")):
+        lines = _lines(path)
+        assert lines[0] == f"format {kind}" and "encoding utf-16" in lines
+        assert [x for x in lines if x.startswith(("rows", "column", "Qt"))] == \
+            [x for x in plain if x.startswith(("rows", "column", "Qt"))]
+    (tmp_path / "g.csv.gz").write_bytes(gzip.compress('a,b\n1,"x\ny"\n'.encode("utf-16")))
+    assert 'b top "x\\ny" 1' in _lines(tmp_path / "g.csv.gz")
+    (tmp_path / "h.csv").write_bytes("a,b".encode("utf-16"))  # a header alone, no line end
+    assert _lines(tmp_path / "h.csv")[2:5] == ["rows 0", "columns 2", "column a null"]
+    new = tmp_path / "new.csv"
+    new.write_bytes(text.replace("\r\n7;3,5", "\r\n7;9,5").encode("utf-16"))
+    r = rowdiff.row_diff(str(utf8), detect(str(utf8)), str(new), detect(str(new)), "id",
+                         size=new.stat().st_size, limit=5, tmp_dir=str(tmp_path))
+    assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 1, 49)
+    assert r.changed_rows == [{"id": 7, "changes": {"Qté": ["3,5", "9,5"]}}]
