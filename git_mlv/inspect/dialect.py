@@ -11,11 +11,17 @@ it is consistent (a file pyarrow read well before is read the same way); otherwi
 candidate with the most fields, ties in the order ``; \\t |``; with none consistent, the comma
 (pyarrow then reports what is wrong). Python's ``csv.Sniffer`` was not used: it guesses from
 character frequencies over any character, and its answer moves with the sample's length.
+
+The head also tells how the text is written where pyarrow would not read it: a header that is not
+UTF-8 (``foreign_header``) and UTF-16 text (``decoded``; tables.sniffed sees its byte-order mark).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from .detect import Kind
 
 CANDIDATES = (",", ";", "\t", "|")
 SNIFF_BYTES = 64 << 10
@@ -62,3 +68,50 @@ def sniff_delimiter(head: bytes, complete: bool = True) -> str:
         if n > fields:
             best, fields = c, n
     return best
+
+
+def foreign_header(head: bytes, delimiter: str, complete: bool = True) -> tuple[tuple[str, ...], int] | None:
+    """(the column names, the lines they span) of a header (the first record of ``head``) that is
+    not UTF-8, else None.
+
+    pyarrow decodes a CSV's header as UTF-8 and stops on anything else ("'utf-8' codec can't
+    decode byte 0xe9"), while it reads such values as bytes: a CSV that Excel saved in Windows-1252
+    with ``Qté;Année`` on its first line was no table at all, for the summary and for `git mlv
+    diff`. Such a header is read here, as pyarrow would split it (double quotes, doubled to escape
+    one), each name decoded from UTF-8 with any other byte written ``\\xe9``, as a summary writes
+    bytes; the reader is then given these names and skips the header's lines."""
+    import csv
+    import io
+
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    end = 0
+    while True:  # the first record ends at a newline outside double quotes
+        nl = head.find(b"\n", end)
+        if nl < 0:
+            if not complete:
+                return None  # a header cut by the head: left to pyarrow, as before
+            record = head
+            break
+        if head.count(b'"', 0, nl) % 2 == 0:
+            record = head[:nl]
+            break
+        end = nl + 1
+    record = record.removesuffix(b"\r")
+    try:
+        record.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    fields = next(csv.reader(io.StringIO(record.decode("latin-1"), newline=""), delimiter=delimiter), [])
+    names = tuple(f.encode("latin-1").decode("utf-8", "backslashreplace") for f in fields)
+    return names, record.count(b"\n") + 1
+
+
+def decoded(stream: Any, kind: Kind) -> Any:
+    """``stream`` (a pyarrow stream of the file's decompressed bytes) as UTF-8, for a kind whose
+    text is in another encoding (``Kind.encoding``); else ``stream`` itself."""
+    if kind.encoding is None:
+        return stream
+    import pyarrow as pa
+
+    return pa.transcoding_input_stream(stream, kind.encoding, "utf-8")

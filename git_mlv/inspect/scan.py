@@ -142,7 +142,8 @@ def _csv_shape(source: Source, kind: Kind) -> tuple[pa.Schema, int]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from .tables import _csv_options, decoded, sniffed
+    from .dialect import decoded
+    from .tables import _csv_options, sniffed
 
     kind = sniffed(source, kind)
     schema = peek_schema(source, kind)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import Summary
 from .detect import Kind
-from .dialect import SNIFF_BYTES, sniff_delimiter
+from .dialect import SNIFF_BYTES, decoded, foreign_header, sniff_delimiter
 from .fallback import NotThisFormat
 from .fmt import quoted
 from .stats import ColumnStats, table_facts, type_name
@@ -96,53 +96,6 @@ def sniffed(source: str | Callable[[], Any], kind: Kind) -> Kind:
     header = foreign_header(head, delimiter, complete)
     return kind._replace(delimiter=delimiter, header=None if header is None else header[0],
                          header_lines=0 if header is None else header[1], encoding=encoding)
-
-
-def decoded(stream: Any, kind: Kind) -> Any:
-    """``stream`` (a pyarrow stream of the file's decompressed bytes) as UTF-8, for a kind whose
-    text is in another encoding (``Kind.encoding``); else ``stream`` itself."""
-    if kind.encoding is None:
-        return stream
-    import pyarrow as pa
-
-    return pa.transcoding_input_stream(stream, kind.encoding, "utf-8")
-
-
-def foreign_header(head: bytes, delimiter: str, complete: bool = True) -> tuple[tuple[str, ...], int] | None:
-    """(the column names, the lines they span) of a header (the first record of ``head``) that is
-    not UTF-8, else None.
-
-    pyarrow decodes a CSV's header as UTF-8 and stops on anything else ("'utf-8' codec can't
-    decode byte 0xe9"), while it reads such values as bytes: a CSV that Excel saved in Windows-1252
-    with ``Qté;Année`` on its first line was no table at all, for the summary and for `git mlv
-    diff`. Such a header is read here, as pyarrow would split it (double quotes, doubled to escape
-    one), each name decoded from UTF-8 with any other byte written ``\\xe9``, as a summary writes
-    bytes; the reader is then given these names and skips the header's lines."""
-    import csv
-    import io
-
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    end = 0
-    while True:  # the first record ends at a newline outside double quotes
-        nl = head.find(b"\n", end)
-        if nl < 0:
-            if not complete:
-                return None  # a header cut by the head: left to pyarrow, as before
-            record = head
-            break
-        if head.count(b'"', 0, nl) % 2 == 0:
-            record = head[:nl]
-            break
-        end = nl + 1
-    record = record.removesuffix(b"\r")
-    try:
-        record.decode("utf-8")
-        return None
-    except UnicodeDecodeError:
-        pass
-    fields = next(csv.reader(io.StringIO(record.decode("latin-1"), newline=""), delimiter=delimiter), [])
-    names = tuple(f.encode("latin-1").decode("utf-8", "backslashreplace") for f in fields)
-    return names, record.count(b"\n") + 1
 
 
 @contextlib.contextmanager
