@@ -199,6 +199,7 @@ def drop_packs(pool: Pool, packs: list[str]) -> int | None:
                     pass
             if n == 0:
                 crashpoint("gc-dropping")
+        pool.let_go(packs)  # drop_order read their manifests: open, they would keep their room
         pool.packset.invalidate()
         pool.refresh()
         return len(packs)

@@ -311,6 +311,16 @@ class Pool(FileReads):
                     self._handles[pack] = fd
         return fd
 
+    def let_go(self, packs: Iterable[str]) -> None:
+        """Close this process's descriptors of ``packs``, deleted by it: the file system frees a
+        deleted file's space only once no descriptor of it is open (gc on a full disk needs
+        that room for its copies at once). No thread may be reading them."""
+        with self._lock:
+            for pack in packs:
+                fd = self._handles.pop(pack, None)
+                if fd is not None:
+                    os.close(fd)
+
     def _read_at(self, loc: Location) -> tuple[Entry, bytes]:
         fd = self.pack_fd(loc.pack)
         e = loc.entry
