@@ -27,6 +27,31 @@ def _number(text: str) -> Any:
         return text
 
 
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(text: str) -> str:
+    """The field delimiter of a ``.csv``, by the rule summaries use (inspect/dialect.py, written
+    again here: pipeline does not import inspect): among the first 50 records, a candidate that
+    splits every one into the same number of fields, more than one; the comma whenever it does,
+    else the one giving the most fields, else the comma. A training log Excel saved in much of
+    Europe is ``;``-separated, and read with commas its metric was named ``step;loss;acc``."""
+    best, fields = ",", 1
+    for sep in _DELIMITERS:
+        counts = set()
+        for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+            if n >= 50:
+                break
+            if any(c.strip() for c in row):
+                counts.add(len(row))
+        width = counts.pop() if len(counts) == 1 else 0
+        if width > fields:
+            if sep == ",":
+                return sep
+            best, fields = sep, width
+    return best
+
+
 def _csv(text: str, delimiter: str = ",") -> dict[str, Any]:
     # Column headers are the metric names; the last row holds their latest values (a training log).
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -93,7 +118,7 @@ def parse(path: str, data: bytes) -> Any:
             return _python(text, path)
         if ext in (".csv", ".tsv"):
             # a TSV read as tab-separated: turning tabs into commas split a value holding a comma
-            return _csv(text) if ext == ".csv" else _csv(text, "\t")
+            return _csv(text, _delimiter(text)) if ext == ".csv" else _csv(text, "\t")
         import yaml  # YAML is a superset of JSON: the reader for .yaml, .yml and anything else
 
         return yaml.safe_load(text)
@@ -120,7 +145,7 @@ def rows(path: str, data: bytes) -> list[dict[str, Any]]:
         return [{str(k): v for k, v in r.items()} for r in doc]
     parse(path, data)  # the pointer, encoding and conflict checks; the values are read below
     text = data.decode("utf-8-sig")
-    table = [r for r in csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ",")
+    table = [r for r in csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else _delimiter(text))
              if any(c.strip() for c in r)]
     if not table:
         return []

@@ -1,0 +1,22 @@
+"""Metric and plot files as people's tools write them (helper C): the readers of pipeline/readers.py."""
+
+from __future__ import annotations
+
+from git_mlv.pipeline import readers
+
+
+def test_semicolon_csv_metrics_and_plot_rows() -> None:
+    """A training log Excel saved in much of Europe is ';'-separated: read with commas, its one
+    metric was named "step;loss;acc" with the value "1;0" (metrics show, metrics diff) and its plot
+    had no numeric column. The delimiter is found as for summaries; a comma file whose text holds
+    semicolons is still read with commas."""
+    log = "\ufeffstep;loss;acc\r\n0;1.5;0.25\r\n1;0.75;0.5\r\n".encode("utf-8")
+    assert readers.parse("train/log.csv", log) == {"step": 1, "loss": 0.75, "acc": 0.5}
+    assert readers.rows("log.csv", log) == [{"step": 0, "loss": 1.5, "acc": 0.25},
+                                            {"step": 1, "loss": 0.75, "acc": 0.5}]
+    pipes = b"step|loss\n0|2\n"
+    assert readers.parse("m.csv", pipes) == {"step": 0, "loss": 2}
+    commas = b'note,loss\n"a;b;c",0.5\n"x;y",0.25\n'
+    assert readers.parse("m.csv", commas) == {"note": "x;y", "loss": 0.25}
+    assert readers.parse("m.csv", b"loss\n0.5\n") == {"loss": 0.5}
+    assert readers.parse("m.tsv", b"a;b\tc\n1;2\t3\n") == {"a;b": "1;2", "c": 3}
