@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any, NoReturn
+
+
+def usage_hint(prog: str, words: list[str]) -> str:
+    """Where a usage error sends the user: a word that starts with '-' and names a file is the
+    likely mistake (`git mlv add -dash.bin` said "the following arguments are required: PATH", as
+    argparse took the name for an option), else the verb's --help."""
+    for w in words:
+        if w == "--":
+            break
+        if len(w) > 1 and w.startswith("-") and os.path.lexists(w):
+            return (f"{w!r} is a file: put -- before names that start with '-' "
+                    f"(`{prog} -- {w}`)")
+    return f"see `{prog} --help`"
 
 
 class Parser(argparse.ArgumentParser):
@@ -11,8 +25,10 @@ class Parser(argparse.ArgumentParser):
     the options are listed, exit 2 (a usage error). argparse's own printed the usage block first,
     two to four lines for one wrong word (`git mlv diff --rows x`). Sub-parsers inherit the class."""
 
+    words: list[str] = []  # the command line's words (main._main sets them), for usage_hint
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"git-mlv: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+        self.exit(2, f"git-mlv: error: {self.prog}: {message}; {usage_hint(self.prog, Parser.words)}\n")
 
 
 class Intermixed(Parser):

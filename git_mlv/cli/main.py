@@ -170,12 +170,15 @@ def _main(argv: list[str]) -> int:
         return 2
     args = _direct(argv) if argv and argv[0] in PLUMBING else None
     if args is None:
+        from .intermixed import Parser, usage_hint
+
         parser = build_parser(VERBS.get(argv[0]) if argv else None)
+        Parser.words = argv
         args, extra = parser.parse_known_args(argv)
         if extra:  # named with the verb they were given to, not as the root parser's
             prog = f"git mlv {argv[0]}" if argv[0] in VERBS else "git mlv"
-            print(f"git-mlv: error: {prog}: unrecognized arguments: {' '.join(extra)}; see "
-                  f"`{prog} --help`", file=sys.stderr)
+            print(f"git-mlv: error: {prog}: unrecognized arguments: {' '.join(extra)}; "
+                  f"{usage_hint(prog, argv)}", file=sys.stderr)
             return 2
         if not getattr(args, "func", None):
             # no verb: the usage and exit 1, as `git` alone does (it prints to stdout too); a

@@ -38,6 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, session_home: Path) -> Itera
         write(repo / "a.bin", random_bytes(30_000, 1))
         write(repo / "data" / "b.bin", random_bytes(40_000, 2))
         write(repo / "sp ace.bin", random_bytes(5_000, 3))
+        write(repo / "-dash.bin", random_bytes(5_000, 5))
         mlv("remote", "add", "store", str(top / "store"), "--default", cwd=repo)
         commit_all(repo, "v1")
         mlv("push", "-q", cwd=repo)
@@ -127,6 +128,11 @@ CASES = [
     ("repo/data", ["track", "../../x/*.bin"], 2, "reaches outside the repository"),
     ("repo", ["track", "data"], 2, "is a folder"),
     ("repo", ["track", "!x.bin"], 2, "negative patterns are not allowed"),
+    # a name that starts with '-' taken for an option: before, `add -dash.bin` said "the
+    # following arguments are required: PATH"
+    ("repo", ["add", "-dash.bin"], 2, "'-dash.bin' is a file: put -- before names that start with"),
+    ("repo", ["checkout", "-dash.bin"], 2, "(`git mlv checkout -- -dash.bin`)"),
+    ("repo/data", ["status", "-q"], 2, "unrecognized arguments: -q; see `git mlv status --help`"),
     # wrong option values, unknown verbs and enum values, conflicting options
     ("repo", ["repro", "-j", "0"], 2, "-j needs a number of at least 1"),
     ("repo", ["prune", "--keep-days", "abc"], 2, "invalid float value: 'abc'"),
