@@ -128,6 +128,22 @@ def _direct(argv: list[str]) -> argparse.Namespace | None:
     return None
 
 
+def _prog_of(parser: argparse.ArgumentParser, argv: list[str]) -> str:
+    """The deepest (sub)command ``argv`` names, for a usage error: `git mlv remote list extra` was
+    called an error of `git mlv remote`, whose --help does not list list's options."""
+    import argparse
+
+    prog = "git mlv"
+    words = [w for w in argv if not w.startswith("-")]
+    for w in words:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or w not in subs[0].choices:
+            break
+        parser = subs[0].choices[w]
+        prog = parser.prog
+    return prog
+
+
 def _unknown_verb(word: str) -> str:
     """One line for a word that is no verb, with the verbs it looks like (as git does)."""
     import difflib
@@ -176,7 +192,7 @@ def _main(argv: list[str]) -> int:
         Parser.words = argv
         args, extra = parser.parse_known_args(argv)
         if extra:  # named with the verb they were given to, not as the root parser's
-            prog = f"git mlv {argv[0]}" if argv[0] in VERBS else "git mlv"
+            prog = _prog_of(parser, argv)
             print(f"git-mlv: error: {prog}: unrecognized arguments: {' '.join(extra)}; "
                   f"{usage_hint(prog, argv)}", file=sys.stderr)
             return 2

@@ -133,6 +133,9 @@ CASES = [
     ("repo", ["add", "-dash.bin"], 2, "'-dash.bin' is a file: put -- before names that start with"),
     ("repo", ["checkout", "-dash.bin"], 2, "(`git mlv checkout -- -dash.bin`)"),
     ("repo/data", ["status", "-q"], 2, "unrecognized arguments: -q; see `git mlv status --help`"),
+    # named with the action: before, "git mlv remote: ...; see `git mlv remote --help`"
+    ("repo", ["remote", "list", "extra"], 2,
+     "git mlv remote list: unrecognized arguments: extra; see `git mlv remote list --help`"),
     # wrong option values, unknown verbs and enum values, conflicting options
     ("repo", ["repro", "-j", "0"], 2, "-j needs a number of at least 1"),
     ("repo", ["prune", "--keep-days", "abc"], 2, "invalid float value: 'abc'"),
