@@ -15,6 +15,7 @@ from ..core import index as idx
 from ..core import midx as mx
 from ..core.compress import decompress
 from ..core.consolidate import STALE_TEMP, consolidate, drop_order, drop_packs, manifest_keys, sweep
+from ..core.crashpoint import pausepoint
 from ..core.fsutil import FileSystemError, sweep_temp, unlock
 from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
@@ -336,6 +337,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     if not dry_run and lock is None:
         raise PoolBusy("another git-mlv process is writing to the pool; run gc again when it is done")
     try:
+        pausepoint("gc-locked")  # (tests: a command meeting a gc under way)
         pool.refresh()
         lostindex.ensure_indexes(pool, lock)
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
