@@ -126,7 +126,7 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
         return Kind("webp", "image")
     if head.startswith(b"\x89HDF\r\n\x1a\n"):  # HDF5's signature (at 0: no user block)
         return Kind("hdf5", "array")
-    if ext in (".pkl", ".pickle") and ext_comp is None:
+    if ext in (".pkl", ".pickle", ".joblib") and ext_comp is None:
         return Kind("pickle", "array")  # protocol 2+ starts b"\x80"; 0 and 1 have no magic
     if _looks_like_safetensors(head, size):
         return Kind("safetensors", "array")

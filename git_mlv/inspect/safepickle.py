@@ -135,6 +135,11 @@ class _NDArray(Opaque):
             dt = dtype.dtype() if isinstance(dtype, _DType) else None
             if isinstance(data, (bytes, bytearray)) and isinstance(shape, tuple):
                 self.array = Array(dt, tuple(int(n) for n in shape), bool(fortran), bytes(data))
+            elif isinstance(data, list) and isinstance(shape, tuple) and dt is not None and dt.hasobject:
+                # an array of Python objects (scikit-learn's feature_names_in_): its items are in
+                # the pickle as any value is, and were left out of the summary with the array
+                self.array = Array(dt, tuple(int(n) for n in shape), bool(fortran), b"")
+                self.items = data
 
 
 def _reconstruct(cls: Any, *args: Any) -> Any:
@@ -235,6 +240,9 @@ def walk(obj: Any, leaf: type | None = None, found: Found | None = None, path: s
             array = getattr(obj, "array", None)
             if array is not None:
                 found.arrays.append((path, array))
+            items = getattr(obj, "items", None)
+            if items is not None:  # an object array's items, by flat index
+                stack += [(v, f"{path}[{i}]", depth + 1) for i, v in reversed(list(enumerate(items)))]
         elif isinstance(obj, dict):
             items = [(f"{path}.{k}" if path else str(k), v) for k, v in obj.items()]
             stack += [(v, p, depth + 1) for p, v in reversed(items)]
