@@ -66,7 +66,9 @@ def run_uninstall(args: argparse.Namespace) -> int:
     res = setup.uninstall(args.scope)
     for name in res.hooks:
         print(f"hook {name} removed")
-    print(f"git-mlv filter removed ({args.scope})")
+    # before: "removed" also where the scope's config never set it (a user trying each scope)
+    print(f"git-mlv filter removed ({args.scope})" if res.removed else
+          f"git-mlv filter was not set in the {args.scope} config: nothing to remove there")
     if res.tracks_data and not res.still:
         print("git-mlv: note: this repository tracks data with git-mlv (.gitattributes): without the "
               "filter, git may show its checked-out data files as modified, and `git add` of one stores "

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import UsageError
+from ..errors import MlvError, UsageError
 from ..gitio import attributes, hooks
 from ..gitio.git import GitError, Repo, run
 from ..gitio.shimtext import EXECUTABLE_KEY
@@ -72,7 +72,10 @@ def install(scope: str = "global", force: bool = False, cwd: str | None = None) 
     cfg = filter_config()
     where = repo.worktree or repo.git_dir if repo else cwd
     for k, v in cfg.items():
-        run(["config", f"--{scope}", k, v], cwd=where)
+        try:
+            run(["config", f"--{scope}", k, v], cwd=where)
+        except GitError as e:
+            raise _config_unwritable(e, where) or e from None
     result = InstallResult(scope, cfg)
     if repo is not None:
         repo._config = None  # we just changed it
@@ -124,6 +127,7 @@ class UninstallResult:
     hooks: list[str] = field(default_factory=list)  # our hooks removed from this repository
     still: list[str] = field(default_factory=list)  # "local", "global", "system", "worktree"
     in_repo: bool = False  # run inside a repository (which has hooks)
+    removed: bool = False  # the scope's config set the filter, and no longer does
     tracks_data: bool = False  # ... whose root .gitattributes routes files through git-mlv
 
 
@@ -140,17 +144,41 @@ def uninstall(scope: str = "global", cwd: str | None = None) -> UninstallResult:
     if scope == "local" and repo is None:  # before: "git-mlv filter removed (local)", nothing done
         raise UsageError("--local needs a git repository: cd into one first")
     where = (repo.worktree or repo.git_dir) if repo else cwd
+    removed = False
     for section in ("filter.mlv", "diff.mlv", "merge.mlv"):
         try:
             run(["config", f"--{scope}", "--remove-section", section], cwd=where)
-        except GitError:
-            pass  # not there
+            removed = True
+        except GitError as e:  # not there; a config file git cannot write is said, not skipped
+            unwritable = _config_unwritable(e, where)
+            if unwritable is not None:
+                raise unwritable from None
     res = UninstallResult(still=configured_scopes(where), in_repo=repo is not None,
-                          tracks_data=bool(repo and repo.worktree and attributes.patterns(repo.worktree)))
+                          tracks_data=bool(repo and repo.worktree and attributes.patterns(repo.worktree)),
+                          removed=removed)
     # this repository's own install keeps its hooks; `uninstall --local` takes them
     if repo and (scope == "local" or not {"local", "worktree"} & set(res.still)):
         res.hooks = hooks.uninstall_hooks(repo.hooks_dir)
     return res
+
+
+def _config_unwritable(e: GitError, where: str | None) -> MlvError | None:
+    """The file-system error (exit 6, with what to do) for a git config file git could not write:
+    on a read-only .git, `git mlv install --local` said "git config: error: could not lock config
+    file .git/config: Read-only file system" (exit 1), and uninstall said the filter was removed
+    while it stayed. None for another failure."""
+    import errno
+    import re
+
+    from ..core.fsutil import fs_error
+
+    m = re.search(r"could not (?:lock|write) config file (.+?): (.+)$", str(e))
+    if m is None:
+        return None
+    code = {"Read-only file system": errno.EROFS, "Permission denied": errno.EACCES,
+            "No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT}.get(m[2])
+    path = os.path.join(where or os.getcwd(), os.path.expanduser(m[1]))
+    return fs_error(OSError(code, m[2], path)) if code else None
 
 
 def configured_scopes(cwd: str | None) -> list[str]:
