@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
 from .. import __version__
+from ..core import gclock
 from ..errors import MlvError
 
 # verb modules, in the order --help lists them
@@ -81,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     if _SIGINTS:  # the interpreter's teardown resets SIGINT's handler: another copy would kill us
         _exit_now(code)
     return code
+
+
+def _say_lock_wait() -> None:
+    print("git-mlv: waiting for another git-mlv command (gc, prune or fsck --repair) to finish "
+          "with the pool", file=sys.stderr, flush=True)
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -201,6 +207,7 @@ def _main(argv: list[str]) -> int:
             # script that runs `git mlv` with an empty variable must not take it for success
             parser.print_help()
             return 1 if not argv else 2
+    gclock.on_lock_wait = _say_lock_wait
     try:
         return int(args.func(args) or 0)
     except MlvError as e:

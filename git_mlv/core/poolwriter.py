@@ -4,7 +4,6 @@ when it is full or when the writer closes (docs/formats.md#pack, #index, #consol
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import secrets
@@ -18,6 +17,7 @@ from . import index as idx
 from .chunker import Chunker, Readable
 from .compress import choose, compress
 from .fsutil import open_lock_file, unlock
+from .gclock import lock_shared
 from .hashing import digest
 from .manifest import Manifest
 from .pack import KIND_CHUNK, KIND_MANIFEST, Encoded, Entry, PackWriter, entry_header
@@ -85,7 +85,7 @@ class PoolWriter:
         self._gc_fd: int | None = None
         if gc_shared_lock:  # gc itself holds the lock exclusively and passes False
             self._gc_fd = open_lock_file(os.path.join(pool.root, "gc.lock"))
-            fcntl.flock(self._gc_fd, fcntl.LOCK_SH)
+            lock_shared(self._gc_fd)
 
     def _open_pack(self) -> PackWriter:
         if self.pack is None:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import sys
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..core import index as idx
 from ..core.fsutil import open_lock_file
+from ..core.gclock import lock_shared
 from ..core.hashing import digest
 from ..core.pack import KIND_CHUNK, KIND_MANIFEST
 from ..core.pointer import MAX_SIZE, Pointer
@@ -270,7 +270,7 @@ class PoolFilter:
                 except MlvError as e:  # read-only, another user's pool: flock needs no write access,
                     fd = os.open(path, os.O_RDONLY)  # and a clean then only finds stored data
                     self._read_only = e
-                fcntl.flock(fd, fcntl.LOCK_SH)
+                lock_shared(fd)
             except (OSError, MlvError):
                 return False
             self._gc_fd = fd

@@ -15,15 +15,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import BIN, commit_all, git, random_bytes, write
 
 
-@pytest.mark.xfail(strict=True, reason="core/poolwriter.py and ops/filter.py wait on gc.lock "
-                   "without a word (lead's files): first try LOCK_SH|LOCK_NB, and when gc holds it "
-                   "say one line on stderr ('git-mlv: waiting for `git mlv gc` (another process) to "
-                   "finish with the pool') before waiting")
 def test_add_during_gc_says_it_waits(repo: Path, tmp_path: Path) -> None:
     write(repo / "a.bin", random_bytes(50_000, seed=61))
     commit_all(repo, "a")
