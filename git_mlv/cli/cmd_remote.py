@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -76,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
                      f"{rc.name} default true` keeps it the default)" if rc.default else "")
                   + ("" if args.local else "; commit .gitmlv so that clones find the data"))
             inside = remote_config.inside_worktree(ws, rc.url)
-            if inside:
+            if inside and os.path.realpath(inside) == os.path.realpath(ws.repo.top):
+                print(f"git-mlv: warning: the folder {inside} is this repository's work tree itself: "
+                      "the remote's packs/ would sit among your files, show in `git status` and "
+                      f"could be committed; choose a folder outside it (`git mlv remote modify "
+                      f"{rc.name} url PATH`)", file=sys.stderr)
+            elif inside:
                 print(f"git-mlv: warning: the folder {inside} is inside this repository's work tree: "
                       "its files will show in `git status` and could be committed; choose a folder "
                       f"outside it (`git mlv remote modify {rc.name} url PATH`), or add it to .gitignore",

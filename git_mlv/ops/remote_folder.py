@@ -81,7 +81,9 @@ def inside_worktree(ws: Workspace, url: str) -> str | None:
         return None
     path, top = os.path.realpath(u.path), os.path.realpath(top)
     git_dir = os.path.realpath(ws.repo.git_dir)
-    if not path.startswith(top + os.sep) or path == git_dir or path.startswith(git_dir + os.sep):
+    # the top itself too: `remote add store .` put packs/ beside the code, without a word
+    if not (path == top or path.startswith(top + os.sep)) or path == git_dir or \
+            path.startswith(git_dir + os.sep):
         return None
     ignored = ws.repo.git("check-ignore", "--", os.path.relpath(path, top), check=False).strip()
     return None if ignored else u.path

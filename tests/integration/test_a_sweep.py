@@ -211,3 +211,13 @@ def test_help_of_an_action(world: Path) -> None:
     """`git mlv help remote add` said "unrecognized arguments: add"; it prints that action's help."""
     p = _run(["help", "remote", "add"], world / "repo")
     assert p.returncode == 0 and p.stdout.decode().startswith("usage: git mlv remote add "), p
+
+
+def test_the_work_tree_itself_as_a_data_remote_is_warned(repo: Path) -> None:
+    """`git mlv remote add store .` (typed in data/: `..`) said nothing, where a folder inside the
+    work tree is warned about: the remote's packs/ then sat among the user's files."""
+    for cwd, url in ((repo, "."), (repo / "data", "..")):
+        (repo / "data").mkdir(exist_ok=True)
+        p = mlv("remote", "add", f"s{len(url)}", url, cwd=cwd)
+        err = p.stderr.decode().splitlines()
+        assert len(err) == 1 and "is this repository's work tree itself" in err[0], err
