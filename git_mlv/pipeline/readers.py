@@ -119,14 +119,38 @@ def parse(path: str, data: bytes) -> Any:
         if ext in (".csv", ".tsv"):
             # a TSV read as tab-separated: turning tabs into commas split a value holding a comma
             return _csv(text, _delimiter(text)) if ext == ".csv" else _csv(text, "\t")
-        import yaml  # YAML is a superset of JSON: the reader for .yaml, .yml and anything else
-
-        return yaml.safe_load(text)
+        return _yaml(text)
     except FormatError:
         raise
     except Exception as e:  # every parser has its own error class; all mean "not parseable"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FormatError(f"cannot parse {path}: {first}") from None
+
+
+_LOADER: Any = None
+
+
+def _yaml(text: str) -> Any:
+    """A YAML document (YAML is a superset of JSON: the reader for .yaml, .yml and anything else),
+    with YAML 1.2's floats: PyYAML follows YAML 1.1, where a float needs a dot, so ``lr: 1e-3``
+    was the string "1e-3": not a number to plot or subtract, and after `git mlv migrate from-dvc`
+    (DVC reads YAML 1.2 and locked ``lr: 0.001``) every stage with such a parameter was stale
+    ("param params.yaml:lr changed")."""
+    global _LOADER
+    import yaml
+
+    if _LOADER is None:
+        import re
+
+        class Loader(yaml.SafeLoader):
+            """SafeLoader, and ``1e-3``, ``6.02E23``, ``.5e1`` are floats."""
+
+        Loader.add_implicit_resolver(
+            "tag:yaml.org,2002:float",
+            re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+            list("-+0123456789."))
+        _LOADER = Loader
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader
 
 
 def rows(path: str, data: bytes) -> list[dict[str, Any]]:

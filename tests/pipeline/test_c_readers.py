@@ -20,3 +20,17 @@ def test_semicolon_csv_metrics_and_plot_rows() -> None:
     assert readers.parse("m.csv", commas) == {"note": "x;y", "loss": 0.25}
     assert readers.parse("m.csv", b"loss\n0.5\n") == {"loss": 0.5}
     assert readers.parse("m.tsv", b"a;b\tc\n1;2\t3\n") == {"a;b": "1;2", "c": 3}
+
+
+def test_yaml_exponents_are_numbers() -> None:
+    """PyYAML reads YAML 1.1, where ``lr: 1e-3`` is the string "1e-3": it was not plotted, `params
+    diff` computed no change for it, and after `git mlv migrate from-dvc` (DVC reads YAML 1.2 and
+    locks ``lr: 0.001``) `git mlv repro` called the stage stale ("param params.yaml:lr changed").
+    Quoted text stays text, and YAML 1.1's other numbers are as they were."""
+    doc = (b'lr: 1e-3\nwd: 5E-4\nbig: 6.02e+23\nhalf: .5e1\nsteps: 1_0e2\nq: "1e-3"\nhexa: 0x1e3\n'
+           b"x: 1e\ninf: .inf\n")
+    assert readers.parse("params.yaml", doc) == {"lr": 0.001, "wd": 0.0005, "big": 6.02e23, "half": 5.0,
+                                                 "steps": 1000.0, "q": "1e-3", "hexa": 483, "x": "1e",
+                                                 "inf": float("inf")}
+    assert readers.rows("log.yaml", b"- {step: 0, loss: 2e-1}\n- {step: 1, loss: 1e-1}\n") == \
+        [{"step": 0, "loss": 0.2}, {"step": 1, "loss": 0.1}]
