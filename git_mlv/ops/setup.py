@@ -445,6 +445,9 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
     for p in paths:
         full = os.path.abspath(p)
         if not os.path.exists(full):
+            if any(c in p for c in "*?["):  # a quoted glob: add escapes glob characters (names)
+                raise UsageError(f"{p}: no such file or folder; `git mlv add` takes names, and a "
+                                 f"pattern is tracked with `git mlv track '{p}'` (then `git add`)")
             raise UsageError(f"{p}: no such file or folder")
         rel = os.path.relpath(full, top)
         if rel.startswith(".."):

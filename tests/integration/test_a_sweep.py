@@ -122,6 +122,8 @@ CASES = [
     ("repo", ["track", "{top}/repo/data"], 2, "is a folder, and a pattern matches files"),
     # paths that are not there, outside, or folders
     ("repo", ["add", "nope.bin"], 2, "nope.bin: no such file or folder"),
+    # a quoted pattern given to add, which takes names: before, only "no such file or folder"
+    ("repo", ["add", "data/*.csv"], 2, "a pattern is tracked with `git mlv track 'data/*.csv'`"),
     ("repo", ["add", "{top}/afile"], 2, "outside the repository"),
     ("repo", ["add", ""], 2, "an empty path names nothing"),
     ("repo", ["checkout", "nope.bin"], 2, "'nope.bin'"),
