@@ -262,3 +262,35 @@ def _index_entries(ws: Workspace, paths: list[str]) -> dict[str, str]:
         if stage == "0":
             out[os.fsdecode(path)] = blob
     return out
+
+
+def finish_killed_move(ws: Workspace, cat: CatFile) -> str | None:
+    """Finish ``sync_after_move`` for a migration killed after it moved the checked-out branch
+    and before it updated the index and work tree; the branch's name, or None when that is not
+    what happened here.
+
+    Left so, the index still held the old tree (the data files whole, the old ``.gitattributes``)
+    under the new commit: a rerun refused (".gitattributes has uncommitted changes; commit or
+    stash them first"), and `git commit` as told would have put the data back into git. The
+    signs, all needed: the branch has a migration's backup (``refs/mlv-migrate/``), its last
+    reflog entry is the migration's (``update-ref`` without a message: every git command that
+    moves a branch writes one) and the index's tree is the tree of the commit before it.
+    """
+    repo = ws.repo
+    branch = repo.git_text("symbolic-ref", "-q", "HEAD", check=False)
+    if not branch.startswith("refs/heads/"):
+        return None
+    backup = "refs/mlv-migrate/" + branch.removeprefix("refs/")
+    if not repo.git_text("rev-parse", "-q", "--verify", backup, check=False):
+        return None
+    if repo.git_text("reflog", "show", "-1", "--format=%gs", branch, "--", check=False):
+        return None  # moved last by a git command (a commit, a reset), not by the migration
+    old = repo.git_text("rev-parse", "-q", "--verify", f"{branch}@{{1}}^{{commit}}", check=False)
+    new = repo.git_text("rev-parse", "-q", "--verify", f"{branch}^{{commit}}", check=False)
+    if not old or not new or old == new:
+        return None
+    index_tree = repo.git_text("write-tree", check=False)  # (fails on an unmerged index)
+    if not index_tree or index_tree != repo.git_text("rev-parse", f"{old}^{{tree}}", check=False):
+        return None
+    sync_after_move(ws, cat, old, new)
+    return branch.removeprefix("refs/heads/")
