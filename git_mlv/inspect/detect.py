@@ -147,7 +147,8 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
 _BY_NAME = {".parquet": Kind("parquet", "columnar"), ".pq": Kind("parquet", "columnar"),
             ".npy": Kind("npy", "array"), ".npz": Kind("npz", "array"),
             ".safetensors": Kind("safetensors", "array"), ".h5": Kind("hdf5", "array"),
-            ".hdf5": Kind("hdf5", "array"), ".pt": Kind("torch", "array"), ".pth": Kind("torch", "array")}
+            ".hdf5": Kind("hdf5", "array"), ".pt": Kind("torch", "array"), ".pth": Kind("torch", "array"),
+            ".onnx": Kind("onnx", "array")}  # protobuf: no magic
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:
