@@ -186,9 +186,38 @@ def _one_interrupt() -> None:
     signal.signal(signal.SIGINT, on_sigint)
 
 
+# plumbing that reads what git sends on stdin, and what a person who typed it wants instead
+_READS_STDIN = {
+    "clean": "git runs it with a file's content on stdin; to free disk space, `git mlv gc` "
+             "(data nothing refers to) or `git mlv prune` (data a remote holds)",
+    "smudge": "git runs it with a pointer on stdin; `git mlv checkout` writes the data of files",
+    "filter-process": "git runs it as its long-running filter; `git mlv status` shows the files",
+    "hook pre-push": "git runs it with the refs being pushed on stdin; `git mlv push` uploads data",
+}
+
+
+def _typed_plumbing(argv: list[str]) -> str | None:
+    """One line for plumbing that reads stdin, typed at a terminal: `git mlv clean` (read as `git
+    clean`) waited for input without a word, and Ctrl-D stored an empty file's pointer."""
+    what = " ".join(argv[:2]) if argv[:1] == ["hook"] else argv[0]
+    if what not in _READS_STDIN or "-h" in argv or "--help" in argv:
+        return None
+    try:
+        if not os.isatty(0):
+            return None
+    except OSError:
+        return None
+    return (f"git-mlv: error: `git mlv {what}` is plumbing: {_READS_STDIN[what]} (stdin is a "
+            "terminal here)")
+
+
 def _main(argv: list[str]) -> int:
     if argv and argv[0] not in VERBS and not argv[0].startswith("-"):
         print(_unknown_verb(argv[0]), file=sys.stderr)
+        return 2
+    typed = _typed_plumbing(argv) if argv and argv[0] in PLUMBING else None
+    if typed:
+        print(typed, file=sys.stderr)
         return 2
     args = _direct(argv) if argv and argv[0] in PLUMBING else None
     if args is None:

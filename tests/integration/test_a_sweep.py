@@ -223,3 +223,26 @@ def test_the_work_tree_itself_as_a_data_remote_is_warned(repo: Path) -> None:
         p = mlv("remote", "add", f"s{len(url)}", url, cwd=cwd)
         err = p.stderr.decode().splitlines()
         assert len(err) == 1 and "is this repository's work tree itself" in err[0], err
+
+
+@pytest.mark.parametrize("words", [["clean"], ["smudge"], ["filter-process"],
+                                   ["hook", "pre-push", "origin", "url"]])
+def test_plumbing_typed_at_a_terminal_says_what_it_is(repo: Path, words: list[str]) -> None:
+    """`git mlv clean` typed at a terminal (as `git clean` is) waited for input without a word;
+    Ctrl-D then stored an empty file's pointer. git always feeds these through a pipe, so a
+    terminal on stdin means a person: one line saying what the verb is for and what they want."""
+    import pty
+
+    ours, theirs = pty.openpty()
+    try:
+        try:
+            p = subprocess.run([os.path.join(BIN, "git-mlv"), *words], cwd=repo, stdin=theirs,
+                               capture_output=True, timeout=15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"git mlv {' '.join(words)} waited on the terminal") from None
+    finally:
+        os.close(ours)
+        os.close(theirs)
+    err = p.stderr.decode()
+    assert p.returncode == 2 and err.count("\n") == 1, (p.returncode, err)
+    assert err.startswith(f"git-mlv: error: `git mlv {' '.join(words[:2])}` is plumbing: git runs it"), err
