@@ -134,7 +134,7 @@ def show(repo: Repo, revs: list[str], pool: Pool | None = None, paths: list[str]
                 raise spec
             wanted += [(rev, p) for p in metric_paths(spec)]
         except MlvError as e:  # one bad revision should not hide the others
-            table.errors.append(f"{rev}: {e}")
+            table.errors.append(_at(rev, e))
     blobs = _read(repo, wanted, pool)
     for (rev, path), data in blobs.items():
         if data is None:
@@ -205,6 +205,14 @@ def curves(by_rev: dict[str, list[dict[str, Any]]], x: str | None, only: list[st
         if lines:
             panels[col] = lines
     return x or "row", panels
+
+
+def _at(rev: str, e: MlvError) -> str:
+    """``REV: message``, unless the message names the revision already: a spec that did not parse
+    at a tag said "v4: v4:.gitmlv is malformed" (the file is named ``REV:.gitmlv``, as git names a
+    blob)."""
+    msg = str(e)
+    return msg if msg.startswith(f"{rev}:") else f"{rev}: {msg}"
 
 
 def _mapping(path: str, doc: Any) -> dict[str, Any]:
