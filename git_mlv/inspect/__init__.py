@@ -102,6 +102,10 @@ def summarize_as(path: str, kind: Kind) -> Summary:
             from . import torchfile
 
             return torchfile.summarize(path)
+        if kind.name == "tfrecord":
+            from . import tfrecord
+
+            return tfrecord.summarize(path)
         if kind.name == "onnx":
             from . import onnxfile
 

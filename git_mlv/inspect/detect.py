@@ -148,7 +148,9 @@ _BY_NAME = {".parquet": Kind("parquet", "columnar"), ".pq": Kind("parquet", "col
             ".npy": Kind("npy", "array"), ".npz": Kind("npz", "array"),
             ".safetensors": Kind("safetensors", "array"), ".h5": Kind("hdf5", "array"),
             ".hdf5": Kind("hdf5", "array"), ".pt": Kind("torch", "array"), ".pth": Kind("torch", "array"),
-            ".onnx": Kind("onnx", "array")}  # protobuf: no magic
+            ".onnx": Kind("onnx", "array"),  # protobuf: no magic
+            ".tfrecord": Kind("tfrecord", "array"), ".tfrecords": Kind("tfrecord", "array"),
+            ".tfrec": Kind("tfrecord", "array")}
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:
