@@ -272,17 +272,20 @@ def _refuse_pathspec_magic(typed: list[str]) -> None:
 
 
 def _filesystem_path(ws: Workspace, typed: str, here: str) -> str:
-    """``typed`` relative to ``here`` when it is an absolute path of the file system (its first
-    folder exists at ``/`` and not here), not a pattern anchored with ``/``: `track /etc/passwd`
-    typed in data/ wrote ``data/etc/passwd``, and `track $PWD/model.h5` a pattern matching nothing.
-    Outside the repository: a UsageError. Otherwise ``typed`` unchanged."""
-    first = typed.lstrip("/").split("/", 1)[0]
-    if (not typed.startswith("/") or not first or not os.path.lexists("/" + first)
-            or os.path.lexists(os.path.join(here, first))):
+    """``typed`` relative to ``here`` when it is an absolute path of the file system, not a pattern
+    anchored with ``/``: one under the repository's own path (`track $PWD/model.h5` wrote a pattern
+    matching nothing), or, outside it, an existing file or folder named without a glob that is not
+    a folder here (`track /etc/passwd` typed in data/ wrote ``data/etc/passwd``): a UsageError.
+    Otherwise (``/data/**`` on a machine with a /data folder, too) ``typed`` unchanged."""
+    if not typed.startswith("/"):
         return typed
     full = os.path.normpath(typed)
     top = os.path.abspath(ws.repo.top)
     if full != top and not full.startswith(top.rstrip(os.sep) + os.sep):
+        first = typed.lstrip("/").split("/", 1)[0]
+        if (any(c in typed for c in "*?[\\") or not os.path.lexists(full)
+                or os.path.lexists(os.path.join(here, first))):
+            return typed
         raise UsageError(f"{attributes.quoted(typed)} is outside the repository ({top}); a pattern "
                          "is a path inside it (a leading / anchors it at the folder you type it in)")
     if os.path.isdir(full):

@@ -203,6 +203,12 @@ def test_an_absolute_path_in_the_repository_is_tracked_as_that_file(repo: Path) 
     lines = (repo / ".gitattributes").read_text().splitlines()
     assert "data/m.h5 filter=mlv diff=mlv merge=mlv -text" in lines, lines
     assert "/top.h5 filter=mlv diff=mlv merge=mlv -text" in lines, lines
+    # a glob, or a path that is not there, stays a pattern anchored where it is typed, as in
+    # .gitattributes, even where the machine has that folder at / (/tmp here; /data in a container)
+    mlv("track", "/tmp/**", "/nonexistent-folder/x.h5", cwd=repo / "data")
+    lines = (repo / ".gitattributes").read_text().splitlines()
+    assert "data/tmp/** filter=mlv diff=mlv merge=mlv -text" in lines, lines
+    assert "data/nonexistent-folder/x.h5 filter=mlv diff=mlv merge=mlv -text" in lines, lines
     git("add", "-A", cwd=repo)
     for name in ("data/m.h5", "top.h5"):  # staged as pointers: git-mlv holds them
         staged = git("cat-file", "blob", f":{name}", cwd=repo).stdout
