@@ -121,29 +121,17 @@ def _hash(key: pa.Array, parts: int, skip: int = 0) -> np.ndarray:
 
 
 def _unique_names(schema: pa.Schema) -> pa.Schema:
-    """``schema`` with a repeated column name (a spreadsheet's CSV export: two columns headed "a")
-    made unique as pandas does: the second "a" is "a.1", the third "a.2" (a name already taken is
-    skipped). Both sides are renamed alike, so repeated columns are compared by position."""
+    """``schema`` with a repeated column name made unique as pandas does (stats.unique_names: the
+    second "a" is "a.1"). Both sides are renamed alike, so repeated columns are compared by
+    position."""
     import pyarrow as pa
 
-    names = schema.names
-    if len(set(names)) == len(names):
+    from .stats import unique_names
+
+    names = unique_names(schema.names)
+    if names == schema.names:
         return schema
-    taken = set(names)
-    seen: dict[str, int] = {}
-    fields = []
-    for f in schema:
-        k = seen.get(f.name, 0)
-        seen[f.name] = k + 1
-        name = f.name
-        while k and name in taken:
-            name = f"{f.name}.{k}"
-            k += 1
-        if name != f.name:
-            taken.add(name)
-            seen[f.name] = k
-        fields.append(pa.field(name, f.type))
-    return pa.schema(fields)
+    return pa.schema([pa.field(n, f.type) for n, f in zip(names, schema)])
 
 
 class _Partitioner:

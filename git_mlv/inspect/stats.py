@@ -182,12 +182,39 @@ def type_name(dtype: pa.DataType) -> str:
     return str(dtype)
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """``names`` with a repeated one (a spreadsheet's CSV export: two columns headed "a") made
+    unique as pandas does: the second "a" is "a.1", the third "a.2" (a name already taken is
+    skipped). `git mlv diff --key` and summaries name such columns alike."""
+    if len(set(names)) == len(names):
+        return list(names)
+    taken = set(names)
+    seen: dict[str, int] = {}
+    out = []
+    for original in names:
+        k = seen.get(original, 0)
+        seen[original] = k + 1
+        name = original
+        while k and name in taken:
+            name = f"{original}.{k}"
+            k += 1
+        if name != original:
+            taken.add(name)
+            seen[original] = k
+        out.append(name)
+    return out
+
+
 def table_facts(schema: pa.Schema, rows: int, stats: Iterable[ColumnStats], extra: Iterable[str] = ()
                 ) -> list[str]:
-    """rows, columns, schema lines, any format-specific lines, then per-column statistics."""
+    """rows, columns, schema lines, any format-specific lines, then per-column statistics; a
+    repeated column name is made unique (``unique_names``): two columns headed "a" gave two
+    blocks of "a nulls", "a min"... that no reader could tell apart."""
+    names = unique_names(schema.names)
     out = [f"rows {rows}", f"columns {len(schema)}"]
-    out += [f"column {_label(f.name)} {type_name(f.type)}" for f in schema]
+    out += [f"column {_label(n)} {type_name(f.type)}" for n, f in zip(names, schema)]
     out += list(extra)
-    for s in stats:
+    for s, n in zip(stats, names):
+        s.name = n
         out += s.facts()
     return out

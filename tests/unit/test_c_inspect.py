@@ -149,3 +149,14 @@ def test_utf16_tables_are_read_as_text(tmp_path: Path) -> None:
                          size=new.stat().st_size, limit=5, tmp_dir=str(tmp_path))
     assert (r.added, r.removed, r.changed, r.unchanged) == (0, 0, 1, 49)
     assert r.changed_rows == [{"id": 7, "changes": {"Qté": ["3,5", "9,5"]}}]
+
+
+def test_repeated_column_names_are_told_apart(tmp_path: Path) -> None:
+    """Two columns headed "a" (a spreadsheet's export) gave two blocks of "a nulls", "a min"... that
+    no reader could tell apart; they are named as `git mlv diff --key` names them (pandas' rule)."""
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,a.1,a\n1,2,3,4\n5,6,7,8\n")
+    lines = _lines(path)
+    assert [x for x in lines if x.startswith("column ")] == [
+        "column a int64", "column a.2 int64", "column a.1 int64", "column a.3 int64"]
+    assert [x for x in lines if x.endswith(" max 8") or x.endswith(" max 6")] == ["a.2 max 6", "a.3 max 8"]
