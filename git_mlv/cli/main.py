@@ -154,9 +154,22 @@ def _unknown_verb(word: str) -> str:
     """One line for a word that is no verb, with the verbs it looks like (as git does)."""
     import difflib
 
+    if word in _GIT_WORDS:  # a habit from git, DVC or git-lfs: say what does it here
+        return f"git-mlv: error: {word!r} is not a git-mlv verb: {_GIT_WORDS[word]}"
     close = difflib.get_close_matches(word, [v for v in VERBS if v not in PLUMBING], n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"git-mlv: error: {word!r} is not a git-mlv verb{hint} (`git mlv --help` lists them)"
+
+
+_GIT_WORDS = {
+    "version": "`git mlv --version`",
+    "init": "`git init` makes the repository; `git mlv install` (once per machine) and `git mlv "
+            "track PATTERN` route data through git-mlv",
+    "clone": "`git clone URL`: the data comes with the checkout",
+    "commit": "`git commit`: the data of tracked files goes into the pool with it",
+    "ls": "`git mlv ls-files`",
+    "log": "`git log`",
+}
 
 
 _SIGINTS: list[float] = []  # when the first SIGINT came (_one_interrupt)
@@ -228,8 +241,12 @@ def _main(argv: list[str]) -> int:
         args, extra = parser.parse_known_args(argv)
         if extra:  # named with the verb they were given to, not as the root parser's
             prog = _prog_of(parser, argv)
-            print(f"git-mlv: error: {prog}: unrecognized arguments: {' '.join(extra)}; "
-                  f"{usage_hint(prog, argv)}", file=sys.stderr)
+            hint = usage_hint(prog, argv)
+            if {"-v", "--verbose"} & set(extra):  # `git mlv push -v`: the root's option, misplaced
+                hint = (f"-v (show tracebacks) is git mlv's own option, before the verb: `git mlv -v "
+                        f"{prog.removeprefix('git mlv ')} ...`")
+            print(f"git-mlv: error: {prog}: unrecognized arguments: {' '.join(extra)}; {hint}",
+                  file=sys.stderr)
             return 2
         if not getattr(args, "func", None):
             # no verb: the usage and exit 1, as `git` alone does (it prints to stdout too); a

@@ -144,6 +144,11 @@ CASES = [
     ("repo", ["install", "--local", "--global"], 2, "not allowed with argument --local"),
     ("repo", ["remote", "default", "store"], 2, "invalid choice: 'default'"),
     ("repo", ["stauts"], 2, "did you mean 'status'"),
+    # habits from git and other tools: before, "'version' is not a git-mlv verb (`git mlv --help`
+    # lists them)", and `push -v` only "unrecognized arguments: -v"
+    ("outside", ["version"], 2, "'version' is not a git-mlv verb: `git mlv --version`"),
+    ("outside", ["init"], 2, "`git init` makes the repository; `git mlv install`"),
+    ("repo", ["push", "-v"], 2, "is git mlv's own option, before the verb: `git mlv -v push ...`"),
     ("repo", ["push", "--all", "HEAD"], 2, "give revisions or --all, not both"),
     ("repo", ["help", "nope"], 2, "no verb 'nope'"),
     ("repo", ["help", "remote", "nope"], 2, "no action 'nope' of `git mlv remote` (actions: add,"),
