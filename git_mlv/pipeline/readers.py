@@ -161,8 +161,8 @@ def rows(path: str, data: bytes) -> list[dict[str, Any]]:
     if ext not in (".csv", ".tsv"):
         doc = parse(path, data)
         if isinstance(doc, dict):
-            lists = [v for v in doc.values() if isinstance(v, list)]
-            doc = lists[0] if len(lists) == 1 else doc
+            lists = [(str(k), v) for k, v in doc.items() if isinstance(v, list)]
+            doc = lists[0][1] if len(lists) == 1 else _merged(lists) if lists else doc
         if not (isinstance(doc, list) and all(isinstance(r, dict) for r in doc)):
             raise FormatError(f"cannot plot {path}: not a list of records (rows: a CSV or TSV with a "
                               "header, or a JSON or YAML list of mappings)")
@@ -175,6 +175,19 @@ def rows(path: str, data: bytes) -> list[dict[str, Any]]:
         return []
     header = [h.strip() for h in table[0]]
     return [{h: _number(v.strip()) for h, v in zip(header, r) if h} for r in table[1:]]
+
+
+def _merged(lists: list[tuple[str, list[Any]]]) -> Any:
+    """The records of several named lists (``{"train": [...], "val": [...]}``, a log of each
+    split) as one list, each column named by its list (``train.loss``, ``val.loss``) but the
+    first, when every list's records start with the same one (``step``, ``epoch``: the x axis).
+    Such a file was "not a list of records"; the lists unchanged when they are not all records."""
+    if not all(isinstance(r, dict) and r for _, rows in lists for r in rows):
+        return dict(lists)
+    firsts = {next(iter(rows[0])) for _, rows in lists if rows}
+    shared = firsts.pop() if len(firsts) == 1 else None
+    return [{(k if k == shared else f"{name}.{k}"): v for k, v in r.items()}
+            for name, rows in lists for r in rows]
 
 
 def _conflict_line(text: str) -> int:
