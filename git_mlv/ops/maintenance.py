@@ -347,11 +347,13 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
             keep_arr = _keep_for_clones(ws, keep_arr, res)
         plan, partial, all_dead = [], [], []
         dead_manifests: dict[str, np.ndarray] = {}  # keys of the dead manifests of each pack
+        dead_keys: dict[str, np.ndarray] = {}  # of the packs holding a dead manifest, every dead key
         for pack in pool.packs():
             index = lostindex.index_or_say(pool, pack)
             live = idx.search(keep_arr, index.keys)[0] if len(keep_arr) else np.zeros(index.count, bool)
             if int(live.sum()) < index.count and len(m := manifest_keys(index.keys[~live])):
                 dead_manifests[pack] = m
+                dead_keys[pack] = index.keys[~live]
             dead = int(index.count - live.sum())
             res.kept_objects += int(live.sum())
             res.dead_objects += dead
@@ -373,7 +375,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         if not dry_run and not settled:  # settled: nothing to merge, and the midx covers it all
             with complete.deleting(pool):  # data leaves: records of complete commits go stale
                 try:
-                    done = consolidate(pool, merge=[*plan, *all_dead], keep=keep_arr)
+                    done = consolidate(pool, merge=manifests_first(pool, [*plan, *all_dead], dead_keys,
+                                                                   dead_manifests), keep=keep_arr)
                 except FileSystemError:
                     # a full disk: the packs with nothing to keep go first, copying nothing, and
                     # the copies of the others take the room they free (docs/formats.md); the
@@ -385,7 +388,8 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
                     if drop_packs(pool, early) is None:
                         raise PoolBusy("another git-mlv process is consolidating the pool; run gc "
                                        "again when it is done") from None
-                    done = consolidate(pool, merge=[*plan, *(p for p in all_dead if p not in early)],
+                    rest = [*plan, *(p for p in all_dead if p not in early)]
+                    done = consolidate(pool, merge=manifests_first(pool, rest, dead_keys, dead_manifests),
                                        keep=keep_arr)
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
@@ -450,3 +454,21 @@ def check_midx_or_drop(pool: Pool) -> None:
         m.verify()
     except CorruptObject:
         pool.packset.drop_midx()
+
+
+def manifests_first(pool: Pool, packs: list[str], dead_keys: dict[str, np.ndarray],
+                    dead_manifests: dict[str, np.ndarray]) -> list[str]:
+    """``packs`` in an order consolidation may delete them in: no pack before those holding a
+    dead manifest that names one of its dead chunks (core/consolidate.drop_order). In any other
+    order, a gc killed between two deletions left a dead file's manifest without its chunks, and
+    fsck called it damage (exit 3, "chunk ... is not in the pool; run `git mlv pull`") until the
+    next gc. The packs holding a dead manifest go first, ordered among themselves (their dead
+    manifests are read: only when two or more hold one); a cycle, never made by one writer (a
+    manifest follows its chunks), keeps the rest of them as they were."""
+    holding = [p for p in packs if p in dead_manifests]
+    if not holding or len(packs) < 2:
+        return packs
+    # the others go after all of these: no dead manifest is left by then
+    first = drop_order(pool, {p: dead_keys[p] for p in holding},
+                       {p: dead_manifests[p] for p in holding}) if len(holding) > 1 else holding
+    return [*first, *(p for p in holding if p not in first), *(p for p in packs if p not in holding)]
