@@ -111,6 +111,8 @@ def detect_head(head: bytes, tail: bytes, size: int, name: str) -> Kind:
         return Kind("parquet", "columnar")
     if head.startswith(b"ARROW1"):
         return Kind("arrow", "columnar")
+    if head.startswith(b"FEA1") and tail == b"FEA1":  # Feather V1 (pandas' to_feather before 2020)
+        return Kind("feather-v1", "columnar")
     if head.startswith(b"\xff\xff\xff\xff") and ext in (".arrows", ".arrow", ".ipc", ".feather"):
         return Kind("arrow-stream", "columnar")
     if head.startswith(b"\x93NUMPY"):

@@ -160,3 +160,32 @@ def test_repeated_column_names_are_told_apart(tmp_path: Path) -> None:
     assert [x for x in lines if x.startswith("column ")] == [
         "column a int64", "column a.2 int64", "column a.1 int64", "column a.3 int64"]
     assert [x for x in lines if x.endswith(" max 8") or x.endswith(" max 6")] == ["a.2 max 6", "a.3 max 8"]
+
+
+def test_feather_v1_is_a_table(tmp_path: Path) -> None:
+    """pandas' to_feather wrote Feather V1 (FEA1 at both ends) before pyarrow 0.17: such a file
+    was a bare sha256. It reads as a table now; a damaged one is a note from the forked reader
+    (pyarrow dies on some: SIGSEGV), through `git mlv textconv` as git runs it."""
+    import subprocess
+    import sys
+    import warnings
+
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    table = pa.table({"id": [1, 2, None], "name": ["x", "y", "x"]})
+    path = tmp_path / "old.feather"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        feather.write_feather(table, path, version=1)
+    lines = _lines(path)
+    assert lines[0] == "format feather-v1" and lines[2:6] == ["rows 3", "columns 2", "column id int64",
+                                                              "column name string"]
+    assert "id nulls 1" in lines and 'name top "x" 2' in lines
+    damaged = tmp_path / "damaged.feather"
+    damaged.write_bytes(path.read_bytes()[:100] + b"FEA1")
+    exe = Path(sys.executable).with_name("git-mlv")
+    p = subprocess.run([str(exe), "textconv", str(damaged)], capture_output=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().splitlines()
+    assert out[0] == "format binary" and out[-1].startswith("note not a readable feather-v1 file"), out
