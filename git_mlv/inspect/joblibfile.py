@@ -98,13 +98,17 @@ class _Zlib(io.RawIOBase):
 
     def readinto(self, buf: Any) -> int:
         view = memoryview(buf)
-        while not self.pending and not self.z.eof:
-            block = self.f.read(1 << 16)
-            self.pending = self.z.decompress(block, len(view)) if block else self.z.flush()
-            if not block:
+        while not self.pending:
+            if self.z.unconsumed_tail:  # input held back by the output limit: it comes first
+                data = self.z.unconsumed_tail
+            elif self.z.eof:
                 break
-        if not self.pending and self.z.unconsumed_tail:
-            self.pending = self.z.decompress(self.z.unconsumed_tail, len(view))
+            else:
+                data = self.f.read(1 << 16)
+                if not data:
+                    self.pending = self.z.flush()
+                    break
+            self.pending = self.z.decompress(data, len(view))
         n = min(len(view), len(self.pending))
         view[:n] = self.pending[:n]
         self.pending = self.pending[n:]
