@@ -57,6 +57,20 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def same_value(locked: str, now: Any) -> bool:
+    """True when a locked parameter value (canonical JSON) is ``now``. A lock written before the
+    YAML reader took ``1e-3`` for a number (pipeline/readers.py) holds it as the string "1e-3":
+    the same value, not a change that reruns the stage."""
+    if locked == canonical_json(now):
+        return True
+    if not isinstance(now, float) or not locked.startswith('"'):
+        return False
+    try:
+        return float(json.loads(locked)) == now
+    except (ValueError, TypeError):
+        return False
+
+
 @dataclass
 class LockEntry:
     """One stage's last successful run."""

@@ -24,7 +24,7 @@ from ..errors import MlvError
 from . import lock as lockfile
 from .dag import Dag, check_deps
 from .fingerprint import Fingerprinter, decode_listing, encode_listing
-from .lock import LockEntry, Record, canonical_json
+from .lock import LockEntry, Record, canonical_json, same_value
 from .params import ParamError, stage_command, stage_values
 from .runcache import RunCache, make_key
 from .spec import Spec, Stage
@@ -291,7 +291,7 @@ class Reproducer:
         if set(entry.params) != set(cur.params):
             return "parameters changed"
         for k in sorted(cur.params):
-            if entry.params[k] != canonical_json(cur.params[k]):
+            if not same_value(entry.params[k], cur.params[k]):
                 return f"param {k} changed"
         if {p: k for p, (k, _) in entry.outs.items()} != self._kinds(st):
             return "outputs changed"
@@ -362,7 +362,8 @@ class Reproducer:
     def _inputs_match(self, st: Stage, entry: LockEntry, cur: _Current) -> bool:
         return (entry.cmd == st.cmd and entry.wdir == st.wdir
                 and {p: r.oid for p, r in entry.deps.items()} == {p: r.oid for p, r in cur.deps.items()}
-                and entry.params == {k: canonical_json(v) for k, v in cur.params.items()})
+                and set(entry.params) == set(cur.params)
+                and all(same_value(entry.params[k], v) for k, v in cur.params.items()))
 
     def _in_pool(self, rec: Record) -> bool:
         with self._pool_lock:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from git_mlv.pipeline import readers
 from tests.helpers import mlv, write
 
@@ -41,9 +39,6 @@ def test_yaml_exponents_are_numbers() -> None:
         [{"step": 0, "loss": 0.2}, {"step": 1, "loss": 0.1}]
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline/repro.py (not helper C's): a lock written before "
-                   "YAML exponents were numbers holds lr as the string \"1e-3\"; repro should take "
-                   "a locked string that reads as the same number as unchanged")
 def test_a_lock_from_before_yaml_exponents_stays_up_to_date(repo: Path) -> None:
     """`lr: 1e-3` was locked as the string "1e-3" by git-mlv before the YAML reader read it as a
     number: that stage must not turn stale (a training run) only because the reader changed."""
@@ -51,6 +46,9 @@ def test_a_lock_from_before_yaml_exponents_stays_up_to_date(repo: Path) -> None:
     mlv("run", "-n", "train", "-p", "params.yaml:lr", "-O", "out.txt", "echo hi > out.txt", cwd=repo)
     lock = (repo / ".gitmlv.lock").read_text()
     assert "params.yaml:lr=0.001" in lock
-    write(repo / ".gitmlv.lock", lock.replace("params.yaml:lr=0.001", 'params.yaml:lr="1e-3"').encode())
+    # as the old reader's lock holds it: the JSON string "1e-3", in git-config's quoting
+    old = lock.replace("param = params.yaml:lr=0.001", 'param = "params.yaml:lr=\\"1e-3\\""')
+    assert old != lock
+    write(repo / ".gitmlv.lock", old.encode())
     dry = mlv("repro", "--dry-run", cwd=repo).stdout.decode()
     assert "up to date" in dry and "changed" not in dry, dry
