@@ -30,9 +30,9 @@ class FileSystemError(MlvError):
     exit_code = 6
 
 
+NO_SPACE_TODO = "free some space (`git mlv gc` drops data nothing needs), then run the command again"
 _HINTS = {
-    errno.ENOSPC: ("no space left on the device", "free some space (`git mlv gc` drops data nothing "
-                                                    "needs), then run the command again"),
+    errno.ENOSPC: ("no space left on the device", NO_SPACE_TODO),
     errno.EDQUOT: ("disk quota exceeded", "free some space or ask for a larger quota, then run the "
                                           "command again"),
     errno.EACCES: ("permission denied", "check the owner and permissions of that path"),

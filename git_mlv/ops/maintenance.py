@@ -16,7 +16,7 @@ from ..core import midx as mx
 from ..core.compress import decompress
 from ..core.consolidate import STALE_TEMP, consolidate, drop_order, drop_packs, manifest_keys, sweep
 from ..core.crashpoint import pausepoint
-from ..core.fsutil import FileSystemError, sweep_temp, unlock
+from ..core.fsutil import NO_SPACE_TODO, FileSystemError, sweep_temp, unlock
 from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
@@ -377,20 +377,23 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
                 try:
                     done = consolidate(pool, merge=manifests_first(pool, [*plan, *all_dead], dead_keys,
                                                                    dead_manifests), keep=keep_arr)
-                except FileSystemError:
+                except FileSystemError as e:
                     # a full disk: the packs with nothing to keep go first, copying nothing, and
-                    # the copies of the others take the room they free (docs/formats.md); the
-                    # dead manifests are read for their order only here, not at every gc
+                    # the copies of the others take the room they free (docs/formats.md), in an
+                    # order read from the dead manifests, as manifests_first does
                     early = drop_order(pool, {p: lostindex.index_or_say(pool, p).keys
                                               for p in all_dead}, dead_manifests)
                     if not early:
-                        raise
+                        raise _no_room(e) from None
                     if drop_packs(pool, early) is None:
                         raise PoolBusy("another git-mlv process is consolidating the pool; run gc "
                                        "again when it is done") from None
                     rest = [*plan, *(p for p in all_dead if p not in early)]
-                    done = consolidate(pool, merge=manifests_first(pool, rest, dead_keys, dead_manifests),
-                                       keep=keep_arr)
+                    try:
+                        done = consolidate(pool, merge=manifests_first(pool, rest, dead_keys,
+                                                                       dead_manifests), keep=keep_arr)
+                    except FileSystemError as again:
+                        raise _no_room(again) from None
             if done is None:
                 raise PoolBusy("another git-mlv process is consolidating the pool; run gc again when it "
                                "is done")
@@ -472,3 +475,11 @@ def manifests_first(pool: Pool, packs: list[str], dead_keys: dict[str, np.ndarra
     first = drop_order(pool, {p: dead_keys[p] for p in holding},
                        {p: dead_manifests[p] for p in holding}) if len(holding) > 1 else holding
     return [*first, *(p for p in holding if p not in first), *(p for p in packs if p not in holding)]
+
+
+def _no_room(e: FileSystemError) -> FileSystemError:
+    """gc's own full disk: its line said to free space with `git mlv gc`, the command that failed."""
+    return FileSystemError(str(e).replace(
+        NO_SPACE_TODO, "gc copies the data it keeps before it deletes the old packs and needs that "
+        "room: free some space on that file system (or set `mlv.pool` to a folder on a larger "
+        "one), then run gc again"))
