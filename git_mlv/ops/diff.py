@@ -27,6 +27,7 @@ from ..gitio import attributes, walk
 from ..inspect import reason
 from ..inspect.detect import may_be_table
 from ..inspect.tables import ReadStream
+from .addpaths import refuse_pathspec_magic
 from .context import Workspace
 
 WORKTREE = "worktree"
@@ -424,6 +425,7 @@ def diff(ws: Workspace, args: list[str], key: str | None = None, limit: int = 10
     their shape compared; with ``key``, their rows too (``limit`` examples of each).
     """
     revs, paths = split_args(ws, args)
+    refuse_pathspec_magic(paths, "diff")  # ':!a.bin' was "neither a revision nor a path", fetch it
     if key is not None and not key.strip():
         raise UsageError("--key needs a column name")
     old = revs[0] if revs else "HEAD"

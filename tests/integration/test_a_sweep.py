@@ -259,10 +259,6 @@ def test_plumbing_typed_at_a_terminal_says_what_it_is(repo: Path, words: list[st
     assert err.startswith(f"git-mlv: error: `git mlv {' '.join(words[:2])}` is plumbing: git runs it"), err
 
 
-@pytest.mark.xfail(strict=True, reason="cli/cmd_diff.py (not helper A's) takes pathspec magic for a "
-                   "revision: \"':!a.bin' is neither a revision nor a path ... `git fetch origin "
-                   ":!a.bin` brings it\"; fix: ops.addpaths.refuse_pathspec_magic(paths, 'diff') "
-                   "once the words are split into revisions and paths, as checkout/status do")
 def test_diff_with_pathspec_magic_says_so(world: Path) -> None:
     p = _run(["diff", ":!a.bin"], world / "repo")
     err = p.stderr.decode()
