@@ -235,8 +235,9 @@ def _fetch_data(src: SourceRepo, source: Source, wanted: dict[str, int], base: s
     where = parse(rurl, remote_base)
     if where.scheme == "folder" and not os.path.isdir(where.path):
         # a folder remote reads a missing folder as an empty one: each file was "not on the remote"
-        raise SourceError(f"the data remote of {source.url} is the folder {where.path}, which does not "
-                          "exist here; its data cannot be fetched (is it on another machine or drive?)")
+        raise SourceUnreachable(f"the data remote of {source.url} is the folder {where.path}, which "
+                                "does not exist here; its data cannot be fetched (is it on another machine "
+                                "or drive?)")
     try:
         remote = open_remote(rurl, options_for(rurl), remote_base, "source")
         rindex = RemoteIndex(remote, os.path.join(cache_dir, hashlib.sha256(

@@ -266,11 +266,6 @@ def test_diff_with_pathspec_magic_says_so(world: Path) -> None:
     assert "not git's exclusions" in err and "git fetch" not in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="ops/import_source.py line ~238 raises SourceError (exit 2, "
-                   "usage) for a source whose folder data remote does not exist here, where push and "
-                   "fetch exit 5 for the same condition (README: 5 remote error); "
-                   "test_imports_trial_migrated_source.py::test_a_source_whose_folder_remote_is_not_"
-                   "here_is_one_line pins 2 (not helper A's): change both (SourceUnreachable)")
 def test_get_from_a_source_whose_folder_remote_is_gone_is_a_remote_error(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()

@@ -103,6 +103,7 @@ def test_a_source_whose_folder_remote_is_not_here_is_one_line(tmp_path: Path) ->
     mlv("push", "-q", cwd=src)
     (tmp_path / "store").rename(tmp_path / "elsewhere")
     dst = dest_repo(tmp_path)
-    err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 2)
+    # a remote that cannot be reached here: exit 5, as push and fetch exit for it (README)
+    err = one_error_line(mlv("get", "../src", "data", cwd=dst, check=False), 5)
     assert f"is the folder {tmp_path / 'store'}, which does not exist here" in err, err
     assert not (dst / "data").exists()
