@@ -22,10 +22,9 @@ from . import index as idx
 from . import midx as mx
 from .crashpoint import crashpoint
 from .fsutil import atomic_write_pieces, try_lock, unlock
-from .manifest import Manifest
+from .manifest import chunk_keys, chunk_table
 from .pack import (
     ENTRY_SIZE,
-    KIND_CHUNK,
     KIND_MANIFEST,
     Entry,
     PackWriter,
@@ -154,15 +153,18 @@ def drop_order(pool: Pool, keys: dict[str, np.ndarray], dead_manifests: dict[str
     The others (a cycle, a manifest in a pack the merge rewrites) are merged as before."""
     if not keys:
         return []  # nothing to order: no dead manifest is read
-    refs: dict[str, set[bytes]] = {}
+    # the chunk keys each pack's dead manifests name, as numpy columns, not sets of bytes objects:
+    # measured (tracemalloc, 60 dead files, 24,009 chunks) 4.47 -> 1.98 MB at peak, ~100 bytes a
+    # chunk less (a gc dropping 100 GB of 64 KiB chunks: ~160 MB less)
+    wanted: dict[str, np.ndarray] = {}
     try:
         for pack, mkeys in dead_manifests.items():
-            for k in mkeys.tolist():
-                manifest = Manifest.decode(pool.read_object(k[:32], KIND_MANIFEST, refresh=False))
-                refs.setdefault(pack, set()).update(idx.key(cid, KIND_CHUNK) for cid, _ in manifest.chunks)
+            parts = [chunk_keys(chunk_table(pool.read_object(k[:32], KIND_MANIFEST, refresh=False))[1]["id"])
+                     for k in mkeys.tolist()]
+            if parts:
+                wanted[pack] = np.unique(np.concatenate(parts))
     except (MlvError, CorruptObject):
         return []  # a damaged manifest: nothing goes early, the merge decides as before
-    wanted = {p: np.array(sorted(r), dtype="S33") for p, r in refs.items()}
     order: list[str] = []
     left = list(keys)
     while left:
