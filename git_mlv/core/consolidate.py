@@ -165,16 +165,20 @@ def drop_order(pool: Pool, keys: dict[str, np.ndarray], dead_manifests: dict[str
                 wanted[pack] = np.unique(np.concatenate(parts))
     except (MlvError, CorruptObject):
         return []  # a damaged manifest: nothing goes early, the merge decides as before
+    # which other packs' dead manifests name a chunk of each pack: asked once per pair (asked
+    # again at every step, 60 packs holding dead manifests took 0.37 s; 392 packs, 19 s)
+    named_by = {p: {q for q, w in wanted.items() if q != p and idx.search(w, keys[p])[0].any()}
+                for p in keys}
     order: list[str] = []
+    gone: set[str] = set()
     left = list(keys)
-    while left:
-        free = [p for p in left
-                if not any(q != p and q not in order and idx.search(w, keys[p])[0].any()
-                           for q, w in wanted.items())]
+    while left:  # every pack no manifest still here names goes, then the next such round
+        free = [p for p in left if named_by[p] <= gone]
         if not free:
-            break
-        order += free[:1]
-        left.remove(free[0])
+            break  # a cycle: those are merged as before
+        order += free
+        gone.update(free)
+        left = [p for p in left if p not in gone]
     return order
 
 
