@@ -82,7 +82,7 @@ class RemoteIndex:
         self.downloads = 0  # index files downloaded by this object (tests and benchmarks count)
         self._retry = retry
         self.folder = CacheFolder(cache_dir, remote.url)
-        self.uploads = PendingUploads(self.folder)  # ``pending`` and push.lock (remotes/pending.py)
+        self.uploads = PendingUploads(self.folder, cache_dir)  # ``pending``, push.lock (pending.py)
         self._load(self.folder.cached)  # index files already cached are read where they are
 
     @property

@@ -12,8 +12,9 @@ Every process that uploads holds ``push.lock`` (in the cache folder) shared from
 may name packs until it closes the remote; collecting takes it exclusively, without waiting, and
 is skipped (left to the next push) while another upload is live. ``pending`` itself is changed by
 read-modify-write under ``pending.lock``, held only for that: concurrent pushes keep each other's
-names. Best effort, as the cache folder is: where no lock file can be opened (another user's
-read-only pool) the list is kept as before, and collecting goes on.
+names. Best effort, as the cache folder is: the locks stay in ``<pool>/remotes/<name>`` when the
+state moved to a scratch folder (opened read-only: flock needs no write access); where no lock
+file can be opened at all, the list is kept as before, and collecting goes on.
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ PENDING_LOCK = "pending.lock"
 class PendingUploads:
     """The ``pending`` list of one remote's cache folder and this process's hold on ``push.lock``."""
 
-    def __init__(self, folder: CacheFolder) -> None:
+    def __init__(self, folder: CacheFolder, lock_dir: str) -> None:
         self.folder = folder
+        # the cache folder itself, also once the state moved to a scratch folder (a read-only
+        # .git): that copy of ``pending`` still names the uploads of the clone's other pushes
+        self.lock_dir = lock_dir
         self._fd: int | None = None  # our descriptor of push.lock (None: not opened yet)
         self._opened = False
         self._held = False  # shared (or exclusive while collecting) lock taken
 
     def _lock_file(self, name: str) -> int | None:
-        path = os.path.join(self.folder.dir, name)
+        path = os.path.join(self.lock_dir, name)
         try:
             return open_lock_file(path)
         except (OSError, MlvError):
