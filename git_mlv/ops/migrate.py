@@ -241,12 +241,11 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
         if files is not None:
             _no_rewrite(ws, cat, transform, opts, result, branch, head, files)
         elif refs is not None:
-            if not opts.dry_run:
-                check_attributes_clean(ws)
+            notes = [] if opts.dry_run else check_attributes_clean(ws)
             rw = Rewriter(ws, cat, transform, progress)
             done = rw.run(refs, dry_run=opts.dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
-            result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+            result.refs, result.backups, result.warnings = done.refs, done.backups, notes + done.warnings
             result.warnings += (remote_only_branches(ws) if opts.everything and done.refs
                                 else left_on_old_history(ws, refs, done.refs))
         result.files, result.bytes = conv.files, conv.bytes
@@ -323,13 +322,13 @@ def commit_head(ws: Workspace, cat: CatFile, branch: str, head: str, changes: li
     gitrefs.update_atomically(ws.repo, [f"update {branch} {new} {head}"])
     result.commit = new
     result.refs = [RefChange(branch, head, new)]
-    result.warnings = sync_after_move(ws, cat, head, new, same_bytes)
+    result.warnings += sync_after_move(ws, cat, head, new, same_bytes)
 
 
 def _no_rewrite(ws: Workspace, cat: CatFile, transform: ImportTransform, opts: ImportOptions,
                 result: ImportResult, branch: str, head: str, files: list[FileChange]) -> None:
     if not opts.dry_run:
-        check_attributes_clean(ws)
+        result.warnings += check_attributes_clean(ws)
     changes = []
     for ch in files:
         if ch.mode in FILE_MODES and transform.wants(ch.name):

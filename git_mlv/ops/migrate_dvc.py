@@ -212,10 +212,10 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
              progress: ProgressFn | None = None) -> DvcResult:
     """Run ``migrate from-dvc`` (see the module docstring)."""
     check_can_rewrite(ws)
-    if not dry_run:
-        check_attributes_clean(ws)
+    notes = [] if dry_run else check_attributes_clean(ws)
     dvc_dir = _dvc_dir(ws.repo.top)
     result = DvcResult("rewrite" if everything else "no-rewrite", dry_run, [])
+    result.warnings += notes
     hidden_before = set() if dry_run else set(untracked_data(ws))
     with CatFile(ws.repo) as cat:
         data = DvcData(ws, dvc_dir, store=not dry_run, cache_dir=dvc_cache_dir(_configs(dvc_dir)),
@@ -227,7 +227,7 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
                 transform = DvcTransform(ws, cat, conv, [r.name for r in refs])
                 done = Rewriter(ws, cat, transform, progress, data.same_bytes).run(refs, dry_run=dry_run)
                 result.commits, result.rewritten = done.commits, done.rewritten
-                result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+                result.refs, result.backups, result.warnings = done.refs, done.backups, notes + done.warnings
                 result.warnings += remote_only_branches(ws) if done.refs else []
             else:
                 _head(ws, cat, conv, dry_run, result)
@@ -256,7 +256,7 @@ def _head(ws: Workspace, cat: CatFile, conv: _Converter, dry_run: bool, result: 
             raise MigrateError("no DVC files in HEAD or its history (no X.dvc file, no dvc.yaml): DVC "
                                "tracks nothing here, so there is nothing to convert")
         result.commits = 1  # converted before (or the DVC files were removed): a second run is a no-op
-        result.warnings = ["no DVC files left in HEAD (no X.dvc file, no dvc.yaml): already converted"]
+        result.warnings += ["no DVC files left in HEAD (no X.dvc file, no dvc.yaml): already converted"]
         return
     source = WorktreeSource(repo.top)
     committed = CommitSource(ws, cat, head)

@@ -343,9 +343,9 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
              progress: ProgressFn | None = None) -> ImportResult:
     """Run ``migrate from-lfs`` (see the module docstring)."""
     check_can_rewrite(ws)
-    if not dry_run:
-        check_attributes_clean(ws)
+    notes = [] if dry_run else check_attributes_clean(ws)
     result = ImportResult("rewrite" if everything else "no-rewrite", dry_run, [])
+    result.warnings += notes
     with CatFile(ws.repo) as cat:
         conv = LfsConverter(ws, cat, store=not dry_run)
         transform = LfsTransform(conv)
@@ -355,7 +355,7 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
         if everything:
             done = Rewriter(ws, cat, transform, progress).run(choose_refs(ws, [], True), dry_run=dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
-            result.refs, result.backups, result.warnings = done.refs, done.backups, done.warnings
+            result.refs, result.backups, result.warnings = done.refs, done.backups, notes + done.warnings
             result.warnings += remote_only_branches(ws) if done.refs else []
         else:
             _head_only(ws, cat, transform, dry_run, result)

@@ -26,7 +26,7 @@ from ..gitio import refs as gitrefs
 from ..gitio.catfile import CatFile
 from ..gitio.fastexport import SCRATCH, Commit, Exporter, FileChange, Importer, Reset, read_marks, scratch_ref
 from .context import Workspace
-from .migrate_sync import SameBytes, edited_files, sync_after_move
+from .migrate_sync import SameBytes, edited_files, finish_killed_move, sync_after_move
 
 BACKUP = "refs/mlv-migrate/"
 ATTRIBUTES = b".gitattributes"
@@ -86,11 +86,24 @@ def check_can_rewrite(ws: Workspace) -> None:
         raise MigrateError("HEAD is detached; check out a branch first (`git switch BRANCH`)")
 
 
-def check_attributes_clean(ws: Workspace) -> None:
-    """MigrateError when ``.gitattributes`` has uncommitted changes: the migration rewrites it."""
+def check_attributes_clean(ws: Workspace) -> list[str]:
+    """MigrateError when ``.gitattributes`` has uncommitted changes: the migration rewrites it.
+
+    A migration killed after it moved the checked-out branch and before it updated the index and
+    work tree left exactly such changes (the old tree in the index under the new commit): that
+    checkout is finished first (``migrate_sync.finish_killed_move``), and the note saying so
+    returned, so that the rerun goes on. Before, it stopped here, and `git commit` as told put the
+    data back into git."""
+    notes: list[str] = []
+    with CatFile(ws.repo) as cat:
+        finished = finish_killed_move(ws, cat)
+    if finished:
+        notes.append(f"finished the checkout of the interrupted migration of {finished} (its branch had "
+                     "moved; its index and work tree had not)")
     out = ws.repo.git("status", "--porcelain", "-z", "--", ".gitattributes")
     if out.strip(b"\0"):
         raise MigrateError(".gitattributes has uncommitted changes; commit or stash them first")
+    return notes
 
 
 def check_not_edited(ws: Workspace, cat: CatFile, old: str, new: str) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from git_mlv.gitio.catfile import CatFile
 from git_mlv.ops.context import Workspace
 from git_mlv.ops.migrate_sync import finish_killed_move
@@ -69,9 +67,6 @@ def test_finish_killed_move(tmp_path: Path) -> None:
     assert git("diff", "--cached", "--name-only", cwd=repo).stdout == b"readme\n"
 
 
-@pytest.mark.xfail(strict=True, reason="ops/migrate.py (and the from-lfs/from-dvc rewrites) should "
-                   "call migrate_sync.finish_killed_move(ws, cat) before check_attributes_clean, "
-                   "and say 'finished the checkout of the interrupted migration of BRANCH'")
 def test_rerun_after_a_kill_between_move_and_checkout_finishes(tmp_path: Path) -> None:
     repo, shas, migrated = _killed_after_move(tmp_path)
     mlv("migrate", "import", "--include", "data/**", "--everything", cwd=repo)
