@@ -152,7 +152,7 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
         if not ver.commits:
             _verify_tracking(ws, ver, rindex)
         # a partial clone's pointers it never fetched are left out, not fetched one by one
-        new = verified.pointers_since(ws, tips, ver.commits, here_only=True)
+        new = verified.pointers_since(ws, tips, ver.commits, here_only=True, blobs=True)
         ids = new.ids[new.ids != ida.EMPTY]
         lacking = ids[~pushplan.on_remote_mask(rindex, ids)]
         if len(lacking):
@@ -171,8 +171,7 @@ def commits_not_on_remote(ws: Workspace, refresh: bool = True, max_age: float = 
             if tips and not new.skipped:  # what was left out is not verified (a push checks it)
                 save_verified(ws, ver, tips, rindex.packs())
             return out
-        blobs = verified.blobs_pointing_to(ws, tips, ver.commits, ida.hexes(lacking), here_only=True)
-        out.commits = verified.commits_adding(ws, tips, ver.commits, blobs)
+        out.commits = verified.commits_adding(ws, tips, ver.commits, new.blobs_of(lacking))
         return out
     finally:
         rindex.close()

@@ -74,10 +74,6 @@ def test_an_untracked_attributes_file_in_a_folder_counts(unpushed: Path) -> None
     assert _status(unpushed).text_attribute == ["data/f05.bin"]
 
 
-@pytest.mark.xfail(strict=True, reason="ops/remote_state.commits_not_on_remote walks the new "
-                   "objects a second time (verified.blobs_pointing_to) to find the blob ids of the "
-                   "files the remote lacks: 13 s of a 47 s status at 1,000,000 files not yet "
-                   "pushed (lead's module: see helper D's report)")
 def test_files_not_on_the_remote_are_found_in_one_walk(unpushed: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from git_mlv.ops import verified
