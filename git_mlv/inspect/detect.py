@@ -26,8 +26,9 @@ class Kind(NamedTuple):
     compression: str | None = None  # pyarrow's name: gzip, bz2, zstd, lz4
     #: a ``.csv``'s field delimiter once sniffed from its head (tables.sniffed); None: not yet
     delimiter: str | None = None
-    #: a CSV/TSV header that is not UTF-8 (Excel's Windows-1252: ``Qt\xe9``), as the column names
-    #: to read it with (tables.sniffed); None: a UTF-8 header, which pyarrow reads itself
+    #: a CSV/TSV header that is not UTF-8 (Excel's Windows-1252: ``Qt\xe9``) or repeats a name
+    #: (``x,x``: ``x``, ``x.1``), as the column names to read it with (tables.sniffed); None: a
+    #: header pyarrow reads itself
     header: tuple[str, ...] | None = None
     #: the lines that header spans (a quoted name may hold a line end): the reader skips them
     header_lines: int = 0

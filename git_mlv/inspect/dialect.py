@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from .detect import Kind
+from .stats import unique_names
 
 CANDIDATES = (",", ";", "\t", "|")
 SNIFF_BYTES = 64 << 10
@@ -71,15 +72,18 @@ def sniff_delimiter(head: bytes, complete: bool = True) -> str:
 
 
 def foreign_header(head: bytes, delimiter: str, complete: bool = True) -> tuple[tuple[str, ...], int] | None:
-    """(the column names, the lines they span) of a header (the first record of ``head``) that is
-    not UTF-8, else None.
+    """(the column names, the lines they span) of a header (the first record of ``head``) that
+    pyarrow cannot be left to read, else None: one that is not UTF-8, or one that repeats a name.
 
     pyarrow decodes a CSV's header as UTF-8 and stops on anything else ("'utf-8' codec can't
     decode byte 0xe9"), while it reads such values as bytes: a CSV that Excel saved in Windows-1252
     with ``Qté;Année`` on its first line was no table at all, for the summary and for `git mlv
     diff`. Such a header is read here, as pyarrow would split it (double quotes, doubled to escape
     one), each name decoded from UTF-8 with any other byte written ``\\xe9``, as a summary writes
-    bytes; the reader is then given these names and skips the header's lines."""
+    bytes; the reader is then given these names and skips the header's lines. A repeated name
+    (a spreadsheet's two columns headed ``x``) is made unique (``x.1``, stats.unique_names) the
+    same way: pyarrow's column types are keyed by name, so two columns of one name shared one
+    type, and the numbers of the second read as text once the first held any."""
     import csv
     import io
 
@@ -97,14 +101,15 @@ def foreign_header(head: bytes, delimiter: str, complete: bool = True) -> tuple[
             break
         end = nl + 1
     record = record.removesuffix(b"\r")
+    fields = next(csv.reader(io.StringIO(record.decode("latin-1"), newline=""), delimiter=delimiter), [])
     try:
         record.decode("utf-8")
-        return None
+        if len(set(fields)) == len(fields):
+            return None  # pyarrow reads it as it is
     except UnicodeDecodeError:
         pass
-    fields = next(csv.reader(io.StringIO(record.decode("latin-1"), newline=""), delimiter=delimiter), [])
-    names = tuple(f.encode("latin-1").decode("utf-8", "backslashreplace") for f in fields)
-    return names, record.count(b"\n") + 1
+    names = [f.encode("latin-1").decode("utf-8", "backslashreplace") for f in fields]
+    return tuple(unique_names(names)), record.count(b"\n") + 1
 
 
 def decoded(stream: Any, kind: Kind) -> Any:

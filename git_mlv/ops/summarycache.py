@@ -17,7 +17,7 @@ from typing import Any
 
 from ..inspect import Kind, detect, summarize_as
 
-VERSION = "26"  # of the summary text: raised whenever a summary's lines change
+VERSION = "27"  # of the summary text: raised whenever a summary's lines change
 _KEPT = ("table", "columnar", "array", "document")
 _DIR = os.path.join("mlv", "summaries")
 _WORD = re.compile(r"[a-z0-9_]+")

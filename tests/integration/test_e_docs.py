@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import mlv, out, write
 
 
-@pytest.mark.xfail(strict=True, reason="inspect/tables.py gives pyarrow column_types keyed by name: "
-                   "two columns headed 'x' share one type, so the second one's numbers read as text")
 def test_a_repeated_column_name_keeps_its_own_type(repo: Path) -> None:
     """docs/inspect.md: a CSV's summary has `column NAME TYPE` per column, a name the header
     repeats made unique (`x.1`), and numbers get min/max/mean. A spreadsheet export headed `x,x`
