@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files or folders to write (all without PATH), or a quoted glob ('data/*.csv', "
                    "as git takes it)")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar or summary (errors and warnings still print)")
     p.set_defaults(func=run)
 
 
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from ..ops import data
     from ..ops.addpaths import refuse_pathspec_magic
     from ..ops.context import Workspace
+    from ..ops.scope import fetch_scope
     from .cmd_status import relative_to_cwd
     from .render import Progress, human_size, quote_path
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         install_first(ws)
         res = data.checkout(ws, args.paths or None, progress=Progress("checkout", args.quiet))
         fetch = "run `git mlv pull`"
+        unscoped: dict[str, str] = {}
         if res.missing:
             from ..errors import MlvError
             from ..ops import remote_config
@@ -48,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
                              "NAME URL --default`, then `git mlv pull`")
             except MlvError:
                 pass  # .gitmlv unreadable: pull says why
+            scope = fetch_scope(ws)
+            # `git mlv pull` leaves out a file outside mlv.fetchInclude/Exclude: name what fetches it
+            unscoped = {p: f"outside the fetch scope: `git mlv pull -I {shlex.quote('/' + p)} -X ''`"
+                        for p in res.missing[:_NAMED] if scope.limited and not scope(p)
+                        and not any(c in p for c in ",*?[\\")}
         named = res.missing or res.outside_patterns or res.unmerged or res.folders
         relative = relative_to_cwd(ws) if named else None
+    why = [unscoped.get(p, fetch) for p in res.missing[:_NAMED]] if res.missing else []
     if relative is not None:  # paths as git names them, from the current folder (cmd_status.py)
         res.missing = [relative(p) for p in res.missing]
         res.outside_patterns = [relative(p) for p in res.outside_patterns]
@@ -58,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"Checked out {len(res.restored)} file(s), {human_size(res.bytes)}")
     # before: one line per file, 10,000 lines in a clone without its data, paths unquoted
-    for p in res.missing[:_NAMED]:
-        print(f"missing data: {quote_path(p)} ({fetch})")
+    for p, because in zip(res.missing[:_NAMED], why):
+        print(f"missing data: {quote_path(p)} ({because})")
     if len(res.missing) > _NAMED:
         print(f"missing data: {len(res.missing) - _NAMED} more file(s) ({fetch}; "
               "`git mlv status --json` names them all)")

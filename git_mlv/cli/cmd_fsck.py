@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "Files the remote does not have are named: their data is gone here and they stay "
                    "pointers in checkouts. Exit 0 when everything was repaired, 3 when damage remains, "
                    "else 4 when files of the index have no data here (named as fsck names them)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     p.set_defaults(func=run)
 
 

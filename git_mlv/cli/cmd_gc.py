@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grace-hours", type=float, metavar="H",
                    help="with --remote: keep packs younger than this (default mlv.remoteGcGraceHours, "
                    "24): they may belong to a push in progress")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     p.set_defaults(func=run)
 
 

@@ -19,8 +19,9 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rev", default="", metavar="REV",
                    help="branch, tag or full commit id in the source (default: its HEAD)")
     p.add_argument("-f", "--force", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar or summary (errors and warnings still print)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

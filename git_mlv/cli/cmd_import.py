@@ -25,9 +25,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..ops import imports
     from ..ops.context import Workspace
+    from .cmd_checkout import install_first
     from .render import Progress, print_json
 
     with Workspace.discover() as ws:
+        install_first(ws)  # as track, add and pull do (it refused before: "run `git mlv install`")
         res = imports.import_(ws, args.url, args.path, args.out, args.rev, args.force,
                               progress=Progress("import", args.quiet or args.json))
     if args.json:

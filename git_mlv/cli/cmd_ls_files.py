@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("words", nargs="*", metavar="[REV] [PATH]")
     p.add_argument("--full-name", action="store_true",
                    help="name files from the top of the repository, not from the current folder")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     p.set_defaults(func=run)
 
 

@@ -60,6 +60,11 @@ def run_import(args: argparse.Namespace) -> int:
     from ..ops.context import Workspace
     from ..ops.migrate_above import parse_size
 
+    if args.message is not None and not args.no_rewrite:  # it was silently ignored
+        from ..errors import UsageError
+
+        raise UsageError("-m/--message is the message of the --no-rewrite commit; a rewrite keeps "
+                         "each commit's own message (add --no-rewrite, or leave -m out)")
     above = parse_size(args.above) if args.above is not None else None
     opts = migrate.ImportOptions(include=args.include, exclude=args.exclude, refs=args.refs,
                                  everything=args.everything, no_rewrite=args.no_rewrite,

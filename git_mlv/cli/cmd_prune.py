@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-days", type=float, metavar="N",
                    help="keep the files of refs whose tip commit is younger than N days "
                    "(default mlv.pruneKeepDays, 7)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     p.set_defaults(func=run)
 
 

@@ -23,8 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.__class__ = Intermixed
     p.add_argument("words", nargs="*", metavar="[REMOTE] [PATH]")
     add_scope_options(p)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar or summary (errors and warnings still print)")
     p.set_defaults(func=run)
 
 

@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.__class__ = Intermixed
     p.add_argument("words", nargs="*", metavar="[REMOTE] [REV]")
     p.add_argument("--all", action="store_true", help="every commit reachable from any ref")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar or summary (errors and warnings still print)")
     p.set_defaults(func=run)
 
 

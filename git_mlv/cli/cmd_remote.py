@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--default", action="store_true", help="make it the default remote")
     a.add_argument("--local", action="store_true", help="record it in .git/config, not .gitmlv")
     ls = verbs.add_parser("list", help="list data remotes")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     r = verbs.add_parser("remove", help="forget a data remote (its data stays where it is)")
     r.add_argument("name", metavar="NAME")
     rn = verbs.add_parser(

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="files or folders to look at, or a quoted glob ('data/*.csv', as git takes it); "
                    "files are named relative to the current folder, as git status names them "
                    "(status.relativePaths=false: from the top; --json: always from the top)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     p.add_argument("--no-remote", action="store_true", help="do not compare with the default remote")
     p.set_defaults(func=run)
 

@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rev", default=None, metavar="REV",
                    help="branch, tag or full commit id to move to (recorded as the new rev)")
     p.add_argument("-f", "--force", action="store_true", help="overwrite local changes")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar or summary (errors and warnings still print)")
     p.set_defaults(func=run)
 
 

@@ -44,13 +44,13 @@ class Settings(Record):
         """Settings from ``mlv.*`` keys of git config (lower-cased names, as ``git config -l`` prints)."""
         d = cls()
         s = cls(
-            chunk_avg=_int(config, "mlv.chunkavg", d.chunk_avg),
-            chunk_min=_int(config, "mlv.chunkmin", d.chunk_min),
-            chunk_max=_int(config, "mlv.chunkmax", d.chunk_max),
-            compression_level=_int(config, "mlv.compressionlevel", d.compression_level),
-            pack_size=_int(config, "mlv.packsize", d.pack_size),
+            chunk_avg=_int(config, "mlv.chunkAvg", d.chunk_avg),
+            chunk_min=_int(config, "mlv.chunkMin", d.chunk_min),
+            chunk_max=_int(config, "mlv.chunkMax", d.chunk_max),
+            compression_level=_int(config, "mlv.compressionLevel", d.compression_level),
+            pack_size=_int(config, "mlv.packSize", d.pack_size),
             threads=_int(config, "mlv.threads", d.threads),
-            auto_packs=_int(config, "mlv.autopacks", d.auto_packs),
+            auto_packs=_int(config, "mlv.autoPacks", d.auto_packs),
         )
         s.check()
         return s
@@ -90,7 +90,8 @@ def parse_size(text: str) -> int:
 
 
 def _int(config: Mapping[str, str], key: str, default: int) -> int:
-    value = config.get(key)
+    """The value of ``key`` (spelled as the docs spell it, looked up lower-cased as git lists it)."""
+    value = config.get(key.lower())
     if value is None:
         return default
     try:

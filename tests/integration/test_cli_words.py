@@ -126,3 +126,16 @@ def test_a_path_outside_the_repository_is_named_so(repo: Path, tmp_path: Path) -
         err = p.stderr.decode()
         assert p.returncode == 2, (verb, err)
         assert err == f"git-mlv: error: {outside}: outside the repository ({repo})\n", (verb, err)
+
+
+def test_a_message_for_a_rewrite_is_refused_not_ignored(repo: Path) -> None:
+    """`migrate import -m MSG` without --no-rewrite rewrote history and dropped MSG in silence (the
+    option names the message of the --no-rewrite commit)."""
+    (repo / "big.dat").write_bytes(random_bytes(40_000, 3))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "plain", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo).stdout
+    p = mlv("migrate", "import", "--include", "*.dat", "-m", "convert", cwd=repo, check=False)
+    err = p.stderr.decode()
+    assert p.returncode == 2 and err.count("\n") == 1 and "--no-rewrite" in err, err
+    assert git("rev-parse", "HEAD", cwd=repo).stdout == head

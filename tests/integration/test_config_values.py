@@ -76,3 +76,13 @@ def test_remote_gc_grace_must_be_hours(repo: Path, tmp_path: Path, how: str, val
     err = one_error_line(mlv(*args, cwd=repo, check=False), 2)
     assert "grace period" in err and "hours" in err, err
     assert sorted(p.name for p in (tmp_path / "store").rglob("*")) == before
+
+
+def test_a_size_that_is_not_a_number_is_named_as_the_docs_spell_it(repo: Path) -> None:
+    """`git -c mlv.chunkAvg=48x add` said "git config mlv.chunkavg = '48x'" (git's lower case),
+    where an out-of-range value says mlv.chunkAvg, as the README's settings table writes it."""
+    write(repo / "a.bin", random_bytes(30_000, seed=4))
+    p = git("-c", "mlv.chunkAvg=48x", "add", "a.bin", cwd=repo, check=False)  # the filter says it
+    err = p.stderr.decode()
+    assert p.returncode != 0 and "git config mlv.chunkAvg = '48x' is not a number" in err, err
+    assert "Traceback" not in err and "internal error" not in err, err

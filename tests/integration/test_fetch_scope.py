@@ -96,3 +96,21 @@ def test_checkout_across_commits_keeps_the_scope(origin: tuple[Path, dict], tmp_
     assert res["out_of_scope"] == 3 and res["files"] == 1 and res["fetched"] == 1
     git("checkout", "-q", "v1", cwd=clone)
     assert {p: sha256_file(clone / p) for p in FILES} == states["v1"]
+
+
+def test_checkout_of_a_file_outside_the_scope_names_the_pull_that_fetches_it(
+        origin: tuple[Path, dict], tmp_path: Path) -> None:
+    """`git mlv checkout FILE` of a file mlv.fetchExclude leaves out said "run `git mlv pull`",
+    which leaves it out again: it names `git mlv pull -I /FILE -X ''`, and that brings it."""
+    bare, states = origin
+    clone = tmp_path / "clone"
+    git("-c", "mlv.fetchExclude=*.ckpt", "clone", "-q", str(bare), str(clone), cwd=tmp_path)
+    git("config", "mlv.fetchExclude", "*.ckpt", cwd=clone)
+    assert is_pointer(clone / "models/last.ckpt")
+    proc = mlv("checkout", "models/last.ckpt", cwd=clone, check=False)
+    said = out(proc)
+    assert proc.returncode == 1, said
+    assert "missing data: models/last.ckpt (outside the fetch scope: `git mlv pull -I " \
+           "/models/last.ckpt -X ''`)" in said, said
+    mlv("pull", "-I", "/models/last.ckpt", "-X", "", cwd=clone)
+    assert sha256_file(clone / "models/last.ckpt") == states["v2"]["models/last.ckpt"]

@@ -70,3 +70,23 @@ def test_pull_in_a_clone_made_before_install(uninstalled: Path, tmp_path: Path, 
     assert git("rev-parse", ":model.bin", cwd=clone).stdout == git(
         "rev-parse", "HEAD:model.bin", cwd=clone).stdout  # the pointer, not the data
     assert _NOTE in proc.stderr.decode()
+
+
+def test_import_installs_before_it_stages(uninstalled: Path, tmp_path: Path) -> None:
+    """`git mlv import` refused ("run `git mlv install` first") where track, add, pull and
+    checkout install git-mlv for the repository and say so: it does as they do now, and the
+    imported file is committed as a pointer."""
+    src = tmp_path / "src"
+    git("init", "-q", str(src), cwd=tmp_path)
+    mlv("track", "*.bin", cwd=src)
+    data = random_bytes(50_000, seed=8)
+    write(src / "m.bin", data)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
+    git("add", "-A", cwd=src)
+    git("commit", "-q", "-m", "v1", cwd=src)
+    mlv("push", cwd=src)
+    repo = uninstalled
+    proc = mlv("import", str(src), "m.bin", cwd=repo)
+    assert _NOTE in proc.stderr.decode()
+    git("commit", "-q", "-m", "import", cwd=repo)
+    assert (repo / "m.bin").read_bytes() == data and _is_pointer(repo, "m.bin")
