@@ -132,6 +132,8 @@ def test_config_errors_are_one_line(repo: Path, args: list[str], words: list[str
 
 
 def test_push_without_a_remote_says_how_to_add_one(repo: Path) -> None:
+    git("add", "-A", cwd=repo)  # a commit to push (before one, push says "no commit yet": 55edb6a)
+    git("commit", "-q", "-m", "first", cwd=repo)
     proc = mlv("push", cwd=repo, check=False)
     assert proc.returncode == 2
     assert "git mlv remote add" in proc.stderr.decode()
