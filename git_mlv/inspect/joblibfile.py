@@ -22,6 +22,7 @@ import io
 import pickle
 from typing import IO, Any
 
+from . import safepickle
 from .fallback import NotThisFormat
 from .safepickle import Array, Opaque, SafeUnpickler, _DType, _NDArray
 
@@ -165,11 +166,4 @@ class JoblibUnpickler(pickle._Unpickler):  # type: ignore[name-defined,misc]  # 
 def load(stream: IO[bytes], limit: int) -> Any:
     """The object of a joblib pickle (``stream``, of at most ``limit`` bytes), made of placeholders;
     NotThisFormat if it does not parse."""
-    try:
-        return JoblibUnpickler(stream, limit).load()
-    except NotThisFormat:
-        raise
-    except RecursionError:
-        raise NotThisFormat("nested too deeply") from None
-    except Exception as e:  # noqa: BLE001 - any malformed pickle: a note, never a failed diff
-        raise NotThisFormat(f"{type(e).__name__}: {e}") from None
+    return safepickle.load(stream, lambda s: JoblibUnpickler(s, limit))

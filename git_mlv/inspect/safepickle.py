@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 from .fallback import NotThisFormat
@@ -197,8 +198,9 @@ class SafeUnpickler(pickle.Unpickler):
         raise NotThisFormat("the pickle refers to data outside itself (a persistent id)")
 
 
-def load(stream: Any, unpickler: type[SafeUnpickler] = SafeUnpickler) -> Any:
-    """The object a pickle describes, made of placeholders; NotThisFormat if it does not parse."""
+def load(stream: Any, unpickler: Callable[[Any], Any] = SafeUnpickler) -> Any:
+    """The object a pickle describes, made of placeholders; NotThisFormat if it does not parse.
+    ``unpickler``: makes the unpickler of ``stream`` (joblib's reads the arrays after the pickle)."""
     try:
         return unpickler(stream).load()
     except NotThisFormat:
