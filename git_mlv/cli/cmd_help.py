@@ -25,22 +25,23 @@ def _page_file(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
+    from .intermixed import subcommands
     from .main import build_parser
 
     parser = build_parser()
     parser.prog = "git mlv"
     target = parser
     if args.verb:
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if args.verb not in sub.choices:
+        sub = subcommands(parser)
+        if sub is None or args.verb not in sub.choices:
             raise UsageError(f"no verb {args.verb!r}; `git mlv --help` lists them")
         target = sub.choices[args.verb]
     if args.action:  # before: "unrecognized arguments: add"
-        actions = [a for a in target._actions if isinstance(a, argparse._SubParsersAction)]
-        if not actions or args.action not in actions[0].choices:
-            known = ", ".join(actions[0].choices) if actions else "none"
+        actions = subcommands(target)
+        if actions is None or args.action not in actions.choices:
+            known = ", ".join(actions.choices) if actions else "none"
             raise UsageError(f"no action {args.action!r} of `git mlv {args.verb}` (actions: {known})")
-        print(actions[0].choices[args.action].format_help(), end="")
+        print(actions.choices[args.action].format_help(), end="")
         return 0
     name = "git-mlv" + (f"-{args.verb}" if args.verb else "")
     man = shutil.which("man")

@@ -7,6 +7,11 @@ import os
 from typing import Any, NoReturn
 
 
+def subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    """The action holding ``parser``'s verbs (or a verb's actions), None when it has none."""
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
 def usage_hint(prog: str, words: list[str]) -> str:
     """Where a usage error sends the user: a word that starts with '-' and names a file is the
     likely mistake (`git mlv add -dash.bin` said "the following arguments are required: PATH", as

@@ -137,15 +137,15 @@ def _direct(argv: list[str]) -> argparse.Namespace | None:
 def _prog_of(parser: argparse.ArgumentParser, argv: list[str]) -> str:
     """The deepest (sub)command ``argv`` names, for a usage error: `git mlv remote list extra` was
     called an error of `git mlv remote`, whose --help does not list list's options."""
-    import argparse
+    from .intermixed import subcommands
 
     prog = "git mlv"
     words = [w for w in argv if not w.startswith("-")]
     for w in words:
-        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not subs or w not in subs[0].choices:
+        subs = subcommands(parser)
+        if subs is None or w not in subs.choices:
             break
-        parser = subs[0].choices[w]
+        parser = subs.choices[w]
         prog = parser.prog
     return prog
 

@@ -18,6 +18,7 @@ import re
 import sys
 
 from .. import __version__
+from .intermixed import subcommands
 from .main import build_parser
 
 MANUAL = "git-mlv manual"
@@ -43,13 +44,6 @@ def _verbatim(text: str | None) -> list[str]:
     if not text:
         return []
     return [".PP", ".nf", _esc(text.strip("\n")), ".fi"]
-
-
-def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
-    for a in parser._actions:
-        if isinstance(a, argparse._SubParsersAction):
-            return a
-    return None
 
 
 def _sub_help(sub: argparse._SubParsersAction) -> dict[str, str]:
@@ -94,7 +88,7 @@ def page(parser: argparse.ArgumentParser, name: str, summary: str) -> str:
     opts = _options(parser)
     if opts:
         lines += [".SH OPTIONS"] + opts
-    sub = _subparsers(parser)
+    sub = subcommands(parser)
     if sub is not None:
         helps = _sub_help(sub)
         if name == "git-mlv":  # the main page lists the verbs; each has a page of its own
@@ -119,7 +113,7 @@ def pages() -> dict[str, str]:
     root = build_parser()
     root.prog = "git mlv"
     out = {"git-mlv.1": page(root, "git-mlv", root.description or "")}
-    sub = _subparsers(root)
+    sub = subcommands(root)
     assert sub is not None
     helps = _sub_help(sub)
     for verb, p in sub.choices.items():
