@@ -208,11 +208,12 @@ class IndexTable:
         """True when an entry is a side of a conflict (stage 1-3)."""
         return bool(((self.flags & 0x3000) != 0).any())
 
-    def picked(self, listed: set[bytes], small: int = SMALL) -> np.ndarray:
+    def picked(self, listed: set[bytes], small: int = SMALL, known: KeyLookup | None = None
+               ) -> np.ndarray:
         """Indexes of the stage-0 regular files among ``suspects``, in the index's order."""
         import numpy as np
 
-        return np.flatnonzero(self.suspects(listed, small) & self.stage0_regular)
+        return np.flatnonzero(self.suspects(listed, small, known) & self.stage0_regular)
 
     def entry(self, i: int) -> IndexEntry:
         """Entry ``i`` as the walks give it (walk.IndexEntry)."""
@@ -353,10 +354,7 @@ def worktree_suspects(repo: Repo) -> list[IndexEntry] | None:
     listed = {p for p in dirty.split(b"\0") if p}
     picked = table.picked(listed)
     if len(picked) > _REFINE_MIN:  # data files under 1 KB: the pointer cache knows which may be
-        import numpy as np
-
-        picked = np.flatnonzero(table.suspects(listed, known=cache_of(repo).lookup_keys(table.keys()))
-                                & table.stage0_regular)
+        picked = table.picked(listed, known=cache_of(repo).lookup_keys(table.keys()))
     if len(picked) > _BATCH:
         return None
     return [table.entry(i) for i in picked.tolist()]

@@ -241,11 +241,13 @@ def import_files(ws: Workspace, opts: ImportOptions, progress: ProgressFn | None
         if files is not None:
             _no_rewrite(ws, cat, transform, opts, result, branch, head, files)
         elif refs is not None:
-            notes = [] if opts.dry_run else check_attributes_clean(ws)
+            if not opts.dry_run:
+                result.warnings += check_attributes_clean(ws)
             rw = Rewriter(ws, cat, transform, progress)
             done = rw.run(refs, dry_run=opts.dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
-            result.refs, result.backups, result.warnings = done.refs, done.backups, notes + done.warnings
+            result.refs, result.backups = done.refs, done.backups
+            result.warnings += done.warnings
             result.warnings += (remote_only_branches(ws) if opts.everything and done.refs
                                 else left_on_old_history(ws, refs, done.refs))
         result.files, result.bytes = conv.files, conv.bytes

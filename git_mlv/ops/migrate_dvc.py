@@ -227,8 +227,8 @@ def from_dvc(ws: Workspace, everything: bool = False, dry_run: bool = False,
                 transform = DvcTransform(ws, cat, conv, [r.name for r in refs])
                 done = Rewriter(ws, cat, transform, progress, data.same_bytes).run(refs, dry_run=dry_run)
                 result.commits, result.rewritten = done.commits, done.rewritten
-                result.refs, result.backups, result.warnings = done.refs, done.backups, notes + done.warnings
-                result.warnings += remote_only_branches(ws) if done.refs else []
+                result.refs, result.backups = done.refs, done.backups
+                result.warnings += done.warnings + (remote_only_branches(ws) if done.refs else [])
             else:
                 _head(ws, cat, conv, dry_run, result)
         finally:

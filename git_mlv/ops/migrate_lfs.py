@@ -355,8 +355,8 @@ def from_lfs(ws: Workspace, everything: bool = False, dry_run: bool = False,
         if everything:
             done = Rewriter(ws, cat, transform, progress).run(choose_refs(ws, [], True), dry_run=dry_run)
             result.commits, result.rewritten = done.commits, done.rewritten
-            result.refs, result.backups, result.warnings = done.refs, done.backups, notes + done.warnings
-            result.warnings += remote_only_branches(ws) if done.refs else []
+            result.refs, result.backups = done.refs, done.backups
+            result.warnings += done.warnings + (remote_only_branches(ws) if done.refs else [])
         else:
             _head_only(ws, cat, transform, dry_run, result)
         result.files, result.bytes = conv.files, conv.bytes

@@ -141,11 +141,11 @@ def pointers_since(ws: Workspace, tips: list[str], verified: list[str], here_onl
     skipped = [0]
     parts, listed, blob_parts = [], [], []
     for batch in _pointer_batches(ws, tips, verified, skipped if here_only else None):
-        ids = ida.ids_of(pb.oid for pb in batch.values())
-        parts.append(ids)
-        if blobs and batch:  # in the batch's order (``ids`` is sorted and unique)
-            listed.append(np.frombuffer(bytes.fromhex("".join(pb.oid for pb in batch.values())),
-                                        dtype=ida.ID))
+        # the file ids in the batch's order, once: sorted and unique (``ids_of``) for ``ids``
+        aligned = np.frombuffer(bytes.fromhex("".join(pb.oid for pb in batch.values())), dtype=ida.ID)
+        parts.append(ida.ids_of(aligned))
+        if blobs and batch:
+            listed.append(aligned)
             raw = bytes.fromhex("".join(batch))
             blob_parts.append(np.frombuffer(raw, dtype=f"V{len(raw) // len(batch)}"))
     out = NewPointers(ida.merge(parts), skipped[0])
