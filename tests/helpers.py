@@ -93,6 +93,18 @@ def origin_and_store(repo: Path, tmp_path: Path, files: int = 1) -> Path:
     return origin
 
 
+def push_files(repo: Path, tmp_path: Path, files: dict[str, bytes], pattern: str) -> None:
+    """In ``repo`` (a git repository): track ``pattern``, add a default folder data remote
+    ``store`` (``tmp_path/store``), commit ``files`` (path -> bytes) as "v1" and push their data:
+    a source for get and import."""
+    mlv("track", pattern, cwd=repo)
+    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
+    for name, data in files.items():
+        write(repo / name, data)
+    commit_all(repo, "v1")
+    mlv("push", cwd=repo)
+
+
 def one_error_line(p: subprocess.CompletedProcess[bytes], code: int) -> str:
     """The single `git-mlv: error:` line of a process that exited ``code`` (no traceback)."""
     err = p.stderr.decode()

@@ -7,19 +7,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, one_error_line, random_bytes, write
+from tests.helpers import git, mlv, one_error_line, push_files, random_bytes
 
 
 def test_update_names_deleted_files_as_deleted(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     git("init", "-q", cwd=src)
-    mlv("track", "data/**", cwd=src)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
-    write(src / "data" / "a.bin", random_bytes(5000, seed=1))
-    write(src / "data" / "b.bin", random_bytes(5000, seed=2))
-    commit_all(src, "v1")
-    mlv("push", cwd=src)
+    push_files(src, tmp_path, {"data/a.bin": random_bytes(5000, seed=1),
+                               "data/b.bin": random_bytes(5000, seed=2)}, "data/**")
     dst = tmp_path / "dst"
     dst.mkdir()
     git("init", "-q", cwd=dst)

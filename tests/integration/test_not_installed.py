@@ -13,18 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import NOT_INSTALLED_NOTE as _NOTE
-from tests.helpers import git, mlv, out, random_bytes, write
-
-
-def _pushed(repo: Path, tmp_path: Path, name: str, data: bytes) -> bytes:
-    """``name`` tracked, committed with ``data`` and pushed to a folder data remote; ``data``."""
-    mlv("track", "*.bin", cwd=repo)
-    write(repo / name, data)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "v1", cwd=repo)
-    mlv("push", cwd=repo)
-    return data
+from tests.helpers import git, mlv, out, push_files, random_bytes, write
 
 
 def _is_pointer(repo: Path, path: str) -> bool:
@@ -63,7 +52,8 @@ def test_pull_in_a_clone_made_before_install(uninstalled: Path, tmp_path: Path, 
     bytes in the index): the next commit put the data itself into git. Now they install git-mlv
     for the repository first and say so; the index keeps the pointers."""
     repo = uninstalled
-    data = _pushed(repo, tmp_path, "model.bin", random_bytes(90_000, seed=3))
+    data = random_bytes(90_000, seed=3)
+    push_files(repo, tmp_path, {"model.bin": data}, "*.bin")
     clone = tmp_path / "clone"
     git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
     assert (clone / "model.bin").read_bytes().startswith(b"version https://git-mlv")
@@ -83,7 +73,8 @@ def test_import_installs_before_it_stages(uninstalled: Path, tmp_path: Path) -> 
     imported file is committed as a pointer."""
     src = tmp_path / "src"
     git("init", "-q", str(src), cwd=tmp_path)
-    data = _pushed(src, tmp_path, "m.bin", random_bytes(50_000, seed=8))
+    data = random_bytes(50_000, seed=8)
+    push_files(src, tmp_path, {"m.bin": data}, "*.bin")
     repo = uninstalled
     proc = mlv("import", str(src), "m.bin", cwd=repo)
     assert _NOTE in proc.stderr.decode()

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import commit_all, git, mlv, random_bytes, write
+from tests.helpers import git, mlv, push_files, random_bytes
 
 
 def test_an_unreachable_source_exits_5_a_missing_revision_2(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     git("init", "-q", cwd=src)
-    mlv("track", "data/**", cwd=src)
-    mlv("remote", "add", "store", str(tmp_path / "store"), "--default", cwd=src)
-    write(src / "data" / "a.bin", random_bytes(5_000, seed=1))
-    commit_all(src, "v1")
-    mlv("push", cwd=src)
+    push_files(src, tmp_path, {"data/a.bin": random_bytes(5_000, seed=1)}, "data/**")
     for url in (str(tmp_path / "nowhere"), "file://" + str(tmp_path / "nowhere")):
         proc = mlv("get", url, "data", "-o", str(tmp_path / "out"), cwd=tmp_path, check=False)
         err = proc.stderr.decode()
