@@ -19,6 +19,7 @@ Older joblib files (before 0.10, arrays in ``.npy`` files beside the pickle) are
 from __future__ import annotations
 
 import io
+import math
 import pickle
 from typing import IO, Any
 
@@ -150,9 +151,7 @@ class JoblibUnpickler(pickle._Unpickler):  # type: ignore[name-defined,misc]  # 
         if state.get("numpy_array_alignment_bytes") is not None:
             padding = self.file.read(1)
             self.file.read(int.from_bytes(padding, "little"))
-        count = 1
-        for n in shape:
-            count *= n
+        count = math.prod(shape)
         if count * dt.itemsize > self.limit:  # checked first: read() allocates what it is asked
             raise NotThisFormat(f"a joblib array of {list(shape)} {dt}: more bytes than the file holds")
         data = self.file.read(count * dt.itemsize)

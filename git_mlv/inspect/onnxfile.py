@@ -14,6 +14,7 @@ the end, an unknown wire type) makes the file unreadable (a note).
 from __future__ import annotations
 
 import hashlib
+import math
 import mmap
 import os
 from collections import Counter
@@ -270,9 +271,7 @@ def _tensor(w: _Wire, span: tuple[int, int], path: str) -> tuple[str, list[str],
             external[kv.get(1, "")] = kv.get(2, "")
     if any(d < 0 for d in dims):
         raise NotThisFormat(f"tensor {name}: a negative dimension {dims}")
-    count = 1
-    for d in dims:
-        count *= d
+    count = math.prod(dims)
     kind, np_type = _TYPES.get(dtype, (f"type{dtype}", None))
     label = _name(name)
     line = f"tensor {label} {kind} [{', '.join(map(str, dims))}]"

@@ -16,6 +16,7 @@ hyperparameters), and arrays, each with its dtype and shape.
 from __future__ import annotations
 
 import collections
+import math
 import pickle
 from collections.abc import Callable
 from typing import Any
@@ -62,9 +63,7 @@ class Array:
 
         if self.dtype is None or self.dtype.hasobject:
             return None
-        count = 1
-        for n in self.shape:
-            count *= n
+        count = math.prod(self.shape)
         if count * self.dtype.itemsize != len(self.data):
             raise NotThisFormat(f"an array of {len(self.data)} bytes, its shape and dtype "
                                 f"{self.dtype} {list(self.shape)} say {count * self.dtype.itemsize}")
