@@ -43,14 +43,36 @@ def _ephemeral_low() -> int:
         return 32768  # Linux's default
 
 
+def _worker_share() -> tuple[int, int]:
+    """(this pytest-xdist worker's index, the number of workers); (0, 1) without xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")
+    index = int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+    n = int(count) if count.isdigit() and int(count) > 0 else 1
+    return index % n, n
+
+
+_GIVEN: set[int] = set()  # ports this process handed out: never twice, not even after a stop
+
+
 def free_port(with_grpc: bool = False) -> int:
     """A free loopback port (and port + 10000 when SeaweedFS needs it for gRPC), below the kernel's
     ephemeral range: a server killed mid-transfer and restarted on its port (test_faults) found it
-    taken by some connection's source port (CI, 2026-12-01: "bind: address already in use")."""
+    taken by some connection's source port (CI, 2026-12-01: "bind: address already in use").
+
+    Each xdist worker draws from its own share of the range (by ``port % 10000``, so a port and its
+    gRPC port + 10000 fall in the same share): two workers starting their session's servers at the
+    same moment each saw a port free and both bound it (CI, 2026-12-04: SeaweedFS's filer "bind:
+    address already in use", every S3 test of that worker failed)."""
+    index, workers = _worker_share()
     top = _ephemeral_low() - 1 - (10000 if with_grpc else 0)
-    for _ in range(500):
+    for _ in range(5000):
         port = random.randint(10000, max(10001, top))
-        if _port_free(port) and (not with_grpc or _port_free(port + 10000)):
+        wanted = (port, port + 10000) if with_grpc else (port,)
+        if (port % 10000) % workers != index or any(p in _GIVEN for p in wanted):
+            continue
+        if all(_port_free(p) for p in wanted):
+            _GIVEN.update(wanted)
             return port
     raise RuntimeError("no free port found")
 
@@ -160,7 +182,8 @@ class SeaweedServer(_ServerProcess):
             {"name": "reader", "credentials": [{"accessKey": self.RO_ACCESS, "secretKey": self.RO_SECRET}],
              "actions": ["Read", "List"]},
         ]}))
-        self.ports = {k: free_port(with_grpc=True) for k in ("master", "volume", "filer", "s3", "admin")}
+        self.ports = self._pick_ports()
+        self.started = False
         self.log = root / "weed.out"
 
     @property
@@ -169,7 +192,26 @@ class SeaweedServer(_ServerProcess):
         return f"http://127.0.0.1:{self.ports['s3']}"
 
     def start(self) -> None:
-        """Start and wait until S3 answers."""
+        """Start and wait until S3 answers. A first start whose ports another process bound in the
+        moment between our check and weed's bind (ten ports: the widest window here) tries again on
+        fresh ones; a restart keeps its ports, which the test's remote configuration names."""
+        for attempt in range(3):
+            try:
+                self._start_once()
+                self.started = True
+                return
+            except pytest.fail.Exception:
+                said = _tail(self.log, 60)  # weed checks its ports first, then binds them
+                taken = "address already in use" in said or "Port allocation failed" in said
+                if self.started or attempt == 2 or not taken:
+                    raise
+                self.kill()
+                self.ports = self._pick_ports()
+
+    def _pick_ports(self) -> dict[str, int]:
+        return {k: free_port(with_grpc=True) for k in ("master", "volume", "filer", "s3", "admin")}
+
+    def _start_once(self) -> None:
         p = self.ports
         args = [
             self.weed, f"-logdir={self.root / 'logs'}", "-alsologtostderr=false", "mini",
