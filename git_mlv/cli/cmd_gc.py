@@ -17,9 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "git itself still holds though nothing reaches them (committed after "
                        "gc.pruneExpire, two weeks: a dropped stash's, a removed worktree's; `git -c "
                        "gc.pruneExpire=now mlv gc` lets them go) and the "
-                       "run-cache (with a pool shared by clones, mlv.pool: of every clone that has "
-                       "used it); repack or delete the rest, and consolidate the pool's packs; drop "
-                       "textconv's cached summaries of data no longer kept. With "
+                       "run-cache entries recorded or used in the last mlv.gcRunCacheDays days (90; "
+                       "older ones are dropped; with a pool shared by clones, mlv.pool: of every "
+                       "clone that has used it); repack or delete the rest, and consolidate the "
+                       "pool's packs; drop textconv's cached summaries of data no longer kept. With "
                        "--remote, do the same to a data remote's packs (run `git fetch --all` first: "
                        "refs this clone has not seen are not kept; a remote another repository pushes to as "
                        "well is refused).")
@@ -62,6 +63,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"{kept} {r.reflog_files} file version(s), {human_size(r.reflog_bytes)}, that only reflog "
               f"entries of the last {r.reflog_days:g} day(s) need (deleted branches, amended or reset "
               "commits): `git -c mlv.gcReflogDays=0 mlv gc` lets them go (stashes stay)")
+    if r.runcache_kept:
+        kept = "would keep" if r.dry_run else "kept"
+        print(f"{kept} {r.runcache_kept} run-cache entr{'y' if r.runcache_kept == 1 else 'ies'} recorded or "
+              f"used in the last {r.runcache_days:g} day(s), outputs {human_size(r.runcache_bytes)}: "
+              "`git -c mlv.gcRunCacheDays=0 mlv gc` lets them go (their runs then run again)")
+    if r.runcache_dropped:
+        print(f"{'would drop' if r.dry_run else 'dropped'} {r.runcache_dropped} run-cache "
+              f"entr{'y' if r.runcache_dropped == 1 else 'ies'} not used in the last {r.runcache_days:g} "
+              "day(s) (mlv.gcRunCacheDays)")
     if r.clones:
         print(f"kept what {len(r.clones)} other clone(s) sharing the pool need: " + ", ".join(r.clones))
     if r.clones_forgotten:
@@ -86,4 +96,7 @@ def _render_remote(r: RemoteGcResult, as_json: bool) -> int:
     print(f"{done[0]} {r.packs_deleted} pack(s), {done[1]} {r.packs_repacked} "
           f"(into {r.packs_written}), {done[2]} {human_size(r.freed_bytes)}; "
           f"{r.packs_recent} pack(s) younger than the grace period kept")
+    if r.runcache_dropped:
+        print(f"{done[0]} {len(r.runcache_dropped)} run-cache key(s) pushed before the last "
+              "mlv.gcRunCacheDays days; their outputs go unless something else needs them")
     return 0

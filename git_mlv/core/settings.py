@@ -98,3 +98,17 @@ def _int(config: Mapping[str, str], key: str, default: int) -> int:
         return parse_size(value)
     except UsageError:
         raise UsageError(f"git config {key} = {value!r} is not a number") from None
+
+
+def days(config: Mapping[str, str], key: str, default: float) -> float:
+    """A setting counted in days (``mlv.gcReflogDays``, ``mlv.gcRunCacheDays``): 0 or more. A word
+    gave "internal error: ValueError" before, and a negative number counted everything as old."""
+    raw = config.get(key.lower(), f"{default:g}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"git config {key} = {raw!r} is not a number of days "
+                         f"(default {default:g})") from None
+    if not value >= 0:  # nan too
+        raise UsageError(f"git config {key} = {raw!r}: the days must be 0 or more (default {default:g})")
+    return value

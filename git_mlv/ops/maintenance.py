@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import heap
+from ..core import heap, settings
 from ..core import idarray as ida
 from ..core import index as idx
 from ..core import midx as mx
@@ -20,7 +20,7 @@ from ..core.fsutil import NO_SPACE_TODO, FileSystemError, sweep_temp, unlock
 from ..core.hashing import digest, is_oid
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST, scan
 from ..core.pool import Location, Pool
-from ..errors import CorruptObject, MlvError, UsageError
+from ..errors import CorruptObject, MlvError
 from ..gitio import walk
 from ..gitio.git import GitError
 from . import complete, lostindex, reflog_kept, sharedpool, summarycache
@@ -269,6 +269,11 @@ class GcResult:
     reflog_days: float = 0
     reflog_files: int = 0
     reflog_bytes: int = 0
+    # run-cache entries kept (the last runcache_days days; their outputs' bytes) and dropped
+    runcache_days: float = 0
+    runcache_kept: int = 0
+    runcache_bytes: int = 0
+    runcache_dropped: int = 0
 
 
 def live_keys(ws: Workspace, reflog_days: float, pool: Pool | None = None) -> tuple[np.ndarray, int]:
@@ -284,7 +289,8 @@ def live_keys(ws: Workspace, reflog_days: float, pool: Pool | None = None) -> tu
     try:
         from ..pipeline import runcache
 
-        parts.append(ida.ids_of(runcache.live_oids(pool, ws.repo.mlv_dir)))
+        rc_days = runcache.retention_days(ws.repo.config)
+        parts.append(ida.ids_of(runcache.live_oids(pool, ws.repo.mlv_dir, rc_days)))
     except ImportError:
         pass
     ids = ida.merge(parts)
@@ -308,19 +314,8 @@ def stored_keys(pool: Pool, ids: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def reflog_days(config: dict[str, str]) -> float:
-    """``mlv.gcReflogDays`` (default 90): gc keeps the data of reflog entries this recent. Before,
-    a word gave "internal error: ValueError", and a negative number counted every entry as old,
-    so gc dropped the data only the reflog still reached (what a `reset --hard` left behind)."""
-    raw = config.get("mlv.gcreflogdays", "90")
-    try:
-        days = float(raw)
-    except ValueError:
-        raise UsageError(f"git config mlv.gcReflogDays = {raw!r} is not a number of days "
-                         "(default 90)") from None
-    if not days >= 0:  # nan too
-        raise UsageError(f"git config mlv.gcReflogDays = {raw!r}: the days must be 0 or more "
-                         "(default 90)")
-    return days
+    """``mlv.gcReflogDays`` (default 90): gc keeps the data of reflog entries this recent."""
+    return settings.days(config, "mlv.gcReflogDays", 90)
 
 
 def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
@@ -342,6 +337,7 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
         lostindex.ensure_indexes(pool, lock)
         check_midx_or_drop(pool)  # keep-or-drop decisions must not rest on a damaged table
         keep_arr, res.live_files = live_keys(ws, days)
+        _runcache_retention(ws, pool, res)
         # a shared pool: this clone's mlv.pool, or another clone's mlv.pool naming this .git/mlv
         if os.path.isdir(os.path.join(pool.root, sharedpool.CLONES)):
             keep_arr = _keep_for_clones(ws, keep_arr, res)
@@ -412,6 +408,22 @@ def gc(ws: Workspace, dry_run: bool = False) -> GcResult:
     finally:
         if lock is not None:
             unlock(lock)
+
+
+def _runcache_retention(ws: Workspace, pool: Pool, res: GcResult) -> None:
+    """Count the run-cache entries gc keeps, and delete the key files of older ones (not with
+    dry_run), before any pack: a key never names an entry gc deleted (docs/pipelines.md)."""
+    try:
+        from ..pipeline import runcache
+    except ImportError:
+        return
+    res.runcache_days = runcache.retention_days(ws.repo.config)
+    rc = runcache.RunCache(pool, ws.repo.mlv_dir)
+    recent, old = rc.split(res.runcache_days)
+    res.runcache_kept, res.runcache_bytes = len(recent), runcache.outputs_size(rc, recent)
+    res.runcache_dropped = len(old)
+    if not res.dry_run:
+        rc.drop(old)
 
 
 def _keep_for_clones(ws: Workspace, keep: np.ndarray, res: GcResult) -> np.ndarray:

@@ -50,7 +50,11 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         oids = set(walk.reachable_pointers(ws.repo, days))
         from ..pipeline import runcache
 
-        oids |= runcache.live_oids(pool, ws.repo.mlv_dir)
+        rc_days = runcache.retention_days(ws.repo.config)
+        oids |= runcache.live_oids(pool, ws.repo.mlv_dir, rc_days)
+        # keys older than that go before any pack: a key never names an entry gc deleted
+        res.runcache_dropped = sorted(n for n, info in retry.run(lambda: rem.list_info("runcache/")).items()
+                                      if not runcache.is_recent(info.mtime, rc_days))
         if not oids and rindex.packs():
             raise MlvError(f"no ref of this repository reaches any data, so every pack of {rc.name} "
                            "would go; refusing (delete the remote's folder yourself if that is meant)")
@@ -61,6 +65,8 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
             res.removed = sorted({*p.delete, *(pack for pack, _ in p.repack)})
             res.packs_deleted, res.packs_repacked = len(p.delete), len(p.repack)
         else:
+            for name in res.runcache_dropped:
+                retry.run(lambda n=name: rem.delete(n))  # type: ignore[misc]
             collect.collect(rem, rindex, retry, p, ws.settings.pack_size, res)
     finally:
         pool.writer().commit()

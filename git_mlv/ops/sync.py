@@ -365,11 +365,12 @@ def plain_pointers(ws: Workspace, lacking: dict[str, list[str]]) -> set[str]:
 
 def _runcache_to_push(ws: Workspace, pool: Pool, rem: Remote, retry: RetryPolicy
                       ) -> tuple[list[tuple[str, bytes]], set[str]]:
-    """Local run-cache entries the remote lacks: their key objects and the oids they need."""
-    from ..pipeline.runcache import RunCache, out_oids
+    """Local run-cache entries the remote lacks: their key objects and the oids they need (not
+    those older than ``mlv.gcRunCacheDays``: gc drops them, and a push would make them new there)."""
+    from ..pipeline.runcache import RunCache, out_oids, retention_days
 
     rcache = RunCache(pool, ws.repo.mlv_dir)
-    keys = rcache.keys()
+    keys = rcache.split(retention_days(ws.repo.config))[0]
     if not keys:
         return [], set()
     there = retry.run(lambda: rem.list("runcache/"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -287,14 +288,18 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
 
 def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, retry: RetryPolicy,
                     with_outs: bool) -> tuple[FetchStats, int]:
-    """Remote run-cache keys missing here, with their entry objects (and outputs' data)."""
+    """Remote run-cache keys missing here, with their entry objects (and outputs' data): those of
+    the last ``mlv.gcRunCacheDays`` days, each keeping its remote time (docs/pipelines.md)."""
     from ..core.fsutil import atomic_write
     from ..core.fsutil import makedirs as fsutil_makedirs
-    from ..pipeline.runcache import RunCache
+    from ..pipeline.runcache import RunCache, is_recent, retention_days
 
     rcache = RunCache(pool, ws.repo.mlv_dir)
     local = set(rcache.keys())
-    there = [n for n in retry.run(lambda: rem.list("runcache/")) if n.split("/", 1)[1] not in local]
+    days = retention_days(ws.repo.config)
+    infos = retry.run(lambda: rem.list_info("runcache/"))
+    there = [n for n, info in infos.items()
+             if n.split("/", 1)[1] not in local and is_recent(info.mtime, days)]
     if not there and not with_outs:
         return FetchStats(), 0
     keys: dict[str, str] = {}
@@ -309,7 +314,10 @@ def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, 
         fsutil_makedirs(rcache.dir)
     for key, oid in keys.items():
         if oid in stats.present:  # only keys whose entry arrived: a key without entry is useless
-            atomic_write(os.path.join(rcache.dir, key), f"{oid}\n".encode())
+            path = os.path.join(rcache.dir, key)
+            atomic_write(path, f"{oid}\n".encode())
+            mtime = min(infos[f"runcache/{key}"].mtime, time.time())
+            os.utime(path, (mtime, mtime))  # as old as the push that sent it, not new here
             added += 1
     if with_outs:
         # two rounds: a directory output's listing names its files only once the listing is here

@@ -203,6 +203,8 @@ class Reproducer:
             return
         if source is not None:
             self._restore(st, source[1], cur)
+            if source[0] == "run-cache":
+                self.runcache.touch(self._key(st, cur))  # in use: gc keeps it (mlv.gcRunCacheDays)
             self._commit(st, cur, source[1])
             self._emit(Event(RESTORED, name, source[0]))
             return

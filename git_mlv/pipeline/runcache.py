@@ -12,6 +12,10 @@ Format (a contract with the remotes code, which pushes and fetches it with the d
   that is a directory has ``"dir": true`` and its oid is the pool file of its listing
   (``fingerprint.encode_listing``), whose lines name the oid of every file inside.
 
+- **time**: the key file's modification time (recorded, last restored from, or for a key fetched from
+  a remote the remote object's time); gc, fetch and push keep only keys of the last
+  ``mlv.gcRunCacheDays`` days (docs/pipelines.md "Retention").
+
 A hit restores the outputs from the pool instead of running the command. An output that is not
 cached (``outnocache``: not routed through the filter) is stored in the pool all the same, for this:
 its entry restores it with the rest, as DVC's run-cache restores its ``cache: false`` outputs.
@@ -21,10 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
+import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..core import settings
 from ..core.fsutil import atomic_write, makedirs
 from ..core.hashing import is_oid
 from ..errors import MlvError
@@ -35,6 +43,17 @@ if TYPE_CHECKING:
     from ..core.pool import Pool
 
 _KEY = re.compile(r"[0-9a-f]{64}\Z")
+DAY = 86400.0
+
+
+def retention_days(config: Mapping[str, str]) -> float:
+    """``mlv.gcRunCacheDays`` (default 90): entries recorded or used this recently are kept."""
+    return settings.days(config, "mlv.gcRunCacheDays", 90)
+
+
+def is_recent(mtime: float, days: float, now: float | None = None) -> bool:
+    """Whether a key of time ``mtime`` is within ``days`` of ``now``."""
+    return mtime >= (time.time() if now is None else now) - days * DAY
 
 
 def make_key(cmd: str, deps: dict[str, str], params: dict[str, Any], wdir: str = "") -> str:
@@ -83,6 +102,33 @@ class RunCache:
         atomic_write(os.path.join(self.dir, key), f"{ptr.oid}\n".encode("ascii"))
         return ptr.oid
 
+    def touch(self, key: str) -> None:
+        """Mark ``key`` used now (a restore from it): gc keeps entries in use."""
+        try:
+            os.utime(os.path.join(self.dir, key))
+        except OSError:
+            pass  # gone meanwhile, or a pool we may only read: it keeps its older time
+
+    def split(self, days: float, now: float | None = None) -> tuple[list[str], list[str]]:
+        """The keys of the last ``days`` days and the older ones, each sorted."""
+        recent: list[str] = []
+        old: list[str] = []
+        for key in self.keys():
+            try:
+                mtime = os.stat(os.path.join(self.dir, key)).st_mtime
+            except FileNotFoundError:
+                continue
+            (recent if is_recent(mtime, days, now) else old).append(key)
+        return recent, old
+
+    def drop(self, keys: list[str]) -> None:
+        """Delete the key files ``keys`` (their entries stay in the pool until gc finds them dead)."""
+        for key in keys:
+            try:
+                os.unlink(os.path.join(self.dir, key))
+            except FileNotFoundError:
+                pass
+
     def keys(self) -> list[str]:
         """Every local key, sorted."""
         try:
@@ -110,11 +156,12 @@ def out_oids(pool: Pool, entry: dict[str, Any]) -> set[str]:
     return oids
 
 
-def live_oids(pool: Pool, mlv_dir: str) -> set[str]:
-    """Every pool file the local run-cache keeps alive: entries and their outputs (for gc)."""
+def live_oids(pool: Pool, mlv_dir: str, days: float = math.inf) -> set[str]:
+    """Every pool file the local run-cache keeps alive: the entries of the last ``days`` days and
+    their outputs (for gc)."""
     rc = RunCache(pool, mlv_dir)
     live: set[str] = set()
-    for key in rc.keys():  # noqa: SIM118 (a RunCache, not a dict)
+    for key in rc.split(days)[0]:
         oid = rc.entry_oid(key)
         if oid is None:
             continue
@@ -123,3 +170,14 @@ def live_oids(pool: Pool, mlv_dir: str) -> set[str]:
         if entry is not None:
             live |= out_oids(pool, entry)
     return live
+
+
+def outputs_size(rc: RunCache, keys: list[str]) -> int:
+    """The bytes of the outputs of the entries ``keys`` whose entry is here (as recorded)."""
+    total = 0
+    for key in keys:
+        entry = rc.lookup(key)
+        for out in (entry or {}).get("outs", {}).values():
+            size = out.get("size") if isinstance(out, dict) else None
+            total += size if isinstance(size, int) else 0
+    return total

@@ -57,6 +57,7 @@ class RemoteGcResult:
     freed_bytes: int = 0
     dry_run: bool = False
     removed: list[str] = field(default_factory=list)  # packs deleted or repacked
+    runcache_dropped: list[str] = field(default_factory=list)  # run-cache keys past mlv.gcRunCacheDays
 
 
 @dataclass
