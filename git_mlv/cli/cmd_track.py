@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_track(args: argparse.Namespace) -> int:
     from ..gitio.attributes import display, quoted
     from ..gitio.quotepath import quote_path
-    from ..ops import setup
+    from ..ops import data, setup
     from ..ops.context import Workspace
     from .render import print_json
 
@@ -50,9 +50,10 @@ def run_track(args: argparse.Namespace) -> int:
         print(note)
     for p in pats:
         print(f"Tracking {quoted(p)}" if p in added else f"{quoted(p)} already tracked")
-    if added and setup.has_commits(ws):
-        print("Files already committed stay as they are until re-added: "
-              "`git add --renormalize .`")
+    whole = data.whole_inside_patterns(ws) if added else []
+    if whole:  # before, said after every new pattern, whether or not a file matched
+        print(f"{len(whole)} file(s) git holds whole match the tracked patterns and stay so until "
+              f"re-added (e.g. {quote_path(whole[0])}): `git add --renormalize .` stores them as data")
     meant = setup.shell_expanded(args.patterns)
     if meant:
         print(f"These are the names of existing files: did the shell expand a pattern? A new file "

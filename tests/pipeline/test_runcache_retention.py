@@ -47,7 +47,7 @@ def _keys_by_lr(repo: Path) -> dict[str, Path]:
     with Workspace.discover(str(repo)) as ws:
         rc = RunCache(ws.pool, ws.repo.mlv_dir)
         found = {}
-        for key in rc.keys():
+        for key in rc.keys():  # noqa: SIM118 (a RunCache, not a dict)
             entry = rc.lookup(key)
             assert entry is not None
             found[str(entry["params"]["params.yaml:lr"])] = Path(rc.dir) / key
