@@ -10,7 +10,9 @@ shared with a kept file is kept, since keep and delete are decided per object.
 Packs holding deleted objects are rewritten by the consolidation machinery (core/consolidate.py):
 the kept entries are copied into new packs, the midx is rewritten, and only then are the old packs
 deleted, so a kill at any moment leaves a readable pool and readers retry on a vanished index;
-memory holds the keys, not the data. The pool's gc lock is held exclusively: no writer runs while
+memory holds the keys, not the data. Packs holding a deleted file's manifest go first, as in gc
+(ops/maintenance.manifests_first): a kill between two deletions leaves chunks nothing names, never
+a manifest without its chunks. The pool's gc lock is held exclusively: no writer runs while
 prune decides.
 """
 
@@ -23,7 +25,7 @@ import numpy as np
 
 from ..core import idarray as ida
 from ..core import index as idx
-from ..core.consolidate import consolidate
+from ..core.consolidate import consolidate, manifest_keys
 from ..core.fsutil import unlock
 from ..core.pack import ENTRY_SIZE, KIND_CHUNK, KIND_MANIFEST
 from ..core.pool import Pool
@@ -34,7 +36,7 @@ from ..remotes.base import RemoteError
 from . import complete, remote_config, sharedpool
 from .context import Workspace
 from .lostindex import ensure_indexes
-from .maintenance import PoolBusy, check_midx_or_drop, stored_keys
+from .maintenance import PoolBusy, check_midx_or_drop, manifests_first, stored_keys
 
 DEFAULT_KEEP_DAYS = 7.0  # git-lfs's lfs.fetchrecentrefsdays
 
@@ -104,11 +106,15 @@ def prune(ws: Workspace, keep_days: float | None = None, dry_run: bool = False) 
         if ws.repo.config.get("mlv.pool") or os.path.isdir(os.path.join(pool.root, sharedpool.CLONES)):
             oids = ida.merge([oids, _needed_by_clones(ws, res)])
         needed, res.retained_files = _needed_keys(ws, pool, oids)
-        plan, survivors = _plan(ws, pool, name, needed, res)
+        plan, survivors, gone = _plan(ws, pool, name, needed, res)
         if dry_run or not plan:
             return res
+        # the packs holding a pruned file's manifest go before those holding its chunks, as gc's:
+        # killed between two deletions, a prune left a manifest without a chunk, and fsck called it
+        # damage (exit 3) until `git mlv pull`
+        manifests = {p: m for p, keys in gone.items() if len(m := manifest_keys(keys))}
         with complete.deleting(pool):  # data leaves: records of complete commits go stale
-            done = consolidate(pool, merge=plan, keep=survivors)
+            done = consolidate(pool, merge=manifests_first(pool, plan, gone, manifests), keep=survivors)
         if done is None:
             raise PoolBusy("another git-mlv process is consolidating the pool; run prune again "
                            "when it is done")
@@ -151,9 +157,10 @@ def _needed_keys(ws: Workspace, pool: Pool, ids: np.ndarray) -> tuple[np.ndarray
 
 
 def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: PruneResult
-          ) -> tuple[list[str], np.ndarray]:
-    """Packs holding objects to delete, and the keys of those packs that survive; counts into
-    ``res``. The remote is listed first: a pack it lost is not taken for a copy."""
+          ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Packs holding objects to delete, the keys of those packs that survive, and each pack's
+    keys to delete; counts into ``res``. The remote is listed first: a pack it lost is not taken
+    for a copy."""
     from . import sync
 
     _, rem, rindex = sync.open_named(ws, remote)
@@ -165,7 +172,7 @@ def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: Prune
                               f"nothing was deleted: {e}") from e
         plan: list[str] = []
         survivors: list[np.ndarray] = []
-        deleted: list[np.ndarray] = []
+        deleted: dict[str, np.ndarray] = {}
         for pack in pool.packs():
             index = pool.index_of(pack)
             keys = np.asarray(index.keys)
@@ -178,13 +185,14 @@ def _plan(ws: Workspace, pool: Pool, remote: str, needed: np.ndarray, res: Prune
                 continue
             plan.append(pack)
             survivors.append(keys[~there])
-            deleted.append(keys[there])
+            deleted[pack] = keys[there]
             sizes = index.records["stored_len"][there].astype(np.int64) + ENTRY_SIZE
             res.bytes_freed += int(sizes.sum())
-        gone = np.unique(np.concatenate(deleted)) if deleted else np.zeros(0, f"S{idx.KEY_SIZE}")
+        empty = np.zeros(0, f"S{idx.KEY_SIZE}")
+        gone = np.unique(np.concatenate(list(deleted.values()))) if deleted else empty
         _count(ws, pool, gone, res)
-        keep = np.unique(np.concatenate(survivors)) if survivors else np.zeros(0, f"S{idx.KEY_SIZE}")
-        return plan, keep
+        keep = np.unique(np.concatenate(survivors)) if survivors else empty
+        return plan, keep, deleted
     finally:
         rindex.close()
         rem.close()
