@@ -69,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
               f"used in the last {r.runcache_days:g} day(s), outputs {human_size(r.runcache_bytes)}: "
               "`git -c mlv.gcRunCacheDays=0 mlv gc` lets them go (their runs then run again)")
     if r.runcache_dropped:
+        why = (f"not used in the last {r.runcache_days:g} day(s) (mlv.gcRunCacheDays)" if r.runcache_days
+               else "(mlv.gcRunCacheDays=0)")
         print(f"{'would drop' if r.dry_run else 'dropped'} {r.runcache_dropped} run-cache "
-              f"entr{'y' if r.runcache_dropped == 1 else 'ies'} not used in the last {r.runcache_days:g} "
-              "day(s) (mlv.gcRunCacheDays)")
+              f"entr{'y' if r.runcache_dropped == 1 else 'ies'} {why}")
     if r.clones:
         print(f"kept what {len(r.clones)} other clone(s) sharing the pool need: " + ", ".join(r.clones))
     if r.clones_forgotten:

@@ -96,7 +96,7 @@ def test_gc_drops_entries_unused_for_the_retention_days(repo: Path, tmp_path: Pa
     git("checkout", "-q", "HEAD", "--", "model.bin", cwd=repo)  # the committed one is whole
     assert mlv("status", cwd=repo).returncode == 0
     text = out(git("-c", "mlv.gcRunCacheDays=0", "mlv", "gc", cwd=repo))
-    assert "dropped 2 run-cache entries" in text, text  # 0.3's and 0.2's new one
+    assert "dropped 2 run-cache entries (mlv.gcRunCacheDays=0)" in text, text  # 0.3's and 0.2's new one
     assert not any((Path(repo) / ".git" / "mlv" / "runcache").iterdir())
 
 
