@@ -24,10 +24,7 @@ def refuse_unaddable(ws: Workspace, paths: list[str]) -> None:
     refuse_pathspec_magic(paths, "add", globs=False)
     rels: dict[str, str] = {}  # path relative to the top -> as typed
     for p in paths:
-        if not p:  # os.path.abspath("") is the current folder: at the top, everything
-            raise UsageError("an empty path names nothing (a shell variable that came out empty?); "
-                             "name a file or folder (`.` for everything here)")
-        full = os.path.abspath(p)
+        full = os.path.abspath(p)  # never "" (refused above): abspath("") is the current folder
         rel = os.path.relpath(full, top).replace(os.sep, "/")
         if rel == ".git" or rel.startswith(".git/") or _inside(full, ws.repo.git_dir):
             raise UsageError(f"{p}: inside the repository's .git folder, which git never adds")
@@ -62,8 +59,13 @@ def refuse_pathspec_magic(words: list[str], verb: str, cwd: str | None = None,
                           globs: bool = True) -> None:
     """A UsageError for the first of ``words`` that is git pathspec magic: the data verbs take
     paths and quoted globs, and took `:(glob)*.bin` or `:!a.bin` for a file name (`git mlv add`
-    said "no such file or folder", `checkout ':!a.bin'` that no tracked file is under it)."""
+    said "no such file or folder", `checkout ':!a.bin'` that no tracked file is under it). An
+    empty word too, as git refuses it: status, ls-files, diff and checkout took it for everything
+    (`git mlv checkout "$DIR"` with DIR unset wrote every file)."""
     for w in words:
+        if not w:
+            raise UsageError("an empty path names nothing (a shell variable that came out empty?); "
+                             "name a file or folder (`.` for everything here)")
         if pathspec_magic(w, cwd):
             what = "exclusions" if w[1] in "!^" else "pathspec magic"
             takes = "paths and quoted globs ('data/*.csv')" if globs else "paths"

@@ -126,6 +126,11 @@ CASES = [
     ("repo", ["add", "data/*.csv"], 2, "a pattern is tracked with `git mlv track 'data/*.csv'`"),
     ("repo", ["add", "{top}/afile"], 2, "outside the repository"),
     ("repo", ["add", ""], 2, "an empty path names nothing"),
+    # ... as git refuses it: before, status, ls-files, diff and checkout took it for everything
+    ("repo", ["checkout", ""], 2, "an empty path names nothing"),
+    ("repo/data", ["status", ""], 2, "an empty path names nothing"),
+    ("repo", ["ls-files", "HEAD", ""], 2, "an empty path names nothing"),
+    ("repo", ["diff", ""], 2, "an empty path names nothing"),
     ("repo", ["checkout", "nope.bin"], 2, "'nope.bin'"),
     ("repo/data", ["track", "../../x/*.bin"], 2, "reaches outside the repository"),
     ("repo", ["track", "data"], 2, "is a folder"),
