@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -257,17 +257,21 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
     names = [f"packs/pack-{secrets.token_hex(16)}" for _ in range(len(plan))]
     rindex.uploads.add(n + ".pack" for n in names)
 
-    staged: dict[int, tuple[int, Data, list[Entry], Staged]] = {}  # not yet published, by pack
+    staged: dict[int, tuple[int, Data, _Index, Staged]] = {}  # not yet published, by pack
 
-    def stage(i: int) -> tuple[int, Data, list[Entry], Staged]:
+    def stage(i: int) -> tuple[int, Data, _Index, Staged]:
         data, entries = _assemble_planned(pool, plan, i)
-        done = (i, data, entries, retry.run(lambda: remote.stage(names[i] + ".pack", data)))
+        # a batch stages up to a GiB of packs before indexing them: each keeps its index's bytes,
+        # ~53 a file, not its Entry objects (~240 a file: 72 MB of a 300,000-file push's 193)
+        index = _Index(idx.encode(entries), len(entries), sum(ENTRY_SIZE + e.stored_len for e in entries))
+        del entries
+        done = (i, data, index, retry.run(lambda: remote.stage(names[i] + ".pack", data)))
         with lock:
             staged[i] = done
         return done
 
-    def commit(done: tuple[int, Data, list[Entry], Staged]) -> None:
-        i, data, entries, pack = done
+    def commit(done: tuple[int, Data, _Index, Staged]) -> None:
+        i, data, index, pack = done
         name = names[i]
         try:
             pack.publish()
@@ -278,16 +282,15 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         finally:
             with lock:
                 staged.pop(i, None)
-        index_bytes = idx.encode(entries)
         pausepoint("push-pack-published")  # its pack is up, its index not yet
-        retry.run(lambda: remote.put(name + ".idx", index_bytes))  # the commit point
-        rindex.add(name + ".pack", index_bytes)
+        retry.run(lambda: remote.put(name + ".idx", index.data))  # the commit point
+        rindex.add(name + ".pack", index.data)
         with lock:
             indexed.append(name + ".pack")
             stats.packs += 1
-            stats.objects += len(entries)
-            stats.bytes_sent += size_of(data) + len(index_bytes)
-        counter.add(sum(ENTRY_SIZE + e.stored_len for e in entries))
+            stats.objects += index.objects
+            stats.bytes_sent += size_of(data) + len(index.data)
+        counter.add(index.entry_bytes)
 
     workers = max(1, min(remote.parallelism, MAX_IN_FLIGHT // max(pack_size, 1)))
     batch = remote.stage_bytes // max(pack_size, 1)
@@ -313,6 +316,14 @@ def push_objects(pool: Pool, remote: Remote, rindex: RemoteIndex, oids: Iterable
         retry.run(lambda n=name, d=data: remote.put(n, d))  # type: ignore[misc]
         stats.bytes_sent += len(data)
     return stats
+
+
+class _Index(NamedTuple):
+    """A staged pack's index: its bytes, how many objects, their entries' bytes (for progress)."""
+
+    data: bytes
+    objects: int
+    entry_bytes: int
 
 
 def _collect_orphans(remote: Remote, rindex: RemoteIndex, retry: RetryPolicy) -> None:
