@@ -26,19 +26,21 @@ open("model.bin", "wb").write(random.Random(str(lr)).randbytes(300_000))
 OLD = time.time() - 100 * 86400
 
 
-def _sweep(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """lr 0.1 committed, 0.2 and 0.3 tried and left in the run-cache; params back at 0.1."""
+def sweep(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          tried: tuple[str, ...] = ("0.2", "0.3")) -> Path:
+    """lr 0.1 committed, the ``tried`` ones run and left in the run-cache; params back at 0.1.
+    Returns the log of runs ($RUNLOG). (Also tests/remotes/test_runcache_retention_remote.py.)"""
     log = tmp_path / "runs.log"
     monkeypatch.setenv("RUNLOG", str(log))
     write(repo / "train.py", TRAIN.encode())
     write(repo / "params.yaml", b"lr: 0.1\n")
     mlv("run", "-n", "train", "-d", "train.py", "-p", "lr", "-o", "model.bin", "python train.py", cwd=repo)
     commit_all(repo, "lr 0.1")
-    for lr in ("0.2", "0.3"):
+    for lr in tried:
         write(repo / "params.yaml", f"lr: {lr}\n".encode())
         mlv("repro", cwd=repo)
     git("checkout", "-q", "--", ".", cwd=repo)
-    assert log.read_text().split() == ["train"] * 3
+    assert log.read_text().split() == ["train"] * (1 + len(tried))
     return log
 
 
@@ -65,7 +67,7 @@ def _repro_at(repo: Path, lr: str) -> str:
 
 def test_gc_drops_entries_unused_for_the_retention_days(repo: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    log = _sweep(repo, tmp_path, monkeypatch)
+    log = sweep(repo, tmp_path, monkeypatch)
     text = out(mlv("gc", cwd=repo))
     assert "kept 3 run-cache entries recorded or used in the last 90 day(s), outputs 878.9 KiB" in text, text
     assert "git -c mlv.gcRunCacheDays=0 mlv gc" in text
@@ -106,7 +108,7 @@ def test_gc_drops_entries_unused_for_the_retention_days(repo: Path, tmp_path: Pa
 ])
 def test_the_retention_must_be_days(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     value: str, words: str) -> None:
-    _sweep(repo, tmp_path, monkeypatch)
+    sweep(repo, tmp_path, monkeypatch)
     keys = _keys_by_lr(repo)
     git("config", "mlv.gcRunCacheDays", value, cwd=repo)
     assert words in one_error_line(mlv("gc", cwd=repo, check=False), 2)
@@ -117,7 +119,7 @@ def test_a_remote_keeps_and_sends_only_recent_entries(repo: Path, tmp_path: Path
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     store = tmp_path / "store"
     mlv("remote", "add", "store", str(store), "--default", cwd=repo)
-    log = _sweep(repo, tmp_path, monkeypatch)
+    log = sweep(repo, tmp_path, monkeypatch)
     _age(_keys_by_lr(repo)["0.1"])  # old here: a push does not make it new there
     mlv("push", cwd=repo)
     remote_keys = {p.name: p for p in (store / "runcache").iterdir()}

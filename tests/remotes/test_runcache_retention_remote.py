@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, git, mlv, out, write
+from tests.helpers import git, mlv, out, write
+from tests.pipeline.test_runcache_retention import sweep
 from tests.remotes.conftest import make_backend
 
-TRAIN = """\
-import os, random, yaml
-open(os.environ["RUNLOG"], "a").write("train\\n")
-lr = yaml.safe_load(open("params.yaml"))["lr"]
-open("model.bin", "wb").write(random.Random(str(lr)).randbytes(300_000))
-"""
 SECONDS = 2 / 86400  # mlv.gcRunCacheDays of two seconds: keys pushed before the pause are old
 
 
@@ -30,15 +25,7 @@ def test_old_remote_keys_are_not_fetched_and_gc_remote_deletes_them(
         request: pytest.FixtureRequest) -> None:
     backend = make_backend(kind, request, tmp_path, monkeypatch)
     backend.configure(repo)
-    log = tmp_path / "runs.log"
-    monkeypatch.setenv("RUNLOG", str(log))
-    write(repo / "train.py", TRAIN.encode())
-    write(repo / "params.yaml", b"lr: 0.1\n")
-    mlv("run", "-n", "train", "-d", "train.py", "-p", "lr", "-o", "model.bin", "python train.py", cwd=repo)
-    commit_all(repo, "lr 0.1")
-    write(repo / "params.yaml", b"lr: 0.2\n")
-    mlv("repro", cwd=repo)  # an experiment: its model is in the run-cache only
-    git("checkout", "-q", "--", ".", cwd=repo)
+    log = sweep(repo, tmp_path, monkeypatch, tried=("0.2",))  # lr 0.2's model: in the run-cache only
     mlv("push", cwd=repo)
     remote = backend.open()
     assert len(remote.list("runcache/")) == 2
