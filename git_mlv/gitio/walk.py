@@ -29,6 +29,10 @@ from .pointer_cache import PointerBlob, PointerCache, folder
 from .quickgit import raw_diff_paths
 
 ZERO_OID = "0" * 40
+# git's id of the empty blob (SHA-1 and SHA-256 repositories): a tracked empty file is stored as
+# itself, not as a pointer (docs/pointer-spec.md rule 10), and is still data
+EMPTY_BLOBS = frozenset({"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+                         "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"})
 # Below this many blobs, read them from git rather than open the cache: opening it checks every
 # cache file's checksum (~3 ms for 50,000 entries), one `git cat-file` costs ~5 ms, and a checkout
 # that changed a few files should cost what a few files cost.
@@ -257,11 +261,12 @@ def under_pathspecs(under: list[str] | None) -> list[str] | None:
     return [":(top,literal)" + u for u in under]
 
 
-def iter_index_entries(repo: Repo, paths: list[str] | None = None, under: list[str] | None = None
-                       ) -> Iterator[IndexEntry]:
+def iter_index_entries(repo: Repo, paths: list[str] | None = None, under: list[str] | None = None,
+                       attr: str | None = None) -> Iterator[IndexEntry]:
     """Stage-0 regular files of the index (all, or those at these exact repository paths, or at
-    and under these files and folders: ``under``, see ``under_pathspecs``), as git lists them: the
-    whole index is never held in memory.
+    and under these files and folders: ``under``, see ``under_pathspecs``, or whose attributes say
+    ``attr``, e.g. ``filter=mlv``: git's ``attr:`` pathspec magic), as git lists them: the whole
+    index is never held in memory.
 
     ``git ls-files -s -t``: the tag ``S`` marks skip-worktree entries (sparse checkouts); git
     expands a sparse index for ``ls-files``, so every file is listed.
@@ -269,6 +274,8 @@ def iter_index_entries(repo: Repo, paths: list[str] | None = None, under: list[s
     args = ["ls-files", "-s", "-t", "-z"]
     wanted: set[str] | None = None
     limit = under_pathspecs(under) if paths is None else None
+    if attr is not None:
+        limit = [f":(attr:{attr})"]
     if limit:
         args = [*args, "--", *limit]
     if paths is not None:

@@ -382,21 +382,14 @@ def pointers_outside_patterns(ws: Workspace) -> list[str]:
     return out
 
 
-_GIT_EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # an empty file stays empty as data too
-
-
 def whole_inside_patterns(ws: Workspace) -> list[str]:
     """Paths of regular files git's index holds whole (content, not a pointer) that a tracked
     pattern routes through the filter now (after `git mlv track`): they stay whole in git until
-    re-added. git's ``attr:`` pathspec magic asks the attributes; the blobs say which are pointers."""
-    blobs: dict[str, list[str]] = {}
-    for record in ws.repo.git_records("ls-files", "-s", "-z", "--", ":(attr:filter=mlv)"):
-        meta, _, path = os.fsdecode(record).partition("\t")
-        parts = meta.split(" ")
-        if len(parts) == 3 and parts[0] in ("100644", "100755") and parts[1] != _GIT_EMPTY_BLOB:
-            blobs.setdefault(parts[1], []).append(path)
-    pointers = walk.pointer_blobs(ws.repo, blobs)
-    return sorted(p for blob, paths in blobs.items() if blob not in pointers for p in paths)
+    re-added (as ``setup.stored_whole`` finds under paths). An empty file stays empty as data."""
+    entries = [e for e in walk.iter_index_entries(ws.repo, attr="filter=mlv")
+               if e.blob not in walk.EMPTY_BLOBS]
+    pointers = walk.pointer_blobs(ws.repo, (e.blob for e in entries))
+    return sorted(e.path for e in entries if e.blob not in pointers)
 
 
 def _outside_filter(ws: Workspace, entries: list[walk.IndexEntry]) -> set[str]:

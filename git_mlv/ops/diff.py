@@ -32,10 +32,6 @@ from .context import Workspace
 
 WORKTREE = "worktree"
 _ZERO = "0" * 40
-# git's id of the empty blob (SHA-1 and SHA-256 repositories): a tracked empty file is stored as
-# itself, not as a pointer (docs/pointer-spec.md rule 10), and is still data
-_EMPTY_BLOBS = {"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
-                "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"}
 
 
 @dataclass
@@ -160,8 +156,8 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     # an empty file on one side is data only when the path is tracked: a pointer on the other
     # side says so; with no other side (absent, or the work tree) the attributes do; against a
     # plain git blob it is not data
-    empty_sides = [path for _, path, a, c in entries if (a in _EMPTY_BLOBS and c == _ZERO)
-                   or (c in _EMPTY_BLOBS and a == _ZERO)]
+    empty_sides = [path for _, path, a, c in entries if (a in walk.EMPTY_BLOBS and c == _ZERO)
+                   or (c in walk.EMPTY_BLOBS and a == _ZERO)]
     attr = attributes.filtered(ws.repo, list(dict.fromkeys(unhashed + empty_sides)))
     pool = ws.pool
     new_label = new or WORKTREE
@@ -171,17 +167,17 @@ def changed_files(ws: Workspace, old: str, new: str | None, specs: list[str]) ->
     plain = _blob_data_ids(ws, {b for _, path, a, c in entries
                                 for b in ((c,) if a in pointers else ()) + ((a,) if c in pointers or (
                                     new is None and c == _ZERO and path in attr) else ())
-                                if b != _ZERO and b not in pointers and b not in _EMPTY_BLOBS})
+                                if b != _ZERO and b not in pointers and b not in walk.EMPTY_BLOBS})
     added: dict[str, FileChange] = {}
     deleted: dict[str, FileChange] = {}
     out: list[FileChange] = []
     for status, path, a, c in entries:
         old_p = pointers.get(a)
-        if old_p is None and a in _EMPTY_BLOBS and (c in pointers or (c == _ZERO and path in attr)):
+        if old_p is None and a in walk.EMPTY_BLOBS and (c in pointers or (c == _ZERO and path in attr)):
             old_p = Pointer(EMPTY_OID, 0)
         old_side = Side(old, path, old_p.oid, old_p.size, pool.has_file(old_p.oid)) if old_p else None
         new_side: Side | None = None
-        if c in _EMPTY_BLOBS and (a in pointers or (a == _ZERO and path in attr)):
+        if c in walk.EMPTY_BLOBS and (a in pointers or (a == _ZERO and path in attr)):
             new_side = Side(new_label, path, EMPTY_OID, 0, True)
         elif new is None and c == _ZERO and status != "D":
             # "D": gone from the index (`git rm --cached`) even when a file is left at its path:

@@ -473,9 +473,6 @@ def add(ws: Workspace, paths: list[str]) -> AddResult:
     return AddResult(added, paths, note, many_lines_hint([files[p] for p in added if p in files]))
 
 
-_EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # an empty file is its own pointer
-
-
 def stored_whole(repo: Repo, rels: list[str]) -> list[str]:
     """The files at or under ``rels`` (from the top; "." for everything) that the index holds
     whole, not as pointers: committed before they were tracked. `git add` re-cleans only a file
@@ -487,7 +484,7 @@ def stored_whole(repo: Repo, rels: list[str]) -> list[str]:
 
     under = None if "." in rels else rels
     entries = [e for e in walk.iter_index_entries(repo, under=under)
-               if e.blob != _EMPTY_BLOB and not e.skip_worktree and not is_config_file(e.path)
+               if e.blob not in walk.EMPTY_BLOBS and not e.skip_worktree and not is_config_file(e.path)
                and (under is None or any(e.path == r or e.path.startswith(r + "/") for r in rels))]
     pointers = walk.pointer_blobs(repo, (e.blob for e in entries))
     return [e.path for e in entries if e.blob not in pointers]
