@@ -53,8 +53,11 @@ def report(res: FetchResult, quiet: bool, named: set[str] | None = None) -> int:
     if not quiet:
         since = (f" (looked only at files changed since {res.since[:12]}, whose data is all here)"
                  if res.since else "")
-        print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
-              f"from {res.remote}{since}")
+        if res.remote:
+            print(f"Fetched {res.fetched} of {res.files} file(s), {human_size(res.bytes_received)} "
+                  f"from {res.remote}{since}")
+        else:  # a pull with no data remote, whose files' data is all here
+            print(f"Nothing to fetch: the data of all {res.files} file(s) is here")
         if res.out_of_scope:
             print(f"{res.out_of_scope} file(s) out of the fetch scope (mlv.fetchInclude/Exclude, "
                   "-I/-X) not fetched")

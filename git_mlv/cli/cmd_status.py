@@ -207,7 +207,10 @@ def _missing_title(ws: Workspace, st: Status, no_remote: bool) -> str:
 
     names = sorted(remote_config.remotes(ws))
     if not names:
-        return "Data not in the local pool, and no data remote to fetch it from (`git mlv remote add`)"
+        from ..ops.remote_folder import shared_pool_hint
+
+        return ("Data not in the local pool, and no data remote to fetch it from (`git mlv remote add`"
+                f"{shared_pool_hint(ws)})")
     if no_remote or len(names) == 1:
         return pull
     return (f"Data not in the local pool, and no default data remote among {', '.join(names)} "

@@ -28,6 +28,7 @@ from .remote_folder import (  # noqa: F401 - base_dir, inside_worktree: part of 
     inside_worktree,
     refuse_pool_as_remote,
     root_relative,
+    shared_pool_hint,
 )
 
 GITMLV = ".gitmlv"
@@ -272,7 +273,7 @@ def get(ws: Workspace, name: str | None) -> RemoteConfig:
                 raise UsageError(f"no default data remote among {', '.join(sorted(all_))}; name one, "
                                  "or choose the default: `git mlv remote modify NAME default true`")
             raise UsageError("no default data remote; add one with "
-                             "`git mlv remote add NAME URL --default` or name one")
+                             "`git mlv remote add NAME URL --default` or name one" + shared_pool_hint(ws))
     if name not in all_:
         raise UsageError(f"no data remote named {name!r} (known: {known}); see `git mlv remote list`")
     return all_[name]

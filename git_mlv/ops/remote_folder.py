@@ -87,3 +87,56 @@ def inside_worktree(ws: Workspace, url: str) -> str | None:
         return None
     ignored = ws.repo.git("check-ignore", "--", os.path.relpath(path, top), check=False).strip()
     return None if ignored else u.path
+
+
+def local_remote_pool(ws: Workspace) -> tuple[str, str] | None:
+    """(git remote, pool folder) when a git remote of this repository (``origin`` first) is a
+    repository on this machine whose git-mlv pool holds packs: a clone of a folder (`git clone
+    /data/project`) with no data remote finds its data there. For the message that says how to
+    share that pool (``mlv.pool``, docs/formats.md#shared-pool); None when there is none."""
+    names = ws.repo.git("remote", check=False).decode(errors="replace").split()
+    own = os.path.realpath(ws.repo.mlv_dir)
+    for name in sorted(names, key=lambda n: n != "origin"):
+        url = ws.repo.config.get(f"remote.{name.lower()}.url", "")
+        path = url[len("file://"):] if url.startswith("file://") else url
+        if not path or not os.path.isabs(path) or not os.path.isdir(path):
+            continue  # ssh, https, host:path (a relative URL: git stores local clones' absolute)
+        pool = _pool_of(path)
+        if pool is not None and os.path.realpath(pool) != own:
+            return name, pool
+    return None
+
+
+def _pool_of(repo: str) -> str | None:
+    """The pool of the repository at folder ``repo`` (its ``mlv.pool``, else ``.git/mlv``, or
+    ``mlv`` in a bare one) when it holds an indexed pack; else None."""
+    import subprocess
+
+    dot_git = os.path.join(repo, ".git")
+    git_dir = dot_git if os.path.isdir(dot_git) else repo
+    if not os.path.isfile(os.path.join(git_dir, "HEAD")):
+        return None
+    try:
+        named = subprocess.run(["git", "config", "--file", os.path.join(git_dir, "config"), "--get",
+                                "mlv.pool"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        named = ""
+    # a relative mlv.pool is relative to the folder holding .git (a bare repository's own folder)
+    pool = os.path.join(repo, os.path.expanduser(named)) if named else os.path.join(git_dir, "mlv")
+    try:
+        return pool if any(n.endswith(".idx") for n in os.listdir(os.path.join(pool, "packs"))) else None
+    except OSError:
+        return None
+
+
+def shared_pool_hint(ws: Workspace) -> str:
+    """``; or share the pool of git remote 'origin' ...`` for a message about missing data with
+    no data remote to fetch it from, when a git remote's pool is on this machine; else ''."""
+    found = local_remote_pool(ws)
+    if found is None:
+        return ""
+    import shlex
+
+    name, pool = found
+    return (f"; or use the pool of git remote '{name}', a repository on this machine: "
+            f"`git config mlv.pool {shlex.quote(pool)}`, then `git mlv pull`")

@@ -153,8 +153,14 @@ def pull(ws: Workspace, remote: str | None = None, paths: list[str] | None = Non
         else _index_items(walk.index_pointer_batches(ws.repo), sparse))
     # the index's files; a sparse checkout's only. Those no tracked pattern covers are dropped
     todo = fetchplan.plan(ws.pool, batches, scope, drop=lambda lacking: _outside_patterns(ws, lacking))
-    fres = _fetch_oids_into(ws, ws.pool, remote, set(todo.paths), todo.paths, progress,
-                            runcache_outs=False, sizes=todo.sizes, files=todo.files)
+    if not todo.paths and remote is None and remote_config.default_remote_name(ws) is None:
+        # every file's data is here (a pool shared with `mlv.pool`, a clone that fetched before
+        # its remote was removed) and there is no data remote to read run-cache entries from:
+        # the pull writes the files. Before, it stopped at "no default data remote" first.
+        fres = FetchResult(files=todo.files)
+    else:
+        fres = _fetch_oids_into(ws, ws.pool, remote, set(todo.paths), todo.paths, progress,
+                                runcache_outs=False, sizes=todo.sizes, files=todo.files)
     fres.out_of_scope, fres.since = todo.out_of_scope, since
     ws.pool.refresh()
     # the worktree pass: of the whole index, only the files that may be pointers, by git's stat
