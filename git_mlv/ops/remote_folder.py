@@ -122,7 +122,8 @@ def _pool_of(repo: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         named = ""
     # a relative mlv.pool is relative to the folder holding .git (a bare repository's own folder)
-    pool = os.path.join(repo, os.path.expanduser(named)) if named else os.path.join(git_dir, "mlv")
+    pool = os.path.normpath(os.path.join(repo, os.path.expanduser(named)) if named
+                            else os.path.join(git_dir, "mlv"))  # `git clone ./x` stores /abs/./x
     try:
         return pool if any(n.endswith(".idx") for n in os.listdir(os.path.join(pool, "packs"))) else None
     except OSError:
