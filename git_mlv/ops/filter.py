@@ -455,6 +455,14 @@ class PoolFilter:
                 self._has_remote = False
         return self._has_remote
 
+    def _where_from(self) -> str:
+        """What brings missing data: `git mlv pull`; with no data remote, in a clone of a repository
+        on this machine (`git clone /data/project`), sharing its pool (ops/remote_folder.py)."""
+        from .remote_folder import shared_pool_hint
+
+        return ((not self._default_remote() and shared_pool_hint(self.ws, lead="there is no data remote: "))
+                or "`git mlv pull` fetches them and says why any cannot be had")
+
     def _get_fetcher(self) -> Fetcher | None:
         if self._fetcher is None and self._default_remote():
             self._fetcher = Fetcher(self.ws)
@@ -478,7 +486,7 @@ class PoolFilter:
                       "again", file=sys.stderr)
             else:
                 print(f"git-mlv: {n} file(s) left as pointers, their data not here{more}; "
-                      "`git mlv pull` fetches them and says why any cannot be had", file=sys.stderr)
+                      f"{self._where_from()}", file=sys.stderr)
         if self._ahead is not None:
             self._ahead.close()
         self._remember_pointers()

@@ -130,8 +130,8 @@ def _pool_of(repo: str) -> str | None:
         return None
 
 
-def shared_pool_hint(ws: Workspace) -> str:
-    """``; or share the pool of git remote 'origin' ...`` for a message about missing data with
+def shared_pool_hint(ws: Workspace, lead: str = "; or ") -> str:
+    """``lead`` + ``use the pool of git remote 'origin' ...`` for a message about missing data with
     no data remote to fetch it from, when a git remote's pool is on this machine; else ''."""
     found = local_remote_pool(ws)
     if found is None:
@@ -139,5 +139,5 @@ def shared_pool_hint(ws: Workspace) -> str:
     import shlex
 
     name, pool = found
-    return (f"; or use the pool of git remote '{name}', a repository on this machine: "
+    return (f"{lead}use the pool of git remote '{name}', a repository on this machine: "
             f"`git config mlv.pool {shlex.quote(pool)}`, then `git mlv pull`")

@@ -19,16 +19,22 @@ def _source(repo: Path) -> Path:
     return repo
 
 
-def _clone(src: Path, dest: Path) -> Path:
-    git("clone", "-q", str(src), str(dest), cwd=src.parent)
+def _clone(src: Path, dest: Path) -> tuple[Path, str]:
+    """``dest`` cloned from ``src``, and what the clone printed on stderr."""
+    res = git("clone", "-q", str(src), str(dest), cwd=src.parent)
     for name in FILES:  # the filter found no data: pointers
         assert (dest / name).read_bytes().startswith(b"version https://git-mlv")
-    return dest
+    return dest, res.stderr.decode()
 
 
 def test_pull_names_the_origins_pool_and_pulls_from_it_once_shared(repo: Path, tmp_path: Path) -> None:
-    clone = _clone(_source(repo), tmp_path / "clone")
+    clone, said = _clone(_source(repo), tmp_path / "clone")
     pool = repo / ".git" / "mlv"
+    # the clone's own last line names it (before: "`git mlv pull` fetches them", which then failed)
+    assert said.splitlines()[-1] == (
+        "git-mlv: 2 file(s) left as pointers, their data not here; there is no data remote: use the "
+        f"pool of git remote 'origin', a repository on this machine: `git config mlv.pool {pool}`, "
+        "then `git mlv pull`")
     line = one_error_line(mlv("pull", cwd=clone, check=False), 2)
     assert "no default data remote" in line
     assert f"git remote 'origin', a repository on this machine: `git config mlv.pool {pool}`" in line
@@ -51,7 +57,7 @@ def test_a_pull_with_every_files_data_here_needs_no_data_remote(repo: Path) -> N
 
 
 def test_no_hint_for_a_remote_elsewhere_or_a_pool_without_packs(repo: Path, tmp_path: Path) -> None:
-    clone = _clone(_source(repo), tmp_path / "clone")
+    clone, _ = _clone(_source(repo), tmp_path / "clone")
     git("remote", "set-url", "origin", "ssh://example.invalid/project.git", cwd=clone)
     line = one_error_line(mlv("pull", cwd=clone, check=False), 2)
     assert "mlv.pool" not in line
@@ -60,3 +66,5 @@ def test_no_hint_for_a_remote_elsewhere_or_a_pool_without_packs(repo: Path, tmp_
     git("remote", "set-url", "origin", str(bare), cwd=clone)
     line = one_error_line(mlv("pull", cwd=clone, check=False), 2)
     assert "mlv.pool" not in line
+    _, said = _clone(bare, tmp_path / "clone of the bare copy")
+    assert said.splitlines()[-1].endswith("`git mlv pull` fetches them and says why any cannot be had")
