@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import UsageError
+from ..errors import MlvError, UsageError
 from ..remotes.url import parse
 from .context import Workspace
 
@@ -108,25 +108,22 @@ def local_remote_pool(ws: Workspace) -> tuple[str, str] | None:
 
 
 def _pool_of(repo: str) -> str | None:
-    """The pool of the repository at folder ``repo`` (its ``mlv.pool``, else ``.git/mlv``, or
-    ``mlv`` in a bare one) when it holds an indexed pack; else None."""
-    import subprocess
+    """The pool of the repository at folder ``repo`` (``Repo.mlv_dir``: its ``mlv.pool``, else
+    ``.git/mlv``, or ``mlv`` in a bare one) when it holds an indexed pack; else None. Its config
+    is read from its file: in the filter, git's GIT_DIR would make git read this clone's."""
+    from ..gitio.git import Repo, parse_config_z, run
 
     dot_git = os.path.join(repo, ".git")
     git_dir = dot_git if os.path.isdir(dot_git) else repo
     if not os.path.isfile(os.path.join(git_dir, "HEAD")):
         return None
     try:
-        named = subprocess.run(["git", "config", "--file", os.path.join(git_dir, "config"), "--get",
-                                "mlv.pool"], capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        named = ""
-    # a relative mlv.pool is relative to the folder holding .git (a bare repository's own folder)
-    pool = os.path.normpath(os.path.join(repo, os.path.expanduser(named)) if named
-                            else os.path.join(git_dir, "mlv"))  # `git clone ./x` stores /abs/./x
-    try:
+        config = parse_config_z(run(["config", "--file", os.path.join(git_dir, "config"), "-l", "-z"],
+                                    check=False))
+        other = Repo(repo if git_dir == dot_git else None, git_dir, git_dir, config)
+        pool = os.path.normpath(other.mlv_dir)  # `git clone ./x` stores /abs/./x
         return pool if any(n.endswith(".idx") for n in os.listdir(os.path.join(pool, "packs"))) else None
-    except OSError:
+    except (OSError, MlvError):  # unreadable, or its mlv.pool is not a folder
         return None
 
 
