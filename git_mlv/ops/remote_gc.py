@@ -46,14 +46,15 @@ def gc_remote(ws: Workspace, name: str, dry_run: bool = False,
         if rindex.damaged:  # its packs would look unindexed: never collect around a damaged index
             raise CorruptObject(f"{rc.name}: index file {rindex.damaged[0]} is damaged; gc --remote "
                                 "stopped (repair or remove it first)")
-        sync_fetch.fetch_runcache(ws, pool, rem, rindex, retry, with_outs=False)
+        keys = retry.run(lambda: rem.list_info("runcache/"))  # listed once, for both uses below
+        sync_fetch.fetch_runcache(ws, pool, rem, rindex, retry, with_outs=False, listing=keys)
         oids = set(walk.reachable_pointers(ws.repo, days))
         from ..pipeline import runcache
 
         rc_days = runcache.retention_days(ws.repo.config)
         oids |= runcache.live_oids(pool, ws.repo.mlv_dir, rc_days)
         # keys older than that go before any pack: a key never names an entry gc deleted
-        res.runcache_dropped = sorted(n for n, info in retry.run(lambda: rem.list_info("runcache/")).items()
+        res.runcache_dropped = sorted(n for n, info in keys.items()
                                       if not runcache.is_recent(info.mtime, rc_days))
         if not oids and rindex.packs():
             raise MlvError(f"no ref of this repository reaches any data, so every pack of {rc.name} "

@@ -21,7 +21,7 @@ from ..errors import MlvError
 from ..gitio import walk
 from ..gitio.git import GitError
 from ..gitio.pointer_cache import PointerBlob
-from ..remotes.base import Remote
+from ..remotes.base import ObjectInfo, Remote
 from ..remotes.cache import RemoteIndex
 from ..remotes.fetch import FetchStats, fetch_files
 from ..remotes.transfer import RetryPolicy
@@ -293,9 +293,10 @@ def _fetch_oids_into(ws: Workspace, pool: Pool, remote: str | None, oids: set[st
 
 
 def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, retry: RetryPolicy,
-                    with_outs: bool) -> tuple[FetchStats, int]:
+                    with_outs: bool, listing: dict[str, ObjectInfo] | None = None) -> tuple[FetchStats, int]:
     """Remote run-cache keys missing here, with their entry objects (and outputs' data): those of
-    the last ``mlv.gcRunCacheDays`` days, each keeping its remote time (docs/pipelines.md)."""
+    the last ``mlv.gcRunCacheDays`` days, each keeping its remote time (docs/pipelines.md).
+    ``listing``: the remote's ``runcache/`` as the caller listed it already (gc --remote)."""
     from ..core.fsutil import atomic_write
     from ..core.fsutil import makedirs as fsutil_makedirs
     from ..pipeline.runcache import RunCache, is_recent, retention_days
@@ -303,7 +304,7 @@ def fetch_runcache(ws: Workspace, pool: Pool, rem: Remote, rindex: RemoteIndex, 
     rcache = RunCache(pool, ws.repo.mlv_dir)
     local = set(rcache.keys())
     days = retention_days(ws.repo.config)
-    infos = retry.run(lambda: rem.list_info("runcache/"))
+    infos = retry.run(lambda: rem.list_info("runcache/")) if listing is None else listing
     there = [n for n, info in infos.items()
              if n.split("/", 1)[1] not in local and is_recent(info.mtime, days)]
     if not there and not with_outs:
